@@ -1,0 +1,1 @@
+"""Chorus services: identity, touchpoints, experience, and the kernel they share."""

@@ -1,0 +1,1 @@
+"""The kernel every Chorus service shares: event store, contracts runtime, gRPC runtime, logging."""

