@@ -1,0 +1,174 @@
+"""Settings of a Chorus process, read once from ``CHORUS_*`` environment variables.
+
+Every variable has a default that runs Chorus on a laptop; deployments override them.
+
+| variable | default | meaning |
+| --- | --- | --- |
+| ``CHORUS_NATS_URL`` | ``nats://127.0.0.1:4222`` | NATS server(s) holding the event streams; comma-separated for several |
+| ``CHORUS_STREAM_REPLICAS`` | ``1`` | JetStream replicas of each service's stream, 1..5 (3 in a cluster) |
+| ``CHORUS_DUPLICATE_WINDOW_SECONDS`` | ``120`` | how long JetStream remembers ``Nats-Msg-Id`` values to drop duplicate appends |
+| ``CHORUS_LOG_LEVEL`` | ``info`` | ``debug``, ``info``, ``warning``, ``error`` or ``critical`` |
+| ``CHORUS_LOG_FORMAT`` | ``json`` | ``json`` (one object a line) or ``console`` (coloured, for a terminal) |
+| ``CHORUS_GRPC_HOST`` | ``0.0.0.0`` | interface the gRPC servers listen on |
+| ``CHORUS_IDENTITY_PORT`` | ``50051`` | gRPC port of the identity service |
+| ``CHORUS_TOUCHPOINTS_PORT`` | ``50052`` | gRPC port of the touchpoints service |
+| ``CHORUS_EXPERIENCE_PORT`` | ``50053`` | gRPC port of the experience service |
+| ``CHORUS_DATA_DIR`` | ``./var`` | local state: the embedded nats-server's store, SQLite views |
+| ``CHORUS_VIEWS_URL`` | ``sqlite:///<data dir>/views.db`` | database of the projections' read models: ``sqlite:///path``, ``sqlite://:memory:``, or ``postgresql://user@host:5432/db`` in production |
+| ``CHORUS_SHUTDOWN_GRACE_SECONDS`` | ``5`` | seconds in-flight RPCs get to finish after SIGTERM before they are cancelled |
+
+An unset or empty variable takes its default. A value that does not parse raises
+:class:`~services.common.errors.ConfigurationError` naming the variable, so a bad deployment fails at start-up
+instead of at the first request.
+
+>>> settings = Settings.from_env({"CHORUS_IDENTITY_PORT": "6000"})
+>>> settings.identity_port, settings.log_format
+(6000, 'json')
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from services.common.errors import ConfigurationError
+
+PERSISTENCE_MODULE = "services.common.eventstore.jetstream"
+MAPPER_TOPIC = "services.common.eventstore.protobuf_mapper:ProtobufMapper"
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+LOG_FORMATS = ("json", "console")
+VIEWS_URL_SCHEMES = ("sqlite://", "postgresql://", "postgres://")
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What one Chorus process needs to know about its surroundings (see the module docstring)."""
+
+    nats_url: str = "nats://127.0.0.1:4222"
+    stream_replicas: int = 1
+    duplicate_window_seconds: int = 120
+    log_level: str = "info"
+    log_format: str = "json"
+    grpc_host: str = "0.0.0.0"  # noqa: S104 - a server inside a container listens on every interface
+    identity_port: int = 50051
+    touchpoints_port: int = 50052
+    experience_port: int = 50053
+    data_dir: Path = Path("./var")
+    views_url: str = ""
+    shutdown_grace_seconds: float = 5.0
+
+    def __post_init__(self) -> None:
+        if not self.views_url:
+            object.__setattr__(self, "views_url", f"sqlite:///{self.data_dir / 'views.db'}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from ``environ`` (``os.environ`` when omitted)."""
+        env = os.environ if environ is None else environ
+        defaults = cls()
+        data_dir = Path(_read(env, "CHORUS_DATA_DIR", str, str(defaults.data_dir)))
+        return cls(
+            nats_url=_read(env, "CHORUS_NATS_URL", _nats_url, defaults.nats_url),
+            stream_replicas=_read(env, "CHORUS_STREAM_REPLICAS", _int_between(1, 5), defaults.stream_replicas),
+            duplicate_window_seconds=_read(
+                env, "CHORUS_DUPLICATE_WINDOW_SECONDS", _int_between(1, 7 * 24 * 3600), defaults.duplicate_window_seconds
+            ),
+            log_level=_read(env, "CHORUS_LOG_LEVEL", _one_of(LOG_LEVELS), defaults.log_level),
+            log_format=_read(env, "CHORUS_LOG_FORMAT", _one_of(LOG_FORMATS), defaults.log_format),
+            grpc_host=_read(env, "CHORUS_GRPC_HOST", str, defaults.grpc_host),
+            identity_port=_read(env, "CHORUS_IDENTITY_PORT", _port, defaults.identity_port),
+            touchpoints_port=_read(env, "CHORUS_TOUCHPOINTS_PORT", _port, defaults.touchpoints_port),
+            experience_port=_read(env, "CHORUS_EXPERIENCE_PORT", _port, defaults.experience_port),
+            data_dir=data_dir,
+            views_url=_read(env, "CHORUS_VIEWS_URL", _views_url, ""),
+            shutdown_grace_seconds=_read(
+                env, "CHORUS_SHUTDOWN_GRACE_SECONDS", _non_negative_float, defaults.shutdown_grace_seconds
+            ),
+        )
+
+    def grpc_address(self, port: int) -> str:
+        """The ``host:port`` a service binds, e.g. ``settings.grpc_address(settings.identity_port)``."""
+        host = f"[{self.grpc_host}]" if ":" in self.grpc_host else self.grpc_host
+        return f"{host}:{port}"
+
+    def eventstore_env(self, app_name: str) -> dict[str, str]:
+        """The ``eventsourcing`` environment of the application ``app_name``: JetStream persistence, protobuf events.
+
+        Pass it as ``Application(env=settings.eventstore_env("identity"))``. Keys prefixed with the upper-cased
+        application name are not needed: one process runs one application.
+        """
+        if not app_name:
+            msg = "eventstore_env needs the application name"
+            raise ConfigurationError(msg)
+        return {
+            "PERSISTENCE_MODULE": PERSISTENCE_MODULE,
+            "MAPPER_TOPIC": MAPPER_TOPIC,
+            "NATS_URL": self.nats_url,
+            "NATS_STREAM_REPLICAS": str(self.stream_replicas),
+            "NATS_DUPLICATE_WINDOW": str(self.duplicate_window_seconds),
+        }
+
+
+def _read(env: Mapping[str, str], name: str, parse: Callable[[str], _T], default: _T) -> _T:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return parse(raw)
+    except ValueError as error:
+        msg = f"{name}={raw!r} is not valid: {error}"
+        raise ConfigurationError(msg) from None
+
+
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        value = int(raw)
+        if not low <= value <= high:
+            msg = f"expected an integer from {low} to {high}"
+            raise ValueError(msg)
+        return value
+
+    return parse
+
+
+_port = _int_between(0, 65535)
+
+
+def _non_negative_float(raw: str) -> float:
+    value = float(raw)
+    if not value >= 0:  # also rejects nan
+        msg = "expected a number of seconds >= 0"
+        raise ValueError(msg)
+    return value
+
+
+def _one_of(choices: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.lower()
+        if value not in choices:
+            msg = f"expected one of {', '.join(choices)}"
+            raise ValueError(msg)
+        return value
+
+    return parse
+
+
+def _nats_url(raw: str) -> str:
+    for url in raw.split(","):
+        if not url.strip().startswith(("nats://", "tls://", "ws://", "wss://")):
+            msg = "expected nats://host:port (comma-separated for several servers)"
+            raise ValueError(msg)
+    return raw
+
+
+def _views_url(raw: str) -> str:
+    if not raw.startswith(VIEWS_URL_SCHEMES):
+        msg = "expected sqlite:///path, sqlite://:memory: or postgresql://..."
+        raise ValueError(msg)
+    return raw
