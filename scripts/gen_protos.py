@@ -4,7 +4,8 @@
 Usage::
 
     python scripts/gen_protos.py              # regenerate protos/ in place
-    python scripts/gen_protos.py --root DIR   # regenerate another copy (used by check_protos.sh and tests)
+    python scripts/gen_protos.py --root DIR   # regenerate another copy of the tree
+    python scripts/gen_protos.py --check      # exit 1 and name the stale bindings, change nothing
 
 For each ``chorus/<...>/x.proto`` it writes ``x_pb2.py``, ``x_pb2.pyi`` and ``x_pb2_grpc.py`` beside it, creates
 a missing ``__init__.py`` in every package folder from ``chorus/`` down, and deletes generated files whose
@@ -15,7 +16,9 @@ changes nothing.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -90,11 +93,55 @@ def generate(root: Path) -> list[Path]:
     return sources
 
 
+def generated_files(root: Path) -> dict[str, bytes]:
+    """Generated bindings and package markers under ``root``: relative path -> content."""
+    files = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and (path.name.endswith(GENERATED_SUFFIXES) or path.name == "__init__.py"):
+            files[path.relative_to(root).as_posix()] = path.read_bytes()
+    return files
+
+
+def stale_files(root: Path) -> list[str]:
+    """Bindings under ``root`` that differ from a fresh generation, are missing, or have no .proto left.
+
+    Regenerates from a temporary copy of the .proto files only, so ``root`` is never touched. An existing
+    ``__init__.py`` may hold anything; only a missing one counts as stale.
+    """
+    root = root.resolve()
+    with tempfile.TemporaryDirectory(prefix="chorus-protos-") as scratch:
+        fresh_root = Path(scratch)
+        for source in proto_files(root):
+            (fresh_root / source).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(root / source, fresh_root / source)
+        generate(fresh_root)
+        fresh = generated_files(fresh_root)
+    committed = generated_files(root)
+    stale = []
+    for name in sorted(fresh.keys() | committed.keys()):
+        if name.endswith("__init__.py"):
+            if name not in committed:
+                stale.append(name)
+        elif fresh.get(name) != committed.get(name):
+            stale.append(name)
+    return stale
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=REPO / "protos", help="folder holding the .proto tree")
+    parser.add_argument("--check", action="store_true", help="only report stale bindings (exit 1 if any)")
     options = parser.parse_args(argv)
     try:
+        if options.check:
+            stale = stale_files(options.root)
+            for name in stale:
+                print(f"stale: {options.root / name}", file=sys.stderr)
+            if stale:
+                print(f"gen_protos: {len(stale)} stale files; run: python scripts/gen_protos.py", file=sys.stderr)
+                return 1
+            print(f"gen_protos: bindings under {options.root} are up to date")
+            return 0
         sources = generate(options.root)
     except GenerationError as error:
         print(f"gen_protos: {error}", file=sys.stderr)
