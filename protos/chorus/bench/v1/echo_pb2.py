@@ -22,23 +22,55 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from chorus.common.v1 import types_pb2 as chorus_dot_common_dot_v1_dot_types__pb2
+from chorus.validate.v1 import rules_pb2 as chorus_dot_validate_dot_v1_dot_rules__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x63horus/bench/v1/echo.proto\x12\x0f\x63horus.bench.v1\",\n\x0b\x45\x63hoRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x0f\n\x07payload\x18\x02 \x01(\x0c\"-\n\x0c\x45\x63hoResponse\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x0f\n\x07payload\x18\x02 \x01(\x0c\"2\n\x11\x45\x63hoStreamRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x0f\n\x07payload\x18\x02 \x01(\x0c\":\n\x12\x45\x63hoStreamResponse\x12\r\n\x05\x63ount\x18\x01 \x01(\x03\x12\x15\n\rpayload_bytes\x18\x02 \x01(\x03\x32\xab\x01\n\x0b\x45\x63hoService\x12\x43\n\x04\x45\x63ho\x12\x1c.chorus.bench.v1.EchoRequest\x1a\x1d.chorus.bench.v1.EchoResponse\x12W\n\nEchoStream\x12\".chorus.bench.v1.EchoStreamRequest\x1a#.chorus.bench.v1.EchoStreamResponse(\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x63horus/bench/v1/echo.proto\x12\x0f\x63horus.bench.v1\x1a\x1c\x63horus/common/v1/types.proto\x1a\x1e\x63horus/validate/v1/rules.proto\"\xfb\x03\n\x0b\x45\x63hoRequest\x12\x17\n\x04text\x18\x01 \x01(\tB\t\xda\xd8\x18\x05\x08\x01\x18\xe8\x07\x12\x19\n\x07payload\x18\x02 \x01(\x0c\x42\x08\xda\xd8\x18\x04 \x80\x80@\x12\x39\n\x0bidentifiers\x18\x03 \x03(\x0b\x32\x1c.chorus.common.v1.IdentifierB\x06\xda\xd8\x18\x02@\n\x12W\n\x06labels\x18\x04 \x03(\x0b\x32(.chorus.bench.v1.EchoRequest.LabelsEntryB\x1d\xda\xd8\x18\x19\x18@@\x10r\x13\x18 *\x0f[a-z][a-z0-9_]*\x12\x1a\n\nrequest_id\x18\x05 \x01(\tB\x06\xda\xd8\x18\x02\x30\x01\x12\x18\n\x06repeat\x18\x06 \x01(\x05\x42\x08\xda\xd8\x18\x04H\x00Pd\x12\x32\n\x07\x63hannel\x18\x07 \x01(\x0e\x32\x19.chorus.common.v1.ChannelB\x06\xda\xd8\x18\x02h\x01\x12*\n\x05ratio\x18\x08 \x01(\x01\x42\x16\xda\xd8\x18\x12Y\x00\x00\x00\x00\x00\x00\x00\x00\x61\x00\x00\x00\x00\x00\x00\xf0?H\x00\x88\x01\x01\x12&\n\x04tags\x18\t \x03(\tB\x18\xda\xd8\x18\x14\x10\x02\x18\x14*\x0c[A-Za-z0-9]+@\x05\x12-\n\x07routing\x18\n \x01(\x0b\x32\x1c.chorus.bench.v1.EchoRouting\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x08\n\x06_ratio\"\x88\x01\n\x0b\x45\x63hoRouting\x12\x1a\n\x08party_id\x18\x01 \x01(\tB\x06\xda\xd8\x18\x02\x30\x01H\x00\x12\x32\n\nidentifier\x18\x02 \x01(\x0b\x32\x1c.chorus.common.v1.IdentifierH\x00\x12\x17\n\x06reason\x18\x03 \x01(\tB\x07\xda\xd8\x18\x03 \x8c\x01\x42\x10\n\x06target\x12\x06\xda\xd8\x18\x02\x08\x01\"-\n\x0c\x45\x63hoResponse\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x0f\n\x07payload\x18\x02 \x01(\x0c\"2\n\x11\x45\x63hoStreamRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x0f\n\x07payload\x18\x02 \x01(\x0c\":\n\x12\x45\x63hoStreamResponse\x12\r\n\x05\x63ount\x18\x01 \x01(\x03\x12\x15\n\rpayload_bytes\x18\x02 \x01(\x03\x32\xab\x01\n\x0b\x45\x63hoService\x12\x43\n\x04\x45\x63ho\x12\x1c.chorus.bench.v1.EchoRequest\x1a\x1d.chorus.bench.v1.EchoResponse\x12W\n\nEchoStream\x12\".chorus.bench.v1.EchoStreamRequest\x1a#.chorus.bench.v1.EchoStreamResponse(\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chorus.bench.v1.echo_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ECHOREQUEST']._serialized_start=47
-  _globals['_ECHOREQUEST']._serialized_end=91
-  _globals['_ECHORESPONSE']._serialized_start=93
-  _globals['_ECHORESPONSE']._serialized_end=138
-  _globals['_ECHOSTREAMREQUEST']._serialized_start=140
-  _globals['_ECHOSTREAMREQUEST']._serialized_end=190
-  _globals['_ECHOSTREAMRESPONSE']._serialized_start=192
-  _globals['_ECHOSTREAMRESPONSE']._serialized_end=250
-  _globals['_ECHOSERVICE']._serialized_start=253
-  _globals['_ECHOSERVICE']._serialized_end=424
+  _globals['_ECHOREQUEST_LABELSENTRY']._loaded_options = None
+  _globals['_ECHOREQUEST_LABELSENTRY']._serialized_options = b'8\001'
+  _globals['_ECHOREQUEST'].fields_by_name['text']._loaded_options = None
+  _globals['_ECHOREQUEST'].fields_by_name['text']._serialized_options = b'\332\330\030\005\010\001\030\350\007'
+  _globals['_ECHOREQUEST'].fields_by_name['payload']._loaded_options = None
+  _globals['_ECHOREQUEST'].fields_by_name['payload']._serialized_options = b'\332\330\030\004 \200\200@'
+  _globals['_ECHOREQUEST'].fields_by_name['identifiers']._loaded_options = None
+  _globals['_ECHOREQUEST'].fields_by_name['identifiers']._serialized_options = b'\332\330\030\002@\n'
+  _globals['_ECHOREQUEST'].fields_by_name['labels']._loaded_options = None
+  _globals['_ECHOREQUEST'].fields_by_name['labels']._serialized_options = b'\332\330\030\031\030@@\020r\023\030 *\017[a-z][a-z0-9_]*'
+  _globals['_ECHOREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_ECHOREQUEST'].fields_by_name['request_id']._serialized_options = b'\332\330\030\0020\001'
+  _globals['_ECHOREQUEST'].fields_by_name['repeat']._loaded_options = None
+  _globals['_ECHOREQUEST'].fields_by_name['repeat']._serialized_options = b'\332\330\030\004H\000Pd'
+  _globals['_ECHOREQUEST'].fields_by_name['channel']._loaded_options = None
+  _globals['_ECHOREQUEST'].fields_by_name['channel']._serialized_options = b'\332\330\030\002h\001'
+  _globals['_ECHOREQUEST'].fields_by_name['ratio']._loaded_options = None
+  _globals['_ECHOREQUEST'].fields_by_name['ratio']._serialized_options = b'\332\330\030\022Y\000\000\000\000\000\000\000\000a\000\000\000\000\000\000\360?'
+  _globals['_ECHOREQUEST'].fields_by_name['tags']._loaded_options = None
+  _globals['_ECHOREQUEST'].fields_by_name['tags']._serialized_options = b'\332\330\030\024\020\002\030\024*\014[A-Za-z0-9]+@\005'
+  _globals['_ECHOROUTING'].oneofs_by_name['target']._loaded_options = None
+  _globals['_ECHOROUTING'].oneofs_by_name['target']._serialized_options = b'\332\330\030\002\010\001'
+  _globals['_ECHOROUTING'].fields_by_name['party_id']._loaded_options = None
+  _globals['_ECHOROUTING'].fields_by_name['party_id']._serialized_options = b'\332\330\030\0020\001'
+  _globals['_ECHOROUTING'].fields_by_name['reason']._loaded_options = None
+  _globals['_ECHOROUTING'].fields_by_name['reason']._serialized_options = b'\332\330\030\003 \214\001'
+  _globals['_ECHOREQUEST']._serialized_start=110
+  _globals['_ECHOREQUEST']._serialized_end=617
+  _globals['_ECHOREQUEST_LABELSENTRY']._serialized_start=562
+  _globals['_ECHOREQUEST_LABELSENTRY']._serialized_end=607
+  _globals['_ECHOROUTING']._serialized_start=620
+  _globals['_ECHOROUTING']._serialized_end=756
+  _globals['_ECHORESPONSE']._serialized_start=758
+  _globals['_ECHORESPONSE']._serialized_end=803
+  _globals['_ECHOSTREAMREQUEST']._serialized_start=805
+  _globals['_ECHOSTREAMREQUEST']._serialized_end=855
+  _globals['_ECHOSTREAMRESPONSE']._serialized_start=857
+  _globals['_ECHOSTREAMRESPONSE']._serialized_end=915
+  _globals['_ECHOSERVICE']._serialized_start=918
+  _globals['_ECHOSERVICE']._serialized_end=1089
 # @@protoc_insertion_point(module_scope)
