@@ -1,0 +1,341 @@
+"""Read models of projections: tables and the stream position they reflect, changed in ONE transaction.
+
+A projection keeps its view in SQLite (a laptop, tests) or PostgreSQL (production), chosen by URL:
+``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``, ``sqlite://:memory:`` or
+``postgresql://user@host:5432/db``. A :class:`View` is an ``eventsourcing`` ``TrackingRecorder``, so the library's
+projection runners can resume from :meth:`View.max_tracking_id` and ``wait()`` for a position::
+
+    class PartyTimeline(View):
+        name = "party_timeline"
+        TABLES = ("timeline",)
+        SCHEMA = (
+            "CREATE TABLE IF NOT EXISTS timeline ("
+            " party_id TEXT NOT NULL, position BIGINT NOT NULL, kind TEXT NOT NULL,"
+            " PRIMARY KEY (party_id, position))",
+        )
+
+        def add(self, party_id: str, kind: str, tracking: Tracking) -> None:
+            with self.transaction(tracking) as cur:
+                cur.execute("INSERT INTO timeline VALUES (?, ?, ?)", (party_id, tracking.notification_id, kind))
+
+Exactly-once effect: :meth:`View.transaction` records the tracking position first, which raises
+``eventsourcing.persistence.IntegrityError`` when that upstream position was already applied (or a later one
+was), then runs the caller's SQL; both commit, or, if anything raises, neither does.
+
+SQL is written once, with ``?`` placeholders (positional only); on PostgreSQL they become ``%s`` (and a
+literal ``%`` becomes ``%%``) outside quoted strings. Write DDL both engines accept: ``TEXT``, ``BIGINT``,
+``INTEGER``, ``DOUBLE PRECISION``, ``PRIMARY KEY``, ``INSERT ... ON CONFLICT ... DO UPDATE``; store times as
+ISO-8601 text or integer microseconds and booleans as ``INTEGER`` 0/1. Override :meth:`View.schema` when one
+engine needs a different statement. Rows come back as ``dict``.
+
+SQLite runs in WAL mode: writes go through one connection guarded by a lock, reads use one connection per
+thread so they run while a projection writes (``:memory:`` databases share the writer connection).
+PostgreSQL uses a ``psycopg_pool.ConnectionPool``; ``pg_schema=`` puts the tables in their own schema.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from eventsourcing import persistence
+from eventsourcing.persistence import Tracking, TrackingRecorder
+
+SQLITE = "sqlite"
+POSTGRESQL = "postgresql"
+TRACKING_TABLE = "chorus_view_tracking"
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+def qmark_to_pyformat(statement: str) -> str:
+    """Translate ``?`` placeholders to psycopg's ``%s`` outside quotes and comments; escape literal ``%``.
+
+    >>> qmark_to_pyformat("SELECT * FROM t WHERE a = ? AND b LIKE 'x%?' AND c = ?")
+    "SELECT * FROM t WHERE a = %s AND b LIKE 'x%%?' AND c = %s"
+    """
+    out: list[str] = []
+    quote = ""
+    i = 0
+    while i < len(statement):
+        char = statement[i]
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in ("'", '"'):
+            quote = char
+        elif statement.startswith("--", i):
+            end = statement.find("\n", i)
+            end = len(statement) if end < 0 else end
+            out.append(statement[i:end].replace("%", "%%"))
+            i = end
+            continue
+        elif char == "?":
+            out.append("%s")
+            i += 1
+            continue
+        out.append("%%" if char == "%" else char)
+        i += 1
+    return "".join(out)
+
+
+class ViewCursor:
+    """The cursor a view's SQL runs on: ``?`` placeholders on both engines, rows as ``dict``."""
+
+    def __init__(self, cursor: Any, dialect: str) -> None:
+        self._cursor = cursor
+        self._dialect = dialect
+
+    def _sql(self, statement: str) -> str:
+        return qmark_to_pyformat(statement) if self._dialect == POSTGRESQL else statement
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> ViewCursor:
+        with _translated_errors():
+            self._cursor.execute(self._sql(statement), tuple(params))
+        return self
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> ViewCursor:
+        with _translated_errors():
+            self._cursor.executemany(self._sql(statement), [tuple(row) for row in rows])
+        return self
+
+    def fetchone(self) -> dict[str, Any] | None:
+        row = self._cursor.fetchone()
+        return None if row is None else self._as_dict(row)
+
+    def fetchall(self) -> list[dict[str, Any]]:
+        return [self._as_dict(row) for row in self._cursor.fetchall()]
+
+    @property
+    def rowcount(self) -> int:
+        return int(self._cursor.rowcount)
+
+    def _as_dict(self, row: Any) -> dict[str, Any]:
+        if isinstance(row, dict):
+            return row
+        return dict(zip([column[0] for column in self._cursor.description], row, strict=True))
+
+
+class View(TrackingRecorder):
+    """A projection's read model and the upstream positions it reflects (see the module docstring).
+
+    Subclasses set ``name`` (unique per database: tracking rows are keyed by it), ``SCHEMA`` (``CREATE ... IF
+    NOT EXISTS`` statements, run at construction) and ``TABLES`` (dropped by :meth:`reset`, in this order).
+    """
+
+    name: ClassVar[str] = ""
+    SCHEMA: ClassVar[Sequence[str]] = ()
+    TABLES: ClassVar[Sequence[str]] = ()
+
+    def __init__(self, url: str, *, pg_schema: str | None = None, pool_size: int = 8) -> None:
+        self.view_name = self.name or type(self).__name__
+        if url.startswith("sqlite://"):
+            self.dialect = SQLITE
+            self._backend: _Backend = _SQLiteBackend(url.removeprefix("sqlite://"))
+        elif url.startswith(("postgresql://", "postgres://")):
+            self.dialect = POSTGRESQL
+            self._backend = _PostgresBackend(url, pg_schema, pool_size)
+        else:
+            msg = f"unsupported views URL scheme: {url.split('://')[0]!r} (use sqlite:// or postgresql://)"
+            raise persistence.ProgrammingError(msg)
+        self._create()
+
+    def schema(self, dialect: str) -> Sequence[str]:  # noqa: ARG002 - overridden per engine when needed
+        """The statements that create this view's tables on ``dialect`` (``sqlite`` or ``postgresql``)."""
+        return self.SCHEMA
+
+    @contextlib.contextmanager
+    def transaction(self, tracking: Tracking | None) -> Iterator[ViewCursor]:
+        """Record ``tracking`` and run the caller's SQL in one transaction: both commit or neither does.
+
+        Raises ``eventsourcing.persistence.IntegrityError`` before the caller's SQL runs when ``tracking`` is
+        not greater than the position already recorded for its upstream application. Read what the
+        transaction needs through ``cur``: :meth:`query` may not see its uncommitted changes.
+        """
+        with self._backend.transaction() as raw:
+            cur = ViewCursor(raw, self.dialect)
+            if tracking is not None:
+                self._record(cur, tracking)
+            yield cur
+
+    def insert_tracking(self, tracking: Tracking) -> None:
+        with self.transaction(tracking):
+            pass
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        rows = self.query(
+            f"SELECT notification_id FROM {TRACKING_TABLE} WHERE view_name = ? AND application_name = ?",  # noqa: S608
+            (self.view_name, application_name),
+        )
+        return int(rows[0]["notification_id"]) if rows else None
+
+    def query(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Run a read-only statement and return its rows."""
+        with self._backend.reader() as raw:
+            return ViewCursor(raw, self.dialect).execute(statement, params).fetchall()
+
+    def reset(self) -> None:
+        """Drop this view's tables and tracking positions and create them again: a rebuild from sequence 1."""
+        with self.transaction(None) as cur:
+            for table in self.TABLES:
+                cur.execute(f"DROP TABLE IF EXISTS {_identifier(table)}")
+            cur.execute(f"DELETE FROM {TRACKING_TABLE} WHERE view_name = ?", (self.view_name,))  # noqa: S608
+            for statement in self.schema(self.dialect):
+                cur.execute(statement)
+
+    def close(self) -> None:
+        self._backend.close()
+
+    def __enter__(self) -> View:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _create(self) -> None:
+        with self.transaction(None) as cur:
+            if self.dialect == POSTGRESQL:  # concurrent CREATE IF NOT EXISTS can still collide on PostgreSQL
+                cur.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (TRACKING_TABLE,))
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} (view_name TEXT NOT NULL, "
+                "application_name TEXT NOT NULL, notification_id BIGINT NOT NULL, "
+                "PRIMARY KEY (view_name, application_name))"
+            )
+            for statement in self.schema(self.dialect):
+                cur.execute(statement)
+
+    def _record(self, cur: ViewCursor, tracking: Tracking) -> None:
+        cur.execute(
+            f"INSERT INTO {TRACKING_TABLE} (view_name, application_name, notification_id) VALUES (?, ?, ?) "
+            "ON CONFLICT (view_name, application_name) DO UPDATE SET notification_id = excluded.notification_id "
+            f"WHERE {TRACKING_TABLE}.notification_id < excluded.notification_id RETURNING notification_id",
+            (self.view_name, tracking.application_name, tracking.notification_id),
+        )
+        if cur.fetchone() is None:
+            msg = (
+                f"view {self.view_name} has already applied {tracking.application_name} "
+                f"notification {tracking.notification_id} or a later one"
+            )
+            raise persistence.IntegrityError(msg)
+
+
+def _identifier(name: str) -> str:
+    if not _IDENTIFIER.match(name):
+        msg = f"not a plain SQL identifier: {name!r}"
+        raise persistence.ProgrammingError(msg)
+    return name
+
+
+@contextlib.contextmanager
+def _translated_errors() -> Iterator[None]:
+    """Database driver errors become the ``eventsourcing.persistence`` errors of the same PEP 249 name."""
+    try:
+        yield
+    except persistence.PersistenceError:
+        raise
+    except Exception as error:
+        for name in ("IntegrityError", "DataError", "ProgrammingError", "OperationalError", "NotSupportedError",
+                     "InternalError", "InterfaceError", "DatabaseError"):
+            if any(base.__name__ == name and base.__module__ in _DRIVER_MODULES for base in type(error).__mro__):
+                raise getattr(persistence, name)(str(error)) from error
+        raise
+
+
+_DRIVER_MODULES = frozenset({"sqlite3", "psycopg", "psycopg.errors", "psycopg_pool"})
+
+
+class _Backend:
+    def transaction(self) -> contextlib.AbstractContextManager[Any]:
+        raise NotImplementedError
+
+    def reader(self) -> contextlib.AbstractContextManager[Any]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class _SQLiteBackend(_Backend):
+    def __init__(self, location: str) -> None:
+        self._memory = location in (":memory:", "/:memory:")
+        self._path = ":memory:" if self._memory else location.removeprefix("/")
+        if not self._memory:
+            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()  # re-entrant: a query inside a transaction on the same thread
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._writer = self._connect()
+        if not self._memory:
+            self._writer.execute("PRAGMA journal_mode=WAL")
+
+    def _connect(self) -> sqlite3.Connection:
+        with _translated_errors():
+            connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA busy_timeout = 5000")
+            connection.execute("PRAGMA synchronous = NORMAL")
+        self._connections.append(connection)
+        return connection
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Cursor]:
+        with self._lock:
+            cursor = self._writer.cursor()
+            with _translated_errors():
+                cursor.execute("BEGIN IMMEDIATE")
+            try:
+                yield cursor
+                with _translated_errors():
+                    cursor.execute("COMMIT")
+            except BaseException:
+                if self._writer.in_transaction:
+                    self._writer.execute("ROLLBACK")
+                raise
+
+    @contextlib.contextmanager
+    def reader(self) -> Iterator[sqlite3.Cursor]:
+        if self._memory:
+            with self._lock:
+                yield self._writer.cursor()
+            return
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._local.connection = self._connect()
+        yield connection.cursor()
+
+    def close(self) -> None:
+        for connection in self._connections:
+            connection.close()
+        self._connections.clear()
+
+
+class _PostgresBackend(_Backend):
+    def __init__(self, url: str, pg_schema: str | None, pool_size: int) -> None:
+        import psycopg  # noqa: PLC0415 - only PostgreSQL views need the driver
+        from psycopg.rows import dict_row  # noqa: PLC0415
+        from psycopg_pool import ConnectionPool  # noqa: PLC0415
+
+        kwargs: dict[str, Any] = {"autocommit": True, "row_factory": dict_row}
+        if pg_schema is not None:
+            kwargs["options"] = f"-c search_path={_identifier(pg_schema)}"
+            with _translated_errors(), psycopg.connect(url, autocommit=True) as connection:
+                connection.execute(f"CREATE SCHEMA IF NOT EXISTS {pg_schema}")
+        with _translated_errors():
+            self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, kwargs=kwargs, open=True)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Any]:
+        with _translated_errors(), self._pool.connection() as connection, connection.transaction():
+            yield connection.cursor()
+
+    @contextlib.contextmanager
+    def reader(self) -> Iterator[Any]:
+        with _translated_errors(), self._pool.connection() as connection:
+            yield connection.cursor()
+
+    def close(self) -> None:
+        self._pool.close()

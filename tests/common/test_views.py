@@ -1,0 +1,292 @@
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from eventsourcing.persistence import IntegrityError, ProgrammingError, Tracking, TrackingRecorder
+from eventsourcing.tests.persistence import TrackingRecorderTestCase
+
+from services.common.views import View, qmark_to_pyformat
+
+POSTGRES_URL = os.environ.get("CHORUS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+class Mentions(View):
+    """A small read model: mentions of a brand per channel, and a counter of applied events."""
+
+    name = "mentions"
+    TABLES = ("mentions", "mention_totals")
+    SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS mentions ("
+        " touchpoint_id TEXT PRIMARY KEY, channel TEXT NOT NULL, position BIGINT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS mention_totals (channel TEXT PRIMARY KEY, total BIGINT NOT NULL)",
+    )
+
+    def record(self, touchpoint_id: str, channel: str, tracking: Tracking) -> None:
+        with self.transaction(tracking) as cur:
+            cur.execute(
+                "INSERT INTO mentions (touchpoint_id, channel, position) VALUES (?, ?, ?)",
+                (touchpoint_id, channel, tracking.notification_id),
+            )
+            cur.execute(
+                "INSERT INTO mention_totals (channel, total) VALUES (?, 1) "
+                "ON CONFLICT (channel) DO UPDATE SET total = mention_totals.total + 1",
+                (channel,),
+            )
+
+    def totals(self) -> dict[str, int]:
+        return {row["channel"]: int(row["total"]) for row in self.query("SELECT channel, total FROM mention_totals")}
+
+
+class Replies(Mentions):
+    name = "replies"
+    TABLES = ("replies",)
+    SCHEMA = ("CREATE TABLE IF NOT EXISTS replies (touchpoint_id TEXT PRIMARY KEY)",)
+
+
+def _drop_schema(schema: str) -> None:
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+        connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "sqlite-memory", "postgresql"])
+def open_view(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """Open views on one database per test (a file, memory, or a PostgreSQL schema of its own), cleaned up after."""
+    opened: list[View] = []
+    schema = f"chorus_test_{uuid.uuid4().hex[:12]}"
+
+    def open_(cls: type[View] = Mentions) -> Any:
+        if request.param == "sqlite":
+            view = cls(f"sqlite:///{tmp_path / 'views.db'}")
+        elif request.param == "sqlite-memory":
+            view = cls("sqlite://:memory:")
+        else:
+            view = cls(POSTGRES_URL, pg_schema=schema)
+        opened.append(view)
+        return view
+
+    open_.backend = request.param  # type: ignore[attr-defined]
+    yield open_
+    for view in opened:
+        view.close()
+    if request.param == "postgresql":
+        _drop_schema(schema)
+
+
+def test_a_view_change_and_its_tracking_position_commit_together(open_view: Callable[..., Any]) -> None:
+    view = open_view()
+
+    view.record("t-1", "email", Tracking("touchpoints", 1))
+    view.record("t-2", "x", Tracking("touchpoints", 2))
+    view.record("t-3", "email", Tracking("touchpoints", 5))
+
+    assert view.totals() == {"email": 2, "x": 1}
+    assert view.max_tracking_id("touchpoints") == 5
+    assert view.max_tracking_id("identity") is None
+
+
+def test_an_already_applied_position_is_refused_and_changes_nothing(open_view: Callable[..., Any]) -> None:
+    view = open_view()
+    view.record("t-1", "email", Tracking("touchpoints", 3))
+
+    for position in (3, 2):
+        with pytest.raises(IntegrityError):
+            view.record(f"t-again-{position}", "email", Tracking("touchpoints", position))
+
+    assert view.totals() == {"email": 1}
+    assert [row["touchpoint_id"] for row in view.query("SELECT touchpoint_id FROM mentions")] == ["t-1"]
+    assert view.max_tracking_id("touchpoints") == 3
+
+
+def test_a_failing_view_change_rolls_back_the_tracking_position(open_view: Callable[..., Any]) -> None:
+    view = open_view()
+    view.record("t-1", "email", Tracking("touchpoints", 1))
+
+    with pytest.raises(IntegrityError):  # duplicate primary key raised by the database, inside the transaction
+        view.record("t-1", "chat", Tracking("touchpoints", 2))
+    with pytest.raises(ZeroDivisionError), view.transaction(Tracking("touchpoints", 3)) as cur:
+        cur.execute("UPDATE mention_totals SET total = 100")
+        _ = 1 / 0
+
+    assert view.max_tracking_id("touchpoints") == 1
+    assert view.totals() == {"email": 1}
+    view.record("t-2", "chat", Tracking("touchpoints", 2))
+    assert view.max_tracking_id("touchpoints") == 2
+
+
+def test_positions_are_kept_per_upstream_application_and_per_view(open_view: Callable[..., Any]) -> None:
+    mentions = open_view(Mentions)
+    replies = open_view(Replies)
+
+    mentions.record("t-1", "email", Tracking("touchpoints", 7))
+    mentions.insert_tracking(Tracking("identity", 2))
+    replies.insert_tracking(Tracking("touchpoints", 1))
+
+    assert mentions.max_tracking_id("touchpoints") == 7
+    assert mentions.max_tracking_id("identity") == 2
+    assert replies.max_tracking_id("touchpoints") == 1
+    assert replies.max_tracking_id("identity") is None
+
+
+def test_reset_empties_the_tables_and_forgets_the_positions(open_view: Callable[..., Any]) -> None:
+    view = open_view()
+    view.record("t-1", "email", Tracking("touchpoints", 1))
+    view.record("t-2", "email", Tracking("touchpoints", 2))
+
+    view.reset()
+
+    assert view.totals() == {}
+    assert view.max_tracking_id("touchpoints") is None
+    view.record("t-1", "email", Tracking("touchpoints", 1))
+    assert view.totals() == {"email": 1}
+
+
+def test_sql_is_written_once_with_question_marks_and_literal_percent(open_view: Callable[..., Any]) -> None:
+    view = open_view()
+    view.record("tp-100%", "email", Tracking("touchpoints", 1))
+    view.record("tp-200", "chat", Tracking("touchpoints", 2))
+
+    rows = view.query(
+        "SELECT touchpoint_id FROM mentions WHERE touchpoint_id LIKE '%\\%%' ESCAPE '\\' AND channel = ?", ("email",)
+    )
+
+    assert rows == [{"touchpoint_id": "tp-100%"}]
+
+
+def test_a_query_inside_a_transaction_does_not_block(open_view: Callable[..., Any]) -> None:
+    view = open_view()
+    with view.transaction(Tracking("touchpoints", 1)) as cur:
+        cur.execute("INSERT INTO mention_totals (channel, total) VALUES (?, ?)", ("email", 4))
+        view.query("SELECT COUNT(*) AS n FROM mentions")
+        assert cur.execute("SELECT total FROM mention_totals").fetchone() == {"total": 4}
+    assert view.totals() == {"email": 4}
+
+
+def test_a_reopened_view_resumes_from_its_position(open_view: Callable[..., Any]) -> None:
+    first = open_view()
+    first.record("t-1", "email", Tracking("touchpoints", 9))
+    first.close()
+
+    second = open_view()
+
+    if open_view.backend == "sqlite-memory":  # type: ignore[attr-defined]
+        assert second.max_tracking_id("touchpoints") is None, "an in-memory database ends with its connection"
+        assert second.totals() == {}
+    else:
+        assert second.max_tracking_id("touchpoints") == 9
+        assert second.totals() == {"email": 1}
+
+
+def test_concurrent_writers_apply_each_position_at_most_once(open_view: Callable[..., Any]) -> None:
+    view = open_view()
+    applied: list[int] = []
+    refused: list[int] = []
+    lock = threading.Lock()
+
+    def apply(worker: int) -> None:
+        for position in range(1, 31):
+            try:
+                with view.transaction(Tracking("touchpoints", position)) as cur:
+                    cur.execute(
+                        "INSERT INTO mention_totals (channel, total) VALUES ('all', 1) "
+                        "ON CONFLICT (channel) DO UPDATE SET total = mention_totals.total + 1"
+                    )
+                    cur.execute(
+                        "INSERT INTO mentions (touchpoint_id, channel, position) VALUES (?, 'x', ?)",
+                        (f"w{worker}-{position}", position),
+                    )
+            except IntegrityError:
+                with lock:
+                    refused.append(position)
+            else:
+                with lock:
+                    applied.append(position)
+
+    threads = [threading.Thread(target=apply, args=(worker,)) for worker in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(applied) + len(refused) == 90
+    assert len(set(applied)) == len(applied), "a position was applied twice"
+    assert view.totals() == {"all": len(applied)}
+    positions = [row["position"] for row in view.query("SELECT position FROM mentions ORDER BY position")]
+    assert positions == sorted(applied)
+    assert view.max_tracking_id("touchpoints") == 30
+
+
+def test_an_unknown_url_scheme_is_refused() -> None:
+    with pytest.raises(ProgrammingError, match="mysql"):
+        Mentions("mysql://db/views")
+
+
+def test_a_table_name_must_be_a_plain_identifier(tmp_path: Path) -> None:
+    class Bad(View):
+        TABLES = ("mentions; DROP TABLE x",)
+
+    view = Bad(f"sqlite:///{tmp_path / 'bad.db'}")
+    with pytest.raises(ProgrammingError):
+        view.reset()
+    view.close()
+
+
+@pytest.mark.parametrize(
+    ("qmark", "pyformat"),
+    [
+        ("SELECT ? , ?", "SELECT %s , %s"),
+        ("SELECT '?', \"a?\", ?", "SELECT '?', \"a?\", %s"),
+        ("SELECT 'it''s ?' WHERE a LIKE '5%' AND b = ?", "SELECT 'it''s ?' WHERE a LIKE '5%%' AND b = %s"),
+        ("SELECT 1 -- why? 100%\n, ?", "SELECT 1 -- why? 100%%\n, %s"),
+    ],
+)
+def test_question_marks_become_pyformat_outside_quotes_and_comments(qmark: str, pyformat: str) -> None:
+    assert qmark_to_pyformat(qmark) == pyformat
+
+
+# The library's own contract for tracking recorders, once per backend.
+
+
+class _Tracked(View):
+    name = "library_contract"
+
+
+class TestSQLiteFileViewIsATrackingRecorder(TrackingRecorderTestCase):
+    def create_recorder(self) -> TrackingRecorder:
+        path = Path(self._tmp) / f"{uuid.uuid4().hex}.db"
+        view = _Tracked(f"sqlite:///{path}")
+        self.addCleanup(view.close)
+        return view
+
+    def setUp(self) -> None:
+        import tempfile
+
+        directory = tempfile.TemporaryDirectory()
+        self.addCleanup(directory.cleanup)
+        self._tmp = directory.name
+
+
+class TestSQLiteMemoryViewIsATrackingRecorder(TrackingRecorderTestCase):
+    def create_recorder(self) -> TrackingRecorder:
+        view = _Tracked("sqlite://:memory:")
+        self.addCleanup(view.close)
+        return view
+
+
+class TestPostgresViewIsATrackingRecorder(TrackingRecorderTestCase):
+    def create_recorder(self) -> TrackingRecorder:
+        schema = f"chorus_test_{uuid.uuid4().hex[:12]}"
+        view = _Tracked(POSTGRES_URL, pg_schema=schema)
+
+        def drop() -> None:
+            view.close()
+            _drop_schema(schema)
+
+        self.addCleanup(drop)
+        return view
