@@ -20,16 +20,17 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
-from google.protobuf.descriptor import Descriptor, FieldDescriptor, OneofDescriptor
+from google.protobuf.descriptor import Descriptor, FieldDescriptor, OneofDescriptor, ServiceDescriptor
 from google.protobuf.message import Message
 
 from chorus.validate.v1 import rules_pb2
 from services.common.errors import ConfigurationError, FieldViolation, InvalidArgument
 
-__all__ = ["InvalidRule", "validate", "violations"]
+__all__ = ["InvalidRule", "prepare", "validate", "violations"]
 
 Violations = list[FieldViolation]
 # check(message, path_prefix, out): appends the violations of one field (or oneof) of ``message``.
@@ -69,18 +70,38 @@ def validate(message: Message) -> None:
         raise InvalidArgument(f"invalid {message.DESCRIPTOR.name}: {summary}", found)
 
 
+def prepare(*types: type[Message] | Descriptor | ServiceDescriptor) -> None:
+    """Compile the rules of message types (or of every request type of a service) now, not on first use.
+
+    A server calls this at start-up so a rule that does not fit its field (``InvalidRule``) stops the
+    deployment instead of failing the first request: ``prepare(identity_pb2.DESCRIPTOR.services_by_name[...])``.
+    """
+    for item in types:
+        if isinstance(item, ServiceDescriptor):
+            for method in item.methods:
+                _compiled(method.input_type)
+        elif isinstance(item, Descriptor):
+            _compiled(item)
+        else:
+            _compiled(item.DESCRIPTOR)
+
+
 # ---------------------------------------------------------------------------------------------- compilation
 
 # keyed by the descriptor itself: two descriptor pools may hold different types of the same name
 _cache: dict[Descriptor, tuple[Check, ...]] = {}
 _in_progress: set[Descriptor] = set()
+_compiling = threading.RLock()  # taken only on a cache miss; re-entered while compiling nested types
 
 
 def _compiled(descriptor: Descriptor) -> tuple[Check, ...]:
     checks = _cache.get(descriptor)
     if checks is None:
-        checks = _compile(descriptor)
-        _cache[descriptor] = checks
+        with _compiling:
+            checks = _cache.get(descriptor)
+            if checks is None:
+                checks = _compile(descriptor)
+                _cache[descriptor] = checks
     return checks
 
 

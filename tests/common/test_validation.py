@@ -6,8 +6,10 @@ The messages are real generated code: ``chorus.bench.v1.EchoRequest`` carries on
 
 from __future__ import annotations
 
+import importlib
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
@@ -18,7 +20,7 @@ from chorus.bench.v1 import echo_pb2
 from chorus.common.v1 import types_pb2
 from chorus.validate.v1 import rules_pb2
 from services.common.errors import FieldViolation, InvalidArgument
-from services.common.validation import InvalidRule, validate, violations
+from services.common.validation import InvalidRule, prepare, validate, violations
 
 
 def valid_request(**changes) -> echo_pb2.EchoRequest:
@@ -231,7 +233,16 @@ def test_a_rule_that_does_not_fit_its_field_fails_loudly_instead_of_being_ignore
         violations(string_with_number_bound(value="x"))
     bad_pattern = _message_with_rule("BadPattern", descriptor_pb2.FieldDescriptorProto.TYPE_STRING, pattern="(")
     with pytest.raises(InvalidRule, match="is not a regular expression"):
-        violations(bad_pattern(value="x"))
+        prepare(bad_pattern)
+    enum_rule_on_bool = _message_with_rule("BoolEnum", descriptor_pb2.FieldDescriptorProto.TYPE_BOOL,
+                                           enum_defined_only=True)
+    with pytest.raises(InvalidRule, match="enum_defined_only does not apply to a bool field"):
+        prepare(enum_rule_on_bool.DESCRIPTOR)
+
+
+def test_prepare_compiles_every_request_type_of_a_service():
+    prepare(echo_pb2.DESCRIPTOR.services_by_name["EchoService"], types_pb2.Identifier)
+    assert violations(echo_pb2.EchoStreamRequest()) == []
 
 
 def test_validating_a_ten_field_request_costs_well_under_50_microseconds():
@@ -245,3 +256,21 @@ def test_validating_a_ten_field_request_costs_well_under_50_microseconds():
             violations(request)
         best = min(best, (time.perf_counter() - started) / rounds)
     assert best < 50e-6, f"{best * 1e6:.1f} µs per request"
+
+
+def _all_contract_messages():
+    protos = Path(__file__).resolve().parents[2] / "protos"
+    for source in sorted(protos.glob("chorus/**/*.proto")):
+        module = importlib.import_module(".".join(source.relative_to(protos).with_suffix("").parts) + "_pb2")
+        pending = list(module.DESCRIPTOR.message_types_by_name.values())
+        while pending:
+            descriptor = pending.pop()
+            pending.extend(descriptor.nested_types)
+            if not descriptor.GetOptions().map_entry:
+                yield descriptor
+
+
+def test_every_rule_written_in_the_contracts_fits_its_field():
+    descriptors = list(_all_contract_messages())
+    assert any(descriptor.full_name == "chorus.bench.v1.EchoRequest" for descriptor in descriptors)
+    prepare(*descriptors)  # raises InvalidRule naming the field otherwise
