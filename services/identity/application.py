@@ -1,0 +1,450 @@
+"""The identity application: commands and queries in primitives (str ids, dicts), events in the store.
+
+Every command loads the aggregates it needs, lets the domain functions check the rules and trigger events, and
+saves every changed aggregate in ONE ``save`` (the event store commits one save atomically: nothing is
+half-applied). A concurrent writer that won the race surfaces as ``Conflict`` (gRPC ABORTED; retrying is safe).
+
+Reads of a single party come from its aggregate. Resolve, search and list are served by the resolution
+projection (``services.identity.projection``) when one is attached; commands wait for it to apply their own
+events before they return, so a caller reads its writes. Without a projection (unit tests, property tests) the
+application answers those queries from the claim aggregates.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+
+from services.common.errors import Conflict, FieldViolation, InvalidArgument, NotFound, Unavailable
+from services.identity import events as _events  # noqa: F401 - registers the stored event messages
+from services.identity.domain import (
+    IdentifierClaim,
+    InvalidIdentityInput,
+    LinkPolicy,
+    NewIdentifier,
+    Party,
+    PartyNotFound,
+    add_member,
+    evidence,
+    link_identifier,
+    merge_parties,
+    remove_member,
+    unlink_identifier,
+    unmerge_party,
+)
+from services.identity.normalise import normalise_identifier
+
+log = structlog.get_logger(__name__)
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+
+Identifier = Mapping[str, str]  # {"type": "email", "value": "...", "namespace": ""}
+
+
+class IdentityApplication(Application[uuid.UUID]):
+    """Parties, identifiers, merges and consent (see the module docstring)."""
+
+    name = "identity"
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        name: str | None = None,
+        policy: LinkPolicy | None = None,
+        default_region: str | None = None,
+    ) -> None:
+        if name:
+            self.name = name
+        self.policy = policy or LinkPolicy()
+        self.default_region = default_region
+        self.projection: Any = None  # a ResolutionProjection, attached by the composition root
+        super().__init__(env=dict(env) if env is not None else None)
+
+    def attach_projection(self, projection: Any) -> None:
+        self.projection = projection
+
+    # ------------------------------------------------------------------------------------------ helpers
+
+    def normalise(self, identifier: Identifier, field: str = "identifier") -> NewIdentifier:
+        normalised = normalise_identifier(
+            identifier.get("type", ""),
+            identifier.get("value", ""),
+            identifier.get("namespace", ""),
+            default_region=self.default_region,
+            field=field,
+        )
+        return NewIdentifier(normalised.type, normalised.namespace, normalised.value)
+
+    def _party(self, party_id: str | uuid.UUID, field: str = "party_id") -> Party:
+        try:
+            uid = party_id if isinstance(party_id, uuid.UUID) else uuid.UUID(str(party_id))
+        except ValueError:
+            raise InvalidArgument(f"{field}: not a UUID", [FieldViolation(field, "must be a UUID")]) from None
+        try:
+            aggregate = self._get(uid)
+        except AggregateNotFoundError:
+            raise PartyNotFound(party_id) from None
+        if not isinstance(aggregate, Party):
+            raise PartyNotFound(party_id)
+        return aggregate
+
+    def _claim(self, key: str) -> IdentifierClaim | None:
+        try:
+            aggregate = self._get(uuid.UUID(key))
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, IdentifierClaim) else None
+
+    def _get(self, uid: uuid.UUID) -> Any:
+        try:
+            return self.repository.get(uid)
+        except (OperationalError, InterfaceError) as error:
+            raise Unavailable(f"event store unavailable: {type(error).__name__}") from None
+
+    def _save(self, *aggregates: Aggregate) -> int | None:
+        """Save all changed aggregates atomically; wait for the projection; return the last notification id."""
+        if not aggregates:
+            return None
+        try:
+            recordings = self.save(*aggregates)
+        except IntegrityError:
+            raise Conflict("a concurrent write changed the same party or identifier; retry the request") from None
+        except (OperationalError, InterfaceError) as error:
+            raise Unavailable(f"event store unavailable: {type(error).__name__}") from None
+        last = recordings[-1].notification.id if recordings else None
+        if self.projection is not None:
+            self.projection.wait(last)
+        return last
+
+    @staticmethod
+    def _check_version(party: Party, expected_version: int | None) -> None:
+        if expected_version is not None and party.version != expected_version:
+            msg = f"party {party.id} is at version {party.version}, not {expected_version}; read it again and retry"
+            raise Conflict(msg)
+
+    # ------------------------------------------------------------------------------------------ parties
+
+    def register_party(
+        self,
+        kind: str,
+        display_name: str,
+        roles: Iterable[str] = (),
+        identifiers: Iterable[Identifier] = (),
+        link_evidence: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Register a party, optionally with identifiers (all linked, or none)."""
+        normalised = [self.normalise(i, f"identifiers[{n}]") for n, i in enumerate(identifiers)]
+        ev = evidence(**(link_evidence or {}))
+        party = Party.register(kind, display_name, roles)
+        changed: dict[uuid.UUID, Aggregate] = {party.id: party}
+        for ident in dict.fromkeys(normalised):
+            claim = self._claim(ident.key)
+            for aggregate in link_identifier(party, ident, claim, None, ev, self.policy, force=False):
+                changed[aggregate.id] = aggregate
+        self._save(*changed.values())
+        log.info("identity.party.registered", party_id=str(party.id), kind=kind, identifiers=len(normalised))
+        return party_snapshot(party)
+
+    def get_party(self, party_id: str) -> dict[str, Any]:
+        return party_snapshot(self._party(party_id))
+
+    def resolve_party(self, party_id: str) -> list[str]:
+        """The ids from ``party_id`` to the live party it stands for now (both included)."""
+        party = self._party(party_id)
+        path = [str(party.id)]
+        while party.merged_into is not None and party.merged_into not in path:
+            path.append(party.merged_into)
+            party = self._party(party.merged_into)
+        return path
+
+    def list_parties(self, page_size: int = 0, after: int = 0, kind: str = "") -> tuple[list[dict[str, Any]], int]:
+        """One page of live parties registered after position ``after``; returns (parties, last position or 0)."""
+        if self.projection is None:
+            msg = "listing parties needs the resolution projection"
+            raise Unavailable(msg)
+        size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        rows = self.projection.view.live_parties(after, size + 1, kind)
+        more = len(rows) > size
+        rows = rows[:size]
+        parties = [party_snapshot(self._party(row["party_id"])) for row in rows]
+        return parties, (int(rows[-1]["position"]) if more and rows else 0)
+
+    # ------------------------------------------------------------------------------------------ identifiers
+
+    def link_identifier(
+        self,
+        party_id: str,
+        identifier: Identifier,
+        link_evidence: Mapping[str, Any] | None = None,
+        *,
+        force: bool = False,
+        expected_version: int | None = None,
+    ) -> dict[str, Any]:
+        """Link an identifier; returns {"party": snapshot, "identifier_id", "previous_party_id"}."""
+        ident = self.normalise(identifier)
+        ev = evidence(**(link_evidence or {}))
+        party = self._party(party_id)
+        self._check_version(party, expected_version)
+        claim = self._claim(ident.key)
+        owner = None
+        if claim is not None and claim.party_id and claim.party_id != str(party.id) and force:
+            owner = self._party(claim.party_id)
+        previous = owner.party_id if owner is not None else ""
+        changed = link_identifier(party, ident, claim, owner, ev, self.policy, force=force)
+        self._save(*changed)
+        if changed:
+            log.info("identity.identifier.linked", party_id=str(party.id), type=ident.type, moved=bool(previous))
+        return {"party": party_snapshot(party), "identifier_id": ident.key, "previous_party_id": previous}
+
+    def unlink_identifier(self, party_id: str, identifier: Identifier, reason: str = "") -> dict[str, Any]:
+        ident = self.normalise(identifier)
+        party = self._party(party_id)
+        changed = unlink_identifier(party, self._claim(ident.key), ident.key, reason or "unlinked")
+        self._save(*changed)
+        log.info("identity.identifier.unlinked", party_id=str(party.id), type=ident.type)
+        return party_snapshot(party)
+
+    def owner_of(self, key: str) -> str | None:
+        """The live party holding an identifier id, from the projection (or the claim without one)."""
+        if self.projection is not None:
+            owner = self.projection.view.owner_of(key)
+        else:
+            claim = self._claim(key)
+            owner = claim.party_id if claim is not None and claim.party_id else None
+        return owner
+
+    def resolve(
+        self,
+        identifier: Identifier,
+        *,
+        create_if_missing: bool = False,
+        link_evidence: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Which live party an identifier belongs to; with ``create_if_missing`` an anonymous person is created.
+
+        Returns {"party_id", "identifier_id", "created", "identifier": {type, namespace, value}}.
+        """
+        ident = self.normalise(identifier)
+        key = ident.key
+        answer = {
+            "identifier_id": key,
+            "identifier": {"type": ident.type, "namespace": ident.namespace, "value": ident.value},
+        }
+        owner = self.owner_of(key)
+        if owner is not None:
+            return {**answer, "party_id": owner, "created": False}
+        if not create_if_missing:
+            raise NotFound("identifier", key, "no party holds this identifier")
+        self.policy.check_not_blocked(ident.type, ident.value, key)
+        for _attempt in range(3):
+            claim = self._claim(key)  # the projection may lag behind another writer: ask the claim itself
+            if claim is not None and claim.party_id:
+                return {**answer, "party_id": claim.party_id, "created": False}
+            party = Party.register("person", "", anonymous=True)
+            ev = evidence(**(link_evidence or {"source": "resolve", "rule": "create_if_missing"}))
+            changed = link_identifier(party, ident, claim, None, ev, self.policy)
+            try:
+                self._save(*changed)
+            except Conflict:
+                continue  # someone else created it: read their claim
+            log.info("identity.party.created_anonymous", party_id=str(party.id), type=ident.type)
+            return {**answer, "party_id": str(party.id), "created": True}
+        raise Conflict("the identifier kept changing while resolving it; retry the request")
+
+    def search(self, identifier: Identifier) -> list[dict[str, Any]]:
+        """The live parties an identifier points at (zero or one)."""
+        ident = self.normalise(identifier)
+        owner = self.owner_of(ident.key)
+        return [] if owner is None else [party_snapshot(self._party(owner))]
+
+    # ------------------------------------------------------------------------------------------ merges
+
+    def _related(self, party: Party) -> dict[str, Party]:
+        return {pid: self._party(pid) for pid in dict.fromkeys([*party.members, *party.member_of])}
+
+    def merge_parties(self, target_id: str, source_id: str, merge_evidence: Mapping[str, Any]) -> dict[str, Any]:
+        """Merge ``source_id`` into ``target_id``; returns the survivor."""
+        ev = evidence(**merge_evidence)
+        if str(target_id) == str(source_id):
+            raise InvalidIdentityInput(
+                "source_party_id: a party cannot be merged into itself",
+                [FieldViolation("source_party_id", "a party cannot be merged into itself")],
+            )
+        target = self._party(target_id, "target_party_id")
+        source = self._party(source_id, "source_party_id")
+        claims = {key: claim for key in source.identifiers if (claim := self._claim(key)) is not None}
+        changed = merge_parties(target, source, claims, self._related(source), ev, self.policy)
+        self._save(*changed)
+        log.info("identity.parties.merged", target=str(target.id), source=str(source.id), rule=ev["rule"])
+        return party_snapshot(target)
+
+    def unmerge_party(self, party_id: str, unmerge_evidence: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Undo the merge of ``party_id``; returns {"party": restored, "former_target": survivor}."""
+        ev = evidence(**(unmerge_evidence or {}))
+        source = self._party(party_id)
+        target = self._party(source.merged_into) if source.merged_into else None
+        if target is None:
+            changed = unmerge_party(source, source, {}, {}, ev)  # raises NOT_MERGED
+        else:
+            record = target.absorbed.get(str(source.id), {})
+            claims = {
+                key: claim for key in record.get("identifier_ids", ()) if (claim := self._claim(key)) is not None
+            }
+            related_ids = [*record.get("members", ()), *record.get("memberships", ())]
+            related = {pid: self._party(pid) for pid in dict.fromkeys(related_ids)}
+            changed = unmerge_party(source, target, claims, related, ev)
+        self._save(*changed)
+        log.info("identity.parties.unmerged", party=str(source.id), former_target=str(target.id) if target else "")
+        return {"party": party_snapshot(source), "former_target": party_snapshot(target) if target else None}
+
+    # ------------------------------------------------------------------------------------------ communities
+
+    def add_community_member(self, community_id: str, member_id: str) -> dict[str, Any]:
+        community = self._party(community_id, "community_party_id")
+        member = self._party(member_id, "member_party_id")
+        self._save(*add_member(community, member))
+        return party_snapshot(community)
+
+    def remove_community_member(self, community_id: str, member_id: str) -> dict[str, Any]:
+        community = self._party(community_id, "community_party_id")
+        member = self._party(member_id, "member_party_id")
+        self._save(*remove_member(community, member))
+        return party_snapshot(community)
+
+    # ------------------------------------------------------------------------------------------ consent
+
+    def record_consent(
+        self,
+        party_id: str,
+        channel: str,
+        status: str,
+        at: datetime | None = None,
+        source: str = "",
+        *,
+        expected_version: int | None = None,
+    ) -> dict[str, Any]:
+        party = self._party(party_id)
+        self._check_version(party, expected_version)
+        party.record_consent(channel, status, at or datetime.now(UTC), source)
+        self._save(party)
+        return party_snapshot(party)
+
+    def set_preferred_channels(
+        self, party_id: str, channels: Iterable[str], *, expected_version: int | None = None
+    ) -> dict[str, Any]:
+        party = self._party(party_id)
+        self._check_version(party, expected_version)
+        party.set_preferred_channels(channels)
+        self._save(party)
+        return party_snapshot(party)
+
+    def set_do_not_contact(
+        self,
+        party_id: str,
+        do_not_contact: bool,
+        at: datetime | None = None,
+        source: str = "",
+        *,
+        expected_version: int | None = None,
+    ) -> dict[str, Any]:
+        party = self._party(party_id)
+        self._check_version(party, expected_version)
+        party.set_do_not_contact(do_not_contact, at or datetime.now(UTC), source)
+        self._save(party)
+        return party_snapshot(party)
+
+    def may_contact(self, party_id: str, channel: str, now: datetime | None = None) -> dict[str, Any]:
+        """May the company contact the party on ``channel`` at ``now``? The most restrictive answer wins.
+
+        The live party and every party merged into it (not unmerged) are asked: do-not-contact on any of them
+        forbids contact; a denial or revocation for the channel on any of them forbids it; otherwise a grant on
+        any of them allows it; without any answer, contact is not allowed (opt-in). Returns {"allowed",
+        "reason", "party_id", "preferred"}.
+        """
+        if not channel:
+            raise InvalidArgument.field("channel", "must be set")
+        now = now or datetime.now(UTC)
+        live = self._party(self.resolve_party(party_id)[-1])
+        parties = [live]
+        queue = list(live.absorbed)
+        while queue:
+            merged = self._party(queue.pop())
+            parties.append(merged)
+            queue.extend(merged.absorbed)
+        answer = {"party_id": str(live.id), "preferred": channel in live.preferred_channels}
+        if any(p.do_not_contact_at(now) for p in parties):
+            return {**answer, "allowed": False, "reason": "DO_NOT_CONTACT"}
+        statuses = {record["status"] for p in parties if (record := p.consent_at(channel, now)) is not None}
+        if "denied" in statuses:
+            return {**answer, "allowed": False, "reason": "CONSENT_DENIED"}
+        if "revoked" in statuses:
+            return {**answer, "allowed": False, "reason": "CONSENT_REVOKED"}
+        if "granted" in statuses:
+            return {**answer, "allowed": True, "reason": "CONSENT_GRANTED"}
+        return {**answer, "allowed": False, "reason": "NO_CONSENT"}
+
+    # ------------------------------------------------------------------------------------------ seeding
+
+    def seed_parties(self, parties: Iterable[tuple[str, str, Iterable[Identifier]]]) -> int:
+        """Bulk load for benchmarks and demos: register (kind, name, identifiers) in ONE save, no projection wait.
+
+        The rules are the same as ``register_party`` except that claims are not looked up: every identifier
+        must be new. Returns the last notification id.
+        """
+        aggregates: list[Aggregate] = []
+        ev = evidence(source="seed")
+        for kind, name, identifiers in parties:
+            party = Party.register(kind, name)
+            aggregates.append(party)
+            for ident in dict.fromkeys(self.normalise(i) for i in identifiers):
+                aggregates.extend(a for a in link_identifier(party, ident, None, None, ev, self.policy) if a is not party)
+        try:
+            recordings = self.save(*aggregates)
+        except IntegrityError:
+            raise Conflict("seeded identifiers exist already") from None
+        return recordings[-1].notification.id if recordings else 0
+
+
+# ---------------------------------------------------------------------------------------------- snapshots
+
+
+def party_snapshot(party: Party) -> dict[str, Any]:
+    """A party as primitives (the shape of ``chorus.identity.v1.Party``)."""
+    return {
+        "party_id": str(party.id),
+        "kind": party.kind,
+        "roles": list(party.roles),
+        "display_name": party.display_name,
+        "anonymous": party.anonymous,
+        "identifiers": [
+            {
+                "identifier_id": link["identifier_id"],
+                "type": link["type"],
+                "namespace": link["namespace"],
+                "value": link["value"],
+                "evidence": dict(link["evidence"]),
+            }
+            for link in sorted(party.identifiers.values(), key=lambda link: (link["type"], link["value"]))
+        ],
+        "member_party_ids": list(party.members),
+        "community_party_ids": list(party.member_of),
+        "consents": [
+            {"channel": channel, **record}
+            for channel, records in sorted(party.consents.items())
+            for record in records
+        ],
+        "preferred_channels": list(party.preferred_channels),
+        "do_not_contact": party.do_not_contact,
+        "merged_into_party_id": party.merged_into or "",
+        "merged_party_ids": list(party.absorbed),
+        "version": party.version,
+    }
