@@ -1,0 +1,517 @@
+"""Touchpoints: every recorded interaction, its threading, and later corrections — as events.
+
+A :class:`Touchpoint` is immutable once recorded except for two things that add to it, never rewrite it:
+``Reclassified`` (a person or a rule corrects an inferred or given value, with reason and actor) and
+``ReplyLinked`` (the touchpoint it replies to has been recorded; the link carries what response time needs).
+
+Identity is idempotency. A touchpoint's id is derived from its source system and external id (UUIDv5 in
+:data:`TOUCHPOINT_NAMESPACE`), or supplied by the client; recording the same id again cannot create a second
+aggregate (the event store refuses a second version 1), for ever — not only within the broker's dedup window.
+
+Values are the lower-case names of the ``chorus.common.v1`` enums (``"email"``, ``"inbound"``); ``""`` is
+unspecified. This module imports the standard library and ``eventsourcing.domain`` only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+TOUCHPOINT_NAMESPACE = UUID("6f1c2b8e-4a8d-5d7e-9c3b-2f6e1a0d9b47")
+"""Namespace of touchpoint ids derived from (source system, external id). Never change it: ids are for ever."""
+
+KINDS = frozenset({"touchpoint", "non_touchpoint"})
+CHANNELS = frozenset({
+    "phone", "email", "chat", "sms", "x", "facebook", "instagram", "youtube", "forum", "blog", "marketplace",
+    "store", "web", "in_app", "other",
+})
+DIRECTIONS = frozenset({"inbound", "outbound"})
+VISIBILITIES = frozenset({"public", "private"})
+INTENTS = frozenset({"question", "complaint", "praise", "suggestion", "purchase", "other"})
+SOCIABILITY_DEGREES = frozenset({"monologue", "venting", "skewed", "social_pressure", "objective", "community"})
+BUSINESS_SOCIABILITY_DEGREES = frozenset({
+    "broadcast", "broadcast_with_bait", "pretending", "blogging", "fan_page", "community",
+})
+COMPANY_FUNCTIONS = frozenset({"service", "marketing", "pr", "sales", "product"})
+SENTIMENT_LABELS = frozenset({"positive", "neutral", "negative"})
+IDENTIFIER_TYPES = frozenset({
+    "email", "phone", "x", "facebook", "instagram", "youtube", "forum_user", "blog_url", "marketplace_reviewer",
+    "crm_id", "device_id", "chat_id", "other",
+})
+
+RECLASSIFIABLE: Mapping[str, frozenset[str]] = {
+    "intent": INTENTS,
+    "sentiment": SENTIMENT_LABELS,
+    "sociability_degree": SOCIABILITY_DEGREES,
+    "business_sociability_degree": BUSINESS_SOCIABILITY_DEGREES,
+    "company_function": COMPANY_FUNCTIONS,
+    "kind": KINDS,
+}
+"""Fields a ``Reclassified`` event may correct, and the values each accepts (``""`` clears a field except kind)."""
+
+MAX_ACTORS = 20
+MAX_TAGS = 50
+MAX_IDENTIFIER_CHARS = 500
+
+
+class TouchpointError(Exception):
+    """Root of the errors of the touchpoints domain."""
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One bad field of a touchpoint to record (``actors``, ``occurred_at``) and what is wrong with it."""
+
+    field: str
+    description: str
+
+
+class InvalidTouchpoint(TouchpointError):
+    """The touchpoint cannot be recorded as given; ``violations`` name each bad field."""
+
+    def __init__(self, violations: Sequence[Violation]) -> None:
+        self.violations = tuple(violations)
+        super().__init__("; ".join(f"{v.field}: {v.description}" for v in self.violations))
+
+
+class InvalidReclassification(TouchpointError):
+    """A reclassification names a field that cannot be corrected, a value it does not take, or no reason."""
+
+    def __init__(self, field: str, description: str) -> None:  # noqa: A002 - the field's name
+        self.field = field
+        self.description = description
+        super().__init__(f"{field}: {description}")
+
+
+class NotAReplyToThat(TouchpointError):
+    """A reply link names a parent other than the one the reply was recorded with."""
+
+
+def normalise_source(source_system: str) -> str:
+    """Source systems compare case-insensitively: ``" Zendesk "`` and ``"zendesk"`` are one system."""
+    return source_system.strip().lower()
+
+
+def touchpoint_id_for(source_system: str, external_id: str) -> UUID:
+    """The id of the touchpoint with ``external_id`` in ``source_system``: the same inputs, the same id, always.
+
+    >>> touchpoint_id_for("Zendesk", "T-1") == touchpoint_id_for("zendesk", "T-1")
+    True
+    """
+    return uuid.uuid5(TOUCHPOINT_NAMESPACE, f"{normalise_source(source_system)}\n{external_id}")
+
+
+@dataclass(frozen=True)
+class ActorIdentifier:
+    """A raw identifier of a party taking part, as the source saw it; resolving it to a party is not done here."""
+
+    type: str
+    value: str
+    namespace: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"type": self.type, "value": self.value, "namespace": self.namespace}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ActorIdentifier:
+        return cls(type=str(data.get("type", "")), value=str(data.get("value", "")),
+                   namespace=str(data.get("namespace", "")))
+
+    @property
+    def key(self) -> str:
+        """One string per identifier, for indexes: ``type:namespace:value``."""
+        return f"{self.type}:{self.namespace}:{self.value}"
+
+
+@dataclass(frozen=True)
+class TouchpointDraft:
+    """What a caller asks to record, before it has an id or enrichment. Checked by :meth:`check`."""
+
+    kind: str
+    channel: str
+    direction: str
+    visibility: str
+    occurred_at: datetime | None
+    actors: tuple[ActorIdentifier, ...]
+    touchpoint_id: str = ""
+    source_system: str = ""
+    external_id: str = ""
+    external_url: str = ""
+    followers: int = 0
+    recipients: int = 0
+    text: str = ""
+    language: str = ""
+    reply_to_id: str = ""
+    reply_to_source_system: str = ""
+    reply_to_external_id: str = ""
+    thread_id: str = ""
+    intent: str = ""
+    sentiment_label: str = ""
+    sentiment_score: float | None = None
+    sociability_degree: str = ""
+    business_sociability_degree: str = ""
+    company_function: str = ""
+    tags: tuple[str, ...] = ()
+
+    def resolved_id(self) -> UUID:
+        """The touchpoint's id: derived from (source system, external id) when both are given, else the client's."""
+        if self.source_system and self.external_id:
+            return touchpoint_id_for(self.source_system, self.external_id)
+        return UUID(self.touchpoint_id)
+
+    def resolved_reply_to(self) -> UUID | None:
+        """The id of the touchpoint this one replies to, if any (derived the same way as touchpoint ids)."""
+        if self.reply_to_source_system and self.reply_to_external_id:
+            return touchpoint_id_for(self.reply_to_source_system, self.reply_to_external_id)
+        if self.reply_to_id:
+            return UUID(self.reply_to_id)
+        return None
+
+    def check(self, now: datetime, max_future_skew: timedelta, max_content_bytes: int) -> TouchpointDraft:
+        """Return the draft when it can be recorded; raise :class:`InvalidTouchpoint` naming every bad field."""
+        problems = list(self._problems(now, max_future_skew, max_content_bytes))
+        if problems:
+            raise InvalidTouchpoint(problems)
+        return self
+
+    def _problems(self, now: datetime, max_future_skew: timedelta, max_content_bytes: int) -> Sequence[Violation]:
+        out: list[Violation] = []
+
+        def bad(name: str, description: str) -> None:
+            out.append(Violation(name, description))
+
+        for name, value, allowed, required in (
+            ("kind", self.kind, KINDS, True),
+            ("channel", self.channel, CHANNELS, True),
+            ("direction", self.direction, DIRECTIONS, True),
+            ("visibility", self.visibility, VISIBILITIES, True),
+            ("intent", self.intent, INTENTS, False),
+            ("sentiment.label", self.sentiment_label, SENTIMENT_LABELS, False),
+            ("sociability_degree", self.sociability_degree, SOCIABILITY_DEGREES, False),
+            ("business_sociability_degree", self.business_sociability_degree, BUSINESS_SOCIABILITY_DEGREES, False),
+            ("company_function", self.company_function, COMPANY_FUNCTIONS, False),
+        ):
+            if not value:
+                if required:
+                    bad(name, "is required")
+            elif value not in allowed:
+                bad(name, f"is not a known {name.split('.')[0].replace('_', ' ')}")
+
+        if self.occurred_at is None:
+            bad("occurred_at", "is required")
+        elif self.occurred_at.tzinfo is None:
+            bad("occurred_at", "must carry a time zone")
+        elif self.occurred_at > now + max_future_skew:
+            bad("occurred_at", f"is more than {max_future_skew.total_seconds():g} seconds in the future")
+
+        if not self.actors:
+            bad("actors", "at least one actor identifier is required")
+        elif len(self.actors) > MAX_ACTORS:
+            bad("actors", f"must have at most {MAX_ACTORS} items")
+        for index, actor in enumerate(self.actors):
+            if actor.type not in IDENTIFIER_TYPES:
+                bad(f"actors[{index}].type", "is not a known identifier type")
+            if not actor.value.strip():
+                bad(f"actors[{index}].value", "is required")
+            if actor.type == "other" and not actor.namespace:
+                bad(f"actors[{index}].namespace", "is required for identifier type other")
+
+        own_id: UUID | None = None
+        if self.touchpoint_id:
+            try:
+                own_id = UUID(self.touchpoint_id)
+            except ValueError:
+                bad("touchpoint_id", "must be a UUID")
+        if bool(self.source_system) != bool(self.external_id):
+            bad("source.external_id" if self.source_system else "source.system",
+                "source system and external id are given together")
+        elif self.source_system and self.external_id:
+            derived = touchpoint_id_for(self.source_system, self.external_id)
+            if own_id is not None and own_id != derived:
+                bad("touchpoint_id", "differs from the id derived from source system and external id")
+            own_id = derived
+        elif not self.touchpoint_id:
+            bad("touchpoint_id", "give a touchpoint_id or a source system and external id (idempotency key)")
+
+        if bool(self.reply_to_source_system) != bool(self.reply_to_external_id):
+            bad("reply_to.source", "system and external id are given together")
+        reply_to: UUID | None = None
+        try:
+            reply_to = self.resolved_reply_to()
+        except ValueError:
+            bad("reply_to.touchpoint_id", "must be a UUID")
+        if reply_to is not None and own_id is not None and reply_to == own_id:
+            bad("reply_to", "a touchpoint cannot reply to itself")
+
+        if len(self.text.encode("utf-8")) > max_content_bytes:
+            bad("content.text", f"must be at most {max_content_bytes} bytes in UTF-8")
+        if self.followers < 0:
+            bad("audience.followers", "must not be negative")
+        if self.recipients < 0:
+            bad("audience.recipients", "must not be negative")
+        if self.sentiment_score is not None and not -1.0 <= self.sentiment_score <= 1.0:
+            bad("sentiment.score", "must be between -1 and 1")
+        if len(self.tags) > MAX_TAGS:
+            bad("tags", f"must have at most {MAX_TAGS} items")
+        for name, value, limit in (
+            ("source.system", self.source_system, 100),
+            ("source.external_id", self.external_id, 500),
+            ("source.url", self.external_url, 2000),
+            ("content.language", self.language, 35),
+            ("thread_id", self.thread_id, 500),
+            ("reply_to.source.system", self.reply_to_source_system, 100),
+            ("reply_to.source.external_id", self.reply_to_external_id, 500),
+            *((f"actors[{i}].value", actor.value, MAX_IDENTIFIER_CHARS) for i, actor in enumerate(self.actors)),
+            *((f"actors[{i}].namespace", actor.namespace, 200) for i, actor in enumerate(self.actors)),
+            *((f"tags[{i}]", tag, 100) for i, tag in enumerate(self.tags)),
+        ):
+            if len(value) > limit:
+                bad(name, f"must be at most {limit} characters long")
+        return out
+
+
+@dataclass(frozen=True)
+class ReplyLink:
+    """A reply's link to the touchpoint it answers, and how long the answer took."""
+
+    parent_id: UUID
+    parent_occurred_at: datetime
+    parent_direction: str
+    response_seconds: float
+
+
+@dataclass(frozen=True)
+class Reclassification:
+    """One correction of a recorded value."""
+
+    field: str
+    value: str
+    previous_value: str
+    reason: str
+    actor: str
+    at: datetime
+
+
+class Touchpoint(Aggregate):
+    """One interaction, touch or non-touch, recorded once and for ever under its id."""
+
+    class Recorded(Aggregate.Created):
+        """A touchpoint was recorded. Values Chorus inferred are named in ``inferred``."""
+
+        kind: str
+        channel: str
+        direction: str
+        visibility: str
+        occurred_at: datetime
+        source_system: str
+        external_id: str
+        external_url: str
+        actors: tuple[dict[str, str], ...]
+        followers: int
+        recipients: int
+        text: str
+        language: str
+        reply_to_id: str
+        reply_to_source_system: str
+        reply_to_external_id: str
+        thread_id: str
+        intent: str
+        sentiment_label: str
+        sentiment_score: float
+        sociability_degree: str
+        business_sociability_degree: str
+        company_function: str
+        tags: tuple[str, ...]
+        inferred: tuple[str, ...]
+
+        def apply(self, aggregate: Touchpoint) -> None:
+            aggregate._apply_recorded(self)
+
+    class Reclassified(Aggregate.Event):
+        """A recorded value was corrected; the correction is asserted, no longer inferred."""
+
+        field: str
+        value: str
+        previous_value: str
+        sentiment_score: float
+        reason: str
+        actor: str
+
+        def apply(self, aggregate: Touchpoint) -> None:
+            aggregate._apply_reclassified(self)
+
+    class ReplyLinked(Aggregate.Event):
+        """The touchpoint this one replies to is recorded: here is what response time needs from it."""
+
+        parent_id: UUID
+        parent_occurred_at: datetime
+        parent_direction: str
+        parent_thread_id: str
+        response_seconds: float
+
+        def apply(self, aggregate: Touchpoint) -> None:
+            aggregate.reply_link = ReplyLink(
+                parent_id=self.parent_id, parent_occurred_at=self.parent_occurred_at,
+                parent_direction=self.parent_direction, response_seconds=self.response_seconds,
+            )
+            if not aggregate.thread_id and self.parent_thread_id:
+                aggregate.thread_id = self.parent_thread_id
+
+    def __init__(self) -> None:
+        """State is set by :class:`Recorded` (see :meth:`record`)."""
+
+    @classmethod
+    def record(
+        cls,
+        draft: TouchpointDraft,
+        *,
+        intent: str,
+        sentiment_label: str,
+        sentiment_score: float | None,
+        sociability_degree: str,
+        business_sociability_degree: str,
+        inferred: Sequence[str] = (),
+    ) -> Touchpoint:
+        """A new touchpoint from a checked draft and its enrichment (see ``enrichment.enrich``)."""
+        reply_to = draft.resolved_reply_to()
+        assert draft.occurred_at is not None  # guaranteed by TouchpointDraft.check
+        return cls._create(
+            cls.Recorded,
+            id=draft.resolved_id(),
+            kind=draft.kind,
+            channel=draft.channel,
+            direction=draft.direction,
+            visibility=draft.visibility,
+            occurred_at=draft.occurred_at.astimezone(timezone.utc),
+            source_system=normalise_source(draft.source_system),
+            external_id=draft.external_id,
+            external_url=draft.external_url,
+            actors=tuple(actor.as_dict() for actor in draft.actors),
+            followers=draft.followers,
+            recipients=draft.recipients,
+            text=draft.text,
+            language=draft.language,
+            reply_to_id=str(reply_to) if reply_to else "",
+            reply_to_source_system=normalise_source(draft.reply_to_source_system),
+            reply_to_external_id=draft.reply_to_external_id,
+            thread_id=draft.thread_id,
+            intent=intent,
+            sentiment_label=sentiment_label,
+            sentiment_score=0.0 if sentiment_score is None else float(sentiment_score),
+            sociability_degree=sociability_degree,
+            business_sociability_degree=business_sociability_degree,
+            company_function=draft.company_function,
+            tags=tuple(draft.tags),
+            inferred=tuple(sorted(inferred)),
+        )
+
+    def _apply_recorded(self, event: Touchpoint.Recorded) -> None:
+        self.kind = event.kind
+        self.channel = event.channel
+        self.direction = event.direction
+        self.visibility = event.visibility
+        self.occurred_at = event.occurred_at
+        self.recorded_at = event.timestamp
+        self.source_system = event.source_system
+        self.external_id = event.external_id
+        self.external_url = event.external_url
+        self.actors = tuple(ActorIdentifier.from_dict(actor) for actor in event.actors)
+        self.followers = event.followers
+        self.recipients = event.recipients
+        self.text = event.text
+        self.language = event.language
+        self.reply_to_id = UUID(event.reply_to_id) if event.reply_to_id else None
+        self.reply_to_source_system = event.reply_to_source_system
+        self.reply_to_external_id = event.reply_to_external_id
+        self.thread_id = event.thread_id
+        self.intent = event.intent
+        self.sentiment_label = event.sentiment_label
+        self.sentiment_score = event.sentiment_score
+        self.sociability_degree = event.sociability_degree
+        self.business_sociability_degree = event.business_sociability_degree
+        self.company_function = event.company_function
+        self.tags = tuple(event.tags)
+        self.inferred = frozenset(event.inferred)
+        self.reply_link: ReplyLink | None = None
+        self.reclassifications: tuple[Reclassification, ...] = ()
+
+    def reclassify(self, field: str, value: str, reason: str, actor: str,  # noqa: A002 - the field's name
+                   sentiment_score: float | None = None) -> bool:
+        """Correct ``field`` to ``value``; return False (and record nothing) when it already holds that value
+        as an asserted (not inferred) value."""
+        allowed = RECLASSIFIABLE.get(field)
+        if allowed is None:
+            raise InvalidReclassification("field", f"{field!r} cannot be reclassified; one of "
+                                          f"{', '.join(sorted(RECLASSIFIABLE))}")
+        if value not in allowed and not (value == "" and field != "kind"):
+            raise InvalidReclassification("value", f"is not a known {field.replace('_', ' ')}")
+        if not reason.strip():
+            raise InvalidReclassification("reason", "is required")
+        if not actor.strip():
+            raise InvalidReclassification("actor", "is required")
+        if sentiment_score is not None and (field != "sentiment" or not -1.0 <= sentiment_score <= 1.0):
+            raise InvalidReclassification("sentiment_score", "only for sentiment, between -1 and 1")
+        previous = self.current_value(field)
+        same_score = sentiment_score is None or sentiment_score == self.sentiment_score
+        if previous == value and same_score and field not in self.inferred:
+            return False
+        self.trigger_event(
+            self.Reclassified, field=field, value=value, previous_value=previous,
+            sentiment_score=self.sentiment_score if sentiment_score is None else float(sentiment_score),
+            reason=reason, actor=actor,
+        )
+        return True
+
+    def current_value(self, field: str) -> str:  # noqa: A002
+        return str(self.sentiment_label if field == "sentiment" else getattr(self, field))
+
+    def _apply_reclassified(self, event: Touchpoint.Reclassified) -> None:
+        if event.field == "sentiment":
+            self.sentiment_label = event.value
+            self.sentiment_score = event.sentiment_score
+        else:
+            setattr(self, event.field, event.value)
+        self.inferred = self.inferred - {event.field}
+        self.reclassifications = (*self.reclassifications, Reclassification(
+            field=event.field, value=event.value, previous_value=event.previous_value, reason=event.reason,
+            actor=event.actor, at=event.timestamp,
+        ))
+
+    def link_to_parent(self, parent: ParentFacts) -> bool:
+        """Link this reply to its parent; return False when it is already linked (links are made once)."""
+        if self.reply_to_id != parent.touchpoint_id:
+            raise NotAReplyToThat(f"touchpoint {self.id} replies to {self.reply_to_id}, not {parent.touchpoint_id}")
+        if self.reply_link is not None:
+            return False
+        self.trigger_event(
+            self.ReplyLinked, parent_id=parent.touchpoint_id, parent_occurred_at=parent.occurred_at,
+            parent_direction=parent.direction, parent_thread_id=parent.thread_id,
+            response_seconds=response_seconds(parent.occurred_at, self.occurred_at),
+        )
+        return True
+
+    @property
+    def is_reply(self) -> bool:
+        return self.reply_to_id is not None
+
+
+@dataclass(frozen=True)
+class ParentFacts:
+    """What a reply needs to know about the touchpoint it answers."""
+
+    touchpoint_id: UUID
+    occurred_at: datetime
+    direction: str
+    thread_id: str = ""
+
+
+def response_seconds(asked_at: datetime, answered_at: datetime) -> float:
+    """Seconds from a touchpoint to its reply; negative when the source's clocks disagree (kept, not hidden)."""
+    return (answered_at - asked_at).total_seconds()
+
