@@ -6,6 +6,8 @@
 # 1. Regenerates every binding from a temporary copy of the .proto files and compares it with protos/
 #    (names each stale, missing or orphaned file; never writes to protos/).
 # 2. Runs buf lint (STANDARD, see buf.yaml) with buf pinned exactly in package.json / package-lock.json.
+# 3. With BUF_BREAKING_AGAINST set (e.g. '.git#branch=main' in CI on a pull request), also runs
+#    buf breaking (FILE rules) against that input.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -24,5 +26,13 @@ if node_modules/.bin/buf lint; then
 else
   echo "buf lint: failed" >&2
   status=1
+fi
+if [[ -n "${BUF_BREAKING_AGAINST:-}" ]]; then
+  if node_modules/.bin/buf breaking --against "$BUF_BREAKING_AGAINST"; then
+    echo "buf breaking: no breaking change against $BUF_BREAKING_AGAINST"
+  else
+    echo "buf breaking: breaking changes against $BUF_BREAKING_AGAINST" >&2
+    status=1
+  fi
 fi
 exit "$status"
