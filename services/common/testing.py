@@ -55,3 +55,33 @@ def nats_endpoint() -> Iterator[NatsEndpoint]:
             yield NatsEndpoint(url=server.url, server=server)
         finally:
             server.stop()
+
+
+# gRPC servers on port 0 (runtime engineer). Imported here, not at the top, so this block only appends.
+from collections.abc import Sequence  # noqa: E402
+
+import grpc  # noqa: E402
+
+from services.common.grpc_runtime import Readiness, Registration, create_server  # noqa: E402
+from services.common.grpc_runtime import stop as stop_server  # noqa: E402
+
+
+@contextlib.contextmanager
+def running_server(
+    registrations: Sequence[Registration], readiness: Readiness | None = None
+) -> Iterator[tuple[grpc.Channel, int]]:
+    """Yield ``(channel, port)``: a real Chorus gRPC server on 127.0.0.1:0 and a channel to it, both closed after.
+
+    The server is the production one (``grpc_runtime.create_server``: health, reflection, interceptors).
+
+    >>> with running_server([(add_EchoServiceServicer_to_server, Echo(), ECHO)]) as (channel, port):  # doctest: +SKIP
+    ...     EchoServiceStub(channel).Echo(EchoRequest(text="hi"))
+    """
+    server, port = create_server(registrations, "127.0.0.1:0", readiness=readiness)
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        grpc.channel_ready_future(channel).result(timeout=10)
+        yield channel, port
+    finally:
+        channel.close()
+        stop_server(server, grace=None)

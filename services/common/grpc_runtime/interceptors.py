@@ -1,0 +1,218 @@
+"""The three things every RPC goes through, outermost first: request context, error mapping, validation.
+
+Each interceptor wraps a method's handler once (cached per method), keeping its kind: unary or streaming
+requests and responses. Response-streaming handlers run lazily, after the servicer method returned its
+generator, so the wrappers drive the generator themselves.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import grpc
+import structlog
+
+from services.common import context as request_context
+from services.common import validation
+from services.common.grpc_runtime.status import to_grpc_status
+
+REQUEST_ID_HEADER = "x-request-id"
+CORRELATION_ID_HEADER = "x-correlation-id"
+
+_ACCEPTED_ID = re.compile(r"^[A-Za-z0-9._:/=+-]{1,128}$")
+
+log = structlog.get_logger(__name__)
+
+Behavior = Callable[[Any, grpc.ServicerContext], Any]
+
+
+class _HandlerWrapper(grpc.ServerInterceptor):
+    """Wraps each method's handler once; subclasses say how in :meth:`wrap`."""
+
+    def __init__(self) -> None:
+        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = continuation(handler_call_details)
+        if handler is None:
+            return None
+        method = handler_call_details.method
+        cached = self._wrapped.get(method)
+        if cached is not None and cached[0] is handler:
+            return cached[1]
+        wrapped = _rebuild(handler, lambda behavior: self.wrap(behavior, handler, method))
+        self._wrapped[method] = (handler, wrapped)
+        return wrapped
+
+    def wrap(self, behavior: Behavior, handler: grpc.RpcMethodHandler, method: str) -> Behavior:
+        raise NotImplementedError
+
+
+def _rebuild(handler: grpc.RpcMethodHandler, wrap: Callable[[Behavior], Behavior]) -> grpc.RpcMethodHandler:
+    serializers = {
+        "request_deserializer": handler.request_deserializer,
+        "response_serializer": handler.response_serializer,
+    }
+    if handler.request_streaming and handler.response_streaming:
+        return grpc.stream_stream_rpc_method_handler(wrap(handler.stream_stream), **serializers)
+    if handler.request_streaming:
+        return grpc.stream_unary_rpc_method_handler(wrap(handler.stream_unary), **serializers)
+    if handler.response_streaming:
+        return grpc.unary_stream_rpc_method_handler(wrap(handler.unary_stream), **serializers)
+    return grpc.unary_unary_rpc_method_handler(wrap(handler.unary_unary), **serializers)
+
+
+def _incoming(context: grpc.ServicerContext, key: str) -> str | None:
+    for name, value in context.invocation_metadata() or ():
+        if name == key and isinstance(value, str) and _ACCEPTED_ID.match(value):
+            return value
+    return None
+
+
+class RequestContextInterceptor(_HandlerWrapper):
+    """Binds the request id and correlation id for the whole handler, logs ``rpc.finished``, echoes the id.
+
+    The ids come from the ``x-request-id`` / ``x-correlation-id`` metadata when present and well-formed
+    (at most 128 characters of ``[A-Za-z0-9._:/=+-]``), otherwise a new UUID (the correlation id defaults to
+    the request id). The handler runs in a context of its own (``contextvars``), so neither the ids nor
+    anything it binds leak into the next RPC on the same worker thread. The request id is sent back as
+    ``x-request-id`` trailing metadata, on success and on error.
+    """
+
+    def wrap(self, behavior: Behavior, handler: grpc.RpcMethodHandler, method: str) -> Behavior:
+        if handler.response_streaming:
+
+            def streaming(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+                run, call = self._begin(context, method)
+                outcome: BaseException | None = None
+                responses: Any = None
+                try:
+                    responses = run(behavior, request, context)
+                    while True:
+                        try:
+                            response = run(next, responses)
+                        except StopIteration:
+                            break
+                        yield response
+                except BaseException as error:
+                    outcome = error
+                    raise
+                finally:
+                    if outcome is not None and hasattr(responses, "close"):
+                        run(responses.close)  # a cancelled stream: let the servicer's generator clean up now
+                    run(self._finish, context, method, call, outcome)
+
+            return streaming
+
+        def unary(request: Any, context: grpc.ServicerContext) -> Any:
+            run, call = self._begin(context, method)
+            outcome: BaseException | None = None
+            try:
+                return run(behavior, request, context)
+            except BaseException as error:
+                outcome = error
+                raise
+            finally:
+                run(self._finish, context, method, call, outcome)
+
+        return unary
+
+    @staticmethod
+    def _begin(context: grpc.ServicerContext, method: str) -> tuple[Callable[..., Any], tuple[float, Any]]:
+        request_id = _incoming(context, REQUEST_ID_HEADER) or str(uuid.uuid4())
+        correlation_id = _incoming(context, CORRELATION_ID_HEADER) or request_id
+        scope = contextvars.copy_context()
+        binding = request_context.bound(request_id=request_id, correlation_id=correlation_id)
+        scope.run(binding.__enter__)  # left in _finish, in the same scope
+        scope.run(structlog.contextvars.bind_contextvars, rpc=method)
+        return scope.run, (time.perf_counter(), binding)
+
+    @staticmethod
+    def _finish(
+        context: grpc.ServicerContext, method: str, call: tuple[float, Any], outcome: BaseException | None
+    ) -> None:
+        started, binding = call
+        ctx = request_context.current()
+        request_id = ctx.request_id if ctx is not None else ""
+        context.set_trailing_metadata((*(context.trailing_metadata() or ()), (REQUEST_ID_HEADER, request_id)))
+        code = context.code()
+        if code is None:
+            if outcome is None:
+                code = grpc.StatusCode.OK
+            elif isinstance(outcome, GeneratorExit):
+                code = grpc.StatusCode.CANCELLED
+            else:
+                code = grpc.StatusCode.UNKNOWN
+        duration_ms = round((time.perf_counter() - started) * 1000, 3)
+        log.info("rpc.finished", method=method, code=code.name, duration_ms=duration_ms)
+        binding.__exit__(None, None, None)
+
+
+class ErrorInterceptor(_HandlerWrapper):
+    """Turns a raised error into its status with ``google.rpc`` details (see ``grpc_runtime.status``).
+
+    A servicer that aborted on its own (``context.abort``) keeps its status. Server faults (anything that is
+    not a Chorus error kind) are logged with their traceback and answered with a generic INTERNAL message.
+    """
+
+    def wrap(self, behavior: Behavior, handler: grpc.RpcMethodHandler, method: str) -> Behavior:
+        if handler.response_streaming:
+
+            def streaming(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+                try:
+                    yield from behavior(request, context)
+                except Exception as error:  # noqa: BLE001 - every error becomes a status
+                    _abort(context, error)
+
+            return streaming
+
+        def unary(request: Any, context: grpc.ServicerContext) -> Any:
+            try:
+                return behavior(request, context)
+            except Exception as error:  # noqa: BLE001 - every error becomes a status
+                _abort(context, error)
+
+        return unary
+
+
+def _abort(context: grpc.ServicerContext, error: Exception) -> None:
+    code = context.code()
+    if code is not None and code != grpc.StatusCode.OK:  # the servicer aborted or set its status itself
+        raise error
+    ctx = request_context.current()
+    status, fault = to_grpc_status(error, ctx.request_id if ctx is not None else "")
+    if fault:
+        log.error("rpc.failed", error_type=type(error).__name__, exc_info=error)
+    context.abort_with_status(status)
+
+
+class ValidationInterceptor(_HandlerWrapper):
+    """Checks each unary request against its ``chorus.validate.v1`` rules before the servicer sees it.
+
+    Streaming requests are validated by the servicer, item by item. A request that breaks a rule raises
+    ``InvalidArgument``, which the :class:`ErrorInterceptor` (outside this one) turns into INVALID_ARGUMENT.
+    """
+
+    def __init__(self, validate: Callable[[Any], None] = validation.validate) -> None:
+        super().__init__()
+        self._validate = validate
+
+    def wrap(self, behavior: Behavior, handler: grpc.RpcMethodHandler, method: str) -> Behavior:
+        if handler.request_streaming:
+            return behavior
+        validate = self._validate
+
+        def validated(request: Any, context: grpc.ServicerContext) -> Any:
+            validate(request)
+            return behavior(request, context)
+
+        return validated
