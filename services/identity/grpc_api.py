@@ -1,0 +1,279 @@
+"""The gRPC servicer of ``chorus.identity.v1.IdentityService``: protobuf <-> primitives, nothing else.
+
+Requests are validated by the runtime's interceptor (rules in the .proto), errors are mapped to statuses by the
+runtime's error interceptor; the rules of the domain live in ``services.identity.domain``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import grpc
+from google.protobuf import timestamp_pb2
+from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
+
+from chorus.common.v1 import types_pb2
+from chorus.identity.v1 import identity_service_pb2 as pb
+from chorus.identity.v1 import identity_service_pb2_grpc as pb_grpc
+from services.common import pagination
+from services.identity.application import MAX_PAGE_SIZE, IdentityApplication
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["IdentityService"].full_name
+
+
+# ---------------------------------------------------------------------------------------------- translation
+
+
+def _prefix(enum: EnumTypeWrapper) -> str:
+    name = enum.DESCRIPTOR.name
+    return "".join(f"_{c}" if c.isupper() and i else c for i, c in enumerate(name)).upper() + "_"
+
+
+def enum_name(enum: EnumTypeWrapper, number: int) -> str:
+    """``IDENTIFIER_TYPE_EMAIL`` -> ``"email"``; the zero value -> ``""``."""
+    if number == 0:
+        return ""
+    return enum.Name(number).removeprefix(_prefix(enum)).lower()
+
+
+def enum_number(enum: EnumTypeWrapper, name: str) -> int:
+    """``"email"`` -> ``IDENTIFIER_TYPE_EMAIL``; ``""`` -> 0."""
+    return enum.Value(_prefix(enum) + name.upper()) if name else 0
+
+
+def identifier_in(message: types_pb2.Identifier) -> dict[str, str]:
+    return {
+        "type": enum_name(types_pb2.IdentifierType, message.type),
+        "value": message.value,
+        "namespace": message.namespace,
+    }
+
+
+def identifier_out(identifier: Mapping[str, str]) -> types_pb2.Identifier:
+    return types_pb2.Identifier(
+        type=enum_number(types_pb2.IdentifierType, identifier["type"]),
+        value=identifier["value"],
+        namespace=identifier["namespace"],
+    )
+
+
+def evidence_in(message: pb.Evidence) -> dict[str, Any]:
+    return {
+        "source": message.source,
+        "confidence": message.confidence if message.HasField("confidence") else 1.0,
+        "asserted_by": message.asserted_by,
+        "rule": message.rule,
+        "note": message.note,
+    }
+
+
+def evidence_out(evidence: Mapping[str, Any]) -> pb.Evidence:
+    return pb.Evidence(
+        source=evidence.get("source", ""),
+        confidence=float(evidence.get("confidence", 1.0)),
+        asserted_by=evidence.get("asserted_by", ""),
+        rule=evidence.get("rule", ""),
+        note=evidence.get("note", ""),
+    )
+
+
+def time_in(message: Any, field: str = "time") -> datetime | None:
+    return getattr(message, field).ToDatetime(tzinfo=UTC) if message.HasField(field) else None
+
+
+def time_out(value: datetime) -> timestamp_pb2.Timestamp:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def version_in(message: Any) -> int | None:
+    return message.expected_version if message.HasField("expected_version") else None
+
+
+def party_out(party: Mapping[str, Any]) -> pb.Party:
+    return pb.Party(
+        party_id=party["party_id"],
+        kind=enum_number(types_pb2.PartyKind, party["kind"]),
+        roles=[enum_number(types_pb2.PartyRole, role) for role in party["roles"]],
+        display_name=party["display_name"],
+        anonymous=party["anonymous"],
+        identifiers=[
+            pb.LinkedIdentifier(
+                identifier_id=link["identifier_id"],
+                identifier=identifier_out(link),
+                evidence=evidence_out(link["evidence"]),
+            )
+            for link in party["identifiers"]
+        ],
+        member_party_ids=party["member_party_ids"],
+        community_party_ids=party["community_party_ids"],
+        consents=[
+            pb.Consent(
+                channel=enum_number(types_pb2.Channel, consent["channel"]),
+                status=enum_number(types_pb2.ConsentStatus, consent["status"]),
+                time=time_out(consent["at"]),
+                source=consent["source"],
+            )
+            for consent in party["consents"]
+        ],
+        preferred_channels=[enum_number(types_pb2.Channel, c) for c in party["preferred_channels"]],
+        do_not_contact=party["do_not_contact"],
+        merged_into_party_id=party["merged_into_party_id"],
+        merged_party_ids=party["merged_party_ids"],
+        version=party["version"],
+    )
+
+
+# ---------------------------------------------------------------------------------------------- servicer
+
+
+class IdentityServicer(pb_grpc.IdentityServiceServicer):
+    """Translates each RPC into one call of :class:`IdentityApplication`."""
+
+    def __init__(self, app: IdentityApplication) -> None:
+        self.app = app
+
+    def RegisterParty(self, request: pb.RegisterPartyRequest, context: grpc.ServicerContext) -> pb.RegisterPartyResponse:
+        party = self.app.register_party(
+            kind=enum_name(types_pb2.PartyKind, request.kind),
+            display_name=request.display_name,
+            roles=[enum_name(types_pb2.PartyRole, role) for role in request.roles],
+            identifiers=[identifier_in(i) for i in request.identifiers],
+            link_evidence=evidence_in(request.evidence),
+        )
+        return pb.RegisterPartyResponse(party=party_out(party))
+
+    def GetParty(self, request: pb.GetPartyRequest, context: grpc.ServicerContext) -> pb.GetPartyResponse:
+        return pb.GetPartyResponse(party=party_out(self.app.get_party(request.party_id)))
+
+    def ListParties(self, request: pb.ListPartiesRequest, context: grpc.ServicerContext) -> pb.ListPartiesResponse:
+        kind = enum_name(types_pb2.PartyKind, request.kind)
+        query = pagination.query_fingerprint(method="ListParties", kind=kind)
+        size = pagination.page_size(request.page_size, maximum=MAX_PAGE_SIZE)
+        start = pagination.decode(request.page_token, query)
+        after = start.cursor if isinstance(start.cursor, int) else 0
+        parties, last = self.app.list_parties(size, after, kind)
+        return pb.ListPartiesResponse(
+            parties=[party_out(p) for p in parties],
+            next_page_token=start.at(last).encode() if last else "",
+        )
+
+    def SearchParties(self, request: pb.SearchPartiesRequest, context: grpc.ServicerContext) -> pb.SearchPartiesResponse:
+        parties = self.app.search(identifier_in(request.identifier))
+        return pb.SearchPartiesResponse(parties=[party_out(p) for p in parties])
+
+    def LinkIdentifier(
+        self, request: pb.LinkIdentifierRequest, context: grpc.ServicerContext
+    ) -> pb.LinkIdentifierResponse:
+        result = self.app.link_identifier(
+            request.party_id,
+            identifier_in(request.identifier),
+            evidence_in(request.evidence),
+            force=request.force,
+            expected_version=version_in(request),
+        )
+        return pb.LinkIdentifierResponse(
+            party=party_out(result["party"]),
+            identifier_id=result["identifier_id"],
+            previous_party_id=result["previous_party_id"],
+        )
+
+    def UnlinkIdentifier(
+        self, request: pb.UnlinkIdentifierRequest, context: grpc.ServicerContext
+    ) -> pb.UnlinkIdentifierResponse:
+        party = self.app.unlink_identifier(request.party_id, identifier_in(request.identifier), request.reason)
+        return pb.UnlinkIdentifierResponse(party=party_out(party))
+
+    def ResolveIdentifier(
+        self, request: pb.ResolveIdentifierRequest, context: grpc.ServicerContext
+    ) -> pb.ResolveIdentifierResponse:
+        result = self.app.resolve(
+            identifier_in(request.identifier),
+            create_if_missing=request.create_if_missing,
+            link_evidence=evidence_in(request.evidence) if request.HasField("evidence") else None,
+        )
+        return pb.ResolveIdentifierResponse(
+            party_id=result["party_id"],
+            identifier_id=result["identifier_id"],
+            created=result["created"],
+            identifier=identifier_out(result["identifier"]),
+        )
+
+    def ResolveParty(self, request: pb.ResolvePartyRequest, context: grpc.ServicerContext) -> pb.ResolvePartyResponse:
+        path = self.app.resolve_party(request.party_id)
+        return pb.ResolvePartyResponse(party_id=path[-1], merge_path=path)
+
+    def MergeParties(self, request: pb.MergePartiesRequest, context: grpc.ServicerContext) -> pb.MergePartiesResponse:
+        party = self.app.merge_parties(request.target_party_id, request.source_party_id, evidence_in(request.evidence))
+        return pb.MergePartiesResponse(party=party_out(party))
+
+    def UnmergeParty(self, request: pb.UnmergePartyRequest, context: grpc.ServicerContext) -> pb.UnmergePartyResponse:
+        result = self.app.unmerge_party(request.party_id, evidence_in(request.evidence))
+        return pb.UnmergePartyResponse(party=party_out(result["party"]), former_target=party_out(result["former_target"]))
+
+    def AddCommunityMember(
+        self, request: pb.AddCommunityMemberRequest, context: grpc.ServicerContext
+    ) -> pb.AddCommunityMemberResponse:
+        community = self.app.add_community_member(request.community_party_id, request.member_party_id)
+        return pb.AddCommunityMemberResponse(community=party_out(community))
+
+    def RemoveCommunityMember(
+        self, request: pb.RemoveCommunityMemberRequest, context: grpc.ServicerContext
+    ) -> pb.RemoveCommunityMemberResponse:
+        community = self.app.remove_community_member(request.community_party_id, request.member_party_id)
+        return pb.RemoveCommunityMemberResponse(community=party_out(community))
+
+    def RecordConsent(self, request: pb.RecordConsentRequest, context: grpc.ServicerContext) -> pb.RecordConsentResponse:
+        party = self.app.record_consent(
+            request.party_id,
+            enum_name(types_pb2.Channel, request.channel),
+            enum_name(types_pb2.ConsentStatus, request.status),
+            time_in(request),
+            request.source,
+            expected_version=version_in(request),
+        )
+        return pb.RecordConsentResponse(party=party_out(party))
+
+    def SetPreferredChannels(
+        self, request: pb.SetPreferredChannelsRequest, context: grpc.ServicerContext
+    ) -> pb.SetPreferredChannelsResponse:
+        party = self.app.set_preferred_channels(
+            request.party_id,
+            [enum_name(types_pb2.Channel, c) for c in request.channels],
+            expected_version=version_in(request),
+        )
+        return pb.SetPreferredChannelsResponse(party=party_out(party))
+
+    def SetDoNotContact(
+        self, request: pb.SetDoNotContactRequest, context: grpc.ServicerContext
+    ) -> pb.SetDoNotContactResponse:
+        party = self.app.set_do_not_contact(
+            request.party_id,
+            request.do_not_contact,
+            time_in(request),
+            request.source,
+            expected_version=version_in(request),
+        )
+        return pb.SetDoNotContactResponse(party=party_out(party))
+
+    def CheckContactPermission(
+        self, request: pb.CheckContactPermissionRequest, context: grpc.ServicerContext
+    ) -> pb.CheckContactPermissionResponse:
+        answer = self.app.may_contact(request.party_id, enum_name(types_pb2.Channel, request.channel), time_in(request))
+        return pb.CheckContactPermissionResponse(
+            allowed=answer["allowed"], reason=answer["reason"], party_id=answer["party_id"], preferred=answer["preferred"]
+        )
+
+    def ForgetParty(self, request: pb.ForgetPartyRequest, context: grpc.ServicerContext) -> pb.ForgetPartyResponse:
+        """The seam for the privacy issue (crypto-shredding): UNIMPLEMENTED until it lands."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details("ForgetParty is not implemented yet: it is delivered by the privacy issue")
+        return pb.ForgetPartyResponse()
+
+
+def registration(app: IdentityApplication) -> tuple[Any, IdentityServicer, str]:
+    """The ``(add_to_server, servicer, service name)`` triple for ``grpc_runtime.create_server``."""
+    return (pb_grpc.add_IdentityServiceServicer_to_server, IdentityServicer(app), SERVICE_NAME)

@@ -1,0 +1,113 @@
+"""Composition root of the identity service: settings -> application + resolution projection -> gRPC server.
+
+``python -m services.identity.main`` (or ``chorus``'s runner) reads the common ``CHORUS_*`` settings
+(``services.common.config``) and these of its own:
+
+| variable | default | meaning |
+| --- | --- | --- |
+| ``CHORUS_IDENTITY_APP_NAME`` | ``identity`` | application name = the JetStream stream of its events |
+| ``CHORUS_IDENTITY_DEFAULT_REGION`` | (none) | region for phone numbers written without ``+`` (e.g. ``GB``); none refuses them |
+| ``CHORUS_IDENTITY_CAPS`` | (built-in) | identifiers per type per party, e.g. ``email=5,crm_id=1`` (overrides the defaults per type) |
+| ``CHORUS_IDENTITY_BLOCKED`` | (none) | extra blocked values, comma-separated (``type:value`` blocks for one type) |
+
+Readiness (gRPC health) is "the event stream answers": the recorder can read its last notification id.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+import structlog
+
+from services.common.config import Settings
+from services.common.errors import ConfigurationError
+from services.common.grpc_runtime import create_server, serve
+from services.common.logging import configure_logging
+from services.identity.application import IdentityApplication
+from services.identity.domain import DEFAULT_BLOCKED, DEFAULT_CAPS, LinkPolicy
+from services.identity.grpc_api import registration
+from services.identity.projection import ResolutionProjection, ResolutionView
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class IdentitySettings:
+    """The identity service's own settings (see the module docstring)."""
+
+    app_name: str = "identity"
+    default_region: str | None = None
+    policy: LinkPolicy = LinkPolicy()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> IdentitySettings:
+        env = os.environ if environ is None else environ
+        caps = dict(DEFAULT_CAPS)
+        for item in filter(None, (part.strip() for part in env.get("CHORUS_IDENTITY_CAPS", "").split(","))):
+            name, _, number = item.partition("=")
+            if name.strip() not in DEFAULT_CAPS or not number.strip().isdigit():
+                msg = f"CHORUS_IDENTITY_CAPS: {item!r} is not <identifier type>=<count>"
+                raise ConfigurationError(msg)
+            caps[name.strip()] = int(number)
+        blocked = DEFAULT_BLOCKED | {
+            value.strip().lower() for value in env.get("CHORUS_IDENTITY_BLOCKED", "").split(",") if value.strip()
+        }
+        region = env.get("CHORUS_IDENTITY_DEFAULT_REGION", "").strip().upper() or None
+        return cls(
+            app_name=env.get("CHORUS_IDENTITY_APP_NAME", "").strip() or "identity",
+            default_region=region,
+            policy=LinkPolicy(caps=caps, blocked=frozenset(blocked)),
+        )
+
+
+@contextlib.contextmanager
+def identity_service(
+    settings: Settings, identity: IdentitySettings, *, env: Mapping[str, str] | None = None
+) -> Iterator[tuple[IdentityApplication, ResolutionProjection]]:
+    """The application with its resolution projection running; stopped and closed on exit.
+
+    ``env`` overrides the eventsourcing environment (default: JetStream persistence and protobuf events).
+    """
+    app = IdentityApplication(
+        env=settings.eventstore_env(identity.app_name) if env is None else env,
+        name=identity.app_name,
+        policy=identity.policy,
+        default_region=identity.default_region,
+    )
+    view = ResolutionView(settings.views_url)
+    projection = ResolutionProjection(app, view)
+    app.attach_projection(projection)
+    projection.start()
+    try:
+        yield app, projection
+    finally:
+        projection.stop()
+        view.close()
+        app.close()
+
+
+def readiness(app: IdentityApplication) -> bool:
+    """Ready when the event stream answers."""
+    app.recorder.max_notification_id()
+    return True
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    configure_logging(settings.log_level, settings.log_format)
+    identity = IdentitySettings.from_env()
+    with identity_service(settings, identity) as (app, _projection):
+        server, port = create_server(
+            [registration(app)],
+            settings.grpc_address(settings.identity_port),
+            readiness=lambda: readiness(app),
+        )
+        log.info("identity.started", port=port, app_name=identity.app_name)
+        serve(server, grace=settings.shutdown_grace_seconds)
+
+
+if __name__ == "__main__":
+    main()
