@@ -85,6 +85,8 @@ def _countdown(request: echo_pb2.EchoRequest, _context: grpc.ServicerContext) ->
     for step in range(request.repeat, 0, -1):
         if step == 1 and request.text in FAILURES:
             raise FAILURES[request.text]()
+        if request.text == "slow":
+            time.sleep(0.02)
         yield echo_pb2.EchoResponse(text=f"{step}:{_current_ids()}")
 
 
@@ -264,6 +266,23 @@ def test_an_error_in_the_middle_of_a_stream_becomes_its_status(channel: grpc.Cha
     assert _trailing(raised.value)[REQUEST_ID_HEADER] == "r-x"
 
 
+def test_a_cancelled_stream_is_logged_as_cancelled(channel: grpc.Channel) -> None:
+    log = io.StringIO()
+    configure_logging("info", "json", stream=log)
+    try:
+        call = _count(channel)(echo_pb2.EchoRequest(text="slow", repeat=100), metadata=((REQUEST_ID_HEADER, "r-c"),))
+        assert next(call).text == "100:r-c|r-c"
+        call.cancel()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and '"r-c"' not in log.getvalue():
+            time.sleep(0.02)
+    finally:
+        configure_logging("info", "json", stream=io.StringIO())
+
+    finished = [line for line in map(json.loads, log.getvalue().splitlines()) if line["event"] == "rpc.finished"]
+    assert [(f["request_id"], f["code"]) for f in finished] == [("r-c", "CANCELLED")]
+
+
 def test_a_client_stream_is_served_in_the_request_context(echo: echo_pb2_grpc.EchoServiceStub) -> None:
     items = (echo_pb2.EchoStreamRequest(text=str(i)) for i in range(5))
 
@@ -319,6 +338,7 @@ def _wait_for_status(stub: health_pb2_grpc.HealthStub, service: str, expected: i
 
 def test_health_follows_readiness() -> None:
     ready = threading.Event()
+    before = set(threading.enumerate())
     with running_server(REGISTRATIONS[:1], readiness=ready.is_set) as (channel, _port):
         health = health_pb2_grpc.HealthStub(channel)
         for service in ("", ECHO):
@@ -331,6 +351,12 @@ def test_health_follows_readiness() -> None:
         ready.clear()
         _wait_for_status(health, "", health_pb2.HealthCheckResponse.NOT_SERVING)
         _wait_for_status(health, ECHO, health_pb2.HealthCheckResponse.NOT_SERVING)
+        reporters = [t for t in set(threading.enumerate()) - before if t.name == "health-reporter"]
+
+    for reporter in reporters:
+        reporter.join(timeout=2)
+    assert len(reporters) == 1
+    assert not any(reporter.is_alive() for reporter in reporters), "the reporter outlived its server"
 
 
 def test_a_failing_readiness_probe_means_not_serving() -> None:
