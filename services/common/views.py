@@ -18,6 +18,17 @@ projection runners can resume from :meth:`View.max_tracking_id` and ``wait()`` f
             with self.transaction(tracking) as cur:
                 cur.execute("INSERT INTO timeline VALUES (?, ?, ?)", (party_id, tracking.notification_id, kind))
 
+Drive a view with the library's runner, constructing the view yourself (its database comes from
+``CHORUS_VIEWS_URL``, not from the event store's persistence module, so ``ProjectionRunner``'s factory does not
+fit)::
+
+    view = PartyTimeline(settings.views_url)
+    runner = BaseProjectionRunner(projection=TimelineProjection(view), application_class=Touchpoints,
+                                  tracking_recorder=view, topics=TimelineProjection.topics, env=env)
+
+The runner resumes after ``view.max_tracking_id(app.name)``. Several events may be applied in one transaction by
+recording the last one's tracking position.
+
 Exactly-once effect: :meth:`View.transaction` records the tracking position first, which raises
 ``eventsourcing.persistence.IntegrityError`` when that upstream position was already applied (or a later one
 was), then runs the caller's SQL; both commit, or, if anything raises, neither does.

@@ -4,11 +4,16 @@ import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from functools import singledispatchmethod
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import psycopg
 import pytest
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.projection import BaseProjectionRunner, Projection
 from eventsourcing.persistence import IntegrityError, ProgrammingError, Tracking, TrackingRecorder
 from eventsourcing.tests.persistence import TrackingRecorderTestCase
 
@@ -290,3 +295,50 @@ class TestPostgresViewIsATrackingRecorder(TrackingRecorderTestCase):
 
         self.addCleanup(drop)
         return view
+
+
+# A view driven by the library's projection runner, as the experience service will drive its views.
+
+
+class Dog(Aggregate):
+    @event("Registered")
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class Kennel(Application[UUID]):
+    def register(self, name: str) -> None:
+        self.save(Dog(name))
+
+
+class Registrations(View):
+    name = "registrations"
+    TABLES = ("registrations",)
+    SCHEMA = ("CREATE TABLE IF NOT EXISTS registrations (kind TEXT PRIMARY KEY, total BIGINT NOT NULL)",)
+
+
+class RegistrationCount(Projection[Registrations]):
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        with self.view.transaction(tracking) as cur:
+            cur.execute(
+                "INSERT INTO registrations VALUES (?, 1) "
+                "ON CONFLICT (kind) DO UPDATE SET total = registrations.total + 1",
+                (type(domain_event).__qualname__,),
+            )
+
+
+def test_a_library_projection_runner_resumes_after_the_view_position(open_view: Callable[..., Any]) -> None:
+    view = open_view(Registrations)
+    view.insert_tracking(Tracking("Kennel", 1))  # as if notification 1 was applied before a restart
+
+    runner = BaseProjectionRunner(
+        projection=RegistrationCount(view), application_class=Kennel, tracking_recorder=view, topics=(), env={}
+    )
+    with runner:
+        for name in ("Fido", "Rex", "Bo"):
+            runner.app.register(name)
+        runner.wait(runner.app.recorder.max_notification_id(), timeout=5)
+
+    assert view.query("SELECT kind, total FROM registrations") == [{"kind": "Dog.Registered", "total": 2}]
+    assert view.max_tracking_id("Kennel") == 3
