@@ -1,0 +1,378 @@
+"""The touchpoints application: record (one, a batch, a stream's micro-batches), get, list, reclassify, link.
+
+Commands take and return primitives (``TouchpointDraft``, UUIDs, :class:`ItemOutcome`). Lists are served by the
+:class:`~services.touchpoints.projection.TouchpointIndex`; gets read the aggregate from the event store.
+
+Recording a batch
+    Each item is checked on its own (``TouchpointDraft.check``) and enriched (``enrichment.enrich``); the new
+    aggregates are saved with ONE ``save()``: one atomic append to the event store (at most
+    :data:`MAX_EVENTS_PER_SAVE` events). A touchpoint recorded before makes that append fail as a whole
+    (``IntegrityError``: a second version 1 of its aggregate); the application then asks the store which ids
+    exist, answers those ``already_recorded`` and saves the rest again. Two items of one batch with the same id:
+    the first is recorded, the second answered ``already_recorded``.
+
+Read-your-writes
+    ``record_batch(..., wait=True)`` (unary and batch RPCs) returns once the index has applied the batch, so a
+    List right after sees it (at most ``read_your_writes_timeout`` seconds; then it answers anyway — the write
+    is durable — and logs ``touchpoints.index_lagging``). The stream RPC passes ``wait=False``: it acknowledges
+    durability in the event store, which is what its client asked for, at full speed; Get always reads the
+    event store, so it sees every acknowledged write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from uuid import UUID
+
+import structlog
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+
+from services.common import pagination
+from services.common.errors import Conflict, FieldViolation, InvalidArgument, NotFound, Unavailable
+from services.touchpoints import enrichment
+from services.touchpoints.domain import (
+    ActorIdentifier,
+    InvalidReclassification,
+    InvalidTouchpoint,
+    NotAReplyToThat,
+    ParentFacts,
+    Touchpoint,
+    TouchpointDraft,
+    Violation,
+    touchpoint_id_for,
+)
+from services.touchpoints.projection import TouchpointIndex, TouchpointProjection
+
+log = structlog.get_logger(__name__)
+
+MAX_BATCH = 500
+"""Most items of one RecordTouchpointBatch request (also declared in the .proto)."""
+MAX_EVENTS_PER_SAVE = 1000
+"""Most events of one atomic append to the event store."""
+SAVE_RETRIES = 5
+
+RECORDED = "recorded"
+ALREADY_RECORDED = "already_recorded"
+REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class RecordingPolicy:
+    """The limits and knowledge recording uses (from ``CHORUS_TOUCHPOINTS_*`` settings, see ``main.py``)."""
+
+    max_future_skew: timedelta = timedelta(seconds=300)
+    max_content_bytes: int = 16 * 1024
+    brand_handles: frozenset[str] = frozenset()
+    read_your_writes_timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    """What happened to one item: recorded, already recorded, or rejected with violations."""
+
+    index: int
+    outcome: str
+    touchpoint_id: UUID | None = None
+    violations: tuple[Violation, ...] = ()
+    inferred: tuple[str, ...] = ()
+
+
+@dataclass
+class _Pending:
+    """A new touchpoint's index, id and events: the events are kept, so a failed append can be retried."""
+
+    index: int
+    touchpoint_id: UUID
+    events: Sequence[Any]
+    inferred: tuple[str, ...]
+
+
+@dataclass
+class BatchReport:
+    """Outcomes in item order, and the highest notification id the batch wrote (for read-your-writes)."""
+
+    outcomes: list[ItemOutcome]
+    last_notification_id: int | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+class TouchpointsApplication(Application[UUID]):
+    """Records touchpoints idempotently and answers questions about them."""
+
+    name = "touchpoints"
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        name: str | None = None,
+        policy: RecordingPolicy | None = None,
+        index: TouchpointIndex | None = None,
+    ) -> None:
+        if name:
+            self.name = name
+        self.policy = policy or RecordingPolicy()
+        self.index = index
+        self.projection: TouchpointProjection | None = None
+        super().__init__(env)
+
+    # --------------------------------------------------------------------------------------------- recording
+
+    def record(self, draft: TouchpointDraft, *, wait: bool = True) -> ItemOutcome:
+        """Record one touchpoint; raise InvalidArgument naming each bad field (paths under ``touchpoint.``)."""
+        outcome = self.record_batch([draft], wait=wait).outcomes[0]
+        if outcome.outcome == REJECTED:
+            violations = [FieldViolation(f"touchpoint.{v.field}", v.description) for v in outcome.violations]
+            summary = "; ".join(f"{v.field}: {v.description}" for v in violations)
+            raise InvalidArgument(f"invalid touchpoint: {summary}", violations)
+        return outcome
+
+    def record_batch(self, drafts: Sequence[TouchpointDraft], *, wait: bool = True) -> BatchReport:
+        """Record each good item, reject each bad one; one atomic append for all new touchpoints."""
+        if len(drafts) > MAX_BATCH:
+            raise InvalidArgument.field("touchpoints", f"must have at most {MAX_BATCH} items")
+        now = datetime.now(timezone.utc)
+        outcomes: dict[int, ItemOutcome] = {}
+        pending: list[_Pending] = []
+        seen: set[UUID] = set()
+        checked: list[tuple[int, TouchpointDraft]] = []
+        for index, draft in enumerate(drafts):
+            try:
+                draft.check(now, self.policy.max_future_skew, self.policy.max_content_bytes)
+            except InvalidTouchpoint as error:
+                outcomes[index] = ItemOutcome(index, REJECTED, _id_if_any(draft), error.violations)
+                continue
+            checked.append((index, draft))
+        parties = self._thread_parties([draft for _, draft in checked])
+        for index, draft in checked:
+            touchpoint_id = draft.resolved_id()
+            if touchpoint_id in seen:
+                outcomes[index] = ItemOutcome(index, ALREADY_RECORDED, touchpoint_id)
+                continue
+            seen.add(touchpoint_id)
+            found = self._enrich(draft, parties)
+            touchpoint = Touchpoint.record(
+                draft, intent=found.intent, sentiment_label=found.sentiment_label,
+                sentiment_score=found.sentiment_score, sociability_degree=found.sociability_degree,
+                business_sociability_degree=found.business_sociability_degree, inferred=found.inferred,
+            )
+            pending.append(_Pending(index, touchpoint.id, touchpoint.collect_events(), tuple(sorted(found.inferred))))
+        last = self._save_new(pending, outcomes)
+        ordered = [outcomes[i] for i in range(len(drafts))]
+        report = BatchReport(ordered, last, _count(ordered))
+        if wait and last is not None:
+            self._wait_for_index(last)
+        log.info("touchpoints.recorded", **report.counts)
+        return report
+
+    def _enrich(self, draft: TouchpointDraft, parties: dict[str, set[str]]) -> enrichment.Enrichment:
+        party_count = 1
+        if draft.thread_id:
+            keys = parties.setdefault(draft.thread_id, set())
+            keys.update(actor.key for actor in draft.actors)
+            party_count = len(keys)
+        return enrichment.enrich(enrichment.Signals(
+            text=draft.text, language=draft.language, kind=draft.kind, direction=draft.direction,
+            visibility=draft.visibility, channel=draft.channel, is_reply=draft.resolved_reply_to() is not None,
+            thread_parties=party_count, brand_handles=self.policy.brand_handles,
+            sentiment_label=draft.sentiment_label, sentiment_score=draft.sentiment_score, intent=draft.intent,
+            sociability_degree=draft.sociability_degree,
+            business_sociability_degree=draft.business_sociability_degree,
+        ))
+
+    def _thread_parties(self, drafts: Sequence[TouchpointDraft]) -> dict[str, set[str]]:
+        threads = {draft.thread_id for draft in drafts if draft.thread_id}
+        if not threads or self.index is None:
+            return {}
+        return self.index.thread_actor_keys(threads)
+
+    def _save_new(self, pending: list[_Pending], outcomes: dict[int, ItemOutcome]) -> int | None:
+        """Save in chunks of at most MAX_EVENTS_PER_SAVE; answer touchpoints that exist ALREADY_RECORDED."""
+        last: int | None = None
+        for start in range(0, len(pending), MAX_EVENTS_PER_SAVE):
+            chunk = pending[start : start + MAX_EVENTS_PER_SAVE]
+            for _attempt in range(SAVE_RETRIES):
+                if not chunk:
+                    break
+                try:
+                    recordings = self._save(*(event for item in chunk for event in item.events))
+                except IntegrityError:
+                    existing = self._existing({item.touchpoint_id for item in chunk})
+                    for item in chunk:
+                        if item.touchpoint_id in existing:
+                            outcomes[item.index] = ItemOutcome(item.index, ALREADY_RECORDED, item.touchpoint_id)
+                    chunk = [item for item in chunk if item.touchpoint_id not in existing]
+                    continue
+                for item in chunk:
+                    outcomes[item.index] = ItemOutcome(item.index, RECORDED, item.touchpoint_id, (), item.inferred)
+                if recordings:
+                    last = max(last or 0, max(r.notification.id for r in recordings))
+                chunk = []
+            if chunk:
+                msg = "touchpoints are being recorded concurrently under the same ids; retry"
+                raise Conflict(msg)
+        return last
+
+    def _save(self, *objects: Any) -> list[Any]:
+        try:
+            return self.save(*objects)
+        except IntegrityError:
+            raise
+        except (OperationalError, InterfaceError):
+            raise Unavailable("the event store cannot be reached; retry") from None
+
+    def _existing(self, ids: set[UUID]) -> set[UUID]:
+        """Which of ``ids`` have a stored aggregate (their first event)."""
+        return {touchpoint_id for touchpoint_id in ids if self.recorder.select_events(touchpoint_id, limit=1)}
+
+    def _wait_for_index(self, notification_id: int) -> None:
+        if self.projection is None:
+            return
+        try:
+            self.projection.wait(notification_id, timeout=self.policy.read_your_writes_timeout)
+        except Unavailable:
+            log.warning("touchpoints.index_lagging", notification_id=notification_id)
+
+    # --------------------------------------------------------------------------------------------- threading
+
+    def link_replies(self, links: Sequence[tuple[UUID, ParentFacts]]) -> int:
+        """Record ``ReplyLinked`` on each reply whose parent is now known; replies linked before are skipped."""
+        facts = dict(links)
+        linked: list[Touchpoint] = []
+        for reply_id, parent in facts.items():
+            try:
+                reply = self.repository.get(reply_id)
+            except AggregateNotFoundError:
+                log.warning("touchpoints.link_without_reply", reply_id=str(reply_id))
+                continue
+            try:
+                if reply.link_to_parent(parent):
+                    linked.append(reply)
+            except NotAReplyToThat:
+                log.warning("touchpoints.link_mismatch", reply_id=str(reply_id))
+        for start in range(0, len(linked), MAX_EVENTS_PER_SAVE):
+            chunk = linked[start : start + MAX_EVENTS_PER_SAVE]
+            try:
+                self._save(*chunk)
+            except IntegrityError:
+                # Another writer changed one of them (a reclassification, another linker): one at a time.
+                for reply in chunk:
+                    self._link_one(reply.id, facts[reply.id])
+        return len(linked)
+
+    def _link_one(self, reply_id: UUID, parent: ParentFacts) -> None:
+        for _attempt in range(SAVE_RETRIES):
+            reply = self.repository.get(reply_id)
+            if not reply.link_to_parent(parent):
+                return
+            try:
+                self._save(reply)
+            except IntegrityError:
+                continue
+            return
+        raise Conflict(f"reply {reply_id} keeps changing; its link will be retried")
+
+    # --------------------------------------------------------------------------------------------- queries
+
+    def get(self, touchpoint_id: UUID) -> Touchpoint:
+        """The touchpoint as recorded, with its corrections and reply link (read from the event store)."""
+        try:
+            return self.repository.get(touchpoint_id)
+        except AggregateNotFoundError:
+            raise NotFound("touchpoint", str(touchpoint_id)) from None
+        except (OperationalError, InterfaceError):
+            raise Unavailable("the event store cannot be reached; retry") from None
+
+    def get_by_source(self, source_system: str, external_id: str) -> Touchpoint:
+        return self.get(touchpoint_id_for(source_system, external_id))
+
+    def first_response_seconds(self, touchpoint_id: UUID) -> float | None:
+        """Seconds to the first company response to this touchpoint, as far as the index knows."""
+        if self.index is None:
+            return None
+        doc = self.index.document(touchpoint_id)
+        return None if doc is None else doc.get("first_response_seconds")
+
+    def list_touchpoints(
+        self,
+        *,
+        actor: ActorIdentifier | None = None,
+        thread_id: str = "",
+        channel: str = "",
+        occurred_after: datetime | None = None,
+        occurred_before: datetime | None = None,
+        page_size: int = 0,
+        page_token: str = "",
+    ) -> tuple[list[dict[str, Any]], str]:
+        """A page of read documents matching every given filter, newest first, and the next page's token."""
+        if self.index is None:
+            raise Unavailable("this process serves no touchpoint index")
+        if occurred_after and occurred_before and occurred_after >= occurred_before:
+            raise InvalidArgument.field("occurred_before", "must be later than occurred_after")
+        query = pagination.query_fingerprint(
+            method="ListTouchpoints", actor=actor.key if actor else "", thread_id=thread_id, channel=channel,
+            occurred_after=occurred_after.isoformat() if occurred_after else "",
+            occurred_before=occurred_before.isoformat() if occurred_before else "",
+        )
+        size = pagination.page_size(page_size)
+        start = pagination.decode(page_token, query)
+        after = _cursor(start.cursor)
+        rows = self.index.list(
+            actor_key=actor.key if actor else "", thread_id=thread_id, channel=channel,
+            occurred_after=occurred_after, occurred_before=occurred_before, after=after, limit=size + 1,
+        )
+        next_token = ""
+        if len(rows) > size:
+            rows = rows[:size]
+            last = rows[-1]
+            next_token = start.at([last["occurred_us"], last["touchpoint_id"]]).encode()
+        return rows, next_token
+
+    # --------------------------------------------------------------------------------------------- corrections
+
+    def reclassify(
+        self, touchpoint_id: UUID, field_name: str, value: str, *, reason: str, actor: str,
+        sentiment_score: float | None = None,
+    ) -> Touchpoint:
+        """Correct one value; the correction is an event with reason and actor. Returns the touchpoint after it."""
+        for _attempt in range(SAVE_RETRIES):
+            touchpoint = self.get(touchpoint_id)
+            try:
+                changed = touchpoint.reclassify(field_name, value, reason, actor, sentiment_score)
+            except InvalidReclassification as error:
+                raise InvalidArgument.field(error.field, error.description) from None
+            if not changed:
+                return touchpoint
+            try:
+                recordings = self._save(touchpoint)
+            except IntegrityError:
+                continue
+            self._wait_for_index(max(r.notification.id for r in recordings))
+            return touchpoint
+        raise Conflict("the touchpoint changed concurrently; retry")
+
+
+def _id_if_any(draft: TouchpointDraft) -> UUID | None:
+    try:
+        return draft.resolved_id()
+    except ValueError:
+        return None
+
+
+def _count(outcomes: Sequence[ItemOutcome]) -> dict[str, int]:
+    counts = {RECORDED: 0, ALREADY_RECORDED: 0, REJECTED: 0}
+    for outcome in outcomes:
+        counts[outcome.outcome] += 1
+    return counts
+
+
+def _cursor(value: Any) -> tuple[int, str] | None:
+    if value is None:
+        return None
+    if (isinstance(value, list) and len(value) == 2 and type(value[0]) is int and isinstance(value[1], str)):
+        return value[0], value[1]
+    raise InvalidArgument.field("page_token", "is malformed: pass the next_page_token of a previous response")

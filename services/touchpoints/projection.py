@@ -1,0 +1,463 @@
+"""The touchpoint index: the read model that lists touchpoints and links replies to their parents.
+
+:class:`TouchpointIndex` is a :class:`~services.common.views.View` (SQLite or PostgreSQL) with one row per
+touchpoint (its read document as JSON, plus the columns lists filter and sort on), one row per (actor identifier,
+touchpoint), and two tables for threading:
+
+- ``tp_waiting_replies``: replies whose parent is not recorded yet, keyed by the parent's id (a reply named its
+  parent by id or by source + external id, and both give the parent's id, so the parent needs no lookup);
+- ``tp_pending_links``: replies whose parent is now known, and the parent's facts, until the link is recorded
+  as a ``Touchpoint.ReplyLinked`` event.
+
+Because the index applies events in stream order, exactly one of "reply applied" and "parent applied" sees the
+other, so a reply is linked whichever arrives first. Both tables change in the same transaction as the tracking
+position; the link event is written after that transaction by :class:`TouchpointProjection` and is idempotent
+(a reply is linked once), so a crash in between only repeats a no-op.
+
+:class:`TouchpointProjection` follows the application's stream in a background thread (the recorder's
+``subscribe``), applies whatever has arrived in one transaction per batch, records pending links, and lets
+writers ``wait()`` for a position (read-your-writes).
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timezone
+from typing import Any
+from uuid import UUID
+
+import structlog
+from eventsourcing.application import Application
+from eventsourcing.persistence import Tracking
+
+from services.common.errors import Unavailable
+from services.common.views import View, ViewCursor
+from services.touchpoints.domain import ActorIdentifier, ParentFacts, Touchpoint
+
+log = structlog.get_logger(__name__)
+
+
+def micros(moment: datetime) -> int:
+    """Microseconds since the epoch: an exact, sortable integer on SQLite and PostgreSQL alike."""
+    delta = moment.astimezone(timezone.utc) - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(value: int) -> datetime:
+    return datetime.fromtimestamp(value // 1_000_000, tz=timezone.utc).replace(microsecond=value % 1_000_000)
+
+
+class TouchpointIndex(View):
+    """Lists of touchpoints by actor, thread, channel and time; reply threading (see the module docstring)."""
+
+    name = "touchpoint_index"
+    TABLES = ("tp_touchpoints", "tp_actors", "tp_waiting_replies", "tp_pending_links")
+    SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS tp_touchpoints ("
+        " touchpoint_id TEXT PRIMARY KEY, position BIGINT NOT NULL, occurred_us BIGINT NOT NULL,"
+        " channel TEXT NOT NULL, direction TEXT NOT NULL, thread_id TEXT NOT NULL, reply_to_id TEXT NOT NULL,"
+        " doc TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS tp_touchpoints_time ON tp_touchpoints (occurred_us, touchpoint_id)",
+        "CREATE INDEX IF NOT EXISTS tp_touchpoints_thread ON tp_touchpoints (thread_id, occurred_us)",
+        "CREATE INDEX IF NOT EXISTS tp_touchpoints_channel ON tp_touchpoints (channel, occurred_us)",
+        "CREATE TABLE IF NOT EXISTS tp_actors ("
+        " actor_key TEXT NOT NULL, touchpoint_id TEXT NOT NULL, occurred_us BIGINT NOT NULL,"
+        " PRIMARY KEY (actor_key, touchpoint_id))",
+        "CREATE INDEX IF NOT EXISTS tp_actors_time ON tp_actors (actor_key, occurred_us)",
+        "CREATE TABLE IF NOT EXISTS tp_waiting_replies ("
+        " parent_id TEXT NOT NULL, reply_id TEXT NOT NULL, PRIMARY KEY (parent_id, reply_id))",
+        "CREATE TABLE IF NOT EXISTS tp_pending_links ("
+        " reply_id TEXT PRIMARY KEY, parent_id TEXT NOT NULL, parent_occurred_us BIGINT NOT NULL,"
+        " parent_direction TEXT NOT NULL, parent_thread_id TEXT NOT NULL)",
+    )
+
+    # ------------------------------------------------------------------------------------------------ writes
+
+    def apply(self, events: Sequence[Any], tracking: Tracking) -> None:
+        """Apply ``events`` (in stream order) and record ``tracking`` (the last one's position) in one transaction."""
+        with self.transaction(tracking) as cur:
+            for event in events:
+                if isinstance(event, Touchpoint.Recorded):
+                    _apply_recorded(cur, event, tracking.notification_id)
+                elif isinstance(event, Touchpoint.Reclassified):
+                    _apply_reclassified(cur, event)
+                elif isinstance(event, Touchpoint.ReplyLinked):
+                    _apply_reply_linked(cur, event)
+
+    def advance(self, tracking: Tracking) -> None:
+        """Record a position whose events change nothing here."""
+        self.insert_tracking(tracking)
+
+    def pending_links(self, limit: int = 500) -> list[tuple[UUID, ParentFacts]]:
+        rows = self.query(
+            "SELECT reply_id, parent_id, parent_occurred_us, parent_direction, parent_thread_id"
+            " FROM tp_pending_links ORDER BY reply_id LIMIT ?", (limit,),
+        )
+        return [
+            (UUID(row["reply_id"]), ParentFacts(
+                touchpoint_id=UUID(row["parent_id"]), occurred_at=from_micros(int(row["parent_occurred_us"])),
+                direction=row["parent_direction"], thread_id=row["parent_thread_id"],
+            ))
+            for row in rows
+        ]
+
+    def forget_pending_links(self, reply_ids: Iterable[UUID]) -> None:
+        with self.transaction(None) as cur:
+            cur.executemany("DELETE FROM tp_pending_links WHERE reply_id = ?", [(str(i),) for i in reply_ids])
+
+    # ------------------------------------------------------------------------------------------------ reads
+
+    def document(self, touchpoint_id: UUID) -> dict[str, Any] | None:
+        rows = self.query("SELECT doc FROM tp_touchpoints WHERE touchpoint_id = ?", (str(touchpoint_id),))
+        return json.loads(rows[0]["doc"]) if rows else None
+
+    def thread_actor_keys(self, thread_ids: Iterable[str]) -> dict[str, set[str]]:
+        """The distinct actor identifiers seen in each of ``thread_ids`` so far."""
+        wanted = sorted({t for t in thread_ids if t})
+        found: dict[str, set[str]] = {t: set() for t in wanted}
+        for start in range(0, len(wanted), 200):
+            chunk = wanted[start : start + 200]
+            marks = ",".join("?" * len(chunk))
+            rows = self.query(
+                "SELECT DISTINCT t.thread_id AS thread_id, a.actor_key AS actor_key FROM tp_touchpoints t"
+                f" JOIN tp_actors a ON a.touchpoint_id = t.touchpoint_id WHERE t.thread_id IN ({marks})",  # noqa: S608
+                chunk,
+            )
+            for row in rows:
+                found[row["thread_id"]].add(row["actor_key"])
+        return found
+
+    def list(
+        self,
+        *,
+        actor_key: str = "",
+        thread_id: str = "",
+        channel: str = "",
+        occurred_after: datetime | None = None,
+        occurred_before: datetime | None = None,
+        after: tuple[int, str] | None = None,
+        limit: int = 50,
+    ) -> list[dict[str, Any]]:
+        """Documents matching every given filter, newest first; ``after`` is the (occurred_us, id) keyset cursor."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        source = "tp_touchpoints t"
+        if actor_key:
+            source = "tp_actors a JOIN tp_touchpoints t ON t.touchpoint_id = a.touchpoint_id"
+            clauses.append("a.actor_key = ?")
+            params.append(actor_key)
+        if thread_id:
+            clauses.append("t.thread_id = ?")
+            params.append(thread_id)
+        if channel:
+            clauses.append("t.channel = ?")
+            params.append(channel)
+        if occurred_after is not None:
+            clauses.append("t.occurred_us >= ?")
+            params.append(micros(occurred_after))
+        if occurred_before is not None:
+            clauses.append("t.occurred_us < ?")
+            params.append(micros(occurred_before))
+        if after is not None:
+            clauses.append("(t.occurred_us < ? OR (t.occurred_us = ? AND t.touchpoint_id < ?))")
+            params.extend([after[0], after[0], after[1]])
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self.query(
+            f"SELECT t.doc AS doc FROM {source} {where}"  # noqa: S608 - only fixed fragments are interpolated
+            " ORDER BY t.occurred_us DESC, t.touchpoint_id DESC LIMIT ?",
+            [*params, limit],
+        )
+        return [json.loads(row["doc"]) for row in rows]
+
+
+def document_of(event: Touchpoint.Recorded) -> dict[str, Any]:
+    """The read document of a touchpoint as recorded: JSON-ready primitives (times as microseconds)."""
+    return {
+        "touchpoint_id": str(event.originator_id),
+        "kind": event.kind,
+        "channel": event.channel,
+        "direction": event.direction,
+        "visibility": event.visibility,
+        "occurred_us": micros(event.occurred_at),
+        "recorded_us": micros(event.timestamp),
+        "source_system": event.source_system,
+        "external_id": event.external_id,
+        "external_url": event.external_url,
+        "actors": [dict(actor) for actor in event.actors],
+        "followers": event.followers,
+        "recipients": event.recipients,
+        "text": event.text,
+        "language": event.language,
+        "reply_to_id": event.reply_to_id,
+        "thread_id": event.thread_id,
+        "intent": event.intent,
+        "sentiment_label": event.sentiment_label,
+        "sentiment_score": event.sentiment_score,
+        "sociability_degree": event.sociability_degree,
+        "business_sociability_degree": event.business_sociability_degree,
+        "company_function": event.company_function,
+        "tags": list(event.tags),
+        "inferred": list(event.inferred),
+        "reply_link": None,
+        "first_response_seconds": None,
+        "reclassifications": [],
+    }
+
+
+def _row(cur: ViewCursor, touchpoint_id: str) -> dict[str, Any] | None:
+    row = cur.execute("SELECT doc FROM tp_touchpoints WHERE touchpoint_id = ?", (touchpoint_id,)).fetchone()
+    return None if row is None else json.loads(row["doc"])
+
+
+def _save_doc(cur: ViewCursor, doc: dict[str, Any]) -> None:
+    cur.execute(
+        "UPDATE tp_touchpoints SET doc = ?, thread_id = ? WHERE touchpoint_id = ?",
+        (json.dumps(doc, separators=(",", ":")), doc["thread_id"], doc["touchpoint_id"]),
+    )
+
+
+def _apply_recorded(cur: ViewCursor, event: Touchpoint.Recorded, position: int) -> None:
+    doc = document_of(event)
+    touchpoint_id = doc["touchpoint_id"]
+    cur.execute(
+        "INSERT INTO tp_touchpoints (touchpoint_id, position, occurred_us, channel, direction, thread_id,"
+        " reply_to_id, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (touchpoint_id) DO NOTHING",
+        (touchpoint_id, position, doc["occurred_us"], event.channel, event.direction, event.thread_id,
+         event.reply_to_id, json.dumps(doc, separators=(",", ":"))),
+    )
+    keys = {ActorIdentifier.from_dict(actor).key for actor in event.actors}
+    cur.executemany(
+        "INSERT INTO tp_actors (actor_key, touchpoint_id, occurred_us) VALUES (?, ?, ?)"
+        " ON CONFLICT (actor_key, touchpoint_id) DO NOTHING",
+        [(key, touchpoint_id, doc["occurred_us"]) for key in sorted(keys)],
+    )
+    if event.reply_to_id:
+        parent = cur.execute(
+            "SELECT occurred_us, direction, thread_id FROM tp_touchpoints WHERE touchpoint_id = ?",
+            (event.reply_to_id,),
+        ).fetchone()
+        if parent is None:
+            cur.execute(
+                "INSERT INTO tp_waiting_replies (parent_id, reply_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (event.reply_to_id, touchpoint_id),
+            )
+        else:
+            _pend(cur, touchpoint_id, event.reply_to_id, int(parent["occurred_us"]), parent["direction"],
+                  parent["thread_id"])
+    waiting = cur.execute("SELECT reply_id FROM tp_waiting_replies WHERE parent_id = ?", (touchpoint_id,)).fetchall()
+    for row in waiting:
+        _pend(cur, row["reply_id"], touchpoint_id, doc["occurred_us"], event.direction, event.thread_id)
+    if waiting:
+        cur.execute("DELETE FROM tp_waiting_replies WHERE parent_id = ?", (touchpoint_id,))
+
+
+def _pend(cur: ViewCursor, reply_id: str, parent_id: str, parent_us: int, direction: str, thread_id: str) -> None:
+    cur.execute(
+        "INSERT INTO tp_pending_links (reply_id, parent_id, parent_occurred_us, parent_direction, parent_thread_id)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (reply_id) DO NOTHING",
+        (reply_id, parent_id, parent_us, direction, thread_id),
+    )
+
+
+def _apply_reclassified(cur: ViewCursor, event: Touchpoint.Reclassified) -> None:
+    doc = _row(cur, str(event.originator_id))
+    if doc is None:
+        return
+    if event.field == "sentiment":
+        doc["sentiment_label"] = event.value
+        doc["sentiment_score"] = event.sentiment_score
+    else:
+        doc[event.field] = event.value
+    doc["inferred"] = [name for name in doc["inferred"] if name != event.field]
+    doc["reclassifications"].append({
+        "field": event.field, "value": event.value, "previous_value": event.previous_value,
+        "reason": event.reason, "actor": event.actor, "at_us": micros(event.timestamp),
+    })
+    _save_doc(cur, doc)
+
+
+def _apply_reply_linked(cur: ViewCursor, event: Touchpoint.ReplyLinked) -> None:
+    reply_id = str(event.originator_id)
+    cur.execute("DELETE FROM tp_pending_links WHERE reply_id = ?", (reply_id,))
+    doc = _row(cur, reply_id)
+    if doc is None:
+        return
+    company_response = doc["direction"] == "outbound" and event.parent_direction == "inbound"
+    doc["reply_link"] = {
+        "parent_id": str(event.parent_id), "response_seconds": event.response_seconds,
+        "company_response": company_response,
+    }
+    if not doc["thread_id"] and event.parent_thread_id:
+        doc["thread_id"] = event.parent_thread_id
+    _save_doc(cur, doc)
+    if company_response:
+        parent = _row(cur, str(event.parent_id))
+        if parent is not None:
+            first = parent["first_response_seconds"]
+            if first is None or event.response_seconds < first:
+                parent["first_response_seconds"] = event.response_seconds
+                _save_doc(cur, parent)
+
+
+LinkReplies = Callable[[Sequence[tuple[UUID, ParentFacts]]], None]
+
+_STOP = object()
+
+
+class TouchpointProjection:
+    """Keeps a :class:`TouchpointIndex` up to date with an application's stream, in background threads.
+
+    A reader thread iterates the recorder's subscription into a queue; the applier thread takes whatever has
+    arrived (up to ``batch_size``) and applies it in one transaction, then records the reply links that became
+    possible (``link_replies``, normally ``TouchpointsApplication.link_replies``).
+    """
+
+    def __init__(
+        self, app: Application[Any], index: TouchpointIndex, *, link_replies: LinkReplies | None = None,
+        batch_size: int = 1000,
+    ) -> None:
+        self.app = app
+        self.index = index
+        self.link_replies = link_replies
+        self.batch_size = batch_size
+        self._position = index.max_tracking_id(app.name) or 0
+        self._changed = threading.Condition()
+        self._stopping = threading.Event()
+        self._error: BaseException | None = None
+        self._subscription: Any = None
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=20_000)
+        self._reader = threading.Thread(target=self._read, name="touchpoint-index-reader", daemon=True)
+        self._applier = threading.Thread(target=self._apply_loop, name="touchpoint-index", daemon=True)
+
+    @property
+    def position(self) -> int:
+        return self._position
+
+    @property
+    def healthy(self) -> bool:
+        return self._error is None and self._applier.is_alive()
+
+    def start(self) -> TouchpointProjection:
+        self._reader.start()
+        self._applier.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        subscription = self._subscription
+        if subscription is not None:
+            try:
+                subscription.stop()
+            except Exception:  # noqa: BLE001 - stopping must not fail the shutdown
+                log.warning("touchpoints.index.stop_failed")
+        self._queue.put(_STOP)
+        self._applier.join(timeout=10)
+        self._reader.join(timeout=5)
+
+    def __enter__(self) -> TouchpointProjection:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def wait(self, notification_id: int | None, timeout: float = 10.0) -> None:
+        """Block until the index has applied ``notification_id``; raise Unavailable after ``timeout``."""
+        if notification_id is None:
+            return
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self._position < notification_id:
+                if self._error is not None:
+                    raise Unavailable("the touchpoint index stopped; see the server log")
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise Unavailable(f"the touchpoint index has not reached notification {notification_id} yet")
+                self._changed.wait(remaining)
+
+    def catch_up(self, timeout: float = 60.0) -> None:
+        """Block until the index reflects everything recorded so far."""
+        self.wait(self.app.recorder.max_notification_id(), timeout=timeout)
+
+    # ------------------------------------------------------------------------------------------------ threads
+
+    def _read(self) -> None:
+        try:
+            with self.app.recorder.subscribe(gt=self._position or None) as subscription:
+                self._subscription = subscription
+                if self._stopping.is_set():
+                    return
+                for notification in subscription:
+                    self._queue.put(notification)
+                    if self._stopping.is_set():
+                        return
+        except BaseException as error:  # noqa: BLE001 - reported to waiters
+            if not self._stopping.is_set():
+                self._queue.put(error)
+
+    def _apply_loop(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                batch = self._take()
+                if batch is None:
+                    return
+                self._apply(batch)
+                self._link()
+        except BaseException as error:  # noqa: BLE001 - reported to waiters and logged
+            self._error = error
+            log.exception("touchpoints.index.failed", view=self.index.view_name)
+            with self._changed:
+                self._changed.notify_all()
+
+    def _take(self) -> list[Any] | None:
+        """Whatever has arrived, up to ``batch_size`` (waits for the first at most a second; [] when idle)."""
+        try:
+            first = self._queue.get(timeout=1.0)
+        except queue.Empty:
+            return []
+        items = [first]
+        while len(items) < self.batch_size:
+            try:
+                items.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        notifications = []
+        for item in items:
+            if item is _STOP:
+                return None
+            if isinstance(item, BaseException):
+                raise item
+            notifications.append(item)
+        return notifications
+
+    def _apply(self, notifications: Sequence[Any]) -> None:
+        events = []
+        last = self._position
+        for notification in notifications:
+            if notification.id <= last:
+                continue
+            events.append(self.app.mapper.to_domain_event(notification))
+            last = notification.id
+        if not events:
+            return
+        self.index.apply(events, Tracking(self.app.name, last))
+        with self._changed:
+            self._position = last
+            self._changed.notify_all()
+
+    def _link(self) -> None:
+        """Record the links that became possible; on failure they stay pending and are retried within a second."""
+        if self.link_replies is None:
+            return
+        links = self.index.pending_links()
+        if not links:
+            return
+        try:
+            self.link_replies(links)
+        except Exception as error:  # noqa: BLE001 - the event store may be away for a while: retry later
+            log.warning("touchpoints.link_deferred", count=len(links), error_type=type(error).__name__)
+            return
+        self.index.forget_pending_links(reply_id for reply_id, _ in links)
