@@ -1,0 +1,58 @@
+"""The identity service on a real nats-server, behind a real gRPC channel, one stream per test module."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import pytest
+
+from chorus.identity.v1 import identity_service_pb2_grpc as pb_grpc
+from services.common.config import Settings
+from services.common.testing import running_server
+from services.identity.application import IdentityApplication
+from services.identity.grpc_api import registration
+from services.identity.main import IdentitySettings, identity_service, readiness
+from services.identity.projection import ResolutionProjection
+
+
+@dataclass
+class IdentityHarness:
+    """A running identity service: its application, projection, gRPC stub and settings."""
+
+    app: IdentityApplication
+    projection: ResolutionProjection
+    stub: pb_grpc.IdentityServiceStub
+    channel: grpc.Channel
+    settings: Settings
+    identity: IdentitySettings
+    tmp: Path
+
+
+def eventstore_env(settings: Settings, app_name: str) -> dict[str, str]:
+    """JetStream persistence with protobuf events: the production configuration."""
+    return settings.eventstore_env(app_name)
+
+
+@pytest.fixture(scope="module")
+def identity(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[IdentityHarness]:
+    tmp = tmp_path_factory.mktemp("identity")
+    settings = Settings(nats_url=nats_url, views_url=f"sqlite:///{tmp / 'views.db'}")
+    identity_settings = IdentitySettings(app_name=f"identity_{uuid.uuid4().hex[:12]}")
+    env = eventstore_env(settings, identity_settings.app_name)
+    with (
+        identity_service(settings, identity_settings, env=env) as (app, projection),
+        running_server([registration(app)], readiness=lambda: readiness(app)) as (channel, _port),
+    ):
+        yield IdentityHarness(
+            app=app,
+            projection=projection,
+            stub=pb_grpc.IdentityServiceStub(channel),
+            channel=channel,
+            settings=settings,
+            identity=identity_settings,
+            tmp=tmp,
+        )
