@@ -294,12 +294,14 @@ def test_a_client_stream_is_served_in_the_request_context(echo: echo_pb2_grpc.Ec
     assert status_details(error).fields == ["routing.reason"]
 
 
-def test_every_rpc_is_logged_once_with_method_code_and_duration(echo: echo_pb2_grpc.EchoServiceStub) -> None:
+def test_every_rpc_is_logged_once_with_method_code_and_duration(channel: grpc.Channel) -> None:
+    echo, echo_channel = echo_pb2_grpc.EchoServiceStub(channel), channel
     log = io.StringIO()
     configure_logging("info", "json", stream=log)
     try:
         echo.Echo(echo_pb2.EchoRequest(text="ok"), metadata=((REQUEST_ID_HEADER, "r-log-1"),))
         _fail(lambda: echo.Echo(echo_pb2.EchoRequest(text="missing"), metadata=((REQUEST_ID_HEADER, "r-log-2"),)))
+        health_pb2_grpc.HealthStub(echo_channel).Check(health_pb2.HealthCheckRequest(service=ECHO))
     finally:
         configure_logging("info", "json", stream=io.StringIO())
 
@@ -416,9 +418,9 @@ def test_serve_finishes_in_flight_calls_after_sigterm_then_exits() -> None:
             assert in_flight.result(timeout=10).text == "slow"
         assert process.wait(timeout=10) == 0
         events = [json.loads(line) for line in process.stderr.read().splitlines() if line.startswith("{")]
-        stopping = [e for e in events if e["event"] == "grpc.stopping"]
-        assert stopping and stopping[0]["signal"] == "SIGTERM"
-        assert events[-1]["event"] == "grpc.stopped"
+        names = [e["event"] for e in events]
+        assert names.index("grpc.stopping") < names.index("rpc.finished") < names.index("grpc.stopped")
+        assert events[names.index("grpc.stopping")]["signal"] == "SIGTERM"
     finally:
         if process.poll() is None:
             process.kill()

@@ -8,6 +8,7 @@ generator, so the wrappers drive the generator themselves.
 from __future__ import annotations
 
 import contextvars
+import logging
 import re
 import time
 import uuid
@@ -24,6 +25,8 @@ from services.common.grpc_runtime.status import to_grpc_status
 REQUEST_ID_HEADER = "x-request-id"
 CORRELATION_ID_HEADER = "x-correlation-id"
 
+# Probes and tooling: their successful calls are logged at debug level, not info.
+_QUIET_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
 _ACCEPTED_ID = re.compile(r"^[A-Za-z0-9._:/=+-]{1,128}$")
 
 log = structlog.get_logger(__name__)
@@ -85,7 +88,8 @@ class RequestContextInterceptor(_HandlerWrapper):
     (at most 128 characters of ``[A-Za-z0-9._:/=+-]``), otherwise a new UUID (the correlation id defaults to
     the request id). The handler runs in a context of its own (``contextvars``), so neither the ids nor
     anything it binds leak into the next RPC on the same worker thread. The request id is sent back as
-    ``x-request-id`` trailing metadata, on success and on error.
+    ``x-request-id`` trailing metadata, on success and on error. Successful health checks and reflection
+    calls are logged at debug level, so probes do not flood the log.
     """
 
     def wrap(self, behavior: Behavior, handler: grpc.RpcMethodHandler, method: str) -> Behavior:
@@ -141,20 +145,24 @@ class RequestContextInterceptor(_HandlerWrapper):
         context: grpc.ServicerContext, method: str, call: tuple[float, Any], outcome: BaseException | None
     ) -> None:
         started, binding = call
-        ctx = request_context.current()
-        request_id = ctx.request_id if ctx is not None else ""
-        context.set_trailing_metadata((*(context.trailing_metadata() or ()), (REQUEST_ID_HEADER, request_id)))
-        code = context.code()
-        if code is None:
-            if outcome is None:
-                code = grpc.StatusCode.OK
-            elif isinstance(outcome, GeneratorExit):
-                code = grpc.StatusCode.CANCELLED
-            else:
-                code = grpc.StatusCode.UNKNOWN
-        duration_ms = round((time.perf_counter() - started) * 1000, 3)
-        log.info("rpc.finished", method=method, code=code.name, duration_ms=duration_ms)
-        binding.__exit__(None, None, None)
+        try:
+            ctx = request_context.current()
+            request_id = ctx.request_id if ctx is not None else ""
+            context.set_trailing_metadata((*(context.trailing_metadata() or ()), (REQUEST_ID_HEADER, request_id)))
+            code = context.code()
+            if code is None:
+                if outcome is None:
+                    code = grpc.StatusCode.OK
+                elif isinstance(outcome, GeneratorExit):
+                    code = grpc.StatusCode.CANCELLED
+                else:
+                    code = grpc.StatusCode.UNKNOWN
+            duration_ms = round((time.perf_counter() - started) * 1000, 3)
+            quiet = method.startswith(_QUIET_PREFIXES) and code == grpc.StatusCode.OK
+            log.log(logging.DEBUG if quiet else logging.INFO, "rpc.finished", method=method, code=code.name,
+                    duration_ms=duration_ms)
+        finally:
+            binding.__exit__(None, None, None)
 
 
 class ErrorInterceptor(_HandlerWrapper):

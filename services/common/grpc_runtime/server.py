@@ -123,7 +123,6 @@ class HealthReporter(threading.Thread):
             if server is None or not server.wait_for_termination(timeout=self._interval):
                 break
             del server
-        self._report(ready=False)
 
     def _is_ready(self) -> bool:
         if self._readiness is None:
