@@ -45,7 +45,7 @@ from services.touchpoints.domain import (
     Violation,
     touchpoint_id_for,
 )
-from services.touchpoints.projection import TouchpointIndex, TouchpointProjection
+from services.touchpoints.projection import TouchpointIndex, TouchpointProjection, document_of_touchpoint
 
 log = structlog.get_logger(__name__)
 
@@ -278,24 +278,26 @@ class TouchpointsApplication(Application[UUID]):
 
     # --------------------------------------------------------------------------------------------- queries
 
-    def get(self, touchpoint_id: UUID) -> Touchpoint:
-        """The touchpoint as recorded, with its corrections and reply link (read from the event store)."""
+    def get(self, touchpoint_id: UUID) -> dict[str, Any]:
+        """The touchpoint as recorded, with its corrections and reply link, read from the event store (so it
+        reflects every acknowledged write), plus its first response time as far as the index knows."""
+        doc = document_of_touchpoint(self._aggregate(touchpoint_id))
+        if self.index is not None:
+            indexed = self.index.document(touchpoint_id)
+            if indexed is not None:
+                doc["first_response_seconds"] = indexed.get("first_response_seconds")
+        return doc
+
+    def get_by_source(self, source_system: str, external_id: str) -> dict[str, Any]:
+        return self.get(touchpoint_id_for(source_system, external_id))
+
+    def _aggregate(self, touchpoint_id: UUID) -> Touchpoint:
         try:
             return self.repository.get(touchpoint_id)
         except AggregateNotFoundError:
             raise NotFound("touchpoint", str(touchpoint_id)) from None
         except (OperationalError, InterfaceError):
             raise Unavailable("the event store cannot be reached; retry") from None
-
-    def get_by_source(self, source_system: str, external_id: str) -> Touchpoint:
-        return self.get(touchpoint_id_for(source_system, external_id))
-
-    def first_response_seconds(self, touchpoint_id: UUID) -> float | None:
-        """Seconds to the first company response to this touchpoint, as far as the index knows."""
-        if self.index is None:
-            return None
-        doc = self.index.document(touchpoint_id)
-        return None if doc is None else doc.get("first_response_seconds")
 
     def list_touchpoints(
         self,
@@ -337,22 +339,22 @@ class TouchpointsApplication(Application[UUID]):
     def reclassify(
         self, touchpoint_id: UUID, field_name: str, value: str, *, reason: str, actor: str,
         sentiment_score: float | None = None,
-    ) -> Touchpoint:
+    ) -> dict[str, Any]:
         """Correct one value; the correction is an event with reason and actor. Returns the touchpoint after it."""
         for _attempt in range(SAVE_RETRIES):
-            touchpoint = self.get(touchpoint_id)
+            touchpoint = self._aggregate(touchpoint_id)
             try:
                 changed = touchpoint.reclassify(field_name, value, reason, actor, sentiment_score)
             except InvalidReclassification as error:
                 raise InvalidArgument.field(error.field, error.description) from None
             if not changed:
-                return touchpoint
+                return self.get(touchpoint_id)
             try:
                 recordings = self._save(touchpoint)
             except IntegrityError:
                 continue
             self._wait_for_index(max(r.notification.id for r in recordings))
-            return touchpoint
+            return self.get(touchpoint_id)
         raise Conflict("the touchpoint changed concurrently; retry")
 
 

@@ -208,6 +208,48 @@ def document_of(event: Touchpoint.Recorded) -> dict[str, Any]:
     }
 
 
+def document_of_touchpoint(touchpoint: Touchpoint) -> dict[str, Any]:
+    """The read document of a touchpoint aggregate: the same shape as :func:`document_of`, its history applied."""
+    link = touchpoint.reply_link
+    return {
+        "touchpoint_id": str(touchpoint.id),
+        "kind": touchpoint.kind,
+        "channel": touchpoint.channel,
+        "direction": touchpoint.direction,
+        "visibility": touchpoint.visibility,
+        "occurred_us": micros(touchpoint.occurred_at),
+        "recorded_us": micros(touchpoint.recorded_at),
+        "source_system": touchpoint.source_system,
+        "external_id": touchpoint.external_id,
+        "external_url": touchpoint.external_url,
+        "actors": [actor.as_dict() for actor in touchpoint.actors],
+        "followers": touchpoint.followers,
+        "recipients": touchpoint.recipients,
+        "text": touchpoint.text,
+        "language": touchpoint.language,
+        "reply_to_id": str(touchpoint.reply_to_id) if touchpoint.reply_to_id else "",
+        "thread_id": touchpoint.thread_id,
+        "intent": touchpoint.intent,
+        "sentiment_label": touchpoint.sentiment_label,
+        "sentiment_score": touchpoint.sentiment_score,
+        "sociability_degree": touchpoint.sociability_degree,
+        "business_sociability_degree": touchpoint.business_sociability_degree,
+        "company_function": touchpoint.company_function,
+        "tags": list(touchpoint.tags),
+        "inferred": sorted(touchpoint.inferred),
+        "reply_link": None if link is None else {
+            "parent_id": str(link.parent_id), "response_seconds": link.response_seconds,
+            "company_response": touchpoint.direction == "outbound" and link.parent_direction == "inbound",
+        },
+        "first_response_seconds": None,
+        "reclassifications": [
+            {"field": r.field, "value": r.value, "previous_value": r.previous_value, "reason": r.reason,
+             "actor": r.actor, "at_us": micros(r.at)}
+            for r in touchpoint.reclassifications
+        ],
+    }
+
+
 def _row(cur: ViewCursor, touchpoint_id: str) -> dict[str, Any] | None:
     row = cur.execute("SELECT doc FROM tp_touchpoints WHERE touchpoint_id = ?", (touchpoint_id,)).fetchone()
     return None if row is None else json.loads(row["doc"])

@@ -1,0 +1,362 @@
+"""The gRPC face of the touchpoints service: protobuf <-> primitives, nothing else.
+
+Errors are raised as ``services.common.errors`` kinds and mapped to statuses by the runtime's interceptors.
+Unary requests are validated by the runtime; batch and stream items are validated here one by one
+(``services.common.validation.violations``) and then by the domain (``TouchpointDraft.check``), so one bad item
+is answered REJECTED and the others are recorded.
+
+The stream (``RecordTouchpointStream``) reads the client's messages in a thread of its own into a bounded inbox
+and records whatever has arrived as one micro-batch (one atomic append), then answers each of its items, in
+order, once the append is durable. While one micro-batch is being appended the next one fills up, so batches
+grow with the load and the per-append cost is shared. A client that disconnects loses nothing that was
+answered; anything unanswered may or may not be stored, and sending it again is safe (ids are idempotent).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timezone
+from typing import Any
+from uuid import UUID
+
+import grpc
+import structlog
+from google.protobuf import duration_pb2, timestamp_pb2
+from google.protobuf.descriptor import EnumDescriptor
+
+from chorus.common.v1 import types_pb2
+from chorus.touchpoints.v1 import touchpoint_service_pb2 as pb
+from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as pb_grpc
+from services.common.errors import InvalidArgument
+from services.common.grpc_runtime import Registration
+from services.common.validation import violations
+from services.touchpoints.application import (
+    ALREADY_RECORDED,
+    MAX_BATCH,
+    RECORDED,
+    REJECTED,
+    ItemOutcome,
+    TouchpointsApplication,
+)
+from services.touchpoints.domain import ActorIdentifier, TouchpointDraft, Violation
+
+log = structlog.get_logger(__name__)
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["TouchpointService"].full_name
+
+STREAM_MAX_BATCH = MAX_BATCH
+"""Most items one stream micro-batch appends at once."""
+STREAM_INBOX = 4 * STREAM_MAX_BATCH
+"""Messages a stream reads ahead of its appends (back-pressure beyond that: the client's sends wait)."""
+
+
+class EnumWords:
+    """One enum's numbers <-> the domain's lower-case words (``CHANNEL_EMAIL`` <-> ``"email"``, 0 <-> ``""``).
+
+    A number the enum does not define becomes ``"#<number>"``, which no domain rule accepts, so the domain
+    names the field in its answer.
+    """
+
+    def __init__(self, descriptor: EnumDescriptor) -> None:
+        prefix = _upper_snake(descriptor.name) + "_"
+        self.to_word: dict[int, str] = {}
+        for value in descriptor.values:
+            word = value.name.removeprefix(prefix).lower()
+            self.to_word[value.number] = "" if word == "unspecified" else word
+        self.to_number = {word: number for number, word in self.to_word.items()}
+
+    def word(self, number: int) -> str:
+        word = self.to_word.get(number)
+        return f"#{number}" if word is None else word
+
+    def number(self, word: str) -> int:
+        return self.to_number.get(word, 0)
+
+
+def _upper_snake(name: str) -> str:
+    out = []
+    for i, char in enumerate(name):
+        if char.isupper() and i and not name[i - 1].isupper():
+            out.append("_")
+        out.append(char.upper())
+    return "".join(out)
+
+
+KIND = EnumWords(types_pb2.TouchpointKind.DESCRIPTOR)
+CHANNEL = EnumWords(types_pb2.Channel.DESCRIPTOR)
+DIRECTION = EnumWords(types_pb2.Direction.DESCRIPTOR)
+VISIBILITY = EnumWords(types_pb2.Visibility.DESCRIPTOR)
+INTENT = EnumWords(types_pb2.Intent.DESCRIPTOR)
+DEGREE = EnumWords(types_pb2.SociabilityDegree.DESCRIPTOR)
+BUSINESS_DEGREE = EnumWords(types_pb2.BusinessSociabilityDegree.DESCRIPTOR)
+FUNCTION = EnumWords(types_pb2.CompanyFunction.DESCRIPTOR)
+IDENTIFIER_TYPE = EnumWords(types_pb2.IdentifierType.DESCRIPTOR)
+SENTIMENT = EnumWords(pb.SentimentLabel.DESCRIPTOR)
+OUTCOME = {RECORDED: pb.RECORD_OUTCOME_RECORDED, ALREADY_RECORDED: pb.RECORD_OUTCOME_ALREADY_RECORDED,
+           REJECTED: pb.RECORD_OUTCOME_REJECTED}
+
+
+# ------------------------------------------------------------------------------------------- protobuf -> domain
+
+
+def draft_of(item: pb.TouchpointInput) -> TouchpointDraft:
+    """The domain draft of one ``TouchpointInput`` (no checks here: ``TouchpointDraft.check`` does them)."""
+    reply_to = item.reply_to
+    target = reply_to.WhichOneof("target")
+    sentiment = item.sentiment
+    return TouchpointDraft(
+        touchpoint_id=item.touchpoint_id,
+        kind=KIND.word(item.kind),
+        channel=CHANNEL.word(item.channel),
+        direction=DIRECTION.word(item.direction),
+        visibility=VISIBILITY.word(item.visibility),
+        occurred_at=_datetime(item.occurred_at) if item.HasField("occurred_at") else None,
+        actors=tuple(
+            ActorIdentifier(type=IDENTIFIER_TYPE.word(actor.type), value=actor.value, namespace=actor.namespace)
+            for actor in item.actors
+        ),
+        source_system=item.source.system,
+        external_id=item.source.external_id,
+        external_url=item.source.url,
+        followers=item.audience.followers,
+        recipients=item.audience.recipients,
+        text=item.content.text,
+        language=item.content.language,
+        reply_to_id=reply_to.touchpoint_id if target == "touchpoint_id" else "",
+        reply_to_source_system=reply_to.source.system if target == "source" else "",
+        reply_to_external_id=reply_to.source.external_id if target == "source" else "",
+        thread_id=item.thread_id,
+        intent=INTENT.word(item.intent),
+        sentiment_label=SENTIMENT.word(sentiment.label),
+        sentiment_score=sentiment.score if sentiment.HasField("score") else None,
+        sociability_degree=DEGREE.word(item.sociability_degree),
+        business_sociability_degree=BUSINESS_DEGREE.word(item.business_sociability_degree),
+        company_function=FUNCTION.word(item.company_function),
+        tags=tuple(item.tags),
+    )
+
+
+def _datetime(stamp: timestamp_pb2.Timestamp) -> datetime:
+    return datetime.fromtimestamp(stamp.seconds, tz=timezone.utc).replace(microsecond=stamp.nanos // 1000)
+
+
+# ------------------------------------------------------------------------------------------- domain -> protobuf
+
+
+def _timestamp(micros: int) -> timestamp_pb2.Timestamp:
+    return timestamp_pb2.Timestamp(seconds=micros // 1_000_000, nanos=(micros % 1_000_000) * 1000)
+
+
+def _duration(seconds: float) -> duration_pb2.Duration:
+    duration = duration_pb2.Duration()
+    duration.FromNanoseconds(round(seconds * 1e9))
+    return duration
+
+
+def touchpoint_message(doc: dict[str, Any]) -> pb.Touchpoint:
+    """The API message of a touchpoint's read document (``projection.document_of``)."""
+    message = pb.Touchpoint(
+        touchpoint_id=doc["touchpoint_id"],
+        kind=KIND.number(doc["kind"]),
+        channel=CHANNEL.number(doc["channel"]),
+        direction=DIRECTION.number(doc["direction"]),
+        visibility=VISIBILITY.number(doc["visibility"]),
+        occurred_at=_timestamp(doc["occurred_us"]),
+        source=pb.Source(system=doc["source_system"], external_id=doc["external_id"], url=doc["external_url"]),
+        actors=[
+            types_pb2.Identifier(type=IDENTIFIER_TYPE.number(a["type"]), value=a["value"], namespace=a["namespace"])
+            for a in doc["actors"]
+        ],
+        audience=pb.Audience(followers=doc["followers"], recipients=doc["recipients"]),
+        content=pb.Content(text=doc["text"], language=doc["language"]),
+        reply_to_touchpoint_id=doc["reply_to_id"],
+        thread_id=doc["thread_id"],
+        intent=INTENT.number(doc["intent"]),
+        sociability_degree=DEGREE.number(doc["sociability_degree"]),
+        business_sociability_degree=BUSINESS_DEGREE.number(doc["business_sociability_degree"]),
+        company_function=FUNCTION.number(doc["company_function"]),
+        tags=doc["tags"],
+        inferred_fields=doc["inferred"],
+        record_time=_timestamp(doc["recorded_us"]),
+        reclassifications=[
+            pb.Reclassification(field=r["field"], value=r["value"], previous_value=r["previous_value"],
+                                reason=r["reason"], actor=r["actor"], reclassify_time=_timestamp(r["at_us"]))
+            for r in doc["reclassifications"]
+        ],
+    )
+    if doc["sentiment_label"]:
+        message.sentiment.label = SENTIMENT.number(doc["sentiment_label"])
+        message.sentiment.score = doc["sentiment_score"]
+    link = doc.get("reply_link")
+    if link:
+        message.reply_link.CopyFrom(pb.ReplyLink(
+            parent_touchpoint_id=link["parent_id"], response_time=_duration(link["response_seconds"]),
+            company_response=link["company_response"],
+        ))
+    if doc.get("first_response_seconds") is not None:
+        message.first_response_time.CopyFrom(_duration(doc["first_response_seconds"]))
+    return message
+
+
+def result_message(outcome: ItemOutcome, index: int | None = None) -> pb.RecordResult:
+    return pb.RecordResult(
+        index=outcome.index if index is None else index,
+        touchpoint_id=str(outcome.touchpoint_id) if outcome.touchpoint_id else "",
+        outcome=OUTCOME[outcome.outcome],
+        violations=[pb.ItemViolation(field=v.field, description=v.description) for v in outcome.violations],
+        inferred_fields=outcome.inferred,
+    )
+
+
+# ------------------------------------------------------------------------------------------- the servicer
+
+
+def record_items(app: TouchpointsApplication, items: Sequence[pb.TouchpointInput], *, wait: bool) -> list[ItemOutcome]:
+    """Check each item against its .proto rules, then let the application record the rest as one batch."""
+    outcomes: dict[int, ItemOutcome] = {}
+    positions: list[int] = []
+    drafts: list[TouchpointDraft] = []
+    for index, item in enumerate(items):
+        broken = violations(item)
+        if broken:
+            outcomes[index] = ItemOutcome(index, REJECTED, None, tuple(Violation(v.field, v.description)
+                                                                       for v in broken))
+            continue
+        positions.append(index)
+        drafts.append(draft_of(item))
+    if drafts:
+        report = app.record_batch(drafts, wait=wait)
+        for index, outcome in zip(positions, report.outcomes, strict=True):
+            outcomes[index] = ItemOutcome(index, outcome.outcome, outcome.touchpoint_id, outcome.violations,
+                                          outcome.inferred)
+    return [outcomes[index] for index in range(len(items))]
+
+
+class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
+    """``chorus.touchpoints.v1.TouchpointService`` over a :class:`TouchpointsApplication`."""
+
+    def __init__(self, app: TouchpointsApplication, *, stream_max_batch: int = STREAM_MAX_BATCH) -> None:
+        self.app = app
+        self.stream_max_batch = min(stream_max_batch, MAX_BATCH)
+
+    def RecordTouchpoint(self, request: pb.RecordTouchpointRequest, context: grpc.ServicerContext) -> Any:  # noqa: N802
+        outcome = self.app.record(draft_of(request.touchpoint))
+        return pb.RecordTouchpointResponse(
+            touchpoint_id=str(outcome.touchpoint_id), outcome=OUTCOME[outcome.outcome],
+            inferred_fields=outcome.inferred,
+        )
+
+    def RecordTouchpointBatch(  # noqa: N802
+        self, request: pb.RecordTouchpointBatchRequest, context: grpc.ServicerContext
+    ) -> Any:
+        if len(request.touchpoints) > MAX_BATCH:
+            raise InvalidArgument.field("touchpoints", f"must have at most {MAX_BATCH} items")
+        outcomes = record_items(self.app, request.touchpoints, wait=True)
+        counts = {RECORDED: 0, ALREADY_RECORDED: 0, REJECTED: 0}
+        for outcome in outcomes:
+            counts[outcome.outcome] += 1
+        return pb.RecordTouchpointBatchResponse(
+            results=[result_message(outcome) for outcome in outcomes],
+            recorded_count=counts[RECORDED], already_recorded_count=counts[ALREADY_RECORDED],
+            rejected_count=counts[REJECTED],
+        )
+
+    def RecordTouchpointStream(  # noqa: N802
+        self, request_iterator: Iterator[pb.RecordTouchpointStreamRequest], context: grpc.ServicerContext
+    ) -> Iterator[pb.RecordTouchpointStreamResponse]:
+        inbox: queue.Queue[Any] = queue.Queue(maxsize=STREAM_INBOX)
+        reader = threading.Thread(target=_read_into, args=(request_iterator, inbox), daemon=True,
+                                  name="touchpoint-stream-reader")
+        reader.start()
+        sent = 0
+        ended = False
+        while not ended:
+            batch, ended = _take(inbox, self.stream_max_batch)
+            if not batch:
+                continue
+            outcomes = record_items(self.app, [message.touchpoint for message in batch], wait=False)
+            for outcome in outcomes:
+                yield pb.RecordTouchpointStreamResponse(result=result_message(outcome, sent))
+                sent += 1
+        log.info("touchpoints.stream_finished", items=sent)
+
+    def GetTouchpoint(self, request: pb.GetTouchpointRequest, context: grpc.ServicerContext) -> Any:  # noqa: N802
+        if request.WhichOneof("target") == "source":
+            doc = self.app.get_by_source(request.source.system, request.source.external_id)
+        else:
+            doc = self.app.get(UUID(request.touchpoint_id))
+        return pb.GetTouchpointResponse(touchpoint=touchpoint_message(doc))
+
+    def ListTouchpoints(self, request: pb.ListTouchpointsRequest, context: grpc.ServicerContext) -> Any:  # noqa: N802
+        actor = None
+        if request.HasField("actor"):
+            actor = ActorIdentifier(type=IDENTIFIER_TYPE.word(request.actor.type), value=request.actor.value,
+                                    namespace=request.actor.namespace)
+        docs, next_token = self.app.list_touchpoints(
+            actor=actor,
+            thread_id=request.thread_id,
+            channel=CHANNEL.word(request.channel),
+            occurred_after=_datetime(request.occurred_after) if request.HasField("occurred_after") else None,
+            occurred_before=_datetime(request.occurred_before) if request.HasField("occurred_before") else None,
+            page_size=request.page_size,
+            page_token=request.page_token,
+        )
+        return pb.ListTouchpointsResponse(touchpoints=[touchpoint_message(doc) for doc in docs],
+                                          next_page_token=next_token)
+
+    def ReclassifyTouchpoint(  # noqa: N802
+        self, request: pb.ReclassifyTouchpointRequest, context: grpc.ServicerContext
+    ) -> Any:
+        which = request.WhichOneof("value")
+        score: float | None = None
+        if which == "sentiment":
+            value = SENTIMENT.word(request.sentiment.label)
+            if request.sentiment.HasField("score"):
+                score = request.sentiment.score
+        else:
+            words = {"intent": INTENT, "sociability_degree": DEGREE, "business_sociability_degree": BUSINESS_DEGREE,
+                     "company_function": FUNCTION, "kind": KIND}[which or ""]
+            value = words.word(getattr(request, which or ""))
+        doc = self.app.reclassify(UUID(request.touchpoint_id), which or "", value, reason=request.reason,
+                                  actor=request.actor, sentiment_score=score)
+        return pb.ReclassifyTouchpointResponse(touchpoint=touchpoint_message(doc))
+
+
+_END = object()
+
+
+def _read_into(requests: Iterator[Any], inbox: queue.Queue[Any]) -> None:
+    """Move the client's messages into ``inbox``; then an end marker (also when the client goes away)."""
+    try:
+        for message in requests:
+            inbox.put(message)
+    except grpc.RpcError:
+        pass  # cancelled or disconnected: what was answered stays answered
+    except Exception:  # noqa: BLE001 - a broken stream ends like a closed one; the reason goes to the log
+        log.warning("touchpoints.stream_read_failed", exc_info=True)
+    finally:
+        inbox.put(_END)
+
+
+def _take(inbox: queue.Queue[Any], limit: int) -> tuple[list[Any], bool]:
+    """Whatever has arrived, at least one message (waits for it), at most ``limit``; and whether the stream ended."""
+    first = inbox.get()
+    if first is _END:
+        return [], True
+    batch = [first]
+    while len(batch) < limit:
+        try:
+            message = inbox.get_nowait()
+        except queue.Empty:
+            break
+        if message is _END:
+            return batch, True
+        batch.append(message)
+    return batch, False
+
+
+def registration(app: TouchpointsApplication) -> Registration:
+    """What ``create_server`` needs to serve the touchpoints API over ``app``."""
+    return (pb_grpc.add_TouchpointServiceServicer_to_server, TouchpointServicer(app), SERVICE_NAME)

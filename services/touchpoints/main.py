@@ -1,0 +1,127 @@
+"""Composition root of the touchpoints service: settings -> application + touchpoint index -> gRPC server.
+
+``python -m services.touchpoints.main`` reads the common ``CHORUS_*`` settings (``services.common.config``) and
+these of its own:
+
+| variable | default | meaning |
+| --- | --- | --- |
+| ``CHORUS_TOUCHPOINTS_APP_NAME`` | ``touchpoints`` | application name = the JetStream stream of its events |
+| ``CHORUS_TOUCHPOINTS_MAX_FUTURE_SKEW_SECONDS`` | ``300`` | how far ``occurred_at`` may lie in the future |
+| ``CHORUS_TOUCHPOINTS_MAX_CONTENT_BYTES`` | ``16384`` | most bytes of content text (UTF-8) |
+| ``CHORUS_TOUCHPOINTS_BRAND_HANDLES`` | (none) | the company's handles, comma-separated (``acme,acme_help``): a public question that mentions one is social pressure |
+| ``CHORUS_TOUCHPOINTS_READ_YOUR_WRITES_SECONDS`` | ``5`` | how long unary and batch records wait for the index before answering |
+
+Readiness (gRPC health) is "the event stream answers and the index is running".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import structlog
+
+from services.common.config import Settings
+from services.common.errors import ConfigurationError
+from services.common.grpc_runtime import create_server, serve
+from services.common.logging import configure_logging
+from services.touchpoints.application import RecordingPolicy, TouchpointsApplication
+from services.touchpoints.grpc_api import registration
+from services.touchpoints.projection import TouchpointIndex, TouchpointProjection
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class TouchpointsSettings:
+    """The touchpoints service's own settings (see the module docstring)."""
+
+    app_name: str = "touchpoints"
+    policy: RecordingPolicy = field(default_factory=RecordingPolicy)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> TouchpointsSettings:
+        env = os.environ if environ is None else environ
+        defaults = RecordingPolicy()
+        skew = _number(env, "CHORUS_TOUCHPOINTS_MAX_FUTURE_SKEW_SECONDS", defaults.max_future_skew.total_seconds())
+        content = _number(env, "CHORUS_TOUCHPOINTS_MAX_CONTENT_BYTES", defaults.max_content_bytes)
+        wait = _number(env, "CHORUS_TOUCHPOINTS_READ_YOUR_WRITES_SECONDS", defaults.read_your_writes_timeout)
+        handles = frozenset(
+            handle.strip().lstrip("@").lower()
+            for handle in env.get("CHORUS_TOUCHPOINTS_BRAND_HANDLES", "").split(",")
+            if handle.strip()
+        )
+        return cls(
+            app_name=env.get("CHORUS_TOUCHPOINTS_APP_NAME", "").strip() or "touchpoints",
+            policy=RecordingPolicy(
+                max_future_skew=timedelta(seconds=skew), max_content_bytes=int(content), brand_handles=handles,
+                read_your_writes_timeout=wait,
+            ),
+        )
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        msg = f"{name}={raw!r} is not valid: expected a number >= 0"
+        raise ConfigurationError(msg)
+    return value
+
+
+@contextlib.contextmanager
+def touchpoints_service(
+    settings: Settings, touchpoints: TouchpointsSettings, *, env: Mapping[str, str] | None = None
+) -> Iterator[TouchpointsApplication]:
+    """The application with its index projection running; stopped and closed on exit.
+
+    ``env`` overrides the eventsourcing environment (default: JetStream persistence and protobuf events).
+    """
+    index = TouchpointIndex(settings.views_url)
+    app = TouchpointsApplication(
+        env=dict(settings.eventstore_env(touchpoints.app_name) if env is None else env),
+        name=touchpoints.app_name,
+        policy=touchpoints.policy,
+        index=index,
+    )
+    projection = TouchpointProjection(app, index, link_replies=app.link_replies)
+    app.projection = projection
+    projection.start()
+    try:
+        yield app
+    finally:
+        projection.stop()
+        index.close()
+        app.close()
+
+
+def readiness(app: TouchpointsApplication) -> bool:
+    """Ready when the event stream answers and the index follows it."""
+    app.recorder.max_notification_id()
+    return app.projection is not None and app.projection.healthy
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    configure_logging(settings.log_level, settings.log_format)
+    touchpoints = TouchpointsSettings.from_env()
+    with touchpoints_service(settings, touchpoints) as app:
+        server, port = create_server(
+            [registration(app)],
+            settings.grpc_address(settings.touchpoints_port),
+            readiness=lambda: readiness(app),
+        )
+        log.info("touchpoints.started", port=port, app_name=touchpoints.app_name)
+        serve(server, grace=settings.shutdown_grace_seconds)
+
+
+if __name__ == "__main__":
+    main()
