@@ -1,0 +1,230 @@
+"""Identity service benchmark: resolve latency and link throughput beside a raw gRPC echo on the same machine.
+
+    python bench/identity.py                       # 100k parties, 300k identifiers (the issue's size)
+    python bench/identity.py --parties 20000       # smaller, when seeding the full size takes too long here
+    python bench/identity.py --nats-url nats://127.0.0.1:4333   # an existing nats-server >= 2.12 (else embedded)
+
+What it does and prints:
+
+1. Seeds ``--parties`` parties with ``--identifiers-per-party`` identifiers each (email, phone, x handle, ...)
+   by writing their events through the application in large atomic batches (``IdentityApplication.seed_parties``:
+   the same aggregates and events as RegisterParty, many parties per ``save``), and prints how long it took.
+2. Rebuilds the resolution projection (SQLite view) from the stream and prints how long that took.
+3. Resolve latency, p50/p99/max, of random seeded identifiers: *service time* (the servicer method called in
+   process: normalisation + projection lookup) and *client-observed* (a real gRPC channel on 127.0.0.1).
+4. The same for ``chorus.bench.v1.EchoService/Echo`` served by the same runtime (interceptors included), and the
+   ratio resolve / echo.
+5. Link throughput: ``--links`` LinkIdentifier calls from ``--link-threads`` client threads (each waits until the
+   projection has applied its events, as every command does), links/s and latency percentiles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import grpc
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from chorus.bench.v1 import echo_pb2, echo_pb2_grpc  # noqa: E402
+from chorus.common.v1 import types_pb2 as types  # noqa: E402
+from chorus.identity.v1 import identity_service_pb2 as pb  # noqa: E402
+from chorus.identity.v1 import identity_service_pb2_grpc as pb_grpc  # noqa: E402
+from services.common.config import Settings  # noqa: E402
+from services.common.grpc_runtime import create_server, stop  # noqa: E402
+from services.common.logging import configure_logging  # noqa: E402
+from services.common.testing import nats_endpoint  # noqa: E402
+from services.identity.grpc_api import IdentityServicer, registration  # noqa: E402
+from services.identity.main import IdentitySettings, identity_service  # noqa: E402
+
+ECHO = "chorus.bench.v1.EchoService"
+
+
+class Echo(echo_pb2_grpc.EchoServiceServicer):
+    """The baseline: no state, no store."""
+
+    def Echo(self, request: echo_pb2.EchoRequest, context: grpc.ServicerContext) -> echo_pb2.EchoResponse:
+        return echo_pb2.EchoResponse(text=request.text)
+
+
+def identifiers_of(n: int, per_party: int) -> list[dict[str, str]]:
+    """Seeded party n's identifiers (deterministic, all valid and distinct)."""
+    kinds = [
+        {"type": "email", "value": f"person{n}@bench.example.org"},
+        {"type": "phone", "value": f"+4420{70000000 + n}"},
+        {"type": "x", "value": f"b{n}"},
+        {"type": "device_id", "value": f"dev-{n}"},
+        {"type": "crm_id", "value": f"CRM-{n}", "namespace": "bench"},
+    ]
+    return kinds[:per_party]
+
+
+def to_proto(identifier: dict[str, str]) -> types.Identifier:
+    return types.Identifier(
+        type=types.IdentifierType.Value(f"IDENTIFIER_TYPE_{identifier['type'].upper()}"),
+        value=identifier["value"],
+        namespace=identifier.get("namespace", ""),
+    )
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    cut = statistics.quantiles(ordered, n=100, method="inclusive")
+    return {"p50": cut[49] * 1000, "p99": cut[98] * 1000, "max": ordered[-1] * 1000, "n": len(ordered)}
+
+
+def timed(call: Callable[[], object], count: int) -> list[float]:
+    samples = []
+    for _ in range(count):
+        start = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def row(label: str, stats: dict[str, float]) -> str:
+    return f"  {label:<44} p50 {stats['p50']:8.3f} ms   p99 {stats['p99']:8.3f} ms   max {stats['max']:8.3f} ms   (n={int(stats['n'])})"
+
+
+@contextlib.contextmanager
+def nats(url: str | None) -> Iterator[str]:
+    if url:
+        yield url
+        return
+    with nats_endpoint() as endpoint:
+        yield endpoint.url
+
+
+def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--parties", type=int, default=100_000)
+    parser.add_argument("--identifiers-per-party", type=int, default=3, choices=range(1, 6))
+    parser.add_argument("--batch", type=int, default=100, help="parties per atomic save while seeding")
+    parser.add_argument("--resolves", type=int, default=5000)
+    parser.add_argument("--links", type=int, default=2000)
+    parser.add_argument("--link-threads", type=int, default=8)
+    parser.add_argument("--nats-url", default="")
+    args = parser.parse_args()
+    configure_logging("warning", "console")
+    rng = random.Random(7)
+
+    with nats(args.nats_url) as nats_url, tempfile.TemporaryDirectory(prefix="chorus-bench-") as tmp:
+        settings = Settings(nats_url=nats_url, views_url=f"sqlite:///{Path(tmp) / 'views.db'}")
+        identity = IdentitySettings(app_name=f"identity_bench_{uuid.uuid4().hex[:8]}")
+        print(f"identity bench: {args.parties} parties x {args.identifiers_per_party} identifiers, nats {nats_url}")
+
+        # 1. Seed through the application, in large atomic batches, with the projection stopped.
+        seed_env = settings.eventstore_env(identity.app_name)
+        from services.identity.application import IdentityApplication  # noqa: PLC0415
+
+        seeder = IdentityApplication(env=seed_env, name=identity.app_name, policy=identity.policy)
+        start = time.perf_counter()
+        for first in range(0, args.parties, args.batch):
+            batch = range(first, min(first + args.batch, args.parties))
+            seeder.seed_parties(("person", f"Bench {n}", identifiers_of(n, args.identifiers_per_party)) for n in batch)
+        seed_seconds = time.perf_counter() - start
+        events = seeder.recorder.max_notification_id()
+        seeder.close()
+        print(
+            f"seeded {args.parties} parties / {args.parties * args.identifiers_per_party} identifiers "
+            f"({events} events) through IdentityApplication.seed_parties in batches of {args.batch} parties per "
+            f"atomic save: {seed_seconds:.1f} s ({events / seed_seconds:.0f} events/s)"
+        )
+
+        with identity_service(settings, identity) as (app, projection):
+            start = time.perf_counter()
+            projection.catch_up(timeout=3600)
+            print(f"resolution projection rebuilt from the stream: {time.perf_counter() - start:.1f} s, {projection.view.counts()}")
+
+            servicer = IdentityServicer(app)
+            server, port = create_server([registration(app), (echo_pb2_grpc.add_EchoServiceServicer_to_server, Echo(), ECHO)])
+            channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+            try:
+                grpc.channel_ready_future(channel).result(timeout=10)
+                stub = pb_grpc.IdentityServiceStub(channel)
+                echo = echo_pb2_grpc.EchoServiceStub(channel)
+
+                requests = [
+                    pb.ResolveIdentifierRequest(
+                        identifier=to_proto(rng.choice(identifiers_of(rng.randrange(args.parties), args.identifiers_per_party)))
+                    )
+                    for _ in range(args.resolves)
+                ]
+                it = iter(requests * 3)
+                for req in requests[:200]:  # warm up
+                    stub.ResolveIdentifier(req)
+                    echo.Echo(echo_pb2.EchoRequest(text="warm"))
+                service = percentiles(timed(lambda: servicer.ResolveIdentifier(next(it), None), args.resolves))
+                client = percentiles(timed(lambda: stub.ResolveIdentifier(next(it)), args.resolves))
+                echo_text = echo_pb2.EchoRequest(text="x" * 40)
+                echo_client = percentiles(timed(lambda: echo.Echo(echo_text), args.resolves))
+                answer = stub.ResolveIdentifier(requests[0])
+                assert answer.party_id, "resolve answered no party"
+
+                print("resolve latency (random seeded identifiers):")
+                print(row("ResolveIdentifier, service time (in process)", service))
+                print(row("ResolveIdentifier, client-observed (gRPC)", client))
+                print(row("Echo, client-observed (gRPC, same runtime)", echo_client))
+                print(
+                    f"  ratio resolve/echo client-observed: p50 {client['p50'] / echo_client['p50']:.2f}x, "
+                    f"p99 {client['p99'] / echo_client['p99']:.2f}x; service p99 target < 2 ms: "
+                    f"{'met' if service['p99'] < 2 else 'NOT met'}"
+                )
+
+                # 5. Link throughput.
+                latencies: list[float] = []
+                lock = threading.Lock()
+                counter = iter(range(args.links))
+                aborted = [0]
+
+                def linker() -> None:
+                    for k in counter:
+                        request = pb.LinkIdentifierRequest(
+                            party_id="",
+                            identifier=types.Identifier(type=types.IDENTIFIER_TYPE_DEVICE_ID, value=f"linked-{k}"),
+                            evidence=pb.Evidence(source="bench"),
+                        )
+                        target = stub.ResolveIdentifier(requests[k % len(requests)]).party_id
+                        request.party_id = target
+                        begin = time.perf_counter()
+                        while True:
+                            try:
+                                stub.LinkIdentifier(request)
+                                break
+                            except grpc.RpcError as error:
+                                if error.code() != grpc.StatusCode.ABORTED:
+                                    raise
+                                with lock:
+                                    aborted[0] += 1
+                        with lock:
+                            latencies.append(time.perf_counter() - begin)
+
+                threads = [threading.Thread(target=linker) for _ in range(args.link_threads)]
+                start = time.perf_counter()
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+                elapsed = time.perf_counter() - start
+                print(f"link throughput: {len(latencies)} LinkIdentifier in {elapsed:.2f} s with {args.link_threads} client threads")
+                print(f"  {len(latencies) / elapsed:.0f} links/s, {aborted[0]} ABORTED retries")
+                print(row("LinkIdentifier, client-observed (incl. view wait)", percentiles(latencies)))
+                echo_rate = args.resolves / sum(timed(lambda: echo.Echo(echo_text), args.resolves))
+                print(f"  beside echo, one client thread: {echo_rate:.0f} calls/s")
+            finally:
+                channel.close()
+                stop(server, grace=None)
+
+
+if __name__ == "__main__":
+    main()

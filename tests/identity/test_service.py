@@ -1,0 +1,55 @@
+"""The composition root: settings from the environment, readiness reported through gRPC health."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.common.errors import ConfigurationError
+from services.identity.domain import LinkPolicy
+from services.identity.grpc_api import SERVICE_NAME
+from services.identity.main import IdentitySettings
+
+if TYPE_CHECKING:
+    from tests.identity.conftest import IdentityHarness
+
+
+def test_identity_settings_come_from_the_environment() -> None:
+    settings = IdentitySettings.from_env(
+        {
+            "CHORUS_IDENTITY_APP_NAME": "identity_eu",
+            "CHORUS_IDENTITY_DEFAULT_REGION": "gb",
+            "CHORUS_IDENTITY_CAPS": "email=2, crm_id=3",
+            "CHORUS_IDENTITY_BLOCKED": "Nobody, x:bot",
+        }
+    )
+    assert settings.app_name == "identity_eu"
+    assert settings.default_region == "GB"
+    assert settings.policy.cap("email") == 2
+    assert settings.policy.cap("crm_id") == 3
+    assert settings.policy.cap("phone") == LinkPolicy().cap("phone")
+    assert settings.policy.is_blocked("forum_user", "nobody")
+    assert settings.policy.is_blocked("x", "bot")
+    assert not settings.policy.is_blocked("email", "bot@example.org")
+    assert IdentitySettings.from_env({}) == IdentitySettings()
+
+
+@pytest.mark.parametrize("caps", ["email", "fax=2", "email=many"])
+def test_a_bad_cap_setting_fails_at_start_up(caps: str) -> None:
+    with pytest.raises(ConfigurationError, match="CHORUS_IDENTITY_CAPS"):
+        IdentitySettings.from_env({"CHORUS_IDENTITY_CAPS": caps})
+
+
+def test_the_service_reports_serving_when_its_stream_answers(identity: IdentityHarness) -> None:
+    health = health_pb2_grpc.HealthStub(identity.channel)
+    deadline = time.monotonic() + 5
+    status = None
+    while time.monotonic() < deadline:
+        status = health.Check(health_pb2.HealthCheckRequest(service=SERVICE_NAME)).status
+        if status == health_pb2.HealthCheckResponse.SERVING:
+            break
+        time.sleep(0.1)
+    assert status == health_pb2.HealthCheckResponse.SERVING
