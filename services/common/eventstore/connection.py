@@ -1,0 +1,416 @@
+"""One NATS connection on its own event-loop thread, and the JetStream calls the recorders make through it.
+
+The ``eventsourcing`` recorders are synchronous; nats-py is asyncio. Each :class:`JetStreamConnection` runs one
+event loop in a dedicated daemon thread and every recorder call submits a coroutine to it
+(``run_coroutine_threadsafe``), so many application threads share one connection and their requests are
+pipelined on it, instead of paying an ``asyncio.run`` and a new connection per call.
+
+JetStream features used (nats-server >= 2.12):
+- atomic batch publish (ADR-50): ``Nats-Batch-Id`` / ``Nats-Batch-Sequence`` / ``Nats-Batch-Commit`` headers on
+  plain publishes, one request for the commit; the server stores all messages or none;
+- batched direct get (ADR-31) with ``next_by_subj`` to read a subject filter in sequence order without a consumer;
+- ``Nats-Expected-Last-Subject-Sequence`` for optimistic concurrency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import nats
+import nats.errors
+import nats.js.errors
+import structlog
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+
+from services.common.errors import ConfigurationError
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+
+MINIMUM_SERVER_VERSION = (2, 12, 0)
+MAX_BATCH_MESSAGES = 1000  # ADR-50: a server refuses larger atomic batches
+ERR_WRONG_LAST_SEQUENCE = 10071
+ERR_BATCH_WRONG_LAST_SEQUENCE = 10164
+ERR_TOO_MANY_INFLIGHT_BATCHES = 10211
+
+
+class EventStoreConfigurationError(ConfigurationError):
+    """NATS or its stream is not what the event store was declared with."""
+
+
+class NatsUnreachableError(EventStoreConfigurationError):
+    """No nats-server answered at the configured URL."""
+
+
+class ServerTooOldError(EventStoreConfigurationError):
+    """The nats-server lacks JetStream atomic batch publish (needs 2.12 or newer)."""
+
+
+class StreamConfigMismatchError(EventStoreConfigurationError):
+    """The stream exists with a configuration that differs from the declared one."""
+
+
+class PublishRejectedError(Exception):
+    """JetStream answered a publish with an error (``code`` is the server's ``err_code``)."""
+
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(f"{description} (err_code {code})")
+        self.code = code
+        self.description = description
+
+
+class RequestTimeoutError(Exception):
+    """No answer from NATS in time: the outcome of a publish is unknown."""
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """The declared configuration of one application's stream; checked against the server at start-up."""
+
+    name: str
+    subjects: tuple[str, ...]
+    replicas: int = 1
+    duplicate_window_seconds: float = 120.0
+
+    def config(self) -> StreamConfig:
+        return StreamConfig(
+            name=self.name,
+            subjects=list(self.subjects),
+            storage=StorageType.FILE,
+            retention=RetentionPolicy.LIMITS,
+            discard=DiscardPolicy.NEW,
+            num_replicas=self.replicas,
+            duplicate_window=self.duplicate_window_seconds,
+            allow_atomic=True,
+            allow_direct=True,
+            deny_delete=True,
+            deny_purge=True,
+        )
+
+    def differences(self, actual: StreamConfig) -> list[str]:
+        """Human-readable ``field: declared X, found Y`` for each setting that matters to the event store."""
+        declared = self.config()
+        checks: list[tuple[str, Any, Any]] = [
+            ("subjects", sorted(declared.subjects or []), sorted(actual.subjects or [])),
+            ("storage", declared.storage, actual.storage),
+            ("retention", declared.retention, actual.retention),
+            ("num_replicas", declared.num_replicas, actual.num_replicas),
+            ("duplicate_window", float(declared.duplicate_window or 0), float(actual.duplicate_window or 0)),
+            ("allow_atomic", True, bool(actual.allow_atomic)),
+            ("allow_direct", True, bool(actual.allow_direct)),
+            ("deny_delete", True, bool(actual.deny_delete)),
+            ("deny_purge", True, bool(actual.deny_purge)),
+            ("max_msgs", -1, actual.max_msgs if actual.max_msgs is not None else -1),
+            ("max_age", 0.0, float(actual.max_age or 0)),
+        ]
+        return [f"{name}: declared {want}, found {got}" for name, want, got in checks if want != got]
+
+
+@dataclass
+class OutgoingMessage:
+    subject: str
+    data: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """A message as JetStream stored it."""
+
+    subject: str
+    seq: int
+    data: bytes
+    headers: dict[str, str]
+
+
+def parse_version(text: str) -> tuple[int, int, int]:
+    parts = [int("".join(ch for ch in part if ch.isdigit()) or 0) for part in text.lstrip("v").split(".")[:3]]
+    parts += [0, 0, 0]
+    return parts[0], parts[1], parts[2]
+
+
+class JetStreamConnection:
+    """A NATS connection owned by a private event-loop thread; thread-safe synchronous facade.
+
+    >>> conn = JetStreamConnection.open("nats://127.0.0.1:4222")   # doctest: +SKIP
+    >>> conn.ensure_stream(StreamSpec("CHORUS_DEMO", ("chorus.demo.>",)))   # doctest: +SKIP
+    """
+
+    _ids = itertools.count(1)
+
+    def __init__(self, url: str, *, request_timeout: float = 5.0, max_inflight_batches: int = 40) -> None:
+        self.url = url
+        self.request_timeout = request_timeout
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name=f"nats-loop-{next(self._ids)}", daemon=True
+        )
+        self._thread.start()
+        self._nc: Client | None = None
+        self._inbox_prefix = ""
+        self._waiters: dict[str, asyncio.Queue[Msg]] = {}
+        self._batch_slots: asyncio.Semaphore | None = None
+        self._max_inflight_batches = max_inflight_batches
+        self._last_error: BaseException | None = None
+        self._closed = False
+
+    # -- lifecycle ------------------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, url: str, *, connect_timeout: float = 5.0, request_timeout: float = 5.0) -> JetStreamConnection:
+        """Connect, check the server version, and return the connection; one clear error if that fails."""
+        conn = cls(url, request_timeout=request_timeout)
+        try:
+            conn._call(conn._connect(connect_timeout), timeout=connect_timeout + 2)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    async def _connect(self, connect_timeout: float) -> None:
+        async def on_error(exc: Exception) -> None:
+            self._last_error = exc
+
+        async def on_disconnected() -> None:
+            log.warning("nats.disconnected", url=self.url)
+
+        async def on_reconnected() -> None:
+            log.info("nats.reconnected", url=self.url)
+
+        try:
+            self._nc = await asyncio.wait_for(
+                nats.connect(
+                    self.url,
+                    connect_timeout=connect_timeout,
+                    allow_reconnect=True,
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=0.25,
+                    error_cb=on_error,
+                    disconnected_cb=on_disconnected,
+                    reconnected_cb=on_reconnected,
+                    name="chorus-eventstore",
+                ),
+                timeout=connect_timeout,
+            )
+        except (TimeoutError, OSError, nats.errors.Error) as exc:
+            reason = self._last_error or exc
+            raise NatsUnreachableError(f"cannot reach NATS at {self.url}: {reason or 'timed out'}") from None
+        version_text = str(self._nc._server_info.get("version", "0.0.0"))  # noqa: SLF001 - nats-py exposes no getter
+        if parse_version(version_text) < MINIMUM_SERVER_VERSION:
+            await self._nc.close()
+            raise ServerTooOldError(
+                f"nats-server at {self.url} is version {version_text}; the Chorus event store needs 2.12 or newer "
+                "(JetStream atomic batch publish)"
+            )
+        if not self._nc._server_info.get("jetstream"):  # noqa: SLF001
+            await self._nc.close()
+            raise EventStoreConfigurationError(f"nats-server at {self.url} runs without JetStream (start it with -js)")
+        self._inbox_prefix = self._nc.new_inbox()
+        await self._nc.subscribe(self._inbox_prefix + ".*", cb=self._on_reply)
+        self._batch_slots = asyncio.Semaphore(self._max_inflight_batches)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._nc is not None and not self._nc.is_closed:
+            try:
+                self._call(self._nc.close(), timeout=5)
+            except Exception:  # noqa: BLE001 - closing a broken connection may fail; nothing left to do
+                log.debug("nats.close_failed", url=self.url)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+
+    @property
+    def is_connected(self) -> bool:
+        return self._nc is not None and self._nc.is_connected
+
+    @property
+    def client(self) -> Client:
+        if self._nc is None:
+            raise EventStoreConfigurationError("the NATS connection is not open")
+        return self._nc
+
+    # -- the bridge -----------------------------------------------------------------------------------------
+
+    def _call(self, coro: Awaitable[T], timeout: float | None = None) -> T:
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)  # type: ignore[arg-type]
+        try:
+            return future.result(timeout=timeout if timeout is not None else self.request_timeout * 3)
+        except FutureTimeout:
+            future.cancel()
+            raise RequestTimeoutError(f"no answer from NATS at {self.url}") from None
+
+    def call(self, fn: Callable[[], Awaitable[T]], timeout: float | None = None) -> T:
+        """Run ``fn()`` (a coroutine function) on the connection's loop and wait for its result."""
+        return self._call(fn(), timeout)
+
+    def call_soon(self, fn: Callable[[], Awaitable[Any]]) -> None:
+        asyncio.run_coroutine_threadsafe(fn(), self._loop)  # type: ignore[arg-type]
+
+    # -- streams --------------------------------------------------------------------------------------------
+
+    def ensure_stream(self, spec: StreamSpec, *, create: bool = True) -> None:
+        """Create the stream if missing (when ``create``), else check that its config matches ``spec``."""
+        self._call(self._ensure_stream(spec, create))
+
+    async def _ensure_stream(self, spec: StreamSpec, create: bool) -> None:
+        js = self.client.jetstream(timeout=self.request_timeout)
+        try:
+            info = await js.stream_info(spec.name)
+        except nats.js.errors.NotFoundError:
+            if not create:
+                raise EventStoreConfigurationError(f"stream {spec.name} does not exist and creation is off") from None
+            try:
+                await js.add_stream(spec.config())
+                log.info("eventstore.stream_created", stream=spec.name, replicas=spec.replicas)
+                return
+            except nats.js.errors.BadRequestError as exc:
+                if exc.err_code != 10058:  # created concurrently by another process: check it below
+                    raise EventStoreConfigurationError(f"cannot create stream {spec.name}: {exc.description}") from None
+            info = await js.stream_info(spec.name)
+        except nats.errors.TimeoutError:
+            raise EventStoreConfigurationError(f"JetStream at {self.url} did not answer (is JetStream enabled?)") from None
+        problems = spec.differences(info.config)
+        if problems:
+            raise StreamConfigMismatchError(
+                f"stream {spec.name} exists with a different configuration: {'; '.join(problems)}"
+            )
+
+    def delete_stream(self, name: str) -> None:
+        """Delete a stream (tests and benchmarks only; the services never delete history)."""
+
+        async def delete() -> None:
+            js = self.client.jetstream(timeout=self.request_timeout)
+            try:
+                await js.delete_stream(name)
+            except nats.js.errors.NotFoundError:
+                pass
+
+        self._call(delete())
+
+    # -- publishing -----------------------------------------------------------------------------------------
+
+    async def publish_atomic(self, messages: Sequence[OutgoingMessage]) -> list[int]:
+        """Store all ``messages`` or none; return their stream sequences.
+
+        One message is a plain JetStream publish; several are one ADR-50 atomic batch whose commit is the only
+        request (the rest are pipelined publishes), so a batch costs one round trip.
+        """
+        if not messages:
+            return []
+        if len(messages) > MAX_BATCH_MESSAGES:
+            raise ValueError(f"an atomic commit holds at most {MAX_BATCH_MESSAGES} events, got {len(messages)}")
+        nc = self.client
+        if len(messages) == 1:
+            msg = messages[0]
+            reply = await self._request(msg.subject, msg.data, msg.headers)
+            return [self._parse_ack(reply)["seq"]]
+        assert self._batch_slots is not None
+        async with self._batch_slots:
+            batch_id = uuid.uuid4().hex
+            last = len(messages)
+            for position, msg in enumerate(messages, start=1):
+                headers = dict(msg.headers)
+                headers["Nats-Batch-Id"] = batch_id
+                headers["Nats-Batch-Sequence"] = str(position)
+                if position < last:
+                    await nc.publish(msg.subject, msg.data, headers=headers)
+                else:
+                    headers["Nats-Batch-Commit"] = "1"
+                    reply = await self._request(msg.subject, msg.data, headers)
+            ack = self._parse_ack(reply)
+        final = int(ack["seq"])
+        count = int(ack.get("count", last))
+        if count != last:
+            raise PublishRejectedError(0, f"batch stored {count} of {last} messages")
+        return list(range(final - last + 1, final + 1))
+
+    async def _request(self, subject: str, data: bytes, headers: dict[str, str]) -> Msg:
+        try:
+            return await self.client.request(subject, data, headers=headers, timeout=self.request_timeout)
+        except (nats.errors.TimeoutError, nats.errors.NoRespondersError, nats.errors.ConnectionClosedError) as exc:
+            raise RequestTimeoutError(f"publish to {subject} not acknowledged: {type(exc).__name__}") from None
+
+    @staticmethod
+    def _parse_ack(reply: Msg) -> dict[str, Any]:
+        if reply.headers and reply.headers.get("Status") == "503":
+            raise RequestTimeoutError("no JetStream stream answered (503 no responders)")
+        body = json.loads(reply.data or b"{}")
+        error = body.get("error")
+        if error:
+            raise PublishRejectedError(int(error.get("err_code", 0)), str(error.get("description", "")))
+        return body
+
+    # -- reading --------------------------------------------------------------------------------------------
+
+    def _on_reply_queue(self) -> tuple[str, asyncio.Queue[Msg]]:
+        token = uuid.uuid4().hex
+        queue: asyncio.Queue[Msg] = asyncio.Queue()
+        self._waiters[token] = queue
+        return token, queue
+
+    async def _on_reply(self, msg: Msg) -> None:
+        queue = self._waiters.get(msg.subject.rsplit(".", 1)[-1])
+        if queue is not None:
+            queue.put_nowait(msg)
+
+    async def direct_get_batch(self, stream: str, *, start_seq: int, subject_filter: str, batch: int) -> list[StoredMessage]:
+        """Up to ``batch`` stored messages matching ``subject_filter`` from ``start_seq`` on, in sequence order."""
+        token, queue = self._on_reply_queue()
+        request = json.dumps({"seq": max(start_seq, 1), "next_by_subj": subject_filter, "batch": batch}).encode()
+        out: list[StoredMessage] = []
+        try:
+            await self.client.publish(f"$JS.API.DIRECT.GET.{stream}", request, reply=f"{self._inbox_prefix}.{token}")
+            while True:
+                try:
+                    msg = await asyncio.wait_for(queue.get(), timeout=self.request_timeout)
+                except TimeoutError:
+                    raise RequestTimeoutError(f"direct get on {stream} timed out") from None
+                headers = msg.headers or {}
+                status = headers.get("Status")
+                if status:
+                    if status in ("404", "204"):  # no (more) messages / end of batch
+                        return out
+                    if status == "408" and out == []:
+                        return out
+                    raise PublishRejectedError(int(status), f"direct get failed: {headers.get('Description', status)}")
+                out.append(
+                    StoredMessage(
+                        subject=headers["Nats-Subject"], seq=int(headers["Nats-Sequence"]), data=msg.data, headers=headers
+                    )
+                )
+                if len(out) >= batch:
+                    # The server still sends its end-of-batch marker; drain it so the queue can be dropped.
+                    continue
+        finally:
+            self._waiters.pop(token, None)
+
+    async def last_message(self, stream: str, subject_filter: str) -> StoredMessage | None:
+        """The newest stored message matching ``subject_filter`` (wildcards allowed), or None."""
+        try:
+            reply = await self.client.request(
+                f"$JS.API.DIRECT.GET.{stream}",
+                json.dumps({"last_by_subj": subject_filter}).encode(),
+                timeout=self.request_timeout,
+            )
+        except (nats.errors.TimeoutError, nats.errors.NoRespondersError) as exc:
+            raise RequestTimeoutError(f"direct get on {stream} failed: {type(exc).__name__}") from None
+        headers = reply.headers or {}
+        status = headers.get("Status")
+        if status == "404":
+            return None
+        if status:
+            raise PublishRejectedError(int(status), f"direct get failed: {headers.get('Description', status)}")
+        return StoredMessage(subject=headers["Nats-Subject"], seq=int(headers["Nats-Sequence"]), data=reply.data, headers=headers)

@@ -1,0 +1,525 @@
+"""An ``eventsourcing`` persistence module backed by NATS JetStream.
+
+Select it with ``PERSISTENCE_MODULE=services.common.eventstore.jetstream`` and ``NATS_URL``. Settings, read
+through the application's environment (so ``IDENTITY_NATS_URL`` overrides ``NATS_URL`` for an app named Identity):
+
+=========================  ==========  ==============================================================
+variable                   default     meaning
+=========================  ==========  ==============================================================
+``NATS_URL``               (required)  where the nats-server (>= 2.12, JetStream) listens
+``NATS_STREAM_REPLICAS``   ``1``       stream replicas: 1 on a laptop, 3 in a cluster
+``NATS_DUPLICATE_WINDOW``  ``120``     seconds JetStream remembers ``Nats-Msg-Id`` for de-duplication
+``NATS_REQUEST_TIMEOUT``   ``5``       seconds to wait for a publish acknowledgement or a read
+``CREATE_TABLE``           ``y``       create the stream when missing (else it must exist)
+=========================  ==========  ==============================================================
+
+How the library's model maps onto JetStream (one stream per application, ``CHORUS_<APP>``):
+
+- a stored event is one message on ``chorus.<app>.e.<originator>.<version>``; its payload is the event state,
+  its ``Chorus-Topic`` header the topic. Its notification id is its stream sequence.
+- the version is part of the subject, so "no other event has this (aggregate, version)" is exactly
+  ``Nats-Expected-Last-Subject-Sequence: 0``: a second writer of the same version is refused by the server
+  (``IntegrityError``), never silently overwritten — for ever, not only within the duplicate window.
+- all events of one ``insert_events`` call are one atomic batch: stored together or not at all.
+- a tracking position is a message on ``chorus.<app>.t.<upstream>`` holding the notification id, written with
+  ``Nats-Expected-Last-Subject-Sequence`` equal to the position read before, so positions only move forward;
+  a process recorder puts it in the same atomic batch as the events it caused.
+- ``Nats-Msg-Id`` is ``<call id>:<n>``, so a publish retried after a lost acknowledgement is recognised as the
+  same write; correlation and causation ids of the current request travel as ``Chorus-Correlation-Id`` and
+  ``Chorus-Causation-Id`` headers.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import queue
+import re
+import threading
+import uuid
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+import structlog
+from eventsourcing.persistence import (
+    AggregateRecorder,
+    ApplicationRecorder,
+    DatabaseError,
+    DataError,
+    InfrastructureFactory,
+    IntegrityError,
+    Notification,
+    OperationalError,
+    ProcessRecorder,
+    ProgrammingError,
+    StoredEvent,
+    Subscription,
+    Tracking,
+    TrackingRecorder,
+)
+from eventsourcing.utils import Environment, resolve_topic, strtobool
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from services.common import context
+from services.common.eventstore.connection import (
+    ERR_BATCH_WRONG_LAST_SEQUENCE,
+    ERR_TOO_MANY_INFLIGHT_BATCHES,
+    ERR_WRONG_LAST_SEQUENCE,
+    MAX_BATCH_MESSAGES,
+    JetStreamConnection,
+    OutgoingMessage,
+    PublishRejectedError,
+    RequestTimeoutError,
+    StoredMessage,
+    StreamSpec,
+)
+
+log = structlog.get_logger(__name__)
+
+TOPIC_HEADER = "Chorus-Topic"
+CORRELATION_HEADER = "Chorus-Correlation-Id"
+CAUSATION_HEADER = "Chorus-Causation-Id"
+READ_BATCH = 1000
+_CONFLICT_CODES = {ERR_WRONG_LAST_SEQUENCE, ERR_BATCH_WRONG_LAST_SEQUENCE}
+_TOKEN_UNSAFE = re.compile(r"[^a-z0-9_-]+")
+
+
+def subject_token(name: str) -> str:
+    """A lower-case subject/stream-safe token for an application name."""
+    token = _TOKEN_UNSAFE.sub("_", name.lower()).strip("_")
+    return token or "app"
+
+
+def originator_token(originator_id: UUID | str) -> str:
+    """UUIDs as their canonical text; other ids base64url-encoded behind ``s-`` (any string is subject-safe)."""
+    if isinstance(originator_id, UUID):
+        return str(originator_id)
+    encoded = base64.urlsafe_b64encode(originator_id.encode()).decode().rstrip("=")
+    return f"s-{encoded}"
+
+
+def originator_from_token(token: str) -> UUID | str:
+    if token.startswith("s-"):
+        body = token[2:]
+        return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()
+    return UUID(token)
+
+
+class StreamLayout:
+    """Subjects and stream name of one application's event stream."""
+
+    def __init__(self, app_name: str, replicas: int = 1, duplicate_window: float = 120.0) -> None:
+        self.app = subject_token(app_name)
+        self.prefix = f"chorus.{self.app}"
+        self.spec = StreamSpec(
+            name=f"CHORUS_{self.app.upper()}",
+            subjects=(f"{self.prefix}.>",),
+            replicas=replicas,
+            duplicate_window_seconds=duplicate_window,
+        )
+        self.events_filter = f"{self.prefix}.e.>"
+
+    @property
+    def stream(self) -> str:
+        return self.spec.name
+
+    def event_subject(self, originator_id: UUID | str, version: int) -> str:
+        return f"{self.prefix}.e.{originator_token(originator_id)}.{version}"
+
+    def aggregate_filter(self, originator_id: UUID | str) -> str:
+        return f"{self.prefix}.e.{originator_token(originator_id)}.*"
+
+    def snapshot_subject(self, originator_id: UUID | str, version: int) -> str:
+        return f"{self.prefix}.s.{originator_token(originator_id)}.{version}"
+
+    def snapshot_filter(self, originator_id: UUID | str) -> str:
+        return f"{self.prefix}.s.{originator_token(originator_id)}.*"
+
+    def tracking_subject(self, application_name: str) -> str:
+        return f"{self.prefix}.t.{originator_token(application_name)}"
+
+
+def _request_headers() -> dict[str, str]:
+    ctx = context.current()
+    if ctx is None:
+        return {}
+    return {CORRELATION_HEADER: ctx.correlation_id, CAUSATION_HEADER: ctx.request_id}
+
+
+def _stored_event(msg: StoredMessage) -> StoredEvent:
+    _, _, _, token, version = msg.subject.rsplit(".", 4)
+    return StoredEvent(
+        originator_id=originator_from_token(token),
+        originator_version=int(version),
+        topic=msg.headers.get(TOPIC_HEADER, ""),
+        state=msg.data,
+    )
+
+
+def _notification(msg: StoredMessage) -> Notification:
+    event = _stored_event(msg)
+    return Notification(
+        id=msg.seq,
+        originator_id=event.originator_id,
+        originator_version=event.originator_version,
+        topic=event.topic,
+        state=event.state,
+    )
+
+
+class JetStreamRecorder:
+    """What every JetStream recorder shares: the connection, the stream layout, error translation."""
+
+    def __init__(self, connection: JetStreamConnection, layout: StreamLayout, *, create_stream: bool = True) -> None:
+        self.connection = connection
+        self.layout = layout
+        if create_stream:
+            connection.ensure_stream(layout.spec)
+
+    def _commit(self, messages: list[OutgoingMessage]) -> list[int]:
+        """Publish atomically, retrying a lost acknowledgement with the same message ids; translate errors."""
+        attempts = 3
+        for attempt in range(1, attempts + 1):
+            try:
+                return self.connection.call(lambda: self.connection.publish_atomic(messages))
+            except PublishRejectedError as exc:
+                if exc.code in _CONFLICT_CODES:
+                    if attempt > 1:
+                        recovered = self._already_ours(messages)
+                        if recovered is not None:
+                            return recovered
+                    raise IntegrityError(f"conflicting write: {exc.description}") from None
+                if exc.code == ERR_TOO_MANY_INFLIGHT_BATCHES and attempt < attempts:
+                    continue
+                raise DatabaseError(f"JetStream refused the write: {exc}") from None
+            except RequestTimeoutError as exc:
+                if attempt == attempts:
+                    raise OperationalError(f"write not acknowledged, outcome unknown: {exc}") from None
+                log.warning("eventstore.publish_retry", stream=self.layout.stream, attempt=attempt)
+            except ValueError as exc:
+                raise DataError(str(exc)) from None
+        raise OperationalError("write not acknowledged")  # pragma: no cover - loop always returns or raises
+
+    def _already_ours(self, messages: list[OutgoingMessage]) -> list[int] | None:
+        """After a retry was refused: were these exact messages stored by our earlier attempt?"""
+        seqs = []
+        for msg in messages:
+            stored = self.connection.call(lambda m=msg: self.connection.last_message(self.layout.stream, m.subject))
+            if stored is None or stored.headers.get("Nats-Msg-Id") != msg.headers.get("Nats-Msg-Id"):
+                return None
+            seqs.append(stored.seq)
+        return seqs
+
+    def _read(self, subject_filter: str, start_seq: int, batch: int) -> list[StoredMessage]:
+        try:
+            return self.connection.call(
+                lambda: self.connection.direct_get_batch(
+                    self.layout.stream, start_seq=start_seq, subject_filter=subject_filter, batch=batch
+                )
+            )
+        except (RequestTimeoutError, PublishRejectedError) as exc:
+            raise OperationalError(f"cannot read {self.layout.stream}: {exc}") from None
+
+    def _last(self, subject_filter: str) -> StoredMessage | None:
+        try:
+            return self.connection.call(lambda: self.connection.last_message(self.layout.stream, subject_filter))
+        except (RequestTimeoutError, PublishRejectedError) as exc:
+            raise OperationalError(f"cannot read {self.layout.stream}: {exc}") from None
+
+
+class JetStreamAggregateRecorder(JetStreamRecorder, AggregateRecorder):
+    """Stored events per aggregate; ``purpose="snapshots"`` keeps snapshots on their own subjects."""
+
+    def __init__(
+        self, connection: JetStreamConnection, layout: StreamLayout, *, purpose: str = "events", create_stream: bool = True
+    ) -> None:
+        super().__init__(connection, layout, create_stream=create_stream)
+        self.purpose = purpose
+        self._subject = layout.snapshot_subject if purpose == "snapshots" else layout.event_subject
+        self._filter = layout.snapshot_filter if purpose == "snapshots" else layout.aggregate_filter
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        self._insert(stored_events, **kwargs)
+        return None
+
+    def _insert(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> list[int]:
+        messages = self._event_messages(stored_events)
+        messages.extend(self._extra_messages(**kwargs))
+        if not messages:
+            return []
+        if len(messages) > MAX_BATCH_MESSAGES:
+            raise DataError(f"one save may hold at most {MAX_BATCH_MESSAGES} events, got {len(messages)}")
+        seqs = self._commit(messages)
+        return seqs[: len(stored_events)]
+
+    def _event_messages(self, stored_events: Sequence[StoredEvent]) -> list[OutgoingMessage]:
+        seen: set[tuple[str, int]] = set()
+        call_id = uuid.uuid4().hex
+        common = _request_headers()
+        messages = []
+        for n, event in enumerate(stored_events):
+            key = (str(event.originator_id), event.originator_version)
+            if key in seen:
+                raise IntegrityError(f"the same aggregate version appears twice in one save: {key}")
+            seen.add(key)
+            headers = {
+                **common,
+                TOPIC_HEADER: event.topic,
+                "Nats-Msg-Id": f"{call_id}:{n}",
+                "Nats-Expected-Last-Subject-Sequence": "0",
+            }
+            messages.append(OutgoingMessage(self._subject(event.originator_id, event.originator_version), event.state, headers))
+        return messages
+
+    def _extra_messages(self, **_: Any) -> list[OutgoingMessage]:
+        return []
+
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        events: list[StoredEvent] = []
+        start = 1
+        subject_filter = self._filter(originator_id)
+        while True:
+            page = self._read(subject_filter, start, READ_BATCH)
+            for msg in page:
+                event = _stored_event(msg)
+                if (gt is None or event.originator_version > gt) and (lte is None or event.originator_version <= lte):
+                    events.append(event)
+            if len(page) < READ_BATCH:
+                break
+            start = page[-1].seq + 1
+        events.sort(key=lambda e: e.originator_version, reverse=desc)
+        return events[:limit] if limit is not None else events
+
+
+class JetStreamApplicationRecorder(JetStreamAggregateRecorder, ApplicationRecorder):
+    """Stored events in the application sequence: notification ids are stream sequences."""
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        return self._insert(stored_events, **kwargs)
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        if start is None:
+            position = 1
+        else:
+            position = start if inclusive_of_start else start + 1
+        position = max(position, 1)
+        wanted = set(topics)
+        results: list[Notification] = []
+        while len(results) < limit:
+            want = READ_BATCH if wanted else min(limit - len(results), READ_BATCH)
+            page = self._read(self.layout.events_filter, position, want)
+            for msg in page:
+                if stop is not None and msg.seq > stop:
+                    return results
+                if wanted and msg.headers.get(TOPIC_HEADER) not in wanted:
+                    continue
+                results.append(_notification(msg))
+                if len(results) == limit:
+                    return results
+            if len(page) < want:
+                break
+            position = page[-1].seq + 1
+        return results
+
+    def max_notification_id(self) -> int | None:
+        last = self._last(self.layout.events_filter)
+        return last.seq if last is not None else None
+
+    def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> Subscription[ApplicationRecorder]:
+        return JetStreamSubscription(self, gt=gt, topics=topics)
+
+
+class JetStreamSubscription(Subscription[JetStreamApplicationRecorder]):
+    """Notifications after ``gt``, live: a JetStream ordered consumer on the application's event subjects.
+
+    The consumer pushes stored messages in stream order (no polling, nothing uncommitted); ``__next__``
+    blocks until the next one arrives or the subscription is stopped.
+    """
+
+    _STOP = object()
+
+    def __init__(self, recorder: JetStreamApplicationRecorder, gt: int | None = None, topics: Sequence[str] = ()) -> None:
+        super().__init__(recorder=recorder, gt=gt, topics=topics)
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._wanted = set(topics)
+        self._lock = threading.Lock()
+        self._sub: Any = None
+        connection = recorder.connection
+        start = (gt or 0) + 1
+        config = ConsumerConfig(
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start, filter_subject=recorder.layout.events_filter
+        )
+
+        async def on_message(msg: Any) -> None:
+            headers = msg.headers or {}
+            if self._wanted and headers.get(TOPIC_HEADER) not in self._wanted:
+                return
+            stored = StoredMessage(subject=msg.subject, seq=int(msg.metadata.sequence.stream), data=msg.data, headers=headers)
+            self._queue.put(_notification(stored))
+
+        async def start_consumer() -> Any:
+            js = connection.client.jetstream()
+            return await js.subscribe(
+                recorder.layout.events_filter,
+                stream=recorder.layout.stream,
+                ordered_consumer=True,
+                config=config,
+                cb=on_message,
+            )
+
+        try:
+            self._sub = connection.call(start_consumer)
+        except Exception as exc:
+            raise OperationalError(f"cannot subscribe to {recorder.layout.stream}: {exc}") from None
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._has_been_stopped:
+                return
+            super().stop()
+            sub, self._sub = self._sub, None
+        self._queue.put(self._STOP)
+        if sub is not None:
+            with contextlib.suppress(Exception):
+                self._recorder.connection.call(sub.unsubscribe, timeout=5)
+
+    def __next__(self) -> Notification:
+        if self._has_been_stopped:
+            raise StopIteration
+        item = self._queue.get()
+        if item is self._STOP or self._has_been_stopped:
+            raise StopIteration
+        return item
+
+
+class JetStreamTrackingRecorder(JetStreamRecorder, TrackingRecorder):
+    """Tracking positions as compare-and-set messages: a position only ever moves forward."""
+
+    def insert_tracking(self, tracking: Tracking) -> None:
+        self._commit([self._tracking_message(tracking)])
+
+    def _tracking_message(self, tracking: Tracking) -> OutgoingMessage:
+        subject = self.layout.tracking_subject(tracking.application_name)
+        last = self._last(subject)
+        if last is not None and int(last.data) >= tracking.notification_id:
+            raise IntegrityError(
+                f"tracking notification id {tracking.notification_id} not greater than current "
+                f"{int(last.data)} for {tracking.application_name!r}"
+            )
+        headers = {
+            **_request_headers(),
+            "Nats-Msg-Id": f"{uuid.uuid4().hex}:t",
+            "Nats-Expected-Last-Subject-Sequence": str(last.seq if last is not None else 0),
+        }
+        return OutgoingMessage(subject, str(tracking.notification_id).encode(), headers)
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        last = self._last(self.layout.tracking_subject(application_name))
+        return int(last.data) if last is not None else None
+
+
+class JetStreamProcessRecorder(JetStreamTrackingRecorder, JetStreamApplicationRecorder, ProcessRecorder):
+    """Events and the tracking position that caused them, in one atomic batch."""
+
+    def _extra_messages(self, **kwargs: Any) -> list[OutgoingMessage]:
+        tracking: Tracking | None = kwargs.get("tracking")
+        return [self._tracking_message(tracking)] if tracking is not None else []
+
+
+class JetStreamFactory(InfrastructureFactory[JetStreamTrackingRecorder]):
+    """Builds JetStream recorders for one application; connections are shared per URL within a process."""
+
+    NATS_URL = "NATS_URL"
+    NATS_STREAM_REPLICAS = "NATS_STREAM_REPLICAS"
+    NATS_DUPLICATE_WINDOW = "NATS_DUPLICATE_WINDOW"
+    NATS_REQUEST_TIMEOUT = "NATS_REQUEST_TIMEOUT"
+    CREATE_TABLE = "CREATE_TABLE"
+
+    _shared: dict[str, tuple[JetStreamConnection, int]] = {}
+    _shared_lock = threading.Lock()
+
+    def __init__(self, env: Environment) -> None:
+        super().__init__(env)
+        url = self.env.get(self.NATS_URL)
+        if not url:
+            raise ProgrammingError(f"{self.NATS_URL} is not set: where does the nats-server listen?")
+        self.url = url
+        try:
+            self.replicas = int(self.env.get(self.NATS_STREAM_REPLICAS, "1"))
+            self.duplicate_window = float(self.env.get(self.NATS_DUPLICATE_WINDOW, "120"))
+            self.request_timeout = float(self.env.get(self.NATS_REQUEST_TIMEOUT, "5"))
+        except ValueError as exc:
+            raise ProgrammingError(f"bad NATS setting: {exc}") from None
+        self.connection = self._acquire(url, self.request_timeout)
+        self._released = False
+
+    @classmethod
+    def _acquire(cls, url: str, request_timeout: float) -> JetStreamConnection:
+        with cls._shared_lock:
+            entry = cls._shared.get(url)
+            if entry is None or entry[0]._closed:  # noqa: SLF001
+                connection = JetStreamConnection.open(url, request_timeout=request_timeout)
+                cls._shared[url] = (connection, 1)
+                return connection
+            cls._shared[url] = (entry[0], entry[1] + 1)
+            return entry[0]
+
+    def close(self) -> None:
+        if self._released:
+            return
+        self._released = True
+        with self._shared_lock:
+            connection, count = self._shared.get(self.url, (self.connection, 1))
+            if count <= 1:
+                self._shared.pop(self.url, None)
+                connection.close()
+            else:
+                self._shared[self.url] = (connection, count - 1)
+
+    @property
+    def layout(self) -> StreamLayout:
+        return StreamLayout(self.env.name or "chorus", replicas=self.replicas, duplicate_window=self.duplicate_window)
+
+    def _create_stream(self) -> bool:
+        return strtobool(self.env.get(self.CREATE_TABLE) or "yes")
+
+    def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
+        return JetStreamAggregateRecorder(self.connection, self.layout, purpose=purpose, create_stream=self._create_stream())
+
+    def application_recorder(self) -> ApplicationRecorder:
+        topic = self.env.get(self.APPLICATION_RECORDER_TOPIC)
+        cls = resolve_topic(topic) if topic else JetStreamApplicationRecorder
+        return cls(self.connection, self.layout, create_stream=self._create_stream())
+
+    def tracking_recorder(
+        self, tracking_recorder_class: type[JetStreamTrackingRecorder] | None = None
+    ) -> JetStreamTrackingRecorder:
+        if tracking_recorder_class is None:
+            topic = self.env.get(self.TRACKING_RECORDER_TOPIC)
+            tracking_recorder_class = resolve_topic(topic) if topic else JetStreamTrackingRecorder
+        return tracking_recorder_class(self.connection, self.layout, create_stream=self._create_stream())
+
+    def process_recorder(self) -> ProcessRecorder:
+        topic = self.env.get(self.PROCESS_RECORDER_TOPIC)
+        cls = resolve_topic(topic) if topic else JetStreamProcessRecorder
+        return cls(self.connection, self.layout, create_stream=self._create_stream())
+
+
+Factory = JetStreamFactory

@@ -1,0 +1,265 @@
+"""Store each domain event as the protobuf message declared for it in ``protos/chorus/<service>/events/v1``.
+
+The stored topic is the message's full name (``chorus.identity.events.v1.PartyRegistered``) and the stored
+state is the serialised message, so the log decodes with the ``.proto`` files alone, in any language, without
+our Python domain classes. Select it with ``MAPPER_TOPIC=services.common.eventstore.protobuf_mapper:ProtobufMapper``
+and register each event class once::
+
+    register_event(Party.Registered, events_pb2.PartyRegistered)
+
+Conversion is by field name, with the conventions every service follows:
+
+- every event message has ``google.protobuf.Timestamp timestamp = 1`` (the event's own timestamp); the other
+  fields carry the domain event's attribute names; ``originator_id`` and ``originator_version`` live in the
+  envelope (the NATS subject), not in the message;
+- ``UUID`` <-> ``string``; ``datetime`` <-> ``Timestamp``; scalars as they are; list/tuple <-> ``repeated``;
+  ``dict[str, str]`` <-> ``map``; a nested message <-> ``dict`` with the same rules;
+- an enum <-> the lower-case name without its prefix: ``"email"`` <-> ``IDENTIFIER_TYPE_EMAIL``,
+  ``""`` <-> ``IDENTIFIER_TYPE_UNSPECIFIED``.
+
+An attribute the message has no field for is an error, never silently dropped. Events of classes that are not
+registered (the library's own tests, say) fall back to the library's JSON transcoding.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import types
+import typing
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent
+from eventsourcing.utils import get_topic
+from google.protobuf import timestamp_pb2
+from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
+from google.protobuf.message import DecodeError, Message
+
+_BY_CLASS: dict[type, type[Message]] = {}
+_BY_NAME: dict[str, type] = {}
+_ENVELOPE = frozenset({"originator_id", "originator_version"})
+
+
+class EventMappingError(TypeError):
+    """A domain event and its protobuf message do not fit together."""
+
+
+def register_event(event_class: type, message_class: type[Message]) -> None:
+    """Declare that ``event_class`` is stored as ``message_class`` (idempotent; conflicting pairs are refused)."""
+    name = message_class.DESCRIPTOR.full_name
+    known = _BY_NAME.get(name)
+    if known is not None and known is not event_class and get_topic(known) != get_topic(event_class):
+        raise EventMappingError(f"{name} already stores {get_topic(known)}, cannot also store {get_topic(event_class)}")
+    _BY_CLASS[event_class] = message_class
+    _BY_NAME[name] = event_class
+
+
+def registered_message(event_class: type) -> type[Message] | None:
+    return _BY_CLASS.get(event_class)
+
+
+# -- enums ----------------------------------------------------------------------------------------------------
+
+
+def _enum_descriptor(enum_type: Any) -> EnumDescriptor:
+    return enum_type if isinstance(enum_type, EnumDescriptor) else enum_type.DESCRIPTOR
+
+
+@functools.cache
+def _enum_prefix(enum_name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", enum_name).upper() + "_"
+
+
+def enum_to_proto(enum_type: Any, name: str) -> int:
+    """``enum_to_proto(IdentifierType, "email")`` -> the number of ``IDENTIFIER_TYPE_EMAIL``; ``""`` -> 0."""
+    descriptor = _enum_descriptor(enum_type)
+    if not name:
+        return 0
+    value = descriptor.values_by_name.get(_enum_prefix(descriptor.name) + name.upper())
+    if value is None:
+        raise ValueError(f"{name!r} is not a {descriptor.name}")
+    return int(value.number)
+
+
+def enum_from_proto(enum_type: Any, number: int) -> str:
+    """``enum_from_proto(IdentifierType, 1)`` -> ``"email"``; 0 (unspecified) -> ``""``."""
+    descriptor = _enum_descriptor(enum_type)
+    if number == 0:
+        return ""
+    value = descriptor.values_by_number.get(number)
+    if value is None:
+        raise ValueError(f"{number} is not a {descriptor.name} value")
+    return value.name[len(_enum_prefix(descriptor.name)) :].lower()
+
+
+# -- domain values -> message ---------------------------------------------------------------------------------
+
+
+def _is_map(field: FieldDescriptor) -> bool:
+    return field.type == FieldDescriptor.TYPE_MESSAGE and field.message_type.GetOptions().map_entry
+
+
+def _is_repeated(field: FieldDescriptor) -> bool:
+    return bool(field.is_repeated) if hasattr(field, "is_repeated") else field.label == FieldDescriptor.LABEL_REPEATED
+
+
+def _scalar_to_proto(field: FieldDescriptor, value: Any) -> Any:
+    if field.type == FieldDescriptor.TYPE_ENUM:
+        return enum_to_proto(field.enum_type, value) if isinstance(value, str) else int(value)
+    if isinstance(value, UUID):
+        return str(value)
+    return value
+
+
+def fill_message(message: Message, values: Mapping[str, Any], where: str = "") -> Message:
+    """Set ``message``'s fields from ``values`` by name (the conventions above); unknown keys are an error."""
+    fields = message.DESCRIPTOR.fields_by_name
+    unknown = [key for key in values if key not in fields]
+    if unknown:
+        raise EventMappingError(f"{where or message.DESCRIPTOR.full_name} has no field for {sorted(unknown)}")
+    for key, value in values.items():
+        if value is None:
+            continue
+        field = fields[key]
+        if _is_map(field):
+            target = getattr(message, key)
+            value_field = field.message_type.fields_by_name["value"]
+            for map_key, item in value.items():
+                if value_field.type == FieldDescriptor.TYPE_MESSAGE:
+                    _set_message(target[map_key], item, f"{where}{key}[{map_key}]")
+                else:
+                    target[map_key] = _scalar_to_proto(value_field, item)
+        elif _is_repeated(field):
+            target = getattr(message, key)
+            if field.type == FieldDescriptor.TYPE_MESSAGE:
+                for i, item in enumerate(value):
+                    _set_message(target.add(), item, f"{where}{key}[{i}].")
+            else:
+                target.extend(_scalar_to_proto(field, item) for item in value)
+        elif field.type == FieldDescriptor.TYPE_MESSAGE:
+            _set_message(getattr(message, key), value, f"{where}{key}.")
+        else:
+            setattr(message, key, _scalar_to_proto(field, value))
+    return message
+
+
+def _set_message(target: Message, value: Any, where: str) -> None:
+    if isinstance(target, timestamp_pb2.Timestamp):
+        if not isinstance(value, datetime):
+            raise EventMappingError(f"{where} expects a datetime, got {type(value).__name__}")
+        target.FromDatetime(value if value.tzinfo else value.replace(tzinfo=UTC))
+    elif isinstance(value, Message):
+        target.CopyFrom(value)
+    elif isinstance(value, Mapping):
+        fill_message(target, value, where)
+    else:
+        raise EventMappingError(f"{where} expects a dict for {target.DESCRIPTOR.full_name}, got {type(value).__name__}")
+
+
+# -- message -> domain values ---------------------------------------------------------------------------------
+
+
+def _unwrap_optional(hint: Any) -> Any:
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        return args[0] if len(args) == 1 else Any
+    return hint
+
+
+def _value_from_proto(field: FieldDescriptor, value: Any, hint: Any) -> Any:
+    hint = _unwrap_optional(hint)
+    if field.type == FieldDescriptor.TYPE_ENUM:
+        return enum_from_proto(field.enum_type, value)
+    if field.type == FieldDescriptor.TYPE_MESSAGE:
+        if isinstance(value, timestamp_pb2.Timestamp):
+            return value.ToDatetime(tzinfo=UTC)
+        return message_values(value)
+    if hint is UUID and isinstance(value, str):
+        return UUID(value) if value else None
+    return value
+
+
+def message_values(message: Message, hints: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The domain-side dict of a message: the inverse of :func:`fill_message` (``hints`` pick UUID, tuple)."""
+    hints = hints or {}
+    out: dict[str, Any] = {}
+    for field in message.DESCRIPTOR.fields:
+        hint = hints.get(field.name, Any)
+        raw = getattr(message, field.name)
+        if _is_map(field):
+            value_field = field.message_type.fields_by_name["value"]
+            out[field.name] = {k: _value_from_proto(value_field, v, Any) for k, v in raw.items()}
+        elif _is_repeated(field):
+            origin = typing.get_origin(_unwrap_optional(hint))
+            item_hint = (typing.get_args(_unwrap_optional(hint)) or (Any,))[0]
+            items = [_value_from_proto(field, v, item_hint) for v in raw]
+            out[field.name] = list(items) if origin is list else tuple(items)
+        elif field.has_presence and not message.HasField(field.name):
+            out[field.name] = None
+        else:
+            out[field.name] = _value_from_proto(field, raw, hint)
+    return out
+
+
+@functools.cache
+def _hints(event_class: type) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(event_class)
+    except Exception:  # noqa: BLE001 - unresolvable annotations: convert without hints
+        return {}
+
+
+class ProtobufMapper(Mapper[Any]):
+    """A library ``Mapper`` whose stored state is the event's protobuf message (cipher/compressor still apply)."""
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[Any]) -> StoredEvent:
+        message_class = _BY_CLASS.get(type(domain_event))
+        if message_class is None:
+            return super().to_stored_event(domain_event)
+        state = {k: v for k, v in vars(domain_event).items() if k not in _ENVELOPE}
+        message = fill_message(message_class(), state, f"{message_class.DESCRIPTOR.full_name}.")
+        data = message.SerializeToString(deterministic=True)
+        if self.compressor:
+            data = self.compressor.compress(data)
+        if self.cipher:
+            data = self.cipher.encrypt(data)
+        return StoredEvent(
+            originator_id=domain_event.originator_id,
+            originator_version=domain_event.originator_version,
+            topic=message_class.DESCRIPTOR.full_name,
+            state=data,
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[Any]:
+        event_class = _BY_NAME.get(stored_event.topic)
+        if event_class is None:
+            return super().to_domain_event(stored_event)
+        message_class = _BY_CLASS[event_class]
+        data = stored_event.state
+        try:
+            if self.cipher:
+                data = self.cipher.decrypt(data)
+            if self.compressor:
+                data = self.compressor.decompress(data)
+            message = message_class.FromString(data)
+        except (DecodeError, ValueError) as exc:
+            raise MapperDeserialisationError(
+                f"cannot decode {stored_event.topic} of {stored_event.originator_id} "
+                f"v{stored_event.originator_version}: {exc}"
+            ) from None
+        state = message_values(message, _hints(event_class))
+        state["originator_id"] = stored_event.originator_id
+        state["originator_version"] = stored_event.originator_version
+        domain_event = object.__new__(event_class)
+        object.__setattr__(domain_event, "__dict__", state)
+        return domain_event
+
+
+def message_class_for(topic: str) -> Descriptor | None:
+    """The descriptor of a stored topic, for auditors decoding the log (None when not a registered event)."""
+    event_class = _BY_NAME.get(topic)
+    return _BY_CLASS[event_class].DESCRIPTOR if event_class is not None else None

@@ -1,0 +1,49 @@
+"""Helpers for event-store tests: a throwaway application on its own stream."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+
+from chorus.identity.events.v1 import events_pb2
+from services.common.eventstore import jetstream
+from services.common.eventstore.protobuf_mapper import register_event
+
+
+class Account(Aggregate):
+    """A party-shaped aggregate whose events are stored as identity contract messages."""
+
+    @event("Registered")
+    def __init__(self, kind: str, roles: tuple[str, ...], display_name: str, anonymous: bool) -> None:
+        self.kind = kind
+        self.roles = roles
+        self.display_name = display_name
+        self.anonymous = anonymous
+        self.members: list[str] = []
+
+    @event("MemberAdded")
+    def add_member(self, member_id: str) -> None:
+        self.members.append(member_id)
+
+
+register_event(Account.Registered, events_pb2.PartyRegistered)
+register_event(Account.MemberAdded, events_pb2.PartyMemberAdded)
+
+
+def app_env(nats_url: str, **extra: str) -> dict[str, str]:
+    return {
+        "PERSISTENCE_MODULE": jetstream.__name__,
+        "MAPPER_TOPIC": "services.common.eventstore.protobuf_mapper:ProtobufMapper",
+        "NATS_URL": nats_url,
+        **extra,
+    }
+
+
+def new_app(nats_url: str, **extra: Any) -> Application[Any]:
+    class Accounts(Application[Any]):
+        name = f"store_{uuid.uuid4().hex[:10]}"
+
+    return Accounts(env=app_env(nats_url, **extra))

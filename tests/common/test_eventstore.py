@@ -1,0 +1,152 @@
+"""The JetStream event store behind a real eventsourcing Application: protobuf events, concurrency, atomicity."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import nats
+import pytest
+from eventsourcing.persistence import IntegrityError
+
+from chorus.identity.events.v1 import events_pb2
+from services.common.context import bound
+from services.common.eventstore.connection import JetStreamConnection
+from services.common.eventstore.jetstream import CORRELATION_HEADER, TOPIC_HEADER
+from tests.common.eventstore_support import Account, new_app
+
+
+def test_saved_events_come_back_as_the_same_aggregate(nats_url: str) -> None:
+    app = new_app(nats_url)
+    account = Account(kind="person", roles=("customer", "influencer"), display_name="Jane Smith", anonymous=False)
+    account.add_member(str(uuid.uuid4()))
+    recordings = app.save(account)
+
+    copy = app.repository.get(account.id)
+
+    assert (copy.kind, copy.roles, copy.display_name, copy.members) == (
+        "person", ("customer", "influencer"), "Jane Smith", account.members,
+    )
+    assert copy.created_on == account.created_on
+    assert [r.notification.id for r in recordings] == [1, 2]
+    app.close()
+
+
+def test_the_log_decodes_with_the_contract_alone(nats_url: str) -> None:
+    app = new_app(nats_url)
+    account = Account(kind="organisation", roles=("partner",), display_name="Pizza Shop", anonymous=False)
+    with bound(correlation_id="corr-42"):
+        app.save(account)
+    stream = app.recorder.layout.stream  # type: ignore[attr-defined]
+
+    async def first_message() -> nats.aio.msg.Msg:
+        nc = await nats.connect(nats_url)
+        try:
+            msg = await nc.jetstream().get_msg(stream, seq=1, direct=True)
+        finally:
+            await nc.close()
+        return msg
+
+    import asyncio
+
+    raw = asyncio.run(first_message())
+    assert raw.headers[TOPIC_HEADER] == "chorus.identity.events.v1.PartyRegistered"
+    assert raw.headers[CORRELATION_HEADER] == "corr-42"
+    decoded = events_pb2.PartyRegistered.FromString(raw.data)
+    assert decoded.display_name == "Pizza Shop"
+    assert list(decoded.roles) == [3]  # PARTY_ROLE_PARTNER
+    assert raw.subject.endswith(f".e.{account.id}.1")
+    app.close()
+
+
+def test_two_threads_saving_the_same_version_exactly_one_wins(nats_url: str) -> None:
+    app = new_app(nats_url)
+    account = Account(kind="person", roles=(), display_name="Jane", anonymous=False)
+    app.save(account)
+    copies = [app.repository.get(account.id) for _ in range(2)]
+    for n, copy in enumerate(copies):
+        copy.add_member(f"member-{n}")
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def save(copy: Account) -> None:
+        start.wait()
+        try:
+            app.save(copy)
+            outcomes.append("saved")
+        except IntegrityError:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=save, args=(c,)) for c in copies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert sorted(outcomes) == ["conflict", "saved"]
+    assert len(app.repository.get(account.id).members) == 1
+    app.close()
+
+
+def test_a_save_with_a_conflicting_event_stores_none_of_its_events(nats_url: str) -> None:
+    app = new_app(nats_url)
+    first = Account(kind="person", roles=(), display_name="A", anonymous=False)
+    app.save(first)
+    stale = app.repository.get(first.id)
+    fresh = app.repository.get(first.id)
+    fresh.add_member("x")
+    app.save(fresh)
+    newcomer = Account(kind="person", roles=(), display_name="B", anonymous=False)
+    stale.add_member("y")
+    before = app.recorder.max_notification_id()
+
+    with pytest.raises(IntegrityError):
+        app.save(newcomer, stale)  # one atomic batch: newcomer must not be stored either
+
+    assert app.recorder.max_notification_id() == before
+    assert app.recorder.select_events(newcomer.id) == []
+    app.close()
+
+
+def test_a_retried_publish_with_the_same_message_ids_is_stored_once(nats_url: str) -> None:
+    app = new_app(nats_url)
+    recorder = app.recorder
+    account = Account(kind="person", roles=(), display_name="R", anonymous=False)
+    account.add_member("m")
+    stored = [app.mapper.to_stored_event(e) for e in account.collect_events()]
+    messages = recorder._event_messages(stored)  # type: ignore[attr-defined]
+
+    first = recorder._commit(messages)  # type: ignore[attr-defined]
+    # A client whose acknowledgement was lost sends the very same messages again: the store recognises
+    # its own earlier write (same Nats-Msg-Id on every subject) instead of storing or refusing them.
+    again = recorder._already_ours(messages)  # type: ignore[attr-defined]
+
+    assert again == first
+    assert len(recorder.select_events(account.id)) == 2
+    with pytest.raises(IntegrityError):  # a different write of the same versions is still refused
+        recorder.insert_events(stored)
+    app.close()
+
+
+def test_events_of_one_save_over_the_batch_limit_are_refused_whole(nats_url: str) -> None:
+    from eventsourcing.persistence import DataError
+
+    app = new_app(nats_url)
+    account = Account(kind="person", roles=(), display_name="Big", anonymous=False)
+    for n in range(1000):
+        account.add_member(str(n))
+    with pytest.raises(DataError, match="at most 1000"):
+        app.save(account)
+    assert app.recorder.select_events(account.id) == []
+    app.close()
+
+
+def test_connection_is_shared_and_closed_with_its_last_factory(nats_url: str) -> None:
+    a = new_app(nats_url)
+    b = new_app(nats_url)
+    shared: JetStreamConnection = a.factory.connection  # type: ignore[attr-defined]
+    assert b.factory.connection is shared  # type: ignore[attr-defined]
+    a.close()
+    assert shared.is_connected
+    b.close()
+    assert not shared.is_connected
