@@ -18,6 +18,7 @@ from chorus.common.v1 import types_pb2
 from chorus.identity.v1 import identity_service_pb2 as pb
 from chorus.identity.v1 import identity_service_pb2_grpc as pb_grpc
 from services.common import pagination
+from services.common.eventstore.protobuf_mapper import enum_from_proto, enum_to_proto
 from services.identity.application import MAX_PAGE_SIZE, IdentityApplication
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["IdentityService"].full_name
@@ -26,21 +27,14 @@ SERVICE_NAME = pb.DESCRIPTOR.services_by_name["IdentityService"].full_name
 # ---------------------------------------------------------------------------------------------- translation
 
 
-def _prefix(enum: EnumTypeWrapper) -> str:
-    name = enum.DESCRIPTOR.name
-    return "".join(f"_{c}" if c.isupper() and i else c for i, c in enumerate(name)).upper() + "_"
-
-
 def enum_name(enum: EnumTypeWrapper, number: int) -> str:
-    """``IDENTIFIER_TYPE_EMAIL`` -> ``"email"``; the zero value -> ``""``."""
-    if number == 0:
-        return ""
-    return enum.Name(number).removeprefix(_prefix(enum)).lower()
+    """``IDENTIFIER_TYPE_EMAIL`` -> ``"email"``; the zero value -> ``""`` (the stored-event convention)."""
+    return enum_from_proto(enum, number)
 
 
 def enum_number(enum: EnumTypeWrapper, name: str) -> int:
     """``"email"`` -> ``IDENTIFIER_TYPE_EMAIL``; ``""`` -> 0."""
-    return enum.Value(_prefix(enum) + name.upper()) if name else 0
+    return enum_to_proto(enum, name)
 
 
 def identifier_in(message: types_pb2.Identifier) -> dict[str, str]:

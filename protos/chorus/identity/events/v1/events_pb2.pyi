@@ -39,18 +39,20 @@ class LinkedIdentifier(_message.Message):
     def __init__(self, identifier_id: _Optional[str] = ..., type: _Optional[_Union[_types_pb2.IdentifierType, str]] = ..., namespace: _Optional[str] = ..., value: _Optional[str] = ..., evidence: _Optional[_Union[Evidence, _Mapping]] = ...) -> None: ...
 
 class PartyRegistered(_message.Message):
-    __slots__ = ("timestamp", "kind", "roles", "display_name", "anonymous")
+    __slots__ = ("timestamp", "kind", "roles", "display_name", "anonymous", "originator_topic")
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     ROLES_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     ANONYMOUS_FIELD_NUMBER: _ClassVar[int]
+    ORIGINATOR_TOPIC_FIELD_NUMBER: _ClassVar[int]
     timestamp: _timestamp_pb2.Timestamp
     kind: _types_pb2.PartyKind
     roles: _containers.RepeatedScalarFieldContainer[_types_pb2.PartyRole]
     display_name: str
     anonymous: bool
-    def __init__(self, timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., kind: _Optional[_Union[_types_pb2.PartyKind, str]] = ..., roles: _Optional[_Iterable[_Union[_types_pb2.PartyRole, str]]] = ..., display_name: _Optional[str] = ..., anonymous: _Optional[bool] = ...) -> None: ...
+    originator_topic: str
+    def __init__(self, timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., kind: _Optional[_Union[_types_pb2.PartyKind, str]] = ..., roles: _Optional[_Iterable[_Union[_types_pb2.PartyRole, str]]] = ..., display_name: _Optional[str] = ..., anonymous: _Optional[bool] = ..., originator_topic: _Optional[str] = ...) -> None: ...
 
 class PartyIdentifierLinked(_message.Message):
     __slots__ = ("timestamp", "identifier")
@@ -205,18 +207,20 @@ class PartyUnmerged(_message.Message):
     def __init__(self, timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., from_party_id: _Optional[str] = ..., identifiers: _Optional[_Iterable[_Union[LinkedIdentifier, _Mapping]]] = ..., members: _Optional[_Iterable[str]] = ..., memberships: _Optional[_Iterable[str]] = ..., evidence: _Optional[_Union[Evidence, _Mapping]] = ...) -> None: ...
 
 class IdentifierClaimed(_message.Message):
-    __slots__ = ("timestamp", "type", "namespace", "value", "party_id")
+    __slots__ = ("timestamp", "type", "namespace", "value", "party_id", "originator_topic")
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     VALUE_FIELD_NUMBER: _ClassVar[int]
     PARTY_ID_FIELD_NUMBER: _ClassVar[int]
+    ORIGINATOR_TOPIC_FIELD_NUMBER: _ClassVar[int]
     timestamp: _timestamp_pb2.Timestamp
     type: _types_pb2.IdentifierType
     namespace: str
     value: str
     party_id: str
-    def __init__(self, timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., type: _Optional[_Union[_types_pb2.IdentifierType, str]] = ..., namespace: _Optional[str] = ..., value: _Optional[str] = ..., party_id: _Optional[str] = ...) -> None: ...
+    originator_topic: str
+    def __init__(self, timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., type: _Optional[_Union[_types_pb2.IdentifierType, str]] = ..., namespace: _Optional[str] = ..., value: _Optional[str] = ..., party_id: _Optional[str] = ..., originator_topic: _Optional[str] = ...) -> None: ...
 
 class IdentifierTransferred(_message.Message):
     __slots__ = ("timestamp", "party_id", "from_party_id", "reason")
