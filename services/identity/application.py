@@ -158,7 +158,14 @@ class IdentityApplication(Application[uuid.UUID]):
         return party_snapshot(self._party(party_id))
 
     def resolve_party(self, party_id: str) -> list[str]:
-        """The ids from ``party_id`` to the live party it stands for now (both included)."""
+        """The ids from ``party_id`` to the live party it stands for now (both included).
+
+        Served by the projection when one is attached (and knows the party), else by the aggregates.
+        """
+        if self.projection is not None:
+            path = self.projection.view.merge_path(str(party_id))
+            if path is not None:
+                return path
         party = self._party(party_id)
         path = [str(party.id)]
         while party.merged_into is not None and party.merged_into not in path:

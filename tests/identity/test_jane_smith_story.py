@@ -104,8 +104,18 @@ def test_jane_smith_is_one_person_until_a_merge_is_undone(identity: IdentityHarn
                     )
                 )
 
-    # Evidence connects the chat and the x account to Jane: two merges.
+    # The x account is one of the bakers of an impromptu community; Jane is in a customer panel.
     chat_party, x_party = strangers["chat"], strangers["x"]
+    bakers = stub.RegisterParty(
+        pb.RegisterPartyRequest(kind=types.PARTY_KIND_COMMUNITY, display_name=f"Home bakers {run}")
+    ).party.party_id
+    panel = stub.RegisterParty(
+        pb.RegisterPartyRequest(kind=types.PARTY_KIND_COMMUNITY, display_name=f"Customer panel {run}")
+    ).party.party_id
+    stub.AddCommunityMember(pb.AddCommunityMemberRequest(community_party_id=bakers, member_party_id=x_party))
+    stub.AddCommunityMember(pb.AddCommunityMemberRequest(community_party_id=panel, member_party_id=jane))
+
+    # Evidence connects the chat and the x account to Jane: two merges.
     merged = stub.MergeParties(
         pb.MergePartiesRequest(
             target_party_id=jane,
@@ -127,6 +137,8 @@ def test_jane_smith_is_one_person_until_a_merge_is_undone(identity: IdentityHarn
     assert len(jane_now.identifiers) == 5
     assert set(jane_now.merged_party_ids) == {chat_party, x_party}
     assert stub.GetParty(pb.GetPartyRequest(party_id=x_party)).party.merged_into_party_id == jane
+    assert set(jane_now.community_party_ids) == {bakers, panel}
+    assert list(stub.GetParty(pb.GetPartyRequest(party_id=bakers)).party.member_party_ids) == [jane]
 
     # The x account turns out to be another Jane Smith: unmerge gives it back exactly its tweet and blog.
     unmerged = stub.UnmergeParty(pb.UnmergePartyRequest(party_id=x_party, evidence=pb.Evidence(rule="wrong Jane")))
@@ -140,6 +152,10 @@ def test_jane_smith_is_one_person_until_a_merge_is_undone(identity: IdentityHarn
         types.IDENTIFIER_TYPE_CHAT_ID,
         types.IDENTIFIER_TYPE_FORUM_USER,
     }
+    assert list(unmerged.party.community_party_ids) == [bakers]
+    assert list(unmerged.former_target.community_party_ids) == [panel]
+    assert list(stub.GetParty(pb.GetPartyRequest(party_id=bakers)).party.member_party_ids) == [x_party]
+    assert list(stub.GetParty(pb.GetPartyRequest(party_id=panel)).party.member_party_ids) == [jane]
     final = {name: resolve(identity, ids[name]) for name in ids}
     assert final == {"phone": jane, "chat": jane, "forum": jane, "x": x_party, "blog": x_party}
     assert stub.ResolveParty(pb.ResolvePartyRequest(party_id=x_party)).party_id == x_party
@@ -147,6 +163,11 @@ def test_jane_smith_is_one_person_until_a_merge_is_undone(identity: IdentityHarn
 
     # Normalisation: other spellings of the same handles find the same parties.
     assert resolve(identity, types.Identifier(type=types.IDENTIFIER_TYPE_X, value=ids["x"].value.upper())) == x_party
+
+    # Leaving a community is recorded on both sides.
+    left = stub.RemoveCommunityMember(pb.RemoveCommunityMemberRequest(community_party_id=bakers, member_party_id=x_party))
+    assert list(left.community.member_party_ids) == []
+    assert list(stub.GetParty(pb.GetPartyRequest(party_id=x_party)).party.community_party_ids) == []
 
 
 def test_a_fresh_projection_rebuilt_from_the_stream_gives_the_same_answers(

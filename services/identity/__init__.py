@@ -1,0 +1,1 @@
+"""The identity service: parties, identifiers, reversible merges, consent (issue 3)."""
