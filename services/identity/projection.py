@@ -171,12 +171,10 @@ class ResolutionProjection:
         deadline = time.monotonic() + timeout
         with self._changed:
             while self._position < notification_id:
-                if self._error is not None:
-                    msg = "the resolution projection stopped"
-                    raise Unavailable(msg)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    msg = f"the resolution view has not caught up with notification {notification_id} yet"
+                    cause = f" (last error: {type(self._error).__name__})" if self._error is not None else ""
+                    msg = f"the resolution view has not caught up with notification {notification_id} yet{cause}"
                     raise Unavailable(msg)
                 self._changed.wait(remaining)
 
@@ -185,16 +183,25 @@ class ResolutionProjection:
         self.wait(self.app.recorder.max_notification_id(), timeout=timeout)
 
     def _run(self) -> None:
-        try:
-            while not self._stopping.is_set():
+        """Catch up, then follow; after a failure (the stream or the view unreachable) start again, backing off."""
+        backoff = 0.2
+        while not self._stopping.is_set():
+            try:
                 self._catch_up_by_pages()
                 self._follow()
-        except BaseException as error:  # noqa: BLE001 - reported to waiters and logged
-            if not self._stopping.is_set():
+                backoff = 0.2
+            except Exception as error:  # noqa: BLE001 - logged, retried; waiters time out meanwhile
+                if self._stopping.is_set():
+                    return
                 self._error = error
-                log.exception("identity.projection.failed", view=self.view.view_name)
-            with self._changed:
-                self._changed.notify_all()
+                log.warning(
+                    "identity.projection.retrying",
+                    view=self.view.view_name,
+                    error_type=type(error).__name__,
+                    retry_in_seconds=backoff,
+                )
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
 
     def _catch_up_by_pages(self) -> None:
         """Read the backlog page by page, one transaction per page (fast rebuilds)."""
@@ -231,6 +238,7 @@ class ResolutionProjection:
                 pending.append((event, Tracking(self.app.name, notification.id)))
         if pending:
             self.view.apply(pending)
+        self._error = None
         with self._changed:
             self._position = max(self._position, last)
             self._changed.notify_all()
