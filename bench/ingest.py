@@ -1,0 +1,318 @@
+"""Touchpoint ingest benchmark: Chorus streaming ingest beside raw gRPC streaming and raw JetStream publishing.
+
+    python bench/ingest.py                     # 20k touchpoints per measurement (the default)
+    python bench/ingest.py --count 50000       # longer runs, steadier numbers
+    python bench/ingest.py --profile           # also print the servicer's hottest functions (cProfile)
+
+Every measurement runs in this one process against one fresh embedded nats-server (``NatsServer``, JetStream
+file storage in a temporary directory, its default ``sync_interval`` of 2 minutes: acknowledged = in the
+server's memory and written to its file store, fsync'ed periodically). gRPC clients run in a separate process
+(``multiprocessing`` spawn) so client and server do not share a GIL; they send ready-made messages with about 300
+bytes of text each.
+
+1. raw gRPC client streaming: ``chorus.bench.v1.EchoService/EchoStream`` on the same gRPC runtime as the services
+   (interceptors included): messages/s from the first send to the server's answer.
+2. raw JetStream pipelined publish (nats-py ``publish_async``, acks awaited in windows of ``--window``) of payloads
+   as big as one stored TouchpointRecorded event, into a fresh stream: messages/s until the last ack.
+3. Chorus streaming ingest: ``RecordTouchpointStream`` (gRPC -> validation -> enrichment -> one atomic JetStream
+   append per micro-batch -> an answer per item once durable): touchpoints/s until the last answer; every answer
+   must be RECORDED and the stream must hold that many events afterwards.
+4. Chorus unary ``RecordTouchpoint`` (sequential, one client: latency and rate) and ``RecordTouchpointBatch``
+   (batches of 500).
+
+Target (issue 4): streaming ingest >= 0.5 x the lower of the two raw rates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import multiprocessing
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from chorus.bench.v1 import echo_pb2, echo_pb2_grpc  # noqa: E402
+from chorus.common.v1 import types_pb2 as types  # noqa: E402
+from chorus.touchpoints.v1 import touchpoint_service_pb2 as pb  # noqa: E402
+from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as pb_grpc  # noqa: E402
+
+ECHO = "chorus.bench.v1.EchoService"
+
+TEXTS = (
+    "I ordered the blue kettle three weeks ago and it still has not arrived. Your tracking page says delivered but "
+    "nothing is here. I have emailed twice and nobody answers. This is really disappointing, please sort it out "
+    "or refund me. Order number is in my account, same email as this one. Thanks in advance for any help at all!!",
+    "Just wanted to say the new kettle is fantastic: boils in under two minutes, the handle stays cool and the "
+    "lid finally closes properly. My partner loves the colour too. Would be great if you made a matching toaster "
+    "though, you should really think about that. Five stars from us, and I will recommend you to my friends.",
+    "@acme how do I descale the kettle? The manual says vinegar but the forum says citric acid, and I do not want "
+    "to void the warranty. Also, is the filter dishwasher safe or should I rinse it by hand? I could not find "
+    "either answer on your help pages, and the chat was closed when I tried this morning. Any advice welcome.",
+)
+
+
+# ---------------------------------------------------------------------------------------------------- messages
+
+
+def touchpoint_input(n: int, run: str, *, occurred: float) -> pb.TouchpointInput:
+    """One realistic inbound touchpoint with ~300 bytes of text, its own source id, no enrichment given."""
+    seconds = int(occurred)
+    return pb.TouchpointInput(
+        kind=types.TOUCHPOINT_KIND_NON_TOUCHPOINT if n % 3 == 2 else types.TOUCHPOINT_KIND_TOUCHPOINT,
+        channel=(types.CHANNEL_EMAIL, types.CHANNEL_X, types.CHANNEL_FORUM, types.CHANNEL_CHAT)[n % 4],
+        direction=types.DIRECTION_INBOUND,
+        visibility=types.VISIBILITY_PUBLIC if n % 2 else types.VISIBILITY_PRIVATE,
+        occurred_at={"seconds": seconds, "nanos": (n % 1000) * 1000},
+        source=pb.Source(system="bench", external_id=f"{run}-{n}"),
+        actors=[types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value=f"person{n % 5000}@bench.example.org")],
+        content=pb.Content(text=TEXTS[n % len(TEXTS)][:300] + f" #{n}", language="en"),
+        audience=pb.Audience(followers=n % 700),
+        tags=["bench"],
+    )
+
+
+# ---------------------------------------------------------------------------------------------------- clients
+# Each runs in a child process and returns (seconds, count, extra).
+
+
+def _echo_stream_client(port: int, count: int) -> tuple[float, int, int]:
+    text = TEXTS[0][:300]
+    messages = [echo_pb2.EchoStreamRequest(text=text) for _ in range(count)]
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        grpc.channel_ready_future(channel).result(timeout=10)
+        stub = echo_pb2_grpc.EchoServiceStub(channel)
+        stub.EchoStream(iter(messages[:200]))  # warm up
+        start = time.perf_counter()
+        answer = stub.EchoStream(iter(messages))
+        seconds = time.perf_counter() - start
+    return seconds, int(answer.count), messages[0].ByteSize()
+
+
+def _record_stream_client(port: int, count: int, run: str) -> tuple[float, int, dict[str, int]]:
+    now = time.time()
+    messages = [pb.RecordTouchpointStreamRequest(touchpoint=touchpoint_input(n, run, occurred=now)) for n in range(count)]
+    outcomes: dict[str, int] = {}
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        grpc.channel_ready_future(channel).result(timeout=10)
+        stub = pb_grpc.TouchpointServiceStub(channel)
+        start = time.perf_counter()
+        answered = 0
+        for response in stub.RecordTouchpointStream(iter(messages)):
+            name = pb.RecordOutcome.Name(response.result.outcome)
+            outcomes[name] = outcomes.get(name, 0) + 1
+            answered += 1
+        seconds = time.perf_counter() - start
+    outcomes["_message_bytes"] = messages[0].ByteSize()
+    return seconds, answered, outcomes
+
+
+def _record_unary_client(port: int, count: int, run: str) -> tuple[float, int, list[float]]:
+    now = time.time()
+    requests = [pb.RecordTouchpointRequest(touchpoint=touchpoint_input(n, run, occurred=now)) for n in range(count)]
+    latencies = []
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        grpc.channel_ready_future(channel).result(timeout=10)
+        stub = pb_grpc.TouchpointServiceStub(channel)
+        start = time.perf_counter()
+        for request in requests:
+            begin = time.perf_counter()
+            answer = stub.RecordTouchpoint(request)
+            latencies.append(time.perf_counter() - begin)
+            if answer.outcome != pb.RECORD_OUTCOME_RECORDED:
+                raise RuntimeError(f"unary record answered {pb.RecordOutcome.Name(answer.outcome)}")
+        seconds = time.perf_counter() - start
+    return seconds, len(requests), latencies
+
+
+def _record_batch_client(port: int, count: int, run: str, size: int) -> tuple[float, int, int]:
+    now = time.time()
+    items = [touchpoint_input(n, run, occurred=now) for n in range(count)]
+    batches = [pb.RecordTouchpointBatchRequest(touchpoints=items[i : i + size]) for i in range(0, count, size)]
+    recorded = 0
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        grpc.channel_ready_future(channel).result(timeout=10)
+        stub = pb_grpc.TouchpointServiceStub(channel)
+        start = time.perf_counter()
+        for batch in batches:
+            recorded += stub.RecordTouchpointBatch(batch).recorded_count
+        seconds = time.perf_counter() - start
+    return seconds, recorded, size
+
+
+def in_child(function: Any, *args: Any) -> Any:
+    """Run a client in a fresh process (spawned: no gRPC state shared with this one)."""
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1) as pool:
+        return pool.apply(function, args)
+
+
+# ---------------------------------------------------------------------------------------------------- servers
+
+
+class EchoStream(echo_pb2_grpc.EchoServiceServicer):
+    """The raw gRPC baseline: counts a client stream, nothing else."""
+
+    def Echo(self, request: echo_pb2.EchoRequest, context: grpc.ServicerContext) -> echo_pb2.EchoResponse:  # noqa: N802
+        return echo_pb2.EchoResponse(text=request.text, payload=request.payload)
+
+    def EchoStream(  # noqa: N802
+        self, request_iterator: Iterator[echo_pb2.EchoStreamRequest], context: grpc.ServicerContext
+    ) -> echo_pb2.EchoStreamResponse:
+        count = 0
+        size = 0
+        for message in request_iterator:
+            count += 1
+            size += len(message.payload)
+        return echo_pb2.EchoStreamResponse(count=count, payload_bytes=size)
+
+
+async def raw_jetstream(url: str, count: int, payload_size: int, window: int) -> float:
+    """Seconds to publish ``count`` payloads to a fresh file-backed stream, acks awaited per window."""
+    import nats  # noqa: PLC0415
+    from nats.js.api import StorageType, StreamConfig  # noqa: PLC0415
+
+    connection = await nats.connect(url)
+    try:
+        js = connection.jetstream(publish_async_max_pending=max(window * 2, 4000))
+        name = f"RAW_{uuid.uuid4().hex[:8]}"
+        await js.add_stream(StreamConfig(name=name, subjects=[f"{name}.>"], storage=StorageType.FILE,
+                                         num_replicas=1, duplicate_window=120))
+        payload = (TEXTS[0] * 4).encode()[:payload_size]
+        for n in range(200):  # warm up
+            await js.publish(f"{name}.warm.{n}", payload)
+        start = time.perf_counter()
+        for first in range(0, count, window):
+            futures = [js.publish_async(f"{name}.tp.{n}", payload) for n in range(first, min(first + window, count))]
+            await asyncio.gather(*futures)
+        seconds = time.perf_counter() - start
+        info = await js.stream_info(name)
+        if info.state.messages != count + 200:
+            raise RuntimeError(f"raw stream holds {info.state.messages} messages, expected {count + 200}")
+        return seconds
+    finally:
+        await connection.close()
+
+
+# ---------------------------------------------------------------------------------------------------- main
+
+
+def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=20_000, help="touchpoints (messages) per streaming measurement")
+    parser.add_argument("--unary", type=int, default=2000, help="sequential unary records")
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--window", type=int, default=1000, help="raw JetStream publishes per ack window")
+    parser.add_argument("--profile", action="store_true", help="profile the server during the streaming ingest")
+    args = parser.parse_args()
+
+    from services.common.config import Settings  # noqa: PLC0415
+    from services.common.grpc_runtime import create_server, stop  # noqa: PLC0415
+    from services.common.logging import configure_logging  # noqa: PLC0415
+    from services.common.nats_server import NatsServer  # noqa: PLC0415
+    from services.touchpoints.grpc_api import registration  # noqa: PLC0415
+    from services.touchpoints.main import TouchpointsSettings, touchpoints_service  # noqa: PLC0415
+
+    configure_logging("warning", "console")
+    run = uuid.uuid4().hex[:8]
+    with tempfile.TemporaryDirectory(prefix="chorus-ingest-") as tmp:
+        server = NatsServer(store_dir=Path(tmp) / "nats").start()
+        try:
+            settings = Settings(nats_url=server.url, views_url=f"sqlite:///{Path(tmp) / 'views.db'}")
+            touchpoints = TouchpointsSettings(app_name=f"tp_bench_{run}")
+            print(f"ingest bench: {args.count} messages per streaming run, nats-server {server.url} "
+                  f"(file store, default sync_interval), gRPC clients in a separate process")
+
+            with touchpoints_service(settings, touchpoints) as app:
+                grpc_server, port = create_server(
+                    [registration(app), (echo_pb2_grpc.add_EchoServiceServicer_to_server, EchoStream(), ECHO)]
+                )
+                try:
+                    # 1. raw gRPC client streaming
+                    seconds, echoed, echo_bytes = in_child(_echo_stream_client, port, args.count)
+                    assert echoed == args.count, f"echo counted {echoed}"
+                    grpc_rate = args.count / seconds
+                    print(f"1. raw gRPC client streaming (EchoStream, {echo_bytes} B/message): "
+                          f"{grpc_rate:10.0f} msg/s  ({seconds:.2f} s)")
+
+                    # 2. raw JetStream pipelined publish, payload as big as a stored TouchpointRecorded event
+                    probe = touchpoint_input(1, "probe", occurred=time.time())
+                    event_size = _stored_event_size(app, probe)
+                    seconds = asyncio.run(raw_jetstream(server.url, args.count, event_size, args.window))
+                    js_rate = args.count / seconds
+                    print(f"2. raw JetStream publish_async, acks per {args.window} ({event_size} B/message): "
+                          f"{js_rate:10.0f} msg/s  ({seconds:.2f} s)")
+
+                    # 3. Chorus streaming ingest
+                    before = app.recorder.max_notification_id() or 0
+                    profiler = cProfile.Profile() if args.profile else None
+                    if profiler:
+                        profiler.enable()
+                    seconds, answered, outcomes = in_child(_record_stream_client, port, args.count, f"{run}-s")
+                    if profiler:
+                        profiler.disable()
+                    stream_rate = answered / seconds
+                    size = outcomes.pop("_message_bytes")
+                    print(f"3. Chorus RecordTouchpointStream ({size} B/message): {stream_rate:10.0f} touchpoints/s "
+                          f"({seconds:.2f} s) outcomes {outcomes}")
+                    if outcomes.get("RECORD_OUTCOME_RECORDED") != args.count:
+                        raise SystemExit("streaming ingest did not record every touchpoint")
+                    stored = (app.recorder.max_notification_id() or 0) - before
+                    print(f"   events appended to the stream since: {stored} (>= {args.count}: reply links none here)")
+
+                    # 4. unary and batch
+                    seconds, done, latencies = in_child(_record_unary_client, port, args.unary, f"{run}-u")
+                    cut = statistics.quantiles(sorted(latencies), n=100, method="inclusive")
+                    unary_rate = done / seconds
+                    print(f"4. Chorus RecordTouchpoint, sequential: {unary_rate:10.0f} touchpoints/s, latency "
+                          f"p50 {cut[49] * 1000:.2f} ms p99 {cut[98] * 1000:.2f} ms (waits for the index)")
+                    seconds, recorded, size = in_child(_record_batch_client, port, args.count, f"{run}-b",
+                                                       args.batch_size)
+                    batch_rate = recorded / seconds
+                    print(f"5. Chorus RecordTouchpointBatch of {size}: {batch_rate:10.0f} touchpoints/s "
+                          f"({seconds:.2f} s, {recorded} recorded)")
+
+                    lower = min(grpc_rate, js_rate)
+                    print("ratios:")
+                    print(f"   streaming / raw gRPC        {stream_rate / grpc_rate:6.2f}x")
+                    print(f"   streaming / raw JetStream   {stream_rate / js_rate:6.2f}x")
+                    print(f"   streaming / lower raw rate  {stream_rate / lower:6.2f}x   (target >= 0.5x: "
+                          f"{'met' if stream_rate >= 0.5 * lower else 'NOT met'})")
+                    print(f"   batch / streaming           {batch_rate / stream_rate:6.2f}x")
+                    print(f"   unary / streaming           {unary_rate / stream_rate:6.2f}x")
+                    if profiler:
+                        out = io.StringIO()
+                        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
+                        print(out.getvalue())
+                finally:
+                    stop(grpc_server, grace=None)
+        finally:
+            server.stop()
+
+
+def _stored_event_size(app: Any, item: pb.TouchpointInput) -> int:
+    """Bytes of one TouchpointRecorded event as the application's mapper stores it."""
+    from services.touchpoints.grpc_api import draft_of  # noqa: PLC0415
+    from services.touchpoints.domain import Touchpoint  # noqa: PLC0415
+
+    touchpoint = Touchpoint.record(draft_of(item), intent="question", sentiment_label="neutral", sentiment_score=0.0,
+                                   sociability_degree="monologue", business_sociability_degree="",
+                                   inferred=("intent", "sentiment", "sociability_degree"))
+    stored = app.mapper.to_stored_event(touchpoint.collect_events()[0])
+    return len(stored.state)
+
+
+if __name__ == "__main__":
+    main()
