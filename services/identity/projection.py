@@ -126,37 +126,57 @@ _CHANGES_TABLES = (
 
 
 class ResolutionProjection:
-    """Keeps a :class:`ResolutionView` up to date with an application's stream, in a background thread.
+    """Keeps a :class:`ResolutionView` up to date with an application's stream, in background threads.
+
+    The *applier* reads the stream page by page after its position (``select_notifications``), one view
+    transaction per page, whenever it is nudged, and at least every ``poll_interval`` seconds. Nudges come from
+    a live subscription to the stream (events written by any process) and from :meth:`wait` (a command of this
+    process has just been saved). The subscription only wakes the applier, so a subscription that stalls or
+    fails (a NATS restart) delays nothing: commands still read their writes, and other writers' events still
+    arrive within ``poll_interval``. Both threads restart after failures, backing off.
 
     ``wait(notification_id)`` blocks until the view reflects that notification: commands call it before they
     answer, so a caller always reads its own writes.
     """
 
-    def __init__(self, app: Application[Any], view: ResolutionView, *, batch_size: int = 500) -> None:
+    def __init__(
+        self,
+        app: Application[Any],
+        view: ResolutionView,
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
+    ) -> None:
         self.app = app
         self.view = view
         self.batch_size = batch_size
+        self.poll_interval = poll_interval
         self._position = view.max_tracking_id(app.name) or 0
         self._changed = threading.Condition()
+        self._nudge = threading.Event()
         self._stopping = threading.Event()
         self._error: BaseException | None = None
         self._subscription: Any = None
-        self._thread = threading.Thread(target=self._run, name=f"{view.view_name}-projection", daemon=True)
+        self._applier = threading.Thread(target=self._apply_loop, name=f"{view.view_name}-applier", daemon=True)
+        self._listener = threading.Thread(target=self._listen_loop, name=f"{view.view_name}-listener", daemon=True)
 
     @property
     def position(self) -> int:
         return self._position
 
     def start(self) -> ResolutionProjection:
-        self._thread.start()
+        self._applier.start()
+        self._listener.start()
         return self
 
     def stop(self) -> None:
         self._stopping.set()
+        self._nudge.set()
         subscription = self._subscription
         if subscription is not None:
             subscription.stop()
-        self._thread.join(timeout=10)
+        self._applier.join(timeout=10)
+        self._listener.join(timeout=10)
 
     def __enter__(self) -> ResolutionProjection:
         return self.start()
@@ -166,7 +186,7 @@ class ResolutionProjection:
 
     def wait(self, notification_id: int | None, timeout: float = 10.0) -> None:
         """Block until the view has applied ``notification_id`` (raises Unavailable after ``timeout``)."""
-        if notification_id is None:
+        if notification_id is None or self._position >= notification_id:
             return
         deadline = time.monotonic() + timeout
         with self._changed:
@@ -176,35 +196,50 @@ class ResolutionProjection:
                     cause = f" (last error: {type(self._error).__name__})" if self._error is not None else ""
                     msg = f"the resolution view has not caught up with notification {notification_id} yet{cause}"
                     raise Unavailable(msg)
-                self._changed.wait(remaining)
+                self._nudge.set()
+                self._changed.wait(min(remaining, 0.05))
 
     def catch_up(self, timeout: float = 600.0) -> None:
         """Block until the view has applied everything recorded so far."""
         self.wait(self.app.recorder.max_notification_id(), timeout=timeout)
 
-    def _run(self) -> None:
-        """Catch up, then follow; after a failure (the stream or the view unreachable) start again, backing off."""
+    def _apply_loop(self) -> None:
         backoff = 0.2
         while not self._stopping.is_set():
             try:
                 self._catch_up_by_pages()
-                self._follow()
                 backoff = 0.2
             except Exception as error:  # noqa: BLE001 - logged, retried; waiters time out meanwhile
-                if self._stopping.is_set():
-                    return
-                self._error = error
-                log.warning(
-                    "identity.projection.retrying",
-                    view=self.view.view_name,
-                    error_type=type(error).__name__,
-                    retry_in_seconds=backoff,
-                )
-                self._stopping.wait(backoff)
+                self._failed("identity.projection.retrying", error, backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            self._nudge.wait(self.poll_interval)
+            self._nudge.clear()
+
+    def _listen_loop(self) -> None:
+        backoff = 0.2
+        while not self._stopping.is_set():
+            try:
+                with self.app.recorder.subscribe(gt=self.app.recorder.max_notification_id()) as subscription:
+                    self._subscription = subscription
+                    if self._stopping.is_set():
+                        return
+                    for _notification in subscription:
+                        self._nudge.set()
+                        backoff = 0.2
+            except Exception as error:  # noqa: BLE001 - the applier still polls; retry the subscription
+                self._failed("identity.projection.subscription_retrying", error, backoff)
                 backoff = min(backoff * 2, 5.0)
 
+    def _failed(self, event: str, error: Exception, backoff: float) -> None:
+        if self._stopping.is_set():
+            return
+        self._error = error
+        log.warning(event, view=self.view.view_name, error_type=type(error).__name__, retry_in_seconds=backoff)
+        self._stopping.wait(backoff)
+
     def _catch_up_by_pages(self) -> None:
-        """Read the backlog page by page, one transaction per page (fast rebuilds)."""
+        """Read everything after the position, page by page, one transaction per page."""
         while not self._stopping.is_set():
             notifications = self.app.recorder.select_notifications(
                 start=self._position, limit=self.batch_size, inclusive_of_start=False
@@ -214,17 +249,6 @@ class ResolutionProjection:
             self._apply_notifications(notifications)
             if len(notifications) < self.batch_size:
                 return
-
-    def _follow(self) -> None:
-        """Then follow the stream live, one event at a time."""
-        with self.app.recorder.subscribe(gt=self._position) as subscription:
-            self._subscription = subscription
-            if self._stopping.is_set():
-                return
-            for notification in subscription:
-                self._apply_notifications([notification])
-                if self._stopping.is_set():
-                    return
 
     def _apply_notifications(self, notifications: Any) -> None:
         pending: list[tuple[Any, Tracking]] = []

@@ -1,0 +1,80 @@
+"""When the event store goes away: UNAVAILABLE and NOT_SERVING, no half-applied command; back when it returns."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from chorus.common.v1 import types_pb2 as types
+from chorus.identity.v1 import identity_service_pb2 as pb
+from chorus.identity.v1 import identity_service_pb2_grpc as pb_grpc
+from services.common.config import Settings
+from services.common.nats_server import NatsServer
+from services.common.testing import running_server
+from services.identity.grpc_api import SERVICE_NAME, registration
+from services.identity.main import IdentitySettings, identity_service, readiness
+
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T], accept: Callable[[T], bool], timeout: float = 20.0) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = probe()
+        except grpc.RpcError as error:
+            value = error  # type: ignore[assignment]
+        if accept(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.2)
+
+
+def test_an_outage_of_the_event_store_is_unavailable_and_the_service_recovers(tmp_path: Path) -> None:
+    server = NatsServer(store_dir=tmp_path / "nats").start()
+    try:
+        settings = Settings(nats_url=server.url, views_url=f"sqlite:///{tmp_path / 'views.db'}")
+        identity = IdentitySettings(app_name=f"identity_outage_{uuid.uuid4().hex[:8]}")
+        env = {**settings.eventstore_env(identity.app_name), "NATS_REQUEST_TIMEOUT": "1"}
+        with (
+            identity_service(settings, identity, env=env) as (app, _projection),
+            running_server([registration(app)], readiness=lambda: readiness(app)) as (channel, _port),
+        ):
+            stub = pb_grpc.IdentityServiceStub(channel)
+            health = health_pb2_grpc.HealthStub(channel)
+
+            def serving() -> int:
+                return health.Check(health_pb2.HealthCheckRequest(service=SERVICE_NAME)).status
+
+            jane = stub.RegisterParty(
+                pb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON, display_name="Jane")
+            ).party.party_id
+            assert eventually(serving, lambda s: s == health_pb2.HealthCheckResponse.SERVING) == 1
+
+            server.kill()
+            assert eventually(serving, lambda s: s == health_pb2.HealthCheckResponse.NOT_SERVING) == 2
+            phone = types.Identifier(type=types.IDENTIFIER_TYPE_PHONE, value="+44 20 7946 0321")
+            try:
+                stub.LinkIdentifier(pb.LinkIdentifierRequest(party_id=jane, identifier=phone), timeout=30)
+            except grpc.RpcError as error:
+                assert error.code() == grpc.StatusCode.UNAVAILABLE
+            else:
+                raise AssertionError("a command succeeded without an event store")
+
+            server.restart()
+            assert eventually(serving, lambda s: s == health_pb2.HealthCheckResponse.SERVING) == 1
+            linked = eventually(
+                lambda: stub.LinkIdentifier(pb.LinkIdentifierRequest(party_id=jane, identifier=phone), timeout=30),
+                lambda answer: isinstance(answer, pb.LinkIdentifierResponse),
+            )
+            assert isinstance(linked, pb.LinkIdentifierResponse)
+            assert stub.ResolveIdentifier(pb.ResolveIdentifierRequest(identifier=phone)).party_id == jane
+            party = stub.GetParty(pb.GetPartyRequest(party_id=jane)).party
+            assert party.version == 2  # registered + linked once: nothing half-applied, nothing doubled
+    finally:
+        server.stop()
