@@ -33,7 +33,7 @@ from eventsourcing.persistence import IntegrityError, InterfaceError, Operationa
 
 from services.common import pagination
 from services.common.errors import Conflict, FieldViolation, InvalidArgument, NotFound, Unavailable
-from services.touchpoints import enrichment
+from services.touchpoints import enrichment, events  # noqa: F401 - events: stored as protobuf messages
 from services.touchpoints.domain import (
     ActorIdentifier,
     InvalidReclassification,
@@ -280,12 +280,14 @@ class TouchpointsApplication(Application[UUID]):
 
     def get(self, touchpoint_id: UUID) -> dict[str, Any]:
         """The touchpoint as recorded, with its corrections and reply link, read from the event store (so it
-        reflects every acknowledged write), plus its first response time as far as the index knows."""
+        reflects every acknowledged write), plus what the index derived: its first response time, and the thread
+        a reply inherits from further up its chain."""
         doc = document_of_touchpoint(self._aggregate(touchpoint_id))
         if self.index is not None:
             indexed = self.index.document(touchpoint_id)
             if indexed is not None:
                 doc["first_response_seconds"] = indexed.get("first_response_seconds")
+                doc["thread_id"] = doc["thread_id"] or indexed["thread_id"]  # inherited along a reply chain
         return doc
 
     def get_by_source(self, source_system: str, external_id: str) -> dict[str, Any]:

@@ -64,6 +64,7 @@ class TouchpointIndex(View):
         "CREATE INDEX IF NOT EXISTS tp_touchpoints_time ON tp_touchpoints (occurred_us, touchpoint_id)",
         "CREATE INDEX IF NOT EXISTS tp_touchpoints_thread ON tp_touchpoints (thread_id, occurred_us)",
         "CREATE INDEX IF NOT EXISTS tp_touchpoints_channel ON tp_touchpoints (channel, occurred_us)",
+        "CREATE INDEX IF NOT EXISTS tp_touchpoints_reply_to ON tp_touchpoints (reply_to_id)",
         "CREATE TABLE IF NOT EXISTS tp_actors ("
         " actor_key TEXT NOT NULL, touchpoint_id TEXT NOT NULL, occurred_us BIGINT NOT NULL,"
         " PRIMARY KEY (actor_key, touchpoint_id))",
@@ -333,9 +334,12 @@ def _apply_reply_linked(cur: ViewCursor, event: Touchpoint.ReplyLinked) -> None:
         "parent_id": str(event.parent_id), "response_seconds": event.response_seconds,
         "company_response": company_response,
     }
-    if not doc["thread_id"] and event.parent_thread_id:
+    inherits = not doc["thread_id"] and bool(event.parent_thread_id)
+    if inherits:
         doc["thread_id"] = event.parent_thread_id
     _save_doc(cur, doc)
+    if inherits:
+        _spread_thread(cur, reply_id, event.parent_thread_id)
     if company_response:
         parent = _row(cur, str(event.parent_id))
         if parent is not None:
@@ -343,6 +347,23 @@ def _apply_reply_linked(cur: ViewCursor, event: Touchpoint.ReplyLinked) -> None:
             if first is None or event.response_seconds < first:
                 parent["first_response_seconds"] = event.response_seconds
                 _save_doc(cur, parent)
+
+
+def _spread_thread(cur: ViewCursor, root_id: str, thread_id: str) -> None:
+    """Replies linked to ``root_id`` before it knew its thread inherit it too, and theirs, and so on."""
+    frontier = [root_id]
+    while frontier:
+        parent_id = frontier.pop()
+        rows = cur.execute(
+            "SELECT touchpoint_id FROM tp_touchpoints WHERE reply_to_id = ? AND thread_id = ''", (parent_id,)
+        ).fetchall()
+        for row in rows:
+            child = _row(cur, row["touchpoint_id"])
+            if child is None or child["reply_link"] is None:
+                continue  # not linked yet: it inherits when its own link is applied
+            child["thread_id"] = thread_id
+            _save_doc(cur, child)
+            frontier.append(child["touchpoint_id"])
 
 
 LinkReplies = Callable[[Sequence[tuple[UUID, ParentFacts]]], None]
