@@ -605,6 +605,8 @@ def merge_parties(
     ``claims`` are the claims of every identifier of ``source``; ``related`` the communities ``source`` belongs to
     and the members it has (by party id).
     """
+    if not merge_evidence.get("rule"):
+        raise _invalid("evidence.rule", "a merge must name the rule that justified it")
     check_merge(target, source, policy)
     identifiers = tuple(source.identifiers[key] for key in sorted(source.identifiers))
     members = tuple(source.members)

@@ -97,6 +97,17 @@ def test_linking_an_identifier_held_elsewhere_needs_force(identity: IdentityHarn
     assert answer.party_id == other
 
 
+def test_a_merge_must_name_the_rule_that_justified_it(identity: IdentityHarness) -> None:
+    first, second = register(identity, "First"), register(identity, "Second")
+    details = refused(
+        identity.stub.MergeParties,
+        pb.MergePartiesRequest(target_party_id=first, source_party_id=second, evidence=pb.Evidence(source="agent")),
+    )
+    assert details.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert details.fields == ["evidence.rule"]
+    assert identity.stub.ResolveParty(pb.ResolvePartyRequest(party_id=second)).party_id == second
+
+
 def test_unmerging_a_party_never_merged_names_the_rule(identity: IdentityHarness) -> None:
     jane = register(identity)
     details = refused(identity.stub.UnmergeParty, pb.UnmergePartyRequest(party_id=jane))
@@ -150,16 +161,16 @@ def test_a_merge_over_the_identifier_cap_is_refused_and_changes_nothing(identity
 
 def test_merging_a_merged_away_party_names_the_rule(identity: IdentityHarness) -> None:
     a, b, c = register(identity, "A"), register(identity, "B"), register(identity, "C")
-    identity.stub.MergeParties(pb.MergePartiesRequest(target_party_id=a, source_party_id=b, evidence=pb.Evidence()))
+    identity.stub.MergeParties(pb.MergePartiesRequest(target_party_id=a, source_party_id=b, evidence=pb.Evidence(rule="same person")))
     details = refused(
-        identity.stub.MergeParties, pb.MergePartiesRequest(target_party_id=c, source_party_id=b, evidence=pb.Evidence())
+        identity.stub.MergeParties, pb.MergePartiesRequest(target_party_id=c, source_party_id=b, evidence=pb.Evidence(rule="same person"))
     )
     assert details.precondition_types == ["PARTY_MERGED"]
     org = identity.stub.RegisterParty(
         pb.RegisterPartyRequest(kind=types.PARTY_KIND_ORGANISATION, display_name="Bakery Ltd")
     ).party.party_id
     details = refused(
-        identity.stub.MergeParties, pb.MergePartiesRequest(target_party_id=a, source_party_id=org, evidence=pb.Evidence())
+        identity.stub.MergeParties, pb.MergePartiesRequest(target_party_id=a, source_party_id=org, evidence=pb.Evidence(rule="same person"))
     )
     assert details.precondition_types == ["KIND_MISMATCH"]
 
@@ -227,7 +238,7 @@ def test_consent_answers_may_we_contact_this_party_now(identity: IdentityHarness
     # A party merged into Jane brings its do-not-contact along: the most restrictive answer wins.
     other = register(identity, "Jane, quiet")
     identity.stub.SetDoNotContact(pb.SetDoNotContactRequest(party_id=other, do_not_contact=True, time=at(120)))
-    identity.stub.MergeParties(pb.MergePartiesRequest(target_party_id=jane, source_party_id=other, evidence=pb.Evidence()))
+    identity.stub.MergeParties(pb.MergePartiesRequest(target_party_id=jane, source_party_id=other, evidence=pb.Evidence(rule="same person")))
     assert may(jane, types.CHANNEL_EMAIL, 150).reason == "DO_NOT_CONTACT"
     assert may(other, types.CHANNEL_EMAIL, 110).party_id == jane
     assert may(jane, types.CHANNEL_EMAIL, 110).allowed

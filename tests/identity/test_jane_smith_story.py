@@ -184,7 +184,7 @@ def test_a_fresh_projection_rebuilt_from_the_stream_gives_the_same_answers(
             identifier=types.Identifier(type=types.IDENTIFIER_TYPE_X, value="replayme"), create_if_missing=True
         )
     ).party_id
-    stub.MergeParties(pb.MergePartiesRequest(target_party_id=first, source_party_id=second, evidence=pb.Evidence()))
+    stub.MergeParties(pb.MergePartiesRequest(target_party_id=first, source_party_id=second, evidence=pb.Evidence(rule="same person")))
     stub.UnlinkIdentifier(
         pb.UnlinkIdentifierRequest(
             party_id=first, identifier=types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value="replay@example.org")
@@ -227,7 +227,7 @@ def test_parties_are_listed_page_by_page_without_merged_ones(identity: IdentityH
         ).party.party_id
         for n in range(5)
     ]
-    stub.MergeParties(pb.MergePartiesRequest(target_party_id=made[0], source_party_id=made[3], evidence=pb.Evidence()))
+    stub.MergeParties(pb.MergePartiesRequest(target_party_id=made[0], source_party_id=made[3], evidence=pb.Evidence(rule="same person")))
     seen: list[str] = []
     token = ""
     for _page in itertools.count():
