@@ -21,6 +21,7 @@ writers ``wait()`` for a position (read-your-writes).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import threading
@@ -374,9 +375,13 @@ _STOP = object()
 class TouchpointProjection:
     """Keeps a :class:`TouchpointIndex` up to date with an application's stream, in background threads.
 
-    A reader thread iterates the recorder's subscription into a queue; the applier thread takes whatever has
-    arrived (up to ``batch_size``) and applies it in one transaction, then records the reply links that became
-    possible (``link_replies``, normally ``TouchpointsApplication.link_replies``).
+    A reader thread iterates the recorder's subscription into a queue (resubscribing with backoff when it
+    breaks); the applier thread takes whatever has arrived (up to ``batch_size``) and applies it in one
+    transaction, then records the reply links that became possible (``link_replies``, normally
+    ``TouchpointsApplication.link_replies``). The applier reads the store directly, page by page, to catch up:
+    at start (a rebuild), after a failure (retried with backoff; ``healthy`` is False meanwhile) and whenever the
+    queue stays empty for a second, so neither a broken nor a stalled subscription can make it miss events.
+    Notifications at or below the applied position are skipped, so both sources may overlap.
     """
 
     def __init__(
@@ -391,6 +396,7 @@ class TouchpointProjection:
         self._changed = threading.Condition()
         self._stopping = threading.Event()
         self._error: BaseException | None = None
+        self._queued = 0
         self._subscription: Any = None
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=20_000)
         self._reader = threading.Thread(target=self._read, name="touchpoint-index-reader", daemon=True)
@@ -402,6 +408,7 @@ class TouchpointProjection:
 
     @property
     def healthy(self) -> bool:
+        """Whether the index is following the stream (its last attempt to apply or catch up succeeded)."""
         return self._error is None and self._applier.is_alive()
 
     def start(self) -> TouchpointProjection:
@@ -417,7 +424,8 @@ class TouchpointProjection:
                 subscription.stop()
             except Exception:  # noqa: BLE001 - stopping must not fail the shutdown
                 log.warning("touchpoints.index.stop_failed")
-        self._queue.put(_STOP)
+        with contextlib.suppress(queue.Full):
+            self._queue.put_nowait(_STOP)
         self._applier.join(timeout=10)
         self._reader.join(timeout=5)
 
@@ -434,11 +442,10 @@ class TouchpointProjection:
         deadline = time.monotonic() + timeout
         with self._changed:
             while self._position < notification_id:
-                if self._error is not None:
-                    raise Unavailable("the touchpoint index stopped; see the server log")
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise Unavailable(f"the touchpoint index has not reached notification {notification_id} yet")
+                    cause = f" ({type(self._error).__name__})" if self._error is not None else ""
+                    raise Unavailable(f"the touchpoint index has not reached notification {notification_id} yet{cause}")
                 self._changed.wait(remaining)
 
     def catch_up(self, timeout: float = 60.0) -> None:
@@ -448,32 +455,76 @@ class TouchpointProjection:
     # ------------------------------------------------------------------------------------------------ threads
 
     def _read(self) -> None:
-        try:
-            with self.app.recorder.subscribe(gt=self._position or None) as subscription:
-                self._subscription = subscription
-                if self._stopping.is_set():
-                    return
-                for notification in subscription:
-                    self._queue.put(notification)
+        """Follow the stream into the queue; resubscribe after the last queued position when it breaks."""
+        backoff = 0.1
+        while not self._stopping.is_set():
+            try:
+                with self.app.recorder.subscribe(gt=max(self._queued, self._position) or None) as subscription:
+                    self._subscription = subscription
                     if self._stopping.is_set():
                         return
-        except BaseException as error:  # noqa: BLE001 - reported to waiters
-            if not self._stopping.is_set():
-                self._queue.put(error)
+                    for notification in subscription:
+                        if not self._put(notification):
+                            return
+                        self._queued = notification.id
+                        backoff = 0.1
+                        if self._stopping.is_set():
+                            return
+            except Exception as error:  # noqa: BLE001 - NATS may be away for a while: resubscribe
+                if self._stopping.is_set():
+                    return
+                log.warning("touchpoints.index.subscription_lost", error_type=type(error).__name__)
+            if self._stopping.wait(backoff):
+                return
+            backoff = min(backoff * 2, 5.0)
+
+    def _put(self, notification: Any) -> bool:
+        while not self._stopping.is_set():
+            try:
+                self._queue.put(notification, timeout=0.5)
+            except queue.Full:
+                continue
+            return True
+        return False
 
     def _apply_loop(self) -> None:
-        try:
-            while not self._stopping.is_set():
-                batch = self._take()
-                if batch is None:
-                    return
-                self._apply(batch)
+        """Apply queued notifications; read the store directly to catch up (at start, when idle, after errors)."""
+        backoff = 0.1
+        catching_up = True
+        while not self._stopping.is_set():
+            try:
+                if catching_up:
+                    catching_up = self._catch_up_page()
+                else:
+                    batch = self._take()
+                    if batch is None:
+                        return
+                    if batch:
+                        self._apply(batch)
+                    else:
+                        catching_up = True  # idle: make sure a stalled subscription misses nothing
                 self._link()
-        except BaseException as error:  # noqa: BLE001 - reported to waiters and logged
-            self._error = error
-            log.exception("touchpoints.index.failed", view=self.index.view_name)
-            with self._changed:
-                self._changed.notify_all()
+                self._error = None
+                backoff = 0.1
+            except Exception as error:  # noqa: BLE001 - reported to waiters and health, then retried
+                self._error = error
+                catching_up = True
+                log.warning("touchpoints.index.failed", view=self.index.view_name, error_type=type(error).__name__,
+                            exc_info=True)
+                with self._changed:
+                    self._changed.notify_all()
+                if self._stopping.wait(backoff):
+                    return
+                backoff = min(backoff * 2, 5.0)
+
+    def _catch_up_page(self) -> bool:
+        """Apply the next page read from the store; return whether more may follow."""
+        notifications = self.app.recorder.select_notifications(
+            start=self._position, limit=self.batch_size, inclusive_of_start=False
+        )
+        if notifications:
+            self._apply(notifications)
+        return len(notifications) == self.batch_size
 
     def _take(self) -> list[Any] | None:
         """Whatever has arrived, up to ``batch_size`` (waits for the first at most a second; [] when idle)."""
@@ -487,14 +538,9 @@ class TouchpointProjection:
                 items.append(self._queue.get_nowait())
             except queue.Empty:
                 break
-        notifications = []
-        for item in items:
-            if item is _STOP:
-                return None
-            if isinstance(item, BaseException):
-                raise item
-            notifications.append(item)
-        return notifications
+        if any(item is _STOP for item in items):
+            return None
+        return items
 
     def _apply(self, notifications: Sequence[Any]) -> None:
         events = []
