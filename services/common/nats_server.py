@@ -82,11 +82,21 @@ class NatsServer:
     ``port=0`` picks a free port; a chosen port that is taken raises :class:`PortInUseError` before anything starts.
     """
 
-    def __init__(self, store_dir: Path, host: str = "127.0.0.1", port: int = 0, binary: Path | None = None) -> None:
+    def __init__(
+        self,
+        store_dir: Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        binary: Path | None = None,
+        sync_interval: str = "",
+    ) -> None:
         self.store_dir = Path(store_dir)
         self.host = host
         self.port = port
         self.binary = binary or find_binary()
+        #: JetStream's fsync cadence (``always``, ``2m``…); empty keeps the server default (every 2 minutes,
+        #: each write still reaching the operating system before it is acknowledged).
+        self.sync_interval = sync_interval
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -120,6 +130,12 @@ class NatsServer:
             str(self.binary), "-a", self.host, "-p", str(self.port), "-js", "-sd", str(self.store_dir / "jetstream"),
             "-n", f"chorus-{self.port}", "-l", str(self.log_file),
         ]
+        if self.sync_interval:
+            config = self.store_dir / "nats-server.conf"
+            config.write_text(
+                json.dumps({"jetstream": {"sync_interval": self.sync_interval}})
+            )
+            args += ["-c", str(config)]
         self._process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self._wait_ready(timeout)
         log.info("nats.started", url=self.url, store_dir=str(self.store_dir), pid=self._process.pid)

@@ -42,8 +42,11 @@ def app_env(nats_url: str, **extra: str) -> dict[str, str]:
     }
 
 
-def new_app(nats_url: str, **extra: Any) -> Application[Any]:
-    class Accounts(Application[Any]):
-        name = f"store_{uuid.uuid4().hex[:10]}"
+def new_app(nats_url: str, name: str = "", **extra: Any) -> Application[Any]:
+    """An application on its own stream (a fresh one unless ``name`` repeats an earlier app's name)."""
 
+    class Accounts(Application[Any]):
+        pass
+
+    Accounts.name = name or f"store_{uuid.uuid4().hex[:10]}"
     return Accounts(env=app_env(nats_url, **extra))

@@ -8,8 +8,6 @@ library documents an optional case (``optional_test_insert_subscribe``) we run i
 from __future__ import annotations
 
 import uuid
-from typing import Any
-
 import pytest
 from eventsourcing.persistence import (
     AggregateRecorder,
@@ -67,17 +65,17 @@ class JetStreamCase:
         return factory
 
 
-class TestAggregateRecorder(JetStreamCase, AggregateRecorderTestCase):
+class TestAggregateRecorderTestCase(JetStreamCase, AggregateRecorderTestCase):
     def create_recorder(self) -> AggregateRecorder:
         return self.new_factory().aggregate_recorder()
 
 
-class TestSnapshotRecorder(JetStreamCase, AggregateRecorderTestCase):
+class TestAggregateRecorderTestCaseForSnapshots(JetStreamCase, AggregateRecorderTestCase):
     def create_recorder(self) -> AggregateRecorder:
         return self.new_factory().aggregate_recorder(purpose="snapshots")
 
 
-class TestApplicationRecorder(JetStreamCase, ApplicationRecorderTestCase[JetStreamApplicationRecorder]):
+class TestApplicationRecorderTestCase(JetStreamCase, ApplicationRecorderTestCase[JetStreamApplicationRecorder]):
     def create_recorder(self) -> JetStreamApplicationRecorder:
         recorder = self.new_factory().application_recorder()
         assert isinstance(recorder, JetStreamApplicationRecorder)
@@ -87,17 +85,17 @@ class TestApplicationRecorder(JetStreamCase, ApplicationRecorderTestCase[JetStre
         self.optional_test_insert_subscribe()
 
 
-class TestNonInterleavingNotificationIDs(JetStreamCase, NonInterleavingNotificationIDsBaseCase):
+class TestNonInterleavingNotificationIDsBaseCase(JetStreamCase, NonInterleavingNotificationIDsBaseCase):
     def create_recorder(self) -> ApplicationRecorder:
         return self.new_factory().application_recorder()
 
 
-class TestTrackingRecorder(JetStreamCase, TrackingRecorderTestCase):
+class TestTrackingRecorderTestCase(JetStreamCase, TrackingRecorderTestCase):
     def create_recorder(self) -> TrackingRecorder:
         return self.new_factory().tracking_recorder()
 
 
-class TestProcessRecorder(JetStreamCase, ProcessRecorderTestCase):
+class TestProcessRecorderTestCase(JetStreamCase, ProcessRecorderTestCase):
     def create_recorder(self) -> ProcessRecorder:
         return self.new_factory().process_recorder()
 
@@ -106,7 +104,7 @@ class TrackingRecorderSubclass(JetStreamTrackingRecorder):
     pass
 
 
-class TestInfrastructureFactory(JetStreamCase, InfrastructureFactoryTestCase[JetStreamFactory]):
+class TestInfrastructureFactoryTestCase(JetStreamCase, InfrastructureFactoryTestCase[JetStreamFactory]):
     def setUp(self) -> None:
         self.env = Environment(
             f"factory_{uuid.uuid4().hex[:12]}", {"PERSISTENCE_MODULE": jetstream.__name__, "NATS_URL": self.nats_url}
@@ -140,6 +138,6 @@ class TestInfrastructureFactory(JetStreamCase, InfrastructureFactoryTestCase[Jet
         return JetStreamProcessRecorder
 
 
+# The abstract suites are imported under their own names; remove them so pytest collects only our subclasses.
 del AggregateRecorderTestCase, ApplicationRecorderTestCase, InfrastructureFactoryTestCase
 del NonInterleavingNotificationIDsBaseCase, ProcessRecorderTestCase, TrackingRecorderTestCase
-_: Any = None

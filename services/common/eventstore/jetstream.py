@@ -10,6 +10,7 @@ variable                   default     meaning
 ``NATS_STREAM_REPLICAS``   ``1``       stream replicas: 1 on a laptop, 3 in a cluster
 ``NATS_DUPLICATE_WINDOW``  ``120``     seconds JetStream remembers ``Nats-Msg-Id`` for de-duplication
 ``NATS_REQUEST_TIMEOUT``   ``5``       seconds to wait for a publish acknowledgement or a read
+``NATS_NAMESPACE``         ``chorus``  first subject token and stream-name prefix (isolates deployments/tests)
 ``CREATE_TABLE``           ``y``       create the stream when missing (else it must exist)
 =========================  ==========  ==============================================================
 
@@ -81,6 +82,7 @@ TOPIC_HEADER = "Chorus-Topic"
 CORRELATION_HEADER = "Chorus-Correlation-Id"
 CAUSATION_HEADER = "Chorus-Causation-Id"
 READ_BATCH = 1000
+STREAMED_READ_FROM = 2000  # reads of this many notifications or more stream through an ordered consumer
 _CONFLICT_CODES = {ERR_WRONG_LAST_SEQUENCE, ERR_BATCH_WRONG_LAST_SEQUENCE}
 _TOKEN_UNSAFE = re.compile(r"[^a-z0-9_-]+")
 
@@ -107,13 +109,16 @@ def originator_from_token(token: str) -> UUID | str:
 
 
 class StreamLayout:
-    """Subjects and stream name of one application's event stream."""
+    """Subjects and stream name of one application's event stream, within a namespace (default ``chorus``)."""
 
-    def __init__(self, app_name: str, replicas: int = 1, duplicate_window: float = 120.0) -> None:
+    def __init__(
+        self, app_name: str, replicas: int = 1, duplicate_window: float = 120.0, namespace: str = "chorus"
+    ) -> None:
         self.app = subject_token(app_name)
-        self.prefix = f"chorus.{self.app}"
+        space = subject_token(namespace)
+        self.prefix = f"{space}.{self.app}"
         self.spec = StreamSpec(
-            name=f"CHORUS_{self.app.upper()}",
+            name=f"{space.upper()}_{self.app.upper()}",
             subjects=(f"{self.prefix}.>",),
             replicas=replicas,
             duplicate_window_seconds=duplicate_window,
@@ -158,13 +163,13 @@ def _stored_event(msg: StoredMessage) -> StoredEvent:
 
 
 def _notification(msg: StoredMessage) -> Notification:
-    event = _stored_event(msg)
+    _, _, _, token, version = msg.subject.rsplit(".", 4)
     return Notification(
         id=msg.seq,
-        originator_id=event.originator_id,
-        originator_version=event.originator_version,
-        topic=event.topic,
-        state=event.state,
+        originator_id=originator_from_token(token),
+        originator_version=int(version),
+        topic=msg.headers.get(TOPIC_HEADER, ""),
+        state=msg.data,
     )
 
 
@@ -321,6 +326,14 @@ class JetStreamApplicationRecorder(JetStreamAggregateRecorder, ApplicationRecord
             position = start if inclusive_of_start else start + 1
         position = max(position, 1)
         wanted = set(topics)
+        if limit >= STREAMED_READ_FROM:
+            last = self._last(self.layout.events_filter)
+            if last is None or last.seq < position:
+                return []
+            end = min(last.seq, stop) if stop is not None else last.seq
+            if end < position:
+                return []
+            return self._streamed_notifications(position, end, limit, wanted)
         results: list[Notification] = []
         while len(results) < limit:
             want = READ_BATCH if wanted else min(limit - len(results), READ_BATCH)
@@ -335,6 +348,33 @@ class JetStreamApplicationRecorder(JetStreamAggregateRecorder, ApplicationRecord
                     return results
             if len(page) < want:
                 break
+            position = page[-1].seq + 1
+        return results
+
+    def _streamed_notifications(self, position: int, end: int, limit: int, wanted: set[str]) -> list[Notification]:
+        results: list[Notification] = []
+        while len(results) < limit and position <= end:
+            want = limit - len(results) if not wanted else max(limit - len(results), READ_BATCH)
+            try:
+                page = self.connection.call(
+                    lambda: self.connection.consume_range(
+                        self.layout.stream,
+                        start_seq=position,
+                        subject_filter=self.layout.events_filter,
+                        limit=want,
+                        last_seq=end,
+                    )
+                )
+            except RequestTimeoutError as exc:
+                raise OperationalError(f"cannot read {self.layout.stream}: {exc}") from None
+            if not page:
+                break
+            for msg in page:
+                if wanted and msg.headers.get(TOPIC_HEADER) not in wanted:
+                    continue
+                results.append(_notification(msg))
+                if len(results) == limit:
+                    break
             position = page[-1].seq + 1
         return results
 
@@ -450,6 +490,7 @@ class JetStreamFactory(InfrastructureFactory[JetStreamTrackingRecorder]):
     NATS_STREAM_REPLICAS = "NATS_STREAM_REPLICAS"
     NATS_DUPLICATE_WINDOW = "NATS_DUPLICATE_WINDOW"
     NATS_REQUEST_TIMEOUT = "NATS_REQUEST_TIMEOUT"
+    NATS_NAMESPACE = "NATS_NAMESPACE"
     CREATE_TABLE = "CREATE_TABLE"
 
     _shared: dict[str, tuple[JetStreamConnection, int]] = {}
@@ -495,7 +536,12 @@ class JetStreamFactory(InfrastructureFactory[JetStreamTrackingRecorder]):
 
     @property
     def layout(self) -> StreamLayout:
-        return StreamLayout(self.env.name or "chorus", replicas=self.replicas, duplicate_window=self.duplicate_window)
+        return StreamLayout(
+            self.env.name or "chorus",
+            replicas=self.replicas,
+            duplicate_window=self.duplicate_window,
+            namespace=self.env.get(self.NATS_NAMESPACE) or "chorus",
+        )
 
     def _create_stream(self) -> bool:
         return strtobool(self.env.get(self.CREATE_TABLE) or "yes")
