@@ -111,9 +111,10 @@ def _record_stream_client(port: int, count: int, run: str) -> tuple[float, int, 
         start = time.perf_counter()
         answered = 0
         for response in stub.RecordTouchpointStream(iter(messages)):
-            name = pb.RecordOutcome.Name(response.result.outcome)
-            outcomes[name] = outcomes.get(name, 0) + 1
-            answered += 1
+            for result in response.results:
+                name = pb.RecordOutcome.Name(result.outcome)
+                outcomes[name] = outcomes.get(name, 0) + 1
+                answered += 1
         seconds = time.perf_counter() - start
     outcomes["_message_bytes"] = messages[0].ByteSize()
     return seconds, answered, outcomes

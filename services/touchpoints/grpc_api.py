@@ -7,7 +7,7 @@ is answered REJECTED and the others are recorded.
 
 The stream (``RecordTouchpointStream``) reads the client's messages in a thread of its own into a bounded inbox
 and records whatever has arrived as one micro-batch (one atomic append), then answers each of its items, in
-order, once the append is durable. While one micro-batch is being appended the next one fills up, so batches
+order, in one response message, once the append is durable. While one micro-batch is being appended the next one fills up, so batches
 grow with the load and the per-append cost is shared. A client that disconnects loses nothing that was
 answered; anything unanswered may or may not be stored, and sending it again is safe (ids are idempotent).
 """
@@ -277,9 +277,10 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
             if not batch:
                 continue
             outcomes = record_items(self.app, [message.touchpoint for message in batch], wait=False)
-            for outcome in outcomes:
-                yield pb.RecordTouchpointStreamResponse(result=result_message(outcome, sent))
-                sent += 1
+            yield pb.RecordTouchpointStreamResponse(
+                results=[result_message(outcome, sent + offset) for offset, outcome in enumerate(outcomes)]
+            )
+            sent += len(outcomes)
         log.info("touchpoints.stream_finished", items=sent)
 
     def GetTouchpoint(self, request: pb.GetTouchpointRequest, context: grpc.ServicerContext) -> Any:  # noqa: N802

@@ -264,10 +264,10 @@ class RecordTouchpointStreamRequest(_message.Message):
     def __init__(self, touchpoint: _Optional[_Union[TouchpointInput, _Mapping]] = ...) -> None: ...
 
 class RecordTouchpointStreamResponse(_message.Message):
-    __slots__ = ("result",)
-    RESULT_FIELD_NUMBER: _ClassVar[int]
-    result: RecordResult
-    def __init__(self, result: _Optional[_Union[RecordResult, _Mapping]] = ...) -> None: ...
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[RecordResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[RecordResult, _Mapping]]] = ...) -> None: ...
 
 class GetTouchpointRequest(_message.Message):
     __slots__ = ("touchpoint_id", "source")

@@ -87,8 +87,9 @@ class TouchpointServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RecordTouchpointStream(self, request_iterator, context):
-        """Records a stream of touchpoints. Each item is answered, in order, once its outcome is durable: a client
-        knows exactly what was stored, and may re-send anything unanswered after a disconnect (it is idempotent).
+        """Records a stream of touchpoints. Each item is answered, in order, once its outcome is durable (answers are
+        grouped per micro-batch): a client knows exactly what was stored, and may re-send anything unanswered after
+        a disconnect (it is idempotent).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
