@@ -146,3 +146,46 @@ def test_an_unreachable_nats_url_is_one_clear_error() -> None:
     with pytest.raises(NatsUnreachableError, match=f"cannot reach NATS at {url}"):
         new_app(url, NATS_CONNECT_TIMEOUT="1")
     assert time.monotonic() - started < 15
+
+
+@pytest.mark.slow
+def test_a_subscription_carries_on_after_the_server_restarts(tmp_path: Path) -> None:
+    server = NatsServer(store_dir=tmp_path / "nats").start()
+    try:
+        app = new_app(server.url, NATS_REQUEST_TIMEOUT="2")
+        before = Account(kind="person", roles=(), display_name="before", anonymous=False)
+        app.save(before)
+        received: list[int] = []
+        subscription = app.recorder.subscribe(gt=0)
+
+        def consume() -> None:
+            for notification in subscription:
+                received.append(notification.id)
+
+        consumer = threading.Thread(target=consume, daemon=True)
+        consumer.start()
+        deadline = time.monotonic() + 10
+        while received != [1] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        server.kill()
+        server.restart()
+        after = Account(kind="person", roles=(), display_name="after", anonymous=False)
+        deadline = time.monotonic() + 20
+        while True:  # the client reconnects by itself; saving works once it has
+            try:
+                app.save(after)
+                break
+            except PersistenceError:
+                assert time.monotonic() < deadline, "could not save after the restart"
+                time.sleep(0.2)
+        # Promptly: the subscription re-creates its consumer on reconnect rather than waiting for the
+        # client library to notice missed heartbeats (about 20 s here).
+        deadline = time.monotonic() + 8
+        while received != [1, 2] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        subscription.stop()
+        consumer.join(timeout=5)
+        app.close()
+        assert received == [1, 2]
+    finally:
+        server.stop()

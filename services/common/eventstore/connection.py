@@ -188,6 +188,7 @@ class JetStreamConnection:
         self._max_inflight_batches = max_inflight_batches
         self._last_error: BaseException | None = None
         self._closed = False
+        self._reconnect_listeners: list[Callable[[], Awaitable[None]]] = []
 
     # -- lifecycle ------------------------------------------------------------------------------------------
 
@@ -212,6 +213,8 @@ class JetStreamConnection:
 
         async def on_reconnected() -> None:
             log.info("nats.reconnected", url=self.url)
+            for listener in list(self._reconnect_listeners):
+                await listener()
 
         try:
             self._nc = await asyncio.wait_for(
@@ -281,8 +284,10 @@ class JetStreamConnection:
         """Run ``fn()`` (a coroutine function) on the connection's loop and wait for its result."""
         return self._call(fn(), timeout)
 
-    def call_soon(self, fn: Callable[[], Awaitable[Any]]) -> None:
-        asyncio.run_coroutine_threadsafe(fn(), self._loop)  # type: ignore[arg-type]
+    def on_reconnect(self, listener: Callable[[], Awaitable[None]]) -> Callable[[], None]:
+        """Call ``listener`` (on the loop) after each reconnection; returns a function that removes it."""
+        self._reconnect_listeners.append(listener)
+        return lambda: self._reconnect_listeners.remove(listener) if listener in self._reconnect_listeners else None
 
     # -- streams --------------------------------------------------------------------------------------------
 

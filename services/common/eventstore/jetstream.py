@@ -32,6 +32,7 @@ How the library's model maps onto JetStream (one stream per application, ``CHORU
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import queue
@@ -390,7 +391,9 @@ class JetStreamSubscription(Subscription[JetStreamApplicationRecorder]):
     """Notifications after ``gt``, live: a JetStream ordered consumer on the application's event subjects.
 
     The consumer pushes stored messages in stream order (no polling, nothing uncommitted); ``__next__``
-    blocks until the next one arrives or the subscription is stopped.
+    blocks until the next one arrives or the subscription is stopped. An ordered consumer lives in the server's
+    memory, so after the connection comes back (a restarted or failed-over server) the subscription starts a new
+    one right after the last sequence it delivered: nothing is skipped and nothing is delivered twice.
     """
 
     _STOP = object()
@@ -401,33 +404,57 @@ class JetStreamSubscription(Subscription[JetStreamApplicationRecorder]):
         self._wanted = set(topics)
         self._lock = threading.Lock()
         self._sub: Any = None
-        connection = recorder.connection
-        start = (gt or 0) + 1
-        config = ConsumerConfig(
-            deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start, filter_subject=recorder.layout.events_filter
-        )
-
-        async def on_message(msg: Any) -> None:
-            headers = msg.headers or {}
-            if self._wanted and headers.get(TOPIC_HEADER) not in self._wanted:
-                return
-            stored = StoredMessage(subject=msg.subject, seq=int(msg.metadata.sequence.stream), data=msg.data, headers=headers)
-            self._queue.put(_notification(stored))
-
-        async def start_consumer() -> Any:
-            js = connection.client.jetstream()
-            return await js.subscribe(
-                recorder.layout.events_filter,
-                stream=recorder.layout.stream,
-                ordered_consumer=True,
-                config=config,
-                cb=on_message,
-            )
-
+        self._last_seq = gt or 0
+        self._connection = recorder.connection
         try:
-            self._sub = connection.call(start_consumer)
+            self._sub = self._connection.call(self._start_consumer)
         except Exception as exc:
             raise OperationalError(f"cannot subscribe to {recorder.layout.stream}: {exc}") from None
+        self._forget_listener = self._connection.on_reconnect(self._restart_consumer)
+
+    async def _on_message(self, msg: Any) -> None:
+        seq = int(msg.metadata.sequence.stream)
+        if seq <= self._last_seq:
+            return
+        self._last_seq = seq
+        headers = msg.headers or {}
+        if self._wanted and headers.get(TOPIC_HEADER) not in self._wanted:
+            return
+        self._queue.put(_notification(StoredMessage(subject=msg.subject, seq=seq, data=msg.data, headers=headers)))
+
+    async def _start_consumer(self) -> Any:
+        layout = self._recorder.layout
+        config = ConsumerConfig(
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=self._last_seq + 1,
+            filter_subject=layout.events_filter,
+        )
+        js = self._connection.client.jetstream()
+        return await js.subscribe(
+            layout.events_filter, stream=layout.stream, ordered_consumer=True, config=config, cb=self._on_message
+        )
+
+    async def _restart_consumer(self) -> None:
+        if self._has_been_stopped:
+            return
+        old, self._sub = self._sub, None
+        if old is not None:
+            with contextlib.suppress(Exception):
+                await old.unsubscribe()
+        for delay in (0.1, 0.25, 0.5, 1.0, 2.0, 4.0):
+            try:
+                self._sub = await self._start_consumer()
+            except Exception as exc:  # noqa: BLE001 - JetStream may still be recovering its streams
+                log.warning("eventstore.resubscribe_failed", stream=self._recorder.layout.stream, error=str(exc))
+                await asyncio.sleep(delay)
+            else:
+                log.info("eventstore.resubscribed", stream=self._recorder.layout.stream, after=self._last_seq)
+                return
+        self._fail(OperationalError(f"cannot resubscribe to {self._recorder.layout.stream} after reconnecting"))
+
+    def _fail(self, error: BaseException) -> None:
+        self._error = error
+        self._queue.put(self._STOP)
 
     def stop(self) -> None:
         with self._lock:
@@ -435,16 +462,23 @@ class JetStreamSubscription(Subscription[JetStreamApplicationRecorder]):
                 return
             super().stop()
             sub, self._sub = self._sub, None
+        self._forget_listener()
         self._queue.put(self._STOP)
         if sub is not None:
             with contextlib.suppress(Exception):
-                self._recorder.connection.call(sub.unsubscribe, timeout=5)
+                self._connection.call(sub.unsubscribe, timeout=5)
 
     def __next__(self) -> Notification:
         if self._has_been_stopped:
             raise StopIteration
         item = self._queue.get()
-        if item is self._STOP or self._has_been_stopped:
+        if item is self._STOP:
+            error = getattr(self, "_error", None)
+            if error is not None and not self._has_been_stopped:
+                self.stop()
+                raise error
+            raise StopIteration
+        if self._has_been_stopped:
             raise StopIteration
         return item
 
