@@ -8,13 +8,13 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
-from chorus.identity.events.v1 import events_pb2
+from chorus.bench.events.v1 import events_pb2
 from services.common.eventstore import jetstream
 from services.common.eventstore.protobuf_mapper import register_event
 
 
 class Account(Aggregate):
-    """A party-shaped aggregate whose events are stored as identity contract messages."""
+    """A party-shaped aggregate whose events are stored as the kernel's test contract (chorus.bench.events.v1)."""
 
     @event("Registered")
     def __init__(self, kind: str, roles: tuple[str, ...], display_name: str, anonymous: bool) -> None:
@@ -29,8 +29,8 @@ class Account(Aggregate):
         self.members.append(member_id)
 
 
-register_event(Account.Registered, events_pb2.PartyRegistered)
-register_event(Account.MemberAdded, events_pb2.PartyMemberAdded)
+register_event(Account.Registered, events_pb2.AccountRegistered)
+register_event(Account.MemberAdded, events_pb2.AccountMemberAdded)
 
 
 def app_env(nats_url: str, **extra: str) -> dict[str, str]:

@@ -9,7 +9,7 @@ import nats
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from chorus.identity.events.v1 import events_pb2
+from chorus.bench.events.v1 import events_pb2
 from services.common.context import bound
 from services.common.eventstore.connection import JetStreamConnection
 from services.common.eventstore.jetstream import CORRELATION_HEADER, TOPIC_HEADER
@@ -50,9 +50,9 @@ def test_the_log_decodes_with_the_contract_alone(nats_url: str) -> None:
     import asyncio
 
     raw = asyncio.run(first_message())
-    assert raw.headers[TOPIC_HEADER] == "chorus.identity.events.v1.PartyRegistered"
+    assert raw.headers[TOPIC_HEADER] == "chorus.bench.events.v1.AccountRegistered"
     assert raw.headers[CORRELATION_HEADER] == "corr-42"
-    decoded = events_pb2.PartyRegistered.FromString(raw.data)
+    decoded = events_pb2.AccountRegistered.FromString(raw.data)
     assert decoded.display_name == "Pizza Shop"
     assert list(decoded.roles) == [3]  # PARTY_ROLE_PARTNER
     assert raw.subject.endswith(f".e.{account.id}.1")

@@ -25,8 +25,8 @@ def test_chorus_log_prints_each_stored_event_decoded(nats_url: str) -> None:
     records = [json.loads(line) for line in result.stdout.splitlines()]
 
     assert [(r["seq"], r["version"], r["topic"]) for r in records] == [
-        (1, 1, "chorus.identity.events.v1.PartyRegistered"),
-        (2, 2, "chorus.identity.events.v1.PartyMemberAdded"),
+        (1, 1, "chorus.bench.events.v1.AccountRegistered"),
+        (2, 2, "chorus.bench.events.v1.AccountMemberAdded"),
     ]
     assert records[0]["aggregate"] == str(account.id)
     assert records[0]["event"]["display_name"] == "Jane Smith"

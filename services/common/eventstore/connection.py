@@ -197,7 +197,10 @@ class JetStreamConnection:
         """Connect, check the server version, and return the connection; one clear error if that fails."""
         conn = cls(url, request_timeout=request_timeout)
         try:
-            conn._call(conn._connect(connect_timeout), timeout=connect_timeout + 2)
+            conn._call(conn._connect(connect_timeout), timeout=connect_timeout + 10)
+        except RequestTimeoutError:
+            conn.close()
+            raise NatsUnreachableError(f"cannot reach NATS at {url}: no answer within {connect_timeout:g}s") from None
         except BaseException:
             conn.close()
             raise

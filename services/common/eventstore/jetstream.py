@@ -11,6 +11,7 @@ variable                   default     meaning
 ``NATS_DUPLICATE_WINDOW``  ``120``     seconds JetStream remembers ``Nats-Msg-Id`` for de-duplication
 ``NATS_REQUEST_TIMEOUT``   ``5``       seconds to wait for a publish acknowledgement or a read
 ``NATS_NAMESPACE``         ``chorus``  first subject token and stream-name prefix (isolates deployments/tests)
+``NATS_CONNECT_TIMEOUT``   ``5``       seconds to wait for the first connection before giving up
 ``CREATE_TABLE``           ``y``       create the stream when missing (else it must exist)
 =========================  ==========  ==============================================================
 
@@ -525,6 +526,7 @@ class JetStreamFactory(InfrastructureFactory[JetStreamTrackingRecorder]):
     NATS_DUPLICATE_WINDOW = "NATS_DUPLICATE_WINDOW"
     NATS_REQUEST_TIMEOUT = "NATS_REQUEST_TIMEOUT"
     NATS_NAMESPACE = "NATS_NAMESPACE"
+    NATS_CONNECT_TIMEOUT = "NATS_CONNECT_TIMEOUT"
     CREATE_TABLE = "CREATE_TABLE"
 
     _shared: dict[str, tuple[JetStreamConnection, int]] = {}
@@ -540,17 +542,20 @@ class JetStreamFactory(InfrastructureFactory[JetStreamTrackingRecorder]):
             self.replicas = int(self.env.get(self.NATS_STREAM_REPLICAS, "1"))
             self.duplicate_window = float(self.env.get(self.NATS_DUPLICATE_WINDOW, "120"))
             self.request_timeout = float(self.env.get(self.NATS_REQUEST_TIMEOUT, "5"))
+            self.connect_timeout = float(self.env.get(self.NATS_CONNECT_TIMEOUT, "5"))
         except ValueError as exc:
             raise ProgrammingError(f"bad NATS setting: {exc}") from None
-        self.connection = self._acquire(url, self.request_timeout)
+        self.connection = self._acquire(url, self.request_timeout, self.connect_timeout)
         self._released = False
 
     @classmethod
-    def _acquire(cls, url: str, request_timeout: float) -> JetStreamConnection:
+    def _acquire(cls, url: str, request_timeout: float, connect_timeout: float) -> JetStreamConnection:
         with cls._shared_lock:
             entry = cls._shared.get(url)
             if entry is None or entry[0]._closed:  # noqa: SLF001
-                connection = JetStreamConnection.open(url, request_timeout=request_timeout)
+                connection = JetStreamConnection.open(
+                    url, request_timeout=request_timeout, connect_timeout=connect_timeout
+                )
                 cls._shared[url] = (connection, 1)
                 return connection
             cls._shared[url] = (entry[0], entry[1] + 1)

@@ -17,8 +17,11 @@ Conversion is by field name, with the conventions every service follows:
 - an enum <-> the lower-case name without its prefix: ``"email"`` <-> ``IDENTIFIER_TYPE_EMAIL``,
   ``""`` <-> ``IDENTIFIER_TYPE_UNSPECIFIED``.
 
-An attribute the message has no field for is an error, never silently dropped. Events of classes that are not
-registered (the library's own tests, say) fall back to the library's JSON transcoding.
+An attribute the message has no field for is an error, never silently dropped — with one exception: the
+``originator_topic`` of a "created" event (the Python path of the aggregate class, which the library needs to
+rebuild the aggregate) is derived from the registered event class when the message does not carry it, so the
+contract need not mention Python paths. Events of classes that are not registered (the library's own tests,
+say) fall back to the library's JSON transcoding.
 """
 
 from __future__ import annotations
@@ -213,6 +216,15 @@ def _hints(event_class: type) -> dict[str, Any]:
         return {}
 
 
+def _aggregate_topic(event_class: type) -> str:
+    """``pkg.mod:Party.Registered`` -> ``pkg.mod:Party``: the aggregate a nested event class belongs to."""
+    return get_topic(event_class).rsplit(".", 1)[0]
+
+
+def _derives_originator_topic(event_class: type, message_class: type[Message]) -> bool:
+    return "originator_topic" in _hints(event_class) and "originator_topic" not in message_class.DESCRIPTOR.fields_by_name
+
+
 class ProtobufMapper(Mapper[Any]):
     """A library ``Mapper`` whose stored state is the event's protobuf message (cipher/compressor still apply)."""
 
@@ -221,6 +233,13 @@ class ProtobufMapper(Mapper[Any]):
         if message_class is None:
             return super().to_stored_event(domain_event)
         state = {k: v for k, v in vars(domain_event).items() if k not in _ENVELOPE}
+        if _derives_originator_topic(type(domain_event), message_class):
+            topic = state.pop("originator_topic", None)
+            if topic is not None and topic != _aggregate_topic(type(domain_event)):
+                raise EventMappingError(
+                    f"{get_topic(type(domain_event))} was triggered by {topic}; register a message carrying "
+                    "originator_topic to store events of aggregate subclasses"
+                )
         message = fill_message(message_class(), state, f"{message_class.DESCRIPTOR.full_name}.")
         data = message.SerializeToString(deterministic=True)
         if self.compressor:
@@ -252,6 +271,8 @@ class ProtobufMapper(Mapper[Any]):
                 f"v{stored_event.originator_version}: {exc}"
             ) from None
         state = message_values(message, _hints(event_class))
+        if _derives_originator_topic(event_class, message_class):
+            state["originator_topic"] = _aggregate_topic(event_class)
         state["originator_id"] = stored_event.originator_id
         state["originator_version"] = stored_event.originator_version
         domain_event = object.__new__(event_class)
