@@ -155,12 +155,12 @@ class TouchpointsApplication(Application[UUID]):
                 continue
             seen.add(touchpoint_id)
             found = self._enrich(draft, parties)
-            touchpoint = Touchpoint.record(
+            event = Touchpoint.recorded_event(
                 draft, intent=found.intent, sentiment_label=found.sentiment_label,
                 sentiment_score=found.sentiment_score, sociability_degree=found.sociability_degree,
                 business_sociability_degree=found.business_sociability_degree, inferred=found.inferred,
             )
-            pending.append(_Pending(index, touchpoint.id, touchpoint.collect_events(), tuple(sorted(found.inferred))))
+            pending.append(_Pending(index, touchpoint_id, (event,), tuple(sorted(found.inferred))))
         last = self._save_new(pending, outcomes)
         ordered = [outcomes[i] for i in range(len(drafts))]
         report = BatchReport(ordered, last, _count(ordered))
@@ -177,7 +177,7 @@ class TouchpointsApplication(Application[UUID]):
             party_count = len(keys)
         return enrichment.enrich(enrichment.Signals(
             text=draft.text, language=draft.language, kind=draft.kind, direction=draft.direction,
-            visibility=draft.visibility, channel=draft.channel, is_reply=draft.resolved_reply_to() is not None,
+            visibility=draft.visibility, channel=draft.channel, is_reply=bool(draft.reply_to_id or draft.reply_to_external_id),
             thread_parties=party_count, brand_handles=self.policy.brand_handles,
             sentiment_label=draft.sentiment_label, sentiment_score=draft.sentiment_score, intent=draft.intent,
             sociability_degree=draft.sociability_degree,

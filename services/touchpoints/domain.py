@@ -161,9 +161,14 @@ class TouchpointDraft:
 
     def resolved_id(self) -> UUID:
         """The touchpoint's id: derived from (source system, external id) when both are given, else the client's."""
-        if self.source_system and self.external_id:
-            return touchpoint_id_for(self.source_system, self.external_id)
-        return UUID(self.touchpoint_id)
+        known = self.__dict__.get("_resolved_id")
+        if known is None:
+            if self.source_system and self.external_id:
+                known = touchpoint_id_for(self.source_system, self.external_id)
+            else:
+                known = UUID(self.touchpoint_id)
+            object.__setattr__(self, "_resolved_id", known)  # a cache, not a field: eq and repr ignore it
+        return known
 
     def resolved_reply_to(self) -> UUID | None:
         """The id of the touchpoint this one replies to, if any (derived the same way as touchpoint ids)."""
@@ -379,36 +384,31 @@ class Touchpoint(Aggregate):
         inferred: Sequence[str] = (),
     ) -> Touchpoint:
         """A new touchpoint from a checked draft and its enrichment (see ``enrichment.enrich``)."""
-        reply_to = draft.resolved_reply_to()
-        assert draft.occurred_at is not None  # guaranteed by TouchpointDraft.check
-        return cls._create(
-            cls.Recorded,
-            id=draft.resolved_id(),
-            kind=draft.kind,
-            channel=draft.channel,
-            direction=draft.direction,
-            visibility=draft.visibility,
-            occurred_at=draft.occurred_at.astimezone(timezone.utc),
-            source_system=normalise_source(draft.source_system),
-            external_id=draft.external_id,
-            external_url=draft.external_url,
-            actors=tuple(actor.as_dict() for actor in draft.actors),
-            followers=draft.followers,
-            recipients=draft.recipients,
-            text=draft.text,
-            language=draft.language,
-            reply_to_id=str(reply_to) if reply_to else "",
-            reply_to_source_system=normalise_source(draft.reply_to_source_system),
-            reply_to_external_id=draft.reply_to_external_id,
-            thread_id=draft.thread_id,
-            intent=intent,
-            sentiment_label=sentiment_label,
-            sentiment_score=0.0 if sentiment_score is None else float(sentiment_score),
-            sociability_degree=sociability_degree,
-            business_sociability_degree=business_sociability_degree,
-            company_function=draft.company_function,
-            tags=tuple(draft.tags),
-            inferred=tuple(sorted(inferred)),
+        return cls._create(cls.Recorded, id=draft.resolved_id(), **_recorded_fields(
+            draft, intent, sentiment_label, sentiment_score, sociability_degree, business_sociability_degree, inferred,
+        ))
+
+    @classmethod
+    def recorded_event(
+        cls,
+        draft: TouchpointDraft,
+        *,
+        intent: str,
+        sentiment_label: str,
+        sentiment_score: float | None,
+        sociability_degree: str,
+        business_sociability_degree: str,
+        inferred: Sequence[str] = (),
+    ) -> Touchpoint.Recorded:
+        """The ``Recorded`` event :meth:`record` would make, without building the aggregate (for bulk ingest,
+        which saves the new touchpoints' first events and never looks at the aggregates)."""
+        return cls.Recorded(
+            originator_id=draft.resolved_id(),
+            originator_version=cls.INITIAL_VERSION,
+            timestamp=cls.Recorded.create_timestamp(),
+            originator_topic=_TOUCHPOINT_TOPIC,
+            **_recorded_fields(draft, intent, sentiment_label, sentiment_score, sociability_degree,
+                               business_sociability_degree, inferred),
         )
 
     def _apply_recorded(self, event: Touchpoint.Recorded) -> None:
@@ -499,6 +499,44 @@ class Touchpoint(Aggregate):
     @property
     def is_reply(self) -> bool:
         return self.reply_to_id is not None
+
+
+_TOUCHPOINT_TOPIC = f"{Touchpoint.__module__}:{Touchpoint.__qualname__}"
+
+
+def _recorded_fields(  # noqa: PLR0913 - one argument per enrichment value
+    draft: TouchpointDraft, intent: str, sentiment_label: str, sentiment_score: float | None,
+    sociability_degree: str, business_sociability_degree: str, inferred: Sequence[str],
+) -> dict[str, Any]:
+    reply_to = draft.resolved_reply_to()
+    assert draft.occurred_at is not None  # guaranteed by TouchpointDraft.check
+    return {
+        "kind": draft.kind,
+        "channel": draft.channel,
+        "direction": draft.direction,
+        "visibility": draft.visibility,
+        "occurred_at": draft.occurred_at.astimezone(timezone.utc),
+        "source_system": normalise_source(draft.source_system),
+        "external_id": draft.external_id,
+        "external_url": draft.external_url,
+        "actors": tuple(actor.as_dict() for actor in draft.actors),
+        "followers": draft.followers,
+        "recipients": draft.recipients,
+        "text": draft.text,
+        "language": draft.language,
+        "reply_to_id": str(reply_to) if reply_to else "",
+        "reply_to_source_system": normalise_source(draft.reply_to_source_system),
+        "reply_to_external_id": draft.reply_to_external_id,
+        "thread_id": draft.thread_id,
+        "intent": intent,
+        "sentiment_label": sentiment_label,
+        "sentiment_score": 0.0 if sentiment_score is None else float(sentiment_score),
+        "sociability_degree": sociability_degree,
+        "business_sociability_degree": business_sociability_degree,
+        "company_function": draft.company_function,
+        "tags": tuple(draft.tags),
+        "inferred": tuple(sorted(inferred)),
+    }
 
 
 @dataclass(frozen=True)

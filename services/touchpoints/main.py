@@ -29,6 +29,7 @@ from services.common.errors import ConfigurationError
 from services.common.grpc_runtime import create_server, serve
 from services.common.logging import configure_logging
 from services.touchpoints.application import RecordingPolicy, TouchpointsApplication
+from services.touchpoints.events import MAPPER_TOPIC
 from services.touchpoints.grpc_api import registration
 from services.touchpoints.projection import TouchpointIndex, TouchpointProjection
 
@@ -83,11 +84,14 @@ def touchpoints_service(
 ) -> Iterator[TouchpointsApplication]:
     """The application with its index projection running; stopped and closed on exit.
 
-    ``env`` overrides the eventsourcing environment (default: JetStream persistence and protobuf events).
+    ``env`` overrides the eventsourcing environment (default: JetStream persistence, protobuf events through
+    :class:`~services.touchpoints.events.TouchpointMapper`).
     """
     index = TouchpointIndex(settings.views_url)
+    if env is None:
+        env = {**settings.eventstore_env(touchpoints.app_name), "MAPPER_TOPIC": MAPPER_TOPIC}
     app = TouchpointsApplication(
-        env=dict(settings.eventstore_env(touchpoints.app_name) if env is None else env),
+        env=dict(env),
         name=touchpoints.app_name,
         policy=touchpoints.policy,
         index=index,

@@ -79,16 +79,24 @@ class TouchpointIndex(View):
 
     # ------------------------------------------------------------------------------------------------ writes
 
-    def apply(self, events: Sequence[Any], tracking: Tracking) -> None:
-        """Apply ``events`` (in stream order) and record ``tracking`` (the last one's position) in one transaction."""
+    def apply(self, events: Sequence[tuple[Any, int]], tracking: Tracking) -> None:
+        """Apply ``(event, notification id)`` pairs (in stream order) and record ``tracking`` (the last position)
+        in one transaction."""
         with self.transaction(tracking) as cur:
-            for event in events:
+            recorded: list[tuple[Touchpoint.Recorded, int]] = []  # a run of Recorded events, applied together
+            for event, position in events:
                 if isinstance(event, Touchpoint.Recorded):
-                    _apply_recorded(cur, event, tracking.notification_id)
-                elif isinstance(event, Touchpoint.Reclassified):
+                    recorded.append((event, position))
+                    continue
+                if recorded:
+                    _apply_recorded(cur, recorded)
+                    recorded = []
+                if isinstance(event, Touchpoint.Reclassified):
                     _apply_reclassified(cur, event)
                 elif isinstance(event, Touchpoint.ReplyLinked):
                     _apply_reply_linked(cur, event)
+            if recorded:
+                _apply_recorded(cur, recorded)
 
     def advance(self, tracking: Tracking) -> None:
         """Record a position whose events change nothing here."""
@@ -264,39 +272,70 @@ def _save_doc(cur: ViewCursor, doc: dict[str, Any]) -> None:
     )
 
 
-def _apply_recorded(cur: ViewCursor, event: Touchpoint.Recorded, position: int) -> None:
-    doc = document_of(event)
-    touchpoint_id = doc["touchpoint_id"]
-    cur.execute(
+def _apply_recorded(cur: ViewCursor, run: Sequence[tuple[Touchpoint.Recorded, int]]) -> None:
+    """Insert a run of new touchpoints, then pend the reply links they make possible, in a few statements.
+
+    Replies whose parent is in the index (or in this run) are pended at once; the others wait for their parent.
+    Replies that were waiting for a touchpoint of this run are pended too.
+    """
+    docs = {}
+    for event, position in run:
+        doc = document_of(event)
+        docs[doc["touchpoint_id"]] = (event, position, doc)
+    cur.executemany(
         "INSERT INTO tp_touchpoints (touchpoint_id, position, occurred_us, channel, direction, thread_id,"
         " reply_to_id, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (touchpoint_id) DO NOTHING",
-        (touchpoint_id, position, doc["occurred_us"], event.channel, event.direction, event.thread_id,
-         event.reply_to_id, json.dumps(doc, separators=(",", ":"))),
+        [(tid, position, doc["occurred_us"], event.channel, event.direction, event.thread_id, event.reply_to_id,
+          json.dumps(doc, separators=(",", ":"))) for tid, (event, position, doc) in docs.items()],
     )
-    keys = {ActorIdentifier.from_dict(actor).key for actor in event.actors}
     cur.executemany(
         "INSERT INTO tp_actors (actor_key, touchpoint_id, occurred_us) VALUES (?, ?, ?)"
         " ON CONFLICT (actor_key, touchpoint_id) DO NOTHING",
-        [(key, touchpoint_id, doc["occurred_us"]) for key in sorted(keys)],
+        [(key, tid, doc["occurred_us"]) for tid, (event, _, doc) in docs.items()
+         for key in sorted({ActorIdentifier.from_dict(actor).key for actor in event.actors})],
     )
-    if event.reply_to_id:
-        parent = cur.execute(
-            "SELECT occurred_us, direction, thread_id FROM tp_touchpoints WHERE touchpoint_id = ?",
-            (event.reply_to_id,),
-        ).fetchone()
-        if parent is None:
-            cur.execute(
-                "INSERT INTO tp_waiting_replies (parent_id, reply_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                (event.reply_to_id, touchpoint_id),
-            )
-        else:
-            _pend(cur, touchpoint_id, event.reply_to_id, int(parent["occurred_us"]), parent["direction"],
-                  parent["thread_id"])
-    waiting = cur.execute("SELECT reply_id FROM tp_waiting_replies WHERE parent_id = ?", (touchpoint_id,)).fetchall()
-    for row in waiting:
-        _pend(cur, row["reply_id"], touchpoint_id, doc["occurred_us"], event.direction, event.thread_id)
-    if waiting:
-        cur.execute("DELETE FROM tp_waiting_replies WHERE parent_id = ?", (touchpoint_id,))
+    replies = {tid: event.reply_to_id for tid, (event, _, _) in docs.items() if event.reply_to_id}
+    if replies:
+        parents = _facts(cur, set(replies.values()))
+        waiting = []
+        for reply_id, parent_id in replies.items():
+            if parent_id in parents:
+                _pend(cur, reply_id, parent_id, *parents[parent_id])
+            else:
+                waiting.append((parent_id, reply_id))
+        cur.executemany(
+            "INSERT INTO tp_waiting_replies (parent_id, reply_id) VALUES (?, ?) ON CONFLICT DO NOTHING", waiting
+        )
+    ids = list(docs)
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        found = cur.execute(
+            f"SELECT parent_id, reply_id FROM tp_waiting_replies WHERE parent_id IN ({marks})", chunk  # noqa: S608
+        ).fetchall()
+        for row in found:
+            event, _, doc = docs[row["parent_id"]]
+            _pend(cur, row["reply_id"], row["parent_id"], doc["occurred_us"], event.direction, event.thread_id)
+        if found:
+            cur.execute(f"DELETE FROM tp_waiting_replies WHERE parent_id IN ({marks})", chunk)  # noqa: S608
+
+
+_CHUNK = 500
+
+
+def _facts(cur: ViewCursor, ids: set[str]) -> dict[str, tuple[int, str, str]]:
+    """(occurred_us, direction, thread_id) of those of ``ids`` that are in the index."""
+    wanted = sorted(ids)
+    out: dict[str, tuple[int, str, str]] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        for row in cur.execute(
+            "SELECT touchpoint_id, occurred_us, direction, thread_id FROM tp_touchpoints"
+            f" WHERE touchpoint_id IN ({marks})", chunk,  # noqa: S608
+        ).fetchall():
+            out[row["touchpoint_id"]] = (int(row["occurred_us"]), row["direction"], row["thread_id"])
+    return out
 
 
 def _pend(cur: ViewCursor, reply_id: str, parent_id: str, parent_us: int, direction: str, thread_id: str) -> None:
@@ -548,7 +587,7 @@ class TouchpointProjection:
         for notification in notifications:
             if notification.id <= last:
                 continue
-            events.append(self.app.mapper.to_domain_event(notification))
+            events.append((self.app.mapper.to_domain_event(notification), notification.id))
             last = notification.id
         if not events:
             return

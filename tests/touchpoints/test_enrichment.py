@@ -155,12 +155,20 @@ _stock = SentimentIntensityAnalyzer()
 _windowed = WindowedVader()
 _vocabulary = sorted(_stock.lexicon)[::40] + [
     "not", "never", "no", "but", "very", "kind", "of", "least", "at", "so", "this", "without", "doubt", "the",
-    "bad", "ass", "yeah", "right", "cut", "mustard", "KILLS", "GREAT", "!", "?", ":)", "sort",
+    "bad", "ass", "yeah", "right", "cut", "mustard", "KILLS", "GREAT", "!", "?", ":)", "sort", "isn't", "Don't",
+    "NEVER", "nor", "or", "kinda", "hardly", "extremely", "good,", "(great)", "love!!", "\N{GRINNING FACE}", "\t",
+    "\N{PILE OF POO}", "ok\N{THUMBS UP SIGN}", "WITHOUT", "Doubt", "the shit", "bad ass", "kiss of death",
 ]
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(_vocabulary), min_size=0, max_size=60))
-def test_windowed_vader_scores_exactly_like_stock_vader(words: list[str]) -> None:
-    text = " ".join(words)
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_vocabulary), min_size=0, max_size=60), st.sampled_from([" ", "  ", "\n", ""]))
+def test_windowed_vader_scores_exactly_like_stock_vader(words: list[str], separator: str) -> None:
+    text = separator.join(words)
+    assert _windowed.polarity_scores(text) == _stock.polarity_scores(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_windowed_vader_scores_any_text_exactly_like_stock_vader(text: str) -> None:
     assert _windowed.polarity_scores(text) == _stock.polarity_scores(text)

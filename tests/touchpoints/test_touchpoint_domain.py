@@ -156,3 +156,14 @@ def test_a_reply_links_once_to_its_parent_with_the_response_time() -> None:
     assert not reply.link_to_parent(parent)
     with pytest.raises(NotAReplyToThat):
         reply.link_to_parent(replace(parent, touchpoint_id=UUID(int=1)))
+
+
+def test_the_bulk_recorded_event_is_the_event_record_makes() -> None:
+    d = draft(reply_to_id=str(uuid4()), tags=("a",))
+    values = {"intent": "praise", "sentiment_label": "positive", "sentiment_score": 0.5,
+              "sociability_degree": "monologue", "business_sociability_degree": "", "inferred": ("sentiment",)}
+    (made,) = Touchpoint.record(d, **values).collect_events()  # type: ignore[arg-type]
+    direct = Touchpoint.recorded_event(d, **values)  # type: ignore[arg-type]
+    assert {**vars(direct), "timestamp": None} == {**vars(made), "timestamp": None}
+    assert type(direct) is type(made)
+    assert direct.mutate(None) is not None  # it builds the same aggregate when replayed
