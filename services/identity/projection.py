@@ -145,11 +145,13 @@ class ResolutionProjection:
         view: ResolutionView,
         *,
         batch_size: int = 500,
+        rebuild_batch_size: int = 10_000,
         poll_interval: float = 1.0,
     ) -> None:
         self.app = app
         self.view = view
         self.batch_size = batch_size
+        self.rebuild_batch_size = rebuild_batch_size
         self.poll_interval = poll_interval
         self._position = view.max_tracking_id(app.name) or 0
         self._changed = threading.Condition()
@@ -239,16 +241,23 @@ class ResolutionProjection:
         self._stopping.wait(backoff)
 
     def _catch_up_by_pages(self) -> None:
-        """Read everything after the position, page by page, one transaction per page."""
+        """Read everything after the position, page by page, one transaction per page.
+
+        Pages start small (``batch_size``: the live case, a few new events, read cheaply at the end of the
+        stream) and grow to ``rebuild_batch_size`` while pages come back full (a rebuild or a backlog, where the
+        event store streams large reads faster per event).
+        """
+        limit = self.batch_size
         while not self._stopping.is_set():
             notifications = self.app.recorder.select_notifications(
-                start=self._position, limit=self.batch_size, inclusive_of_start=False
+                start=self._position, limit=limit, inclusive_of_start=False
             )
             if not notifications:
                 return
             self._apply_notifications(notifications)
-            if len(notifications) < self.batch_size:
+            if len(notifications) < limit:
                 return
+            limit = max(limit, self.rebuild_batch_size)
 
     def _apply_notifications(self, notifications: Any) -> None:
         pending: list[tuple[Any, Tracking]] = []

@@ -193,7 +193,7 @@ def test_a_fresh_projection_rebuilt_from_the_stream_gives_the_same_answers(
 
     live = identity.projection.view
     fresh_view = ResolutionView(f"sqlite:///{tmp_path / 'rebuilt.db'}")
-    fresh = ResolutionProjection(identity.app, fresh_view, batch_size=7).start()
+    fresh = ResolutionProjection(identity.app, fresh_view, batch_size=7, rebuild_batch_size=13).start()
     try:
         fresh.catch_up(timeout=60)
         assert list(iter_pages(fresh_view)) == list(iter_pages(live))
