@@ -689,10 +689,8 @@ def unmerge_party(
         for key in record["identifier_ids"]
         if key in target.identifiers and key in claims and claims[key].party_id == target.party_id
     )
-    members_back = tuple(m for m in record["members"] if m in related and _still_member(related[m], target, m, record))
-    memberships_back = tuple(
-        c for c in record["memberships"] if c in related and _still_in(related[c], target, record)
-    )
+    members_back = tuple(m for m in record["members"] if m in related and _still_member(related[m], target))
+    memberships_back = tuple(c for c in record["memberships"] if c in related and _still_in(related[c], target))
     target._release(  # noqa: SLF001
         source_party_id=source.party_id,
         identifier_ids=tuple(link["identifier_id"] for link in identifiers),
@@ -727,10 +725,11 @@ def unmerge_party(
     return [target, source, *changed.values()]
 
 
-def _still_member(member: Party, target: Party, member_id: str, record: Mapping[str, Any]) -> bool:
-    """A member moved by the merge goes back if it is still a member of the survivor (or was there already)."""
-    return member_id in target.members and target.party_id in member.member_of and not member.is_merged
+def _still_member(member: Party, target: Party) -> bool:
+    """A member the merge moved goes back if it is still a member of the survivor."""
+    return member.party_id in target.members and target.party_id in member.member_of and not member.is_merged
 
 
-def _still_in(community: Party, target: Party, record: Mapping[str, Any]) -> bool:
+def _still_in(community: Party, target: Party) -> bool:
+    """A membership the merge moved goes back if the survivor still has it."""
     return target.party_id in community.members and not community.is_merged
