@@ -2,7 +2,7 @@
 
     python bench/ingest.py                     # 20k touchpoints per measurement (the default)
     python bench/ingest.py --count 50000       # longer runs, steadier numbers
-    python bench/ingest.py --profile           # also print the servicer's hottest functions (cProfile)
+    python bench/ingest.py --enrichment-processes 0   # enrich in the service process (no worker processes)
 
 Every measurement runs in this one process against one fresh embedded nats-server (``NatsServer``, JetStream
 file storage in a temporary directory, its default ``sync_interval`` of 2 minutes: acknowledged = in the
@@ -27,16 +27,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import cProfile
-import io
 import multiprocessing
-import pstats
+import os
 import statistics
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -216,7 +215,8 @@ def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
     parser.add_argument("--unary", type=int, default=2000, help="sequential unary records")
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--window", type=int, default=1000, help="raw JetStream publishes per ack window")
-    parser.add_argument("--profile", action="store_true", help="profile the server during the streaming ingest")
+    parser.add_argument("--enrichment-processes", type=int, default=None,
+                        help="worker processes for enrichment (default: the service's default)")
     args = parser.parse_args()
 
     from services.common.config import Settings  # noqa: PLC0415
@@ -232,9 +232,13 @@ def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
         server = NatsServer(store_dir=Path(tmp) / "nats").start()
         try:
             settings = Settings(nats_url=server.url, views_url=f"sqlite:///{Path(tmp) / 'views.db'}")
-            touchpoints = TouchpointsSettings(app_name=f"tp_bench_{run}")
+            touchpoints = TouchpointsSettings.from_env({"CHORUS_TOUCHPOINTS_APP_NAME": f"tp_bench_{run}"})
+            if args.enrichment_processes is not None:
+                touchpoints = replace(touchpoints, policy=replace(
+                    touchpoints.policy, enrichment_processes=args.enrichment_processes))
             print(f"ingest bench: {args.count} messages per streaming run, nats-server {server.url} "
-                  f"(file store, default sync_interval), gRPC clients in a separate process")
+                  f"(file store, default sync_interval), gRPC clients in a separate process, "
+                  f"enrichment processes {touchpoints.policy.enrichment_processes}, {os.cpu_count()} CPUs")
 
             with touchpoints_service(settings, touchpoints) as app:
                 grpc_server, port = create_server(
@@ -258,12 +262,7 @@ def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
 
                     # 3. Chorus streaming ingest
                     before = app.recorder.max_notification_id() or 0
-                    profiler = cProfile.Profile() if args.profile else None
-                    if profiler:
-                        profiler.enable()
                     seconds, answered, outcomes = in_child(_record_stream_client, port, args.count, f"{run}-s")
-                    if profiler:
-                        profiler.disable()
                     stream_rate = answered / seconds
                     size = outcomes.pop("_message_bytes")
                     print(f"3. Chorus RecordTouchpointStream ({size} B/message): {stream_rate:10.0f} touchpoints/s "
@@ -293,10 +292,6 @@ def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
                           f"{'met' if stream_rate >= 0.5 * lower else 'NOT met'})")
                     print(f"   batch / streaming           {batch_rate / stream_rate:6.2f}x")
                     print(f"   unary / streaming           {unary_rate / stream_rate:6.2f}x")
-                    if profiler:
-                        out = io.StringIO()
-                        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
-                        print(out.getvalue())
                 finally:
                     stop(grpc_server, grace=None)
         finally:

@@ -21,7 +21,10 @@ Read-your-writes
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import concurrent.futures
+import multiprocessing
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -68,6 +71,8 @@ class RecordingPolicy:
     max_content_bytes: int = 16 * 1024
     brand_handles: frozenset[str] = frozenset()
     read_your_writes_timeout: float = 5.0
+    enrichment_processes: int = 0
+    """Worker processes that enrich large batches in parallel (0: enrich in this process)."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,76 @@ class BatchReport:
     counts: dict[str, int] = field(default_factory=dict)
 
 
+class Enriching:
+    """Enrichment of one batch, under way or deferred; :meth:`result` waits for it (once)."""
+
+    def __init__(self, compute: Callable[[], list[enrichment.Enrichment]]) -> None:
+        self._compute: Callable[[], list[enrichment.Enrichment]] | None = compute
+        self._values: list[enrichment.Enrichment] = []
+
+    def result(self) -> list[enrichment.Enrichment]:
+        if self._compute is not None:
+            self._values = self._compute()
+            self._compute = None
+        return self._values
+
+
+@dataclass
+class PreparedBatch:
+    """A batch checked and being enriched, not yet stored (see ``TouchpointsApplication.prepare_batch``)."""
+
+    size: int
+    outcomes: dict[int, ItemOutcome]
+    fresh: list[tuple[int, TouchpointDraft]]
+    enriching: Enriching
+
+
+class Enricher:
+    """Runs ``enrichment.enrich`` over a batch: in this process, or spread over worker processes.
+
+    Enrichment is pure CPU (VADER is Python), so under load it competes for this process's interpreter lock
+    with gRPC, the event store client and the index. With ``processes > 0``, batches of at least
+    :data:`POOL_MIN_BATCH` items are split over that many worker processes (``spawn``: no state is shared with
+    this process's threads); smaller batches (a unary record) stay here, where they are quicker.
+    """
+
+    POOL_MIN_BATCH = 64
+
+    def __init__(self, processes: int = 0) -> None:
+        self.processes = processes
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, signals: Sequence[enrichment.Signals]) -> Enriching:
+        """Start enriching ``signals``; the result is read with ``.result()`` (in order).
+
+        In this process the work is deferred to ``.result()``, so it runs in whichever thread asks first.
+        """
+        if self.processes <= 0 or len(signals) < self.POOL_MIN_BATCH:
+            return Enriching(lambda: enrichment.enrich_all(signals))
+        pool = self._ensure_pool()
+        size = -(-len(signals) // self.processes)
+        parts = [pool.submit(enrichment.enrich_all, list(signals[start : start + size]))
+                 for start in range(0, len(signals), size)]
+        return Enriching(lambda: [values for part in parts for values in part.result()])
+
+    def enrich_many(self, signals: Sequence[enrichment.Signals]) -> list[enrichment.Enrichment]:
+        return self.submit(signals).result()
+
+    def _ensure_pool(self) -> concurrent.futures.ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                context = multiprocessing.get_context("spawn")
+                self._pool = concurrent.futures.ProcessPoolExecutor(self.processes, mp_context=context)
+            return self._pool
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+
+
 class TouchpointsApplication(Application[UUID]):
     """Records touchpoints idempotently and answers questions about them."""
 
@@ -118,7 +193,12 @@ class TouchpointsApplication(Application[UUID]):
         self.policy = policy or RecordingPolicy()
         self.index = index
         self.projection: TouchpointProjection | None = None
+        self.enricher = Enricher(self.policy.enrichment_processes)
         super().__init__(env)
+
+    def close(self) -> None:
+        self.enricher.close()
+        super().close()
 
     # --------------------------------------------------------------------------------------------- recording
 
@@ -133,11 +213,18 @@ class TouchpointsApplication(Application[UUID]):
 
     def record_batch(self, drafts: Sequence[TouchpointDraft], *, wait: bool = True) -> BatchReport:
         """Record each good item, reject each bad one; one atomic append for all new touchpoints."""
+        return self.commit_batch(self.prepare_batch(drafts), wait=wait)
+
+    def prepare_batch(self, drafts: Sequence[TouchpointDraft]) -> PreparedBatch:
+        """The first half of :meth:`record_batch`: check each item, set duplicates aside, start enrichment.
+
+        Nothing is stored yet. A stream prepares its next micro-batch while the previous one is being
+        committed; a touchpoint in both is then answered ALREADY_RECORDED by the later commit.
+        """
         if len(drafts) > MAX_BATCH:
             raise InvalidArgument.field("touchpoints", f"must have at most {MAX_BATCH} items")
         now = datetime.now(timezone.utc)
         outcomes: dict[int, ItemOutcome] = {}
-        pending: list[_Pending] = []
         seen: set[UUID] = set()
         checked: list[tuple[int, TouchpointDraft]] = []
         for index, draft in enumerate(drafts):
@@ -148,41 +235,51 @@ class TouchpointsApplication(Application[UUID]):
                 continue
             checked.append((index, draft))
         parties = self._thread_parties([draft for _, draft in checked])
+        fresh: list[tuple[int, TouchpointDraft]] = []
         for index, draft in checked:
             touchpoint_id = draft.resolved_id()
             if touchpoint_id in seen:
                 outcomes[index] = ItemOutcome(index, ALREADY_RECORDED, touchpoint_id)
                 continue
             seen.add(touchpoint_id)
-            found = self._enrich(draft, parties)
+            fresh.append((index, draft))
+        enriching = self.enricher.submit([self._signals(draft, parties) for _, draft in fresh])
+        return PreparedBatch(size=len(drafts), outcomes=outcomes, fresh=fresh, enriching=enriching)
+
+    def commit_batch(self, prepared: PreparedBatch, *, wait: bool = True) -> BatchReport:
+        """The second half of :meth:`record_batch`: make the events and append them (one atomic append)."""
+        pending: list[_Pending] = []
+        outcomes = prepared.outcomes
+        for (index, draft), values in zip(prepared.fresh, prepared.enriching.result(), strict=True):
             event = Touchpoint.recorded_event(
-                draft, intent=found.intent, sentiment_label=found.sentiment_label,
-                sentiment_score=found.sentiment_score, sociability_degree=found.sociability_degree,
-                business_sociability_degree=found.business_sociability_degree, inferred=found.inferred,
+                draft, intent=values.intent, sentiment_label=values.sentiment_label,
+                sentiment_score=values.sentiment_score, sociability_degree=values.sociability_degree,
+                business_sociability_degree=values.business_sociability_degree, inferred=values.inferred,
             )
-            pending.append(_Pending(index, touchpoint_id, (event,), tuple(sorted(found.inferred))))
+            pending.append(_Pending(index, draft.resolved_id(), (event,), tuple(sorted(values.inferred))))
         last = self._save_new(pending, outcomes)
-        ordered = [outcomes[i] for i in range(len(drafts))]
+        ordered = [outcomes[i] for i in range(prepared.size)]
         report = BatchReport(ordered, last, _count(ordered))
         if wait and last is not None:
             self._wait_for_index(last)
         log.info("touchpoints.recorded", **report.counts)
         return report
 
-    def _enrich(self, draft: TouchpointDraft, parties: dict[str, set[str]]) -> enrichment.Enrichment:
+    def _signals(self, draft: TouchpointDraft, parties: dict[str, set[str]]) -> enrichment.Signals:
         party_count = 1
         if draft.thread_id:
             keys = parties.setdefault(draft.thread_id, set())
             keys.update(actor.key for actor in draft.actors)
             party_count = len(keys)
-        return enrichment.enrich(enrichment.Signals(
+        return enrichment.Signals(
             text=draft.text, language=draft.language, kind=draft.kind, direction=draft.direction,
-            visibility=draft.visibility, channel=draft.channel, is_reply=bool(draft.reply_to_id or draft.reply_to_external_id),
+            visibility=draft.visibility, channel=draft.channel,
+            is_reply=bool(draft.reply_to_id or draft.reply_to_external_id),
             thread_parties=party_count, brand_handles=self.policy.brand_handles,
             sentiment_label=draft.sentiment_label, sentiment_score=draft.sentiment_score, intent=draft.intent,
             sociability_degree=draft.sociability_degree,
             business_sociability_degree=draft.business_sociability_degree,
-        ))
+        )
 
     def _thread_parties(self, drafts: Sequence[TouchpointDraft]) -> dict[str, set[str]]:
         threads = {draft.thread_id for draft in drafts if draft.thread_id}
@@ -199,7 +296,7 @@ class TouchpointsApplication(Application[UUID]):
                 if not chunk:
                     break
                 try:
-                    recordings = self._save(*(event for item in chunk for event in item.events))
+                    recordings = self._append([event for item in chunk for event in item.events])
                 except IntegrityError:
                     existing = self._existing({item.touchpoint_id for item in chunk})
                     for item in chunk:
@@ -220,6 +317,16 @@ class TouchpointsApplication(Application[UUID]):
     def _save(self, *objects: Any) -> list[Any]:
         try:
             return self.save(*objects)
+        except IntegrityError:
+            raise
+        except (OperationalError, InterfaceError):
+            raise Unavailable("the event store cannot be reached; retry") from None
+
+    def _append(self, events: list[Any]) -> list[Any]:
+        """Append new touchpoints' first events as one atomic batch (``EventStore.put``: what ``save`` does with
+        the events of new aggregates, without collecting them from aggregate objects first)."""
+        try:
+            return self.events.put(events)
         except IntegrityError:
             raise
         except (OperationalError, InterfaceError):

@@ -172,11 +172,15 @@ class TouchpointDraft:
 
     def resolved_reply_to(self) -> UUID | None:
         """The id of the touchpoint this one replies to, if any (derived the same way as touchpoint ids)."""
+        if "_resolved_reply_to" in self.__dict__:
+            return self.__dict__["_resolved_reply_to"]  # type: ignore[no-any-return]
+        known: UUID | None = None
         if self.reply_to_source_system and self.reply_to_external_id:
-            return touchpoint_id_for(self.reply_to_source_system, self.reply_to_external_id)
-        if self.reply_to_id:
-            return UUID(self.reply_to_id)
-        return None
+            known = touchpoint_id_for(self.reply_to_source_system, self.reply_to_external_id)
+        elif self.reply_to_id:
+            known = UUID(self.reply_to_id)
+        object.__setattr__(self, "_resolved_reply_to", known)
+        return known
 
     def check(self, now: datetime, max_future_skew: timedelta, max_content_bytes: int) -> TouchpointDraft:
         """Return the draft when it can be recorded; raise :class:`InvalidTouchpoint` naming every bad field."""
@@ -237,7 +241,7 @@ class TouchpointDraft:
             bad("source.external_id" if self.source_system else "source.system",
                 "source system and external id are given together")
         elif self.source_system and self.external_id:
-            derived = touchpoint_id_for(self.source_system, self.external_id)
+            derived = self.resolved_id()
             if own_id is not None and own_id != derived:
                 bad("touchpoint_id", "differs from the id derived from source system and external id")
             own_id = derived

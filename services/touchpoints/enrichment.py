@@ -52,7 +52,7 @@ machine's cores. :class:`WindowedVader` removes its avoidable work (see there) a
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from vaderSentiment.vaderSentiment import BOOSTER_DICT, N_SCALAR, NEGATE, SentiText, SentimentIntensityAnalyzer
@@ -378,3 +378,8 @@ def enrich(signals: Signals, score_text: Callable[[str], float] = vader_score) -
         business_sociability_degree=business_degree,
         inferred=frozenset(inferred),
     )
+
+
+def enrich_all(signals: Sequence[Signals]) -> list[Enrichment]:
+    """:func:`enrich` over a batch (a top-level function, so worker processes can run it)."""
+    return [enrich(one) for one in signals]

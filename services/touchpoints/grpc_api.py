@@ -7,16 +7,20 @@ is answered REJECTED and the others are recorded.
 
 The stream (``RecordTouchpointStream``) reads the client's messages in a thread of its own into a bounded inbox
 and records whatever has arrived as one micro-batch (one atomic append), then answers each of its items, in
-order, in one response message, once the append is durable. While one micro-batch is being appended the next one fills up, so batches
-grow with the load and the per-append cost is shared. A client that disconnects loses nothing that was
-answered; anything unanswered may or may not be stored, and sending it again is safe (ids are idempotent).
+order, in one response message, once the append is durable. Two micro-batches overlap: while one is being
+enriched and appended (a commit thread per stream), the next one is checked; answers still leave in stream
+order. Batches grow with the load, so the per-append cost is shared. A client that disconnects loses nothing
+that was answered; anything unanswered may or may not be stored, and sending it again is safe (ids are
+idempotent).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import queue
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
@@ -38,6 +42,7 @@ from services.touchpoints.application import (
     RECORDED,
     REJECTED,
     ItemOutcome,
+    PreparedBatch,
     TouchpointsApplication,
 )
 from services.touchpoints.domain import ActorIdentifier, TouchpointDraft, Violation
@@ -213,25 +218,46 @@ def result_message(outcome: ItemOutcome, index: int | None = None) -> pb.RecordR
 # ------------------------------------------------------------------------------------------- the servicer
 
 
-def record_items(app: TouchpointsApplication, items: Sequence[pb.TouchpointInput], *, wait: bool) -> list[ItemOutcome]:
-    """Check each item against its .proto rules, then let the application record the rest as one batch."""
-    outcomes: dict[int, ItemOutcome] = {}
+@dataclass
+class PreparedItems:
+    """Items checked against their .proto rules, the rest prepared by the application (not stored yet)."""
+
+    size: int
+    rejected: dict[int, ItemOutcome]
+    positions: list[int]
+    prepared: PreparedBatch | None
+
+
+def prepare_items(app: TouchpointsApplication, items: Sequence[pb.TouchpointInput]) -> PreparedItems:
+    """Check each item against its .proto rules; let the application check and start enriching the rest."""
+    rejected: dict[int, ItemOutcome] = {}
     positions: list[int] = []
     drafts: list[TouchpointDraft] = []
     for index, item in enumerate(items):
         broken = violations(item)
         if broken:
-            outcomes[index] = ItemOutcome(index, REJECTED, None, tuple(Violation(v.field, v.description)
+            rejected[index] = ItemOutcome(index, REJECTED, None, tuple(Violation(v.field, v.description)
                                                                        for v in broken))
             continue
         positions.append(index)
         drafts.append(draft_of(item))
-    if drafts:
-        report = app.record_batch(drafts, wait=wait)
-        for index, outcome in zip(positions, report.outcomes, strict=True):
+    return PreparedItems(len(items), rejected, positions, app.prepare_batch(drafts) if drafts else None)
+
+
+def commit_items(app: TouchpointsApplication, items: PreparedItems, *, wait: bool) -> list[ItemOutcome]:
+    """Store what :func:`prepare_items` prepared; every item's outcome, in item order."""
+    outcomes = dict(items.rejected)
+    if items.prepared is not None:
+        report = app.commit_batch(items.prepared, wait=wait)
+        for index, outcome in zip(items.positions, report.outcomes, strict=True):
             outcomes[index] = ItemOutcome(index, outcome.outcome, outcome.touchpoint_id, outcome.violations,
                                           outcome.inferred)
-    return [outcomes[index] for index in range(len(items))]
+    return [outcomes[index] for index in range(items.size)]
+
+
+def record_items(app: TouchpointsApplication, items: Sequence[pb.TouchpointInput], *, wait: bool) -> list[ItemOutcome]:
+    """Check each item against its .proto rules, then let the application record the rest as one batch."""
+    return commit_items(app, prepare_items(app, items), wait=wait)
 
 
 class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
@@ -270,18 +296,33 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
         reader = threading.Thread(target=_read_into, args=(request_iterator, inbox), daemon=True,
                                   name="touchpoint-stream-reader")
         reader.start()
+        committer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="touchpoint-stream-commit")
+        in_flight: concurrent.futures.Future[pb.RecordTouchpointStreamResponse] | None = None
         sent = 0
         ended = False
-        while not ended:
-            batch, ended = _take(inbox, self.stream_max_batch)
-            if not batch:
-                continue
-            outcomes = record_items(self.app, [message.touchpoint for message in batch], wait=False)
-            yield pb.RecordTouchpointStreamResponse(
-                results=[result_message(outcome, sent + offset) for offset, outcome in enumerate(outcomes)]
-            )
-            sent += len(outcomes)
+        try:
+            while not (ended and in_flight is None):
+                if in_flight is not None and (ended or inbox.empty() or in_flight.done()):
+                    yield in_flight.result()  # nothing to prepare meanwhile, or the answers are ready
+                    in_flight = None
+                    continue
+                batch, ended = _take(inbox, self.stream_max_batch)
+                if not batch:
+                    continue
+                prepared = prepare_items(self.app, [message.touchpoint for message in batch])
+                if in_flight is not None:
+                    yield in_flight.result()  # answers stay in stream order
+                in_flight = committer.submit(self._commit_stream_batch, prepared, sent)
+                sent += len(batch)
+        finally:
+            committer.shutdown(wait=True)  # a commit under way completes (durably) even if nobody listens
         log.info("touchpoints.stream_finished", items=sent)
+
+    def _commit_stream_batch(self, prepared: PreparedItems, first: int) -> pb.RecordTouchpointStreamResponse:
+        outcomes = commit_items(self.app, prepared, wait=False)
+        return pb.RecordTouchpointStreamResponse(
+            results=[result_message(outcome, first + offset) for offset, outcome in enumerate(outcomes)]
+        )
 
     def GetTouchpoint(self, request: pb.GetTouchpointRequest, context: grpc.ServicerContext) -> Any:  # noqa: N802
         if request.WhichOneof("target") == "source":

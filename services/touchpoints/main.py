@@ -10,6 +10,7 @@ these of its own:
 | ``CHORUS_TOUCHPOINTS_MAX_CONTENT_BYTES`` | ``16384`` | most bytes of content text (UTF-8) |
 | ``CHORUS_TOUCHPOINTS_BRAND_HANDLES`` | (none) | the company's handles, comma-separated (``acme,acme_help``): a public question that mentions one is social pressure |
 | ``CHORUS_TOUCHPOINTS_READ_YOUR_WRITES_SECONDS`` | ``5`` | how long unary and batch records wait for the index before answering |
+| ``CHORUS_TOUCHPOINTS_ENRICHMENT_PROCESSES`` | ``0`` | worker processes that enrich large batches and stream micro-batches in parallel (0: in the service process) |
 
 Readiness (gRPC health) is "the event stream answers and the index is running".
 """
@@ -50,6 +51,7 @@ class TouchpointsSettings:
         skew = _number(env, "CHORUS_TOUCHPOINTS_MAX_FUTURE_SKEW_SECONDS", defaults.max_future_skew.total_seconds())
         content = _number(env, "CHORUS_TOUCHPOINTS_MAX_CONTENT_BYTES", defaults.max_content_bytes)
         wait = _number(env, "CHORUS_TOUCHPOINTS_READ_YOUR_WRITES_SECONDS", defaults.read_your_writes_timeout)
+        processes = _number(env, "CHORUS_TOUCHPOINTS_ENRICHMENT_PROCESSES", defaults.enrichment_processes)
         handles = frozenset(
             handle.strip().lstrip("@").lower()
             for handle in env.get("CHORUS_TOUCHPOINTS_BRAND_HANDLES", "").split(",")
@@ -59,7 +61,7 @@ class TouchpointsSettings:
             app_name=env.get("CHORUS_TOUCHPOINTS_APP_NAME", "").strip() or "touchpoints",
             policy=RecordingPolicy(
                 max_future_skew=timedelta(seconds=skew), max_content_bytes=int(content), brand_handles=handles,
-                read_your_writes_timeout=wait,
+                read_your_writes_timeout=wait, enrichment_processes=int(processes),
             ),
         )
 

@@ -374,14 +374,16 @@ def _apply_reply_linked(cur: ViewCursor, event: Touchpoint.ReplyLinked) -> None:
         "parent_id": str(event.parent_id), "response_seconds": event.response_seconds,
         "company_response": company_response,
     }
-    inherits = not doc["thread_id"] and bool(event.parent_thread_id)
+    parent = _row(cur, str(event.parent_id))
+    # The parent's thread as the index knows it now: it may have inherited one since the link was decided.
+    parent_thread = (parent["thread_id"] if parent is not None else "") or event.parent_thread_id
+    inherits = not doc["thread_id"] and bool(parent_thread)
     if inherits:
-        doc["thread_id"] = event.parent_thread_id
+        doc["thread_id"] = parent_thread
     _save_doc(cur, doc)
     if inherits:
-        _spread_thread(cur, reply_id, event.parent_thread_id)
+        _spread_thread(cur, reply_id, parent_thread)
     if company_response:
-        parent = _row(cur, str(event.parent_id))
         if parent is not None:
             first = parent["first_response_seconds"]
             if first is None or event.response_seconds < first:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 import uuid
@@ -273,6 +274,22 @@ def test_a_stream_answers_every_item_in_order_good_and_bad(service: Service) -> 
     assert len(recorded) == 297
     for answer in recorded[::37]:
         assert get(service, answer.touchpoint_id).touchpoint_id == answer.touchpoint_id
+
+
+def test_a_stream_client_may_wait_for_each_answer_before_sending_the_next(service: Service) -> None:
+    answered: queue.Queue[pb.RecordResult] = queue.Queue()
+
+    def one_at_a_time() -> Iterator[pb.RecordTouchpointStreamRequest]:
+        for n in range(5):
+            yield pb.RecordTouchpointStreamRequest(touchpoint=item(f"lockstep-{n}"))
+            answered.get(timeout=10)  # the next is sent only once this one is answered
+
+    results = []
+    for response in service.stub.RecordTouchpointStream(one_at_a_time(), timeout=30):
+        for result in response.results:
+            results.append(result)
+            answered.put(result)
+    assert [(r.index, r.outcome) for r in results] == [(n, pb.RECORD_OUTCOME_RECORDED) for n in range(5)]
 
 
 class Gate:
