@@ -85,6 +85,22 @@ class LinkMergeUnmerge(RuleBasedStateMachine):
         assert self.partition() == before
         event("merge then unmerge restored the partition")
 
+    @rule(pairs=st.lists(st.tuples(people, people), min_size=1, max_size=4))
+    def merges_unwound_in_reverse_order_restore_the_partition(self, pairs: list[tuple[str, str]]) -> None:
+        before = self.partition()
+        merged: list[str] = []
+        for survivor, source in pairs:
+            try:
+                self.app.merge_parties(survivor, source, {"rule": "test"})
+            except ChorusError:
+                continue
+            merged.append(source)
+        for source in reversed(merged):
+            self.app.unmerge_party(source)
+        assert self.partition() == before
+        if len(merged) > 1:
+            event("a chain of merges unwound")
+
     def _attempt(self, command: Any, *args: Any, **kwargs: Any) -> None:
         try:
             command(*args, **kwargs)
@@ -142,5 +158,5 @@ class LinkMergeUnmerge(RuleBasedStateMachine):
                 assert pid not in members
 
 
-LinkMergeUnmerge.TestCase.settings = settings(max_examples=40, stateful_step_count=25, deadline=None)
+LinkMergeUnmerge.TestCase.settings = settings(max_examples=60, stateful_step_count=25, deadline=None)
 TestLinkMergeUnmerge = LinkMergeUnmerge.TestCase
