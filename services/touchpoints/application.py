@@ -200,6 +200,11 @@ class TouchpointsApplication(Application[UUID]):
         self.enricher.close()
         super().close()
 
+    def _notify(self, recordings: list[Any]) -> None:
+        """Called with what every save (and bulk append) stored: the index takes it from memory."""
+        if self.projection is not None:
+            self.projection.feed(recordings)
+
     # --------------------------------------------------------------------------------------------- recording
 
     def record(self, draft: TouchpointDraft, *, wait: bool = True) -> ItemOutcome:
@@ -326,11 +331,13 @@ class TouchpointsApplication(Application[UUID]):
         """Append new touchpoints' first events as one atomic batch (``EventStore.put``: what ``save`` does with
         the events of new aggregates, without collecting them from aggregate objects first)."""
         try:
-            return self.events.put(events)
+            recordings = self.events.put(events)
         except IntegrityError:
             raise
         except (OperationalError, InterfaceError):
             raise Unavailable("the event store cannot be reached; retry") from None
+        self._notify(recordings)
+        return recordings
 
     def _existing(self, ids: set[UUID]) -> set[UUID]:
         """Which of ``ids`` have a stored aggregate (their first event)."""

@@ -21,7 +21,6 @@ writers ``wait()`` for a position (read-your-writes).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import queue
 import threading
@@ -37,7 +36,7 @@ from eventsourcing.persistence import Tracking
 
 from services.common.errors import Unavailable
 from services.common.views import View, ViewCursor
-from services.touchpoints.domain import ActorIdentifier, ParentFacts, Touchpoint
+from services.touchpoints.domain import ParentFacts, Touchpoint
 
 log = structlog.get_logger(__name__)
 
@@ -260,6 +259,13 @@ def document_of_touchpoint(touchpoint: Touchpoint) -> dict[str, Any]:
     }
 
 
+_encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+
+
+def _json(doc: dict[str, Any]) -> str:
+    return _encode(doc)
+
+
 def _row(cur: ViewCursor, touchpoint_id: str) -> dict[str, Any] | None:
     row = cur.execute("SELECT doc FROM tp_touchpoints WHERE touchpoint_id = ?", (touchpoint_id,)).fetchone()
     return None if row is None else json.loads(row["doc"])
@@ -268,7 +274,7 @@ def _row(cur: ViewCursor, touchpoint_id: str) -> dict[str, Any] | None:
 def _save_doc(cur: ViewCursor, doc: dict[str, Any]) -> None:
     cur.execute(
         "UPDATE tp_touchpoints SET doc = ?, thread_id = ? WHERE touchpoint_id = ?",
-        (json.dumps(doc, separators=(",", ":")), doc["thread_id"], doc["touchpoint_id"]),
+        (_json(doc), doc["thread_id"], doc["touchpoint_id"]),
     )
 
 
@@ -286,13 +292,13 @@ def _apply_recorded(cur: ViewCursor, run: Sequence[tuple[Touchpoint.Recorded, in
         "INSERT INTO tp_touchpoints (touchpoint_id, position, occurred_us, channel, direction, thread_id,"
         " reply_to_id, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (touchpoint_id) DO NOTHING",
         [(tid, position, doc["occurred_us"], event.channel, event.direction, event.thread_id, event.reply_to_id,
-          json.dumps(doc, separators=(",", ":"))) for tid, (event, position, doc) in docs.items()],
+          _json(doc)) for tid, (event, position, doc) in docs.items()],
     )
     cur.executemany(
         "INSERT INTO tp_actors (actor_key, touchpoint_id, occurred_us) VALUES (?, ?, ?)"
         " ON CONFLICT (actor_key, touchpoint_id) DO NOTHING",
         [(key, tid, doc["occurred_us"]) for tid, (event, _, doc) in docs.items()
-         for key in sorted({ActorIdentifier.from_dict(actor).key for actor in event.actors})],
+         for key in sorted({f"{a['type']}:{a['namespace']}:{a['value']}" for a in event.actors})],
     )
     replies = {tid: event.reply_to_id for tid, (event, _, _) in docs.items() if event.reply_to_id}
     if replies:
@@ -411,36 +417,44 @@ def _spread_thread(cur: ViewCursor, root_id: str, thread_id: str) -> None:
 LinkReplies = Callable[[Sequence[tuple[UUID, ParentFacts]]], None]
 
 _STOP = object()
+_POLL = object()
 
 
 class TouchpointProjection:
-    """Keeps a :class:`TouchpointIndex` up to date with an application's stream, in background threads.
+    """Keeps a :class:`TouchpointIndex` up to date with an application's stream, in a background thread.
 
-    A reader thread iterates the recorder's subscription into a queue (resubscribing with backoff when it
-    breaks); the applier thread takes whatever has arrived (up to ``batch_size``) and applies it in one
-    transaction, then records the reply links that became possible (``link_replies``, normally
-    ``TouchpointsApplication.link_replies``). The applier reads the store directly, page by page, to catch up:
-    at start (a rebuild), after a failure (retried with backoff; ``healthy`` is False meanwhile) and whenever the
-    queue stays empty for a second, so neither a broken nor a stalled subscription can make it miss events.
+    Two sources, one order. The application hands over what it has just appended (:meth:`feed`: the events and
+    their notification ids, already in memory); the applier applies them as soon as they continue the applied
+    position without a gap, many per transaction. Whatever it cannot place that way — events written by another
+    process, a gap that stays open for ``gap_wait`` seconds, everything at start (a rebuild), and after a failure
+    — it reads from the event store page by page (``select_notifications``). It also polls the store every
+    ``poll_interval`` seconds when idle, so writes of other processes appear within about that time.
     Notifications at or below the applied position are skipped, so both sources may overlap.
+
+    Why not ``recorder.subscribe``: measured on the ingest path, a push subscription makes this process parse
+    every event it has just written a second time (headers and payload, ~50 µs per event in nats-py), under
+    the same interpreter lock that ingest needs; the in-process hand-over costs nothing of that.
+
+    After each transaction the applier records the reply links that became possible (``link_replies``,
+    normally ``TouchpointsApplication.link_replies``); a failure is retried with backoff (``healthy`` is False
+    meanwhile).
     """
 
     def __init__(
         self, app: Application[Any], index: TouchpointIndex, *, link_replies: LinkReplies | None = None,
-        batch_size: int = 1000,
+        batch_size: int = 1000, poll_interval: float = 1.0, gap_wait: float = 0.05,
     ) -> None:
         self.app = app
         self.index = index
         self.link_replies = link_replies
         self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.gap_wait = gap_wait
         self._position = index.max_tracking_id(app.name) or 0
         self._changed = threading.Condition()
         self._stopping = threading.Event()
         self._error: BaseException | None = None
-        self._queued = 0
-        self._subscription: Any = None
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=20_000)
-        self._reader = threading.Thread(target=self._read, name="touchpoint-index-reader", daemon=True)
+        self._queue: queue.Queue[Any] = queue.Queue()
         self._applier = threading.Thread(target=self._apply_loop, name="touchpoint-index", daemon=True)
 
     @property
@@ -453,28 +467,24 @@ class TouchpointProjection:
         return self._error is None and self._applier.is_alive()
 
     def start(self) -> TouchpointProjection:
-        self._reader.start()
         self._applier.start()
         return self
 
     def stop(self) -> None:
         self._stopping.set()
-        subscription = self._subscription
-        if subscription is not None:
-            try:
-                subscription.stop()
-            except Exception:  # noqa: BLE001 - stopping must not fail the shutdown
-                log.warning("touchpoints.index.stop_failed")
-        with contextlib.suppress(queue.Full):
-            self._queue.put_nowait(_STOP)
+        self._queue.put(_STOP)
         self._applier.join(timeout=10)
-        self._reader.join(timeout=5)
 
     def __enter__(self) -> TouchpointProjection:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    def feed(self, recordings: Sequence[Any]) -> None:
+        """Hand over events this process has just appended (``Recording`` objects of ``EventStore.put``)."""
+        if recordings:
+            self._queue.put([(recording.notification.id, recording.domain_event) for recording in recordings])
 
     def wait(self, notification_id: int | None, timeout: float = 10.0) -> None:
         """Block until the index has applied ``notification_id``; raise Unavailable after ``timeout``."""
@@ -490,60 +500,39 @@ class TouchpointProjection:
                 self._changed.wait(remaining)
 
     def catch_up(self, timeout: float = 60.0) -> None:
-        """Block until the index reflects everything recorded so far."""
+        """Block until the index reflects everything recorded so far (also by other processes)."""
+        self._queue.put(_POLL)
         self.wait(self.app.recorder.max_notification_id(), timeout=timeout)
 
-    # ------------------------------------------------------------------------------------------------ threads
-
-    def _read(self) -> None:
-        """Follow the stream into the queue; resubscribe after the last queued position when it breaks."""
-        backoff = 0.1
-        while not self._stopping.is_set():
-            try:
-                with self.app.recorder.subscribe(gt=max(self._queued, self._position) or None) as subscription:
-                    self._subscription = subscription
-                    if self._stopping.is_set():
-                        return
-                    for notification in subscription:
-                        if not self._put(notification):
-                            return
-                        self._queued = notification.id
-                        backoff = 0.1
-                        if self._stopping.is_set():
-                            return
-            except Exception as error:  # noqa: BLE001 - NATS may be away for a while: resubscribe
-                if self._stopping.is_set():
-                    return
-                log.warning("touchpoints.index.subscription_lost", error_type=type(error).__name__)
-            if self._stopping.wait(backoff):
-                return
-            backoff = min(backoff * 2, 5.0)
-
-    def _put(self, notification: Any) -> bool:
-        while not self._stopping.is_set():
-            try:
-                self._queue.put(notification, timeout=0.5)
-            except queue.Full:
-                continue
-            return True
-        return False
+    # ------------------------------------------------------------------------------------------------ the loop
 
     def _apply_loop(self) -> None:
-        """Apply queued notifications; read the store directly to catch up (at start, when idle, after errors)."""
         backoff = 0.1
         catching_up = True
+        fed: dict[int, Any] = {}
+        gap_since: float | None = None
         while not self._stopping.is_set():
             try:
                 if catching_up:
                     catching_up = self._catch_up_page()
+                    for stale in [n for n in fed if n <= self._position]:
+                        del fed[stale]
                 else:
-                    batch = self._take()
-                    if batch is None:
+                    timeout = self.gap_wait if fed else self.poll_interval
+                    items = self._take(timeout)
+                    if items is None:
                         return
-                    if batch:
-                        self._apply(batch)
+                    poll = not items or _POLL in items
+                    for item in items:
+                        if item is not _POLL:
+                            fed.update(item)
+                    self._apply_contiguous(fed)
+                    if fed:
+                        gap_since = gap_since or time.monotonic()
+                        poll = poll or time.monotonic() - gap_since >= self.gap_wait
                     else:
-                        catching_up = True  # idle: make sure a stalled subscription misses nothing
+                        gap_since = None
+                    catching_up = poll
                 self._link()
                 self._error = None
                 backoff = 0.1
@@ -558,48 +547,50 @@ class TouchpointProjection:
                     return
                 backoff = min(backoff * 2, 5.0)
 
+    def _take(self, timeout: float) -> list[Any] | None:
+        """What was fed meanwhile (waits at most ``timeout`` for the first; [] when nothing came)."""
+        try:
+            items = [self._queue.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        while True:
+            try:
+                items.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return None if _STOP in items else items
+
+    def _apply_contiguous(self, fed: dict[int, Any]) -> None:
+        """Apply the fed events that continue the applied position without a gap (in batches)."""
+        while True:
+            run = []
+            following = self._position + 1
+            while following in fed and len(run) < self.batch_size:
+                run.append((fed.pop(following), following))
+                following += 1
+            if not run:
+                return
+            self._apply_events(run)
+
     def _catch_up_page(self) -> bool:
         """Apply the next page read from the store; return whether more may follow."""
         notifications = self.app.recorder.select_notifications(
             start=self._position, limit=self.batch_size, inclusive_of_start=False
         )
-        if notifications:
-            self._apply(notifications)
+        events = [(self.app.mapper.to_domain_event(n), n.id) for n in notifications if n.id > self._position]
+        if events:
+            self._apply_events(events)
         return len(notifications) == self.batch_size
 
-    def _take(self) -> list[Any] | None:
-        """Whatever has arrived, up to ``batch_size`` (waits for the first at most a second; [] when idle)."""
-        try:
-            first = self._queue.get(timeout=1.0)
-        except queue.Empty:
-            return []
-        items = [first]
-        while len(items) < self.batch_size:
-            try:
-                items.append(self._queue.get_nowait())
-            except queue.Empty:
-                break
-        if any(item is _STOP for item in items):
-            return None
-        return items
-
-    def _apply(self, notifications: Sequence[Any]) -> None:
-        events = []
-        last = self._position
-        for notification in notifications:
-            if notification.id <= last:
-                continue
-            events.append((self.app.mapper.to_domain_event(notification), notification.id))
-            last = notification.id
-        if not events:
-            return
+    def _apply_events(self, events: Sequence[tuple[Any, int]]) -> None:
+        last = events[-1][1]
         self.index.apply(events, Tracking(self.app.name, last))
         with self._changed:
             self._position = last
             self._changed.notify_all()
 
     def _link(self) -> None:
-        """Record the links that became possible; on failure they stay pending and are retried within a second."""
+        """Record the links that became possible; on failure they stay pending and are retried later."""
         if self.link_replies is None:
             return
         links = self.index.pending_links()
