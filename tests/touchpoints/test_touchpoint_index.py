@@ -1,0 +1,104 @@
+"""The touchpoint index on the real event store: rebuilt from the stream, and following other writers."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from services.common.config import Settings
+from services.touchpoints.application import TouchpointsApplication
+from services.touchpoints.domain import ActorIdentifier, TouchpointDraft, touchpoint_id_for
+from services.touchpoints.events import MAPPER_TOPIC
+from services.touchpoints.main import TouchpointsSettings, touchpoints_service
+from services.touchpoints.projection import TouchpointIndex, TouchpointProjection
+
+RUN = uuid.uuid4().hex[:8]
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+JANE = ActorIdentifier("email", "jane@example.org")
+
+
+def draft(external_id: str, **changes: object) -> TouchpointDraft:
+    base = TouchpointDraft(
+        kind="touchpoint", channel="chat", direction="inbound", visibility="private", occurred_at=NOW,
+        actors=(JANE,), source_system="intercom", external_id=f"{RUN}-{external_id}", text="Is my order on its way?",
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def listed(app: TouchpointsApplication, **filters: object) -> list[str]:
+    docs, _ = app.list_touchpoints(page_size=1000, **filters)  # type: ignore[arg-type]
+    return [doc["touchpoint_id"] for doc in docs]
+
+
+@pytest.fixture
+def settings(nats_url: str, tmp_path: Path) -> Settings:
+    return Settings(nats_url=nats_url, views_url=f"sqlite:///{tmp_path / 'views.db'}")
+
+
+def test_a_dropped_index_is_rebuilt_from_the_stream_with_its_links(settings: Settings, tmp_path: Path) -> None:
+    own = TouchpointsSettings(app_name=f"tp_rebuild_{RUN}")
+    with touchpoints_service(settings, own) as app:
+        app.record_batch([draft(f"r-{n}", occurred_at=NOW - timedelta(minutes=n)) for n in range(30)])
+        app.record_batch([draft("answer", direction="outbound", reply_to_source_system="intercom",
+                                reply_to_external_id=f"{RUN}-r-3", occurred_at=NOW - timedelta(minutes=1))])
+        question = touchpoint_id_for("intercom", f"{RUN}-r-3")
+
+        def linked() -> None:
+            assert app.get(question)["first_response_seconds"] == 120.0
+
+        _eventually(linked)
+        before = app.list_touchpoints(actor=JANE, page_size=1000)[0]
+
+    rebuilt = TouchpointIndex(f"sqlite:///{tmp_path / 'rebuilt.db'}")
+    app = TouchpointsApplication(env={**settings.eventstore_env(own.app_name), "MAPPER_TOPIC": MAPPER_TOPIC},
+                                 name=own.app_name, index=rebuilt)
+    projection = TouchpointProjection(app, rebuilt)
+    app.projection = projection
+    try:
+        projection.start()
+        projection.catch_up(timeout=20)
+        after = app.list_touchpoints(actor=JANE, page_size=1000)[0]
+        assert after == before
+        assert len(after) == 31
+        assert rebuilt.document(question)["first_response_seconds"] == 120.0  # type: ignore[index]
+    finally:
+        projection.stop()
+        rebuilt.close()
+        app.close()
+
+
+def test_writes_of_another_process_appear_in_the_index(settings: Settings) -> None:
+    own = TouchpointsSettings(app_name=f"tp_follow_{RUN}")
+    with touchpoints_service(settings, own) as app:
+        app.record(draft("mine"))
+        other = TouchpointsApplication(env={**settings.eventstore_env(own.app_name), "MAPPER_TOPIC": MAPPER_TOPIC},
+                                       name=own.app_name)
+        try:
+            other.record_batch([draft("theirs-1"), draft("theirs-2", channel="sms")], wait=False)
+        finally:
+            other.close()
+
+        def seen() -> None:
+            assert set(listed(app, actor=JANE)) == {
+                str(touchpoint_id_for("intercom", f"{RUN}-{name}")) for name in ("mine", "theirs-1", "theirs-2")
+            }
+
+        _eventually(seen)
+        assert listed(app, channel="sms") == [str(touchpoint_id_for("intercom", f"{RUN}-theirs-2"))]
+
+
+def _eventually(check: object, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            check()  # type: ignore[operator]
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
