@@ -5,11 +5,14 @@ Commands take and return primitives (``TouchpointDraft``, UUIDs, :class:`ItemOut
 
 Recording a batch
     Each item is checked on its own (``TouchpointDraft.check``) and enriched (``enrichment.enrich``); the new
-    aggregates are saved with ONE ``save()``: one atomic append to the event store (at most
-    :data:`MAX_EVENTS_PER_SAVE` events). A touchpoint recorded before makes that append fail as a whole
-    (``IntegrityError``: a second version 1 of its aggregate); the application then asks the store which ids
-    exist, answers those ``already_recorded`` and saves the rest again. Two items of one batch with the same id:
-    the first is recorded, the second answered ``already_recorded``.
+    touchpoints' ``Recorded`` events are appended with ONE ``EventStore.put``: one atomic append to the event
+    store (at most :data:`MAX_EVENTS_PER_SAVE` events), as ``save()`` of the new aggregates would. A touchpoint
+    recorded before makes that append fail as a whole (``IntegrityError``: a second version 1 of its aggregate,
+    refused by the store for ever, not only within NATS's duplicate window); the application then asks the
+    store which ids exist, answers those ``already_recorded`` and appends the rest again. Two items of one batch
+    with the same id: the first is recorded, the second answered ``already_recorded``. Recording is split in
+    :meth:`~TouchpointsApplication.prepare_batch` (check, start enrichment) and
+    :meth:`~TouchpointsApplication.commit_batch` (events, append) so a stream can overlap two micro-batches.
 
 Read-your-writes
     ``record_batch(..., wait=True)`` (unary and batch RPCs) returns once the index has applied the batch, so a
@@ -157,9 +160,6 @@ class Enricher:
         parts = [pool.submit(enrichment.enrich_all, list(signals[start : start + size]))
                  for start in range(0, len(signals), size)]
         return Enriching(lambda: [values for part in parts for values in part.result()])
-
-    def enrich_many(self, signals: Sequence[enrichment.Signals]) -> list[enrichment.Enrichment]:
-        return self.submit(signals).result()
 
     def _ensure_pool(self) -> concurrent.futures.ProcessPoolExecutor:
         with self._lock:

@@ -1,0 +1,27 @@
+"""Enrichment in worker processes gives exactly what enrichment in the service process gives."""
+
+from __future__ import annotations
+
+from services.touchpoints.application import Enricher
+from services.touchpoints.enrichment import Signals, enrich
+
+TEXTS = [
+    "@acme why is my kettle still broken?", "Love it, thanks!", "You should add a blue one", "Ordered two more",
+    "The parcel is on the doorstep", "This is the worst support I have ever had", "",
+]
+
+
+def test_worker_processes_enrich_large_batches_in_order_like_this_process() -> None:
+    signals = [
+        Signals(text=TEXTS[n % len(TEXTS)] + f" #{n}", direction=("inbound", "outbound")[n % 2],
+                visibility=("public", "private")[n % 3 == 0], channel="x", brand_handles=frozenset({"acme"}),
+                thread_parties=1 + n % 5)
+        for n in range(Enricher.POOL_MIN_BATCH * 3)
+    ]
+    pooled = Enricher(processes=2)
+    try:
+        assert pooled.submit(signals).result() == [enrich(one) for one in signals]
+        assert pooled._pool is not None  # the large batch went to the workers  # noqa: SLF001
+        assert pooled.submit(signals[:3]).result() == [enrich(one) for one in signals[:3]]
+    finally:
+        pooled.close()
