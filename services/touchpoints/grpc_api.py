@@ -293,7 +293,8 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
         self, request_iterator: Iterator[pb.RecordTouchpointStreamRequest], context: grpc.ServicerContext
     ) -> Iterator[pb.RecordTouchpointStreamResponse]:
         inbox: queue.Queue[Any] = queue.Queue(maxsize=STREAM_INBOX)
-        reader = threading.Thread(target=_read_into, args=(request_iterator, inbox), daemon=True,
+        closed = threading.Event()
+        reader = threading.Thread(target=_read_into, args=(request_iterator, inbox, closed), daemon=True,
                                   name="touchpoint-stream-reader")
         reader.start()
         committer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="touchpoint-stream-commit")
@@ -315,6 +316,7 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
                 in_flight = committer.submit(self._commit_stream_batch, prepared, sent)
                 sent += len(batch)
         finally:
+            closed.set()  # the reader stops even when the inbox is full and nobody takes from it any more
             committer.shutdown(wait=True)  # a commit under way completes (durably) even if nobody listens
         log.info("touchpoints.stream_finished", items=sent)
 
@@ -369,17 +371,28 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
 _END = object()
 
 
-def _read_into(requests: Iterator[Any], inbox: queue.Queue[Any]) -> None:
+def _read_into(requests: Iterator[Any], inbox: queue.Queue[Any], closed: threading.Event) -> None:
     """Move the client's messages into ``inbox``; then an end marker (also when the client goes away)."""
     try:
         for message in requests:
-            inbox.put(message)
+            if not _put(inbox, message, closed):
+                return
     except grpc.RpcError:
         pass  # cancelled or disconnected: what was answered stays answered
     except Exception:  # noqa: BLE001 - a broken stream ends like a closed one; the reason goes to the log
         log.warning("touchpoints.stream_read_failed", exc_info=True)
-    finally:
-        inbox.put(_END)
+    _put(inbox, _END, closed)
+
+
+def _put(inbox: queue.Queue[Any], item: Any, closed: threading.Event) -> bool:
+    """Put ``item`` (waiting while the inbox is full); False once the stream's handler has finished."""
+    while not closed.is_set():
+        try:
+            inbox.put(item, timeout=0.2)
+        except queue.Full:
+            continue
+        return True
+    return False
 
 
 def _take(inbox: queue.Queue[Any], limit: int) -> tuple[list[Any], bool]:
