@@ -113,6 +113,7 @@ def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
     parser.add_argument("--resolves", type=int, default=5000)
     parser.add_argument("--links", type=int, default=2000)
     parser.add_argument("--link-threads", type=int, default=8)
+    parser.add_argument("--reads", type=int, default=200, help="party reads and in-process links to time")
     parser.add_argument("--nats-url", default="")
     args = parser.parse_args()
     configure_logging("warning", "console")
@@ -181,9 +182,29 @@ def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
                     f"{'met' if service['p99'] < 2 else 'NOT met'}"
                 )
 
-                # 5. Link throughput.
+                # 5. Link throughput, after the two costs a link pays besides the save: reading the party.
                 targets = [row["party_id"] for row in projection.view.live_parties(0, args.parties)]
                 rng.shuffle(targets)
+                sample = iter(targets[-args.reads :])
+                reads = percentiles(timed(lambda: app.repository.get(uuid.UUID(next(sample))), args.reads))
+                print("what a link pays besides the save:")
+                print(row("Party aggregate read (event store, random party)", reads))
+                linked_in_process = iter(range(args.reads))
+                link_service = percentiles(
+                    timed(
+                        lambda: servicer.LinkIdentifier(
+                            pb.LinkIdentifierRequest(
+                                party_id=targets[-1 - next(linked_in_process)],
+                                identifier=types.Identifier(
+                                    type=types.IDENTIFIER_TYPE_DEVICE_ID, value=f"in-process-{uuid.uuid4().hex}"
+                                ),
+                            ),
+                            None,
+                        ),
+                        args.reads,
+                    )
+                )
+                print(row("LinkIdentifier, service time (in process)", link_service))
                 latencies: list[float] = []
                 lock = threading.Lock()
                 aborted = [0]
