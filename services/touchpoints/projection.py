@@ -450,6 +450,7 @@ class TouchpointProjection:
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.gap_wait = gap_wait
+        self.max_fed = 50_000
         self._position = index.max_tracking_id(app.name) or 0
         self._changed = threading.Condition()
         self._stopping = threading.Event()
@@ -527,6 +528,9 @@ class TouchpointProjection:
                         if item is not _POLL:
                             fed.update(item)
                     self._apply_contiguous(fed)
+                    if len(fed) > self.max_fed:  # far behind: read from the store rather than hold it all here
+                        fed.clear()
+                        poll = True
                     if fed:
                         gap_since = gap_since or time.monotonic()
                         poll = poll or time.monotonic() - gap_since >= self.gap_wait
