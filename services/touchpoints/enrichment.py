@@ -105,6 +105,7 @@ class WindowedVader(SentimentIntensityAnalyzer):
     """VADER, scoring exactly as the stock analyser does, without its avoidable work.
 
     - Text without an emoji skips the character-by-character emoji translation (it would copy the text).
+    - A word outside the lexicon gets valence 0 without the per-word method call.
     - The negation check reads only the three words before a sentiment word, lower-cased once, and tests them
       against VADER's own ``NEGATE`` words as a set; the stock check lower-cases the whole text for every
       sentiment word and scans the ``NEGATE`` list.
@@ -125,10 +126,15 @@ class WindowedVader(SentimentIntensityAnalyzer):
         sentitext = SentiText(text)
         words = sentitext.words_and_emoticons
         last = len(words) - 1
+        lexicon = self.lexicon
         sentiments: list[float] = []
         for i, item in enumerate(words):
             lowered = item.lower()
-            if lowered in BOOSTER_DICT or (i < last and lowered == "kind" and words[i + 1].lower() == "of"):
+            if (
+                lowered not in lexicon  # the valence of a word outside the lexicon is 0, whatever surrounds it
+                or lowered in BOOSTER_DICT
+                or (i < last and lowered == "kind" and words[i + 1].lower() == "of")
+            ):
                 sentiments.append(0)
             else:
                 sentiments = self.sentiment_valence(0, sentitext, item, i, sentiments)
@@ -136,11 +142,13 @@ class WindowedVader(SentimentIntensityAnalyzer):
         return self.score_valence(sentiments, text)  # type: ignore[no-any-return]
 
     def _negation_check(self, valence, words_and_emoticons, start_i, i):  # type: ignore[no-untyped-def,override]
-        one, two, three = (words_and_emoticons[i - k].lower() if i - k >= 0 else "" for k in (1, 2, 3))
+        # called only with i > start_i, so the words read below exist
+        one = words_and_emoticons[i - 1].lower()
         if start_i == 0:
             if _negates(one):
                 valence = valence * N_SCALAR
         elif start_i == 1:
+            two = words_and_emoticons[i - 2].lower()
             if two == "never" and one in ("so", "this"):
                 valence = valence * 1.25
             elif two == "without" and one == "doubt":
@@ -148,6 +156,8 @@ class WindowedVader(SentimentIntensityAnalyzer):
             elif _negates(two):
                 valence = valence * N_SCALAR
         elif start_i == 2:
+            two = words_and_emoticons[i - 2].lower()
+            three = words_and_emoticons[i - 3].lower()
             if (three == "never" and two in ("so", "this")) or one in ("so", "this"):
                 valence = valence * 1.25
             elif three == "without" and (two == "doubt" or one == "doubt"):
@@ -246,15 +256,18 @@ def mentions_brand(text: str, brand_handles: frozenset[str]) -> bool:
     return any(handle.lower() in brand_handles for handle in _HANDLE.findall(text))
 
 
-_PADDED: dict[tuple[str, ...], tuple[str, ...]] = {}
+_MATCHERS: dict[tuple[str, ...], Callable[[str], object]] = {}
 
 
 def _contains_any(padded: str, phrases: tuple[str, ...]) -> bool:
-    """Whole-word phrase match on ``" " + " ".join(words) + " "`` (so "sale" does not match "wholesale")."""
-    padded_phrases = _PADDED.get(phrases)
-    if padded_phrases is None:
-        padded_phrases = _PADDED[phrases] = tuple(f" {phrase} " for phrase in phrases)
-    return any(phrase in padded for phrase in padded_phrases)
+    """Whole-word phrase match on ``" " + " ".join(words) + " "`` (so "sale" does not match "wholesale").
+
+    One compiled alternation per phrase list: the same answer as testing each ``f" {phrase} "`` in turn.
+    """
+    search = _MATCHERS.get(phrases)
+    if search is None:
+        search = _MATCHERS[phrases] = re.compile("|".join(re.escape(f" {phrase} ") for phrase in phrases)).search
+    return search(padded) is not None
 
 
 @dataclass(frozen=True)
