@@ -14,9 +14,12 @@ other, so a reply is linked whichever arrives first. Both tables change in the s
 position; the link event is written after that transaction by :class:`TouchpointProjection` and is idempotent
 (a reply is linked once), so a crash in between only repeats a no-op.
 
-:class:`TouchpointProjection` follows the application's stream in a background thread (the recorder's
-``subscribe``), applies whatever has arrived in one transaction per batch, records pending links, and lets
-writers ``wait()`` for a position (read-your-writes).
+:class:`TouchpointProjection` keeps the index in step with the application's stream in a background thread
+(fed in-process by the application's own appends, reading the store for everything else), applies many events
+per transaction, records pending links, and lets writers ``wait()`` for a position (read-your-writes).
+
+The reply that says "thread" wins: a reply recorded without a thread inherits its parent's when it is linked,
+and replies further down the chain inherit it too (``_spread_thread``), whatever order the links arrive in.
 """
 
 from __future__ import annotations
