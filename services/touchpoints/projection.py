@@ -18,7 +18,7 @@ position; the link event is written after that transaction by :class:`Touchpoint
 (fed in-process by the application's own appends, reading the store for everything else), applies many events
 per transaction, records pending links, and lets writers ``wait()`` for a position (read-your-writes).
 
-The reply that says "thread" wins: a reply recorded without a thread inherits its parent's when it is linked,
+Threads: a reply recorded without a thread inherits its parent's when it is linked,
 and replies further down the chain inherit it too (``_spread_thread``), whatever order the links arrive in.
 """
 
