@@ -82,14 +82,16 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
 
 @contextlib.contextmanager
 def touchpoints_service(
-    settings: Settings, touchpoints: TouchpointsSettings, *, env: Mapping[str, str] | None = None
+    settings: Settings, touchpoints: TouchpointsSettings, *, env: Mapping[str, str] | None = None,
+    pg_schema: str | None = None,
 ) -> Iterator[TouchpointsApplication]:
     """The application with its index projection running; stopped and closed on exit.
 
     ``env`` overrides the eventsourcing environment (default: JetStream persistence, protobuf events through
-    :class:`~services.touchpoints.events.TouchpointMapper`).
+    :class:`~services.touchpoints.events.TouchpointMapper`); ``pg_schema`` puts a PostgreSQL index in a schema
+    of its own.
     """
-    index = TouchpointIndex(settings.views_url)
+    index = TouchpointIndex(settings.views_url, pg_schema=pg_schema)
     if env is None:
         env = {**settings.eventstore_env(touchpoints.app_name), "MAPPER_TOPIC": MAPPER_TOPIC}
     app = TouchpointsApplication(

@@ -1,13 +1,17 @@
-"""The touchpoint index on the real event store: rebuilt from the stream, and following other writers."""
+"""The touchpoint index on the real event store, on SQLite and on PostgreSQL: rebuilt from the stream, and
+following other writers."""
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
-from dataclasses import replace
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from services.common.config import Settings
@@ -35,14 +39,44 @@ def listed(app: TouchpointsApplication, **filters: object) -> list[str]:
     return [doc["touchpoint_id"] for doc in docs]
 
 
+POSTGRES_URL = os.environ.get("CHORUS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@dataclass
+class Views:
+    """Where an index lives: a SQLite file, or a PostgreSQL schema of its own (dropped afterwards)."""
+
+    url: str
+    schema: str | None = None
+    rebuild_url: str = ""
+
+    def rebuilt_index(self) -> TouchpointIndex:
+        """An empty index in a second place of the same kind."""
+        if self.schema is None:
+            return TouchpointIndex(self.rebuild_url)
+        return TouchpointIndex(self.url, pg_schema=f"{self.schema}_r")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def views(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Views]:
+    if request.param == "sqlite":
+        yield Views(f"sqlite:///{tmp_path / 'views.db'}", rebuild_url=f"sqlite:///{tmp_path / 'rebuilt.db'}")
+        return
+    schema = f"tp_{uuid.uuid4().hex[:10]}"
+    yield Views(POSTGRES_URL, schema)
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+        for name in (schema, f"{schema}_r"):
+            connection.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+
+
 @pytest.fixture
-def settings(nats_url: str, tmp_path: Path) -> Settings:
-    return Settings(nats_url=nats_url, views_url=f"sqlite:///{tmp_path / 'views.db'}")
+def settings(nats_url: str, views: Views) -> Settings:
+    return Settings(nats_url=nats_url, views_url=views.url)
 
 
-def test_a_dropped_index_is_rebuilt_from_the_stream_with_its_links(settings: Settings, tmp_path: Path) -> None:
-    own = TouchpointsSettings(app_name=f"tp_rebuild_{RUN}")
-    with touchpoints_service(settings, own) as app:
+def test_a_dropped_index_is_rebuilt_from_the_stream_with_its_links(settings: Settings, views: Views) -> None:
+    own = TouchpointsSettings(app_name=f"tp_rebuild_{RUN}_{uuid.uuid4().hex[:4]}")
+    with touchpoints_service(settings, own, pg_schema=views.schema) as app:
         app.record_batch([draft(f"r-{n}", occurred_at=NOW - timedelta(minutes=n)) for n in range(30)])
         app.record_batch([draft("answer", direction="outbound", reply_to_source_system="intercom",
                                 reply_to_external_id=f"{RUN}-r-3", occurred_at=NOW - timedelta(minutes=1))])
@@ -54,7 +88,7 @@ def test_a_dropped_index_is_rebuilt_from_the_stream_with_its_links(settings: Set
         _eventually(linked)
         before = app.list_touchpoints(actor=JANE, page_size=1000)[0]
 
-    rebuilt = TouchpointIndex(f"sqlite:///{tmp_path / 'rebuilt.db'}")
+    rebuilt = views.rebuilt_index()
     app = TouchpointsApplication(env={**settings.eventstore_env(own.app_name), "MAPPER_TOPIC": MAPPER_TOPIC},
                                  name=own.app_name, index=rebuilt)
     projection = TouchpointProjection(app, rebuilt)
@@ -72,9 +106,9 @@ def test_a_dropped_index_is_rebuilt_from_the_stream_with_its_links(settings: Set
         app.close()
 
 
-def test_writes_of_another_process_appear_in_the_index(settings: Settings) -> None:
-    own = TouchpointsSettings(app_name=f"tp_follow_{RUN}")
-    with touchpoints_service(settings, own) as app:
+def test_writes_of_another_process_appear_in_the_index(settings: Settings, views: Views) -> None:
+    own = TouchpointsSettings(app_name=f"tp_follow_{RUN}_{uuid.uuid4().hex[:4]}")
+    with touchpoints_service(settings, own, pg_schema=views.schema) as app:
         app.record(draft("mine"))
         other = TouchpointsApplication(env={**settings.eventstore_env(own.app_name), "MAPPER_TOPIC": MAPPER_TOPIC},
                                        name=own.app_name)
