@@ -20,17 +20,19 @@ from typing import Any
 import structlog
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+from eventsourcing.persistence import DataError, IntegrityError, InterfaceError, OperationalError
 
 from services.common.errors import Conflict, FieldViolation, InvalidArgument, NotFound, Unavailable
 from services.identity import events as _events  # noqa: F401 - registers the stored event messages
 from services.identity.domain import (
+    RULE_COMMAND_TOO_LARGE,
     IdentifierClaim,
     InvalidIdentityInput,
     LinkPolicy,
     NewIdentifier,
     Party,
     PartyNotFound,
+    RuleViolation,
     add_member,
     evidence,
     link_identifier,
@@ -118,6 +120,13 @@ class IdentityApplication(Application[uuid.UUID]):
             recordings = self.save(*aggregates)
         except IntegrityError:
             raise Conflict("a concurrent write changed the same party or identifier; retry the request") from None
+        except DataError:
+            # The event store commits at most so many events atomically (a merge of a very large community).
+            raise RuleViolation(
+                RULE_COMMAND_TOO_LARGE,
+                str(aggregates[0].id),
+                "the command changes more than the event store can commit atomically; split it",
+            ) from None
         except (OperationalError, InterfaceError) as error:
             raise Unavailable(f"event store unavailable: {type(error).__name__}") from None
         last = recordings[-1].notification.id if recordings else None

@@ -248,3 +248,27 @@ def test_consent_answers_may_we_contact_this_party_now(identity: IdentityHarness
     )
     assert details.code == grpc.StatusCode.INVALID_ARGUMENT
     assert details.fields == ["status"]
+
+
+def test_a_merge_larger_than_one_atomic_commit_is_refused_whole(identity: IdentityHarness) -> None:
+    from services.identity.domain import Party, add_member
+
+    app = identity.app
+    big = Party.register("community", "Very large community")
+    for _batch in range(2):  # 2 x 300 members, each save within one atomic commit
+        changed = [big]
+        for n in range(300):
+            member = Party.register("person", f"Member {n}")
+            changed += [a for a in add_member(big, member) if a is not big]
+        app.save(*changed)
+    small = identity.stub.RegisterParty(
+        pb.RegisterPartyRequest(kind=types.PARTY_KIND_COMMUNITY, display_name="Small community")
+    ).party.party_id
+    details = refused(
+        identity.stub.MergeParties,
+        pb.MergePartiesRequest(target_party_id=small, source_party_id=str(big.id), evidence=pb.Evidence(rule="same")),
+    )
+    assert details.code == grpc.StatusCode.FAILED_PRECONDITION
+    assert details.precondition_types == ["COMMAND_TOO_LARGE"]
+    assert len(identity.stub.GetParty(pb.GetPartyRequest(party_id=str(big.id))).party.member_party_ids) == 600
+    assert identity.stub.GetParty(pb.GetPartyRequest(party_id=small)).party.member_party_ids == []
