@@ -1,8 +1,9 @@
 """The resolution projection: identifier -> party, party -> merged into, party listing.
 
 Kept by the identity service itself, from its own stream, in a :class:`services.common.views.View` (SQLite by
-default, PostgreSQL in production). Each event that changes a table is applied in one transaction with its
-tracking position, so a restart resumes exactly where it stopped and a dropped view is rebuilt from sequence 1.
+default, PostgreSQL in production). Events are applied a page at a time, each page in one transaction with the
+tracking position of its last table-changing event, so a restart resumes where it stopped and a dropped view is
+rebuilt from sequence 1.
 
 Only ``IdentifierClaim`` events and a party's registration, merge and unmerge change the tables; other events
 only move the in-memory position that :meth:`ResolutionProjection.wait` watches (their tracking row is written with

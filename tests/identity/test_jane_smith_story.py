@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 import itertools
+import os
+import uuid
 from pathlib import Path
 
 import grpc
+import psycopg
 import pytest
 
 from chorus.common.v1 import types_pb2 as types
@@ -21,6 +24,8 @@ from services.identity.projection import ResolutionProjection, ResolutionView, i
 
 if TYPE_CHECKING:
     from tests.identity.conftest import IdentityHarness
+
+POSTGRES_URL = os.environ.get("CHORUS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 PHONE = types.Identifier(type=types.IDENTIFIER_TYPE_PHONE, value="+44 20 7946 0958")
 CHAT = types.Identifier(type=types.IDENTIFIER_TYPE_CHAT_ID, value="visitor-81F3", namespace="livechat")
@@ -207,6 +212,30 @@ def test_a_fresh_projection_rebuilt_from_the_stream_gives_the_same_answers(
     finally:
         fresh.stop()
         fresh_view.close()
+
+
+def test_the_projection_rebuilds_the_same_answers_on_postgresql(identity: IdentityHarness) -> None:
+    schema = f"identity_{uuid.uuid4().hex[:10]}"
+    identity.stub.ResolveIdentifier(
+        pb.ResolveIdentifierRequest(
+            identifier=types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value="pg@example.org"), create_if_missing=True
+        )
+    )
+    view = ResolutionView(POSTGRES_URL, pg_schema=schema)
+    projection = ResolutionProjection(identity.app, view, batch_size=5, rebuild_batch_size=50).start()
+    try:
+        projection.catch_up(timeout=60)
+        live = identity.projection.view
+        assert list(iter_pages(view)) == list(iter_pages(live))
+        assert view.counts() == live.counts()
+        for row in live.query("SELECT party_id FROM identity_party"):
+            assert view.merge_path(row["party_id"]) == live.merge_path(row["party_id"])
+        assert [r["party_id"] for r in view.live_parties(0, 1000)] == [r["party_id"] for r in live.live_parties(0, 1000)]
+    finally:
+        projection.stop()
+        view.close()
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+            connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 def test_forget_party_is_a_seam_for_the_privacy_issue(identity: IdentityHarness) -> None:
