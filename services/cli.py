@@ -181,6 +181,7 @@ def log(
     from services.common.eventstore.jetstream import (
         CORRELATION_HEADER,
         TOPIC_HEADER,
+        VERSION_HEADER,
         StreamLayout,
         originator_from_token,
     )
@@ -197,7 +198,7 @@ def log(
             )
         )
         for msg in messages:
-            _, _, _, token, version = msg.subject.rsplit(".", 4)
+            token = msg.subject.rsplit(".", 1)[-1]
             topic = msg.headers.get(TOPIC_HEADER, "")
             try:
                 message_class = message_factory.GetMessageClass(pool.FindMessageTypeByName(topic))
@@ -207,7 +208,7 @@ def log(
             record = {
                 "seq": msg.seq,
                 "aggregate": str(originator_from_token(token)),
-                "version": int(version),
+                "version": int(msg.headers.get(VERSION_HEADER, "0")),
                 "topic": topic,
                 "stored_at": msg.headers.get("Nats-Time-Stamp", ""),
                 "correlation_id": msg.headers.get(CORRELATION_HEADER, ""),

@@ -12,7 +12,7 @@ from eventsourcing.persistence import IntegrityError
 from chorus.bench.events.v1 import events_pb2
 from services.common.context import bound
 from services.common.eventstore.connection import JetStreamConnection
-from services.common.eventstore.jetstream import CORRELATION_HEADER, TOPIC_HEADER
+from services.common.eventstore.jetstream import CORRELATION_HEADER, TOPIC_HEADER, VERSION_HEADER
 from tests.common.eventstore_support import Account, new_app
 
 
@@ -55,7 +55,8 @@ def test_the_log_decodes_with_the_contract_alone(nats_url: str) -> None:
     decoded = events_pb2.AccountRegistered.FromString(raw.data)
     assert decoded.display_name == "Pizza Shop"
     assert list(decoded.roles) == [3]  # PARTY_ROLE_PARTNER
-    assert raw.subject.endswith(f".e.{account.id}.1")
+    assert raw.subject.endswith(f".e.{account.id}")
+    assert raw.headers[VERSION_HEADER] == "1"
     app.close()
 
 
@@ -114,7 +115,7 @@ def test_a_retried_publish_with_the_same_message_ids_is_stored_once(nats_url: st
     account = Account(kind="person", roles=(), display_name="R", anonymous=False)
     account.add_member("m")
     stored = [app.mapper.to_stored_event(e) for e in account.collect_events()]
-    messages = recorder._event_messages(stored)  # type: ignore[attr-defined]
+    messages = recorder._event_messages(stored, {})  # type: ignore[attr-defined]
 
     first = recorder._commit(messages)  # type: ignore[attr-defined]
     # A client whose acknowledgement was lost sends the very same messages again: the store recognises

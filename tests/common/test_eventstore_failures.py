@@ -114,6 +114,8 @@ def pre_2_12_server() -> Iterator[str]:
                 conn, _ = listener.accept()
             except TimeoutError:
                 continue
+            except OSError:  # the listener was closed at teardown
+                return
             conn.sendall(f"INFO {json.dumps(info)}\r\n".encode())
             conn.settimeout(2)
             try:

@@ -15,6 +15,7 @@ JetStream features used (nats-server >= 2.12):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import threading
@@ -266,9 +267,13 @@ class JetStreamConnection:
         self._batch_slots = asyncio.Semaphore(self._max_inflight_batches)
 
     def close(self) -> None:
+        """Close the connection and stop its loop thread (safe from any thread, the loop's own included)."""
         if self._closed:
             return
         self._closed = True
+        if threading.current_thread() is self._thread:  # e.g. a finaliser run by the GC on the loop thread
+            self._loop.create_task(self._close_and_stop())
+            return
         if self._nc is not None and not self._nc.is_closed:
             try:
                 self._call(self._nc.close(), timeout=5)
@@ -276,6 +281,16 @@ class JetStreamConnection:
                 log.debug("nats.close_failed", url=self.url)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
+
+    async def _close_and_stop(self) -> None:
+        if self._nc is not None and not self._nc.is_closed:
+            with contextlib.suppress(Exception):
+                await self._nc.close()
+        self._loop.stop()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     @property
     def is_connected(self) -> bool:

@@ -17,11 +17,15 @@ variable                   default     meaning
 
 How the library's model maps onto JetStream (one stream per application, ``CHORUS_<APP>``):
 
-- a stored event is one message on ``chorus.<app>.e.<originator>.<version>``; its payload is the event state,
-  its ``Chorus-Topic`` header the topic. Its notification id is its stream sequence.
-- the version is part of the subject, so "no other event has this (aggregate, version)" is exactly
-  ``Nats-Expected-Last-Subject-Sequence: 0``: a second writer of the same version is refused by the server
-  (``IntegrityError``), never silently overwritten — for ever, not only within the duplicate window.
+- a stored event is one message on its aggregate's subject ``chorus.<app>.e.<originator>``; its payload is the
+  event state, its ``Chorus-Topic`` header the topic, its ``Chorus-Version`` header the aggregate version. Its
+  notification id is its stream sequence. One literal subject per aggregate lets the server's per-subject index
+  find an aggregate's events without scanning the stream, however long it grows.
+- optimistic concurrency: the first event of an aggregate in a save carries ``Nats-Expected-Last-Subject-Sequence``
+  = the stream sequence of that aggregate's last event (0 for a new aggregate), so of two writers of the same
+  version exactly one is stored and the other gets ``IntegrityError`` — for ever, not only within the duplicate
+  window. The recorder remembers the last (version, sequence) it read or wrote per aggregate, and looks it up
+  (one direct get on the literal subject) only when it does not know it.
 - all events of one ``insert_events`` call are one atomic batch: stored together or not at all.
 - a tracking position is a message on ``chorus.<app>.t.<upstream>`` holding the notification id, written with
   ``Nats-Expected-Last-Subject-Sequence`` equal to the position read before, so positions only move forward;
@@ -81,6 +85,9 @@ from services.common.eventstore.connection import (
 log = structlog.get_logger(__name__)
 
 TOPIC_HEADER = "Chorus-Topic"
+VERSION_HEADER = "Chorus-Version"
+EXPECTED_LAST_SUBJECT_SEQUENCE = "Nats-Expected-Last-Subject-Sequence"
+KNOWN_AGGREGATES = 100_000  # (version, sequence) of this many aggregates are remembered per recorder
 CORRELATION_HEADER = "Chorus-Correlation-Id"
 CAUSATION_HEADER = "Chorus-Causation-Id"
 READ_BATCH = 1000
@@ -131,17 +138,11 @@ class StreamLayout:
     def stream(self) -> str:
         return self.spec.name
 
-    def event_subject(self, originator_id: UUID | str, version: int) -> str:
-        return f"{self.prefix}.e.{originator_token(originator_id)}.{version}"
+    def event_subject(self, originator_id: UUID | str) -> str:
+        return f"{self.prefix}.e.{originator_token(originator_id)}"
 
-    def aggregate_filter(self, originator_id: UUID | str) -> str:
-        return f"{self.prefix}.e.{originator_token(originator_id)}.*"
-
-    def snapshot_subject(self, originator_id: UUID | str, version: int) -> str:
-        return f"{self.prefix}.s.{originator_token(originator_id)}.{version}"
-
-    def snapshot_filter(self, originator_id: UUID | str) -> str:
-        return f"{self.prefix}.s.{originator_token(originator_id)}.*"
+    def snapshot_subject(self, originator_id: UUID | str) -> str:
+        return f"{self.prefix}.s.{originator_token(originator_id)}"
 
     def tracking_subject(self, application_name: str) -> str:
         return f"{self.prefix}.t.{originator_token(application_name)}"
@@ -155,21 +156,19 @@ def _request_headers() -> dict[str, str]:
 
 
 def _stored_event(msg: StoredMessage) -> StoredEvent:
-    _, _, _, token, version = msg.subject.rsplit(".", 4)
     return StoredEvent(
-        originator_id=originator_from_token(token),
-        originator_version=int(version),
+        originator_id=originator_from_token(msg.subject.rsplit(".", 1)[-1]),
+        originator_version=int(msg.headers[VERSION_HEADER]),
         topic=msg.headers.get(TOPIC_HEADER, ""),
         state=msg.data,
     )
 
 
 def _notification(msg: StoredMessage) -> Notification:
-    _, _, _, token, version = msg.subject.rsplit(".", 4)
     return Notification(
         id=msg.seq,
-        originator_id=originator_from_token(token),
-        originator_version=int(version),
+        originator_id=originator_from_token(msg.subject.rsplit(".", 1)[-1]),
+        originator_version=int(msg.headers[VERSION_HEADER]),
         topic=msg.headers.get(TOPIC_HEADER, ""),
         state=msg.data,
     )
@@ -209,14 +208,19 @@ class JetStreamRecorder:
         raise OperationalError("write not acknowledged")  # pragma: no cover - loop always returns or raises
 
     def _already_ours(self, messages: list[OutgoingMessage]) -> list[int] | None:
-        """After a retry was refused: were these exact messages stored by our earlier attempt?"""
-        seqs = []
-        for msg in messages:
-            stored = self.connection.call(lambda m=msg: self.connection.last_message(self.layout.stream, m.subject))
+        """After a retry was refused: did our earlier attempt store these very messages?
+
+        The last message of the batch on each subject must be the newest stored there, with our message id; an
+        atomic batch is stored contiguously, so its sequences end at the highest of those.
+        """
+        last_on_subject = {msg.subject: msg for msg in messages}
+        newest = 0
+        for subject, msg in last_on_subject.items():
+            stored = self._last(subject)
             if stored is None or stored.headers.get("Nats-Msg-Id") != msg.headers.get("Nats-Msg-Id"):
                 return None
-            seqs.append(stored.seq)
-        return seqs
+            newest = max(newest, stored.seq)
+        return list(range(newest - len(messages) + 1, newest + 1))
 
     def _read(self, subject_filter: str, start_seq: int, batch: int) -> list[StoredMessage]:
         try:
@@ -244,40 +248,101 @@ class JetStreamAggregateRecorder(JetStreamRecorder, AggregateRecorder):
         super().__init__(connection, layout, create_stream=create_stream)
         self.purpose = purpose
         self._subject = layout.snapshot_subject if purpose == "snapshots" else layout.event_subject
-        self._filter = layout.snapshot_filter if purpose == "snapshots" else layout.aggregate_filter
+        #: subject -> (version, stream sequence) of the aggregate's last event, as last read or written here
+        self._positions: dict[str, tuple[int, int]] = {}
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         self._insert(stored_events, **kwargs)
         return None
 
     def _insert(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> list[int]:
-        messages = self._event_messages(stored_events)
-        messages.extend(self._extra_messages(**kwargs))
-        if not messages:
-            return []
-        if len(messages) > MAX_BATCH_MESSAGES:
-            raise DataError(f"one save may hold at most {MAX_BATCH_MESSAGES} events, got {len(messages)}")
-        seqs = self._commit(messages)
-        return seqs[: len(stored_events)]
+        if len(stored_events) > MAX_BATCH_MESSAGES:
+            raise DataError(f"one save may hold at most {MAX_BATCH_MESSAGES} events, got {len(stored_events)}")
+        firsts = self._first_versions(stored_events)
+        expected = {subject: self._positions.get(subject) for subject in firsts}
+        for attempt in (1, 2):
+            for subject, first_version in firsts.items():
+                known = expected[subject]
+                if known is not None and known[0] >= first_version:
+                    raise IntegrityError(f"version {first_version} of {subject} is already recorded")
+            messages = self._event_messages(stored_events, expected)
+            messages.extend(self._extra_messages(**kwargs))
+            if not messages:
+                return []
+            if len(messages) > MAX_BATCH_MESSAGES:
+                raise DataError(f"one save may hold at most {MAX_BATCH_MESSAGES} events, got {len(messages)}")
+            try:
+                seqs = self._commit(messages)
+            except IntegrityError:
+                for subject in firsts:
+                    self._positions.pop(subject, None)
+                if attempt == 2:
+                    raise
+                # Perhaps we only guessed "new aggregate" or remembered an old position: look the positions
+                # up and try once more; a real conflict shows up as a known version >= the first one written.
+                expected = self._lookup_last(list(firsts))
+                continue
+            self._remember(messages, seqs)
+            return seqs[: len(stored_events)]
+        raise IntegrityError("conflicting write")  # pragma: no cover - the loop returns or raises
 
-    def _event_messages(self, stored_events: Sequence[StoredEvent]) -> list[OutgoingMessage]:
-        seen: set[tuple[str, int]] = set()
+    def _first_versions(self, stored_events: Sequence[StoredEvent]) -> dict[str, int]:
+        """Subject -> first version written, in order; versions of one aggregate must be unique and ascending."""
+        firsts: dict[str, int] = {}
+        previous: dict[str, int] = {}
+        for event in stored_events:
+            subject = self._subject(event.originator_id)
+            version = event.originator_version
+            if subject in previous and version <= previous[subject]:
+                raise IntegrityError(f"version {version} of {subject} appears twice or out of order in one save")
+            previous[subject] = version
+            firsts.setdefault(subject, version)
+        return firsts
+
+    def _event_messages(
+        self, stored_events: Sequence[StoredEvent], expected: dict[str, tuple[int, int] | None]
+    ) -> list[OutgoingMessage]:
         call_id = uuid.uuid4().hex
         common = _request_headers()
         messages = []
+        guarded: set[str] = set()
         for n, event in enumerate(stored_events):
-            key = (str(event.originator_id), event.originator_version)
-            if key in seen:
-                raise IntegrityError(f"the same aggregate version appears twice in one save: {key}")
-            seen.add(key)
+            subject = self._subject(event.originator_id)
             headers = {
                 **common,
                 TOPIC_HEADER: event.topic,
+                VERSION_HEADER: str(event.originator_version),
                 "Nats-Msg-Id": f"{call_id}:{n}",
-                "Nats-Expected-Last-Subject-Sequence": "0",
             }
-            messages.append(OutgoingMessage(self._subject(event.originator_id, event.originator_version), event.state, headers))
+            if subject not in guarded:  # the server checks against the stream as it was before this save
+                known = expected.get(subject)
+                headers[EXPECTED_LAST_SUBJECT_SEQUENCE] = str(known[1] if known else 0)
+                guarded.add(subject)
+            messages.append(OutgoingMessage(subject, event.state, headers))
         return messages
+
+    def _remember(self, messages: list[OutgoingMessage], seqs: list[int]) -> None:
+        if len(self._positions) > KNOWN_AGGREGATES:
+            self._positions.clear()
+        for msg, seq in zip(messages, seqs, strict=False):
+            version = msg.headers.get(VERSION_HEADER)
+            if version is not None:
+                self._positions[msg.subject] = (int(version), seq)
+
+    def _lookup_last(self, subjects: list[str]) -> dict[str, tuple[int, int] | None]:
+        async def lookup() -> list[StoredMessage | None]:
+            return list(
+                await asyncio.gather(*(self.connection.last_message(self.layout.stream, s) for s in subjects))
+            )
+
+        try:
+            found = self.connection.call(lookup)
+        except (RequestTimeoutError, PublishRejectedError) as exc:
+            raise OperationalError(f"cannot read {self.layout.stream}: {exc}") from None
+        return {
+            subject: (int(msg.headers[VERSION_HEADER]), msg.seq) if msg is not None else None
+            for subject, msg in zip(subjects, found, strict=True)
+        }
 
     def _extra_messages(self, **_: Any) -> list[OutgoingMessage]:
         return []
@@ -291,20 +356,36 @@ class JetStreamAggregateRecorder(JetStreamRecorder, AggregateRecorder):
         desc: bool = False,
         limit: int | None = None,
     ) -> Sequence[StoredEvent]:
+        subject = self._subject(originator_id)
+        if desc and limit == 1 and lte is None:  # the newest event (snapshots, existence checks): one lookup
+            last = self._last_event(subject)
+            return [last] if last is not None and (gt is None or last.originator_version > gt) else []
         events: list[StoredEvent] = []
         start = 1
-        subject_filter = self._filter(originator_id)
+        last_seen: tuple[int, int] | None = None
         while True:
-            page = self._read(subject_filter, start, READ_BATCH)
+            page = self._read(subject, start, READ_BATCH)
             for msg in page:
                 event = _stored_event(msg)
+                last_seen = (event.originator_version, msg.seq)
                 if (gt is None or event.originator_version > gt) and (lte is None or event.originator_version <= lte):
                     events.append(event)
             if len(page) < READ_BATCH:
                 break
             start = page[-1].seq + 1
-        events.sort(key=lambda e: e.originator_version, reverse=desc)
+        if last_seen is not None:
+            self._positions[subject] = last_seen
+        if desc:
+            events.reverse()
         return events[:limit] if limit is not None else events
+
+    def _last_event(self, subject: str) -> StoredEvent | None:
+        msg = self._last(subject)
+        if msg is None:
+            return None
+        event = _stored_event(msg)
+        self._positions[subject] = (event.originator_version, msg.seq)
+        return event
 
 
 class JetStreamApplicationRecorder(JetStreamAggregateRecorder, ApplicationRecorder):
@@ -530,7 +611,9 @@ class JetStreamFactory(InfrastructureFactory[JetStreamTrackingRecorder]):
     CREATE_TABLE = "CREATE_TABLE"
 
     _shared: dict[str, tuple[JetStreamConnection, int]] = {}
-    _shared_lock = threading.Lock()
+    # Re-entrant: the garbage collector may run Application.__del__ (which closes its factory) on a thread that
+    # holds the lock already.
+    _shared_lock = threading.RLock()
 
     def __init__(self, env: Environment) -> None:
         super().__init__(env)
@@ -552,14 +635,21 @@ class JetStreamFactory(InfrastructureFactory[JetStreamTrackingRecorder]):
     def _acquire(cls, url: str, request_timeout: float, connect_timeout: float) -> JetStreamConnection:
         with cls._shared_lock:
             entry = cls._shared.get(url)
-            if entry is None or entry[0]._closed:  # noqa: SLF001
-                connection = JetStreamConnection.open(
-                    url, request_timeout=request_timeout, connect_timeout=connect_timeout
-                )
+            if entry is not None and not entry[0].closed:
+                cls._shared[url] = (entry[0], entry[1] + 1)
+                return entry[0]
+        # Connect outside the lock: the garbage collector may close another factory meanwhile (on any thread).
+        connection = JetStreamConnection.open(url, request_timeout=request_timeout, connect_timeout=connect_timeout)
+        with cls._shared_lock:
+            entry = cls._shared.get(url)
+            if entry is not None and not entry[0].closed:  # another thread connected first: share theirs
+                cls._shared[url] = (entry[0], entry[1] + 1)
+                winner = entry[0]
+            else:
                 cls._shared[url] = (connection, 1)
                 return connection
-            cls._shared[url] = (entry[0], entry[1] + 1)
-            return entry[0]
+        connection.close()
+        return winner
 
     def close(self) -> None:
         if self._released:
@@ -567,11 +657,14 @@ class JetStreamFactory(InfrastructureFactory[JetStreamTrackingRecorder]):
         self._released = True
         with self._shared_lock:
             connection, count = self._shared.get(self.url, (self.connection, 1))
-            if count <= 1:
-                self._shared.pop(self.url, None)
-                connection.close()
+            last = count <= 1 or connection is not self.connection
+            if last:
+                if connection is self.connection:
+                    self._shared.pop(self.url, None)
             else:
                 self._shared[self.url] = (connection, count - 1)
+        if last:
+            self.connection.close()
 
     @property
     def layout(self) -> StreamLayout:
