@@ -492,13 +492,29 @@ class JetStreamConnection:
             await sub.unsubscribe()
         return out
 
+    async def last_sequence(self, stream: str) -> int:
+        """The stream's last sequence (0 when empty), from its state: no scan, whatever the stream's size."""
+        try:
+            reply = await self.client.request(f"$JS.API.STREAM.INFO.{stream}", b"", timeout=self.request_timeout)
+        except (nats.errors.TimeoutError, nats.errors.NoRespondersError) as exc:
+            raise RequestTimeoutError(f"stream info of {stream} failed: {type(exc).__name__}") from None
+        body = json.loads(reply.data or b"{}")
+        if "error" in body:
+            raise PublishRejectedError(int(body["error"].get("err_code", 0)), str(body["error"].get("description", "")))
+        return int(body.get("state", {}).get("last_seq", 0))
+
+    async def message_at(self, stream: str, seq: int) -> StoredMessage | None:
+        """The message stored at ``seq``, or None when there is none (deleted or beyond the end)."""
+        return await self._direct_get(stream, {"seq": seq})
+
     async def last_message(self, stream: str, subject_filter: str) -> StoredMessage | None:
         """The newest stored message matching ``subject_filter`` (wildcards allowed), or None."""
+        return await self._direct_get(stream, {"last_by_subj": subject_filter})
+
+    async def _direct_get(self, stream: str, request: dict[str, Any]) -> StoredMessage | None:
         try:
             reply = await self.client.request(
-                f"$JS.API.DIRECT.GET.{stream}",
-                json.dumps({"last_by_subj": subject_filter}).encode(),
-                timeout=self.request_timeout,
+                f"$JS.API.DIRECT.GET.{stream}", json.dumps(request).encode(), timeout=self.request_timeout
             )
         except (nats.errors.TimeoutError, nats.errors.NoRespondersError) as exc:
             raise RequestTimeoutError(f"direct get on {stream} failed: {type(exc).__name__}") from None

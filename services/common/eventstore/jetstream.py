@@ -87,6 +87,7 @@ log = structlog.get_logger(__name__)
 TOPIC_HEADER = "Chorus-Topic"
 VERSION_HEADER = "Chorus-Version"
 EXPECTED_LAST_SUBJECT_SEQUENCE = "Nats-Expected-Last-Subject-Sequence"
+RECENT_WINDOW = 8  # messages looked at from the end of the stream for its newest event
 KNOWN_AGGREGATES = 100_000  # (version, sequence) of this many aggregates are remembered per recorder
 CORRELATION_HEADER = "Chorus-Correlation-Id"
 CAUSATION_HEADER = "Chorus-Causation-Id"
@@ -132,6 +133,7 @@ class StreamLayout:
             replicas=replicas,
             duplicate_window_seconds=duplicate_window,
         )
+        self.events_prefix = f"{self.prefix}.e."
         self.events_filter = f"{self.prefix}.e.>"
 
     @property
@@ -462,6 +464,18 @@ class JetStreamApplicationRecorder(JetStreamAggregateRecorder, ApplicationRecord
         return results
 
     def max_notification_id(self) -> int | None:
+        # The stream's last sequence is usually an event; tracking positions and snapshots share the stream, so
+        # step back over a few of those before asking the server to search (a search scans the stream).
+        try:
+            last_seq = self.connection.call(lambda: self.connection.last_sequence(self.layout.stream))
+            for seq in range(last_seq, max(last_seq - RECENT_WINDOW, 0), -1):
+                msg = self.connection.call(lambda s=seq: self.connection.message_at(self.layout.stream, s))
+                if msg is not None and msg.subject.startswith(self.layout.events_prefix):
+                    return seq
+        except (RequestTimeoutError, PublishRejectedError) as exc:
+            raise OperationalError(f"cannot read {self.layout.stream}: {exc}") from None
+        if last_seq == 0:
+            return None
         last = self._last(self.layout.events_filter)
         return last.seq if last is not None else None
 
