@@ -52,12 +52,15 @@ import contextlib
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 from eventsourcing import persistence
 from eventsourcing.persistence import Tracking, TrackingRecorder
+
+from services.common.errors import Unavailable
 
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
@@ -235,6 +238,66 @@ class View(TrackingRecorder):
                 f"notification {tracking.notification_id} or a later one"
             )
             raise persistence.IntegrityError(msg)
+
+
+class AppliedPosition:
+    """How far a projection has applied its upstream log, and a way to wait for it to get somewhere.
+
+    The applier calls :meth:`advance` after each committed transaction; request handlers call :meth:`wait` to
+    read their own writes. ``describe`` names the view in the ``Unavailable`` raised when waiting times out.
+
+    >>> applied = AppliedPosition("the resolution view", start=3)
+    >>> applied.advance(5); applied.value
+    5
+    >>> applied.wait(4)  # already there: returns at once
+    """
+
+    def __init__(self, describe: str, start: int = 0) -> None:
+        self.describe = describe
+        self._value = start
+        self._changed = threading.Condition()
+
+    @property
+    def value(self) -> int:
+        return self._value
+
+    def advance(self, position: int) -> None:
+        """Record that everything up to ``position`` is applied (never moves backwards); wake the waiters."""
+        with self._changed:
+            self._value = max(self._value, position)
+            self._changed.notify_all()
+
+    def notify(self) -> None:
+        """Wake the waiters without moving (for instance so they can report a failure)."""
+        with self._changed:
+            self._changed.notify_all()
+
+    def wait(
+        self,
+        notification_id: int | None,
+        timeout: float = 10.0,
+        *,
+        failure: BaseException | None = None,
+        poke: Callable[[], None] | None = None,
+        poll: float | None = None,
+    ) -> None:
+        """Block until ``notification_id`` is applied; raise ``Unavailable`` after ``timeout`` seconds.
+
+        ``poke`` is called before each wait (to nudge the applier); ``poll`` bounds each wait in seconds;
+        ``failure`` (the applier's last error) is named in the message when the wait times out.
+        """
+        if notification_id is None or self._value >= notification_id:
+            return
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self._value < notification_id:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    cause = f" ({type(failure).__name__})" if failure is not None else ""
+                    raise Unavailable(f"{self.describe} has not reached notification {notification_id} yet{cause}")
+                if poke is not None:
+                    poke()
+                self._changed.wait(min(remaining, poll) if poll else remaining)
 
 
 def _identifier(name: str) -> str:

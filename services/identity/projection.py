@@ -13,7 +13,6 @@ the next event that changes a table, so a restart may read them again, which cha
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,7 +21,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Tracking
 
 from services.common.errors import Unavailable
-from services.common.views import View
+from services.common.views import AppliedPosition, View
 from services.identity.domain import IdentifierClaim, Party
 
 log = structlog.get_logger(__name__)
@@ -154,8 +153,7 @@ class ResolutionProjection:
         self.batch_size = batch_size
         self.rebuild_batch_size = rebuild_batch_size
         self.poll_interval = poll_interval
-        self._position = view.max_tracking_id(app.name) or 0
-        self._changed = threading.Condition()
+        self._applied = AppliedPosition("the resolution view", view.max_tracking_id(app.name) or 0)
         self._nudge = threading.Event()
         self._stopping = threading.Event()
         self._error: BaseException | None = None
@@ -165,7 +163,7 @@ class ResolutionProjection:
 
     @property
     def position(self) -> int:
-        return self._position
+        return self._applied.value
 
     def start(self) -> ResolutionProjection:
         self._applier.start()
@@ -189,18 +187,7 @@ class ResolutionProjection:
 
     def wait(self, notification_id: int | None, timeout: float = 10.0) -> None:
         """Block until the view has applied ``notification_id`` (raises Unavailable after ``timeout``)."""
-        if notification_id is None or self._position >= notification_id:
-            return
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while self._position < notification_id:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    cause = f" (last error: {type(self._error).__name__})" if self._error is not None else ""
-                    msg = f"the resolution view has not caught up with notification {notification_id} yet{cause}"
-                    raise Unavailable(msg)
-                self._nudge.set()
-                self._changed.wait(min(remaining, 0.05))
+        self._applied.wait(notification_id, timeout, failure=self._error, poke=self._nudge.set, poll=0.05)
 
     def catch_up(self, timeout: float = 600.0) -> None:
         """Block until the view has applied everything recorded so far."""
@@ -251,7 +238,7 @@ class ResolutionProjection:
         limit = self.batch_size
         while not self._stopping.is_set():
             notifications = self.app.recorder.select_notifications(
-                start=self._position, limit=limit, inclusive_of_start=False
+                start=self._applied.value, limit=limit, inclusive_of_start=False
             )
             if not notifications:
                 return
@@ -262,7 +249,7 @@ class ResolutionProjection:
 
     def _apply_notifications(self, notifications: Any) -> None:
         pending: list[tuple[Any, Tracking]] = []
-        last = self._position
+        last = self._applied.value
         for notification in notifications:
             if notification.id <= last:
                 continue
@@ -273,9 +260,7 @@ class ResolutionProjection:
         if pending:
             self.view.apply(pending)
         self._error = None
-        with self._changed:
-            self._position = max(self._position, last)
-            self._changed.notify_all()
+        self._applied.advance(last)
 
 
 def iter_pages(view: ResolutionView, page: int = 1000) -> Iterator[dict[str, Any]]:

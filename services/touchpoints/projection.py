@@ -38,7 +38,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Tracking
 
 from services.common.errors import Unavailable
-from services.common.views import View, ViewCursor
+from services.common.views import AppliedPosition, View, ViewCursor
 from services.touchpoints.domain import ParentFacts, Touchpoint
 
 log = structlog.get_logger(__name__)
@@ -454,8 +454,7 @@ class TouchpointProjection:
         self.poll_interval = poll_interval
         self.gap_wait = gap_wait
         self.max_fed = 50_000
-        self._position = index.max_tracking_id(app.name) or 0
-        self._changed = threading.Condition()
+        self._applied = AppliedPosition("the touchpoint index", index.max_tracking_id(app.name) or 0)
         self._stopping = threading.Event()
         self._error: BaseException | None = None
         self._queue: queue.Queue[Any] = queue.Queue()
@@ -463,7 +462,7 @@ class TouchpointProjection:
 
     @property
     def position(self) -> int:
-        return self._position
+        return self._applied.value
 
     @property
     def healthy(self) -> bool:
@@ -492,16 +491,7 @@ class TouchpointProjection:
 
     def wait(self, notification_id: int | None, timeout: float = 10.0) -> None:
         """Block until the index has applied ``notification_id``; raise Unavailable after ``timeout``."""
-        if notification_id is None:
-            return
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while self._position < notification_id:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    cause = f" ({type(self._error).__name__})" if self._error is not None else ""
-                    raise Unavailable(f"the touchpoint index has not reached notification {notification_id} yet{cause}")
-                self._changed.wait(remaining)
+        self._applied.wait(notification_id, timeout, failure=self._error)
 
     def catch_up(self, timeout: float = 60.0) -> None:
         """Block until the index reflects everything recorded so far (also by other processes)."""
@@ -519,7 +509,7 @@ class TouchpointProjection:
             try:
                 if catching_up:
                     catching_up = self._catch_up_page()
-                    for stale in [n for n in fed if n <= self._position]:
+                    for stale in [n for n in fed if n <= self._applied.value]:
                         del fed[stale]
                 else:
                     timeout = self.gap_wait if fed else self.poll_interval
@@ -548,8 +538,7 @@ class TouchpointProjection:
                 catching_up = True
                 log.warning("touchpoints.index.failed", view=self.index.view_name, error_type=type(error).__name__,
                             exc_info=True)
-                with self._changed:
-                    self._changed.notify_all()
+                self._applied.notify()
                 if self._stopping.wait(backoff):
                     return
                 backoff = min(backoff * 2, 5.0)
@@ -571,7 +560,7 @@ class TouchpointProjection:
         """Apply the fed events that continue the applied position without a gap (in batches)."""
         while True:
             run = []
-            following = self._position + 1
+            following = self._applied.value + 1
             while following in fed and len(run) < self.batch_size:
                 run.append((fed.pop(following), following))
                 following += 1
@@ -582,9 +571,9 @@ class TouchpointProjection:
     def _catch_up_page(self) -> bool:
         """Apply the next page read from the store; return whether more may follow."""
         notifications = self.app.recorder.select_notifications(
-            start=self._position, limit=self.batch_size, inclusive_of_start=False
+            start=self._applied.value, limit=self.batch_size, inclusive_of_start=False
         )
-        events = [(self.app.mapper.to_domain_event(n), n.id) for n in notifications if n.id > self._position]
+        events = [(self.app.mapper.to_domain_event(n), n.id) for n in notifications if n.id > self._applied.value]
         if events:
             self._apply_events(events)
         return len(notifications) == self.batch_size
@@ -592,9 +581,7 @@ class TouchpointProjection:
     def _apply_events(self, events: Sequence[tuple[Any, int]]) -> None:
         last = events[-1][1]
         self.index.apply(events, Tracking(self.app.name, last))
-        with self._changed:
-            self._position = last
-            self._changed.notify_all()
+        self._applied.advance(last)
 
     def _link(self) -> None:
         """Record the links that became possible; on failure they stay pending and are retried later."""

@@ -1,0 +1,43 @@
+"""AppliedPosition: how far a projection has applied, and read-your-writes waits on it."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from services.common.errors import Unavailable
+from services.common.views import AppliedPosition
+
+
+def test_a_waiter_wakes_when_the_position_reaches_its_notification() -> None:
+    applied = AppliedPosition("the test view", start=1)
+    woke: list[float] = []
+
+    def waiter() -> None:
+        applied.wait(3, timeout=5)
+        woke.append(time.monotonic())
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    applied.advance(2)
+    time.sleep(0.05)
+    assert woke == []
+    applied.advance(3)
+    thread.join(timeout=5)
+    assert len(woke) == 1
+
+
+def test_the_position_never_moves_backwards() -> None:
+    applied = AppliedPosition("the test view", start=5)
+    applied.advance(4)
+    assert applied.value == 5
+
+
+def test_waiting_too_long_is_unavailable_naming_the_view_and_the_last_failure() -> None:
+    applied = AppliedPosition("the test view")
+    pokes: list[int] = []
+    with pytest.raises(Unavailable, match=r"the test view has not reached notification 7 yet \(TimeoutError\)"):
+        applied.wait(7, timeout=0.2, failure=TimeoutError(), poke=lambda: pokes.append(1), poll=0.05)
+    assert len(pokes) >= 2  # the applier was nudged on every poll
