@@ -86,11 +86,11 @@ log = structlog.get_logger(__name__)
 
 TOPIC_HEADER = "Chorus-Topic"
 VERSION_HEADER = "Chorus-Version"
+CORRELATION_HEADER = "Chorus-Correlation-Id"
+CAUSATION_HEADER = "Chorus-Causation-Id"
 EXPECTED_LAST_SUBJECT_SEQUENCE = "Nats-Expected-Last-Subject-Sequence"
 RECENT_WINDOW = 8  # messages looked at from the end of the stream for its newest event
 KNOWN_AGGREGATES = 100_000  # (version, sequence) of this many aggregates are remembered per recorder
-CORRELATION_HEADER = "Chorus-Correlation-Id"
-CAUSATION_HEADER = "Chorus-Causation-Id"
 READ_BATCH = 1000
 STREAMED_READ_FROM = 2000  # reads of this many notifications or more stream through an ordered consumer
 _CONFLICT_CODES = {ERR_WRONG_LAST_SEQUENCE, ERR_BATCH_WRONG_LAST_SEQUENCE}
@@ -596,7 +596,7 @@ class JetStreamTrackingRecorder(JetStreamRecorder, TrackingRecorder):
         headers = {
             **_request_headers(),
             "Nats-Msg-Id": f"{uuid.uuid4().hex}:t",
-            "Nats-Expected-Last-Subject-Sequence": str(last.seq if last is not None else 0),
+            EXPECTED_LAST_SUBJECT_SEQUENCE: str(last.seq if last is not None else 0),
         }
         return OutgoingMessage(subject, str(tracking.notification_id).encode(), headers)
 
