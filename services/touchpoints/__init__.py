@@ -1,0 +1,1 @@
+"""The touchpoints service: every interaction, touch and non-touch, recorded immutably (chorus.touchpoints.v1)."""
