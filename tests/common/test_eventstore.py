@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 
 import nats
@@ -94,38 +95,57 @@ def test_a_save_with_a_conflicting_event_stores_none_of_its_events(nats_url: str
     first = Account(kind="person", roles=(), display_name="A", anonymous=False)
     app.save(first)
     stale = app.repository.get(first.id)
-    fresh = app.repository.get(first.id)
+    # Another replica (its own recorder, knowing nothing of this one's positions) moves the aggregate on.
+    other = new_app(nats_url, name=app.name)
+    fresh = other.repository.get(first.id)
     fresh.add_member("x")
-    app.save(fresh)
+    other.save(fresh)
     newcomer = Account(kind="person", roles=(), display_name="B", anonymous=False)
     stale.add_member("y")
     before = app.recorder.max_notification_id()
+    published = app.recorder.connection.call(lambda: app.recorder.connection.last_sequence(app.recorder.layout.stream))
 
     with pytest.raises(IntegrityError):
-        app.save(newcomer, stale)  # one atomic batch: newcomer must not be stored either
+        app.save(newcomer, stale)  # one atomic batch, refused by the server: newcomer must not be stored either
 
-    assert app.recorder.max_notification_id() == before
+    assert app.recorder.max_notification_id() == before == published
     assert app.recorder.select_events(newcomer.id) == []
+    assert [e.originator_version for e in app.recorder.select_events(first.id)] == [1, 2]
+    other.close()
     app.close()
 
 
-def test_a_retried_publish_with_the_same_message_ids_is_stored_once(nats_url: str) -> None:
+def test_a_publish_whose_acknowledgement_was_lost_is_recognised_when_retried(nats_url: str) -> None:
     app = new_app(nats_url)
     recorder = app.recorder
     account = Account(kind="person", roles=(), display_name="R", anonymous=False)
     account.add_member("m")
     stored = [app.mapper.to_stored_event(e) for e in account.collect_events()]
     messages = recorder._event_messages(stored, {})  # type: ignore[attr-defined]
+    # The first attempt reaches the server, but its acknowledgement never comes back to the caller ...
+    connection = recorder.connection  # type: ignore[attr-defined]
+    stored_at = connection.call(lambda: connection.publish_atomic(messages))
 
-    first = recorder._commit(messages)  # type: ignore[attr-defined]
-    # A client whose acknowledgement was lost sends the very same messages again: the store recognises
-    # its own earlier write (same Nats-Msg-Id on every subject) instead of storing or refusing them.
-    again = recorder._already_ours(messages)  # type: ignore[attr-defined]
+    # ... so the caller sends the very same messages again: the server refuses them (the versions are taken),
+    # and the recorder recognises its own message ids rather than reporting a conflict or storing twice.
+    again = recorder._commit(messages)  # type: ignore[attr-defined]
 
-    assert again == first
+    assert again == stored_at
     assert len(recorder.select_events(account.id)) == 2
-    with pytest.raises(IntegrityError):  # a different write of the same versions is still refused
-        recorder.insert_events(stored)
+
+
+def test_the_same_version_is_refused_by_the_server_also_after_the_duplicate_window(nats_url: str) -> None:
+    app = new_app(nats_url, NATS_DUPLICATE_WINDOW="1")
+    account = Account(kind="person", roles=(), display_name="Once", anonymous=False)
+    app.save(account)
+    stored = app.recorder.select_events(account.id)
+    time.sleep(1.5)  # past JetStream's memory of message ids
+    # A recorder that has never seen this aggregate, so only the server's check can refuse the write.
+    other = new_app(nats_url, name=app.name, NATS_DUPLICATE_WINDOW="1")
+    with pytest.raises(IntegrityError):
+        other.recorder.insert_events(stored)
+    assert len(app.recorder.select_events(account.id)) == 1
+    other.close()
     app.close()
 
 
@@ -152,3 +172,13 @@ def test_connection_is_shared_and_closed_with_its_last_factory(nats_url: str) ->
     assert shared.is_connected
     b.close()
     assert not shared.is_connected
+
+
+def test_applications_with_other_timeouts_get_their_own_connection(nats_url: str) -> None:
+    quick = new_app(nats_url, NATS_REQUEST_TIMEOUT="1")
+    patient = new_app(nats_url, NATS_REQUEST_TIMEOUT="9")
+    assert quick.factory.connection is not patient.factory.connection  # type: ignore[attr-defined]
+    assert quick.factory.connection.request_timeout == 1.0  # type: ignore[attr-defined]
+    assert patient.factory.connection.request_timeout == 9.0  # type: ignore[attr-defined]
+    quick.close()
+    patient.close()

@@ -44,6 +44,7 @@ MAX_BATCH_MESSAGES = 1000  # ADR-50: a server refuses larger atomic batches
 ERR_WRONG_LAST_SEQUENCE = 10071
 ERR_BATCH_WRONG_LAST_SEQUENCE = 10164
 ERR_TOO_MANY_INFLIGHT_BATCHES = 10211
+ERR_BATCH_DUPLICATE_MESSAGE_ID = 10201  # a batch resent within the duplicate window
 
 
 class EventStoreConfigurationError(ConfigurationError):

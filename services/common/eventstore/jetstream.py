@@ -70,6 +70,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from services.common import context
 from services.common.eventstore.connection import (
+    ERR_BATCH_DUPLICATE_MESSAGE_ID,
     ERR_BATCH_WRONG_LAST_SEQUENCE,
     ERR_TOO_MANY_INFLIGHT_BATCHES,
     ERR_WRONG_LAST_SEQUENCE,
@@ -93,7 +94,8 @@ RECENT_WINDOW = 8  # messages looked at from the end of the stream for its newes
 KNOWN_AGGREGATES = 100_000  # (version, sequence) of this many aggregates are remembered per recorder
 READ_BATCH = 1000
 STREAMED_READ_FROM = 2000  # reads of this many notifications or more stream through an ordered consumer
-_CONFLICT_CODES = {ERR_WRONG_LAST_SEQUENCE, ERR_BATCH_WRONG_LAST_SEQUENCE}
+# Refusals that mean "these versions are taken" — by another writer, or by our own earlier attempt.
+_CONFLICT_CODES = {ERR_WRONG_LAST_SEQUENCE, ERR_BATCH_WRONG_LAST_SEQUENCE, ERR_BATCH_DUPLICATE_MESSAGE_ID}
 _TOKEN_UNSAFE = re.compile(r"[^a-z0-9_-]+")
 
 
@@ -193,10 +195,11 @@ class JetStreamRecorder:
                 return self.connection.call(lambda: self.connection.publish_atomic(messages))
             except PublishRejectedError as exc:
                 if exc.code in _CONFLICT_CODES:
-                    if attempt > 1:
-                        recovered = self._already_ours(messages)
-                        if recovered is not None:
-                            return recovered
+                    # Our message ids are unique to this call: finding them stored means an earlier attempt whose
+                    # acknowledgement was lost succeeded. Anything else is a real conflict.
+                    recovered = self._already_ours(messages)
+                    if recovered is not None:
+                        return recovered
                     raise IntegrityError(f"conflicting write: {exc.description}") from None
                 if exc.code == ERR_TOO_MANY_INFLIGHT_BATCHES and attempt < attempts:
                     continue
@@ -539,13 +542,20 @@ class JetStreamSubscription(Subscription[JetStreamApplicationRecorder]):
                 await old.unsubscribe()
         for delay in (0.1, 0.25, 0.5, 1.0, 2.0, 4.0):
             try:
-                self._sub = await self._start_consumer()
+                sub = await self._start_consumer()
             except Exception as exc:  # noqa: BLE001 - JetStream may still be recovering its streams
                 log.warning("eventstore.resubscribe_failed", stream=self._recorder.layout.stream, error=str(exc))
                 await asyncio.sleep(delay)
-            else:
-                log.info("eventstore.resubscribed", stream=self._recorder.layout.stream, after=self._last_seq)
+                if self._has_been_stopped:
+                    return
+                continue
+            if self._has_been_stopped:  # stopped while we were resubscribing: nobody will read this one
+                with contextlib.suppress(Exception):
+                    await sub.unsubscribe()
                 return
+            self._sub = sub
+            log.info("eventstore.resubscribed", stream=self._recorder.layout.stream, after=self._last_seq)
+            return
         self._fail(OperationalError(f"cannot resubscribe to {self._recorder.layout.stream} after reconnecting"))
 
     def _fail(self, error: BaseException) -> None:
@@ -614,7 +624,8 @@ class JetStreamProcessRecorder(JetStreamTrackingRecorder, JetStreamApplicationRe
 
 
 class JetStreamFactory(InfrastructureFactory[JetStreamTrackingRecorder]):
-    """Builds JetStream recorders for one application; connections are shared per URL within a process."""
+    """Builds JetStream recorders for one application; connections are shared within a process per URL and
+    timeouts."""
 
     NATS_URL = "NATS_URL"
     NATS_STREAM_REPLICAS = "NATS_STREAM_REPLICAS"
@@ -624,7 +635,7 @@ class JetStreamFactory(InfrastructureFactory[JetStreamTrackingRecorder]):
     NATS_CONNECT_TIMEOUT = "NATS_CONNECT_TIMEOUT"
     CREATE_TABLE = "CREATE_TABLE"
 
-    _shared: dict[str, tuple[JetStreamConnection, int]] = {}
+    _shared: dict[tuple[str, float, float], tuple[JetStreamConnection, int]] = {}
     # Re-entrant: the garbage collector may run Application.__del__ (which closes its factory) on a thread that
     # holds the lock already.
     _shared_lock = threading.RLock()
@@ -642,25 +653,28 @@ class JetStreamFactory(InfrastructureFactory[JetStreamTrackingRecorder]):
             self.connect_timeout = float(self.env.get(self.NATS_CONNECT_TIMEOUT, "5"))
         except ValueError as exc:
             raise ProgrammingError(f"bad NATS setting: {exc}") from None
-        self.connection = self._acquire(url, self.request_timeout, self.connect_timeout)
+        # Shared by every factory of this process with the same URL and timeouts.
+        self._key = (url, self.request_timeout, self.connect_timeout)
+        self.connection = self._acquire(self._key)
         self._released = False
 
     @classmethod
-    def _acquire(cls, url: str, request_timeout: float, connect_timeout: float) -> JetStreamConnection:
+    def _acquire(cls, key: tuple[str, float, float]) -> JetStreamConnection:
+        url, request_timeout, connect_timeout = key
         with cls._shared_lock:
-            entry = cls._shared.get(url)
+            entry = cls._shared.get(key)
             if entry is not None and not entry[0].closed:
-                cls._shared[url] = (entry[0], entry[1] + 1)
+                cls._shared[key] = (entry[0], entry[1] + 1)
                 return entry[0]
         # Connect outside the lock: the garbage collector may close another factory meanwhile (on any thread).
         connection = JetStreamConnection.open(url, request_timeout=request_timeout, connect_timeout=connect_timeout)
         with cls._shared_lock:
-            entry = cls._shared.get(url)
+            entry = cls._shared.get(key)
             if entry is not None and not entry[0].closed:  # another thread connected first: share theirs
-                cls._shared[url] = (entry[0], entry[1] + 1)
+                cls._shared[key] = (entry[0], entry[1] + 1)
                 winner = entry[0]
             else:
-                cls._shared[url] = (connection, 1)
+                cls._shared[key] = (connection, 1)
                 return connection
         connection.close()
         return winner
@@ -670,13 +684,13 @@ class JetStreamFactory(InfrastructureFactory[JetStreamTrackingRecorder]):
             return
         self._released = True
         with self._shared_lock:
-            connection, count = self._shared.get(self.url, (self.connection, 1))
+            connection, count = self._shared.get(self._key, (self.connection, 1))
             last = count <= 1 or connection is not self.connection
             if last:
                 if connection is self.connection:
-                    self._shared.pop(self.url, None)
+                    self._shared.pop(self._key, None)
             else:
-                self._shared[self.url] = (connection, count - 1)
+                self._shared[self._key] = (connection, count - 1)
         if last:
             self.connection.close()
 
