@@ -12,8 +12,8 @@ served (from :mod:`services.common.context`).
 
 Personal data: this module does not and cannot scrub values. Callers MUST NOT pass personal data (identifier
 values such as emails or phone numbers, names, free text of interactions) as log values: log ids, types, counts
-and durations instead. The event store is the only place personal data lives, encrypted per data subject, and a
-log line cannot be erased when a person asks to be forgotten.
+and durations instead. The event store is the only place personal data belongs (its per-subject encryption is
+the privacy issue's work), and a log line cannot be erased when a person asks to be forgotten.
 """
 
 from __future__ import annotations

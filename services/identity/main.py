@@ -10,7 +10,8 @@
 | ``CHORUS_IDENTITY_CAPS`` | (built-in) | identifiers per type per party, e.g. ``email=5,crm_id=1`` (overrides the defaults per type) |
 | ``CHORUS_IDENTITY_BLOCKED`` | (none) | extra blocked values, comma-separated (``type:value`` blocks for one type) |
 
-Readiness (gRPC health) is "the event stream answers": the recorder can read its last notification id.
+Readiness (gRPC health) is "the event stream answers": the recorder can read an aggregate (one that never
+exists, the cheapest round trip to the stream).
 """
 
 from __future__ import annotations
@@ -72,22 +73,21 @@ def identity_service(
 
     ``env`` overrides the eventsourcing environment (default: JetStream persistence and protobuf events).
     """
-    app = IdentityApplication(
-        env=settings.eventstore_env(identity.app_name) if env is None else env,
-        name=identity.app_name,
-        policy=identity.policy,
-        default_region=identity.default_region,
-    )
-    view = ResolutionView(settings.views_url)
-    projection = ResolutionProjection(app, view)
-    app.attach_projection(projection)
-    projection.start()
-    try:
+    with contextlib.ExitStack() as running:  # whatever started is stopped, also when a later step fails
+        app = IdentityApplication(
+            env=settings.eventstore_env(identity.app_name) if env is None else env,
+            name=identity.app_name,
+            policy=identity.policy,
+            default_region=identity.default_region,
+        )
+        running.callback(app.close)
+        view = ResolutionView(settings.views_url)
+        running.callback(view.close)
+        projection = ResolutionProjection(app, view)
+        app.attach_projection(projection)
+        projection.start()
+        running.callback(projection.stop)
         yield app, projection
-    finally:
-        projection.stop()
-        view.close()
-        app.close()
 
 
 #: An aggregate id no aggregate has: reading its events is the cheapest round trip to the stream.

@@ -91,24 +91,23 @@ def touchpoints_service(
     :class:`~services.touchpoints.events.TouchpointMapper`); ``pg_schema`` puts a PostgreSQL index in a schema
     of its own.
     """
-    index = TouchpointIndex(settings.views_url, pg_schema=pg_schema)
     if env is None:
         env = {**settings.eventstore_env(touchpoints.app_name), "MAPPER_TOPIC": MAPPER_TOPIC}
-    app = TouchpointsApplication(
-        env=dict(env),
-        name=touchpoints.app_name,
-        policy=touchpoints.policy,
-        index=index,
-    )
-    projection = TouchpointProjection(app, index, link_replies=app.link_replies)
-    app.projection = projection
-    projection.start()
-    try:
+    with contextlib.ExitStack() as running:  # whatever started is stopped, also when a later step fails
+        index = TouchpointIndex(settings.views_url, pg_schema=pg_schema)
+        running.callback(index.close)
+        app = TouchpointsApplication(
+            env=dict(env),
+            name=touchpoints.app_name,
+            policy=touchpoints.policy,
+            index=index,
+        )
+        running.callback(app.close)
+        projection = TouchpointProjection(app, index, link_replies=app.link_replies)
+        app.projection = projection
+        projection.start()
+        running.callback(projection.stop)
         yield app
-    finally:
-        projection.stop()
-        index.close()
-        app.close()
 
 
 def readiness(app: TouchpointsApplication) -> bool:

@@ -192,9 +192,17 @@ def test_the_same_touchpoint_is_stored_once_also_after_the_dedup_window(
         batch_first = short.stub.RecordTouchpointBatch(pb.RecordTouchpointBatchRequest(
             touchpoints=[item("window-b1"), item("window-b2")]))
         time.sleep(1.5)  # past the 1 s window: JetStream no longer remembers the message ids
-        again = record(short, item("window"))
-        batch_again = short.stub.RecordTouchpointBatch(pb.RecordTouchpointBatchRequest(
-            touchpoints=[item("window-b1"), item("window-b3"), item("window-b2")]))
+        # The repeats go to another replica (own views, own recorder): nothing it remembers can answer for it.
+        replica_settings = Settings(
+            nats_url=nats_url, views_url=f"sqlite:///{tmp / 'replica-views.db'}", duplicate_window_seconds=1
+        )
+        with touchpoints_service(replica_settings, own) as replica, running_server([registration(replica)]) as (
+            replica_channel, _,
+        ):
+            other = Service(replica, pb_grpc.TouchpointServiceStub(replica_channel))
+            again = record(other, item("window"))
+            batch_again = other.stub.RecordTouchpointBatch(pb.RecordTouchpointBatchRequest(
+                touchpoints=[item("window-b1"), item("window-b3"), item("window-b2")]))
         assert first.outcome == pb.RECORD_OUTCOME_RECORDED
         assert (again.outcome, again.touchpoint_id) == (pb.RECORD_OUTCOME_ALREADY_RECORDED, first.touchpoint_id)
         assert batch_first.recorded_count == 2
