@@ -21,7 +21,7 @@ from eventsourcing.persistence import StoredEvent
 
 from chorus.common.v1 import types_pb2 as types
 from chorus.touchpoints.events.v1 import events_pb2 as pb
-from services.common.eventstore.protobuf_mapper import ProtobufMapper, register_event
+from services.common.eventstore.protobuf_mapper import EnumWords, ProtobufMapper, register_event
 from services.touchpoints.domain import Touchpoint
 
 MAPPER_TOPIC = "services.touchpoints.events:TouchpointMapper"
@@ -39,30 +39,16 @@ RECORDED_TOPIC = pb.TouchpointRecorded.DESCRIPTOR.full_name
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-class _Words:
-    """An enum's lower-case words <-> numbers, as the generic mapper names them (prefix removed, ``""`` = 0)."""
-
-    def __init__(self, descriptor: Any) -> None:
-        prefix = "".join(("_" + c if c.isupper() and i else c) for i, c in enumerate(descriptor.name)).upper() + "_"
-        self.number: dict[str, int] = {"": 0}
-        self.word: dict[int, str] = {0: ""}
-        for value in descriptor.values:
-            if value.number:
-                word = value.name[len(prefix) :].lower()
-                self.number[word] = value.number
-                self.word[value.number] = word
-
-
-_KIND = _Words(types.TouchpointKind.DESCRIPTOR)
-_CHANNEL = _Words(types.Channel.DESCRIPTOR)
-_DIRECTION = _Words(types.Direction.DESCRIPTOR)
-_VISIBILITY = _Words(types.Visibility.DESCRIPTOR)
-_INTENT = _Words(types.Intent.DESCRIPTOR)
-_DEGREE = _Words(types.SociabilityDegree.DESCRIPTOR)
-_BUSINESS = _Words(types.BusinessSociabilityDegree.DESCRIPTOR)
-_FUNCTION = _Words(types.CompanyFunction.DESCRIPTOR)
-_IDENTIFIER = _Words(types.IdentifierType.DESCRIPTOR)
-_SENTIMENT = _Words(pb.SentimentLabel.DESCRIPTOR)
+_KIND = EnumWords(types.TouchpointKind.DESCRIPTOR)
+_CHANNEL = EnumWords(types.Channel.DESCRIPTOR)
+_DIRECTION = EnumWords(types.Direction.DESCRIPTOR)
+_VISIBILITY = EnumWords(types.Visibility.DESCRIPTOR)
+_INTENT = EnumWords(types.Intent.DESCRIPTOR)
+_DEGREE = EnumWords(types.SociabilityDegree.DESCRIPTOR)
+_BUSINESS = EnumWords(types.BusinessSociabilityDegree.DESCRIPTOR)
+_FUNCTION = EnumWords(types.CompanyFunction.DESCRIPTOR)
+_IDENTIFIER = EnumWords(types.IdentifierType.DESCRIPTOR)
+_SENTIMENT = EnumWords(pb.SentimentLabel.DESCRIPTOR)
 
 
 def _stamp(moment: datetime) -> dict[str, int]:
@@ -79,16 +65,16 @@ def recorded_message(event: Touchpoint.Recorded) -> pb.TouchpointRecorded:
     """The stored message of a ``Recorded`` event (what the generic mapper makes, made directly)."""
     return pb.TouchpointRecorded(
         timestamp=_stamp(event.timestamp),
-        kind=_KIND.number[event.kind],
-        channel=_CHANNEL.number[event.channel],
-        direction=_DIRECTION.number[event.direction],
-        visibility=_VISIBILITY.number[event.visibility],
+        kind=_KIND.to_number[event.kind],
+        channel=_CHANNEL.to_number[event.channel],
+        direction=_DIRECTION.to_number[event.direction],
+        visibility=_VISIBILITY.to_number[event.visibility],
         occurred_at=_stamp(event.occurred_at),
         source_system=event.source_system,
         external_id=event.external_id,
         external_url=event.external_url,
         actors=[
-            types.Identifier(type=_IDENTIFIER.number[a["type"]], value=a["value"], namespace=a["namespace"])
+            types.Identifier(type=_IDENTIFIER.to_number[a["type"]], value=a["value"], namespace=a["namespace"])
             for a in event.actors
         ],
         followers=event.followers,
@@ -99,12 +85,12 @@ def recorded_message(event: Touchpoint.Recorded) -> pb.TouchpointRecorded:
         reply_to_source_system=event.reply_to_source_system,
         reply_to_external_id=event.reply_to_external_id,
         thread_id=event.thread_id,
-        intent=_INTENT.number[event.intent],
-        sentiment_label=_SENTIMENT.number[event.sentiment_label],
+        intent=_INTENT.to_number[event.intent],
+        sentiment_label=_SENTIMENT.to_number[event.sentiment_label],
         sentiment_score=event.sentiment_score,
-        sociability_degree=_DEGREE.number[event.sociability_degree],
-        business_sociability_degree=_BUSINESS.number[event.business_sociability_degree],
-        company_function=_FUNCTION.number[event.company_function],
+        sociability_degree=_DEGREE.to_number[event.sociability_degree],
+        business_sociability_degree=_BUSINESS.to_number[event.business_sociability_degree],
+        company_function=_FUNCTION.to_number[event.company_function],
         tags=event.tags,
         inferred=event.inferred,
         originator_topic=event.originator_topic,
@@ -115,16 +101,16 @@ def recorded_state(message: pb.TouchpointRecorded) -> dict[str, Any]:
     """The attributes of a ``Recorded`` event from its stored message (what the generic mapper reads)."""
     return {
         "timestamp": _moment(message.timestamp),
-        "kind": _KIND.word[message.kind],
-        "channel": _CHANNEL.word[message.channel],
-        "direction": _DIRECTION.word[message.direction],
-        "visibility": _VISIBILITY.word[message.visibility],
+        "kind": _KIND.to_word[message.kind],
+        "channel": _CHANNEL.to_word[message.channel],
+        "direction": _DIRECTION.to_word[message.direction],
+        "visibility": _VISIBILITY.to_word[message.visibility],
         "occurred_at": _moment(message.occurred_at),
         "source_system": message.source_system,
         "external_id": message.external_id,
         "external_url": message.external_url,
         "actors": tuple(
-            {"type": _IDENTIFIER.word[a.type], "value": a.value, "namespace": a.namespace} for a in message.actors
+            {"type": _IDENTIFIER.to_word[a.type], "value": a.value, "namespace": a.namespace} for a in message.actors
         ),
         "followers": message.followers,
         "recipients": message.recipients,
@@ -134,12 +120,12 @@ def recorded_state(message: pb.TouchpointRecorded) -> dict[str, Any]:
         "reply_to_source_system": message.reply_to_source_system,
         "reply_to_external_id": message.reply_to_external_id,
         "thread_id": message.thread_id,
-        "intent": _INTENT.word[message.intent],
-        "sentiment_label": _SENTIMENT.word[message.sentiment_label],
+        "intent": _INTENT.to_word[message.intent],
+        "sentiment_label": _SENTIMENT.to_word[message.sentiment_label],
         "sentiment_score": message.sentiment_score,
-        "sociability_degree": _DEGREE.word[message.sociability_degree],
-        "business_sociability_degree": _BUSINESS.word[message.business_sociability_degree],
-        "company_function": _FUNCTION.word[message.company_function],
+        "sociability_degree": _DEGREE.to_word[message.sociability_degree],
+        "business_sociability_degree": _BUSINESS.to_word[message.business_sociability_degree],
+        "company_function": _FUNCTION.to_word[message.company_function],
         "tags": tuple(message.tags),
         "inferred": tuple(message.inferred),
         "originator_topic": message.originator_topic,

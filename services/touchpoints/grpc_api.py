@@ -28,12 +28,12 @@ from uuid import UUID
 import grpc
 import structlog
 from google.protobuf import duration_pb2, timestamp_pb2
-from google.protobuf.descriptor import EnumDescriptor
 
 from chorus.common.v1 import types_pb2
 from chorus.touchpoints.v1 import touchpoint_service_pb2 as pb
 from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as pb_grpc
 from services.common.errors import InvalidArgument
+from services.common.eventstore.protobuf_mapper import EnumWords
 from services.common.grpc_runtime import Registration
 from services.common.validation import violations
 from services.touchpoints.application import (
@@ -55,38 +55,6 @@ STREAM_MAX_BATCH = MAX_BATCH
 """Most items one stream micro-batch appends at once."""
 STREAM_INBOX = 4 * STREAM_MAX_BATCH
 """Messages a stream reads ahead of its appends (back-pressure beyond that: the client's sends wait)."""
-
-
-class EnumWords:
-    """One enum's numbers <-> the domain's lower-case words (``CHANNEL_EMAIL`` <-> ``"email"``, 0 <-> ``""``).
-
-    A number the enum does not define becomes ``"#<number>"``, which no domain rule accepts, so the domain
-    names the field in its answer.
-    """
-
-    def __init__(self, descriptor: EnumDescriptor) -> None:
-        prefix = _upper_snake(descriptor.name) + "_"
-        self.to_word: dict[int, str] = {}
-        for value in descriptor.values:
-            word = value.name.removeprefix(prefix).lower()
-            self.to_word[value.number] = "" if word == "unspecified" else word
-        self.to_number = {word: number for number, word in self.to_word.items()}
-
-    def word(self, number: int) -> str:
-        word = self.to_word.get(number)
-        return f"#{number}" if word is None else word
-
-    def number(self, word: str) -> int:
-        return self.to_number.get(word, 0)
-
-
-def _upper_snake(name: str) -> str:
-    out = []
-    for i, char in enumerate(name):
-        if char.isupper() and i and not name[i - 1].isupper():
-            out.append("_")
-        out.append(char.upper())
-    return "".join(out)
 
 
 KIND = EnumWords(types_pb2.TouchpointKind.DESCRIPTOR)

@@ -182,3 +182,19 @@ def test_applications_with_other_timeouts_get_their_own_connection(nats_url: str
     assert patient.factory.connection.request_timeout == 9.0  # type: ignore[attr-defined]
     quick.close()
     patient.close()
+
+
+def test_enum_words_translate_both_ways_and_name_unknown_numbers() -> None:
+    from chorus.common.v1 import types_pb2
+
+    from services.common.eventstore.protobuf_mapper import EnumWords, enum_from_proto, enum_to_proto
+
+    words = EnumWords(types_pb2.BusinessSociabilityDegree)
+    assert words.word(types_pb2.BUSINESS_SOCIABILITY_DEGREE_BROADCAST_WITH_BAIT) == "broadcast_with_bait"
+    assert words.number("fan_page") == types_pb2.BUSINESS_SOCIABILITY_DEGREE_FAN_PAGE
+    assert (words.word(0), words.number("")) == ("", 0)
+    assert words.word(99) == "#99"
+    assert enum_to_proto(types_pb2.IdentifierType, "email") == types_pb2.IDENTIFIER_TYPE_EMAIL
+    assert enum_from_proto(types_pb2.IdentifierType, types_pb2.IDENTIFIER_TYPE_BLOG_URL) == "blog_url"
+    with pytest.raises(ValueError, match="not a IdentifierType"):
+        enum_to_proto(types_pb2.IdentifierType, "fax")

@@ -77,26 +77,54 @@ def _enum_prefix(enum_name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", enum_name).upper() + "_"
 
 
+class EnumWords:
+    """One enum's numbers <-> the domain's lower-case words (``CHANNEL_EMAIL`` <-> ``"email"``, 0 <-> ``""``).
+
+    ``to_word`` and ``to_number`` are plain dicts for hot paths; :meth:`word` answers ``"#<number>"`` for a
+    number the enum does not define (no domain rule accepts it, so the domain names the field), and
+    :meth:`number` answers 0 for an unknown word.
+    """
+
+    def __init__(self, enum_type: Any) -> None:
+        descriptor = _enum_descriptor(enum_type)
+        prefix = _enum_prefix(descriptor.name)
+        self.name = descriptor.name
+        self.to_word: dict[int, str] = {0: ""}
+        for value in descriptor.values:
+            if value.number:
+                self.to_word[value.number] = value.name.removeprefix(prefix).lower()
+        self.to_number: dict[str, int] = {word: number for number, word in self.to_word.items()}
+
+    def word(self, number: int) -> str:
+        word = self.to_word.get(number)
+        return f"#{number}" if word is None else word
+
+    def number(self, word: str) -> int:
+        return self.to_number.get(word, 0)
+
+
+@functools.cache
+def enum_words(descriptor: EnumDescriptor) -> EnumWords:
+    """The (cached) word table of an enum."""
+    return EnumWords(descriptor)
+
+
 def enum_to_proto(enum_type: Any, name: str) -> int:
     """``enum_to_proto(IdentifierType, "email")`` -> the number of ``IDENTIFIER_TYPE_EMAIL``; ``""`` -> 0."""
-    descriptor = _enum_descriptor(enum_type)
-    if not name:
-        return 0
-    value = descriptor.values_by_name.get(_enum_prefix(descriptor.name) + name.upper())
-    if value is None:
-        raise ValueError(f"{name!r} is not a {descriptor.name}")
-    return int(value.number)
+    words = enum_words(_enum_descriptor(enum_type))
+    number = words.to_number.get(name)
+    if number is None:
+        raise ValueError(f"{name!r} is not a {words.name}")
+    return number
 
 
 def enum_from_proto(enum_type: Any, number: int) -> str:
     """``enum_from_proto(IdentifierType, 1)`` -> ``"email"``; 0 (unspecified) -> ``""``."""
-    descriptor = _enum_descriptor(enum_type)
-    if number == 0:
-        return ""
-    value = descriptor.values_by_number.get(number)
-    if value is None:
-        raise ValueError(f"{number} is not a {descriptor.name} value")
-    return value.name[len(_enum_prefix(descriptor.name)) :].lower()
+    words = enum_words(_enum_descriptor(enum_type))
+    word = words.to_word.get(number)
+    if word is None:
+        raise ValueError(f"{number} is not a {words.name} value")
+    return word
 
 
 # -- domain values -> message ---------------------------------------------------------------------------------
