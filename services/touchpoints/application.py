@@ -37,6 +37,7 @@ import structlog
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 
+from services.common.eventstore.connection import MAX_BATCH_MESSAGES
 from services.common import pagination
 from services.common.errors import Conflict, FieldViolation, InvalidArgument, NotFound, Unavailable
 from services.touchpoints import enrichment, events  # noqa: F401 - events: stored as protobuf messages
@@ -57,8 +58,8 @@ log = structlog.get_logger(__name__)
 
 MAX_BATCH = 500
 """Most items of one RecordTouchpointBatch request (also declared in the .proto)."""
-MAX_EVENTS_PER_SAVE = 1000
-"""Most events of one atomic append to the event store."""
+MAX_EVENTS_PER_SAVE = MAX_BATCH_MESSAGES
+"""Most events of one atomic append to the event store (a JetStream atomic batch)."""
 SAVE_RETRIES = 5
 
 RECORDED = "recorded"
