@@ -37,9 +37,9 @@ import structlog
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 
-from services.common.eventstore.connection import MAX_BATCH_MESSAGES
 from services.common import pagination
 from services.common.errors import Conflict, FieldViolation, InvalidArgument, NotFound, Unavailable
+from services.common.eventstore.connection import MAX_BATCH_MESSAGES
 from services.touchpoints import enrichment, events  # noqa: F401 - events: stored as protobuf messages
 from services.touchpoints.domain import (
     ActorIdentifier,
