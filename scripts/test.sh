@@ -8,12 +8,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-PYTHON_BIN="${PYTHON_BIN:-python3}"
-if [[ ! -x .venv/bin/python ]]; then
-  "$PYTHON_BIN" -m venv .venv
-fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+source scripts/venv.sh
+install_into_venv '.[test]'
 
 PYTHON=.venv/bin/python bash scripts/check_protos.sh
 
