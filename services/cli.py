@@ -169,7 +169,8 @@ def log(
     after: int = typer.Option(0, help="start after this stream sequence"),
     limit: int = typer.Option(100, help="how many events to print"),
 ) -> None:
-    """Print an application's events as stored: sequence, aggregate, version, topic, correlation, decoded payload.
+    """Print an application's events as stored: sequence, aggregate, version, topic, the request that caused
+    them (correlation and causation ids) and the decoded payload.
 
     Decoding uses only the protobuf contracts (``protos/``), not the services' Python code.
     """
@@ -179,6 +180,7 @@ def log(
 
     from services.common.eventstore.connection import JetStreamConnection
     from services.common.eventstore.jetstream import (
+        CAUSATION_HEADER,
         CORRELATION_HEADER,
         TOPIC_HEADER,
         VERSION_HEADER,
@@ -212,6 +214,7 @@ def log(
                 "topic": topic,
                 "stored_at": msg.headers.get("Nats-Time-Stamp", ""),
                 "correlation_id": msg.headers.get(CORRELATION_HEADER, ""),
+                "causation_id": msg.headers.get(CAUSATION_HEADER, ""),
                 "event": payload,
             }
             typer.echo(json.dumps(record, ensure_ascii=False))
