@@ -52,10 +52,19 @@ machine's cores. :class:`WindowedVader` removes its avoidable work (see there) a
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from vaderSentiment.vaderSentiment import BOOSTER_DICT, N_SCALAR, NEGATE, SentiText, SentimentIntensityAnalyzer
+from vaderSentiment.vaderSentiment import (
+    BOOSTER_DICT,
+    C_INCR,
+    N_SCALAR,
+    NEGATE,
+    SPECIAL_CASES,
+    SentimentIntensityAnalyzer,
+    allcap_differential,
+)
 
 COMMUNITY_PARTIES = 4
 """Distinct parties in a thread from which it is a community (many with many)."""
@@ -105,11 +114,11 @@ class WindowedVader(SentimentIntensityAnalyzer):
     """VADER, scoring exactly as the stock analyser does, without its avoidable work.
 
     - Text without an emoji skips the character-by-character emoji translation (it would copy the text).
+    - Words are lower-cased once per text (the stock analyser lower-cases the whole text again in each check,
+      for every sentiment word) and the per-word rules (``sentiment_valence``, ``scalar_inc_dec``, the
+      negation, idiom and "least" checks) run inline in one loop, with the same arithmetic in the same order.
     - A word outside the lexicon gets valence 0 without the per-word method call.
-    - The negation check reads only the three words before a sentiment word, lower-cased once, and tests them
-      against VADER's own ``NEGATE`` words as a set; the stock check lower-cases the whole text for every
-      sentiment word and scans the ``NEGATE`` list.
-    - The idiom check is given only the words it reads (i-3 .. i+2).
+    - The negation check tests VADER's own ``NEGATE`` words as a set; the idiom check builds only its n-grams.
     - The "but" rule updates its list in place instead of popping and inserting each value.
 
     Safe to share between threads (no state is kept between calls).
@@ -123,23 +132,73 @@ class WindowedVader(SentimentIntensityAnalyzer):
         if not isinstance(text, str) or not self._emoji_chars.isdisjoint(text):
             return super().polarity_scores(text)
         text = text.strip()
-        sentitext = SentiText(text)
-        words = sentitext.words_and_emoticons
-        last = len(words) - 1
-        lexicon = self.lexicon
-        sentiments: list[float] = []
-        for i, item in enumerate(words):
-            lowered = item.lower()
-            if (
-                lowered not in lexicon  # the valence of a word outside the lexicon is 0, whatever surrounds it
-                or lowered in BOOSTER_DICT
-                or (i < last and lowered == "kind" and words[i + 1].lower() == "of")
-            ):
-                sentiments.append(0)
-            else:
-                sentiments = self.sentiment_valence(0, sentitext, item, i, sentiments)
-        sentiments = self._but_check(words, sentiments)
+        words = [_strip_punc_if_word(token) for token in text.split()]  # SentiText's words_and_emoticons
+        lowered = [word.lower() for word in words]
+        sentiments = self._sentiments(words, lowered, allcap_differential(words))
+        if "but" in lowered:
+            sentiments = self._but_check(lowered, sentiments)
         return self.score_valence(sentiments, text)  # type: ignore[no-any-return]
+
+    def _sentiments(self, words: list[str], lowered: list[str], is_cap_diff: bool) -> list[float]:
+        """VADER's per-word valences (its ``sentiment_valence`` and the checks it calls), on words lower-cased
+        once: the same arithmetic in the same order."""
+        lexicon = self.lexicon
+        last = len(words) - 1
+        sentiments: list[float] = []
+        append = sentiments.append
+        for i, low in enumerate(lowered):
+            if (
+                low not in lexicon  # the valence of a word outside the lexicon is 0, whatever surrounds it
+                or low in BOOSTER_DICT
+                or (i < last and low == "kind" and lowered[i + 1] == "of")
+            ):
+                append(0)
+                continue
+            valence = lexicon[low]
+            if low == "no" and i != last and lowered[i + 1] in lexicon:
+                valence = 0.0
+            if (
+                (i > 0 and lowered[i - 1] == "no")
+                or (i > 1 and lowered[i - 2] == "no")
+                or (i > 2 and lowered[i - 3] == "no" and lowered[i - 1] in ("or", "nor"))
+            ):
+                valence = lexicon[low] * N_SCALAR
+            if is_cap_diff and words[i].isupper():
+                if valence > 0:
+                    valence += C_INCR
+                else:
+                    valence -= C_INCR
+            for start_i in (0, 1, 2):
+                if i <= start_i:
+                    break
+                before = lowered[i - (start_i + 1)]
+                if before in lexicon:
+                    continue
+                scalar = 0.0  # VADER's scalar_inc_dec
+                if before in BOOSTER_DICT:
+                    scalar = BOOSTER_DICT[before]
+                    if valence < 0:
+                        scalar *= -1
+                    if is_cap_diff and words[i - (start_i + 1)].isupper():
+                        if valence > 0:
+                            scalar += C_INCR
+                        else:
+                            scalar -= C_INCR
+                if start_i == 1 and scalar != 0:
+                    scalar = scalar * 0.95
+                if start_i == 2 and scalar != 0:
+                    scalar = scalar * 0.9
+                valence = valence + scalar
+                valence = _lowered_negation_check(valence, lowered, start_i, i)
+                if start_i == 2:
+                    valence = _lowered_idioms_check(valence, lowered, i)
+            if i > 1 and lowered[i - 1] not in lexicon and lowered[i - 1] == "least":  # VADER's _least_check
+                if lowered[i - 2] != "at" and lowered[i - 2] != "very":
+                    valence = valence * N_SCALAR
+            elif i > 0 and lowered[i - 1] not in lexicon and lowered[i - 1] == "least":
+                valence = valence * N_SCALAR
+            append(valence)
+        return sentiments
 
     def _negation_check(self, valence, words_and_emoticons, start_i, i):  # type: ignore[no-untyped-def,override]
         # called only with i > start_i, so the words read below exist
@@ -193,6 +252,68 @@ _NEGATIONS = frozenset(NEGATE)
 def _negates(lowered: str) -> bool:
     """VADER's ``negated([word])`` for one lower-cased word."""
     return lowered in _NEGATIONS or "n't" in lowered
+
+
+def _strip_punc_if_word(token: str) -> str:
+    """VADER's ``SentiText._strip_punc_if_word``: strip punctuation around a word, keep short emoticons."""
+    stripped = token.strip(_PUNCTUATION)
+    if len(stripped) <= 2:
+        return token
+    return stripped
+
+
+_PUNCTUATION = string.punctuation
+
+
+def _lowered_negation_check(valence: float, lowered: list[str], start_i: int, i: int) -> float:
+    """VADER's ``_negation_check`` on lower-cased words (called only with i > start_i)."""
+    one = lowered[i - 1]
+    if start_i == 0:
+        if _negates(one):
+            valence = valence * N_SCALAR
+    elif start_i == 1:
+        two = lowered[i - 2]
+        if two == "never" and one in ("so", "this"):
+            valence = valence * 1.25
+        elif two == "without" and one == "doubt":
+            pass
+        elif _negates(two):
+            valence = valence * N_SCALAR
+    else:
+        two = lowered[i - 2]
+        three = lowered[i - 3]
+        if (three == "never" and two in ("so", "this")) or one in ("so", "this"):
+            valence = valence * 1.25
+        elif three == "without" and (two == "doubt" or one == "doubt"):
+            pass
+        elif _negates(three):
+            valence = valence * N_SCALAR
+    return valence
+
+
+def _lowered_idioms_check(valence: float, lowered: list[str], i: int) -> float:
+    """VADER's ``_special_idioms_check`` on lower-cased words (called only with i >= 3)."""
+    zero, one, two, three = lowered[i], lowered[i - 1], lowered[i - 2], lowered[i - 3]
+    twoone = f"{two} {one}"
+    threetwoone = f"{three} {two} {one}"
+    threetwo = f"{three} {two}"
+    for seq in (f"{one} {zero}", f"{two} {one} {zero}", twoone, threetwoone, threetwo):
+        if seq in SPECIAL_CASES:
+            valence = SPECIAL_CASES[seq]
+            break
+    count = len(lowered)
+    if count - 1 > i:
+        zeroone = f"{zero} {lowered[i + 1]}"
+        if zeroone in SPECIAL_CASES:
+            valence = SPECIAL_CASES[zeroone]
+    if count - 1 > i + 1:
+        zeroonetwo = f"{zero} {lowered[i + 1]} {lowered[i + 2]}"
+        if zeroonetwo in SPECIAL_CASES:
+            valence = SPECIAL_CASES[zeroonetwo]
+    for n_gram in (threetwoone, threetwo, twoone):
+        if n_gram in BOOSTER_DICT:
+            valence = valence + BOOSTER_DICT[n_gram]
+    return valence
 
 
 _analyser = WindowedVader()
