@@ -63,7 +63,6 @@ from vaderSentiment.vaderSentiment import (
     NEGATE,
     SPECIAL_CASES,
     SentimentIntensityAnalyzer,
-    allcap_differential,
 )
 
 COMMUNITY_PARTIES = 4
@@ -132,11 +131,16 @@ class WindowedVader(SentimentIntensityAnalyzer):
         if not isinstance(text, str) or not self._emoji_chars.isdisjoint(text):
             return super().polarity_scores(text)
         text = text.strip()
-        words = [_strip_punc_if_word(token) for token in text.split()]  # SentiText's words_and_emoticons
+        punctuation = _PUNCTUATION
+        # SentiText's words_and_emoticons: punctuation stripped around each word, unless 2 characters or fewer
+        # remain (an emoticon)
+        words = [word if len(stripped := word.strip(punctuation)) <= 2 else stripped for word in text.split()]
         lowered = [word.lower() for word in words]
-        sentiments = self._sentiments(words, lowered, allcap_differential(words))
+        capitals = sum(1 for word in words if word.isupper())
+        is_cap_diff = 0 < len(words) - capitals < len(words)  # VADER's allcap_differential
+        sentiments = self._sentiments(words, lowered, is_cap_diff)
         if "but" in lowered:
-            sentiments = self._but_check(lowered, sentiments)
+            _lowered_but_check(lowered, sentiments)
         return self.score_valence(sentiments, text)  # type: ignore[no-any-return]
 
     def _sentiments(self, words: list[str], lowered: list[str], is_cap_diff: bool) -> list[float]:
@@ -254,15 +258,23 @@ def _negates(lowered: str) -> bool:
     return lowered in _NEGATIONS or "n't" in lowered
 
 
-def _strip_punc_if_word(token: str) -> str:
-    """VADER's ``SentiText._strip_punc_if_word``: strip punctuation around a word, keep short emoticons."""
-    stripped = token.strip(_PUNCTUATION)
-    if len(stripped) <= 2:
-        return token
-    return stripped
-
-
 _PUNCTUATION = string.punctuation
+
+
+def _lowered_but_check(lowered: list[str], sentiments: list[float]) -> None:
+    """VADER's "but" rule on lower-cased words, in place: values before the first "but" halved, after it
+    raised by half, each found (as VADER does) by its first equal value. Zeros are skipped: scaling a zero
+    leaves a zero, whichever zero it finds."""
+    but_at = lowered.index("but")
+    for position in range(len(sentiments)):
+        sentiment = sentiments[position]
+        if sentiment == 0:
+            continue
+        first = sentiments.index(sentiment)
+        if first < but_at:
+            sentiments[first] = sentiment * 0.5
+        elif first > but_at:
+            sentiments[first] = sentiment * 1.5
 
 
 def _lowered_negation_check(valence: float, lowered: list[str], start_i: int, i: int) -> float:
