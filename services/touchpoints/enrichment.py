@@ -135,8 +135,8 @@ class WindowedVader(SentimentIntensityAnalyzer):
         # SentiText's words_and_emoticons: punctuation stripped around each word, unless 2 characters or fewer
         # remain (an emoticon)
         words = [word if len(stripped := word.strip(punctuation)) <= 2 else stripped for word in text.split()]
-        lowered = [word.lower() for word in words]
-        capitals = sum(1 for word in words if word.isupper())
+        lowered = list(map(str.lower, words))
+        capitals = sum(map(str.isupper, words))
         is_cap_diff = 0 < len(words) - capitals < len(words)  # VADER's allcap_differential
         sentiments = self._sentiments(words, lowered, is_cap_diff)
         if "but" in lowered:
@@ -148,15 +148,10 @@ class WindowedVader(SentimentIntensityAnalyzer):
         once: the same arithmetic in the same order."""
         lexicon = self.lexicon
         last = len(words) - 1
-        sentiments: list[float] = []
-        append = sentiments.append
-        for i, low in enumerate(lowered):
-            if (
-                low not in lexicon  # the valence of a word outside the lexicon is 0, whatever surrounds it
-                or low in BOOSTER_DICT
-                or (i < last and low == "kind" and lowered[i + 1] == "of")
-            ):
-                append(0)
+        sentiments: list[float] = [0] * len(words)  # a word outside the lexicon has valence 0, whatever surrounds it
+        for i in [i for i, low in enumerate(lowered) if low in lexicon]:
+            low = lowered[i]
+            if low in BOOSTER_DICT or (i < last and low == "kind" and lowered[i + 1] == "of"):
                 continue
             valence = lexicon[low]
             if low == "no" and i != last and lowered[i + 1] in lexicon:
@@ -201,7 +196,7 @@ class WindowedVader(SentimentIntensityAnalyzer):
                     valence = valence * N_SCALAR
             elif i > 0 and lowered[i - 1] not in lexicon and lowered[i - 1] == "least":
                 valence = valence * N_SCALAR
-            append(valence)
+            sentiments[i] = valence
         return sentiments
 
     def _negation_check(self, valence, words_and_emoticons, start_i, i):  # type: ignore[no-untyped-def,override]
