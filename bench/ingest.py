@@ -23,12 +23,13 @@ bytes of text each.
 
 Target (issue 4): streaming ingest >= 0.5 x the lower of the two raw rates.
 
-Where the time goes (py-spy on the service process during 3., 2 shared cores): enrichment ~34 % (VADER ~2/3 of
-it, already 2.5x faster than stock VADER with identical scores), the touchpoint index ~19 %, domain checks, ids
-and events ~14 %, gRPC's own per-message work ~12 %, protobuf <-> primitives ~8 %, NATS client ~5 %, event
-mapping ~3 %. Without enrichment and without the index the same path reaches ~0.55x of raw gRPC; with both it
-is CPU-bound at roughly one core (one interpreter lock), ~2-2.6k touchpoints/s here. Enrichment worker
-processes (``--enrichment-processes``) move VADER off that lock, which pays only where cores are free.
+Where the time goes (py-spy ``--gil`` on the service process during 3., 2 shared cores): enrichment ~27 % (VADER
+~2/3 of it; ``WindowedVader`` is now ~5x faster than stock VADER with identical scores), checks, drafts, ids and
+signals before enrichment ~15 %, the touchpoint index ~12 % (its own thread, same interpreter lock), events and
+their protobuf mapping ~12 %, the NATS client ~10 %, gRPC's own per-message work the rest. Without enrichment
+and without the index the same path reaches ~0.35-0.45x of the lower raw rate; with both it is CPU-bound at
+roughly one core (one interpreter lock), ~2.9-3.4k touchpoints/s here. Enrichment worker processes
+(``--enrichment-processes``) move VADER off that lock, which pays only where cores are free.
 """
 
 from __future__ import annotations
