@@ -9,11 +9,19 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
+import grpc
+
+from services.common.grpc_runtime import Readiness, Registration, create_server
+from services.common.grpc_runtime import stop as stop_server
 from services.common.nats_server import NatsServer
+
+T = TypeVar("T")
 
 NATS_IMAGE = "nats:2.12.1-alpine"
 
@@ -57,15 +65,6 @@ def nats_endpoint() -> Iterator[NatsEndpoint]:
             server.stop()
 
 
-# gRPC servers on port 0 (runtime engineer). Imported here, not at the top, so this block only appends.
-from collections.abc import Sequence  # noqa: E402
-
-import grpc  # noqa: E402
-
-from services.common.grpc_runtime import Readiness, Registration, create_server  # noqa: E402
-from services.common.grpc_runtime import stop as stop_server  # noqa: E402
-
-
 @contextlib.contextmanager
 def running_server(
     registrations: Sequence[Registration], readiness: Readiness | None = None
@@ -85,3 +84,15 @@ def running_server(
     finally:
         channel.close()
         stop_server(server, grace=None)
+
+
+def eventually(check: Callable[[], T], timeout: float = 10.0, interval: float = 0.05) -> T:
+    """Call ``check`` until it stops raising AssertionError (then return its value) or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return check()
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(interval)

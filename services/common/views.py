@@ -277,14 +277,15 @@ class AppliedPosition:
         notification_id: int | None,
         timeout: float = 10.0,
         *,
-        failure: BaseException | None = None,
+        failure: Callable[[], BaseException | None] | None = None,
         poke: Callable[[], None] | None = None,
         poll: float | None = None,
     ) -> None:
         """Block until ``notification_id`` is applied; raise ``Unavailable`` after ``timeout`` seconds.
 
         ``poke`` is called before each wait (to nudge the applier); ``poll`` bounds each wait in seconds;
-        ``failure`` (the applier's last error) is named in the message when the wait times out.
+        ``failure`` returns the applier's last error, read when the wait times out (not when it began), and named
+        in the message.
         """
         if notification_id is None or self._value >= notification_id:
             return
@@ -293,7 +294,8 @@ class AppliedPosition:
             while self._value < notification_id:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    cause = f" ({type(failure).__name__})" if failure is not None else ""
+                    error = failure() if failure is not None else None
+                    cause = f" ({type(error).__name__})" if error is not None else ""
                     raise Unavailable(f"{self.describe} has not reached notification {notification_id} yet{cause}")
                 if poke is not None:
                     poke()

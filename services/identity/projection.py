@@ -187,7 +187,7 @@ class ResolutionProjection:
 
     def wait(self, notification_id: int | None, timeout: float = 10.0) -> None:
         """Block until the view has applied ``notification_id`` (raises Unavailable after ``timeout``)."""
-        self._applied.wait(notification_id, timeout, failure=self._error, poke=self._nudge.set, poll=0.05)
+        self._applied.wait(notification_id, timeout, failure=lambda: self._error, poke=self._nudge.set, poll=0.05)
 
     def catch_up(self, timeout: float = 600.0) -> None:
         """Block until the view has applied everything recorded so far."""

@@ -491,7 +491,7 @@ class TouchpointProjection:
 
     def wait(self, notification_id: int | None, timeout: float = 10.0) -> None:
         """Block until the index has applied ``notification_id``; raise Unavailable after ``timeout``."""
-        self._applied.wait(notification_id, timeout, failure=self._error)
+        self._applied.wait(notification_id, timeout, failure=lambda: self._error)
 
     def catch_up(self, timeout: float = 60.0) -> None:
         """Block until the index reflects everything recorded so far (also by other processes)."""

@@ -4,7 +4,6 @@ following other writers."""
 from __future__ import annotations
 
 import os
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -15,6 +14,7 @@ import psycopg
 import pytest
 
 from services.common.config import Settings
+from services.common.testing import eventually
 from services.touchpoints.application import TouchpointsApplication
 from services.touchpoints.domain import ActorIdentifier, TouchpointDraft, touchpoint_id_for
 from services.touchpoints.events import MAPPER_TOPIC
@@ -85,7 +85,7 @@ def test_a_dropped_index_is_rebuilt_from_the_stream_with_its_links(settings: Set
         def linked() -> None:
             assert app.get(question)["first_response_seconds"] == 120.0
 
-        _eventually(linked)
+        eventually(linked)
         before = app.list_touchpoints(actor=JANE, page_size=1000)[0]
 
     rebuilt = views.rebuilt_index()
@@ -122,17 +122,7 @@ def test_writes_of_another_process_appear_in_the_index(settings: Settings, views
                 str(touchpoint_id_for("intercom", f"{RUN}-{name}")) for name in ("mine", "theirs-1", "theirs-2")
             }
 
-        _eventually(seen)
+        eventually(seen)
         assert listed(app, channel="sms") == [str(touchpoint_id_for("intercom", f"{RUN}-theirs-2"))]
 
 
-def _eventually(check: object, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            check()  # type: ignore[operator]
-            return
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)

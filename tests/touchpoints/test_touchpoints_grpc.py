@@ -21,7 +21,7 @@ from chorus.touchpoints.v1 import touchpoint_service_pb2 as pb
 from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as pb_grpc
 from services.common.config import Settings
 from services.common.grpc_runtime import status_details
-from services.common.testing import running_server
+from services.common.testing import eventually, running_server
 from services.touchpoints.application import RecordingPolicy, TouchpointsApplication
 from services.touchpoints.domain import touchpoint_id_for
 from services.touchpoints.grpc_api import registration
@@ -65,17 +65,6 @@ def tp_id(external_id: str) -> str:
 
 def events_of(app: TouchpointsApplication, touchpoint_id: str) -> list[Any]:
     return list(app.recorder.select_events(uuid.UUID(touchpoint_id)))
-
-
-def eventually(check: Any, timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return check()
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
