@@ -72,23 +72,23 @@ class Settings:
         """Read the settings from ``environ`` (``os.environ`` when omitted)."""
         env = os.environ if environ is None else environ
         defaults = cls()
-        data_dir = Path(_read(env, "CHORUS_DATA_DIR", str, str(defaults.data_dir)))
+        data_dir = Path(read_setting(env, "CHORUS_DATA_DIR", str, str(defaults.data_dir)))
         return cls(
-            nats_url=_read(env, "CHORUS_NATS_URL", _nats_url, defaults.nats_url),
-            stream_replicas=_read(env, "CHORUS_STREAM_REPLICAS", _int_between(1, 5), defaults.stream_replicas),
-            duplicate_window_seconds=_read(
-                env, "CHORUS_DUPLICATE_WINDOW_SECONDS", _int_between(1, 7 * 24 * 3600), defaults.duplicate_window_seconds
+            nats_url=read_setting(env, "CHORUS_NATS_URL", _nats_url, defaults.nats_url),
+            stream_replicas=read_setting(env, "CHORUS_STREAM_REPLICAS", int_between(1, 5), defaults.stream_replicas),
+            duplicate_window_seconds=read_setting(
+                env, "CHORUS_DUPLICATE_WINDOW_SECONDS", int_between(1, 7 * 24 * 3600), defaults.duplicate_window_seconds
             ),
-            log_level=_read(env, "CHORUS_LOG_LEVEL", _one_of(LOG_LEVELS), defaults.log_level),
-            log_format=_read(env, "CHORUS_LOG_FORMAT", _one_of(LOG_FORMATS), defaults.log_format),
-            grpc_host=_read(env, "CHORUS_GRPC_HOST", str, defaults.grpc_host),
-            identity_port=_read(env, "CHORUS_IDENTITY_PORT", _port, defaults.identity_port),
-            touchpoints_port=_read(env, "CHORUS_TOUCHPOINTS_PORT", _port, defaults.touchpoints_port),
-            experience_port=_read(env, "CHORUS_EXPERIENCE_PORT", _port, defaults.experience_port),
+            log_level=read_setting(env, "CHORUS_LOG_LEVEL", _one_of(LOG_LEVELS), defaults.log_level),
+            log_format=read_setting(env, "CHORUS_LOG_FORMAT", _one_of(LOG_FORMATS), defaults.log_format),
+            grpc_host=read_setting(env, "CHORUS_GRPC_HOST", str, defaults.grpc_host),
+            identity_port=read_setting(env, "CHORUS_IDENTITY_PORT", _port, defaults.identity_port),
+            touchpoints_port=read_setting(env, "CHORUS_TOUCHPOINTS_PORT", _port, defaults.touchpoints_port),
+            experience_port=read_setting(env, "CHORUS_EXPERIENCE_PORT", _port, defaults.experience_port),
             data_dir=data_dir,
-            views_url=_read(env, "CHORUS_VIEWS_URL", _views_url, ""),
-            shutdown_grace_seconds=_read(
-                env, "CHORUS_SHUTDOWN_GRACE_SECONDS", _non_negative_float, defaults.shutdown_grace_seconds
+            views_url=read_setting(env, "CHORUS_VIEWS_URL", _views_url, ""),
+            shutdown_grace_seconds=read_setting(
+                env, "CHORUS_SHUTDOWN_GRACE_SECONDS", non_negative_float, defaults.shutdown_grace_seconds
             ),
         )
 
@@ -115,7 +115,9 @@ class Settings:
         }
 
 
-def _read(env: Mapping[str, str], name: str, parse: Callable[[str], _T], default: _T) -> _T:
+def read_setting(env: Mapping[str, str], name: str, parse: Callable[[str], _T], default: _T) -> _T:
+    """``env[name]`` parsed by ``parse``; empty or unset gives ``default``; a bad value raises
+    :class:`ConfigurationError` naming the variable. Services read their own settings with it."""
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -126,7 +128,7 @@ def _read(env: Mapping[str, str], name: str, parse: Callable[[str], _T], default
         raise ConfigurationError(msg) from None
 
 
-def _int_between(low: int, high: int) -> Callable[[str], int]:
+def int_between(low: int, high: int) -> Callable[[str], int]:
     def parse(raw: str) -> int:
         value = int(raw)
         if not low <= value <= high:
@@ -137,10 +139,10 @@ def _int_between(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
-_port = _int_between(0, 65535)
+_port = int_between(0, 65535)
 
 
-def _non_negative_float(raw: str) -> float:
+def non_negative_float(raw: str) -> float:
     value = float(raw)
     if not value >= 0:  # also rejects nan
         msg = "expected a number of seconds >= 0"

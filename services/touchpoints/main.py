@@ -25,8 +25,7 @@ from datetime import timedelta
 
 import structlog
 
-from services.common.config import Settings
-from services.common.errors import ConfigurationError
+from services.common.config import Settings, int_between, non_negative_float, read_setting
 from services.common.grpc_runtime import create_server, serve
 from services.common.logging import configure_logging
 from services.touchpoints.application import RecordingPolicy, TouchpointsApplication
@@ -35,6 +34,9 @@ from services.touchpoints.grpc_api import registration
 from services.touchpoints.projection import TouchpointIndex, TouchpointProjection
 
 log = structlog.get_logger(__name__)
+
+
+COUNT = int_between(0, 2**31 - 1)
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,14 @@ class TouchpointsSettings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> TouchpointsSettings:
         env = os.environ if environ is None else environ
         defaults = RecordingPolicy()
-        skew = _number(env, "CHORUS_TOUCHPOINTS_MAX_FUTURE_SKEW_SECONDS", defaults.max_future_skew.total_seconds())
-        content = _number(env, "CHORUS_TOUCHPOINTS_MAX_CONTENT_BYTES", defaults.max_content_bytes)
-        wait = _number(env, "CHORUS_TOUCHPOINTS_READ_YOUR_WRITES_SECONDS", defaults.read_your_writes_timeout)
-        processes = _number(env, "CHORUS_TOUCHPOINTS_ENRICHMENT_PROCESSES", defaults.enrichment_processes)
+        skew = read_setting(
+            env, "CHORUS_TOUCHPOINTS_MAX_FUTURE_SKEW_SECONDS", non_negative_float, defaults.max_future_skew.total_seconds()
+        )
+        content = read_setting(env, "CHORUS_TOUCHPOINTS_MAX_CONTENT_BYTES", COUNT, defaults.max_content_bytes)
+        wait = read_setting(
+            env, "CHORUS_TOUCHPOINTS_READ_YOUR_WRITES_SECONDS", non_negative_float, defaults.read_your_writes_timeout
+        )
+        processes = read_setting(env, "CHORUS_TOUCHPOINTS_ENRICHMENT_PROCESSES", COUNT, defaults.enrichment_processes)
         handles = frozenset(
             handle.strip().lstrip("@").lower()
             for handle in env.get("CHORUS_TOUCHPOINTS_BRAND_HANDLES", "").split(",")
@@ -60,24 +66,10 @@ class TouchpointsSettings:
         return cls(
             app_name=env.get("CHORUS_TOUCHPOINTS_APP_NAME", "").strip() or "touchpoints",
             policy=RecordingPolicy(
-                max_future_skew=timedelta(seconds=skew), max_content_bytes=int(content), brand_handles=handles,
-                read_your_writes_timeout=wait, enrichment_processes=int(processes),
+                max_future_skew=timedelta(seconds=skew), max_content_bytes=content, brand_handles=handles,
+                read_your_writes_timeout=wait, enrichment_processes=processes,
             ),
         )
-
-
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not value >= 0:
-        msg = f"{name}={raw!r} is not valid: expected a number >= 0"
-        raise ConfigurationError(msg)
-    return value
 
 
 @contextlib.contextmanager

@@ -42,3 +42,9 @@ def test_overrides() -> None:
 def test_a_value_that_does_not_parse_names_its_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigurationError, match=name):
         TouchpointsSettings.from_env({name: value})
+
+
+@pytest.mark.parametrize("name", ["CHORUS_TOUCHPOINTS_MAX_CONTENT_BYTES", "CHORUS_TOUCHPOINTS_ENRICHMENT_PROCESSES"])
+def test_a_count_with_a_fraction_is_refused_not_truncated(name: str) -> None:
+    with pytest.raises(ConfigurationError, match=name):
+        TouchpointsSettings.from_env({name: "1.5"})
