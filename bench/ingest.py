@@ -21,15 +21,21 @@ bytes of text each.
 4. Chorus unary ``RecordTouchpoint`` (sequential, one client: latency and rate) and ``RecordTouchpointBatch``
    (batches of 500).
 
-Target (issue 4): streaming ingest >= 0.5 x the lower of the two raw rates.
+Each measurement also prints the CPU it used per message: the client's (``time.process_time`` in its process),
+the server side's (this process and its enrichment worker processes) and nats-server's (both from ``/proc``),
+and the rate the machine's CPUs would allow at that cost.
 
-Where the time goes (py-spy ``--gil`` on the service process during 3., 2 shared cores): enrichment ~27 % (VADER
-~2/3 of it; ``WindowedVader`` is now ~5x faster than stock VADER with identical scores), checks, drafts, ids and
-signals before enrichment ~15 %, the touchpoint index ~12 % (its own thread, same interpreter lock), events and
-their protobuf mapping ~12 %, the NATS client ~10 %, gRPC's own per-message work the rest. Without enrichment
-and without the index the same path reaches ~0.35-0.45x of the lower raw rate; with both it is CPU-bound at
-roughly one core (one interpreter lock), ~2.9-3.4k touchpoints/s here. Enrichment worker processes
-(``--enrichment-processes``) move VADER off that lock, which pays only where cores are free.
+Target (issue 4): streaming ingest >= 0.5 x the lower of the two raw rates. The last lines turn it into CPU: on
+N CPUs, 0.5 x the lower raw rate leaves N / that rate of CPU per touchpoint for client, service and nats-server
+together, set beside what streaming used and what the raw paths plus enrichment alone cost.
+
+Where the time goes (py-spy ``--gil`` on the service process during 3., enrichment in-process, 2 shared cores):
+enrichment ~25 % (VADER ~2/3 of it; ``WindowedVader`` is ~5x faster than stock VADER with identical scores),
+checks, drafts, ids and signals before enrichment ~18 %, the touchpoint index ~14 % (its own thread, same
+interpreter lock), events, their protobuf mapping and the append ~20 %, gRPC's own per-message work the rest.
+With enrichment in the service process the service is bound by its one interpreter lock (~1.4 of 2 CPUs busy);
+the default enrichment worker process (``--enrichment-processes``, default 1 on more than one CPU) moves VADER
+to the other CPU, ~25 % faster here, and then ~1.6 of 2 CPUs are busy.
 """
 
 from __future__ import annotations
@@ -103,10 +109,10 @@ def _echo_stream_client(port: int, count: int) -> tuple[float, int, int]:
         grpc.channel_ready_future(channel).result(timeout=10)
         stub = echo_pb2_grpc.EchoServiceStub(channel)
         stub.EchoStream(iter(messages[:200]))  # warm up
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         answer = stub.EchoStream(iter(messages))
-        seconds = time.perf_counter() - start
-    return seconds, int(answer.count), messages[0].ByteSize()
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return seconds, int(answer.count), messages[0].ByteSize(), cpu
 
 
 def _record_stream_client(port: int, count: int, run: str) -> tuple[float, int, dict[str, int]]:
@@ -116,16 +122,16 @@ def _record_stream_client(port: int, count: int, run: str) -> tuple[float, int, 
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         grpc.channel_ready_future(channel).result(timeout=10)
         stub = pb_grpc.TouchpointServiceStub(channel)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         answered = 0
         for response in stub.RecordTouchpointStream(iter(messages)):
             for result in response.results:
                 name = pb.RecordOutcome.Name(result.outcome)
                 outcomes[name] = outcomes.get(name, 0) + 1
                 answered += 1
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     outcomes["_message_bytes"] = messages[0].ByteSize()
-    return seconds, answered, outcomes
+    return seconds, answered, outcomes, cpu
 
 
 def _record_unary_client(port: int, count: int, run: str) -> tuple[float, int, list[float]]:
@@ -159,6 +165,56 @@ def _record_batch_client(port: int, count: int, run: str, size: int) -> tuple[fl
             recorded += stub.RecordTouchpointBatch(batch).recorded_count
         seconds = time.perf_counter() - start
     return seconds, recorded, size
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds process ``pid`` (all its threads) has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds spent during a measurement by the server side (this process and its enrichment worker
+    processes) and by nats-server; a client reports its own (``time.process_time`` in its process)."""
+
+    def __init__(self, nats_pid: int | None) -> None:
+        self.nats_pid = nats_pid or 0
+        self.server = 0.0
+        self.nats = 0.0
+
+    def _read(self) -> dict[int, float]:
+        workers = {child.pid for child in multiprocessing.active_children()
+                   if child.pid and "PoolWorker" not in child.name}  # the client's pool is not the server's
+        seconds = {}
+        for pid in {os.getpid(), self.nats_pid} | workers:
+            try:
+                seconds[pid] = process_cpu(pid)
+            except OSError:  # exited meanwhile
+                continue
+        return seconds
+
+    def __enter__(self) -> CpuMeter:
+        self._before = self._read()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        used = {pid: seconds - self._before.get(pid, 0.0) for pid, seconds in self._read().items()}
+        self.nats = used.pop(self.nats_pid, 0.0)
+        self.server = sum(used.values())
+
+    def per_message(self, count: int, client_cpu: float | None) -> float:
+        """CPU microseconds per message, all parties together."""
+        return ((client_cpu or 0.0) + self.server + self.nats) / count * 1e6
+
+    def report(self, count: int, client_cpu: float | None, seconds: float) -> str:
+        """CPU microseconds per message of each party, and the rate this machine's CPUs allow at that cost."""
+        parts = ([] if client_cpu is None else [("client", client_cpu)]) + [
+            ("server" if client_cpu is not None else "publisher", self.server), ("nats-server", self.nats)]
+        total = self.per_message(count, client_cpu)
+        cpus = os.cpu_count() or 1
+        return ("   CPU per message: " + ", ".join(f"{name} {cpu / count * 1e6:.0f} us" for name, cpu in parts)
+                + f" = {total:.0f} us; {sum(cpu for _, cpu in parts) / seconds:.2f} of {cpus} CPUs busy, "
+                f"whose time allows at most {cpus / total * 1e6:.0f}/s at that cost")
 
 
 def in_child(function: Any, *args: Any) -> Any:
@@ -258,27 +314,37 @@ def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
                 )
                 try:
                     # 1. raw gRPC client streaming
-                    seconds, echoed, echo_bytes = in_child(_echo_stream_client, port, args.count)
+                    with CpuMeter(server.pid) as cpu:
+                        seconds, echoed, echo_bytes, client_cpu = in_child(_echo_stream_client, port, args.count)
                     assert echoed == args.count, f"echo counted {echoed}"
                     grpc_rate = args.count / seconds
                     print(f"1. raw gRPC client streaming (EchoStream, {echo_bytes} B/message): "
                           f"{grpc_rate:10.0f} msg/s  ({seconds:.2f} s)")
+                    print(cpu.report(echoed, client_cpu, seconds))
+                    grpc_cpu = cpu.per_message(echoed, client_cpu)
 
                     # 2. raw JetStream pipelined publish, payload as big as a stored TouchpointRecorded event
                     probe = touchpoint_input(1, "probe", occurred=time.time())
                     event_size = _stored_event_size(app, probe)
-                    seconds = asyncio.run(raw_jetstream(server.url, args.count, event_size, args.window))
+                    with CpuMeter(server.pid) as cpu:
+                        seconds = asyncio.run(raw_jetstream(server.url, args.count, event_size, args.window))
                     js_rate = args.count / seconds
                     print(f"2. raw JetStream publish, acks per {args.window} ({event_size} B/message): "
                           f"{js_rate:10.0f} msg/s  ({seconds:.2f} s)")
+                    print(cpu.report(args.count, None, seconds))
+                    js_cpu = cpu.per_message(args.count, None)
 
                     # 3. Chorus streaming ingest
                     before = app.recorder.max_notification_id() or 0
-                    seconds, answered, outcomes = in_child(_record_stream_client, port, args.count, f"{run}-s")
+                    with CpuMeter(server.pid) as cpu:
+                        seconds, answered, outcomes, client_cpu = in_child(
+                            _record_stream_client, port, args.count, f"{run}-s")
                     stream_rate = answered / seconds
                     size = outcomes.pop("_message_bytes")
                     print(f"3. Chorus RecordTouchpointStream ({size} B/message): {stream_rate:10.0f} touchpoints/s "
                           f"({seconds:.2f} s) outcomes {outcomes}")
+                    print(cpu.report(answered, client_cpu, seconds))
+                    stream_cpu = cpu.per_message(answered, client_cpu)
                     if outcomes.get("RECORD_OUTCOME_RECORDED") != args.count:
                         raise SystemExit("streaming ingest did not record every touchpoint")
                     stored = (app.recorder.max_notification_id() or 0) - before
@@ -310,6 +376,17 @@ def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
                     print(f"   unary / streaming           {unary_rate / stream_rate:6.2f}x")
                     for label, rate in ablations.items():
                         print(f"   streaming {label:<34} {rate:8.0f} touchpoints/s = {rate / lower:4.2f}x the lower raw rate")
+
+                    cpus = os.cpu_count() or 1
+                    enrich_cpu = enrichment_cost(args.count)
+                    floor = grpc_cpu + js_cpu + enrich_cpu
+                    print(f"CPU budget of the target ({cpus} CPUs): 0.5 x {lower:.0f}/s = {0.5 * lower:.0f} touchpoints/s "
+                          f"leaves {cpus / (0.5 * lower) * 1e6:.0f} us of CPU per touchpoint for client, service and "
+                          f"nats-server together; streaming used {stream_cpu:.0f} us")
+                    print(f"   what the raw paths and enrichment alone cost: raw gRPC (client + server) {grpc_cpu:.0f} us + raw JetStream "
+                          f"publish (publisher + nats-server) {js_cpu:.0f} us + enrichment alone (VADER and rules, "
+                          f"one thread) {enrich_cpu:.0f} us = {floor:.0f} us, before validation, ids, events, "
+                          f"the index and the answers")
                 finally:
                     stop(grpc_server, grace=None)
         finally:
@@ -325,15 +402,32 @@ def _ablations(app: Any, port: int, count: int, run: str) -> dict[str, float]:
     blank = enrichment.Enrichment("", None, "", "", "", frozenset())
     app.enricher.submit = lambda signals: type(real(()))(lambda: [blank] * len(signals))
     try:
-        seconds, answered, _ = in_child(_record_stream_client, port, count, f"{run}-a1")
+        seconds, answered, _, _ = in_child(_record_stream_client, port, count, f"{run}-a1")
         rates["without enrichment"] = answered / seconds
         projection, app.projection = app.projection, None
         projection.stop()
-        seconds, answered, _ = in_child(_record_stream_client, port, count, f"{run}-a2")
+        seconds, answered, _, _ = in_child(_record_stream_client, port, count, f"{run}-a2")
         rates["without enrichment and index"] = answered / seconds
     finally:
         app.enricher.submit = real
     return rates
+
+
+def enrichment_cost(count: int) -> float:
+    """CPU microseconds ``enrichment.enrich`` takes per bench touchpoint, in this process."""
+    from services.touchpoints import enrichment  # noqa: PLC0415
+    from services.touchpoints.grpc_api import draft_of  # noqa: PLC0415
+
+    now = time.time()
+    signals = []
+    for n in range(min(count, 5000)):
+        draft = draft_of(touchpoint_input(n, "cost", occurred=now))
+        signals.append(enrichment.Signals(text=draft.text, language=draft.language, kind=draft.kind,
+                                          direction=draft.direction, visibility=draft.visibility,
+                                          channel=draft.channel))
+    start = time.process_time()
+    enrichment.enrich_all(signals)
+    return (time.process_time() - start) / len(signals) * 1e6
 
 
 def _stored_event_size(app: Any, item: pb.TouchpointInput) -> int:

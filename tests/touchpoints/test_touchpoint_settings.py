@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from services.common.errors import ConfigurationError
-from services.touchpoints.main import TouchpointsSettings
+from services.touchpoints.main import TouchpointsSettings, usable_cpus
 
 
 def test_defaults() -> None:
@@ -16,7 +16,7 @@ def test_defaults() -> None:
     assert settings.policy.max_future_skew == timedelta(seconds=300)
     assert settings.policy.max_content_bytes == 16 * 1024
     assert settings.policy.brand_handles == frozenset()
-    assert settings.policy.enrichment_processes == 0
+    assert settings.policy.enrichment_processes == (1 if usable_cpus() > 1 else 0)
 
 
 def test_overrides() -> None:
