@@ -434,6 +434,10 @@ class TouchpointProjection:
     ``poll_interval`` seconds when idle, so writes of other processes appear within about that time.
     Notifications at or below the applied position are skipped, so both sources may overlap.
 
+    The hand-over holds at most ``max_handed_over`` appends (a stream's micro-batch is one); while the applier is
+    behind (catching up, or slower than ingest) further appends are not kept in memory but read from the store
+    once the applier gets to them, so memory stays bounded whatever the backlog.
+
     Why not ``recorder.subscribe``: measured on the ingest path, a push subscription makes this process parse
     every event it has just written a second time (headers and payload, ~50 µs per event in nats-py), under
     the same interpreter lock that ingest needs; the in-process hand-over costs nothing of that.
@@ -445,7 +449,7 @@ class TouchpointProjection:
 
     def __init__(
         self, app: Application[Any], index: TouchpointIndex, *, link_replies: LinkReplies | None = None,
-        batch_size: int = 1000, poll_interval: float = 1.0, gap_wait: float = 0.05,
+        batch_size: int = 1000, poll_interval: float = 1.0, gap_wait: float = 0.05, max_handed_over: int = 200,
     ) -> None:
         self.app = app
         self.index = index
@@ -457,7 +461,8 @@ class TouchpointProjection:
         self._applied = AppliedPosition("the touchpoint index", index.max_tracking_id(app.name) or 0)
         self._stopping = threading.Event()
         self._error: BaseException | None = None
-        self._queue: queue.Queue[Any] = queue.Queue()
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_handed_over)
+        self._passed_over = threading.Event()  # an append was not handed over: read the store for it
         self._applier = threading.Thread(target=self._apply_loop, name="touchpoint-index", daemon=True)
 
     @property
@@ -475,7 +480,10 @@ class TouchpointProjection:
 
     def stop(self) -> None:
         self._stopping.set()
-        self._queue.put(_STOP)
+        try:
+            self._queue.put_nowait(_STOP)
+        except queue.Full:
+            pass  # the applier sees _stopping after its current step
         self._applier.join(timeout=10)
 
     def __enter__(self) -> TouchpointProjection:
@@ -486,8 +494,14 @@ class TouchpointProjection:
 
     def feed(self, recordings: Sequence[Any]) -> None:
         """Hand over events this process has just appended (``Recording`` objects of ``EventStore.put``)."""
-        if recordings:
-            self._queue.put([(recording.notification.id, recording.domain_event) for recording in recordings])
+        if not recordings:
+            return
+        try:
+            self._queue.put_nowait([(recording.notification.id, recording.domain_event) for recording in recordings])
+        except queue.Full:  # the applier is behind: it reads these from the store (they are stored already)
+            if not self._passed_over.is_set():
+                self._passed_over.set()
+                log.info("touchpoints.index_behind", handed_over=self._queue.maxsize)
 
     def wait(self, notification_id: int | None, timeout: float = 10.0) -> None:
         """Block until the index has applied ``notification_id``; raise Unavailable after ``timeout``."""
@@ -495,7 +509,11 @@ class TouchpointProjection:
 
     def catch_up(self, timeout: float = 60.0) -> None:
         """Block until the index reflects everything recorded so far (also by other processes)."""
-        self._queue.put(_POLL)
+        self._passed_over.set()  # read the store, whether or not the hand-over has room for a marker
+        try:
+            self._queue.put_nowait(_POLL)  # wakes the applier now rather than at its next poll
+        except queue.Full:
+            pass  # it is busy with the hand-over, and reads the store right after
         self.wait(self.app.recorder.max_notification_id(), timeout=timeout)
 
     # ------------------------------------------------------------------------------------------------ the loop
@@ -517,6 +535,9 @@ class TouchpointProjection:
                     if items is None:
                         return
                     poll = not items or _POLL in items
+                    if self._passed_over.is_set():  # cleared before the store is read, so no append is missed
+                        self._passed_over.clear()
+                        poll = True
                     for item in items:
                         if item is not _POLL:
                             fed.update(item)

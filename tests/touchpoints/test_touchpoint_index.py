@@ -4,11 +4,13 @@ following other writers."""
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -126,3 +128,43 @@ def test_writes_of_another_process_appear_in_the_index(settings: Settings, views
         assert listed(app, channel="sms") == [str(touchpoint_id_for("intercom", f"{RUN}-theirs-2"))]
 
 
+
+
+def test_appends_made_while_the_index_is_behind_are_read_from_the_store(settings: Settings, views: Views) -> None:
+    """The in-memory hand-over is bounded: with the applier stalled, recording does not wait for it nor pile
+    events up in memory, and whatever was not handed over is read from the store (here the store poll is an
+    hour away, so only the passed-over signal can bring those in)."""
+    name = f"tp_behind_{RUN}_{uuid.uuid4().hex[:4]}"
+    index = views.rebuilt_index()
+    app = TouchpointsApplication(env={**settings.eventstore_env(name), "MAPPER_TOPIC": MAPPER_TOPIC}, name=name,
+                                 index=index)
+    projection = TouchpointProjection(app, index, poll_interval=3600, max_handed_over=2)
+    app.projection = projection
+    stalled, release = threading.Event(), threading.Event()
+    apply = index.apply
+
+    def slow_apply(*args: Any, **kwargs: Any) -> None:
+        stalled.set()
+        release.wait(timeout=30)
+        apply(*args, **kwargs)
+
+    index.apply = slow_apply  # type: ignore[method-assign]
+    try:
+        projection.start()
+        app.record_batch([draft("behind-0")], wait=False)
+        assert stalled.wait(timeout=10), "the applier never started applying"
+        recording = threading.Thread(
+            target=lambda: [app.record_batch([draft(f"behind-{n}")], wait=False) for n in range(1, 10)]
+        )
+        recording.start()
+        recording.join(timeout=20)
+        assert not recording.is_alive(), "recording waited for the stalled index"
+        last = app.recorder.max_notification_id()
+        release.set()
+        projection.wait(last, timeout=10)
+        assert len(listed(app, actor=JANE)) == 10
+    finally:
+        release.set()
+        projection.stop()
+        index.close()
+        app.close()
