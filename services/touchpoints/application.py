@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
+from concurrent.futures.process import BrokenProcessPool
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -139,7 +140,9 @@ class Enricher:
     Enrichment is pure CPU (VADER is Python), so under load it competes for this process's interpreter lock
     with gRPC, the event store client and the index. With ``processes > 0``, batches of at least
     :data:`POOL_MIN_BATCH` items are split over that many worker processes (``spawn``: no state is shared with
-    this process's threads); smaller batches (a unary record) stay here, where they are quicker.
+    this process's threads); smaller batches (a unary record) stay here, where they are quicker. A worker that
+    dies (killed, out of memory) breaks its pool: the batch it was enriching is enriched here instead, and the
+    next large batch starts a new pool.
     """
 
     POOL_MIN_BATCH = 64
@@ -158,9 +161,29 @@ class Enricher:
             return Enriching(lambda: enrichment.enrich_all(signals))
         pool = self._ensure_pool()
         size = -(-len(signals) // self.processes)
-        parts = [pool.submit(enrichment.enrich_all, list(signals[start : start + size]))
-                 for start in range(0, len(signals), size)]
-        return Enriching(lambda: [values for part in parts for values in part.result()])
+        try:
+            parts = [pool.submit(enrichment.enrich_all, list(signals[start : start + size]))
+                     for start in range(0, len(signals), size)]
+        except BrokenProcessPool:
+            self._discard(pool)
+            return Enriching(lambda: enrichment.enrich_all(signals))
+
+        def gather() -> list[enrichment.Enrichment]:
+            try:
+                return [values for part in parts for values in part.result()]
+            except BrokenProcessPool:
+                self._discard(pool)
+                return enrichment.enrich_all(signals)
+
+        return Enriching(gather)
+
+    def _discard(self, pool: concurrent.futures.ProcessPoolExecutor) -> None:
+        """Forget a pool whose worker died (the next large batch starts a new one)."""
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+                log.warning("touchpoints.enrichment_pool_broken", processes=self.processes)
+        pool.shutdown(wait=False, cancel_futures=True)
 
     def _ensure_pool(self) -> concurrent.futures.ProcessPoolExecutor:
         with self._lock:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
 from services.touchpoints.application import Enricher
 from services.touchpoints.enrichment import Signals, enrich
 
@@ -23,5 +26,24 @@ def test_worker_processes_enrich_large_batches_in_order_like_this_process() -> N
         assert pooled.submit(signals).result() == [enrich(one) for one in signals]
         assert pooled._pool is not None  # the large batch went to the workers  # noqa: SLF001
         assert pooled.submit(signals[:3]).result() == [enrich(one) for one in signals[:3]]
+    finally:
+        pooled.close()
+
+
+def test_a_dead_worker_costs_nothing_but_time() -> None:
+    """A worker killed from outside (as the OOM killer would) breaks its pool: the batch is still enriched, and
+    later batches go to a new pool."""
+    signals = [Signals(text=f"{TEXTS[n % len(TEXTS)]} #{n}", channel="x") for n in range(Enricher.POOL_MIN_BATCH)]
+    expected = [enrich(one) for one in signals]
+    pooled = Enricher(processes=1)
+    try:
+        assert pooled.submit(signals).result() == expected
+        first = pooled._pool  # noqa: SLF001
+        assert first is not None
+        for pid in list(first._processes):  # noqa: SLF001 - the worker processes to kill
+            os.kill(pid, signal.SIGKILL)
+        assert pooled.submit(signals).result() == expected
+        assert pooled.submit(signals).result() == expected
+        assert pooled._pool is not None and pooled._pool is not first  # noqa: SLF001
     finally:
         pooled.close()
