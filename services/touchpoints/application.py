@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
-from concurrent.futures.process import BrokenProcessPool
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any

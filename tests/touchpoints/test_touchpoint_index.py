@@ -128,8 +128,6 @@ def test_writes_of_another_process_appear_in_the_index(settings: Settings, views
         assert listed(app, channel="sms") == [str(touchpoint_id_for("intercom", f"{RUN}-theirs-2"))]
 
 
-
-
 def test_appends_made_while_the_index_is_behind_are_read_from_the_store(settings: Settings, views: Views) -> None:
     """The in-memory hand-over is bounded: with the applier stalled, recording does not wait for it nor pile
     events up in memory, and whatever was not handed over is read from the store (here the store poll is an
