@@ -199,50 +199,21 @@ class WindowedVader(SentimentIntensityAnalyzer):
             sentiments[i] = valence
         return sentiments
 
+    # The stock analyser's checks, for the texts it still scores (those with emoji, see polarity_scores): the
+    # same rules as the inline path above, on the words lower-cased as far as each rule reads.
+
     def _negation_check(self, valence, words_and_emoticons, start_i, i):  # type: ignore[no-untyped-def,override]
-        # called only with i > start_i, so the words read below exist
-        one = words_and_emoticons[i - 1].lower()
-        if start_i == 0:
-            if _negates(one):
-                valence = valence * N_SCALAR
-        elif start_i == 1:
-            two = words_and_emoticons[i - 2].lower()
-            if two == "never" and one in ("so", "this"):
-                valence = valence * 1.25
-            elif two == "without" and one == "doubt":
-                pass
-            elif _negates(two):
-                valence = valence * N_SCALAR
-        elif start_i == 2:
-            two = words_and_emoticons[i - 2].lower()
-            three = words_and_emoticons[i - 3].lower()
-            if (three == "never" and two in ("so", "this")) or one in ("so", "this"):
-                valence = valence * 1.25
-            elif three == "without" and (two == "doubt" or one == "doubt"):
-                pass
-            elif _negates(three):
-                valence = valence * N_SCALAR
-        return valence
+        return _lowered_negation_check(valence, [str(word).lower() for word in words_and_emoticons[:i]], start_i, i)
 
     @staticmethod
     def _but_check(words_and_emoticons, sentiments):  # type: ignore[no-untyped-def,override]
-        # VADER's rule, step for step (including how it finds each value by its first equal one), with the
-        # list updated in place instead of by pop-and-insert.
         lowered = [str(word).lower() for word in words_and_emoticons]
         if "but" in lowered:
-            but_at = lowered.index("but")
-            for position in range(len(sentiments)):
-                sentiment = sentiments[position]
-                first = sentiments.index(sentiment)
-                if first < but_at:
-                    sentiments[first] = sentiment * 0.5
-                elif first > but_at:
-                    sentiments[first] = sentiment * 1.5
+            _lowered_but_check(lowered, sentiments)
         return sentiments
 
     def _special_idioms_check(self, valence, words_and_emoticons, i):  # type: ignore[no-untyped-def,override]
-        low = max(0, i - 3)
-        return SentimentIntensityAnalyzer._special_idioms_check(valence, words_and_emoticons[low : i + 3], i - low)
+        return _lowered_idioms_check(valence, [str(word).lower() for word in words_and_emoticons[: i + 3]], i)
 
 
 _NEGATIONS = frozenset(NEGATE)
