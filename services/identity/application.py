@@ -13,7 +13,7 @@ application answers those queries from the claim aggregates.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -348,20 +348,15 @@ class IdentityApplication(Application[uuid.UUID]):
         *,
         expected_version: int | None = None,
     ) -> dict[str, Any]:
-        party = self._party(party_id)
-        self._check_version(party, expected_version)
-        party.record_consent(channel, status, at or datetime.now(UTC), source)
-        self._save(party)
-        return party_snapshot(party)
+        moment = at or datetime.now(UTC)
+        return self._change(
+            party_id, expected_version, lambda party: party.record_consent(channel, status, moment, source)
+        )
 
     def set_preferred_channels(
         self, party_id: str, channels: Iterable[str], *, expected_version: int | None = None
     ) -> dict[str, Any]:
-        party = self._party(party_id)
-        self._check_version(party, expected_version)
-        party.set_preferred_channels(channels)
-        self._save(party)
-        return party_snapshot(party)
+        return self._change(party_id, expected_version, lambda party: party.set_preferred_channels(channels))
 
     def set_do_not_contact(
         self,
@@ -372,9 +367,16 @@ class IdentityApplication(Application[uuid.UUID]):
         *,
         expected_version: int | None = None,
     ) -> dict[str, Any]:
+        moment = at or datetime.now(UTC)
+        return self._change(
+            party_id, expected_version, lambda party: party.set_do_not_contact(do_not_contact, moment, source)
+        )
+
+    def _change(self, party_id: str, expected_version: int | None, change: Callable[[Party], object]) -> dict[str, Any]:
+        """Load the party, check the caller's expected version, apply ``change`` and save it; the party after."""
         party = self._party(party_id)
         self._check_version(party, expected_version)
-        party.set_do_not_contact(do_not_contact, at or datetime.now(UTC), source)
+        change(party)
         self._save(party)
         return party_snapshot(party)
 
