@@ -65,6 +65,7 @@ from services.common.errors import Unavailable
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
 TRACKING_TABLE = "chorus_view_tracking"
+QUARANTINE_TABLE = "chorus_view_quarantine"
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
@@ -190,6 +191,27 @@ class View(TrackingRecorder):
         )
         return int(rows[0]["notification_id"]) if rows else None
 
+    def quarantine(self, cur: ViewCursor, event: Any, reason: str) -> None:
+        """Set ``event`` (an upstream event the projection cannot apply) aside, inside the caller's transaction.
+
+        Only where it is and why are kept (upstream, sequence, topic, reason), never its payload.
+        """
+        cur.execute(
+            f"INSERT INTO {QUARANTINE_TABLE} (view_name, application_name, notification_id, topic, reason)"  # noqa: S608
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (self.view_name, event.upstream, event.sequence, event.topic, reason),
+        )
+
+    def quarantined(self, after: tuple[str, int] = ("", 0), limit: int = 100) -> list[dict[str, Any]]:
+        """Quarantined events in (upstream, sequence) order after ``after``: upstream, sequence, topic, reason."""
+        return self.query(
+            "SELECT application_name AS upstream, notification_id AS sequence, topic, reason"
+            f" FROM {QUARANTINE_TABLE} WHERE view_name = ? AND (application_name > ?"  # noqa: S608
+            " OR (application_name = ? AND notification_id > ?))"
+            " ORDER BY application_name, notification_id LIMIT ?",
+            (self.view_name, after[0], after[0], after[1], limit),
+        )
+
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Run a read-only statement and return its rows."""
         with self._backend.reader() as raw:
@@ -201,6 +223,7 @@ class View(TrackingRecorder):
             for table in self.TABLES:
                 cur.execute(f"DROP TABLE IF EXISTS {_identifier(table)}")
             cur.execute(f"DELETE FROM {TRACKING_TABLE} WHERE view_name = ?", (self.view_name,))  # noqa: S608
+            cur.execute(f"DELETE FROM {QUARANTINE_TABLE} WHERE view_name = ?", (self.view_name,))  # noqa: S608
             for statement in self.schema(self.dialect):
                 cur.execute(statement)
 
@@ -221,6 +244,11 @@ class View(TrackingRecorder):
                 f"CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} (view_name TEXT NOT NULL, "
                 "application_name TEXT NOT NULL, notification_id BIGINT NOT NULL, "
                 "PRIMARY KEY (view_name, application_name))"
+            )
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {QUARANTINE_TABLE} (view_name TEXT NOT NULL, "
+                "application_name TEXT NOT NULL, notification_id BIGINT NOT NULL, topic TEXT NOT NULL, "
+                "reason TEXT NOT NULL, PRIMARY KEY (view_name, application_name, notification_id))"
             )
             for statement in self.schema(self.dialect):
                 cur.execute(statement)

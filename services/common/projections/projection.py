@@ -1,0 +1,81 @@
+"""A projection: one handler per upstream event type, writing one view, nothing else.
+
+Subclass :class:`Projection`, name the upstream applications it reads, and mark one method per protobuf event
+message it cares about with :func:`handles`; events of other types change nothing (their position is still
+recorded). Handlers run inside the view transaction that records the upstream position, so their SQL commits
+with it or not at all::
+
+    class PartyNames(Projection[NamesView]):
+        upstreams = ("identity",)
+
+        @handles(identity_events.PartyRegistered)
+        def registered(self, cur: ViewCursor, event: UpstreamEvent) -> None:
+            cur.execute("INSERT INTO names VALUES (?, ?)", (event.aggregate_id, event.message.display_name))
+
+A handler must depend only on the event and on what the view already holds, never on the clock or on which
+upstream was applied first: the upstreams have no common order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Generic, TypeVar
+
+from google.protobuf.message import Message
+
+from services.common.projections.reader import UpstreamEvent
+from services.common.views import View, ViewCursor
+
+V = TypeVar("V", bound=View)
+Handler = Callable[[Any, ViewCursor, UpstreamEvent], None]
+
+_HANDLES = "_chorus_handles"
+
+
+def handles(*messages: type[Message]) -> Callable[[Handler], Handler]:
+    """Mark a projection method as the handler of the stored events of these protobuf message types."""
+
+    def mark(method: Handler) -> Handler:
+        setattr(method, _HANDLES, tuple(message.DESCRIPTOR.full_name for message in messages))
+        return method
+
+    return mark
+
+
+class Projection(Generic[V]):
+    """Applies upstream events to ``view`` (see the module docstring)."""
+
+    #: names of the upstream applications whose streams this projection reads
+    upstreams: ClassVar[Sequence[str]] = ()
+    _handlers: ClassVar[dict[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        handlers: dict[str, str] = {}
+        for klass in reversed(cls.__mro__):
+            for name, member in vars(klass).items():
+                for topic in getattr(member, _HANDLES, ()):
+                    handlers[topic] = name
+        cls._handlers = handlers
+
+    def __init__(self, view: V) -> None:
+        self.view = view
+
+    @classmethod
+    def topics(cls) -> frozenset[str]:
+        """The event messages (full names) this projection has handlers for."""
+        return frozenset(cls._handlers)
+
+    def apply(self, cur: ViewCursor, event: UpstreamEvent) -> None:
+        """Run the handler of ``event``'s type, if there is one."""
+        name = self._handlers.get(event.topic)
+        if name is not None:
+            getattr(self, name)(cur, event)
+
+    def after_commit(self, events: Sequence[UpstreamEvent]) -> None:
+        """Called after each committed transaction with the events it applied (default: nothing).
+
+        The place for side effects that must follow the view's commit (for example recording an event the
+        view now makes possible); it runs outside the transaction. A failure is logged and not repeated for
+        these events, so keep what remains to do in the view and pick it up on a later call.
+        """

@@ -1,0 +1,195 @@
+"""Read-only access to one upstream event stream, decoded through the contracts in ``protos/`` alone.
+
+A :class:`StreamReader` reads the stream ``CHORUS_<APP>`` of another (or its own) application: pages of stored
+events after a sequence, the stream's last sequence (for lag), and a nudge when something new is stored. It
+never writes, never creates or changes a stream, and needs no domain class: each payload is decoded into the
+protobuf message its ``Chorus-Topic`` header names, looked up in the default descriptor pool into which
+:func:`load_event_contracts` imports every ``chorus.*.events.v1`` module.
+
+An event that cannot be decoded (a topic no contract declares, bytes that are not that message) is returned
+as an :class:`UpstreamEvent` whose ``message`` is None and whose ``undecodable`` says why, so the caller can
+quarantine it and move on; the reader itself does not skip anything.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from google.protobuf import descriptor_pool, message_factory
+from google.protobuf.message import DecodeError, Message
+
+from services.common.eventstore.connection import JetStreamConnection, PublishRejectedError, StoredMessage
+from services.common.eventstore.jetstream import (
+    CAUSATION_HEADER,
+    CORRELATION_HEADER,
+    TOPIC_HEADER,
+    VERSION_HEADER,
+    StreamLayout,
+    originator_from_token,
+)
+
+ERR_STREAM_NOT_FOUND = 10059
+
+_contracts_loaded = threading.Lock()
+_loaded = False
+
+
+def load_event_contracts() -> None:
+    """Import every ``chorus.*.events.v1`` module so its messages are in the default descriptor pool (once)."""
+    global _loaded  # noqa: PLW0603 - a process-wide, idempotent import step
+    with _contracts_loaded:
+        if _loaded:
+            return
+        import chorus  # noqa: PLC0415 - the generated contracts package
+
+        for module in pkgutil.walk_packages(chorus.__path__, "chorus."):
+            if module.name.endswith(".events_pb2"):
+                importlib.import_module(module.name)
+        _loaded = True
+
+
+@dataclass(frozen=True)
+class UpstreamEvent:
+    """One stored event of an upstream stream, as the contracts describe it."""
+
+    upstream: str  #: the application whose stream holds it (``identity``, ``touchpoints``)
+    sequence: int  #: its stream sequence (the upstream's notification id)
+    aggregate_id: str  #: the aggregate it belongs to (a UUID's text, or the id as stored)
+    version: int  #: the aggregate's version after it
+    topic: str  #: the protobuf message's full name, ``chorus.identity.events.v1.PartyRegistered``
+    message: Message | None  #: the decoded payload; None when it could not be decoded
+    stored_at: str = ""  #: when NATS stored it (RFC 3339), when the read returned it
+    correlation_id: str = ""
+    causation_id: str = ""
+    undecodable: str = ""  #: why ``message`` is None
+
+    @property
+    def aggregate_uuid(self) -> UUID:
+        return UUID(self.aggregate_id)
+
+
+def decode(upstream: str, stored: StoredMessage) -> UpstreamEvent:
+    """The :class:`UpstreamEvent` of one stored message (never raises for a bad payload: see ``undecodable``)."""
+    load_event_contracts()
+    topic = stored.headers.get(TOPIC_HEADER, "")
+    token = stored.subject.rsplit(".", 1)[-1]
+    try:
+        aggregate = str(originator_from_token(token))
+    except ValueError:
+        aggregate = token
+    message: Message | None = None
+    why = ""
+    try:
+        message_class = message_factory.GetMessageClass(descriptor_pool.Default().FindMessageTypeByName(topic))
+    except KeyError:
+        why = "no contract declares this topic"
+    else:
+        try:
+            message = message_class.FromString(stored.data)
+        except DecodeError:
+            why = "the payload is not a valid message of its topic"
+    try:
+        version = int(stored.headers.get(VERSION_HEADER, "0"))
+    except ValueError:
+        version, why = 0, why or "the version header is not a number"
+        message = None
+    return UpstreamEvent(
+        upstream=upstream,
+        sequence=stored.seq,
+        aggregate_id=aggregate,
+        version=version,
+        topic=topic,
+        message=message,
+        stored_at=stored.headers.get("Nats-Time-Stamp", ""),
+        correlation_id=stored.headers.get(CORRELATION_HEADER, ""),
+        causation_id=stored.headers.get(CAUSATION_HEADER, ""),
+        undecodable=why,
+    )
+
+
+class StreamReader:
+    """Pages of one application's stored events, its last sequence, and nudges when it grows (read-only).
+
+    ``connection`` is shared, not owned: the caller opens and closes it.
+    """
+
+    def __init__(self, connection: JetStreamConnection, app_name: str, *, namespace: str = "chorus") -> None:
+        self.connection = connection
+        self.upstream = app_name
+        self.layout = StreamLayout(app_name, namespace=namespace)
+
+    def last_sequence(self) -> int:
+        """The stream's last sequence (0 when it is empty or does not exist yet)."""
+        stream = self.layout.stream
+
+        async def last() -> int:
+            try:
+                return await self.connection.last_sequence(stream)
+            except PublishRejectedError as error:
+                if error.code == ERR_STREAM_NOT_FOUND:  # the upstream has not started yet: nothing to read
+                    return 0
+                raise
+
+        return self.connection.call(last)
+
+    def read(self, after: int, limit: int) -> list[UpstreamEvent]:
+        """Up to ``limit`` events stored after sequence ``after``, in stream order (tracking messages skipped).
+
+        Call it for a stream that exists (:meth:`last_sequence` > 0).
+        """
+        stream, events_filter = self.layout.stream, self.layout.events_filter
+
+        async def page() -> list[StoredMessage]:
+            return await self.connection.direct_get_batch(
+                stream, start_seq=after + 1, subject_filter=events_filter, batch=limit
+            )
+
+        return [decode(self.upstream, stored) for stored in self.connection.call(page) if stored.seq > after]
+
+    def watch(self, nudge: Callable[[], None]) -> Callable[[], None]:
+        """Call ``nudge()`` whenever an event is stored (a core NATS subscription); return the unsubscriber.
+
+        Nudges only hurry a poll along: a lost subscription delays nothing but the next poll.
+        """
+        events_filter = self.layout.events_filter
+
+        async def subscribe() -> object:
+            async def on_message(_msg: object) -> None:
+                nudge()
+
+            return await self.connection.client.subscribe(events_filter, cb=on_message)
+
+        subscription = self.connection.call(subscribe)
+
+        def unsubscribe() -> None:
+            async def stop() -> None:
+                await subscription.unsubscribe()  # type: ignore[attr-defined]
+
+            try:
+                self.connection.call(stop)
+            except Exception:  # noqa: BLE001, S110 - closing: the connection may be gone already
+                pass
+
+        return unsubscribe
+
+
+def stored_time(event: UpstreamEvent) -> datetime | None:
+    """When NATS stored ``event`` (None when the read did not say)."""
+    if not event.stored_at:
+        return None
+    text = event.stored_at.replace("Z", "+00:00")
+    head, dot, rest = text.partition(".")
+    if dot:  # Go prints nanoseconds; Python parses at most microseconds
+        digits = "".join(ch for ch in rest if ch.isdigit())
+        zone = rest[len(digits):]
+        text = f"{head}.{digits[:6]}{zone}"
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
