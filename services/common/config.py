@@ -16,6 +16,10 @@ Every variable has a default that runs Chorus on a laptop; deployments override 
 | ``CHORUS_DATA_DIR`` | ``./var`` | local state: the embedded nats-server's store, SQLite views |
 | ``CHORUS_VIEWS_URL`` | ``sqlite:///<data dir>/views.db`` | database of the projections' read models: ``sqlite:///path``, ``sqlite://:memory:``, or ``postgresql://user@host:5432/db`` in production |
 | ``CHORUS_SHUTDOWN_GRACE_SECONDS`` | ``5`` | seconds in-flight RPCs get to finish after SIGTERM before they are cancelled |
+| ``CHORUS_DEFAULT_REGION`` | (none) | region (ISO 3166 code, e.g. ``GB``) of phone numbers written without ``+``, the same in every service; none refuses them (``services.common.identifiers``) |
+
+``CHORUS_IDENTITY_DEFAULT_REGION`` is a deprecated alias of ``CHORUS_DEFAULT_REGION``, read only when the
+latter is unset.
 
 An unset or empty variable takes its default. A value that does not parse raises
 :class:`~services.common.errors.ConfigurationError` naming the variable, so a bad deployment fails at start-up
@@ -33,6 +37,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
+
+import phonenumbers
 
 from services.common.errors import ConfigurationError
 
@@ -62,6 +68,7 @@ class Settings:
     data_dir: Path = Path("./var")
     views_url: str = ""
     shutdown_grace_seconds: float = 5.0
+    default_region: str | None = None
 
     def __post_init__(self) -> None:
         if not self.views_url:
@@ -89,6 +96,10 @@ class Settings:
             views_url=read_setting(env, "CHORUS_VIEWS_URL", _views_url, ""),
             shutdown_grace_seconds=read_setting(
                 env, "CHORUS_SHUTDOWN_GRACE_SECONDS", non_negative_float, defaults.shutdown_grace_seconds
+            ),
+            default_region=read_setting(
+                env, "CHORUS_DEFAULT_REGION", _region,
+                read_setting(env, "CHORUS_IDENTITY_DEFAULT_REGION", _region, defaults.default_region),
             ),
         )
 
@@ -167,6 +178,14 @@ def _nats_url(raw: str) -> str:
             msg = "expected nats://host:port (comma-separated for several servers)"
             raise ValueError(msg)
     return raw
+
+
+def _region(raw: str) -> str | None:
+    region = raw.upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        msg = "expected a region code such as GB or US"
+        raise ValueError(msg)
+    return region
 
 
 def _views_url(raw: str) -> str:

@@ -23,13 +23,13 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import DataError, IntegrityError, InterfaceError, OperationalError
 
 from services.common.errors import Conflict, FieldViolation, InvalidArgument, NotFound, Unavailable
+from services.common.identifiers import Identifier, InvalidIdentifier, normalise
 from services.identity import events as _events  # noqa: F401 - registers the stored event messages
 from services.identity.domain import (
     RULE_COMMAND_TOO_LARGE,
     IdentifierClaim,
     InvalidIdentityInput,
     LinkPolicy,
-    NewIdentifier,
     Party,
     PartyNotFound,
     RuleViolation,
@@ -41,14 +41,13 @@ from services.identity.domain import (
     unlink_identifier,
     unmerge_party,
 )
-from services.identity.normalise import normalise_identifier
 
 log = structlog.get_logger(__name__)
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 
-Identifier = Mapping[str, str]  # {"type": "email", "value": "...", "namespace": ""}
+IdentifierFields = Mapping[str, str]  # {"type": "email", "value": "...", "namespace": ""}
 
 
 class IdentityApplication(Application[uuid.UUID]):
@@ -76,15 +75,17 @@ class IdentityApplication(Application[uuid.UUID]):
 
     # ------------------------------------------------------------------------------------------ helpers
 
-    def normalise(self, identifier: Identifier, field: str = "identifier") -> NewIdentifier:
-        normalised = normalise_identifier(
-            identifier.get("type", ""),
-            identifier.get("value", ""),
-            identifier.get("namespace", ""),
-            default_region=self.default_region,
-            field=field,
-        )
-        return NewIdentifier(normalised.type, normalised.namespace, normalised.value)
+    def normalise(self, identifier: IdentifierFields, field: str = "identifier") -> Identifier:
+        """The normal form of a request's identifier; a refusal names ``field`` (``identifiers[2].value``)."""
+        try:
+            return normalise(
+                identifier.get("type", ""),
+                identifier.get("namespace", ""),
+                identifier.get("value", ""),
+                self.default_region,
+            )
+        except InvalidIdentifier as refused:
+            raise refused.at(field) from None
 
     def _party(self, party_id: str | uuid.UUID, field: str = "party_id") -> Party:
         try:
@@ -147,7 +148,7 @@ class IdentityApplication(Application[uuid.UUID]):
         kind: str,
         display_name: str,
         roles: Iterable[str] = (),
-        identifiers: Iterable[Identifier] = (),
+        identifiers: Iterable[IdentifierFields] = (),
         link_evidence: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Register a party, optionally with identifiers (all linked, or none)."""
@@ -199,7 +200,7 @@ class IdentityApplication(Application[uuid.UUID]):
     def link_identifier(
         self,
         party_id: str,
-        identifier: Identifier,
+        identifier: IdentifierFields,
         link_evidence: Mapping[str, Any] | None = None,
         *,
         force: bool = False,
@@ -221,7 +222,7 @@ class IdentityApplication(Application[uuid.UUID]):
             log.info("identity.identifier.linked", party_id=str(party.id), type=ident.type, moved=bool(previous))
         return {"party": party_snapshot(party), "identifier_id": ident.key, "previous_party_id": previous}
 
-    def unlink_identifier(self, party_id: str, identifier: Identifier, reason: str = "") -> dict[str, Any]:
+    def unlink_identifier(self, party_id: str, identifier: IdentifierFields, reason: str = "") -> dict[str, Any]:
         ident = self.normalise(identifier)
         party = self._party(party_id)
         changed = unlink_identifier(party, self._claim(ident.key), ident.key, reason or "unlinked")
@@ -240,7 +241,7 @@ class IdentityApplication(Application[uuid.UUID]):
 
     def resolve(
         self,
-        identifier: Identifier,
+        identifier: IdentifierFields,
         *,
         create_if_missing: bool = False,
         link_evidence: Mapping[str, Any] | None = None,
@@ -276,7 +277,7 @@ class IdentityApplication(Application[uuid.UUID]):
             return {**answer, "party_id": str(party.id), "created": True}
         raise Conflict("the identifier kept changing while resolving it; retry the request")
 
-    def search(self, identifier: Identifier) -> list[dict[str, Any]]:
+    def search(self, identifier: IdentifierFields) -> list[dict[str, Any]]:
         """The live parties an identifier points at (zero or one)."""
         ident = self.normalise(identifier)
         owner = self.owner_of(ident.key)
@@ -412,7 +413,7 @@ class IdentityApplication(Application[uuid.UUID]):
 
     # ------------------------------------------------------------------------------------------ seeding
 
-    def seed_parties(self, parties: Iterable[tuple[str, str, Iterable[Identifier]]]) -> int:
+    def seed_parties(self, parties: Iterable[tuple[str, str, Iterable[IdentifierFields]]]) -> int:
         """Bulk load for benchmarks and demos: register (kind, name, identifiers) in ONE save, no projection wait.
 
         The rules are the same as ``register_party`` except that claims are not looked up: every identifier

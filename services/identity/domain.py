@@ -19,7 +19,8 @@ Merges record exactly what moved (identifiers, members, memberships; and of thos
 survivor), so an unmerge gives each side back exactly what it had. What changed in between is respected: an
 identifier moved by a merge and later unlinked or moved elsewhere is not taken back.
 
-Values here are always normalised already (``services.identity.normalise``); this module never parses.
+Identifiers here are always in their normal form already (``services.common.identifiers``); this module never
+parses.
 """
 
 from __future__ import annotations
@@ -41,19 +42,12 @@ from services.common.errors import (
     NotFound,
     PreconditionViolation,
 )
+from services.common.identifiers import Identifier
 
 PARTY_KINDS = ("person", "organisation", "community")
 PARTY_ROLES = ("customer", "prospect", "partner", "influencer", "employee")
 CONSENT_STATUSES = ("granted", "denied", "revoked")
 MAX_DISPLAY_NAME = 200
-
-#: Namespace of identifier ids: uuid5(IDENTIFIER_NAMESPACE, "type\x1fnamespace\x1fvalue").
-IDENTIFIER_NAMESPACE = uuid.UUID("6f1b7d1e-3c52-5b3e-9a51-6c686f727573")
-
-
-def identifier_id(type: str, namespace: str, value: str) -> uuid.UUID:  # noqa: A002 - domain word
-    """The deterministic id of a normalised identifier."""
-    return uuid.uuid5(IDENTIFIER_NAMESPACE, f"{type}\x1f{namespace}\x1f{value}")
 
 
 # --------------------------------------------------------------------------------------------------- errors
@@ -449,7 +443,7 @@ class IdentifierClaim(Aggregate):
 
     @staticmethod
     def create_id(type: str, namespace: str, value: str) -> uuid.UUID:  # noqa: A002 - domain word
-        return identifier_id(type, namespace, value)
+        return Identifier(type, namespace, value).id
 
     @event("Claimed")
     def __init__(self, type: str, namespace: str, value: str, party_id: str) -> None:  # noqa: A002
@@ -479,22 +473,9 @@ class IdentifierClaim(Aggregate):
 # Multi-aggregate commands: check everything, then change; return what changed (to save in one call).
 
 
-@dataclass(frozen=True)
-class NewIdentifier:
-    """A normalised identifier about to be linked."""
-
-    type: str
-    namespace: str
-    value: str
-
-    @property
-    def key(self) -> str:
-        return str(identifier_id(self.type, self.namespace, self.value))
-
-
 def link_identifier(
     party: Party,
-    identifier: NewIdentifier,
+    identifier: Identifier,
     claim: IdentifierClaim | None,
     owner: Party | None,
     link_evidence: dict[str, Any],

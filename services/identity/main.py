@@ -1,12 +1,12 @@
 """Composition root of the identity service: settings -> application + resolution projection -> gRPC server.
 
 ``python -m services.identity.main`` (or ``chorus``'s runner) reads the common ``CHORUS_*`` settings
-(``services.common.config``) and these of its own:
+(``services.common.config``; ``CHORUS_DEFAULT_REGION`` is the region of national phone numbers) and these of its
+own:
 
 | variable | default | meaning |
 | --- | --- | --- |
 | ``CHORUS_IDENTITY_APP_NAME`` | ``identity`` | application name = the JetStream stream of its events |
-| ``CHORUS_IDENTITY_DEFAULT_REGION`` | (none) | region for phone numbers written without ``+`` (e.g. ``GB``); none refuses them |
 | ``CHORUS_IDENTITY_CAPS`` | (built-in) | identifiers per type per party, e.g. ``email=5,crm_id=1`` (overrides the defaults per type) |
 | ``CHORUS_IDENTITY_BLOCKED`` | (none) | extra blocked values, comma-separated (``type:value`` blocks for one type) |
 
@@ -41,7 +41,6 @@ class IdentitySettings:
     """The identity service's own settings (see the module docstring)."""
 
     app_name: str = "identity"
-    default_region: str | None = None
     policy: LinkPolicy = LinkPolicy()
 
     @classmethod
@@ -57,10 +56,8 @@ class IdentitySettings:
         blocked = DEFAULT_BLOCKED | {
             value.strip().lower() for value in env.get("CHORUS_IDENTITY_BLOCKED", "").split(",") if value.strip()
         }
-        region = env.get("CHORUS_IDENTITY_DEFAULT_REGION", "").strip().upper() or None
         return cls(
             app_name=env.get("CHORUS_IDENTITY_APP_NAME", "").strip() or "identity",
-            default_region=region,
             policy=LinkPolicy(caps=caps, blocked=frozenset(blocked)),
         )
 
@@ -78,7 +75,7 @@ def identity_service(
             env=settings.eventstore_env(identity.app_name) if env is None else env,
             name=identity.app_name,
             policy=identity.policy,
-            default_region=identity.default_region,
+            default_region=settings.default_region,
         )
         running.callback(app.close)
         view = ResolutionView(settings.views_url)

@@ -41,9 +41,9 @@ from eventsourcing.persistence import IntegrityError, InterfaceError, Operationa
 from services.common import pagination
 from services.common.errors import Conflict, FieldViolation, InvalidArgument, NotFound, Unavailable
 from services.common.eventstore.connection import MAX_BATCH_MESSAGES
+from services.common.identifiers import Identifier
 from services.touchpoints import enrichment, events  # noqa: F401 - events: stored as protobuf messages
 from services.touchpoints.domain import (
-    ActorIdentifier,
     InvalidReclassification,
     InvalidTouchpoint,
     NotAReplyToThat,
@@ -51,6 +51,7 @@ from services.touchpoints.domain import (
     Touchpoint,
     TouchpointDraft,
     Violation,
+    actor_key,
     touchpoint_id_for,
 )
 from services.touchpoints.projection import TouchpointIndex, TouchpointProjection, document_of_touchpoint
@@ -211,14 +212,21 @@ class TouchpointsApplication(Application[UUID]):
         name: str | None = None,
         policy: RecordingPolicy | None = None,
         index: TouchpointIndex | None = None,
+        default_region: str | None = None,
     ) -> None:
         if name:
             self.name = name
+        self.default_region = index.default_region if index is not None else default_region
         self.policy = policy or RecordingPolicy()
         self.index = index
         self.projection: TouchpointProjection | None = None
         self.enricher = Enricher(self.policy.enrichment_processes)
         super().__init__(env)
+
+    def actor_key(self, actor: Identifier) -> str:
+        """The key of ``actor`` that lists and party counts go by: with an index, the index's own (its default
+        region); without one, ``default_region`` given to this application."""
+        return actor_key(actor, self.default_region)
 
     def close(self) -> None:
         self.enricher.close()
@@ -298,7 +306,7 @@ class TouchpointsApplication(Application[UUID]):
         party_count = 1
         if draft.thread_id:
             keys = parties.setdefault(draft.thread_id, set())
-            keys.update(actor.key for actor in draft.actors)
+            keys.update(self.actor_key(actor) for actor in draft.actors)
             party_count = len(keys)
         return enrichment.Signals(
             text=draft.text, language=draft.language, kind=draft.kind, direction=draft.direction,
@@ -442,7 +450,7 @@ class TouchpointsApplication(Application[UUID]):
     def list_touchpoints(
         self,
         *,
-        actor: ActorIdentifier | None = None,
+        actor: Identifier | None = None,
         thread_id: str = "",
         channel: str = "",
         occurred_after: datetime | None = None,
@@ -456,7 +464,7 @@ class TouchpointsApplication(Application[UUID]):
         if occurred_after and occurred_before and occurred_after >= occurred_before:
             raise InvalidArgument.field("occurred_before", "must be later than occurred_after")
         query = pagination.query_fingerprint(
-            method="ListTouchpoints", actor=actor.key if actor else "", thread_id=thread_id, channel=channel,
+            method="ListTouchpoints", actor=self.actor_key(actor) if actor else "", thread_id=thread_id, channel=channel,
             occurred_after=occurred_after.isoformat() if occurred_after else "",
             occurred_before=occurred_before.isoformat() if occurred_before else "",
         )
@@ -464,7 +472,7 @@ class TouchpointsApplication(Application[UUID]):
         start = pagination.decode(page_token, query)
         after = _cursor(start.cursor)
         rows = self.index.list(
-            actor_key=actor.key if actor else "", thread_id=thread_id, channel=channel,
+            actor_key=self.actor_key(actor) if actor else "", thread_id=thread_id, channel=channel,
             occurred_after=occurred_after, occurred_before=occurred_before, after=after, limit=size + 1,
         )
         next_token = ""

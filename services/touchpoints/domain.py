@@ -8,8 +8,16 @@ Identity is idempotency. A touchpoint's id is derived from its source system and
 :data:`TOUCHPOINT_NAMESPACE`), or supplied by the client; recording the same id again cannot create a second
 aggregate (the event store refuses a second version 1), for ever — not only within the broker's dedup window.
 
+Actors are recorded as the source spelled them (an :class:`~services.common.identifiers.Identifier`, not its
+normal form): the record is evidence and keeps what was seen. Lists and counts of parties go by
+:func:`actor_key`, the key of the actor's normal form, so every spelling of one identifier is one actor. An
+actor that has no normal form (a national phone number without a configured default region, an e-mail address
+that is not one) is still recorded — refusing it would lose the interaction — and is keyed by its raw spelling,
+which can never equal the key of a normal form. A control character inside an actor's value is refused, as it
+is for every identifier everywhere (``services.common.identifiers``).
+
 Values are the lower-case names of the ``chorus.common.v1`` enums (``"email"``, ``"inbound"``); ``""`` is
-unspecified. This module imports the standard library and ``eventsourcing.domain`` only.
+unspecified. This module imports the standard library, ``eventsourcing.domain`` and the kernel's identifiers.
 """
 
 from __future__ import annotations
@@ -22,6 +30,8 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
+
+from services.common.identifiers import IDENTIFIER_TYPES, Identifier, InvalidIdentifier, has_refused_characters
 
 TOUCHPOINT_NAMESPACE = UUID("6f1c2b8e-4a8d-5d7e-9c3b-2f6e1a0d9b47")
 """Namespace of touchpoint ids derived from (source system, external id). Never change it: ids are for ever."""
@@ -40,10 +50,6 @@ BUSINESS_SOCIABILITY_DEGREES = frozenset({
 })
 COMPANY_FUNCTIONS = frozenset({"service", "marketing", "pr", "sales", "product"})
 SENTIMENT_LABELS = frozenset({"positive", "neutral", "negative"})
-IDENTIFIER_TYPES = frozenset({
-    "email", "phone", "x", "facebook", "instagram", "youtube", "forum_user", "blog_url", "marketplace_reviewer",
-    "crm_id", "device_id", "chat_id", "other",
-})
 
 RECLASSIFIABLE: Mapping[str, frozenset[str]] = {
     "intent": INTENTS,
@@ -107,26 +113,26 @@ def touchpoint_id_for(source_system: str, external_id: str) -> UUID:
     return uuid.uuid5(TOUCHPOINT_NAMESPACE, f"{normalise_source(source_system)}\n{external_id}")
 
 
-@dataclass(frozen=True)
-class ActorIdentifier:
-    """A raw identifier of a party taking part, as the source saw it; resolving it to a party is not done here."""
+def actor_key(actor: Identifier, default_region: str | None) -> str:
+    """The key touchpoints are listed and parties counted by: the key of the actor's normal form, or of its raw
+    spelling when it has none (see the module docstring).
 
-    type: str
-    value: str
-    namespace: str = ""
+    >>> actor_key(Identifier("x", "", "@JaneSmithTweets"), None) == actor_key(Identifier("x", "", "janesmithtweets"), None)
+    True
+    """
+    try:
+        return actor.normal(default_region).key
+    except InvalidIdentifier:
+        return actor.key
 
-    def as_dict(self) -> dict[str, str]:
-        return {"type": self.type, "value": self.value, "namespace": self.namespace}
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ActorIdentifier:
-        return cls(type=str(data.get("type", "")), value=str(data.get("value", "")),
-                   namespace=str(data.get("namespace", "")))
+def actor_as_dict(actor: Identifier) -> dict[str, str]:
+    return {"type": actor.type, "value": actor.value, "namespace": actor.namespace}
 
-    @property
-    def key(self) -> str:
-        """One string per identifier, for indexes: ``type:namespace:value``."""
-        return f"{self.type}:{self.namespace}:{self.value}"
+
+def actor_from_dict(data: Mapping[str, Any]) -> Identifier:
+    return Identifier(type=str(data.get("type", "")), namespace=str(data.get("namespace", "")),
+                      value=str(data.get("value", "")))
 
 
 @dataclass(frozen=True)
@@ -138,7 +144,7 @@ class TouchpointDraft:
     direction: str
     visibility: str
     occurred_at: datetime | None
-    actors: tuple[ActorIdentifier, ...]
+    actors: tuple[Identifier, ...]
     touchpoint_id: str = ""
     source_system: str = ""
     external_id: str = ""
@@ -228,6 +234,10 @@ class TouchpointDraft:
                 bad(f"actors[{index}].type", "is not a known identifier type")
             if not actor.value.strip():
                 bad(f"actors[{index}].value", "is required")
+            elif has_refused_characters(actor.value):
+                bad(f"actors[{index}].value", "must not contain control characters or line breaks")
+            if has_refused_characters(actor.namespace):
+                bad(f"actors[{index}].namespace", "must not contain control characters or line breaks")
             if actor.type == "other" and not actor.namespace:
                 bad(f"actors[{index}].namespace", "is required for identifier type other")
 
@@ -425,7 +435,7 @@ class Touchpoint(Aggregate):
         self.source_system = event.source_system
         self.external_id = event.external_id
         self.external_url = event.external_url
-        self.actors = tuple(ActorIdentifier.from_dict(actor) for actor in event.actors)
+        self.actors = tuple(actor_from_dict(actor) for actor in event.actors)
         self.followers = event.followers
         self.recipients = event.recipients
         self.text = event.text
@@ -523,7 +533,7 @@ def _recorded_fields(  # noqa: PLR0913 - one argument per enrichment value
         "source_system": normalise_source(draft.source_system),
         "external_id": draft.external_id,
         "external_url": draft.external_url,
-        "actors": tuple(actor.as_dict() for actor in draft.actors),
+        "actors": tuple(actor_as_dict(actor) for actor in draft.actors),
         "followers": draft.followers,
         "recipients": draft.recipients,
         "text": draft.text,

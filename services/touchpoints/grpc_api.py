@@ -33,6 +33,7 @@ from chorus.common.v1 import types_pb2
 from chorus.touchpoints.v1 import touchpoint_service_pb2 as pb
 from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as pb_grpc
 from services.common.errors import InvalidArgument
+from services.common.identifiers import Identifier
 from services.common.eventstore.protobuf_mapper import EnumWords
 from services.common.grpc_runtime import Registration
 from services.common.validation import violations
@@ -45,7 +46,7 @@ from services.touchpoints.application import (
     PreparedBatch,
     TouchpointsApplication,
 )
-from services.touchpoints.domain import ActorIdentifier, TouchpointDraft, Violation
+from services.touchpoints.domain import TouchpointDraft, Violation
 
 log = structlog.get_logger(__name__)
 
@@ -87,7 +88,7 @@ def draft_of(item: pb.TouchpointInput) -> TouchpointDraft:
         visibility=VISIBILITY.word(item.visibility),
         occurred_at=_datetime(item.occurred_at) if item.HasField("occurred_at") else None,
         actors=tuple(
-            ActorIdentifier(type=IDENTIFIER_TYPE.word(actor.type), value=actor.value, namespace=actor.namespace)
+            Identifier(type=IDENTIFIER_TYPE.word(actor.type), namespace=actor.namespace, value=actor.value)
             for actor in item.actors
         ),
         source_system=item.source.system,
@@ -304,8 +305,8 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
     def ListTouchpoints(self, request: pb.ListTouchpointsRequest, context: grpc.ServicerContext) -> Any:  # noqa: N802
         actor = None
         if request.HasField("actor"):
-            actor = ActorIdentifier(type=IDENTIFIER_TYPE.word(request.actor.type), value=request.actor.value,
-                                    namespace=request.actor.namespace)
+            actor = Identifier(type=IDENTIFIER_TYPE.word(request.actor.type), namespace=request.actor.namespace,
+                               value=request.actor.value)
         docs, next_token = self.app.list_touchpoints(
             actor=actor,
             thread_id=request.thread_id,

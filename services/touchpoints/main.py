@@ -1,7 +1,8 @@
 """Composition root of the touchpoints service: settings -> application + touchpoint index -> gRPC server.
 
-``python -m services.touchpoints.main`` reads the common ``CHORUS_*`` settings (``services.common.config``) and
-these of its own:
+``python -m services.touchpoints.main`` reads the common ``CHORUS_*`` settings (``services.common.config``;
+``CHORUS_DEFAULT_REGION`` is the region of national phone numbers among actors, and a change of it needs a rebuild
+of the touchpoint index) and these of its own:
 
 | variable | default | meaning |
 | --- | --- | --- |
@@ -104,7 +105,7 @@ def touchpoints_service(
     if env is None:
         env = {**settings.eventstore_env(touchpoints.app_name), "MAPPER_TOPIC": MAPPER_TOPIC}
     with contextlib.ExitStack() as running:  # whatever started is stopped, also when a later step fails
-        index = TouchpointIndex(settings.views_url, pg_schema=pg_schema)
+        index = TouchpointIndex(settings.views_url, pg_schema=pg_schema, default_region=settings.default_region)
         running.callback(index.close)
         app = TouchpointsApplication(
             env=dict(env),

@@ -1,8 +1,10 @@
 """The touchpoint index: the read model that lists touchpoints and links replies to their parents.
 
 :class:`TouchpointIndex` is a :class:`~services.common.views.View` (SQLite or PostgreSQL) with one row per
-touchpoint (its read document as JSON, plus the columns lists filter and sort on), one row per (actor identifier,
-touchpoint), and two tables for threading:
+touchpoint (its read document as JSON, plus the columns lists filter and sort on), one row per (actor key,
+touchpoint) — the key of the actor's normal form (``domain.actor_key``), so a list by any spelling of an identifier
+finds every touchpoint of it; the index is built with the service's default region, and a change of that region
+needs a rebuild of the index — and two tables for threading:
 
 - ``tp_waiting_replies``: replies whose parent is not recorded yet, keyed by the parent's id (a reply named its
   parent by id or by source + external id, and both give the parent's id, so the parent needs no lookup);
@@ -38,8 +40,9 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Tracking
 
 from services.common.errors import Unavailable
+from services.common.identifiers import Identifier
 from services.common.views import AppliedPosition, View, ViewCursor
-from services.touchpoints.domain import ParentFacts, Touchpoint
+from services.touchpoints.domain import ParentFacts, Touchpoint, actor_as_dict, actor_from_dict, actor_key
 
 log = structlog.get_logger(__name__)
 
@@ -79,6 +82,16 @@ class TouchpointIndex(View):
         " parent_direction TEXT NOT NULL, parent_thread_id TEXT NOT NULL)",
     )
 
+    def __init__(
+        self, url: str, *, pg_schema: str | None = None, pool_size: int = 8, default_region: str | None = None,
+    ) -> None:
+        self.default_region = default_region
+        super().__init__(url, pg_schema=pg_schema, pool_size=pool_size)
+
+    def actor_key(self, actor: Identifier) -> str:
+        """The key this index lists ``actor``'s touchpoints under (``domain.actor_key`` with its region)."""
+        return actor_key(actor, self.default_region)
+
     # ------------------------------------------------------------------------------------------------ writes
 
     def apply(self, events: Sequence[tuple[Any, int]], tracking: Tracking) -> None:
@@ -91,14 +104,14 @@ class TouchpointIndex(View):
                     recorded.append((event, position))
                     continue
                 if recorded:
-                    _apply_recorded(cur, recorded)
+                    _apply_recorded(cur, recorded, self.actor_key)
                     recorded = []
                 if isinstance(event, Touchpoint.Reclassified):
                     _apply_reclassified(cur, event)
                 elif isinstance(event, Touchpoint.ReplyLinked):
                     _apply_reply_linked(cur, event)
             if recorded:
-                _apply_recorded(cur, recorded)
+                _apply_recorded(cur, recorded, self.actor_key)
 
     def advance(self, tracking: Tracking) -> None:
         """Record a position whose events change nothing here."""
@@ -234,7 +247,7 @@ def document_of_touchpoint(touchpoint: Touchpoint) -> dict[str, Any]:
         "source_system": touchpoint.source_system,
         "external_id": touchpoint.external_id,
         "external_url": touchpoint.external_url,
-        "actors": [actor.as_dict() for actor in touchpoint.actors],
+        "actors": [actor_as_dict(actor) for actor in touchpoint.actors],
         "followers": touchpoint.followers,
         "recipients": touchpoint.recipients,
         "text": touchpoint.text,
@@ -281,7 +294,9 @@ def _save_doc(cur: ViewCursor, doc: dict[str, Any]) -> None:
     )
 
 
-def _apply_recorded(cur: ViewCursor, run: Sequence[tuple[Touchpoint.Recorded, int]]) -> None:
+def _apply_recorded(
+    cur: ViewCursor, run: Sequence[tuple[Touchpoint.Recorded, int]], key_of: Callable[[Identifier], str],
+) -> None:
     """Insert a run of new touchpoints, then pend the reply links they make possible, in a few statements.
 
     Replies whose parent is in the index (or in this run) are pended at once; the others wait for their parent.
@@ -301,7 +316,7 @@ def _apply_recorded(cur: ViewCursor, run: Sequence[tuple[Touchpoint.Recorded, in
         "INSERT INTO tp_actors (actor_key, touchpoint_id, occurred_us) VALUES (?, ?, ?)"
         " ON CONFLICT (actor_key, touchpoint_id) DO NOTHING",
         [(key, tid, doc["occurred_us"]) for tid, (event, _, doc) in docs.items()
-         for key in sorted({f"{a['type']}:{a['namespace']}:{a['value']}" for a in event.actors})],
+         for key in sorted({key_of(actor_from_dict(actor)) for actor in event.actors})],
     )
     replies = {tid: event.reply_to_id for tid, (event, _, _) in docs.items() if event.reply_to_id}
     if replies:

@@ -110,3 +110,16 @@ def test_the_eventstore_env_selects_jetstream_and_protobuf_events() -> None:
 def test_grpc_address_brackets_an_ipv6_host() -> None:
     assert Settings(grpc_host="::").grpc_address(50051) == "[::]:50051"
     assert Settings(grpc_host="0.0.0.0").grpc_address(50051) == "0.0.0.0:50051"
+
+
+def test_the_default_region_of_phone_numbers_is_one_common_setting() -> None:
+    assert Settings.from_env({}).default_region is None
+    assert Settings.from_env({"CHORUS_DEFAULT_REGION": "gb"}).default_region == "GB"
+    assert Settings.from_env({"CHORUS_IDENTITY_DEFAULT_REGION": "de"}).default_region == "DE"  # deprecated alias
+    both = {"CHORUS_DEFAULT_REGION": "FR", "CHORUS_IDENTITY_DEFAULT_REGION": "DE"}
+    assert Settings.from_env(both).default_region == "FR"
+
+
+def test_an_unknown_region_fails_at_start_up() -> None:
+    with pytest.raises(ConfigurationError, match="CHORUS_DEFAULT_REGION"):
+        Settings.from_env({"CHORUS_DEFAULT_REGION": "Britain"})

@@ -36,6 +36,18 @@ def register(identity: IdentityHarness, name: str = "Jane Smith", *identifiers: 
     ).party.party_id
 
 
+def test_a_name_composed_or_decomposed_resolves_to_one_party(identity: IdentityHarness) -> None:
+    def forum_user(name: str) -> types.Identifier:
+        return types.Identifier(type=types.IDENTIFIER_TYPE_FORUM_USER, value=name, namespace="forum.example")
+
+    composed = identity.stub.ResolveIdentifier(
+        pb.ResolveIdentifierRequest(identifier=forum_user("Jos\u00e9 Garc\u00eda"), create_if_missing=True))
+    decomposed = identity.stub.ResolveIdentifier(
+        pb.ResolveIdentifierRequest(identifier=forum_user("JOSE\u0301 GARCI\u0301A"), create_if_missing=True))
+    assert not decomposed.created
+    assert decomposed.party_id == composed.party_id
+
+
 @pytest.mark.parametrize(
     ("identifier", "field"),
     [
@@ -47,9 +59,13 @@ def register(identity: IdentityHarness, name: str = "Jane Smith", *identifiers: 
         (types.Identifier(type=types.IDENTIFIER_TYPE_PHONE, value="+44 12"), "identifier.value"),
         (types.Identifier(type=types.IDENTIFIER_TYPE_FORUM_USER, value="jane"), "identifier.namespace"),
         (email(""), "identifier.value"),
+        (types.Identifier(type=types.IDENTIFIER_TYPE_FORUM_USER, value="jane\x00\x07", namespace="forum.example"),
+         "identifier.value"),
+        (types.Identifier(type=types.IDENTIFIER_TYPE_CHAT_ID, value="visitor\x00", namespace="livechat"),
+         "identifier.value"),
     ],
     ids=["unknown-type", "no-type", "email-without-at", "email-two-ats", "phone-words", "phone-short",
-         "forum-without-namespace", "empty-value"],
+         "forum-without-namespace", "empty-value", "forum-user-with-control-characters", "chat-id-with-nul"],
 )
 def test_a_bad_identifier_is_invalid_argument_naming_the_field(
     identity: IdentityHarness, identifier: types.Identifier, field: str

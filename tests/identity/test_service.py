@@ -21,13 +21,11 @@ def test_identity_settings_come_from_the_environment() -> None:
     settings = IdentitySettings.from_env(
         {
             "CHORUS_IDENTITY_APP_NAME": "identity_eu",
-            "CHORUS_IDENTITY_DEFAULT_REGION": "gb",
             "CHORUS_IDENTITY_CAPS": "email=2, crm_id=3",
             "CHORUS_IDENTITY_BLOCKED": "Nobody, x:bot",
         }
     )
     assert settings.app_name == "identity_eu"
-    assert settings.default_region == "GB"
     assert settings.policy.cap("email") == 2
     assert settings.policy.cap("crm_id") == 3
     assert settings.policy.cap("phone") == LinkPolicy().cap("phone")

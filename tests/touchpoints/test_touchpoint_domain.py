@@ -8,8 +8,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from services.common.identifiers import Identifier
 from services.touchpoints.domain import (
-    ActorIdentifier,
     InvalidReclassification,
     InvalidTouchpoint,
     NotAReplyToThat,
@@ -26,7 +26,7 @@ SKEW = timedelta(minutes=5)
 def draft(**changes: object) -> TouchpointDraft:
     base = TouchpointDraft(
         kind="touchpoint", channel="email", direction="inbound", visibility="private", occurred_at=NOW,
-        actors=(ActorIdentifier("email", "jane@example.org"),), source_system="Zendesk", external_id="T-1",
+        actors=(Identifier("email", "", "jane@example.org"),), source_system="Zendesk", external_id="T-1",
         text="Where is my order?",
     )
     return replace(base, **changes)  # type: ignore[arg-type]
@@ -73,8 +73,8 @@ def test_a_client_supplied_id_is_used_when_there_is_no_source() -> None:
         ({"touchpoint_id": "not-a-uuid", "source_system": "", "external_id": ""}, "touchpoint_id"),
         ({"touchpoint_id": str(uuid4())}, "touchpoint_id"),
         ({"external_id": ""}, "source.external_id"),
-        ({"actors": (ActorIdentifier("fax", "1"),)}, "actors[0].type"),
-        ({"actors": (ActorIdentifier("other", "x"),)}, "actors[0].namespace"),
+        ({"actors": (Identifier("fax", "", "1"),)}, "actors[0].type"),
+        ({"actors": (Identifier("other", "", "x"),)}, "actors[0].namespace"),
         ({"sentiment_score": 1.5}, "sentiment.score"),
         ({"tags": tuple(str(i) for i in range(51))}, "tags"),
     ],
@@ -108,7 +108,7 @@ def test_recording_keeps_every_value_and_marks_what_was_inferred() -> None:
     assert touchpoint.source_system == "zendesk"
     assert touchpoint.tags == ("vip",)
     assert touchpoint.followers == 12
-    assert touchpoint.actors == (ActorIdentifier("email", "jane@example.org"),)
+    assert touchpoint.actors == (Identifier("email", "", "jane@example.org"),)
     assert touchpoint.inferred == frozenset({"intent"})
 
 

@@ -18,14 +18,15 @@ import pytest
 from services.common.config import Settings
 from services.common.testing import eventually
 from services.touchpoints.application import TouchpointsApplication
-from services.touchpoints.domain import ActorIdentifier, TouchpointDraft, touchpoint_id_for
+from services.common.identifiers import Identifier
+from services.touchpoints.domain import TouchpointDraft, touchpoint_id_for
 from services.touchpoints.events import MAPPER_TOPIC
 from services.touchpoints.main import TouchpointsSettings, touchpoints_service
 from services.touchpoints.projection import TouchpointIndex, TouchpointProjection
 
 RUN = uuid.uuid4().hex[:8]
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
-JANE = ActorIdentifier("email", "jane@example.org")
+JANE = Identifier("email", "", "jane@example.org")
 
 
 def draft(external_id: str, **changes: object) -> TouchpointDraft:
