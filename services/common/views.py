@@ -212,6 +212,10 @@ class View(TrackingRecorder):
             (self.view_name, after[0], after[0], after[1], limit),
         )
 
+    def quarantine_count(self) -> int:
+        rows = self.query(f"SELECT COUNT(*) AS n FROM {QUARANTINE_TABLE} WHERE view_name = ?", (self.view_name,))  # noqa: S608
+        return int(rows[0]["n"])
+
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Run a read-only statement and return its rows."""
         with self._backend.reader() as raw:

@@ -1,0 +1,87 @@
+"""Composition root of the experience service: settings -> upstream readers + views -> gRPC server.
+
+``python -m services.experience.main`` (or ``chorus serve experience``) reads the common ``CHORUS_*`` settings
+(``services.common.config``: ``CHORUS_VIEWS_URL`` holds the views, ``CHORUS_DEFAULT_REGION`` normalises national
+phone numbers among touchpoint actors) and these of its own:
+
+| variable | default | meaning |
+| --- | --- | --- |
+| ``CHORUS_EXPERIENCE_IDENTITY_APP`` | ``identity`` | application name of the identity stream it reads |
+| ``CHORUS_EXPERIENCE_TOUCHPOINTS_APP`` | ``touchpoints`` | application name of the touchpoints stream it reads |
+| ``CHORUS_EXPERIENCE_AT_RISK_AFTER`` | ``14d`` | quiet this long after a negative experience is "at risk" (``90s``, ``30m``, ``12h``, ``14d``) |
+| ``CHORUS_EXPERIENCE_BARS`` | (built-in) | expectation bars per channel, e.g. ``x=30m,email=12h`` (see ``services.experience.domain``) |
+| ``CHORUS_EXPERIENCE_POLL_SECONDS`` | ``0.5`` | how often the views look for new events when no nudge came |
+
+It reads the two streams and writes nothing to them: its NATS user needs read access only.
+Readiness (gRPC health) is "both upstream streams answer and the views' runner is following them".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Mapping
+
+import structlog
+
+from services.common.config import Settings, non_negative_float, read_setting
+from services.common.eventstore.connection import JetStreamConnection
+from services.common.grpc_runtime import create_server, serve
+from services.common.logging import configure_logging
+from services.experience import domain
+from services.experience.application import ExperienceApplication, ExperienceSettings
+from services.experience.grpc_api import registration
+from services.experience.projection import IDENTITY, TOUCHPOINTS
+
+log = structlog.get_logger(__name__)
+
+
+def experience_settings(settings: Settings, environ: Mapping[str, str] | None = None) -> ExperienceSettings:
+    """The experience service's own settings (see the module docstring)."""
+    env = os.environ if environ is None else environ
+    return ExperienceSettings(
+        upstream_apps={
+            IDENTITY: read_setting(env, "CHORUS_EXPERIENCE_IDENTITY_APP", str, IDENTITY),
+            TOUCHPOINTS: read_setting(env, "CHORUS_EXPERIENCE_TOUCHPOINTS_APP", str, TOUCHPOINTS),
+        },
+        at_risk_after_seconds=read_setting(env, "CHORUS_EXPERIENCE_AT_RISK_AFTER", domain.parse_duration,
+                                           domain.DEFAULT_AT_RISK_AFTER),
+        bars=read_setting(env, "CHORUS_EXPERIENCE_BARS", domain.parse_bars, {}),
+        default_region=settings.default_region,
+        poll_interval=read_setting(env, "CHORUS_EXPERIENCE_POLL_SECONDS", non_negative_float, 0.5) or 0.5,
+    )
+
+
+@contextlib.contextmanager
+def experience_service(settings: Settings, experience: ExperienceSettings) -> Iterator[ExperienceApplication]:
+    """The application with its views' runner started; stopped and closed on exit."""
+    with contextlib.ExitStack() as running:
+        connection = JetStreamConnection.open(settings.nats_url)
+        running.callback(connection.close)
+        app = ExperienceApplication(connection, settings.views_url, experience)
+        running.callback(app.close)
+        app.start()
+        yield app
+
+
+def readiness(app: ExperienceApplication) -> bool:
+    """Ready when both upstream streams answer and the runner follows them."""
+    for reader in app.readers:
+        reader.last_sequence()
+    return app.healthy
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    configure_logging(settings.log_level, settings.log_format)
+    experience = experience_settings(settings)
+    with experience_service(settings, experience) as app:
+        server, port = create_server(
+            [registration(app)], settings.grpc_address(settings.experience_port), readiness=lambda: readiness(app)
+        )
+        log.info("experience.started", port=port, upstreams=dict(experience.upstream_apps))
+        serve(server, grace=settings.shutdown_grace_seconds)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""The three services on a real nats-server, each behind a real gRPC channel, on streams of their own."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from google.protobuf import timestamp_pb2
+
+from chorus.common.v1 import types_pb2 as types
+from chorus.experience.v1 import experience_service_pb2 as xpb
+from chorus.experience.v1 import experience_service_pb2_grpc as xpb_grpc
+from chorus.identity.v1 import identity_service_pb2 as ipb
+from chorus.identity.v1 import identity_service_pb2_grpc as ipb_grpc
+from chorus.touchpoints.v1 import touchpoint_service_pb2 as tpb
+from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as tpb_grpc
+from services.common.config import Settings
+from services.common.testing import running_server
+from services.experience.application import ExperienceApplication, ExperienceSettings
+from services.experience.grpc_api import registration as experience_registration
+from services.experience.main import experience_service
+from services.identity.grpc_api import registration as identity_registration
+from services.identity.main import IdentitySettings, identity_service
+from services.identity.main import readiness as identity_readiness
+from services.touchpoints.application import RecordingPolicy, TouchpointsApplication
+from services.touchpoints.grpc_api import registration as touchpoints_registration
+from services.touchpoints.main import TouchpointsSettings, touchpoints_service
+
+#: A fixed "now" for the stories: every time in them is relative to it, and queries ask "as of" it.
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+
+
+def stamp(moment: datetime) -> timestamp_pb2.Timestamp:
+    value = timestamp_pb2.Timestamp()
+    value.FromDatetime(moment)
+    return value
+
+
+def ago(**delta: float) -> timestamp_pb2.Timestamp:
+    return stamp(NOW - timedelta(**delta))
+
+
+def ident(type_: int, value: str, namespace: str = "") -> types.Identifier:
+    return types.Identifier(type=type_, value=value, namespace=namespace)
+
+
+@dataclass
+class Stack:
+    """Identity, touchpoints and experience, running; stubs to each and the apps behind them."""
+
+    identity: ipb_grpc.IdentityServiceStub
+    touchpoints: tpb_grpc.TouchpointServiceStub
+    experience: xpb_grpc.ExperienceServiceStub
+    touchpoints_app: TouchpointsApplication
+    experience_app: ExperienceApplication
+    settings: Settings
+    run: str
+
+    def register(self, name: str, kind: int = types.PARTY_KIND_PERSON) -> str:
+        reply = self.identity.RegisterParty(ipb.RegisterPartyRequest(kind=kind, display_name=name,
+                                                                     roles=[types.PARTY_ROLE_CUSTOMER]))
+        return reply.party.party_id
+
+    def link(self, party_id: str, identifier: types.Identifier) -> None:
+        self.identity.LinkIdentifier(ipb.LinkIdentifierRequest(
+            party_id=party_id, identifier=identifier, evidence=ipb.Evidence(source="test", rule="told-us")))
+
+    def record(self, external_id: str, **fields: Any) -> str:
+        item = tpb.TouchpointInput(source=tpb.Source(system="story", external_id=f"{self.run}-{external_id}"),
+                                   **fields)
+        reply = self.touchpoints.RecordTouchpoint(tpb.RecordTouchpointRequest(touchpoint=item))
+        return reply.touchpoint_id
+
+    def caught_up(self) -> None:
+        """Wait until the experience views reflect everything both streams hold now."""
+        self.touchpoints_app.projection.catch_up(timeout=30)  # reply links are recorded by the index
+        self.experience_app.catch_up(timeout=30)
+
+    def experience_of(self, selector: xpb.PartySelector) -> xpb.Experience:
+        self.caught_up()
+        reply = self.experience.GetExperience(xpb.GetExperienceRequest(party=selector, as_of_time=stamp(NOW)))
+        return reply.experience
+
+
+@contextlib.contextmanager
+def chorus_stack(nats_url: str, views_url: str, *, pg_schema: str | None = None,
+                 at_risk_after: int = 14 * 86_400) -> Iterator[Stack]:
+    run = uuid.uuid4().hex[:10]
+    settings = Settings(nats_url=nats_url, views_url=views_url, default_region="GB")
+    identity_settings = IdentitySettings(app_name=f"identity_{run}")
+    touchpoints_settings = TouchpointsSettings(
+        app_name=f"touchpoints_{run}", policy=RecordingPolicy(brand_handles=frozenset({"acme"})))
+    experience_settings = ExperienceSettings(
+        upstream_apps={"identity": identity_settings.app_name, "touchpoints": touchpoints_settings.app_name},
+        at_risk_after_seconds=at_risk_after, default_region="GB", poll_interval=0.2,
+    )
+    with contextlib.ExitStack() as stack:
+        identity_app, _ = stack.enter_context(identity_service(settings, identity_settings))
+        identity_channel, _ = stack.enter_context(
+            running_server([identity_registration(identity_app)], readiness=lambda: identity_readiness(identity_app)))
+        touchpoints_app = stack.enter_context(touchpoints_service(settings, touchpoints_settings, pg_schema=pg_schema))
+        touchpoints_channel, _ = stack.enter_context(running_server([touchpoints_registration(touchpoints_app)]))
+        experience_app = stack.enter_context(experience_service(settings, experience_settings))
+        experience_channel, _ = stack.enter_context(running_server([experience_registration(experience_app)]))
+        yield Stack(
+            identity=ipb_grpc.IdentityServiceStub(identity_channel),
+            touchpoints=tpb_grpc.TouchpointServiceStub(touchpoints_channel),
+            experience=xpb_grpc.ExperienceServiceStub(experience_channel),
+            touchpoints_app=touchpoints_app, experience_app=experience_app, settings=settings, run=run,
+        )
+
+
+@pytest.fixture
+def stack(nats_url: str, tmp_path: Any) -> Iterator[Stack]:
+    with chorus_stack(nats_url, f"sqlite:///{tmp_path / 'views.db'}") as running:
+        yield running
