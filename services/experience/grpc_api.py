@@ -253,7 +253,7 @@ class ExperienceServicer(pb_grpc.ExperienceServiceServicer):
     def ListSuggestions(self, request: pb.ListSuggestionsRequest, context: grpc.ServicerContext) -> Any:  # noqa: N802
         self._wait(request.min_positions)
         applied = self.app.applied()
-        until = now_us()
+        until = optional_micros(request, "until") or now_us()
         since = optional_micros(request, "since")
         since = until - 90 * DAY * US if since is None else since
         groups = self.app.suggestions(since, until, request.min_parties or 1)[: page_size(request.page_size)]

@@ -454,16 +454,18 @@ class GetPulseResponse(_message.Message):
     def __init__(self, buckets: _Optional[_Iterable[_Union[PulseBucket, _Mapping]]] = ..., talk_share_guidance: _Optional[float] = ..., applied: _Optional[_Iterable[_Union[UpstreamPosition, _Mapping]]] = ...) -> None: ...
 
 class ListSuggestionsRequest(_message.Message):
-    __slots__ = ("since", "min_parties", "page_size", "min_positions")
+    __slots__ = ("since", "min_parties", "page_size", "min_positions", "until")
     SINCE_FIELD_NUMBER: _ClassVar[int]
     MIN_PARTIES_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     MIN_POSITIONS_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_FIELD_NUMBER: _ClassVar[int]
     since: _timestamp_pb2.Timestamp
     min_parties: int
     page_size: int
     min_positions: _containers.RepeatedCompositeFieldContainer[UpstreamPosition]
-    def __init__(self, since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., min_parties: _Optional[int] = ..., page_size: _Optional[int] = ..., min_positions: _Optional[_Iterable[_Union[UpstreamPosition, _Mapping]]] = ...) -> None: ...
+    until: _timestamp_pb2.Timestamp
+    def __init__(self, since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., min_parties: _Optional[int] = ..., page_size: _Optional[int] = ..., min_positions: _Optional[_Iterable[_Union[UpstreamPosition, _Mapping]]] = ..., until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class SuggestionGroup(_message.Message):
     __slots__ = ("topic", "suggestions", "parties", "recent", "earlier", "trend", "example_touchpoint_ids")
