@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 
 from services.common.testing import NatsEndpoint, nats_endpoint
@@ -17,3 +20,23 @@ def nats() -> Iterator[NatsEndpoint]:
 @pytest.fixture(scope="session")
 def nats_url(nats: NatsEndpoint) -> str:
     return nats.url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The PostgreSQL database tests may use (``CHORUS_TEST_POSTGRES_URL``; trust auth, database ``test``)."""
+    return os.environ.get("CHORUS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def pg_schema(postgres_url: str) -> Iterator[str]:
+    """A fresh schema name; it and every schema named after it (``<name>_g2``...) are dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    yield schema
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        rows = connection.execute(
+            "SELECT schema_name FROM information_schema.schemata WHERE schema_name = %s OR schema_name LIKE %s",
+            (schema, f"{schema}\\_g%"),
+        ).fetchall()
+        for (name,) in rows:
+            connection.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')

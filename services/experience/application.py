@@ -54,6 +54,7 @@ class ExperienceSettings:
     bars: Mapping[str, int] = field(default_factory=dict)
     default_region: str | None = None
     poll_interval: float = 0.5
+    views_schema: str | None = None  #: PostgreSQL schema of generation 1 (default: the connection's own)
 
 
 class GenerationPointer(View):
@@ -73,12 +74,12 @@ class GenerationPointer(View):
                         " ON CONFLICT (id) DO UPDATE SET active = excluded.active", (generation,))
 
 
-def generation_url(url: str, generation: int) -> tuple[str, str | None]:
-    """(views URL, PostgreSQL schema) of a generation: generation 1 is the configured URL itself."""
+def generation_url(url: str, generation: int, schema: str | None = None) -> tuple[str, str | None]:
+    """(views URL, PostgreSQL schema) of a generation: generation 1 is the configured URL (and schema) itself."""
     if generation == 1:
-        return url, None
+        return url, schema
     if url.startswith(("postgresql://", "postgres://")):
-        return url, f"experience_g{generation}"
+        return url, f"{schema or 'experience'}_g{generation}"
     location = url.removeprefix("sqlite://")
     if location in (":memory:", "/:memory:"):
         return url, None
@@ -105,7 +106,7 @@ class ExperienceApplication:
         self.settings = settings
         self.apps = {role: settings.upstream_apps.get(role, role) for role in ROLES}
         self.readers = [StreamReader(connection, self.apps[role]) for role in ROLES]
-        self._pointer = GenerationPointer(views_url)
+        self._pointer = GenerationPointer(views_url, pg_schema=settings.views_schema)
         self._lock = threading.Lock()
         self._changed = threading.Condition()
         self._changes = 0
@@ -127,7 +128,7 @@ class ExperienceApplication:
         self._pointer.close()
 
     def _open(self, number: int, *, fresh: bool = False) -> _Generation:
-        url, schema = generation_url(self.views_url, number)
+        url, schema = generation_url(self.views_url, number, self.settings.views_schema)
         view = ExperienceView(url, pg_schema=schema)
         if fresh:
             view.reset()
@@ -442,7 +443,7 @@ class ExperienceApplication:
             old, self._live, self._rebuild = self._live, building, None
             self._pointer.set(building.number)
         old.runner.stop()
-        _drop(old, self.views_url)
+        _drop(old, self.views_url, self.settings.views_schema)
         self._bump()
         log.info("experience.rebuild_finished", generation=building.number, replaced=old.number)
 
@@ -470,17 +471,16 @@ def _counts(words: Any) -> list[tuple[str, int]]:
     return sorted(Counter(words).items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def _drop(generation: _Generation, views_url: str) -> None:
+def _drop(generation: _Generation, views_url: str, schema: str | None) -> None:
     """Free what a replaced generation held: its tables (generation 1) or its file or schema."""
     view = generation.view
+    url, generation_schema = generation_url(views_url, generation.number, schema)
     try:
-        if generation.number == 1 or view.dialect == POSTGRESQL:
-            view.reset()
-            if view.dialect == POSTGRESQL and generation.number > 1:
-                with view.transaction(None) as cur:
-                    cur.execute(f"DROP SCHEMA IF EXISTS experience_g{generation.number} CASCADE")
+        view.reset()
+        if view.dialect == POSTGRESQL and generation.number > 1 and generation_schema:
+            with view.transaction(None) as cur:
+                cur.execute(f'DROP SCHEMA IF EXISTS "{generation_schema}" CASCADE')
         view.close()
-        url, _ = generation_url(views_url, generation.number)
         if generation.number > 1 and url.startswith("sqlite:///") and ":memory:" not in url:
             path = Path(url.removeprefix("sqlite:///"))
             for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -58,8 +58,9 @@ class Stack:
     experience: xpb_grpc.ExperienceServiceStub
     touchpoints_app: TouchpointsApplication
     experience_app: ExperienceApplication
-    settings: Settings
+    settings: Settings  #: the experience service's (its views URL)
     run: str
+    experience_settings: ExperienceSettings
 
     def register(self, name: str, kind: int = types.PARTY_KIND_PERSON) -> str:
         reply = self.identity.RegisterParty(ipb.RegisterPartyRequest(kind=kind, display_name=name,
@@ -88,8 +89,9 @@ class Stack:
 
 
 @contextlib.contextmanager
-def chorus_stack(nats_url: str, views_url: str, *, pg_schema: str | None = None,
+def chorus_stack(nats_url: str, views_url: str, *, experience_views: tuple[str, str | None] | None = None,
                  at_risk_after: int = 14 * 86_400) -> Iterator[Stack]:
+    """The three services; ``experience_views`` (URL, PostgreSQL schema) puts the experience views elsewhere."""
     run = uuid.uuid4().hex[:10]
     settings = Settings(nats_url=nats_url, views_url=views_url, default_region="GB")
     identity_settings = IdentitySettings(app_name=f"identity_{run}")
@@ -98,20 +100,23 @@ def chorus_stack(nats_url: str, views_url: str, *, pg_schema: str | None = None,
     experience_settings = ExperienceSettings(
         upstream_apps={"identity": identity_settings.app_name, "touchpoints": touchpoints_settings.app_name},
         at_risk_after_seconds=at_risk_after, default_region="GB", poll_interval=0.2,
+        views_schema=experience_views[1] if experience_views else None,
     )
+    experience_base = replace(settings, views_url=experience_views[0]) if experience_views else settings
     with contextlib.ExitStack() as stack:
         identity_app, _ = stack.enter_context(identity_service(settings, identity_settings))
         identity_channel, _ = stack.enter_context(
             running_server([identity_registration(identity_app)], readiness=lambda: identity_readiness(identity_app)))
-        touchpoints_app = stack.enter_context(touchpoints_service(settings, touchpoints_settings, pg_schema=pg_schema))
+        touchpoints_app = stack.enter_context(touchpoints_service(settings, touchpoints_settings))
         touchpoints_channel, _ = stack.enter_context(running_server([touchpoints_registration(touchpoints_app)]))
-        experience_app = stack.enter_context(experience_service(settings, experience_settings))
+        experience_app = stack.enter_context(experience_service(experience_base, experience_settings))
         experience_channel, _ = stack.enter_context(running_server([experience_registration(experience_app)]))
         yield Stack(
             identity=ipb_grpc.IdentityServiceStub(identity_channel),
             touchpoints=tpb_grpc.TouchpointServiceStub(touchpoints_channel),
             experience=xpb_grpc.ExperienceServiceStub(experience_channel),
-            touchpoints_app=touchpoints_app, experience_app=experience_app, settings=settings, run=run,
+            touchpoints_app=touchpoints_app, experience_app=experience_app, settings=experience_base, run=run,
+            experience_settings=experience_settings,
         )
 
 
