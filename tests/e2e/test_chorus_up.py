@@ -49,10 +49,11 @@ def _services(port: int) -> set[str]:
 
 
 def test_chorus_up_runs_every_service_healthy_and_stops_on_sigterm(tmp_path: Path) -> None:
-    nats_port, identity_port, touchpoints_port = free_port(), free_port(), free_port()
+    nats_port, identity_port, touchpoints_port, experience_port = free_port(), free_port(), free_port(), free_port()
     process = subprocess.Popen(
         [*CHORUS, "up", "--data-dir", str(tmp_path), "--nats-port", str(nats_port),
-         "--identity-port", str(identity_port), "--touchpoints-port", str(touchpoints_port)],
+         "--identity-port", str(identity_port), "--touchpoints-port", str(touchpoints_port),
+         "--experience-port", str(experience_port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
@@ -67,6 +68,8 @@ def test_chorus_up_runs_every_service_healthy_and_stops_on_sigterm(tmp_path: Pat
         assert _serving(touchpoints_port) == "SERVING"
         assert "chorus.identity.v1.IdentityService" in _services(identity_port)
         assert "chorus.touchpoints.v1.TouchpointService" in _services(touchpoints_port)
+        assert _serving(experience_port) == "SERVING"
+        assert "chorus.experience.v1.ExperienceService" in _services(experience_port)
         assert (tmp_path / "nats" / "jetstream").is_dir()
     finally:
         process.send_signal(signal.SIGTERM)
