@@ -54,6 +54,7 @@ class ExperienceSettings:
     bars: Mapping[str, int] = field(default_factory=dict)
     default_region: str | None = None
     poll_interval: float = 0.5
+    batch_size: int = 1000
     views_schema: str | None = None  #: PostgreSQL schema of generation 1 (default: the connection's own)
 
 
@@ -134,7 +135,8 @@ class ExperienceApplication:
             view.reset()
         runner = ProjectionRunner(
             ExperienceProjection(view, default_region=self.settings.default_region), self.readers,
-            poll_interval=self.settings.poll_interval, name=f"experience-g{number}",
+            poll_interval=self.settings.poll_interval, batch_size=self.settings.batch_size,
+            name=f"experience-g{number}",
         )
         runner.on_applied(self._bump)
         return _Generation(number, view, runner)

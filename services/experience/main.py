@@ -11,6 +11,7 @@ phone numbers among touchpoint actors) and these of its own:
 | ``CHORUS_EXPERIENCE_AT_RISK_AFTER`` | ``14d`` | quiet this long after a negative experience is "at risk" (``90s``, ``30m``, ``12h``, ``14d``) |
 | ``CHORUS_EXPERIENCE_BARS`` | (built-in) | expectation bars per channel, e.g. ``x=30m,email=12h`` (see ``services.experience.domain``) |
 | ``CHORUS_EXPERIENCE_POLL_SECONDS`` | ``0.5`` | how often the views look for new events when no nudge came |
+| ``CHORUS_EXPERIENCE_BATCH_SIZE`` | ``1000`` | most upstream events applied in one view transaction |
 
 It reads the two streams and writes nothing to them: its NATS user needs read access only.
 Readiness (gRPC health) is "both upstream streams answer and the views' runner is following them".
@@ -24,7 +25,7 @@ from collections.abc import Iterator, Mapping
 
 import structlog
 
-from services.common.config import Settings, non_negative_float, read_setting
+from services.common.config import Settings, int_between, non_negative_float, read_setting
 from services.common.eventstore.connection import JetStreamConnection
 from services.common.grpc_runtime import create_server, serve
 from services.common.logging import configure_logging
@@ -49,6 +50,7 @@ def experience_settings(settings: Settings, environ: Mapping[str, str] | None = 
         bars=read_setting(env, "CHORUS_EXPERIENCE_BARS", domain.parse_bars, {}),
         default_region=settings.default_region,
         poll_interval=read_setting(env, "CHORUS_EXPERIENCE_POLL_SECONDS", non_negative_float, 0.5) or 0.5,
+        batch_size=read_setting(env, "CHORUS_EXPERIENCE_BATCH_SIZE", int_between(1, 10_000), 1000),
     )
 
 
