@@ -42,6 +42,7 @@ log = structlog.get_logger(__name__)
 
 ROLES = (IDENTITY, TOUCHPOINTS)
 MAX_WAIT_SECONDS = 10.0
+RETIRE_AFTER_SECONDS = 30.0  #: a replaced generation is dropped this long after the switch
 US = 1_000_000
 
 
@@ -113,6 +114,7 @@ class ExperienceApplication:
         self._changes = 0
         self._live = self._open(self._pointer.active())
         self._rebuild: _Generation | None = None
+        self._retired: dict[int, tuple[_Generation, threading.Timer]] = {}
 
     # ------------------------------------------------------------------------------------------ lifecycle
 
@@ -123,6 +125,10 @@ class ExperienceApplication:
     def close(self) -> None:
         with self._lock:
             generations = [g for g in (self._rebuild, self._live) if g is not None]
+            retired, self._retired = list(self._retired.values()), {}
+        for old, timer in retired:
+            timer.cancel()
+            _drop(old, self.views_url, self.settings.views_schema)
         for generation in generations:
             generation.runner.stop()
             generation.view.close()
@@ -445,9 +451,23 @@ class ExperienceApplication:
             old, self._live, self._rebuild = self._live, building, None
             self._pointer.set(building.number)
         old.runner.stop()
-        _drop(old, self.views_url, self.settings.views_schema)
+        self._retire(old)
         self._bump()
         log.info("experience.rebuild_finished", generation=building.number, replaced=old.number)
+
+    def _retire(self, old: _Generation) -> None:
+        """Drop a replaced generation once the reads that began on it have had time to finish."""
+        timer = threading.Timer(RETIRE_AFTER_SECONDS, self._drop_retired, args=(old,))
+        timer.daemon = True
+        with self._lock:
+            self._retired[old.number] = (old, timer)
+        timer.start()
+
+    def _drop_retired(self, old: _Generation) -> None:
+        with self._lock:
+            if self._retired.pop(old.number, None) is None:
+                return
+        _drop(old, self.views_url, self.settings.views_schema)
 
     def status(self) -> dict[str, Any]:
         live, rebuild = self._live, self._rebuild
