@@ -1,10 +1,19 @@
 # Sourced by scripts/up.sh and scripts/test.sh: create .venv (with $PYTHON_BIN, default python3) if missing
 # and install the project into it, pinned by constraints.txt. Usage: install_into_venv '.' | '.[test]'
+# The install is skipped when pyproject.toml, constraints.txt and the target are what the last install used
+# (the project itself is installed editable, so code changes need no reinstall).
 install_into_venv() {
   local target="$1"
   if [[ ! -x .venv/bin/python ]]; then
     "${PYTHON_BIN:-python3}" -m venv .venv
   fi
+  local stamp=".venv/.chorus-installed"
+  local wanted
+  wanted="$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1) $target"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
+    return 0
+  fi
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e "$target"
+  echo "$wanted" > "$stamp"
 }
