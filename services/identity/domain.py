@@ -36,6 +36,7 @@ from eventsourcing.domain import Aggregate, event
 from services.common.errors import (
     AlreadyExists,
     ChorusError,
+    Conflict,
     FailedPrecondition,
     FieldViolation,
     InvalidArgument,
@@ -89,6 +90,14 @@ class RuleViolation(IdentityError, FailedPrecondition):
     def __init__(self, rule: str, subject: object, description: str) -> None:
         super().__init__(description, [PreconditionViolation(rule, str(subject), description)])
         self.rule_name = rule
+
+
+class ReadAtDifferentMoments(IdentityError, Conflict):
+    """Two aggregates a command loaded disagree about what they share (a membership one side has and the other
+    has not): another command changed them between the two reads. Nothing is changed; retrying is safe."""
+
+    def __init__(self, first: object, second: object) -> None:
+        super().__init__(f"parties {first} and {second} changed while the command read them; retry the request")
 
 
 # Names of the rules a refusal can cite (PreconditionViolation.type).
@@ -539,6 +548,7 @@ def add_member(community: Party, member: Party) -> list[Aggregate]:
     community.check_community()
     if community.id == member.id:
         raise _invalid("member_party_id", "a community cannot be its own member")
+    _check_read_together(community, member)
     if member.party_id in community.members:
         return []
     community._add_member(member_id=member.party_id)  # noqa: SLF001
@@ -550,9 +560,19 @@ def remove_member(community: Party, member: Party) -> list[Aggregate]:
     community.check_live()
     if member.party_id not in community.members:
         raise NotFound("membership", f"{community.id}/{member.id}")
+    _check_read_together(community, member)
     community._remove_member(member_id=member.party_id)  # noqa: SLF001
     member._leave(community_id=community.party_id)  # noqa: SLF001
     return [community, member]
+
+
+def _check_read_together(one: Party, other: Party) -> None:
+    """Every command changes both sides of a membership at once, so two parties read at one moment agree on
+    it; when they do not, a concurrent command changed one of them after the other was read."""
+    if (other.party_id in one.members) != (one.party_id in other.member_of) or (
+        one.party_id in other.members
+    ) != (other.party_id in one.member_of):
+        raise ReadAtDifferentMoments(one.id, other.id)
 
 
 def check_merge(target: Party, source: Party, policy: LinkPolicy) -> None:
@@ -601,6 +621,10 @@ def merge_parties(
     if missing:
         msg = f"merge needs every related aggregate loaded, missing {missing}"
         raise ValueError(msg)
+    for party_id in (*members, *memberships):
+        _check_read_together(source, related[party_id])
+    for party_id in (*members_added, *memberships_added):
+        _check_read_together(target, related[party_id])
     changed: dict[uuid.UUID, Aggregate] = {}
     source._merged_into(  # noqa: SLF001
         target_party_id=target.party_id,
