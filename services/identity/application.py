@@ -27,14 +27,17 @@ from services.common.identifiers import Identifier, InvalidIdentifier, normalise
 from services.identity import events as _events  # noqa: F401 - registers the stored event messages
 from services.identity.domain import (
     RULE_COMMAND_TOO_LARGE,
+    ContactState,
+    Evidence,
     IdentifierClaim,
     InvalidIdentityInput,
     LinkPolicy,
+    MergeRecord,
     Party,
     PartyNotFound,
     RuleViolation,
     add_member,
-    evidence,
+    contact_state,
     link_identifier,
     merge_parties,
     remove_member,
@@ -153,7 +156,7 @@ class IdentityApplication(Application[uuid.UUID]):
     ) -> dict[str, Any]:
         """Register a party, optionally with identifiers (all linked, or none)."""
         normalised = [self.normalise(i, f"identifiers[{n}]") for n, i in enumerate(identifiers)]
-        ev = evidence(**(link_evidence or {}))
+        ev = Evidence(**(link_evidence or {}))
         party = Party.register(kind, display_name, roles)
         changed: dict[uuid.UUID, Aggregate] = {party.id: party}
         for ident in dict.fromkeys(normalised):
@@ -162,10 +165,10 @@ class IdentityApplication(Application[uuid.UUID]):
                 changed[aggregate.id] = aggregate
         self._save(*changed.values())
         log.info("identity.party.registered", party_id=str(party.id), kind=kind, identifiers=len(normalised))
-        return party_snapshot(party)
+        return self._snapshot(party)
 
     def get_party(self, party_id: str) -> dict[str, Any]:
-        return party_snapshot(self._party(party_id))
+        return self._snapshot(self._party(party_id))
 
     def resolve_party(self, party_id: str) -> list[str]:
         """The ids from ``party_id`` to the live party it stands for now (both included).
@@ -192,7 +195,7 @@ class IdentityApplication(Application[uuid.UUID]):
         rows = self.projection.view.live_parties(after, size + 1, kind)
         more = len(rows) > size
         rows = rows[:size]
-        parties = [party_snapshot(self._party(row["party_id"])) for row in rows]
+        parties = [self._snapshot(self._party(row["party_id"])) for row in rows]
         return parties, (int(rows[-1]["position"]) if more and rows else 0)
 
     # ------------------------------------------------------------------------------------------ identifiers
@@ -208,7 +211,7 @@ class IdentityApplication(Application[uuid.UUID]):
     ) -> dict[str, Any]:
         """Link an identifier; returns {"party": snapshot, "identifier_id", "previous_party_id"}."""
         ident = self.normalise(identifier)
-        ev = evidence(**(link_evidence or {}))
+        ev = Evidence(**(link_evidence or {}))
         party = self._party(party_id)
         self._check_version(party, expected_version)
         claim = self._claim(ident.key)
@@ -220,7 +223,7 @@ class IdentityApplication(Application[uuid.UUID]):
         self._save(*changed)
         if changed:
             log.info("identity.identifier.linked", party_id=str(party.id), type=ident.type, moved=bool(previous))
-        return {"party": party_snapshot(party), "identifier_id": ident.key, "previous_party_id": previous}
+        return {"party": self._snapshot(party), "identifier_id": ident.key, "previous_party_id": previous}
 
     def unlink_identifier(self, party_id: str, identifier: IdentifierFields, reason: str = "") -> dict[str, Any]:
         ident = self.normalise(identifier)
@@ -228,7 +231,7 @@ class IdentityApplication(Application[uuid.UUID]):
         changed = unlink_identifier(party, self._claim(ident.key), ident.key, reason or "unlinked")
         self._save(*changed)
         log.info("identity.identifier.unlinked", party_id=str(party.id), type=ident.type)
-        return party_snapshot(party)
+        return self._snapshot(party)
 
     def owner_of(self, key: str) -> str | None:
         """The live party holding an identifier id, from the projection (or the claim without one)."""
@@ -267,7 +270,7 @@ class IdentityApplication(Application[uuid.UUID]):
             if claim is not None and claim.party_id:
                 return {**answer, "party_id": claim.party_id, "created": False}
             party = Party.register("person", "", anonymous=True)
-            ev = evidence(**(link_evidence or {"source": "resolve", "rule": "create_if_missing"}))
+            ev = Evidence(**(link_evidence or {"source": "resolve", "rule": "create_if_missing"}))
             changed = link_identifier(party, ident, claim, None, ev, self.policy)
             try:
                 self._save(*changed)
@@ -281,7 +284,7 @@ class IdentityApplication(Application[uuid.UUID]):
         """The live parties an identifier points at (zero or one)."""
         ident = self.normalise(identifier)
         owner = self.owner_of(ident.key)
-        return [] if owner is None else [party_snapshot(self._party(owner))]
+        return [] if owner is None else [self._snapshot(self._party(owner))]
 
     # ------------------------------------------------------------------------------------------ merges
 
@@ -290,38 +293,33 @@ class IdentityApplication(Application[uuid.UUID]):
 
     def merge_parties(self, target_id: str, source_id: str, merge_evidence: Mapping[str, Any]) -> dict[str, Any]:
         """Merge ``source_id`` into ``target_id``; returns the survivor."""
-        ev = evidence(**merge_evidence)
+        ev = Evidence(**merge_evidence)
         if str(target_id) == str(source_id):
-            raise InvalidIdentityInput(
-                "source_party_id: a party cannot be merged into itself",
-                [FieldViolation("source_party_id", "a party cannot be merged into itself")],
-            )
+            raise InvalidIdentityInput("merge_source", "a party cannot be merged into itself")
         target = self._party(target_id, "target_party_id")
         source = self._party(source_id, "source_party_id")
         claims = {key: claim for key in source.identifiers if (claim := self._claim(key)) is not None}
         changed = merge_parties(target, source, claims, self._related(source), ev, self.policy)
         self._save(*changed)
-        log.info("identity.parties.merged", target=str(target.id), source=str(source.id), rule=ev["rule"])
-        return party_snapshot(target)
+        log.info("identity.parties.merged", target=str(target.id), source=str(source.id), rule=ev.rule)
+        return self._snapshot(target)
 
     def unmerge_party(self, party_id: str, unmerge_evidence: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Undo the merge of ``party_id``; returns {"party": restored, "former_target": survivor}."""
-        ev = evidence(**(unmerge_evidence or {}))
+        ev = Evidence(**(unmerge_evidence or {}))
         source = self._party(party_id)
         target = self._party(source.merged_into) if source.merged_into else None
         if target is None:
             changed = unmerge_party(source, source, {}, {}, ev)  # raises NOT_MERGED
         else:
-            record = target.absorbed.get(str(source.id), {})
-            claims = {
-                key: claim for key in record.get("identifier_ids", ()) if (claim := self._claim(key)) is not None
-            }
-            related_ids = [*record.get("members", ()), *record.get("memberships", ())]
+            record = target.absorbed.get(str(source.id), MergeRecord())
+            claims = {key: claim for key in record.identifier_ids if (claim := self._claim(key)) is not None}
+            related_ids = [*record.members, *record.memberships]
             related = {pid: self._party(pid) for pid in dict.fromkeys(related_ids)}
             changed = unmerge_party(source, target, claims, related, ev)
         self._save(*changed)
         log.info("identity.parties.unmerged", party=str(source.id), former_target=str(target.id) if target else "")
-        return {"party": party_snapshot(source), "former_target": party_snapshot(target) if target else None}
+        return {"party": self._snapshot(source), "former_target": self._snapshot(target) if target else None}
 
     # ------------------------------------------------------------------------------------------ communities
 
@@ -329,13 +327,13 @@ class IdentityApplication(Application[uuid.UUID]):
         community = self._party(community_id, "community_party_id")
         member = self._party(member_id, "member_party_id")
         self._save(*add_member(community, member))
-        return party_snapshot(community)
+        return self._snapshot(community)
 
     def remove_community_member(self, community_id: str, member_id: str) -> dict[str, Any]:
         community = self._party(community_id, "community_party_id")
         member = self._party(member_id, "member_party_id")
         self._save(*remove_member(community, member))
-        return party_snapshot(community)
+        return self._snapshot(community)
 
     # ------------------------------------------------------------------------------------------ consent
 
@@ -379,37 +377,31 @@ class IdentityApplication(Application[uuid.UUID]):
         self._check_version(party, expected_version)
         change(party)
         self._save(party)
-        return party_snapshot(party)
+        return self._snapshot(party)
+
+    def contact_state(self, party: Party, now: datetime | None = None) -> ContactState:
+        """The effective contact state of ``party`` at ``now``: its own answers and those of every party merged
+        into it (``services.identity.domain.contact``)."""
+        merged: list[Party] = []
+        queue = list(party.absorbed)
+        while queue:
+            absorbed = self._party(queue.pop())
+            merged.append(absorbed)
+            queue.extend(absorbed.absorbed)
+        return contact_state(party, merged, now or datetime.now(UTC))
 
     def may_contact(self, party_id: str, channel: str, now: datetime | None = None) -> dict[str, Any]:
-        """May the company contact the party on ``channel`` at ``now``? The most restrictive answer wins.
-
-        The live party and every party merged into it (not unmerged) are asked: do-not-contact on any of them
-        forbids contact; a denial or revocation for the channel on any of them forbids it; otherwise a grant on
-        any of them allows it; without any answer, contact is not allowed (opt-in). Returns {"allowed",
-        "reason", "party_id", "preferred"}.
-        """
+        """May the company contact the party on ``channel`` at ``now``? Asked of the live party ``party_id``
+        stands for now, by the domain's precedence rule. Returns {"allowed", "reason", "party_id", "preferred"}."""
         if not channel:
-            raise InvalidArgument.field("channel", "must be set")
-        now = now or datetime.now(UTC)
+            raise InvalidIdentityInput("channel", "must be set")
         live = self._party(self.resolve_party(party_id)[-1])
-        parties = [live]
-        queue = list(live.absorbed)
-        while queue:
-            merged = self._party(queue.pop())
-            parties.append(merged)
-            queue.extend(merged.absorbed)
-        answer = {"party_id": str(live.id), "preferred": channel in live.preferred_channels}
-        if any(p.do_not_contact_at(now) for p in parties):
-            return {**answer, "allowed": False, "reason": "DO_NOT_CONTACT"}
-        statuses = {record["status"] for p in parties if (record := p.consent_at(channel, now)) is not None}
-        if "denied" in statuses:
-            return {**answer, "allowed": False, "reason": "CONSENT_DENIED"}
-        if "revoked" in statuses:
-            return {**answer, "allowed": False, "reason": "CONSENT_REVOKED"}
-        if "granted" in statuses:
-            return {**answer, "allowed": True, "reason": "CONSENT_GRANTED"}
-        return {**answer, "allowed": False, "reason": "NO_CONSENT"}
+        answer = self.contact_state(live, now).permission(channel)
+        return {"party_id": str(live.id), "allowed": answer.allowed, "reason": answer.reason,
+                "preferred": answer.preferred}
+
+    def _snapshot(self, party: Party) -> dict[str, Any]:
+        return party_snapshot(party, self.contact_state(party))
 
     # ------------------------------------------------------------------------------------------ seeding
 
@@ -420,7 +412,7 @@ class IdentityApplication(Application[uuid.UUID]):
         must be new. Returns the last notification id.
         """
         aggregates: list[Aggregate] = []
-        ev = evidence(source="seed")
+        ev = Evidence(source="seed")
         for kind, name, identifiers in parties:
             party = Party.register(kind, name)
             aggregates.append(party)
@@ -436,8 +428,8 @@ class IdentityApplication(Application[uuid.UUID]):
 # ---------------------------------------------------------------------------------------------- snapshots
 
 
-def party_snapshot(party: Party) -> dict[str, Any]:
-    """A party as primitives (the shape of ``chorus.identity.v1.Party``)."""
+def party_snapshot(party: Party, contact: ContactState) -> dict[str, Any]:
+    """A party as primitives (the shape of ``chorus.identity.v1.Party``), with its effective contact state."""
     return {
         "party_id": str(party.id),
         "kind": party.kind,
@@ -446,23 +438,23 @@ def party_snapshot(party: Party) -> dict[str, Any]:
         "anonymous": party.anonymous,
         "identifiers": [
             {
-                "identifier_id": link["identifier_id"],
-                "type": link["type"],
-                "namespace": link["namespace"],
-                "value": link["value"],
-                "evidence": dict(link["evidence"]),
+                "identifier_id": link.identifier_id,
+                "type": link.identifier.type,
+                "namespace": link.identifier.namespace,
+                "value": link.identifier.value,
+                "evidence": link.evidence.as_event(),
             }
-            for link in sorted(party.identifiers.values(), key=lambda link: (link["type"], link["value"]))
+            for link in sorted(party.identifiers.values(), key=lambda link: (link.type, link.identifier.value))
         ],
         "member_party_ids": list(party.members),
         "community_party_ids": list(party.member_of),
         "consents": [
-            {"channel": channel, **record}
-            for channel, records in sorted(party.consents.items())
-            for record in records
+            {"channel": r.channel, "status": r.status, "at": r.at, "source": r.source, "party_id": r.party_id}
+            for r in contact.consents
         ],
         "preferred_channels": list(party.preferred_channels),
-        "do_not_contact": party.do_not_contact,
+        "do_not_contact": contact.do_not_contact,
+        "do_not_contact_party_ids": [record.party_id for record in contact.do_not_contact_records],
         "merged_into_party_id": party.merged_into or "",
         "merged_party_ids": list(party.absorbed),
         "version": party.version,

@@ -1,14 +1,16 @@
 """The gRPC servicer of ``chorus.identity.v1.IdentityService``: protobuf <-> primitives, nothing else.
 
 Requests are validated by the runtime's interceptor (rules in the .proto), errors are mapped to statuses by the
-runtime's error interceptor; the rules of the domain live in ``services.identity.domain``.
+runtime's error interceptor; the rules of the domain live in ``services.identity.domain``. The domain's refusals
+of input name domain words; :data:`FIELD_OF` turns each into the field path of the request (one place).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf import timestamp_pb2
@@ -18,10 +20,44 @@ from chorus.common.v1 import types_pb2
 from chorus.identity.v1 import identity_service_pb2 as pb
 from chorus.identity.v1 import identity_service_pb2_grpc as pb_grpc
 from services.common import pagination
+from services.common.errors import InvalidArgument
 from services.common.eventstore.protobuf_mapper import enum_from_proto, enum_to_proto
 from services.identity.application import MAX_PAGE_SIZE, IdentityApplication
+from services.identity.domain import InvalidIdentityInput
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["IdentityService"].full_name
+
+#: The request field each domain word of a refusal stands for (a word not listed is the field's own name).
+FIELD_OF: Mapping[str, str] = {
+    "confidence": "evidence.confidence",
+    "merge_rule": "evidence.rule",
+    "merge_source": "source_party_id",
+    "member": "member_party_id",
+    "consent_status": "status",
+    "effective_time": "time",
+    "preferred_channels": "channels",
+}
+
+_Servicer = TypeVar("_Servicer", bound=type)
+
+
+def _naming_request_fields(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def translated(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except InvalidIdentityInput as refused:
+            raise InvalidArgument.field(FIELD_OF.get(refused.subject, refused.subject), refused.description) from None
+
+    return translated
+
+
+def naming_request_fields(servicer: _Servicer) -> _Servicer:
+    """Every RPC of ``servicer`` answers a domain refusal naming the request's field (:data:`FIELD_OF`)."""
+    for name in pb.DESCRIPTOR.services_by_name["IdentityService"].methods_by_name:
+        if name in vars(servicer):
+            setattr(servicer, name, _naming_request_fields(vars(servicer)[name]))
+    return servicer
 
 
 # ---------------------------------------------------------------------------------------------- translation
@@ -110,11 +146,13 @@ def party_out(party: Mapping[str, Any]) -> pb.Party:
                 status=enum_number(types_pb2.ConsentStatus, consent["status"]),
                 time=time_out(consent["at"]),
                 source=consent["source"],
+                party_id=consent["party_id"],
             )
             for consent in party["consents"]
         ],
         preferred_channels=[enum_number(types_pb2.Channel, c) for c in party["preferred_channels"]],
         do_not_contact=party["do_not_contact"],
+        do_not_contact_party_ids=party["do_not_contact_party_ids"],
         merged_into_party_id=party["merged_into_party_id"],
         merged_party_ids=party["merged_party_ids"],
         version=party["version"],
@@ -124,6 +162,7 @@ def party_out(party: Mapping[str, Any]) -> pb.Party:
 # ---------------------------------------------------------------------------------------------- servicer
 
 
+@naming_request_fields
 class IdentityServicer(pb_grpc.IdentityServiceServicer):
     """Translates each RPC into one call of :class:`IdentityApplication`."""
 

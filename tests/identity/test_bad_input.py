@@ -288,3 +288,31 @@ def test_a_merge_larger_than_one_atomic_commit_is_refused_whole(identity: Identi
     assert details.precondition_types == ["COMMAND_TOO_LARGE"]
     assert len(identity.stub.GetParty(pb.GetPartyRequest(party_id=str(big.id))).party.member_party_ids) == 600
     assert identity.stub.GetParty(pb.GetPartyRequest(party_id=small)).party.member_party_ids == []
+
+
+def test_the_survivor_of_a_merge_shows_the_effective_contact_state_and_whose_it_is(identity: IdentityHarness) -> None:
+    jane = register(identity, "Reachable Jane")
+    quiet = register(identity, "Jane, do not call")
+    identity.stub.RecordConsent(pb.RecordConsentRequest(
+        party_id=jane, channel=types.CHANNEL_EMAIL, status=types.CONSENT_STATUS_GRANTED, source="web"))
+    identity.stub.RecordConsent(pb.RecordConsentRequest(
+        party_id=quiet, channel=types.CHANNEL_SMS, status=types.CONSENT_STATUS_DENIED, source="call"))
+    identity.stub.SetDoNotContact(pb.SetDoNotContactRequest(party_id=quiet, do_not_contact=True, source="call"))
+    identity.stub.MergeParties(pb.MergePartiesRequest(
+        target_party_id=jane, source_party_id=quiet, evidence=pb.Evidence(rule="same person")))
+
+    survivor = identity.stub.GetParty(pb.GetPartyRequest(party_id=jane)).party
+    permission = identity.stub.CheckContactPermission(
+        pb.CheckContactPermissionRequest(party_id=jane, channel=types.CHANNEL_EMAIL))
+    assert permission.reason == "DO_NOT_CONTACT"
+    assert survivor.do_not_contact is True
+    assert list(survivor.do_not_contact_party_ids) == [quiet]
+    assert sorted((c.channel, c.status, c.party_id) for c in survivor.consents) == sorted([
+        (types.CHANNEL_EMAIL, types.CONSENT_STATUS_GRANTED, jane), (types.CHANNEL_SMS, types.CONSENT_STATUS_DENIED, quiet)])
+
+    identity.stub.UnmergeParty(pb.UnmergePartyRequest(party_id=quiet, evidence=pb.Evidence(rule="two people")))
+    alone = identity.stub.GetParty(pb.GetPartyRequest(party_id=jane)).party
+    assert alone.do_not_contact is False
+    assert [(c.channel, c.party_id) for c in alone.consents] == [(types.CHANNEL_EMAIL, jane)]
+    assert identity.stub.CheckContactPermission(
+        pb.CheckContactPermissionRequest(party_id=jane, channel=types.CHANNEL_EMAIL)).reason == "CONSENT_GRANTED"

@@ -11,6 +11,7 @@ import grpc
 
 from chorus.common.v1 import types_pb2 as types
 from chorus.identity.v1 import identity_service_pb2 as pb
+from chorus.identity.v1 import identity_service_pb2_grpc as pb_grpc
 from services.common.grpc_runtime import status_details
 
 if TYPE_CHECKING:
@@ -155,3 +156,65 @@ def test_concurrent_resolves_of_a_stranger_create_one_party(identity: IdentityHa
     assert len(answers) == 6
     assert len({a.party_id for a in answers}) == 1
     assert sum(a.created for a in answers) == 1
+
+
+def _community(stub: pb_grpc.IdentityServiceStub, name: str, members: list[str]) -> str:
+    community = stub.RegisterParty(pb.RegisterPartyRequest(kind=types.PARTY_KIND_COMMUNITY, display_name=name))
+    for member in members:
+        stub.AddCommunityMember(pb.AddCommunityMemberRequest(
+            community_party_id=community.party.party_id, member_party_id=member))
+    return community.party.party_id
+
+
+def test_concurrent_membership_changes_and_merges_answer_aborted_never_internal(identity: IdentityHarness) -> None:
+    """Adds, removes and merges racing on the same parties: each call lands, is ABORTED and retried, or is refused
+    by a rule (NOT_FOUND, FAILED_PRECONDITION); none is INTERNAL, and every membership ends up two-sided."""
+    stub = identity.stub
+    people = [
+        stub.RegisterParty(pb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON, display_name=f"Member {n}")).party.party_id
+        for n in range(6)
+    ]
+    communities = [_community(stub, f"Club {n}", people) for n in range(3)]
+    outcomes: Counter[str] = Counter()
+    unexpected: list[str] = []
+    calls: list[Callable[[], object]] = []
+    for community in communities:
+        for person in people:
+            remove = pb.RemoveCommunityMemberRequest(community_party_id=community, member_party_id=person)
+            add = pb.AddCommunityMemberRequest(community_party_id=community, member_party_id=person)
+            calls += [lambda r=remove: stub.RemoveCommunityMember(r), lambda r=remove: stub.RemoveCommunityMember(r),
+                      lambda a=add: stub.AddCommunityMember(a)]
+    for target, source in ((communities[0], communities[1]), (communities[2], communities[1]),
+                           (communities[0], communities[2])):
+        merge = pb.MergePartiesRequest(target_party_id=target, source_party_id=source,
+                                       evidence=pb.Evidence(rule="same_club", source="test"))
+        calls.append(lambda m=merge: stub.MergeParties(m))
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], object]) -> None:
+        barrier.wait()
+        try:
+            with_retries(call, outcomes)
+            outcomes["ok"] += 1
+        except grpc.RpcError as error:
+            if error.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION):
+                outcomes[error.code().name] += 1
+            else:
+                unexpected.append(f"{error.code().name}: {error.details()}")
+        except AssertionError as error:
+            unexpected.append(str(error))
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert unexpected == []
+    assert outcomes["ok"] > 0
+    parties = {p: stub.GetParty(pb.GetPartyRequest(party_id=p)).party for p in [*people, *communities]}
+    for community_id in communities:
+        for member_id in parties[community_id].member_party_ids:
+            assert community_id in parties[member_id].community_party_ids
+    for person_id in people:
+        for community_id in parties[person_id].community_party_ids:
+            assert person_id in parties[community_id].member_party_ids

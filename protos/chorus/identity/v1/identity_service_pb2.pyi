@@ -36,19 +36,21 @@ class LinkedIdentifier(_message.Message):
     def __init__(self, identifier_id: _Optional[str] = ..., identifier: _Optional[_Union[_types_pb2.Identifier, _Mapping]] = ..., evidence: _Optional[_Union[Evidence, _Mapping]] = ...) -> None: ...
 
 class Consent(_message.Message):
-    __slots__ = ("channel", "status", "time", "source")
+    __slots__ = ("channel", "status", "time", "source", "party_id")
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
+    PARTY_ID_FIELD_NUMBER: _ClassVar[int]
     channel: _types_pb2.Channel
     status: _types_pb2.ConsentStatus
     time: _timestamp_pb2.Timestamp
     source: str
-    def __init__(self, channel: _Optional[_Union[_types_pb2.Channel, str]] = ..., status: _Optional[_Union[_types_pb2.ConsentStatus, str]] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source: _Optional[str] = ...) -> None: ...
+    party_id: str
+    def __init__(self, channel: _Optional[_Union[_types_pb2.Channel, str]] = ..., status: _Optional[_Union[_types_pb2.ConsentStatus, str]] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source: _Optional[str] = ..., party_id: _Optional[str] = ...) -> None: ...
 
 class Party(_message.Message):
-    __slots__ = ("party_id", "kind", "roles", "display_name", "anonymous", "identifiers", "member_party_ids", "community_party_ids", "consents", "preferred_channels", "do_not_contact", "merged_into_party_id", "merged_party_ids", "version")
+    __slots__ = ("party_id", "kind", "roles", "display_name", "anonymous", "identifiers", "member_party_ids", "community_party_ids", "consents", "preferred_channels", "do_not_contact", "merged_into_party_id", "merged_party_ids", "version", "do_not_contact_party_ids")
     PARTY_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     ROLES_FIELD_NUMBER: _ClassVar[int]
@@ -63,6 +65,7 @@ class Party(_message.Message):
     MERGED_INTO_PARTY_ID_FIELD_NUMBER: _ClassVar[int]
     MERGED_PARTY_IDS_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    DO_NOT_CONTACT_PARTY_IDS_FIELD_NUMBER: _ClassVar[int]
     party_id: str
     kind: _types_pb2.PartyKind
     roles: _containers.RepeatedScalarFieldContainer[_types_pb2.PartyRole]
@@ -77,7 +80,8 @@ class Party(_message.Message):
     merged_into_party_id: str
     merged_party_ids: _containers.RepeatedScalarFieldContainer[str]
     version: int
-    def __init__(self, party_id: _Optional[str] = ..., kind: _Optional[_Union[_types_pb2.PartyKind, str]] = ..., roles: _Optional[_Iterable[_Union[_types_pb2.PartyRole, str]]] = ..., display_name: _Optional[str] = ..., anonymous: _Optional[bool] = ..., identifiers: _Optional[_Iterable[_Union[LinkedIdentifier, _Mapping]]] = ..., member_party_ids: _Optional[_Iterable[str]] = ..., community_party_ids: _Optional[_Iterable[str]] = ..., consents: _Optional[_Iterable[_Union[Consent, _Mapping]]] = ..., preferred_channels: _Optional[_Iterable[_Union[_types_pb2.Channel, str]]] = ..., do_not_contact: _Optional[bool] = ..., merged_into_party_id: _Optional[str] = ..., merged_party_ids: _Optional[_Iterable[str]] = ..., version: _Optional[int] = ...) -> None: ...
+    do_not_contact_party_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, party_id: _Optional[str] = ..., kind: _Optional[_Union[_types_pb2.PartyKind, str]] = ..., roles: _Optional[_Iterable[_Union[_types_pb2.PartyRole, str]]] = ..., display_name: _Optional[str] = ..., anonymous: _Optional[bool] = ..., identifiers: _Optional[_Iterable[_Union[LinkedIdentifier, _Mapping]]] = ..., member_party_ids: _Optional[_Iterable[str]] = ..., community_party_ids: _Optional[_Iterable[str]] = ..., consents: _Optional[_Iterable[_Union[Consent, _Mapping]]] = ..., preferred_channels: _Optional[_Iterable[_Union[_types_pb2.Channel, str]]] = ..., do_not_contact: _Optional[bool] = ..., merged_into_party_id: _Optional[str] = ..., merged_party_ids: _Optional[_Iterable[str]] = ..., version: _Optional[int] = ..., do_not_contact_party_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class RegisterPartyRequest(_message.Message):
     __slots__ = ("kind", "display_name", "roles", "identifiers", "evidence")

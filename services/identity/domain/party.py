@@ -1,0 +1,341 @@
+"""The two aggregates: ``Party`` (a person, organisation or community) and ``IdentifierClaim`` (who owns one
+identifier now).
+
+Each public method says what happened (``link``, ``join``, ``merge_into``…) and triggers one event; the event's
+body changes the state, so replaying the stored events rebuilds it. The methods check what one aggregate can
+check on its own; rules that span aggregates are in ``services.identity.domain.commands``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+
+from services.common.identifiers import Identifier
+from services.identity.domain.errors import (
+    RULE_IDENTIFIER_CAP,
+    RULE_NOT_A_COMMUNITY,
+    RULE_PARTY_MERGED,
+    InvalidIdentityInput,
+    RuleViolation,
+)
+from services.identity.domain.policy import LinkPolicy
+from services.identity.domain.values import (
+    CONSENT_STATUSES,
+    ConsentRecord,
+    DoNotContactRecord,
+    Evidence,
+    LinkedIdentifier,
+    MergeRecord,
+)
+
+PARTY_KINDS = ("person", "organisation", "community")
+PARTY_ROLES = ("customer", "prospect", "partner", "influencer", "employee")
+MAX_DISPLAY_NAME = 200
+
+
+class Party(Aggregate):
+    """A person, organisation or community in the ecosystem."""
+
+    @classmethod
+    def register(
+        cls,
+        kind: str,
+        display_name: str,
+        roles: Iterable[str] = (),
+        *,
+        anonymous: bool = False,
+    ) -> Party:
+        """Check the request and register a new party."""
+        if kind not in PARTY_KINDS:
+            raise InvalidIdentityInput("kind", f"must be one of {', '.join(PARTY_KINDS)}")
+        roles = tuple(dict.fromkeys(roles))
+        if any(role not in PARTY_ROLES for role in roles):
+            raise InvalidIdentityInput("roles", f"each must be one of {', '.join(PARTY_ROLES)}")
+        display_name = " ".join((display_name or "").split())
+        if not display_name and not anonymous:
+            raise InvalidIdentityInput("display_name", "must not be empty")
+        if len(display_name) > MAX_DISPLAY_NAME:
+            raise InvalidIdentityInput("display_name", f"longer than {MAX_DISPLAY_NAME} characters")
+        return cls(kind=kind, roles=roles, display_name=display_name, anonymous=anonymous)
+
+    @event("Registered")
+    def __init__(self, kind: str, roles: tuple[str, ...], display_name: str, anonymous: bool) -> None:
+        self.kind = kind
+        self.roles = tuple(roles)
+        self.display_name = display_name
+        self.anonymous = anonymous
+        self.identifiers: dict[str, LinkedIdentifier] = {}
+        self.members: list[str] = []
+        self.member_of: list[str] = []
+        self.consents: list[ConsentRecord] = []
+        self.preferred_channels: tuple[str, ...] = ()
+        self.do_not_contact_history: list[DoNotContactRecord] = []
+        self.merged_into: str | None = None
+        self.merge_evidence: Evidence | None = None
+        #: source party id -> what its merge moved here (kept until it is unmerged)
+        self.absorbed: dict[str, MergeRecord] = {}
+
+    # ---- queries
+
+    @property
+    def party_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def is_merged(self) -> bool:
+        return self.merged_into is not None
+
+    def count_identifiers(self, identifier_type: str) -> int:
+        return sum(1 for link in self.identifiers.values() if link.type == identifier_type)
+
+    def do_not_contact_at(self, now: datetime) -> DoNotContactRecord | None:
+        """The do-not-contact record in effect at ``now`` when it forbids contact, else None."""
+        current = None
+        for record in self.do_not_contact_history:
+            if record.at <= now:
+                current = record
+        return current if current is not None and current.do_not_contact else None
+
+    def consent_at(self, channel: str, now: datetime) -> ConsentRecord | None:
+        """The latest consent record for a channel effective at ``now``."""
+        current = None
+        for record in self.consents:
+            if record.channel == channel and record.at <= now and (current is None or record.at >= current.at):
+                current = record
+        return current
+
+    # ---- guards
+
+    def check_live(self) -> None:
+        if self.merged_into is not None:
+            raise RuleViolation(
+                RULE_PARTY_MERGED, self.party_id, f"party {self.id} was merged into party {self.merged_into}"
+            )
+
+    def check_room_for(self, identifier_type: str, policy: LinkPolicy, adding: int = 1) -> None:
+        cap = policy.cap(identifier_type)
+        if cap is not None and self.count_identifiers(identifier_type) + adding > cap:
+            raise RuleViolation(
+                RULE_IDENTIFIER_CAP,
+                f"{self.id}/{identifier_type}",
+                f"party {self.id} may hold at most {cap} {identifier_type} identifier(s)",
+            )
+
+    def check_community(self) -> None:
+        if self.kind != "community":
+            raise RuleViolation(RULE_NOT_A_COMMUNITY, self.party_id, f"party {self.id} is not a community")
+
+    # ---- identifiers
+
+    def link(self, linked: LinkedIdentifier) -> None:
+        """An identifier now points at this party."""
+        self._identifier_linked(identifier=linked.as_event())
+
+    @event("IdentifierLinked")
+    def _identifier_linked(self, identifier: dict[str, Any]) -> None:
+        link = LinkedIdentifier.from_event(identifier)
+        self.identifiers[link.identifier_id] = link
+
+    @event("IdentifierUnlinked")
+    def unlink(self, identifier_id: str, reason: str) -> None:
+        """An identifier no longer points at this party."""
+        self.identifiers.pop(identifier_id, None)
+
+    # ---- communities: a community's members, and the communities a party belongs to
+
+    @event("MemberAdded")
+    def add_member(self, member_id: str) -> None:
+        self.members.append(member_id)
+
+    @event("MemberRemoved")
+    def remove_member(self, member_id: str) -> None:
+        self.members.remove(member_id)
+
+    @event("JoinedCommunity")
+    def join(self, community_id: str) -> None:
+        self.member_of.append(community_id)
+
+    @event("LeftCommunity")
+    def leave(self, community_id: str) -> None:
+        self.member_of.remove(community_id)
+
+    # ---- contact
+
+    def record_consent(self, channel: str, status: str, at: datetime, source: str) -> None:
+        self.check_live()
+        if not channel:
+            raise InvalidIdentityInput("channel", "must be set")
+        if status not in CONSENT_STATUSES:
+            raise InvalidIdentityInput("consent_status", f"must be one of {', '.join(CONSENT_STATUSES)}")
+        if at.tzinfo is None:
+            raise InvalidIdentityInput("effective_time", "must carry a time zone")
+        self._consent_recorded(channel=channel, status=status, at=at, source=source)
+
+    @event("ConsentRecorded")
+    def _consent_recorded(self, channel: str, status: str, at: datetime, source: str) -> None:
+        self.consents.append(ConsentRecord(channel=channel, status=status, at=at, source=source,
+                                           party_id=self.party_id))
+
+    def set_preferred_channels(self, channels: Iterable[str]) -> None:
+        self.check_live()
+        channels = tuple(dict.fromkeys(channels))
+        if any(not c for c in channels):
+            raise InvalidIdentityInput("preferred_channels", "must not contain an unspecified channel")
+        if channels != self.preferred_channels:
+            self._preferred_channels_set(channels=channels)
+
+    @event("PreferredChannelsSet")
+    def _preferred_channels_set(self, channels: tuple[str, ...]) -> None:
+        self.preferred_channels = tuple(channels)
+
+    def set_do_not_contact(self, do_not_contact: bool, at: datetime, source: str) -> None:
+        self.check_live()
+        if at.tzinfo is None:
+            raise InvalidIdentityInput("effective_time", "must carry a time zone")
+        self._do_not_contact_set(do_not_contact=bool(do_not_contact), at=at, source=source)
+
+    @event("DoNotContactSet")
+    def _do_not_contact_set(self, do_not_contact: bool, at: datetime, source: str) -> None:
+        self.do_not_contact_history.append(DoNotContactRecord(do_not_contact=do_not_contact, at=at, source=source,
+                                                              party_id=self.party_id))
+        self.do_not_contact_history.sort(key=lambda record: record.at)
+
+    # ---- merges (both sides of one merge or unmerge are changed by ``commands.merge_parties`` / ``unmerge_party``)
+
+    def absorb(self, source_party_id: str, identifiers: tuple[LinkedIdentifier, ...], moved: MergeRecord,
+               evidence: Evidence) -> None:
+        """The survivor of a merge takes what ``moved`` says from the party merged into it."""
+        self._absorbed(
+            source_party_id=source_party_id, identifiers=tuple(link.as_event() for link in identifiers),
+            members=moved.members, members_added=moved.members_added, memberships=moved.memberships,
+            memberships_added=moved.memberships_added, evidence=evidence.as_event(),
+        )
+
+    @event("Absorbed")
+    def _absorbed(
+        self,
+        source_party_id: str,
+        identifiers: tuple[dict[str, Any], ...],
+        members: tuple[str, ...],
+        members_added: tuple[str, ...],
+        memberships: tuple[str, ...],
+        memberships_added: tuple[str, ...],
+        evidence: dict[str, Any],
+    ) -> None:
+        links = [LinkedIdentifier.from_event(link) for link in identifiers]
+        for link in links:
+            self.identifiers[link.identifier_id] = link
+        self.members.extend(members_added)
+        self.member_of.extend(memberships_added)
+        self.absorbed[source_party_id] = MergeRecord(
+            identifier_ids=tuple(link.identifier_id for link in links), members=tuple(members),
+            members_added=tuple(members_added), memberships=tuple(memberships),
+            memberships_added=tuple(memberships_added),
+        )
+
+    def merge_into(self, target_party_id: str, moved: MergeRecord, evidence: Evidence) -> None:
+        """This party is merged into ``target_party_id``: what ``moved`` names leaves it."""
+        self._merged_into(target_party_id=target_party_id, identifier_ids=moved.identifier_ids,
+                          members=moved.members, memberships=moved.memberships, evidence=evidence.as_event())
+
+    @event("MergedInto")
+    def _merged_into(
+        self,
+        target_party_id: str,
+        identifier_ids: tuple[str, ...],
+        members: tuple[str, ...],
+        memberships: tuple[str, ...],
+        evidence: dict[str, Any],
+    ) -> None:
+        self._drop(identifier_ids, members, memberships)
+        self.merged_into = target_party_id
+        self.merge_evidence = Evidence.from_event(evidence)
+
+    def release(self, source_party_id: str, given_back: MergeRecord, evidence: Evidence) -> None:
+        """The survivor of a merge gives back what ``given_back`` names to the party being unmerged."""
+        self._released(source_party_id=source_party_id, identifier_ids=given_back.identifier_ids,
+                       members=given_back.members, memberships=given_back.memberships, evidence=evidence.as_event())
+
+    @event("Released")
+    def _released(
+        self,
+        source_party_id: str,
+        identifier_ids: tuple[str, ...],
+        members: tuple[str, ...],
+        memberships: tuple[str, ...],
+        evidence: dict[str, Any],
+    ) -> None:
+        self._drop(identifier_ids, members, memberships)
+        self.absorbed.pop(source_party_id, None)
+
+    def unmerge_from(self, from_party_id: str, identifiers: tuple[LinkedIdentifier, ...], members: tuple[str, ...],
+                     memberships: tuple[str, ...], evidence: Evidence) -> None:
+        """This party is live again and takes back what its merge into ``from_party_id`` moved."""
+        self._unmerged(from_party_id=from_party_id, identifiers=tuple(link.as_event() for link in identifiers),
+                       members=members, memberships=memberships, evidence=evidence.as_event())
+
+    @event("Unmerged")
+    def _unmerged(
+        self,
+        from_party_id: str,
+        identifiers: tuple[dict[str, Any], ...],
+        members: tuple[str, ...],
+        memberships: tuple[str, ...],
+        evidence: dict[str, Any],
+    ) -> None:
+        for link in (LinkedIdentifier.from_event(data) for data in identifiers):
+            self.identifiers[link.identifier_id] = link
+        self.members.extend(members)
+        self.member_of.extend(memberships)
+        self.merged_into = None
+        self.merge_evidence = None
+
+    def _drop(self, identifier_ids: Iterable[str], members: Iterable[str], memberships: Iterable[str]) -> None:
+        for identifier_id in identifier_ids:
+            self.identifiers.pop(identifier_id, None)
+        for member in members:
+            self.members.remove(member)
+        for community in memberships:
+            self.member_of.remove(community)
+
+
+class IdentifierClaim(Aggregate):
+    """Who owns one identifier now (``party_id`` is empty when it is linked to nobody). Its id is the
+    identifier's key (``services.common.identifiers.Identifier.id``)."""
+
+    @staticmethod
+    def create_id(type: str, namespace: str, value: str) -> uuid.UUID:  # noqa: A002 - domain word
+        return Identifier(type, namespace, value).id
+
+    @event("Claimed")
+    def __init__(self, type: str, namespace: str, value: str, party_id: str) -> None:  # noqa: A002
+        self.type = type
+        self.namespace = namespace
+        self.value = value
+        self.party_id = party_id
+
+    @property
+    def key(self) -> str:
+        return str(self.id)
+
+    def transfer(self, party_id: str, reason: str) -> None:
+        """The identifier now belongs to ``party_id`` (nothing happens when it already does)."""
+        if party_id != self.party_id:
+            self._transferred(party_id=party_id, from_party_id=self.party_id, reason=reason)
+
+    @event("Transferred")
+    def _transferred(self, party_id: str, from_party_id: str, reason: str) -> None:
+        self.party_id = party_id
+
+    def unclaim(self, reason: str) -> None:
+        """The identifier belongs to nobody now."""
+        self._unclaimed(from_party_id=self.party_id, reason=reason)
+
+    @event("Unclaimed")
+    def _unclaimed(self, from_party_id: str, reason: str) -> None:
+        self.party_id = ""
