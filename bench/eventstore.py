@@ -8,7 +8,10 @@ payloads (``--state-bytes`` of event state, default 300), so the ratios hold eve
 - our ``insert_events``: sequential and with concurrent writer threads, one event per call (the common save) and
   ``--events-per-save`` events per call (one atomic batch);
 - ``eventsourcing`` SQLite (file, WAL) and PostgreSQL recorders on the same workloads;
-- replay: ``select_notifications`` over the whole log vs a raw JetStream ordered consumer.
+- replay: ``select_notifications`` over the whole log vs a raw JetStream ordered consumer;
+- durability: the same recorder workloads and raw one-at-a-time publishes against a second nats-server with
+  ``sync_interval: always`` (fsync before every acknowledgement) beside the default one (fsync every 2 minutes),
+  and the ratio between them.
 
 The durability setting of each side is printed next to its figures.
 """
@@ -34,6 +37,10 @@ from nats.js.api import StreamConfig
 
 from services.common.eventstore import jetstream
 from services.common.nats_server import NatsServer
+
+SYNCED = "always"
+SYNCED_RAW = f"raw JetStream, sync {SYNCED}"
+SYNCED_OURS = f"chorus JetStream, sync {SYNCED}"
 
 
 def events(n_saves: int, per_save: int, state: bytes) -> list[list[StoredEvent]]:
@@ -142,7 +149,6 @@ def main() -> None:
     parser.add_argument("--writers", type=int, default=8, help="concurrent writer threads")
     parser.add_argument("--state-bytes", type=int, default=300)
     parser.add_argument("--window", type=int, default=256, help="raw publishes in flight")
-    parser.add_argument("--sync-interval", default="", help="JetStream sync_interval (default: server default, 2m)")
     parser.add_argument("--replay-page", type=int, default=10000, help="select_notifications limit when replaying")
     parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
@@ -162,12 +168,15 @@ def main() -> None:
         return recorder
 
     with tempfile.TemporaryDirectory(prefix="chorus-bench-") as tmp:
-        server = NatsServer(store_dir=Path(tmp) / "nats", sync_interval=args.sync_interval).start()
+        server = NatsServer(store_dir=Path(tmp) / "nats").start()
+        synced = NatsServer(store_dir=Path(tmp) / "nats-synced", sync_interval=SYNCED).start()
         try:
             durability = {
-                "raw JetStream": f"file storage, sync_interval={args.sync_interval or 'server default (2m)'}",
-                "chorus JetStream": f"file storage, sync_interval={args.sync_interval or 'server default (2m)'}, "
-                "every write acknowledged after it reached the server's store",
+                "raw JetStream publish": "file storage, sync_interval: server default (2m)",
+                "chorus JetStream": "file storage, sync_interval: server default (2m); acknowledged once in the "
+                "server's store (the OS page cache), fsynced later",
+                SYNCED_RAW: f"file storage, sync_interval: {SYNCED}",
+                SYNCED_OURS: f"file storage, sync_interval: {SYNCED}; acknowledged after fsync",
             }
             print("measuring raw JetStream pipelined publish ...", flush=True)
             raw = raw_publish_rate(server.url, args.saves * 2, state, args.window)
@@ -185,6 +194,14 @@ def main() -> None:
             print("measuring replay ...", flush=True)
             replay_ours = replay_rate(ours, total, args.replay_page)
             replay_raw = raw_consumer_rate(server.url, layout.stream, layout.events_filter, total)
+
+            print(f"measuring the same against a nats-server with sync_interval: {SYNCED} ...", flush=True)
+            raw_one_synced = raw_publish_rate(synced.url, args.saves, state, 1)
+            results[SYNCED_RAW] = {"one at a time": raw_one_synced}
+            measure(
+                SYNCED_OURS,
+                lambda: recorder_for({"PERSISTENCE_MODULE": jetstream.__name__, "NATS_URL": synced.url}, name),
+            )
 
             sqlite_path = Path(tmp) / "sqlite.db"
             measure(
@@ -228,16 +245,17 @@ def main() -> None:
                     with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", autocommit=True) as conn:
                         conn.execute(f"DROP SCHEMA {schema} CASCADE")
         finally:
+            synced.stop()
             server.stop()
 
     print()
     print(f"payload: {args.state_bytes} bytes of state per event; writers: {args.writers}")
-    print(f"{'recorder':28} {'workload':14} {'events/s':>12}   durability")
+    print(f"{'recorder':30} {'workload':14} {'events/s':>12}   durability")
     for label, row in results.items():
         for workload, rate in row.items():
-            print(f"{label:28} {workload:14} {rate:12,.0f}   {durability.get(label, '')}")
-    print(f"{'chorus select_notifications':28} {'replay':14} {replay_ours:12,.0f}   pages of {args.replay_page}")
-    print(f"{'raw ordered consumer':28} {'replay':14} {replay_raw:12,.0f}")
+            print(f"{label:30} {workload:14} {rate:12,.0f}   {durability.get(label, '')}")
+    print(f"{'chorus select_notifications':30} {'replay':14} {replay_ours:12,.0f}   pages of {args.replay_page}")
+    print(f"{'raw ordered consumer':30} {'replay':14} {replay_raw:12,.0f}")
     print()
     ours_row = results["chorus JetStream"]
     print("ratios (ours / other; same workload)")
@@ -248,6 +266,10 @@ def main() -> None:
         print(f"  vs {other}: {ratios}")
     print(f"  vs raw JetStream publish: " + ", ".join(f"{w} {ours_row[w] / raw:.2f}x" for w in ours_row))
     print(f"  replay vs raw ordered consumer: {replay_ours / replay_raw:.2f}x (target >= 0.5x)")
+    synced_row = results[SYNCED_OURS]
+    print(f"durability: sync_interval {SYNCED} / server default (same workload; the price of fsync per acknowledgement)")
+    print("  chorus JetStream: " + ", ".join(f"{w} {synced_row[w] / ours_row[w]:.2f}x" for w in ours_row))
+    print(f"  raw publish one at a time: {raw_one_synced / raw_one:.2f}x")
     w1 = f"{args.writers}w 1-event"
     seq1 = "seq 1-event"
     sqlite_ok = ours_row[seq1] / results["eventsourcing SQLite"][seq1]

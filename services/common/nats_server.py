@@ -17,7 +17,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -89,6 +91,7 @@ class NatsServer:
         port: int = 0,
         binary: Path | None = None,
         sync_interval: str = "",
+        config: Mapping[str, Any] | None = None,
     ) -> None:
         self.store_dir = Path(store_dir)
         self.host = host
@@ -97,6 +100,9 @@ class NatsServer:
         #: JetStream's fsync cadence (``always``, ``2m``…); empty keeps the server default (every 2 minutes,
         #: each write still reaching the operating system before it is acknowledged).
         self.sync_interval = sync_interval
+        #: more server configuration, e.g. ``{"cluster": {"name": …, "port": …, "routes": […]}}`` for a cluster node
+        #: (``jetstream`` keys are merged with ``sync_interval``; the store directory, host, port and name are flags).
+        self.config = dict(config or {})
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -135,12 +141,13 @@ class NatsServer:
             str(self.binary), "-a", self.host, "-p", str(self.port), "-js", "-sd", str(self.store_dir / "jetstream"),
             "-n", f"chorus-{self.port}", "-l", str(self.log_file),
         ]
+        config = {**self.config}
         if self.sync_interval:
-            config = self.store_dir / "nats-server.conf"
-            config.write_text(
-                json.dumps({"jetstream": {"sync_interval": self.sync_interval}})
-            )
-            args += ["-c", str(config)]
+            config["jetstream"] = {**config.get("jetstream", {}), "sync_interval": self.sync_interval}
+        if config:
+            config_file = self.store_dir / "nats-server.conf"
+            config_file.write_text(json.dumps(config))  # the server's config format reads JSON
+            args += ["-c", str(config_file)]
         self._process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self._wait_ready(timeout)
         log.info("nats.started", url=self.url, store_dir=str(self.store_dir), pid=self._process.pid)
