@@ -19,7 +19,7 @@ import grpc
 
 from services.common.grpc_runtime import Readiness, Registration, create_server
 from services.common.grpc_runtime import stop as stop_server
-from services.common.nats_server import NatsServer
+from services.common.nats_server import NatsServer, free_port
 
 T = TypeVar("T")
 
@@ -63,6 +63,39 @@ def nats_endpoint() -> Iterator[NatsEndpoint]:
             yield NatsEndpoint(url=server.url, server=server)
         finally:
             server.stop()
+
+
+@contextlib.contextmanager
+def nats_cluster(store_dir: Path, size: int = 3, *, sync_interval: str = "") -> Iterator[list[NatsServer]]:
+    """Yield ``size`` nats-server processes on loopback, routed to each other as one JetStream cluster.
+
+    Each node has its own store under ``store_dir``, free client and cluster ports, and the name
+    ``chorus-<client port>`` (the name JetStream reports as a stream's leader). A node that is killed comes back
+    on the same ports and store with :meth:`NatsServer.restart`. Clients connect with :func:`cluster_url`.
+    """
+    cluster_ports = [free_port() for _ in range(size)]
+    routes = [f"nats-route://127.0.0.1:{port}" for port in cluster_ports]
+    nodes = [
+        NatsServer(
+            store_dir=Path(store_dir) / f"node-{index}",
+            sync_interval=sync_interval,
+            config={"cluster": {"name": "chorus", "host": "127.0.0.1", "port": port,
+                                "routes": [route for route in routes if not route.endswith(f":{port}")]}},
+        )
+        for index, port in enumerate(cluster_ports)
+    ]
+    try:
+        for node in nodes:
+            node.start()
+        yield nodes
+    finally:
+        for node in nodes:
+            node.stop()
+
+
+def cluster_url(nodes: Sequence[NatsServer]) -> str:
+    """The comma-separated URL of every node, as ``CHORUS_NATS_URL`` takes it."""
+    return ",".join(node.url for node in nodes)
 
 
 @contextlib.contextmanager
