@@ -10,6 +10,7 @@ acknowledged is there at the end, exactly once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import uuid
 from collections.abc import Iterator
@@ -210,6 +211,7 @@ def test_a_three_node_cluster_keeps_every_acknowledged_touchpoint_while_nodes_di
             touchpoints_service(settings, touchpoints) as touchpoints_app,
             running_server([touchpoints_api.registration(touchpoints_app)],
                            readiness=lambda: touchpoints_readiness(touchpoints_app)) as (touchpoints_channel, _),
+            contextlib.ExitStack() as background,  # threads stop before the channels close, also on failure
         ):
             streams = [identity_app.recorder.layout.stream, touchpoints_app.recorder.layout.stream]
             for stream in streams:
@@ -243,9 +245,11 @@ def test_a_three_node_cluster_keeps_every_acknowledged_touchpoint_while_nodes_di
             eventually(all_serving, timeout=FAILOVER_SECONDS)
             for watch in watches:
                 watch.start()
+                background.callback(watch.stopping.set)
             registered = [register("before any failure")]
             ingest = StreamingIngest(pb_grpc.TouchpointServiceStub(touchpoints_channel))
             ingest.start()
+            background.callback(ingest.stop)
 
             def acknowledged_at_least(count: int) -> None:
                 assert ingest.is_alive(), "the ingest ended early"
