@@ -270,6 +270,10 @@ def main() -> None:
     print(f"durability: sync_interval {SYNCED} / server default (same workload; the price of fsync per acknowledgement)")
     print("  chorus JetStream: " + ", ".join(f"{w} {synced_row[w] / ours_row[w]:.2f}x" for w in ours_row))
     print(f"  raw publish one at a time: {raw_one_synced / raw_one:.2f}x")
+    if "eventsourcing PostgreSQL" in results:  # both fsync before they answer
+        pg_row = results["eventsourcing PostgreSQL"]
+        print("  at equal durability, sync always / PostgreSQL: "
+              + ", ".join(f"{w} {synced_row[w] / pg_row[w]:.2f}x" for w in synced_row))
     w1 = f"{args.writers}w 1-event"
     seq1 = "seq 1-event"
     sqlite_ok = ours_row[seq1] / results["eventsourcing SQLite"][seq1]
