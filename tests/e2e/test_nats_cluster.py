@@ -1,10 +1,10 @@
 """A real 3-node JetStream cluster under the services: nodes die during a streaming ingest, nothing acknowledged is lost.
 
-Three nats-server processes on loopback with cluster routes, both services' streams at R3, identity and touchpoints
-as in-process gRPC servers. The stream leader is killed (SIGKILL) while touchpoints stream in; the services report
+Three nats-server processes on loopback with cluster routes, identity's and touchpoints' streams at R3, the three
+services as in-process gRPC servers. The stream leader is killed (SIGKILL) while touchpoints stream in; the services report
 NOT_SERVING or stay SERVING and come back by themselves; the client re-sends what was not answered, as the API
 allows. The killed node is restarted and catches up, then another node is killed. Every touchpoint that was
-acknowledged is there at the end, exactly once.
+acknowledged is there at the end, exactly once, and the experience has read both streams to their end.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from google.protobuf import timestamp_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from chorus.common.v1 import types_pb2 as types
+from chorus.experience.v1 import experience_service_pb2 as experience_pb
+from chorus.experience.v1 import experience_service_pb2_grpc as experience_grpc
 from chorus.identity.v1 import identity_service_pb2 as identity_pb
 from chorus.identity.v1 import identity_service_pb2_grpc as identity_grpc
 from chorus.touchpoints.v1 import touchpoint_service_pb2 as pb
@@ -31,6 +33,10 @@ from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as pb_grpc
 from services.common.config import Settings
 from services.common.nats_server import NatsServer
 from services.common.testing import cluster_url, eventually, nats_cluster, running_server
+from services.experience import grpc_api as experience_api
+from services.experience.application import ExperienceSettings
+from services.experience.main import experience_service
+from services.experience.main import readiness as experience_readiness
 from services.identity import grpc_api as identity_api
 from services.identity.main import IdentitySettings, identity_service
 from services.identity.main import readiness as identity_readiness
@@ -211,6 +217,11 @@ def test_a_three_node_cluster_keeps_every_acknowledged_touchpoint_while_nodes_di
             touchpoints_service(settings, touchpoints) as touchpoints_app,
             running_server([touchpoints_api.registration(touchpoints_app)],
                            readiness=lambda: touchpoints_readiness(touchpoints_app)) as (touchpoints_channel, _),
+            experience_service(settings, ExperienceSettings(
+                upstream_apps={"identity": identity.app_name, "touchpoints": touchpoints.app_name}, poll_interval=0.2,
+            )) as experience_app,
+            running_server([experience_api.registration(experience_app)],
+                           readiness=lambda: experience_readiness(experience_app)) as (experience_channel, _),
             contextlib.ExitStack() as background,  # threads stop before the channels close, also on failure
         ):
             streams = [identity_app.recorder.layout.stream, touchpoints_app.recorder.layout.stream]
@@ -218,7 +229,8 @@ def test_a_three_node_cluster_keeps_every_acknowledged_touchpoint_while_nodes_di
                 eventually(lambda stream=stream: fully_replicated(nodes, stream), timeout=FAILOVER_SECONDS)
             parties = identity_grpc.IdentityServiceStub(identity_channel)
             watches = [HealthWatch(identity_channel, identity_api.SERVICE_NAME),
-                       HealthWatch(touchpoints_channel, touchpoints_api.SERVICE_NAME)]
+                       HealthWatch(touchpoints_channel, touchpoints_api.SERVICE_NAME),
+                       HealthWatch(experience_channel, experience_api.SERVICE_NAME)]
 
             def all_serving() -> None:
                 assert all(watch.current() == SERVING for watch in watches)
@@ -298,3 +310,15 @@ def test_a_three_node_cluster_keeps_every_acknowledged_touchpoint_while_nodes_di
                 assert parties.GetParty(identity_pb.GetPartyRequest(party_id=party_id), timeout=10).party.party_id
             for watch in watches:
                 assert set(watch.seen) <= {SERVING, NOT_SERVING}, watch.seen  # health always answered
+
+            experience = experience_grpc.ExperienceServiceStub(experience_channel)
+            last = {"identity": identity_app.recorder.max_notification_id(),
+                    "touchpoints": touchpoints_app.recorder.max_notification_id()}
+
+            def caught_up() -> None:
+                status = experience.GetViewsStatus(experience_pb.GetViewsStatusRequest(), timeout=10)
+                assert status.healthy
+                applied = {upstream.upstream: upstream.applied for upstream in status.upstreams}
+                assert applied == last, (applied, last)
+
+            eventually(caught_up, timeout=FAILOVER_SECONDS)  # the experience read both streams to their end
