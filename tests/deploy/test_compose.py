@@ -17,6 +17,7 @@ import jsonschema
 import pytest
 import yaml
 
+from services.cli import Service
 from services.common.config import Settings
 from services.common.nats_server import find_binary, free_port
 from services.common.testing import eventually
@@ -39,6 +40,11 @@ def compose_schema_errors(document: dict[str, Any]) -> list[str]:
 def with_defaults(value: str) -> str:
     """``${VAR:-default}`` as compose resolves it when VAR is unset."""
     return DEFAULT.sub(lambda match: match.group(2), value)
+
+
+def test_compose_runs_every_service_chorus_serve_knows() -> None:
+    assert set(CHORUS_SERVICES) == {service.value for service in Service}
+    assert set(CHORUS_SERVICES) <= set(COMPOSE["services"])
 
 
 def test_the_compose_file_follows_the_compose_specification() -> None:

@@ -15,6 +15,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from services.cli import Service
 from services.common.config import Settings
 from services.common.nats_server import find_binary
 from tests.deploy.kustomize import UnsupportedKustomization, render
@@ -42,8 +43,11 @@ def selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
     return all(labels.get(key) == value for key, value in selector.items())
 
 
-def test_both_overlays_are_there() -> None:
+def test_both_overlays_are_there_and_deploy_every_service_chorus_serve_knows() -> None:
     assert OVERLAYS == ["dev", "prod"]
+    assert set(SERVICES) == {service.value for service in Service}
+    for overlay in OVERLAYS:
+        assert {name for kind, name in rendered(overlay) if kind == "Deployment"} == set(SERVICES)
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
