@@ -81,7 +81,11 @@ def _configure(level: int, fmt: str, stream: TextIO) -> None:
         renderer = structlog.processors.JSONRenderer()
         shared.append(structlog.processors.format_exc_info)
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=stream.isatty())
+        # plain tracebacks: structlog's default (rich, when installed) prints every frame's local variables,
+        # which hold identifiers and texts
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=stream.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
 
     structlog.configure(
         processors=[

@@ -86,6 +86,23 @@ def test_exceptions_are_rendered_as_a_field(stream: io.StringIO) -> None:
     assert "RuntimeError: boom" in str(line["exception"])
 
 
+@pytest.mark.parametrize("fmt", ["json", "console"])
+def test_a_logged_traceback_shows_no_local_variables(stream: io.StringIO, fmt: str) -> None:
+    configure_logging("info", fmt, stream=stream)
+
+    def record(identifier: str) -> None:
+        raise RuntimeError("store unreachable")
+
+    try:
+        record("@".join(["jane.smith", "example.org"]))  # the joined value stands only in a local variable
+    except RuntimeError:
+        structlog.get_logger("chorus.test").warning("failed", exc_info=True)
+
+    text = stream.getvalue()
+    assert "RuntimeError: store unreachable" in text
+    assert "jane.smith@example.org" not in text
+
+
 def test_configuring_twice_does_not_duplicate_lines(stream: io.StringIO) -> None:
     configure_logging("info", "json", stream=stream)
     configure_logging("info", "json", stream=stream)
