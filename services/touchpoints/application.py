@@ -14,6 +14,15 @@ Recording a batch
     :meth:`~TouchpointsApplication.prepare_batch` (check, start enrichment) and
     :meth:`~TouchpointsApplication.commit_batch` (events, append) so a stream can overlap two micro-batches.
 
+Thread context
+    An item's inferred values depend on the item and on what was recorded before it, never on the RPC that carried
+    it or on timing. The one thing enrichment reads beyond the item is its thread's distinct actors
+    (``Signals.thread_parties``): those the index holds, those this process has acknowledged and the index has not
+    applied yet (:class:`RecentThreadActors`), and those of earlier items of the same request, in order
+    (:class:`ThreadContext`: one per batch, one for a whole stream, so a micro-batch sees the micro-batch before it
+    while that one is still being appended). The same items in the same order give the same values through the
+    unary, batch and stream RPCs. Writes of other processes count once this process's index has applied them.
+
 Read-your-writes
     ``record_batch(..., wait=True)`` (unary and batch RPCs) returns once the index has applied the batch, so a
     List right after sees it (at most ``read_your_writes_timeout`` seconds; then it answers anyway — the write
@@ -27,7 +36,8 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import threading
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -100,6 +110,54 @@ class _Pending:
     touchpoint_id: UUID
     events: Sequence[Any]
     inferred: tuple[str, ...]
+    thread_id: str = ""
+    actor_keys: frozenset[str] = frozenset()
+
+
+@dataclass
+class ThreadContext:
+    """The actor keys that one request's earlier items (a batch, or a whole stream) add to their threads."""
+
+    actor_keys: dict[str, set[str]] = field(default_factory=dict)
+
+    def add(self, thread_id: str, keys: Iterable[str]) -> None:
+        self.actor_keys.setdefault(thread_id, set()).update(keys)
+
+
+class RecentThreadActors:
+    """Actor keys this process has appended to threads and its index may not have applied yet.
+
+    An entry goes once the index's applied position reaches its notification id: the index then has it. Thread
+    context reads this before the index, so whatever it drops meanwhile is in the index by then.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_thread: dict[str, dict[str, int]] = {}  # thread -> actor key -> notification id
+        self._order: deque[tuple[int, str]] = deque()
+
+    def add(self, entries: Iterable[tuple[int, str, Iterable[str]]]) -> None:
+        """Remember ``(notification id, thread id, actor keys)`` of touchpoints just appended."""
+        with self._lock:
+            for notification_id, thread_id, keys in entries:
+                known = self._by_thread.setdefault(thread_id, {})
+                for key in keys:
+                    known[key] = max(known.get(key, 0), notification_id)
+                self._order.append((notification_id, thread_id))
+
+    def actor_keys(self, thread_ids: Iterable[str], applied: int) -> dict[str, set[str]]:
+        """The keys of ``thread_ids`` the index had not applied at position ``applied``."""
+        with self._lock:
+            while self._order and self._order[0][0] <= applied:
+                _, thread_id = self._order.popleft()
+                known = self._by_thread.get(thread_id)
+                if known is not None:
+                    for key in [key for key, at in known.items() if at <= applied]:
+                        del known[key]
+                    if not known:
+                        del self._by_thread[thread_id]
+            return {thread_id: set(self._by_thread[thread_id]) for thread_id in thread_ids
+                    if thread_id in self._by_thread}
 
 
 @dataclass
@@ -221,6 +279,7 @@ class TouchpointsApplication(Application[UUID]):
         self.index = index
         self.projection: TouchpointProjection | None = None
         self.enricher = Enricher(self.policy.enrichment_processes)
+        self.recent_thread_actors = RecentThreadActors()
         super().__init__(env)
 
     def actor_key(self, actor: Identifier) -> str:
@@ -252,12 +311,14 @@ class TouchpointsApplication(Application[UUID]):
         """Record each good item, reject each bad one; one atomic append for all new touchpoints."""
         return self.commit_batch(self.prepare_batch(drafts), wait=wait)
 
-    def prepare_batch(self, drafts: Sequence[TouchpointDraft]) -> PreparedBatch:
+    def prepare_batch(self, drafts: Sequence[TouchpointDraft], context: ThreadContext | None = None) -> PreparedBatch:
         """The first half of :meth:`record_batch`: check each item, set duplicates aside, start enrichment.
 
         Nothing is stored yet. A stream prepares its next micro-batch while the previous one is being
-        committed; a touchpoint in both is then answered ALREADY_RECORDED by the later commit.
+        committed; a touchpoint in both is then answered ALREADY_RECORDED by the later commit. ``context`` carries
+        the threads' actors of the request's earlier items (a stream passes the same one for each micro-batch).
         """
+        context = ThreadContext() if context is None else context
         if len(drafts) > MAX_BATCH:
             raise InvalidArgument.field("touchpoints", f"must have at most {MAX_BATCH} items")
         now = datetime.now(timezone.utc)
@@ -271,7 +332,7 @@ class TouchpointsApplication(Application[UUID]):
                 outcomes[index] = ItemOutcome(index, REJECTED, _id_if_any(draft), error.violations)
                 continue
             checked.append((index, draft))
-        parties = self._thread_parties([draft for _, draft in checked])
+        parties = self._thread_parties({draft.thread_id for _, draft in checked if draft.thread_id}, context)
         fresh: list[tuple[int, TouchpointDraft]] = []
         for index, draft in checked:
             touchpoint_id = draft.resolved_id()
@@ -281,6 +342,8 @@ class TouchpointsApplication(Application[UUID]):
             seen.add(touchpoint_id)
             fresh.append((index, draft))
         enriching = self.enricher.submit([self._signals(draft, parties) for _, draft in fresh])
+        for thread_id, keys in parties.items():
+            context.add(thread_id, keys)
         return PreparedBatch(size=len(drafts), outcomes=outcomes, fresh=fresh, enriching=enriching)
 
     def commit_batch(self, prepared: PreparedBatch, *, wait: bool = True) -> BatchReport:
@@ -293,7 +356,8 @@ class TouchpointsApplication(Application[UUID]):
                 sentiment_score=values.sentiment_score, sociability_degree=values.sociability_degree,
                 business_sociability_degree=values.business_sociability_degree, inferred=values.inferred,
             )
-            pending.append(_Pending(index, draft.resolved_id(), (event,), tuple(sorted(values.inferred))))
+            pending.append(_Pending(index, draft.resolved_id(), (event,), tuple(sorted(values.inferred)),
+                                    draft.thread_id, frozenset(actor.key for actor in draft.actors)))
         last = self._save_new(pending, outcomes)
         ordered = [outcomes[i] for i in range(prepared.size)]
         report = BatchReport(ordered, last, _count(ordered))
@@ -318,11 +382,19 @@ class TouchpointsApplication(Application[UUID]):
             business_sociability_degree=draft.business_sociability_degree,
         )
 
-    def _thread_parties(self, drafts: Sequence[TouchpointDraft]) -> dict[str, set[str]]:
-        threads = {draft.thread_id for draft in drafts if draft.thread_id}
-        if not threads or self.index is None:
-            return {}
-        return self.index.thread_actor_keys(threads)
+    def _thread_parties(self, threads: set[str], context: ThreadContext) -> dict[str, set[str]]:
+        """Each thread's actor keys so far: the index's, this process's not yet indexed, the request's own."""
+        found: dict[str, set[str]] = {}
+        if threads and self.index is not None:
+            applied = self.projection.position if self.projection is not None else 0
+            recent = self.recent_thread_actors.actor_keys(threads, applied)  # read before the index: see there
+            found = self.index.thread_actor_keys(threads)
+            for thread_id, keys in recent.items():
+                found[thread_id].update(keys)
+        for thread_id in threads:
+            if thread_id in context.actor_keys:
+                found.setdefault(thread_id, set()).update(context.actor_keys[thread_id])
+        return found
 
     def _save_new(self, pending: list[_Pending], outcomes: dict[int, ItemOutcome]) -> int | None:
         """Save in chunks of at most MAX_EVENTS_PER_SAVE; answer touchpoints that exist ALREADY_RECORDED."""
@@ -343,6 +415,7 @@ class TouchpointsApplication(Application[UUID]):
                     continue
                 for item in chunk:
                     outcomes[item.index] = ItemOutcome(item.index, RECORDED, item.touchpoint_id, (), item.inferred)
+                self._remember_threads(chunk, recordings)
                 if recordings:
                     last = max(last or 0, max(r.notification.id for r in recordings))
                 chunk = []
@@ -350,6 +423,16 @@ class TouchpointsApplication(Application[UUID]):
                 msg = "touchpoints are being recorded concurrently under the same ids; retry"
                 raise Conflict(msg)
         return last
+
+    def _remember_threads(self, chunk: Sequence[_Pending], recordings: Sequence[Any]) -> None:
+        """Keep the threads' new actors until the index has them (before the items are acknowledged)."""
+        if self.projection is None:
+            return  # no index, so no thread context beyond the request itself
+        positions = {r.notification.originator_id: r.notification.id for r in recordings}
+        self.recent_thread_actors.add(
+            (positions[item.touchpoint_id], item.thread_id, item.actor_keys)
+            for item in chunk if item.thread_id and item.touchpoint_id in positions
+        )
 
     def _save(self, *objects: Any) -> list[Any]:
         try:

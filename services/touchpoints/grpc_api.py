@@ -44,6 +44,7 @@ from services.touchpoints.application import (
     REJECTED,
     ItemOutcome,
     PreparedBatch,
+    ThreadContext,
     TouchpointsApplication,
 )
 from services.touchpoints.domain import TouchpointDraft, Violation
@@ -197,8 +198,11 @@ class PreparedItems:
     prepared: PreparedBatch | None
 
 
-def prepare_items(app: TouchpointsApplication, items: Sequence[pb.TouchpointInput]) -> PreparedItems:
-    """Check each item against its .proto rules; let the application check and start enriching the rest."""
+def prepare_items(
+    app: TouchpointsApplication, items: Sequence[pb.TouchpointInput], context: ThreadContext | None = None
+) -> PreparedItems:
+    """Check each item against its .proto rules; let the application check and start enriching the rest
+    (``context``: the thread context of the request's earlier items, see ``application.ThreadContext``)."""
     rejected: dict[int, ItemOutcome] = {}
     positions: list[int] = []
     drafts: list[TouchpointDraft] = []
@@ -210,7 +214,7 @@ def prepare_items(app: TouchpointsApplication, items: Sequence[pb.TouchpointInpu
             continue
         positions.append(index)
         drafts.append(draft_of(item))
-    return PreparedItems(len(items), rejected, positions, app.prepare_batch(drafts) if drafts else None)
+    return PreparedItems(len(items), rejected, positions, app.prepare_batch(drafts, context) if drafts else None)
 
 
 def commit_items(app: TouchpointsApplication, items: PreparedItems, *, wait: bool) -> list[ItemOutcome]:
@@ -270,6 +274,7 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
         in_flight: concurrent.futures.Future[pb.RecordTouchpointStreamResponse] | None = None
         sent = 0
         ended = False
+        threads = ThreadContext()  # the stream's earlier items count in each later item's thread
         try:
             while not (ended and in_flight is None):
                 if in_flight is not None and (ended or inbox.empty() or in_flight.done()):
@@ -279,7 +284,7 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
                 batch, ended = _take(inbox, self.stream_max_batch)
                 if not batch:
                     continue
-                prepared = prepare_items(self.app, [message.touchpoint for message in batch])
+                prepared = prepare_items(self.app, [message.touchpoint for message in batch], threads)
                 if in_flight is not None:
                     yield in_flight.result()  # answers stay in stream order
                 in_flight = committer.submit(self._commit_stream_batch, prepared, sent)

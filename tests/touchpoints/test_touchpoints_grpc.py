@@ -24,8 +24,10 @@ from services.common.grpc_runtime import status_details
 from services.common.testing import eventually, running_server
 from services.touchpoints.application import RecordingPolicy, TouchpointsApplication
 from services.touchpoints.domain import touchpoint_id_for
-from services.touchpoints.grpc_api import registration
+from services.touchpoints.events import MAPPER_TOPIC
+from services.touchpoints.grpc_api import SERVICE_NAME, TouchpointServicer, draft_of, registration
 from services.touchpoints.main import TouchpointsSettings, touchpoints_service
+from services.touchpoints.projection import TouchpointIndex, TouchpointProjection
 
 RUN = uuid.uuid4().hex[:8]
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
@@ -461,3 +463,84 @@ def test_an_inferred_value_is_corrected_by_a_reclassification_with_reason_and_ac
         service.stub.ReclassifyTouchpoint(pb.ReclassifyTouchpointRequest(
             touchpoint_id=answer.touchpoint_id, intent=types.INTENT_PRAISE, reason="", actor="agent:17"))
     assert "reason" in bad_fields(caught.value)
+
+
+# -------------------------------------------------------------------------------------------------- enrichment roads
+
+
+def forum_thread(road: str) -> list[pb.TouchpointInput]:
+    """Five public forum posts by five people in one thread (a fresh thread per road)."""
+    texts = ["Has anyone got the kettle to stop beeping?", "Same here, it beeps twice.",
+             "Mine is fine after the update.", "Which update do you mean?", "The one from last week."]
+    return [
+        item(f"road-{road}-{n}", kind=types.TOUCHPOINT_KIND_NON_TOUCHPOINT, channel=types.CHANNEL_FORUM,
+             visibility=types.VISIBILITY_PUBLIC, thread_id=f"{RUN}-road-{road}",
+             actors=[types.Identifier(type=types.IDENTIFIER_TYPE_FORUM_USER, value=f"member{n}")],
+             content=pb.Content(text=text, language="en"))
+        for n, text in enumerate(texts)
+    ]
+
+
+def inferred_values(service: Service, answers: list[Any]) -> list[tuple[Any, ...]]:
+    values = []
+    for answer in answers:
+        assert answer.outcome == pb.RECORD_OUTCOME_RECORDED
+        got = get(service, answer.touchpoint_id)
+        values.append((got.sociability_degree, got.intent, got.sentiment.label, round(got.sentiment.score, 6),
+                       tuple(sorted(got.inferred_fields))))
+    return values
+
+
+def test_enrichment_gives_the_same_values_whichever_road_the_items_took(service: Service) -> None:
+    # A stream of one-item micro-batches: each is prepared while the one before it is being appended.
+    fast = (pb_grpc.add_TouchpointServiceServicer_to_server, TouchpointServicer(service.app, stream_max_batch=1),
+            SERVICE_NAME)
+    by_road: dict[str, list[tuple[Any, ...]]] = {}
+    by_road["unary"] = inferred_values(service, [record(service, one) for one in forum_thread("unary")])
+    batch = service.stub.RecordTouchpointBatch(pb.RecordTouchpointBatchRequest(touchpoints=forum_thread("batch")))
+    by_road["batch"] = inferred_values(service, list(batch.results))
+    with running_server([fast]) as (channel, _port):
+        answers = [r for response in pb_grpc.TouchpointServiceStub(channel).RecordTouchpointStream(
+            stream_of(forum_thread("fast"))) for r in response.results]
+    by_road["fast stream"] = inferred_values(service, answers)
+    answered: queue.Queue[pb.RecordResult] = queue.Queue()
+
+    def one_at_a_time() -> Iterator[pb.RecordTouchpointStreamRequest]:
+        for touchpoint in forum_thread("slow"):
+            yield pb.RecordTouchpointStreamRequest(touchpoint=touchpoint)
+            answered.get(timeout=10)
+
+    slow = []
+    for response in service.stub.RecordTouchpointStream(one_at_a_time(), timeout=30):
+        for result in response.results:
+            slow.append(result)
+            answered.put(result)
+    by_road["slow stream"] = inferred_values(service, slow)
+
+    degrees = [values[0] for values in by_road["unary"]]
+    assert degrees[3:] == [types.SOCIABILITY_DEGREE_COMMUNITY] * 2  # the fourth person makes it a community
+    assert types.SOCIABILITY_DEGREE_COMMUNITY not in degrees[:3]
+    for road, values in by_road.items():
+        assert values == by_road["unary"], road
+
+
+def test_a_thread_counts_what_was_acknowledged_before_the_index_has_applied_it(
+    nats_url: str, tmp_path: Path
+) -> None:
+    """A stream acknowledges before its items reach the index: a later item still counts them in its thread."""
+    settings = Settings(nats_url=nats_url, views_url=f"sqlite:///{tmp_path / 'views.db'}")
+    name = f"tp_lag_{RUN}"
+    index = TouchpointIndex(settings.views_url)
+    app = TouchpointsApplication(env={**settings.eventstore_env(name), "MAPPER_TOPIC": MAPPER_TOPIC}, name=name,
+                                 policy=RecordingPolicy(read_your_writes_timeout=0), index=index)
+    app.projection = TouchpointProjection(app, index)  # never started: the index applies nothing
+    try:
+        drafts = [draft_of(one) for one in forum_thread("lag")]
+        app.record_batch(drafts[:3], wait=False)
+        for draft in drafts[3:]:
+            app.record(draft, wait=False)
+        degrees = [app.get(touchpoint_id_for(d.source_system, d.external_id))["sociability_degree"] for d in drafts]
+        assert degrees[3:] == ["community", "community"]
+    finally:
+        app.close()
+        index.close()
