@@ -61,6 +61,10 @@ RECLASSIFIABLE: Mapping[str, frozenset[str]] = {
 }
 """Fields a ``Reclassified`` event may correct, and the values each accepts (``""`` clears a field except kind)."""
 
+POSITIVE_THRESHOLD = 0.05
+NEGATIVE_THRESHOLD = -0.05
+"""A sentiment score's label (VADER's documented thresholds): ``>= 0.05`` positive, ``<= -0.05`` negative."""
+
 MAX_ACTORS = 20
 MAX_TAGS = 50
 MAX_IDENTIFIER_CHARS = 500
@@ -97,6 +101,26 @@ class InvalidReclassification(TouchpointError):
 
 class NotAReplyToThat(TouchpointError):
     """A reply link names a parent other than the one the reply was recorded with."""
+
+
+def sentiment_label(score: float) -> str:
+    """The label a sentiment score carries: ``>= 0.05`` positive, ``<= -0.05`` negative, else neutral."""
+    if score >= POSITIVE_THRESHOLD:
+        return "positive"
+    if score <= NEGATIVE_THRESHOLD:
+        return "negative"
+    return "neutral"
+
+
+def score_for_label(label: str, score: float) -> float:
+    """The score nearest ``score`` that carries ``label``: ``score`` itself when it already does.
+
+    >>> score_for_label("negative", 0.51), score_for_label("neutral", -0.7), score_for_label("positive", 0.8)
+    (-0.05, 0.0, 0.8)
+    """
+    if sentiment_label(score) == label:
+        return score
+    return {"positive": POSITIVE_THRESHOLD, "negative": NEGATIVE_THRESHOLD}.get(label, 0.0)
 
 
 def normalise_source(source_system: str) -> str:
@@ -458,7 +482,8 @@ class Touchpoint(Aggregate):
     def reclassify(self, field: str, value: str, reason: str, actor: str,  # noqa: A002 - the field's name
                    sentiment_score: float | None = None) -> bool:
         """Correct ``field`` to ``value``; return False (and record nothing) when it already holds that value
-        as an asserted (not inferred) value."""
+        as an asserted (not inferred) value. A sentiment correction leaves a label and a score that agree (see
+        :func:`_consistent_sentiment`)."""
         allowed = RECLASSIFIABLE.get(field)
         if allowed is None:
             raise InvalidReclassification("field", f"{field!r} cannot be reclassified; one of "
@@ -470,14 +495,15 @@ class Touchpoint(Aggregate):
         if not actor.strip():
             raise InvalidReclassification("actor", "is required")
         if sentiment_score is not None and (field != "sentiment" or not -1.0 <= sentiment_score <= 1.0):
-            raise InvalidReclassification("sentiment_score", "only for sentiment, between -1 and 1")
+            raise InvalidReclassification("sentiment.score", "only for sentiment, between -1 and 1")
+        score = self.sentiment_score
+        if field == "sentiment":
+            value, score = _consistent_sentiment(value, sentiment_score, self.sentiment_score)
         previous = self.current_value(field)
-        same_score = sentiment_score is None or sentiment_score == self.sentiment_score
-        if previous == value and same_score and field not in self.inferred:
+        if previous == value and score == self.sentiment_score and field not in self.inferred:
             return False
         self.trigger_event(
-            self.Reclassified, field=field, value=value, previous_value=previous,
-            sentiment_score=self.sentiment_score if sentiment_score is None else float(sentiment_score),
+            self.Reclassified, field=field, value=value, previous_value=previous, sentiment_score=float(score),
             reason=reason, actor=actor,
         )
         return True
@@ -513,6 +539,23 @@ class Touchpoint(Aggregate):
     @property
     def is_reply(self) -> bool:
         return self.reply_to_id is not None
+
+
+def _consistent_sentiment(label: str, score: float | None, old_score: float) -> tuple[str, float]:
+    """A corrected sentiment whose label and score agree.
+
+    A score decides its label (a label given with it must be that label). A label alone keeps the old score when
+    that carries the label, else takes the score nearest it that does (:func:`score_for_label`: -0.05, 0 or 0.05):
+    the correction changes the direction, and claims no strength nobody gave. ``""`` clears both.
+    """
+    if score is not None:
+        implied = sentiment_label(score)
+        if label and label != implied:
+            raise InvalidReclassification("sentiment.score", f"is {implied} by its value, not {label}")
+        return implied, score
+    if not label:
+        return "", 0.0
+    return label, score_for_label(label, old_score)
 
 
 _TOUCHPOINT_TOPIC = f"{Touchpoint.__module__}:{Touchpoint.__qualname__}"

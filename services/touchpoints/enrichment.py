@@ -65,11 +65,11 @@ from vaderSentiment.vaderSentiment import (
     SentimentIntensityAnalyzer,
 )
 
+from services.touchpoints.domain import NEGATIVE_THRESHOLD, POSITIVE_THRESHOLD, sentiment_label
+
 COMMUNITY_PARTIES = 4
 """Distinct parties in a thread from which it is a community (many with many)."""
 
-POSITIVE_THRESHOLD = 0.05
-NEGATIVE_THRESHOLD = -0.05
 STRONG_SENTIMENT = 0.5
 """abs(score) from which sentiment alone decides complaint / praise, and a reply counts as skewed."""
 
@@ -334,15 +334,6 @@ class Enrichment:
     sociability_degree: str
     business_sociability_degree: str
     inferred: frozenset[str] = field(default_factory=frozenset)
-
-
-def sentiment_label(score: float) -> str:
-    """VADER's thresholds: ``>= 0.05`` positive, ``<= -0.05`` negative, else neutral."""
-    if score >= POSITIVE_THRESHOLD:
-        return "positive"
-    if score <= NEGATIVE_THRESHOLD:
-        return "negative"
-    return "neutral"
 
 
 def words_of(text: str) -> list[str]:

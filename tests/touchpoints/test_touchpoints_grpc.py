@@ -544,3 +544,30 @@ def test_a_thread_counts_what_was_acknowledged_before_the_index_has_applied_it(
     finally:
         app.close()
         index.close()
+
+
+def reclassify_sentiment(service: Service, touchpoint_id: str, sentiment: pb.Sentiment) -> pb.Touchpoint:
+    return service.stub.ReclassifyTouchpoint(pb.ReclassifyTouchpointRequest(
+        touchpoint_id=touchpoint_id, sentiment=sentiment, reason="read it", actor="agent:3")).touchpoint
+
+
+def test_a_sentiment_correction_leaves_a_label_and_a_score_that_agree(service: Service) -> None:
+    answer = record(service, item("sentiment-fix", content=pb.Content(text="Great, it broke again. Thanks a lot.")))
+    touchpoint_id = answer.touchpoint_id
+    # A score alone: its label follows from it.
+    got = reclassify_sentiment(service, touchpoint_id, pb.Sentiment(score=-0.7))
+    assert (got.sentiment.label, got.sentiment.score) == (pb.SENTIMENT_LABEL_NEGATIVE, pytest.approx(-0.7))
+    assert get(service, touchpoint_id).sentiment.label == pb.SENTIMENT_LABEL_NEGATIVE
+    # A label alone that the score contradicts: the score moves to the nearest one of that label.
+    got = reclassify_sentiment(service, touchpoint_id, pb.Sentiment(label=pb.SENTIMENT_LABEL_POSITIVE))
+    assert (got.sentiment.label, got.sentiment.score) == (pb.SENTIMENT_LABEL_POSITIVE, pytest.approx(0.05))
+    got = reclassify_sentiment(service, touchpoint_id, pb.Sentiment(label=pb.SENTIMENT_LABEL_NEUTRAL))
+    assert (got.sentiment.label, got.sentiment.score) == (pb.SENTIMENT_LABEL_NEUTRAL, pytest.approx(0.0))
+    # A label alone that agrees with the score keeps the score.
+    reclassify_sentiment(service, touchpoint_id, pb.Sentiment(score=-0.7))
+    got = reclassify_sentiment(service, touchpoint_id, pb.Sentiment(label=pb.SENTIMENT_LABEL_NEGATIVE))
+    assert (got.sentiment.label, got.sentiment.score) == (pb.SENTIMENT_LABEL_NEGATIVE, pytest.approx(-0.7))
+    # A label and a score that contradict each other are refused, naming the score.
+    with pytest.raises(grpc.RpcError) as caught:
+        reclassify_sentiment(service, touchpoint_id, pb.Sentiment(label=pb.SENTIMENT_LABEL_POSITIVE, score=-0.4))
+    assert bad_fields(caught.value) == {"sentiment.score"}
