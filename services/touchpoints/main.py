@@ -131,6 +131,9 @@ def main() -> None:
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
     touchpoints = TouchpointsSettings.from_env()
+    if not touchpoints.policy.brand_handles:
+        log.info("touchpoints.no_brand_handles", setting="CHORUS_TOUCHPOINTS_BRAND_HANDLES",
+                 effect="no touchpoint is inferred social pressure")
     with touchpoints_service(settings, touchpoints) as app:
         server, port = create_server(
             [registration(app)],

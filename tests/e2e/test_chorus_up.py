@@ -65,6 +65,7 @@ def test_chorus_up_runs_every_service_healthy_and_stops_on_sigterm(tmp_path: Pat
             output += line
             assert time.monotonic() < deadline, f"chorus up not ready in time:\n{output}"
         assert _serving(identity_port) == "SERVING"
+        assert "touchpoints.no_brand_handles" in output  # social pressure needs them: say so when none are set
         assert _serving(touchpoints_port) == "SERVING"
         assert "chorus.identity.v1.IdentityService" in _services(identity_port)
         assert "chorus.touchpoints.v1.TouchpointService" in _services(touchpoints_port)
