@@ -379,7 +379,7 @@ class TouchpointsApplication(Application[UUID]):
             thread_parties=party_count, brand_handles=self.policy.brand_handles,
             sentiment_label=draft.sentiment_label, sentiment_score=draft.sentiment_score, intent=draft.intent,
             sociability_degree=draft.sociability_degree,
-            business_sociability_degree=draft.business_sociability_degree,
+            business_sociability_degree=draft.business_sociability_degree, rating=draft.rating,
         )
 
     def _thread_parties(self, threads: set[str], context: ThreadContext) -> dict[str, set[str]]:

@@ -65,6 +65,9 @@ POSITIVE_THRESHOLD = 0.05
 NEGATIVE_THRESHOLD = -0.05
 """A sentiment score's label (VADER's documented thresholds): ``>= 0.05`` positive, ``<= -0.05`` negative."""
 
+MIN_RATING, MAX_RATING = 1, 5
+"""A review's star rating, worst to best."""
+
 MAX_ACTORS = 20
 MAX_TAGS = 50
 MAX_IDENTIFIER_CHARS = 500
@@ -188,6 +191,8 @@ class TouchpointDraft:
     business_sociability_degree: str = ""
     company_function: str = ""
     tags: tuple[str, ...] = ()
+    rating: int | None = None
+    """A review's star rating, 1 (worst) to 5 (best)."""
 
     def resolved_id(self) -> UUID:
         """The touchpoint's id: derived from (source system, external id) when both are given, else the client's."""
@@ -300,6 +305,8 @@ class TouchpointDraft:
             bad("audience.recipients", "must not be negative")
         if self.sentiment_score is not None and not -1.0 <= self.sentiment_score <= 1.0:
             bad("sentiment.score", "must be between -1 and 1")
+        if self.rating is not None and not MIN_RATING <= self.rating <= MAX_RATING:
+            bad("rating", f"must be between {MIN_RATING} and {MAX_RATING}")
         if len(self.tags) > MAX_TAGS:
             bad("tags", f"must have at most {MAX_TAGS} items")
         for name, value, limit in (
@@ -372,6 +379,8 @@ class Touchpoint(Aggregate):
         company_function: str
         tags: tuple[str, ...]
         inferred: tuple[str, ...]
+        rating: int
+        """1-5; 0 when the touchpoint carries no rating."""
 
         def apply(self, aggregate: Touchpoint) -> None:
             aggregate._apply_recorded(self)
@@ -476,6 +485,7 @@ class Touchpoint(Aggregate):
         self.company_function = event.company_function
         self.tags = tuple(event.tags)
         self.inferred = frozenset(event.inferred)
+        self.rating: int | None = event.rating or None
         self.reply_link: ReplyLink | None = None
         self.reclassifications: tuple[Reclassification, ...] = ()
 
@@ -593,6 +603,7 @@ def _recorded_fields(  # noqa: PLR0913 - one argument per enrichment value
         "company_function": draft.company_function,
         "tags": tuple(draft.tags),
         "inferred": tuple(sorted(inferred)),
+        "rating": draft.rating or 0,
     }
 
 

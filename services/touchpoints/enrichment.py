@@ -319,6 +319,8 @@ class Signals:
     """The company's own handles, lower-case, without "@"."""
     sentiment_label: str = ""
     sentiment_score: float | None = None
+    rating: int | None = None
+    """A review's star rating (1-5): when given, it decides the sentiment (see :func:`rating_score`)."""
     intent: str = ""
     sociability_degree: str = ""
     business_sociability_degree: str = ""
@@ -432,6 +434,11 @@ def _first(rules: tuple[tuple[str, Callable[[object], bool]], ...], subject: obj
     return ""
 
 
+def rating_score(rating: int) -> float:
+    """The sentiment score of a star rating: ``(rating - 3) / 2``, so 1 star is -1, 3 stars 0 and 5 stars 1."""
+    return (rating - 3) / 2
+
+
 def infers_sentiment_for(language: str) -> bool:
     """VADER reads English: infer sentiment only for English or unknown language."""
     return not language or language.lower().startswith("en")
@@ -447,7 +454,11 @@ def enrich(signals: Signals, score_text: Callable[[str], float] = vader_score) -
     """
     inferred: set[str] = set()
     label, score = signals.sentiment_label, signals.sentiment_score
-    if score is None and not label and signals.text.strip() and infers_sentiment_for(signals.language):
+    if score is None and not label and signals.rating is not None:
+        score = rating_score(signals.rating)
+        label = sentiment_label(score)
+        inferred.add("sentiment")
+    elif score is None and not label and signals.text.strip() and infers_sentiment_for(signals.language):
         score = score_text(signals.text)
         label = sentiment_label(score)
         inferred.add("sentiment")

@@ -94,6 +94,7 @@ def recorded_message(event: Touchpoint.Recorded) -> pb.TouchpointRecorded:
         tags=event.tags,
         inferred=event.inferred,
         originator_topic=event.originator_topic,
+        rating=event.rating,
     )
 
 
@@ -129,6 +130,7 @@ def recorded_state(message: pb.TouchpointRecorded) -> dict[str, Any]:
         "tags": tuple(message.tags),
         "inferred": tuple(message.inferred),
         "originator_topic": message.originator_topic,
+        "rating": message.rating,
     }
 
 

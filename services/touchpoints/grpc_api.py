@@ -110,6 +110,7 @@ def draft_of(item: pb.TouchpointInput) -> TouchpointDraft:
         business_sociability_degree=BUSINESS_DEGREE.word(item.business_sociability_degree),
         company_function=FUNCTION.word(item.company_function),
         tags=tuple(item.tags),
+        rating=item.rating if item.HasField("rating") else None,
     )
 
 
@@ -164,6 +165,8 @@ def touchpoint_message(doc: dict[str, Any]) -> pb.Touchpoint:
     if doc["sentiment_label"]:
         message.sentiment.label = SENTIMENT.number(doc["sentiment_label"])
         message.sentiment.score = doc["sentiment_score"]
+    if doc.get("rating"):  # documents indexed before ratings existed have none
+        message.rating = doc["rating"]
     link = doc.get("reply_link")
     if link:
         message.reply_link.CopyFrom(pb.ReplyLink(

@@ -227,6 +227,7 @@ def document_of(event: Touchpoint.Recorded) -> dict[str, Any]:
         "company_function": event.company_function,
         "tags": list(event.tags),
         "inferred": list(event.inferred),
+        "rating": event.rating or None,
         "reply_link": None,
         "first_response_seconds": None,
         "reclassifications": [],
@@ -262,6 +263,7 @@ def document_of_touchpoint(touchpoint: Touchpoint) -> dict[str, Any]:
         "company_function": touchpoint.company_function,
         "tags": list(touchpoint.tags),
         "inferred": sorted(touchpoint.inferred),
+        "rating": touchpoint.rating,
         "reply_link": None if link is None else {
             "parent_id": str(link.parent_id), "response_seconds": link.response_seconds,
             "company_response": touchpoint.direction == "outbound" and link.parent_direction == "inbound",

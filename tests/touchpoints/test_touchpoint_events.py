@@ -49,6 +49,7 @@ drafts = st.builds(
     thread_id=text,
     company_function=optional(domain.COMPANY_FUNCTIONS),
     tags=st.lists(text, max_size=3).map(tuple),
+    rating=st.one_of(st.none(), st.integers(1, 5)),
 )
 
 

@@ -216,6 +216,8 @@ def test_the_same_touchpoint_is_stored_once_also_after_the_dedup_window(
         ({"reply_to": pb.ReplyTo(source=pb.SourceReference(system="zendesk", external_id=f"{RUN}-self"))},
          "touchpoint.reply_to"),
         ({"source": pb.Source()}, "touchpoint.touchpoint_id"),
+        ({"rating": 0}, "touchpoint.rating"),
+        ({"rating": 6}, "touchpoint.rating"),
     ],
 )
 def test_bad_input_is_invalid_argument_naming_the_field(service: Service, changes: dict[str, Any], field: str) -> None:
@@ -571,3 +573,30 @@ def test_a_sentiment_correction_leaves_a_label_and_a_score_that_agree(service: S
     with pytest.raises(grpc.RpcError) as caught:
         reclassify_sentiment(service, touchpoint_id, pb.Sentiment(label=pb.SENTIMENT_LABEL_POSITIVE, score=-0.4))
     assert bad_fields(caught.value) == {"sentiment.score"}
+
+
+def review(external_id: str, text: str, **changes: Any) -> pb.TouchpointInput:
+    return item(external_id, kind=types.TOUCHPOINT_KIND_NON_TOUCHPOINT, channel=types.CHANNEL_MARKETPLACE,
+                visibility=types.VISIBILITY_PUBLIC, content=pb.Content(text=text, language="en"),
+                actors=[types.Identifier(type=types.IDENTIFIER_TYPE_MARKETPLACE_REVIEWER, value="r-77",
+                                         namespace="amazon")], **changes)
+
+
+def test_a_reviews_rating_decides_its_sentiment_and_is_kept(service: Service) -> None:
+    text = "Boils fast. The lid is stiff and the handle gets a little warm, which is annoying."
+    four = get(service, record(service, review("review-4", text, rating=4)).touchpoint_id)
+    assert four.rating == 4
+    assert (four.sentiment.label, four.sentiment.score) == (pb.SENTIMENT_LABEL_POSITIVE, pytest.approx(0.5))
+    assert four.sociability_degree != types.SOCIABILITY_DEGREE_VENTING
+    assert "sentiment" in four.inferred_fields
+    one = get(service, record(service, review("review-1", text, rating=1)).touchpoint_id)
+    assert (one.sentiment.label, one.sentiment.score) == (pb.SENTIMENT_LABEL_NEGATIVE, pytest.approx(-1.0))
+    unrated = get(service, record(service, review("review-none", text)).touchpoint_id)
+    assert not unrated.HasField("rating")
+    told = get(service, record(service, review("review-told", text, rating=2, sentiment=pb.Sentiment(
+        label=pb.SENTIMENT_LABEL_NEUTRAL, score=0.0))).touchpoint_id)
+    assert (told.rating, told.sentiment.label) == (2, pb.SENTIMENT_LABEL_NEUTRAL)  # the caller's word stands
+    batch = service.stub.RecordTouchpointBatch(pb.RecordTouchpointBatchRequest(touchpoints=[
+        review("review-b0", text, rating=5), review("review-b1", text, rating=9)]))
+    assert [r.outcome for r in batch.results] == [pb.RECORD_OUTCOME_RECORDED, pb.RECORD_OUTCOME_REJECTED]
+    assert [v.field for v in batch.results[1].violations] == ["rating"]

@@ -86,7 +86,7 @@ class Sentiment(_message.Message):
     def __init__(self, score: _Optional[float] = ..., label: _Optional[_Union[SentimentLabel, str]] = ...) -> None: ...
 
 class TouchpointInput(_message.Message):
-    __slots__ = ("touchpoint_id", "kind", "channel", "direction", "visibility", "occurred_at", "source", "actors", "audience", "content", "reply_to", "thread_id", "intent", "sentiment", "sociability_degree", "business_sociability_degree", "company_function", "tags")
+    __slots__ = ("touchpoint_id", "kind", "channel", "direction", "visibility", "occurred_at", "source", "actors", "audience", "content", "reply_to", "thread_id", "intent", "sentiment", "sociability_degree", "business_sociability_degree", "company_function", "tags", "rating")
     TOUCHPOINT_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
@@ -105,6 +105,7 @@ class TouchpointInput(_message.Message):
     BUSINESS_SOCIABILITY_DEGREE_FIELD_NUMBER: _ClassVar[int]
     COMPANY_FUNCTION_FIELD_NUMBER: _ClassVar[int]
     TAGS_FIELD_NUMBER: _ClassVar[int]
+    RATING_FIELD_NUMBER: _ClassVar[int]
     touchpoint_id: str
     kind: _types_pb2.TouchpointKind
     channel: _types_pb2.Channel
@@ -123,7 +124,8 @@ class TouchpointInput(_message.Message):
     business_sociability_degree: _types_pb2.BusinessSociabilityDegree
     company_function: _types_pb2.CompanyFunction
     tags: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, touchpoint_id: _Optional[str] = ..., kind: _Optional[_Union[_types_pb2.TouchpointKind, str]] = ..., channel: _Optional[_Union[_types_pb2.Channel, str]] = ..., direction: _Optional[_Union[_types_pb2.Direction, str]] = ..., visibility: _Optional[_Union[_types_pb2.Visibility, str]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source: _Optional[_Union[Source, _Mapping]] = ..., actors: _Optional[_Iterable[_Union[_types_pb2.Identifier, _Mapping]]] = ..., audience: _Optional[_Union[Audience, _Mapping]] = ..., content: _Optional[_Union[Content, _Mapping]] = ..., reply_to: _Optional[_Union[ReplyTo, _Mapping]] = ..., thread_id: _Optional[str] = ..., intent: _Optional[_Union[_types_pb2.Intent, str]] = ..., sentiment: _Optional[_Union[Sentiment, _Mapping]] = ..., sociability_degree: _Optional[_Union[_types_pb2.SociabilityDegree, str]] = ..., business_sociability_degree: _Optional[_Union[_types_pb2.BusinessSociabilityDegree, str]] = ..., company_function: _Optional[_Union[_types_pb2.CompanyFunction, str]] = ..., tags: _Optional[_Iterable[str]] = ...) -> None: ...
+    rating: int
+    def __init__(self, touchpoint_id: _Optional[str] = ..., kind: _Optional[_Union[_types_pb2.TouchpointKind, str]] = ..., channel: _Optional[_Union[_types_pb2.Channel, str]] = ..., direction: _Optional[_Union[_types_pb2.Direction, str]] = ..., visibility: _Optional[_Union[_types_pb2.Visibility, str]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source: _Optional[_Union[Source, _Mapping]] = ..., actors: _Optional[_Iterable[_Union[_types_pb2.Identifier, _Mapping]]] = ..., audience: _Optional[_Union[Audience, _Mapping]] = ..., content: _Optional[_Union[Content, _Mapping]] = ..., reply_to: _Optional[_Union[ReplyTo, _Mapping]] = ..., thread_id: _Optional[str] = ..., intent: _Optional[_Union[_types_pb2.Intent, str]] = ..., sentiment: _Optional[_Union[Sentiment, _Mapping]] = ..., sociability_degree: _Optional[_Union[_types_pb2.SociabilityDegree, str]] = ..., business_sociability_degree: _Optional[_Union[_types_pb2.BusinessSociabilityDegree, str]] = ..., company_function: _Optional[_Union[_types_pb2.CompanyFunction, str]] = ..., tags: _Optional[_Iterable[str]] = ..., rating: _Optional[int] = ...) -> None: ...
 
 class ReplyLink(_message.Message):
     __slots__ = ("parent_touchpoint_id", "response_time", "company_response")
@@ -152,7 +154,7 @@ class Reclassification(_message.Message):
     def __init__(self, field: _Optional[str] = ..., value: _Optional[str] = ..., previous_value: _Optional[str] = ..., reason: _Optional[str] = ..., actor: _Optional[str] = ..., reclassify_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Touchpoint(_message.Message):
-    __slots__ = ("touchpoint_id", "kind", "channel", "direction", "visibility", "occurred_at", "source", "actors", "audience", "content", "reply_to_touchpoint_id", "thread_id", "intent", "sentiment", "sociability_degree", "business_sociability_degree", "company_function", "tags", "inferred_fields", "record_time", "reply_link", "first_response_time", "reclassifications")
+    __slots__ = ("touchpoint_id", "kind", "channel", "direction", "visibility", "occurred_at", "source", "actors", "audience", "content", "reply_to_touchpoint_id", "thread_id", "intent", "sentiment", "sociability_degree", "business_sociability_degree", "company_function", "tags", "inferred_fields", "record_time", "reply_link", "first_response_time", "reclassifications", "rating")
     TOUCHPOINT_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
@@ -176,6 +178,7 @@ class Touchpoint(_message.Message):
     REPLY_LINK_FIELD_NUMBER: _ClassVar[int]
     FIRST_RESPONSE_TIME_FIELD_NUMBER: _ClassVar[int]
     RECLASSIFICATIONS_FIELD_NUMBER: _ClassVar[int]
+    RATING_FIELD_NUMBER: _ClassVar[int]
     touchpoint_id: str
     kind: _types_pb2.TouchpointKind
     channel: _types_pb2.Channel
@@ -199,7 +202,8 @@ class Touchpoint(_message.Message):
     reply_link: ReplyLink
     first_response_time: _duration_pb2.Duration
     reclassifications: _containers.RepeatedCompositeFieldContainer[Reclassification]
-    def __init__(self, touchpoint_id: _Optional[str] = ..., kind: _Optional[_Union[_types_pb2.TouchpointKind, str]] = ..., channel: _Optional[_Union[_types_pb2.Channel, str]] = ..., direction: _Optional[_Union[_types_pb2.Direction, str]] = ..., visibility: _Optional[_Union[_types_pb2.Visibility, str]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source: _Optional[_Union[Source, _Mapping]] = ..., actors: _Optional[_Iterable[_Union[_types_pb2.Identifier, _Mapping]]] = ..., audience: _Optional[_Union[Audience, _Mapping]] = ..., content: _Optional[_Union[Content, _Mapping]] = ..., reply_to_touchpoint_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., intent: _Optional[_Union[_types_pb2.Intent, str]] = ..., sentiment: _Optional[_Union[Sentiment, _Mapping]] = ..., sociability_degree: _Optional[_Union[_types_pb2.SociabilityDegree, str]] = ..., business_sociability_degree: _Optional[_Union[_types_pb2.BusinessSociabilityDegree, str]] = ..., company_function: _Optional[_Union[_types_pb2.CompanyFunction, str]] = ..., tags: _Optional[_Iterable[str]] = ..., inferred_fields: _Optional[_Iterable[str]] = ..., record_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reply_link: _Optional[_Union[ReplyLink, _Mapping]] = ..., first_response_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., reclassifications: _Optional[_Iterable[_Union[Reclassification, _Mapping]]] = ...) -> None: ...
+    rating: int
+    def __init__(self, touchpoint_id: _Optional[str] = ..., kind: _Optional[_Union[_types_pb2.TouchpointKind, str]] = ..., channel: _Optional[_Union[_types_pb2.Channel, str]] = ..., direction: _Optional[_Union[_types_pb2.Direction, str]] = ..., visibility: _Optional[_Union[_types_pb2.Visibility, str]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source: _Optional[_Union[Source, _Mapping]] = ..., actors: _Optional[_Iterable[_Union[_types_pb2.Identifier, _Mapping]]] = ..., audience: _Optional[_Union[Audience, _Mapping]] = ..., content: _Optional[_Union[Content, _Mapping]] = ..., reply_to_touchpoint_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., intent: _Optional[_Union[_types_pb2.Intent, str]] = ..., sentiment: _Optional[_Union[Sentiment, _Mapping]] = ..., sociability_degree: _Optional[_Union[_types_pb2.SociabilityDegree, str]] = ..., business_sociability_degree: _Optional[_Union[_types_pb2.BusinessSociabilityDegree, str]] = ..., company_function: _Optional[_Union[_types_pb2.CompanyFunction, str]] = ..., tags: _Optional[_Iterable[str]] = ..., inferred_fields: _Optional[_Iterable[str]] = ..., record_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reply_link: _Optional[_Union[ReplyLink, _Mapping]] = ..., first_response_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., reclassifications: _Optional[_Iterable[_Union[Reclassification, _Mapping]]] = ..., rating: _Optional[int] = ...) -> None: ...
 
 class RecordTouchpointRequest(_message.Message):
     __slots__ = ("touchpoint",)

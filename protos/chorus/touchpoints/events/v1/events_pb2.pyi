@@ -23,7 +23,7 @@ SENTIMENT_LABEL_NEUTRAL: SentimentLabel
 SENTIMENT_LABEL_NEGATIVE: SentimentLabel
 
 class TouchpointRecorded(_message.Message):
-    __slots__ = ("timestamp", "kind", "channel", "direction", "visibility", "occurred_at", "source_system", "external_id", "external_url", "actors", "followers", "recipients", "text", "language", "reply_to_id", "reply_to_source_system", "reply_to_external_id", "thread_id", "intent", "sentiment_label", "sentiment_score", "sociability_degree", "business_sociability_degree", "company_function", "tags", "inferred", "originator_topic")
+    __slots__ = ("timestamp", "kind", "channel", "direction", "visibility", "occurred_at", "source_system", "external_id", "external_url", "actors", "followers", "recipients", "text", "language", "reply_to_id", "reply_to_source_system", "reply_to_external_id", "thread_id", "intent", "sentiment_label", "sentiment_score", "sociability_degree", "business_sociability_degree", "company_function", "tags", "inferred", "originator_topic", "rating")
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
@@ -51,6 +51,7 @@ class TouchpointRecorded(_message.Message):
     TAGS_FIELD_NUMBER: _ClassVar[int]
     INFERRED_FIELD_NUMBER: _ClassVar[int]
     ORIGINATOR_TOPIC_FIELD_NUMBER: _ClassVar[int]
+    RATING_FIELD_NUMBER: _ClassVar[int]
     timestamp: _timestamp_pb2.Timestamp
     kind: _types_pb2.TouchpointKind
     channel: _types_pb2.Channel
@@ -78,7 +79,8 @@ class TouchpointRecorded(_message.Message):
     tags: _containers.RepeatedScalarFieldContainer[str]
     inferred: _containers.RepeatedScalarFieldContainer[str]
     originator_topic: str
-    def __init__(self, timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., kind: _Optional[_Union[_types_pb2.TouchpointKind, str]] = ..., channel: _Optional[_Union[_types_pb2.Channel, str]] = ..., direction: _Optional[_Union[_types_pb2.Direction, str]] = ..., visibility: _Optional[_Union[_types_pb2.Visibility, str]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source_system: _Optional[str] = ..., external_id: _Optional[str] = ..., external_url: _Optional[str] = ..., actors: _Optional[_Iterable[_Union[_types_pb2.Identifier, _Mapping]]] = ..., followers: _Optional[int] = ..., recipients: _Optional[int] = ..., text: _Optional[str] = ..., language: _Optional[str] = ..., reply_to_id: _Optional[str] = ..., reply_to_source_system: _Optional[str] = ..., reply_to_external_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., intent: _Optional[_Union[_types_pb2.Intent, str]] = ..., sentiment_label: _Optional[_Union[SentimentLabel, str]] = ..., sentiment_score: _Optional[float] = ..., sociability_degree: _Optional[_Union[_types_pb2.SociabilityDegree, str]] = ..., business_sociability_degree: _Optional[_Union[_types_pb2.BusinessSociabilityDegree, str]] = ..., company_function: _Optional[_Union[_types_pb2.CompanyFunction, str]] = ..., tags: _Optional[_Iterable[str]] = ..., inferred: _Optional[_Iterable[str]] = ..., originator_topic: _Optional[str] = ...) -> None: ...
+    rating: int
+    def __init__(self, timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., kind: _Optional[_Union[_types_pb2.TouchpointKind, str]] = ..., channel: _Optional[_Union[_types_pb2.Channel, str]] = ..., direction: _Optional[_Union[_types_pb2.Direction, str]] = ..., visibility: _Optional[_Union[_types_pb2.Visibility, str]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source_system: _Optional[str] = ..., external_id: _Optional[str] = ..., external_url: _Optional[str] = ..., actors: _Optional[_Iterable[_Union[_types_pb2.Identifier, _Mapping]]] = ..., followers: _Optional[int] = ..., recipients: _Optional[int] = ..., text: _Optional[str] = ..., language: _Optional[str] = ..., reply_to_id: _Optional[str] = ..., reply_to_source_system: _Optional[str] = ..., reply_to_external_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., intent: _Optional[_Union[_types_pb2.Intent, str]] = ..., sentiment_label: _Optional[_Union[SentimentLabel, str]] = ..., sentiment_score: _Optional[float] = ..., sociability_degree: _Optional[_Union[_types_pb2.SociabilityDegree, str]] = ..., business_sociability_degree: _Optional[_Union[_types_pb2.BusinessSociabilityDegree, str]] = ..., company_function: _Optional[_Union[_types_pb2.CompanyFunction, str]] = ..., tags: _Optional[_Iterable[str]] = ..., inferred: _Optional[_Iterable[str]] = ..., originator_topic: _Optional[str] = ..., rating: _Optional[int] = ...) -> None: ...
 
 class TouchpointReclassified(_message.Message):
     __slots__ = ("timestamp", "field", "value", "previous_value", "sentiment_score", "reason", "actor")
