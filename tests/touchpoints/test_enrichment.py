@@ -57,9 +57,11 @@ CUSTOMER_CASES = [
      "social_pressure"),
     (Signals(text="@ACME my kettle is broken", direction="inbound", visibility="public", channel="x"),
      "social_pressure"),
-    # the same question in private is not pressure: nobody watches
-    (Signals(text="@acme why is my order late?", direction="inbound", visibility="private", channel="chat"),
-     "monologue"),
+    # the same question in private is not pressure: nobody watches; but in a chat with the company it is said to it
+    (Signals(text="@acme why is my order late?", direction="inbound", visibility="private", channel="x",
+             kind="non_touchpoint"), "monologue"),
+    (Signals(text="Hi, can you tell me when my order will arrive?", direction="inbound", visibility="private",
+             channel="chat", kind="touchpoint"), "objective"),
     # public, but not addressed to the brand
     (Signals(text="why is my order late?", direction="inbound", visibility="public", channel="x"), "monologue"),
     (Signals(text="Thanks, that answers it", direction="inbound", visibility="private", is_reply=True), "objective"),
@@ -172,3 +174,42 @@ def test_windowed_vader_scores_exactly_like_stock_vader(words: list[str], separa
 @given(st.text(max_size=200))
 def test_windowed_vader_scores_any_text_exactly_like_stock_vader(text: str) -> None:
     assert _windowed.polarity_scores(text) == _stock.polarity_scores(text)
+
+
+# Labels a person would call wrong (issue 13), each as that person would put it.
+
+
+def inbound(text: str, **changes: object) -> Signals:
+    return Signals(**{"text": text, "language": "en", "direction": "inbound", "kind": "touchpoint",
+                      "visibility": "private", "channel": "chat", **changes})  # type: ignore[arg-type]
+
+
+def test_a_complaint_after_a_polite_opening_is_negative() -> None:
+    result = enrich(inbound("Oh great, another automated reply. Thanks so much. Worst customer service ever",
+                            kind="non_touchpoint", visibility="public", channel="x"))
+    assert (result.intent, result.sentiment_label) == ("complaint", "negative")
+    assert result.sentiment_score is not None and result.sentiment_score < 0
+
+
+def test_a_four_star_review_is_positive_whatever_it_grumbles_about() -> None:
+    result = enrich(inbound("Boils fast. The lid is stiff and the handle gets a little warm, which is annoying.",
+                            kind="non_touchpoint", visibility="public", channel="marketplace", rating=4))
+    assert result.sentiment_label == "positive"
+    assert result.sociability_degree != "venting"
+
+
+def test_a_bare_thank_you_is_not_praise() -> None:
+    assert enrich(inbound("ok, thanks")).intent == "other"
+    assert enrich(inbound("Thanks so much, you sorted it in minutes!")).intent == "praise"
+
+
+def test_a_broken_product_and_a_replacement_asked_for_is_a_complaint() -> None:
+    result = enrich(inbound("Customer called: the kettle stopped heating after a week. I'd like a replacement.",
+                            channel="phone"))
+    assert (result.intent, result.sentiment_label) == ("complaint", "negative")
+
+
+def test_a_question_in_a_private_chat_with_the_company_is_a_conversation() -> None:
+    result = enrich(inbound("How do I change my delivery address?"))
+    assert result.intent == "question"
+    assert result.sociability_degree == "objective"

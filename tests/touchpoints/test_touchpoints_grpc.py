@@ -447,7 +447,7 @@ def test_get_by_source_and_unknown_ids(service: Service) -> None:
 
 
 def test_an_inferred_value_is_corrected_by_a_reclassification_with_reason_and_actor(service: Service) -> None:
-    answer = record(service, item("fix", content=pb.Content(text="How do I get my money back for this?")))
+    answer = record(service, item("fix", content=pb.Content(text="Can I send this back?")))
     assert get(service, answer.touchpoint_id).intent == types.INTENT_QUESTION
     corrected = service.stub.ReclassifyTouchpoint(pb.ReclassifyTouchpointRequest(
         touchpoint_id=answer.touchpoint_id, intent=types.INTENT_COMPLAINT, reason="refund request",
