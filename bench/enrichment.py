@@ -6,13 +6,17 @@
 
 The set holds short inbound texts written for it (tweets, reviews, forum posts, chats, e-mails, call notes, SMS,
 in-app messages, blog posts), one JSON object a line: ``channel``, ``kind``, ``visibility``, ``text``, an
-optional star ``rating``, the expected ``intent`` and ``sentiment``, and ``split``: ``tune`` or ``check``. The
-split is fixed (stratified by intent, assigned once with a fixed seed when the set was written). The rules in
-``services/touchpoints/enrichment.py`` are tuned on the tuning half only; the checking half says how they do on
-texts they were not tuned on.
+optional star ``rating``, the expected ``intent`` and ``sentiment``, and ``split``:
 
-For each half it prints precision and recall per intent, intent accuracy, complaint recall and sentiment
-accuracy. Targets (issue 13), on the checking half: intent >= 0.85 with complaint recall >= 0.9, sentiment >= 0.85.
+- ``tune`` and ``check``: the first 322 texts, split in halves once with a fixed seed (stratified by intent).
+  The rules in ``services/touchpoints/enrichment.py`` are tuned on the tuning half's mistakes only. Their author
+  wrote (so read) every text of both halves before writing the rules, so the checking half is not unseen text.
+- ``fresh``: 96 texts written after the rules were tuned, measured as they are and never tuned on: the nearest
+  thing here to texts nobody tuned for.
+
+For each part it prints precision and recall per intent, intent accuracy, complaint recall and sentiment
+accuracy. Targets (issue 13), on texts not tuned on: intent >= 0.85 with complaint recall >= 0.9, sentiment
+>= 0.85.
 """
 
 from __future__ import annotations
@@ -78,6 +82,7 @@ def main() -> None:
     rows = load(args.data)
     report("tuning half", [row for row in rows if row["split"] == "tune"], args.errors)
     report("checking half", [row for row in rows if row["split"] == "check"], errors=False)
+    report("fresh (written after tuning)", [row for row in rows if row["split"] == "fresh"], errors=False)
 
 
 if __name__ == "__main__":

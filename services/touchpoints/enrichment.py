@@ -104,7 +104,14 @@ SUGGESTION_PATTERNS = (
     r"(suggested|proposed|recommended) (a|an|that|adding|we|they|offering)", r"(one|an|my) idea", r"next do",
     r"do a (collab|version|tutorial|range)", r"bring back", r"(add|make|let) (a|an|me|us|users|people) ",
     r"could be (clearer|better|improved|easier)", r"(add|make) (a way|an option|the font|it possible)",
+    r"(you|acme|they|it|the app|the website|the site|the store) (should|could|ought to|need to|needs to|might) [a-z]+",
+    r"would be (a |really |so |very )?(helpful|useful|welcome|good|great|nice|better|possible|handy|cool|amazing)",
+    r"(might|would) be worth|consider",
 )
+SUGGESTION_OPENINGS = frozenset({
+    "add", "make", "bring", "let", "give", "offer", "put", "include", "allow", "consider", "introduce", "sell",
+})
+"""First words of a request in the imperative ("add a dark mode", "let us pin recipes")."""
 """Co-creation: the party proposes something the company could do."""
 
 NOT_A_SUGGESTION = r"(add|put)( the| an?| my)?( [a-z0-9'-]+){0,3} (to|on) (my|her|his|our) (order|basket|cart|account|contract|plan)"
@@ -139,7 +146,12 @@ COMPLAINT_PATTERNS = (
     r"worst|terrible|awful|horrible|disgrace(ful)?|ridiculous|unacceptable|disappoint(ed|ing|ment)|frustrat(ing|ed)",
     r"annoy(ing|ed)|not (happy|okay|ok|good enough|acceptable)|unhappy|upset|useless|rude|a joke|never again|avoid",
     r"waste of|rip ?off|scam|fed up|ruined|complain(ed|t|ts|ing)?|poor|dangerous|zero stars|fix your|can't believe",
+    r"errors?|bugs?|buggy|glitch(es|y)?|outage",
 )
+NEGATIVE_WORD = -1.5
+"""A word VADER's lexicon values at or below this (a negative word: "crushed", "useless") is complaint evidence,
+unless a negation comes right before it ("can't fault")."""
+NEGATIONS = frozenset({"no", "not", "never", "can't", "cannot", "couldn't", "without", "don't", "didn't"})
 """A problem: something failed, the company let the party down, or the words of a complaint."""
 
 PURCHASE_PATTERNS = (
@@ -158,8 +170,11 @@ QUESTION_WORDS = (
     "would", "should", "anyone", "any",
 )
 ASKED_PATTERNS = (r"(asked|asks|asking|enquired|inquired) (how|whether|if|what|when|where|which|why|who|about|for the)",
-                  r"want(ed|s)? to know|wondering (if|whether|how)")
-"""A question reported in a call note: "Customer asked whether ...", "Caller wanted to know ..."."""
+                  r"want(ed|s)? to know|wondering (if|whether|how)",
+                  r"(tell|let) me (know|if|whether|when|what|how)|(confirm|advise|check) (whether|if|when|what|how)",
+                  r"(i'd|i would) like to know")
+"""A question without a question mark: reported in a call note ("Caller wanted to know ..."), or asked as a
+request ("please let me know whether ...", "kindly confirm whether ...")."""
 
 PRAISE_PATTERNS = (
     r"love|loved|loving|awesome|amazing|excellent|fantastic|great job|well done|brilliant|perfect(ly)?|superb",
@@ -379,6 +394,7 @@ def _lowered_idioms_check(valence: float, lowered: list[str], i: int) -> float:
 
 
 _analyser = WindowedVader()
+_NEGATIVE_WORDS = frozenset(word for word, valence in _analyser.lexicon.items() if valence <= NEGATIVE_WORD)
 
 
 def vader_score(text: str) -> float:
@@ -532,12 +548,18 @@ class _Text:
 
     @cached_property
     def suggests(self) -> bool:
-        return _found(_SUGGESTS, self)
+        return _found(_SUGGESTS, self) or (bool(self.words) and self.words[0] in SUGGESTION_OPENINGS)
 
     @cached_property
     def complains(self) -> bool:
         """Complaint evidence, leaving out a problem the text says was solved ("fixed the leak")."""
-        return _COMPLAINS(_SOLVED.sub(" ", self.padded)) is not None
+        if _COMPLAINS(_SOLVED.sub(" ", self.padded)) is not None:
+            return True
+        words = self.words
+        if _NEGATIVE_WORDS.isdisjoint(words):
+            return False
+        return any(word in _NEGATIVE_WORDS and (i == 0 or words[i - 1] not in NEGATIONS)
+                   for i, word in enumerate(words))
 
     @property
     def asks(self) -> bool:
