@@ -11,10 +11,10 @@ Sentiment (in this order; the first that applies decides)
     1. The caller's: a score without a label gets its label by the thresholds below.
     2. A review's star rating (``rating``, 1-5): score ``(rating - 3) / 2``.
     3. VADER (``vaderSentiment``), a lexicon-and-rules model for short social-media English, on the text as
-       :func:`text_for_sentiment` rewrites it (courtesy words and co-creation phrases out, see
-       :data:`VADER_REWRITES`); then made to agree with the inferred intent: a complaint at least mildly negative
-       and praise at least mildly positive (``INTENT_SENTIMENT``), a suggestion neutral unless it praises or its
-       words are strong. Only for text in English (``language`` empty or starting with ``en``).
+       :func:`text_for_sentiment` rewrites it (courtesy words out, a few phrases VADER does not know); then made
+       to agree with the inferred intent: a complaint at least mildly negative and praise at least mildly
+       positive (``INTENT_SENTIMENT``), a suggestion neutral unless it praises or its words are strongly
+       negative. Only for text in English (``language`` empty or starting with ``en``).
     The label uses VADER's documented thresholds: ``>= 0.05`` positive, ``<= -0.05`` negative, else neutral.
 
 Intent (inbound touchpoints only: a company's own message says what the company wants, not the party). The
@@ -404,46 +404,52 @@ def vader_score(text: str) -> float:
 
 COURTESY_WORDS = frozenset({
     "please", "pls", "help", "thanks", "thank", "cheers", "ok", "okay", "yes", "sure", "fine", "alright", "free",
-    "safe", "ready", "interested", "kind", "care", "service", "share", "sharing", "join", "want", "sorry", "fit",
-    "loyalty", "like",
+    "safe", "ready", "interested", "kind", "care", "share", "sharing", "join", "want", "sorry", "fit", "loyalty",
 })
-"""Words that start one of the :data:`VADER_REWRITES` courtesy rules (a text without any skips them)."""
+"""Words VADER does not read (see :func:`text_for_sentiment`)."""
+LIKERS = frozenset({"i", "we", "they", "really", "people", "kids", "everyone"})
+"""Words after which "like" is the verb of liking; elsewhere ("I'd like", "looks like") VADER does not read it."""
 
 VADER_REWRITES: tuple[tuple[str, str, frozenset[str]], ...] = (
     (r"\bcan'?t wait\b", "excited", frozenset({"can't", "cant"})),
     (r"\bno questions asked\b", "easy", frozenset({"questions"})),
     (r"\ba joke\b", "ridiculous", frozenset({"joke"})),
     (r"\bnoise[- ]cancell?ing\b", "quiet", frozenset({"noise-cancelling", "noise-canceling", "noise"})),
-    (r"\b(please|pls|help|thanks|thank you|thank|cheers|ok|okay|yes|sure|fine|alright|free|safe|ready|interested"
-     r"|kind regards|customer care|customer service|share|sharing|join|want|sorry|fit|loyalty)\b", "",
-     COURTESY_WORDS),
-    (r"(?<!\bi )(?<!\bwe )(?<!they )(?<!eally )(?<!eople )\blike\b", "", frozenset({"like"})),
 )
-"""What VADER reads amiss in customer messages, rewritten before it scores a text (case-insensitive): pattern,
-replacement, and the words one of which a text must have for the rule to apply.
-
-Courtesy and request words ("please", "help", "thanks", "ok", "sorry", "I'd like", "I want", "free delivery",
-"is it safe") and product words ("fit", "loyalty card") carry no feeling in a support message, yet VADER scores
-them; "like" counts only as a verb of liking ("I like", "really like"). A few phrases VADER does not know get a
-word it does ("can't wait": excited; "a joke": ridiculous). Co-creation phrases ("would be great if") are
-removed as well (:func:`text_for_sentiment`)."""
+"""Phrases VADER does not know, and a word it does for each (case-insensitive): pattern, replacement, and the
+words one of which a text must have for the rewrite to be tried."""
 
 _REWRITES = tuple((re.compile(pattern, re.IGNORECASE), replacement, triggers)
                   for pattern, replacement, triggers in VADER_REWRITES)
-_SUGGESTION_SPANS = re.compile(r"\b(?:" + "|".join(f"(?:{pattern})" for pattern in SUGGESTION_PATTERNS) + r")\b",
-                               re.IGNORECASE)
+_PUNCTUATION_ONLY = re.compile(r"[\w'’-]+")
 
 
 def text_for_sentiment(text: str) -> str:
-    """``text`` as VADER should read it (:data:`VADER_REWRITES`, co-creation phrases removed)."""
+    """``text`` as VADER should read it.
+
+    Courtesy and request words (:data:`COURTESY_WORDS`: "please", "help", "thanks", "ok", "sorry", "I want",
+    "free delivery", "is it safe") and product words ("fit", "loyalty card") carry no feeling in a customer's
+    message, yet VADER scores each of them; they are left out (their punctuation stays: VADER counts "!").
+    "like" stays only as the verb of liking (:data:`LIKERS`). :data:`VADER_REWRITES` give phrases VADER does not
+    know a word it does ("can't wait": excited; "a joke": ridiculous).
+    """
     return _rewritten(_Text.of(text, None))
 
 
 def _rewritten(text: _Text) -> str:
-    raw = text.raw.replace("\u2019", "'")
-    if text.suggests:
-        raw = _SUGGESTION_SPANS.sub("", raw)
     present = set(text.words)
+    raw = text.raw
+    if not COURTESY_WORDS.isdisjoint(present) or "like" in present:
+        kept: list[str] = []
+        previous = ""
+        for token in raw.split():
+            low = token.strip(_PUNCTUATION).lower().replace("\u2019", "'")
+            if low in COURTESY_WORDS or (low == "like" and previous not in LIKERS):
+                token = _PUNCTUATION_ONLY.sub("", token)
+            previous = low
+            if token:
+                kept.append(token)
+        raw = " ".join(kept)
     for pattern, replacement, triggers in _REWRITES:
         if not triggers.isdisjoint(present):
             raw = pattern.sub(replacement, raw)
@@ -467,7 +473,8 @@ class Signals:
     channel: str = ""
     is_reply: bool = False
     thread_parties: int = 1
-    """Distinct parties in the touchpoint's thread, this one included, as far as known when it is recorded."""
+    """Distinct actor identifiers in the touchpoint's thread, this one's included: those recorded before it and
+    those of earlier items of the same request (``application.ThreadContext``), whatever the RPC or its timing."""
     brand_handles: frozenset[str] = frozenset()
     """The company's own handles, lower-case, without "@"."""
     sentiment_label: str = ""
@@ -707,13 +714,13 @@ def enrich(signals: Signals) -> Enrichment:
 def _agreeing_with_intent(score: float, intent: str, text: _Text) -> float:
     """A text's score made to agree with its intent: a complaint is at least mildly negative, praise at least
     mildly positive (:data:`INTENT_SENTIMENT`), whatever VADER made of their words ("Worst service ever" after
-    a polite opening). A suggestion is neutral unless it also praises or its words are strong: proposing is
-    not a feeling ("it would save a lot of returns")."""
+    a polite opening). A suggestion is neutral unless it also praises or its words are strongly negative:
+    proposing is not a feeling, and VADER scores the proposing words themselves ("would be great if")."""
     if intent == "complaint":
         return min(score, -INTENT_SENTIMENT)
     if intent == "praise" or (intent == "suggestion" and text.praises):
         return max(score, INTENT_SENTIMENT)
-    if intent == "suggestion" and abs(score) < STRONG_SENTIMENT:
+    if intent == "suggestion" and score > -STRONG_SENTIMENT:
         return 0.0
     return score
 
