@@ -357,7 +357,7 @@ class TouchpointsApplication(Application[UUID]):
                 business_sociability_degree=values.business_sociability_degree, inferred=values.inferred,
             )
             pending.append(_Pending(index, draft.resolved_id(), (event,), tuple(sorted(values.inferred)),
-                                    draft.thread_id, frozenset(actor.key for actor in draft.actors)))
+                                    draft.thread_id, frozenset(self.actor_key(actor) for actor in draft.actors)))
         last = self._save_new(pending, outcomes)
         ordered = [outcomes[i] for i in range(prepared.size)]
         report = BatchReport(ordered, last, _count(ordered))

@@ -108,20 +108,23 @@ SUGGESTION_PATTERNS = (
     r"would be (a |really |so |very )?(helpful|useful|welcome|good|great|nice|better|possible|handy|cool|amazing)",
     r"(might|would) be worth|consider",
 )
+"""Co-creation: the party proposes something the company could do."""
+
 SUGGESTION_OPENINGS = frozenset({
     "add", "make", "bring", "let", "give", "offer", "put", "include", "allow", "consider", "introduce", "sell",
 })
 """First words of a request in the imperative ("add a dark mode", "let us pin recipes")."""
-"""Co-creation: the party proposes something the company could do."""
 
-NOT_A_SUGGESTION = r"(add|put)( the| an?| my)?( [a-z0-9'-]+){0,3} (to|on) (my|her|his|our) (order|basket|cart|account|contract|plan)"
+NOT_A_SUGGESTION = (r"(add|put)( the| an?| my)?( [a-z0-9'-]+){0,3} (to|on) (my|her|his|our)"
+                    r" (order|basket|cart|account|contract|plan)")
 """Asking to add something to one's own order is buying, not co-creation."""
 
 COMPLAINT_PATTERNS = (
     # something broke or does not work
     r"broken|broke|breaks|crash(ed|es|ing)?|freez(es|ing)|froze|leak(s|ed|ing)?|crack(ed|s)?|dent(ed)?|torn|tear in",
-    r"damaged|faulty|defective|(?<!can't )(?<!cannot )fault|shattered|peel(ed|ing)|swell(ed)?|swollen|jam(med|s)|sparks|fogged( up)?|blunt",
-    r"died|dies|dead|drops out|(fell|came|falls|comes) (off|apart)|keeps? (disconnecting|dropping|crashing|resetting|freezing|failing|getting charged)",
+    r"damaged|faulty|defective|(?<!can't )(?<!cannot )fault|shattered|peel(ed|ing)|swell(ed)?|swollen|jam(med|s)",
+    r"sparks|fogged( up)?|blunt|died|dies|dead|drops out|(fell|came|falls|comes) (off|apart)",
+    r"keeps? (disconnecting|dropping|crashing|resetting|freezing|failing|getting charged)",
     r"disconnect(s|ing)|blurry|deleted|locked out|spoil(ed|t)|soaked|residue|banging|noisy|too (hot|loud|slow|small)",
     r"stopped [a-z']+|not (working|heating|cooling|charging|cleaning|responding|here|the one|what i (expected|ordered))",
     r"(doesn't|does not|don't|didn't|did not|won't|will not|isn't|wasn't|aren't|can't|cannot|couldn't|hasn't|haven't"
@@ -131,11 +134,14 @@ COMPLAINT_PATTERNS = (
     r"(is|been|was|went) down|(already|is|now) gone|ignores|expires before|gave (it|our table) away|smells? of",
     # the company let the party down
     r"missing|lost|wrong (item|size|colour|color|order|one|product|address|model|part|parcel|thing)",
-    r"different (material|colour|color|size|item|model|product)|than advertised|higher than|not as (described|advertised)",
+    r"different (material|colour|color|size|item|model|product)|than advertised|higher than",
+    r"not as (described|advertised)",
     r"still (no|not|waiting|missing|broken|nothing|the same)|supposed to|was promised|promised|nobody|no one",
     r"no (reply|response|answer|apology|refund|update|callback|call back|one)|missed|on hold|for (weeks|months|ages)",
     r"took ([0-9]+|a|an|two|three|four|five|six|seven|eight|nine|ten|over a) (days|weeks|months|hours|week|month|day)",
-    r"for ([0-9]+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|forty|fifty) (minutes|hours|days|weeks)|(second|third|fourth|fifth) (time|email|call|attempt|missed|parcel)",
+    r"for ([0-9]+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|forty|fifty)"
+    r" (minutes|hours|days|weeks)",
+    r"(second|third|fourth|fifth) (time|email|call|attempt|missed|parcel)",
     r"(cancelled|closed|charged|changed) without|without (any )?(warning|notice)|passed around",
     r"ordered [a-z0-9' -]* (and|but) (received|got|they sent|you sent|came)|got it [a-z]+day",
     # money

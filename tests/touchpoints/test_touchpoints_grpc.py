@@ -543,6 +543,14 @@ def test_a_thread_counts_what_was_acknowledged_before_the_index_has_applied_it(
             app.record(draft, wait=False)
         degrees = [app.get(touchpoint_id_for(d.source_system, d.external_id))["sociability_degree"] for d in drafts]
         assert degrees[3:] == ["community", "community"]
+        # Three people, one of them again under another spelling of the same handle: not yet a community.
+        spelt = [draft_of(item(f"lag-x-{n}", kind=types.TOUCHPOINT_KIND_NON_TOUCHPOINT, channel=types.CHANNEL_X,
+                                visibility=types.VISIBILITY_PUBLIC, thread_id=f"{RUN}-lag-x",
+                                actors=[types.Identifier(type=types.IDENTIFIER_TYPE_X, value=handle)]))
+                 for n, handle in enumerate(["@Baker1", "@Baker2", "@Baker3", "baker1"])]
+        app.record_batch(spelt[:3], wait=False)
+        app.record(spelt[3], wait=False)
+        assert app.get(touchpoint_id_for("zendesk", f"{RUN}-lag-x-3"))["sociability_degree"] != "community"
     finally:
         app.close()
         index.close()
