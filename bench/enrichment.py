@@ -11,8 +11,11 @@ optional star ``rating``, the expected ``intent`` and ``sentiment``, and ``split
 - ``tune`` and ``check``: the first 322 texts, split in halves once with a fixed seed (stratified by intent).
   The rules in ``services/touchpoints/enrichment.py`` are tuned on the tuning half's mistakes only. Their author
   wrote (so read) every text of both halves before writing the rules, so the checking half is not unseen text.
-- ``fresh``: 96 texts written after the rules were tuned, measured as they are and never tuned on: the nearest
-  thing here to texts nobody tuned for.
+- ``fresh1``: 96 texts written after the rules were tuned on the tuning half. Measured once as they were
+  (intent 0.625, complaint recall 0.50, sentiment 0.667), they showed the rules knew little beyond the phrasings
+  of the first set; the rules were then broadened, looking at these texts too, so they are tuning material now.
+- ``fresh2``: 101 texts written after that (other trades: banking, travel, telecoms, food delivery), never
+  tuned on: the nearest thing here to texts nobody tuned for.
 
 For each part it prints precision and recall per intent, intent accuracy, complaint recall and sentiment
 accuracy. Targets (issue 13), on texts not tuned on: intent >= 0.85 with complaint recall >= 0.9, sentiment
@@ -82,7 +85,9 @@ def main() -> None:
     rows = load(args.data)
     report("tuning half", [row for row in rows if row["split"] == "tune"], args.errors)
     report("checking half", [row for row in rows if row["split"] == "check"], errors=False)
-    report("fresh (written after tuning)", [row for row in rows if row["split"] == "fresh"], errors=False)
+    report("fresh1 (written after tuning, then tuned on)", [row for row in rows if row["split"] == "fresh1"],
+           errors=False)
+    report("fresh2 (written last, never tuned on)", [row for row in rows if row["split"] == "fresh2"], errors=False)
 
 
 if __name__ == "__main__":

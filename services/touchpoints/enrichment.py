@@ -107,6 +107,10 @@ SUGGESTION_PATTERNS = (
     r"(you|acme|they|it|the app|the website|the site|the store) (should|could|ought to|need to|needs to|might) [a-z]+",
     r"would be (a |really |so |very )?(helpful|useful|welcome|good|great|nice|better|possible|handy|cool|amazing)",
     r"(might|would) be worth|consider",
+    r"would be (a )?welcome|it might be (nice|good|useful|helpful)|(could|may|can) (i|we) suggest",
+    r"would it be possible to|is there any chance (you|of)|(you|acme) (need|needs) (more|to)|if only",
+    r"(should|could) (sell|offer|stock|open|have|bring|make)|please (give|let|allow|stock|sell|do)|pls",
+    r"(a|an) [a-z-]+ (mode|option|button|feature|setting|version) would",
 )
 """Co-creation: the party proposes something the company could do."""
 
@@ -147,26 +151,41 @@ COMPLAINT_PATTERNS = (
     # money
     r"overcharged|(charged|billed) (me|twice|double|for|after|again)|double charged|refund|money back|difference back",
     # remedies asked for
-    r"(like|want|need|expect|demand) (a|my) (replacement|refund|new one|repair)|resolved|sort (this|it) out",
+    r"(like|want|need|expect|demand) (a|my) (replacement|refund|new one|repair)|sort (this|it) out",
+    r"(like|want|need|get) (this|it) resolved|not (been )?resolved|(is|was|has been) unresolved",
     # words of a complaint
     r"worst|terrible|awful|horrible|disgrace(ful)?|ridiculous|unacceptable|disappoint(ed|ing|ment)|frustrat(ing|ed)",
     r"annoy(ing|ed)|not (happy|okay|ok|good enough|acceptable)|unhappy|upset|useless|rude|a joke|never again|avoid",
     r"waste of|rip ?off|scam|fed up|ruined|complain(ed|t|ts|ing)?|poor|dangerous|zero stars|fix your|can't believe",
     r"errors?|bugs?|buggy|glitch(es|y)?|outage",
+    # general wording of faults and let-downs (broadened from everyday usage, not from one labelled set)
+    r"overheat(s|ed|ing)?|shuts? (off|down)|turns? (itself )?off|snapped|split|ripped|bent|scratch(ed|es)|stained",
+    r"faded|shr(a|u)nk|rust(ed|y)|mou?ldy|stale|expired|undercooked|burnt|melted|flood(s|ed|ing)|drains?|draining",
+    r"flicker(s|ing)?|rattl(es|ing)|squeak(s|ing|y)|wobbly|flimsy|loose|stuck|unusable|unreadable|lagg(ing|y)",
+    r"(so|too|really|very|painfully) slow|not loading|won't load|keeps? (on )?(?!going|getting better|improving)[a-z]+ing",
+    r"every (single )?time|each time|never (happened|showed|turned up|got back)|no-one|hasn't (updated|been|arrived)",
+    r"day [0-9a-z]+ without|without (internet|power|heating|hot water|a reply|a response|any help)|been waiting",
+    r"waited ([0-9]+|an|a|two|three|over)|overdue|late again|arrived late|turned up (late|crushed|broken|damaged)",
+    r"(charged|billed) (£|\$|€)?[0-9]+|supposed to be (covered|free|included)|closed my (ticket|case|account)",
+    r"without (fixing|solving|resolving|asking)|someone else's|came undone|went wrong|gone wrong",
 )
+"""A problem: something failed, the company let the party down, or the words of a complaint."""
+
 NEGATIVE_WORD = -1.5
 """A word VADER's lexicon values at or below this (a negative word: "crushed", "useless") is complaint evidence,
 unless a negation comes right before it ("can't fault")."""
-NEGATIONS = frozenset({"no", "not", "never", "can't", "cannot", "couldn't", "without", "don't", "didn't"})
-"""A problem: something failed, the company let the party down, or the words of a complaint."""
+NEGATIONS = frozenset({"no", "not", "never", "can't", "cannot", "couldn't", "without", "don't", "didn't", "less"})
 
 PURCHASE_PATTERNS = (
     r"bought|buy|buying|purchased|purchasing|to purchase|pre-?order(ed)?|preordered|caved|taking the plunge",
-    r"ordered (the|a|an|two|three|some|more|another|it)|order (one|two|three|more|a|an|the|today|it|some)",
+    r"ordered (the|a|an|two|three|some|more|another|it)|order (one|two|three|more|a|an|the|today|it|some|another)",
     r"to order|placed an order|place an order|(to|in) my (basket|cart)|checkout|checked out|quoted price",
     r"subscrib(e|ed|ing)|sign(ing)? up (for|to)|upgrad(e|ing) to|a quote|quote for|pay for|reserve|restock",
     r"(back )?in stock|available in|how much (is|are|for|does|do|would)|i'll take|take the [a-z0-9-]+ (plan|one|deal)",
     r"grab the|grabbing|picked up my new|interested in buying|book (the|a|me)",
+    r"deposit|go ahead with|renew|treat(ing)? myself|i'm after|looking (to buy|for a new)|what do you have in",
+    r"my new [a-z0-9-]+ (arrives|gets delivered|is coming|comes)|charge my card|bulk (price|order|discount|buy)",
+    r"(what's|what is) the (price|cost)|the (price|cost) of|prices? for|how much (to|would it cost)|afford",
     NOT_A_SUGGESTION,
 )
 """Buying: bought, ordering, or asking what buying needs (price, stock, a quote)."""
@@ -178,7 +197,9 @@ QUESTION_WORDS = (
 ASKED_PATTERNS = (r"(asked|asks|asking|enquired|inquired) (how|whether|if|what|when|where|which|why|who|about|for the)",
                   r"want(ed|s)? to know|wondering (if|whether|how)",
                   r"(tell|let) me (know|if|whether|when|what|how)|(confirm|advise|check) (whether|if|when|what|how)",
-                  r"(i'd|i would) like to know")
+                  r"(i'd|i would) like to know", r"(i|we) need to know|any idea|i was wondering",
+                  r"(can|could) you (tell|confirm|check|explain)|kindly (confirm|advise|let)",
+                  r"is it (normal|possible|safe|ok|okay) (to|for|that)")
 """A question without a question mark: reported in a call note ("Caller wanted to know ..."), or asked as a
 request ("please let me know whether ...", "kindly confirm whether ...")."""
 
@@ -193,6 +214,9 @@ PRAISE_PATTERNS = (
     r"(so much|much|massive|huge) (easier|better|improvement)|improvement|praised|appreciate|grateful",
     r"(thank you|thanks|thank) (so much|very much|for|to)|(big|huge|many) thanks|(his|her|their|my) thanks",
     r"thank the",
+    r"legends?|saved my|nothing but good|good things|favourite|fab|stunning|slick|smoothly|commend|spot on",
+    r"bang on time|(arrived|delivered) on time|like new|like the day|real upgrade|a (great|big|real) help|10/10",
+    r"(five|5) stars|top notch|first class|faultless|flawless|exceeded|couldn't ask for|can't recommend",
 )
 """Praise, gratitude for something done ("thanks for sorting it"), not a bare "ok, thanks"."""
 
@@ -561,7 +585,7 @@ class _Text:
 
     @cached_property
     def suggests(self) -> bool:
-        return _found(_SUGGESTS, self) or (bool(self.words) and self.words[0] in SUGGESTION_OPENINGS)
+        return _found(_SUGGESTS, self) or _opening(self.raw) in SUGGESTION_OPENINGS
 
     @cached_property
     def complains(self) -> bool:
@@ -582,6 +606,15 @@ class _Text:
     @cached_property
     def praises(self) -> bool:
         return _found(_PRAISES, self) and not _found(_ACKNOWLEDGES, self)
+
+
+def _opening(raw: str) -> str:
+    """The first word of a text after any leading @handles ("@acme bring back the muffins": "bring")."""
+    for token in raw.split():
+        if not token.startswith("@"):
+            words = words_of(token)
+            return words[0] if words else ""
+    return ""
 
 
 def _found(search: Callable[[str], object], text: _Text) -> bool:
