@@ -180,24 +180,18 @@ def log(
     after: int = typer.Option(0, help="start after this stream sequence"),
     limit: int = typer.Option(100, help="how many events to print"),
 ) -> None:
-    """Print an application's events as stored: sequence, aggregate, version, topic, the request that caused
-    them (correlation and causation ids) and the decoded payload.
+    """Print an application's events as stored: stream sequence, notification id, aggregate, version, topic, the
+    request that caused them (correlation and causation ids) and the decoded payload.
 
-    Decoding uses only the protobuf contracts (``protos/``), not the services' Python code.
+    Decoding uses only the protobuf contracts (``protos/``), not the services' Python code; the events of one
+    save of one aggregate share a stream sequence (one commit message).
     """
     import json
 
     from google.protobuf import descriptor_pool, json_format, message_factory
 
+    from services.common.eventstore import CAUSATION_HEADER, CORRELATION_HEADER, StreamLayout, decode_message
     from services.common.eventstore.connection import JetStreamConnection
-    from services.common.eventstore.jetstream import (
-        CAUSATION_HEADER,
-        CORRELATION_HEADER,
-        TOPIC_HEADER,
-        VERSION_HEADER,
-        StreamLayout,
-        originator_from_token,
-    )
 
     _load_event_contracts()
     pool = descriptor_pool.Default()
@@ -210,19 +204,19 @@ def log(
                 layout.stream, start_seq=after + 1, subject_filter=layout.events_filter, batch=limit
             )
         )
-        for msg in messages:
-            token = msg.subject.rsplit(".", 1)[-1]
-            topic = msg.headers.get(TOPIC_HEADER, "")
+        events = [(msg, event) for msg in messages for event in decode_message(msg)][:limit]
+        for msg, event in events:
             try:
-                message_class = message_factory.GetMessageClass(pool.FindMessageTypeByName(topic))
-                payload = json_format.MessageToDict(message_class.FromString(msg.data), preserving_proto_field_name=True)
+                message_class = message_factory.GetMessageClass(pool.FindMessageTypeByName(event.topic))
+                payload = json_format.MessageToDict(message_class.FromString(event.state), preserving_proto_field_name=True)
             except KeyError:
-                payload = {"undecoded_bytes": len(msg.data)}
+                payload = {"undecoded_bytes": len(event.state)}
             record = {
                 "seq": msg.seq,
-                "aggregate": str(originator_from_token(token)),
-                "version": int(msg.headers.get(VERSION_HEADER, "0")),
-                "topic": topic,
+                "id": event.id,
+                "aggregate": str(event.originator_id),
+                "version": event.originator_version,
+                "topic": event.topic,
                 "stored_at": msg.headers.get("Nats-Time-Stamp", ""),
                 "correlation_id": msg.headers.get(CORRELATION_HEADER, ""),
                 "causation_id": msg.headers.get(CAUSATION_HEADER, ""),

@@ -12,8 +12,19 @@ from eventsourcing.persistence import IntegrityError
 
 from chorus.bench.events.v1 import events_pb2
 from services.common.context import bound
+from services.common.eventstore import (
+    COMMIT_TOPIC,
+    CORRELATION_HEADER,
+    TOPIC_HEADER,
+    VERSION_HEADER,
+    decode_message,
+    message_sequence,
+    notification_id,
+)
+from services.common.eventstore.bridge import LoopThread
 from services.common.eventstore.connection import JetStreamConnection
-from services.common.eventstore.jetstream import CORRELATION_HEADER, TOPIC_HEADER, VERSION_HEADER
+from services.common.eventstore.errors import CalledOnLoopThreadError
+from services.common.eventstore.layout import StreamLayout
 from tests.common.eventstore_support import Account, new_app
 
 
@@ -29,7 +40,70 @@ def test_saved_events_come_back_as_the_same_aggregate(nats_url: str) -> None:
         "person", ("customer", "influencer"), "Jane Smith", account.members,
     )
     assert copy.created_on == account.created_on
-    assert [r.notification.id for r in recordings] == [1, 2]
+    assert [r.notification.id for r in recordings] == [notification_id(1, 0), notification_id(1, 1)]
+    app.close()
+
+
+def stored_messages(app: object) -> int:
+    recorder = app.recorder  # type: ignore[attr-defined]
+
+    async def count() -> int:
+        info = await recorder.connection.client.jetstream().stream_info(recorder.layout.stream)
+        return int(info.state.messages)
+
+    return int(recorder.connection.call(count))
+
+
+def test_a_three_event_save_of_one_aggregate_is_one_message_read_back_as_three_events(nats_url: str) -> None:
+    app = new_app(nats_url)
+    account = Account(kind="person", roles=("customer",), display_name="Jane", anonymous=False)
+    account.add_member("a")
+    account.add_member("b")
+
+    recordings = app.save(account)
+
+    assert stored_messages(app) == 1
+    ids = [r.notification.id for r in recordings]
+    assert ids == sorted(set(ids)) and len(ids) == 3
+    notifications = app.recorder.select_notifications(start=None, limit=10)
+    assert [(n.id, n.originator_version) for n in notifications] == list(zip(ids, [1, 2, 3], strict=True))
+    assert app.repository.get(account.id).members == ["a", "b"]
+    app.close()
+
+
+def test_the_commit_envelope_decodes_with_the_contracts_alone(nats_url: str) -> None:
+    from chorus.eventstore.v1 import commit_pb2
+
+    app = new_app(nats_url)
+    account = Account(kind="person", roles=(), display_name="Env", anonymous=False)
+    account.add_member("m")
+    app.save(account)
+    recorder = app.recorder
+    msg = recorder.connection.call(lambda: recorder.connection.message_at(recorder.layout.stream, 1))
+
+    assert msg.headers[TOPIC_HEADER] == COMMIT_TOPIC
+    assert msg.headers[VERSION_HEADER] == "2"
+    commit = commit_pb2.Commit.FromString(msg.data)
+    assert [(e.topic, e.version) for e in commit.events] == [
+        ("chorus.bench.events.v1.AccountRegistered", 1), ("chorus.bench.events.v1.AccountMemberAdded", 2),
+    ]
+    assert events_pb2.AccountMemberAdded.FromString(commit.events[1].state).member_id == "m"
+    decoded = decode_message(msg)
+    assert [(n.id, n.originator_id, n.topic) for n in decoded] == [
+        (notification_id(1, 0), account.id, "chorus.bench.events.v1.AccountRegistered"),
+        (notification_id(1, 1), account.id, "chorus.bench.events.v1.AccountMemberAdded"),
+    ]
+    app.close()
+
+
+def test_a_subscription_after_the_first_event_of_a_commit_starts_with_its_second(nats_url: str) -> None:
+    app = new_app(nats_url)
+    account = Account(kind="person", roles=(), display_name="Sub", anonymous=False)
+    account.add_member("m")
+    first, second = (r.notification.id for r in app.save(account))
+    with app.recorder.subscribe(gt=first) as subscription:
+        got = next(iter(subscription))
+    assert (got.id, got.originator_version) == (second, 2)
     app.close()
 
 
@@ -108,7 +182,8 @@ def test_a_save_with_a_conflicting_event_stores_none_of_its_events(nats_url: str
     with pytest.raises(IntegrityError):
         app.save(newcomer, stale)  # one atomic batch, refused by the server: newcomer must not be stored either
 
-    assert app.recorder.max_notification_id() == before == published
+    assert app.recorder.max_notification_id() == before
+    assert message_sequence(before) == published
     assert app.recorder.select_events(newcomer.id) == []
     assert [e.originator_version for e in app.recorder.select_events(first.id)] == [1, 2]
     other.close()
@@ -121,7 +196,7 @@ def test_a_publish_whose_acknowledgement_was_lost_is_recognised_when_retried(nat
     account = Account(kind="person", roles=(), display_name="R", anonymous=False)
     account.add_member("m")
     stored = [app.mapper.to_stored_event(e) for e in account.collect_events()]
-    messages = recorder._event_messages(stored, {})  # type: ignore[attr-defined]
+    messages = recorder._event_messages(recorder._by_subject(stored), {})  # type: ignore[attr-defined]
     # The first attempt reaches the server, but its acknowledgement never comes back to the caller ...
     connection = recorder.connection  # type: ignore[attr-defined]
     stored_at = connection.call(lambda: connection.publish_atomic(messages))
@@ -162,26 +237,37 @@ def test_events_of_one_save_over_the_batch_limit_are_refused_whole(nats_url: str
     app.close()
 
 
-def test_connection_is_shared_and_closed_with_its_last_factory(nats_url: str) -> None:
-    url = nats_url.replace("127.0.0.1", "localhost")  # a URL no other test's factory holds a connection for
-    a = new_app(url)
-    b = new_app(url)
-    shared: JetStreamConnection = a.factory.connection  # type: ignore[attr-defined]
-    assert b.factory.connection is shared  # type: ignore[attr-defined]
+def test_each_application_has_its_own_connection_closed_with_it(nats_url: str) -> None:
+    a = new_app(nats_url)
+    b = new_app(nats_url, NATS_REQUEST_TIMEOUT="9")
+    mine: JetStreamConnection = a.factory.connection  # type: ignore[attr-defined]
+    assert b.factory.connection is not mine  # type: ignore[attr-defined]
+    assert b.factory.connection.request_timeout == 9.0  # type: ignore[attr-defined]
     a.close()
-    assert shared.is_connected
+    assert not mine.is_connected
+    assert b.factory.connection.is_connected  # type: ignore[attr-defined]
     b.close()
-    assert not shared.is_connected
 
 
-def test_applications_with_other_timeouts_get_their_own_connection(nats_url: str) -> None:
-    quick = new_app(nats_url, NATS_REQUEST_TIMEOUT="1")
-    patient = new_app(nats_url, NATS_REQUEST_TIMEOUT="9")
-    assert quick.factory.connection is not patient.factory.connection  # type: ignore[attr-defined]
-    assert quick.factory.connection.request_timeout == 1.0  # type: ignore[attr-defined]
-    assert patient.factory.connection.request_timeout == 9.0  # type: ignore[attr-defined]
-    quick.close()
-    patient.close()
+def test_a_blocking_call_made_on_the_loop_thread_raises_instead_of_hanging(nats_url: str) -> None:
+    connection = JetStreamConnection.open(nats_url)
+    try:
+
+        async def call_back_into_the_store() -> None:
+            connection.ensure_stream(StreamLayout(f"loop_{uuid.uuid4().hex[:8]}").spec)
+
+        with pytest.raises(CalledOnLoopThreadError, match="own event-loop thread"):
+            connection.call(call_back_into_the_store, timeout=5)
+    finally:
+        connection.close()
+
+
+def test_the_loop_thread_starts_when_opened_not_when_built() -> None:
+    bridge = LoopThread("idle")
+    assert not any(t.name == bridge.name for t in threading.enumerate())
+    bridge.start()
+    assert any(t.name == bridge.name for t in threading.enumerate())
+    bridge.stop()
 
 
 def test_enum_words_translate_both_ways_and_name_unknown_numbers() -> None:

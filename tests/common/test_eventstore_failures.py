@@ -16,7 +16,8 @@ import pytest
 from eventsourcing.persistence import PersistenceError
 from nats.js.api import StreamConfig
 
-from services.common.eventstore.connection import (
+from services.common.eventstore import notification_id
+from services.common.eventstore.errors import (
     NatsUnreachableError,
     ServerTooOldError,
     StreamConfigMismatchError,
@@ -167,7 +168,7 @@ def test_a_subscription_carries_on_after_the_server_restarts(tmp_path: Path) -> 
         consumer = threading.Thread(target=consume, daemon=True)
         consumer.start()
         deadline = time.monotonic() + 10
-        while received != [1] and time.monotonic() < deadline:
+        while received != [notification_id(1)] and time.monotonic() < deadline:
             time.sleep(0.05)
         server.kill()
         server.restart()
@@ -183,11 +184,11 @@ def test_a_subscription_carries_on_after_the_server_restarts(tmp_path: Path) -> 
         # Promptly: the subscription re-creates its consumer on reconnect rather than waiting for the
         # client library to notice missed heartbeats (about 20 s here).
         deadline = time.monotonic() + 8
-        while received != [1, 2] and time.monotonic() < deadline:
+        while received != [notification_id(1), notification_id(2)] and time.monotonic() < deadline:
             time.sleep(0.05)
         subscription.stop()
         consumer.join(timeout=5)
         app.close()
-        assert received == [1, 2]
+        assert received == [notification_id(1), notification_id(2)]  # one message each
     finally:
         server.stop()

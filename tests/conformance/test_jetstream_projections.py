@@ -26,7 +26,7 @@ from eventsourcing.tests.projection import (
 from eventsourcing.utils import Environment
 
 from services.common.eventstore import jetstream
-from services.common.eventstore.connection import OutgoingMessage
+from services.common.eventstore.envelope import OutgoingMessage
 from services.common.eventstore.jetstream import JetStreamFactory, JetStreamTrackingRecorder
 
 

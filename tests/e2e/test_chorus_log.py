@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from services.common.context import bound
+from services.common.eventstore import notification_id
 from tests.common.eventstore_support import Account, new_app
 
 
@@ -24,9 +25,9 @@ def test_chorus_log_prints_each_stored_event_decoded(nats_url: str) -> None:
     )
     records = [json.loads(line) for line in result.stdout.splitlines()]
 
-    assert [(r["seq"], r["version"], r["topic"]) for r in records] == [
-        (1, 1, "chorus.bench.events.v1.AccountRegistered"),
-        (2, 2, "chorus.bench.events.v1.AccountMemberAdded"),
+    assert [(r["seq"], r["id"], r["version"], r["topic"]) for r in records] == [  # one save: one message
+        (1, notification_id(1, 0), 1, "chorus.bench.events.v1.AccountRegistered"),
+        (1, notification_id(1, 1), 2, "chorus.bench.events.v1.AccountMemberAdded"),
     ]
     assert records[0]["aggregate"] == str(account.id)
     assert records[0]["event"]["display_name"] == "Jane Smith"

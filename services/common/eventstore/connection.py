@@ -1,9 +1,8 @@
-"""One NATS connection on its own event-loop thread, and the JetStream calls the recorders make through it.
+"""One NATS connection and the JetStream calls the recorders make through it.
 
-The ``eventsourcing`` recorders are synchronous; nats-py is asyncio. Each :class:`JetStreamConnection` runs one
-event loop in a dedicated daemon thread and every recorder call submits a coroutine to it
-(``run_coroutine_threadsafe``), so many application threads share one connection and their requests are
-pipelined on it, instead of paying an ``asyncio.run`` and a new connection per call.
+The connection lives on a :class:`~services.common.eventstore.bridge.LoopThread` started by
+:meth:`JetStreamConnection.open`; its synchronous methods (``ensure_stream``, ``call``) may be used from any
+thread but the loop's own, and its coroutines (``publish_atomic``, ``direct_get_batch``…) run on the loop.
 
 JetStream features used (nats-server >= 2.12):
 - atomic batch publish (ADR-50): ``Nats-Batch-Id`` / ``Nats-Batch-Sequence`` / ``Nats-Batch-Commit`` headers on
@@ -18,11 +17,8 @@ import asyncio
 import contextlib
 import itertools
 import json
-import threading
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import nats
@@ -31,9 +27,21 @@ import nats.js.errors
 import structlog
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.js.api import ConsumerConfig, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from services.common.errors import ConfigurationError
+from services.common.eventstore.bridge import LoopThread
+from services.common.eventstore.envelope import OutgoingMessage, StoredMessage
+from services.common.eventstore.errors import (
+    EventStoreConfigurationError,
+    JetStreamApiError,
+    NatsUnreachableError,
+    RequestTimeoutError,
+    ServerTooOldError,
+    StreamConfigMismatchError,
+    StreamNameInUseError,
+    api_error,
+)
+from services.common.eventstore.layout import StreamSpec
 
 log = structlog.get_logger(__name__)
 
@@ -41,89 +49,6 @@ T = TypeVar("T")
 
 MINIMUM_SERVER_VERSION = (2, 12, 0)
 MAX_BATCH_MESSAGES = 1000  # ADR-50: a server refuses larger atomic batches
-ERR_WRONG_LAST_SEQUENCE = 10071
-ERR_BATCH_WRONG_LAST_SEQUENCE = 10164
-ERR_TOO_MANY_INFLIGHT_BATCHES = 10211
-ERR_BATCH_DUPLICATE_MESSAGE_ID = 10201  # a batch resent within the duplicate window
-
-
-class EventStoreConfigurationError(ConfigurationError):
-    """NATS or its stream is not what the event store was declared with."""
-
-
-class NatsUnreachableError(EventStoreConfigurationError):
-    """No nats-server answered at the configured URL."""
-
-
-class ServerTooOldError(EventStoreConfigurationError):
-    """The nats-server lacks JetStream atomic batch publish (needs 2.12 or newer)."""
-
-
-class StreamConfigMismatchError(EventStoreConfigurationError):
-    """The stream exists with a configuration that differs from the declared one."""
-
-
-class PublishRejectedError(Exception):
-    """JetStream answered a publish with an error (``code`` is the server's ``err_code``)."""
-
-    def __init__(self, code: int, description: str) -> None:
-        super().__init__(f"{description} (err_code {code})")
-        self.code = code
-        self.description = description
-
-
-class RequestTimeoutError(Exception):
-    """No answer from NATS in time: the outcome of a publish is unknown."""
-
-
-@dataclass(frozen=True)
-class StreamSpec:
-    """The declared configuration of one application's stream; checked against the server at start-up."""
-
-    name: str
-    subjects: tuple[str, ...]
-    replicas: int = 1
-    duplicate_window_seconds: float = 120.0
-
-    def config(self) -> StreamConfig:
-        return StreamConfig(
-            name=self.name,
-            subjects=list(self.subjects),
-            storage=StorageType.FILE,
-            retention=RetentionPolicy.LIMITS,
-            discard=DiscardPolicy.NEW,
-            num_replicas=self.replicas,
-            duplicate_window=self.duplicate_window_seconds,
-            allow_atomic=True,
-            allow_direct=True,
-            deny_delete=True,
-            deny_purge=True,
-        )
-
-    def differences(self, actual: StreamConfig) -> list[str]:
-        """Human-readable ``field: declared X, found Y`` for each setting that matters to the event store."""
-        declared = self.config()
-        checks: list[tuple[str, Any, Any]] = [
-            ("subjects", sorted(declared.subjects or []), sorted(actual.subjects or [])),
-            ("storage", declared.storage, actual.storage),
-            ("retention", declared.retention, actual.retention),
-            ("num_replicas", declared.num_replicas, actual.num_replicas),
-            ("duplicate_window", float(declared.duplicate_window or 0), float(actual.duplicate_window or 0)),
-            ("allow_atomic", True, bool(actual.allow_atomic)),
-            ("allow_direct", True, bool(actual.allow_direct)),
-            ("deny_delete", True, bool(actual.deny_delete)),
-            ("deny_purge", True, bool(actual.deny_purge)),
-            ("max_msgs", -1, actual.max_msgs if actual.max_msgs is not None else -1),
-            ("max_age", 0.0, float(actual.max_age or 0)),
-        ]
-        return [f"{name}: declared {want}, found {got}" for name, want, got in checks if want != got]
-
-
-@dataclass
-class OutgoingMessage:
-    subject: str
-    data: bytes
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 class _ReplyFuture:
@@ -163,16 +88,6 @@ class _BatchCollector:
             self.done.set_result(None)
 
 
-@dataclass(frozen=True)
-class StoredMessage:
-    """A message as JetStream stored it."""
-
-    subject: str
-    seq: int
-    data: bytes
-    headers: dict[str, str]
-
-
 def parse_version(text: str) -> tuple[int, int, int]:
     parts = [int("".join(ch for ch in part if ch.isdigit()) or 0) for part in text.lstrip("v").split(".")[:3]]
     parts += [0, 0, 0]
@@ -186,16 +101,10 @@ class JetStreamConnection:
     >>> conn.ensure_stream(StreamSpec("CHORUS_DEMO", ("chorus.demo.>",)))   # doctest: +SKIP
     """
 
-    _ids = itertools.count(1)
-
     def __init__(self, url: str, *, request_timeout: float = 5.0, max_inflight_batches: int = 40) -> None:
         self.url = url
         self.request_timeout = request_timeout
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name=f"nats-loop-{next(self._ids)}", daemon=True
-        )
-        self._thread.start()
+        self._bridge = LoopThread("nats-loop")
         self._nc: Client | None = None
         self._inbox_prefix = ""
         self._waiters: dict[str, _BatchCollector | _ReplyFuture] = {}
@@ -210,8 +119,9 @@ class JetStreamConnection:
 
     @classmethod
     def open(cls, url: str, *, connect_timeout: float = 5.0, request_timeout: float = 5.0) -> JetStreamConnection:
-        """Connect, check the server version, and return the connection; one clear error if that fails."""
+        """Start the loop thread, connect, check the server version; one clear error if that fails."""
         conn = cls(url, request_timeout=request_timeout)
+        conn._bridge.start()
         try:
             conn._call(conn._connect(connect_timeout), timeout=connect_timeout + 10)
         except RequestTimeoutError:
@@ -272,22 +182,21 @@ class JetStreamConnection:
         if self._closed:
             return
         self._closed = True
-        if threading.current_thread() is self._thread:  # e.g. a finaliser run by the GC on the loop thread
-            self._loop.create_task(self._close_and_stop())
+        if self._bridge.on_loop_thread():  # e.g. a finaliser run by the GC on the loop thread
+            self._bridge.schedule(self._close_and_stop())
             return
         if self._nc is not None and not self._nc.is_closed:
             try:
                 self._call(self._nc.close(), timeout=5)
             except Exception:  # noqa: BLE001 - closing a broken connection may fail; nothing left to do
                 log.debug("nats.close_failed", url=self.url)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=5)
+        self._bridge.stop()
 
     async def _close_and_stop(self) -> None:
         if self._nc is not None and not self._nc.is_closed:
             with contextlib.suppress(Exception):
                 await self._nc.close()
-        self._loop.stop()
+        self._bridge.stop()
 
     @property
     def closed(self) -> bool:
@@ -306,12 +215,8 @@ class JetStreamConnection:
     # -- the bridge -----------------------------------------------------------------------------------------
 
     def _call(self, coro: Awaitable[T], timeout: float | None = None) -> T:
-        future = asyncio.run_coroutine_threadsafe(coro, self._loop)  # type: ignore[arg-type]
-        try:
-            return future.result(timeout=timeout if timeout is not None else self.request_timeout * 3)
-        except FutureTimeout:
-            future.cancel()
-            raise RequestTimeoutError(f"no answer from NATS at {self.url}") from None
+        timeout = timeout if timeout is not None else self.request_timeout * 3
+        return self._bridge.call(coro, timeout, what=f"NATS at {self.url}")
 
     def call(self, fn: Callable[[], Awaitable[T]], timeout: float | None = None) -> T:
         """Run ``fn()`` (a coroutine function) on the connection's loop and wait for its result."""
@@ -340,8 +245,9 @@ class JetStreamConnection:
                 log.info("eventstore.stream_created", stream=spec.name, replicas=spec.replicas)
                 return
             except nats.js.errors.BadRequestError as exc:
-                if exc.err_code != 10058:  # created concurrently by another process: check it below
+                if not isinstance(api_error(exc.err_code or 0, exc.description or ""), StreamNameInUseError):
                     raise EventStoreConfigurationError(f"cannot create stream {spec.name}: {exc.description}") from None
+                # created concurrently by another process: check it below
             info = await js.stream_info(spec.name)
         except nats.errors.TimeoutError:
             raise EventStoreConfigurationError(f"JetStream at {self.url} did not answer (is JetStream enabled?)") from None
@@ -397,7 +303,7 @@ class JetStreamConnection:
         final = int(ack["seq"])
         count = int(ack.get("count", last))
         if count != last:
-            raise PublishRejectedError(0, f"batch stored {count} of {last} messages")
+            raise JetStreamApiError(f"batch stored {count} of {last} messages")
         return list(range(final - last + 1, final + 1))
 
     async def _request(self, subject: str, data: bytes, headers: dict[str, str]) -> Msg:
@@ -430,7 +336,7 @@ class JetStreamConnection:
         body = json.loads(reply.data or b"{}")
         error = body.get("error")
         if error:
-            raise PublishRejectedError(int(error.get("err_code", 0)), str(error.get("description", "")))
+            raise api_error(int(error.get("err_code", 0)), str(error.get("description", "")))
         return body
 
     # -- reading --------------------------------------------------------------------------------------------
@@ -455,7 +361,7 @@ class JetStreamConnection:
         finally:
             self._waiters.pop(token, None)
         if collector.error:
-            raise PublishRejectedError(0, f"direct get failed: {collector.error}")
+            raise JetStreamApiError(f"direct get failed: {collector.error}")
         return collector.messages
 
     async def consume_range(
@@ -501,7 +407,7 @@ class JetStreamConnection:
             raise RequestTimeoutError(f"stream info of {stream} failed: {type(exc).__name__}") from None
         body = json.loads(reply.data or b"{}")
         if "error" in body:
-            raise PublishRejectedError(int(body["error"].get("err_code", 0)), str(body["error"].get("description", "")))
+            raise api_error(int(body["error"].get("err_code", 0)), str(body["error"].get("description", "")))
         return int(body.get("state", {}).get("last_seq", 0))
 
     async def message_at(self, stream: str, seq: int) -> StoredMessage | None:
@@ -524,5 +430,5 @@ class JetStreamConnection:
         if status == "404":
             return None
         if status:
-            raise PublishRejectedError(int(status), f"direct get failed: {headers.get('Description', status)}")
+            raise JetStreamApiError(f"direct get failed: {headers.get('Description', status)}")
         return StoredMessage(subject=headers["Nats-Subject"], seq=int(headers["Nats-Sequence"]), data=reply.data, headers=headers)
