@@ -11,7 +11,7 @@ import pytest
 
 from chorus.bench.events.v1 import events_pb2
 from services.common.eventstore.connection import JetStreamConnection
-from services.common.eventstore.jetstream import TOPIC_HEADER, VERSION_HEADER, StreamLayout
+from services.common.eventstore import TOPIC_HEADER, VERSION_HEADER, StreamLayout
 from services.common.projections import Projection, ProjectionRunner, StreamReader, UpstreamEvent, handles
 from services.common.views import View, ViewCursor
 from tests.common.eventstore_support import Account, new_app

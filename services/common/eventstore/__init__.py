@@ -61,6 +61,7 @@ from services.common.eventstore.envelope import (
     VERSION_HEADER,
     StoredMessage,
     decode_message,
+    last_notification_id,
     message_sequence,
     notification_id,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "StoredMessage",
     "StreamLayout",
     "decode_message",
+    "last_notification_id",
     "message_sequence",
     "notification_id",
     "originator_from_token",

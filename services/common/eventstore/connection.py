@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
@@ -182,6 +183,8 @@ class JetStreamConnection:
         if self._closed:
             return
         self._closed = True
+        if sys.is_finalizing():  # an application's finaliser at interpreter exit: the process is ending anyway
+            return
         if self._bridge.on_loop_thread():  # e.g. a finaliser run by the GC on the loop thread
             self._bridge.schedule(self._close_and_stop())
             return

@@ -1,7 +1,9 @@
 """Read-only access to one upstream event stream, decoded through the contracts in ``protos/`` alone.
 
 A :class:`StreamReader` reads the stream ``CHORUS_<APP>`` of another (or its own) application: pages of stored
-events after a sequence, the stream's last sequence (for lag), and a nudge when something new is stored. It
+events after a position, the highest position stored so far (for lag), and a nudge when something new is stored.
+Positions are the event store's notification ids (``services.common.eventstore``: the events of the message at
+stream sequence ``s`` are ``s * 1000 + index``), so a position names one event also inside a commit message. It
 never writes, never creates or changes a stream, and needs no domain class: each payload is decoded into the
 protobuf message its ``Chorus-Topic`` header names, looked up in the default descriptor pool into which
 :func:`load_event_contracts` imports every ``chorus.*.events.v1`` module.
@@ -21,20 +23,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from eventsourcing.persistence import Notification
 from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.message import DecodeError, Message
 
-from services.common.eventstore.connection import JetStreamConnection, PublishRejectedError, StoredMessage
-from services.common.eventstore.jetstream import (
+from services.common.eventstore import (
     CAUSATION_HEADER,
     CORRELATION_HEADER,
     TOPIC_HEADER,
-    VERSION_HEADER,
+    StoredMessage,
     StreamLayout,
-    originator_from_token,
+    decode_message,
+    last_notification_id,
+    message_sequence,
+    notification_id,
 )
-
-ERR_STREAM_NOT_FOUND = 10059
+from services.common.eventstore.connection import JetStreamConnection
+from services.common.eventstore.errors import StreamNotFoundError
 
 _contracts_loaded = threading.Lock()
 _loaded = False
@@ -59,7 +64,7 @@ class UpstreamEvent:
     """One stored event of an upstream stream, as the contracts describe it."""
 
     upstream: str  #: the application whose stream holds it (``identity``, ``touchpoints``)
-    sequence: int  #: its stream sequence (the upstream's notification id)
+    sequence: int  #: its position: the upstream's notification id (see the module docstring)
     aggregate_id: str  #: the aggregate it belongs to (a UUID's text, or the id as stored)
     version: int  #: the aggregate's version after it
     topic: str  #: the protobuf message's full name, ``chorus.identity.events.v1.PartyRegistered``
@@ -74,42 +79,52 @@ class UpstreamEvent:
         return UUID(self.aggregate_id)
 
 
-def decode(upstream: str, stored: StoredMessage) -> UpstreamEvent:
-    """The :class:`UpstreamEvent` of one stored message (never raises for a bad payload: see ``undecodable``)."""
+def decode(upstream: str, stored: StoredMessage) -> list[UpstreamEvent]:
+    """The :class:`UpstreamEvent` of each event in one stored message (never raises for a bad payload: see
+    ``undecodable``; a commit envelope that does not decode is one undecodable event)."""
     load_event_contracts()
-    topic = stored.headers.get(TOPIC_HEADER, "")
-    token = stored.subject.rsplit(".", 1)[-1]
+    common = {
+        "upstream": upstream,
+        "stored_at": stored.headers.get("Nats-Time-Stamp", ""),
+        "correlation_id": stored.headers.get(CORRELATION_HEADER, ""),
+        "causation_id": stored.headers.get(CAUSATION_HEADER, ""),
+    }
+    aggregate = stored.subject.rsplit(".", 1)[-1]
     try:
-        aggregate = str(originator_from_token(token))
-    except ValueError:
-        aggregate = token
+        notifications = decode_message(stored)
+    except (DecodeError, ValueError, KeyError):
+        return [
+            UpstreamEvent(
+                sequence=notification_id(stored.seq), aggregate_id=aggregate, version=0,
+                topic=stored.headers.get(TOPIC_HEADER, ""), message=None,
+                undecodable="the message is not a stored event or commit of the event store", **common,
+            )
+        ]
+    return [_event(notification, common) for notification in notifications]
+
+
+def _event(notification: Notification, common: dict[str, str]) -> UpstreamEvent:
     message: Message | None = None
     why = ""
     try:
-        message_class = message_factory.GetMessageClass(descriptor_pool.Default().FindMessageTypeByName(topic))
+        message_class = message_factory.GetMessageClass(
+            descriptor_pool.Default().FindMessageTypeByName(notification.topic)
+        )
     except KeyError:
         why = "no contract declares this topic"
     else:
         try:
-            message = message_class.FromString(stored.data)
+            message = message_class.FromString(notification.state)
         except DecodeError:
             why = "the payload is not a valid message of its topic"
-    try:
-        version = int(stored.headers.get(VERSION_HEADER, "0"))
-    except ValueError:
-        version, why = 0, why or "the version header is not a number"
-        message = None
     return UpstreamEvent(
-        upstream=upstream,
-        sequence=stored.seq,
-        aggregate_id=aggregate,
-        version=version,
-        topic=topic,
+        sequence=notification.id,
+        aggregate_id=str(notification.originator_id),
+        version=notification.originator_version,
+        topic=notification.topic,
         message=message,
-        stored_at=stored.headers.get("Nats-Time-Stamp", ""),
-        correlation_id=stored.headers.get(CORRELATION_HEADER, ""),
-        causation_id=stored.headers.get(CAUSATION_HEADER, ""),
         undecodable=why,
+        **common,
     )
 
 
@@ -125,21 +140,24 @@ class StreamReader:
         self.layout = StreamLayout(app_name, namespace=namespace)
 
     def last_sequence(self) -> int:
-        """The stream's last sequence (0 when it is empty or does not exist yet)."""
+        """The position of the stream's last message (0 when it is empty or does not exist yet): its last event's
+        notification id, or for a message that is not an event the id its first event would have had."""
         stream = self.layout.stream
 
         async def last() -> int:
             try:
-                return await self.connection.last_sequence(stream)
-            except PublishRejectedError as error:
-                if error.code == ERR_STREAM_NOT_FOUND:  # the upstream has not started yet: nothing to read
-                    return 0
-                raise
+                last_seq = await self.connection.last_sequence(stream)
+            except StreamNotFoundError:  # the upstream has not started yet: nothing to read
+                return 0
+            msg = await self.connection.message_at(stream, last_seq) if last_seq else None
+            if msg is None:
+                return notification_id(last_seq)
+            return last_notification_id(msg) if msg.subject.startswith(self.layout.events_prefix) else notification_id(msg.seq)
 
         return self.connection.call(last)
 
     def read(self, after: int, limit: int) -> list[UpstreamEvent]:
-        """Up to ``limit`` events stored after sequence ``after``, in stream order (tracking messages skipped).
+        """Up to ``limit`` events stored after position ``after``, in stream order (tracking messages skipped).
 
         Call it for a stream that exists (:meth:`last_sequence` > 0).
         """
@@ -147,10 +165,11 @@ class StreamReader:
 
         async def page() -> list[StoredMessage]:
             return await self.connection.direct_get_batch(
-                stream, start_seq=after + 1, subject_filter=events_filter, batch=limit
+                stream, start_seq=max(message_sequence(after + 1), 1), subject_filter=events_filter, batch=limit
             )
 
-        return [decode(self.upstream, stored) for stored in self.connection.call(page) if stored.seq > after]
+        events = [event for stored in self.connection.call(page) for event in decode(self.upstream, stored)]
+        return [event for event in events if event.sequence > after][:limit]
 
     def watch(self, nudge: Callable[[], None]) -> Callable[[], None]:
         """Call ``nudge()`` whenever an event is stored (a core NATS subscription); return the unsubscriber.
