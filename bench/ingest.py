@@ -62,6 +62,7 @@ from chorus.bench.v1 import echo_pb2, echo_pb2_grpc  # noqa: E402
 from chorus.common.v1 import types_pb2 as types  # noqa: E402
 from chorus.touchpoints.v1 import touchpoint_service_pb2 as pb  # noqa: E402
 from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as pb_grpc  # noqa: E402
+from services.common.eventstore import message_sequence  # noqa: E402
 
 ECHO = "chorus.bench.v1.EchoService"
 
@@ -335,7 +336,7 @@ def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
                     storing_cpu = cpu.nats / args.count * 1e6  # nats-server's own work per stored message
 
                     # 3. Chorus streaming ingest
-                    before = app.recorder.max_notification_id() or 0
+                    before = message_sequence(app.recorder.max_notification_id() or 0)
                     with CpuMeter(server.pid) as cpu:
                         seconds, answered, outcomes, client_cpu = in_child(
                             _record_stream_client, port, args.count, f"{run}-s")
@@ -347,7 +348,7 @@ def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
                     stream_cpu = cpu.per_message(answered, client_cpu)
                     if outcomes.get("RECORD_OUTCOME_RECORDED") != args.count:
                         raise SystemExit("streaming ingest did not record every touchpoint")
-                    stored = (app.recorder.max_notification_id() or 0) - before
+                    stored = message_sequence(app.recorder.max_notification_id() or 0) - before
                     print(f"   stream sequence advanced by {stored}: one TouchpointRecorded event per touchpoint")
                     if stored != args.count:
                         raise SystemExit(f"expected {args.count} new events in the stream, found {stored}")

@@ -43,7 +43,7 @@ import phonenumbers
 from services.common.errors import ConfigurationError
 
 PERSISTENCE_MODULE = "services.common.eventstore.jetstream"
-MAPPER_TOPIC = "services.common.eventstore.protobuf_mapper:ProtobufMapper"
+MAPPER_TOPIC = "services.common.eventstore.codec:ProtobufMapper"
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 LOG_FORMATS = ("json", "console")

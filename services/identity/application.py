@@ -20,11 +20,11 @@ from typing import Any
 import structlog
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import DataError, IntegrityError, InterfaceError, OperationalError
+from eventsourcing.persistence import DataError, IntegrityError
 
 from services.common.errors import Conflict, FieldViolation, InvalidArgument, NotFound, Unavailable
+from services.common.eventstore import store_errors
 from services.common.identifiers import Identifier, InvalidIdentifier, normalise
-from services.identity import events as _events  # noqa: F401 - registers the stored event messages
 from services.identity.domain import (
     RULE_COMMAND_TOO_LARGE,
     ContactState,
@@ -111,19 +111,16 @@ class IdentityApplication(Application[uuid.UUID]):
         return aggregate if isinstance(aggregate, IdentifierClaim) else None
 
     def _get(self, uid: uuid.UUID) -> Any:
-        try:
+        with store_errors():
             return self.repository.get(uid)
-        except (OperationalError, InterfaceError) as error:
-            raise Unavailable(f"event store unavailable: {type(error).__name__}") from None
 
     def _save(self, *aggregates: Aggregate) -> int | None:
         """Save all changed aggregates atomically; wait for the projection; return the last notification id."""
         if not aggregates:
             return None
         try:
-            recordings = self.save(*aggregates)
-        except IntegrityError:
-            raise Conflict("a concurrent write changed the same party or identifier; retry the request") from None
+            with store_errors(conflict="a concurrent write changed the same party or identifier; retry the request"):
+                recordings = self.save(*aggregates)
         except DataError:
             # The event store commits at most so many events atomically (a merge of a very large community).
             raise RuleViolation(
@@ -131,8 +128,6 @@ class IdentityApplication(Application[uuid.UUID]):
                 str(aggregates[0].id),
                 "the command changes more than the event store can commit atomically; split it",
             ) from None
-        except (OperationalError, InterfaceError) as error:
-            raise Unavailable(f"event store unavailable: {type(error).__name__}") from None
         last = recordings[-1].notification.id if recordings else None
         if self.projection is not None:
             self.projection.wait(last)

@@ -1,13 +1,14 @@
 """Which protobuf message stores which identity domain event (``chorus.identity.events.v1``).
 
-Imported by ``services.identity.application`` so the registrations exist before any event is stored or read.
+The composition root (``services.identity.main``) calls :func:`register` before the application stores or reads
+any event.
 The message fields carry the events' attribute names (see ``protos/chorus/identity/events/v1/events.proto``).
 """
 
 from __future__ import annotations
 
 from chorus.identity.events.v1 import events_pb2 as pb
-from services.common.eventstore.protobuf_mapper import register_event
+from services.common.eventstore.codec import register_events
 from services.identity.domain import IdentifierClaim, Party
 
 REGISTRATIONS = (
@@ -30,5 +31,8 @@ REGISTRATIONS = (
     (IdentifierClaim.Unclaimed, pb.IdentifierUnclaimed),
 )
 
-for _event_class, _message_class in REGISTRATIONS:
-    register_event(_event_class, _message_class)
+
+
+def register() -> None:
+    """Declare the identity events' messages to the event codec (idempotent)."""
+    register_events(REGISTRATIONS)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 import grpc
@@ -20,8 +20,8 @@ from chorus.common.v1 import types_pb2
 from chorus.identity.v1 import identity_service_pb2 as pb
 from chorus.identity.v1 import identity_service_pb2_grpc as pb_grpc
 from services.common import pagination
+from services.common.contracts import enum_from_proto, enum_to_proto, from_timestamp, to_timestamp
 from services.common.errors import InvalidArgument
-from services.common.eventstore.protobuf_mapper import enum_from_proto, enum_to_proto
 from services.identity.application import MAX_PAGE_SIZE, IdentityApplication
 from services.identity.domain import InvalidIdentityInput
 
@@ -110,13 +110,11 @@ def evidence_out(evidence: Mapping[str, Any]) -> pb.Evidence:
 
 
 def time_in(message: Any, field: str = "time") -> datetime | None:
-    return getattr(message, field).ToDatetime(tzinfo=UTC) if message.HasField(field) else None
+    return from_timestamp(getattr(message, field)) if message.HasField(field) else None
 
 
 def time_out(value: datetime) -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
+    return to_timestamp(value)
 
 
 def version_in(message: Any) -> int | None:

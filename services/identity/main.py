@@ -28,6 +28,7 @@ from services.common.config import Settings
 from services.common.errors import ConfigurationError
 from services.common.grpc_runtime import create_server, serve
 from services.common.logging import configure_logging
+from services.identity import events
 from services.identity.application import IdentityApplication
 from services.identity.domain import DEFAULT_BLOCKED, DEFAULT_CAPS, LinkPolicy
 from services.identity.grpc_api import registration
@@ -70,6 +71,7 @@ def identity_service(
 
     ``env`` overrides the eventsourcing environment (default: JetStream persistence and protobuf events).
     """
+    events.register()
     with contextlib.ExitStack() as running:  # whatever started is stopped, also when a later step fails
         app = IdentityApplication(
             env=settings.eventstore_env(identity.app_name) if env is None else env,

@@ -46,10 +46,11 @@ from uuid import UUID
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+from eventsourcing.persistence import IntegrityError
 
 from services.common import pagination
 from services.common.errors import Conflict, FieldViolation, InvalidArgument, NotFound, Unavailable
+from services.common.eventstore import store_errors
 from services.common.eventstore.connection import MAX_BATCH_MESSAGES
 from services.common.identifiers import Identifier
 from services.touchpoints import enrichment, events  # noqa: F401 - events: stored as protobuf messages
@@ -435,22 +436,14 @@ class TouchpointsApplication(Application[UUID]):
         )
 
     def _save(self, *objects: Any) -> list[Any]:
-        try:
+        with store_errors():
             return self.save(*objects)
-        except IntegrityError:
-            raise
-        except (OperationalError, InterfaceError):
-            raise Unavailable("the event store cannot be reached; retry") from None
 
     def _append(self, events: list[Any]) -> list[Any]:
         """Append new touchpoints' first events as one atomic batch (``EventStore.put``: what ``save`` does with
         the events of new aggregates, without collecting them from aggregate objects first)."""
-        try:
+        with store_errors():
             recordings = self.events.put(events)
-        except IntegrityError:
-            raise
-        except (OperationalError, InterfaceError):
-            raise Unavailable("the event store cannot be reached; retry") from None
         self._notify(recordings)
         return recordings
 
@@ -524,11 +517,10 @@ class TouchpointsApplication(Application[UUID]):
 
     def _aggregate(self, touchpoint_id: UUID) -> Touchpoint:
         try:
-            return self.repository.get(touchpoint_id)
+            with store_errors():
+                return self.repository.get(touchpoint_id)
         except AggregateNotFoundError:
             raise NotFound("touchpoint", str(touchpoint_id)) from None
-        except (OperationalError, InterfaceError):
-            raise Unavailable("the event store cannot be reached; retry") from None
 
     def list_touchpoints(
         self,

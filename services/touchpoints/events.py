@@ -1,6 +1,7 @@
 """Which protobuf message stores which touchpoint domain event (``chorus.touchpoints.events.v1``).
 
-Imported by ``services.touchpoints.application`` so the registrations exist before any event is stored or read.
+The composition root (``services.touchpoints.main``) calls :func:`register` before the application stores or reads
+any event.
 The message fields carry the events' attribute names (see ``protos/chorus/touchpoints/events/v1/events.proto``).
 
 :class:`TouchpointMapper` is the shared :class:`ProtobufMapper` with a direct path for ``TouchpointRecorded``,
@@ -13,7 +14,6 @@ and the compressor to the generic one. The touchpoints service selects it with
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from eventsourcing.domain import DomainEventProtocol
@@ -21,7 +21,8 @@ from eventsourcing.persistence import StoredEvent
 
 from chorus.common.v1 import types_pb2 as types
 from chorus.touchpoints.events.v1 import events_pb2 as pb
-from services.common.eventstore.protobuf_mapper import EnumWords, ProtobufMapper, register_event
+from services.common.contracts import EnumWords, from_timestamp, timestamp_fields
+from services.common.eventstore.codec import ProtobufMapper, register_events
 from services.touchpoints.domain import Touchpoint
 
 MAPPER_TOPIC = "services.touchpoints.events:TouchpointMapper"
@@ -32,12 +33,13 @@ REGISTRATIONS = (
     (Touchpoint.ReplyLinked, pb.TouchpointReplyLinked),
 )
 
-for _event_class, _message_class in REGISTRATIONS:
-    register_event(_event_class, _message_class)
+
+def register() -> None:
+    """Declare the touchpoint events' messages to the event codec (idempotent)."""
+    register_events(REGISTRATIONS)
+
 
 RECORDED_TOPIC = pb.TouchpointRecorded.DESCRIPTOR.full_name
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
 
 _KIND = EnumWords(types.TouchpointKind.DESCRIPTOR)
 _CHANNEL = EnumWords(types.Channel.DESCRIPTOR)
@@ -51,25 +53,17 @@ _IDENTIFIER = EnumWords(types.IdentifierType.DESCRIPTOR)
 _SENTIMENT = EnumWords(pb.SentimentLabel.DESCRIPTOR)
 
 
-def _stamp(moment: datetime) -> dict[str, int]:
-    delta = moment - _EPOCH if moment.tzinfo else moment.replace(tzinfo=timezone.utc) - _EPOCH
-    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-    return {"seconds": micros // 1_000_000, "nanos": (micros % 1_000_000) * 1000}
-
-
-def _moment(stamp: Any) -> datetime:
-    return _EPOCH + timedelta(seconds=stamp.seconds, microseconds=stamp.nanos // 1000)
 
 
 def recorded_message(event: Touchpoint.Recorded) -> pb.TouchpointRecorded:
     """The stored message of a ``Recorded`` event (what the generic mapper makes, made directly)."""
     return pb.TouchpointRecorded(
-        timestamp=_stamp(event.timestamp),
+        timestamp=timestamp_fields(event.timestamp),
         kind=_KIND.to_number[event.kind],
         channel=_CHANNEL.to_number[event.channel],
         direction=_DIRECTION.to_number[event.direction],
         visibility=_VISIBILITY.to_number[event.visibility],
-        occurred_at=_stamp(event.occurred_at),
+        occurred_at=timestamp_fields(event.occurred_at),
         source_system=event.source_system,
         external_id=event.external_id,
         external_url=event.external_url,
@@ -101,12 +95,12 @@ def recorded_message(event: Touchpoint.Recorded) -> pb.TouchpointRecorded:
 def recorded_state(message: pb.TouchpointRecorded) -> dict[str, Any]:
     """The attributes of a ``Recorded`` event from its stored message (what the generic mapper reads)."""
     return {
-        "timestamp": _moment(message.timestamp),
+        "timestamp": from_timestamp(message.timestamp),
         "kind": _KIND.to_word[message.kind],
         "channel": _CHANNEL.to_word[message.channel],
         "direction": _DIRECTION.to_word[message.direction],
         "visibility": _VISIBILITY.to_word[message.visibility],
-        "occurred_at": _moment(message.occurred_at),
+        "occurred_at": from_timestamp(message.occurred_at),
         "source_system": message.source_system,
         "external_id": message.external_id,
         "external_url": message.external_url,

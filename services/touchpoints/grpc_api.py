@@ -21,7 +21,7 @@ import queue
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -34,7 +34,7 @@ from chorus.touchpoints.v1 import touchpoint_service_pb2 as pb
 from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as pb_grpc
 from services.common.errors import InvalidArgument
 from services.common.identifiers import Identifier
-from services.common.eventstore.protobuf_mapper import EnumWords
+from services.common.contracts import EnumWords, from_timestamp
 from services.common.grpc_runtime import Registration
 from services.common.validation import violations
 from services.touchpoints.application import (
@@ -115,7 +115,7 @@ def draft_of(item: pb.TouchpointInput) -> TouchpointDraft:
 
 
 def _datetime(stamp: timestamp_pb2.Timestamp) -> datetime:
-    return datetime.fromtimestamp(stamp.seconds, tz=timezone.utc).replace(microsecond=stamp.nanos // 1000)
+    return from_timestamp(stamp)
 
 
 # ------------------------------------------------------------------------------------------- domain -> protobuf

@@ -35,6 +35,7 @@ from services.common.config import Settings, int_between, non_negative_float, re
 from services.common.grpc_runtime import create_server, serve
 from services.common.logging import configure_logging
 from services.touchpoints.application import RecordingPolicy, TouchpointsApplication
+from services.touchpoints import events
 from services.touchpoints.events import MAPPER_TOPIC
 from services.touchpoints.grpc_api import registration
 from services.touchpoints.projection import TouchpointIndex, TouchpointProjection
@@ -102,6 +103,7 @@ def touchpoints_service(
     :class:`~services.touchpoints.events.TouchpointMapper`); ``pg_schema`` puts a PostgreSQL index in a schema
     of its own.
     """
+    events.register()
     if env is None:
         env = {**settings.eventstore_env(touchpoints.app_name), "MAPPER_TOPIC": MAPPER_TOPIC}
     with contextlib.ExitStack() as running:  # whatever started is stopped, also when a later step fails

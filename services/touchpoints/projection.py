@@ -31,7 +31,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -39,22 +39,13 @@ import structlog
 from eventsourcing.application import Application
 from eventsourcing.persistence import Tracking
 
+from services.common.contracts import from_micros, micros
 from services.common.errors import Unavailable
 from services.common.identifiers import Identifier
 from services.common.views import AppliedPosition, View, ViewCursor
 from services.touchpoints.domain import ParentFacts, Touchpoint, actor_as_dict, actor_from_dict, actor_key
 
 log = structlog.get_logger(__name__)
-
-
-def micros(moment: datetime) -> int:
-    """Microseconds since the epoch: an exact, sortable integer on SQLite and PostgreSQL alike."""
-    delta = moment.astimezone(timezone.utc) - datetime(1970, 1, 1, tzinfo=timezone.utc)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def from_micros(value: int) -> datetime:
-    return datetime.fromtimestamp(value // 1_000_000, tz=timezone.utc).replace(microsecond=value % 1_000_000)
 
 
 class TouchpointIndex(View):

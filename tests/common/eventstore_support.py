@@ -10,7 +10,7 @@ from eventsourcing.domain import Aggregate, event
 
 from chorus.bench.events.v1 import events_pb2
 from services.common.eventstore import jetstream
-from services.common.eventstore.protobuf_mapper import register_event
+from services.common.eventstore.codec import register_events
 
 
 class Account(Aggregate):
@@ -29,14 +29,13 @@ class Account(Aggregate):
         self.members.append(member_id)
 
 
-register_event(Account.Registered, events_pb2.AccountRegistered)
-register_event(Account.MemberAdded, events_pb2.AccountMemberAdded)
+register_events([(Account.Registered, events_pb2.AccountRegistered), (Account.MemberAdded, events_pb2.AccountMemberAdded)])
 
 
 def app_env(nats_url: str, **extra: str) -> dict[str, str]:
     return {
         "PERSISTENCE_MODULE": jetstream.__name__,
-        "MAPPER_TOPIC": "services.common.eventstore.protobuf_mapper:ProtobufMapper",
+        "MAPPER_TOPIC": "services.common.eventstore.codec:ProtobufMapper",
         "NATS_URL": nats_url,
         **extra,
     }

@@ -100,7 +100,7 @@ def test_the_eventstore_env_selects_jetstream_and_protobuf_events() -> None:
 
     assert settings.eventstore_env("identity") == {
         "PERSISTENCE_MODULE": "services.common.eventstore.jetstream",
-        "MAPPER_TOPIC": "services.common.eventstore.protobuf_mapper:ProtobufMapper",
+        "MAPPER_TOPIC": "services.common.eventstore.codec:ProtobufMapper",
         "NATS_URL": "nats://n1:4222",
         "NATS_STREAM_REPLICAS": "3",
         "NATS_DUPLICATE_WINDOW": "60",

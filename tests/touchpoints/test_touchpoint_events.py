@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chorus.touchpoints.events.v1 import events_pb2 as pb
-from services.common.eventstore.protobuf_mapper import ProtobufMapper
+from services.common.eventstore.codec import ProtobufMapper
 from services.touchpoints import domain
 from services.common.identifiers import IDENTIFIER_TYPES, Identifier
 from services.touchpoints.domain import Touchpoint, TouchpointDraft

@@ -1,37 +1,40 @@
-"""Store each domain event as the protobuf message declared for it in ``protos/chorus/<service>/events/v1``.
+"""The event codec: each domain event stored as the protobuf message declared for it in ``protos/``.
 
 The stored topic is the message's full name (``chorus.identity.events.v1.PartyRegistered``) and the stored
 state is the serialised message, so the log decodes with the ``.proto`` files alone, in any language, without
-our Python domain classes. Select it with ``MAPPER_TOPIC=services.common.eventstore.protobuf_mapper:ProtobufMapper``
-and register each event class once::
+our Python domain classes. Select it with ``MAPPER_TOPIC=services.common.eventstore.codec:ProtobufMapper``; each
+service's composition root declares its events once, before its application stores or reads any::
 
-    register_event(Party.Registered, events_pb2.PartyRegistered)
+    register_events([(Party.Registered, events_pb2.PartyRegistered), ...])
 
-Conversion is by field name, with the conventions every service follows:
+:class:`ProtobufMapper` is strict: an event of a class nobody registered, or a stored topic no registration
+names, is an :class:`UnregisteredEventError` (DESIGN: every stored event is a protobuf message).
+:class:`LenientProtobufMapper` stores such events with the library's JSON transcoding instead, for tools and
+tests that store the library's own event classes.
+
+Conversion is by field name, with the conventions every service follows (values as in
+:mod:`services.common.contracts`):
 
 - every event message has ``google.protobuf.Timestamp timestamp = 1`` (the event's own timestamp); the other
   fields carry the domain event's attribute names; ``originator_id`` and ``originator_version`` live in the
   envelope (the NATS subject), not in the message;
 - ``UUID`` <-> ``string``; ``datetime`` <-> ``Timestamp``; scalars as they are; list/tuple <-> ``repeated``;
   ``dict[str, str]`` <-> ``map``; a nested message <-> ``dict`` with the same rules;
-- an enum <-> the lower-case name without its prefix: ``"email"`` <-> ``IDENTIFIER_TYPE_EMAIL``,
-  ``""`` <-> ``IDENTIFIER_TYPE_UNSPECIFIED``.
+- an enum <-> its lower-case word (``"email"`` <-> ``IDENTIFIER_TYPE_EMAIL``, ``""`` <-> unspecified).
 
 An attribute the message has no field for is an error, never silently dropped — with one exception: the
 ``originator_topic`` of a "created" event (the Python path of the aggregate class, which the library needs to
 rebuild the aggregate) is derived from the registered event class when the message does not carry it, so the
-contract need not mention Python paths. Events of classes that are not registered (the library's own tests,
-say) fall back to the library's JSON transcoding.
+contract need not mention Python paths.
 """
 
 from __future__ import annotations
 
 import functools
-import re
 import types
 import typing
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -39,16 +42,23 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent
 from eventsourcing.utils import get_topic
 from google.protobuf import timestamp_pb2
-from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import DecodeError, Message
+
+from services.common.contracts import enum_from_proto, enum_to_proto, from_timestamp, timestamp_fields
+from services.common.eventstore.errors import EventStoreError
 
 _BY_CLASS: dict[type, type[Message]] = {}
 _BY_NAME: dict[str, type] = {}
 _ENVELOPE = frozenset({"originator_id", "originator_version"})
 
 
-class EventMappingError(TypeError):
+class EventMappingError(EventStoreError, TypeError):
     """A domain event and its protobuf message do not fit together."""
+
+
+class UnregisteredEventError(EventMappingError):
+    """An event class (or a stored topic) has no registered protobuf message."""
 
 
 def register_event(event_class: type, message_class: type[Message]) -> None:
@@ -61,70 +71,14 @@ def register_event(event_class: type, message_class: type[Message]) -> None:
     _BY_NAME[name] = event_class
 
 
+def register_events(pairs: Iterable[tuple[type, type[Message]]]) -> None:
+    """Register each ``(event class, message class)`` pair (what a composition root calls once)."""
+    for event_class, message_class in pairs:
+        register_event(event_class, message_class)
+
+
 def registered_message(event_class: type) -> type[Message] | None:
     return _BY_CLASS.get(event_class)
-
-
-# -- enums ----------------------------------------------------------------------------------------------------
-
-
-def _enum_descriptor(enum_type: Any) -> EnumDescriptor:
-    return enum_type if isinstance(enum_type, EnumDescriptor) else enum_type.DESCRIPTOR
-
-
-@functools.cache
-def _enum_prefix(enum_name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", enum_name).upper() + "_"
-
-
-class EnumWords:
-    """One enum's numbers <-> the domain's lower-case words (``CHANNEL_EMAIL`` <-> ``"email"``, 0 <-> ``""``).
-
-    ``to_word`` and ``to_number`` are plain dicts for hot paths; :meth:`word` answers ``"#<number>"`` for a
-    number the enum does not define (no domain rule accepts it, so the domain names the field), and
-    :meth:`number` answers 0 for an unknown word.
-    """
-
-    def __init__(self, enum_type: Any) -> None:
-        descriptor = _enum_descriptor(enum_type)
-        prefix = _enum_prefix(descriptor.name)
-        self.name = descriptor.name
-        self.to_word: dict[int, str] = {0: ""}
-        for value in descriptor.values:
-            if value.number:
-                self.to_word[value.number] = value.name.removeprefix(prefix).lower()
-        self.to_number: dict[str, int] = {word: number for number, word in self.to_word.items()}
-
-    def word(self, number: int) -> str:
-        word = self.to_word.get(number)
-        return f"#{number}" if word is None else word
-
-    def number(self, word: str) -> int:
-        return self.to_number.get(word, 0)
-
-
-@functools.cache
-def enum_words(descriptor: EnumDescriptor) -> EnumWords:
-    """The (cached) word table of an enum."""
-    return EnumWords(descriptor)
-
-
-def enum_to_proto(enum_type: Any, name: str) -> int:
-    """``enum_to_proto(IdentifierType, "email")`` -> the number of ``IDENTIFIER_TYPE_EMAIL``; ``""`` -> 0."""
-    words = enum_words(_enum_descriptor(enum_type))
-    number = words.to_number.get(name)
-    if number is None:
-        raise ValueError(f"{name!r} is not a {words.name}")
-    return number
-
-
-def enum_from_proto(enum_type: Any, number: int) -> str:
-    """``enum_from_proto(IdentifierType, 1)`` -> ``"email"``; 0 (unspecified) -> ``""``."""
-    words = enum_words(_enum_descriptor(enum_type))
-    word = words.to_word.get(number)
-    if word is None:
-        raise ValueError(f"{number} is not a {words.name} value")
-    return word
 
 
 # -- domain values -> message ---------------------------------------------------------------------------------
@@ -182,7 +136,8 @@ def _set_message(target: Message, value: Any, where: str) -> None:
     if isinstance(target, timestamp_pb2.Timestamp):
         if not isinstance(value, datetime):
             raise EventMappingError(f"{where} expects a datetime, got {type(value).__name__}")
-        target.FromDatetime(value if value.tzinfo else value.replace(tzinfo=UTC))
+        fields = timestamp_fields(value)
+        target.seconds, target.nanos = fields["seconds"], fields["nanos"]
     elif isinstance(value, Message):
         target.CopyFrom(value)
     elif isinstance(value, Mapping):
@@ -207,7 +162,7 @@ def _value_from_proto(field: FieldDescriptor, value: Any, hint: Any) -> Any:
         return enum_from_proto(field.enum_type, value)
     if field.type == FieldDescriptor.TYPE_MESSAGE:
         if isinstance(value, timestamp_pb2.Timestamp):
-            return value.ToDatetime(tzinfo=UTC)
+            return from_timestamp(value)
         return message_values(value)
     if hint is UUID and isinstance(value, str):
         return UUID(value) if value else None
@@ -254,12 +209,27 @@ def _derives_originator_topic(event_class: type, message_class: type[Message]) -
 
 
 class ProtobufMapper(Mapper[Any]):
-    """A library ``Mapper`` whose stored state is the event's protobuf message (cipher/compressor still apply)."""
+    """A library ``Mapper`` whose stored state is the event's protobuf message (cipher/compressor still apply).
+
+    Strict: events and topics without a registered message are refused (:class:`UnregisteredEventError`).
+    """
+
+    def _unregistered_event(self, domain_event: DomainEventProtocol[Any]) -> StoredEvent:
+        raise UnregisteredEventError(
+            f"{get_topic(type(domain_event))} has no registered protobuf message: register it (register_events) "
+            "in the composition root before the application stores events"
+        )
+
+    def _unregistered_topic(self, stored_event: StoredEvent) -> DomainEventProtocol[Any]:
+        raise UnregisteredEventError(
+            f"stored topic {stored_event.topic!r} names no registered event: register the service's events "
+            "(register_events) in the composition root before the application reads events"
+        )
 
     def to_stored_event(self, domain_event: DomainEventProtocol[Any]) -> StoredEvent:
         message_class = _BY_CLASS.get(type(domain_event))
         if message_class is None:
-            return super().to_stored_event(domain_event)
+            return self._unregistered_event(domain_event)
         state = {k: v for k, v in vars(domain_event).items() if k not in _ENVELOPE}
         if _derives_originator_topic(type(domain_event), message_class):
             topic = state.pop("originator_topic", None)
@@ -284,7 +254,7 @@ class ProtobufMapper(Mapper[Any]):
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[Any]:
         event_class = _BY_NAME.get(stored_event.topic)
         if event_class is None:
-            return super().to_domain_event(stored_event)
+            return self._unregistered_topic(stored_event)
         message_class = _BY_CLASS[event_class]
         data = stored_event.state
         try:
@@ -306,6 +276,16 @@ class ProtobufMapper(Mapper[Any]):
         domain_event = object.__new__(event_class)
         object.__setattr__(domain_event, "__dict__", state)
         return domain_event
+
+
+class LenientProtobufMapper(ProtobufMapper):
+    """:class:`ProtobufMapper` that stores events of unregistered classes with the library's JSON transcoding."""
+
+    def _unregistered_event(self, domain_event: DomainEventProtocol[Any]) -> StoredEvent:
+        return Mapper.to_stored_event(self, domain_event)
+
+    def _unregistered_topic(self, stored_event: StoredEvent) -> DomainEventProtocol[Any]:
+        return Mapper.to_domain_event(self, stored_event)
 
 
 def message_class_for(topic: str) -> Descriptor | None:
