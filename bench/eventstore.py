@@ -6,12 +6,12 @@ payloads (``--state-bytes`` of event state, default 300), so the ratios hold eve
 - raw JetStream publish (plain ``js.publish`` requests), ``--window`` in flight — the ceiling — and one at a
   time — the round trip every sequential save pays, whatever the recorder;
 - our ``insert_events``: sequential and with concurrent writer threads, one event per call (the common save) and
-  ``--events-per-save`` events per call (one atomic batch);
+  ``--events-per-save`` events of one aggregate per call (one commit message);
+- the same events as one ADR-50 atomic batch of one message per event (how multi-event saves were stored
+  before the commit envelope, and how saves spanning several subjects still are);
 - ``eventsourcing`` SQLite (file, WAL) and PostgreSQL recorders on the same workloads;
-- replay: ``select_notifications`` over the whole log vs a raw JetStream ordered consumer;
-- durability: the same recorder workloads and raw one-at-a-time publishes against a second nats-server with
-  ``sync_interval: always`` (fsync before every acknowledgement) beside the default one (fsync every 2 minutes),
-  and the ratio between them.
+- the same on an R3 stream of a 3-node loopback cluster (three nats-server processes with cluster routes);
+- replay: ``select_notifications`` over the whole log vs a raw JetStream ordered consumer.
 
 The durability setting of each side is printed next to its figures.
 """
@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import subprocess
 import tempfile
 import threading
 import time
@@ -36,11 +37,68 @@ from eventsourcing.utils import Environment
 from nats.js.api import StreamConfig
 
 from services.common.eventstore import jetstream
-from services.common.nats_server import NatsServer
+from services.common.eventstore.connection import JetStreamConnection
+from services.common.eventstore.envelope import EXPECTED_LAST_SUBJECT_SEQUENCE, OutgoingMessage
+from services.common.nats_server import NatsServer, find_binary, free_port
 
-SYNCED = "always"
-SYNCED_RAW = f"raw JetStream, sync {SYNCED}"
-SYNCED_OURS = f"chorus JetStream, sync {SYNCED}"
+
+class LoopbackCluster:
+    """Three ``nats-server -js`` processes on free loopback ports, routed into one JetStream cluster."""
+
+    def __init__(self, root: Path, size: int = 3) -> None:
+        self.root = root
+        self.client_ports = [free_port() for _ in range(size)]
+        self.cluster_ports = [free_port() for _ in range(size)]
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    @property
+    def url(self) -> str:
+        return ",".join(f"nats://127.0.0.1:{port}" for port in self.client_ports)
+
+    def start(self) -> LoopbackCluster:
+        routes = ",".join(f"nats://127.0.0.1:{port}" for port in self.cluster_ports)
+        for n, (port, cluster_port) in enumerate(zip(self.client_ports, self.cluster_ports, strict=True)):
+            store = self.root / f"node{n}"
+            store.mkdir(parents=True)
+            self.processes.append(subprocess.Popen(
+                [str(find_binary()), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store), "-n", f"node{n}",
+                 "--cluster_name", "chorus-bench", "--cluster", f"nats://127.0.0.1:{cluster_port}", "--routes", routes,
+                 "-l", str(store / "nats-server.log")],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            ))
+        self._wait_for_jetstream()
+        return self
+
+    def _wait_for_jetstream(self, timeout: float = 60.0) -> None:
+        """Until an R3 stream can be created: the cluster has a JetStream meta leader and three peers."""
+
+        async def probe() -> None:
+            nc = await nats.connect(self.url.split(","))
+            js = nc.jetstream(timeout=2)
+            deadline = time.monotonic() + timeout
+            try:
+                while True:
+                    try:
+                        await js.add_stream(StreamConfig(name="PROBE", subjects=["probe.>"], num_replicas=3))
+                        await js.delete_stream("PROBE")
+                        return
+                    except Exception:  # noqa: BLE001 - the meta leader is still being elected
+                        if time.monotonic() > deadline:
+                            raise
+                        await asyncio.sleep(0.25)
+            finally:
+                await nc.close()
+
+        asyncio.run(probe())
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def events(n_saves: int, per_save: int, state: bytes) -> list[list[StoredEvent]]:
@@ -64,14 +122,14 @@ def timed_inserts(recorder: ApplicationRecorder, saves: list[list[StoredEvent]],
     return sum(len(s) for s in saves) / elapsed
 
 
-def raw_publish_rate(url: str, n: int, state: bytes, window: int) -> float:
+def raw_publish_rate(url: str, n: int, state: bytes, window: int, replicas: int = 1) -> float:
     """Plain JetStream publishes, ``window`` in flight (1 = one at a time: the floor any recorder pays per save)."""
 
     async def run() -> float:
-        nc = await nats.connect(url)
+        nc = await nats.connect(url.split(","))
         js = nc.jetstream()
         name = f"RAW_{uuid.uuid4().hex[:8].upper()}"
-        await js.add_stream(StreamConfig(name=name, subjects=[f"raw.{name}.>"]))
+        await js.add_stream(StreamConfig(name=name, subjects=[f"raw.{name}.>"], num_replicas=replicas))
         started = time.perf_counter()
         for offset in range(0, n, window):
             await asyncio.gather(
@@ -83,6 +141,35 @@ def raw_publish_rate(url: str, n: int, state: bytes, window: int) -> float:
         return n / elapsed
 
     return asyncio.run(run())
+
+
+def atomic_batch_rate(url: str, n_saves: int, per_save: int, state: bytes, replicas: int = 1) -> float:
+    """Events/s storing each save as one ADR-50 atomic batch of ``per_save`` messages on a fresh subject, with the
+    same concurrency header as a commit (how multi-event saves were stored before the commit envelope)."""
+    connection = JetStreamConnection.open(url)
+    name = f"BATCH_{uuid.uuid4().hex[:8].upper()}"
+
+    async def create() -> None:
+        js = connection.client.jetstream()
+        await js.add_stream(StreamConfig(name=name, subjects=[f"batch.{name}.>"], num_replicas=replicas,
+                                         allow_atomic=True))
+
+    async def delete() -> None:
+        await connection.client.jetstream().delete_stream(name)
+
+    connection.call(create)
+    try:
+        started = time.perf_counter()
+        for n in range(n_saves):
+            subject = f"batch.{name}.{n}"
+            messages = [OutgoingMessage(subject, state, {"Nats-Msg-Id": f"{n}:{i}"}) for i in range(per_save)]
+            messages[0].headers[EXPECTED_LAST_SUBJECT_SEQUENCE] = "0"
+            connection.call(lambda m=messages: connection.publish_atomic(m))
+        elapsed = time.perf_counter() - started
+        connection.call(delete)
+    finally:
+        connection.close()
+    return n_saves * per_save / elapsed
 
 
 def raw_consumer_rate(url: str, stream: str, subject_filter: str, expected: int) -> float:
@@ -149,8 +236,10 @@ def main() -> None:
     parser.add_argument("--writers", type=int, default=8, help="concurrent writer threads")
     parser.add_argument("--state-bytes", type=int, default=300)
     parser.add_argument("--window", type=int, default=256, help="raw publishes in flight")
+    parser.add_argument("--sync-interval", default="", help="JetStream sync_interval (default: server default, 2m)")
     parser.add_argument("--replay-page", type=int, default=10000, help="select_notifications limit when replaying")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-cluster", action="store_true", help="leave out the R3 stream on a 3-node cluster")
     args = parser.parse_args()
     state = os.urandom(args.state_bytes // 2).hex().encode()[: args.state_bytes]
 
@@ -168,40 +257,35 @@ def main() -> None:
         return recorder
 
     with tempfile.TemporaryDirectory(prefix="chorus-bench-") as tmp:
-        server = NatsServer(store_dir=Path(tmp) / "nats").start()
-        synced = NatsServer(store_dir=Path(tmp) / "nats-synced", sync_interval=SYNCED).start()
+        server = NatsServer(store_dir=Path(tmp) / "nats", sync_interval=args.sync_interval).start()
         try:
             durability = {
-                "raw JetStream publish": "file storage, sync_interval: server default (2m)",
-                "chorus JetStream": "file storage, sync_interval: server default (2m); acknowledged once in the "
-                "server's store (the OS page cache), fsynced later",
-                SYNCED_RAW: f"file storage, sync_interval: {SYNCED}",
-                SYNCED_OURS: f"file storage, sync_interval: {SYNCED}; acknowledged after fsync",
+                "raw JetStream": f"file storage, sync_interval={args.sync_interval or 'server default (2m)'}",
+                "chorus JetStream": f"file storage, sync_interval={args.sync_interval or 'server default (2m)'}, "
+                "every write acknowledged after it reached the server's store",
             }
             print("measuring raw JetStream pipelined publish ...", flush=True)
             raw = raw_publish_rate(server.url, args.saves * 2, state, args.window)
             raw_one = raw_publish_rate(server.url, args.saves, state, 1)
             results["raw JetStream publish"] = {"pipelined": raw, "one at a time": raw_one}
             print(f"  raw: {raw:,.0f} msg/s pipelined, {raw_one:,.0f} msg/s one at a time", flush=True)
+            per = args.events_per_save
+            batch_r1 = atomic_batch_rate(server.url, args.batched_saves, per, state)
+            results["ADR-50 atomic batch"] = {f"seq {per}-event": batch_r1}
+            print(f"  {per} messages per atomic batch: {batch_r1:,.0f} ev/s", flush=True)
 
             name = f"bench_{uuid.uuid4().hex[:8]}"
             ours = measure(
                 "chorus JetStream",
                 lambda: recorder_for({"PERSISTENCE_MODULE": jetstream.__name__, "NATS_URL": server.url}, name),
             )
-            total = ours.max_notification_id() or 0
+            total_events = 2 * args.saves + 2 * args.batched_saves * args.events_per_save
+            total_messages = 2 * args.saves + 2 * args.batched_saves  # one message per save
             layout = ours.layout  # type: ignore[attr-defined]
             print("measuring replay ...", flush=True)
-            replay_ours = replay_rate(ours, total, args.replay_page)
-            replay_raw = raw_consumer_rate(server.url, layout.stream, layout.events_filter, total)
-
-            print(f"measuring the same against a nats-server with sync_interval: {SYNCED} ...", flush=True)
-            raw_one_synced = raw_publish_rate(synced.url, args.saves, state, 1)
-            results[SYNCED_RAW] = {"one at a time": raw_one_synced}
-            measure(
-                SYNCED_OURS,
-                lambda: recorder_for({"PERSISTENCE_MODULE": jetstream.__name__, "NATS_URL": synced.url}, name),
-            )
+            replay_ours = replay_rate(ours, total_events, args.replay_page)
+            replay_raw = raw_consumer_rate(server.url, layout.stream, layout.events_filter, total_messages)
+            replay_raw *= total_events / total_messages  # events/s: the raw consumer reads each commit once
 
             sqlite_path = Path(tmp) / "sqlite.db"
             measure(
@@ -244,18 +328,39 @@ def main() -> None:
                 finally:
                     with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", autocommit=True) as conn:
                         conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+            if not args.skip_cluster:
+                print("measuring an R3 stream on a 3-node loopback cluster ...", flush=True)
+                cluster = LoopbackCluster(Path(tmp) / "cluster").start()
+                try:
+                    raw_r3 = raw_publish_rate(cluster.url, args.saves, state, 1, replicas=3)
+                    results["raw JetStream publish R3"] = {"one at a time": raw_r3}
+                    batch_r3 = atomic_batch_rate(cluster.url, args.batched_saves, per, state, replicas=3)
+                    results["ADR-50 atomic batch R3"] = {f"seq {per}-event": batch_r3}
+                    measure(
+                        "chorus JetStream R3",
+                        lambda: recorder_for(
+                            {"PERSISTENCE_MODULE": jetstream.__name__, "NATS_URL": cluster.url,
+                             "NATS_STREAM_REPLICAS": "3"},
+                            f"bench_r3_{uuid.uuid4().hex[:8]}",
+                        ),
+                    )
+                    durability["raw JetStream publish R3"] = "file storage, 3 replicas (acknowledged by a quorum)"
+                    durability["ADR-50 atomic batch R3"] = durability["raw JetStream publish R3"]
+                    durability["chorus JetStream R3"] = durability["raw JetStream publish R3"]
+                finally:
+                    cluster.stop()
         finally:
-            synced.stop()
             server.stop()
 
     print()
     print(f"payload: {args.state_bytes} bytes of state per event; writers: {args.writers}")
-    print(f"{'recorder':30} {'workload':14} {'events/s':>12}   durability")
+    print(f"{'recorder':28} {'workload':14} {'events/s':>12}   durability")
     for label, row in results.items():
         for workload, rate in row.items():
-            print(f"{label:30} {workload:14} {rate:12,.0f}   {durability.get(label, '')}")
-    print(f"{'chorus select_notifications':30} {'replay':14} {replay_ours:12,.0f}   pages of {args.replay_page}")
-    print(f"{'raw ordered consumer':30} {'replay':14} {replay_raw:12,.0f}")
+            print(f"{label:28} {workload:14} {rate:12,.0f}   {durability.get(label, '')}")
+    print(f"{'chorus select_notifications':28} {'replay':14} {replay_ours:12,.0f}   pages of {args.replay_page}")
+    print(f"{'raw ordered consumer':28} {'replay':14} {replay_raw:12,.0f}")
     print()
     ours_row = results["chorus JetStream"]
     print("ratios (ours / other; same workload)")
@@ -266,14 +371,19 @@ def main() -> None:
         print(f"  vs {other}: {ratios}")
     print(f"  vs raw JetStream publish: " + ", ".join(f"{w} {ours_row[w] / raw:.2f}x" for w in ours_row))
     print(f"  replay vs raw ordered consumer: {replay_ours / replay_raw:.2f}x (target >= 0.5x)")
-    synced_row = results[SYNCED_OURS]
-    print(f"durability: sync_interval {SYNCED} / server default (same workload; the price of fsync per acknowledgement)")
-    print("  chorus JetStream: " + ", ".join(f"{w} {synced_row[w] / ours_row[w]:.2f}x" for w in ours_row))
-    print(f"  raw publish one at a time: {raw_one_synced / raw_one:.2f}x")
-    if "eventsourcing PostgreSQL" in results:  # both fsync before they answer
-        pg_row = results["eventsourcing PostgreSQL"]
-        print("  at equal durability, sync always / PostgreSQL: "
-              + ", ".join(f"{w} {synced_row[w] / pg_row[w]:.2f}x" for w in synced_row))
+    per = args.events_per_save
+    multi, wmulti = f"seq {per}-event", f"{args.writers}w {per}-event"
+    print()
+    print(f"one save of {per} events of one aggregate (one commit message), saves/s against one raw publish/s:")
+    for suffix, raw_rate in (("", raw_one), (" R3", results.get("raw JetStream publish R3", {}).get("one at a time"))):
+        row = results.get(f"chorus JetStream{suffix}")
+        if row is None or raw_rate is None:
+            continue
+        saves = row[multi] / per
+        batch = results[f"ADR-50 atomic batch{suffix}"][multi] / per
+        print(f"  {'R3' if suffix else 'R1'}: {saves:,.0f} saves/s vs {raw_rate:,.0f} publishes/s -> "
+              f"{saves / raw_rate:.2f}x (target >= 0.8x); as an ADR-50 batch of {per} messages: "
+              f"{batch:,.0f} saves/s ({batch / raw_rate:.2f}x)")
     w1 = f"{args.writers}w 1-event"
     seq1 = "seq 1-event"
     sqlite_ok = ours_row[seq1] / results["eventsourcing SQLite"][seq1]
@@ -283,7 +393,12 @@ def main() -> None:
     print(f"        concurrent vs SQLite -> {w_sqlite:.2f}x")
     if "eventsourcing PostgreSQL" in results:
         pg = ours_row[w1] / results["eventsourcing PostgreSQL"][w1]
-        print(f"target: concurrent >= 1x PostgreSQL -> {pg:.2f}x")
+        print(f"        concurrent 1-event vs PostgreSQL -> {pg:.2f}x")
+        pg_multi = ours_row[wmulti] / results["eventsourcing PostgreSQL"][wmulti]
+        print(f"target: {args.writers} writers of {per}-event saves >= 1x PostgreSQL -> {pg_multi:.2f}x")
+        if "chorus JetStream R3" in results:
+            r3 = results["chorus JetStream R3"][wmulti] / results["eventsourcing PostgreSQL"][wmulti]
+            print(f"        the same on the R3 stream -> {r3:.2f}x")
 
 
 if __name__ == "__main__":
