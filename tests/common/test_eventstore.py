@@ -8,7 +8,7 @@ import uuid
 
 import nats
 import pytest
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import DataError, IntegrityError, StoredEvent
 
 from chorus.bench.events.v1 import events_pb2
 from services.common.context import bound
@@ -93,6 +93,24 @@ def test_the_commit_envelope_decodes_with_the_contracts_alone(nats_url: str) -> 
         (notification_id(1, 0), account.id, "chorus.bench.events.v1.AccountRegistered"),
         (notification_id(1, 1), account.id, "chorus.bench.events.v1.AccountMemberAdded"),
     ]
+    app.close()
+
+
+def test_events_of_one_aggregate_too_large_for_one_message_are_stored_as_several_in_one_batch(nats_url: str) -> None:
+    app = new_app(nats_url)
+    recorder = app.recorder
+    oid = uuid.uuid4()
+    chunk = recorder.connection.max_payload // 3  # type: ignore[attr-defined]
+    big = [StoredEvent(oid, version, "t", bytes([version]) * chunk) for version in range(1, 5)]
+
+    ids = recorder.insert_events(big)
+
+    assert 1 < stored_messages(app) < 4 + 1
+    assert ids == sorted(set(ids))
+    assert [e.state for e in recorder.select_events(oid)] == [e.state for e in big]
+    assert [n.id for n in recorder.select_notifications(None, 10)] == ids
+    with pytest.raises(DataError, match="exceeds the server's limit"):
+        recorder.insert_events([StoredEvent(uuid.uuid4(), 1, "t", b"x" * (chunk * 4))])
     app.close()
 
 
@@ -196,7 +214,7 @@ def test_a_publish_whose_acknowledgement_was_lost_is_recognised_when_retried(nat
     account = Account(kind="person", roles=(), display_name="R", anonymous=False)
     account.add_member("m")
     stored = [app.mapper.to_stored_event(e) for e in account.collect_events()]
-    messages = recorder._event_messages(recorder._by_subject(stored), {})  # type: ignore[attr-defined]
+    messages, _ = recorder._event_messages(recorder._by_subject(stored), {})  # type: ignore[attr-defined]
     # The first attempt reaches the server, but its acknowledgement never comes back to the caller ...
     connection = recorder.connection  # type: ignore[attr-defined]
     stored_at = connection.call(lambda: connection.publish_atomic(messages))
@@ -225,8 +243,6 @@ def test_the_same_version_is_refused_by_the_server_also_after_the_duplicate_wind
 
 
 def test_events_of_one_save_over_the_batch_limit_are_refused_whole(nats_url: str) -> None:
-    from eventsourcing.persistence import DataError
-
     app = new_app(nats_url)
     account = Account(kind="person", roles=(), display_name="Big", anonymous=False)
     for n in range(1000):

@@ -35,6 +35,7 @@ from services.common.eventstore.envelope import OutgoingMessage, StoredMessage
 from services.common.eventstore.errors import (
     EventStoreConfigurationError,
     JetStreamApiError,
+    MessageTooLargeError,
     NatsUnreachableError,
     RequestTimeoutError,
     ServerTooOldError,
@@ -210,6 +211,11 @@ class JetStreamConnection:
         return self._nc is not None and self._nc.is_connected
 
     @property
+    def max_payload(self) -> int:
+        """The largest message payload the server accepts."""
+        return int(self.client.max_payload)
+
+    @property
     def client(self) -> Client:
         if self._nc is None:
             raise EventStoreConfigurationError("the NATS connection is not open")
@@ -328,6 +334,10 @@ class JetStreamConnection:
             raise
         except (nats.errors.ConnectionClosedError, nats.errors.OutboundBufferLimitError) as exc:
             raise RequestTimeoutError(f"publish to {subject} not sent: {type(exc).__name__}") from None
+        except nats.errors.MaxPayloadError:
+            raise MessageTooLargeError(
+                f"a message of {len(data)} bytes exceeds the server's limit of {self.max_payload}"
+            ) from None
         finally:
             expiry.cancel()
             self._waiters.pop(token, None)

@@ -40,6 +40,10 @@ class RequestTimeoutError(EventStoreError):
     """No answer from NATS in time: the outcome of a publish is unknown."""
 
 
+class MessageTooLargeError(EventStoreError, ValueError):
+    """One message (one event, or one aggregate's events) is larger than the server accepts."""
+
+
 class CalledOnLoopThreadError(EventStoreError, RuntimeError):
     """A blocking event-store call was made on the connection's own event-loop thread (it would wait for ever)."""
 

@@ -78,6 +78,20 @@ def _stored_events(msg: StoredMessage) -> list[StoredEvent]:
     ]
 
 
+def _chunks(events: list[StoredEvent], budget: int) -> list[list[StoredEvent]]:
+    """``events`` in runs whose stored sizes fit ``budget`` bytes (a run holds at least one event)."""
+    runs: list[list[StoredEvent]] = [[]]
+    size = 0
+    for event in events:
+        cost = len(event.state) + len(event.topic) + 16  # what the commit envelope adds per event, generously
+        if runs[-1] and size + cost > budget:
+            runs.append([])
+            size = 0
+        runs[-1].append(event)
+        size += cost
+    return runs
+
+
 class JetStreamRecorder:
     """What every JetStream recorder shares: the connection, the stream layout, error translation."""
 
@@ -168,14 +182,15 @@ class JetStreamAggregateRecorder(JetStreamRecorder, AggregateRecorder):
         """Store the events (one message per aggregate) and the extra messages; return the events' ids."""
         if len(stored_events) > MAX_EVENTS_PER_SAVE:
             raise DataError(f"one save may hold at most {MAX_EVENTS_PER_SAVE} events, got {len(stored_events)}")
-        by_subject = self._by_subject(stored_events)
+        subjects = [self._subject(event.originator_id) for event in stored_events]
+        by_subject = self._by_subject(stored_events, subjects)
         expected = {subject: self._positions.get(subject) for subject in by_subject}
         for attempt in (1, 2):
             for subject, events in by_subject.items():
                 known = expected[subject]
                 if known is not None and known[0] >= events[0].originator_version:
                     raise IntegrityError(f"version {events[0].originator_version} of {subject} is already recorded")
-            messages = self._event_messages(by_subject, expected)
+            messages, placement = self._event_messages(by_subject, expected)
             messages.extend(self._extra_messages(**kwargs))
             if not messages:
                 return []
@@ -193,52 +208,55 @@ class JetStreamAggregateRecorder(JetStreamRecorder, AggregateRecorder):
                 expected = self._lookup_last(list(by_subject))
                 continue
             self._remember(messages, seqs)
-            return self._notification_ids(stored_events, list(by_subject), seqs)
+            return [
+                notification_id(seqs[message], index)
+                for message, index in (
+                    placement[subject, event.originator_version] for subject, event in zip(subjects, stored_events)
+                )
+            ]
         raise IntegrityError("conflicting write")  # pragma: no cover - the loop returns or raises
 
-    def _by_subject(self, stored_events: Sequence[StoredEvent]) -> dict[str, list[StoredEvent]]:
+    def _by_subject(
+        self, stored_events: Sequence[StoredEvent], subjects: Sequence[str] | None = None
+    ) -> dict[str, list[StoredEvent]]:
         """Subject -> its events, subjects in the order of their LAST event (so the save's last event is in its
-        last message and has its highest id); versions of one aggregate must ascend."""
+        last message and has its highest id); versions of one aggregate must ascend. ``subjects`` are the
+        events' subjects when the caller has them already."""
+        if subjects is None:
+            subjects = [self._subject(event.originator_id) for event in stored_events]
         grouped: dict[str, list[StoredEvent]] = {}
-        for event in stored_events:
-            subject = self._subject(event.originator_id)
+        for subject, event in zip(subjects, stored_events):
             events = grouped.setdefault(subject, [])
             if events and event.originator_version <= events[-1].originator_version:
                 raise IntegrityError(
                     f"version {event.originator_version} of {subject} appears twice or out of order in one save"
                 )
             events.append(event)
-        last_index = {self._subject(event.originator_id): n for n, event in enumerate(stored_events)}
+        if len(grouped) == 1:
+            return grouped
+        last_index = {subject: n for n, subject in enumerate(subjects)}
         return {subject: grouped[subject] for subject in sorted(grouped, key=last_index.__getitem__)}
-
-    def _notification_ids(self, stored_events: Sequence[StoredEvent], subjects: list[str], seqs: list[int]) -> list[int]:
-        """The ids of ``stored_events`` in their order: each event numbered within its subject's message."""
-        seq_of = dict(zip(subjects, seqs, strict=False))
-        index: dict[str, int] = {}
-        ids = []
-        for event in stored_events:
-            subject = self._subject(event.originator_id)
-            n = index.get(subject, 0)
-            index[subject] = n + 1
-            ids.append(notification_id(seq_of[subject], n))
-        return ids
 
     def _event_messages(
         self, by_subject: dict[str, list[StoredEvent]], expected: dict[str, tuple[int, int] | None]
-    ) -> list[OutgoingMessage]:
+    ) -> tuple[list[OutgoingMessage], dict[tuple[str, int], tuple[int, int]]]:
+        """One message per subject (more only when its events outgrow a message), and where each event went:
+        ``(subject, version) -> (message number, index in the message)``."""
         call_id = uuid.uuid4().hex
         common = _request_headers()
-        messages = []
-        for n, (subject, events) in enumerate(by_subject.items()):
-            known = expected.get(subject)
-            headers = {
-                **common,
-                MSG_ID_HEADER: f"{call_id}:{n}",
-                # the server checks against the stream as it was before this save
-                EXPECTED_LAST_SUBJECT_SEQUENCE: str(known[1] if known else 0),
-            }
-            messages.append(encode_events(subject, events, headers))
-        return messages
+        budget = self.connection.max_payload * 3 // 4
+        messages: list[OutgoingMessage] = []
+        placement: dict[tuple[str, int], tuple[int, int]] = {}
+        for subject, events in by_subject.items():
+            for part, chunk in enumerate(_chunks(events, budget)):
+                headers = {**common, MSG_ID_HEADER: f"{call_id}:{len(messages)}"}
+                if part == 0:  # the server checks against the stream as it was before this save
+                    known = expected.get(subject)
+                    headers[EXPECTED_LAST_SUBJECT_SEQUENCE] = str(known[1] if known else 0)
+                for index, event in enumerate(chunk):
+                    placement[subject, event.originator_version] = (len(messages), index)
+                messages.append(encode_events(subject, chunk, headers))
+        return messages, placement
 
     def _remember(self, messages: list[OutgoingMessage], seqs: list[int]) -> None:
         if len(self._positions) > KNOWN_AGGREGATES:
