@@ -16,7 +16,7 @@ from google.protobuf import duration_pb2, timestamp_pb2
 from chorus.common.v1 import types_pb2 as common
 from chorus.experience.v1 import experience_service_pb2 as pb
 from chorus.experience.v1 import experience_service_pb2_grpc as pb_grpc
-from services.common.eventstore.protobuf_mapper import enum_words
+from services.common.contracts import enum_words
 from services.common.grpc_runtime import Registration
 from services.common.pagination import decode, page_size, query_fingerprint
 from services.experience.application import ExperienceApplication

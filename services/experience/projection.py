@@ -27,7 +27,7 @@ from typing import Any
 from chorus.common.v1 import types_pb2 as common
 from chorus.identity.events.v1 import events_pb2 as identity_events
 from chorus.touchpoints.events.v1 import events_pb2 as touchpoint_events
-from services.common.eventstore.protobuf_mapper import enum_words
+from services.common.contracts import enum_words
 from services.common.identifiers import Identifier, InvalidIdentifier, normalise
 from services.common.projections import Projection, UpstreamEvent, handles
 from services.common.views import View, ViewCursor

@@ -161,3 +161,22 @@ def test_a_stream_that_does_not_exist_yet_is_read_as_empty(connection: JetStream
     runner = ProjectionRunner(Members(view), [reader])
     assert runner.run_to_end() == {reader.upstream: 0}
     assert runner.lag() == {reader.upstream: 0}
+
+
+def test_a_reader_returns_a_full_page_after_a_position_inside_or_at_the_start_of_a_message(
+    nats_url: str, connection: JetStreamConnection
+) -> None:
+    app = new_app(nats_url)
+    for _ in range(4):
+        _account(app)  # one event, one message each
+    _account(app, "m1", "m2")  # three events, one commit message
+    reader = StreamReader(connection, app.name)
+    everything = reader.read(0, 100)
+    assert len(everything) == 7
+
+    for n in range(len(everything) - 2):  # after any event, the next two come back, whatever message they are in
+        assert [e.sequence for e in reader.read(everything[n].sequence, 2)] == [
+            e.sequence for e in everything[n + 1 : n + 3]
+        ]
+    assert reader.read(everything[-1].sequence, 2) == []
+    app.close()

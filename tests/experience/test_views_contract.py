@@ -15,7 +15,7 @@ from chorus.experience.v1 import experience_service_pb2 as xpb
 from chorus.identity.v1 import identity_service_pb2 as ipb
 from chorus.touchpoints.events.v1 import events_pb2 as touchpoint_events
 from chorus.touchpoints.v1 import touchpoint_service_pb2 as tpb
-from services.common.eventstore.jetstream import TOPIC_HEADER, VERSION_HEADER, StreamLayout
+from services.common.eventstore import TOPIC_HEADER, VERSION_HEADER, StreamLayout
 from services.common.testing import eventually
 from services.experience.application import ExperienceApplication
 from tests.experience.conftest import NOW, Stack, ago, chorus_stack, ident, stamp

@@ -163,13 +163,20 @@ class StreamReader:
         """
         stream, events_filter = self.layout.stream, self.layout.events_filter
 
-        async def page() -> list[StoredMessage]:
-            return await self.connection.direct_get_batch(
-                stream, start_seq=max(message_sequence(after + 1), 1), subject_filter=events_filter, batch=limit
-            )
+        async def page(start: int) -> list[StoredMessage]:
+            return await self.connection.direct_get_batch(stream, start_seq=start, subject_filter=events_filter, batch=limit)
 
-        events = [event for stored in self.connection.call(page) for event in decode(self.upstream, stored)]
-        return [event for event in events if event.sequence > after][:limit]
+        # The message holding ``after`` may hold later events too: read from it and skip what is not after. A page
+        # is short only at the end of the stream, so read on until ``limit`` events are in hand.
+        events: list[UpstreamEvent] = []
+        start = max(message_sequence(after), 1)
+        while len(events) < limit:
+            messages = self.connection.call(lambda s=start: page(s))
+            events.extend(event for stored in messages for event in decode(self.upstream, stored) if event.sequence > after)
+            if len(messages) < limit:
+                break
+            start = messages[-1].seq + 1
+        return events[:limit]
 
     def watch(self, nudge: Callable[[], None]) -> Callable[[], None]:
         """Call ``nudge()`` whenever an event is stored (a core NATS subscription); return the unsubscriber.
