@@ -180,3 +180,14 @@ def test_a_reader_returns_a_full_page_after_a_position_inside_or_at_the_start_of
         ]
     assert reader.read(everything[-1].sequence, 2) == []
     app.close()
+
+
+def test_lag_counts_the_saves_not_yet_applied(nats_url: str, connection: JetStreamConnection, tmp_path: Path) -> None:
+    app = new_app(nats_url)
+    _account(app, "m1", "m2")  # three events in one message
+    _account(app)
+    runner = _runner(MembersView(f"sqlite:///{tmp_path / 'v.db'}"), connection, app)
+    assert runner.lag() == {app.name: 2}
+    runner.run_to_end()
+    assert runner.lag() == {app.name: 0}
+    app.close()

@@ -33,6 +33,7 @@ from eventsourcing import persistence
 from eventsourcing.persistence import Tracking
 
 from services.common.errors import ChorusError, Unavailable
+from services.common.eventstore import message_sequence
 from services.common.projections.projection import Projection
 from services.common.projections.reader import StreamReader, UpstreamEvent, stored_time
 from services.common.views import AppliedPosition
@@ -148,13 +149,14 @@ class ProjectionRunner:
         return all(self._finished.values()) and bool(self.stop_at or self.stop_before)
 
     def lag(self) -> dict[str, int]:
-        """Per upstream: its last sequence minus the applied position (reads each stream's state)."""
+        """Per upstream: how many stored messages (saves) lie beyond the applied position (reads each stream's
+        state). Positions are notification ids; a message's events share its stream sequence."""
         out = {}
         for upstream, reader in self.readers.items():
             end = reader.last_sequence()
             if upstream in self.stop_at:
                 end = min(end, self.stop_at[upstream])
-            out[upstream] = max(0, end - self._applied[upstream].value)
+            out[upstream] = max(0, message_sequence(end) - message_sequence(self._applied[upstream].value))
         return out
 
     def wait(self, positions: Mapping[str, int], timeout: float = 10.0) -> None:
