@@ -11,7 +11,10 @@ payloads (``--state-bytes`` of event state, default 300), so the ratios hold eve
   before the commit envelope, and how saves spanning several subjects still are);
 - ``eventsourcing`` SQLite (file, WAL) and PostgreSQL recorders on the same workloads;
 - the same on an R3 stream of a 3-node loopback cluster (three nats-server processes with cluster routes);
-- replay: ``select_notifications`` over the whole log vs a raw JetStream ordered consumer.
+- replay: ``select_notifications`` over the whole log vs a raw JetStream ordered consumer;
+- durability: the same recorder workloads and raw one-at-a-time publishes against a second nats-server with
+  ``sync_interval: always`` (fsync before every acknowledgement) beside the default one (fsync every 2 minutes),
+  and the ratio between them.
 
 The durability setting of each side is printed next to its figures.
 """
@@ -41,6 +44,10 @@ from services.common.eventstore import jetstream
 from services.common.eventstore.connection import JetStreamConnection
 from services.common.eventstore.envelope import EXPECTED_LAST_SUBJECT_SEQUENCE, OutgoingMessage
 from services.common.nats_server import NatsServer, find_binary, free_port
+
+SYNCED = "always"
+SYNCED_RAW = f"raw JetStream, sync {SYNCED}"
+SYNCED_OURS = f"chorus JetStream, sync {SYNCED}"
 
 
 class LoopbackCluster:
@@ -281,7 +288,6 @@ def main() -> None:
     parser.add_argument("--writers", type=int, default=8, help="concurrent writer threads")
     parser.add_argument("--state-bytes", type=int, default=300)
     parser.add_argument("--window", type=int, default=256, help="raw publishes in flight")
-    parser.add_argument("--sync-interval", default="", help="JetStream sync_interval (default: server default, 2m)")
     parser.add_argument("--replay-page", type=int, default=10000, help="select_notifications limit when replaying")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-cluster", action="store_true", help="leave out the R3 stream on a 3-node cluster")
@@ -312,12 +318,15 @@ def main() -> None:
         return recorder
 
     with tempfile.TemporaryDirectory(prefix="chorus-bench-") as tmp:
-        server = NatsServer(store_dir=Path(tmp) / "nats", sync_interval=args.sync_interval).start()
+        server = NatsServer(store_dir=Path(tmp) / "nats").start()
+        synced = NatsServer(store_dir=Path(tmp) / "nats-synced", sync_interval=SYNCED).start()
         try:
             durability = {
-                "raw JetStream": f"file storage, sync_interval={args.sync_interval or 'server default (2m)'}",
-                "chorus JetStream": f"file storage, sync_interval={args.sync_interval or 'server default (2m)'}, "
-                "every write acknowledged after it reached the server's store",
+                "raw JetStream publish": "file storage, sync_interval: server default (2m)",
+                "chorus JetStream": "file storage, sync_interval: server default (2m); acknowledged once in the "
+                "server's store (the OS page cache), fsynced later",
+                SYNCED_RAW: f"file storage, sync_interval: {SYNCED}",
+                SYNCED_OURS: f"file storage, sync_interval: {SYNCED}; acknowledged after fsync",
             }
             print("measuring raw JetStream pipelined publish ...", flush=True)
             raw = raw_publish_rate(server.url, args.saves * 2, state, args.window)
@@ -343,6 +352,14 @@ def main() -> None:
             replay_ours = replay_rate(ours, total_events, args.replay_page)
             replay_raw = raw_consumer_rate(server.url, layout.stream, layout.events_filter, total_messages)
             replay_raw *= total_events / total_messages  # events/s: the raw consumer reads each commit once
+
+            print(f"measuring the same against a nats-server with sync_interval: {SYNCED} ...", flush=True)
+            raw_one_synced = raw_publish_rate(synced.url, args.saves, state, 1)
+            results[SYNCED_RAW] = {"one at a time": raw_one_synced}
+            measure(
+                SYNCED_OURS,
+                lambda: recorder_for({"PERSISTENCE_MODULE": jetstream.__name__, "NATS_URL": synced.url}, name),
+            )
 
             sqlite_path = Path(tmp) / "sqlite.db"
             measure(
@@ -409,16 +426,17 @@ def main() -> None:
                 finally:
                     cluster.stop()
         finally:
+            synced.stop()
             server.stop()
 
     print()
     print(f"payload: {args.state_bytes} bytes of state per event; writers: {args.writers}")
-    print(f"{'recorder':28} {'workload':14} {'events/s':>12}   durability")
+    print(f"{'recorder':30} {'workload':14} {'events/s':>12}   durability")
     for label, row in results.items():
         for workload, rate in row.items():
-            print(f"{label:28} {workload:14} {rate:12,.0f}   {durability.get(label, '')}")
-    print(f"{'chorus select_notifications':28} {'replay':14} {replay_ours:12,.0f}   pages of {args.replay_page}")
-    print(f"{'raw ordered consumer':28} {'replay':14} {replay_raw:12,.0f}")
+            print(f"{label:30} {workload:14} {rate:12,.0f}   {durability.get(label, '')}")
+    print(f"{'chorus select_notifications':30} {'replay':14} {replay_ours:12,.0f}   pages of {args.replay_page}")
+    print(f"{'raw ordered consumer':30} {'replay':14} {replay_raw:12,.0f}")
     print()
     ours_row = results["chorus JetStream"]
     print("ratios (ours / other; same workload)")
@@ -429,6 +447,14 @@ def main() -> None:
         print(f"  vs {other}: {ratios}")
     print(f"  vs raw JetStream publish: " + ", ".join(f"{w} {ours_row[w] / raw:.2f}x" for w in ours_row))
     print(f"  replay vs raw ordered consumer: {replay_ours / replay_raw:.2f}x (target >= 0.5x)")
+    synced_row = results[SYNCED_OURS]
+    print(f"durability: sync_interval {SYNCED} / server default (same workload; the price of fsync per acknowledgement)")
+    print("  chorus JetStream: " + ", ".join(f"{w} {synced_row[w] / ours_row[w]:.2f}x" for w in ours_row))
+    print(f"  raw publish one at a time: {raw_one_synced / raw_one:.2f}x")
+    if "eventsourcing PostgreSQL" in results:  # both fsync before they answer
+        pg_row = results["eventsourcing PostgreSQL"]
+        print("  at equal durability, sync always / PostgreSQL: "
+              + ", ".join(f"{w} {synced_row[w] / pg_row[w]:.2f}x" for w in synced_row))
     per = args.events_per_save
     multi, wmulti = f"seq {per}-event", f"{args.writers}w {per}-event"
     print()
