@@ -49,7 +49,8 @@ Modules, one job each: :mod:`.layout` (stream name, subjects, stream config), :m
 messages, notification ids), :mod:`.bridge` (the asyncio loop thread), :mod:`.connection` (one NATS connection
 and its JetStream calls), :mod:`.recorders`, :mod:`.subscription`, :mod:`.factory`, :mod:`.jetstream` (the
 persistence module the library loads), :mod:`.codec` (each domain event as its protobuf message) and
-:mod:`.errors` (one root error, the JetStream error-code table, the store -> application error helper).
+:mod:`.errors` (one root error, the JetStream error-code table, the store -> application error helper);
+:mod:`.protobuf_mapper` is the codec's former name, re-exporting it.
 """
 
 from services.common.eventstore.envelope import (

@@ -10,9 +10,9 @@ import pytest
 from eventsourcing.persistence import JSONTranscoder
 
 from services.common.errors import Conflict, FailedPrecondition
-from services.common.eventstore.protobuf_mapper import ProtobufMapper
+from services.common.eventstore.codec import ProtobufMapper
 from services.common.identifiers import normalise
-from services.identity import events  # noqa: F401 - registers the stored event messages
+from services.identity import events
 from services.identity.domain import (
     RULE_BLOCKED_IDENTIFIER,
     RULE_IDENTIFIER_CAP,
@@ -195,6 +195,7 @@ def test_history_stored_before_the_domain_became_a_package_still_rebuilds_its_pa
         originator_topic="services.identity.domain:Party",  # the aggregate's topic when domain was one module
         kind="person", roles=("customer",), display_name="Jane Smith", anonymous=False,
     )
+    events.register()  # as the composition root does
     mapper = ProtobufMapper(transcoder=JSONTranscoder())
     rebuilt = mapper.to_domain_event(mapper.to_stored_event(registered)).mutate(None)
     assert isinstance(rebuilt, Party)
