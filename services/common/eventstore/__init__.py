@@ -25,12 +25,17 @@ How the library's model maps onto JetStream (one stream per application, ``CHORU
   the stream, however long it grows. :func:`decode_message` reads both forms.
 - notification ids number events: the ``i``-th event (from 0) of the message at stream sequence ``s`` has id
   ``s * 1000 + i`` (:data:`IDS_PER_MESSAGE`; a message holds at most 1000 events). Ids are unique and strictly
-  increasing in stream order; they are not contiguous (``select_notifications`` and tracking need neither).
-  ``select_notifications(start=n)`` reads from the message ``n // 1000`` and skips the ids before ``n`` in it;
-  ``max_notification_id`` is the id of the last event of the newest event message; a tracking position is any
-  such id (a view that applied id ``n`` resumes at the message holding ``n + 1``); ``subscribe(gt=n)``
-  starts its consumer at sequence ``n // 1000`` and drops ids ``<= n``. The library's recorder suites run with
-  ``EXPECT_CONTIGUOUS_NOTIFICATION_IDS = False``, the setting it provides for such recorders.
+  increasing in stream order, but not contiguous: the stream numbers messages, and numbering events without
+  gaps across concurrent writers would need the stream to reserve sequences (it cannot) or every writer to
+  serialise on the stream's last sequence. ``select_notifications(start=n)`` reads from the message
+  ``n // 1000`` and skips the ids before ``n`` in it; ``max_notification_id`` is the id of the last event of the
+  newest event message; a tracking position is any such id (a view that applied id ``n`` resumes at the message
+  holding ``n + 1``); ``subscribe(gt=n)`` starts its consumer at sequence ``n // 1000`` and drops ids ``<= n``.
+  The library's recorder suites run with ``EXPECT_CONTIGUOUS_NOTIFICATION_IDS = False``, the setting it provides
+  for such recorders (its ``test_insert_select`` compares ids with 1, 2, 3 regardless, so our conformance module
+  restates it with the ids the recorder returned).
+- an aggregate's events too large together for one message (the server's ``max_payload``) are stored as several
+  consecutive messages on its subject, in one atomic batch; one event larger than that is a ``DataError``.
 - optimistic concurrency: each aggregate's message carries ``Nats-Expected-Last-Subject-Sequence`` = the stream
   sequence of that aggregate's last message (0 for a new aggregate), so of two writers of the same version
   exactly one is stored and the other gets ``IntegrityError`` — for ever, not only within the duplicate window.

@@ -4,9 +4,10 @@ A :class:`StreamReader` reads the stream ``CHORUS_<APP>`` of another (or its own
 events after a position, the highest position stored so far (for lag), and a nudge when something new is stored.
 Positions are the event store's notification ids (``services.common.eventstore``: the events of the message at
 stream sequence ``s`` are ``s * 1000 + index``), so a position names one event also inside a commit message. It
-never writes, never creates or changes a stream, and needs no domain class: each payload is decoded into the
-protobuf message its ``Chorus-Topic`` header names, looked up in the default descriptor pool into which
-:func:`load_event_contracts` imports every ``chorus.*.events.v1`` module.
+never writes, never creates or changes a stream, and needs no domain class: each message is split into its
+events by ``services.common.eventstore.decode_message`` (a commit envelope holds several, each with its topic),
+and each event's payload is decoded into the protobuf message its topic names, looked up in the default
+descriptor pool into which :func:`load_event_contracts` imports every ``chorus.*.events.v1`` module.
 
 An event that cannot be decoded (a topic no contract declares, bytes that are not that message) is returned
 as an :class:`UpstreamEvent` whose ``message`` is None and whose ``undecodable`` says why, so the caller can
