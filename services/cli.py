@@ -208,7 +208,8 @@ def log(
         for msg, event in events:
             try:
                 message_class = message_factory.GetMessageClass(pool.FindMessageTypeByName(event.topic))
-                payload = json_format.MessageToDict(message_class.FromString(event.state), preserving_proto_field_name=True)
+                payload = json_format.MessageToDict(
+                    message_class.FromString(event.state), preserving_proto_field_name=True)
             except KeyError:
                 payload = {"undecoded_bytes": len(event.state)}
             record = {

@@ -74,10 +74,12 @@ class Supervisor:
                 if stopping():
                     return
                 if child.process is not None and child.process.poll() is not None:
-                    msg = f"{child.service} exited with code {child.process.returncode} while starting (see its log above)"
+                    code = child.process.returncode
+                    msg = f"{child.service} exited with code {code} while starting (see its log above)"
                     raise ChorusError(msg)
                 if time.monotonic() > deadline:
-                    raise ChorusError(f"{child.service} did not become healthy on port {child.port} (see its log above)")
+                    msg = f"{child.service} did not become healthy on port {child.port} (see its log above)"
+                    raise ChorusError(msg)
                 time.sleep(0.2)
 
     def watch_once(self) -> None:

@@ -224,13 +224,17 @@ def percentile(sorted_values: Sequence[float], fraction: float) -> float:
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 #: Words that say "this is a suggestion" or carry no subject: dropped before grouping.
-SUGGESTION_STOPWORDS = frozenset("""
-a about add added adding again all also am an and any anyone are as at be been being but by can could do does
-dont don't for from get give go good great had has have having i i'd i'm idea if in into is it it's its just
-kind let like love lot make maybe me more most much my need needs new nice of offer offering on one or option
-options our out please plus really should so some someone start suggest suggestion that the their them then
-there these they this those to too try us want was we we'd were what when which while who why will wish with
-would yes you your you're""".split())
+SUGGESTION_STOPWORDS = frozenset((
+    "a", "about", "add", "added", "adding", "again", "all", "also", "am", "an", "and", "any", "anyone", "are",
+    "as", "at", "be", "been", "being", "but", "by", "can", "could", "do", "does", "dont", "don't", "for", "from",
+    "get", "give", "go", "good", "great", "had", "has", "have", "having", "i", "i'd", "i'm", "idea", "if", "in",
+    "into", "is", "it", "it's", "its", "just", "kind", "let", "like", "love", "lot", "make", "maybe", "me", "more",
+    "most", "much", "my", "need", "needs", "new", "nice", "of", "offer", "offering", "on", "one", "or", "option",
+    "options", "our", "out", "please", "plus", "really", "should", "so", "some", "someone", "start", "suggest",
+    "suggestion", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to", "too",
+    "try", "us", "want", "was", "we", "we'd", "were", "what", "when", "which", "while", "who", "why", "will",
+    "wish", "with", "would", "yes", "you", "your", "you're",
+))
 
 
 def suggestion_words(text: str) -> frozenset[str]:
@@ -240,12 +244,11 @@ def suggestion_words(text: str) -> frozenset[str]:
     ['crust', 'free', 'gluten']
     """
     words = set()
-    for word in _WORD.findall(text.lower()):
-        if word in SUGGESTION_STOPWORDS or len(word) < 2:
+    for found in _WORD.findall(text.lower()):
+        if found in SUGGESTION_STOPWORDS or len(found) < 2:
             continue
-        if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-            word = word[:-1]
-        words.add(word)
+        plural = len(found) > 3 and found.endswith("s") and not found.endswith("ss")
+        words.add(found[:-1] if plural else found)
     return frozenset(words)
 
 

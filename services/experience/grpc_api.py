@@ -58,7 +58,7 @@ def timestamp(us: int | None) -> timestamp_pb2.Timestamp | None:
 
 def duration(seconds: float) -> duration_pb2.Duration:
     whole = int(seconds)
-    return duration_pb2.Duration(seconds=whole, nanos=int(round((seconds - whole) * 1e9)) % 1_000_000_000)
+    return duration_pb2.Duration(seconds=whole, nanos=round((seconds - whole) * 1e9) % 1_000_000_000)
 
 
 def duration_us(us: int) -> duration_pb2.Duration:
@@ -134,7 +134,7 @@ def experience_message(e: dict[str, Any]) -> pb.Experience:
 
 
 def timeline_entry(row: dict[str, Any], identifiers: dict[str, tuple[str, str, str]]) -> pb.TimelineEntry:
-    import json  # noqa: PLC0415 - only the inferred list is JSON
+    import json
 
     return pb.TimelineEntry(
         touchpoint_id=row["touchpoint_id"], occurred_at=timestamp(row["occurred_us"]),
@@ -186,11 +186,11 @@ class ExperienceServicer(pb_grpc.ExperienceServiceServicer):
         experience = self.app.experience(party_id, optional_micros(request, "as_of_time"))
         return pb.GetExperienceResponse(experience=experience_message(experience), applied=positions(applied))
 
-    def GetExperience(self, request: pb.GetExperienceRequest, context: grpc.ServicerContext) -> Any:  # noqa: N802
+    def GetExperience(self, request: pb.GetExperienceRequest, context: grpc.ServicerContext) -> Any:
         self._wait(request.min_positions)
         return self._experience(request)
 
-    def ListTimeline(self, request: pb.ListTimelineRequest, context: grpc.ServicerContext) -> Any:  # noqa: N802
+    def ListTimeline(self, request: pb.ListTimelineRequest, context: grpc.ServicerContext) -> Any:
         self._wait(request.min_positions)
         applied = self.app.applied()
         party_id = self._party(request.party)
@@ -223,11 +223,11 @@ class ExperienceServicer(pb_grpc.ExperienceServiceServicer):
         return pb.ListAttentionResponse(items=[attention_item(item) for item in page], next_page_token=token,
                                         applied=positions(applied), total=len(items))
 
-    def ListAttention(self, request: pb.ListAttentionRequest, context: grpc.ServicerContext) -> Any:  # noqa: N802
+    def ListAttention(self, request: pb.ListAttentionRequest, context: grpc.ServicerContext) -> Any:
         self._wait(request.min_positions)
         return self._attention(request)
 
-    def GetPulse(self, request: pb.GetPulseRequest, context: grpc.ServicerContext) -> Any:  # noqa: N802
+    def GetPulse(self, request: pb.GetPulseRequest, context: grpc.ServicerContext) -> Any:
         self._wait(request.min_positions)
         applied = self.app.applied()
         until = optional_micros(request, "until") or now_us()
@@ -250,7 +250,7 @@ class ExperienceServicer(pb_grpc.ExperienceServiceServicer):
             applied=positions(applied),
         )
 
-    def ListSuggestions(self, request: pb.ListSuggestionsRequest, context: grpc.ServicerContext) -> Any:  # noqa: N802
+    def ListSuggestions(self, request: pb.ListSuggestionsRequest, context: grpc.ServicerContext) -> Any:
         self._wait(request.min_positions)
         applied = self.app.applied()
         until = optional_micros(request, "until") or now_us()
@@ -264,7 +264,7 @@ class ExperienceServicer(pb_grpc.ExperienceServiceServicer):
             applied=positions(applied),
         )
 
-    def ListCommunities(self, request: pb.ListCommunitiesRequest, context: grpc.ServicerContext) -> Any:  # noqa: N802
+    def ListCommunities(self, request: pb.ListCommunitiesRequest, context: grpc.ServicerContext) -> Any:
         self._wait(request.min_positions)
         applied = self.app.applied()
         communities = self.app.communities(request.min_parties or 3)[: page_size(request.page_size)]
@@ -281,14 +281,14 @@ class ExperienceServicer(pb_grpc.ExperienceServiceServicer):
             applied=positions(applied),
         )
 
-    def WatchExperience(  # noqa: N802
+    def WatchExperience(
         self, request: pb.WatchExperienceRequest, context: grpc.ServicerContext
     ) -> Iterator[pb.WatchExperienceResponse]:
         self._wait(request.query.min_positions)
         for update in self._watch(lambda: self._experience(request.query), context):
             yield pb.WatchExperienceResponse(update=update)
 
-    def WatchAttention(  # noqa: N802
+    def WatchAttention(
         self, request: pb.WatchAttentionRequest, context: grpc.ServicerContext
     ) -> Iterator[pb.WatchAttentionResponse]:
         self._wait(request.query.min_positions)
@@ -310,11 +310,11 @@ class ExperienceServicer(pb_grpc.ExperienceServiceServicer):
                 yield answer
             seen = self.app.wait_for_change(seen, WATCH_HEARTBEAT_SECONDS)
 
-    def RebuildViews(self, request: pb.RebuildViewsRequest, context: grpc.ServicerContext) -> Any:  # noqa: N802
+    def RebuildViews(self, request: pb.RebuildViewsRequest, context: grpc.ServicerContext) -> Any:
         generation, started = self.app.rebuild()
         return pb.RebuildViewsResponse(generation=generation, started=started)
 
-    def GetViewsStatus(self, request: pb.GetViewsStatusRequest, context: grpc.ServicerContext) -> Any:  # noqa: N802
+    def GetViewsStatus(self, request: pb.GetViewsStatusRequest, context: grpc.ServicerContext) -> Any:
         status = self.app.status()
         return pb.GetViewsStatusResponse(
             generation=status["generation"], healthy=status["healthy"],
@@ -324,7 +324,7 @@ class ExperienceServicer(pb_grpc.ExperienceServiceServicer):
                                for u, a, lag in status["rebuild_upstreams"]],
         )
 
-    def ListQuarantine(self, request: pb.ListQuarantineRequest, context: grpc.ServicerContext) -> Any:  # noqa: N802
+    def ListQuarantine(self, request: pb.ListQuarantineRequest, context: grpc.ServicerContext) -> Any:
         size = page_size(request.page_size)
         start = decode(request.page_token, query_fingerprint(method="ListQuarantine"))
         after = ("", 0)

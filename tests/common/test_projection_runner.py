@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from chorus.bench.events.v1 import events_pb2
-from services.common.eventstore.connection import JetStreamConnection
 from services.common.eventstore import TOPIC_HEADER, VERSION_HEADER, StreamLayout
+from services.common.eventstore.connection import JetStreamConnection
 from services.common.projections import Projection, ProjectionRunner, StreamReader, UpstreamEvent, handles
 from services.common.views import View, ViewCursor
 from tests.common.eventstore_support import Account, new_app
@@ -111,10 +111,11 @@ def test_undecodable_and_refused_events_are_quarantined_and_their_neighbours_app
     async def publish_garbage() -> None:
         js = connection.client.jetstream()
         subject = layout.event_subject(uuid.uuid4())
-        await js.publish(subject, b"\xff\xff\xff", headers={TOPIC_HEADER: "chorus.nowhere.v1.Nothing", VERSION_HEADER: "1"})
+        unknown = {TOPIC_HEADER: "chorus.nowhere.v1.Nothing", VERSION_HEADER: "1"}
+        await js.publish(subject, b"\xff\xff\xff", headers=unknown)
         subject = layout.event_subject(uuid.uuid4())
-        await js.publish(subject, b"\x0a\xff", headers={TOPIC_HEADER: events_pb2.AccountMemberAdded.DESCRIPTOR.full_name,
-                                                        VERSION_HEADER: "1"})
+        broken = {TOPIC_HEADER: events_pb2.AccountMemberAdded.DESCRIPTOR.full_name, VERSION_HEADER: "1"}
+        await js.publish(subject, b"\x0a\xff", headers=broken)
 
     connection.call(publish_garbage)
     poisoned = _account(app, "m2", "poison", "m3")  # one save: registered, m2, poison, m3

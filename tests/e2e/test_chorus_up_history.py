@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
@@ -95,7 +95,7 @@ def test_history_survives_a_restart_and_a_killed_service_comes_back(tmp_path: Pa
             tpb_grpc.TouchpointServiceStub(t).RecordTouchpoint(tpb.RecordTouchpointRequest(touchpoint=tpb.TouchpointInput(
                 source=tpb.Source(system="test", external_id="1"), kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
                 channel=types.CHANNEL_EMAIL, direction=types.DIRECTION_INBOUND, visibility=types.VISIBILITY_PRIVATE,
-                occurred_at=_stamp(datetime.now(timezone.utc) - timedelta(hours=1)), actors=[EMAIL],
+                occurred_at=_stamp(datetime.now(UTC) - timedelta(hours=1)), actors=[EMAIL],
                 content=tpb.Content(text="Where is my order?"))), timeout=10)
             experience = xpb_grpc.ExperienceServiceStub(x)
 

@@ -6,7 +6,7 @@ import contextlib
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -32,7 +32,7 @@ from services.touchpoints.grpc_api import registration as touchpoints_registrati
 from services.touchpoints.main import TouchpointsSettings, touchpoints_service
 
 #: A fixed "now" for the stories: every time in them is relative to it, and queries ask "as of" it.
-NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 def stamp(moment: datetime) -> timestamp_pb2.Timestamp:

@@ -56,7 +56,7 @@ def test_a_killed_experience_process_resumes_and_ends_identical_to_a_rebuild(
 
     def started_not_finished() -> int:
         position = watcher.max_tracking_id(apps["touchpoints"]) or 0
-        assert 0 < position
+        assert position > 0
         return position
 
     process = subprocess.Popen([sys.executable, "-m", "services.experience.main"], env=env)

@@ -52,7 +52,7 @@ def load_event_contracts() -> None:
     with _contracts_loaded:
         if _loaded:
             return
-        import chorus  # noqa: PLC0415 - the generated contracts package
+        import chorus
 
         for module in pkgutil.walk_packages(chorus.__path__, "chorus."):
             if module.name.endswith(".events_pb2"):
