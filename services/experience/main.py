@@ -8,7 +8,7 @@ phone numbers among touchpoint actors) and these of its own:
 | --- | --- | --- |
 | ``CHORUS_EXPERIENCE_IDENTITY_APP`` | ``identity`` | application name of the identity stream it reads |
 | ``CHORUS_EXPERIENCE_TOUCHPOINTS_APP`` | ``touchpoints`` | application name of the touchpoints stream it reads |
-| ``CHORUS_EXPERIENCE_AT_RISK_AFTER`` | ``14d`` | quiet this long after a bad experience is "at risk" (``30m``, ``14d``) |
+| ``CHORUS_EXPERIENCE_AT_RISK_AFTER`` | ``14d`` | silent this long after a bad experience is "at risk" (``36h``) |
 | ``CHORUS_EXPERIENCE_BARS`` | (built-in) | expectation bar per channel, e.g. ``x=30m,email=12h`` (see ``domain``) |
 | ``CHORUS_EXPERIENCE_POLL_SECONDS`` | ``0.5`` | how often the views look for new events when no nudge came |
 | ``CHORUS_EXPERIENCE_BATCH_SIZE`` | ``1000`` | most upstream events applied in one view transaction |
