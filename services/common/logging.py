@@ -10,10 +10,17 @@ Each line carries ``timestamp`` (ISO 8601, UTC), ``level``, ``logger``, ``event`
 ``structlog.contextvars.bind_contextvars``, and the ``request_id`` / ``correlation_id`` of the request being
 served (from :mod:`services.common.context`).
 
-Personal data: this module does not and cannot scrub values. Callers MUST NOT pass personal data (identifier
-values such as emails or phone numbers, names, free text of interactions) as log values: log ids, types, counts
-and durations instead. The event store is the only place personal data belongs (its per-subject encryption is
-the privacy issue's work), and a log line cannot be erased when a person asks to be forgotten.
+An exception (``exc_info``, ``log.exception``, also from the standard ``logging`` module) is logged as its
+``error_type`` and ``error_frames``, a list of ``module:line function`` frames, in every format: never its
+message, never local variables, never source lines. Exception messages and locals hold request values (an
+e-mail address, a message text, the bytes of a request); a type and a stack are enough to find the fault,
+and they cost a line, not a rendered traceback.
+
+Personal data: apart from exceptions, this module does not and cannot scrub values. Callers MUST NOT pass
+personal data (identifier values such as emails or phone numbers, names, free text of interactions) as log
+values: log ids, types, counts and durations instead. The event store is the only place personal data
+belongs (its per-subject encryption is the privacy issue's work), and a log line cannot be erased when a
+person asks to be forgotten.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import traceback
 from collections.abc import MutableMapping
 from typing import Any, TextIO
 
@@ -41,6 +49,32 @@ def add_request_context(_logger: Any, _method: str, event_dict: MutableMapping[s
         event_dict.setdefault("request_id", ctx.request_id)
         event_dict.setdefault("correlation_id", ctx.correlation_id)
     return event_dict
+
+
+def exception_as_type_and_stack(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: ``exc_info`` becomes ``error_type`` and ``error_frames`` (no message, no locals)."""
+    exc_info = event_dict.pop("exc_info", None)
+    event_dict.pop("exception", None)  # a traceback rendered elsewhere carries the message
+    error = _exception_of(exc_info)
+    if error is not None:
+        event_dict.setdefault("error_type", type(error).__name__)
+        event_dict["error_frames"] = [
+            f"{frame.f_globals.get('__name__', '?')}:{line} {frame.f_code.co_name}"
+            for frame, line in traceback.walk_tb(error.__traceback__)
+        ]
+    return event_dict
+
+
+def _exception_of(exc_info: Any) -> BaseException | None:
+    if exc_info is True:
+        exc_info = sys.exc_info()
+    if isinstance(exc_info, BaseException):
+        return exc_info
+    if isinstance(exc_info, tuple) and len(exc_info) == 3 and isinstance(exc_info[1], BaseException):  # noqa: PLR2004
+        return exc_info[1]
+    return None
 
 
 def configure_logging(level: str = "info", fmt: str = "json", *, stream: TextIO | None = None) -> None:
@@ -75,17 +109,14 @@ def _configure(level: int, fmt: str, stream: TextIO) -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        exception_as_type_and_stack,
     ]
     renderer: Any
     if fmt == "json":
         renderer = structlog.processors.JSONRenderer()
-        shared.append(structlog.processors.format_exc_info)
-    else:
-        # plain tracebacks: structlog's default (rich, when installed) prints every frame's local variables,
-        # which hold identifiers and texts
-        renderer = structlog.dev.ConsoleRenderer(
-            colors=stream.isatty(), exception_formatter=structlog.dev.plain_traceback
-        )
+    else:  # exceptions never reach it (see above); no rich traceback with locals if one did
+        renderer = structlog.dev.ConsoleRenderer(colors=stream.isatty(),
+                                                 exception_formatter=structlog.dev.plain_traceback)
 
     structlog.configure(
         processors=[

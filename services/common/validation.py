@@ -10,7 +10,8 @@ Usage::
     validate(request)                      # raises InvalidArgument listing every violation
     for v in violations(request): ...      # FieldViolation(field="identifiers[2].value", description=...)
 
-The rules of each message type are compiled once into a list of small check functions and cached; validating a
+Every ``google.protobuf.Timestamp`` and ``Duration`` field is checked against the range its .proto defines,
+without a rule: a value outside it is not a time. The rules of each message type are compiled once into a list of small check functions and cached; validating a
 request walks only the fields that carry rules or may contain messages that do. Descriptions never quote the
 offending value: requests carry personal data.
 """
@@ -106,6 +107,9 @@ def _compiled(descriptor: Descriptor) -> tuple[Check, ...]:
 
 
 def _compile(descriptor: Descriptor) -> tuple[Check, ...]:
+    well_known = _WELL_KNOWN.get(descriptor.full_name)
+    if well_known is not None:
+        return (well_known,)
     _in_progress.add(descriptor)
     try:
         checks: list[Check] = []
@@ -120,6 +124,38 @@ def _compile(descriptor: Descriptor) -> tuple[Check, ...]:
         return tuple(checks)
     finally:
         _in_progress.discard(descriptor)
+
+
+# The ranges google/protobuf/timestamp.proto and duration.proto define: a value outside them is no time at all
+# (the Python runtime cannot even turn it into a datetime), so every such field is checked without a rule.
+_MIN_TIMESTAMP_SECONDS = -62_135_596_800  # 0001-01-01T00:00:00Z
+_MAX_TIMESTAMP_SECONDS = 253_402_300_799  # 9999-12-31T23:59:59Z
+_MAX_DURATION_SECONDS = 315_576_000_000  # about 10,000 years
+_MAX_NANOS = 999_999_999
+_TIMESTAMP_RANGE = "must be a time from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z (nanos 0 to 999999999)"
+_DURATION_RANGE = (
+    f"must be a duration of at most {_MAX_DURATION_SECONDS} seconds either way, with nanos of the same sign "
+    f"and at most {_MAX_NANOS}"
+)
+
+
+def _check_timestamp(message: Message, prefix: str, out: Violations) -> None:
+    seconds, nanos = message.seconds, message.nanos  # type: ignore[attr-defined]
+    if not (_MIN_TIMESTAMP_SECONDS <= seconds <= _MAX_TIMESTAMP_SECONDS and 0 <= nanos <= _MAX_NANOS):
+        out.append(FieldViolation(prefix.removesuffix("."), _TIMESTAMP_RANGE))
+
+
+def _check_duration(message: Message, prefix: str, out: Violations) -> None:
+    seconds, nanos = message.seconds, message.nanos  # type: ignore[attr-defined]
+    same_sign = (seconds >= 0 and nanos >= 0) or (seconds <= 0 and nanos <= 0)
+    if not (abs(seconds) <= _MAX_DURATION_SECONDS and abs(nanos) <= _MAX_NANOS and same_sign):
+        out.append(FieldViolation(prefix.removesuffix("."), _DURATION_RANGE))
+
+
+_WELL_KNOWN: dict[str, Check] = {
+    "google.protobuf.Timestamp": _check_timestamp,
+    "google.protobuf.Duration": _check_duration,
+}
 
 
 def _may_need_checks(descriptor: Descriptor) -> bool:
@@ -216,10 +252,13 @@ def _compile_repeated(field: FieldDescriptor, rules: rules_pb2.FieldRules | None
     size = _compile_size(rules)
     if field.cpp_type == FieldDescriptor.CPPTYPE_MESSAGE:
         if rules is not None:
-            _reject_item_rules(field, rules, allowed=("required", "min_items", "max_items"))
+            _reject_item_rules(field, rules, allowed=("required", "min_items", "max_items", "items_checked_apart"))
         nested = field.message_type
-        item = _compile_nested(nested) if _may_need_checks(nested) else None
+        apart = rules is not None and rules.items_checked_apart
+        item = _compile_nested(nested) if not apart and _may_need_checks(nested) else None
     else:
+        if rules is not None and rules.items_checked_apart:
+            raise InvalidRule(f"field {field.full_name}: rule items_checked_apart applies to repeated messages only")
         item = None if rules is None else _compile_item(field, rules, f"field {field.full_name}")
     if size is None and item is None:
         return None

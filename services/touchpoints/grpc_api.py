@@ -36,6 +36,7 @@ from services.common.errors import InvalidArgument
 from services.common.identifiers import Identifier
 from services.common.contracts import EnumWords, from_timestamp
 from services.common.grpc_runtime import Registration
+from services.common.grpc_runtime.decoding import Undecodable, per_item
 from services.common.validation import violations
 from services.touchpoints.application import (
     ALREADY_RECORDED,
@@ -202,14 +203,21 @@ class PreparedItems:
 
 
 def prepare_items(
-    app: TouchpointsApplication, items: Sequence[pb.TouchpointInput], context: ThreadContext | None = None
+    app: TouchpointsApplication, items: Sequence[pb.TouchpointInput | Undecodable],
+    context: ThreadContext | None = None,
 ) -> PreparedItems:
     """Check each item against its .proto rules; let the application check and start enriching the rest
-    (``context``: the thread context of the request's earlier items, see ``application.ThreadContext``)."""
+    (``context``: the thread context of the request's earlier items, see ``application.ThreadContext``).
+
+    An item that did not decode (a stream frame of garbage bytes) is rejected like one that breaks a rule.
+    """
     rejected: dict[int, ItemOutcome] = {}
     positions: list[int] = []
     drafts: list[TouchpointDraft] = []
     for index, item in enumerate(items):
+        if isinstance(item, Undecodable):
+            rejected[index] = ItemOutcome(index, REJECTED, None, (Violation("", item.description),))
+            continue
         broken = violations(item)
         if broken:
             rejected[index] = ItemOutcome(index, REJECTED, None, tuple(Violation(v.field, v.description)
@@ -265,6 +273,7 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
             rejected_count=counts[REJECTED],
         )
 
+    @per_item
     def RecordTouchpointStream(  # noqa: N802
         self, request_iterator: Iterator[pb.RecordTouchpointStreamRequest], context: grpc.ServicerContext
     ) -> Iterator[pb.RecordTouchpointStreamResponse]:
@@ -287,7 +296,9 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
                 batch, ended = _take(inbox, self.stream_max_batch)
                 if not batch:
                     continue
-                prepared = prepare_items(self.app, [message.touchpoint for message in batch], threads)
+                prepared = prepare_items(self.app, [
+                    message if isinstance(message, Undecodable) else message.touchpoint for message in batch
+                ], threads)
                 if in_flight is not None:
                     yield in_flight.result()  # answers stay in stream order
                 in_flight = committer.submit(self._commit_stream_batch, prepared, sent)

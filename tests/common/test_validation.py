@@ -274,3 +274,22 @@ def test_every_rule_written_in_the_contracts_fits_its_field():
     descriptors = list(_all_contract_messages())
     assert any(descriptor.full_name == "chorus.bench.v1.EchoRequest" for descriptor in descriptors)
     prepare(*descriptors)  # raises InvalidRule naming the field otherwise
+
+
+def test_every_timestamp_and_duration_is_checked_against_its_range_without_a_rule() -> None:
+    from google.protobuf import duration_pb2, timestamp_pb2
+
+    from chorus.touchpoints.v1 import touchpoint_service_pb2 as tp
+
+    def fields(stamp: timestamp_pb2.Timestamp) -> list[str]:
+        request = tp.ListTouchpointsRequest(thread_id="t", occurred_after=stamp)
+        return [v.field for v in violations(request)]
+
+    assert fields(timestamp_pb2.Timestamp(seconds=-62_135_596_800)) == []  # 0001-01-01T00:00:00Z
+    assert fields(timestamp_pb2.Timestamp(seconds=253_402_300_799, nanos=999_999_999)) == []  # 9999-12-31
+    for bad in ({"seconds": -62_135_596_801}, {"seconds": 253_402_300_800}, {"seconds": 2**62},
+                {"nanos": -1}, {"nanos": 1_000_000_000}):
+        assert fields(timestamp_pb2.Timestamp(**bad)) == ["occurred_after"], bad
+    link = tp.ReplyLink(response_time=duration_pb2.Duration(seconds=-1, nanos=5))
+    assert [v.field for v in violations(link)] == ["response_time"]
+    assert violations(tp.ReplyLink(response_time=duration_pb2.Duration(seconds=-1, nanos=-5))) == []

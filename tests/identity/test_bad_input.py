@@ -316,3 +316,34 @@ def test_the_survivor_of_a_merge_shows_the_effective_contact_state_and_whose_it_
     assert [(c.channel, c.party_id) for c in alone.consents] == [(types.CHANNEL_EMAIL, jane)]
     assert identity.stub.CheckContactPermission(
         pb.CheckContactPermissionRequest(party_id=jane, channel=types.CHANNEL_EMAIL)).reason == "CONSENT_GRANTED"
+
+
+OUT_OF_RANGE = [
+    pytest.param({"seconds": 2**62}, id="seconds-2**62"),
+    pytest.param({"seconds": 253_402_300_800}, id="year-10000"),
+    pytest.param({"seconds": -62_135_596_801}, id="year-0"),
+    pytest.param({"seconds": 1_800_000_000, "nanos": -1}, id="negative-nanos"),
+    pytest.param({"seconds": 1_800_000_000, "nanos": 1_000_000_000}, id="nanos-1e9"),
+]
+
+
+@pytest.mark.parametrize("stamp", OUT_OF_RANGE)
+def test_a_time_outside_the_timestamp_range_is_invalid_argument_on_that_field(
+    identity: IdentityHarness, stamp: dict[str, int]
+) -> None:
+    from google.protobuf.timestamp_pb2 import Timestamp
+
+    jane = register(identity, "Jane of all times")
+    calls = [
+        (identity.stub.RecordConsent, pb.RecordConsentRequest(
+            party_id=jane, channel=types.CHANNEL_EMAIL, status=types.CONSENT_STATUS_GRANTED, time=Timestamp(**stamp))),
+        (identity.stub.SetDoNotContact, pb.SetDoNotContactRequest(
+            party_id=jane, do_not_contact=True, time=Timestamp(**stamp))),
+        (identity.stub.CheckContactPermission, pb.CheckContactPermissionRequest(
+            party_id=jane, channel=types.CHANNEL_EMAIL, time=Timestamp(**stamp))),
+    ]
+    for call, request in calls:
+        details = refused(call, request)
+        assert (details.code, details.fields) == (grpc.StatusCode.INVALID_ARGUMENT, ["time"])
+    party = identity.stub.GetParty(pb.GetPartyRequest(party_id=jane)).party
+    assert not party.do_not_contact

@@ -608,3 +608,61 @@ def test_a_reviews_rating_decides_its_sentiment_and_is_kept(service: Service) ->
         review("review-b0", text, rating=5), review("review-b1", text, rating=9)]))
     assert [r.outcome for r in batch.results] == [pb.RECORD_OUTCOME_RECORDED, pb.RECORD_OUTCOME_REJECTED]
     assert [v.field for v in batch.results[1].violations] == ["rating"]
+
+
+# ------------------------------------------------------------------------- times outside the Timestamp range
+
+OUT_OF_RANGE = [
+    timestamp_pb2.Timestamp(seconds=2**62),
+    timestamp_pb2.Timestamp(seconds=253_402_300_800),  # year 10000
+    timestamp_pb2.Timestamp(seconds=-62_135_596_801),  # year 0
+    timestamp_pb2.Timestamp(seconds=1_800_000_000, nanos=-1),
+    timestamp_pb2.Timestamp(seconds=1_800_000_000, nanos=1_000_000_000),
+]
+
+
+def test_a_time_outside_the_range_is_refused_on_occurred_at(service: Service) -> None:
+    for n, stamp in enumerate(OUT_OF_RANGE):
+        with pytest.raises(grpc.RpcError) as raised:
+            record(service, item(f"range-unary-{n}", occurred_at=stamp))
+        assert bad_fields(raised.value) == {"touchpoint.occurred_at"}
+
+
+def test_a_batch_rejects_the_items_with_times_out_of_range_and_records_their_neighbours(service: Service) -> None:
+    items = [item(f"range-batch-{n}") for n in range(2 * len(OUT_OF_RANGE) + 1)]
+    for n, stamp in enumerate(OUT_OF_RANGE):
+        items[2 * n + 1] = item(f"range-batch-{2 * n + 1}", occurred_at=stamp)
+
+    answer = service.stub.RecordTouchpointBatch(pb.RecordTouchpointBatchRequest(touchpoints=items))
+
+    rejected = {r.index: [v.field for v in r.violations] for r in answer.results
+                if r.outcome == pb.RECORD_OUTCOME_REJECTED}
+    assert rejected == {2 * n + 1: ["occurred_at"] for n in range(len(OUT_OF_RANGE))}
+    for result in answer.results:
+        if result.index % 2 == 0:
+            assert result.outcome == pb.RECORD_OUTCOME_RECORDED
+            assert get(service, result.touchpoint_id).touchpoint_id == result.touchpoint_id
+
+
+def test_a_stream_rejects_the_items_with_times_out_of_range_and_answers_everything_after(service: Service) -> None:
+    items = [item(f"range-stream-{n}") for n in range(48)]
+    for n, stamp in enumerate(OUT_OF_RANGE):
+        items[3 + 7 * n] = item(f"range-stream-{3 + 7 * n}", occurred_at=stamp)
+
+    answers = [r for response in service.stub.RecordTouchpointStream(stream_of(items)) for r in response.results]
+
+    assert [a.index for a in answers] == list(range(48))
+    rejected = {a.index for a in answers if a.outcome == pb.RECORD_OUTCOME_REJECTED}
+    assert rejected == {3 + 7 * n for n in range(len(OUT_OF_RANGE))}
+    assert all(a.violations[0].field == "occurred_at" for a in answers if a.index in rejected)
+    for answer in answers:
+        if answer.index not in rejected:
+            assert get(service, answer.touchpoint_id).touchpoint_id == answer.touchpoint_id
+
+
+def test_list_filters_with_times_out_of_range_are_invalid_argument_naming_the_filter(service: Service) -> None:
+    for stamp in OUT_OF_RANGE:
+        for name in ("occurred_after", "occurred_before"):
+            with pytest.raises(grpc.RpcError) as raised:
+                service.stub.ListTouchpoints(pb.ListTouchpointsRequest(thread_id="t", **{name: stamp}))
+            assert bad_fields(raised.value) == {name}

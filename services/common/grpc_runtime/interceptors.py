@@ -20,6 +20,8 @@ import structlog
 
 from services.common import context as request_context
 from services.common import validation
+from services.common.errors import ConfigurationError
+from services.common.grpc_runtime import decoding
 from services.common.grpc_runtime.status import to_grpc_status
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -62,7 +64,7 @@ class _HandlerWrapper(grpc.ServerInterceptor):
 
 def _rebuild(handler: grpc.RpcMethodHandler, wrap: Callable[[Behavior], Behavior]) -> grpc.RpcMethodHandler:
     serializers = {
-        "request_deserializer": handler.request_deserializer,
+        "request_deserializer": decoding.tolerant(handler.request_deserializer),
         "response_serializer": handler.response_serializer,
     }
     if handler.request_streaming and handler.response_streaming:
@@ -153,7 +155,7 @@ class RequestContextInterceptor(_HandlerWrapper):
             if code is None:
                 if outcome is None:
                     code = grpc.StatusCode.OK
-                elif isinstance(outcome, GeneratorExit):
+                elif isinstance(outcome, GeneratorExit) or _client_left(context, outcome):
                     code = grpc.StatusCode.CANCELLED
                 else:
                     code = grpc.StatusCode.UNKNOWN
@@ -165,11 +167,18 @@ class RequestContextInterceptor(_HandlerWrapper):
             binding.__exit__(None, None, None)
 
 
+def _client_left(context: grpc.ServicerContext, error: BaseException) -> bool:
+    """Whether ``error`` is gRPC saying the client went away (cancelled, disconnected) while the servicer read."""
+    return isinstance(error, grpc.RpcError) and not context.is_active()
+
+
 class ErrorInterceptor(_HandlerWrapper):
     """Turns a raised error into its status with ``google.rpc`` details (see ``grpc_runtime.status``).
 
     A servicer that aborted on its own (``context.abort``) keeps its status. Server faults (anything that is
-    not a Chorus error kind) are logged with their traceback and answered with a generic INTERNAL message.
+    not a Chorus error kind) are logged with their type and stack (never their message: it may quote the
+    request) and answered with a generic INTERNAL message. A client that went away is a cancellation, not a
+    fault.
     """
 
     def wrap(self, behavior: Behavior, handler: grpc.RpcMethodHandler, method: str) -> Behavior:
@@ -196,10 +205,13 @@ def _abort(context: grpc.ServicerContext, error: Exception) -> None:
     code = context.code()
     if code is not None and code != grpc.StatusCode.OK:  # the servicer aborted or set its status itself
         raise error
+    if _client_left(context, error):
+        raise error  # a cancellation, not a fault: nobody is there to answer
     ctx = request_context.current()
     status, fault = to_grpc_status(error, ctx.request_id if ctx is not None else "")
-    if fault:
-        log.error("rpc.failed", error_type=type(error).__name__, exc_info=error)
+    if fault:  # its type and stack (see services.common.logging); a message only when it is Chorus's own words
+        said = {"error": str(error)} if isinstance(error, ConfigurationError) else {}
+        log.error("rpc.failed", error_type=type(error).__name__, exc_info=error, **said)
     context.abort_with_status(status)
 
 
@@ -208,6 +220,8 @@ class ValidationInterceptor(_HandlerWrapper):
 
     Streaming requests are validated by the servicer, item by item. A request that breaks a rule raises
     ``InvalidArgument``, which the :class:`ErrorInterceptor` (outside this one) turns into INVALID_ARGUMENT.
+    So does a request whose bytes do not decode (see :mod:`.decoding`); in a request stream such a frame
+    ends the stream that way, unless the servicer method is marked ``decoding.per_item`` and answers it alone.
     """
 
     def __init__(self, validate: Callable[[Any], None] = validation.validate) -> None:
@@ -216,10 +230,18 @@ class ValidationInterceptor(_HandlerWrapper):
 
     def wrap(self, behavior: Behavior, handler: grpc.RpcMethodHandler, method: str) -> Behavior:
         if handler.request_streaming:
-            return behavior
+            if decoding.handles_per_item(behavior):
+                return behavior
+
+            def decoded(requests: Iterator[Any], context: grpc.ServicerContext) -> Any:
+                return behavior(decoding.strict(requests), context)
+
+            return decoded
         validate = self._validate
 
         def validated(request: Any, context: grpc.ServicerContext) -> Any:
+            if isinstance(request, decoding.Undecodable):
+                raise request.error()
             validate(request)
             return behavior(request, context)
 

@@ -32,7 +32,21 @@ OVERALL = ""
 
 log = structlog.get_logger(__name__)
 
-_health_of: weakref.WeakKeyDictionary[grpc.Server, health.HealthServicer] = weakref.WeakKeyDictionary()
+
+
+class HealthServicer(health.HealthServicer):
+    """grpcio-health-checking's servicer with ``List`` (which its pinned version answers UNIMPLEMENTED)."""
+
+    def List(self, request: health_pb2.HealthListRequest, context: grpc.ServicerContext) -> Any:  # noqa: N802
+        """Every known service and its status, as ``Check`` would answer for each."""
+        with self._lock:  # the library's own lock over its status table
+            statuses = dict(self._server_status)
+        return health_pb2.HealthListResponse(
+            statuses={name: health_pb2.HealthCheckResponse(status=status) for name, status in statuses.items()}
+        )
+
+
+_health_of: weakref.WeakKeyDictionary[grpc.Server, HealthServicer] = weakref.WeakKeyDictionary()
 
 
 def create_server(
@@ -63,7 +77,7 @@ def create_server(
     for add_to_server, servicer, _ in registrations:
         add_to_server(servicer, server)
 
-    health_servicer = health.HealthServicer()
+    health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in (OVERALL, *names):
         health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
@@ -103,7 +117,7 @@ class HealthReporter(threading.Thread):
     def __init__(
         self,
         server: grpc.Server,
-        servicer: health.HealthServicer,
+        servicer: HealthServicer,
         services: Sequence[str],
         readiness: Readiness | None,
         interval: float = READINESS_INTERVAL_SECONDS,

@@ -9,7 +9,7 @@
 | ``Conflict`` | ``ABORTED`` | ``ErrorInfo`` (reason, domain ``chorus``): retrying the whole request is safe |
 | ``Unavailable`` | ``UNAVAILABLE`` | ``RetryInfo`` (``retry_after_seconds`` of the error, 1 s by default) |
 | ``ConfigurationError`` | ``INTERNAL`` | ``ErrorInfo`` reason ``MISCONFIGURED``; the message stays in the server log |
-| anything else | ``INTERNAL`` | generic message; the traceback stays in the server log |
+| anything else | ``INTERNAL`` | generic message; the error's type and stack go to the server log |
 
 Every error status also carries ``RequestInfo`` with the request id, so a caller can quote it to whoever reads
 the server log. ``ConfigurationError`` is INTERNAL rather than FAILED_PRECONDITION: FAILED_PRECONDITION tells a

@@ -11,7 +11,7 @@ ONEOF_FIELD_NUMBER: _ClassVar[int]
 oneof: _descriptor.FieldDescriptor
 
 class FieldRules(_message.Message):
-    __slots__ = ("required", "min_len", "max_len", "max_bytes", "pattern", "uuid", "min_items", "max_items", "int_gte", "int_lte", "float_gte", "float_lte", "enum_defined_only", "keys")
+    __slots__ = ("required", "min_len", "max_len", "max_bytes", "pattern", "uuid", "min_items", "max_items", "int_gte", "int_lte", "float_gte", "float_lte", "enum_defined_only", "keys", "items_checked_apart")
     REQUIRED_FIELD_NUMBER: _ClassVar[int]
     MIN_LEN_FIELD_NUMBER: _ClassVar[int]
     MAX_LEN_FIELD_NUMBER: _ClassVar[int]
@@ -26,6 +26,7 @@ class FieldRules(_message.Message):
     FLOAT_LTE_FIELD_NUMBER: _ClassVar[int]
     ENUM_DEFINED_ONLY_FIELD_NUMBER: _ClassVar[int]
     KEYS_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_CHECKED_APART_FIELD_NUMBER: _ClassVar[int]
     required: bool
     min_len: int
     max_len: int
@@ -40,7 +41,8 @@ class FieldRules(_message.Message):
     float_lte: float
     enum_defined_only: bool
     keys: FieldRules
-    def __init__(self, required: _Optional[bool] = ..., min_len: _Optional[int] = ..., max_len: _Optional[int] = ..., max_bytes: _Optional[int] = ..., pattern: _Optional[str] = ..., uuid: _Optional[bool] = ..., min_items: _Optional[int] = ..., max_items: _Optional[int] = ..., int_gte: _Optional[int] = ..., int_lte: _Optional[int] = ..., float_gte: _Optional[float] = ..., float_lte: _Optional[float] = ..., enum_defined_only: _Optional[bool] = ..., keys: _Optional[_Union[FieldRules, _Mapping]] = ...) -> None: ...
+    items_checked_apart: bool
+    def __init__(self, required: _Optional[bool] = ..., min_len: _Optional[int] = ..., max_len: _Optional[int] = ..., max_bytes: _Optional[int] = ..., pattern: _Optional[str] = ..., uuid: _Optional[bool] = ..., min_items: _Optional[int] = ..., max_items: _Optional[int] = ..., int_gte: _Optional[int] = ..., int_lte: _Optional[int] = ..., float_gte: _Optional[float] = ..., float_lte: _Optional[float] = ..., enum_defined_only: _Optional[bool] = ..., keys: _Optional[_Union[FieldRules, _Mapping]] = ..., items_checked_apart: _Optional[bool] = ...) -> None: ...
 
 class OneofRules(_message.Message):
     __slots__ = ("required",)
