@@ -17,6 +17,7 @@ Every variable has a default that runs Chorus on a laptop; deployments override 
 | ``CHORUS_VIEWS_URL`` | ``sqlite:///<data dir>/views.db`` | database of the projections' read models: ``sqlite:///path``, ``sqlite://:memory:``, or ``postgresql://user@host:5432/db`` in production |
 | ``CHORUS_SHUTDOWN_GRACE_SECONDS`` | ``5`` | seconds in-flight RPCs get to finish after SIGTERM before they are cancelled |
 | ``CHORUS_DEFAULT_REGION`` | (none) | region (ISO 3166 code, e.g. ``GB``) of phone numbers written without ``+``, the same in every service; none refuses them (``services.common.identifiers``) |
+| ``CHORUS_PAGE_TOKEN_SECRET`` | (random per process) | secret the page tokens of list methods are signed with; give every replica of a service the same one, or a token is refused by another replica and after a restart |
 
 ``CHORUS_IDENTITY_DEFAULT_REGION`` is a deprecated alias of ``CHORUS_DEFAULT_REGION``, read only when the
 latter is unset.
@@ -34,7 +35,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -69,6 +70,7 @@ class Settings:
     views_url: str = ""
     shutdown_grace_seconds: float = 5.0
     default_region: str | None = None
+    page_token_secret: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         if not self.views_url:
@@ -101,6 +103,7 @@ class Settings:
                 env, "CHORUS_DEFAULT_REGION", _region,
                 read_setting(env, "CHORUS_IDENTITY_DEFAULT_REGION", _region, defaults.default_region),
             ),
+            page_token_secret=env.get("CHORUS_PAGE_TOKEN_SECRET", ""),
         )
 
     def grpc_address(self, port: int) -> str:

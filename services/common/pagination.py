@@ -11,8 +11,12 @@ A servicer for ``ListThings(filter..., page_size, page_token)`` does::
 A token carries the fingerprint of the filter parameters that made it, so a token reused with a changed
 filter is refused (``page_size`` is not part of the query and may change between pages). Instead of an offset a
 token may carry a cursor (a JSON value such as a stream sequence or ``[timestamp, id]``) for keyset pagination.
-Tokens are url-safe base64 of a small JSON document with a checksum: opaque and tamper-evident, not secret, so a
-cursor must never hold personal data.
+Tokens are url-safe base64 of a small JSON document and its HMAC-SHA256 (truncated to 16 bytes): opaque and
+unforgeable, not secret, so a cursor must never hold personal data. A token that was not made with the key is
+refused as INVALID_ARGUMENT before anything in it is used. The key comes from :func:`use_secret` (``main.py``
+passes ``CHORUS_PAGE_TOKEN_SECRET``); without one, each process draws a random key at start-up, so its tokens
+are refused by another replica or after a restart (the client starts the listing again). Give every replica
+of a service the same secret to let a client page across them.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import json
+import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -33,14 +39,32 @@ __all__ = [
     "decode",
     "page_size",
     "query_fingerprint",
+    "use_secret",
 ]
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 
 _VERSION = 1
-_CHECKSUM_BYTES = 4
+_SIGNATURE_BYTES = 16
 _MAX_TOKEN_CHARS = 4096  # refuse to decode anything bigger: a real token is far smaller
+_KEY_CONTEXT = b"chorus page tokens v1\x00"
+
+_key = secrets.token_bytes(32)  # per process until use_secret() is called
+
+
+def use_secret(secret: str) -> None:
+    """Sign and check page tokens with a key derived from ``secret`` (the same in every replica of a service).
+
+    An empty ``secret`` keeps the random per-process key.
+    """
+    global _key  # noqa: PLW0603 - one key per process, set once at the composition root
+    if secret:
+        _key = hashlib.sha256(_KEY_CONTEXT + secret.encode("utf-8")).digest()
+
+
+def _signature(payload: bytes) -> bytes:
+    return hmac.new(_key, payload, hashlib.sha256).digest()[:_SIGNATURE_BYTES]
 
 
 def page_size(requested: int, *, default: int = DEFAULT_PAGE_SIZE, maximum: int = MAX_PAGE_SIZE) -> int:
@@ -85,21 +109,23 @@ class PageToken:
         payload = json.dumps(
             [_VERSION, self.query, self.offset, self.cursor], separators=(",", ":"), ensure_ascii=False
         ).encode("utf-8")
-        checksum = hashlib.sha256(payload).digest()[:_CHECKSUM_BYTES]
-        return base64.urlsafe_b64encode(payload + checksum).decode("ascii").rstrip("=")
+        return base64.urlsafe_b64encode(payload + _signature(payload)).decode("ascii").rstrip("=")
 
 
 def decode(token: str, query_fingerprint: str) -> PageToken:
     """The start of the requested page: offset 0 for an empty token, else what ``token`` says.
 
-    Raises ``InvalidArgument`` on ``page_token`` when the token is malformed or was made by another query.
+    Raises ``InvalidArgument`` on ``page_token`` when the token is malformed, was not issued with this
+    process's key, or was made by another query.
     """
     if not token:
         return PageToken(query=query_fingerprint)
     decoded = _parse(token)
     if decoded is None:
         raise InvalidArgument.field(
-            "page_token", "is malformed: pass the next_page_token of a previous response unchanged"
+            "page_token",
+            "is malformed or was not issued by this service (or before it restarted): pass the next_page_token "
+            "of a previous response unchanged, or start again without a page_token",
         )
     if decoded.query != query_fingerprint:
         raise InvalidArgument.field(
@@ -115,8 +141,8 @@ def _parse(token: str) -> PageToken | None:
         raw = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError):
         return None
-    payload, checksum = raw[:-_CHECKSUM_BYTES], raw[-_CHECKSUM_BYTES:]
-    if len(raw) <= _CHECKSUM_BYTES or hashlib.sha256(payload).digest()[:_CHECKSUM_BYTES] != checksum:
+    payload, signature = raw[:-_SIGNATURE_BYTES], raw[-_SIGNATURE_BYTES:]
+    if len(raw) <= _SIGNATURE_BYTES or not hmac.compare_digest(_signature(payload), signature):
         return None
     try:
         fields = json.loads(payload.decode("utf-8"))

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from services.common import pagination
 from services.common.config import Settings
 from services.common.errors import ConfigurationError
 from services.common.grpc_runtime import create_server, serve
@@ -102,6 +103,7 @@ def readiness(app: IdentityApplication) -> bool:
 def main() -> None:
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
+    pagination.use_secret(settings.page_token_secret)
     identity = IdentitySettings.from_env()
     with identity_service(settings, identity) as (app, _projection):
         server, port = create_server(

@@ -31,6 +31,7 @@ from datetime import timedelta
 
 import structlog
 
+from services.common import pagination
 from services.common.config import Settings, int_between, non_negative_float, read_setting
 from services.common.grpc_runtime import create_server, serve
 from services.common.logging import configure_logging
@@ -132,6 +133,7 @@ def readiness(app: TouchpointsApplication) -> bool:
 def main() -> None:
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
+    pagination.use_secret(settings.page_token_secret)
     touchpoints = TouchpointsSettings.from_env()
     if not touchpoints.policy.brand_handles:
         log.info("touchpoints.no_brand_handles", setting="CHORUS_TOUCHPOINTS_BRAND_HANDLES",

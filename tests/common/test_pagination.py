@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import pytest
@@ -21,6 +22,7 @@ from services.common.pagination import (
     decode,
     page_size,
     query_fingerprint,
+    use_secret,
 )
 
 QUERY = query_fingerprint(method="ListTouchpoints", identifier="email:ada@example.com", channel="CHANNEL_EMAIL")
@@ -130,3 +132,31 @@ def test_the_fingerprint_ignores_argument_order_and_tells_values_apart():
     assert query_fingerprint(party=party, since=since) != query_fingerprint(party=uuid.uuid4(), since=since)
     assert query_fingerprint(method="A") != query_fingerprint(method="B")
     assert query_fingerprint(channel="") != query_fingerprint(channel=None)
+
+
+def _unkeyed(fields: list[object]) -> Iterator[str]:
+    """A token made the way anyone can: the payload and a plain hash of it (no key)."""
+    payload = json.dumps(fields, separators=(",", ":")).encode()
+    for size in (4, 16):
+        yield base64.urlsafe_b64encode(payload + hashlib.sha256(payload).digest()[:size]).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("cursor", [2**63, -1, [2**63, "x"], 7])
+def test_a_token_not_signed_with_the_key_is_refused_whatever_it_says(cursor):
+    for forged in _unkeyed([1, QUERY, 0, cursor]):
+        with pytest.raises(InvalidArgument, match="not issued by this service") as raised:
+            decode(forged, QUERY)
+        assert [v.field for v in raised.value.violations] == ["page_token"]
+
+
+def test_tokens_signed_with_one_secret_are_refused_under_another_and_accepted_under_the_same():
+    try:
+        use_secret("first secret")
+        token = PageToken(query=QUERY, cursor=[5, "a"]).encode()
+        use_secret("second secret")
+        with pytest.raises(InvalidArgument, match="not issued by this service"):
+            decode(token, QUERY)
+        use_secret("first secret")
+        assert decode(token, QUERY).cursor == [5, "a"]
+    finally:
+        use_secret("a secret only this test module uses")

@@ -347,3 +347,18 @@ def test_a_time_outside_the_timestamp_range_is_invalid_argument_on_that_field(
         assert (details.code, details.fields) == (grpc.StatusCode.INVALID_ARGUMENT, ["time"])
     party = identity.stub.GetParty(pb.GetPartyRequest(party_id=jane)).party
     assert not party.do_not_contact
+
+
+def test_a_forged_page_token_is_invalid_argument_even_with_a_huge_cursor(identity: IdentityHarness) -> None:
+    import base64
+    import hashlib
+    import json
+
+    from services.common.pagination import query_fingerprint
+
+    payload = json.dumps([1, query_fingerprint(method="ListParties", kind=""), 0, 2**63]).encode()
+    forged = base64.urlsafe_b64encode(payload + hashlib.sha256(payload).digest()[:4]).decode().rstrip("=")
+
+    details = refused(identity.stub.ListParties, pb.ListPartiesRequest(page_token=forged))
+
+    assert (details.code, details.fields) == (grpc.StatusCode.INVALID_ARGUMENT, ["page_token"])
