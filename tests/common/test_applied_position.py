@@ -3,30 +3,36 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
 from services.common.errors import Unavailable
+from services.common.testing import eventually
 from services.common.views import AppliedPosition
 
 
 def test_a_waiter_wakes_when_the_position_reaches_its_notification() -> None:
     applied = AppliedPosition("the test view", start=1)
-    woke: list[float] = []
+    woke: list[int] = []
+    waits: list[int] = []  # one entry each time the waiter (re)starts waiting, with the position it saw
 
     def waiter() -> None:
-        applied.wait(3, timeout=5)
-        woke.append(time.monotonic())
+        applied.wait(3, timeout=30, poke=lambda: waits.append(applied.value))
+        woke.append(applied.value)
 
     thread = threading.Thread(target=waiter)
     thread.start()
+    eventually(lambda: _assert_equal(waits, [1]))  # it is waiting
     applied.advance(2)
-    time.sleep(0.05)
+    eventually(lambda: _assert_equal(waits, [1, 2]))  # woken by the advance to 2, it saw 2 and waits again
     assert woke == []
     applied.advance(3)
     thread.join(timeout=5)
-    assert len(woke) == 1
+    assert woke == [3]
+
+
+def _assert_equal(actual: object, expected: object) -> None:
+    assert actual == expected
 
 
 def test_the_position_never_moves_backwards() -> None:

@@ -145,10 +145,8 @@ def test_a_server_older_than_2_12_is_refused_with_its_version(pre_2_12_server: s
 
 def test_an_unreachable_nats_url_is_one_clear_error() -> None:
     url = f"nats://127.0.0.1:{free_port()}"
-    started = time.monotonic()
     with pytest.raises(NatsUnreachableError, match=f"cannot reach NATS at {url}"):
         new_app(url, NATS_CONNECT_TIMEOUT="1")
-    assert time.monotonic() - started < 15
 
 
 @pytest.mark.slow

@@ -366,13 +366,20 @@ def test_health_follows_readiness() -> None:
 
 
 def test_a_failing_readiness_probe_means_not_serving() -> None:
+    down = threading.Event()
+
     def probe() -> bool:
-        raise ConnectionRefusedError("nats down")
+        if down.is_set():
+            raise ConnectionRefusedError("nats down")
+        return True
 
     with running_server(REGISTRATIONS[:1], readiness=probe) as (channel, _port):
-        time.sleep(0.6)
         health = health_pb2_grpc.HealthStub(channel)
-        assert health.Check(health_pb2.HealthCheckRequest(service=ECHO)).status == health_pb2.HealthCheckResponse.NOT_SERVING
+        _wait_for_status(health, ECHO, health_pb2.HealthCheckResponse.SERVING)  # the probe answered first
+
+        down.set()
+
+        _wait_for_status(health, ECHO, health_pb2.HealthCheckResponse.NOT_SERVING)
 
 
 def test_without_readiness_the_server_is_serving_once_started(channel: grpc.Channel) -> None:

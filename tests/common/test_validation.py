@@ -7,7 +7,6 @@ The messages are real generated code: ``chorus.bench.v1.EchoRequest`` carries on
 from __future__ import annotations
 
 import importlib
-import time
 import uuid
 from pathlib import Path
 
@@ -243,19 +242,6 @@ def test_a_rule_that_does_not_fit_its_field_fails_loudly_instead_of_being_ignore
 def test_prepare_compiles_every_request_type_of_a_service():
     prepare(echo_pb2.DESCRIPTOR.services_by_name["EchoService"], types_pb2.Identifier)
     assert violations(echo_pb2.EchoStreamRequest()) == []
-
-
-def test_validating_a_ten_field_request_costs_well_under_50_microseconds():
-    request = valid_request()
-    violations(request)  # compile once
-    rounds = 2000
-    best = float("inf")
-    for _ in range(5):
-        started = time.perf_counter()
-        for _ in range(rounds):
-            violations(request)
-        best = min(best, (time.perf_counter() - started) / rounds)
-    assert best < 50e-6, f"{best * 1e6:.1f} µs per request"
 
 
 def _all_contract_messages():
