@@ -17,6 +17,7 @@ Every variable has a default that runs Chorus on a laptop; deployments override 
 | ``CHORUS_VIEWS_URL`` | ``sqlite:///<data dir>/views.db`` | database of the projections' read models: ``sqlite:///path``, ``sqlite://:memory:``, or ``postgresql://user@host:5432/db`` in production |
 | ``CHORUS_SHUTDOWN_GRACE_SECONDS`` | ``5`` | seconds in-flight RPCs get to finish after SIGTERM before they are cancelled |
 | ``CHORUS_DEFAULT_REGION`` | (none) | region (ISO 3166 code, e.g. ``GB``) of phone numbers written without ``+``, the same in every service; none refuses them (``services.common.identifiers``) |
+| ``CHORUS_STORE_TIMEOUT_SECONDS`` | ``2`` | seconds a request waits for one answer of the event store (a write is tried 3 times): the server's own deadline in an outage |
 | ``CHORUS_PAGE_TOKEN_SECRET`` | (random per process) | secret the page tokens of list methods are signed with; give every replica of a service the same one, or a token is refused by another replica and after a restart |
 
 ``CHORUS_IDENTITY_DEFAULT_REGION`` is a deprecated alias of ``CHORUS_DEFAULT_REGION``, read only when the
@@ -70,6 +71,7 @@ class Settings:
     views_url: str = ""
     shutdown_grace_seconds: float = 5.0
     default_region: str | None = None
+    store_timeout_seconds: float = 2.0
     page_token_secret: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
@@ -103,6 +105,9 @@ class Settings:
                 env, "CHORUS_DEFAULT_REGION", _region,
                 read_setting(env, "CHORUS_IDENTITY_DEFAULT_REGION", _region, defaults.default_region),
             ),
+            store_timeout_seconds=read_setting(
+                env, "CHORUS_STORE_TIMEOUT_SECONDS", positive_float, defaults.store_timeout_seconds
+            ),
             page_token_secret=env.get("CHORUS_PAGE_TOKEN_SECRET", ""),
         )
 
@@ -126,6 +131,7 @@ class Settings:
             "NATS_URL": self.nats_url,
             "NATS_STREAM_REPLICAS": str(self.stream_replicas),
             "NATS_DUPLICATE_WINDOW": str(self.duplicate_window_seconds),
+            "NATS_REQUEST_TIMEOUT": str(self.store_timeout_seconds),
         }
 
 
@@ -160,6 +166,14 @@ def non_negative_float(raw: str) -> float:
     value = float(raw)
     if not value >= 0:  # also rejects nan
         msg = "expected a number of seconds >= 0"
+        raise ValueError(msg)
+    return value
+
+
+def positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0 or value == float("inf"):  # also rejects nan
+        msg = "expected a number of seconds > 0"
         raise ValueError(msg)
     return value
 

@@ -10,8 +10,9 @@ own:
 | ``CHORUS_IDENTITY_CAPS`` | (built-in) | identifiers per type per party, e.g. ``email=5,crm_id=1`` (overrides the defaults per type) |
 | ``CHORUS_IDENTITY_BLOCKED`` | (none) | extra blocked values, comma-separated (``type:value`` blocks for one type) |
 
-Readiness (gRPC health) is "the event stream answers": the recorder can read an aggregate (one that never
-exists, the cheapest round trip to the stream).
+Readiness (gRPC health) is "the event stream answers and has room": connected to NATS (the client's own
+disconnect and reconnect callbacks), the last write was not refused for want of storage, and the recorder can
+read an aggregate (one that never exists, the cheapest round trip to the stream).
 """
 
 from __future__ import annotations
@@ -95,7 +96,11 @@ READINESS_PROBE_ID = uuid.UUID(int=0)
 
 
 def readiness(app: IdentityApplication) -> bool:
-    """Ready when the event stream answers (a read of an aggregate that never exists: one cheap round trip)."""
+    """Ready when connected to NATS, the last write found room, and the event stream answers (a read of an
+    aggregate that never exists: one cheap round trip)."""
+    connection = app.recorder.connection
+    if not connection.is_connected or connection.out_of_space:
+        return False
     app.recorder.select_events(READINESS_PROBE_ID)
     return True
 

@@ -13,7 +13,8 @@ of the touchpoint index) and these of its own:
 | ``CHORUS_TOUCHPOINTS_READ_YOUR_WRITES_SECONDS`` | ``5`` | how long unary and batch records wait for the index before answering |
 | ``CHORUS_TOUCHPOINTS_ENRICHMENT_PROCESSES`` | ``1`` where this process may use more than one CPU, else ``0`` | worker processes that enrich large batches and stream micro-batches beside the service process (0: in it) |
 
-Readiness (gRPC health) is "the event stream answers and the index is running".
+Readiness (gRPC health) is "connected to NATS, the last write found room, the event stream answers and the
+index is running".
 
 Enrichment is pure-Python CPU work (VADER), so in the service process it competes for one interpreter lock with
 gRPC, the event store client and the index; one worker process moves it to a second CPU, which made streaming
@@ -125,7 +126,11 @@ def touchpoints_service(
 
 
 def readiness(app: TouchpointsApplication) -> bool:
-    """Ready when the event stream answers and the index follows it."""
+    """Ready when connected to NATS, the last write found room, the event stream answers and the index
+    follows it."""
+    connection = app.recorder.connection
+    if not connection.is_connected or connection.out_of_space:
+        return False
     app.recorder.max_notification_id()
     return app.projection is not None and app.projection.healthy
 

@@ -95,7 +95,8 @@ def test_the_process_environment_is_read_when_none_is_given(monkeypatch: pytest.
 
 def test_the_eventstore_env_selects_jetstream_and_protobuf_events() -> None:
     settings = Settings.from_env(
-        {"CHORUS_NATS_URL": "nats://n1:4222", "CHORUS_STREAM_REPLICAS": "3", "CHORUS_DUPLICATE_WINDOW_SECONDS": "60"}
+        {"CHORUS_NATS_URL": "nats://n1:4222", "CHORUS_STREAM_REPLICAS": "3", "CHORUS_DUPLICATE_WINDOW_SECONDS": "60",
+         "CHORUS_STORE_TIMEOUT_SECONDS": "1.5"}
     )
 
     assert settings.eventstore_env("identity") == {
@@ -104,7 +105,15 @@ def test_the_eventstore_env_selects_jetstream_and_protobuf_events() -> None:
         "NATS_URL": "nats://n1:4222",
         "NATS_STREAM_REPLICAS": "3",
         "NATS_DUPLICATE_WINDOW": "60",
+        "NATS_REQUEST_TIMEOUT": "1.5",
     }
+
+
+def test_the_store_timeout_is_short_by_default_and_must_be_positive() -> None:
+    assert Settings.from_env({}).eventstore_env("identity")["NATS_REQUEST_TIMEOUT"] == "2.0"
+    for bad in ("0", "-1", "nan", "inf", "soon"):
+        with pytest.raises(ConfigurationError, match="CHORUS_STORE_TIMEOUT_SECONDS"):
+            Settings.from_env({"CHORUS_STORE_TIMEOUT_SECONDS": bad})
 
 
 def test_grpc_address_brackets_an_ipv6_host() -> None:

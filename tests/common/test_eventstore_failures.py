@@ -170,10 +170,10 @@ def test_a_subscription_carries_on_after_the_server_restarts(tmp_path: Path) -> 
             time.sleep(0.05)
         server.kill()
         server.restart()
-        after = Account(kind="person", roles=(), display_name="after", anonymous=False)
         deadline = time.monotonic() + 20
-        while True:  # the client reconnects by itself; saving works once it has
-            try:
+        while True:  # the client reconnects by itself; saving works once it has (until then it fails at once)
+            after = Account(kind="person", roles=(), display_name="after", anonymous=False)  # a failed save used up
+            try:                                                                              # its pending events
                 app.save(after)
                 break
             except PersistenceError:

@@ -486,6 +486,7 @@ def test_a_reflection_client_that_goes_away_is_a_cancellation_not_a_fault(channe
             requests(), metadata=((REQUEST_ID_HEADER, "r-gone"),)
         )
         assert next(call).list_services_response.service
+        eventually(_reflection_waits_for_a_request)  # the servicer reads its stream when the client leaves
         call.cancel()
 
         def finished() -> list[dict[str, object]]:
@@ -500,3 +501,15 @@ def test_a_reflection_client_that_goes_away_is_a_cancellation_not_a_fault(channe
         configure_logging("info", "json", stream=io.StringIO())
 
     assert [(line["event"], line.get("code")) for line in logged] == [("rpc.finished", "CANCELLED")]
+
+
+def _reflection_waits_for_a_request() -> None:
+    """Passes once a server thread is inside the reflection servicer, waiting for the next request."""
+    for frame in sys._current_frames().values():  # noqa: SLF001 - the only way to see where a thread waits
+        names = set()
+        while frame is not None:
+            names.add(frame.f_code.co_name)
+            frame = frame.f_back
+        if {"ServerReflectionInfo", "_next", "wait"} <= names:  # in grpc's request iterator, waiting
+            return
+    raise AssertionError("no server thread waits for a reflection request")

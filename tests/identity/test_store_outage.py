@@ -78,3 +78,80 @@ def test_an_outage_of_the_event_store_is_unavailable_and_the_service_recovers(tm
             assert party.version == 2  # registered + linked once: nothing half-applied, nothing doubled
     finally:
         server.stop()
+
+
+def test_health_follows_the_connection_and_a_command_in_an_outage_answers_at_once(tmp_path: Path) -> None:
+    server = NatsServer(store_dir=tmp_path / "nats").start()
+    try:
+        settings = Settings(nats_url=server.url, views_url=f"sqlite:///{tmp_path / 'views.db'}")
+        identity = IdentitySettings(app_name=f"identity_gone_{uuid.uuid4().hex[:8]}")
+        # A patient store: without the connection's own callbacks, health and commands would wait this long.
+        env = {**settings.eventstore_env(identity.app_name), "NATS_REQUEST_TIMEOUT": "60"}
+        with (
+            identity_service(settings, identity, env=env) as (app, _projection),
+            running_server([registration(app)], readiness=lambda: readiness(app)) as (channel, _port),
+        ):
+            stub = pb_grpc.IdentityServiceStub(channel)
+            health = health_pb2_grpc.HealthStub(channel)
+
+            def serving() -> int:
+                return health.Check(health_pb2.HealthCheckRequest(service=SERVICE_NAME)).status
+
+            jane = stub.RegisterParty(pb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON, display_name="Jane")).party
+            assert eventually(serving, lambda s: s == health_pb2.HealthCheckResponse.SERVING) == 1
+
+            server.kill()
+
+            assert eventually(serving, lambda s: s == health_pb2.HealthCheckResponse.NOT_SERVING, timeout=20) == 2
+            phone = types.Identifier(type=types.IDENTIFIER_TYPE_PHONE, value="+44 20 7946 0322")
+            request = pb.LinkIdentifierRequest(party_id=jane.party_id, identifier=phone, expected_version=jane.version)
+            try:
+                stub.LinkIdentifier(request, timeout=20)
+            except grpc.RpcError as error:
+                assert error.code() == grpc.StatusCode.UNAVAILABLE  # not DEADLINE_EXCEEDED: it did not wait
+            else:
+                raise AssertionError("a command succeeded without an event store")
+    finally:
+        server.stop()
+
+
+def test_a_full_store_is_unavailable_saying_so_and_not_serving_until_a_write_succeeds(tmp_path: Path) -> None:
+    store = tmp_path / "nats"
+    server = NatsServer(store_dir=store, config={"jetstream": {"max_file_store": 64 * 1024}}).start()
+    try:
+        settings = Settings(nats_url=server.url, views_url=f"sqlite:///{tmp_path / 'views.db'}")
+        identity = IdentitySettings(app_name=f"identity_full_{uuid.uuid4().hex[:8]}")
+        with (
+            identity_service(settings, identity) as (app, _projection),
+            running_server([registration(app)], readiness=lambda: readiness(app)) as (channel, _port),
+        ):
+            stub = pb_grpc.IdentityServiceStub(channel)
+            health = health_pb2_grpc.HealthStub(channel)
+
+            def serving() -> int:
+                return health.Check(health_pb2.HealthCheckRequest(service=SERVICE_NAME)).status
+
+            def register() -> pb.RegisterPartyResponse:
+                return stub.RegisterParty(pb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON,
+                                                                  display_name="J" * 190), timeout=20)
+
+            assert eventually(serving, lambda s: s == health_pb2.HealthCheckResponse.SERVING) == 1
+            refused: grpc.RpcError | None = None
+            for _ in range(2000):
+                try:
+                    register()
+                except grpc.RpcError as error:
+                    refused = error
+                    break
+            assert refused is not None, "the store never filled up"
+            assert refused.code() == grpc.StatusCode.UNAVAILABLE
+            assert "out of space" in refused.details()
+            assert eventually(serving, lambda s: s == health_pb2.HealthCheckResponse.NOT_SERVING) == 2
+
+            server.config = {}  # room again (as when the disk is cleaned up)
+            server.restart()
+            assert isinstance(eventually(register, lambda r: isinstance(r, pb.RegisterPartyResponse)),
+                              pb.RegisterPartyResponse)
+            assert eventually(serving, lambda s: s == health_pb2.HealthCheckResponse.SERVING) == 1
+    finally:
+        server.stop()

@@ -116,6 +116,8 @@ class JetStreamConnection:
         self._last_error: BaseException | None = None
         self._closed = False
         self._reconnect_listeners: list[Callable[[], Awaitable[None]]] = []
+        #: Whether the last write was refused for want of storage; cleared by the next write that succeeds.
+        self.out_of_space = False
 
     # -- lifecycle ------------------------------------------------------------------------------------------
 
@@ -227,8 +229,17 @@ class JetStreamConnection:
         timeout = timeout if timeout is not None else self.request_timeout * 3
         return self._bridge.call(coro, timeout, what=f"NATS at {self.url}")
 
-    def call(self, fn: Callable[[], Awaitable[T]], timeout: float | None = None) -> T:
-        """Run ``fn()`` (a coroutine function) on the connection's loop and wait for its result."""
+    def call(
+        self, fn: Callable[[], Awaitable[T]], timeout: float | None = None, *, while_disconnected: bool = False
+    ) -> T:
+        """Run ``fn()`` (a coroutine function) on the connection's loop and wait for its result.
+
+        While the client is disconnected (its own state, set before its disconnect callback runs) a request
+        could only wait for its timeout: it raises ``RequestTimeoutError`` at once instead, unless
+        ``while_disconnected`` (for local work such as unsubscribing).
+        """
+        if not (while_disconnected or self.is_connected):
+            raise RequestTimeoutError(f"not connected to NATS at {self.url}")
         return self._call(fn(), timeout)
 
     def on_reconnect(self, listener: Callable[[], Awaitable[None]]) -> Callable[[], None]:

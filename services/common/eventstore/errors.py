@@ -96,6 +96,28 @@ class StreamNotFoundError(JetStreamApiError):
     code = 10059
 
 
+class InsufficientResourcesError(JetStreamApiError):
+    """The server's storage is full (its disk, or its ``max_file_store``): nothing was stored."""
+
+    code = 10023
+
+
+class StorageResourcesExceededError(InsufficientResourcesError):
+    """The server's storage limit is reached: nothing was stored."""
+
+    code = 10047
+
+
+class StreamStoreFailedError(InsufficientResourcesError):
+    """The stream could not write to its storage (a full disk shows up so): nothing was stored."""
+
+    code = 10077
+
+
+class StoreOutOfSpaceError(EventStoreError, OperationalError, Unavailable):
+    """A write refused for want of storage: retry once the store has room (gRPC UNAVAILABLE, saying so)."""
+
+
 #: JetStream ``err_code`` -> the error class that stands for it.
 ERROR_CODES: dict[int, type[JetStreamApiError]] = {
     cls.code: cls
@@ -106,6 +128,9 @@ ERROR_CODES: dict[int, type[JetStreamApiError]] = {
         TooManyInflightBatchesError,
         StreamNameInUseError,
         StreamNotFoundError,
+        InsufficientResourcesError,
+        StorageResourcesExceededError,
+        StreamStoreFailedError,
     )
 }
 
@@ -123,7 +148,8 @@ def api_error(code: int, description: str) -> JetStreamApiError:
 def store_errors(conflict: str | None = None) -> Iterator[None]:
     """Turn the persistence errors of the body into application errors.
 
-    An unreachable store (``OperationalError``, ``InterfaceError``) becomes :class:`Unavailable`; a lost race
+    An unreachable store (``OperationalError``, ``InterfaceError``) becomes :class:`Unavailable` (a full one
+    stays :class:`StoreOutOfSpaceError`, an ``Unavailable`` that says so); a lost race
     (``IntegrityError``) becomes :class:`Conflict` with the ``conflict`` text when one is given, else it passes
     through for the caller to handle. Use it around ``save``/``get``/``put``::
 
@@ -136,5 +162,7 @@ def store_errors(conflict: str | None = None) -> Iterator[None]:
         if conflict is None:
             raise
         raise Conflict(conflict) from None
+    except StoreOutOfSpaceError:
+        raise  # already Unavailable, with the reason a caller needs
     except (OperationalError, InterfaceError):
         raise Unavailable("the event store cannot be reached; retry") from None

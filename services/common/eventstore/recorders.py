@@ -49,8 +49,10 @@ from services.common.eventstore.envelope import (
 from services.common.eventstore.errors import (
     CONFLICTS,
     EventStoreError,
+    InsufficientResourcesError,
     JetStreamApiError,
     RequestTimeoutError,
+    StoreOutOfSpaceError,
     TooManyInflightBatchesError,
 )
 from services.common.eventstore.layout import StreamLayout
@@ -106,10 +108,20 @@ class JetStreamRecorder:
 
         Returns the stream sequences of ``messages``.
         """
+        if not self.connection.is_connected:  # the client knows NATS is gone: say so now, not after the timeouts
+            raise OperationalError("not connected to NATS: nothing was stored")
         attempts = 3
         for attempt in range(1, attempts + 1):
             try:
-                return self.connection.call(lambda: self.connection.publish_atomic(messages))
+                sequences = self.connection.call(lambda: self.connection.publish_atomic(messages))
+                self.connection.out_of_space = False
+                return sequences
+            except InsufficientResourcesError as exc:
+                self.connection.out_of_space = True
+                raise StoreOutOfSpaceError(
+                    f"the event store is out of space ({exc.description}): nothing was stored; "
+                    "retry once the store has room again"
+                ) from None
             except CONFLICTS as exc:
                 # Our message ids are unique to this call: finding them stored means an earlier attempt whose
                 # acknowledgement was lost succeeded. Anything else is a real conflict.

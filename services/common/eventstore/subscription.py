@@ -113,7 +113,7 @@ class JetStreamSubscription(Subscription["JetStreamApplicationRecorder"]):
         self._queue.put(self._STOP)
         if sub is not None:
             with contextlib.suppress(Exception):
-                self._connection.call(sub.unsubscribe, timeout=5)
+                self._connection.call(sub.unsubscribe, timeout=5, while_disconnected=True)
 
     def __next__(self) -> Notification:
         if self._has_been_stopped:

@@ -199,7 +199,7 @@ class StreamReader:
                 await subscription.unsubscribe()  # type: ignore[attr-defined]
 
             try:
-                self.connection.call(stop)
+                self.connection.call(stop, while_disconnected=True)
             except Exception:  # noqa: BLE001, S110 - closing: the connection may be gone already
                 pass
 
