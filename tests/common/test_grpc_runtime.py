@@ -432,6 +432,53 @@ def test_serve_finishes_in_flight_calls_after_sigterm_then_exits() -> None:
         names = [e["event"] for e in events]
         assert names.index("grpc.stopping") < names.index("rpc.finished") < names.index("grpc.stopped")
         assert events[names.index("grpc.stopping")]["signal"] == "SIGTERM"
+        assert events[names.index("grpc.stopping")]["services"] == [ECHO]
+        assert events[names.index("grpc.stopped")]["services"] == [ECHO]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+STUCK_SCRIPT = textwrap.dedent(
+    """
+    import threading
+    from chorus.bench.v1 import echo_pb2, echo_pb2_grpc
+    from services.common.grpc_runtime import create_server, serve
+    from services.common.logging import configure_logging
+
+    class Stuck(echo_pb2_grpc.EchoServiceServicer):
+        def Echo(self, request, context):
+            print("stuck", flush=True)
+            threading.Event().wait()  # deaf to its cancellation, like a call into a store that never answers
+
+    configure_logging("info", "json")
+    server, port = create_server(
+        [(echo_pb2_grpc.add_EchoServiceServicer_to_server, Stuck(), "chorus.bench.v1.EchoService")]
+    )
+    print(port, flush=True)
+    serve(server, grace=0.5)
+    """
+)
+
+
+def test_a_handler_deaf_to_cancellation_does_not_keep_a_stopped_service_alive() -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "protos")])}
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-c", STUCK_SCRIPT], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        port = int(process.stdout.readline())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            in_flight = echo_pb2_grpc.EchoServiceStub(channel).Echo.future(echo_pb2.EchoRequest(text="x"))
+            assert process.stdout.readline().strip() == "stuck"
+            process.send_signal(signal.SIGTERM)
+
+            assert _fail(lambda: in_flight.result(timeout=30)).code() == grpc.StatusCode.UNAVAILABLE  # retry elsewhere
+        assert process.wait(timeout=30) == 0
+        events = [json.loads(line) for line in process.stderr.read().splitlines() if line.startswith("{")]
+        [stopped] = [e for e in events if e["event"] == "grpc.stopped"]
+        assert (stopped["services"], stopped["handlers_still_running"]) == ([ECHO], 1)
     finally:
         if process.poll() is None:
             process.kill()

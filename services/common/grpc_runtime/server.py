@@ -6,7 +6,7 @@ import signal
 import threading
 import weakref
 from collections.abc import Callable, Sequence
-from concurrent import futures
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -21,6 +21,7 @@ from services.common.grpc_runtime.interceptors import (
     RequestContextInterceptor,
     ValidationInterceptor,
 )
+from services.common.grpc_runtime.workers import HandlerThreads
 
 Registration = tuple[Callable[[Any, grpc.Server], None], Any, str]
 """``(add_XServicer_to_server, servicer, "chorus.x.v1.XService")``"""
@@ -46,7 +47,16 @@ class HealthServicer(health.HealthServicer):
         )
 
 
-_health_of: weakref.WeakKeyDictionary[grpc.Server, HealthServicer] = weakref.WeakKeyDictionary()
+@dataclass(frozen=True)
+class _Served:
+    """What ``serve`` and ``stop`` need to know about a server ``create_server`` built."""
+
+    health: HealthServicer
+    services: tuple[str, ...]
+    handlers: HandlerThreads
+
+
+_served: weakref.WeakKeyDictionary[grpc.Server, _Served] = weakref.WeakKeyDictionary()
 
 
 def create_server(
@@ -67,8 +77,9 @@ def create_server(
     >>> server, port = create_server([(add_EchoServiceServicer_to_server, Echo(), "chorus.bench.v1.EchoService")])
     ... # doctest: +SKIP
     """
+    handlers = HandlerThreads(max_workers)
     server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc"),
+        handlers,
         interceptors=[RequestContextInterceptor(), ErrorInterceptor(), ValidationInterceptor()],
         options=list(options),
     )
@@ -90,7 +101,7 @@ def create_server(
         msg = f"could not bind gRPC address {address}"
         raise OSError(msg)
     server.start()
-    _health_of[server] = health_servicer
+    _served[server] = _Served(health_servicer, tuple(names), handlers)
     HealthReporter(server, health_servicer, (OVERALL, *names), readiness).start()
     log.info("grpc.started", address=address, port=port, services=names)
     return server, port
@@ -167,6 +178,7 @@ def serve(server: grpc.Server, *, grace: float) -> None:
     """
     requested = threading.Event()
     received: list[str] = []
+    served = _served.get(server)
 
     def on_signal(signum: int, _frame: object) -> None:
         received.append(signal.Signals(signum).name)
@@ -178,17 +190,24 @@ def serve(server: grpc.Server, *, grace: float) -> None:
             if not server.wait_for_termination(timeout=0):
                 log.info("grpc.terminated")
                 return
-        log.info("grpc.stopping", signal=received[0] if received else "", grace_seconds=grace)
+        log.info("grpc.stopping", services=list(served.services) if served else [],
+                 signal=received[0] if received else "", grace_seconds=grace)
         stop(server, grace=grace)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    log.info("grpc.stopped")
+    # Handlers still running ignored their cancellation; they run on daemon threads and end with the process.
+    log.info("grpc.stopped", services=list(served.services) if served else [],
+             handlers_still_running=served.handlers.busy if served else 0)
 
 
 def stop(server: grpc.Server, *, grace: float | None) -> None:
-    """Report NOT_SERVING, then stop ``server`` letting in-flight RPCs finish for ``grace`` seconds."""
-    health_servicer = _health_of.get(server)
-    if health_servicer is not None:
-        health_servicer.enter_graceful_shutdown()
+    """Report NOT_SERVING, then stop ``server`` letting in-flight RPCs finish for ``grace`` seconds.
+
+    Once ``grace`` has passed every call is cancelled and answered; a handler that ignores its cancellation
+    keeps running on its own (daemon) thread without holding ``stop`` or the process.
+    """
+    served = _served.get(server)
+    if served is not None:
+        served.health.enter_graceful_shutdown()
     server.stop(grace).wait()
