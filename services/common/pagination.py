@@ -141,6 +141,8 @@ def _parse(token: str) -> PageToken | None:
         raw = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError):
         return None
+    if base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=") != token:
+        return None  # the same bytes spelled another way (the unused bits of the last character): not ours
     payload, signature = raw[:-_SIGNATURE_BYTES], raw[-_SIGNATURE_BYTES:]
     if len(raw) <= _SIGNATURE_BYTES or not hmac.compare_digest(_signature(payload), signature):
         return None

@@ -542,7 +542,7 @@ def test_a_reflection_client_that_goes_away_is_a_cancellation_not_a_fault(channe
             assert any(line["event"] == "rpc.finished" for line in done)
             return done
 
-        logged = eventually(finished)
+        logged = eventually(finished, timeout=30)
     finally:
         more.set()
         configure_logging("info", "json", stream=io.StringIO())
