@@ -21,7 +21,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 
@@ -44,7 +44,7 @@ class IdentitySettings:
     """The identity service's own settings (see the module docstring)."""
 
     app_name: str = "identity"
-    policy: LinkPolicy = LinkPolicy()
+    policy: LinkPolicy = field(default=LinkPolicy(), repr=False)  # its blocked values are personal data
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> IdentitySettings:

@@ -35,6 +35,13 @@ def test_identity_settings_come_from_the_environment() -> None:
     assert IdentitySettings.from_env({}) == IdentitySettings()
 
 
+def test_the_settings_never_show_the_blocked_identifiers() -> None:
+    settings = IdentitySettings.from_env({"CHORUS_IDENTITY_BLOCKED": "jane.blocked@example.org"})
+
+    assert settings.policy.is_blocked("email", "jane.blocked@example.org")
+    assert "jane.blocked" not in repr(settings)  # a traceback that shows locals shows this repr
+
+
 @pytest.mark.parametrize("caps", ["email", "fax=2", "email=many"])
 def test_a_bad_cap_setting_fails_at_start_up(caps: str) -> None:
     with pytest.raises(ConfigurationError, match="CHORUS_IDENTITY_CAPS"):
