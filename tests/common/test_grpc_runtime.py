@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -392,35 +393,52 @@ def test_an_unknown_service_has_no_health(channel: grpc.Channel) -> None:
     assert error.code() == grpc.StatusCode.NOT_FOUND
 
 
-SERVE_SCRIPT = textwrap.dedent(
-    """
-    import sys, time
-    from chorus.bench.v1 import echo_pb2, echo_pb2_grpc
-    from services.common.grpc_runtime import create_server, serve
-    from services.common.logging import configure_logging
+SERVE_SCRIPT = """
+import sys, threading, time
+from chorus.bench.v1 import echo_pb2, echo_pb2_grpc
+from services.common.grpc_runtime import create_server, serve
+from services.common.logging import configure_logging
 
-    class Slow(echo_pb2_grpc.EchoServiceServicer):
-        def Echo(self, request, context):
-            time.sleep(1.0)
-            return echo_pb2.EchoResponse(text=request.text)
+class Servicer(echo_pb2_grpc.EchoServiceServicer):
+    def Echo(self, request, context):
+{echo}
 
-    configure_logging("info", "json")
-    server, port = create_server(
-        [(echo_pb2_grpc.add_EchoServiceServicer_to_server, Slow(), "chorus.bench.v1.EchoService")]
-    )
-    print(port, flush=True)
-    serve(server, grace=5)
-    """
+configure_logging("info", "json")
+server, port = create_server(
+    [(echo_pb2_grpc.add_EchoServiceServicer_to_server, Servicer(), "chorus.bench.v1.EchoService")]
 )
+print(port, flush=True)
+serve(server, grace={grace})
+"""
+
+
+@contextlib.contextmanager
+def _serving_process(echo: str, grace: float) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """A process that serves ``Echo`` (its body ``echo``) with ``serve(grace=...)``; killed if still alive after."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "protos")])}
+    script = SERVE_SCRIPT.format(echo=textwrap.indent(textwrap.dedent(echo).strip(), " " * 8), grace=grace)
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        yield process, int(process.stdout.readline())  # type: ignore[union-attr]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def _logged(process: subprocess.Popen[str]) -> list[dict[str, object]]:
+    lines = process.stderr.read().splitlines()  # type: ignore[union-attr]
+    return [json.loads(line) for line in lines if line.startswith("{")]
 
 
 def test_serve_finishes_in_flight_calls_after_sigterm_then_exits() -> None:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "protos")])}
-    process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-c", SERVE_SCRIPT], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-    )
-    try:
-        port = int(process.stdout.readline())
+    slow = """
+        time.sleep(1.0)
+        return echo_pb2.EchoResponse(text=request.text)
+    """
+    with _serving_process(slow, grace=5) as (process, port):
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             in_flight = echo_pb2_grpc.EchoServiceStub(channel).Echo.future(echo_pb2.EchoRequest(text="slow"))
             time.sleep(0.3)
@@ -428,61 +446,29 @@ def test_serve_finishes_in_flight_calls_after_sigterm_then_exits() -> None:
 
             assert in_flight.result(timeout=10).text == "slow"
         assert process.wait(timeout=10) == 0
-        events = [json.loads(line) for line in process.stderr.read().splitlines() if line.startswith("{")]
+        events = _logged(process)
         names = [e["event"] for e in events]
         assert names.index("grpc.stopping") < names.index("rpc.finished") < names.index("grpc.stopped")
         assert events[names.index("grpc.stopping")]["signal"] == "SIGTERM"
         assert events[names.index("grpc.stopping")]["services"] == [ECHO]
         assert events[names.index("grpc.stopped")]["services"] == [ECHO]
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-
-
-STUCK_SCRIPT = textwrap.dedent(
-    """
-    import threading
-    from chorus.bench.v1 import echo_pb2, echo_pb2_grpc
-    from services.common.grpc_runtime import create_server, serve
-    from services.common.logging import configure_logging
-
-    class Stuck(echo_pb2_grpc.EchoServiceServicer):
-        def Echo(self, request, context):
-            print("stuck", flush=True)
-            threading.Event().wait()  # deaf to its cancellation, like a call into a store that never answers
-
-    configure_logging("info", "json")
-    server, port = create_server(
-        [(echo_pb2_grpc.add_EchoServiceServicer_to_server, Stuck(), "chorus.bench.v1.EchoService")]
-    )
-    print(port, flush=True)
-    serve(server, grace=0.5)
-    """
-)
 
 
 def test_a_handler_deaf_to_cancellation_does_not_keep_a_stopped_service_alive() -> None:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "protos")])}
-    process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-c", STUCK_SCRIPT], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-    )
-    try:
-        port = int(process.stdout.readline())
+    deaf = """
+        print("stuck", flush=True)
+        threading.Event().wait()  # deaf to its cancellation, like a call into a store that never answers
+    """
+    with _serving_process(deaf, grace=0.5) as (process, port):
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             in_flight = echo_pb2_grpc.EchoServiceStub(channel).Echo.future(echo_pb2.EchoRequest(text="x"))
-            assert process.stdout.readline().strip() == "stuck"
+            assert process.stdout.readline().strip() == "stuck"  # type: ignore[union-attr]
             process.send_signal(signal.SIGTERM)
 
             assert _fail(lambda: in_flight.result(timeout=30)).code() == grpc.StatusCode.UNAVAILABLE  # retry elsewhere
         assert process.wait(timeout=30) == 0
-        events = [json.loads(line) for line in process.stderr.read().splitlines() if line.startswith("{")]
-        [stopped] = [e for e in events if e["event"] == "grpc.stopped"]
+        [stopped] = [e for e in _logged(process) if e["event"] == "grpc.stopped"]
         assert (stopped["services"], stopped["handlers_still_running"]) == ([ECHO], 1)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def test_validation_rejects_an_empty_required_field_before_the_servicer(echo: echo_pb2_grpc.EchoServiceStub) -> None:

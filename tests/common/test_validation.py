@@ -15,6 +15,7 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bench.validation import ten_field_request
 from chorus.bench.v1 import echo_pb2
 from chorus.common.v1 import types_pb2
 from chorus.validate.v1 import rules_pb2
@@ -23,18 +24,7 @@ from services.common.validation import InvalidRule, prepare, validate, violation
 
 
 def valid_request(**changes) -> echo_pb2.EchoRequest:
-    request = echo_pb2.EchoRequest(
-        text="hello",
-        payload=b"\x00\x01",
-        identifiers=[types_pb2.Identifier(type=types_pb2.IDENTIFIER_TYPE_EMAIL, value="ada@example.com")],
-        labels={"team": "care"},
-        request_id=str(uuid.uuid4()),
-        repeat=3,
-        channel=types_pb2.CHANNEL_EMAIL,
-        ratio=0.5,
-        tags=["ab", "CD9"],
-        routing=echo_pb2.EchoRouting(party_id=str(uuid.uuid4()), reason="escalation"),
-    )
+    request = ten_field_request()
     for name, value in changes.items():
         if isinstance(value, list):
             del getattr(request, name)[:]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -35,21 +36,30 @@ def eventually(probe: Callable[[], T], accept: Callable[[T], bool], timeout: flo
         time.sleep(0.2)
 
 
+@contextlib.contextmanager
+def _identity_on(
+    server: NatsServer, tmp_path: Path, **store: str
+) -> Iterator[tuple[pb_grpc.IdentityServiceStub, Callable[[], int]]]:
+    """The identity service on ``server`` (``store`` overrides event store settings): its stub and its health."""
+    settings = Settings(nats_url=server.url, views_url=f"sqlite:///{tmp_path / 'views.db'}")
+    identity = IdentitySettings(app_name=f"identity_outage_{uuid.uuid4().hex[:8]}")
+    env = {**settings.eventstore_env(identity.app_name), **store}
+    with (
+        identity_service(settings, identity, env=env) as (app, _projection),
+        running_server([registration(app)], readiness=lambda: readiness(app)) as (channel, _port),
+    ):
+        health = health_pb2_grpc.HealthStub(channel)
+
+        def serving() -> int:
+            return health.Check(health_pb2.HealthCheckRequest(service=SERVICE_NAME)).status
+
+        yield pb_grpc.IdentityServiceStub(channel), serving
+
+
 def test_an_outage_of_the_event_store_is_unavailable_and_the_service_recovers(tmp_path: Path) -> None:
     server = NatsServer(store_dir=tmp_path / "nats").start()
     try:
-        settings = Settings(nats_url=server.url, views_url=f"sqlite:///{tmp_path / 'views.db'}")
-        identity = IdentitySettings(app_name=f"identity_outage_{uuid.uuid4().hex[:8]}")
-        env = {**settings.eventstore_env(identity.app_name), "NATS_REQUEST_TIMEOUT": "1"}
-        with (
-            identity_service(settings, identity, env=env) as (app, _projection),
-            running_server([registration(app)], readiness=lambda: readiness(app)) as (channel, _port),
-        ):
-            stub = pb_grpc.IdentityServiceStub(channel)
-            health = health_pb2_grpc.HealthStub(channel)
-
-            def serving() -> int:
-                return health.Check(health_pb2.HealthCheckRequest(service=SERVICE_NAME)).status
+        with _identity_on(server, tmp_path, NATS_REQUEST_TIMEOUT="1") as (stub, serving):
 
             jane = stub.RegisterParty(
                 pb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON, display_name="Jane")
@@ -83,19 +93,8 @@ def test_an_outage_of_the_event_store_is_unavailable_and_the_service_recovers(tm
 def test_health_follows_the_connection_and_a_command_in_an_outage_answers_at_once(tmp_path: Path) -> None:
     server = NatsServer(store_dir=tmp_path / "nats").start()
     try:
-        settings = Settings(nats_url=server.url, views_url=f"sqlite:///{tmp_path / 'views.db'}")
-        identity = IdentitySettings(app_name=f"identity_gone_{uuid.uuid4().hex[:8]}")
         # A patient store: without the connection's own callbacks, health and commands would wait this long.
-        env = {**settings.eventstore_env(identity.app_name), "NATS_REQUEST_TIMEOUT": "60"}
-        with (
-            identity_service(settings, identity, env=env) as (app, _projection),
-            running_server([registration(app)], readiness=lambda: readiness(app)) as (channel, _port),
-        ):
-            stub = pb_grpc.IdentityServiceStub(channel)
-            health = health_pb2_grpc.HealthStub(channel)
-
-            def serving() -> int:
-                return health.Check(health_pb2.HealthCheckRequest(service=SERVICE_NAME)).status
+        with _identity_on(server, tmp_path, NATS_REQUEST_TIMEOUT="60") as (stub, serving):
 
             jane = stub.RegisterParty(pb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON, display_name="Jane")).party
             assert eventually(serving, lambda s: s == health_pb2.HealthCheckResponse.SERVING) == 1
@@ -119,17 +118,7 @@ def test_a_full_store_is_unavailable_saying_so_and_not_serving_until_a_write_suc
     store = tmp_path / "nats"
     server = NatsServer(store_dir=store, config={"jetstream": {"max_file_store": 64 * 1024}}).start()
     try:
-        settings = Settings(nats_url=server.url, views_url=f"sqlite:///{tmp_path / 'views.db'}")
-        identity = IdentitySettings(app_name=f"identity_full_{uuid.uuid4().hex[:8]}")
-        with (
-            identity_service(settings, identity) as (app, _projection),
-            running_server([registration(app)], readiness=lambda: readiness(app)) as (channel, _port),
-        ):
-            stub = pb_grpc.IdentityServiceStub(channel)
-            health = health_pb2_grpc.HealthStub(channel)
-
-            def serving() -> int:
-                return health.Check(health_pb2.HealthCheckRequest(service=SERVICE_NAME)).status
+        with _identity_on(server, tmp_path) as (stub, serving):
 
             def register() -> pb.RegisterPartyResponse:
                 return stub.RegisterParty(pb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON,
