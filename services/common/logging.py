@@ -72,7 +72,7 @@ def _exception_of(exc_info: Any) -> BaseException | None:
         exc_info = sys.exc_info()
     if isinstance(exc_info, BaseException):
         return exc_info
-    if isinstance(exc_info, tuple) and len(exc_info) == 3 and isinstance(exc_info[1], BaseException):  # noqa: PLR2004
+    if isinstance(exc_info, tuple) and len(exc_info) == 3 and isinstance(exc_info[1], BaseException):
         return exc_info[1]
     return None
 

@@ -11,9 +11,9 @@ Usage::
     for v in violations(request): ...      # FieldViolation(field="identifiers[2].value", description=...)
 
 Every ``google.protobuf.Timestamp`` and ``Duration`` field is checked against the range its .proto defines,
-without a rule: a value outside it is not a time. The rules of each message type are compiled once into a list of small check functions and cached; validating a
-request walks only the fields that carry rules or may contain messages that do. Descriptions never quote the
-offending value: requests carry personal data.
+without a rule: a value outside it is not a time. The rules of each message type are compiled once into a
+list of small check functions and cached; validating a request walks only the fields that carry rules or may
+contain messages that do. Descriptions never quote the offending value: requests carry personal data.
 """
 
 from __future__ import annotations

@@ -189,7 +189,7 @@ def test_unavailable_says_when_to_retry(echo: echo_pb2_grpc.EchoServiceStub) -> 
 @pytest.mark.parametrize(("text", "secret", "logged"),
                          [("crash", "secret detail", False), ("misconfigured", "secret-host", True)])
 def test_server_faults_are_internal_and_log_their_type_and_stack_but_no_request_values(
-    echo: echo_pb2_grpc.EchoServiceStub, text: str, secret: str, logged: bool  # noqa: FBT001
+    echo: echo_pb2_grpc.EchoServiceStub, text: str, secret: str, logged: bool
 ) -> None:
     log = io.StringIO()
     configure_logging("info", "json", stream=log)
@@ -538,7 +538,7 @@ def test_a_reflection_client_that_goes_away_is_a_cancellation_not_a_fault(channe
 
 def _reflection_waits_for_a_request() -> None:
     """Passes once a server thread is inside the reflection servicer, waiting for the next request."""
-    for frame in sys._current_frames().values():  # noqa: SLF001 - the only way to see where a thread waits
+    for frame in sys._current_frames().values():  # the only way to see where a thread waits
         names = set()
         while frame is not None:
             names.add(frame.f_code.co_name)

@@ -20,6 +20,7 @@ from google.protobuf.message_factory import GetMessageClass
 from grpc_health.v1 import health_pb2
 from grpc_reflection.v1alpha import reflection_pb2
 
+from chorus.common.v1 import types_pb2 as types
 from chorus.identity.v1 import identity_service_pb2
 from chorus.touchpoints.v1 import touchpoint_service_pb2
 from services.common.config import Settings
@@ -74,7 +75,7 @@ def _methods(*services: object) -> list[MethodDescriptor]:
 
 
 PER_ITEM_STREAM = TOUCHPOINTS.methods_by_name["RecordTouchpointStream"]  # answers each frame, garbage included
-ALL_METHODS = [method for method in _methods(IDENTITY, TOUCHPOINTS, HEALTH, REFLECTION) if method is not PER_ITEM_STREAM]
+ALL_METHODS = [m for m in _methods(IDENTITY, TOUCHPOINTS, HEALTH, REFLECTION) if m is not PER_ITEM_STREAM]
 
 
 def _path(method: MethodDescriptor) -> str:
@@ -144,8 +145,6 @@ def test_a_garbage_frame_in_the_touchpoint_stream_is_rejected_alone(services: Se
 
 
 def _touchpoint(external_id: str) -> touchpoint_service_pb2.TouchpointInput:
-    from chorus.common.v1 import types_pb2 as types  # noqa: PLC0415 - only this helper needs the shared words
-
     item = touchpoint_service_pb2.TouchpointInput(
         kind=types.TOUCHPOINT_KIND_TOUCHPOINT, channel=types.CHANNEL_EMAIL, direction=types.DIRECTION_INBOUND,
         visibility=types.VISIBILITY_PRIVATE,

@@ -38,7 +38,7 @@ log = structlog.get_logger(__name__)
 class HealthServicer(health.HealthServicer):
     """grpcio-health-checking's servicer with ``List`` (which its pinned version answers UNIMPLEMENTED)."""
 
-    def List(self, request: health_pb2.HealthListRequest, context: grpc.ServicerContext) -> Any:  # noqa: N802
+    def List(self, request: health_pb2.HealthListRequest, context: grpc.ServicerContext) -> Any:  # noqa: N802, ARG002
         """Every known service and its status, as ``Check`` would answer for each."""
         with self._lock:  # the library's own lock over its status table
             statuses = dict(self._server_status)

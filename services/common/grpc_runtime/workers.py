@@ -69,7 +69,7 @@ class HandlerThreads(futures.Executor):
                         self._busy -= 1
             self._idle.release()
 
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:  # noqa: FBT001, FBT002
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._lock:
             self._shut_down = True
             threads = list(self._threads)
