@@ -21,29 +21,17 @@ from pathlib import Path
 
 import typer
 
+from services.catalog import BY_NAME, SERVICES
+from services.common.chassis import run
 from services.common.errors import ChorusError
 from services.common.nats_server import NatsServer, port_is_free
 from services.supervisor import Child, Supervisor
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
 
 
-class Service(str, Enum):
-    identity = "identity"
-    touchpoints = "touchpoints"
-    experience = "experience"
-
-
-SERVICE_MAINS: dict[Service, str] = {
-    Service.identity: "services.identity.main",
-    Service.touchpoints: "services.touchpoints.main",
-    Service.experience: "services.experience.main",
-}
-SERVICE_PORT_VARS: dict[Service, str] = {
-    Service.identity: "CHORUS_IDENTITY_PORT",
-    Service.touchpoints: "CHORUS_TOUCHPOINTS_PORT",
-    Service.experience: "CHORUS_EXPERIENCE_PORT",
-}
+Service = Enum("Service", {entry.name: entry.name for entry in SERVICES}, type=str)  # type: ignore[misc]
+"""The services ``chorus serve`` runs and ``chorus up`` starts (from :mod:`services.catalog`)."""
 
 
 def fail(message: str) -> typer.Exit:
@@ -63,9 +51,9 @@ def known_failures() -> Iterator[None]:
 @app.command()
 def serve(service: Service) -> None:
     """Run one service in the foreground (reads CHORUS_* settings from the environment)."""
-    module = __import__(SERVICE_MAINS[service], fromlist=["main"])
+    description = BY_NAME[service.value].description()
     with known_failures():
-        module.main()
+        run(description)
 
 
 @app.command()
@@ -73,9 +61,9 @@ def up(
     data_dir: Path = typer.Option(Path("var"), help="where the nats-server store and the SQLite views live"),  # noqa: B008
     nats_port: int = typer.Option(4222, help="port of the embedded nats-server"),
     nats_url: str = typer.Option("", help="use this NATS (JetStream, >= 2.12) instead of starting one"),
-    identity_port: int = typer.Option(50051, help="gRPC port of the identity service"),
-    touchpoints_port: int = typer.Option(50052, help="gRPC port of the touchpoints service"),
-    experience_port: int = typer.Option(50053, help="gRPC port of the experience service"),
+    identity_port: int = typer.Option(BY_NAME["identity"].default_port, help="gRPC port of the identity service"),
+    touchpoints_port: int = typer.Option(BY_NAME["touchpoints"].default_port, help="gRPC port of the touchpoints service"),
+    experience_port: int = typer.Option(BY_NAME["experience"].default_port, help="gRPC port of the experience service"),
     host: str = typer.Option("127.0.0.1", help="interface everything listens on"),
 ) -> None:
     """Run all of Chorus on this machine: embedded NATS (JetStream), identity, touchpoints and experience, SQLite
@@ -115,7 +103,7 @@ def up(
         Child(service=service.value, port=ports[service.value], env={
             "CHORUS_NATS_URL": nats_url,
             "CHORUS_GRPC_HOST": host,
-            SERVICE_PORT_VARS[service]: str(ports[service.value]),
+            BY_NAME[service.value].port_variable: str(ports[service.value]),
             "CHORUS_DATA_DIR": str(data_dir),
             "CHORUS_VIEWS_URL": os.environ.get("CHORUS_VIEWS_URL") or f"sqlite:///{_views_file(data_dir, service)}",
             "CHORUS_LOG_FORMAT": os.environ.get("CHORUS_LOG_FORMAT", "console"),

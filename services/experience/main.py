@@ -25,10 +25,9 @@ from collections.abc import Iterator, Mapping
 
 import structlog
 
+from services.common.chassis import ServiceDescription, run
 from services.common.config import Settings, int_between, non_negative_float, read_setting
 from services.common.eventstore.connection import JetStreamConnection
-from services.common.grpc_runtime import create_server, serve
-from services.common.logging import configure_logging
 from services.experience import domain
 from services.experience.application import ExperienceApplication, ExperienceSettings
 from services.experience.grpc_api import registration
@@ -73,16 +72,19 @@ def readiness(app: ExperienceApplication) -> bool:
     return app.healthy
 
 
+SERVICE: ServiceDescription[ExperienceSettings, ExperienceApplication] = ServiceDescription(
+    name="experience",
+    port=lambda settings: settings.experience_port,
+    own_settings=lambda env: experience_settings(Settings.from_env(env), env),
+    running=experience_service,
+    registrations=lambda app: [registration(app)],
+    readiness=readiness,
+    started=lambda experience: {"upstreams": dict(experience.upstream_apps)},
+)
+
+
 def main() -> None:
-    settings = Settings.from_env()
-    configure_logging(settings.log_level, settings.log_format)
-    experience = experience_settings(settings)
-    with experience_service(settings, experience) as app:
-        server, port = create_server(
-            [registration(app)], settings.grpc_address(settings.experience_port), readiness=lambda: readiness(app)
-        )
-        log.info("experience.started", port=port, upstreams=dict(experience.upstream_apps))
-        serve(server, grace=settings.shutdown_grace_seconds)
+    run(SERVICE)
 
 
 if __name__ == "__main__":

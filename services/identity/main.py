@@ -25,11 +25,9 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from services.common import pagination
+from services.common.chassis import ServiceDescription, run
 from services.common.config import Settings
 from services.common.errors import ConfigurationError
-from services.common.grpc_runtime import create_server, serve
-from services.common.logging import configure_logging
 from services.identity import events
 from services.identity.application import IdentityApplication
 from services.identity.domain import DEFAULT_BLOCKED, DEFAULT_CAPS, LinkPolicy
@@ -105,19 +103,19 @@ def readiness(app: IdentityApplication) -> bool:
     return True
 
 
+SERVICE: ServiceDescription[IdentitySettings, tuple[IdentityApplication, ResolutionProjection]] = ServiceDescription(
+    name="identity",
+    port=lambda settings: settings.identity_port,
+    own_settings=IdentitySettings.from_env,
+    running=identity_service,
+    registrations=lambda running: [registration(running[0])],
+    readiness=lambda running: readiness(running[0]),
+    started=lambda identity: {"app_name": identity.app_name},
+)
+
+
 def main() -> None:
-    settings = Settings.from_env()
-    configure_logging(settings.log_level, settings.log_format)
-    pagination.use_secret(settings.page_token_secret)
-    identity = IdentitySettings.from_env()
-    with identity_service(settings, identity) as (app, _projection):
-        server, port = create_server(
-            [registration(app)],
-            settings.grpc_address(settings.identity_port),
-            readiness=lambda: readiness(app),
-        )
-        log.info("identity.started", port=port, app_name=identity.app_name)
-        serve(server, grace=settings.shutdown_grace_seconds)
+    run(SERVICE)
 
 
 if __name__ == "__main__":

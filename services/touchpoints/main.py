@@ -32,12 +32,10 @@ from datetime import timedelta
 
 import structlog
 
-from services.common import pagination
+from services.common.chassis import ServiceDescription, run
 from services.common.config import Settings, int_between, non_negative_float, read_setting
-from services.common.grpc_runtime import create_server, serve
-from services.common.logging import configure_logging
-from services.touchpoints.application import RecordingPolicy, TouchpointsApplication
 from services.touchpoints import events
+from services.touchpoints.application import RecordingPolicy, TouchpointsApplication
 from services.touchpoints.events import MAPPER_TOPIC
 from services.touchpoints.grpc_api import registration
 from services.touchpoints.projection import TouchpointIndex, TouchpointProjection
@@ -135,22 +133,27 @@ def readiness(app: TouchpointsApplication) -> bool:
     return app.projection is not None and app.projection.healthy
 
 
-def main() -> None:
-    settings = Settings.from_env()
-    configure_logging(settings.log_level, settings.log_format)
-    pagination.use_secret(settings.page_token_secret)
-    touchpoints = TouchpointsSettings.from_env()
+def announce(touchpoints: TouchpointsSettings) -> None:
+    """Say at start-up what an operator should know: no brand handles means no inferred social pressure."""
     if not touchpoints.policy.brand_handles:
         log.info("touchpoints.no_brand_handles", setting="CHORUS_TOUCHPOINTS_BRAND_HANDLES",
                  effect="no touchpoint is inferred social pressure")
-    with touchpoints_service(settings, touchpoints) as app:
-        server, port = create_server(
-            [registration(app)],
-            settings.grpc_address(settings.touchpoints_port),
-            readiness=lambda: readiness(app),
-        )
-        log.info("touchpoints.started", port=port, app_name=touchpoints.app_name)
-        serve(server, grace=settings.shutdown_grace_seconds)
+
+
+SERVICE: ServiceDescription[TouchpointsSettings, TouchpointsApplication] = ServiceDescription(
+    name="touchpoints",
+    port=lambda settings: settings.touchpoints_port,
+    own_settings=TouchpointsSettings.from_env,
+    running=touchpoints_service,
+    registrations=lambda app: [registration(app)],
+    readiness=readiness,
+    started=lambda touchpoints: {"app_name": touchpoints.app_name},
+    announce=announce,
+)
+
+
+def main() -> None:
+    run(SERVICE)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,61 @@
+"""The service chassis: one description of a Chorus service, and one way to run it.
+
+A service's ``main.py`` describes itself — its own settings, how it builds and starts its application and
+projections, what it serves, when it is ready — as a :class:`ServiceDescription`, and ends with
+``run(SERVICE)``. :func:`run` does the rest the same way for every service: common settings from ``CHORUS_*``,
+logging, the page-token key, the gRPC server with health and reflection (readiness checked every half second),
+one ``<name>.started`` line, and a graceful stop on SIGTERM.
+
+The list of services that ``chorus up`` and ``chorus serve`` know lives in :mod:`services.catalog`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import structlog
+
+from services.common import pagination
+from services.common.config import Settings
+from services.common.grpc_runtime import Registration, create_server, serve
+from services.common.logging import configure_logging
+
+log = structlog.get_logger(__name__)
+
+S = TypeVar("S")  # the service's own settings
+R = TypeVar("R")  # what its running context yields (the application, and what it needs beside it)
+
+
+@dataclass(frozen=True)
+class ServiceDescription(Generic[S, R]):
+    """What :func:`run` needs to know about a service."""
+
+    name: str  #: ``identity``: the word in log lines and in ``chorus serve``
+    port: Callable[[Settings], int]  #: its gRPC port among the common settings
+    own_settings: Callable[[Mapping[str, str]], S]  #: its own ``CHORUS_<NAME>_*`` settings from the environment
+    running: Callable[[Settings, S], AbstractContextManager[R]]  #: builds and starts it; stops it on exit
+    registrations: Callable[[R], Sequence[Registration]]  #: the gRPC services it serves
+    readiness: Callable[[R], bool]  #: whether it can do its job now (health SERVING)
+    started: Callable[[S], Mapping[str, Any]] = field(default=lambda _own: {})  #: fields of the started line
+    announce: Callable[[S], None] = field(default=lambda _own: None)  #: start-up remarks (missing settings...)
+
+
+def run(service: ServiceDescription[Any, Any], environ: Mapping[str, str] | None = None) -> None:
+    """Run ``service`` in the foreground until SIGTERM or SIGINT (see the module docstring)."""
+    env = os.environ if environ is None else environ
+    settings = Settings.from_env(env)
+    configure_logging(settings.log_level, settings.log_format)
+    pagination.use_secret(settings.page_token_secret)
+    own = service.own_settings(env)
+    service.announce(own)
+    with service.running(settings, own) as running:
+        server, port = create_server(
+            service.registrations(running), settings.grpc_address(service.port(settings)),
+            readiness=lambda: service.readiness(running),
+        )
+        log.info(f"{service.name}.started", port=port, **service.started(own))
+        serve(server, grace=settings.shutdown_grace_seconds)
