@@ -101,6 +101,7 @@ class ItemOutcome:
     touchpoint_id: UUID | None = None
     violations: tuple[Violation, ...] = ()
     inferred: tuple[str, ...] = ()
+    position: int = 0  #: the notification id it was stored at, when recorded now
 
 
 @dataclass
@@ -414,8 +415,10 @@ class TouchpointsApplication(Application[UUID]):
                             outcomes[item.index] = ItemOutcome(item.index, ALREADY_RECORDED, item.touchpoint_id)
                     chunk = [item for item in chunk if item.touchpoint_id not in existing]
                     continue
+                stored_at = {r.notification.originator_id: r.notification.id for r in recordings}
                 for item in chunk:
-                    outcomes[item.index] = ItemOutcome(item.index, RECORDED, item.touchpoint_id, (), item.inferred)
+                    outcomes[item.index] = ItemOutcome(item.index, RECORDED, item.touchpoint_id, (), item.inferred,
+                                                       stored_at.get(item.touchpoint_id, 0))
                 self._remember_threads(chunk, recordings)
                 if recordings:
                     last = max(last or 0, max(r.notification.id for r in recordings))

@@ -186,6 +186,7 @@ def result_message(outcome: ItemOutcome, index: int | None = None) -> pb.RecordR
         outcome=OUTCOME[outcome.outcome],
         violations=[pb.ItemViolation(field=v.field, description=v.description) for v in outcome.violations],
         inferred_fields=outcome.inferred,
+        position=outcome.position,
     )
 
 
@@ -255,7 +256,7 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
         outcome = self.app.record(draft_of(request.touchpoint))
         return pb.RecordTouchpointResponse(
             touchpoint_id=str(outcome.touchpoint_id), outcome=OUTCOME[outcome.outcome],
-            inferred_fields=outcome.inferred,
+            inferred_fields=outcome.inferred, position=outcome.position,
         )
 
     def RecordTouchpointBatch(  # noqa: N802

@@ -203,11 +203,13 @@ def test_a_reader_waits_for_the_position_it_asks_for(stack: Stack) -> None:
     jane = stack.register("Jane Smith")
     stack.link(jane, SPELLED["email"][1])
     stack.caught_up()
-    stack.record("late-mail", kind=types.TOUCHPOINT_KIND_TOUCHPOINT, channel=types.CHANNEL_EMAIL,
-                 direction=types.DIRECTION_INBOUND, visibility=types.VISIBILITY_PRIVATE, occurred_at=ago(hours=1),
-                 actors=[SPELLED["email"][0]], intent=types.INTENT_QUESTION,
-                 content=tpb.Content(text="Is my engineer still coming?"))
-    stored = stack.touchpoints_app.recorder.max_notification_id()
+    recorded = stack.touchpoints.RecordTouchpoint(tpb.RecordTouchpointRequest(touchpoint=tpb.TouchpointInput(
+        source=tpb.Source(system="story", external_id=f"{stack.run}-late-mail"), kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
+        channel=types.CHANNEL_EMAIL, direction=types.DIRECTION_INBOUND, visibility=types.VISIBILITY_PRIVATE,
+        occurred_at=ago(hours=1), actors=[SPELLED["email"][0]], intent=types.INTENT_QUESTION,
+        content=tpb.Content(text="Is my engineer still coming?"))))
+    stored = recorded.position
+    assert stored == stack.touchpoints_app.recorder.max_notification_id()
     reply = stack.experience.GetExperience(xpb.GetExperienceRequest(
         party=xpb.PartySelector(party_id=jane),
         min_positions=[xpb.UpstreamPosition(upstream="touchpoints", sequence=stored)]))

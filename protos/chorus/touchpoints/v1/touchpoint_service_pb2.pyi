@@ -212,14 +212,16 @@ class RecordTouchpointRequest(_message.Message):
     def __init__(self, touchpoint: _Optional[_Union[TouchpointInput, _Mapping]] = ...) -> None: ...
 
 class RecordTouchpointResponse(_message.Message):
-    __slots__ = ("touchpoint_id", "outcome", "inferred_fields")
+    __slots__ = ("touchpoint_id", "outcome", "inferred_fields", "position")
     TOUCHPOINT_ID_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     INFERRED_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
     touchpoint_id: str
     outcome: RecordOutcome
     inferred_fields: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, touchpoint_id: _Optional[str] = ..., outcome: _Optional[_Union[RecordOutcome, str]] = ..., inferred_fields: _Optional[_Iterable[str]] = ...) -> None: ...
+    position: int
+    def __init__(self, touchpoint_id: _Optional[str] = ..., outcome: _Optional[_Union[RecordOutcome, str]] = ..., inferred_fields: _Optional[_Iterable[str]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class ItemViolation(_message.Message):
     __slots__ = ("field", "description")
@@ -230,18 +232,20 @@ class ItemViolation(_message.Message):
     def __init__(self, field: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
 
 class RecordResult(_message.Message):
-    __slots__ = ("index", "touchpoint_id", "outcome", "violations", "inferred_fields")
+    __slots__ = ("index", "touchpoint_id", "outcome", "violations", "inferred_fields", "position")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     TOUCHPOINT_ID_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     VIOLATIONS_FIELD_NUMBER: _ClassVar[int]
     INFERRED_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
     index: int
     touchpoint_id: str
     outcome: RecordOutcome
     violations: _containers.RepeatedCompositeFieldContainer[ItemViolation]
     inferred_fields: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, index: _Optional[int] = ..., touchpoint_id: _Optional[str] = ..., outcome: _Optional[_Union[RecordOutcome, str]] = ..., violations: _Optional[_Iterable[_Union[ItemViolation, _Mapping]]] = ..., inferred_fields: _Optional[_Iterable[str]] = ...) -> None: ...
+    position: int
+    def __init__(self, index: _Optional[int] = ..., touchpoint_id: _Optional[str] = ..., outcome: _Optional[_Union[RecordOutcome, str]] = ..., violations: _Optional[_Iterable[_Union[ItemViolation, _Mapping]]] = ..., inferred_fields: _Optional[_Iterable[str]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class RecordTouchpointBatchRequest(_message.Message):
     __slots__ = ("touchpoints",)
