@@ -112,3 +112,13 @@ def to_timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
 def from_timestamp(stamp: Any) -> datetime:
     """The UTC datetime of a ``Timestamp`` (anything with ``seconds`` and ``nanos``; sub-microseconds dropped)."""
     return EPOCH + timedelta(seconds=stamp.seconds, microseconds=stamp.nanos // 1000)
+
+
+def timestamp_micros(stamp: Any) -> int:
+    """Microseconds since the epoch of a ``Timestamp``, in integers only: no valid Timestamp can overflow."""
+    return int(stamp.seconds) * 1_000_000 + int(stamp.nanos) // 1000
+
+
+def micros_timestamp(value: int) -> timestamp_pb2.Timestamp:
+    """The ``Timestamp`` of :func:`micros`' integer."""
+    return timestamp_pb2.Timestamp(seconds=value // 1_000_000, nanos=(value % 1_000_000) * 1000)

@@ -16,7 +16,7 @@ from google.protobuf import duration_pb2, timestamp_pb2
 from chorus.common.v1 import types_pb2 as common
 from chorus.experience.v1 import experience_service_pb2 as pb
 from chorus.experience.v1 import experience_service_pb2_grpc as pb_grpc
-from services.common.contracts import enum_words
+from services.common.contracts import enum_words, micros_timestamp, timestamp_micros
 from services.common.grpc_runtime import Registration
 from services.common.pagination import decode, page_size, query_fingerprint
 from services.experience.application import ExperienceApplication
@@ -46,14 +46,8 @@ TREND = {"rising": pb.TREND_RISING, "steady": pb.TREND_STEADY, "falling": pb.TRE
 # ------------------------------------------------------------------------------------------ conversions
 
 
-def micros(timestamp: timestamp_pb2.Timestamp) -> int:
-    return int(timestamp.seconds) * US + int(timestamp.nanos) // 1000
-
-
 def timestamp(us: int | None) -> timestamp_pb2.Timestamp | None:
-    if us is None:
-        return None
-    return timestamp_pb2.Timestamp(seconds=us // US, nanos=(us % US) * 1000)
+    return None if us is None else micros_timestamp(us)
 
 
 def duration(seconds: float) -> duration_pb2.Duration:
@@ -71,7 +65,7 @@ def identifier_message(identifier: tuple[str, str, str]) -> common.Identifier:
 
 
 def optional_micros(message: Any, name: str) -> int | None:
-    return micros(getattr(message, name)) if message.HasField(name) else None
+    return timestamp_micros(getattr(message, name)) if message.HasField(name) else None
 
 
 def positions(applied: dict[str, int]) -> list[pb.UpstreamPosition]:

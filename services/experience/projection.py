@@ -27,7 +27,7 @@ from typing import Any
 from chorus.common.v1 import types_pb2 as common
 from chorus.identity.events.v1 import events_pb2 as identity_events
 from chorus.touchpoints.events.v1 import events_pb2 as touchpoint_events
-from services.common.contracts import enum_words
+from services.common.contracts import enum_words, micros, timestamp_micros
 from services.common.identifiers import Identifier, InvalidIdentifier, normalise
 from services.common.projections import Projection, UpstreamEvent, handles
 from services.common.views import View, ViewCursor
@@ -47,15 +47,6 @@ _IDENTIFIER_TYPE = enum_words(common.IdentifierType.DESCRIPTOR)
 _PARTY_KIND = enum_words(common.PartyKind.DESCRIPTOR)
 _ROLE = enum_words(common.PartyRole.DESCRIPTOR)
 _CONSENT = enum_words(common.ConsentStatus.DESCRIPTOR)
-
-
-def micros(timestamp: Any) -> int:
-    """Microseconds since the epoch of a protobuf ``Timestamp``."""
-    return int(timestamp.seconds) * 1_000_000 + int(timestamp.nanos) // 1000
-
-
-def from_micros(us: int) -> datetime:
-    return datetime.fromtimestamp(us // 1_000_000, tz=UTC).replace(microsecond=us % 1_000_000)
 
 
 def actor_key(type_word: str, namespace: str, value: str, default_region: str | None) -> str:
@@ -326,7 +317,7 @@ class ExperienceProjection(Projection[ExperienceView]):
             " ON CONFLICT (party_id, channel) DO UPDATE SET status = excluded.status, at_us = excluded.at_us"
             " WHERE exp_consent.at_us <= excluded.at_us",
             (event.aggregate_id, _CHANNEL.word(message.channel), _CONSENT.word(message.status),  # type: ignore[union-attr]
-             micros(message.at)),  # type: ignore[union-attr]
+             timestamp_micros(message.at)),  # type: ignore[union-attr]
         )
 
     @handles(identity_events.PartyDoNotContactSet)
@@ -377,7 +368,7 @@ class ExperienceProjection(Projection[ExperienceView]):
         direction, intent, sociability = _DIRECTION.word(m.direction), _INTENT.word(m.intent), _SOCIABILITY.word(
             m.sociability_degree)
         sentiment = _SENTIMENT.word(m.sentiment_label)
-        occurred = micros(m.occurred_at)
+        occurred = timestamp_micros(m.occurred_at)
         cur.execute(
             "INSERT INTO exp_touchpoint (touchpoint_id, sequence, occurred_us, channel, kind, direction, visibility,"
             " intent, sentiment, sentiment_score, sociability, followers, thread_id, reply_to_id, text, url,"
@@ -439,9 +430,4 @@ class ExperienceProjection(Projection[ExperienceView]):
 
 
 def now_us() -> int:
-    return micros_of(datetime.now(tz=UTC))
-
-
-def micros_of(moment: datetime) -> int:
-    delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return micros(datetime.now(tz=UTC))
