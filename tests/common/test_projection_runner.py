@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,15 @@ import pytest
 from chorus.bench.events.v1 import events_pb2
 from services.common.eventstore import TOPIC_HEADER, VERSION_HEADER, StreamLayout
 from services.common.eventstore.connection import JetStreamConnection
-from services.common.projections import Projection, ProjectionRunner, StreamReader, UpstreamEvent, handles
+from services.common.projections import (
+    Projection,
+    ProjectionRunner,
+    StreamReader,
+    UpstreamEvent,
+    handed_over,
+    handles,
+)
+from services.common.testing import eventually
 from services.common.views import View, ViewCursor
 from tests.common.eventstore_support import Account, new_app
 
@@ -191,4 +200,87 @@ def test_lag_counts_the_saves_not_yet_applied(nats_url: str, connection: JetStre
     assert runner.lag() == {app.name: 2}
     runner.run_to_end()
     assert runner.lag() == {app.name: 0}
+    app.close()
+
+
+def _fed_runner(view: MembersView, app: Any, projection: Projection[Any] | None = None, **kwargs: Any) -> ProjectionRunner:
+    """A runner of ``app``'s own stream that takes its hand-over and reads the store only once an hour."""
+    options: dict[str, Any] = {"poll_interval": 3600, **kwargs}
+    return ProjectionRunner(projection or Members(view), [StreamReader.of_application(app)], handed_over=(app.name,),
+                            **options)
+
+
+def test_handed_over_events_are_the_readers_events_and_are_applied_without_reading_the_store(
+    nats_url: str, tmp_path: Path
+) -> None:
+    app = new_app(nats_url)
+    _account(app)  # the stream exists, and the runner starts after this
+    view = MembersView(f"sqlite:///{tmp_path / 'v.db'}")
+    runner = _fed_runner(view, app).start(watch=False)
+    try:
+        runner.catch_up(timeout=20)
+        account = Account(kind="person", roles=(), display_name="", anonymous=False)
+        account.add_member("m1")
+        account.add_member("m2")
+        recordings = app.save(account)  # three events in one commit message
+        handed = handed_over(app.name, recordings)
+        runner.feed(app.name, handed)
+        runner.wait({app.name: recordings[-1].notification.id}, timeout=20)  # no poll, no nudge: only the hand-over
+        assert {row["account_id"]: row["members"] for row in view.dump()}[str(account.id)] == 2
+        read = StreamReader.of_application(app).read(recordings[0].notification.id - 1, 10)
+        assert handed == [replace(event, stored_at="") for event in read]
+    finally:
+        runner.stop()
+        app.close()
+
+
+def test_handed_over_events_after_a_gap_wait_for_the_store_to_fill_it(nats_url: str, tmp_path: Path) -> None:
+    app = new_app(nats_url)
+    _account(app)
+    view = MembersView(f"sqlite:///{tmp_path / 'v.db'}")
+    runner = _fed_runner(view, app).start(watch=False)
+    try:
+        runner.catch_up(timeout=20)
+        missed = _account(app, "m1")  # stored, never handed over
+        account = Account(kind="person", roles=(), display_name="", anonymous=False)
+        recordings = app.save(account)
+        runner.feed(app.name, handed_over(app.name, recordings))
+        runner.wait({app.name: recordings[-1].notification.id}, timeout=20)
+        members = {row["account_id"]: row["members"] for row in view.dump()}
+        assert members[str(missed)] == 1
+        assert str(account.id) in members
+    finally:
+        runner.stop()
+        app.close()
+
+
+class FlakyFollowUp(Members):
+    """Members whose step after the commit fails the first time."""
+
+    def __init__(self, view: MembersView) -> None:
+        super().__init__(view)
+        self.calls: list[int] = []
+
+    def after_commit(self, events: Sequence[UpstreamEvent]) -> None:
+        self.calls.append(len(events))
+        if len(self.calls) == 1:
+            msg = "the follow-up's target is away"
+            raise ConnectionError(msg)
+
+
+def test_a_failed_step_after_the_commit_is_tried_again_on_the_next_pass(
+    nats_url: str, connection: JetStreamConnection, tmp_path: Path
+) -> None:
+    app = new_app(nats_url)
+    _account(app, "m1")
+    view = MembersView(f"sqlite:///{tmp_path / 'v.db'}")
+    projection = FlakyFollowUp(view)
+    with ProjectionRunner(projection, [StreamReader(connection, app.name)], poll_interval=0.05) as runner:
+        runner.catch_up(timeout=20)
+
+        def retried() -> None:
+            assert projection.calls[:2] == [2, 0]  # the batch's two events, then again with none
+
+        eventually(retried)
+        assert runner.healthy
     app.close()

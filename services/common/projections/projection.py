@@ -12,6 +12,9 @@ with it or not at all::
         def registered(self, cur: ViewCursor, event: UpstreamEvent) -> None:
             cur.execute("INSERT INTO names VALUES (?, ?)", (event.aggregate_id, event.message.display_name))
 
+A handler may also collect rows and write them together in :meth:`Projection.before_commit` (at the end of the
+same transaction), where many similar events are cheaper written at once than one by one.
+
 A handler must depend only on the event and on what the view already holds, never on the clock or on which
 upstream was applied first: the upstreams have no common order.
 """
@@ -72,10 +75,14 @@ class Projection(Generic[V]):
         if name is not None:
             getattr(self, name)(cur, event)
 
+    def before_commit(self, cur: ViewCursor) -> None:
+        """Called at the end of each transaction, inside it, after its last handler (default: nothing)."""
+
     def after_commit(self, events: Sequence[UpstreamEvent]) -> None:
         """Called after each committed transaction with the events it applied (default: nothing).
 
         The place for side effects that must follow the view's commit (for example recording an event the
         view now makes possible); it runs outside the transaction. A failure is logged and not repeated for
-        these events, so keep what remains to do in the view and pick it up on a later call.
+        these events but called again (with no events) on the runner's next pass, so keep what remains to do in the
+        view and pick it up then.
         """

@@ -9,6 +9,9 @@ events by ``services.common.eventstore.decode_message`` (a commit envelope holds
 and each event's payload is decoded into the protobuf message its topic names, looked up in the default
 descriptor pool into which :func:`load_event_contracts` imports every ``chorus.*.events.v1`` module.
 
+:func:`handed_over` makes the same :class:`UpstreamEvent` of what an application has just stored (its
+``Recording`` objects), from the stored bytes, for a runner that takes a hand-over.
+
 An event that cannot be decoded (a topic no contract declares, bytes that are not that message) is returned
 as an :class:`UpstreamEvent` whose ``message`` is None and whose ``undecodable`` says why, so the caller can
 quarantine it and move on; the reader itself does not skip anything.
@@ -19,15 +22,18 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
 from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.message import DecodeError, Message
 
+from services.common import context
 from services.common.eventstore import (
     CAUSATION_HEADER,
     CORRELATION_HEADER,
@@ -104,14 +110,39 @@ def decode(upstream: str, stored: StoredMessage) -> list[UpstreamEvent]:
     return [_event(notification, common) for notification in notifications]
 
 
+def handed_over(upstream: str, recordings: Sequence[Any]) -> list[UpstreamEvent]:
+    """The :class:`UpstreamEvent` of each of ``recordings`` (``eventsourcing`` ``Recording`` objects of events
+    this process has just stored in ``upstream``), decoded from the stored bytes as :func:`decode` does.
+
+    Call it where the events were stored: the correlation and causation ids are the current request's (those
+    the store wrote in the message headers); when NATS stored them is not known here (``stored_at`` is empty).
+    """
+    ctx = context.current()
+    common = {
+        "upstream": upstream,
+        "stored_at": "",
+        "correlation_id": ctx.correlation_id if ctx is not None else "",
+        "causation_id": ctx.request_id if ctx is not None else "",
+    }
+    return [_event(recording.notification, common) for recording in recordings]
+
+
+@lru_cache(maxsize=1024)
+def _message_class(topic: str) -> type[Message] | None:
+    """The protobuf message class of ``topic`` (None when no loaded contract declares it)."""
+    load_event_contracts()
+    try:
+        descriptor = descriptor_pool.Default().FindMessageTypeByName(topic)
+    except KeyError:
+        return None
+    return message_factory.GetMessageClass(descriptor)  # type: ignore[no-any-return]
+
+
 def _event(notification: Notification, common: dict[str, str]) -> UpstreamEvent:
     message: Message | None = None
     why = ""
-    try:
-        message_class = message_factory.GetMessageClass(
-            descriptor_pool.Default().FindMessageTypeByName(notification.topic)
-        )
-    except KeyError:
+    message_class = _message_class(notification.topic)
+    if message_class is None:
         why = "no contract declares this topic"
     else:
         try:
@@ -135,10 +166,18 @@ class StreamReader:
     ``connection`` is shared, not owned: the caller opens and closes it.
     """
 
-    def __init__(self, connection: JetStreamConnection, app_name: str, *, namespace: str = "chorus") -> None:
+    def __init__(
+        self, connection: JetStreamConnection, app_name: str, *, namespace: str = "chorus",
+        layout: StreamLayout | None = None,
+    ) -> None:
         self.connection = connection
         self.upstream = app_name
-        self.layout = StreamLayout(app_name, namespace=namespace)
+        self.layout = layout or StreamLayout(app_name, namespace=namespace)
+
+    @classmethod
+    def of_application(cls, app: Any) -> StreamReader:
+        """A reader of ``app``'s own stream, on its event store's connection (JetStream persistence)."""
+        return cls(app.factory.connection, app.name, layout=app.factory.layout)
 
     def last_sequence(self) -> int:
         """The position of the stream's last message (0 when it is empty or does not exist yet): its last event's

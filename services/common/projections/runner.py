@@ -9,12 +9,24 @@ one or more upstream streams (a :class:`~services.common.projections.reader.Stre
 - **Poll plus nudge.** The runner reads every upstream after its position, and then waits for a nudge (an event
   stored upstream, through :meth:`StreamReader.watch`, or a :meth:`wait` by a reader of the view) or for
   ``poll_interval`` seconds, whichever comes first.
+- **In-process hand-over (optional).** An application that keeps a view of its own stream can hand the runner
+  what it has just appended (:meth:`feed`, for the upstreams named in ``handed_over``), so the runner applies it
+  without reading it back from NATS: the events are decoded from the bytes the application stored
+  (:func:`~services.common.projections.reader.handed_over`), the same :class:`UpstreamEvent` the reader makes.
+  A handed-over event is applied once it continues the applied position (the next event of the same message, or
+  the first event of the next message); what it cannot place that way within ``gap_wait`` seconds (another
+  process's write, a message that is no event) is read from the store. The hand-over is bounded
+  (``max_handed_over`` feeds): while the runner is behind, further feeds are not kept but read from the store
+  when it gets to them. Such an application's runner usually runs without ``watch``: a subscription would make
+  the process parse each of its own writes a second time.
 - **Read-your-writes.** :meth:`wait` blocks until given upstream positions are applied (``Unavailable`` after a
   timeout), so a client that has just recorded something can read a view that includes it.
 - **Quarantine.** An event that cannot be decoded, or whose handler raises, is recorded in the view's quarantine
   (upstream, sequence, topic, reason — never the payload) together with its position, and the runner moves on.
   A failure of the infrastructure (NATS, the view's database) is not the event's fault: it is retried with
   backoff, and :attr:`healthy` is False meanwhile.
+- **After the commit.** :meth:`Projection.after_commit` runs after each committed transaction with its events;
+  when it fails, it is called again (with no events) on the runner's next pass until it succeeds.
 - **Lag and progress.** :meth:`lag` is, per upstream, its last sequence minus the applied one.
 - **As of.** ``stop_at`` (a sequence per upstream) and ``stop_before`` (a stored time) bound what is applied, so a
   view can be rebuilt as it stood at a past point; :meth:`run_to_end` does that synchronously, with no thread.
@@ -22,6 +34,7 @@ one or more upstream streams (a :class:`~services.common.projections.reader.Stre
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -33,7 +46,7 @@ from eventsourcing import persistence
 from eventsourcing.persistence import Tracking
 
 from services.common.errors import ChorusError, Unavailable
-from services.common.eventstore import message_sequence
+from services.common.eventstore import message_sequence, notification_id
 from services.common.projections.projection import Projection
 from services.common.projections.reader import StreamReader, UpstreamEvent, stored_time
 from services.common.views import AppliedPosition
@@ -63,6 +76,9 @@ class ProjectionRunner:
         stop_at: Mapping[str, int] | None = None,
         stop_before: datetime | None = None,
         name: str = "",
+        handed_over: Sequence[str] = (),
+        max_handed_over: int = 200,
+        gap_wait: float = 0.05,
     ) -> None:
         self.projection = projection
         self.view = projection.view
@@ -71,8 +87,17 @@ class ProjectionRunner:
         if missing:
             msg = f"no reader for upstream(s) {sorted(missing)} of {type(projection).__name__}"
             raise ValueError(msg)
+        self.handed_over = frozenset(handed_over)
+        if self.handed_over - set(self.readers):
+            msg = f"hand-over for upstream(s) {sorted(self.handed_over - set(self.readers))} without a reader"
+            raise ValueError(msg)
+        if self.handed_over and (stop_at or stop_before):
+            msg = "a runner bounded by stop_at / stop_before reads its upstreams, it takes no hand-over"
+            raise ValueError(msg)
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        self.gap_wait = gap_wait
+        self.max_held = 50 * batch_size  #: handed-over events held while a gap stays open, at most
         self.stop_at = dict(stop_at or {})
         self.stop_before = stop_before
         self.name = name or self.view.view_name
@@ -81,9 +106,13 @@ class ProjectionRunner:
             for upstream in self.readers
         }
         self._finished = dict.fromkeys(self.readers, False)  # reached stop_at / stop_before
-        self._nudge = threading.Event()
+        self._nudge = threading.Event()  # wakes the loop
+        self._read_store = threading.Event()  # the next pass reads the upstreams (set by nudges from outside)
         self._stopping = threading.Event()
+        self._handed: queue.Queue[tuple[str, Sequence[UpstreamEvent]]] = queue.Queue(maxsize=max_handed_over)
+        self._held: dict[str, dict[int, UpstreamEvent]] = {upstream: {} for upstream in self.handed_over}
         self._error: BaseException | None = None
+        self._follow_up_due = False
         self._unwatch: list[Callable[[], None]] = []
         self._thread: threading.Thread | None = None
         self._listeners: list[Callable[[], None]] = []
@@ -97,7 +126,7 @@ class ProjectionRunner:
         if watch:
             for reader in self.readers.values():
                 try:
-                    self._unwatch.append(reader.watch(self._nudge.set))
+                    self._unwatch.append(reader.watch(self._poke))
                 except Exception as error:  # noqa: BLE001 - nudges are an optimisation: polling still works
                     log.warning("projection.watch_failed", view=self.name, upstream=reader.upstream,
                                 error_type=type(error).__name__)
@@ -124,6 +153,25 @@ class ProjectionRunner:
         """Call ``listener()`` (on the runner's thread) after each committed batch; return the remover."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def feed(self, upstream: str, events: Sequence[UpstreamEvent]) -> None:
+        """Hand over events just stored in ``upstream`` by this process, in stream order (never blocks).
+
+        When the hand-over is full the events are not kept: the runner reads them from the store instead.
+        """
+        if not events:
+            return
+        if upstream not in self.handed_over:
+            msg = f"{self.name} takes no hand-over of {upstream!r}"
+            raise ValueError(msg)
+        try:
+            self._handed.put_nowait((upstream, events))
+        except queue.Full:  # the runner is behind: it reads these from the store (they are stored already)
+            if not self._read_store.is_set():
+                log.info("projection.hand_over_full", view=self.name, upstream=upstream,
+                         held=self._handed.maxsize)
+            self._read_store.set()
+        self._nudge.set()
 
     # ------------------------------------------------------------------------------------------ state
 
@@ -160,7 +208,11 @@ class ProjectionRunner:
         return out
 
     def wait(self, positions: Mapping[str, int], timeout: float = 10.0) -> None:
-        """Block until every ``upstream: sequence`` in ``positions`` is applied; ``Unavailable`` after ``timeout``."""
+        """Block until every ``upstream: sequence`` in ``positions`` is applied; ``Unavailable`` after ``timeout``.
+
+        Waiting nudges the runner to read the upstream, except an upstream it is handed over: a writer waits for
+        what it has handed over, and reading the store for it would only slow the writer down.
+        """
         deadline = time.monotonic() + timeout
         for upstream, sequence in positions.items():
             if upstream not in self._applied:
@@ -168,7 +220,7 @@ class ProjectionRunner:
                 raise ValueError(msg)
             self._applied[upstream].wait(
                 sequence, max(0.0, deadline - time.monotonic()), failure=lambda: self._error,
-                poke=self._nudge.set, poll=0.05,
+                poke=None if upstream in self.handed_over else self._poke, poll=0.05,
             )
 
     def catch_up(self, timeout: float = 60.0) -> dict[str, int]:
@@ -179,6 +231,7 @@ class ProjectionRunner:
             if upstream in self.stop_at:
                 end = min(end, self.stop_at[upstream])
             targets[upstream] = end
+        self._poke()
         self.wait(targets, timeout)
         return targets
 
@@ -194,18 +247,31 @@ class ProjectionRunner:
 
     # ------------------------------------------------------------------------------------------ the loop
 
+    def _poke(self) -> None:
+        """Have the runner read its upstreams now (a nudge from a subscription, a waiter, a catch-up)."""
+        self._read_store.set()
+        self._nudge.set()
+
     def _loop(self) -> None:
         backoff = 0.1
+        read = True
+        gap_since: float | None = None
         while not self._stopping.is_set():
             try:
                 progressed = False
-                for upstream in self.readers:
-                    while self._step(upstream) and not self._stopping.is_set():
-                        progressed = True
+                if read or self._read_store.is_set():
+                    self._read_store.clear()  # before reading: a request made meanwhile reads again
+                    for upstream in self.readers:
+                        while self._step(upstream) and not self._stopping.is_set():
+                            progressed = True
+                self._apply_handed_over()
+                if self._follow_up_due:
+                    self._follow_up(())
                 self._error = None
                 backoff = 0.1
             except Exception as error:  # noqa: BLE001 - reported to health and waiters, then retried
                 self._error = error
+                read = True
                 log.warning("projection.retrying", view=self.name, error_type=type(error).__name__,
                             retry_in_seconds=backoff)
                 for applied in self._applied.values():
@@ -214,9 +280,50 @@ class ProjectionRunner:
                     return
                 backoff = min(backoff * 2, 5.0)
                 continue
-            if not progressed:
-                self._nudge.wait(self.poll_interval)
-                self._nudge.clear()
+            if progressed and not self.handed_over:
+                read = True  # more may have been stored meanwhile
+                continue
+            timeout = self.poll_interval
+            if any(self._held.values()):  # handed-over events wait for a gap before them to close
+                gap_since = gap_since or time.monotonic()
+                timeout = self.gap_wait - (time.monotonic() - gap_since)
+                if timeout <= 0:
+                    gap_since = None
+                    read = True
+                    continue
+            else:
+                gap_since = None
+            read = not self._nudge.wait(timeout) and gap_since is None  # the poll: nothing came meanwhile
+            self._nudge.clear()
+
+    def _apply_handed_over(self) -> None:
+        """Apply the handed-over events that continue the applied position (in batches); hold the others."""
+        while True:
+            try:
+                upstream, events = self._handed.get_nowait()
+            except queue.Empty:
+                break
+            held, applied = self._held[upstream], self._applied[upstream].value
+            held.update((event.sequence, event) for event in events if event.sequence > applied)
+        for upstream, held in self._held.items():
+            applied = self._applied[upstream]
+            for stale in [sequence for sequence in held if sequence <= applied.value]:
+                del held[stale]
+            while True:
+                run: list[UpstreamEvent] = []
+                position = applied.value
+                while len(run) < self.batch_size:
+                    following = position + 1 if position + 1 in held else notification_id(message_sequence(position) + 1)
+                    if following not in held:
+                        break
+                    run.append(held.pop(following))
+                    position = following
+                if not run:
+                    break
+                self._apply(upstream, run)
+            if len(held) > self.max_held:  # far behind: read the store rather than hold it all here
+                held.clear()
+                self._read_store.set()
 
     def _step(self, upstream: str) -> bool:
         """Apply the next batch of ``upstream``; return whether a full batch was read (more may follow)."""
@@ -258,6 +365,7 @@ class ProjectionRunner:
             with self.view.transaction(Tracking(upstream, events[-1].sequence)) as cur:
                 for event in events:
                     self._apply_one(cur, event)
+                self.projection.before_commit(cur)
         except INFRASTRUCTURE_ERRORS:
             raise
         except Exception:  # noqa: BLE001 - some event of the batch is poison: find it
@@ -272,6 +380,8 @@ class ProjectionRunner:
         if event.message is None:
             self.view.quarantine(cur, event, event.undecodable)
             self.quarantined_events += 1
+            log.warning("projection.quarantined", view=self.name, upstream=event.upstream, sequence=event.sequence,
+                        topic=event.topic, reason=event.undecodable)
         else:
             self.projection.apply(cur, event)
 
@@ -279,6 +389,7 @@ class ProjectionRunner:
         try:
             with self.view.transaction(Tracking(upstream, event.sequence)) as cur:
                 self._apply_one(cur, event)
+                self.projection.before_commit(cur)
         except INFRASTRUCTURE_ERRORS:
             raise
         except Exception as error:  # noqa: BLE001 - the event's own fault: set it aside and go on
@@ -302,9 +413,16 @@ class ProjectionRunner:
     def _committed(self, upstream: str, events: list[UpstreamEvent]) -> None:
         self.applied_events += len(events)
         self._applied[upstream].advance(events[-1].sequence)
+        self._follow_up(events)
+        for listener in list(self._listeners):
+            listener()
+
+    def _follow_up(self, events: Sequence[UpstreamEvent]) -> None:
+        """The projection's step after the commit; a failure is retried on the next pass (with no events)."""
         try:
             self.projection.after_commit(events)
         except Exception as error:  # noqa: BLE001 - the view is committed; the projection retries its follow-up
+            self._follow_up_due = True
             log.warning("projection.after_commit_failed", view=self.name, error_type=type(error).__name__)
-        for listener in list(self._listeners):
-            listener()
+        else:
+            self._follow_up_due = False
