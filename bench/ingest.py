@@ -405,8 +405,8 @@ def _ablations(app: Any, port: int, count: int, run: str) -> dict[str, float]:
     try:
         seconds, answered, _, _ = in_child(_record_stream_client, port, count, f"{run}-a1")
         rates["without enrichment"] = answered / seconds
-        projection, app.projection = app.projection, None
-        projection.stop()
+        runner, app.index_runner = app.index_runner, None
+        runner.stop()
         seconds, answered, _, _ = in_child(_record_stream_client, port, count, f"{run}-a2")
         rates["without enrichment and index"] = answered / seconds
     finally:

@@ -70,7 +70,7 @@ class IdentityApplication(Application[uuid.UUID]):
             self.name = name
         self.policy = policy or LinkPolicy()
         self.default_region = default_region
-        self.projection: Any = None  # a ResolutionProjection, attached by the composition root
+        self.projection: Any = None  # the ProjectionRunner of the resolution view, attached by the composition root
         super().__init__(env=dict(env) if env is not None else None)
 
     def attach_projection(self, projection: Any) -> None:
@@ -129,8 +129,8 @@ class IdentityApplication(Application[uuid.UUID]):
                 "the command changes more than the event store can commit atomically; split it",
             ) from None
         last = recordings[-1].notification.id if recordings else None
-        if self.projection is not None:
-            self.projection.wait(last)
+        if self.projection is not None and last is not None:
+            self.projection.wait({self.name: last})
         return last
 
     @staticmethod

@@ -10,9 +10,10 @@ own:
 | ``CHORUS_IDENTITY_CAPS`` | (built-in) | identifiers per type per party, e.g. ``email=5,crm_id=1`` (overrides the defaults per type) |
 | ``CHORUS_IDENTITY_BLOCKED`` | (none) | extra blocked values, comma-separated (``type:value`` blocks for one type) |
 
-Readiness (gRPC health) is "the event stream answers and has room": connected to NATS (the client's own
-disconnect and reconnect callbacks), the last write was not refused for want of storage, and the recorder can
-read an aggregate (one that never exists, the cheapest round trip to the stream).
+Readiness (gRPC health) is "the event stream answers and has room, and the resolution view follows it": connected
+to NATS (the client's own disconnect and reconnect callbacks), the last write was not refused for want of
+storage, the recorder can read an aggregate (one that never exists, the cheapest round trip to the stream), and
+the view's runner is healthy.
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ import structlog
 from services.common.chassis import ServiceDescription, run
 from services.common.config import Settings
 from services.common.errors import ConfigurationError
+from services.common.projections import ProjectionRunner
 from services.identity import events
 from services.identity.application import IdentityApplication
 from services.identity.domain import DEFAULT_BLOCKED, DEFAULT_CAPS, LinkPolicy
 from services.identity.grpc_api import registration
-from services.identity.projection import ResolutionProjection, ResolutionView
+from services.identity.projection import ResolutionView, resolution_runner
 
 log = structlog.get_logger(__name__)
 
@@ -66,7 +68,7 @@ class IdentitySettings:
 @contextlib.contextmanager
 def identity_service(
     settings: Settings, identity: IdentitySettings, *, env: Mapping[str, str] | None = None
-) -> Iterator[tuple[IdentityApplication, ResolutionProjection]]:
+) -> Iterator[tuple[IdentityApplication, ProjectionRunner]]:
     """The application with its resolution projection running; stopped and closed on exit.
 
     ``env`` overrides the eventsourcing environment (default: JetStream persistence and protobuf events).
@@ -82,11 +84,11 @@ def identity_service(
         running.callback(app.close)
         view = ResolutionView(settings.views_url)
         running.callback(view.close)
-        projection = ResolutionProjection(app, view)
-        app.attach_projection(projection)
-        projection.start()
-        running.callback(projection.stop)
-        yield app, projection
+        runner = resolution_runner(app, view)
+        app.attach_projection(runner)
+        runner.start()
+        running.callback(runner.stop)
+        yield app, runner
 
 
 #: An aggregate id no aggregate has: reading its events is the cheapest round trip to the stream.
@@ -94,16 +96,16 @@ READINESS_PROBE_ID = uuid.UUID(int=0)
 
 
 def readiness(app: IdentityApplication) -> bool:
-    """Ready when connected to NATS, the last write found room, and the event stream answers (a read of an
-    aggregate that never exists: one cheap round trip)."""
+    """Ready when connected to NATS, the last write found room, the event stream answers (a read of an aggregate
+    that never exists: one cheap round trip) and the resolution view's runner follows it."""
     connection = app.recorder.connection
     if not connection.is_connected or connection.out_of_space:
         return False
     app.recorder.select_events(READINESS_PROBE_ID)
-    return True
+    return app.projection is None or bool(app.projection.healthy)
 
 
-SERVICE: ServiceDescription[IdentitySettings, tuple[IdentityApplication, ResolutionProjection]] = ServiceDescription(
+SERVICE: ServiceDescription[IdentitySettings, tuple[IdentityApplication, ProjectionRunner]] = ServiceDescription(
     name="identity",
     port=lambda settings: settings.identity_port,
     own_settings=IdentitySettings.from_env,

@@ -49,10 +49,12 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
 from services.common import pagination
+from services.common.contracts import micros
 from services.common.errors import Conflict, FieldViolation, InvalidArgument, NotFound, Unavailable
 from services.common.eventstore import store_errors
 from services.common.eventstore.connection import MAX_BATCH_MESSAGES
 from services.common.identifiers import Identifier
+from services.common.projections import ProjectionRunner, handed_over
 from services.touchpoints import enrichment, events  # noqa: F401 - events: stored as protobuf messages
 from services.touchpoints.domain import (
     InvalidReclassification,
@@ -62,10 +64,11 @@ from services.touchpoints.domain import (
     Touchpoint,
     TouchpointDraft,
     Violation,
+    actor_as_dict,
     actor_key,
     touchpoint_id_for,
 )
-from services.touchpoints.projection import TouchpointIndex, TouchpointProjection, document_of_touchpoint
+from services.touchpoints.projection import PendingLink, TouchpointIndex
 
 log = structlog.get_logger(__name__)
 
@@ -279,7 +282,7 @@ class TouchpointsApplication(Application[UUID]):
         self.default_region = index.default_region if index is not None else default_region
         self.policy = policy or RecordingPolicy()
         self.index = index
-        self.projection: TouchpointProjection | None = None
+        self.index_runner: ProjectionRunner | None = None  # keeps ``index``; attached by the composition root
         self.enricher = Enricher(self.policy.enrichment_processes)
         self.recent_thread_actors = RecentThreadActors()
         super().__init__(env)
@@ -295,8 +298,8 @@ class TouchpointsApplication(Application[UUID]):
 
     def _notify(self, recordings: list[Any]) -> None:
         """Called with what every save (and bulk append) stored: the index takes it from memory."""
-        if self.projection is not None:
-            self.projection.feed(recordings)
+        if self.index_runner is not None:
+            self.index_runner.feed(self.name, handed_over(self.name, recordings))
 
     # --------------------------------------------------------------------------------------------- recording
 
@@ -388,7 +391,7 @@ class TouchpointsApplication(Application[UUID]):
         """Each thread's actor keys so far: the index's, this process's not yet indexed, the request's own."""
         found: dict[str, set[str]] = {}
         if threads and self.index is not None:
-            applied = self.projection.position if self.projection is not None else 0
+            applied = self.index_runner.positions[self.name] if self.index_runner is not None else 0
             recent = self.recent_thread_actors.actor_keys(threads, applied)  # read before the index: see there
             found = self.index.thread_actor_keys(threads)
             for thread_id, keys in recent.items():
@@ -430,7 +433,7 @@ class TouchpointsApplication(Application[UUID]):
 
     def _remember_threads(self, chunk: Sequence[_Pending], recordings: Sequence[Any]) -> None:
         """Keep the threads' new actors until the index has them (before the items are acknowledged)."""
-        if self.projection is None:
+        if self.index_runner is None:
             return  # no index, so no thread context beyond the request itself
         positions = {r.notification.originator_id: r.notification.id for r in recordings}
         self.recent_thread_actors.add(
@@ -455,18 +458,22 @@ class TouchpointsApplication(Application[UUID]):
         return {touchpoint_id for touchpoint_id in ids if self.recorder.select_events(touchpoint_id, limit=1)}
 
     def _wait_for_index(self, notification_id: int) -> None:
-        if self.projection is None:
+        if self.index_runner is None:
             return
         try:
-            self.projection.wait(notification_id, timeout=self.policy.read_your_writes_timeout)
+            self.index_runner.wait({self.name: notification_id}, timeout=self.policy.read_your_writes_timeout)
         except Unavailable:
             log.warning("touchpoints.index_lagging", notification_id=notification_id)
 
     # --------------------------------------------------------------------------------------------- threading
 
-    def link_replies(self, links: Sequence[tuple[UUID, ParentFacts]]) -> int:
+    def link_replies(self, links: Sequence[PendingLink]) -> int:
         """Record ``ReplyLinked`` on each reply whose parent is now known; replies linked before are skipped."""
-        facts = dict(links)
+        facts = {
+            link.reply_id: ParentFacts(touchpoint_id=link.parent_id, occurred_at=link.parent_occurred_at,
+                                       direction=link.parent_direction, thread_id=link.parent_thread_id)
+            for link in links
+        }
         linked: list[Touchpoint] = []
         for reply_id, parent in facts.items():
             try:
@@ -604,3 +611,47 @@ def _cursor(value: Any) -> tuple[int, str] | None:
     if (isinstance(value, list) and len(value) == 2 and type(value[0]) is int and isinstance(value[1], str)):
         return value[0], value[1]
     raise InvalidArgument.field("page_token", "is malformed: pass the next_page_token of a previous response")
+
+
+def document_of_touchpoint(touchpoint: Touchpoint) -> dict[str, Any]:
+    """The read document of a touchpoint aggregate: the shape of the index's (``projection.document_of``), its
+    history applied."""
+    link = touchpoint.reply_link
+    return {
+        "touchpoint_id": str(touchpoint.id),
+        "kind": touchpoint.kind,
+        "channel": touchpoint.channel,
+        "direction": touchpoint.direction,
+        "visibility": touchpoint.visibility,
+        "occurred_us": micros(touchpoint.occurred_at),
+        "recorded_us": micros(touchpoint.recorded_at),
+        "source_system": touchpoint.source_system,
+        "external_id": touchpoint.external_id,
+        "external_url": touchpoint.external_url,
+        "actors": [actor_as_dict(actor) for actor in touchpoint.actors],
+        "followers": touchpoint.followers,
+        "recipients": touchpoint.recipients,
+        "text": touchpoint.text,
+        "language": touchpoint.language,
+        "reply_to_id": str(touchpoint.reply_to_id) if touchpoint.reply_to_id else "",
+        "thread_id": touchpoint.thread_id,
+        "intent": touchpoint.intent,
+        "sentiment_label": touchpoint.sentiment_label,
+        "sentiment_score": touchpoint.sentiment_score,
+        "sociability_degree": touchpoint.sociability_degree,
+        "business_sociability_degree": touchpoint.business_sociability_degree,
+        "company_function": touchpoint.company_function,
+        "tags": list(touchpoint.tags),
+        "inferred": sorted(touchpoint.inferred),
+        "rating": touchpoint.rating,
+        "reply_link": None if link is None else {
+            "parent_id": str(link.parent_id), "response_seconds": link.response_seconds,
+            "company_response": touchpoint.direction == "outbound" and link.parent_direction == "inbound",
+        },
+        "first_response_seconds": None,
+        "reclassifications": [
+            {"field": r.field, "value": r.value, "previous_value": r.previous_value, "reason": r.reason,
+             "actor": r.actor, "at_us": micros(r.at)}
+            for r in touchpoint.reclassifications
+        ],
+    }

@@ -38,7 +38,7 @@ from services.touchpoints import events
 from services.touchpoints.application import RecordingPolicy, TouchpointsApplication
 from services.touchpoints.events import MAPPER_TOPIC
 from services.touchpoints.grpc_api import registration
-from services.touchpoints.projection import TouchpointIndex, TouchpointProjection
+from services.touchpoints.projection import TouchpointIndex, touchpoint_runner
 
 log = structlog.get_logger(__name__)
 
@@ -116,10 +116,10 @@ def touchpoints_service(
             index=index,
         )
         running.callback(app.close)
-        projection = TouchpointProjection(app, index, link_replies=app.link_replies)
-        app.projection = projection
-        projection.start()
-        running.callback(projection.stop)
+        runner = touchpoint_runner(app, index, link_replies=app.link_replies)
+        app.index_runner = runner
+        runner.start(watch=False)  # this process's appends are handed over; other writers' are polled for
+        running.callback(runner.stop)
         yield app
 
 
@@ -130,7 +130,7 @@ def readiness(app: TouchpointsApplication) -> bool:
     if not connection.is_connected or connection.out_of_space:
         return False
     app.recorder.max_notification_id()
-    return app.projection is not None and app.projection.healthy
+    return app.index_runner is not None and app.index_runner.healthy
 
 
 def announce(touchpoints: TouchpointsSettings) -> None:

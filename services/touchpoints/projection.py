@@ -9,16 +9,20 @@ needs a rebuild of the index — and two tables for threading:
 - ``tp_waiting_replies``: replies whose parent is not recorded yet, keyed by the parent's id (a reply named its
   parent by id or by source + external id, and both give the parent's id, so the parent needs no lookup);
 - ``tp_pending_links``: replies whose parent is now known, and the parent's facts, until the link is recorded
-  as a ``Touchpoint.ReplyLinked`` event.
+  as a ``TouchpointReplyLinked`` event.
+
+:class:`TouchpointProjection` keeps it, one handler per stored event message (``chorus.touchpoints.events.v1``),
+run by the kernel's :class:`~services.common.projections.ProjectionRunner` (:func:`touchpoint_runner`): the
+application hands over what it has just appended (the runner decodes the bytes it stored, so the index does not
+read its own writes back from NATS), and the runner reads the store for everything else. A run of
+``TouchpointRecorded`` events is written together at the end of its transaction (``before_commit``).
 
 Because the index applies events in stream order, exactly one of "reply applied" and "parent applied" sees the
 other, so a reply is linked whichever arrives first. Both tables change in the same transaction as the tracking
-position; the link event is written after that transaction by :class:`TouchpointProjection` and is idempotent
-(a reply is linked once), so a crash in between only repeats a no-op.
-
-:class:`TouchpointProjection` keeps the index in step with the application's stream in a background thread
-(fed in-process by the application's own appends, reading the store for everything else), applies many events
-per transaction, records pending links, and lets writers ``wait()`` for a position (read-your-writes).
+position; the link event is recorded after that transaction (``after_commit``: ``link_replies``, normally
+``TouchpointsApplication.link_replies``) and is idempotent (a reply is linked once), so a crash in between only
+repeats a no-op; links whose recording fails stay pending in the view and are tried again on the runner's next
+pass.
 
 Threads: a reply recorded without a thread inherits its parent's when it is linked,
 and replies further down the chain inherit it too (``_spread_thread``), whatever order the links arrive in.
@@ -27,25 +31,41 @@ and replies further down the chain inherit it too (``_spread_thread``), whatever
 from __future__ import annotations
 
 import json
-import queue
-import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import structlog
-from eventsourcing.application import Application
-from eventsourcing.persistence import Tracking
-
-from services.common.contracts import from_micros, micros
-from services.common.errors import Unavailable
+from chorus.common.v1 import types_pb2 as types
+from chorus.touchpoints.events.v1 import events_pb2 as pb
+from services.common.contracts import enum_words, from_micros, micros
 from services.common.identifiers import Identifier
-from services.common.views import AppliedPosition, View, ViewCursor
-from services.touchpoints.domain import ParentFacts, Touchpoint, actor_as_dict, actor_from_dict, actor_key
+from services.common.projections import Projection, ProjectionRunner, StreamReader, UpstreamEvent, handles
+from services.common.views import View, ViewCursor
+from services.touchpoints.domain import actor_key
 
-log = structlog.get_logger(__name__)
+_KIND = enum_words(types.TouchpointKind.DESCRIPTOR).to_word
+_CHANNEL = enum_words(types.Channel.DESCRIPTOR).to_word
+_DIRECTION = enum_words(types.Direction.DESCRIPTOR).to_word
+_VISIBILITY = enum_words(types.Visibility.DESCRIPTOR).to_word
+_INTENT = enum_words(types.Intent.DESCRIPTOR).to_word
+_DEGREE = enum_words(types.SociabilityDegree.DESCRIPTOR).to_word
+_BUSINESS = enum_words(types.BusinessSociabilityDegree.DESCRIPTOR).to_word
+_FUNCTION = enum_words(types.CompanyFunction.DESCRIPTOR).to_word
+_IDENTIFIER = enum_words(types.IdentifierType.DESCRIPTOR).to_word
+_SENTIMENT = enum_words(pb.SentimentLabel.DESCRIPTOR).to_word
+
+
+@dataclass(frozen=True)
+class PendingLink:
+    """A reply whose parent the index now knows, and what the reply's link needs of the parent."""
+
+    reply_id: UUID
+    parent_id: UUID
+    parent_occurred_at: datetime
+    parent_direction: str
+    parent_thread_id: str
 
 
 class TouchpointIndex(View):
@@ -83,41 +103,19 @@ class TouchpointIndex(View):
         """The key this index lists ``actor``'s touchpoints under (``domain.actor_key`` with its region)."""
         return actor_key(actor, self.default_region)
 
-    # ------------------------------------------------------------------------------------------------ writes
+    # ------------------------------------------------------------------------------------------------ links
 
-    def apply(self, events: Sequence[tuple[Any, int]], tracking: Tracking) -> None:
-        """Apply ``(event, notification id)`` pairs (in stream order) and record ``tracking`` (the last position)
-        in one transaction."""
-        with self.transaction(tracking) as cur:
-            recorded: list[tuple[Touchpoint.Recorded, int]] = []  # a run of Recorded events, applied together
-            for event, position in events:
-                if isinstance(event, Touchpoint.Recorded):
-                    recorded.append((event, position))
-                    continue
-                if recorded:
-                    _apply_recorded(cur, recorded, self.actor_key)
-                    recorded = []
-                if isinstance(event, Touchpoint.Reclassified):
-                    _apply_reclassified(cur, event)
-                elif isinstance(event, Touchpoint.ReplyLinked):
-                    _apply_reply_linked(cur, event)
-            if recorded:
-                _apply_recorded(cur, recorded, self.actor_key)
-
-    def advance(self, tracking: Tracking) -> None:
-        """Record a position whose events change nothing here."""
-        self.insert_tracking(tracking)
-
-    def pending_links(self, limit: int = 500) -> list[tuple[UUID, ParentFacts]]:
+    def pending_links(self, limit: int = 500) -> list[PendingLink]:
         rows = self.query(
             "SELECT reply_id, parent_id, parent_occurred_us, parent_direction, parent_thread_id"
             " FROM tp_pending_links ORDER BY reply_id LIMIT ?", (limit,),
         )
         return [
-            (UUID(row["reply_id"]), ParentFacts(
-                touchpoint_id=UUID(row["parent_id"]), occurred_at=from_micros(int(row["parent_occurred_us"])),
-                direction=row["parent_direction"], thread_id=row["parent_thread_id"],
-            ))
+            PendingLink(
+                reply_id=UUID(row["reply_id"]), parent_id=UUID(row["parent_id"]),
+                parent_occurred_at=from_micros(int(row["parent_occurred_us"])),
+                parent_direction=row["parent_direction"], parent_thread_id=row["parent_thread_id"],
+            )
             for row in rows
         ]
 
@@ -190,81 +188,46 @@ class TouchpointIndex(View):
         return [json.loads(row["doc"]) for row in rows]
 
 
-def document_of(event: Touchpoint.Recorded) -> dict[str, Any]:
+def _us(stamp: Any) -> int:
+    """Microseconds since the epoch of a protobuf ``Timestamp``."""
+    return int(stamp.seconds) * 1_000_000 + int(stamp.nanos) // 1000
+
+
+def document_of(touchpoint_id: str, message: pb.TouchpointRecorded) -> dict[str, Any]:
     """The read document of a touchpoint as recorded: JSON-ready primitives (times as microseconds)."""
     return {
-        "touchpoint_id": str(event.originator_id),
-        "kind": event.kind,
-        "channel": event.channel,
-        "direction": event.direction,
-        "visibility": event.visibility,
-        "occurred_us": micros(event.occurred_at),
-        "recorded_us": micros(event.timestamp),
-        "source_system": event.source_system,
-        "external_id": event.external_id,
-        "external_url": event.external_url,
-        "actors": [dict(actor) for actor in event.actors],
-        "followers": event.followers,
-        "recipients": event.recipients,
-        "text": event.text,
-        "language": event.language,
-        "reply_to_id": event.reply_to_id,
-        "thread_id": event.thread_id,
-        "intent": event.intent,
-        "sentiment_label": event.sentiment_label,
-        "sentiment_score": event.sentiment_score,
-        "sociability_degree": event.sociability_degree,
-        "business_sociability_degree": event.business_sociability_degree,
-        "company_function": event.company_function,
-        "tags": list(event.tags),
-        "inferred": list(event.inferred),
-        "rating": event.rating or None,
+        "touchpoint_id": touchpoint_id,
+        "kind": _KIND[message.kind],
+        "channel": _CHANNEL[message.channel],
+        "direction": _DIRECTION[message.direction],
+        "visibility": _VISIBILITY[message.visibility],
+        "occurred_us": _us(message.occurred_at),
+        "recorded_us": _us(message.timestamp),
+        "source_system": message.source_system,
+        "external_id": message.external_id,
+        "external_url": message.external_url,
+        "actors": [
+            {"type": _IDENTIFIER[actor.type], "value": actor.value, "namespace": actor.namespace}
+            for actor in message.actors
+        ],
+        "followers": message.followers,
+        "recipients": message.recipients,
+        "text": message.text,
+        "language": message.language,
+        "reply_to_id": message.reply_to_id,
+        "thread_id": message.thread_id,
+        "intent": _INTENT[message.intent],
+        "sentiment_label": _SENTIMENT[message.sentiment_label],
+        "sentiment_score": message.sentiment_score,
+        "sociability_degree": _DEGREE[message.sociability_degree],
+        "business_sociability_degree": _BUSINESS[message.business_sociability_degree],
+        "company_function": _FUNCTION[message.company_function],
+        "tags": list(message.tags),
+        "inferred": list(message.inferred),
+        "rating": message.rating or None,
         "reply_link": None,
         "first_response_seconds": None,
         "reclassifications": [],
-    }
-
-
-def document_of_touchpoint(touchpoint: Touchpoint) -> dict[str, Any]:
-    """The read document of a touchpoint aggregate: the same shape as :func:`document_of`, its history applied."""
-    link = touchpoint.reply_link
-    return {
-        "touchpoint_id": str(touchpoint.id),
-        "kind": touchpoint.kind,
-        "channel": touchpoint.channel,
-        "direction": touchpoint.direction,
-        "visibility": touchpoint.visibility,
-        "occurred_us": micros(touchpoint.occurred_at),
-        "recorded_us": micros(touchpoint.recorded_at),
-        "source_system": touchpoint.source_system,
-        "external_id": touchpoint.external_id,
-        "external_url": touchpoint.external_url,
-        "actors": [actor_as_dict(actor) for actor in touchpoint.actors],
-        "followers": touchpoint.followers,
-        "recipients": touchpoint.recipients,
-        "text": touchpoint.text,
-        "language": touchpoint.language,
-        "reply_to_id": str(touchpoint.reply_to_id) if touchpoint.reply_to_id else "",
-        "thread_id": touchpoint.thread_id,
-        "intent": touchpoint.intent,
-        "sentiment_label": touchpoint.sentiment_label,
-        "sentiment_score": touchpoint.sentiment_score,
-        "sociability_degree": touchpoint.sociability_degree,
-        "business_sociability_degree": touchpoint.business_sociability_degree,
-        "company_function": touchpoint.company_function,
-        "tags": list(touchpoint.tags),
-        "inferred": sorted(touchpoint.inferred),
-        "rating": touchpoint.rating,
-        "reply_link": None if link is None else {
-            "parent_id": str(link.parent_id), "response_seconds": link.response_seconds,
-            "company_response": touchpoint.direction == "outbound" and link.parent_direction == "inbound",
-        },
-        "first_response_seconds": None,
-        "reclassifications": [
-            {"field": r.field, "value": r.value, "previous_value": r.previous_value, "reason": r.reason,
-             "actor": r.actor, "at_us": micros(r.at)}
-            for r in touchpoint.reclassifications
-        ],
     }
 
 
@@ -287,37 +250,38 @@ def _save_doc(cur: ViewCursor, doc: dict[str, Any]) -> None:
     )
 
 
-def _apply_recorded(
-    cur: ViewCursor, run: Sequence[tuple[Touchpoint.Recorded, int]], key_of: Callable[[Identifier], str],
-) -> None:
-    """Insert a run of new touchpoints, then pend the reply links they make possible, in a few statements.
+def _insert_recorded(
+    cur: ViewCursor, run: Sequence[tuple[int, dict[str, Any]]], key_of: Callable[[Identifier], str],
+) -> bool:
+    """Insert a run of new touchpoints (``(position, document)``), then pend the reply links they make possible,
+    in a few statements; return whether any link was pended.
 
     Replies whose parent is in the index (or in this run) are pended at once; the others wait for their parent.
     Replies that were waiting for a touchpoint of this run are pended too.
     """
-    docs = {}
-    for event, position in run:
-        doc = document_of(event)
-        docs[doc["touchpoint_id"]] = (event, position, doc)
+    docs = {doc["touchpoint_id"]: (position, doc) for position, doc in run}
+    pended = False
     cur.executemany(
         "INSERT INTO tp_touchpoints (touchpoint_id, position, occurred_us, channel, direction, thread_id,"
         " reply_to_id, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (touchpoint_id) DO NOTHING",
-        [(tid, position, doc["occurred_us"], event.channel, event.direction, event.thread_id, event.reply_to_id,
-          _json(doc)) for tid, (event, position, doc) in docs.items()],
+        [(tid, position, doc["occurred_us"], doc["channel"], doc["direction"], doc["thread_id"], doc["reply_to_id"],
+          _json(doc)) for tid, (position, doc) in docs.items()],
     )
     cur.executemany(
         "INSERT INTO tp_actors (actor_key, touchpoint_id, occurred_us) VALUES (?, ?, ?)"
         " ON CONFLICT (actor_key, touchpoint_id) DO NOTHING",
-        [(key, tid, doc["occurred_us"]) for tid, (event, _, doc) in docs.items()
-         for key in sorted({key_of(actor_from_dict(actor)) for actor in event.actors})],
+        [(key, tid, doc["occurred_us"]) for tid, (_, doc) in docs.items()
+         for key in sorted({key_of(Identifier(actor["type"], actor["namespace"], actor["value"]))
+                            for actor in doc["actors"]})],
     )
-    replies = {tid: event.reply_to_id for tid, (event, _, _) in docs.items() if event.reply_to_id}
+    replies = {tid: doc["reply_to_id"] for tid, (_, doc) in docs.items() if doc["reply_to_id"]}
     if replies:
         parents = _facts(cur, set(replies.values()))
         waiting = []
         for reply_id, parent_id in replies.items():
             if parent_id in parents:
                 _pend(cur, reply_id, parent_id, *parents[parent_id])
+                pended = True
             else:
                 waiting.append((parent_id, reply_id))
         cur.executemany(
@@ -331,10 +295,12 @@ def _apply_recorded(
             f"SELECT parent_id, reply_id FROM tp_waiting_replies WHERE parent_id IN ({marks})", chunk  # noqa: S608
         ).fetchall()
         for row in found:
-            event, _, doc = docs[row["parent_id"]]
-            _pend(cur, row["reply_id"], row["parent_id"], doc["occurred_us"], event.direction, event.thread_id)
+            _, doc = docs[row["parent_id"]]
+            _pend(cur, row["reply_id"], row["parent_id"], doc["occurred_us"], doc["direction"], doc["thread_id"])
+            pended = True
         if found:
             cur.execute(f"DELETE FROM tp_waiting_replies WHERE parent_id IN ({marks})", chunk)  # noqa: S608
+    return pended
 
 
 _CHUNK = 500
@@ -363,30 +329,30 @@ def _pend(cur: ViewCursor, reply_id: str, parent_id: str, parent_us: int, direct
     )
 
 
-def _apply_reclassified(cur: ViewCursor, event: Touchpoint.Reclassified) -> None:
-    doc = _row(cur, str(event.originator_id))
+def _apply_reclassified(cur: ViewCursor, touchpoint_id: str, message: pb.TouchpointReclassified) -> None:
+    doc = _row(cur, touchpoint_id)
     if doc is None:
         return
-    if event.field == "sentiment":
-        doc["sentiment_label"] = event.value
-        doc["sentiment_score"] = event.sentiment_score
+    if message.field == "sentiment":
+        doc["sentiment_label"] = message.value
+        doc["sentiment_score"] = message.sentiment_score
     else:
-        doc[event.field] = event.value
-    doc["inferred"] = [name for name in doc["inferred"] if name != event.field]
+        doc[message.field] = message.value
+    doc["inferred"] = [name for name in doc["inferred"] if name != message.field]
     doc["reclassifications"].append({
-        "field": event.field, "value": event.value, "previous_value": event.previous_value,
-        "reason": event.reason, "actor": event.actor, "at_us": micros(event.timestamp),
+        "field": message.field, "value": message.value, "previous_value": message.previous_value,
+        "reason": message.reason, "actor": message.actor, "at_us": _us(message.timestamp),
     })
     _save_doc(cur, doc)
 
 
-def _apply_reply_linked(cur: ViewCursor, event: Touchpoint.ReplyLinked) -> None:
-    reply_id = str(event.originator_id)
+def _apply_reply_linked(cur: ViewCursor, reply_id: str, event: pb.TouchpointReplyLinked) -> None:
+    parent_direction = _DIRECTION[event.parent_direction]
     cur.execute("DELETE FROM tp_pending_links WHERE reply_id = ?", (reply_id,))
     doc = _row(cur, reply_id)
     if doc is None:
         return
-    company_response = doc["direction"] == "outbound" and event.parent_direction == "inbound"
+    company_response = doc["direction"] == "outbound" and parent_direction == "inbound"
     doc["reply_link"] = {
         "parent_id": str(event.parent_id), "response_seconds": event.response_seconds,
         "company_response": company_response,
@@ -425,203 +391,56 @@ def _spread_thread(cur: ViewCursor, root_id: str, thread_id: str) -> None:
             frontier.append(child["touchpoint_id"])
 
 
-LinkReplies = Callable[[Sequence[tuple[UUID, ParentFacts]]], None]
-
-_STOP = object()
-_POLL = object()
+LinkReplies = Callable[[Sequence[PendingLink]], Any]
+LINKS_PER_CALL = 500  #: pending links handed to ``link_replies`` at a time
 
 
-class TouchpointProjection:
-    """Keeps a :class:`TouchpointIndex` up to date with an application's stream, in a background thread.
+class TouchpointProjection(Projection[TouchpointIndex]):
+    """Touchpoints' events -> the touchpoint index; reply links recorded after each commit (module docstring)."""
 
-    Two sources, one order. The application hands over what it has just appended (:meth:`feed`: the events and
-    their notification ids, already in memory); the applier applies them as soon as they continue the applied
-    position without a gap, many per transaction. Whatever it cannot place that way — events written by another
-    process, a gap that stays open for ``gap_wait`` seconds, everything at start (a rebuild), and after a failure
-    — it reads from the event store page by page (``select_notifications``). It also polls the store every
-    ``poll_interval`` seconds when idle, so writes of other processes appear within about that time.
-    Notifications at or below the applied position are skipped, so both sources may overlap.
-
-    The hand-over holds at most ``max_handed_over`` appends (a stream's micro-batch is one); while the applier is
-    behind (catching up, or slower than ingest) further appends are not kept in memory but read from the store
-    once the applier gets to them, so memory stays bounded whatever the backlog.
-
-    Why not ``recorder.subscribe``: measured on the ingest path, a push subscription makes this process parse
-    every event it has just written a second time (headers and payload, ~50 µs per event in nats-py), under
-    the same interpreter lock that ingest needs; the in-process hand-over costs nothing of that.
-
-    After each transaction the applier records the reply links that became possible (``link_replies``,
-    normally ``TouchpointsApplication.link_replies``); a failure is retried with backoff (``healthy`` is False
-    meanwhile).
-    """
-
-    def __init__(
-        self, app: Application[Any], index: TouchpointIndex, *, link_replies: LinkReplies | None = None,
-        batch_size: int = 1000, poll_interval: float = 1.0, gap_wait: float = 0.05, max_handed_over: int = 200,
-    ) -> None:
-        self.app = app
-        self.index = index
+    def __init__(self, index: TouchpointIndex, *, link_replies: LinkReplies | None = None) -> None:
+        super().__init__(index)
         self.link_replies = link_replies
-        self.batch_size = batch_size
-        self.poll_interval = poll_interval
-        self.gap_wait = gap_wait
-        self.max_fed = 50_000
-        self._applied = AppliedPosition("the touchpoint index", index.max_tracking_id(app.name) or 0)
-        self._stopping = threading.Event()
-        self._error: BaseException | None = None
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_handed_over)
-        self._passed_over = threading.Event()  # an append was not handed over: read the store for it
-        self._applier = threading.Thread(target=self._apply_loop, name="touchpoint-index", daemon=True)
+        self._recorded: list[tuple[int, dict[str, Any]]] = []  # this transaction's run of new touchpoints
+        self._cursor: ViewCursor | None = None  # the transaction ``_recorded`` belongs to
+        self._links_may_wait = True  # links may be pending (at start: left by an earlier process)
 
-    @property
-    def position(self) -> int:
-        return self._applied.value
+    @handles(pb.TouchpointRecorded)
+    def recorded(self, cur: ViewCursor, event: UpstreamEvent) -> None:
+        if self._cursor is not cur:  # a new transaction: what an aborted one collected is gone with it
+            self._recorded, self._cursor = [], cur
+        self._recorded.append((event.sequence, document_of(event.aggregate_id, event.message)))  # type: ignore[arg-type]
 
-    @property
-    def healthy(self) -> bool:
-        """Whether the index is following the stream (its last attempt to apply or catch up succeeded)."""
-        return self._error is None and self._applier.is_alive()
+    @handles(pb.TouchpointReclassified)
+    def reclassified(self, cur: ViewCursor, event: UpstreamEvent) -> None:
+        self.before_commit(cur)  # the touchpoints recorded before it first
+        _apply_reclassified(cur, event.aggregate_id, event.message)  # type: ignore[arg-type]
 
-    def start(self) -> TouchpointProjection:
-        self._applier.start()
-        return self
+    @handles(pb.TouchpointReplyLinked)
+    def reply_linked(self, cur: ViewCursor, event: UpstreamEvent) -> None:
+        self.before_commit(cur)
+        _apply_reply_linked(cur, event.aggregate_id, event.message)  # type: ignore[arg-type]
 
-    def stop(self) -> None:
-        self._stopping.set()
-        try:
-            self._queue.put_nowait(_STOP)
-        except queue.Full:
-            pass  # the applier sees _stopping after its current step
-        self._applier.join(timeout=10)
+    def before_commit(self, cur: ViewCursor) -> None:
+        """Write the run of touchpoints recorded in this transaction so far."""
+        run, self._recorded = (self._recorded if self._cursor is cur else []), []
+        if run and _insert_recorded(cur, run, self.view.actor_key):
+            self._links_may_wait = True
 
-    def __enter__(self) -> TouchpointProjection:
-        return self.start()
+    def after_commit(self, events: Sequence[UpstreamEvent]) -> None:  # noqa: ARG002 - the view says what to do
+        """Record the reply links that became possible; on failure they stay pending for the next call."""
+        while self.link_replies is not None and self._links_may_wait:
+            links = self.view.pending_links(LINKS_PER_CALL)
+            if links:
+                self.link_replies(links)
+                self.view.forget_pending_links(link.reply_id for link in links)
+            self._links_may_wait = len(links) == LINKS_PER_CALL
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
-    def feed(self, recordings: Sequence[Any]) -> None:
-        """Hand over events this process has just appended (``Recording`` objects of ``EventStore.put``)."""
-        if not recordings:
-            return
-        try:
-            self._queue.put_nowait([(recording.notification.id, recording.domain_event) for recording in recordings])
-        except queue.Full:  # the applier is behind: it reads these from the store (they are stored already)
-            if not self._passed_over.is_set():
-                self._passed_over.set()
-                log.info("touchpoints.index_behind", handed_over=self._queue.maxsize)
-
-    def wait(self, notification_id: int | None, timeout: float = 10.0) -> None:
-        """Block until the index has applied ``notification_id``; raise Unavailable after ``timeout``."""
-        self._applied.wait(notification_id, timeout, failure=lambda: self._error)
-
-    def catch_up(self, timeout: float = 60.0) -> None:
-        """Block until the index reflects everything recorded so far (also by other processes)."""
-        self._passed_over.set()  # read the store, whether or not the hand-over has room for a marker
-        try:
-            self._queue.put_nowait(_POLL)  # wakes the applier now rather than at its next poll
-        except queue.Full:
-            pass  # it is busy with the hand-over, and reads the store right after
-        self.wait(self.app.recorder.max_notification_id(), timeout=timeout)
-
-    # ------------------------------------------------------------------------------------------------ the loop
-
-    def _apply_loop(self) -> None:
-        backoff = 0.1
-        catching_up = True
-        fed: dict[int, Any] = {}
-        gap_since: float | None = None
-        while not self._stopping.is_set():
-            try:
-                if catching_up:
-                    catching_up = self._catch_up_page()
-                    for stale in [n for n in fed if n <= self._applied.value]:
-                        del fed[stale]
-                else:
-                    timeout = self.gap_wait if fed else self.poll_interval
-                    items = self._take(timeout)
-                    if items is None:
-                        return
-                    poll = not items or _POLL in items
-                    if self._passed_over.is_set():  # cleared before the store is read, so no append is missed
-                        self._passed_over.clear()
-                        poll = True
-                    for item in items:
-                        if item is not _POLL:
-                            fed.update(item)
-                    self._apply_contiguous(fed)
-                    if len(fed) > self.max_fed:  # far behind: read from the store rather than hold it all here
-                        fed.clear()
-                        poll = True
-                    if fed:
-                        gap_since = gap_since or time.monotonic()
-                        poll = poll or time.monotonic() - gap_since >= self.gap_wait
-                    else:
-                        gap_since = None
-                    catching_up = poll
-                self._link()
-                self._error = None
-                backoff = 0.1
-            except Exception as error:  # noqa: BLE001 - reported to waiters and health, then retried
-                self._error = error
-                catching_up = True
-                log.warning("touchpoints.index.failed", view=self.index.view_name, error_type=type(error).__name__,
-                            exc_info=True)
-                self._applied.notify()
-                if self._stopping.wait(backoff):
-                    return
-                backoff = min(backoff * 2, 5.0)
-
-    def _take(self, timeout: float) -> list[Any] | None:
-        """What was fed meanwhile (waits at most ``timeout`` for the first; [] when nothing came)."""
-        try:
-            items = [self._queue.get(timeout=timeout)]
-        except queue.Empty:
-            return []
-        while True:
-            try:
-                items.append(self._queue.get_nowait())
-            except queue.Empty:
-                break
-        return None if _STOP in items else items
-
-    def _apply_contiguous(self, fed: dict[int, Any]) -> None:
-        """Apply the fed events that continue the applied position without a gap (in batches)."""
-        while True:
-            run = []
-            following = self._applied.value + 1
-            while following in fed and len(run) < self.batch_size:
-                run.append((fed.pop(following), following))
-                following += 1
-            if not run:
-                return
-            self._apply_events(run)
-
-    def _catch_up_page(self) -> bool:
-        """Apply the next page read from the store; return whether more may follow."""
-        notifications = self.app.recorder.select_notifications(
-            start=self._applied.value, limit=self.batch_size, inclusive_of_start=False
-        )
-        events = [(self.app.mapper.to_domain_event(n), n.id) for n in notifications if n.id > self._applied.value]
-        if events:
-            self._apply_events(events)
-        return len(notifications) == self.batch_size
-
-    def _apply_events(self, events: Sequence[tuple[Any, int]]) -> None:
-        last = events[-1][1]
-        self.index.apply(events, Tracking(self.app.name, last))
-        self._applied.advance(last)
-
-    def _link(self) -> None:
-        """Record the links that became possible; on failure they stay pending and are retried later."""
-        if self.link_replies is None:
-            return
-        links = self.index.pending_links()
-        if not links:
-            return
-        try:
-            self.link_replies(links)
-        except Exception as error:  # noqa: BLE001 - the event store may be away for a while: retry later
-            log.warning("touchpoints.link_deferred", count=len(links), error_type=type(error).__name__)
-            return
-        self.index.forget_pending_links(reply_id for reply_id, _ in links)
+def touchpoint_runner(app: Any, index: TouchpointIndex, *, link_replies: LinkReplies | None = None,
+                      **options: Any) -> ProjectionRunner:
+    """The runner that keeps ``index`` in step with ``app``'s own stream, taking the hand-over of ``app``'s appends
+    (``options``: the runner's). Start it with ``watch=False``: the hand-over brings this process's writes, and
+    polling the store (``poll_interval``) those of others."""
+    return ProjectionRunner(TouchpointProjection(index, link_replies=link_replies), [StreamReader.of_application(app)],
+                            handed_over=(app.name,), **options)

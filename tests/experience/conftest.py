@@ -79,7 +79,7 @@ class Stack:
 
     def caught_up(self) -> None:
         """Wait until the experience views reflect everything both streams hold now."""
-        self.touchpoints_app.projection.catch_up(timeout=30)  # reply links are recorded by the index
+        self.touchpoints_app.index_runner.catch_up(timeout=30)  # reply links are recorded by the index
         self.experience_app.catch_up(timeout=30)
 
     def experience_of(self, selector: xpb.PartySelector) -> xpb.Experience:

@@ -77,7 +77,7 @@ class ViewsContract:
                          direction=types.DIRECTION_INBOUND, visibility=types.VISIBILITY_PRIVATE,
                          occurred_at=ago(hours=1), actors=[SPELLED["email"][0]],
                          content=tpb.Content(text="One more thing"))
-            stack.touchpoints_app.projection.catch_up(timeout=30)
+            stack.touchpoints_app.index_runner.catch_up(timeout=30)
             restarted.catch_up(timeout=30)
             dump = restarted.view.dump()
             assert len(dump["exp_touchpoint"]) == len(live["exp_touchpoint"]) + 1
@@ -104,7 +104,7 @@ class ViewsContract:
                              direction=types.DIRECTION_INBOUND, visibility=types.VISIBILITY_PRIVATE,
                              occurred_at=ago(hours=1), actors=[ident(types.IDENTIFIER_TYPE_EMAIL, "x@y.example")],
                              content=tpb.Content(text="hello"))
-        stack.experience_app.catch_up(timeout=30)  # (the touchpoint index itself stops at the poison: not ours)
+        stack.experience_app.catch_up(timeout=30)
         quarantine = stack.experience.ListQuarantine(xpb.ListQuarantineRequest())
         assert [(e.upstream, e.topic, e.reason) for e in quarantine.events] == [
             ("touchpoints", "chorus.touchpoints.events.v1.TouchpointRecorded",

@@ -17,7 +17,7 @@ from services.identity import events
 from services.identity.application import IdentityApplication
 from services.identity.grpc_api import registration
 from services.identity.main import IdentitySettings, identity_service, readiness
-from services.identity.projection import ResolutionProjection
+from services.common.projections import ProjectionRunner
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -31,7 +31,7 @@ class IdentityHarness:
     """A running identity service: its application, projection, gRPC stub and settings."""
 
     app: IdentityApplication
-    projection: ResolutionProjection
+    projection: ProjectionRunner  # the resolution view's runner
     stub: pb_grpc.IdentityServiceStub
     channel: grpc.Channel
     settings: Settings

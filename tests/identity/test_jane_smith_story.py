@@ -20,7 +20,7 @@ import pytest
 
 from chorus.common.v1 import types_pb2 as types
 from chorus.identity.v1 import identity_service_pb2 as pb
-from services.identity.projection import ResolutionProjection, ResolutionView, iter_pages
+from services.identity.projection import ResolutionView, iter_pages, resolution_runner
 
 if TYPE_CHECKING:
     from tests.identity.conftest import IdentityHarness
@@ -198,7 +198,7 @@ def test_a_fresh_projection_rebuilt_from_the_stream_gives_the_same_answers(
 
     live = identity.projection.view
     fresh_view = ResolutionView(f"sqlite:///{tmp_path / 'rebuilt.db'}")
-    fresh = ResolutionProjection(identity.app, fresh_view, batch_size=7, rebuild_batch_size=13).start()
+    fresh = resolution_runner(identity.app, fresh_view, batch_size=7).start()
     try:
         fresh.catch_up(timeout=60)
         assert list(iter_pages(fresh_view)) == list(iter_pages(live))
@@ -222,7 +222,7 @@ def test_the_projection_rebuilds_the_same_answers_on_postgresql(identity: Identi
         )
     )
     view = ResolutionView(POSTGRES_URL, pg_schema=schema)
-    projection = ResolutionProjection(identity.app, view, batch_size=5, rebuild_batch_size=50).start()
+    projection = resolution_runner(identity.app, view, batch_size=5).start()
     try:
         projection.catch_up(timeout=60)
         live = identity.projection.view

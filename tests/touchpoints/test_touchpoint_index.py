@@ -1,8 +1,9 @@
-"""The touchpoint index on the real event store, on SQLite and on PostgreSQL: rebuilt from the stream, and
-following other writers."""
+"""The touchpoint index on the real event store, on SQLite and on PostgreSQL: rebuilt from the stream, following
+other writers, and moving past an event it cannot decode."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import uuid
@@ -15,14 +16,16 @@ from typing import Any
 import psycopg
 import pytest
 
+from chorus.touchpoints.events.v1 import events_pb2 as touchpoint_events
 from services.common.config import Settings
+from services.common.eventstore import TOPIC_HEADER, VERSION_HEADER
 from services.common.testing import eventually
 from services.touchpoints.application import TouchpointsApplication
 from services.common.identifiers import Identifier
 from services.touchpoints.domain import TouchpointDraft, touchpoint_id_for
 from services.touchpoints.events import MAPPER_TOPIC
 from services.touchpoints.main import TouchpointsSettings, touchpoints_service
-from services.touchpoints.projection import TouchpointIndex, TouchpointProjection
+from services.touchpoints.projection import TouchpointIndex, touchpoint_runner
 
 RUN = uuid.uuid4().hex[:8]
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
@@ -94,17 +97,17 @@ def test_a_dropped_index_is_rebuilt_from_the_stream_with_its_links(settings: Set
     rebuilt = views.rebuilt_index()
     app = TouchpointsApplication(env={**settings.eventstore_env(own.app_name), "MAPPER_TOPIC": MAPPER_TOPIC},
                                  name=own.app_name, index=rebuilt)
-    projection = TouchpointProjection(app, rebuilt)
-    app.projection = projection
+    runner = touchpoint_runner(app, rebuilt)
+    app.index_runner = runner
     try:
-        projection.start()
-        projection.catch_up(timeout=20)
+        runner.start(watch=False)
+        runner.catch_up(timeout=20)
         after = app.list_touchpoints(actor=JANE, page_size=1000)[0]
         assert after == before
         assert len(after) == 31
         assert rebuilt.document(question)["first_response_seconds"] == 120.0  # type: ignore[index]
     finally:
-        projection.stop()
+        runner.stop()
         rebuilt.close()
         app.close()
 
@@ -137,19 +140,21 @@ def test_appends_made_while_the_index_is_behind_are_read_from_the_store(settings
     index = views.rebuilt_index()
     app = TouchpointsApplication(env={**settings.eventstore_env(name), "MAPPER_TOPIC": MAPPER_TOPIC}, name=name,
                                  index=index)
-    projection = TouchpointProjection(app, index, poll_interval=3600, max_handed_over=2)
-    app.projection = projection
+    runner = touchpoint_runner(app, index, poll_interval=3600, max_handed_over=2)
+    app.index_runner = runner
     stalled, release = threading.Event(), threading.Event()
-    apply = index.apply
+    transaction = index.transaction
 
-    def slow_apply(*args: Any, **kwargs: Any) -> None:
+    @contextlib.contextmanager
+    def slow_transaction(*args: Any, **kwargs: Any) -> Iterator[Any]:
         stalled.set()
         release.wait(timeout=30)
-        apply(*args, **kwargs)
+        with transaction(*args, **kwargs) as cur:
+            yield cur
 
-    index.apply = slow_apply  # type: ignore[method-assign]
+    index.transaction = slow_transaction  # type: ignore[method-assign]
     try:
-        projection.start()
+        runner.start(watch=False)
         app.record_batch([draft("behind-0")], wait=False)
         assert stalled.wait(timeout=10), "the applier never started applying"
         recording = threading.Thread(
@@ -160,10 +165,38 @@ def test_appends_made_while_the_index_is_behind_are_read_from_the_store(settings
         assert not recording.is_alive(), "recording waited for the stalled index"
         last = app.recorder.max_notification_id()
         release.set()
-        projection.wait(last, timeout=10)
+        runner.wait({name: last}, timeout=10)
         assert len(listed(app, actor=JANE)) == 10
     finally:
         release.set()
-        projection.stop()
+        runner.stop()
         index.close()
         app.close()
+
+
+def test_an_undecodable_event_is_set_aside_and_later_touchpoints_are_still_listed(
+    settings: Settings, views: Views
+) -> None:
+    own = TouchpointsSettings(app_name=f"tp_poison_{RUN}_{uuid.uuid4().hex[:4]}")
+    with touchpoints_service(settings, own, pg_schema=views.schema) as app:
+        app.record(draft("before-poison"))
+        connection, layout = app.factory.connection, app.factory.layout
+
+        async def poison() -> None:
+            await connection.client.jetstream().publish(
+                layout.event_subject(uuid.uuid4()), b"\x0a\xff\xff",
+                headers={TOPIC_HEADER: touchpoint_events.TouchpointRecorded.DESCRIPTOR.full_name, VERSION_HEADER: "1"})
+
+        connection.call(poison)
+        app.record(draft("after-poison"))
+
+        def listed_after_the_poison() -> None:
+            assert set(listed(app, actor=JANE)) == {
+                str(touchpoint_id_for("intercom", f"{RUN}-{name}")) for name in ("before-poison", "after-poison")
+            }
+
+        eventually(listed_after_the_poison)
+        assert [(row["topic"], row["reason"]) for row in app.index.quarantined()] == [  # type: ignore[union-attr]
+            (touchpoint_events.TouchpointRecorded.DESCRIPTOR.full_name, "the payload is not a valid message of its topic")
+        ]
+        assert app.index_runner is not None and app.index_runner.healthy

@@ -27,7 +27,7 @@ from services.touchpoints.domain import touchpoint_id_for
 from services.touchpoints.events import MAPPER_TOPIC
 from services.touchpoints.grpc_api import SERVICE_NAME, TouchpointServicer, draft_of, registration
 from services.touchpoints.main import TouchpointsSettings, touchpoints_service
-from services.touchpoints.projection import TouchpointIndex, TouchpointProjection
+from services.touchpoints.projection import TouchpointIndex, touchpoint_runner
 
 RUN = uuid.uuid4().hex[:8]
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
@@ -535,7 +535,7 @@ def test_a_thread_counts_what_was_acknowledged_before_the_index_has_applied_it(
     index = TouchpointIndex(settings.views_url)
     app = TouchpointsApplication(env={**settings.eventstore_env(name), "MAPPER_TOPIC": MAPPER_TOPIC}, name=name,
                                  policy=RecordingPolicy(read_your_writes_timeout=0), index=index)
-    app.projection = TouchpointProjection(app, index)  # never started: the index applies nothing
+    app.index_runner = touchpoint_runner(app, index)  # never started: the index applies nothing
     try:
         drafts = [draft_of(one) for one in forum_thread("lag")]
         app.record_batch(drafts[:3], wait=False)
