@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from services.common.config import Settings
 from services.common.errors import ConfigurationError
+from services.common.testing import eventually, running_server
 from services.identity.domain import LinkPolicy
-from services.identity.grpc_api import SERVICE_NAME
-from services.identity.main import IdentitySettings
+from services.identity.grpc_api import SERVICE_NAME, registration
+from services.identity.main import IdentitySettings, identity_service, readiness
 
 if TYPE_CHECKING:
     from tests.identity.conftest import IdentityHarness
@@ -58,3 +63,25 @@ def test_the_service_reports_serving_when_its_stream_answers(identity: IdentityH
             break
         time.sleep(0.1)
     assert status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_the_service_reports_not_serving_when_its_resolution_view_stops_following_the_stream(
+    nats_url: str, tmp_path: Path
+) -> None:
+    settings = Settings(nats_url=nats_url, views_url=f"sqlite:///{tmp_path / 'views.db'}")
+    own = IdentitySettings(app_name=f"identity_{uuid.uuid4().hex[:12]}")
+    with (
+        identity_service(settings, own) as (app, runner),
+        running_server([registration(app)], readiness=lambda: readiness(app)) as (channel, _port),
+    ):
+        health = health_pb2_grpc.HealthStub(channel)
+
+        def status_is(expected: int) -> Callable[[], None]:
+            def check() -> None:
+                assert health.Check(health_pb2.HealthCheckRequest(service=SERVICE_NAME)).status == expected
+
+            return check
+
+        eventually(status_is(health_pb2.HealthCheckResponse.SERVING))
+        runner.stop()  # the view no longer follows the stream: resolutions would answer from a stale view
+        eventually(status_is(health_pb2.HealthCheckResponse.NOT_SERVING))
