@@ -12,12 +12,12 @@ import pytest
 
 from chorus.identity.v1 import identity_service_pb2_grpc as pb_grpc
 from services.common.config import Settings
+from services.common.projections import ProjectionRunner
 from services.common.testing import running_server
 from services.identity import events
 from services.identity.application import IdentityApplication
 from services.identity.grpc_api import registration
 from services.identity.main import IdentitySettings, identity_service, readiness
-from services.common.projections import ProjectionRunner
 
 
 @pytest.fixture(autouse=True, scope="session")
