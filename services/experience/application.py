@@ -238,7 +238,7 @@ class ExperienceApplication:
         answered = sorted(r["response_seconds"] for r in inbound if r["answered"] and r["response_seconds"] is not None)
         public = [r for r in inbound if r["visibility"] == "public"]
         last_inbound = inbound[-1] if inbound else None
-        negative = bool(last_inbound) and (
+        negative = last_inbound is not None and (
             last_inbound["sentiment"] == "negative"
             or (last_inbound["intent"] == "complaint" and not last_inbound["answered"])
         )
@@ -373,7 +373,7 @@ class ExperienceApplication:
         rows = [r for r in self.view.suggestions(since_us) if r["occurred_us"] < until_us]
         middle = since_us + (until_us - since_us) // 2
         groups = domain.group_suggestions((r["touchpoint_id"], r["occurred_us"], r["author"], r["text"]) for r in rows)
-        out = []
+        out: list[dict[str, Any]] = []
         for group in groups:
             if len(group.authors) < max(1, min_parties):
                 continue
@@ -395,16 +395,16 @@ class ExperienceApplication:
         threads: dict[str, list[dict[str, Any]]] = {}
         for row in view.thread_participants():
             threads.setdefault(row["thread_id"], []).append(row)
-        out = []
-        for thread_id, members in threads.items():
-            if len(members) < min_parties:
+        out: list[dict[str, Any]] = []
+        for thread_id, participants in threads.items():
+            if len(participants) < min_parties:
                 continue
-            members.sort(key=lambda m: (-int(m["interactions"]), m["who"]))
+            participants.sort(key=lambda p: (-int(p["interactions"]), p["who"]))
             out.append({
-                "source": "thread", "id": thread_id, "display_name": "", "parties": len(members),
-                "interactions": sum(int(m["interactions"]) for m in members),
-                "last_us": max(int(m["last_us"]) for m in members),
-                "members": [(m["who"], int(m["interactions"]), int(m["last_us"])) for m in members],
+                "source": "thread", "id": thread_id, "display_name": "", "parties": len(participants),
+                "interactions": sum(int(p["interactions"]) for p in participants),
+                "last_us": max(int(p["last_us"]) for p in participants),
+                "members": [(p["who"], int(p["interactions"]), int(p["last_us"])) for p in participants],
             })
         by_community: dict[str, dict[str, Any]] = {}
         for row in view.communities():

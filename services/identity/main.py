@@ -98,7 +98,7 @@ READINESS_PROBE_ID = uuid.UUID(int=0)
 def readiness(app: IdentityApplication) -> bool:
     """Ready when connected to NATS, the last write found room, the event stream answers (a read of an aggregate
     that never exists: one cheap round trip) and the resolution view's runner follows it."""
-    connection = app.recorder.connection
+    connection = app.recorder.connection  # type: ignore[attr-defined]  # our JetStream recorder
     if not connection.is_connected or connection.out_of_space:
         return False
     app.recorder.select_events(READINESS_PROBE_ID)

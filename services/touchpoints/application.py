@@ -359,7 +359,7 @@ class TouchpointsApplication(Application[UUID]):
             event = Touchpoint.recorded_event(
                 draft, intent=values.intent, sentiment_label=values.sentiment_label,
                 sentiment_score=values.sentiment_score, sociability_degree=values.sociability_degree,
-                business_sociability_degree=values.business_sociability_degree, inferred=values.inferred,
+                business_sociability_degree=values.business_sociability_degree, inferred=tuple(sorted(values.inferred)),
             )
             pending.append(_Pending(index, draft.resolved_id(), (event,), tuple(sorted(values.inferred)),
                                     draft.thread_id, frozenset(self.actor_key(actor) for actor in draft.actors)))
@@ -477,7 +477,7 @@ class TouchpointsApplication(Application[UUID]):
         linked: list[Touchpoint] = []
         for reply_id, parent in facts.items():
             try:
-                reply = self.repository.get(reply_id)
+                reply: Touchpoint = self.repository.get(reply_id)
             except AggregateNotFoundError:
                 log.warning("touchpoints.link_without_reply", reply_id=str(reply_id))
                 continue
@@ -498,7 +498,7 @@ class TouchpointsApplication(Application[UUID]):
 
     def _link_one(self, reply_id: UUID, parent: ParentFacts) -> None:
         for _attempt in range(SAVE_RETRIES):
-            reply = self.repository.get(reply_id)
+            reply: Touchpoint = self.repository.get(reply_id)
             if not reply.link_to_parent(parent):
                 return
             try:

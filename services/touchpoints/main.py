@@ -126,7 +126,7 @@ def touchpoints_service(
 def readiness(app: TouchpointsApplication) -> bool:
     """Ready when connected to NATS, the last write found room, the event stream answers and the index
     follows it."""
-    connection = app.recorder.connection
+    connection = app.recorder.connection  # type: ignore[attr-defined]  # our JetStream recorder
     if not connection.is_connected or connection.out_of_space:
         return False
     app.recorder.max_notification_id()

@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import threading
 from collections.abc import Awaitable, Coroutine
+import concurrent.futures
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 
@@ -65,7 +66,7 @@ class LoopThread:
                 f"a blocking call to {what} was made on its own event-loop thread {self.name}; "
                 "await the coroutine there instead"
             )
-        future = asyncio.run_coroutine_threadsafe(coro, self.loop)  # type: ignore[arg-type]
+        future: concurrent.futures.Future[T] = asyncio.run_coroutine_threadsafe(coro, self.loop)  # type: ignore[arg-type]
         try:
             return future.result(timeout=timeout)
         except FutureTimeout:

@@ -273,7 +273,7 @@ class ProtobufMapper(Mapper[Any]):
             state["originator_topic"] = _aggregate_topic(event_class)
         state["originator_id"] = stored_event.originator_id
         state["originator_version"] = stored_event.originator_version
-        domain_event = object.__new__(event_class)
+        domain_event: Any = object.__new__(event_class)
         object.__setattr__(domain_event, "__dict__", state)
         return domain_event
 

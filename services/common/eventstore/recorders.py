@@ -429,7 +429,7 @@ class JetStreamApplicationRecorder(JetStreamAggregateRecorder, ApplicationRecord
         try:
             last_seq = self.connection.call(lambda: self.connection.last_sequence(self.layout.stream))
             for seq in range(last_seq, max(last_seq - RECENT_WINDOW, 0), -1):
-                msg = self.connection.call(lambda s=seq: self.connection.message_at(self.layout.stream, s))
+                msg = self.connection.call(lambda s=seq: self.connection.message_at(self.layout.stream, s))  # type: ignore[misc]
                 if msg is not None and msg.subject.startswith(self.layout.events_prefix):
                     return last_notification_id(msg)
         except EventStoreError as exc:

@@ -149,7 +149,7 @@ class StatusDetails:
 
 def status_details(error: grpc.RpcError) -> StatusDetails:
     """Decode the ``google.rpc.Status`` a server attached to a failed call (an empty one when there is none)."""
-    call: grpc.Call = error  # type: ignore[assignment] - a client-side RpcError is also a Call
+    call: grpc.Call = error  # type: ignore[assignment]  # a client-side RpcError is also a Call
     status = rpc_status.from_call(call)
     if status is None:
         return StatusDetails(code=call.code(), message=call.details() or "")

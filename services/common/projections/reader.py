@@ -211,7 +211,7 @@ class StreamReader:
         events: list[UpstreamEvent] = []
         start = max(message_sequence(after), 1)
         while len(events) < limit:
-            messages = self.connection.call(lambda s=start: page(s))
+            messages: list[StoredMessage] = self.connection.call(lambda s=start: page(s))  # type: ignore[misc]
             events.extend(event for stored in messages for event in decode(self.upstream, stored) if event.sequence > after)
             if len(messages) < limit:
                 break

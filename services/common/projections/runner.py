@@ -306,12 +306,12 @@ class ProjectionRunner:
             held, applied = self._held[upstream], self._applied[upstream].value
             held.update((event.sequence, event) for event in events if event.sequence > applied)
         for upstream, held in self._held.items():
-            applied = self._applied[upstream]
-            for stale in [sequence for sequence in held if sequence <= applied.value]:
+            position_of = self._applied[upstream]
+            for stale in [sequence for sequence in held if sequence <= position_of.value]:
                 del held[stale]
             while True:
                 run: list[UpstreamEvent] = []
-                position = applied.value
+                position = position_of.value
                 while len(run) < self.batch_size:
                     following = position + 1 if position + 1 in held else notification_id(message_sequence(position) + 1)
                     if following not in held:
