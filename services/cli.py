@@ -22,12 +22,20 @@ from pathlib import Path
 import typer
 
 from services.catalog import BY_NAME, SERVICES
+from services.client import company, demo, experience, party, touchpoint
 from services.common.chassis import run
 from services.common.errors import ChorusError
 from services.common.nats_server import NatsServer, port_is_free
 from services.supervisor import Child, Supervisor
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
+app.add_typer(party.app, name="party")
+app.add_typer(touchpoint.app, name="touchpoint")
+app.add_typer(experience.app, name="experience")
+app.command()(company.queue)
+app.command()(company.pulse)
+app.command()(company.suggestions)
+app.command()(demo.demo)
 
 
 Service = Enum("Service", {entry.name: entry.name for entry in SERVICES}, type=str)  # type: ignore[misc]

@@ -1,0 +1,187 @@
+"""``chorus party register|get|link|merge|unmerge``: parties and their identifiers, through the identity API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from chorus.common.v1 import types_pb2 as types
+from chorus.identity.v1 import identity_service_pb2 as ipb
+from chorus.identity.v1 import identity_service_pb2_grpc as ipb_grpc
+from services.client.runtime import (
+    IDENTIFIER_HELP,
+    DEFAULT_TIMEOUT,
+    IDENTITY,
+    NOTHING,
+    CommandFailed,
+    IdentityAddress,
+    Json,
+    Timeout,
+    as_dict,
+    command,
+    connect,
+    console,
+    is_uuid,
+    parse_identifier,
+    parse_word,
+    party_id,
+    print_json,
+    show_identifier,
+    word,
+)
+
+app = typer.Typer(no_args_is_help=True, help="Parties (people, organisations, communities) and their identifiers.")
+
+Identifiers = Annotated[list[str] | None, typer.Option(
+    "--identifier", "-i", help=f"an identifier to link at once (repeatable): {IDENTIFIER_HELP}")]
+Source = Annotated[str, typer.Option(help="evidence: where it came from (crm-import, support-call, agent)")]
+Rule = Annotated[str, typer.Option(help="evidence: the rule that justified it (same verified email)")]
+By = Annotated[str, typer.Option("--by", help="evidence: who asserted it (an agent's id, a system)")]
+
+
+def _evidence(source: str, rule: str, by: str) -> ipb.Evidence:
+    return ipb.Evidence(source=source, rule=rule, asserted_by=by)
+
+
+def render_party(party: ipb.Party) -> None:
+    table = Table(title=f"Party {party.party_id}", show_header=False, title_justify="left")
+    table.add_column("", style="bold")
+    table.add_column("")
+    table.add_row("kind", word(types.PartyKind.DESCRIPTOR, party.kind))
+    table.add_row("name", party.display_name or ("(anonymous)" if party.anonymous else ""))
+    table.add_row("roles", ", ".join(word(types.PartyRole.DESCRIPTOR, r) for r in party.roles))
+    for linked in party.identifiers:
+        why = linked.evidence.rule or linked.evidence.source
+        table.add_row("identifier", show_identifier(linked.identifier) + (f"  ({why})" if why else ""))
+    if party.merged_into_party_id:
+        table.add_row("merged into", party.merged_into_party_id)
+    for merged in party.merged_party_ids:
+        table.add_row("merged in", merged)
+    for member in party.member_party_ids:
+        table.add_row("member", member)
+    if party.do_not_contact:
+        table.add_row("contact", "do not contact")
+    table.add_row("version", str(party.version))
+    console.print(table)
+
+
+def _out(party: ipb.Party, as_json: bool) -> None:
+    if as_json:
+        print_json(party)
+    else:
+        render_party(party)
+
+
+@app.command()
+@command
+def register(
+    display_name: Annotated[str, typer.Argument(help="how to call the party")],
+    kind: Annotated[str, typer.Option(help="person, organisation or community")] = "person",
+    role: Annotated[list[str] | None, typer.Option(help="customer, prospect, partner, influencer, employee")] = None,
+    identifier: Identifiers = None,
+    source: Source = "cli",
+    rule: Rule = "",
+    by: By = "",
+    identity_address: IdentityAddress = IDENTITY,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+    json: Json = False,
+) -> None:
+    """Register a party, optionally with identifiers (all linked, or none)."""
+    request = ipb.RegisterPartyRequest(
+        kind=parse_word(types.PartyKind.DESCRIPTOR, kind, "--kind"), display_name=display_name,
+        roles=[parse_word(types.PartyRole.DESCRIPTOR, r, "--role") for r in role or []],
+        identifiers=[parse_identifier(raw, "--identifier") for raw in identifier or []],
+        evidence=_evidence(source, rule, by),
+    )
+    with connect("identity", identity_address, timeout) as identity:
+        reply = identity.call(ipb_grpc.IdentityServiceStub(identity.channel).RegisterParty, request)
+    _out(reply.party, json)
+
+
+@app.command()
+@command
+def get(
+    party: Annotated[str, typer.Argument(help=f"a party id, or an identifier it holds: {IDENTIFIER_HELP}")],
+    identity_address: IdentityAddress = IDENTITY,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+    json: Json = False,
+) -> None:
+    """Show a party as it is now, by id or by an identifier it holds."""
+    with connect("identity", identity_address, timeout) as identity:
+        stub = ipb_grpc.IdentityServiceStub(identity.channel)
+        if is_uuid(party):
+            found = identity.call(stub.GetParty, ipb.GetPartyRequest(party_id=party)).party
+        else:
+            search = identity.call(stub.SearchParties,
+                                   ipb.SearchPartiesRequest(identifier=parse_identifier(party, "party")))
+            if not search.parties:
+                raise CommandFailed(NOTHING, "not found: no party holds that identifier")
+            found = search.parties[0]
+    _out(found, json)
+
+
+@app.command()
+@command
+def link(
+    party: Annotated[str, typer.Argument(help="the party id")],
+    identifier: Annotated[str, typer.Argument(help=IDENTIFIER_HELP)],
+    force: Annotated[bool, typer.Option(help="move the identifier from the party that holds it now")] = False,
+    source: Source = "cli",
+    rule: Rule = "",
+    by: By = "",
+    identity_address: IdentityAddress = IDENTITY,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+    json: Json = False,
+) -> None:
+    """Link an identifier to a party, with evidence."""
+    request = ipb.LinkIdentifierRequest(party_id=party_id(party, "party"),
+                                        identifier=parse_identifier(identifier), force=force,
+                                        evidence=_evidence(source, rule, by))
+    with connect("identity", identity_address, timeout) as identity:
+        reply = identity.call(ipb_grpc.IdentityServiceStub(identity.channel).LinkIdentifier, request)
+    _out(reply.party, json)
+
+
+@app.command()
+@command
+def merge(
+    target: Annotated[str, typer.Argument(help="the party that survives")],
+    source_party: Annotated[str, typer.Argument(metavar="SOURCE", help="the party merged into the target")],
+    rule: Annotated[str, typer.Option(help="the rule that justified the merge (required)")] = "",
+    source: Source = "cli",
+    by: By = "",
+    identity_address: IdentityAddress = IDENTITY,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+    json: Json = False,
+) -> None:
+    """Merge SOURCE into TARGET (undo with ``chorus party unmerge SOURCE``)."""
+    request = ipb.MergePartiesRequest(target_party_id=party_id(target, "target"),
+                                      source_party_id=party_id(source_party, "source"),
+                                      evidence=_evidence(source, rule, by))
+    with connect("identity", identity_address, timeout) as identity:
+        reply = identity.call(ipb_grpc.IdentityServiceStub(identity.channel).MergeParties, request)
+    _out(reply.party, json)
+
+
+@app.command()
+@command
+def unmerge(
+    party: Annotated[str, typer.Argument(help="the party that was merged away")],
+    rule: Rule = "",
+    source: Source = "cli",
+    by: By = "",
+    identity_address: IdentityAddress = IDENTITY,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+    json: Json = False,
+) -> None:
+    """Undo a merge: both parties get back exactly what they had."""
+    request = ipb.UnmergePartyRequest(party_id=party_id(party, "party"), evidence=_evidence(source, rule, by))
+    with connect("identity", identity_address, timeout) as identity:
+        reply = identity.call(ipb_grpc.IdentityServiceStub(identity.channel).UnmergeParty, request)
+    if json:
+        print_json({"party": as_dict(reply.party), "former_target": as_dict(reply.former_target)})
+    else:
+        render_party(reply.party)
+        render_party(reply.former_target)
