@@ -136,7 +136,7 @@ def demo(
             connect("experience", experience_address, timeout) as experience:
         started = time.monotonic()
         if _loaded_before(identity):
-            console.print("The demo story is already loaded in this Chorus; showing what it holds.")
+            console.print("The demo story is already loaded in this Chorus; showing what it holds.", soft_wrap=True)
         else:
             _load(identity, touchpoints, size, seed, now)
         loaded = time.monotonic()
@@ -144,7 +144,7 @@ def demo(
             _wait_for_views(experience, progress, patience)
         caught_up = time.monotonic()
         console.print(f"Loaded in {loaded - started:.1f} s; the experience views caught up "
-                      f"{caught_up - loaded:.1f} s later ({caught_up - started:.1f} s in all).")
+                      f"{caught_up - loaded:.1f} s later ({caught_up - started:.1f} s in all).", soft_wrap=True)
         _show(experience, now)
 
 
@@ -165,11 +165,14 @@ def _loaded_before(identity: Service) -> bool:
 def _load(identity: Service, touchpoints: Service, size: DemoSize, seed: int, now: datetime) -> None:
     full = story.jane(now)
     full.extend(story.brand_month(seed, story.SIZES[size.value], now))
+    clock = [time.monotonic()]
     with progress_bar() as progress:
         ids = _register_all(identity, full.parties, progress)
+        clock.append(time.monotonic())
         outcomes = stream_touchpoints(touchpoints, _labelled(full.touchpoints), progress=progress,
                                       total=len(full.touchpoints), description="recording touchpoints",
                                       deadline=max(600.0, len(full.touchpoints) / 50))
+        clock.append(time.monotonic())
         linked = _link_late(identity, full.parties, ids, progress)
     if outcomes.rejects:
         raise CommandFailed(FAILED, f"internal: the service rejected {len(outcomes.rejects)} demo touchpoints "
@@ -183,9 +186,13 @@ def _load(identity: Service, touchpoints: Service, size: DemoSize, seed: int, no
         identity.call(stub.UnmergeParty, ipb.UnmergePartyRequest(
             party_id=source, evidence=ipb.Evidence(source="agent", rule="different people: wrong merge",
                                                    asserted_by="chorus-demo")))
+    clock.append(time.monotonic())
     console.print(f"Recorded {outcomes.recorded} touchpoints ({outcomes.already_recorded} already there) for "
                   f"{len(ids)} parties; linked {linked} identifiers late; merged "
-                  f"{'one pair by mistake and undid it' if full.wrong_merge else 'nobody'}.")
+                  f"{'one pair by mistake and undid it' if full.wrong_merge else 'nobody'}.", soft_wrap=True)
+    registering, recording, linking = (later - earlier for earlier, later in zip(clock, clock[1:]))
+    console.print(f"Registering took {registering:.1f} s, recording {recording:.1f} s "
+                  f"({outcomes.total / recording:.0f} touchpoints/s), linking and merging {linking:.1f} s.", soft_wrap=True)
 
 
 def _show(experience: Service, now: datetime) -> None:

@@ -183,8 +183,9 @@ def _count_lines(path: str) -> int | None:
 
 
 def progress_bar(disable: bool = False) -> Progress:
+    """A progress bar on stderr, shown only on a terminal."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    return Progress(*columns, console=err_console, transient=True, disable=disable)
+    return Progress(*columns, console=err_console, transient=True, disable=disable or not err_console.is_terminal)
 
 
 def say_outcomes(outcomes: Outcomes, as_json: bool) -> None:
