@@ -16,7 +16,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 import re
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -71,7 +73,8 @@ IDENTITY = f"127.0.0.1:{DEFAULT_PORTS['identity']}"
 TOUCHPOINTS = f"127.0.0.1:{DEFAULT_PORTS['touchpoints']}"
 EXPERIENCE = f"127.0.0.1:{DEFAULT_PORTS['experience']}"
 
-console = Console(highlight=False)
+#: tables at the terminal's width; written to a file or a pipe, at COLUMNS or 160 characters rather than 80
+console = Console(highlight=False, width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160)
 #: progress bars go to stderr, so stdout stays the answer (and --json stays parseable)
 err_console = Console(stderr=True, highlight=False)
 _R = TypeVar("_R")

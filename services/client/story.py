@@ -258,6 +258,7 @@ INTENTS = ((types.INTENT_QUESTION, 30), (types.INTENT_COMPLAINT, 18), (types.INT
            (types.INTENT_SUGGESTION, 9), (types.INTENT_PURCHASE, 9), (types.INTENT_OTHER, 16))
 REPLY_CHANCE = {types.INTENT_QUESTION: 0.75, types.INTENT_COMPLAINT: 0.7, types.INTENT_PURCHASE: 0.8,
                 types.INTENT_PRAISE: 0.25}
+HOUR_WEIGHTS = [1.0 if 7 <= hour < 22 else 0.2 for hour in range(24)]
 THREADS = ("which-thermostat", "heat-pump-noise", "winter-tips", "radiator-balancing", "app-wishlist",
            "boiler-pressure-2", "installer-reviews")
 
@@ -330,7 +331,7 @@ def brand_month(seed: int, size: Size, now: datetime) -> Story:
             eligible = [c for c in CHANNELS if c[4] in person.uses]
         channel, kind, visibility, _, uses, system = rng.choices(eligible, weights=[c[3] for c in eligible])[0]
         author = (person or _Person(rng, 900_000 + k)).typed[uses]
-        at = _moment(rng, start, now)
+        at = _moment(rng, start)
         intent = rng.choices([i for i, _ in INTENTS], weights=[w for _, w in INTENTS])[0]
         product = rng.choice(PRODUCTS)
         thread = rng.choice(THREADS) if channel == C.CHANNEL_FORUM else ""
@@ -366,13 +367,15 @@ def brand_month(seed: int, size: Size, now: datetime) -> Story:
     return story
 
 
-def _moment(rng: random.Random, start: datetime, now: datetime) -> datetime:
-    """A time in the month, weekdays and daytime more likely."""
-    while True:
-        at = start + timedelta(seconds=rng.random() * (now - start).total_seconds())
-        weight = (1.0 if at.weekday() < 5 else 0.55) * (1.0 if 7 <= at.hour < 22 else 0.2)
-        if rng.random() < weight:
-            return at
+def _moment(rng: random.Random, start: datetime) -> datetime:
+    """A time in the 30 days from ``start``, weekdays and daytime more likely; three draws whatever the date, so
+    a seed makes the same story on any day."""
+    day_weights = [1.0 if (start + timedelta(days=d)).weekday() < 5 else 0.55 for d in range(30)]
+    day = rng.choices(range(30), weights=day_weights)[0]
+    hour = rng.choices(range(24), weights=HOUR_WEIGHTS)[0]
+    midnight = (start + timedelta(days=day)).replace(hour=0, minute=0, second=0, microsecond=0)
+    at = midnight + timedelta(hours=hour, seconds=rng.random() * 3600)
+    return min(max(at, start), start + timedelta(days=30, seconds=-1))
 
 
 def _text(rng: random.Random, intent: int, product: str, at: datetime, start: datetime) -> str:
