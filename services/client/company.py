@@ -22,18 +22,17 @@ from chorus.experience.v1 import experience_service_pb2_grpc as xpb_grpc
 from services.client.runtime import (
     DEFAULT_TIMEOUT,
     EXPERIENCE,
-    NOTHING,
-    CommandFailed,
     ExperienceAddress,
     Json,
     Timeout,
+    call_once,
     clip,
     command,
-    connect,
     console,
+    optional_word,
     parse_time,
     parse_word,
-    print_json,
+    print_rows,
     show_duration,
     show_time,
     word,
@@ -95,18 +94,12 @@ def queue(
     """The attention queue: what needs a company reply now, and why each item ranks where it does."""
     request = xpb.ListAttentionRequest(
         lens=parse_word(xpb.Lens.DESCRIPTOR, lens, "--lens"), page_size=limit,
-        channel=parse_word(types.Channel.DESCRIPTOR, channel, "--channel") if channel else 0)
+        channel=optional_word(types.Channel.DESCRIPTOR, channel, "--channel"))
     if as_of:
         request.as_of_time.CopyFrom(parse_time(as_of, "--as-of"))
-    with connect("experience", experience_address, timeout) as service:
-        reply = service.call(xpb_grpc.ExperienceServiceStub(service.channel).ListAttention, request)
-    if json:
-        for item in reply.items:
-            print_json(item)
-    else:
-        render_queue(reply, word(xpb.Lens.DESCRIPTOR, request.lens))
-    if not reply.items:
-        raise CommandFailed(NOTHING, "nothing: no interaction waits for a reply")
+    reply = call_once("experience", experience_address, timeout, xpb_grpc.ExperienceServiceStub, "ListAttention", request)
+    print_rows(reply.items, json, lambda: render_queue(reply, word(xpb.Lens.DESCRIPTOR, request.lens)),
+               "nothing: no interaction waits for a reply")
 
 
 @command
@@ -122,20 +115,14 @@ def pulse(
     """The brand pulse: volume, listen : talk, sentiment and response times per channel and bucket."""
     request = xpb.GetPulseRequest(
         bucket=parse_word(xpb.Bucket.DESCRIPTOR, bucket, "--bucket"),
-        channel=parse_word(types.Channel.DESCRIPTOR, channel, "--channel") if channel else 0)
+        channel=optional_word(types.Channel.DESCRIPTOR, channel, "--channel"))
     if since:
         request.since.CopyFrom(parse_time(since, "--since"))
     if until:
         request.until.CopyFrom(parse_time(until, "--until"))
-    with connect("experience", experience_address, timeout) as service:
-        reply = service.call(xpb_grpc.ExperienceServiceStub(service.channel).GetPulse, request)
-    if json:
-        for item in reply.buckets:
-            print_json(item)
-    else:
-        render_pulse(reply, f"Brand pulse per {word(xpb.Bucket.DESCRIPTOR, request.bucket)} and channel")
-    if not reply.buckets:
-        raise CommandFailed(NOTHING, "nothing: no interaction in that period")
+    reply = call_once("experience", experience_address, timeout, xpb_grpc.ExperienceServiceStub, "GetPulse", request)
+    title = f"Brand pulse per {word(xpb.Bucket.DESCRIPTOR, request.bucket)} and channel"
+    print_rows(reply.buckets, json, lambda: render_pulse(reply, title), "nothing: no interaction in that period")
 
 
 @command
@@ -151,12 +138,5 @@ def suggestions(
     request = xpb.ListSuggestionsRequest(min_parties=min_parties, page_size=limit)
     if since:
         request.since.CopyFrom(parse_time(since, "--since"))
-    with connect("experience", experience_address, timeout) as service:
-        reply = service.call(xpb_grpc.ExperienceServiceStub(service.channel).ListSuggestions, request)
-    if json:
-        for group in reply.groups:
-            print_json(group)
-    else:
-        render_suggestions(reply)
-    if not reply.groups:
-        raise CommandFailed(NOTHING, "nothing: no suggestion in that period")
+    reply = call_once("experience", experience_address, timeout, xpb_grpc.ExperienceServiceStub, "ListSuggestions", request)
+    print_rows(reply.groups, json, lambda: render_suggestions(reply), "nothing: no suggestion in that period")

@@ -20,6 +20,7 @@ from services.client.runtime import (
     Json,
     Timeout,
     as_dict,
+    call_once,
     clip,
     command,
     connect,
@@ -185,9 +186,8 @@ def status(
     json: Json = False,
 ) -> None:
     """How far the views have applied each upstream, their lag, quarantine and any rebuild."""
-    with connect("experience", experience_address, timeout) as service:
-        reply = service.call(xpb_grpc.ExperienceServiceStub(service.channel).GetViewsStatus,
-                             xpb.GetViewsStatusRequest())
+    reply = call_once("experience", experience_address, timeout, xpb_grpc.ExperienceServiceStub, "GetViewsStatus",
+                      xpb.GetViewsStatusRequest())
     if json:
         print_json(reply)
     else:

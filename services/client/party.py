@@ -20,6 +20,7 @@ from services.client.runtime import (
     Json,
     Timeout,
     as_dict,
+    call_once,
     command,
     connect,
     console,
@@ -95,8 +96,7 @@ def register(
         identifiers=[parse_identifier(raw, "--identifier") for raw in identifier or []],
         evidence=_evidence(source, rule, by),
     )
-    with connect("identity", identity_address, timeout) as identity:
-        reply = identity.call(ipb_grpc.IdentityServiceStub(identity.channel).RegisterParty, request)
+    reply = call_once("identity", identity_address, timeout, ipb_grpc.IdentityServiceStub, "RegisterParty", request)
     _out(reply.party, json)
 
 
@@ -139,8 +139,7 @@ def link(
     request = ipb.LinkIdentifierRequest(party_id=party_id(party, "party"),
                                         identifier=parse_identifier(identifier), force=force,
                                         evidence=_evidence(source, rule, by))
-    with connect("identity", identity_address, timeout) as identity:
-        reply = identity.call(ipb_grpc.IdentityServiceStub(identity.channel).LinkIdentifier, request)
+    reply = call_once("identity", identity_address, timeout, ipb_grpc.IdentityServiceStub, "LinkIdentifier", request)
     _out(reply.party, json)
 
 
@@ -160,8 +159,7 @@ def merge(
     request = ipb.MergePartiesRequest(target_party_id=party_id(target, "target"),
                                       source_party_id=party_id(source_party, "source"),
                                       evidence=_evidence(source, rule, by))
-    with connect("identity", identity_address, timeout) as identity:
-        reply = identity.call(ipb_grpc.IdentityServiceStub(identity.channel).MergeParties, request)
+    reply = call_once("identity", identity_address, timeout, ipb_grpc.IdentityServiceStub, "MergeParties", request)
     _out(reply.party, json)
 
 
@@ -178,8 +176,7 @@ def unmerge(
 ) -> None:
     """Undo a merge: both parties get back exactly what they had."""
     request = ipb.UnmergePartyRequest(party_id=party_id(party, "party"), evidence=_evidence(source, rule, by))
-    with connect("identity", identity_address, timeout) as identity:
-        reply = identity.call(ipb_grpc.IdentityServiceStub(identity.channel).UnmergeParty, request)
+    reply = call_once("identity", identity_address, timeout, ipb_grpc.IdentityServiceStub, "UnmergeParty", request)
     if json:
         print_json({"party": as_dict(reply.party), "former_target": as_dict(reply.former_target)})
     else:

@@ -21,7 +21,7 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -157,6 +157,13 @@ def connect(name: str, address: str, timeout: float) -> Iterator[Service]:
         channel.close()
 
 
+def call_once(name: str, address: str, timeout: float, stub_class: Callable[[grpc.Channel], Any], method: str,
+              request: Message) -> Any:
+    """One call to a service, on a channel of its own: ``stub_class(channel).method(request)``."""
+    with connect(name, address, timeout) as service:
+        return service.call(getattr(stub_class(service.channel), method), request)
+
+
 # ------------------------------------------------------------------------------------------------ enum words
 
 
@@ -181,6 +188,11 @@ def parse_word(enum: EnumDescriptor, raw: str, field: str) -> int:
     if value is None or value.number == 0:
         bad_input(field, f"expected one of {', '.join(words(enum))}")
     return value.number
+
+
+def optional_word(enum: EnumDescriptor, raw: str, field: str) -> int:
+    """:func:`parse_word`, or the zero value ("not given") for an empty option."""
+    return parse_word(enum, raw, field) if raw else 0
 
 
 # ------------------------------------------------------------------------------------------------ identifiers
@@ -271,6 +283,17 @@ def print_json(message: Message | dict[str, Any]) -> None:
     """One JSON object on one line (protobuf JSON for messages)."""
     value = as_dict(message) if isinstance(message, Message) else message
     typer.echo(json.dumps(value, ensure_ascii=False, sort_keys=False))
+
+
+def print_rows(rows: Sequence[Message], as_json: bool, render: Callable[[], None], nothing: str) -> None:
+    """JSON lines or the rendered table; then exit code 1 with ``nothing`` when there are no rows."""
+    if as_json:
+        for row in rows:
+            print_json(row)
+    else:
+        render()
+    if not rows:
+        raise CommandFailed(NOTHING, nothing)
 
 
 def clip(text: str, width: int = 60) -> str:

@@ -40,12 +40,14 @@ from services.client.runtime import (
     Timeout,
     TouchpointsAddress,
     bad_input,
+    call_once,
     clip,
     command,
     connect,
     console,
     err_console,
     is_uuid,
+    optional_word,
     parse_identifier,
     parse_time,
     parse_word,
@@ -256,16 +258,15 @@ def record(
         source=tpb.Source(system=source_system, external_id=external_id),
         actors=[parse_identifier(raw, "--actor") for raw in actor],
         content=tpb.Content(text=text), thread_id=thread,
-        intent=parse_word(types.Intent.DESCRIPTOR, intent, "--intent") if intent else 0,
+        intent=optional_word(types.Intent.DESCRIPTOR, intent, "--intent"),
         audience=tpb.Audience(followers=followers),
     )
     if reply_to:
         if not is_uuid(reply_to):
             bad_input("--reply-to", "expected a touchpoint id (a UUID)")
         item.reply_to.touchpoint_id = reply_to
-    with connect("touchpoints", touchpoints_address, timeout) as touchpoints:
-        reply = touchpoints.call(tpb_grpc.TouchpointServiceStub(touchpoints.channel).RecordTouchpoint,
-                                 tpb.RecordTouchpointRequest(touchpoint=item))
+    reply = call_once("touchpoints", touchpoints_address, timeout, tpb_grpc.TouchpointServiceStub, "RecordTouchpoint",
+                      tpb.RecordTouchpointRequest(touchpoint=item))
     if json:
         print_json(reply)
     else:
@@ -317,8 +318,8 @@ def get(
         if not colon or not system or not external:
             bad_input("touchpoint", "expected a touchpoint id (a UUID) or SYSTEM:EXTERNAL_ID")
         request = tpb.GetTouchpointRequest(source=tpb.SourceReference(system=system, external_id=external))
-    with connect("touchpoints", touchpoints_address, timeout) as touchpoints:
-        reply = touchpoints.call(tpb_grpc.TouchpointServiceStub(touchpoints.channel).GetTouchpoint, request)
+    reply = call_once("touchpoints", touchpoints_address, timeout, tpb_grpc.TouchpointServiceStub, "GetTouchpoint",
+                      request)
     if json:
         print_json(reply.touchpoint)
     else:
@@ -341,7 +342,7 @@ def list_touchpoints(
     """List touchpoints, newest first, by actor, thread, channel and time (exit code 1 when there are none)."""
     request = tpb.ListTouchpointsRequest(
         thread_id=thread, page_size=min(limit, 1000),
-        channel=parse_word(types.Channel.DESCRIPTOR, channel, "--channel") if channel else 0)
+        channel=optional_word(types.Channel.DESCRIPTOR, channel, "--channel"))
     if actor:
         request.actor.CopyFrom(parse_identifier(actor, "--actor"))
     if since:
