@@ -31,6 +31,7 @@ import typer
 from google.protobuf import duration_pb2, json_format, timestamp_pb2
 from google.protobuf.descriptor import EnumDescriptor
 from google.protobuf.message import Message
+from google.rpc import error_details_pb2
 from rich.console import Console
 
 from chorus.common.v1 import types_pb2 as types
@@ -139,10 +140,11 @@ class Service:
             reason = "did not answer in time" if details.code == grpc.StatusCode.DEADLINE_EXCEEDED else "not reachable"
             return CommandFailed(code, f"unavailable: {self.name} at {self.address} {reason} "
                                        f"(is `chorus up` running? --{self.name}-address, --timeout)")
-        fields = details.fields
         message = details.message
-        if fields and not any(message.startswith(f"{field}:") for field in fields if field):
-            message = f"{', '.join(f for f in fields if f)}: {message}" if any(fields) else message
+        bad_request = details.detail(error_details_pb2.BadRequest)
+        if bad_request is not None and bad_request.field_violations:
+            message = "; ".join(f"{v.field}: {v.description}" if v.field else v.description
+                                for v in bad_request.field_violations)
         request = f" (request {details.request_id})" if details.request_id and code == FAILED else ""
         return CommandFailed(code, f"{what}: {message}{request}")
 

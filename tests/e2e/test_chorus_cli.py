@@ -144,6 +144,9 @@ def test_party_errors_name_the_field_and_exit_with_their_meaning(chorus: DemoCho
     assert not_a_uuid.exit_code == 2
     assert one_line_error(not_a_uuid) == "chorus: invalid argument: target: expected a party id (a UUID)"
     assert chorus_cli(chorus, "party", "register", "Di", "--kind", "robot").exit_code == 2
+    nameless = chorus_cli(chorus, "party", "register", "")
+    assert nameless.exit_code == 2
+    assert one_line_error(nameless) == "chorus: invalid argument: display_name: is required"
 
 
 def test_touchpoint_record_get_and_list(chorus: DemoChorus) -> None:
