@@ -97,7 +97,8 @@ def queue(
         channel=optional_word(types.Channel.DESCRIPTOR, channel, "--channel"))
     if as_of:
         request.as_of_time.CopyFrom(parse_time(as_of, "--as-of"))
-    reply = call_once("experience", experience_address, timeout, xpb_grpc.ExperienceServiceStub, "ListAttention", request)
+    reply = call_once("experience", experience_address, timeout, xpb_grpc.ExperienceServiceStub, "ListAttention",
+                      request)
     print_rows(reply.items, json, lambda: render_queue(reply, word(xpb.Lens.DESCRIPTOR, request.lens)),
                "nothing: no interaction waits for a reply")
 
@@ -138,5 +139,6 @@ def suggestions(
     request = xpb.ListSuggestionsRequest(min_parties=min_parties, page_size=limit)
     if since:
         request.since.CopyFrom(parse_time(since, "--since"))
-    reply = call_once("experience", experience_address, timeout, xpb_grpc.ExperienceServiceStub, "ListSuggestions", request)
+    reply = call_once("experience", experience_address, timeout, xpb_grpc.ExperienceServiceStub, "ListSuggestions",
+                      request)
     print_rows(reply.groups, json, lambda: render_suggestions(reply), "nothing: no suggestion in that period")

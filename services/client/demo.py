@@ -13,10 +13,11 @@ tables are shown from what is there.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Annotated
 
@@ -35,11 +36,11 @@ from services.client.experience import render_experience, views_lag
 from services.client.runtime import (
     DEFAULT_TIMEOUT,
     EXPERIENCE,
+    FAILED,
     IDENTITY,
+    REFUSED,
     TOUCHPOINTS,
     UNAVAILABLE,
-    FAILED,
-    REFUSED,
     CommandFailed,
     ExperienceAddress,
     IdentityAddress,
@@ -130,7 +131,7 @@ def demo(
 ) -> None:
     """Load Jane Smith's journey and a synthetic brand's month into a running Chorus (``chorus up``), through
     the gRPC APIs, then show her experience, the attention queue, the brand pulse and co-creation signals."""
-    now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
     with connect("identity", identity_address, timeout) as identity, \
             connect("touchpoints", touchpoints_address, timeout) as touchpoints, \
             connect("experience", experience_address, timeout) as experience:
@@ -190,9 +191,10 @@ def _load(identity: Service, touchpoints: Service, size: DemoSize, seed: int, no
     console.print(f"Recorded {outcomes.recorded} touchpoints ({outcomes.already_recorded} already there) for "
                   f"{len(ids)} parties; linked {linked} identifiers late; merged "
                   f"{'one pair by mistake and undid it' if full.wrong_merge else 'nobody'}.", soft_wrap=True)
-    registering, recording, linking = (later - earlier for earlier, later in zip(clock, clock[1:]))
+    registering, recording, linking = (later - earlier for earlier, later in itertools.pairwise(clock))
     console.print(f"Registering took {registering:.1f} s, recording {recording:.1f} s "
-                  f"({outcomes.total / recording:.0f} touchpoints/s), linking and merging {linking:.1f} s.", soft_wrap=True)
+                  f"({outcomes.total / recording:.0f} touchpoints/s), linking and merging {linking:.1f} s.",
+                  soft_wrap=True)
 
 
 def _show(experience: Service, now: datetime) -> None:

@@ -11,8 +11,8 @@ from chorus.common.v1 import types_pb2 as types
 from chorus.identity.v1 import identity_service_pb2 as ipb
 from chorus.identity.v1 import identity_service_pb2_grpc as ipb_grpc
 from services.client.runtime import (
-    IDENTIFIER_HELP,
     DEFAULT_TIMEOUT,
+    IDENTIFIER_HELP,
     IDENTITY,
     NOTHING,
     CommandFailed,

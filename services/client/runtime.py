@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import grpc
@@ -246,11 +246,11 @@ def parse_time(raw: str, field: str) -> timestamp_pb2.Timestamp:
     span = _SPAN.match(raw.strip())
     try:
         if span:
-            moment = datetime.now(timezone.utc) - timedelta(seconds=float(span[1]) * _SECONDS[span[2]])
+            moment = datetime.now(UTC) - timedelta(seconds=float(span[1]) * _SECONDS[span[2]])
         else:
             moment = datetime.fromisoformat(raw.strip())
             if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=timezone.utc)
+                moment = moment.replace(tzinfo=UTC)
     except ValueError:
         bad_input(field, "expected an ISO 8601 time (2026-11-30T12:00:00Z) or a span back from now (7d, 12h, 30m)")
     value = timestamp_pb2.Timestamp()
@@ -261,7 +261,7 @@ def parse_time(raw: str, field: str) -> timestamp_pb2.Timestamp:
 def show_time(value: timestamp_pb2.Timestamp) -> str:
     if not value.seconds and not value.nanos:
         return ""
-    return value.ToDatetime(tzinfo=timezone.utc).strftime("%Y-%m-%d %H:%M")
+    return value.ToDatetime(tzinfo=UTC).strftime("%Y-%m-%d %H:%M")
 
 
 def show_duration(value: duration_pb2.Duration) -> str:

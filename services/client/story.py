@@ -41,7 +41,7 @@ AGENT = types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value="support@acme.e
 BRAND_X = types.Identifier(type=types.IDENTIFIER_TYPE_X, value=BRAND_HANDLE)
 JANE_EMAIL = types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value="jane.smith@example.com")
 
-I, T, C = types.Identifier, types.TouchpointKind, types.Channel
+T, C = types.TouchpointKind, types.Channel
 
 
 @dataclass
@@ -83,7 +83,8 @@ def _evidence(source: str, rule: str) -> ipb.Evidence:
 
 
 def _touchpoint(source: str, external_id: str, at: datetime, kind: int, channel: int, direction: int,
-                visibility: int, actors: Sequence[types.Identifier], text: str, **fields: object) -> tpb.TouchpointInput:
+                visibility: int, actors: Sequence[types.Identifier], text: str,
+                **fields: object) -> tpb.TouchpointInput:
     return tpb.TouchpointInput(
         source=tpb.Source(system=source, external_id=external_id), occurred_at=_stamp(at), kind=kind,
         channel=channel, direction=direction, visibility=visibility, actors=list(actors),
@@ -178,12 +179,19 @@ def jane(now: datetime) -> Story:
 
 # ------------------------------------------------------------------------------------------------ the brand's month
 
-FIRST = ("Olivia Amelia Isla Ava Mia Ivy Lily Isabella Rosie Sophia Grace Freya Willow Emily Ella Poppy Evie Sienna "
-         "Noah Oliver George Leo Arthur Muhammad Harry Oscar Archie Henry Theodore Jack Charlie Freddie Thomas Alfie "
-         "Priya Aisha Mateo Yuki Chen Lars Ingrid Amara Kofi Nia Diego Lucia Sven Hana").split()
-LAST = ("Smith Jones Taylor Brown Williams Wilson Johnson Davies Patel Robinson Wright Thompson Evans Walker White "
-        "Roberts Green Hall Thomas Clarke Jackson Wood Harris Edwards Turner Martin Cooper Hill Ward Hughes Moore "
-        "Clark King Harrison Lewis Baker Lee Allen Morris Khan Scott Watson Davis Parker James Bennett Young").split()
+FIRST = (
+    "Olivia", "Amelia", "Isla", "Ava", "Mia", "Ivy", "Lily", "Isabella", "Rosie", "Sophia", "Grace", "Freya",
+    "Willow", "Emily", "Ella", "Poppy", "Evie", "Sienna", "Noah", "Oliver", "George", "Leo", "Arthur", "Muhammad",
+    "Harry", "Oscar", "Archie", "Henry", "Theodore", "Jack", "Charlie", "Freddie", "Thomas", "Alfie", "Priya",
+    "Aisha", "Mateo", "Yuki", "Chen", "Lars", "Ingrid", "Amara", "Kofi", "Nia", "Diego", "Lucia", "Sven", "Hana"
+)
+LAST = (
+    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Robinson", "Wright",
+    "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Thomas", "Clarke", "Jackson", "Wood",
+    "Harris", "Edwards", "Turner", "Martin", "Cooper", "Hill", "Ward", "Hughes", "Moore", "Clark", "King", "Harrison",
+    "Lewis", "Baker", "Lee", "Allen", "Morris", "Khan", "Scott", "Watson", "Davis", "Parker", "James", "Bennett",
+    "Young"
+)
 PRODUCTS = ("boiler", "thermostat", "radiator", "heat pump", "smart valve", "water heater")
 
 QUESTIONS = (
@@ -307,7 +315,7 @@ class _Person:
 
 def brand_month(seed: int, size: Size, now: datetime) -> Story:
     """The synthetic brand's month; the same seed gives the same story."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - a story told again from its seed, not a secret
     people = [_Person(rng, n) for n in range(size.parties)]
     story = Story()
     for n, person in enumerate(people):
@@ -321,7 +329,6 @@ def brand_month(seed: int, size: Size, now: datetime) -> Story:
             late=late))
     activity = [min(rng.paretovariate(1.5), 40.0) for _ in people]  # a few very active parties, a long quiet tail
     start = now - timedelta(days=30)
-    counter = 0
     for k in range(size.interactions + size.strangers):
         stranger = k >= size.interactions
         person: _Person | None = None if stranger else rng.choices(people, weights=activity)[0]
@@ -336,8 +343,7 @@ def brand_month(seed: int, size: Size, now: datetime) -> Story:
         product = rng.choice(PRODUCTS)
         thread = rng.choice(THREADS) if channel == C.CHANNEL_FORUM else ""
         text = _text(rng, intent, product, at, start)
-        counter += 1
-        external = f"demo-{seed}-{counter}"
+        external = f"demo-{seed}-{k + 1}"
         followers = int(rng.paretovariate(0.9) * 40) if visibility == types.VISIBILITY_PUBLIC else 0
         if visibility == types.VISIBILITY_PUBLIC and intent in (types.INTENT_COMPLAINT, types.INTENT_QUESTION) \
                 and channel in (C.CHANNEL_X, C.CHANNEL_FACEBOOK, C.CHANNEL_INSTAGRAM):
@@ -345,7 +351,7 @@ def brand_month(seed: int, size: Size, now: datetime) -> Story:
         story.touchpoints.append(_touchpoint(
             system, external, at, kind, channel, types.DIRECTION_INBOUND, visibility, [author], text,
             intent=intent, thread_id=thread, audience=tpb.Audience(followers=followers),
-            sociability_degree=_degree(channel, visibility, intent, thread)))
+            sociability_degree=_degree(visibility, intent, thread)))
         if rng.random() < REPLY_CHANCE.get(intent, 0.0):
             low, high = REPLY_DELAY[channel]
             delay = timedelta(minutes=low + (high - low) * rng.random() ** 2)
@@ -392,7 +398,7 @@ def _text(rng: random.Random, intent: int, product: str, at: datetime, start: da
     return rng.choice(table).format(p=product, n=rng.randint(10, 99))
 
 
-def _degree(channel: int, visibility: int, intent: int, thread: str) -> int:
+def _degree(visibility: int, intent: int, thread: str) -> int:
     """The customer-side sociability degree a source integration would tell: public pressure, community, talk."""
     if thread:
         return types.SOCIABILITY_DEGREE_COMMUNITY

@@ -15,7 +15,7 @@ import sys
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -206,7 +206,7 @@ def say_outcomes(outcomes: Outcomes, as_json: bool) -> None:
 
 def _now() -> timestamp_pb2.Timestamp:
     value = timestamp_pb2.Timestamp()
-    value.FromDatetime(datetime.now(timezone.utc))
+    value.FromDatetime(datetime.now(UTC))
     return value
 
 
@@ -236,9 +236,9 @@ def record(
     if file:
         lines = _input_lines(file)
         total = _count_lines(file)
-        with connect("touchpoints", touchpoints_address, timeout) as touchpoints:
-            with progress_bar(disable=json) as progress:
-                outcomes = record_stream(touchpoints, lines, progress, total, stream_timeout)
+        with connect("touchpoints", touchpoints_address, timeout) as touchpoints, \
+                progress_bar(disable=json) as progress:
+            outcomes = record_stream(touchpoints, lines, progress, total, stream_timeout)
         say_outcomes(outcomes, json)
         if outcomes.rejects:
             raise typer.Exit(code=BAD_INPUT)

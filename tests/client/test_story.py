@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from services.client import story
 
-MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
+MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 
 def _what(month: story.Story) -> list[tuple[str, str, int, int]]:
@@ -31,6 +31,6 @@ def test_the_month_spans_every_channel_both_kinds_replies_and_late_links_and_end
     replies = [t for t in month.touchpoints if t.HasField("reply_to")]
     assert len(replies) > 5000
     assert sum(len(p.late) for p in month.parties) > 500
-    newest = max(t.occurred_at.ToDatetime(tzinfo=timezone.utc) for t in month.touchpoints)
-    oldest = min(t.occurred_at.ToDatetime(tzinfo=timezone.utc) for t in month.touchpoints)
+    newest = max(t.occurred_at.ToDatetime(tzinfo=UTC) for t in month.touchpoints)
+    oldest = min(t.occurred_at.ToDatetime(tzinfo=UTC) for t in month.touchpoints)
     assert MONDAY - timedelta(days=30) <= oldest and newest < MONDAY

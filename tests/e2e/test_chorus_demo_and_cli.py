@@ -174,7 +174,8 @@ def test_the_queue_explains_every_score_by_its_parts_in_every_lens(chorus: DemoC
         for item in items:
             parts = {part["name"]: part for part in item["parts"]}
             assert set(parts) == {"intent", "waiting", "social_pressure", "visibility", "sentiment", "influence"}
-            assert item["score"] == pytest.approx(sum(part.get("contribution", 0.0) for part in item["parts"]), rel=1e-6)
+            contributions = sum(part.get("contribution", 0.0) for part in item["parts"])
+            assert item["score"] == pytest.approx(contributions, rel=1e-6)
         assert [item["score"] for item in items] == sorted((item["score"] for item in items), reverse=True)
     pr = json_lines(chorus_cli(chorus, "queue", "--lens", "pr", "--json"))
     assert {part["name"]: part.get("weight", 0) for part in pr[0]["parts"]}["visibility"] == 2
