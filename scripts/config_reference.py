@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Print (or write into README.md) the reference of every ``CHORUS_*`` setting, from the code's own tables.
 
-The tables are the settings tables in the docstrings of ``services.common.config`` and of each service's
-``main.py`` (``services.catalog``), so the reference cannot drift from the code::
+The tables are the settings tables in the docstrings of ``services.common.config``, of each service's
+``main.py`` (``services.catalog``) and of the CLI's ``services.client.runtime``, so the reference cannot drift
+from the code::
 
     python scripts/config_reference.py           # print the reference
     python scripts/config_reference.py --write   # replace the block between the markers in README.md
@@ -26,7 +27,8 @@ def sources() -> list[tuple[str, str]]:
     sys.path.insert(0, str(REPO))
     from services.catalog import SERVICES  # noqa: PLC0415 - after the path is set
 
-    return [("every service", "services.common.config"), *((entry.name, entry.module) for entry in SERVICES)]
+    return [("every service", "services.common.config"), *((entry.name, entry.module) for entry in SERVICES),
+            ("chorus CLI", "services.client.runtime")]
 
 
 def rows(module_name: str) -> list[str]:

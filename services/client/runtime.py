@@ -1,9 +1,15 @@
 """What every ``chorus`` client command shares: addresses, channels with deadlines, errors as exit codes, output.
 
-A command reads a service's address from its option or the environment (``CHORUS_IDENTITY_ADDRESS``,
-``CHORUS_TOUCHPOINTS_ADDRESS``, ``CHORUS_EXPERIENCE_ADDRESS``; by default ``chorus up``'s ports on 127.0.0.1),
-gives every call a deadline (``--timeout``, ``CHORUS_CLI_TIMEOUT``, 10 s), and prints either rich tables or, with
-``--json``, protobuf JSON for scripts (one object per line for lists).
+A command reads a service's address from its option or the environment (by default ``chorus up``'s ports on
+127.0.0.1), gives every call a deadline (``--timeout``), and prints either rich tables or, with ``--json``,
+protobuf JSON for scripts (one object per line for lists). Each option's environment variable:
+
+| variable | default | meaning |
+| --- | --- | --- |
+| ``CHORUS_IDENTITY_ADDRESS`` | ``127.0.0.1:50051`` | host:port of the identity service (``--identity-address``) |
+| ``CHORUS_TOUCHPOINTS_ADDRESS`` | ``127.0.0.1:50052`` | host:port of the touchpoints service (``--touchpoints-address``) |
+| ``CHORUS_EXPERIENCE_ADDRESS`` | ``127.0.0.1:50053`` | host:port of the experience service (``--experience-address``) |
+| ``CHORUS_CLI_TIMEOUT`` | ``10`` | seconds each call may take (``--timeout``) |
 
 A failure prints one line on stderr, ``chorus: <what>: <field>: <why>``, and exits with a code that says what
 kind of failure it was (:data:`EXIT_CODES`). The line is built from the status code, the ``google.rpc``
