@@ -281,7 +281,7 @@ class Size:
 
 
 SIZES = {"small": Size(parties=40, interactions=220, strangers=20),
-         "full": Size(parties=3000, interactions=19000, strangers=1500)}
+         "full": Size(parties=2000, interactions=19000, strangers=1500)}
 
 
 #: How likely a party is to use each kind of identifier (phones are never told to identity: unattributed SMS).
