@@ -318,12 +318,12 @@ def brand_month(seed: int, size: Size, now: datetime) -> Story:
     rng = random.Random(seed)  # noqa: S311 - a story told again from its seed, not a secret
     people = [_Person(rng, n) for n in range(size.parties)]
     story = Story()
-    for n, person in enumerate(people):
-        known = [person.typed[name] for name in sorted(person.uses) if name != "phone"]
+    for n, registered in enumerate(people):
+        known = [registered.typed[name] for name in sorted(registered.uses) if name != "phone"]
         late = [i for i in known[1:] if rng.random() < 0.2]  # told to identity only after its touchpoints
         roles = [types.PARTY_ROLE_CUSTOMER] + ([types.PARTY_ROLE_INFLUENCER] if n % 97 == 0 else [])
         story.parties.append(Party(
-            ipb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON, display_name=person.name, roles=roles,
+            ipb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON, display_name=registered.name, roles=roles,
                                      identifiers=[i for i in known if i not in late],
                                      evidence=_evidence("crm-import", "crm record")),
             late=late))
