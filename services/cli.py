@@ -5,6 +5,7 @@
   SIGTERM stops them all.
 - ``chorus serve identity|touchpoints|experience``: one service in the foreground (what compose and Kubernetes run).
 - ``chorus log APP``: an auditor's view of an application's stream, every event decoded with its contract.
+- ``chorus party import FILE``: a CRM export (CSV or JSONL) streamed into identity's ImportParties.
 
 A known failure (a port taken, NATS unreachable, a stream configured differently…) prints one line and exits 2.
 """
@@ -25,9 +26,11 @@ from services.catalog import BY_NAME, SERVICES
 from services.common.chassis import run
 from services.common.errors import ChorusError
 from services.common.nats_server import NatsServer, port_is_free
+from services.identity_import_cli import party_app
 from services.supervisor import Child, Supervisor
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
+app.add_typer(party_app, name="party")
 
 
 Service = Enum("Service", {entry.name: entry.name for entry in SERVICES}, type=str)  # type: ignore[misc]
