@@ -64,6 +64,7 @@ A namespace, where a type does not use one, must be empty. Namespaces are lower-
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 import uuid
@@ -141,12 +142,13 @@ class Identifier:
     namespace: str
     value: str
 
-    @property
+    @functools.cached_property
     def id(self) -> uuid.UUID:
-        """A UUIDv5 of the triple: for a normal form, identity's identifier id (the id of its claim)."""
+        """A UUIDv5 of the triple: for a normal form, identity's identifier id (the id of its claim). Computed once
+        per object (a frozen dataclass's fields never change)."""
         return uuid.uuid5(IDENTIFIER_NAMESPACE, f"{self.type}\x1f{self.namespace}\x1f{self.value}")
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         """One stable string per spelling, for joins and indexes (``str(self.id)``); normalise first to get one
         string per identifier."""
