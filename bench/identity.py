@@ -285,6 +285,18 @@ def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
             bench_import(args, settings, Path(tmp))
 
 
+@contextlib.contextmanager
+def served(app: object) -> Iterator[pb_grpc.IdentityServiceStub]:
+    """A stub of the identity API over ``app``, served on a free port for the duration."""
+    server, port = create_server([registration(app)])  # type: ignore[arg-type]
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        yield pb_grpc.IdentityServiceStub(channel)
+    finally:
+        channel.close()
+        stop(server, grace=None)
+
+
 def crm_party(n: int) -> pb.ImportedParty:
     """Imported party n: an email, a phone and an x handle (deterministic, valid, distinct)."""
     return pb.ImportedParty(
@@ -308,21 +320,14 @@ def bench_import(args: argparse.Namespace, settings: Settings, tmp: Path) -> Non
 
     # Baseline 1: one RegisterParty per party, one client, on a stream of its own.
     one_by_one = IdentitySettings(app_name=f"identity_bench_unary_{run}")
-    with identity_service(own_views(one_by_one.app_name), one_by_one) as (app, _projection):
-        server, port = create_server([registration(app)])
-        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        try:
-            stub = pb_grpc.IdentityServiceStub(channel)
-            start = time.perf_counter()
-            for n in range(args.import_baseline):
-                stub.RegisterParty(pb.RegisterPartyRequest(
-                    kind=types.PARTY_KIND_PERSON, display_name=f"Customer {n}",
-                    identifiers=[to_proto(i) for i in identifiers_of(n, 3)],
-                ))
-            unary_rate = args.import_baseline / (time.perf_counter() - start)
-        finally:
-            channel.close()
-            stop(server, grace=None)
+    with identity_service(own_views(one_by_one.app_name), one_by_one) as (app, _projection), served(app) as stub:
+        start = time.perf_counter()
+        for n in range(args.import_baseline):
+            stub.RegisterParty(pb.RegisterPartyRequest(
+                kind=types.PARTY_KIND_PERSON, display_name=f"Customer {n}",
+                identifiers=[to_proto(i) for i in identifiers_of(n, 3)],
+            ))
+        unary_rate = args.import_baseline / (time.perf_counter() - start)
 
     # Baseline 2: the same aggregates saved in process by seed_parties, no checks, no gRPC.
     seed = IdentitySettings(app_name=f"identity_bench_seed_{run}")
@@ -337,25 +342,18 @@ def bench_import(args: argparse.Namespace, settings: Settings, tmp: Path) -> Non
 
     # The import, with the service's live resolution view running beside it.
     imported = IdentitySettings(app_name=f"identity_bench_import_{run}")
-    with identity_service(own_views(imported.app_name), imported) as (app, projection):
-        server, port = create_server([registration(app)])
-        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        try:
-            stub = pb_grpc.IdentityServiceStub(channel)
-            requests = [pb.ImportPartiesRequest(party=crm_party(n)) for n in range(count)]
-            outcomes: dict[int, int] = {}
-            start = time.perf_counter()
-            for answer in stub.ImportParties(iter(requests)):
-                for result in answer.results:
-                    outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
-            import_seconds = time.perf_counter() - start
-            projection.catch_up(timeout=3600)
-            view_seconds = time.perf_counter() - start
-            events = app.recorder.max_notification_id()
-            counts = projection.view.counts()
-        finally:
-            channel.close()
-            stop(server, grace=None)
+    with identity_service(own_views(imported.app_name), imported) as (app, projection), served(app) as stub:
+        requests = [pb.ImportPartiesRequest(party=crm_party(n)) for n in range(count)]
+        outcomes: dict[int, int] = {}
+        start = time.perf_counter()
+        for answer in stub.ImportParties(iter(requests)):
+            for result in answer.results:
+                outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
+        import_seconds = time.perf_counter() - start
+        projection.catch_up(timeout=3600)
+        view_seconds = time.perf_counter() - start
+        events = app.recorder.max_notification_id()
+        counts = projection.view.counts()
     rate = count / import_seconds
     print(f"  outcomes {{{', '.join(f'{pb.ImportOutcome.Name(k)}: {v}' for k, v in sorted(outcomes.items()))}}}, "
           f"{events} events, view {counts}")

@@ -122,6 +122,17 @@ def _words(value: object, where: str) -> list[str]:
     raise RowError(where, "must be a list of words")
 
 
+def _objects(row: dict[str, Any], key: str, needs: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(field path, object) of each object in the list ``row[key]``."""
+    items = row.get(key) or []
+    if not isinstance(items, list):
+        raise RowError(key, "must be a list")
+    for n, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise RowError(f"{key}[{n}]", f"must be an object with {needs}")
+        yield f"{key}[{n}]", item
+
+
 def party_of(row: dict[str, Any], source_system: str) -> pb.ImportedParty:
     """The ImportedParty of one row in the JSONL shape (CSV rows are reshaped by :func:`_csv_row`)."""
     party = pb.ImportedParty(
@@ -131,24 +142,12 @@ def party_of(row: dict[str, Any], source_system: str) -> pb.ImportedParty:
         display_name=_text(row, "display_name"),
     )
     party.roles.extend(_enum(types_pb2.PartyRole, "PARTY_ROLE_", w, "roles") for w in _words(row.get("roles"), "roles"))
-    identifiers = row.get("identifiers") or []
-    if not isinstance(identifiers, list):
-        raise RowError("identifiers", "must be a list")
-    for n, identifier in enumerate(identifiers):
-        where = f"identifiers[{n}]"
-        if not isinstance(identifier, dict):
-            raise RowError(where, "must be an object with type and value")
+    for where, identifier in _objects(row, "identifiers", "type and value"):
         party.identifiers.add(
             type=_enum(types_pb2.IdentifierType, "IDENTIFIER_TYPE_", identifier.get("type"), f"{where}.type"),
             value=_text(identifier, "value"), namespace=_text(identifier, "namespace"),
         )
-    consents = row.get("consents") or []
-    if not isinstance(consents, list):
-        raise RowError("consents", "must be a list")
-    for n, consent in enumerate(consents):
-        where = f"consents[{n}]"
-        if not isinstance(consent, dict):
-            raise RowError(where, "must be an object with channel and status")
+    for where, consent in _objects(row, "consents", "channel and status"):
         message = party.consents.add(
             channel=_enum(types_pb2.Channel, "CHANNEL_", consent.get("channel"), f"{where}.channel"),
             status=_enum(types_pb2.ConsentStatus, "CONSENT_STATUS_", consent.get("status"), f"{where}.status"),

@@ -64,7 +64,6 @@ A namespace, where a type does not use one, must be empty. Namespaces are lower-
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 import uuid
@@ -142,17 +141,25 @@ class Identifier:
     namespace: str
     value: str
 
-    @functools.cached_property
+    @property
     def id(self) -> uuid.UUID:
         """A UUIDv5 of the triple: for a normal form, identity's identifier id (the id of its claim). Computed once
-        per object (a frozen dataclass's fields never change)."""
-        return uuid.uuid5(IDENTIFIER_NAMESPACE, f"{self.type}\x1f{self.namespace}\x1f{self.value}")
+        per object: its fields never change."""
+        known = self.__dict__.get("_id")
+        if known is None:
+            known = uuid.uuid5(IDENTIFIER_NAMESPACE, f"{self.type}\x1f{self.namespace}\x1f{self.value}")
+            object.__setattr__(self, "_id", known)
+        return known
 
-    @functools.cached_property
+    @property
     def key(self) -> str:
         """One stable string per spelling, for joins and indexes (``str(self.id)``); normalise first to get one
         string per identifier."""
-        return str(self.id)
+        known = self.__dict__.get("_key")
+        if known is None:
+            known = str(self.id)
+            object.__setattr__(self, "_key", known)
+        return known
 
     def normal(self, default_region: str | None = None) -> Identifier:
         """This identifier in its normal form (:func:`normalise`)."""
