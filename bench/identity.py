@@ -48,6 +48,7 @@ from chorus.common.v1 import types_pb2 as types  # noqa: E402
 from chorus.identity.v1 import identity_service_pb2 as pb  # noqa: E402
 from chorus.identity.v1 import identity_service_pb2_grpc as pb_grpc  # noqa: E402
 from services.common.config import Settings  # noqa: E402
+from services.common.eventstore import message_sequence  # noqa: E402
 from services.common.grpc_runtime import create_server, stop  # noqa: E402
 from services.common.logging import configure_logging  # noqa: E402
 from services.common.testing import nats_endpoint  # noqa: E402
@@ -352,11 +353,12 @@ def bench_import(args: argparse.Namespace, settings: Settings, tmp: Path) -> Non
         import_seconds = time.perf_counter() - start
         projection.catch_up(timeout=3600)
         view_seconds = time.perf_counter() - start
-        events = app.recorder.max_notification_id()
+        messages = message_sequence(app.recorder.max_notification_id())
+        events = stored_events(app)
         counts = projection.view.counts()
     rate = count / import_seconds
     print(f"  outcomes {{{', '.join(f'{pb.ImportOutcome.Name(k)}: {v}' for k, v in sorted(outcomes.items()))}}}, "
-          f"{events} events, view {counts}")
+          f"{events} events in {messages} stored messages, view {counts}")
     print(f"  ImportParties: {import_seconds:.2f} s = {rate:.0f} parties/s ({rate * 3:.0f} identifiers/s); "
           f"target >= 10,000 parties/s: {'met' if rate >= 10_000 else 'NOT met'} ({rate / 10_000:.2f}x of it)")
     print(f"  baseline, RegisterParty one at a time ({args.import_baseline} parties, one client): "

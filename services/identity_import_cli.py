@@ -41,9 +41,9 @@ party_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Partie
 
 SHOWN_REJECTS = 50
 """Rejects listed one by one in the summary (all are counted)."""
-_IDENTIFIER_TYPES = {name.removeprefix("IDENTIFIER_TYPE_").lower() for name in types_pb2.IdentifierType.keys()} - {
-    "unspecified"
-}
+_IDENTIFIER_TYPES = {
+    name.removeprefix("IDENTIFIER_TYPE_").lower() for name in types_pb2.IdentifierType.DESCRIPTOR.values_by_name
+} - {"unspecified"}
 _CSV_KNOWN = {"external_id", "source_system", "kind", "display_name", "roles", "preferred_channels"}
 
 
@@ -84,7 +84,7 @@ class Summary:
 
 def _enum(enum: Any, prefix: str, word: object, where: str) -> int:
     name = f"{prefix}{str(word).strip().upper()}"
-    if not isinstance(word, str) or not word.strip() or name not in enum.keys():
+    if not isinstance(word, str) or not word.strip() or name not in enum.DESCRIPTOR.values_by_name:
         raise RowError(where, f"not a known {prefix.removesuffix('_').lower().replace('_', ' ')}")
     return int(enum.Value(name))
 

@@ -25,8 +25,6 @@ from eventsourcing.persistence import DataError, IntegrityError
 from services.common.errors import Conflict, FieldViolation, InvalidArgument, NotFound, Unavailable
 from services.common.eventstore import store_errors
 from services.common.identifiers import Identifier, InvalidIdentifier, normalise
-from services.identity.importing import ImportOutcome, PartyImport, PartyImporter
-from services.identity.importing import prepare as prepare_import
 from services.identity.domain import (
     RULE_COMMAND_TOO_LARGE,
     ContactState,
@@ -46,6 +44,8 @@ from services.identity.domain import (
     unlink_identifier,
     unmerge_party,
 )
+from services.identity.importing import ImportOutcome, PartyImport, PartyImporter
+from services.identity.importing import prepare as prepare_import
 
 log = structlog.get_logger(__name__)
 

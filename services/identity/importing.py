@@ -254,7 +254,8 @@ class PartyImporter:
         if isinstance(refused, InvalidIdentityInput):
             where = FIELD_OF.get(refused.subject, refused.subject)
             return ImportOutcome(item.index, REJECTED, violations=(ImportViolation(where, refused.description),))
-        return ImportOutcome(item.index, REJECTED, violations=(ImportViolation("", str(refused), type(refused).__name__),))
+        unexpected = ImportViolation("", str(refused), type(refused).__name__)
+        return ImportOutcome(item.index, REJECTED, violations=(unexpected,))
 
     # ---- saving a group of items
 

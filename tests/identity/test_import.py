@@ -18,7 +18,7 @@ from chorus.identity.v1 import identity_service_pb2_grpc as pb_grpc
 from services.common.testing import running_server
 from services.identity.application import IdentityApplication
 from services.identity.domain import imported_party_id
-from services.identity.grpc_api import IdentityServicer, SERVICE_NAME
+from services.identity.grpc_api import SERVICE_NAME, IdentityServicer
 from services.identity.projection import ResolutionProjection, ResolutionView
 
 if TYPE_CHECKING:
@@ -213,7 +213,8 @@ def test_an_invalid_item_is_rejected_alone_naming_its_fields(
 
 def test_an_empty_message_is_rejected_alone(identity: IdentityHarness) -> None:
     crm = Crm()
-    answers = identity.stub.ImportParties(iter([pb.ImportPartiesRequest(), pb.ImportPartiesRequest(party=crm.party(1))]))
+    requests = [pb.ImportPartiesRequest(), pb.ImportPartiesRequest(party=crm.party(1))]
+    answers = identity.stub.ImportParties(iter(requests))
     results = [r for answer in answers for r in answer.results]
     assert [r.outcome for r in results] == [REJECTED, IMPORTED]
     assert {"source_system", "external_id", "kind", "display_name"} <= {v.field for v in results[0].violations}

@@ -67,7 +67,7 @@ class StreamInbox:
                     return
         except grpc.RpcError:
             pass  # cancelled or disconnected: what was answered stays answered
-        except Exception:  # noqa: BLE001 - a broken stream ends like a closed one; the reason goes to the log
+        except Exception:
             log.warning("stream.read_failed", stream=self._name, exc_info=True)
         self._put(_END)
 

@@ -70,12 +70,13 @@ from services.identity.domain.values import (
 )
 
 __all__ = [
-    "CONSENT_STATUSES", "DEFAULT_BLOCKED", "DEFAULT_CAPS", "IMPORT_NAMESPACE", "MAX_DISPLAY_NAME", "PARTY_KINDS", "PARTY_ROLES",
-    "RULE_BLOCKED_IDENTIFIER", "RULE_COMMAND_TOO_LARGE", "RULE_IDENTIFIER_CAP", "RULE_KIND_MISMATCH",
+    "CONSENT_STATUSES", "DEFAULT_BLOCKED", "DEFAULT_CAPS", "IMPORT_NAMESPACE", "MAX_DISPLAY_NAME", "PARTY_KINDS",
+    "PARTY_ROLES", "RULE_BLOCKED_IDENTIFIER", "RULE_COMMAND_TOO_LARGE", "RULE_IDENTIFIER_CAP", "RULE_KIND_MISMATCH",
     "RULE_MEMBERSHIP_CONFLICT", "RULE_NOT_A_COMMUNITY", "RULE_NOT_MERGED", "RULE_PARTY_MERGED", "RULE_UNMERGE_ORDER",
-    "ConsentAnswer", "ConsentRecord", "ContactPermission", "ContactState", "DoNotContactRecord", "Evidence", "IdentifierClaim",
-    "IdentifierLinkedElsewhere", "IdentifierNotLinked", "IdentityError", "InvalidIdentityInput", "LinkPolicy",
-    "LinkedIdentifier", "MembershipNotFound", "MergeRecord", "Party", "PartyNotFound", "ReadAtDifferentMoments",
-    "RuleViolation", "add_member", "check_merge", "check_unmerge", "contact_state", "import_party", "imported_party_id", "link_identifier",
-    "merge_parties", "remove_member", "unlink_identifier", "unmerge_party",
+    "ConsentAnswer", "ConsentRecord", "ContactPermission", "ContactState", "DoNotContactRecord", "Evidence",
+    "IdentifierClaim", "IdentifierLinkedElsewhere", "IdentifierNotLinked", "IdentityError", "InvalidIdentityInput",
+    "LinkPolicy", "LinkedIdentifier", "MembershipNotFound", "MergeRecord", "Party", "PartyNotFound",
+    "ReadAtDifferentMoments", "RuleViolation", "add_member", "check_merge", "check_unmerge", "contact_state",
+    "import_party", "imported_party_id", "link_identifier", "merge_parties", "remove_member", "unlink_identifier",
+    "unmerge_party",
 ]
