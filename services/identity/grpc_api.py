@@ -32,9 +32,10 @@ from services.identity.importing import (
     REJECTED,
     ImportOutcome,
     ImportViolation,
+    ImportStream,
     PartyImport,
-    PartyImporter,
     Prepared,
+    Reservation,
 )
 from services.identity.importing import prepare as prepare_import
 
@@ -42,6 +43,9 @@ SERVICE_NAME = pb.DESCRIPTOR.services_by_name["IdentityService"].full_name
 
 IMPORT_BATCH = 250
 """Most items of an ImportParties stream prepared and answered together (committed in saves the store allows)."""
+IMPORT_COMMITS = 2
+"""Micro-batches of one ImportParties stream committed at once: one builds its aggregates while another waits
+for the store (``importing.ImportStream`` orders those that share a party or an identifier)."""
 
 #: The request field each domain word of a refusal stands for (a word not listed is the field's own name).
 FIELD_OF: Mapping[str, str] = {
@@ -353,14 +357,17 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
     ) -> Iterator[pb.ImportPartiesResponse]:
         """Micro-batches of the stream, each committed in as few atomic saves as the event store allows, each
         answered once durable (``services.identity.importing``)."""
-        importer = PartyImporter(self.app)
+        stream = ImportStream(self.app)
 
-        def commit(prepared: list[Prepared]) -> pb.ImportPartiesResponse:
-            return pb.ImportPartiesResponse(results=[import_result_out(o) for o in importer.commit(prepared)])
+        def prepare(messages: list[pb.ImportPartiesRequest], first: int) -> Reservation:
+            return stream.reserve(self._prepare_import(messages, first))
+
+        def commit(reservation: Reservation) -> pb.ImportPartiesResponse:
+            return pb.ImportPartiesResponse(results=[import_result_out(o) for o in stream.commit(reservation)])
 
         yield from answer_in_micro_batches(
-            request_iterator, prepare=self._prepare_import, commit=commit, max_batch=self.import_batch,
-            capacity=4 * self.import_batch, name="identity-import",
+            request_iterator, prepare=prepare, commit=commit, max_batch=self.import_batch,
+            capacity=4 * self.import_batch, name="identity-import", commits=IMPORT_COMMITS,
         )
 
     def _prepare_import(self, messages: list[pb.ImportPartiesRequest], first: int) -> list[Prepared]:

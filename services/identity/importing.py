@@ -23,6 +23,7 @@ writers answers its items REJECTED with the rule CONCURRENT_WRITE (sending them 
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -192,25 +193,17 @@ class PartyImporter:
         outcomes = {p.index: p for p in prepared if isinstance(p, ImportOutcome)}
         ready = [p for p in prepared if isinstance(p, ReadyImport)]
         known = self._known_by_view(ready)
-        group: list[ReadyImport] = []
-        pending: list[tuple[ReadyImport, list[Aggregate]]] = []
-        overlay = _Known()
-        events = 0
+        group = _Group()
         for item in ready:
-            outcome, aggregates = self._build(item, known, overlay)
-            if outcome is not None:
-                outcomes[item.index] = outcome
-                continue
+            outcome, aggregates = self._build(item, known, group.overlay)
             size = sum(len(aggregate.pending_events) for aggregate in aggregates)
-            if pending and events + size > self.max_events_per_save:
-                outcomes.update(self._save_group(group, pending, known, overlay))
-                group, pending, overlay, events = [], [], _Known(), 0
-            _hold(item, overlay)
-            group.append(item)
-            pending.append((item, aggregates))
-            events += size
-        if pending:
-            outcomes.update(self._save_group(group, pending, known, overlay))
+            if group.pending and group.events + size > self.max_events_per_save:
+                outcomes.update(self._save_group(group, known))
+                group = _Group()
+                outcome, aggregates = self._build(item, known, group.overlay)  # after what that save stored
+            group.add(item, outcome, aggregates)
+        if group.items:
+            outcomes.update(self._save_group(group, known))
         answered = [outcomes[p.index] for p in prepared]
         counts = {IMPORTED: 0, ALREADY_IMPORTED: 0, REJECTED: 0}
         for outcome in answered:
@@ -259,46 +252,30 @@ class PartyImporter:
 
     # ---- saving a group of items
 
-    def _save_group(
-        self,
-        group: list[ReadyImport],
-        pending: list[tuple[ReadyImport, list[Aggregate]]],
-        known: _Known,
-        overlay: _Known,
-    ) -> dict[int, ImportOutcome]:
-        """Save the group's aggregates in one save; on a store refusal read the truth and build them again."""
-        outcomes: dict[int, ImportOutcome] = {}
-        for attempt in range(SAVE_ATTEMPTS):
-            aggregates = [aggregate for _item, built in pending for aggregate in built]
+    def _save_group(self, group: _Group, known: _Known) -> dict[int, ImportOutcome]:
+        """Save the group's aggregates in one save; on a store refusal read the truth and build the group again
+        (every item of it: an item refused for an identifier another item of the group took may now pass)."""
+        for _attempt in range(SAVE_ATTEMPTS):
+            aggregates = [aggregate for _item, built in group.pending for aggregate in built]
             try:
                 if aggregates:
                     with store_errors():
                         self.app.save(*aggregates)
             except IntegrityError:
-                if attempt == SAVE_ATTEMPTS - 1:
-                    break
-                self._read_from_store(group, known)
-                overlay = _Known()
-                outcomes, pending = {}, []
-                for item in group:
-                    outcome, built = self._build(item, known, overlay)
-                    if outcome is not None:
-                        outcomes[item.index] = outcome
-                    else:
-                        _hold(item, overlay)
-                        pending.append((item, built))
+                self._read_from_store(group.items, known)
+                rebuilt = _Group()
+                for item in group.items:
+                    rebuilt.add(item, *self._build(item, known, rebuilt.overlay))
+                group = rebuilt
                 continue
-            for item, _built in pending:
-                outcomes[item.index] = ImportOutcome(item.index, IMPORTED, str(item.party_id))
-            known.parties.update(overlay.parties)
-            known.owners.update(overlay.owners)
-            return outcomes
-        log.warning("identity.import.concurrent_writes", items=len(pending))
+            known.parties.update(group.overlay.parties)
+            known.owners.update(group.overlay.owners)
+            return {**group.decided, **{item.index: ImportOutcome(item.index, IMPORTED, str(item.party_id))
+                                        for item, _built in group.pending}}
+        log.warning("identity.import.concurrent_writes", items=len(group.items))
         lost = ImportViolation("", "other writers kept changing the same parties or identifiers; send it again",
                                RULE_CONCURRENT_WRITE)
-        for item, _built in pending:
-            outcomes[item.index] = ImportOutcome(item.index, REJECTED, violations=(lost,))
-        return outcomes
+        return {item.index: ImportOutcome(item.index, REJECTED, violations=(lost,)) for item in group.items}
 
     # ---- what exists
 
@@ -329,9 +306,66 @@ class PartyImporter:
                         known.claims[key] = claim
 
 
-def _hold(item: ReadyImport, overlay: _Known) -> None:
-    """The item is in the group being saved: the next items of the group see its party and identifiers."""
-    party_id = str(item.party_id)
-    overlay.parties.add(party_id)
-    for key in item.field_of_key:
-        overlay.owners[key] = party_id
+@dataclass(frozen=True)
+class Reservation:
+    """A micro-batch's place in its stream's order of commits (:meth:`ImportStream.reserve`)."""
+
+    prepared: Sequence[Prepared]
+    earlier: tuple[threading.Event, ...]
+    done: threading.Event
+
+
+class ImportStream:
+    """One stream's micro-batches, committed side by side (one builds its aggregates while another waits for the
+    store). A micro-batch that names a party or an identifier an earlier one still being committed names waits
+    for it, so within a stream the first item of a party is the one imported, whatever the timing."""
+
+    def __init__(self, app: IdentityApplication) -> None:
+        self.importer = PartyImporter(app)
+        self._lock = threading.Lock()
+        self._in_flight: list[tuple[frozenset[str], threading.Event]] = []
+
+    def reserve(self, prepared: Sequence[Prepared]) -> Reservation:
+        """Take the micro-batch's place; call in stream order, before its commit starts."""
+        ready = [p for p in prepared if isinstance(p, ReadyImport)]
+        names = frozenset(str(p.party_id) for p in ready) | frozenset(key for p in ready for key in p.field_of_key)
+        done = threading.Event()
+        with self._lock:
+            earlier = tuple(event for other, event in self._in_flight if other & names)
+            self._in_flight.append((names, done))
+        return Reservation(prepared, earlier, done)
+
+    def commit(self, reservation: Reservation) -> list[ImportOutcome]:
+        """Commit a reserved micro-batch once the earlier ones it shares names with are committed."""
+        try:
+            for earlier in reservation.earlier:
+                earlier.wait()
+            return self.importer.commit(reservation.prepared)
+        finally:
+            reservation.done.set()
+            with self._lock:
+                self._in_flight = [entry for entry in self._in_flight if entry[1] is not reservation.done]
+
+
+@dataclass
+class _Group:
+    """Items saved together: those to store (``pending``) and those decided against what the others will hold
+    (``decided``: answered once the save succeeds, rebuilt with the rest when it does not)."""
+
+    items: list[ReadyImport] = field(default_factory=list)
+    pending: list[tuple[ReadyImport, list[Aggregate]]] = field(default_factory=list)
+    decided: dict[int, ImportOutcome] = field(default_factory=dict)
+    overlay: _Known = field(default_factory=_Known)
+    events: int = 0
+
+    def add(self, item: ReadyImport, outcome: ImportOutcome | None, aggregates: list[Aggregate]) -> None:
+        self.items.append(item)
+        if outcome is not None:
+            self.decided[item.index] = outcome
+            return
+        party_id = str(item.party_id)
+        self.overlay.parties.add(party_id)  # the next items of the group see its party and identifiers
+        for key in item.field_of_key:
+            self.overlay.owners[key] = party_id
+        self.pending.append((item, aggregates))
+        self.events += sum(len(aggregate.pending_events) for aggregate in aggregates)

@@ -258,3 +258,26 @@ def test_a_view_that_knows_nothing_yet_still_gives_the_store_s_answers(
     assert results[0].party_id == before.party_id
     assert results[1].conflicting_party_id == holder
     assert identity.stub.GetParty(pb.GetPartyRequest(party_id=results[2].party_id)).party.display_name == "Customer 3"
+
+
+def test_micro_batches_committed_at_once_never_import_a_party_or_an_identifier_twice(
+    identity: IdentityHarness,
+) -> None:
+    """With micro-batches of one or two items, the stream's repeats land in batches committed side by side."""
+    crm = Crm()
+    shared = email(f"twice.{crm.tag}@example.org")
+    parties = [crm.party(n) for n in range(12)]
+    repeats = [crm.party(n) for n in range(12)]  # the same external ids again
+    claimants = [crm.party(100 + n, handle(f"t{n}{crm.tag}"), shared) for n in range(6)]
+    servicer = IdentityServicer(identity.app, import_batch=2)
+    with running_server([(pb_grpc.add_IdentityServiceServicer_to_server, servicer, SERVICE_NAME)]) as (channel, _):
+        stub = pb_grpc.IdentityServiceStub(channel)
+        results = import_all(stub, *[p for pair in zip(parties, repeats, strict=True) for p in pair], *claimants)
+    assert [r.outcome for r in results[:24]] == [IMPORTED, ALREADY] * 12  # the stream's first mention wins
+    assert [results[2 * n].party_id for n in range(12)] == [results[2 * n + 1].party_id for n in range(12)]
+    assert len({r.party_id for r in results[:24]}) == 12
+    assert [r.outcome for r in results[24:]] == [IMPORTED] + [REJECTED] * 5
+    claimed = results[24:25]
+    assert {r.conflicting_party_id for r in results[25:]} == {claimed[0].party_id}
+    identity.projection.catch_up()
+    assert resolves_to(identity, shared) == claimed[0].party_id

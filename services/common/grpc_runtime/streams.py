@@ -3,12 +3,14 @@ their own, and each micro-batch answered once it is committed, in stream order.
 
 A servicer takes whatever has arrived (at least one message, at most a limit) while the reader keeps reading; a
 full inbox makes the client's sends wait (back-pressure). The reader stops when the stream ends, when the client
-goes away, or when the servicer closes the inbox. :func:`answer_in_micro_batches` overlaps two micro-batches:
-while one is committed (a commit thread per stream), the next one is prepared; answers still leave in order.
+goes away, or when the servicer closes the inbox. :func:`answer_in_micro_batches` overlaps micro-batches: while
+one is committed (in a commit thread), the next one is prepared, and with ``commits > 1`` committed too (one's
+CPU work runs while another waits for the store); answers still leave in order.
 """
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import queue
 import threading
@@ -90,31 +92,32 @@ def answer_in_micro_batches(
     max_batch: int,
     capacity: int,
     name: str,
+    commits: int = 1,
 ) -> Iterator[Answer]:
     """Answer a client stream a micro-batch at a time: ``prepare(messages, index of the first)`` in the calling
-    thread, ``commit(prepared)`` in a commit thread, one answer per micro-batch, in stream order.
+    thread, ``commit(prepared)`` in commit threads, at most ``commits`` micro-batches at once, one answer per
+    micro-batch, in stream order.
 
-    A commit under way when the client goes away still completes (durably) before this returns.
+    Commits under way when the client goes away still complete (durably) before this returns.
     """
     inbox = StreamInbox(requests, capacity, f"{name}-reader")
-    committer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"{name}-commit")
-    in_flight: concurrent.futures.Future[Answer] | None = None
+    committer = concurrent.futures.ThreadPoolExecutor(commits, thread_name_prefix=f"{name}-commit")
+    in_flight: collections.deque[concurrent.futures.Future[Answer]] = collections.deque()
     taken = 0
     ended = False
     try:
-        while not (ended and in_flight is None):
-            if in_flight is not None and (ended or inbox.empty() or in_flight.done()):
-                yield in_flight.result()  # nothing to prepare meanwhile, or the answers are ready
-                in_flight = None
+        while not (ended and not in_flight):
+            if in_flight and (ended or inbox.empty() or in_flight[0].done()):
+                yield in_flight.popleft().result()  # nothing to prepare meanwhile, or the answers are ready
                 continue
             batch, ended = inbox.take(max_batch)
             if not batch:
                 continue
             prepared = prepare(batch, taken)
             taken += len(batch)
-            if in_flight is not None:
-                yield in_flight.result()  # answers stay in stream order
-            in_flight = committer.submit(commit, prepared)
+            while len(in_flight) >= commits:
+                yield in_flight.popleft().result()  # answers stay in stream order
+            in_flight.append(committer.submit(commit, prepared))
     finally:
         inbox.close()
         committer.shutdown(wait=True)
