@@ -31,8 +31,8 @@ from services.identity.importing import (
     IMPORTED,
     REJECTED,
     ImportOutcome,
-    ImportViolation,
     ImportStream,
+    ImportViolation,
     PartyImport,
     Prepared,
     Reservation,
@@ -352,7 +352,7 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
             allowed=answer["allowed"], reason=answer["reason"], party_id=answer["party_id"], preferred=answer["preferred"]
         )
 
-    def ImportParties(  # noqa: N802
+    def ImportParties(
         self, request_iterator: Iterator[pb.ImportPartiesRequest], context: grpc.ServicerContext
     ) -> Iterator[pb.ImportPartiesResponse]:
         """Micro-batches of the stream, each committed in as few atomic saves as the event store allows, each
