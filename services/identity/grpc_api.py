@@ -22,6 +22,7 @@ from chorus.identity.v1 import identity_service_pb2_grpc as pb_grpc
 from services.common import pagination
 from services.common.contracts import enum_from_proto, enum_to_proto, from_timestamp, to_timestamp
 from services.common.errors import InvalidArgument
+from services.common.grpc_runtime.decoding import Undecodable, per_item
 from services.common.grpc_runtime.streams import answer_in_micro_batches
 from services.common.validation import violations
 from services.identity.application import MAX_PAGE_SIZE, IdentityApplication
@@ -352,6 +353,7 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
             allowed=answer["allowed"], reason=answer["reason"], party_id=answer["party_id"], preferred=answer["preferred"]
         )
 
+    @per_item
     def ImportParties(
         self, request_iterator: Iterator[pb.ImportPartiesRequest], context: grpc.ServicerContext
     ) -> Iterator[pb.ImportPartiesResponse]:
@@ -359,7 +361,7 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
         answered once durable (``services.identity.importing``)."""
         stream = ImportStream(self.app)
 
-        def prepare(messages: list[pb.ImportPartiesRequest], first: int) -> Reservation:
+        def prepare(messages: list[pb.ImportPartiesRequest | Undecodable], first: int) -> Reservation:
             return stream.reserve(self._prepare_import(messages, first))
 
         def commit(reservation: Reservation) -> pb.ImportPartiesResponse:
@@ -370,10 +372,14 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
             capacity=4 * self.import_batch, name="identity-import", commits=IMPORT_COMMITS,
         )
 
-    def _prepare_import(self, messages: list[pb.ImportPartiesRequest], first: int) -> list[Prepared]:
+    def _prepare_import(self, messages: list[pb.ImportPartiesRequest | Undecodable], first: int) -> list[Prepared]:
         """Each item checked against its .proto rules, then by :func:`importing.prepare`."""
         prepared: list[Prepared] = []
         for offset, message in enumerate(messages):
+            if isinstance(message, Undecodable):
+                refused = (ImportViolation("", message.description),)
+                prepared.append(ImportOutcome(first + offset, REJECTED, violations=refused))
+                continue
             broken = violations(message.party)
             if broken:
                 refused = tuple(ImportViolation(v.field, v.description) for v in broken)

@@ -220,6 +220,17 @@ def test_an_empty_message_is_rejected_alone(identity: IdentityHarness) -> None:
     assert {"source_system", "external_id", "kind", "display_name"} <= {v.field for v in results[0].violations}
 
 
+def test_undecodable_bytes_are_rejected_alone_and_the_stream_reads_on(identity: IdentityHarness) -> None:
+    crm = Crm()
+    call = identity.channel.stream_stream(f"/{SERVICE_NAME}/ImportParties", request_serializer=lambda raw: raw,
+                                          response_deserializer=pb.ImportPartiesResponse.FromString)
+    frames = [pb.ImportPartiesRequest(party=crm.party(1)).SerializeToString(), b"\xff\xff\xff\xff",
+              pb.ImportPartiesRequest(party=crm.party(3)).SerializeToString()]
+    results = [r for answer in call(iter(frames)) for r in answer.results]
+    assert [(r.index, r.outcome) for r in results] == [(0, IMPORTED), (1, REJECTED), (2, IMPORTED)]
+    assert "do not decode" in results[1].violations[0].description
+
+
 def test_a_long_stream_is_answered_once_per_item_in_order_per_micro_batch(identity: IdentityHarness) -> None:
     crm = Crm()
     parties = [crm.party(n) for n in range(700)]
