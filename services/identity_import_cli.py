@@ -287,8 +287,7 @@ def print_summary(summary: Summary, console: Console) -> None:
 @party_app.command("import")
 def import_command(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="a CSV or JSONL file"),  # noqa: B008
-    address: str = typer.Option("127.0.0.1:50051", envvar="CHORUS_IDENTITY_ADDRESS",
-                                help="host:port of the identity service"),
+    address: str = typer.Option("127.0.0.1:50051", help="host:port of the identity service"),
     file_format: FileFormat = typer.Option(FileFormat.auto, "--format", help="csv, jsonl, or auto (by suffix)"),  # noqa: B008
     source_system: str = typer.Option("", help="the source system of rows that name none"),
 ) -> None:
