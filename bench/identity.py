@@ -309,7 +309,7 @@ def crm_party(n: int) -> pb.ImportedParty:
 def bench_import(args: argparse.Namespace, settings: Settings, tmp: Path) -> None:  # noqa: PLR0915 - prints as it goes
     """Section 6 of the module docstring."""
     from services.identity.application import IdentityApplication  # noqa: PLC0415
-    from services.identity.projection import ResolutionProjection, ResolutionView  # noqa: PLC0415
+    from services.identity.projection import ResolutionView, resolution_runner  # noqa: PLC0415
 
     count = args.import_parties
 
@@ -371,7 +371,7 @@ def bench_import(args: argparse.Namespace, settings: Settings, tmp: Path) -> Non
 
     fresh = ResolutionView(f"sqlite:///{tmp / f'rebuild-{run}.db'}")
     reader = IdentityApplication(env=settings.eventstore_env(imported.app_name), name=imported.app_name)
-    rebuild = ResolutionProjection(reader, fresh)
+    rebuild = resolution_runner(reader, fresh)
     start = time.perf_counter()
     with rebuild:
         rebuild.catch_up(timeout=3600)

@@ -19,7 +19,7 @@ from services.common.testing import running_server
 from services.identity.application import IdentityApplication
 from services.identity.domain import imported_party_id
 from services.identity.grpc_api import SERVICE_NAME, IdentityServicer
-from services.identity.projection import ResolutionProjection, ResolutionView
+from services.identity.projection import ResolutionView, resolution_runner
 
 if TYPE_CHECKING:
     from tests.identity.conftest import IdentityHarness
@@ -256,7 +256,7 @@ def test_a_view_that_knows_nothing_yet_still_gives_the_store_s_answers(
     env = identity.settings.eventstore_env(identity.identity.app_name)
     app = IdentityApplication(env=env, name=identity.identity.app_name, policy=identity.identity.policy)
     blind = ResolutionView(f"sqlite:///{tmp_path_factory.mktemp('blind') / 'views.db'}")
-    app.attach_projection(ResolutionProjection(app, blind))  # never started: its view stays empty
+    app.attach_projection(resolution_runner(app, blind))  # never started: its view stays empty
     try:
         with running_server([(pb_grpc.add_IdentityServiceServicer_to_server, IdentityServicer(app), SERVICE_NAME)]) as (
             channel, _port,
