@@ -377,8 +377,8 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
         prepared: list[Prepared] = []
         for offset, message in enumerate(messages):
             if isinstance(message, Undecodable):
-                refused = (ImportViolation("", message.description),)
-                prepared.append(ImportOutcome(first + offset, REJECTED, violations=refused))
+                undecodable = (ImportViolation("", message.description),)
+                prepared.append(ImportOutcome(first + offset, REJECTED, violations=undecodable))
                 continue
             broken = violations(message.party)
             if broken:

@@ -73,7 +73,8 @@ class Party(Aggregate):
         if len(display_name) > MAX_DISPLAY_NAME:
             raise InvalidIdentityInput("display_name", f"longer than {MAX_DISPLAY_NAME} characters")
         if party_id is not None:
-            return cls._create(cls.Registered, id=party_id, kind=kind, roles=roles, display_name=display_name,
+            registered = cls.Registered  # type: ignore[attr-defined]  # the event class @event("Registered") makes
+            return cls._create(registered, id=party_id, kind=kind, roles=roles, display_name=display_name,
                                anonymous=anonymous)
         return cls(kind=kind, roles=roles, display_name=display_name, anonymous=anonymous)
 
