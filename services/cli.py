@@ -5,6 +5,7 @@
   SIGTERM stops them all.
 - ``chorus serve identity|touchpoints|experience``: one service in the foreground (what compose and Kubernetes run).
 - ``chorus log APP``: an auditor's view of an application's stream, every event decoded with its contract.
+- ``chorus party import FILE``: a CRM export (CSV or JSONL) streamed into identity's ImportParties.
 
 A known failure (a port taken, NATS unreachable, a stream configured differently…) prints one line and exits 2.
 """
@@ -22,13 +23,14 @@ from pathlib import Path
 import typer
 
 from services.catalog import BY_NAME, SERVICES
-from services.client import company, demo, experience, party, touchpoint
+from services.client import company, demo, experience, party, party_import, touchpoint
 from services.common.chassis import run
 from services.common.errors import ChorusError
 from services.common.nats_server import NatsServer, port_is_free
 from services.supervisor import Child, Supervisor
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
+party.app.command("import")(party_import.import_command)
 app.add_typer(party.app, name="party")
 app.add_typer(touchpoint.app, name="touchpoint")
 app.add_typer(experience.app, name="experience")

@@ -143,14 +143,23 @@ class Identifier:
 
     @property
     def id(self) -> uuid.UUID:
-        """A UUIDv5 of the triple: for a normal form, identity's identifier id (the id of its claim)."""
-        return uuid.uuid5(IDENTIFIER_NAMESPACE, f"{self.type}\x1f{self.namespace}\x1f{self.value}")
+        """A UUIDv5 of the triple: for a normal form, identity's identifier id (the id of its claim). Computed once
+        per object: its fields never change."""
+        known = self.__dict__.get("_id")
+        if known is None:
+            known = uuid.uuid5(IDENTIFIER_NAMESPACE, f"{self.type}\x1f{self.namespace}\x1f{self.value}")
+            object.__setattr__(self, "_id", known)
+        return known
 
     @property
     def key(self) -> str:
         """One stable string per spelling, for joins and indexes (``str(self.id)``); normalise first to get one
         string per identifier."""
-        return str(self.id)
+        known = self.__dict__.get("_key")
+        if known is None:
+            known = str(self.id)
+            object.__setattr__(self, "_key", known)
+        return known
 
     def normal(self, default_region: str | None = None) -> Identifier:
         """This identifier in its normal form (:func:`normalise`)."""

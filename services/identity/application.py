@@ -44,6 +44,8 @@ from services.identity.domain import (
     unlink_identifier,
     unmerge_party,
 )
+from services.identity.importing import ImportOutcome, PartyImport, PartyImporter
+from services.identity.importing import prepare as prepare_import
 
 log = structlog.get_logger(__name__)
 
@@ -109,6 +111,13 @@ class IdentityApplication(Application[uuid.UUID]):
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, IdentifierClaim) else None
+
+    def find(self, uid: uuid.UUID) -> Aggregate | None:
+        """The aggregate with id ``uid`` from the event store, or None when there is none."""
+        try:
+            return self._get(uid)
+        except AggregateNotFoundError:
+            return None
 
     def _get(self, uid: uuid.UUID) -> Any:
         with store_errors():
@@ -397,6 +406,13 @@ class IdentityApplication(Application[uuid.UUID]):
 
     def _snapshot(self, party: Party) -> dict[str, Any]:
         return party_snapshot(party, self.contact_state(party))
+
+    # ------------------------------------------------------------------------------------------ import
+
+    def import_parties(self, items: Iterable[PartyImport], *, first_index: int = 0) -> list[ImportOutcome]:
+        """Import parties from another system (``services.identity.importing``): one outcome per item, in order,
+        once every save is durable (the resolution view may not have applied them yet)."""
+        return PartyImporter(self).commit(prepare_import(self, list(items), first_index))
 
     # ------------------------------------------------------------------------------------------ seeding
 

@@ -8,7 +8,7 @@ of input name domain words; :data:`FIELD_OF` turns each into the field path of t
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -22,10 +22,31 @@ from chorus.identity.v1 import identity_service_pb2_grpc as pb_grpc
 from services.common import pagination
 from services.common.contracts import enum_from_proto, enum_to_proto, from_timestamp, to_timestamp
 from services.common.errors import InvalidArgument
+from services.common.grpc_runtime.decoding import Undecodable, per_item
+from services.common.grpc_runtime.streams import answer_in_micro_batches
+from services.common.validation import violations
 from services.identity.application import MAX_PAGE_SIZE, IdentityApplication
 from services.identity.domain import InvalidIdentityInput
+from services.identity.importing import (
+    ALREADY_IMPORTED,
+    IMPORTED,
+    REJECTED,
+    ImportOutcome,
+    ImportStream,
+    ImportViolation,
+    PartyImport,
+    Prepared,
+    Reservation,
+)
+from services.identity.importing import prepare as prepare_import
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["IdentityService"].full_name
+
+IMPORT_BATCH = 250
+"""Most items of an ImportParties stream prepared and answered together (committed in saves the store allows)."""
+IMPORT_COMMITS = 2
+"""Micro-batches of one ImportParties stream committed at once: one builds its aggregates while another waits
+for the store (``importing.ImportStream`` orders those that share a party or an identifier)."""
 
 #: The request field each domain word of a refusal stands for (a word not listed is the field's own name).
 FIELD_OF: Mapping[str, str] = {
@@ -157,6 +178,39 @@ def party_out(party: Mapping[str, Any]) -> pb.Party:
     )
 
 
+IMPORT_OUTCOME = {IMPORTED: pb.IMPORT_OUTCOME_IMPORTED, ALREADY_IMPORTED: pb.IMPORT_OUTCOME_ALREADY_IMPORTED,
+                  REJECTED: pb.IMPORT_OUTCOME_REJECTED}
+
+
+def party_import_in(message: pb.ImportedParty) -> PartyImport:
+    return PartyImport(
+        source_system=message.source_system,
+        external_id=message.external_id,
+        kind=enum_name(types_pb2.PartyKind, message.kind),
+        display_name=message.display_name,
+        roles=tuple(enum_name(types_pb2.PartyRole, role) for role in message.roles),
+        identifiers=tuple(identifier_in(i) for i in message.identifiers),
+        consents=tuple(
+            {"channel": enum_name(types_pb2.Channel, c.channel), "status": enum_name(types_pb2.ConsentStatus, c.status),
+             "at": time_in(c), "source": c.source}
+            for c in message.consents
+        ),
+        preferred_channels=tuple(enum_name(types_pb2.Channel, c) for c in message.preferred_channels),
+        evidence=evidence_in(message.evidence) if message.HasField("evidence") else {},
+    )
+
+
+def import_result_out(outcome: ImportOutcome) -> pb.ImportResult:
+    return pb.ImportResult(
+        index=outcome.index,
+        party_id=outcome.party_id,
+        outcome=IMPORT_OUTCOME[outcome.outcome],
+        violations=[pb.ImportViolation(field=v.field, description=v.description, rule=v.rule)
+                    for v in outcome.violations],
+        conflicting_party_id=outcome.conflicting_party_id,
+    )
+
+
 # ---------------------------------------------------------------------------------------------- servicer
 
 
@@ -164,8 +218,9 @@ def party_out(party: Mapping[str, Any]) -> pb.Party:
 class IdentityServicer(pb_grpc.IdentityServiceServicer):
     """Translates each RPC into one call of :class:`IdentityApplication`."""
 
-    def __init__(self, app: IdentityApplication) -> None:
+    def __init__(self, app: IdentityApplication, *, import_batch: int = IMPORT_BATCH) -> None:
         self.app = app
+        self.import_batch = import_batch
 
     def RegisterParty(self, request: pb.RegisterPartyRequest, context: grpc.ServicerContext) -> pb.RegisterPartyResponse:
         party = self.app.register_party(
@@ -297,6 +352,41 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
         return pb.CheckContactPermissionResponse(
             allowed=answer["allowed"], reason=answer["reason"], party_id=answer["party_id"], preferred=answer["preferred"]
         )
+
+    @per_item
+    def ImportParties(
+        self, request_iterator: Iterator[pb.ImportPartiesRequest], context: grpc.ServicerContext
+    ) -> Iterator[pb.ImportPartiesResponse]:
+        """Micro-batches of the stream, each committed in as few atomic saves as the event store allows, each
+        answered once durable (``services.identity.importing``)."""
+        stream = ImportStream(self.app)
+
+        def prepare(messages: list[pb.ImportPartiesRequest | Undecodable], first: int) -> Reservation:
+            return stream.reserve(self._prepare_import(messages, first))
+
+        def commit(reservation: Reservation) -> pb.ImportPartiesResponse:
+            return pb.ImportPartiesResponse(results=[import_result_out(o) for o in stream.commit(reservation)])
+
+        yield from answer_in_micro_batches(
+            request_iterator, prepare=prepare, commit=commit, max_batch=self.import_batch,
+            capacity=4 * self.import_batch, name="identity-import", commits=IMPORT_COMMITS,
+        )
+
+    def _prepare_import(self, messages: list[pb.ImportPartiesRequest | Undecodable], first: int) -> list[Prepared]:
+        """Each item checked against its .proto rules, then by :func:`importing.prepare`."""
+        prepared: list[Prepared] = []
+        for offset, message in enumerate(messages):
+            if isinstance(message, Undecodable):
+                undecodable = (ImportViolation("", message.description),)
+                prepared.append(ImportOutcome(first + offset, REJECTED, violations=undecodable))
+                continue
+            broken = violations(message.party)
+            if broken:
+                refused = tuple(ImportViolation(v.field, v.description) for v in broken)
+                prepared.append(ImportOutcome(first + offset, REJECTED, violations=refused))
+            else:
+                prepared.extend(prepare_import(self.app, [party_import_in(message.party)], first + offset))
+        return prepared
 
     def ForgetParty(self, request: pb.ForgetPartyRequest, context: grpc.ServicerContext) -> pb.ForgetPartyResponse:
         """The seam for the privacy issue (crypto-shredding): UNIMPLEMENTED until it lands."""

@@ -13,7 +13,7 @@ unmerge; other events only move the position. Commands wait for their own events
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from chorus.common.v1 import types_pb2 as types
@@ -45,6 +45,26 @@ class ResolutionView(View):
         rows = self.query("SELECT party_id FROM identity_identifier WHERE identifier_id = ?", (identifier_id,))
         return rows[0]["party_id"] if rows else None
 
+    def owners_of(self, identifier_ids: Sequence[str]) -> dict[str, str]:
+        """The parties holding those identifier ids, as far as the view knows (ids nobody holds are left out)."""
+        owners: dict[str, str] = {}
+        for chunk in _chunks(identifier_ids):
+            marks = ", ".join("?" * len(chunk))
+            for row in self.query(
+                f"SELECT identifier_id, party_id FROM identity_identifier WHERE identifier_id IN ({marks})", chunk
+            ):
+                owners[row["identifier_id"]] = row["party_id"]
+        return owners
+
+    def known_parties(self, party_ids: Sequence[str]) -> set[str]:
+        """Those of ``party_ids`` the view knows (registered, merged or not)."""
+        known: set[str] = set()
+        for chunk in _chunks(party_ids):
+            marks = ", ".join("?" * len(chunk))
+            rows = self.query(f"SELECT party_id FROM identity_party WHERE party_id IN ({marks})", chunk)
+            known.update(row["party_id"] for row in rows)
+        return known
+
     def merge_path(self, party_id: str) -> list[str] | None:
         """The ids from ``party_id`` to the live party it stands for (both included); None if unknown."""
         path = [party_id]
@@ -75,6 +95,11 @@ class ResolutionView(View):
         parties = self.query("SELECT COUNT(*) AS n FROM identity_party")[0]["n"]
         identifiers = self.query("SELECT COUNT(*) AS n FROM identity_identifier")[0]["n"]
         return {"parties": int(parties), "identifiers": int(identifiers)}
+
+
+def _chunks(values: Sequence[str], size: int = 500) -> Iterator[list[str]]:
+    for start in range(0, len(values), size):
+        yield list(values[start : start + size])
 
 
 class ResolutionProjection(Projection[ResolutionView]):

@@ -16,9 +16,6 @@ idempotent).
 
 from __future__ import annotations
 
-import concurrent.futures
-import queue
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +34,7 @@ from services.common.identifiers import Identifier
 from services.common.contracts import EnumWords, from_timestamp
 from services.common.grpc_runtime import Registration
 from services.common.grpc_runtime.decoding import Undecodable, per_item
+from services.common.grpc_runtime.streams import answer_in_micro_batches
 from services.common.validation import violations
 from services.touchpoints.application import (
     ALREADY_RECORDED,
@@ -278,35 +276,19 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
     def RecordTouchpointStream(  # noqa: N802
         self, request_iterator: Iterator[pb.RecordTouchpointStreamRequest], context: grpc.ServicerContext
     ) -> Iterator[pb.RecordTouchpointStreamResponse]:
-        inbox: queue.Queue[Any] = queue.Queue(maxsize=STREAM_INBOX)
-        closed = threading.Event()
-        reader = threading.Thread(target=_read_into, args=(request_iterator, inbox, closed), daemon=True,
-                                  name="touchpoint-stream-reader")
-        reader.start()
-        committer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="touchpoint-stream-commit")
-        in_flight: concurrent.futures.Future[pb.RecordTouchpointStreamResponse] | None = None
         sent = 0
-        ended = False
         threads = ThreadContext()  # the stream's earlier items count in each later item's thread
-        try:
-            while not (ended and in_flight is None):
-                if in_flight is not None and (ended or inbox.empty() or in_flight.done()):
-                    yield in_flight.result()  # nothing to prepare meanwhile, or the answers are ready
-                    in_flight = None
-                    continue
-                batch, ended = _take(inbox, self.stream_max_batch)
-                if not batch:
-                    continue
-                prepared = prepare_items(self.app, [
-                    message if isinstance(message, Undecodable) else message.touchpoint for message in batch
-                ], threads)
-                if in_flight is not None:
-                    yield in_flight.result()  # answers stay in stream order
-                in_flight = committer.submit(self._commit_stream_batch, prepared, sent)
-                sent += len(batch)
-        finally:
-            closed.set()  # the reader stops even when the inbox is full and nobody takes from it any more
-            committer.shutdown(wait=True)  # a commit under way completes (durably) even if nobody listens
+        def prepare(batch: list[pb.RecordTouchpointStreamRequest], first: int) -> tuple[PreparedItems, int]:
+            nonlocal sent
+            sent += len(batch)
+            return prepare_items(self.app, [
+                message if isinstance(message, Undecodable) else message.touchpoint for message in batch
+            ], threads), first
+
+        yield from answer_in_micro_batches(
+            request_iterator, prepare=prepare, commit=lambda prepared: self._commit_stream_batch(*prepared),
+            max_batch=self.stream_max_batch, capacity=STREAM_INBOX, name="touchpoint-stream",
+        )
         log.info("touchpoints.stream_finished", items=sent)
 
     def _commit_stream_batch(self, prepared: PreparedItems, first: int) -> pb.RecordTouchpointStreamResponse:
@@ -355,50 +337,6 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
         doc = self.app.reclassify(UUID(request.touchpoint_id), which or "", value, reason=request.reason,
                                   actor=request.actor, sentiment_score=score)
         return pb.ReclassifyTouchpointResponse(touchpoint=touchpoint_message(doc))
-
-
-_END = object()
-
-
-def _read_into(requests: Iterator[Any], inbox: queue.Queue[Any], closed: threading.Event) -> None:
-    """Move the client's messages into ``inbox``; then an end marker (also when the client goes away)."""
-    try:
-        for message in requests:
-            if not _put(inbox, message, closed):
-                return
-    except grpc.RpcError:
-        pass  # cancelled or disconnected: what was answered stays answered
-    except Exception:  # noqa: BLE001 - a broken stream ends like a closed one; the reason goes to the log
-        log.warning("touchpoints.stream_read_failed", exc_info=True)
-    _put(inbox, _END, closed)
-
-
-def _put(inbox: queue.Queue[Any], item: Any, closed: threading.Event) -> bool:
-    """Put ``item`` (waiting while the inbox is full); False once the stream's handler has finished."""
-    while not closed.is_set():
-        try:
-            inbox.put(item, timeout=0.2)
-        except queue.Full:
-            continue
-        return True
-    return False
-
-
-def _take(inbox: queue.Queue[Any], limit: int) -> tuple[list[Any], bool]:
-    """Whatever has arrived, at least one message (waits for it), at most ``limit``; and whether the stream ended."""
-    first = inbox.get()
-    if first is _END:
-        return [], True
-    batch = [first]
-    while len(batch) < limit:
-        try:
-            message = inbox.get_nowait()
-        except queue.Empty:
-            break
-        if message is _END:
-            return batch, True
-        batch.append(message)
-    return batch, False
 
 
 def registration(app: TouchpointsApplication) -> Registration:

@@ -37,6 +37,7 @@ class IdentityHarness:
     settings: Settings
     identity: IdentitySettings
     tmp: Path
+    address: str = ""
 
 
 def eventstore_env(settings: Settings, app_name: str) -> dict[str, str]:
@@ -52,7 +53,7 @@ def identity(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     env = eventstore_env(settings, identity_settings.app_name)
     with (
         identity_service(settings, identity_settings, env=env) as (app, projection),
-        running_server([registration(app)], readiness=lambda: readiness(app)) as (channel, _port),
+        running_server([registration(app)], readiness=lambda: readiness(app)) as (channel, port),
     ):
         yield IdentityHarness(
             app=app,
@@ -62,4 +63,5 @@ def identity(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             settings=settings,
             identity=identity_settings,
             tmp=tmp,
+            address=f"127.0.0.1:{port}",
         )

@@ -14,7 +14,8 @@ conflict: retrying is safe) instead of changing anything. Reads that agree but a
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 
 from eventsourcing.domain import Aggregate
 
@@ -33,7 +34,7 @@ from services.identity.domain.errors import (
 )
 from services.identity.domain.party import IdentifierClaim, Party
 from services.identity.domain.policy import LinkPolicy
-from services.identity.domain.values import Evidence, LinkedIdentifier, MergeRecord
+from services.identity.domain.values import ConsentAnswer, Evidence, LinkedIdentifier, MergeRecord
 
 
 def link_identifier(
@@ -76,6 +77,51 @@ def link_identifier(
         claim.transfer(party.party_id, reason="forced link" if current_owner else "link")
     party.link(LinkedIdentifier(identifier=identifier, evidence=link_evidence))
     return [party, claim, *changed]
+
+
+def import_party(
+    party_id: uuid.UUID,
+    kind: str,
+    display_name: str,
+    roles: Iterable[str],
+    identifiers: Sequence[Identifier],
+    owners: Mapping[str, str],
+    claims: Mapping[str, IdentifierClaim],
+    consents: Sequence[ConsentAnswer],
+    preferred_channels: Sequence[str],
+    link_evidence: Evidence,
+    policy: LinkPolicy,
+) -> list[Aggregate]:
+    """Register a party another system knows, with its identifiers, consents and preferred channels: all of it,
+    or nothing (the first rule it breaks is raised before any existing aggregate is changed).
+
+    ``party_id`` is its import id (``imported_party_id``); ``owners`` the parties holding any of ``identifiers``
+    now (by key), ``claims`` the existing claims nobody holds (by key; an identifier in neither was never
+    claimed). The merge protection applies as in
+    :func:`link_identifier`: a blocked value, an identifier held by another party, or more identifiers of a type
+    than the cap refuse the whole party. Returns the new party first, then the claims it created or took.
+    """
+    party = Party.register(kind, display_name, roles, party_id=party_id)
+    for answer in consents:
+        party.record_consent(answer.channel, answer.status, answer.at, answer.source)
+    if preferred_channels:
+        party.set_preferred_channels(preferred_channels)
+    identifiers = list(dict.fromkeys(identifiers))
+    for identifier in identifiers:
+        policy.check_not_blocked(identifier.type, identifier.value, identifier.key)
+        owner = owners.get(identifier.key, "")
+        if owner and owner != party.party_id:
+            raise IdentifierLinkedElsewhere(identifier.key, owner)
+    for identifier_type, count in sorted(Counter(identifier.type for identifier in identifiers).items()):
+        party.check_room_for(identifier_type, policy, adding=count)
+    changed: list[Aggregate] = [party]
+    for identifier in identifiers:
+        changed.extend(
+            aggregate
+            for aggregate in link_identifier(party, identifier, claims.get(identifier.key), None, link_evidence, policy)
+            if aggregate is not party
+        )
+    return changed
 
 
 def unlink_identifier(party: Party, claim: IdentifierClaim | None, key: str, reason: str) -> list[Aggregate]:

@@ -37,6 +37,15 @@ PARTY_KINDS = ("person", "organisation", "community")
 PARTY_ROLES = ("customer", "prospect", "partner", "influencer", "employee")
 MAX_DISPLAY_NAME = 200
 
+#: Namespace of imported parties' ids: uuid5(IMPORT_NAMESPACE, "source system\x1fexternal id"). Never change it:
+#: importing the same party again must find the id it was given the first time.
+IMPORT_NAMESPACE = uuid.UUID("0b6f6a55-1d8e-5c55-8a3c-696d706f7274")
+
+
+def imported_party_id(source_system: str, external_id: str) -> uuid.UUID:
+    """The id of the party another system knows as ``external_id``: the same pair always gives the same id."""
+    return uuid.uuid5(IMPORT_NAMESPACE, f"{source_system}\x1f{external_id}")
+
 
 class Party(Aggregate):
     """A person, organisation or community in the ecosystem."""
@@ -49,8 +58,10 @@ class Party(Aggregate):
         roles: Iterable[str] = (),
         *,
         anonymous: bool = False,
+        party_id: uuid.UUID | None = None,
     ) -> Party:
-        """Check the request and register a new party."""
+        """Check the request and register a new party (with ``party_id`` when its id is given, e.g. an imported
+        party's, else a new random one)."""
         if kind not in PARTY_KINDS:
             raise InvalidIdentityInput("kind", f"must be one of {', '.join(PARTY_KINDS)}")
         roles = tuple(dict.fromkeys(roles))
@@ -61,6 +72,10 @@ class Party(Aggregate):
             raise InvalidIdentityInput("display_name", "must not be empty")
         if len(display_name) > MAX_DISPLAY_NAME:
             raise InvalidIdentityInput("display_name", f"longer than {MAX_DISPLAY_NAME} characters")
+        if party_id is not None:
+            registered = cls.Registered  # type: ignore[attr-defined]  # the event class @event("Registered") makes
+            return cls._create(registered, id=party_id, kind=kind, roles=roles, display_name=display_name,
+                               anonymous=anonymous)
         return cls(kind=kind, roles=roles, display_name=display_name, anonymous=anonymous)
 
     @event("Registered")

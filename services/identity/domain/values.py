@@ -85,6 +85,16 @@ class ConsentRecord:
 
 
 @dataclass(frozen=True)
+class ConsentAnswer:
+    """A consent answer to record: the channel, the answer, when it takes effect and where it was given."""
+
+    channel: str
+    status: str
+    at: datetime
+    source: str
+
+
+@dataclass(frozen=True)
 class DoNotContactRecord:
     """A party asked (or stopped asking) not to be contacted at all, effective from ``at``."""
 

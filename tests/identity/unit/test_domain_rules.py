@@ -18,6 +18,7 @@ from services.identity.domain import (
     RULE_IDENTIFIER_CAP,
     RULE_KIND_MISMATCH,
     RULE_PARTY_MERGED,
+    ConsentAnswer,
     Evidence,
     IdentifierClaim,
     IdentifierLinkedElsewhere,
@@ -29,9 +30,12 @@ from services.identity.domain import (
     RuleViolation,
     add_member,
     contact_state,
+    import_party,
+    imported_party_id,
     link_identifier,
     merge_parties,
     remove_member,
+    unlink_identifier,
     unmerge_party,
 )
 
@@ -200,3 +204,43 @@ def test_history_stored_before_the_domain_became_a_package_still_rebuilds_its_pa
     rebuilt = mapper.to_domain_event(mapper.to_stored_event(registered)).mutate(None)
     assert isinstance(rebuilt, Party)
     assert (rebuilt.id, rebuilt.display_name, rebuilt.roles) == (party_id, "Jane Smith", ("customer",))
+
+
+def _unowned_claim(value: str) -> IdentifierClaim:
+    """A claim whose identifier was linked once and unlinked since: it exists and belongs to nobody."""
+    owner = Party.register("person", "Former")
+    identifier = normalise("email", "", value)
+    [_, claim] = link_identifier(owner, identifier, None, None, EVIDENCE, LinkPolicy())[:2]
+    assert isinstance(claim, IdentifierClaim)
+    unlink_identifier(owner, claim, identifier.key, "left")
+    claim.collect_events()
+    return claim
+
+
+def test_an_imported_party_is_all_or_nothing_and_touches_no_claim_it_cannot_take() -> None:
+    free = normalise("email", "", "free@example.org")
+    claim = _unowned_claim("free@example.org")
+    blocked = normalise("email", "", "noreply@example.org")
+    party_id = imported_party_id("crm", "C-1")
+    with pytest.raises(RuleViolation) as refused:
+        import_party(party_id, "person", "Jane", (), [free, blocked], {}, {free.key: claim}, (), (), EVIDENCE,
+                     LinkPolicy())
+    assert refused.value.rule_name == RULE_BLOCKED_IDENTIFIER
+    assert claim.pending_events == [] and claim.party_id == ""  # the free identifier's claim was left alone
+
+    with pytest.raises(IdentifierLinkedElsewhere):
+        import_party(party_id, "person", "Jane", (), [free], {free.key: "someone-else"}, {}, (), (), EVIDENCE,
+                     LinkPolicy())
+    two = [normalise("email", "", f"j{k}@example.org") for k in range(2)]
+    with pytest.raises(RuleViolation) as capped:
+        import_party(party_id, "person", "Jane", (), two, {}, {}, (), (), EVIDENCE, POLICY)
+    assert capped.value.rule_name == RULE_IDENTIFIER_CAP
+
+    answer = ConsentAnswer(channel="email", status="granted", at=NOW, source="crm")
+    changed = import_party(party_id, "person", "Jane", ("customer",), [free, free], {}, {free.key: claim},
+                           (answer,), ("email",), EVIDENCE, LinkPolicy())
+    party = changed[0]
+    assert isinstance(party, Party) and party.id == party_id == imported_party_id("crm", "C-1")
+    assert changed[1] is claim and claim.party_id == party.party_id  # the unowned claim is taken, not recreated
+    assert list(party.identifiers) == [free.key]
+    assert party.preferred_channels == ("email",) and party.consent_at("email", NOW).status == "granted"

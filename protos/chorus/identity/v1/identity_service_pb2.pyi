@@ -4,12 +4,24 @@ from chorus.common.v1 import types_pb2 as _types_pb2
 from chorus.validate.v1 import rules_pb2 as _rules_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class ImportOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    IMPORT_OUTCOME_UNSPECIFIED: _ClassVar[ImportOutcome]
+    IMPORT_OUTCOME_IMPORTED: _ClassVar[ImportOutcome]
+    IMPORT_OUTCOME_ALREADY_IMPORTED: _ClassVar[ImportOutcome]
+    IMPORT_OUTCOME_REJECTED: _ClassVar[ImportOutcome]
+IMPORT_OUTCOME_UNSPECIFIED: ImportOutcome
+IMPORT_OUTCOME_IMPORTED: ImportOutcome
+IMPORT_OUTCOME_ALREADY_IMPORTED: ImportOutcome
+IMPORT_OUTCOME_REJECTED: ImportOutcome
 
 class Evidence(_message.Message):
     __slots__ = ("source", "confidence", "asserted_by", "rule", "note")
@@ -372,3 +384,73 @@ class ForgetPartyResponse(_message.Message):
     RECEIPT_ID_FIELD_NUMBER: _ClassVar[int]
     receipt_id: str
     def __init__(self, receipt_id: _Optional[str] = ...) -> None: ...
+
+class ImportedConsent(_message.Message):
+    __slots__ = ("channel", "status", "time", "source")
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    channel: _types_pb2.Channel
+    status: _types_pb2.ConsentStatus
+    time: _timestamp_pb2.Timestamp
+    source: str
+    def __init__(self, channel: _Optional[_Union[_types_pb2.Channel, str]] = ..., status: _Optional[_Union[_types_pb2.ConsentStatus, str]] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source: _Optional[str] = ...) -> None: ...
+
+class ImportedParty(_message.Message):
+    __slots__ = ("source_system", "external_id", "kind", "display_name", "roles", "identifiers", "consents", "preferred_channels", "evidence")
+    SOURCE_SYSTEM_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    ROLES_FIELD_NUMBER: _ClassVar[int]
+    IDENTIFIERS_FIELD_NUMBER: _ClassVar[int]
+    CONSENTS_FIELD_NUMBER: _ClassVar[int]
+    PREFERRED_CHANNELS_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_FIELD_NUMBER: _ClassVar[int]
+    source_system: str
+    external_id: str
+    kind: _types_pb2.PartyKind
+    display_name: str
+    roles: _containers.RepeatedScalarFieldContainer[_types_pb2.PartyRole]
+    identifiers: _containers.RepeatedCompositeFieldContainer[_types_pb2.Identifier]
+    consents: _containers.RepeatedCompositeFieldContainer[ImportedConsent]
+    preferred_channels: _containers.RepeatedScalarFieldContainer[_types_pb2.Channel]
+    evidence: Evidence
+    def __init__(self, source_system: _Optional[str] = ..., external_id: _Optional[str] = ..., kind: _Optional[_Union[_types_pb2.PartyKind, str]] = ..., display_name: _Optional[str] = ..., roles: _Optional[_Iterable[_Union[_types_pb2.PartyRole, str]]] = ..., identifiers: _Optional[_Iterable[_Union[_types_pb2.Identifier, _Mapping]]] = ..., consents: _Optional[_Iterable[_Union[ImportedConsent, _Mapping]]] = ..., preferred_channels: _Optional[_Iterable[_Union[_types_pb2.Channel, str]]] = ..., evidence: _Optional[_Union[Evidence, _Mapping]] = ...) -> None: ...
+
+class ImportPartiesRequest(_message.Message):
+    __slots__ = ("party",)
+    PARTY_FIELD_NUMBER: _ClassVar[int]
+    party: ImportedParty
+    def __init__(self, party: _Optional[_Union[ImportedParty, _Mapping]] = ...) -> None: ...
+
+class ImportViolation(_message.Message):
+    __slots__ = ("field", "description", "rule")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    description: str
+    rule: str
+    def __init__(self, field: _Optional[str] = ..., description: _Optional[str] = ..., rule: _Optional[str] = ...) -> None: ...
+
+class ImportResult(_message.Message):
+    __slots__ = ("index", "party_id", "outcome", "violations", "conflicting_party_id")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    PARTY_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    VIOLATIONS_FIELD_NUMBER: _ClassVar[int]
+    CONFLICTING_PARTY_ID_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    party_id: str
+    outcome: ImportOutcome
+    violations: _containers.RepeatedCompositeFieldContainer[ImportViolation]
+    conflicting_party_id: str
+    def __init__(self, index: _Optional[int] = ..., party_id: _Optional[str] = ..., outcome: _Optional[_Union[ImportOutcome, str]] = ..., violations: _Optional[_Iterable[_Union[ImportViolation, _Mapping]]] = ..., conflicting_party_id: _Optional[str] = ...) -> None: ...
+
+class ImportPartiesResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[ImportResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[ImportResult, _Mapping]]] = ...) -> None: ...

@@ -122,6 +122,11 @@ class IdentityServiceStub:
                 request_serializer=chorus_dot_identity_dot_v1_dot_identity__service__pb2.ForgetPartyRequest.SerializeToString,
                 response_deserializer=chorus_dot_identity_dot_v1_dot_identity__service__pb2.ForgetPartyResponse.FromString,
                 _registered_method=True)
+        self.ImportParties = channel.stream_stream(
+                '/chorus.identity.v1.IdentityService/ImportParties',
+                request_serializer=chorus_dot_identity_dot_v1_dot_identity__service__pb2.ImportPartiesRequest.SerializeToString,
+                response_deserializer=chorus_dot_identity_dot_v1_dot_identity__service__pb2.ImportPartiesResponse.FromString,
+                _registered_method=True)
 
 
 class IdentityServiceServicer:
@@ -249,6 +254,15 @@ class IdentityServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ImportParties(self, request_iterator, context):
+        """Imports parties from another system (a CRM) as a client stream: each party with its identifiers, consents
+        and preferred channels, all of it or none of it, idempotent by (source system, external id). Answers every
+        item exactly once, in stream order, grouped by the micro-batch that made it durable.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IdentityServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -336,6 +350,11 @@ def add_IdentityServiceServicer_to_server(servicer, server):
                     servicer.ForgetParty,
                     request_deserializer=chorus_dot_identity_dot_v1_dot_identity__service__pb2.ForgetPartyRequest.FromString,
                     response_serializer=chorus_dot_identity_dot_v1_dot_identity__service__pb2.ForgetPartyResponse.SerializeToString,
+            ),
+            'ImportParties': grpc.stream_stream_rpc_method_handler(
+                    servicer.ImportParties,
+                    request_deserializer=chorus_dot_identity_dot_v1_dot_identity__service__pb2.ImportPartiesRequest.FromString,
+                    response_serializer=chorus_dot_identity_dot_v1_dot_identity__service__pb2.ImportPartiesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -800,6 +819,33 @@ class IdentityService:
             '/chorus.identity.v1.IdentityService/ForgetParty',
             chorus_dot_identity_dot_v1_dot_identity__service__pb2.ForgetPartyRequest.SerializeToString,
             chorus_dot_identity_dot_v1_dot_identity__service__pb2.ForgetPartyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportParties(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/chorus.identity.v1.IdentityService/ImportParties',
+            chorus_dot_identity_dot_v1_dot_identity__service__pb2.ImportPartiesRequest.SerializeToString,
+            chorus_dot_identity_dot_v1_dot_identity__service__pb2.ImportPartiesResponse.FromString,
             options,
             channel_credentials,
             insecure,
