@@ -5,6 +5,7 @@
   SIGTERM stops them all.
 - ``chorus serve identity|touchpoints|experience``: one service in the foreground (what compose and Kubernetes run).
 - ``chorus log APP``: an auditor's view of an application's stream, every event decoded with its contract.
+- ``chorus audit ...``: replay, verify, as-of, export, receipts (``services.audit.cli``).
 
 A known failure (a port taken, NATS unreachable, a stream configured differently…) prints one line and exits 2.
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import typer
 
+from services.audit.cli import audit_app
 from services.catalog import BY_NAME, SERVICES
 from services.common.chassis import run
 from services.common.errors import ChorusError
@@ -28,6 +30,7 @@ from services.common.nats_server import NatsServer, port_is_free
 from services.supervisor import Child, Supervisor
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
+app.add_typer(audit_app, name="audit", help="read-only tools for auditors: replay, verify, as-of, export, receipts")
 
 
 Service = Enum("Service", {entry.name: entry.name for entry in SERVICES}, type=str)  # type: ignore[misc]
