@@ -120,10 +120,13 @@ def experience_as_of(connection: JetStreamConnection, point: Point = Point(), *,
                      ) -> Iterator[ExperienceApplication]:
     """The experience application over an in-memory view replayed up to ``point`` (to the end when unbounded).
 
-    ``apps`` maps the roles ``identity`` and ``touchpoints`` to their application names. Only read from it: its
-    own runner never runs.
+    ``apps`` maps the roles ``identity`` and ``touchpoints`` to their application names;
+    :class:`~services.audit.stream.UnreadableStream` when one of their streams cannot be read. Only read from the
+    application: its own runner never runs.
     """
     upstream_apps = {IDENTITY: IDENTITY, TOUCHPOINTS: TOUCHPOINTS, **(apps or {})}
+    for name in upstream_apps.values():  # a stream that is missing or closed to us is an error, not an empty past
+        last_sequence(connection, StreamLayout(name))
     app = ExperienceApplication(connection, "sqlite://:memory:",
                                 ExperienceSettings(upstream_apps=upstream_apps, default_region=default_region))
     try:

@@ -351,3 +351,11 @@ def test_a_service_signs_a_checkpoint_on_demand_and_replicas_do_not_sign_the_sam
     stored = [m for m in story.stored(app) if m.subject == checkpoint_subject(story.layout(app))]
     assert Checkpoint.from_bytes(stored[-1].data).sequence == answered["sequence"]
     assert story.cli("verify", app, "--public-key", str(story.public_key), "--require-signed").exit_code == 0
+
+
+def test_as_of_on_a_stream_it_cannot_read_says_so_and_exits_2(story: Story) -> None:
+    result = story.cli("as-of", story.jane, "--at", story.live_moment.isoformat(), "--identity-app", "nobody_here",
+                       "--touchpoints-app", story.touchpoints_app)
+
+    assert result.exit_code == 2
+    assert "CHORUS_NOBODY_HERE" in result.output and "does not exist" in result.output

@@ -86,24 +86,27 @@ def _generate(path: Path) -> None:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    staged = path.with_name(f".{path.name}.{os.getpid()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        staged = path.with_name(f".{path.name}.{os.getpid()}")
         staged.write_bytes(private)
         staged.chmod(0o600)
-        public_path = path.with_name(path.name.replace(".pem", ".pub.pem"))
-        public_path.with_name(f".{public_path.name}.{os.getpid()}").write_bytes(public)
         try:
-            os.link(staged, path)  # atomic, and fails when another process got there first
-            os.replace(public_path.with_name(f".{public_path.name}.{os.getpid()}"), public_path)
+            os.link(staged, path)  # atomic, and refused when another process got there first
         except FileExistsError:
-            public_path.with_name(f".{public_path.name}.{os.getpid()}").unlink(missing_ok=True)
-        finally:
-            staged.unlink(missing_ok=True)
+            return
+        public_path(path).write_bytes(public)
     except OSError as exc:
         raise AuditKeyError(
             f"cannot create the checkpoint signing key {path} ({type(exc).__name__}): set {KEY_FILE_VAR}"
         ) from None
+    finally:
+        staged.unlink(missing_ok=True)
+
+
+def public_path(key_file: Path) -> Path:
+    """Where the public half of a generated key is written: ``signing-key.pub.pem`` beside ``signing-key.pem``."""
+    return key_file.with_name(key_file.name.removesuffix(".pem") + ".pub.pem")
 
 
 def load_public_keys(paths: Sequence[Path]) -> dict[str, Ed25519PublicKey]:
