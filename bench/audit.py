@@ -23,13 +23,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from services.audit.stream import messages  # noqa: E402
-from services.audit.verify import verify_stream  # noqa: E402
-from services.common.audit import Checkpointer, key_id  # noqa: E402
-from services.common.nats_server import NatsServer  # noqa: E402
-from tests.common.eventstore_support import Account, new_app  # noqa: E402
+from services.audit.stream import messages
+from services.audit.verify import verify_stream
+from services.common.audit import Checkpointer, key_id
+from services.common.nats_server import NatsServer
+from tests.common.eventstore_support import Account, new_app
 
 TURNS = 5
 
@@ -59,7 +59,7 @@ def timed_saves(app: Any, count: int) -> float:
 def run(url: str, per_turn: int) -> None:
     app: Any = new_app(url)
     undigested: Any = new_app(url)  # the same recorder on a stream of its own, with the digest step taken out
-    undigested.recorder._seal = lambda msg, previous: (msg.headers.setdefault("Chorus-Digest", previous), msg)[1]  # noqa: SLF001, E501 - the baseline: no digest computed
+    undigested.recorder._seal = lambda msg, previous: (msg.headers.setdefault("Chorus-Digest", previous), msg)[1]
     with_digest = without = 0.0
     for _ in range(TURNS):
         with_digest += timed_saves(app, per_turn)

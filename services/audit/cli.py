@@ -168,8 +168,7 @@ def replay(
 @audit_app.command()
 def verify(
     apps: list[str] = typer.Argument(None, help=f"applications whose streams to verify ({APPS_HELP})"),  # noqa: B008
-    public_key: list[Path] = typer.Option(..., envvar="CHORUS_AUDIT_PUBLIC_KEY_FILE",  # noqa: B008
-                                          help="PEM public key(s) that sign checkpoints"),
+    public_key: list[Path] = typer.Option(..., help="PEM public key(s) that sign checkpoints"),  # noqa: B008
     require_signed: bool = typer.Option(False, help="also fail when messages after the last checkpoint are unsigned"),
     nats_url: str = NATS_URL,
     namespace: str = NAMESPACE,

@@ -20,13 +20,14 @@ from typing import Any
 from google.protobuf import json_format
 
 from services.audit.stream import last_sequence, messages
+from services.common.contracts import micros
 from services.common.eventstore import IDS_PER_MESSAGE, StoredMessage, StreamLayout, notification_id
 from services.common.eventstore.connection import JetStreamConnection
 from services.common.eventstore.digest import DIGEST_HEADER
 from services.common.projections import ProjectionRunner
 from services.common.projections.reader import decode, stored_time
 from services.experience.application import ExperienceApplication, ExperienceSettings
-from services.experience.projection import IDENTITY, TOUCHPOINTS, ExperienceProjection, micros_of
+from services.experience.projection import IDENTITY, TOUCHPOINTS, ExperienceProjection
 
 #: The topic of an erasure receipt (recorded by identity's ForgetParty).
 PARTY_FORGOTTEN = "chorus.identity.events.v1.PartyForgotten"
@@ -148,17 +149,17 @@ def is_empty(app: ExperienceApplication) -> bool:
 def moment_of(connection: JetStreamConnection, point: Point, apps: Mapping[str, str] | None = None) -> int | None:
     """The "now" of ``point`` in microseconds: its time, or when the newest message at its sequences was stored."""
     if point.at is not None:
-        return micros_of(point.at)
+        return micros(point.at)
     upstream_apps = {IDENTITY: IDENTITY, TOUCHPOINTS: TOUCHPOINTS, **(apps or {})}
     newest = None
     for role, seq in (point.sequences or {}).items():
         layout = StreamLayout(upstream_apps[role])
         end = min(seq, last_sequence(connection, layout))
-        stored = connection.call(lambda e=end: connection.message_at(layout.stream, e)) if end > 0 else None
+        stored = connection.call(lambda s=layout.stream, e=end: connection.message_at(s, e)) if end > 0 else None
         moment = stored_time_of(stored) if stored is not None else None
         if moment is not None and (newest is None or moment > newest):
             newest = moment
-    return micros_of(newest) if newest is not None else None
+    return micros(newest) if newest is not None else None
 
 
 def stored_time_of(stored: StoredMessage) -> datetime | None:

@@ -116,6 +116,7 @@ SERVICE: ServiceDescription[IdentitySettings, tuple[IdentityApplication, Project
     registrations=lambda running: [registration(running[0])],
     readiness=lambda running: readiness(running[0]),
     started=lambda identity: {"app_name": identity.app_name},
+    stream=lambda running: running[0].factory,
 )
 
 

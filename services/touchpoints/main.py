@@ -23,6 +23,9 @@ process's affinity mask; a container whose CPU *quota* is one CPU or less should
 
 It also signs checkpoints of its own stream (``services.common.audit``; key and schedule from
 ``CHORUS_AUDIT_SIGNING_KEY_FILE`` and ``CHORUS_AUDIT_CHECKPOINT_SECONDS``, see ``services.common.audit.keys``).
+
+It also signs checkpoints of its own stream (``services.common.audit``; key and schedule from
+``CHORUS_AUDIT_SIGNING_KEY_FILE`` and ``CHORUS_AUDIT_CHECKPOINT_SECONDS``, see ``services.common.audit.keys``).
 """
 
 from __future__ import annotations
@@ -152,6 +155,7 @@ SERVICE: ServiceDescription[TouchpointsSettings, TouchpointsApplication] = Servi
     readiness=readiness,
     started=lambda touchpoints: {"app_name": touchpoints.app_name},
     announce=announce,
+    stream=lambda app: app.factory,
 )
 
 

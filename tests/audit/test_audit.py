@@ -23,11 +23,11 @@ from services.audit.history import Point, experience_as_of, is_empty
 from services.audit.stream import messages
 from services.cli import app as chorus
 from services.common.audit import Checkpoint, Checkpointer, checkpoint_subject
+from services.common.contracts import micros
 from services.common.eventstore import StoredMessage, StreamLayout, message_sequence
 from services.common.eventstore.connection import JetStreamConnection
 from services.common.eventstore.digest import DIGEST_HEADER, GENESIS, message_digest, relative_subject
 from services.common.eventstore.envelope import OutgoingMessage
-from services.experience.projection import micros_of
 from tests.experience.conftest import Stack, ago, chorus_stack, ident
 
 EMAIL, X, PHONE = types.IDENTIFIER_TYPE_EMAIL, types.IDENTIFIER_TYPE_X, types.IDENTIFIER_TYPE_PHONE
@@ -100,7 +100,7 @@ def story(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
             live_dump = stack.experience_app.view.dump()
             live_positions = stack.experience_app.applied()
             live_moment = datetime.now(UTC)
-            live_experience = stack.experience_app.experience(jane, at_us=micros_of(live_moment))
+            live_experience = stack.experience_app.experience(jane, at_us=micros(live_moment))
             time.sleep(0.01)  # stored times after the captured moment are strictly later (clock resolution)
             stack.link(john, ident(PHONE, "+44 20 7946 0958"))
             stack.link(jane, ident(EMAIL, "jane.smith@example.com"))

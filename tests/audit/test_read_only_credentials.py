@@ -64,7 +64,7 @@ def test_replay_verify_and_export_work_with_credentials_that_can_only_read(secur
 
     connection = JetStreamConnection.open(auditor, request_timeout=1)  # and they really cannot write
     try:
-        with pytest.raises(Exception):  # noqa: B017, PT011 - refused by the server's permissions, seen as no answer
+        with pytest.raises(Exception):  # noqa: B017 - refused by the server's permissions, seen as no answer
             connection.call(lambda: connection.publish_atomic(
                 [OutgoingMessage(app.recorder.layout.event_subject(account.id), b"x", {})]))
     finally:

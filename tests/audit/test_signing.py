@@ -41,11 +41,11 @@ def test_without_a_configured_key_one_is_generated_into_the_data_dir_once(tmp_pa
 
 def test_a_configured_key_file_that_is_missing_or_not_a_key_is_refused_naming_the_file(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.pem"
-    with pytest.raises(AuditKeyError, match="nowhere.pem"):
+    with pytest.raises(AuditKeyError, match=r"nowhere\.pem"):
         signing_key(AuditSettings.from_env(tmp_path, {"CHORUS_AUDIT_SIGNING_KEY_FILE": str(missing)}))
     garbage = tmp_path / "garbage.pem"
     garbage.write_text("not a key")
-    with pytest.raises(AuditKeyError, match="garbage.pem"):
+    with pytest.raises(AuditKeyError, match=r"garbage\.pem"):
         signing_key(AuditSettings.from_env(tmp_path, {"CHORUS_AUDIT_SIGNING_KEY_FILE": str(garbage)}))
     with pytest.raises(ConfigurationError, match="CHORUS_AUDIT_CHECKPOINT_SECONDS"):
         AuditSettings.from_env(tmp_path, {"CHORUS_AUDIT_CHECKPOINT_SECONDS": "soon"})
@@ -83,7 +83,7 @@ def test_the_identity_service_process_signs_its_stream_with_the_key_it_generated
     app_name = f"identity_audit_{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "CHORUS_NATS_URL": nats_url, "CHORUS_GRPC_HOST": "127.0.0.1",
            "CHORUS_IDENTITY_PORT": str(port), "CHORUS_DATA_DIR": str(tmp_path), "CHORUS_IDENTITY_APP_NAME": app_name}
-    process = subprocess.Popen([sys.executable, "-m", "services.identity.main"], cwd=REPO, env=env,  # noqa: S603
+    process = subprocess.Popen([sys.executable, "-m", "services.identity.main"], cwd=REPO, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")

@@ -10,8 +10,8 @@ The digest chain itself is written by the event store (:mod:`services.common.eve
 
 from services.common.audit.checkpoints import (
     Checkpoint,
-    CheckpointError,
     Checkpointer,
+    CheckpointError,
     checkpoint_request_subject,
     checkpoint_subject,
     signing_checkpoints,

@@ -33,6 +33,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Self
 
 import structlog
 from cryptography.exceptions import InvalidSignature
@@ -165,7 +166,7 @@ class Checkpointer:
         if self._thread is not None:
             self._thread.join(timeout=10)
 
-    def __enter__(self) -> Checkpointer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
