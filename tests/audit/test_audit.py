@@ -198,10 +198,12 @@ def test_a_removed_message_breaks_the_link_of_the_next_message_of_its_aggregate(
     app = story.identity_app
     k, m = chained_pair(copy_messages(story, app))
 
-    result = verify_copy(story, app, copy_stream(story, app, lambda msgs: msgs[:k] + msgs[k + 1:]))
+    namespace = copy_stream(story, app, lambda msgs: msgs[:k] + msgs[k + 1:])
+    result = verify_copy(story, app, namespace)
 
     assert result.exit_code == 1
-    assert f" sequence {m}:" in result.output  # message m + 1 of the original is message m of the copy
+    stream = StreamLayout(app, namespace=namespace).stream
+    assert f"BROKEN {stream} sequence {m}:" in result.output  # message m + 1 of the original is m of the copy
 
 
 def test_an_aggregates_chain_recomputed_without_the_key_fails_at_the_first_checkpoint_after_the_change(

@@ -183,7 +183,7 @@ class Checkpointer:
                 return
             try:
                 checkpoint = self.checkpoint(only_if_grown=reply is None)
-            except (EventStoreError, CheckpointError) as error:
+            except Exception as error:  # noqa: BLE001 - reported and retried at the next turn: the thread lives on
                 log.warning("audit.checkpoint_failed", app=self.layout.app, error_type=type(error).__name__)
                 answer = json.dumps({"error": f"checkpoint failed: {type(error).__name__}"}).encode()
             else:
