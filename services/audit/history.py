@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -155,7 +156,7 @@ def moment_of(connection: JetStreamConnection, point: Point, apps: Mapping[str, 
     for role, seq in (point.sequences or {}).items():
         layout = StreamLayout(upstream_apps[role])
         end = min(seq, last_sequence(connection, layout))
-        stored = connection.call(lambda s=layout.stream, e=end: connection.message_at(s, e)) if end > 0 else None
+        stored = connection.call(functools.partial(connection.message_at, layout.stream, end)) if end > 0 else None
         moment = stored_time_of(stored) if stored is not None else None
         if moment is not None and (newest is None or moment > newest):
             newest = moment

@@ -6,6 +6,7 @@ and their inbox (subscribe). Nothing here creates a consumer or writes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 
 from services.common.errors import ChorusError
@@ -43,8 +44,8 @@ def messages(connection: JetStreamConnection, layout: StreamLayout, *, start: in
     position = max(start, 1)
     while position <= last:
         try:
-            page = connection.call(lambda s=position: connection.direct_get_batch(
-                layout.stream, start_seq=s, subject_filter=every, batch=READ_BATCH))
+            page = connection.call(functools.partial(
+                connection.direct_get_batch, layout.stream, start_seq=position, subject_filter=every, batch=READ_BATCH))
         except EventStoreError as exc:
             raise UnreadableStream(
                 f"cannot read stream {layout.stream} at sequence {position}: {type(exc).__name__}") from None

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import structlog
+from eventsourcing.persistence import InfrastructureFactory
 
 from services.common import pagination
 from services.common.audit import signing_checkpoints
 from services.common.config import Settings
-from services.common.eventstore.factory import JetStreamFactory
 from services.common.grpc_runtime import Registration, create_server, serve
 from services.common.logging import configure_logging
 
@@ -47,7 +47,7 @@ class ServiceDescription(Generic[S, R]):
     started: Callable[[S], Mapping[str, Any]] = field(default=lambda _own: {})  #: fields of the started line
     announce: Callable[[S], None] = field(default=lambda _own: None)  #: start-up remarks (missing settings...)
     #: the event store of the stream it owns, whose checkpoints it signs (``services.common.audit``); None: no stream
-    stream: Callable[[R], JetStreamFactory] | None = None
+    stream: Callable[[R], InfrastructureFactory[Any]] | None = None
 
 
 def run(service: ServiceDescription[Any, Any], environ: Mapping[str, str] | None = None) -> None:

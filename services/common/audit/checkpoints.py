@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import json
 import queue
 import threading
@@ -33,14 +34,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 import structlog
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from eventsourcing.persistence import InfrastructureFactory
 
 from services.common.audit.keys import AuditSettings, key_id, signing_key
-from services.common.errors import ChorusError
+from services.common.errors import ChorusError, ConfigurationError
 from services.common.eventstore.connection import JetStreamConnection
 from services.common.eventstore.digest import DIGEST_HEADER, GENESIS, running_digest
 from services.common.eventstore.envelope import EXPECTED_LAST_SUBJECT_SEQUENCE, MSG_ID_HEADER, OutgoingMessage
@@ -136,7 +138,7 @@ class Checkpointer:
 
     # ------------------------------------------------------------------------------------------ lifecycle
 
-    def start(self) -> Checkpointer:
+    def start(self) -> Self:
         subject = checkpoint_request_subject(self.layout)
 
         async def subscribe() -> object:
@@ -218,7 +220,7 @@ class Checkpointer:
                            EXPECTED_LAST_SUBJECT_SEQUENCE: str(last_checkpoint_seq)}
                 message = OutgoingMessage(self.subject, checkpoint.to_bytes(), headers)
                 try:
-                    [seq] = self.connection.call(lambda m=message: self.connection.publish_atomic([m]))
+                    [seq] = self.connection.call(functools.partial(self.connection.publish_atomic, [message]))
                 except CONFLICTS:  # another replica signed meanwhile: start from its checkpoint
                     self._state = None
                     continue
@@ -241,8 +243,8 @@ class Checkpointer:
         start = covered + 1
         end = covered
         while True:
-            page = self.connection.call(lambda s=start: self.connection.direct_get_batch(
-                stream, start_seq=s, subject_filter=every, batch=READ_BATCH))
+            page = self.connection.call(functools.partial(
+                self.connection.direct_get_batch, stream, start_seq=start, subject_filter=every, batch=READ_BATCH))
             for msg in page:
                 if msg.subject != self.subject:
                     digest = running_digest(digest, msg.seq, msg.headers.get(DIGEST_HEADER, ""))
@@ -253,10 +255,12 @@ class Checkpointer:
 
 
 @contextlib.contextmanager
-def signing_checkpoints(factory: JetStreamFactory, data_dir: Path,
+def signing_checkpoints(factory: InfrastructureFactory[Any], data_dir: Path,
                         environ: Mapping[str, str] | None = None) -> Iterator[Checkpointer]:
-    """A running :class:`Checkpointer` for the stream of the application ``factory`` serves (its composition root
+    """A running :class:`Checkpointer` for the stream of the application ``factory`` serves (the service chassis
     calls this), with the key and schedule of :class:`~services.common.audit.keys.AuditSettings`."""
+    if not isinstance(factory, JetStreamFactory):
+        raise ConfigurationError(f"checkpoints are signed on JetStream streams, not with {type(factory).__name__}")
     settings = AuditSettings.from_env(data_dir, environ)
     key = signing_key(settings)
     log.info("audit.checkpoints", app=factory.layout.app, key_id=key_id(key.public_key()),
