@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Print (or write into README.md) the reference of every ``CHORUS_*`` setting, from the code's own tables.
 
-The tables are the settings tables in the docstrings of ``services.common.config``, of each service's
-``main.py`` (``services.catalog``) and of the CLI's ``services.client.runtime``, so the reference cannot drift
-from the code::
+The tables are the settings tables in the docstrings of ``services.common.config``, of
+``services.common.audit.keys`` (checkpoint signing), of each service's ``main.py`` (``services.catalog``) and of
+the CLI's ``services.client.runtime``, so the reference cannot drift from the code::
 
     python scripts/config_reference.py           # print the reference
     python scripts/config_reference.py --write   # replace the block between the markers in README.md
@@ -25,10 +25,11 @@ END = "<!-- end of settings reference -->"
 def sources() -> list[tuple[str, str]]:
     """(who reads them, module) for the kernel and every service, in catalog order."""
     sys.path.insert(0, str(REPO))
-    from services.catalog import SERVICES  # noqa: PLC0415 - after the path is set
+    from services.catalog import SERVICES
 
-    return [("every service", "services.common.config"), *((entry.name, entry.module) for entry in SERVICES),
-            ("chorus CLI", "services.client.runtime")]
+    return [("every service", "services.common.config"),
+            ("identity, touchpoints (checkpoint signing)", "services.common.audit.keys"),
+            *((entry.name, entry.module) for entry in SERVICES), ("chorus CLI", "services.client.runtime")]
 
 
 def rows(module_name: str) -> list[str]:

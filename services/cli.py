@@ -6,6 +6,7 @@
 - ``chorus serve identity|touchpoints|experience``: one service in the foreground (what compose and Kubernetes run).
 - ``chorus log APP``: an auditor's view of an application's stream, every event decoded with its contract.
 - ``chorus party import FILE``: a CRM export (CSV or JSONL) streamed into identity's ImportParties.
+- ``chorus audit ...``: replay, verify, as-of, export, receipts (``services.audit.cli``).
 
 A known failure (a port taken, NATS unreachable, a stream configured differently…) prints one line and exits 2.
 """
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import typer
 
+from services.audit.cli import audit_app
 from services.catalog import BY_NAME, SERVICES
 from services.client import company, demo, experience, party, party_import, touchpoint
 from services.common.chassis import run
@@ -38,6 +40,7 @@ app.command()(company.queue)
 app.command()(company.pulse)
 app.command()(company.suggestions)
 app.command()(demo.demo)
+app.add_typer(audit_app, name="audit", help="read-only tools for auditors: replay, verify, as-of, export, receipts")
 
 
 Service = Enum("Service", {entry.name: entry.name for entry in SERVICES}, type=str)  # type: ignore[misc]

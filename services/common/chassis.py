@@ -4,13 +4,15 @@ A service's ``main.py`` describes itself — its own settings, how it builds and
 projections, what it serves, when it is ready — as a :class:`ServiceDescription`, and ends with
 ``run(SERVICE)``. :func:`run` does the rest the same way for every service: common settings from ``CHORUS_*``,
 logging, the page-token key, the gRPC server with health and reflection (readiness checked every half second),
-one ``<name>.started`` line, and a graceful stop on SIGTERM.
+one ``<name>.started`` line, and a graceful stop on SIGTERM. A service that owns a stream names its event store
+(``stream``), and :func:`run` signs checkpoints of that stream while it serves (``services.common.audit``).
 
 The list of services that ``chorus up`` and ``chorus serve`` know lives in :mod:`services.catalog`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -18,8 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import structlog
+from eventsourcing.persistence import InfrastructureFactory
 
 from services.common import pagination
+from services.common.audit import signing_checkpoints
 from services.common.config import Settings
 from services.common.grpc_runtime import Registration, create_server, serve
 from services.common.logging import configure_logging
@@ -42,6 +46,8 @@ class ServiceDescription(Generic[S, R]):
     readiness: Callable[[R], bool]  #: whether it can do its job now (health SERVING)
     started: Callable[[S], Mapping[str, Any]] = field(default=lambda _own: {})  #: fields of the started line
     announce: Callable[[S], None] = field(default=lambda _own: None)  #: start-up remarks (missing settings...)
+    #: the event store of the stream it owns, whose checkpoints it signs (``services.common.audit``); None: no stream
+    stream: Callable[[R], InfrastructureFactory[Any]] | None = None
 
 
 def run(service: ServiceDescription[Any, Any], environ: Mapping[str, str] | None = None) -> None:
@@ -52,7 +58,10 @@ def run(service: ServiceDescription[Any, Any], environ: Mapping[str, str] | None
     pagination.use_secret(settings.page_token_secret)
     own = service.own_settings(env)
     service.announce(own)
-    with service.running(settings, own) as running:
+    with contextlib.ExitStack() as stack:
+        running = stack.enter_context(service.running(settings, own))
+        if service.stream is not None:
+            stack.enter_context(signing_checkpoints(service.stream(running), settings.data_dir, env))
         server, port = create_server(
             service.registrations(running), settings.grpc_address(service.port(settings)),
             readiness=lambda: service.readiness(running),

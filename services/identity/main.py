@@ -14,6 +14,9 @@ Readiness (gRPC health) is "the event stream answers and has room, and the resol
 to NATS (the client's own disconnect and reconnect callbacks), the last write was not refused for want of
 storage, the recorder can read an aggregate (one that never exists, the cheapest round trip to the stream), and
 the view's runner is healthy.
+
+It also signs checkpoints of its own stream (``services.common.audit``; key and schedule from
+``CHORUS_AUDIT_SIGNING_KEY_FILE`` and ``CHORUS_AUDIT_CHECKPOINT_SECONDS``, see ``services.common.audit.keys``).
 """
 
 from __future__ import annotations
@@ -113,6 +116,7 @@ SERVICE: ServiceDescription[IdentitySettings, tuple[IdentityApplication, Project
     registrations=lambda running: [registration(running[0])],
     readiness=lambda running: readiness(running[0]),
     started=lambda identity: {"app_name": identity.app_name},
+    stream=lambda running: running[0].factory,
 )
 
 

@@ -20,6 +20,12 @@ Enrichment is pure-Python CPU work (VADER), so in the service process it compete
 gRPC, the event store client and the index; one worker process moves it to a second CPU, which made streaming
 ingest ~25% faster on two CPUs (``bench/ingest.py --enrichment-processes 0|1``). The CPUs counted are those of the
 process's affinity mask; a container whose CPU *quota* is one CPU or less should set 0.
+
+It also signs checkpoints of its own stream (``services.common.audit``; key and schedule from
+``CHORUS_AUDIT_SIGNING_KEY_FILE`` and ``CHORUS_AUDIT_CHECKPOINT_SECONDS``, see ``services.common.audit.keys``).
+
+It also signs checkpoints of its own stream (``services.common.audit``; key and schedule from
+``CHORUS_AUDIT_SIGNING_KEY_FILE`` and ``CHORUS_AUDIT_CHECKPOINT_SECONDS``, see ``services.common.audit.keys``).
 """
 
 from __future__ import annotations
@@ -149,6 +155,7 @@ SERVICE: ServiceDescription[TouchpointsSettings, TouchpointsApplication] = Servi
     readiness=readiness,
     started=lambda touchpoints: {"app_name": touchpoints.app_name},
     announce=announce,
+    stream=lambda app: app.factory,
 )
 
 

@@ -284,3 +284,14 @@ def test_a_failed_step_after_the_commit_is_tried_again_on_the_next_pass(
         eventually(retried)
         assert runner.healthy
     app.close()
+
+
+def test_the_stored_time_nats_prints_in_nanoseconds_reads_as_an_aware_utc_time() -> None:
+    from datetime import UTC, datetime
+
+    from services.common.projections.reader import stored_time
+
+    event = UpstreamEvent(upstream="a", sequence=1000, aggregate_id="x", version=1, topic="t", message=None,
+                          stored_at="2026-12-02T05:18:04.689464624Z")
+
+    assert stored_time(event) == datetime(2026, 12, 2, 5, 18, 4, 689464, tzinfo=UTC)

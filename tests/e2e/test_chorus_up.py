@@ -72,6 +72,15 @@ def test_chorus_up_runs_every_service_healthy_and_stops_on_sigterm(tmp_path: Pat
         assert _serving(experience_port) == "SERVING"
         assert "chorus.experience.v1.ExperienceService" in _services(experience_port)
         assert (tmp_path / "nats" / "jetstream").is_dir()
+        nats_url = f"nats://127.0.0.1:{nats_port}"
+        for service in ("identity", "touchpoints"):  # each signs its own stream, with the key generated for both
+            asked = subprocess.run([*CHORUS, "audit", "checkpoint", service, "--nats-url", nats_url],
+                                   capture_output=True, text=True, timeout=60)
+            assert asked.returncode == 0, asked.stderr
+        verified = subprocess.run(
+            [*CHORUS, "audit", "verify", "--require-signed", "--nats-url", nats_url,
+             "--public-key", str(tmp_path / "audit" / "signing-key.pub.pem")], capture_output=True, text=True, timeout=60)
+        assert verified.returncode == 0, verified.stdout + verified.stderr
     finally:
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=60)

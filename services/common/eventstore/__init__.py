@@ -46,6 +46,9 @@ How the library's model maps onto JetStream (one stream per application, ``CHORU
 - a tracking position is a message on ``chorus.<app>.t.<upstream>`` holding the notification id, written with
   ``Nats-Expected-Last-Subject-Sequence`` equal to the position read before, so positions only move forward;
   a process recorder puts it in the same atomic batch as the events it caused.
+- every message carries ``Chorus-Digest``, SHA-256 of the previous digest on its subject and its stored bytes
+  (:mod:`.digest`); the recorder remembers each aggregate's last digest beside its (version, sequence) and reads
+  it with the last message when it does not know it.
 - ``Nats-Msg-Id`` is ``<call id>:<n>``, so a publish retried after a lost acknowledgement is recognised as the
   same write; correlation and causation ids of the current request travel as ``Chorus-Correlation-Id`` and
   ``Chorus-Causation-Id`` headers.
@@ -54,7 +57,7 @@ Modules, one job each: :mod:`.layout` (stream name, subjects, stream config), :m
 messages, notification ids), :mod:`.bridge` (the asyncio loop thread), :mod:`.connection` (one NATS connection
 and its JetStream calls), :mod:`.recorders`, :mod:`.subscription`, :mod:`.factory`, :mod:`.jetstream` (the
 persistence module the library loads), :mod:`.codec` (each domain event as its protobuf message) and
-:mod:`.errors` (one root error, the JetStream error-code table, the store -> application error helper);
+:mod:`.digest` (the digest chain), :mod:`.errors` (one root error, the JetStream error-code table, the store -> application error helper);
 :mod:`.protobuf_mapper` is the codec's former name, re-exporting it.
 """
 

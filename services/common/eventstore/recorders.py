@@ -29,6 +29,7 @@ from eventsourcing.persistence import (
 
 from services.common import context
 from services.common.eventstore.connection import MAX_BATCH_MESSAGES, JetStreamConnection
+from services.common.eventstore.digest import DIGEST_HEADER, GENESIS, message_digest, relative_subject
 from services.common.eventstore.envelope import (
     CAUSATION_HEADER,
     CORRELATION_HEADER,
@@ -80,6 +81,12 @@ def _stored_events(msg: StoredMessage) -> list[StoredEvent]:
     ]
 
 
+def _position(msg: StoredMessage) -> tuple[int, int, str]:
+    """(version, stream sequence, chain digest) of an aggregate's stored message (a message stored before
+    digests existed chains as a first message)."""
+    return int(msg.headers[VERSION_HEADER]), msg.seq, msg.headers.get(DIGEST_HEADER, GENESIS)
+
+
 def _chunks(events: list[StoredEvent], budget: int) -> list[list[StoredEvent]]:
     """``events`` in runs whose stored sizes fit ``budget`` bytes (a run holds at least one event)."""
     runs: list[list[StoredEvent]] = [[]]
@@ -102,6 +109,13 @@ class JetStreamRecorder:
         self.layout = layout
         if create_stream:
             connection.ensure_stream(layout.spec)
+
+    def _seal(self, msg: OutgoingMessage, previous: str) -> OutgoingMessage:
+        """Put the message's chain digest (:mod:`.digest`) in its headers, given its subject's previous digest."""
+        msg.headers[DIGEST_HEADER] = message_digest(
+            previous, relative_subject(msg.subject, self.layout.prefix), msg.headers, msg.data
+        )
+        return msg
 
     def _commit(self, messages: list[OutgoingMessage]) -> list[int]:
         """Publish atomically, retrying a lost acknowledgement with the same message ids; translate errors.
@@ -183,8 +197,9 @@ class JetStreamAggregateRecorder(JetStreamRecorder, AggregateRecorder):
         super().__init__(connection, layout, create_stream=create_stream)
         self.purpose = purpose
         self._subject = layout.snapshot_subject if purpose == "snapshots" else layout.event_subject
-        #: subject -> (version, stream sequence) of the aggregate's last event, as last read or written here
-        self._positions: dict[str, tuple[int, int]] = {}
+        #: subject -> (version, stream sequence, chain digest) of the aggregate's last message, as last read or
+        #: written here
+        self._positions: dict[str, tuple[int, int, str]] = {}
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         self._insert(stored_events, **kwargs)
@@ -250,24 +265,28 @@ class JetStreamAggregateRecorder(JetStreamRecorder, AggregateRecorder):
         return {subject: grouped[subject] for subject in sorted(grouped, key=last_index.__getitem__)}
 
     def _event_messages(
-        self, by_subject: dict[str, list[StoredEvent]], expected: dict[str, tuple[int, int] | None]
+        self, by_subject: dict[str, list[StoredEvent]], expected: dict[str, tuple[int, int, str] | None]
     ) -> tuple[list[OutgoingMessage], dict[tuple[str, int], tuple[int, int]]]:
         """One message per subject (more only when its events outgrow a message), and where each event went:
-        ``(subject, version) -> (message number, index in the message)``."""
+        ``(subject, version) -> (message number, index in the message)``. Each message's digest chains to the
+        aggregate's previous message (the one before it in this save, or the last one stored)."""
         call_id = uuid.uuid4().hex
         common = _request_headers()
         budget = self.connection.max_payload * 3 // 4
         messages: list[OutgoingMessage] = []
         placement: dict[tuple[str, int], tuple[int, int]] = {}
         for subject, events in by_subject.items():
+            known = expected.get(subject)
+            previous = known[2] if known else GENESIS
             for part, chunk in enumerate(_chunks(events, budget)):
                 headers = {**common, MSG_ID_HEADER: f"{call_id}:{len(messages)}"}
                 if part == 0:  # the server checks against the stream as it was before this save
-                    known = expected.get(subject)
                     headers[EXPECTED_LAST_SUBJECT_SEQUENCE] = str(known[1] if known else 0)
                 for index, event in enumerate(chunk):
                     placement[subject, event.originator_version] = (len(messages), index)
-                messages.append(encode_events(subject, chunk, headers))
+                msg = self._seal(encode_events(subject, chunk, headers), previous)
+                previous = msg.headers[DIGEST_HEADER]
+                messages.append(msg)
         return messages, placement
 
     def _remember(self, messages: list[OutgoingMessage], seqs: list[int]) -> None:
@@ -276,9 +295,9 @@ class JetStreamAggregateRecorder(JetStreamRecorder, AggregateRecorder):
         for msg, seq in zip(messages, seqs, strict=False):
             version = msg.headers.get(VERSION_HEADER)
             if version is not None:
-                self._positions[msg.subject] = (int(version), seq)
+                self._positions[msg.subject] = (int(version), seq, msg.headers[DIGEST_HEADER])
 
-    def _lookup_last(self, subjects: list[str]) -> dict[str, tuple[int, int] | None]:
+    def _lookup_last(self, subjects: list[str]) -> dict[str, tuple[int, int, str] | None]:
         async def lookup() -> list[StoredMessage | None]:
             return list(
                 await asyncio.gather(*(self.connection.last_message(self.layout.stream, s) for s in subjects))
@@ -289,7 +308,7 @@ class JetStreamAggregateRecorder(JetStreamRecorder, AggregateRecorder):
         except EventStoreError as exc:
             raise OperationalError(f"cannot read {self.layout.stream}: {exc}") from None
         return {
-            subject: (int(msg.headers[VERSION_HEADER]), msg.seq) if msg is not None else None
+            subject: _position(msg) if msg is not None else None
             for subject, msg in zip(subjects, found, strict=True)
         }
 
@@ -311,7 +330,7 @@ class JetStreamAggregateRecorder(JetStreamRecorder, AggregateRecorder):
             return [last] if last is not None and (gt is None or last.originator_version > gt) else []
         events: list[StoredEvent] = []
         start = 1
-        last_seen: tuple[int, int] | None = None
+        last_seen: tuple[int, int, str] | None = None
         while True:
             page = self._read(subject, start, READ_BATCH)
             for msg in page:
@@ -320,7 +339,7 @@ class JetStreamAggregateRecorder(JetStreamRecorder, AggregateRecorder):
                         lte is None or event.originator_version <= lte
                     ):
                         events.append(event)
-                last_seen = (int(msg.headers[VERSION_HEADER]), msg.seq)
+                last_seen = _position(msg)
             if len(page) < READ_BATCH:
                 break
             start = page[-1].seq + 1
@@ -335,7 +354,7 @@ class JetStreamAggregateRecorder(JetStreamRecorder, AggregateRecorder):
         if msg is None:
             return None
         event = _stored_events(msg)[-1]
-        self._positions[subject] = (event.originator_version, msg.seq)
+        self._positions[subject] = _position(msg)
         return event
 
 
@@ -462,7 +481,8 @@ class JetStreamTrackingRecorder(JetStreamRecorder, TrackingRecorder):
             MSG_ID_HEADER: f"{uuid.uuid4().hex}:t",
             EXPECTED_LAST_SUBJECT_SEQUENCE: str(last.seq if last is not None else 0),
         }
-        return OutgoingMessage(subject, str(tracking.notification_id).encode(), headers)
+        previous = last.headers.get(DIGEST_HEADER, GENESIS) if last is not None else GENESIS
+        return self._seal(OutgoingMessage(subject, str(tracking.notification_id).encode(), headers), previous)
 
     def max_tracking_id(self, application_name: str) -> int | None:
         last = self._last(self.layout.tracking_subject(application_name))

@@ -20,6 +20,7 @@ quarantine it and move on; the reader itself does not skip anything.
 from __future__ import annotations
 
 import importlib
+import itertools
 import pkgutil
 import threading
 from collections.abc import Callable, Sequence
@@ -252,7 +253,7 @@ def stored_time(event: UpstreamEvent) -> datetime | None:
     text = event.stored_at.replace("Z", "+00:00")
     head, dot, rest = text.partition(".")
     if dot:  # Go prints nanoseconds; Python parses at most microseconds
-        digits = "".join(ch for ch in rest if ch.isdigit())
+        digits = "".join(itertools.takewhile(str.isdigit, rest))
         zone = rest[len(digits):]
         text = f"{head}.{digits[:6]}{zone}"
     try:
