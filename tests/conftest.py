@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import os
 import uuid
 from collections.abc import Iterator
@@ -7,7 +8,24 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
+from services.common.identifiers import use_pseudonym_key
 from services.common.testing import NatsEndpoint, nats_endpoint
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _deployment_keys() -> Iterator[None]:
+    """One KEK and one pseudonym key for the session, in the environment as a deployment configures them: every
+    service the tests start (in this process or as a child) shares them, as a deployment's processes do."""
+    saved = {name: os.environ.get(name) for name in ("CHORUS_KEK", "CHORUS_PSEUDONYM_KEY")}
+    os.environ["CHORUS_KEK"] = base64.b64encode(os.urandom(32)).decode()
+    os.environ["CHORUS_PSEUDONYM_KEY"] = base64.b64encode(os.urandom(32)).decode()
+    use_pseudonym_key(base64.b64decode(os.environ["CHORUS_PSEUDONYM_KEY"]))
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="session")
