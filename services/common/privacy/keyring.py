@@ -69,6 +69,13 @@ def installed() -> Keyring | None:
     return _installed
 
 
+def evict_cached_keys(key_ids: Iterable[str]) -> None:
+    """Drop ``key_ids`` from the installed keyring's cache (a process that learns of an erasure by an event)."""
+    keyring = _installed
+    if keyring is not None:
+        keyring.evict(key_ids)
+
+
 def install(keyring: Keyring | None) -> Keyring | None:
     """Make ``keyring`` the process's keyring; returns the one it replaces."""
     global _installed  # noqa: PLW0603 - one keyring per process, like the codec's registrations

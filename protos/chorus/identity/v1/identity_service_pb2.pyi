@@ -362,13 +362,51 @@ class CheckContactPermissionResponse(_message.Message):
     def __init__(self, allowed: _Optional[bool] = ..., reason: _Optional[str] = ..., party_id: _Optional[str] = ..., preferred: _Optional[bool] = ...) -> None: ...
 
 class ForgetPartyRequest(_message.Message):
+    __slots__ = ("party_id", "requested_by", "legal_basis")
+    PARTY_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_BY_FIELD_NUMBER: _ClassVar[int]
+    LEGAL_BASIS_FIELD_NUMBER: _ClassVar[int]
+    party_id: str
+    requested_by: str
+    legal_basis: str
+    def __init__(self, party_id: _Optional[str] = ..., requested_by: _Optional[str] = ..., legal_basis: _Optional[str] = ...) -> None: ...
+
+class ErasureReceipt(_message.Message):
+    __slots__ = ("receipt_id", "erased_at", "requested_by", "legal_basis", "categories", "key_ids", "party_ids", "kept_identifiers")
+    RECEIPT_ID_FIELD_NUMBER: _ClassVar[int]
+    ERASED_AT_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_BY_FIELD_NUMBER: _ClassVar[int]
+    LEGAL_BASIS_FIELD_NUMBER: _ClassVar[int]
+    CATEGORIES_FIELD_NUMBER: _ClassVar[int]
+    KEY_IDS_FIELD_NUMBER: _ClassVar[int]
+    PARTY_IDS_FIELD_NUMBER: _ClassVar[int]
+    KEPT_IDENTIFIERS_FIELD_NUMBER: _ClassVar[int]
+    receipt_id: str
+    erased_at: _timestamp_pb2.Timestamp
+    requested_by: str
+    legal_basis: str
+    categories: _containers.RepeatedScalarFieldContainer[str]
+    key_ids: _containers.RepeatedScalarFieldContainer[str]
+    party_ids: _containers.RepeatedScalarFieldContainer[str]
+    kept_identifiers: int
+    def __init__(self, receipt_id: _Optional[str] = ..., erased_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., requested_by: _Optional[str] = ..., legal_basis: _Optional[str] = ..., categories: _Optional[_Iterable[str]] = ..., key_ids: _Optional[_Iterable[str]] = ..., party_ids: _Optional[_Iterable[str]] = ..., kept_identifiers: _Optional[int] = ...) -> None: ...
+
+class ForgetPartyResponse(_message.Message):
+    __slots__ = ("receipt_id", "receipt")
+    RECEIPT_ID_FIELD_NUMBER: _ClassVar[int]
+    RECEIPT_FIELD_NUMBER: _ClassVar[int]
+    receipt_id: str
+    receipt: ErasureReceipt
+    def __init__(self, receipt_id: _Optional[str] = ..., receipt: _Optional[_Union[ErasureReceipt, _Mapping]] = ...) -> None: ...
+
+class ExportPartyRequest(_message.Message):
     __slots__ = ("party_id",)
     PARTY_ID_FIELD_NUMBER: _ClassVar[int]
     party_id: str
     def __init__(self, party_id: _Optional[str] = ...) -> None: ...
 
-class ForgetPartyResponse(_message.Message):
-    __slots__ = ("receipt_id",)
-    RECEIPT_ID_FIELD_NUMBER: _ClassVar[int]
-    receipt_id: str
-    def __init__(self, receipt_id: _Optional[str] = ...) -> None: ...
+class ExportPartyResponse(_message.Message):
+    __slots__ = ("json",)
+    JSON_FIELD_NUMBER: _ClassVar[int]
+    json: str
+    def __init__(self, json: _Optional[str] = ...) -> None: ...
