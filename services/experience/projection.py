@@ -17,8 +17,8 @@ claim row. No table depends on which upstream was applied first: identity's rows
 only ever joined when read.
 
 ``PartyForgotten`` purges a party: its ``exp_party``, consent, membership and claim rows go, its identifier keys'
-``exp_actor`` rows go, and every touchpoint whose first actor (the author, whose key sealed the text) was one of
-them keeps its row with text and URL ``[erased]``, so volumes still count it. Replayed from sequence 1 the views
+``exp_actor`` rows go, and every touchpoint whose person actor (its author, or the person a company reply answers:
+the key that sealed its text) was one of them keeps its row with text and URL ``[erased]``, so volumes still count it. Replayed from sequence 1 the views
 come out the same: the destroyed keys make the upstream readers give ``[erased]`` for every sealed value, and the
 event purges again whatever was applied before it.
 """
@@ -372,7 +372,9 @@ class ExperienceProjection(Projection[ExperienceView]):
     def party_forgotten(self, cur: ViewCursor, event: UpstreamEvent) -> None:
         """Purge a forgotten party: its rows, its claims and attributions, and the text and URL of every
         touchpoint sealed under one of its destroyed keys. Touchpoint rows stay (redacted), so volumes and other
-        aggregates that identify nobody keep counting them."""
+        aggregates that identify nobody keep counting them. The person actor is chosen as the codec chose it
+        (``services.common.privacy.sealing.person_actor``): the author of an inbound touchpoint, the person
+        answered by an outbound one."""
         receipt: Any = event.message.receipt  # type: ignore[union-attr]
         parties = [event.aggregate_id, *receipt.party_ids]
         keys = list(receipt.key_ids)
@@ -382,7 +384,9 @@ class ExperienceProjection(Projection[ExperienceView]):
             cur.execute(
                 "UPDATE exp_touchpoint SET text = CASE WHEN text = '' THEN '' ELSE ? END,"
                 " url = CASE WHEN url = '' THEN '' ELSE ? END WHERE touchpoint_id IN"
-                f" (SELECT touchpoint_id FROM exp_actor WHERE ord = 0 AND id_key IN ({marks}))",  # noqa: S608
+                " (SELECT a.touchpoint_id FROM exp_actor a JOIN exp_touchpoint t ON t.touchpoint_id = a.touchpoint_id"
+                f" WHERE a.id_key IN ({marks}) AND a.ord = CASE WHEN t.direction = 'outbound' AND EXISTS"
+                " (SELECT 1 FROM exp_actor o WHERE o.touchpoint_id = a.touchpoint_id AND o.ord > 0) THEN 1 ELSE 0 END)",  # noqa: S608
                 (ERASED, ERASED, *chunk),
             )
             cur.execute(f"DELETE FROM exp_actor WHERE id_key IN ({marks})", tuple(chunk))  # noqa: S608

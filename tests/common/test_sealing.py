@@ -88,3 +88,13 @@ def test_without_a_keyring_nothing_is_sealed_and_sealed_values_open_as_erased(ke
     assert seal(touchpoint(), "x", None).text == "my kettle broke again"
     sealed = seal(touchpoint(), "x", keyring)
     assert open_sealed(sealed, "x", None).text == ERASED
+
+
+def test_a_company_reply_is_sealed_under_the_key_of_the_person_it_answers(keyring: Keyring) -> None:
+    reply = touchpoint_events.TouchpointRecorded(
+        text="@JaneSmithTweets so sorry", direction=types.DIRECTION_OUTBOUND,
+        actors=[types.Identifier(type=types.IDENTIFIER_TYPE_X, value="acme"),
+                types.Identifier(type=types.IDENTIFIER_TYPE_X, value="@JaneSmithTweets")],
+    )
+    sealed = seal(reply, str(uuid.uuid4()), keyring)
+    assert sealed_key_id(sealed.text) == normalise("x", "", "janesmithtweets").key

@@ -1,7 +1,7 @@
 """Which fields of a contract hold personal data: the ``(chorus.privacy.v1.pii)`` option, read from descriptors.
 
 :func:`subject_of` gives the data subject a field is marked with (``SUBJECT_IDENTIFIER``, ``SUBJECT_AGGREGATE``,
-``SUBJECT_FIRST_ACTOR``; 0 for an unmarked field). :data:`PII_FIELD_RULE` is the rule a stored-event field is
+``SUBJECT_PERSON_ACTOR``; 0 for an unmarked field). :data:`PII_FIELD_RULE` is the rule a stored-event field is
 held to (``tests/common/test_pii_marks.py`` walks every stored event with it): a field must be marked when
 
 - it is called ``value`` in a message that also has a ``type`` (an identifier's value);
@@ -21,7 +21,7 @@ from chorus.privacy.v1 import privacy_pb2
 
 SUBJECT_IDENTIFIER = privacy_pb2.SUBJECT_IDENTIFIER
 SUBJECT_AGGREGATE = privacy_pb2.SUBJECT_AGGREGATE
-SUBJECT_FIRST_ACTOR = privacy_pb2.SUBJECT_FIRST_ACTOR
+SUBJECT_PERSON_ACTOR = privacy_pb2.SUBJECT_PERSON_ACTOR
 
 FREE_TEXT_NAMES = frozenset({"display_name", "name", "text", "note", "reason"})
 

@@ -7,7 +7,8 @@ A marked string field (``(chorus.privacy.v1.pii)``, see :mod:`.marks`) is stored
 - ``key id`` names the data key in the vault: for ``SUBJECT_IDENTIFIER`` the identifier's id (the keyed
   pseudonym of its normal form, or of the spelling given when it has none: ``Identifier.key``), for
   ``SUBJECT_AGGREGATE`` the event's aggregate id (a party's id; an identifier claim's id is its identifier's id),
-  for ``SUBJECT_FIRST_ACTOR`` the identifier id of the event's ``actors[0]`` (the aggregate id without actors);
+  for ``SUBJECT_PERSON_ACTOR`` the identifier id of the person the interaction is by or to (:func:`person_actor`;
+  the aggregate id when there is no actor);
 - the nonce is 12 random bytes; the associated data is ``<field's full name>|<key id>``, so a sealed value
   cannot be moved to another field or passed off under another key;
 - an empty field stays empty (nothing to hide, and it keeps "not given" readable).
@@ -34,7 +35,7 @@ from chorus.common.v1 import types_pb2
 from services.common.contracts import enum_words
 from services.common.identifiers import Identifier, InvalidIdentifier, normalise
 from services.common.privacy.keyring import Keyring, installed
-from services.common.privacy.marks import SUBJECT_AGGREGATE, SUBJECT_FIRST_ACTOR, SUBJECT_IDENTIFIER, subject_of
+from services.common.privacy.marks import SUBJECT_AGGREGATE, SUBJECT_IDENTIFIER, SUBJECT_PERSON_ACTOR, subject_of
 
 ERASED = "[erased]"
 PREFIX = "pii1:"
@@ -63,11 +64,17 @@ def identifier_key(message: Message, default_region: str | None) -> str:
         return Identifier(type_word, message.namespace, message.value).key
 
 
-def _first_actor_key(event: Message, aggregate_id: str, default_region: str | None) -> str:
-    actors = event.DESCRIPTOR.fields_by_name.get("actors")
-    if actors is not None and len(getattr(event, "actors")) > 0:
-        return identifier_key(event.actors[0], default_region)
-    return aggregate_id
+def person_actor(direction: int, actors: int) -> int:
+    """Which actor an interaction's personal text belongs to: the author (``0``) of an inbound one, the person
+    answered (``1``) of an outbound one with several actors (``0`` is the company's side), else ``0``."""
+    return 1 if direction == types_pb2.DIRECTION_OUTBOUND and actors > 1 else 0
+
+
+def _person_actor_key(event: Message, aggregate_id: str, default_region: str | None) -> str:
+    if "actors" not in event.DESCRIPTOR.fields_by_name or not len(event.actors):
+        return aggregate_id
+    direction = event.direction if "direction" in event.DESCRIPTOR.fields_by_name else 0
+    return identifier_key(event.actors[person_actor(direction, len(event.actors))], default_region)
 
 
 def seal(event: Message, aggregate_id: str, keyring: Keyring | None = None) -> Message:
@@ -75,8 +82,8 @@ def seal(event: Message, aggregate_id: str, keyring: Keyring | None = None) -> M
     keyring = keyring or installed()
     if keyring is None:
         return event
-    first_actor = _first_actor_key(event, aggregate_id, keyring.default_region)
-    _walk(event, lambda field, text, key_id: _seal(keyring, field, text, key_id), aggregate_id, first_actor,
+    person = _person_actor_key(event, aggregate_id, keyring.default_region)
+    _walk(event, lambda field, text, key_id: _seal(keyring, field, text, key_id), aggregate_id, person,
           keyring.default_region)
     return event
 
@@ -88,7 +95,7 @@ def open_sealed(event: Message, aggregate_id: str, keyring: Keyring | None = Non
     return event
 
 
-def _walk(message: Message, change: Any, aggregate_id: str, first_actor: str, region: str | None,
+def _walk(message: Message, change: Any, aggregate_id: str, person: str, region: str | None,
           *, opening: bool = False) -> None:
     marked, nested = _plan(message)
     if marked:
@@ -102,8 +109,8 @@ def _walk(message: Message, change: Any, aggregate_id: str, first_actor: str, re
             elif subject == SUBJECT_IDENTIFIER:
                 own_key = own_key or identifier_key(message, region)
                 key_id = own_key
-            elif subject == SUBJECT_FIRST_ACTOR:
-                key_id = first_actor
+            elif subject == SUBJECT_PERSON_ACTOR:
+                key_id = person
             else:
                 key_id = aggregate_id
             setattr(message, field.name, change(field, text, key_id))
@@ -111,9 +118,9 @@ def _walk(message: Message, change: Any, aggregate_id: str, first_actor: str, re
         value = getattr(message, field.name)
         if field.is_repeated:
             for item in value:
-                _walk(item, change, aggregate_id, first_actor, region, opening=opening)
+                _walk(item, change, aggregate_id, person, region, opening=opening)
         elif message.HasField(field.name):
-            _walk(value, change, aggregate_id, first_actor, region, opening=opening)
+            _walk(value, change, aggregate_id, person, region, opening=opening)
 
 
 def _aad(field: FieldDescriptor, key_id: str) -> bytes:

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x63horus/privacy/v1/privacy.proto\x12\x11\x63horus.privacy.v1\x1a google/protobuf/descriptor.proto\";\n\x0cPersonalData\x12+\n\x07subject\x18\x01 \x01(\x0e\x32\x1a.chorus.privacy.v1.Subject*j\n\x07Subject\x12\x17\n\x13SUBJECT_UNSPECIFIED\x10\x00\x12\x16\n\x12SUBJECT_IDENTIFIER\x10\x01\x12\x15\n\x11SUBJECT_AGGREGATE\x10\x02\x12\x17\n\x13SUBJECT_FIRST_ACTOR\x10\x03:M\n\x03pii\x12\x1d.google.protobuf.FieldOptions\x18\x8c\x8b\x03 \x01(\x0b\x32\x1f.chorus.privacy.v1.PersonalDatab\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x63horus/privacy/v1/privacy.proto\x12\x11\x63horus.privacy.v1\x1a google/protobuf/descriptor.proto\";\n\x0cPersonalData\x12+\n\x07subject\x18\x01 \x01(\x0e\x32\x1a.chorus.privacy.v1.Subject*k\n\x07Subject\x12\x17\n\x13SUBJECT_UNSPECIFIED\x10\x00\x12\x16\n\x12SUBJECT_IDENTIFIER\x10\x01\x12\x15\n\x11SUBJECT_AGGREGATE\x10\x02\x12\x18\n\x14SUBJECT_PERSON_ACTOR\x10\x03:M\n\x03pii\x12\x1d.google.protobuf.FieldOptions\x18\x8c\x8b\x03 \x01(\x0b\x32\x1f.chorus.privacy.v1.PersonalDatab\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,7 +33,7 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chorus.privacy.v1.privacy_p
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SUBJECT']._serialized_start=149
-  _globals['_SUBJECT']._serialized_end=255
+  _globals['_SUBJECT']._serialized_end=256
   _globals['_PERSONALDATA']._serialized_start=88
   _globals['_PERSONALDATA']._serialized_end=147
 # @@protoc_insertion_point(module_scope)

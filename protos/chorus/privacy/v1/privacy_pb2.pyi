@@ -11,11 +11,11 @@ class Subject(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SUBJECT_UNSPECIFIED: _ClassVar[Subject]
     SUBJECT_IDENTIFIER: _ClassVar[Subject]
     SUBJECT_AGGREGATE: _ClassVar[Subject]
-    SUBJECT_FIRST_ACTOR: _ClassVar[Subject]
+    SUBJECT_PERSON_ACTOR: _ClassVar[Subject]
 SUBJECT_UNSPECIFIED: Subject
 SUBJECT_IDENTIFIER: Subject
 SUBJECT_AGGREGATE: Subject
-SUBJECT_FIRST_ACTOR: Subject
+SUBJECT_PERSON_ACTOR: Subject
 PII_FIELD_NUMBER: _ClassVar[int]
 pii: _descriptor.FieldDescriptor
 
