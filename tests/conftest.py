@@ -4,11 +4,13 @@ import base64
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 
 from services.common.identifiers import use_pseudonym_key
+from services.common.nats_server import NatsServer
 from services.common.testing import NatsEndpoint, nats_endpoint
 
 
@@ -33,6 +35,17 @@ def nats() -> Iterator[NatsEndpoint]:
     """One real nats-server (>= 2.12, JetStream) for the whole test session."""
     with nats_endpoint() as endpoint:
         yield endpoint
+
+
+@pytest.fixture
+def own_nats(tmp_path: Path) -> Iterator[NatsServer]:
+    """A nats-server of this test's own, its store in ``tmp_path / "store"`` (for tests that scan the files)."""
+    server = NatsServer(store_dir=tmp_path / "store")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

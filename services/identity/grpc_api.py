@@ -18,6 +18,7 @@ from google.protobuf import timestamp_pb2
 from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 
 from chorus.common.v1 import types_pb2
+from chorus.identity.events.v1 import events_pb2 as events_pb
 from chorus.identity.v1 import identity_service_pb2 as pb
 from chorus.identity.v1 import identity_service_pb2_grpc as pb_grpc
 from services.common import pagination
@@ -308,8 +309,8 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
                                                       sort_keys=True))
 
 
-def receipt_out(receipt: Mapping[str, Any]) -> pb.ErasureReceipt:
-    return pb.ErasureReceipt(
+def receipt_out(receipt: Mapping[str, Any]) -> events_pb.ErasureReceipt:
+    return events_pb.ErasureReceipt(
         receipt_id=receipt["receipt_id"], erased_at=to_timestamp(receipt["erased_at"]),
         requested_by=receipt["requested_by"], legal_basis=receipt["legal_basis"],
         categories=list(receipt["categories"]), key_ids=list(receipt["key_ids"]),

@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from services.common.nats_server import NatsServer
 from services.common.privacy.vault import Kek, NatsKeyVault, WrongKekError, kek_id
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[NatsServer]:
-    nats = NatsServer(store_dir=tmp_path / "store")
-    nats.start()
-    try:
-        yield nats
-    finally:
-        nats.stop()
 
 
 def store_bytes(store: Path) -> bytes:
@@ -34,8 +23,8 @@ def stored_wrap(vault: NatsKeyVault, key_id: str) -> bytes:
     return vault._connection.call(get)  # noqa: SLF001
 
 
-def test_a_data_key_is_made_once_and_read_back(server: NatsServer) -> None:
-    vault = NatsKeyVault.open(server.url, Kek(os.urandom(32)))
+def test_a_data_key_is_made_once_and_read_back(own_nats: NatsServer) -> None:
+    vault = NatsKeyVault.open(own_nats.url, Kek(os.urandom(32)))
     try:
         key_id = str(uuid.uuid4())
         assert vault.get(key_id) is None
@@ -48,9 +37,9 @@ def test_a_data_key_is_made_once_and_read_back(server: NatsServer) -> None:
         vault.close()
 
 
-def test_every_wrap_names_its_kek(server: NatsServer) -> None:
+def test_every_wrap_names_its_kek(own_nats: NatsServer) -> None:
     kek = os.urandom(32)
-    vault = NatsKeyVault.open(server.url, Kek(kek))
+    vault = NatsKeyVault.open(own_nats.url, Kek(kek))
     try:
         key_id = str(uuid.uuid4())
         vault.create(key_id)
@@ -59,31 +48,31 @@ def test_every_wrap_names_its_kek(server: NatsServer) -> None:
         vault.close()
 
 
-def test_a_wrong_kek_refuses_to_start_in_one_line(server: NatsServer) -> None:
-    NatsKeyVault.open(server.url, Kek(os.urandom(32))).close()
+def test_a_wrong_kek_refuses_to_start_in_one_line(own_nats: NatsServer) -> None:
+    NatsKeyVault.open(own_nats.url, Kek(os.urandom(32))).close()
     with pytest.raises(WrongKekError) as refused:
-        NatsKeyVault.open(server.url, Kek(os.urandom(32)))
+        NatsKeyVault.open(own_nats.url, Kek(os.urandom(32)))
     assert "\n" not in str(refused.value)
     assert "refusing to start" in str(refused.value)
 
 
-def test_a_rotated_kek_reads_keys_of_the_former_one_and_rewraps_them(server: NatsServer) -> None:
+def test_a_rotated_kek_reads_keys_of_the_former_one_and_rewraps_them(own_nats: NatsServer) -> None:
     old, new = os.urandom(32), os.urandom(32)
     key_id = str(uuid.uuid4())
-    first = NatsKeyVault.open(server.url, Kek(old))
+    first = NatsKeyVault.open(own_nats.url, Kek(old))
     made = first.create(key_id)
     first.close()
-    rotated = NatsKeyVault.open(server.url, Kek(new, (old,)))
+    rotated = NatsKeyVault.open(own_nats.url, Kek(new, (old,)))
     try:
         assert rotated.get(key_id) == made
         assert stored_wrap(rotated, key_id)[4:12] == kek_id(new)
     finally:
         rotated.close()
-    NatsKeyVault.open(server.url, Kek(new)).close()  # the old KEK is no longer needed
+    NatsKeyVault.open(own_nats.url, Kek(new)).close()  # the old KEK is no longer needed
 
 
-def test_a_destroyed_key_is_gone_from_the_bucket_and_from_the_store_files(server: NatsServer, tmp_path: Path) -> None:
-    vault = NatsKeyVault.open(server.url, Kek(os.urandom(32)))
+def test_a_destroyed_key_is_gone_from_the_bucket_and_from_the_store_files(own_nats: NatsServer, tmp_path: Path) -> None:
+    vault = NatsKeyVault.open(own_nats.url, Kek(os.urandom(32)))
     try:
         key_id, neighbour = str(uuid.uuid4()), str(uuid.uuid4())
         vault.create(key_id)
@@ -96,6 +85,6 @@ def test_a_destroyed_key_is_gone_from_the_bucket_and_from_the_store_files(server
         assert vault.get(neighbour) is not None
     finally:
         vault.close()
-    server.stop()  # flushed and closed: what is on disk is all there is
+    own_nats.stop()  # flushed and closed: what is on disk is all there is
     on_disk = store_bytes(tmp_path / "store")
     assert wrap not in on_disk

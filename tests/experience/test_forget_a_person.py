@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,16 +29,6 @@ HERS = (
     "Two stars. Broke within a month", "so sorry, an engineer will call you today",
 )
 NOT_HERS = "Same here, every week."  # another forum user's post in her thread
-
-
-@pytest.fixture
-def own_nats(tmp_path: Path) -> Iterator[NatsServer]:
-    server = NatsServer(store_dir=tmp_path / "store")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def clear_text_of_hers(data: bytes) -> list[str]:

@@ -14,25 +14,20 @@ from services.common.privacy.vault import Kek, NatsKeyVault
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_a_wrong_kek_at_start_up_is_refused_in_one_line(tmp_path: Path) -> None:
-    server = NatsServer(store_dir=tmp_path / "store")
-    server.start()
-    try:
-        NatsKeyVault.open(server.url, Kek(os.urandom(32))).close()  # the vault was set up with another KEK
-        env = {
-            **os.environ,
-            "CHORUS_NATS_URL": server.url,
-            "CHORUS_GRPC_HOST": "127.0.0.1",
-            "CHORUS_IDENTITY_PORT": str(free_port()),
-            "CHORUS_DATA_DIR": str(tmp_path),
-            "CHORUS_KEK": base64.b64encode(os.urandom(32)).decode(),
-        }
-        done = subprocess.run(  # noqa: S603 - our own command
-            [sys.executable, "-c", "from services.cli import app; app()", "serve", "identity"],
-            cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False,
-        )
-    finally:
-        server.stop()
+def test_a_wrong_kek_at_start_up_is_refused_in_one_line(own_nats: NatsServer, tmp_path: Path) -> None:
+    NatsKeyVault.open(own_nats.url, Kek(os.urandom(32))).close()  # the vault was set up with another KEK
+    env = {
+        **os.environ,
+        "CHORUS_NATS_URL": own_nats.url,
+        "CHORUS_GRPC_HOST": "127.0.0.1",
+        "CHORUS_IDENTITY_PORT": str(free_port()),
+        "CHORUS_DATA_DIR": str(tmp_path),
+        "CHORUS_KEK": base64.b64encode(os.urandom(32)).decode(),
+    }
+    done = subprocess.run(  # noqa: S603 - our own command
+        [sys.executable, "-c", "from services.cli import app; app()", "serve", "identity"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     refusal = [line for line in done.stderr.splitlines() if "refusing to start" in line]

@@ -1,6 +1,7 @@
 import datetime
 
 from chorus.common.v1 import types_pb2 as _types_pb2
+from chorus.identity.events.v1 import events_pb2 as _events_pb2
 from chorus.validate.v1 import rules_pb2 as _rules_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -371,33 +372,13 @@ class ForgetPartyRequest(_message.Message):
     legal_basis: str
     def __init__(self, party_id: _Optional[str] = ..., requested_by: _Optional[str] = ..., legal_basis: _Optional[str] = ...) -> None: ...
 
-class ErasureReceipt(_message.Message):
-    __slots__ = ("receipt_id", "erased_at", "requested_by", "legal_basis", "categories", "key_ids", "party_ids", "kept_identifiers")
-    RECEIPT_ID_FIELD_NUMBER: _ClassVar[int]
-    ERASED_AT_FIELD_NUMBER: _ClassVar[int]
-    REQUESTED_BY_FIELD_NUMBER: _ClassVar[int]
-    LEGAL_BASIS_FIELD_NUMBER: _ClassVar[int]
-    CATEGORIES_FIELD_NUMBER: _ClassVar[int]
-    KEY_IDS_FIELD_NUMBER: _ClassVar[int]
-    PARTY_IDS_FIELD_NUMBER: _ClassVar[int]
-    KEPT_IDENTIFIERS_FIELD_NUMBER: _ClassVar[int]
-    receipt_id: str
-    erased_at: _timestamp_pb2.Timestamp
-    requested_by: str
-    legal_basis: str
-    categories: _containers.RepeatedScalarFieldContainer[str]
-    key_ids: _containers.RepeatedScalarFieldContainer[str]
-    party_ids: _containers.RepeatedScalarFieldContainer[str]
-    kept_identifiers: int
-    def __init__(self, receipt_id: _Optional[str] = ..., erased_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., requested_by: _Optional[str] = ..., legal_basis: _Optional[str] = ..., categories: _Optional[_Iterable[str]] = ..., key_ids: _Optional[_Iterable[str]] = ..., party_ids: _Optional[_Iterable[str]] = ..., kept_identifiers: _Optional[int] = ...) -> None: ...
-
 class ForgetPartyResponse(_message.Message):
     __slots__ = ("receipt_id", "receipt")
     RECEIPT_ID_FIELD_NUMBER: _ClassVar[int]
     RECEIPT_FIELD_NUMBER: _ClassVar[int]
     receipt_id: str
-    receipt: ErasureReceipt
-    def __init__(self, receipt_id: _Optional[str] = ..., receipt: _Optional[_Union[ErasureReceipt, _Mapping]] = ...) -> None: ...
+    receipt: _events_pb2.ErasureReceipt
+    def __init__(self, receipt_id: _Optional[str] = ..., receipt: _Optional[_Union[_events_pb2.ErasureReceipt, _Mapping]] = ...) -> None: ...
 
 class ExportPartyRequest(_message.Message):
     __slots__ = ("party_id",)
