@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Print (or write into README.md) the reference of every ``CHORUS_*`` setting, from the code's own tables.
 
-The tables are the settings tables in the docstrings of ``services.common.config`` and of each service's
+The tables are the settings tables in the docstrings of ``services.common.config``,
+``services.common.privacy.keys`` and of each service's
 ``main.py`` (``services.catalog``), so the reference cannot drift from the code::
 
     python scripts/config_reference.py           # print the reference
@@ -26,7 +27,8 @@ def sources() -> list[tuple[str, str]]:
     sys.path.insert(0, str(REPO))
     from services.catalog import SERVICES  # noqa: PLC0415 - after the path is set
 
-    return [("every service", "services.common.config"), *((entry.name, entry.module) for entry in SERVICES)]
+    return [("every service", "services.common.config"), ("every service", "services.common.privacy.keys"),
+            *((entry.name, entry.module) for entry in SERVICES)]
 
 
 def rows(module_name: str) -> list[str]:
