@@ -545,8 +545,9 @@ def party_snapshot(party: Party, contact: ContactState) -> dict[str, Any]:
 
 def _identifiers_of(stored: Any) -> list[str]:
     """The identifier ids a party's stored event links to it (a link, a merge's or an unmerge's identifiers)."""
-    if isinstance(stored, Party.IdentifierLinked):
+    kind = type(stored).__qualname__  # the event classes the @event decorator makes on Party
+    if kind == "Party.IdentifierLinked":
         return [stored.identifier["identifier_id"]]
-    if isinstance(stored, (Party.Absorbed, Party.Unmerged)):
+    if kind in ("Party.Absorbed", "Party.Unmerged"):
         return [link["identifier_id"] for link in stored.identifiers]
     return []

@@ -214,7 +214,8 @@ class NatsKeyVault(KeyVault):
                 entry = await self._kv.get(name)
             except (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError):
                 return False
-            await js.delete_msg(STREAM, entry.revision)  # secure delete: overwritten in the store files
+            if entry.revision is not None:
+                await js.delete_msg(STREAM, entry.revision)  # secure delete: overwritten in the store files
             await self._kv.purge(name)
             return True
 
