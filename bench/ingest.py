@@ -18,6 +18,9 @@ bytes of text each.
 3. Chorus streaming ingest: ``RecordTouchpointStream`` (gRPC -> validation -> enrichment -> one atomic JetStream
    append per micro-batch -> an answer per item once durable): touchpoints/s until the last answer; every answer
    must be RECORDED and the stream must hold that many events afterwards.
+   With encryption on (the service's keyring: each person's text and identifier sealed under their data key)
+   it runs first on the first sight of the bench's people (their data keys are made in the key vault), then in two
+   alternating turns with encryption off (no keyring: stored in clear) and on with every key known.
 4. Chorus unary ``RecordTouchpoint`` (sequential, one client: latency and rate) and ``RecordTouchpointBatch``
    (batches of 500).
 
@@ -82,6 +85,10 @@ TEXTS = (
 # ---------------------------------------------------------------------------------------------------- messages
 
 
+#: How many different people the bench touchpoints come from (one data key each).
+PEOPLE = 5000
+
+
 def touchpoint_input(n: int, run: str, *, occurred: float) -> pb.TouchpointInput:
     """One realistic inbound touchpoint with ~300 bytes of text, its own source id, no enrichment given."""
     seconds = int(occurred)
@@ -92,7 +99,7 @@ def touchpoint_input(n: int, run: str, *, occurred: float) -> pb.TouchpointInput
         visibility=types.VISIBILITY_PUBLIC if n % 2 else types.VISIBILITY_PRIVATE,
         occurred_at={"seconds": seconds, "nanos": (n % 1000) * 1000},
         source=pb.Source(system="bench", external_id=f"{run}-{n}"),
-        actors=[types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value=f"person{n % 5000}@bench.example.org")],
+        actors=[types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value=f"person{n % PEOPLE}@bench.example.org")],
         content=pb.Content(text=TEXTS[n % len(TEXTS)][:300] + f" #{n}", language="en"),
         audience=pb.Audience(followers=n % 700),
         tags=["bench"],
@@ -292,6 +299,7 @@ def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
     from services.common.grpc_runtime import create_server, stop  # noqa: PLC0415
     from services.common.logging import configure_logging  # noqa: PLC0415
     from services.common.nats_server import NatsServer  # noqa: PLC0415
+    from services.common.privacy.keyring import install as install_keyring  # noqa: PLC0415
     from services.touchpoints.grpc_api import registration  # noqa: PLC0415
     from services.touchpoints.main import TouchpointsSettings, touchpoints_service  # noqa: PLC0415
 
@@ -300,7 +308,8 @@ def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
     with tempfile.TemporaryDirectory(prefix="chorus-ingest-") as tmp:
         server = NatsServer(store_dir=Path(tmp) / "nats").start()
         try:
-            settings = Settings(nats_url=server.url, views_url=f"sqlite:///{Path(tmp) / 'views.db'}")
+            settings = Settings(nats_url=server.url, views_url=f"sqlite:///{Path(tmp) / 'views.db'}",
+                                data_dir=Path(tmp))  # the KEK and pseudonym key are generated there
             touchpoints = TouchpointsSettings.from_env({"CHORUS_TOUCHPOINTS_APP_NAME": f"tp_bench_{run}"})
             if args.enrichment_processes is not None:
                 touchpoints = replace(touchpoints, policy=replace(
@@ -353,6 +362,24 @@ def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
                     if stored != args.count:
                         raise SystemExit(f"expected {args.count} new events in the stream, found {stored}")
 
+                    # 3b/3c. the same streaming ingest with encryption off (no keyring: marked fields stored in
+                    # clear) and on with every person's data key made already, in alternating turns
+                    turns: dict[str, float] = {"off": 0.0, "on": 0.0}
+                    for turn in range(2):
+                        previous = install_keyring(None)
+                        try:
+                            seconds, answered, _, _ = in_child(_record_stream_client, port, args.count, f"{run}-c{turn}")
+                        finally:
+                            install_keyring(previous)
+                        turns["off"] += seconds
+                        print(f"3b. Chorus RecordTouchpointStream, encryption off: {answered / seconds:10.0f} "
+                              f"touchpoints/s ({seconds:.2f} s)")
+                        seconds, answered, _, _ = in_child(_record_stream_client, port, args.count, f"{run}-k{turn}")
+                        turns["on"] += seconds
+                        print(f"3c. Chorus RecordTouchpointStream, encryption on, keys known: {answered / seconds:10.0f} "
+                              f"touchpoints/s ({seconds:.2f} s)")
+                    clear_rate, known_rate = 2 * args.count / turns["off"], 2 * args.count / turns["on"]
+
                     # 4. unary and batch
                     seconds, done, latencies = in_child(_record_unary_client, port, args.unary, f"{run}-u")
                     cut = statistics.quantiles(sorted(latencies), n=100, method="inclusive")
@@ -375,6 +402,9 @@ def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
                           f"{'met' if stream_rate >= 0.5 * lower else 'NOT met'})")
                     print(f"   batch / streaming           {batch_rate / stream_rate:6.2f}x")
                     print(f"   unary / streaming           {unary_rate / stream_rate:6.2f}x")
+                    print(f"   encryption on / off         {stream_rate / clear_rate:6.2f}x   (run 3, making "
+                          f"{PEOPLE} people's data keys, against 3b)")
+                    print(f"   encryption on, keys known / off {known_rate / clear_rate:6.2f}x   (3c against 3b, both turns)")
                     for label, rate in ablations.items():
                         print(f"   streaming {label:<34} {rate:8.0f} touchpoints/s = {rate / lower:4.2f}x the lower raw rate")
 

@@ -2,8 +2,9 @@
 """Print (or write into README.md) the reference of every ``CHORUS_*`` setting, from the code's own tables.
 
 The tables are the settings tables in the docstrings of ``services.common.config``, of
-``services.common.audit.keys`` (checkpoint signing), of each service's ``main.py`` (``services.catalog``) and of
-the CLI's ``services.client.runtime``, so the reference cannot drift from the code::
+``services.common.privacy.keys`` (encryption keys), of ``services.common.audit.keys`` (checkpoint signing), of
+each service's ``main.py`` (``services.catalog``) and of the CLI's ``services.client.runtime``, so the reference
+cannot drift from the code::
 
     python scripts/config_reference.py           # print the reference
     python scripts/config_reference.py --write   # replace the block between the markers in README.md
@@ -27,7 +28,7 @@ def sources() -> list[tuple[str, str]]:
     sys.path.insert(0, str(REPO))
     from services.catalog import SERVICES
 
-    return [("every service", "services.common.config"),
+    return [("every service", "services.common.config"), ("every service", "services.common.privacy.keys"),
             ("identity, touchpoints (checkpoint signing)", "services.common.audit.keys"),
             *((entry.name, entry.module) for entry in SERVICES), ("chorus CLI", "services.client.runtime")]
 

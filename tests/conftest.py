@@ -1,13 +1,33 @@
 from __future__ import annotations
 
+import base64
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 
+from services.common.identifiers import use_pseudonym_key
+from services.common.nats_server import NatsServer
 from services.common.testing import NatsEndpoint, nats_endpoint
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _deployment_keys() -> Iterator[None]:
+    """One KEK and one pseudonym key for the session, in the environment as a deployment configures them: every
+    service the tests start (in this process or as a child) shares them, as a deployment's processes do."""
+    saved = {name: os.environ.get(name) for name in ("CHORUS_KEK", "CHORUS_PSEUDONYM_KEY")}
+    os.environ["CHORUS_KEK"] = base64.b64encode(os.urandom(32)).decode()
+    os.environ["CHORUS_PSEUDONYM_KEY"] = base64.b64encode(os.urandom(32)).decode()
+    use_pseudonym_key(base64.b64decode(os.environ["CHORUS_PSEUDONYM_KEY"]))
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="session")
@@ -15,6 +35,17 @@ def nats() -> Iterator[NatsEndpoint]:
     """One real nats-server (>= 2.12, JetStream) for the whole test session."""
     with nats_endpoint() as endpoint:
         yield endpoint
+
+
+@pytest.fixture
+def own_nats(tmp_path: Path) -> Iterator[NatsServer]:
+    """A nats-server of this test's own, its store in ``tmp_path / "store"`` (for tests that scan the files)."""
+    server = NatsServer(store_dir=tmp_path / "store")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ The whole API::
 
     ident = normalise("phone", "", "020 7946 0958", default_region="GB")
     ident.value                  # '+442079460958'
-    ident.key                    # the same str for every spelling (a UUIDv5; identity's identifier id)
+    ident.key                    # the same str for every spelling (a keyed HMAC; identity's identifier id)
     Identifier("x", "", "@Jane").normal()   # Identifier(type='x', namespace='', value='jane')
 
 :func:`has_refused_characters` is the one rule for characters, for callers that keep an identifier in its raw
@@ -64,6 +64,8 @@ A namespace, where a type does not use one, must be empty. Namespaces are lower-
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import unicodedata
 import uuid
@@ -97,9 +99,8 @@ NAMESPACE_ALLOWED = NAMESPACE_REQUIRED | {"crm_id", "device_id"}
 
 MAX_VALUE_LENGTH = 512
 
-#: Namespace of identifier keys: uuid5(IDENTIFIER_NAMESPACE, "type\x1fnamespace\x1fvalue"). Never change it:
-#: identity's stored claims are kept under these ids.
-IDENTIFIER_NAMESPACE = uuid.UUID("6f1b7d1e-3c52-5b3e-9a51-6c686f727573")
+#: The deployment's pseudonym key (:func:`use_pseudonym_key`); identifier ids are HMACs under it.
+_pseudonym_key: bytes | None = None
 
 #: Unicode categories refused anywhere in a value: controls, line and paragraph separators, lone surrogates.
 _REFUSED_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs"})
@@ -143,11 +144,11 @@ class Identifier:
 
     @property
     def id(self) -> uuid.UUID:
-        """A UUIDv5 of the triple: for a normal form, identity's identifier id (the id of its claim). Computed once
-        per object: its fields never change."""
+        """A keyed pseudonym of the triple (:func:`pseudonym`): for a normal form, identity's identifier id (the
+        id of its claim) and the id of its data key. Computed once per object: its fields never change."""
         known = self.__dict__.get("_id")
         if known is None:
-            known = uuid.uuid5(IDENTIFIER_NAMESPACE, f"{self.type}\x1f{self.namespace}\x1f{self.value}")
+            known = pseudonym(f"{self.type}\x1f{self.namespace}\x1f{self.value}")
             object.__setattr__(self, "_id", known)
         return known
 
@@ -164,6 +165,35 @@ class Identifier:
     def normal(self, default_region: str | None = None) -> Identifier:
         """This identifier in its normal form (:func:`normalise`)."""
         return normalise(self.type, self.namespace, self.value, default_region)
+
+
+class PseudonymKeyMissing(RuntimeError):
+    """An identifier id was asked for before the composition root installed the deployment's pseudonym key."""
+
+
+def use_pseudonym_key(key: bytes) -> None:
+    """Install the deployment's pseudonym key (what ``services.common.privacy.keys`` reads from configuration).
+
+    Every process of a deployment must use the same key: identity's claim ids, touchpoints' actor index and the
+    experience joins all compare these ids. Changing it re-keys every identifier (a rebuild of every view).
+    """
+    global _pseudonym_key  # noqa: PLW0603 - one key per process, installed once by the composition root
+    if len(key) < 16:
+        msg = "the pseudonym key must be at least 16 bytes"
+        raise ValueError(msg)
+    _pseudonym_key = bytes(key)
+
+
+def pseudonym(text: str) -> uuid.UUID:
+    """HMAC-SHA256 of ``text`` under the deployment's pseudonym key, as a UUID (RFC 9562 version 8: the first 122
+    bits of the MAC). Without the key nobody can tell which identifier an id stands for, nor confirm a guess."""
+    if _pseudonym_key is None:
+        msg = "no pseudonym key installed: the composition root calls services.common.privacy.keys first"
+        raise PseudonymKeyMissing(msg)
+    digest = bytearray(hmac.new(_pseudonym_key, text.encode("utf-8"), hashlib.sha256).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x80  # version 8
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 9562 variant
+    return uuid.UUID(bytes=bytes(digest))
 
 
 def normalise(

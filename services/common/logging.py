@@ -19,7 +19,7 @@ and they cost a line, not a rendered traceback.
 Personal data: apart from exceptions, this module does not and cannot scrub values. Callers MUST NOT pass
 personal data (identifier values such as emails or phone numbers, names, free text of interactions) as log
 values: log ids, types, counts and durations instead. The event store is the only place personal data
-belongs (its per-subject encryption is the privacy issue's work), and a log line cannot be erased when a
+belongs (encrypted per data subject: ``services.common.privacy``), and a log line cannot be erased when a
 person asks to be forgotten.
 """
 

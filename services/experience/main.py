@@ -28,6 +28,7 @@ import structlog
 from services.common.chassis import ServiceDescription, run
 from services.common.config import Settings, int_between, non_negative_float, read_setting
 from services.common.eventstore.connection import JetStreamConnection
+from services.common.privacy.keyring import open_keyring
 from services.experience import domain
 from services.experience.application import ExperienceApplication, ExperienceSettings
 from services.experience.grpc_api import registration
@@ -57,6 +58,7 @@ def experience_settings(settings: Settings, environ: Mapping[str, str] | None = 
 def experience_service(settings: Settings, experience: ExperienceSettings) -> Iterator[ExperienceApplication]:
     """The application with its views' runner started; stopped and closed on exit."""
     with contextlib.ExitStack() as running:
+        running.enter_context(open_keyring(settings))  # personal data sealed with the deployment's keys
         connection = JetStreamConnection.open(settings.nats_url)
         running.callback(connection.close)
         app = ExperienceApplication(connection, settings.views_url, experience)

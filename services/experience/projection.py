@@ -15,6 +15,12 @@ Attribution rewrites nothing: a party's interactions are found at read time by j
 ``exp_actor`` on the identifier key, so a late link, a merge or an unmerge changes the answer by changing one
 claim row. No table depends on which upstream was applied first: identity's rows and touchpoints' rows are
 only ever joined when read.
+
+``PartyForgotten`` purges a party: its ``exp_party``, consent, membership and claim rows go, its identifier keys'
+``exp_actor`` rows go, and every touchpoint whose person actor (its author, or the person a company reply answers:
+the key that sealed its text) was one of them keeps its row with text and URL ``[erased]``, so volumes still count it. Replayed from sequence 1 the views
+come out the same: the destroyed keys make the upstream readers give ``[erased]`` for every sealed value, and the
+event purges again whatever was applied before it.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from chorus.identity.events.v1 import events_pb2 as identity_events
 from chorus.touchpoints.events.v1 import events_pb2 as touchpoint_events
 from services.common.contracts import enum_words, micros, timestamp_micros
 from services.common.identifiers import Identifier, InvalidIdentifier, normalise
+from services.common.privacy.keyring import evict_cached_keys
+from services.common.privacy.sealing import ERASED
 from services.common.projections import Projection, UpstreamEvent, handles
 from services.common.views import View, ViewCursor
 from services.experience.domain import needs_reply
@@ -360,6 +368,37 @@ class ExperienceProjection(Projection[ExperienceView]):
     def identifier_unclaimed(self, cur: ViewCursor, event: UpstreamEvent) -> None:
         cur.execute("DELETE FROM exp_claim WHERE identifier_id = ?", (event.aggregate_id,))
 
+    @handles(identity_events.PartyForgotten)
+    def party_forgotten(self, cur: ViewCursor, event: UpstreamEvent) -> None:
+        """Purge a forgotten party: its rows, its claims and attributions, and the text and URL of every
+        touchpoint sealed under one of its destroyed keys. Touchpoint rows stay (redacted), so volumes and other
+        aggregates that identify nobody keep counting them. The person actor is chosen as the codec chose it
+        (``services.common.privacy.sealing.person_actor``): the author of an inbound touchpoint, the person
+        answered by an outbound one."""
+        receipt: Any = event.message.receipt  # type: ignore[union-attr]
+        parties = [event.aggregate_id, *receipt.party_ids]
+        keys = list(receipt.key_ids)
+        evict_cached_keys(keys)
+        for chunk in _chunks(keys):
+            marks = ", ".join("?" * len(chunk))
+            cur.execute(
+                "UPDATE exp_touchpoint SET text = CASE WHEN text = '' THEN '' ELSE ? END,"
+                " url = CASE WHEN url = '' THEN '' ELSE ? END WHERE touchpoint_id IN"
+                " (SELECT a.touchpoint_id FROM exp_actor a JOIN exp_touchpoint t ON t.touchpoint_id = a.touchpoint_id"
+                f" WHERE a.id_key IN ({marks}) AND a.ord = CASE WHEN t.direction = 'outbound' AND EXISTS"
+                " (SELECT 1 FROM exp_actor o WHERE o.touchpoint_id = a.touchpoint_id AND o.ord > 0) THEN 1 ELSE 0 END)",  # noqa: S608
+                (ERASED, ERASED, *chunk),
+            )
+            cur.execute(f"DELETE FROM exp_actor WHERE id_key IN ({marks})", tuple(chunk))  # noqa: S608
+            cur.execute(f"DELETE FROM exp_claim WHERE identifier_id IN ({marks})", tuple(chunk))  # noqa: S608
+        for chunk in _chunks(parties):
+            marks = ", ".join("?" * len(chunk))
+            cur.execute(f"DELETE FROM exp_claim WHERE party_id IN ({marks})", tuple(chunk))  # noqa: S608
+            cur.execute(f"DELETE FROM exp_consent WHERE party_id IN ({marks})", tuple(chunk))  # noqa: S608
+            cur.execute(f"DELETE FROM exp_member WHERE community_id IN ({marks}) OR member_id IN ({marks})",  # noqa: S608
+                        (*chunk, *chunk))
+            cur.execute(f"DELETE FROM exp_party WHERE party_id IN ({marks})", tuple(chunk))  # noqa: S608
+
     # ------------------------------------------------------------------------------------------ touchpoints
 
     @handles(touchpoint_events.TouchpointRecorded)
@@ -427,6 +466,10 @@ class ExperienceProjection(Projection[ExperienceView]):
             " OR response_seconds > ? THEN ? ELSE response_seconds END WHERE touchpoint_id = ?",
             (m.response_seconds, m.response_seconds, m.parent_id),
         )
+
+
+def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 def now_us() -> int:

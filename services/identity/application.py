@@ -25,8 +25,10 @@ from eventsourcing.persistence import DataError, IntegrityError
 from services.common.errors import Conflict, FieldViolation, InvalidArgument, NotFound, Unavailable
 from services.common.eventstore import store_errors
 from services.common.identifiers import Identifier, InvalidIdentifier, normalise
+from services.common.privacy.keyring import installed as installed_keyring
 from services.identity.domain import (
     RULE_COMMAND_TOO_LARGE,
+    AlreadyForgotten,
     ContactState,
     Evidence,
     IdentifierClaim,
@@ -51,6 +53,9 @@ log = structlog.get_logger(__name__)
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+
+#: What a forgotten party's erasure makes unreadable (the categories of its receipt).
+ERASED_CATEGORIES = ("identifier values", "names", "free text", "urls")
 
 IdentifierFields = Mapping[str, str]  # {"type": "email", "value": "...", "namespace": ""}
 
@@ -325,6 +330,88 @@ class IdentityApplication(Application[uuid.UUID]):
         log.info("identity.parties.unmerged", party=str(source.id), former_target=str(target.id) if target else "")
         return {"party": self._snapshot(source), "former_target": self._snapshot(target) if target else None}
 
+    # ------------------------------------------------------------------------------------------ erasure
+
+    def forget_party(self, party_id: str, requested_by: str, legal_basis: str) -> dict[str, Any]:
+        """Forget a party (crypto-shredding); returns the erasure receipt (ids only, no personal data).
+
+        Destroys the data keys of the party, of every party merged into it (recursively), and of every identifier
+        any of them holds or once held that no other party holds now; unclaims those identifiers (a later
+        sighting of one starts a new party); records ``Party.Forgotten`` with the receipt. The keys go first: a
+        failure after them leaves the party unforgotten, and asking again finishes the job.
+        """
+        party = self._party(party_id)
+        if party.forgotten is not None:
+            raise AlreadyForgotten(party.party_id, party.forgotten)
+        keyring = installed_keyring()
+        if keyring is None:
+            raise Unavailable("no key vault is configured in this process: ForgetParty cannot destroy keys")
+        parties = self._merged_in(party)
+        held: dict[str, None] = {}
+        for member in parties:
+            for stored in self._history(member.id):
+                for link in _identifiers_of(stored):
+                    held[link] = None
+            held.update(dict.fromkeys(member.identifiers))
+        forgotten_ids = {str(member.id) for member in parties}
+        claims = {key: self._claim(key) for key in held}
+        erased = [key for key, claim in claims.items() if claim is None or claim.party_id in ("", *forgotten_ids)]
+        released = [claim for key, claim in claims.items() if key in erased and claim is not None and claim.party_id]
+        for claim in released:
+            claim.unclaim(reason="party forgotten")
+        self._save(*released)
+        key_ids = [*erased, *sorted(forgotten_ids)]
+        for key_id in key_ids:
+            keyring.destroy(key_id)
+        receipt = {
+            "receipt_id": str(uuid.uuid4()),
+            "erased_at": datetime.now(tz=UTC),
+            "requested_by": requested_by,
+            "legal_basis": legal_basis,
+            "categories": list(ERASED_CATEGORIES),
+            "key_ids": key_ids,
+            "party_ids": sorted(forgotten_ids - {str(party.id)}),
+            "kept_identifiers": len(held) - len(erased),
+        }
+        party.forget(receipt)
+        self._save(party)
+        log.info("identity.party.forgotten", party_id=str(party.id), receipt_id=receipt["receipt_id"],
+                 keys=len(key_ids), parties=len(parties))
+        return receipt
+
+    def _merged_in(self, party: Party) -> list[Party]:
+        """``party`` and every party merged into it, recursively (each once)."""
+        found: dict[str, Party] = {str(party.id): party}
+        todo = [party]
+        while todo:
+            for source_id in todo.pop().absorbed:
+                if source_id not in found:
+                    found[source_id] = self._party(source_id)
+                    todo.append(found[source_id])
+        return list(found.values())
+
+    def _history(self, aggregate_id: uuid.UUID) -> list[Any]:
+        with store_errors():
+            return list(self.events.get(aggregate_id))
+
+    def export_party(self, party_id: str) -> dict[str, Any]:
+        """Everything identity holds about a party, decrypted (right of access): the party as it stands now, and
+        every stored event of it and of each party merged into it, oldest first."""
+        party = self._party(party_id)
+        parties = self._merged_in(party)
+        return {
+            "party": self._snapshot(party),
+            "forgotten": party.forgotten,
+            "events": {
+                str(member.id): [
+                    {"type": type(stored).__qualname__, "version": stored.originator_version,
+                     **{k: v for k, v in vars(stored).items() if k not in ("originator_id", "originator_version")}}
+                    for stored in self._history(member.id)
+                ]
+                for member in parties
+            },
+        }
+
     # ------------------------------------------------------------------------------------------ communities
 
     def add_community_member(self, community_id: str, member_id: str) -> dict[str, Any]:
@@ -470,3 +557,13 @@ def party_snapshot(party: Party, contact: ContactState) -> dict[str, Any]:
         "merged_party_ids": list(party.absorbed),
         "version": party.version,
     }
+
+
+def _identifiers_of(stored: Any) -> list[str]:
+    """The identifier ids a party's stored event links to it (a link, a merge's or an unmerge's identifiers)."""
+    kind = type(stored).__qualname__  # the event classes the @event decorator makes on Party
+    if kind == "Party.IdentifierLinked":
+        return [stored.identifier["identifier_id"]]
+    if kind in ("Party.Absorbed", "Party.Unmerged"):
+        return [link["identifier_id"] for link in stored.identifiers]
+    return []

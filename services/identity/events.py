@@ -26,6 +26,7 @@ REGISTRATIONS = (
     (Party.MergedInto, pb.PartyMergedInto),
     (Party.Released, pb.PartyReleased),
     (Party.Unmerged, pb.PartyUnmerged),
+    (Party.Forgotten, pb.PartyForgotten),
     (IdentifierClaim.Claimed, pb.IdentifierClaimed),
     (IdentifierClaim.Transferred, pb.IdentifierTransferred),
     (IdentifierClaim.Unclaimed, pb.IdentifierUnclaimed),

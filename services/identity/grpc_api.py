@@ -8,6 +8,7 @@ of input name domain words; :data:`FIELD_OF` turns each into the field path of t
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
@@ -17,6 +18,7 @@ from google.protobuf import timestamp_pb2
 from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 
 from chorus.common.v1 import types_pb2
+from chorus.identity.events.v1 import events_pb2 as events_pb
 from chorus.identity.v1 import identity_service_pb2 as pb
 from chorus.identity.v1 import identity_service_pb2_grpc as pb_grpc
 from services.common import pagination
@@ -389,10 +391,29 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
         return prepared
 
     def ForgetParty(self, request: pb.ForgetPartyRequest, context: grpc.ServicerContext) -> pb.ForgetPartyResponse:
-        """The seam for the privacy issue (crypto-shredding): UNIMPLEMENTED until it lands."""
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details("ForgetParty is not implemented yet: it is delivered by the privacy issue")
-        return pb.ForgetPartyResponse()
+        receipt = self.app.forget_party(request.party_id, request.requested_by, request.legal_basis)
+        return pb.ForgetPartyResponse(receipt_id=receipt["receipt_id"], receipt=receipt_out(receipt))
+
+    def ExportParty(self, request: pb.ExportPartyRequest, context: grpc.ServicerContext) -> pb.ExportPartyResponse:
+        return pb.ExportPartyResponse(json=json.dumps(self.app.export_party(request.party_id), default=_json_value,
+                                                      sort_keys=True))
+
+
+def receipt_out(receipt: Mapping[str, Any]) -> events_pb.ErasureReceipt:
+    return events_pb.ErasureReceipt(
+        receipt_id=receipt["receipt_id"], erased_at=to_timestamp(receipt["erased_at"]),
+        requested_by=receipt["requested_by"], legal_basis=receipt["legal_basis"],
+        categories=list(receipt["categories"]), key_ids=list(receipt["key_ids"]),
+        party_ids=list(receipt["party_ids"]), kept_identifiers=int(receipt["kept_identifiers"]),
+    )
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (tuple, set, frozenset)):
+        return list(value)
+    return str(value)
 
 
 def registration(app: IdentityApplication) -> tuple[Any, IdentityServicer, str]:

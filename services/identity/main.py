@@ -32,6 +32,7 @@ import structlog
 from services.common.chassis import ServiceDescription, run
 from services.common.config import Settings
 from services.common.errors import ConfigurationError
+from services.common.privacy.keyring import open_keyring
 from services.common.projections import ProjectionRunner
 from services.identity import events
 from services.identity.application import IdentityApplication
@@ -78,6 +79,7 @@ def identity_service(
     """
     events.register()
     with contextlib.ExitStack() as running:  # whatever started is stopped, also when a later step fails
+        running.enter_context(open_keyring(settings))  # personal data sealed with the deployment's keys
         app = IdentityApplication(
             env=settings.eventstore_env(identity.app_name) if env is None else env,
             name=identity.app_name,

@@ -8,7 +8,7 @@ The message fields carry the events' attribute names (see ``protos/chorus/touchp
 the event ingest writes (and the index reads) thousands of times a second: it builds and reads that one message
 field by field instead of by reflection. It produces the same bytes and the same domain event as the generic
 mapper (``tests/touchpoints/test_touchpoint_events.py`` checks both), and leaves every other event, the cipher
-and the compressor to the generic one. The touchpoints service selects it with
+and the compressor to the generic one; it seals and opens personal data as the generic one does. The touchpoints service selects it with
 ``MAPPER_TOPIC=services.touchpoints.events:TouchpointMapper``.
 """
 
@@ -23,6 +23,7 @@ from chorus.common.v1 import types_pb2 as types
 from chorus.touchpoints.events.v1 import events_pb2 as pb
 from services.common.contracts import EnumWords, from_timestamp, timestamp_fields
 from services.common.eventstore.codec import ProtobufMapper, register_events
+from services.common.privacy.sealing import open_sealed, seal
 from services.touchpoints.domain import Touchpoint
 
 MAPPER_TOPIC = "services.touchpoints.events:TouchpointMapper"
@@ -138,14 +139,16 @@ class TouchpointMapper(ProtobufMapper):
             originator_id=domain_event.originator_id,
             originator_version=domain_event.originator_version,
             topic=RECORDED_TOPIC,
-            state=recorded_message(domain_event).SerializeToString(deterministic=True),  # type: ignore[arg-type]
+            state=seal(recorded_message(domain_event), str(domain_event.originator_id)).SerializeToString(  # type: ignore[arg-type]
+                deterministic=True
+            ),
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[Any]:
         if stored_event.topic != RECORDED_TOPIC or self.cipher or self.compressor:
             return super().to_domain_event(stored_event)
         try:
-            message = pb.TouchpointRecorded.FromString(stored_event.state)
+            message = open_sealed(pb.TouchpointRecorded.FromString(stored_event.state), str(stored_event.originator_id))
         except Exception:  # noqa: BLE001 - let the generic path raise its MapperDeserialisationError
             return super().to_domain_event(stored_event)
         state = recorded_state(message)

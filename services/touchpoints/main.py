@@ -40,6 +40,7 @@ import structlog
 
 from services.common.chassis import ServiceDescription, run
 from services.common.config import Settings, int_between, non_negative_float, read_setting
+from services.common.privacy.keyring import open_keyring
 from services.touchpoints import events
 from services.touchpoints.application import RecordingPolicy, TouchpointsApplication
 from services.touchpoints.events import MAPPER_TOPIC
@@ -113,6 +114,7 @@ def touchpoints_service(
     if env is None:
         env = {**settings.eventstore_env(touchpoints.app_name), "MAPPER_TOPIC": MAPPER_TOPIC}
     with contextlib.ExitStack() as running:  # whatever started is stopped, also when a later step fails
+        running.enter_context(open_keyring(settings))  # personal data sealed with the deployment's keys
         index = TouchpointIndex(settings.views_url, pg_schema=pg_schema, default_region=settings.default_region)
         running.callback(index.close)
         app = TouchpointsApplication(

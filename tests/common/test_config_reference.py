@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-#: Named in the code but not settings of a deployment: a test switch, a deprecated alias, an example stream.
-NOT_SETTINGS = {"CHORUS_TEST_NATS", "CHORUS_IDENTITY_DEFAULT_REGION", "CHORUS_DEMO"}
+#: Named in the code but not settings of a deployment: a test switch, a deprecated alias, an example stream, the
+#: key vault's bucket.
+NOT_SETTINGS = {"CHORUS_TEST_NATS", "CHORUS_IDENTITY_DEFAULT_REGION", "CHORUS_DEMO", "CHORUS_KEYS"}
 
 
 def test_the_readme_reference_is_what_the_code_tables_say() -> None:

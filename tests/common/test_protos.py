@@ -45,6 +45,7 @@ def test_the_staleness_check_names_edited_missing_and_orphaned_bindings(tmp_path
     copy = tmp_path / "protos"
     shutil.copytree(PROTOS / "chorus" / "common", copy / "chorus" / "common")
     shutil.copytree(PROTOS / "chorus" / "validate", copy / "chorus" / "validate")
+    shutil.copytree(PROTOS / "chorus" / "privacy", copy / "chorus" / "privacy")
     shutil.copyfile(PROTOS / "chorus" / "__init__.py", copy / "chorus" / "__init__.py")
     assert gen_protos.stale_files(copy) == []
     (copy / "chorus/common/v1/types_pb2.pyi").write_text("# edited by hand\n")

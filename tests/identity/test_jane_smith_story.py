@@ -238,16 +238,6 @@ def test_the_projection_rebuilds_the_same_answers_on_postgresql(identity: Identi
             connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
-def test_forget_party_is_a_seam_for_the_privacy_issue(identity: IdentityHarness) -> None:
-    party = identity.stub.RegisterParty(
-        pb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON, display_name="Forget Me")
-    ).party.party_id
-    with pytest.raises(grpc.RpcError) as caught:
-        identity.stub.ForgetParty(pb.ForgetPartyRequest(party_id=party))
-    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "privacy" in (caught.value.details() or "")
-
-
 def test_parties_are_listed_page_by_page_without_merged_ones(identity: IdentityHarness) -> None:
     stub = identity.stub
     made = [

@@ -19,6 +19,7 @@ import pytest
 from chorus.touchpoints.events.v1 import events_pb2 as touchpoint_events
 from services.common.config import Settings
 from services.common.eventstore import TOPIC_HEADER, VERSION_HEADER
+from services.common.privacy.keyring import open_keyring
 from services.common.testing import eventually
 from services.touchpoints.application import TouchpointsApplication
 from services.common.identifiers import Identifier
@@ -94,22 +95,23 @@ def test_a_dropped_index_is_rebuilt_from_the_stream_with_its_links(settings: Set
         eventually(linked)
         before = app.list_touchpoints(actor=JANE, page_size=1000)[0]
 
-    rebuilt = views.rebuilt_index()
-    app = TouchpointsApplication(env={**settings.eventstore_env(own.app_name), "MAPPER_TOPIC": MAPPER_TOPIC},
-                                 name=own.app_name, index=rebuilt)
-    runner = touchpoint_runner(app, rebuilt)
-    app.index_runner = runner
-    try:
-        runner.start(watch=False)
-        runner.catch_up(timeout=20)
-        after = app.list_touchpoints(actor=JANE, page_size=1000)[0]
-        assert after == before
-        assert len(after) == 31
-        assert rebuilt.document(question)["first_response_seconds"] == 120.0  # type: ignore[index]
-    finally:
-        runner.stop()
-        rebuilt.close()
-        app.close()
+    with open_keyring(settings):  # an application built by hand opens the deployment's keys as the root does
+        rebuilt = views.rebuilt_index()
+        app = TouchpointsApplication(env={**settings.eventstore_env(own.app_name), "MAPPER_TOPIC": MAPPER_TOPIC},
+                                     name=own.app_name, index=rebuilt)
+        runner = touchpoint_runner(app, rebuilt)
+        app.index_runner = runner
+        try:
+            runner.start(watch=False)
+            runner.catch_up(timeout=20)
+            after = app.list_touchpoints(actor=JANE, page_size=1000)[0]
+            assert after == before
+            assert len(after) == 31
+            assert rebuilt.document(question)["first_response_seconds"] == 120.0  # type: ignore[index]
+        finally:
+            runner.stop()
+            rebuilt.close()
+            app.close()
 
 
 def test_writes_of_another_process_appear_in_the_index(settings: Settings, views: Views) -> None:

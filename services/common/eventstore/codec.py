@@ -22,6 +22,10 @@ Conversion is by field name, with the conventions every service follows (values 
   ``dict[str, str]`` <-> ``map``; a nested message <-> ``dict`` with the same rules;
 - an enum <-> its lower-case word (``"email"`` <-> ``IDENTIFIER_TYPE_EMAIL``, ``""`` <-> unspecified).
 
+Fields marked ``(chorus.privacy.v1.pii)`` are sealed with the data key of their subject on the way in and opened
+on the way out, when the process has a keyring (``services.common.privacy.sealing``: the stored shape, and
+``[erased]`` for a destroyed key).
+
 An attribute the message has no field for is an error, never silently dropped — with one exception: the
 ``originator_topic`` of a "created" event (the Python path of the aggregate class, which the library needs to
 rebuild the aggregate) is derived from the registered event class when the message does not carry it, so the
@@ -47,6 +51,7 @@ from google.protobuf.message import DecodeError, Message
 
 from services.common.contracts import enum_from_proto, enum_to_proto, from_timestamp, timestamp_fields
 from services.common.eventstore.errors import EventStoreError
+from services.common.privacy.sealing import open_sealed, seal
 
 _BY_CLASS: dict[type, type[Message]] = {}
 _BY_NAME: dict[str, type] = {}
@@ -239,7 +244,7 @@ class ProtobufMapper(Mapper[Any]):
                     "originator_topic to store events of aggregate subclasses"
                 )
         message = fill_message(message_class(), state, f"{message_class.DESCRIPTOR.full_name}.")
-        data = message.SerializeToString(deterministic=True)
+        data = seal(message, str(domain_event.originator_id)).SerializeToString(deterministic=True)
         if self.compressor:
             data = self.compressor.compress(data)
         if self.cipher:
@@ -262,7 +267,7 @@ class ProtobufMapper(Mapper[Any]):
                 data = self.cipher.decrypt(data)
             if self.compressor:
                 data = self.compressor.decompress(data)
-            message = message_class.FromString(data)
+            message = open_sealed(message_class.FromString(data), str(stored_event.originator_id))
         except (DecodeError, ValueError) as exc:
             raise MapperDeserialisationError(
                 f"cannot decode {stored_event.topic} of {stored_event.originator_id} "

@@ -7,7 +7,9 @@ stream sequence ``s`` are ``s * 1000 + index``), so a position names one event a
 never writes, never creates or changes a stream, and needs no domain class: each message is split into its
 events by ``services.common.eventstore.decode_message`` (a commit envelope holds several, each with its topic),
 and each event's payload is decoded into the protobuf message its topic names, looked up in the default
-descriptor pool into which :func:`load_event_contracts` imports every ``chorus.*.events.v1`` module.
+descriptor pool into which :func:`load_event_contracts` imports every ``chorus.*.events.v1`` module. Personal
+data in marked fields is opened with the process's keyring (``services.common.privacy.sealing``): in clear, or
+``[erased]`` once its subject's key is destroyed.
 
 :func:`handed_over` makes the same :class:`UpstreamEvent` of what an application has just stored (its
 ``Recording`` objects), from the stored bytes, for a runner that takes a hand-over.
@@ -48,6 +50,7 @@ from services.common.eventstore import (
 )
 from services.common.eventstore.connection import JetStreamConnection
 from services.common.eventstore.errors import StreamNotFoundError
+from services.common.privacy.sealing import open_sealed
 
 _contracts_loaded = threading.Lock()
 _loaded = False
@@ -147,7 +150,7 @@ def _event(notification: Notification, common: dict[str, str]) -> UpstreamEvent:
         why = "no contract declares this topic"
     else:
         try:
-            message = message_class.FromString(notification.state)
+            message = open_sealed(message_class.FromString(notification.state), str(notification.originator_id))
         except DecodeError:
             why = "the payload is not a valid message of its topic"
     return UpstreamEvent(

@@ -66,10 +66,21 @@ class ReadAtDifferentMoments(IdentityError, Conflict):
         super().__init__(f"parties {first} and {second} changed while the command read them; retry the request")
 
 
+class AlreadyForgotten(IdentityError, FailedPrecondition):
+    """The party was forgotten before: ``receipt`` is the first erasure's receipt (ids only, no personal data)."""
+
+    def __init__(self, party_id: object, receipt: dict) -> None:
+        description = (f"party {party_id} was forgotten at {receipt.get('erased_at')}, "
+                       f"receipt {receipt.get('receipt_id')}")
+        super().__init__(description, [PreconditionViolation(RULE_PARTY_FORGOTTEN, str(party_id), description)])
+        self.receipt = receipt
+
+
 # Names of the rules a refusal can cite (PreconditionViolation.type).
 RULE_BLOCKED_IDENTIFIER = "BLOCKED_IDENTIFIER"
 RULE_IDENTIFIER_CAP = "IDENTIFIER_CAP"
 RULE_PARTY_MERGED = "PARTY_MERGED"
+RULE_PARTY_FORGOTTEN = "PARTY_FORGOTTEN"
 RULE_KIND_MISMATCH = "KIND_MISMATCH"
 RULE_MEMBERSHIP_CONFLICT = "MEMBERSHIP_CONFLICT"
 RULE_NOT_MERGED = "NOT_MERGED"

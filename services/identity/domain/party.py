@@ -18,6 +18,8 @@ from eventsourcing.domain import Aggregate, event
 from services.common.identifiers import Identifier
 from services.identity.domain.errors import (
     RULE_IDENTIFIER_CAP,
+    RULE_PARTY_FORGOTTEN,
+    AlreadyForgotten,
     RULE_NOT_A_COMMUNITY,
     RULE_PARTY_MERGED,
     InvalidIdentityInput,
@@ -94,6 +96,8 @@ class Party(Aggregate):
         self.merge_evidence: Evidence | None = None
         #: source party id -> what its merge moved here (kept until it is unmerged)
         self.absorbed: dict[str, MergeRecord] = {}
+        #: the erasure receipt once the party is forgotten
+        self.forgotten: dict[str, Any] | None = None
 
     # ---- queries
 
@@ -127,6 +131,8 @@ class Party(Aggregate):
     # ---- guards
 
     def check_live(self) -> None:
+        if self.forgotten is not None:
+            raise RuleViolation(RULE_PARTY_FORGOTTEN, self.party_id, f"party {self.id} is forgotten")
         if self.merged_into is not None:
             raise RuleViolation(
                 RULE_PARTY_MERGED, self.party_id, f"party {self.id} was merged into party {self.merged_into}"
@@ -144,6 +150,19 @@ class Party(Aggregate):
     def check_community(self) -> None:
         if self.kind != "community":
             raise RuleViolation(RULE_NOT_A_COMMUNITY, self.party_id, f"party {self.id} is not a community")
+
+    # ---- erasure
+
+    def forget(self, receipt: dict[str, Any]) -> None:
+        """The party's data keys are destroyed; ``receipt`` says what was erased (ids only)."""
+        if self.forgotten is not None:
+            raise AlreadyForgotten(self.party_id, self.forgotten)
+        self._forgotten(receipt=receipt)
+
+    @event("Forgotten")
+    def _forgotten(self, receipt: dict[str, Any]) -> None:
+        self.forgotten = dict(receipt)
+        self.identifiers = {}
 
     # ---- identifiers
 

@@ -22,10 +22,11 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from chorus.privacy.v1 import privacy_pb2 as chorus_dot_privacy_dot_v1_dot_privacy__pb2
 from chorus.validate.v1 import rules_pb2 as chorus_dot_validate_dot_v1_dot_rules__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63horus/common/v1/types.proto\x12\x10\x63horus.common.v1\x1a\x1e\x63horus/validate/v1/rules.proto\"|\n\nIdentifier\x12\x38\n\x04type\x18\x01 \x01(\x0e\x32 .chorus.common.v1.IdentifierTypeB\x08\xda\xd8\x18\x04\x08\x01h\x01\x12\x18\n\x05value\x18\x02 \x01(\tB\t\xda\xd8\x18\x05\x08\x01\x18\x80\x10\x12\x1a\n\tnamespace\x18\x03 \x01(\tB\x07\xda\xd8\x18\x03\x18\xc8\x01*\xb3\x03\n\x0eIdentifierType\x12\x1f\n\x1bIDENTIFIER_TYPE_UNSPECIFIED\x10\x00\x12\x19\n\x15IDENTIFIER_TYPE_EMAIL\x10\x01\x12\x19\n\x15IDENTIFIER_TYPE_PHONE\x10\x02\x12\x15\n\x11IDENTIFIER_TYPE_X\x10\x03\x12\x1c\n\x18IDENTIFIER_TYPE_FACEBOOK\x10\x04\x12\x1d\n\x19IDENTIFIER_TYPE_INSTAGRAM\x10\x05\x12\x1b\n\x17IDENTIFIER_TYPE_YOUTUBE\x10\x06\x12\x1e\n\x1aIDENTIFIER_TYPE_FORUM_USER\x10\x07\x12\x1c\n\x18IDENTIFIER_TYPE_BLOG_URL\x10\x08\x12(\n$IDENTIFIER_TYPE_MARKETPLACE_REVIEWER\x10\t\x12\x1a\n\x16IDENTIFIER_TYPE_CRM_ID\x10\n\x12\x1d\n\x19IDENTIFIER_TYPE_DEVICE_ID\x10\x0b\x12\x1b\n\x17IDENTIFIER_TYPE_CHAT_ID\x10\x0c\x12\x19\n\x15IDENTIFIER_TYPE_OTHER\x10\r*u\n\tPartyKind\x12\x1a\n\x16PARTY_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11PARTY_KIND_PERSON\x10\x01\x12\x1b\n\x17PARTY_KIND_ORGANISATION\x10\x02\x12\x18\n\x14PARTY_KIND_COMMUNITY\x10\x03*\xa5\x01\n\tPartyRole\x12\x1a\n\x16PARTY_ROLE_UNSPECIFIED\x10\x00\x12\x17\n\x13PARTY_ROLE_CUSTOMER\x10\x01\x12\x17\n\x13PARTY_ROLE_PROSPECT\x10\x02\x12\x16\n\x12PARTY_ROLE_PARTNER\x10\x03\x12\x19\n\x15PARTY_ROLE_INFLUENCER\x10\x04\x12\x17\n\x13PARTY_ROLE_EMPLOYEE\x10\x05*\xc5\x02\n\x07\x43hannel\x12\x17\n\x13\x43HANNEL_UNSPECIFIED\x10\x00\x12\x11\n\rCHANNEL_PHONE\x10\x01\x12\x11\n\rCHANNEL_EMAIL\x10\x02\x12\x10\n\x0c\x43HANNEL_CHAT\x10\x03\x12\x0f\n\x0b\x43HANNEL_SMS\x10\x04\x12\r\n\tCHANNEL_X\x10\x05\x12\x14\n\x10\x43HANNEL_FACEBOOK\x10\x06\x12\x15\n\x11\x43HANNEL_INSTAGRAM\x10\x07\x12\x13\n\x0f\x43HANNEL_YOUTUBE\x10\x08\x12\x11\n\rCHANNEL_FORUM\x10\t\x12\x10\n\x0c\x43HANNEL_BLOG\x10\n\x12\x17\n\x13\x43HANNEL_MARKETPLACE\x10\x0b\x12\x11\n\rCHANNEL_STORE\x10\x0c\x12\x0f\n\x0b\x43HANNEL_WEB\x10\r\x12\x12\n\x0e\x43HANNEL_IN_APP\x10\x0e\x12\x11\n\rCHANNEL_OTHER\x10\x0f*u\n\x0eTouchpointKind\x12\x1f\n\x1bTOUCHPOINT_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1aTOUCHPOINT_KIND_TOUCHPOINT\x10\x01\x12\"\n\x1eTOUCHPOINT_KIND_NON_TOUCHPOINT\x10\x02*U\n\tDirection\x12\x19\n\x15\x44IRECTION_UNSPECIFIED\x10\x00\x12\x15\n\x11\x44IRECTION_INBOUND\x10\x01\x12\x16\n\x12\x44IRECTION_OUTBOUND\x10\x02*W\n\nVisibility\x12\x1a\n\x16VISIBILITY_UNSPECIFIED\x10\x00\x12\x15\n\x11VISIBILITY_PUBLIC\x10\x01\x12\x16\n\x12VISIBILITY_PRIVATE\x10\x02*\x9c\x01\n\x06Intent\x12\x16\n\x12INTENT_UNSPECIFIED\x10\x00\x12\x13\n\x0fINTENT_QUESTION\x10\x01\x12\x14\n\x10INTENT_COMPLAINT\x10\x02\x12\x11\n\rINTENT_PRAISE\x10\x03\x12\x15\n\x11INTENT_SUGGESTION\x10\x04\x12\x13\n\x0fINTENT_PURCHASE\x10\x05\x12\x10\n\x0cINTENT_OTHER\x10\x06*\x84\x02\n\x11SociabilityDegree\x12\"\n\x1eSOCIABILITY_DEGREE_UNSPECIFIED\x10\x00\x12 \n\x1cSOCIABILITY_DEGREE_MONOLOGUE\x10\x01\x12\x1e\n\x1aSOCIABILITY_DEGREE_VENTING\x10\x02\x12\x1d\n\x19SOCIABILITY_DEGREE_SKEWED\x10\x03\x12&\n\"SOCIABILITY_DEGREE_SOCIAL_PRESSURE\x10\x04\x12 \n\x1cSOCIABILITY_DEGREE_OBJECTIVE\x10\x05\x12 \n\x1cSOCIABILITY_DEGREE_COMMUNITY\x10\x06*\xd3\x02\n\x19\x42usinessSociabilityDegree\x12+\n\'BUSINESS_SOCIABILITY_DEGREE_UNSPECIFIED\x10\x00\x12)\n%BUSINESS_SOCIABILITY_DEGREE_BROADCAST\x10\x01\x12\x33\n/BUSINESS_SOCIABILITY_DEGREE_BROADCAST_WITH_BAIT\x10\x02\x12*\n&BUSINESS_SOCIABILITY_DEGREE_PRETENDING\x10\x03\x12(\n$BUSINESS_SOCIABILITY_DEGREE_BLOGGING\x10\x04\x12(\n$BUSINESS_SOCIABILITY_DEGREE_FAN_PAGE\x10\x05\x12)\n%BUSINESS_SOCIABILITY_DEGREE_COMMUNITY\x10\x06*\xc4\x01\n\x0f\x43ompanyFunction\x12 \n\x1c\x43OMPANY_FUNCTION_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x43OMPANY_FUNCTION_SERVICE\x10\x01\x12\x1e\n\x1a\x43OMPANY_FUNCTION_MARKETING\x10\x02\x12\x17\n\x13\x43OMPANY_FUNCTION_PR\x10\x03\x12\x1a\n\x16\x43OMPANY_FUNCTION_SALES\x10\x04\x12\x1c\n\x18\x43OMPANY_FUNCTION_PRODUCT\x10\x05*\x82\x01\n\rConsentStatus\x12\x1e\n\x1a\x43ONSENT_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43ONSENT_STATUS_GRANTED\x10\x01\x12\x19\n\x15\x43ONSENT_STATUS_DENIED\x10\x02\x12\x1a\n\x16\x43ONSENT_STATUS_REVOKED\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63horus/common/v1/types.proto\x12\x10\x63horus.common.v1\x1a\x1f\x63horus/privacy/v1/privacy.proto\x1a\x1e\x63horus/validate/v1/rules.proto\"\x82\x01\n\nIdentifier\x12\x38\n\x04type\x18\x01 \x01(\x0e\x32 .chorus.common.v1.IdentifierTypeB\x08\xda\xd8\x18\x04\x08\x01h\x01\x12\x1e\n\x05value\x18\x02 \x01(\tB\x0f\xda\xd8\x18\x05\x08\x01\x18\x80\x10\xe2\xd8\x18\x02\x08\x01\x12\x1a\n\tnamespace\x18\x03 \x01(\tB\x07\xda\xd8\x18\x03\x18\xc8\x01*\xb3\x03\n\x0eIdentifierType\x12\x1f\n\x1bIDENTIFIER_TYPE_UNSPECIFIED\x10\x00\x12\x19\n\x15IDENTIFIER_TYPE_EMAIL\x10\x01\x12\x19\n\x15IDENTIFIER_TYPE_PHONE\x10\x02\x12\x15\n\x11IDENTIFIER_TYPE_X\x10\x03\x12\x1c\n\x18IDENTIFIER_TYPE_FACEBOOK\x10\x04\x12\x1d\n\x19IDENTIFIER_TYPE_INSTAGRAM\x10\x05\x12\x1b\n\x17IDENTIFIER_TYPE_YOUTUBE\x10\x06\x12\x1e\n\x1aIDENTIFIER_TYPE_FORUM_USER\x10\x07\x12\x1c\n\x18IDENTIFIER_TYPE_BLOG_URL\x10\x08\x12(\n$IDENTIFIER_TYPE_MARKETPLACE_REVIEWER\x10\t\x12\x1a\n\x16IDENTIFIER_TYPE_CRM_ID\x10\n\x12\x1d\n\x19IDENTIFIER_TYPE_DEVICE_ID\x10\x0b\x12\x1b\n\x17IDENTIFIER_TYPE_CHAT_ID\x10\x0c\x12\x19\n\x15IDENTIFIER_TYPE_OTHER\x10\r*u\n\tPartyKind\x12\x1a\n\x16PARTY_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11PARTY_KIND_PERSON\x10\x01\x12\x1b\n\x17PARTY_KIND_ORGANISATION\x10\x02\x12\x18\n\x14PARTY_KIND_COMMUNITY\x10\x03*\xa5\x01\n\tPartyRole\x12\x1a\n\x16PARTY_ROLE_UNSPECIFIED\x10\x00\x12\x17\n\x13PARTY_ROLE_CUSTOMER\x10\x01\x12\x17\n\x13PARTY_ROLE_PROSPECT\x10\x02\x12\x16\n\x12PARTY_ROLE_PARTNER\x10\x03\x12\x19\n\x15PARTY_ROLE_INFLUENCER\x10\x04\x12\x17\n\x13PARTY_ROLE_EMPLOYEE\x10\x05*\xc5\x02\n\x07\x43hannel\x12\x17\n\x13\x43HANNEL_UNSPECIFIED\x10\x00\x12\x11\n\rCHANNEL_PHONE\x10\x01\x12\x11\n\rCHANNEL_EMAIL\x10\x02\x12\x10\n\x0c\x43HANNEL_CHAT\x10\x03\x12\x0f\n\x0b\x43HANNEL_SMS\x10\x04\x12\r\n\tCHANNEL_X\x10\x05\x12\x14\n\x10\x43HANNEL_FACEBOOK\x10\x06\x12\x15\n\x11\x43HANNEL_INSTAGRAM\x10\x07\x12\x13\n\x0f\x43HANNEL_YOUTUBE\x10\x08\x12\x11\n\rCHANNEL_FORUM\x10\t\x12\x10\n\x0c\x43HANNEL_BLOG\x10\n\x12\x17\n\x13\x43HANNEL_MARKETPLACE\x10\x0b\x12\x11\n\rCHANNEL_STORE\x10\x0c\x12\x0f\n\x0b\x43HANNEL_WEB\x10\r\x12\x12\n\x0e\x43HANNEL_IN_APP\x10\x0e\x12\x11\n\rCHANNEL_OTHER\x10\x0f*u\n\x0eTouchpointKind\x12\x1f\n\x1bTOUCHPOINT_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1aTOUCHPOINT_KIND_TOUCHPOINT\x10\x01\x12\"\n\x1eTOUCHPOINT_KIND_NON_TOUCHPOINT\x10\x02*U\n\tDirection\x12\x19\n\x15\x44IRECTION_UNSPECIFIED\x10\x00\x12\x15\n\x11\x44IRECTION_INBOUND\x10\x01\x12\x16\n\x12\x44IRECTION_OUTBOUND\x10\x02*W\n\nVisibility\x12\x1a\n\x16VISIBILITY_UNSPECIFIED\x10\x00\x12\x15\n\x11VISIBILITY_PUBLIC\x10\x01\x12\x16\n\x12VISIBILITY_PRIVATE\x10\x02*\x9c\x01\n\x06Intent\x12\x16\n\x12INTENT_UNSPECIFIED\x10\x00\x12\x13\n\x0fINTENT_QUESTION\x10\x01\x12\x14\n\x10INTENT_COMPLAINT\x10\x02\x12\x11\n\rINTENT_PRAISE\x10\x03\x12\x15\n\x11INTENT_SUGGESTION\x10\x04\x12\x13\n\x0fINTENT_PURCHASE\x10\x05\x12\x10\n\x0cINTENT_OTHER\x10\x06*\x84\x02\n\x11SociabilityDegree\x12\"\n\x1eSOCIABILITY_DEGREE_UNSPECIFIED\x10\x00\x12 \n\x1cSOCIABILITY_DEGREE_MONOLOGUE\x10\x01\x12\x1e\n\x1aSOCIABILITY_DEGREE_VENTING\x10\x02\x12\x1d\n\x19SOCIABILITY_DEGREE_SKEWED\x10\x03\x12&\n\"SOCIABILITY_DEGREE_SOCIAL_PRESSURE\x10\x04\x12 \n\x1cSOCIABILITY_DEGREE_OBJECTIVE\x10\x05\x12 \n\x1cSOCIABILITY_DEGREE_COMMUNITY\x10\x06*\xd3\x02\n\x19\x42usinessSociabilityDegree\x12+\n\'BUSINESS_SOCIABILITY_DEGREE_UNSPECIFIED\x10\x00\x12)\n%BUSINESS_SOCIABILITY_DEGREE_BROADCAST\x10\x01\x12\x33\n/BUSINESS_SOCIABILITY_DEGREE_BROADCAST_WITH_BAIT\x10\x02\x12*\n&BUSINESS_SOCIABILITY_DEGREE_PRETENDING\x10\x03\x12(\n$BUSINESS_SOCIABILITY_DEGREE_BLOGGING\x10\x04\x12(\n$BUSINESS_SOCIABILITY_DEGREE_FAN_PAGE\x10\x05\x12)\n%BUSINESS_SOCIABILITY_DEGREE_COMMUNITY\x10\x06*\xc4\x01\n\x0f\x43ompanyFunction\x12 \n\x1c\x43OMPANY_FUNCTION_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x43OMPANY_FUNCTION_SERVICE\x10\x01\x12\x1e\n\x1a\x43OMPANY_FUNCTION_MARKETING\x10\x02\x12\x17\n\x13\x43OMPANY_FUNCTION_PR\x10\x03\x12\x1a\n\x16\x43OMPANY_FUNCTION_SALES\x10\x04\x12\x1c\n\x18\x43OMPANY_FUNCTION_PRODUCT\x10\x05*\x82\x01\n\rConsentStatus\x12\x1e\n\x1a\x43ONSENT_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43ONSENT_STATUS_GRANTED\x10\x01\x12\x19\n\x15\x43ONSENT_STATUS_DENIED\x10\x02\x12\x1a\n\x16\x43ONSENT_STATUS_REVOKED\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,33 +36,33 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_IDENTIFIER'].fields_by_name['type']._loaded_options = None
   _globals['_IDENTIFIER'].fields_by_name['type']._serialized_options = b'\332\330\030\004\010\001h\001'
   _globals['_IDENTIFIER'].fields_by_name['value']._loaded_options = None
-  _globals['_IDENTIFIER'].fields_by_name['value']._serialized_options = b'\332\330\030\005\010\001\030\200\020'
+  _globals['_IDENTIFIER'].fields_by_name['value']._serialized_options = b'\332\330\030\005\010\001\030\200\020\342\330\030\002\010\001'
   _globals['_IDENTIFIER'].fields_by_name['namespace']._loaded_options = None
   _globals['_IDENTIFIER'].fields_by_name['namespace']._serialized_options = b'\332\330\030\003\030\310\001'
-  _globals['_IDENTIFIERTYPE']._serialized_start=209
-  _globals['_IDENTIFIERTYPE']._serialized_end=644
-  _globals['_PARTYKIND']._serialized_start=646
-  _globals['_PARTYKIND']._serialized_end=763
-  _globals['_PARTYROLE']._serialized_start=766
-  _globals['_PARTYROLE']._serialized_end=931
-  _globals['_CHANNEL']._serialized_start=934
-  _globals['_CHANNEL']._serialized_end=1259
-  _globals['_TOUCHPOINTKIND']._serialized_start=1261
-  _globals['_TOUCHPOINTKIND']._serialized_end=1378
-  _globals['_DIRECTION']._serialized_start=1380
-  _globals['_DIRECTION']._serialized_end=1465
-  _globals['_VISIBILITY']._serialized_start=1467
-  _globals['_VISIBILITY']._serialized_end=1554
-  _globals['_INTENT']._serialized_start=1557
-  _globals['_INTENT']._serialized_end=1713
-  _globals['_SOCIABILITYDEGREE']._serialized_start=1716
-  _globals['_SOCIABILITYDEGREE']._serialized_end=1976
-  _globals['_BUSINESSSOCIABILITYDEGREE']._serialized_start=1979
-  _globals['_BUSINESSSOCIABILITYDEGREE']._serialized_end=2318
-  _globals['_COMPANYFUNCTION']._serialized_start=2321
-  _globals['_COMPANYFUNCTION']._serialized_end=2517
-  _globals['_CONSENTSTATUS']._serialized_start=2520
-  _globals['_CONSENTSTATUS']._serialized_end=2650
-  _globals['_IDENTIFIER']._serialized_start=82
-  _globals['_IDENTIFIER']._serialized_end=206
+  _globals['_IDENTIFIERTYPE']._serialized_start=249
+  _globals['_IDENTIFIERTYPE']._serialized_end=684
+  _globals['_PARTYKIND']._serialized_start=686
+  _globals['_PARTYKIND']._serialized_end=803
+  _globals['_PARTYROLE']._serialized_start=806
+  _globals['_PARTYROLE']._serialized_end=971
+  _globals['_CHANNEL']._serialized_start=974
+  _globals['_CHANNEL']._serialized_end=1299
+  _globals['_TOUCHPOINTKIND']._serialized_start=1301
+  _globals['_TOUCHPOINTKIND']._serialized_end=1418
+  _globals['_DIRECTION']._serialized_start=1420
+  _globals['_DIRECTION']._serialized_end=1505
+  _globals['_VISIBILITY']._serialized_start=1507
+  _globals['_VISIBILITY']._serialized_end=1594
+  _globals['_INTENT']._serialized_start=1597
+  _globals['_INTENT']._serialized_end=1753
+  _globals['_SOCIABILITYDEGREE']._serialized_start=1756
+  _globals['_SOCIABILITYDEGREE']._serialized_end=2016
+  _globals['_BUSINESSSOCIABILITYDEGREE']._serialized_start=2019
+  _globals['_BUSINESSSOCIABILITYDEGREE']._serialized_end=2358
+  _globals['_COMPANYFUNCTION']._serialized_start=2361
+  _globals['_COMPANYFUNCTION']._serialized_end=2557
+  _globals['_CONSENTSTATUS']._serialized_start=2560
+  _globals['_CONSENTSTATUS']._serialized_end=2690
+  _globals['_IDENTIFIER']._serialized_start=116
+  _globals['_IDENTIFIER']._serialized_end=246
 # @@protoc_insertion_point(module_scope)

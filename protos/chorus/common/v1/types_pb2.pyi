@@ -1,3 +1,4 @@
+from chorus.privacy.v1 import privacy_pb2 as _privacy_pb2
 from chorus.validate.v1 import rules_pb2 as _rules_pb2
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor

@@ -1,6 +1,7 @@
 import datetime
 
 from chorus.common.v1 import types_pb2 as _types_pb2
+from chorus.identity.events.v1 import events_pb2 as _events_pb2
 from chorus.validate.v1 import rules_pb2 as _rules_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -374,16 +375,34 @@ class CheckContactPermissionResponse(_message.Message):
     def __init__(self, allowed: _Optional[bool] = ..., reason: _Optional[str] = ..., party_id: _Optional[str] = ..., preferred: _Optional[bool] = ...) -> None: ...
 
 class ForgetPartyRequest(_message.Message):
+    __slots__ = ("party_id", "requested_by", "legal_basis")
+    PARTY_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_BY_FIELD_NUMBER: _ClassVar[int]
+    LEGAL_BASIS_FIELD_NUMBER: _ClassVar[int]
+    party_id: str
+    requested_by: str
+    legal_basis: str
+    def __init__(self, party_id: _Optional[str] = ..., requested_by: _Optional[str] = ..., legal_basis: _Optional[str] = ...) -> None: ...
+
+class ForgetPartyResponse(_message.Message):
+    __slots__ = ("receipt_id", "receipt")
+    RECEIPT_ID_FIELD_NUMBER: _ClassVar[int]
+    RECEIPT_FIELD_NUMBER: _ClassVar[int]
+    receipt_id: str
+    receipt: _events_pb2.ErasureReceipt
+    def __init__(self, receipt_id: _Optional[str] = ..., receipt: _Optional[_Union[_events_pb2.ErasureReceipt, _Mapping]] = ...) -> None: ...
+
+class ExportPartyRequest(_message.Message):
     __slots__ = ("party_id",)
     PARTY_ID_FIELD_NUMBER: _ClassVar[int]
     party_id: str
     def __init__(self, party_id: _Optional[str] = ...) -> None: ...
 
-class ForgetPartyResponse(_message.Message):
-    __slots__ = ("receipt_id",)
-    RECEIPT_ID_FIELD_NUMBER: _ClassVar[int]
-    receipt_id: str
-    def __init__(self, receipt_id: _Optional[str] = ...) -> None: ...
+class ExportPartyResponse(_message.Message):
+    __slots__ = ("json",)
+    JSON_FIELD_NUMBER: _ClassVar[int]
+    json: str
+    def __init__(self, json: _Optional[str] = ...) -> None: ...
 
 class ImportedConsent(_message.Message):
     __slots__ = ("channel", "status", "time", "source")

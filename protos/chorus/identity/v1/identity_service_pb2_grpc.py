@@ -127,6 +127,11 @@ class IdentityServiceStub:
                 request_serializer=chorus_dot_identity_dot_v1_dot_identity__service__pb2.ImportPartiesRequest.SerializeToString,
                 response_deserializer=chorus_dot_identity_dot_v1_dot_identity__service__pb2.ImportPartiesResponse.FromString,
                 _registered_method=True)
+        self.ExportParty = channel.unary_unary(
+                '/chorus.identity.v1.IdentityService/ExportParty',
+                request_serializer=chorus_dot_identity_dot_v1_dot_identity__service__pb2.ExportPartyRequest.SerializeToString,
+                response_deserializer=chorus_dot_identity_dot_v1_dot_identity__service__pb2.ExportPartyResponse.FromString,
+                _registered_method=True)
 
 
 class IdentityServiceServicer:
@@ -248,7 +253,9 @@ class IdentityServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ForgetParty(self, request, context):
-        """Forgets a party (crypto-shredding). Not implemented yet: the privacy issue delivers it; UNIMPLEMENTED.
+        """Forgets a party (crypto-shredding): destroys the data keys of the party, of every identifier it holds or held
+        (and nobody else holds now) and of every party merged into it, and records PartyForgotten with an erasure
+        receipt. NOT_FOUND for an unknown party; FAILED_PRECONDITION, naming the first receipt, when already forgotten.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -258,6 +265,13 @@ class IdentityServiceServicer:
         """Imports parties from another system (a CRM) as a client stream: each party with its identifiers, consents
         and preferred channels, all of it or none of it, idempotent by (source system, external id). Answers every
         item exactly once, in stream order, grouped by the micro-batch that made it durable.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportParty(self, request, context):
+        """Everything identity holds about a party, decrypted, as JSON (right of access).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -355,6 +369,11 @@ def add_IdentityServiceServicer_to_server(servicer, server):
                     servicer.ImportParties,
                     request_deserializer=chorus_dot_identity_dot_v1_dot_identity__service__pb2.ImportPartiesRequest.FromString,
                     response_serializer=chorus_dot_identity_dot_v1_dot_identity__service__pb2.ImportPartiesResponse.SerializeToString,
+            ),
+            'ExportParty': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportParty,
+                    request_deserializer=chorus_dot_identity_dot_v1_dot_identity__service__pb2.ExportPartyRequest.FromString,
+                    response_serializer=chorus_dot_identity_dot_v1_dot_identity__service__pb2.ExportPartyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -846,6 +865,33 @@ class IdentityService:
             '/chorus.identity.v1.IdentityService/ImportParties',
             chorus_dot_identity_dot_v1_dot_identity__service__pb2.ImportPartiesRequest.SerializeToString,
             chorus_dot_identity_dot_v1_dot_identity__service__pb2.ImportPartiesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportParty(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chorus.identity.v1.IdentityService/ExportParty',
+            chorus_dot_identity_dot_v1_dot_identity__service__pb2.ExportPartyRequest.SerializeToString,
+            chorus_dot_identity_dot_v1_dot_identity__service__pb2.ExportPartyResponse.FromString,
             options,
             channel_credentials,
             insecure,

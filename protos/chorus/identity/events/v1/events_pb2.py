@@ -23,52 +23,71 @@ _sym_db = _symbol_database.Default()
 
 
 from chorus.common.v1 import types_pb2 as chorus_dot_common_dot_v1_dot_types__pb2
+from chorus.privacy.v1 import privacy_pb2 as chorus_dot_privacy_dot_v1_dot_privacy__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&chorus/identity/events/v1/events.proto\x12\x19\x63horus.identity.events.v1\x1a\x1c\x63horus/common/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"_\n\x08\x45vidence\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x12\n\nconfidence\x18\x02 \x01(\x01\x12\x13\n\x0b\x61sserted_by\x18\x03 \x01(\t\x12\x0c\n\x04rule\x18\x04 \x01(\t\x12\x0c\n\x04note\x18\x05 \x01(\t\"\xb2\x01\n\x10LinkedIdentifier\x12\x15\n\ridentifier_id\x18\x01 \x01(\t\x12.\n\x04type\x18\x02 \x01(\x0e\x32 .chorus.common.v1.IdentifierType\x12\x11\n\tnamespace\x18\x03 \x01(\t\x12\r\n\x05value\x18\x04 \x01(\t\x12\x35\n\x08\x65vidence\x18\x05 \x01(\x0b\x32#.chorus.identity.events.v1.Evidence\"\xda\x01\n\x0fPartyRegistered\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x04kind\x18\x02 \x01(\x0e\x32\x1b.chorus.common.v1.PartyKind\x12*\n\x05roles\x18\x03 \x03(\x0e\x32\x1b.chorus.common.v1.PartyRole\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x11\n\tanonymous\x18\x05 \x01(\x08\x12\x18\n\x10originator_topic\x18\x0f \x01(\t\"\x87\x01\n\x15PartyIdentifierLinked\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12?\n\nidentifier\x18\x02 \x01(\x0b\x32+.chorus.identity.events.v1.LinkedIdentifier\"o\n\x17PartyIdentifierUnlinked\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\ridentifier_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"T\n\x10PartyMemberAdded\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tmember_id\x18\x02 \x01(\t\"V\n\x12PartyMemberRemoved\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tmember_id\x18\x02 \x01(\t\"[\n\x14PartyJoinedCommunity\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\"Y\n\x12PartyLeftCommunity\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\"\xda\x01\n\x14PartyConsentRecorded\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x07\x63hannel\x18\x02 \x01(\x0e\x32\x19.chorus.common.v1.Channel\x12/\n\x06status\x18\x03 \x01(\x0e\x32\x1f.chorus.common.v1.ConsentStatus\x12&\n\x02\x61t\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06source\x18\x05 \x01(\t\"w\n\x19PartyPreferredChannelsSet\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x08\x63hannels\x18\x02 \x03(\x0e\x32\x19.chorus.common.v1.Channel\"\x95\x01\n\x14PartyDoNotContactSet\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x64o_not_contact\x18\x02 \x01(\x08\x12&\n\x02\x61t\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06source\x18\x04 \x01(\t\"\xa8\x02\n\rPartyAbsorbed\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fsource_party_id\x18\x02 \x01(\t\x12@\n\x0bidentifiers\x18\x03 \x03(\x0b\x32+.chorus.identity.events.v1.LinkedIdentifier\x12\x0f\n\x07members\x18\x04 \x03(\t\x12\x15\n\rmembers_added\x18\x05 \x03(\t\x12\x13\n\x0bmemberships\x18\x06 \x03(\t\x12\x19\n\x11memberships_added\x18\x07 \x03(\t\x12\x35\n\x08\x65vidence\x18\x08 \x01(\x0b\x32#.chorus.identity.events.v1.Evidence\"\xce\x01\n\x0fPartyMergedInto\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0ftarget_party_id\x18\x02 \x01(\t\x12\x16\n\x0eidentifier_ids\x18\x03 \x03(\t\x12\x0f\n\x07members\x18\x04 \x03(\t\x12\x13\n\x0bmemberships\x18\x05 \x03(\t\x12\x35\n\x08\x65vidence\x18\x06 \x01(\x0b\x32#.chorus.identity.events.v1.Evidence\"\xcc\x01\n\rPartyReleased\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fsource_party_id\x18\x02 \x01(\t\x12\x16\n\x0eidentifier_ids\x18\x03 \x03(\t\x12\x0f\n\x07members\x18\x04 \x03(\t\x12\x13\n\x0bmemberships\x18\x05 \x03(\t\x12\x35\n\x08\x65vidence\x18\x06 \x01(\x0b\x32#.chorus.identity.events.v1.Evidence\"\xf4\x01\n\rPartyUnmerged\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rfrom_party_id\x18\x02 \x01(\t\x12@\n\x0bidentifiers\x18\x03 \x03(\x0b\x32+.chorus.identity.events.v1.LinkedIdentifier\x12\x0f\n\x07members\x18\x04 \x03(\t\x12\x13\n\x0bmemberships\x18\x05 \x03(\t\x12\x35\n\x08\x65vidence\x18\x06 \x01(\x0b\x32#.chorus.identity.events.v1.Evidence\"\xc0\x01\n\x11IdentifierClaimed\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\x04type\x18\x02 \x01(\x0e\x32 .chorus.common.v1.IdentifierType\x12\x11\n\tnamespace\x18\x03 \x01(\t\x12\r\n\x05value\x18\x04 \x01(\t\x12\x10\n\x08party_id\x18\x05 \x01(\t\x12\x18\n\x10originator_topic\x18\x0f \x01(\t\"\x7f\n\x15IdentifierTransferred\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08party_id\x18\x02 \x01(\t\x12\x15\n\rfrom_party_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"k\n\x13IdentifierUnclaimed\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rfrom_party_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&chorus/identity/events/v1/events.proto\x12\x19\x63horus.identity.events.v1\x1a\x1c\x63horus/common/v1/types.proto\x1a\x1f\x63horus/privacy/v1/privacy.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"g\n\x08\x45vidence\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x12\n\nconfidence\x18\x02 \x01(\x01\x12\x13\n\x0b\x61sserted_by\x18\x03 \x01(\t\x12\x0c\n\x04rule\x18\x04 \x01(\t\x12\x14\n\x04note\x18\x05 \x01(\tB\x06\xe2\xd8\x18\x02\x08\x02\"\xba\x01\n\x10LinkedIdentifier\x12\x15\n\ridentifier_id\x18\x01 \x01(\t\x12.\n\x04type\x18\x02 \x01(\x0e\x32 .chorus.common.v1.IdentifierType\x12\x11\n\tnamespace\x18\x03 \x01(\t\x12\x15\n\x05value\x18\x04 \x01(\tB\x06\xe2\xd8\x18\x02\x08\x01\x12\x35\n\x08\x65vidence\x18\x05 \x01(\x0b\x32#.chorus.identity.events.v1.Evidence\"\xe2\x01\n\x0fPartyRegistered\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x04kind\x18\x02 \x01(\x0e\x32\x1b.chorus.common.v1.PartyKind\x12*\n\x05roles\x18\x03 \x03(\x0e\x32\x1b.chorus.common.v1.PartyRole\x12\x1c\n\x0c\x64isplay_name\x18\x04 \x01(\tB\x06\xe2\xd8\x18\x02\x08\x02\x12\x11\n\tanonymous\x18\x05 \x01(\x08\x12\x18\n\x10originator_topic\x18\x0f \x01(\t\"\x87\x01\n\x15PartyIdentifierLinked\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12?\n\nidentifier\x18\x02 \x01(\x0b\x32+.chorus.identity.events.v1.LinkedIdentifier\"w\n\x17PartyIdentifierUnlinked\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\ridentifier_id\x18\x02 \x01(\t\x12\x16\n\x06reason\x18\x03 \x01(\tB\x06\xe2\xd8\x18\x02\x08\x02\"T\n\x10PartyMemberAdded\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tmember_id\x18\x02 \x01(\t\"V\n\x12PartyMemberRemoved\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tmember_id\x18\x02 \x01(\t\"[\n\x14PartyJoinedCommunity\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\"Y\n\x12PartyLeftCommunity\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\"\xda\x01\n\x14PartyConsentRecorded\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x07\x63hannel\x18\x02 \x01(\x0e\x32\x19.chorus.common.v1.Channel\x12/\n\x06status\x18\x03 \x01(\x0e\x32\x1f.chorus.common.v1.ConsentStatus\x12&\n\x02\x61t\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06source\x18\x05 \x01(\t\"w\n\x19PartyPreferredChannelsSet\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x08\x63hannels\x18\x02 \x03(\x0e\x32\x19.chorus.common.v1.Channel\"\x95\x01\n\x14PartyDoNotContactSet\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x64o_not_contact\x18\x02 \x01(\x08\x12&\n\x02\x61t\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06source\x18\x04 \x01(\t\"\xa8\x02\n\rPartyAbsorbed\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fsource_party_id\x18\x02 \x01(\t\x12@\n\x0bidentifiers\x18\x03 \x03(\x0b\x32+.chorus.identity.events.v1.LinkedIdentifier\x12\x0f\n\x07members\x18\x04 \x03(\t\x12\x15\n\rmembers_added\x18\x05 \x03(\t\x12\x13\n\x0bmemberships\x18\x06 \x03(\t\x12\x19\n\x11memberships_added\x18\x07 \x03(\t\x12\x35\n\x08\x65vidence\x18\x08 \x01(\x0b\x32#.chorus.identity.events.v1.Evidence\"\xce\x01\n\x0fPartyMergedInto\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0ftarget_party_id\x18\x02 \x01(\t\x12\x16\n\x0eidentifier_ids\x18\x03 \x03(\t\x12\x0f\n\x07members\x18\x04 \x03(\t\x12\x13\n\x0bmemberships\x18\x05 \x03(\t\x12\x35\n\x08\x65vidence\x18\x06 \x01(\x0b\x32#.chorus.identity.events.v1.Evidence\"\xcc\x01\n\rPartyReleased\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fsource_party_id\x18\x02 \x01(\t\x12\x16\n\x0eidentifier_ids\x18\x03 \x03(\t\x12\x0f\n\x07members\x18\x04 \x03(\t\x12\x13\n\x0bmemberships\x18\x05 \x03(\t\x12\x35\n\x08\x65vidence\x18\x06 \x01(\x0b\x32#.chorus.identity.events.v1.Evidence\"\xf4\x01\n\rPartyUnmerged\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rfrom_party_id\x18\x02 \x01(\t\x12@\n\x0bidentifiers\x18\x03 \x03(\x0b\x32+.chorus.identity.events.v1.LinkedIdentifier\x12\x0f\n\x07members\x18\x04 \x03(\t\x12\x13\n\x0bmemberships\x18\x05 \x03(\t\x12\x35\n\x08\x65vidence\x18\x06 \x01(\x0b\x32#.chorus.identity.events.v1.Evidence\"\xd0\x01\n\x0e\x45rasureReceipt\x12\x12\n\nreceipt_id\x18\x01 \x01(\t\x12-\n\terased_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0crequested_by\x18\x03 \x01(\t\x12\x13\n\x0blegal_basis\x18\x04 \x01(\t\x12\x12\n\ncategories\x18\x05 \x03(\t\x12\x0f\n\x07key_ids\x18\x06 \x03(\t\x12\x11\n\tparty_ids\x18\x07 \x03(\t\x12\x18\n\x10kept_identifiers\x18\x08 \x01(\x05\"{\n\x0ePartyForgotten\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12:\n\x07receipt\x18\x02 \x01(\x0b\x32).chorus.identity.events.v1.ErasureReceipt\"\xc8\x01\n\x11IdentifierClaimed\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\x04type\x18\x02 \x01(\x0e\x32 .chorus.common.v1.IdentifierType\x12\x11\n\tnamespace\x18\x03 \x01(\t\x12\x15\n\x05value\x18\x04 \x01(\tB\x06\xe2\xd8\x18\x02\x08\x01\x12\x10\n\x08party_id\x18\x05 \x01(\t\x12\x18\n\x10originator_topic\x18\x0f \x01(\t\"\x87\x01\n\x15IdentifierTransferred\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08party_id\x18\x02 \x01(\t\x12\x15\n\rfrom_party_id\x18\x03 \x01(\t\x12\x16\n\x06reason\x18\x04 \x01(\tB\x06\xe2\xd8\x18\x02\x08\x02\"s\n\x13IdentifierUnclaimed\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rfrom_party_id\x18\x02 \x01(\t\x12\x16\n\x06reason\x18\x03 \x01(\tB\x06\xe2\xd8\x18\x02\x08\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chorus.identity.events.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_EVIDENCE']._serialized_start=132
-  _globals['_EVIDENCE']._serialized_end=227
-  _globals['_LINKEDIDENTIFIER']._serialized_start=230
-  _globals['_LINKEDIDENTIFIER']._serialized_end=408
-  _globals['_PARTYREGISTERED']._serialized_start=411
-  _globals['_PARTYREGISTERED']._serialized_end=629
-  _globals['_PARTYIDENTIFIERLINKED']._serialized_start=632
-  _globals['_PARTYIDENTIFIERLINKED']._serialized_end=767
-  _globals['_PARTYIDENTIFIERUNLINKED']._serialized_start=769
-  _globals['_PARTYIDENTIFIERUNLINKED']._serialized_end=880
-  _globals['_PARTYMEMBERADDED']._serialized_start=882
-  _globals['_PARTYMEMBERADDED']._serialized_end=966
-  _globals['_PARTYMEMBERREMOVED']._serialized_start=968
-  _globals['_PARTYMEMBERREMOVED']._serialized_end=1054
-  _globals['_PARTYJOINEDCOMMUNITY']._serialized_start=1056
-  _globals['_PARTYJOINEDCOMMUNITY']._serialized_end=1147
-  _globals['_PARTYLEFTCOMMUNITY']._serialized_start=1149
-  _globals['_PARTYLEFTCOMMUNITY']._serialized_end=1238
-  _globals['_PARTYCONSENTRECORDED']._serialized_start=1241
-  _globals['_PARTYCONSENTRECORDED']._serialized_end=1459
-  _globals['_PARTYPREFERREDCHANNELSSET']._serialized_start=1461
-  _globals['_PARTYPREFERREDCHANNELSSET']._serialized_end=1580
-  _globals['_PARTYDONOTCONTACTSET']._serialized_start=1583
-  _globals['_PARTYDONOTCONTACTSET']._serialized_end=1732
-  _globals['_PARTYABSORBED']._serialized_start=1735
-  _globals['_PARTYABSORBED']._serialized_end=2031
-  _globals['_PARTYMERGEDINTO']._serialized_start=2034
-  _globals['_PARTYMERGEDINTO']._serialized_end=2240
-  _globals['_PARTYRELEASED']._serialized_start=2243
-  _globals['_PARTYRELEASED']._serialized_end=2447
-  _globals['_PARTYUNMERGED']._serialized_start=2450
-  _globals['_PARTYUNMERGED']._serialized_end=2694
-  _globals['_IDENTIFIERCLAIMED']._serialized_start=2697
-  _globals['_IDENTIFIERCLAIMED']._serialized_end=2889
-  _globals['_IDENTIFIERTRANSFERRED']._serialized_start=2891
-  _globals['_IDENTIFIERTRANSFERRED']._serialized_end=3018
-  _globals['_IDENTIFIERUNCLAIMED']._serialized_start=3020
-  _globals['_IDENTIFIERUNCLAIMED']._serialized_end=3127
+  _globals['_EVIDENCE'].fields_by_name['note']._loaded_options = None
+  _globals['_EVIDENCE'].fields_by_name['note']._serialized_options = b'\342\330\030\002\010\002'
+  _globals['_LINKEDIDENTIFIER'].fields_by_name['value']._loaded_options = None
+  _globals['_LINKEDIDENTIFIER'].fields_by_name['value']._serialized_options = b'\342\330\030\002\010\001'
+  _globals['_PARTYREGISTERED'].fields_by_name['display_name']._loaded_options = None
+  _globals['_PARTYREGISTERED'].fields_by_name['display_name']._serialized_options = b'\342\330\030\002\010\002'
+  _globals['_PARTYIDENTIFIERUNLINKED'].fields_by_name['reason']._loaded_options = None
+  _globals['_PARTYIDENTIFIERUNLINKED'].fields_by_name['reason']._serialized_options = b'\342\330\030\002\010\002'
+  _globals['_IDENTIFIERCLAIMED'].fields_by_name['value']._loaded_options = None
+  _globals['_IDENTIFIERCLAIMED'].fields_by_name['value']._serialized_options = b'\342\330\030\002\010\001'
+  _globals['_IDENTIFIERTRANSFERRED'].fields_by_name['reason']._loaded_options = None
+  _globals['_IDENTIFIERTRANSFERRED'].fields_by_name['reason']._serialized_options = b'\342\330\030\002\010\002'
+  _globals['_IDENTIFIERUNCLAIMED'].fields_by_name['reason']._loaded_options = None
+  _globals['_IDENTIFIERUNCLAIMED'].fields_by_name['reason']._serialized_options = b'\342\330\030\002\010\002'
+  _globals['_EVIDENCE']._serialized_start=165
+  _globals['_EVIDENCE']._serialized_end=268
+  _globals['_LINKEDIDENTIFIER']._serialized_start=271
+  _globals['_LINKEDIDENTIFIER']._serialized_end=457
+  _globals['_PARTYREGISTERED']._serialized_start=460
+  _globals['_PARTYREGISTERED']._serialized_end=686
+  _globals['_PARTYIDENTIFIERLINKED']._serialized_start=689
+  _globals['_PARTYIDENTIFIERLINKED']._serialized_end=824
+  _globals['_PARTYIDENTIFIERUNLINKED']._serialized_start=826
+  _globals['_PARTYIDENTIFIERUNLINKED']._serialized_end=945
+  _globals['_PARTYMEMBERADDED']._serialized_start=947
+  _globals['_PARTYMEMBERADDED']._serialized_end=1031
+  _globals['_PARTYMEMBERREMOVED']._serialized_start=1033
+  _globals['_PARTYMEMBERREMOVED']._serialized_end=1119
+  _globals['_PARTYJOINEDCOMMUNITY']._serialized_start=1121
+  _globals['_PARTYJOINEDCOMMUNITY']._serialized_end=1212
+  _globals['_PARTYLEFTCOMMUNITY']._serialized_start=1214
+  _globals['_PARTYLEFTCOMMUNITY']._serialized_end=1303
+  _globals['_PARTYCONSENTRECORDED']._serialized_start=1306
+  _globals['_PARTYCONSENTRECORDED']._serialized_end=1524
+  _globals['_PARTYPREFERREDCHANNELSSET']._serialized_start=1526
+  _globals['_PARTYPREFERREDCHANNELSSET']._serialized_end=1645
+  _globals['_PARTYDONOTCONTACTSET']._serialized_start=1648
+  _globals['_PARTYDONOTCONTACTSET']._serialized_end=1797
+  _globals['_PARTYABSORBED']._serialized_start=1800
+  _globals['_PARTYABSORBED']._serialized_end=2096
+  _globals['_PARTYMERGEDINTO']._serialized_start=2099
+  _globals['_PARTYMERGEDINTO']._serialized_end=2305
+  _globals['_PARTYRELEASED']._serialized_start=2308
+  _globals['_PARTYRELEASED']._serialized_end=2512
+  _globals['_PARTYUNMERGED']._serialized_start=2515
+  _globals['_PARTYUNMERGED']._serialized_end=2759
+  _globals['_ERASURERECEIPT']._serialized_start=2762
+  _globals['_ERASURERECEIPT']._serialized_end=2970
+  _globals['_PARTYFORGOTTEN']._serialized_start=2972
+  _globals['_PARTYFORGOTTEN']._serialized_end=3095
+  _globals['_IDENTIFIERCLAIMED']._serialized_start=3098
+  _globals['_IDENTIFIERCLAIMED']._serialized_end=3298
+  _globals['_IDENTIFIERTRANSFERRED']._serialized_start=3301
+  _globals['_IDENTIFIERTRANSFERRED']._serialized_end=3436
+  _globals['_IDENTIFIERUNCLAIMED']._serialized_start=3438
+  _globals['_IDENTIFIERUNCLAIMED']._serialized_end=3553
 # @@protoc_insertion_point(module_scope)

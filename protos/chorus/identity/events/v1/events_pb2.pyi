@@ -1,6 +1,7 @@
 import datetime
 
 from chorus.common.v1 import types_pb2 as _types_pb2
+from chorus.privacy.v1 import privacy_pb2 as _privacy_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -205,6 +206,34 @@ class PartyUnmerged(_message.Message):
     memberships: _containers.RepeatedScalarFieldContainer[str]
     evidence: Evidence
     def __init__(self, timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., from_party_id: _Optional[str] = ..., identifiers: _Optional[_Iterable[_Union[LinkedIdentifier, _Mapping]]] = ..., members: _Optional[_Iterable[str]] = ..., memberships: _Optional[_Iterable[str]] = ..., evidence: _Optional[_Union[Evidence, _Mapping]] = ...) -> None: ...
+
+class ErasureReceipt(_message.Message):
+    __slots__ = ("receipt_id", "erased_at", "requested_by", "legal_basis", "categories", "key_ids", "party_ids", "kept_identifiers")
+    RECEIPT_ID_FIELD_NUMBER: _ClassVar[int]
+    ERASED_AT_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_BY_FIELD_NUMBER: _ClassVar[int]
+    LEGAL_BASIS_FIELD_NUMBER: _ClassVar[int]
+    CATEGORIES_FIELD_NUMBER: _ClassVar[int]
+    KEY_IDS_FIELD_NUMBER: _ClassVar[int]
+    PARTY_IDS_FIELD_NUMBER: _ClassVar[int]
+    KEPT_IDENTIFIERS_FIELD_NUMBER: _ClassVar[int]
+    receipt_id: str
+    erased_at: _timestamp_pb2.Timestamp
+    requested_by: str
+    legal_basis: str
+    categories: _containers.RepeatedScalarFieldContainer[str]
+    key_ids: _containers.RepeatedScalarFieldContainer[str]
+    party_ids: _containers.RepeatedScalarFieldContainer[str]
+    kept_identifiers: int
+    def __init__(self, receipt_id: _Optional[str] = ..., erased_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., requested_by: _Optional[str] = ..., legal_basis: _Optional[str] = ..., categories: _Optional[_Iterable[str]] = ..., key_ids: _Optional[_Iterable[str]] = ..., party_ids: _Optional[_Iterable[str]] = ..., kept_identifiers: _Optional[int] = ...) -> None: ...
+
+class PartyForgotten(_message.Message):
+    __slots__ = ("timestamp", "receipt")
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    RECEIPT_FIELD_NUMBER: _ClassVar[int]
+    timestamp: _timestamp_pb2.Timestamp
+    receipt: ErasureReceipt
+    def __init__(self, timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., receipt: _Optional[_Union[ErasureReceipt, _Mapping]] = ...) -> None: ...
 
 class IdentifierClaimed(_message.Message):
     __slots__ = ("timestamp", "type", "namespace", "value", "party_id", "originator_topic")

@@ -1,6 +1,7 @@
 import datetime
 
 from chorus.common.v1 import types_pb2 as _types_pb2
+from chorus.privacy.v1 import privacy_pb2 as _privacy_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper

@@ -1,0 +1,155 @@
+"""Sealing and opening the marked fields of a stored event's protobuf message, with the process's keyring.
+
+A marked string field (``(chorus.privacy.v1.pii)``, see :mod:`.marks`) is stored as a sealed value::
+
+    pii1:<key id>:<base64url(nonce ‖ AES-256-GCM ciphertext ‖ tag)>
+
+- ``key id`` names the data key in the vault: for ``SUBJECT_IDENTIFIER`` the identifier's id (the keyed
+  pseudonym of its normal form, or of the spelling given when it has none: ``Identifier.key``), for
+  ``SUBJECT_AGGREGATE`` the event's aggregate id (a party's id; an identifier claim's id is its identifier's id),
+  for ``SUBJECT_PERSON_ACTOR`` the identifier id of the person the interaction is by or to (:func:`person_actor`;
+  the aggregate id when there is no actor);
+- the nonce is 12 random bytes; the associated data is ``<field's full name>|<key id>``, so a sealed value
+  cannot be moved to another field or passed off under another key;
+- an empty field stays empty (nothing to hide, and it keeps "not given" readable).
+
+Opening gives the text back, or :data:`ERASED` when the key is destroyed (or the bytes do not open under it):
+never an exception, never garbage. A marked field that does not start with ``pii1:`` is returned as stored (an
+event written without a keyring). Without an installed keyring nothing is sealed, and a sealed value opens as
+:data:`ERASED`: whoever holds no key sees no personal data.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
+
+from chorus.common.v1 import types_pb2
+from services.common.contracts import enum_words
+from services.common.identifiers import Identifier, InvalidIdentifier, normalise
+from services.common.privacy.keyring import Keyring, installed
+from services.common.privacy.marks import SUBJECT_AGGREGATE, SUBJECT_IDENTIFIER, SUBJECT_PERSON_ACTOR, subject_of
+
+ERASED = "[erased]"
+PREFIX = "pii1:"
+_IDENTIFIER_TYPE = enum_words(types_pb2.IdentifierType.DESCRIPTOR)
+_MARKED: dict[str, tuple[tuple[FieldDescriptor, int], ...]] = {}
+_NESTED: dict[str, tuple[FieldDescriptor, ...]] = {}
+
+
+def _plan(message: Message) -> tuple[tuple[tuple[FieldDescriptor, int], ...], tuple[FieldDescriptor, ...]]:
+    name = message.DESCRIPTOR.full_name
+    if name not in _MARKED:
+        fields = message.DESCRIPTOR.fields
+        _MARKED[name] = tuple((f, subject_of(f)) for f in fields if subject_of(f) and f.type == FieldDescriptor.TYPE_STRING)
+        _NESTED[name] = tuple(
+            f for f in fields if f.type == FieldDescriptor.TYPE_MESSAGE and not f.message_type.GetOptions().map_entry
+        )
+    return _MARKED[name], _NESTED[name]
+
+
+def identifier_key(message: Message, default_region: str | None) -> str:
+    """The key id of an identifier-like message (``type``, ``namespace``, ``value``) in clear."""
+    type_word = _IDENTIFIER_TYPE.word(message.type) if isinstance(message.type, int) else str(message.type)
+    try:
+        return normalise(type_word, message.namespace, message.value, default_region).key
+    except InvalidIdentifier:
+        return Identifier(type_word, message.namespace, message.value).key
+
+
+def person_actor(direction: int, actors: int) -> int:
+    """Which actor an interaction's personal text belongs to: the author (``0``) of an inbound one, the person
+    answered (``1``) of an outbound one with several actors (``0`` is the company's side), else ``0``."""
+    return 1 if direction == types_pb2.DIRECTION_OUTBOUND and actors > 1 else 0
+
+
+def _person_actor_key(event: Message, aggregate_id: str, default_region: str | None) -> str:
+    if "actors" not in event.DESCRIPTOR.fields_by_name or not len(event.actors):
+        return aggregate_id
+    direction = event.direction if "direction" in event.DESCRIPTOR.fields_by_name else 0
+    return identifier_key(event.actors[person_actor(direction, len(event.actors))], default_region)
+
+
+def seal(event: Message, aggregate_id: str, keyring: Keyring | None = None) -> Message:
+    """Seal every marked field of ``event`` in place (nothing without a keyring); returns it."""
+    keyring = keyring or installed()
+    if keyring is None:
+        return event
+    person = _person_actor_key(event, aggregate_id, keyring.default_region)
+    _walk(event, lambda field, text, key_id: _seal(keyring, field, text, key_id), aggregate_id, person,
+          keyring.default_region)
+    return event
+
+
+def open_sealed(event: Message, aggregate_id: str, keyring: Keyring | None = None) -> Message:
+    """Open every sealed field of ``event`` in place (:data:`ERASED` where the key is gone); returns it."""
+    keyring = keyring or installed()
+    _walk(event, lambda field, text, _key_id: _open(keyring, field, text), aggregate_id, "", None, opening=True)
+    return event
+
+
+def _walk(message: Message, change: Any, aggregate_id: str, person: str, region: str | None,
+          *, opening: bool = False) -> None:
+    marked, nested = _plan(message)
+    if marked:
+        own_key = ""
+        for field, subject in marked:
+            text = getattr(message, field.name)
+            if not text or (opening and not text.startswith(PREFIX)):
+                continue
+            if opening:
+                key_id = ""
+            elif subject == SUBJECT_IDENTIFIER:
+                own_key = own_key or identifier_key(message, region)
+                key_id = own_key
+            elif subject == SUBJECT_PERSON_ACTOR:
+                key_id = person
+            else:
+                key_id = aggregate_id
+            setattr(message, field.name, change(field, text, key_id))
+    for field in nested:
+        value = getattr(message, field.name)
+        if field.is_repeated:
+            for item in value:
+                _walk(item, change, aggregate_id, person, region, opening=opening)
+        elif message.HasField(field.name):
+            _walk(value, change, aggregate_id, person, region, opening=opening)
+
+
+def _aad(field: FieldDescriptor, key_id: str) -> bytes:
+    return f"{field.full_name}|{key_id}".encode()
+
+
+def _seal(keyring: Keyring, field: FieldDescriptor, text: str, key_id: str) -> str:
+    nonce = os.urandom(12)
+    sealed = AESGCM(keyring.key_for_writing(key_id)).encrypt(nonce, text.encode("utf-8"), _aad(field, key_id))
+    return f"{PREFIX}{key_id}:{base64.urlsafe_b64encode(nonce + sealed).decode('ascii')}"
+
+
+def sealed_key_id(text: str) -> str:
+    """The key id inside a sealed value ("" when ``text`` is not sealed)."""
+    return text[len(PREFIX):].partition(":")[0] if text.startswith(PREFIX) else ""
+
+
+def _open(keyring: Keyring | None, field: FieldDescriptor, text: str) -> str:
+    key_id, _, body = text[len(PREFIX):].partition(":")
+    if keyring is None:
+        return ERASED
+    try:
+        key = keyring.key_for_reading(key_id)
+    except ValueError:  # a key id no vault can hold: not a value we sealed
+        return ERASED
+    if key is None:
+        return ERASED
+    try:
+        raw = base64.urlsafe_b64decode(body.encode("ascii"))
+        return AESGCM(key).decrypt(raw[:12], raw[12:], _aad(field, key_id)).decode("utf-8")
+    except (InvalidTag, binascii.Error, ValueError, UnicodeError):
+        return ERASED

@@ -1,0 +1,248 @@
+"""The key vault: one data key per data subject, kept wrapped by the deployment's key-encryption key (KEK).
+
+:class:`KeyVault` is the interface (``create``, ``get``, ``destroy``); a KMS or Vault Transit can stand behind it.
+:class:`NatsKeyVault` keeps the data keys in the NATS KV bucket ``CHORUS_KEYS`` (key ``dk.<key id>``), each value
+a wrap: ``b"CKW1"`` + the KEK's id (8 bytes) + a 12-byte nonce + AES-256-GCM(KEK) of the 32-byte data key with the
+key id as associated data, so a wrap cannot be passed off as another subject's key.
+
+- **The KEK's id** is the first 8 bytes of SHA-256 over ``"chorus-kek" + KEK``: it names the KEK, never reveals it.
+- **Start-up check.** The bucket holds ``kek-check``, a wrap made with the KEK the vault was set up with. A vault
+  opened with a KEK (current or former) that cannot unwrap it refuses to start: :class:`WrongKekError`, one line.
+- **Rotation.** Configure the new KEK as ``CHORUS_KEK`` and the old one in ``CHORUS_KEK_PREVIOUS``. New wraps use the
+  new KEK; a key wrapped by a former KEK is rewrapped with the current one when it is next read, and the check
+  entry at start-up. Once every key is rewrapped (``NatsKeyVault.rewrap_all``), drop the old KEK.
+- **Destroying** a key erases its stored message (JetStream's secure delete overwrites it in the store files) and
+  then purges the key's subject, so neither the bucket's history nor the files keep the wrapped bytes. The
+  bucket's stream allows deleting messages for that (a KV bucket made by ``create_key_value`` denies it).
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import hashlib
+import os
+import re
+
+import nats.js.api
+import nats.js.errors
+import structlog
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from services.common.errors import ConfigurationError
+from services.common.eventstore.connection import JetStreamConnection
+
+log = structlog.get_logger(__name__)
+
+BUCKET = "CHORUS_KEYS"
+STREAM = f"KV_{BUCKET}"
+WRAP_MAGIC = b"CKW1"
+CHECK_KEY = "kek-check"
+_KEY_ID = re.compile(r"^[A-Za-z0-9_=-][A-Za-z0-9_=.-]{0,127}$")
+
+
+class KeyVaultError(Exception):
+    """Root of the key vault's errors."""
+
+
+class WrongKekError(KeyVaultError, ConfigurationError):
+    """The configured KEK cannot unwrap what the vault holds: the process must not start."""
+
+
+class InvalidKeyIdError(KeyVaultError, ValueError):
+    """A key id with characters a vault key cannot have."""
+
+
+def kek_id(kek: bytes) -> bytes:
+    """The id of a KEK: the first 8 bytes of SHA-256 over ``"chorus-kek" + kek``."""
+    return hashlib.sha256(b"chorus-kek" + kek).digest()[:8]
+
+
+class Kek:
+    """The current KEK (wraps) and former ones (unwrap only)."""
+
+    def __init__(self, current: bytes, previous: tuple[bytes, ...] = ()) -> None:
+        self.current_id = kek_id(current)
+        self._keys = {kek_id(k): AESGCM(k) for k in (current, *previous)}
+
+    def wrap(self, key_id: str, data_key: bytes) -> bytes:
+        nonce = os.urandom(12)
+        sealed = self._keys[self.current_id].encrypt(nonce, data_key, key_id.encode())
+        return WRAP_MAGIC + self.current_id + nonce + sealed
+
+    def unwrap(self, key_id: str, wrapped: bytes) -> tuple[bytes, bool]:
+        """The data key and whether it was wrapped by a former KEK; :class:`WrongKekError` when no KEK fits."""
+        if not wrapped.startswith(WRAP_MAGIC):
+            raise WrongKekError(f"{BUCKET}: {key_id} is not a Chorus key wrap")
+        wrapper = wrapped[4:12]
+        aead = self._keys.get(wrapper)
+        if aead is None:
+            raise WrongKekError(
+                f"{BUCKET} holds keys wrapped with KEK {wrapper.hex()}, the configured KEK is {self.current_id.hex()} "
+                "(CHORUS_KEK / CHORUS_KEK_FILE; a former one goes in CHORUS_KEK_PREVIOUS): refusing to start"
+            )
+        try:
+            return aead.decrypt(wrapped[12:24], wrapped[24:], key_id.encode()), wrapper != self.current_id
+        except InvalidTag:
+            raise WrongKekError(f"{BUCKET}: the wrap of {key_id} does not open with KEK {wrapper.hex()}") from None
+
+
+class KeyVault(abc.ABC):
+    """Data keys by key id: :meth:`create` (idempotent), :meth:`get`, :meth:`destroy` (for ever)."""
+
+    @abc.abstractmethod
+    def create(self, key_id: str) -> bytes:
+        """The data key of ``key_id``, made now if it has none."""
+
+    @abc.abstractmethod
+    def get(self, key_id: str) -> bytes | None:
+        """The data key of ``key_id``, or None when it never had one or it was destroyed."""
+
+    @abc.abstractmethod
+    def destroy(self, key_id: str) -> bool:
+        """Destroy the data key of ``key_id`` beyond recovery; whether there was one."""
+
+    def close(self) -> None:
+        """Release what the vault holds open."""
+
+
+def _check_key_id(key_id: str) -> str:
+    if not _KEY_ID.match(key_id):
+        raise InvalidKeyIdError("a key id is letters, digits, '-', '_', '=' and '.' (at most 128)")
+    return f"dk.{key_id}"
+
+
+class NatsKeyVault(KeyVault):
+    """Data keys in the NATS KV bucket ``CHORUS_KEYS`` (see the module docstring)."""
+
+    def __init__(self, connection: JetStreamConnection, kek: Kek, *, replicas: int = 1, owns_connection: bool = False):
+        self._connection = connection
+        self._kek = kek
+        self._owns = owns_connection
+        self._kv = connection.call(lambda: self._open_bucket(replicas))
+        self._check_kek()
+
+    @classmethod
+    def open(cls, url: str, kek: Kek, *, replicas: int = 1) -> NatsKeyVault:
+        connection = JetStreamConnection.open(url)
+        try:
+            return cls(connection, kek, replicas=replicas, owns_connection=True)
+        except BaseException:
+            connection.close()
+            raise
+
+    async def _open_bucket(self, replicas: int) -> nats.js.kv.KeyValue:
+        js = self._connection.client.jetstream()
+        config = nats.js.api.StreamConfig(
+            name=STREAM,
+            description="Chorus data keys, wrapped by the KEK",
+            subjects=[f"$KV.{BUCKET}.>"],
+            allow_direct=True,
+            allow_rollup_hdrs=True,
+            deny_delete=False,
+            deny_purge=False,
+            discard=nats.js.api.DiscardPolicy.NEW,
+            max_msgs_per_subject=1,
+            num_replicas=replicas,
+            storage=nats.js.api.StorageType.FILE,
+        )
+        try:
+            await js.stream_info(STREAM)
+        except nats.js.errors.NotFoundError:
+            try:
+                await js.add_stream(config)
+            except nats.js.errors.BadRequestError:
+                await js.stream_info(STREAM)  # made by another process meanwhile
+        return await js.key_value(BUCKET)
+
+    def _check_kek(self) -> None:
+        async def check() -> None:
+            try:
+                entry = await self._kv.get(CHECK_KEY)
+            except nats.js.errors.KeyNotFoundError:
+                with contextlib.suppress(nats.js.errors.KeyWrongLastSequenceError):
+                    await self._kv.create(CHECK_KEY, self._kek.wrap(CHECK_KEY, os.urandom(32)))
+                    log.info("privacy.vault_created", bucket=BUCKET, kek_id=self._kek.current_id.hex())
+                    return
+                entry = await self._kv.get(CHECK_KEY)
+            data_key, former = self._kek.unwrap(CHECK_KEY, entry.value or b"")
+            if former:
+                await self._kv.update(CHECK_KEY, self._kek.wrap(CHECK_KEY, data_key), last=entry.revision)
+
+        self._connection.call(check)
+
+    def create(self, key_id: str) -> bytes:
+        name = _check_key_id(key_id)
+
+        async def create() -> bytes:
+            data_key = AESGCM.generate_key(bit_length=256)
+            try:
+                await self._kv.create(name, self._kek.wrap(key_id, data_key))
+                return data_key
+            except nats.js.errors.KeyWrongLastSequenceError:
+                found = await self._get(key_id, name)  # another process made it first
+                if found is None:
+                    raise KeyVaultError(f"{BUCKET}: the key of {key_id} vanished while it was made") from None
+                return found
+
+        return self._connection.call(create)
+
+    def get(self, key_id: str) -> bytes | None:
+        name = _check_key_id(key_id)
+        return self._connection.call(lambda: self._get(key_id, name))
+
+    async def _get(self, key_id: str, name: str) -> bytes | None:
+        try:
+            entry = await self._kv.get(name)
+        except (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError):
+            return None
+        if not entry.value:
+            return None
+        data_key, former = self._kek.unwrap(key_id, entry.value)
+        if former:
+            with contextlib.suppress(nats.js.errors.KeyWrongLastSequenceError):
+                await self._kv.update(name, self._kek.wrap(key_id, data_key), last=entry.revision)
+        return data_key
+
+    def destroy(self, key_id: str) -> bool:
+        name = _check_key_id(key_id)
+
+        async def destroy() -> bool:
+            js = self._connection.client.jetstream()
+            try:
+                entry = await self._kv.get(name)
+            except (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError):
+                return False
+            if entry.revision is not None:
+                await js.delete_msg(STREAM, entry.revision)  # secure delete: overwritten in the store files
+            await self._kv.purge(name)
+            return True
+
+        return self._connection.call(destroy)
+
+    def rewrap_all(self) -> int:
+        """Rewrap every key wrapped by a former KEK with the current one; how many were rewrapped."""
+
+        async def rewrap() -> int:
+            try:
+                names = await self._kv.keys()
+            except nats.js.errors.NoKeysError:
+                return 0
+            done = 0
+            for name in names:
+                entry = await self._kv.get(name)
+                key_id = name.removeprefix("dk.") if name != CHECK_KEY else CHECK_KEY
+                data_key, former = self._kek.unwrap(key_id, entry.value or b"")
+                if former:
+                    await self._kv.update(name, self._kek.wrap(key_id, data_key), last=entry.revision)
+                    done += 1
+            return done
+
+        return self._connection.call(rewrap, timeout=600)
+
+    def close(self) -> None:
+        if self._owns:
+            self._connection.close()
+
+

@@ -1,0 +1,90 @@
+"""The key vault on its own nats-server: keys wrapped by the KEK, a wrong KEK refused, a destroyed key gone from disk."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from services.common.nats_server import NatsServer
+from services.common.privacy.vault import Kek, NatsKeyVault, WrongKekError, kek_id
+
+
+def store_bytes(store: Path) -> bytes:
+    return b"".join(path.read_bytes() for path in sorted(store.rglob("*")) if path.is_file())
+
+
+def stored_wrap(vault: NatsKeyVault, key_id: str) -> bytes:
+    async def get() -> bytes:
+        return (await vault._kv.get(f"dk.{key_id}")).value  # noqa: SLF001 - the wrapped bytes as the bucket holds them
+
+    return vault._connection.call(get)  # noqa: SLF001
+
+
+def test_a_data_key_is_made_once_and_read_back(own_nats: NatsServer) -> None:
+    vault = NatsKeyVault.open(own_nats.url, Kek(os.urandom(32)))
+    try:
+        key_id = str(uuid.uuid4())
+        assert vault.get(key_id) is None
+        made = vault.create(key_id)
+        assert len(made) == 32
+        assert vault.create(key_id) == made
+        assert vault.get(key_id) == made
+        assert made not in stored_wrap(vault, key_id)
+    finally:
+        vault.close()
+
+
+def test_every_wrap_names_its_kek(own_nats: NatsServer) -> None:
+    kek = os.urandom(32)
+    vault = NatsKeyVault.open(own_nats.url, Kek(kek))
+    try:
+        key_id = str(uuid.uuid4())
+        vault.create(key_id)
+        assert stored_wrap(vault, key_id)[4:12] == kek_id(kek)
+    finally:
+        vault.close()
+
+
+def test_a_wrong_kek_refuses_to_start_in_one_line(own_nats: NatsServer) -> None:
+    NatsKeyVault.open(own_nats.url, Kek(os.urandom(32))).close()
+    with pytest.raises(WrongKekError) as refused:
+        NatsKeyVault.open(own_nats.url, Kek(os.urandom(32)))
+    assert "\n" not in str(refused.value)
+    assert "refusing to start" in str(refused.value)
+
+
+def test_a_rotated_kek_reads_keys_of_the_former_one_and_rewraps_them(own_nats: NatsServer) -> None:
+    old, new = os.urandom(32), os.urandom(32)
+    key_id = str(uuid.uuid4())
+    first = NatsKeyVault.open(own_nats.url, Kek(old))
+    made = first.create(key_id)
+    first.close()
+    rotated = NatsKeyVault.open(own_nats.url, Kek(new, (old,)))
+    try:
+        assert rotated.get(key_id) == made
+        assert stored_wrap(rotated, key_id)[4:12] == kek_id(new)
+    finally:
+        rotated.close()
+    NatsKeyVault.open(own_nats.url, Kek(new)).close()  # the old KEK is no longer needed
+
+
+def test_a_destroyed_key_is_gone_from_the_bucket_and_from_the_store_files(own_nats: NatsServer, tmp_path: Path) -> None:
+    vault = NatsKeyVault.open(own_nats.url, Kek(os.urandom(32)))
+    try:
+        key_id, neighbour = str(uuid.uuid4()), str(uuid.uuid4())
+        vault.create(key_id)
+        vault.create(neighbour)
+        wrap = stored_wrap(vault, key_id)
+        assert wrap in store_bytes(tmp_path / "store")
+        assert vault.destroy(key_id) is True
+        assert vault.get(key_id) is None
+        assert vault.destroy(key_id) is False
+        assert vault.get(neighbour) is not None
+    finally:
+        vault.close()
+    own_nats.stop()  # flushed and closed: what is on disk is all there is
+    on_disk = store_bytes(tmp_path / "store")
+    assert wrap not in on_disk

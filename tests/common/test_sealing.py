@@ -1,0 +1,100 @@
+"""Marked fields sealed under their subject's data key, opened in clear, "[erased]" once the key is destroyed."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from chorus.common.v1 import types_pb2 as types
+from chorus.identity.events.v1 import events_pb2 as identity_events
+from chorus.touchpoints.events.v1 import events_pb2 as touchpoint_events
+from services.common.identifiers import normalise
+from services.common.nats_server import NatsServer
+from services.common.privacy.keyring import Keyring
+from services.common.privacy.sealing import ERASED, PREFIX, open_sealed, seal, sealed_key_id
+from services.common.privacy.vault import Kek, NatsKeyVault
+
+EMAIL = "jane.smith@example.com"
+
+
+@pytest.fixture(scope="module")
+def keyring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Keyring]:
+    server = NatsServer(store_dir=tmp_path_factory.mktemp("vault"))
+    server.start()
+    vault = NatsKeyVault.open(server.url, Kek(os.urandom(32)))
+    try:
+        yield Keyring(vault)
+    finally:
+        vault.close()
+        server.stop()
+
+
+def touchpoint(text: str = "my kettle broke again") -> touchpoint_events.TouchpointRecorded:
+    return touchpoint_events.TouchpointRecorded(
+        text=text,
+        external_url="https://x.com/janesmith/status/1",
+        actors=[types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value="Jane.Smith@Example.com"),
+                types.Identifier(type=types.IDENTIFIER_TYPE_X, value="@acme")],
+        sentiment_score=-0.6,
+    )
+
+
+def test_each_actor_is_sealed_under_its_own_identifier_and_the_text_under_the_first_actors(keyring: Keyring) -> None:
+    message = seal(touchpoint(), str(uuid.uuid4()), keyring)
+    jane, acme = normalise("email", "", EMAIL).key, normalise("x", "", "acme").key
+    assert [sealed_key_id(a.value) for a in message.actors] == [jane, acme]
+    assert sealed_key_id(message.text) == jane
+    assert sealed_key_id(message.external_url) == jane
+    assert message.sentiment_score == -0.6  # derived values stay in clear
+    stored = message.SerializeToString()
+    assert b"kettle" not in stored and b"jane" not in stored.lower() and b"acme" not in stored
+
+
+def test_a_sealed_message_opens_to_what_was_written(keyring: Keyring) -> None:
+    aggregate = str(uuid.uuid4())
+    stored = seal(touchpoint(), aggregate, keyring).SerializeToString()
+    opened = open_sealed(touchpoint_events.TouchpointRecorded.FromString(stored), aggregate, keyring)
+    assert opened == touchpoint()
+
+
+def test_a_party_s_name_is_sealed_under_the_party_s_key(keyring: Keyring) -> None:
+    party = str(uuid.uuid4())
+    message = seal(identity_events.PartyRegistered(display_name="Jane Smith"), party, keyring)
+    assert message.display_name.startswith(PREFIX) and sealed_key_id(message.display_name) == party
+
+
+def test_a_destroyed_key_opens_as_erased_and_other_subjects_stay_readable(keyring: Keyring) -> None:
+    aggregate = str(uuid.uuid4())
+    sealed = seal(touchpoint(), aggregate, keyring).SerializeToString()
+    assert keyring.destroy(normalise("email", "", EMAIL).key)
+    opened = open_sealed(touchpoint_events.TouchpointRecorded.FromString(sealed), aggregate, keyring)
+    assert opened.text == ERASED and opened.external_url == ERASED and opened.actors[0].value == ERASED
+    assert opened.actors[1].value == "@acme"
+
+
+def test_a_sealed_value_moved_to_another_field_or_altered_opens_as_erased(keyring: Keyring) -> None:
+    aggregate = str(uuid.uuid4())
+    message = seal(touchpoint("unrelated words"), aggregate, keyring)
+    message.external_url = message.text  # same key, other field
+    message.text = message.text[:-4] + ("AAAA" if not message.text.endswith("AAAA") else "BBBB")
+    opened = open_sealed(message, aggregate, keyring)
+    assert opened.external_url == ERASED and opened.text == ERASED
+
+
+def test_without_a_keyring_nothing_is_sealed_and_sealed_values_open_as_erased(keyring: Keyring) -> None:
+    assert seal(touchpoint(), "x", None).text == "my kettle broke again"
+    sealed = seal(touchpoint(), "x", keyring)
+    assert open_sealed(sealed, "x", None).text == ERASED
+
+
+def test_a_company_reply_is_sealed_under_the_key_of_the_person_it_answers(keyring: Keyring) -> None:
+    reply = touchpoint_events.TouchpointRecorded(
+        text="@JaneSmithTweets so sorry", direction=types.DIRECTION_OUTBOUND,
+        actors=[types.Identifier(type=types.IDENTIFIER_TYPE_X, value="acme"),
+                types.Identifier(type=types.IDENTIFIER_TYPE_X, value="@JaneSmithTweets")],
+    )
+    sealed = seal(reply, str(uuid.uuid4()), keyring)
+    assert sealed_key_id(sealed.text) == normalise("x", "", "janesmithtweets").key
