@@ -23,15 +23,23 @@ import contextlib
 import hashlib
 import os
 import re
+from collections.abc import Iterator
 
+import nats.errors
 import nats.js.api
 import nats.js.errors
 import structlog
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from services.common.errors import ConfigurationError
+from services.common.errors import ConfigurationError, Unavailable
 from services.common.eventstore.connection import JetStreamConnection
+from services.common.eventstore.errors import (
+    InsufficientResourcesError,
+    StorageResourcesExceededError,
+    StoreOutOfSpaceError,
+    StreamStoreFailedError,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -172,6 +180,22 @@ class NatsKeyVault(KeyVault):
 
         self._connection.call(check)
 
+    @contextlib.contextmanager
+    def _store_errors(self) -> Iterator[None]:
+        """The bucket's failures as the event store's: a full store is out of space, NATS away is Unavailable."""
+        try:
+            yield
+        except nats.js.errors.APIError as error:
+            if error.err_code in (InsufficientResourcesError.code, StorageResourcesExceededError.code,
+                                  StreamStoreFailedError.code):
+                self._connection.out_of_space = True
+                raise StoreOutOfSpaceError(f"{BUCKET}: the store is out of space; retry once it has room") from None
+            if isinstance(error, nats.js.errors.ServiceUnavailableError):
+                raise Unavailable(f"{BUCKET}: the key vault cannot be reached; retry") from None
+            raise
+        except (nats.errors.TimeoutError, nats.errors.NoRespondersError, nats.errors.ConnectionClosedError):
+            raise Unavailable(f"{BUCKET}: the key vault cannot be reached; retry") from None
+
     def create(self, key_id: str) -> bytes:
         name = _check_key_id(key_id)
 
@@ -186,11 +210,13 @@ class NatsKeyVault(KeyVault):
                     raise KeyVaultError(f"{BUCKET}: the key of {key_id} vanished while it was made") from None
                 return found
 
-        return self._connection.call(create)
+        with self._store_errors():
+            return self._connection.call(create)
 
     def get(self, key_id: str) -> bytes | None:
         name = _check_key_id(key_id)
-        return self._connection.call(lambda: self._get(key_id, name))
+        with self._store_errors():
+            return self._connection.call(lambda: self._get(key_id, name))
 
     async def _get(self, key_id: str, name: str) -> bytes | None:
         try:
@@ -219,7 +245,8 @@ class NatsKeyVault(KeyVault):
             await self._kv.purge(name)
             return True
 
-        return self._connection.call(destroy)
+        with self._store_errors():
+            return self._connection.call(destroy)
 
     def rewrap_all(self) -> int:
         """Rewrap every key wrapped by a former KEK with the current one; how many were rewrapped."""
