@@ -553,8 +553,95 @@ def _contains_any(padded: str, phrases: tuple[str, ...]) -> bool:
 
 
 def _matcher(patterns: tuple[str, ...]) -> Callable[[str], object]:
-    """One search for any of ``patterns`` as whole words of a padded text (see :func:`_contains_any`)."""
-    return re.compile(" (?:" + "|".join(f"(?:{pattern})" for pattern in patterns) + ")(?= )").search
+    """One search for any of ``patterns`` as whole words of a padded text (see :func:`_contains_any`).
+
+    The search is the alternation of the patterns, rearranged so that it finds a match exactly where the plain
+    ``" (?:p1|p2|...)(?= )"`` finds one (only whether there is one is read, never what it captured): each
+    pattern's alternatives, with a leading group opened into its alternatives ("(it )?would" gives "it would" and
+    "would"), are grouped by their first character ("a(?:dd|sk)|b(?:uy|roken)|..."). The regular expression
+    engine then tries the one group of a word's first letter instead of every alternative at every word.
+    """
+    grouped: dict[str, list[str]] = {}
+    others: list[str] = []
+    for pattern in patterns:
+        for alternative in (led for part in _alternatives(pattern) for led in _opened(part)):
+            if _literal_led(alternative):
+                grouped.setdefault(alternative[0], []).append(alternative[1:])
+            else:
+                others.append(alternative)
+    branches = [f"{re.escape(first)}(?:{'|'.join(rests)})" for first, rests in grouped.items()] + others
+    return re.compile(" (?:" + "|".join(branches) + ")(?= )").search
+
+
+def _alternatives(pattern: str) -> list[str]:
+    """The top-level alternatives of a regular expression ("a|(b|c)d": "a", "(b|c)d")."""
+    parts: list[str] = []
+    depth, start, in_class, escaped = 0, 0, False, False
+    for i, char in enumerate(pattern):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+    parts.append(pattern[start:])
+    return parts
+
+
+def _group_end(pattern: str) -> int:
+    """The index of the ")" closing the group that opens ``pattern``."""
+    depth, in_class, escaped = 0, False, False
+    for i, char in enumerate(pattern):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+    raise ValueError("unbalanced group")
+
+
+_MOST_OPENED = 64
+
+
+def _opened(alternative: str) -> list[str]:
+    """``alternative`` as alternatives that match the same texts, a leading (optional) group opened into its
+    own alternatives, again for each while it starts with a group; unchanged where that cannot be done (a
+    repeated group, a lookaround) or would give more than :data:`_MOST_OPENED`."""
+    plain = alternative.startswith("(") and not alternative.startswith("(?")
+    if not (plain or alternative.startswith("(?:")):
+        return [alternative]
+    end = _group_end(alternative)
+    inner, after = alternative[1 if plain else 3 : end], alternative[end + 1 :]
+    optional = after.startswith("?")
+    if after[:1] in ("*", "+", "{") or after.startswith("??"):
+        return [alternative]
+    tail = after[1:] if optional else after
+    opened = [led for part in _alternatives(inner) + ([""] if optional else []) for led in _opened(part + tail)]
+    return opened if len(opened) <= _MOST_OPENED else [alternative]
+
+
+def _literal_led(alternative: str) -> bool:
+    """Whether ``alternative`` starts with one plain character that is not repeated or optional."""
+    return (bool(alternative) and alternative[0] not in "\\()[].^$|?*+{"
+            and alternative[1:2] not in ("?", "*", "+", "{"))
 
 
 _SUGGESTS = _matcher(SUGGESTION_PATTERNS)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from services.touchpoints import enrichment
 from services.touchpoints.enrichment import (
     COMMUNITY_PARTIES,
     Signals,
@@ -213,3 +219,58 @@ def test_a_question_in_a_private_chat_with_the_company_is_a_conversation() -> No
     result = enrich(inbound("How do I change my delivery address?"))
     assert result.intent == "question"
     assert result.sociability_degree == "objective"
+
+
+# The evidence searches (``_matcher``) are rearranged for speed; they must find evidence exactly where the plain
+# alternation of the pattern tables does.
+
+_TABLES = {
+    "suggestion": enrichment.SUGGESTION_PATTERNS, "complaint": enrichment.COMPLAINT_PATTERNS,
+    "purchase": enrichment.PURCHASE_PATTERNS, "asked": enrichment.ASKED_PATTERNS,
+    "praise": enrichment.PRAISE_PATTERNS, "acknowledgement": enrichment.ACKNOWLEDGEMENT_PATTERNS,
+    "not_a_suggestion": (enrichment.NOT_A_SUGGESTION,),
+}
+_LABELLED = Path(__file__).resolve().parents[2] / "bench" / "data" / "enrichment_labelled.jsonl"
+_TABLE_WORDS = sorted({word for table in _TABLES.values() for pattern in table
+                       for word in re.findall(r"[a-z0-9']+", pattern)})
+
+
+def _plain(patterns: tuple[str, ...]) -> Callable[[str], object]:
+    return re.compile(" (?:" + "|".join(f"(?:{pattern})" for pattern in patterns) + ")(?= )").search
+
+
+def _padded(text: str) -> str:
+    return f" {' '.join(enrichment.words_of(text))} "
+
+
+@pytest.mark.parametrize("table", sorted(_TABLES))
+def test_evidence_is_found_in_the_labelled_texts_exactly_where_the_plain_patterns_find_it(table: str) -> None:
+    fast, plain = enrichment._matcher(_TABLES[table]), _plain(_TABLES[table])
+    texts = [json.loads(line)["text"] for line in _LABELLED.read_text().splitlines() if line.strip()]
+    found = 0
+    for text in texts:
+        for padded in (_padded(text), enrichment._SOLVED.sub(" ", _padded(text))):
+            assert (fast(padded) is None) == (plain(padded) is None), text
+            found += plain(padded) is not None
+    assert found or table == "not_a_suggestion"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(sorted(_TABLES)), st.lists(st.sampled_from(_TABLE_WORDS), min_size=1, max_size=12))
+def test_evidence_is_found_in_any_words_exactly_where_the_plain_patterns_find_it(table: str, words: list[str]) -> None:
+    padded = _padded(" ".join(words))
+    assert (enrichment._matcher(_TABLES[table])(padded) is None) == (_plain(_TABLES[table])(padded) is None)
+
+
+@pytest.mark.parametrize(("patterns", "matching", "not_matching"), [
+    ((r"(it )?would (be|make) great",), ["it would be great", "would make great"], ["it would great"]),
+    ((r"(you|you guys|u) (should|could)( really)? add",), ["you guys could really add", "u should add"], ["you add"]),
+    ((r"(?<!can't )fault|keeps? (on )?[a-z]+ing",), ["a fault", "keep on crashing"], ["can't fault", "keeps"]),
+    ((r"(a|an)+ idea",), ["a idea", "an an idea"], ["idea"]),
+])
+def test_a_rearranged_search_keeps_optional_groups_lookbehinds_and_repeats(
+    patterns: tuple[str, ...], matching: list[str], not_matching: list[str]
+) -> None:
+    search = enrichment._matcher(patterns)
+    assert all(search(_padded(text)) is not None for text in matching)
+    assert all(search(_padded(text)) is None for text in not_matching)
