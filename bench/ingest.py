@@ -50,10 +50,12 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -177,7 +179,26 @@ def _record_batch_client(port: int, count: int, run: str, size: int) -> tuple[fl
 
 def process_cpu(pid: int) -> float:
     """User + system CPU seconds process ``pid`` (all its threads) has used so far (Linux ``/proc``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return process_cpu_of(Path(f"/proc/{pid}/stat"))
+
+
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds used so far by this process's threads, summed by thread name (digits dropped: one pool)."""
+    names = {thread.native_id: thread.name for thread in threading.enumerate()}
+    used: dict[str, float] = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            seconds = process_cpu_of(task / "stat")
+        except OSError:  # ended meanwhile
+            continue
+        name = names.get(int(task.name)) or (task / "comm").read_text().strip()
+        name = "".join(char for char in name if not char.isdigit()).rstrip("-_ ") or "unnamed"
+        used[name] = used.get(name, 0.0) + seconds
+    return used
+
+
+def process_cpu_of(stat: Path) -> float:
+    fields = stat.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -209,6 +230,7 @@ class CpuMeter:
         used = {pid: seconds - self._before.get(pid, 0.0) for pid, seconds in self._read().items()}
         self.nats = used.pop(self.nats_pid, 0.0)
         self.server = sum(used.values())
+        self.workers = self.server - used.get(os.getpid(), 0.0)
 
     def per_message(self, count: int, client_cpu: float | None) -> float:
         """CPU microseconds per message, all parties together."""
@@ -342,10 +364,12 @@ def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
                     print(f"2. raw JetStream publish, acks per {args.window} ({event_size} B/message): "
                           f"{js_rate:10.0f} msg/s  ({seconds:.2f} s)")
                     print(cpu.report(args.count, None, seconds))
+                    js_cpu = cpu.per_message(args.count, None)
                     storing_cpu = cpu.nats / args.count * 1e6  # nats-server's own work per stored message
 
                     # 3. Chorus streaming ingest
                     before = message_sequence(app.recorder.max_notification_id() or 0)
+                    threads_before = thread_cpu()
                     with CpuMeter(server.pid) as cpu:
                         seconds, answered, outcomes, client_cpu = in_child(
                             _record_stream_client, port, args.count, f"{run}-s")
@@ -354,6 +378,13 @@ def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
                     print(f"3. Chorus RecordTouchpointStream ({size} B/message): {stream_rate:10.0f} touchpoints/s "
                           f"({seconds:.2f} s) outcomes {outcomes}")
                     print(cpu.report(answered, client_cpu, seconds))
+                    by_thread = {name: seconds - threads_before.get(name, 0.0) for name, seconds in thread_cpu().items()}
+                    ended = cpu.server - cpu.workers - sum(by_thread.values())
+                    print("   server CPU per message by thread: " + ", ".join(
+                        f"{name} {used / answered * 1e6:.0f} us" for name, used in
+                        sorted(by_thread.items(), key=lambda pair: -pair[1]) if used / answered >= 0.5e-6)
+                        + f"; threads that ended (the stream's reader and commit threads) {ended / answered * 1e6:.0f} us"
+                        f"; enrichment worker processes {cpu.workers / answered * 1e6:.0f} us")
                     stream_cpu = cpu.per_message(answered, client_cpu)
                     if outcomes.get("RECORD_OUTCOME_RECORDED") != args.count:
                         raise SystemExit("streaming ingest did not record every touchpoint")
@@ -408,6 +439,17 @@ def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
                     for label, rate in ablations.items():
                         print(f"   streaming {label:<34} {rate:8.0f} touchpoints/s = {rate / lower:4.2f}x the lower raw rate")
 
+                    print(f"CPU per touchpoint of each step of the service's path, alone, in one thread "
+                          f"({min(args.count, 5000)} touchpoints, no gRPC; nats-server's share not included):")
+                    steps = step_breakdown(app, min(args.count, 5000), f"{run}-p")
+                    for name, micros in steps:
+                        print(f"   {name:<32} {micros:6.1f} us")
+                    print(f"   {'together':<32} {sum(m for _, m in steps):6.1f} us")
+                    print(f"CPU per touchpoint: Chorus streaming {stream_cpu:.0f} us / raw path (gRPC stream "
+                          f"{grpc_cpu:.0f} us + JetStream publish {js_cpu:.0f} us = {grpc_cpu + js_cpu:.0f} us) = "
+                          f"{stream_cpu / (grpc_cpu + js_cpu):.2f}x (target <= 2x: "
+                          f"{'met' if stream_cpu <= 2 * (grpc_cpu + js_cpu) else 'NOT met'})")
+
                     cpus = os.cpu_count() or 1
                     enrich_cpu = enrichment_cost(args.count)
                     floor = grpc_cpu + storing_cpu + enrich_cpu
@@ -442,6 +484,57 @@ def _ablations(app: Any, port: int, count: int, run: str) -> dict[str, float]:
     finally:
         app.enricher.submit = real
     return rates
+
+
+def step_breakdown(app: Any, count: int, run: str) -> list[tuple[str, float]]:
+    """CPU microseconds per touchpoint of each step of the service's streamed path, each step run on its own
+    over ``count`` bench touchpoints in this process (one thread, no gRPC): where a touchpoint's CPU goes."""
+    from services.common.validation import violations  # noqa: PLC0415
+    from services.touchpoints import enrichment  # noqa: PLC0415
+    from services.touchpoints.application import ItemOutcome  # noqa: PLC0415
+    from services.touchpoints.domain import Touchpoint  # noqa: PLC0415
+    from services.touchpoints.grpc_api import draft_of, result_message  # noqa: PLC0415
+
+    now = time.time()
+    wire = [pb.RecordTouchpointStreamRequest(touchpoint=touchpoint_input(n, run, occurred=now)).SerializeToString()
+            for n in range(count)]
+    steps: list[tuple[str, float]] = []
+
+    def step(name: str, work: Any, items: list[Any]) -> list[Any]:
+        start = time.process_time()
+        out = [work(item) for item in items]
+        steps.append((name, (time.process_time() - start) / count * 1e6))
+        return out
+
+    requests = step("decode (protobuf)", pb.RecordTouchpointStreamRequest.FromString, wire)
+    items = [request.touchpoint for request in requests]
+    step("validate (.proto rules)", violations, items)
+    drafts = step("draft (protobuf -> domain)", draft_of, items)
+    moment = datetime.now(timezone.utc)
+    policy = app.policy
+    step("check (domain rules, id)", lambda d: (d.check(moment, policy.max_future_skew, policy.max_content_bytes),
+                                                d.resolved_id()), drafts)
+    signals = step("signals", lambda d: app._signals(d, {}), drafts)
+    start = time.process_time()
+    values = enrichment.enrich_all(signals)
+    steps.append(("enrich (VADER, rules)", (time.process_time() - start) / count * 1e6))
+    built = step("event build", lambda pair: Touchpoint.recorded_event(
+        pair[0], intent=pair[1].intent, sentiment_label=pair[1].sentiment_label,
+        sentiment_score=pair[1].sentiment_score, sociability_degree=pair[1].sociability_degree,
+        business_sociability_degree=pair[1].business_sociability_degree, inferred=tuple(sorted(pair[1].inferred))),
+        list(zip(drafts, values, strict=True)))
+    stored = step("encode (event -> stored)", app.mapper.to_stored_event, built)
+    chunks = [stored[i : i + 500] for i in range(0, count, 500)]
+    start = time.process_time()
+    for chunk in chunks:
+        app.recorder.insert_events(chunk)
+    steps.append(("publish (atomic append, acks)", (time.process_time() - start) / count * 1e6))
+    outcomes = [ItemOutcome(n, "recorded", event.originator_id, (), tuple(sorted(v.inferred)), n)
+                for n, (event, v) in enumerate(zip(built, values, strict=True))]
+    step("answer (result, encoding)", lambda chunk: pb.RecordTouchpointStreamResponse(
+        results=[result_message(outcome) for outcome in chunk]).SerializeToString(),
+        [outcomes[i : i + 500] for i in range(0, count, 500)])
+    return steps
 
 
 def enrichment_cost(count: int) -> float:

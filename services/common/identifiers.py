@@ -231,7 +231,10 @@ def normalise(
 def has_refused_characters(text: str) -> bool:
     """Whether ``text`` holds a character no identifier may hold (a control character, line or paragraph
     separator, lone surrogate): the rule for every type, also where an identifier is kept in its raw spelling."""
-    return any(unicodedata.category(ch) in _REFUSED_CATEGORIES for ch in text.strip())
+    text = text.strip()
+    if text.isprintable():  # no "Other" or "Separator" character but the space: none of the refused ones
+        return False
+    return any(unicodedata.category(ch) in _REFUSED_CATEGORIES for ch in text)
 
 
 def _text(part: str, text: str) -> str:

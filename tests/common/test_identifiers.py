@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import string
+import unicodedata
 
 import phonenumbers
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.common.identifiers import IDENTIFIER_TYPES, Identifier, InvalidIdentifier, canonical_url, normalise
+from services.common.identifiers import (
+    IDENTIFIER_TYPES,
+    Identifier,
+    InvalidIdentifier,
+    canonical_url,
+    has_refused_characters,
+    normalise,
+)
 
 
 def normalise_identifier(type_: str, value: str, namespace: str = "", *, default_region: str | None = None) -> Identifier:
@@ -220,3 +228,10 @@ def test_the_key_of_every_spelling_of_a_phone_number_is_the_same(region: str, st
     spelled = phonenumbers.format_number(number, style)
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     assert Identifier("phone", "", spelled).normal(region).key == Identifier("phone", "", e164).key
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=40))
+def test_refused_characters_are_those_of_the_refused_unicode_categories(text: str) -> None:
+    expected = any(unicodedata.category(ch) in {"Cc", "Zl", "Zp", "Cs"} for ch in text.strip())
+    assert has_refused_characters(text) == expected
