@@ -28,7 +28,14 @@ Each measurement also prints the CPU it used per message: the client's (``time.p
 the server side's (this process and its enrichment worker processes) and nats-server's (both from ``/proc``),
 and the rate the machine's CPUs would allow at that cost.
 
-Target (issue 4): streaming ingest >= 0.5 x the lower of the two raw rates. The last lines turn it into CPU: on
+Then the service's path step by step (decode, validate, draft, check, signals, enrich, event build, encode,
+publish, answer), each step alone over the same bench touchpoints in this process: CPU per touchpoint of each; and,
+during 3., the service process's CPU by thread (the index runner, gRPC's threads, the stream's reader and commit
+threads, the NATS client's loop) and its enrichment worker processes'.
+
+Target (issue 12): Chorus's CPU per streamed touchpoint (client + service + nats-server, enrichment included)
+<= 2 x the raw path's CPU per message (1. + 2.: raw gRPC client stream + raw JetStream publish), in the same run.
+Earlier target (issue 4): streaming ingest >= 0.5 x the lower of the two raw rates. The last lines turn it into CPU: on
 N CPUs, 0.5 x the lower raw rate leaves N / that rate of CPU per touchpoint for client, service and nats-server
 together, set beside what streaming used and what the raw paths plus enrichment alone cost.
 

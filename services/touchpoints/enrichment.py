@@ -65,7 +65,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -576,21 +576,9 @@ def _matcher(patterns: tuple[str, ...]) -> Callable[[str], object]:
 def _alternatives(pattern: str) -> list[str]:
     """The top-level alternatives of a regular expression ("a|(b|c)d": "a", "(b|c)d")."""
     parts: list[str] = []
-    depth, start, in_class, escaped = 0, 0, False, False
-    for i, char in enumerate(pattern):
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
+    start = 0
+    for i, char, depth in _structure(pattern):
+        if char == "|" and depth == 0:
             parts.append(pattern[start:i])
             start = i + 1
     parts.append(pattern[start:])
@@ -599,6 +587,15 @@ def _alternatives(pattern: str) -> list[str]:
 
 def _group_end(pattern: str) -> int:
     """The index of the ")" closing the group that opens ``pattern``."""
+    for i, char, depth in _structure(pattern):
+        if char == ")" and depth == 0:
+            return i
+    raise ValueError("unbalanced group")
+
+
+def _structure(pattern: str) -> Iterator[tuple[int, str, int]]:
+    """Each "(", ")" and "|" of ``pattern`` outside character classes and escapes, with its index and the
+    depth of groups around it (a ")" with the depth after it)."""
     depth, in_class, escaped = 0, False, False
     for i, char in enumerate(pattern):
         if escaped:
@@ -609,13 +606,9 @@ def _group_end(pattern: str) -> int:
             in_class = char != "]"
         elif char == "[":
             in_class = True
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-    raise ValueError("unbalanced group")
+        elif char in "()|":
+            depth += {"(": 1, ")": -1, "|": 0}[char]
+            yield i, char, depth if char != "(" else depth - 1
 
 
 _MOST_OPENED = 64
