@@ -20,7 +20,7 @@ from typing import Any
 import structlog
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import DataError, IntegrityError
+from eventsourcing.persistence import DataError
 
 from services.common.errors import Conflict, FieldViolation, InvalidArgument, NotFound, Unavailable
 from services.common.eventstore import store_errors
@@ -500,27 +500,6 @@ class IdentityApplication(Application[uuid.UUID]):
         """Import parties from another system (``services.identity.importing``): one outcome per item, in order,
         once every save is durable (the resolution view may not have applied them yet)."""
         return PartyImporter(self).commit(prepare_import(self, list(items), first_index))
-
-    # ------------------------------------------------------------------------------------------ seeding
-
-    def seed_parties(self, parties: Iterable[tuple[str, str, Iterable[IdentifierFields]]]) -> int:
-        """Bulk load for benchmarks and demos: register (kind, name, identifiers) in ONE save, no projection wait.
-
-        The rules are the same as ``register_party`` except that claims are not looked up: every identifier
-        must be new. Returns the last notification id.
-        """
-        aggregates: list[Aggregate] = []
-        ev = Evidence(source="seed")
-        for kind, name, identifiers in parties:
-            party = Party.register(kind, name)
-            aggregates.append(party)
-            for ident in dict.fromkeys(self.normalise(i) for i in identifiers):
-                aggregates.extend(a for a in link_identifier(party, ident, None, None, ev, self.policy) if a is not party)
-        try:
-            recordings = self.save(*aggregates)
-        except IntegrityError:
-            raise Conflict("seeded identifiers exist already") from None
-        return recordings[-1].notification.id if recordings else 0
 
 
 # ---------------------------------------------------------------------------------------------- snapshots

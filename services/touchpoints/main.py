@@ -17,8 +17,8 @@ Readiness (gRPC health) is "connected to NATS, the last write found room, the ev
 index is running".
 
 Enrichment is pure-Python CPU work (VADER), so in the service process it competes for one interpreter lock with
-gRPC, the event store client and the index; one worker process moves it to a second CPU, which made streaming
-ingest ~25% faster on two CPUs (``bench/ingest.py --enrichment-processes 0|1``). The CPUs counted are those of the
+gRPC, the event store client and the index; one worker process moves it to a second CPU (``bench/ingest.py
+--enrichment-processes 0|1`` measures the difference). The CPUs counted are those of the
 process's affinity mask; a container whose CPU *quota* is one CPU or less should set 0.
 
 It also signs checkpoints of its own stream (``services.common.audit``; key and schedule from
