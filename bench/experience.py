@@ -1,0 +1,571 @@
+"""Experience service benchmark: rebuild, GetExperience latency, freshness and memory, each beside a baseline.
+
+    python bench/experience.py                     # 100k parties, 1M touchpoints (the issue's sizes)
+    python bench/experience.py --quick             # a smoke run: 2k parties, 20k touchpoints, short phases
+    python bench/experience.py --parties 20000 --touchpoints 200000 --freshness-seconds 20
+
+Everything runs against one fresh embedded nats-server (file storage in a temporary directory). The experience
+service runs in a process of its own (``multiprocessing`` spawn), composed as ``chorus serve experience``
+composes it (``experience_service``: its runner, its SQLite views) with the raw ``chorus.bench.v1.EchoService``
+on the same gRPC server, so its memory and its interpreter lock are its own.
+
+1. **Seed.** ``--parties`` parties with ``--identifiers-per-party`` identifiers each, through
+   ``IdentityApplication.seed_parties`` (the events RegisterParty + LinkIdentifier store, many parties per atomic
+   save), and ``--touchpoints`` touchpoints through ``TouchpointsApplication.record_batch`` in batches of 500
+   (the events RecordTouchpointBatch stores; intent, sentiment and sociability are given, so nothing is
+   inferred), with the touchpoints service's index following in process. Actors are the parties' identifiers
+   in other spellings (upper-case e-mail, spaced phone, ``@Handle``), spread uniformly over the parties. The
+   streams are written in exactly the stored format the services write, because the services' own
+   applications write them.
+2. **Rebuild.** A raw JetStream ordered consumer (nats-py) reads both streams end to end, counting messages and
+   their stream sequences; then the experience service starts on empty views and builds them from sequence 1
+   (service start -> both upstreams applied to their ends). Both as events/s (the raw consumer reads a commit
+   of several events as one message: its rate is scaled by events per message). Target >= 0.3x.
+3. **GetExperience** of random parties by party id: service time (the servicer method called in the service's
+   process: the view queries, the aggregation and the protobuf answer), client-observed latency over gRPC on
+   127.0.0.1, and Echo's client-observed latency on the same server; p50/p99/max. Target: service time p99 < 5 ms.
+4. **Freshness.** A touchpoints service (its own process) takes a steady ``--rate`` touchpoints/s on one
+   ``RecordTouchpointStream`` for ``--freshness-seconds``; every ``--probe-every``-th touchpoint is a probe for a
+   party the steady load does not touch. From the moment the probe's RECORDED answer reaches the client, a
+   prober polls GetExperience of that party until its last interaction is the probe's: record-acknowledged ->
+   visible in GetExperience, p50/p99/max. Target: p99 < 250 ms.
+5. **Peak RSS** of the experience service's process (``VmHWM``), beside its RSS when it had caught up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import multiprocessing
+import queue
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from chorus.bench.v1 import echo_pb2, echo_pb2_grpc  # noqa: E402
+from chorus.common.v1 import types_pb2 as types  # noqa: E402
+from chorus.experience.v1 import experience_service_pb2 as xpb  # noqa: E402
+from chorus.experience.v1 import experience_service_pb2_grpc as xpb_grpc  # noqa: E402
+from chorus.touchpoints.v1 import touchpoint_service_pb2 as tpb  # noqa: E402
+from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as tpb_grpc  # noqa: E402
+
+ECHO = "chorus.bench.v1.EchoService"
+DAY = 86_400
+TEXTS = (
+    "My kettle arrived with a cracked lid and the chat closed before anyone answered. Please send a new one.",
+    "Love the new kettle, boils fast and the handle stays cool. Would buy a matching toaster if you made one.",
+    "How do I descale the kettle without voiding the warranty? The manual and the forum say different things.",
+    "Thanks for the quick reply yesterday, the replacement filter fits perfectly and the tea tastes better.",
+    "Third time asking: where is my refund? Order placed a month ago, tracking says returned, still no money.",
+)
+CHANNELS = (types.CHANNEL_EMAIL, types.CHANNEL_X, types.CHANNEL_FORUM, types.CHANNEL_CHAT, types.CHANNEL_PHONE,
+            types.CHANNEL_MARKETPLACE, types.CHANNEL_BLOG)
+INTENTS = (types.INTENT_QUESTION, types.INTENT_COMPLAINT, types.INTENT_PRAISE, types.INTENT_SUGGESTION,
+           types.INTENT_OTHER)
+DEGREES = (types.SOCIABILITY_DEGREE_MONOLOGUE, types.SOCIABILITY_DEGREE_VENTING, types.SOCIABILITY_DEGREE_SKEWED,
+           types.SOCIABILITY_DEGREE_SOCIAL_PRESSURE, types.SOCIABILITY_DEGREE_OBJECTIVE)
+
+
+# ---------------------------------------------------------------------------------------------------- data
+
+
+def identifiers_of(n: int, per_party: int) -> list[dict[str, str]]:
+    """Seeded party n's identifiers as identity is told them (deterministic, valid, distinct)."""
+    kinds = [
+        {"type": "email", "value": f"person{n}@bench.example.org"},
+        {"type": "phone", "value": f"+4420{70000000 + n}"},
+        {"type": "x", "value": f"b{n}"},
+        {"type": "device_id", "value": f"dev-{n}"},
+        {"type": "crm_id", "value": f"CRM-{n}", "namespace": "bench"},
+    ]
+    return kinds[:per_party]
+
+
+def actor_of(n: int, which: int) -> types.Identifier:
+    """One of party n's identifiers as a touchpoint names it: another spelling of what identity holds."""
+    if which == 0:
+        return types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value=f"Person{n}@Bench.Example.ORG")
+    if which == 1:
+        digits = f"{70000000 + n}"
+        return types.Identifier(type=types.IDENTIFIER_TYPE_PHONE, value=f"+44 20 {digits[:4]} {digits[4:]}")
+    if which == 2:
+        return types.Identifier(type=types.IDENTIFIER_TYPE_X, value=f"@B{n}")
+    if which == 3:
+        return types.Identifier(type=types.IDENTIFIER_TYPE_DEVICE_ID, value=f"dev-{n}")
+    return types.Identifier(type=types.IDENTIFIER_TYPE_CRM_ID, value=f"CRM-{n}", namespace="bench")
+
+
+def touchpoint_input(k: int, party: int, per_party: int, occurred_us: int, run: str) -> tpb.TouchpointInput:
+    """Touchpoint k of party ``party``: inbound mostly, with intent, sentiment and sociability given."""
+    rnd = random.Random(k)
+    outbound = k % 5 == 4
+    channel = CHANNELS[k % len(CHANNELS)]
+    score = round(rnd.uniform(-1, 1), 3)
+    label = tpb.SENTIMENT_LABEL_POSITIVE if score > 0.05 else (
+        tpb.SENTIMENT_LABEL_NEGATIVE if score < -0.05 else tpb.SENTIMENT_LABEL_NEUTRAL)
+    item = tpb.TouchpointInput(
+        kind=types.TOUCHPOINT_KIND_NON_TOUCHPOINT if channel in (types.CHANNEL_BLOG, types.CHANNEL_MARKETPLACE)
+        else types.TOUCHPOINT_KIND_TOUCHPOINT,
+        channel=channel,
+        direction=types.DIRECTION_OUTBOUND if outbound else types.DIRECTION_INBOUND,
+        visibility=types.VISIBILITY_PUBLIC if channel in (types.CHANNEL_X, types.CHANNEL_FORUM, types.CHANNEL_BLOG,
+                                                          types.CHANNEL_MARKETPLACE) else types.VISIBILITY_PRIVATE,
+        occurred_at={"seconds": occurred_us // 1_000_000, "nanos": occurred_us % 1_000_000 * 1000},
+        source=tpb.Source(system="bench", external_id=f"{run}-{k}"),
+        actors=[actor_of(party, k % per_party)],
+        content=tpb.Content(text=TEXTS[k % len(TEXTS)], language="en"),
+        audience=tpb.Audience(followers=rnd.randrange(2000)),
+        sentiment=tpb.Sentiment(score=score, label=label),
+        thread_id=f"thread-{k % 50_000}" if k % 7 == 0 else "",
+    )
+    if outbound:
+        item.business_sociability_degree = types.BUSINESS_SOCIABILITY_DEGREE_BROADCAST
+    else:
+        item.intent = INTENTS[k % len(INTENTS)]
+        item.sociability_degree = DEGREES[k % len(DEGREES)]
+    return item
+
+
+# ---------------------------------------------------------------------------------------------------- numbers
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    """p50 / p99 / max in milliseconds of samples in seconds."""
+    ordered = sorted(samples)
+    cut = statistics.quantiles(ordered, n=100, method="inclusive") if len(ordered) > 1 else [ordered[0]] * 99
+    return {"p50": cut[49] * 1000, "p99": cut[98] * 1000, "max": ordered[-1] * 1000, "n": len(ordered)}
+
+
+def row(label: str, stats: dict[str, float]) -> str:
+    return (f"  {label:<52} p50 {stats['p50']:8.2f} ms   p99 {stats['p99']:8.2f} ms   max {stats['max']:8.2f} ms"
+            f"   (n={int(stats['n'])})")
+
+
+def memory_of(pid: int | str = "self") -> dict[str, int]:
+    """VmRSS and VmHWM (peak RSS) of a process, in MiB (Linux ``/proc``)."""
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            out[key] = int(value.split()[0]) // 1024
+    return out
+
+
+def timed(call: Callable[[], object], count: int) -> list[float]:
+    samples = []
+    for _ in range(count):
+        start = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+# ---------------------------------------------------------------------------------------------------- services
+# Each runs in a spawned child process and talks to the bench through a Pipe.
+
+
+class Echo(echo_pb2_grpc.EchoServiceServicer):
+    """The raw gRPC baseline: no state, no store."""
+
+    def Echo(self, request: echo_pb2.EchoRequest, context: grpc.ServicerContext) -> echo_pb2.EchoResponse:  # noqa: N802
+        return echo_pb2.EchoResponse(text=request.text)
+
+
+def serve_experience(nats_url: str, views_url: str, apps: dict[str, str], pipe: Connection) -> None:
+    """The experience service as ``chorus serve experience`` composes it, plus Echo; commands over ``pipe``."""
+    from services.common.config import Settings  # noqa: PLC0415
+    from services.common.grpc_runtime import create_server, stop  # noqa: PLC0415
+    from services.common.logging import configure_logging  # noqa: PLC0415
+    from services.experience.application import ExperienceSettings  # noqa: PLC0415
+    from services.experience.grpc_api import registration  # noqa: PLC0415
+    from services.experience.main import experience_service, readiness  # noqa: PLC0415
+
+    configure_logging("warning", "console")
+    settings = Settings(nats_url=nats_url, views_url=views_url)
+    start = time.perf_counter()
+    with experience_service(settings, ExperienceSettings(upstream_apps=apps)) as app:
+        experience = registration(app)
+        server, port = create_server([experience, (echo_pb2_grpc.add_EchoServiceServicer_to_server, Echo(), ECHO)],
+                                     readiness=lambda: readiness(app))
+        try:
+            app.catch_up(timeout=24 * 3600)
+            seconds = time.perf_counter() - start
+            pipe.send({"port": port, "seconds": seconds, "events": app.runner.applied_events,
+                       "positions": app.applied(), "memory": memory_of()})
+            servicer = experience[1]
+            while True:
+                command, payload = pipe.recv()
+                if command == "service_time":
+                    requests = [xpb.GetExperienceRequest.FromString(data) for data in payload]
+                    samples = []
+                    for request in requests:
+                        begin = time.perf_counter()
+                        servicer.GetExperience(request, None)
+                        samples.append(time.perf_counter() - begin)
+                    pipe.send(samples)
+                elif command == "memory":
+                    pipe.send(memory_of())
+                else:
+                    break
+        finally:
+            stop(server, grace=None)
+    pipe.send("stopped")
+
+
+def serve_touchpoints(nats_url: str, views_url: str, app_name: str, pipe: Connection) -> None:
+    """The touchpoints service as ``chorus serve touchpoints`` composes it; answers its port once its index has
+    caught up with what is stored; stops when ``pipe`` says so."""
+    from services.common.config import Settings  # noqa: PLC0415
+    from services.common.grpc_runtime import create_server, stop  # noqa: PLC0415
+    from services.common.logging import configure_logging  # noqa: PLC0415
+    from services.touchpoints.grpc_api import registration  # noqa: PLC0415
+    from services.touchpoints.main import TouchpointsSettings, touchpoints_service  # noqa: PLC0415
+
+    configure_logging("warning", "console")
+    settings = Settings(nats_url=nats_url, views_url=views_url)
+    touchpoints = TouchpointsSettings.from_env({"CHORUS_TOUCHPOINTS_APP_NAME": app_name})
+    with touchpoints_service(settings, touchpoints) as app:
+        start = time.perf_counter()
+        app.projection.catch_up(timeout=24 * 3600)
+        server, port = create_server([registration(app)])
+        try:
+            pipe.send({"port": port, "index_seconds": time.perf_counter() - start})
+            pipe.recv()
+        finally:
+            stop(server, grace=None)
+
+
+@contextlib.contextmanager
+def child(target: Callable[..., None], *args: Any) -> Iterator[tuple[multiprocessing.Process, Connection]]:
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    process = context.Process(target=target, args=(*args, theirs))  # not a daemon: services start workers
+    process.start()
+    try:
+        yield process, ours
+    finally:
+        with contextlib.suppress(OSError, BrokenPipeError):
+            ours.send(("stop", None))
+        process.join(timeout=60)
+        if process.is_alive():
+            process.kill()
+
+
+def answer(pipe: Connection, process: multiprocessing.Process, timeout: float) -> Any:
+    """The child's next message; exits when the child died first."""
+    deadline = time.monotonic() + timeout
+    while not pipe.poll(1.0):
+        if not process.is_alive():
+            raise SystemExit(f"{process.name} exited with code {process.exitcode}")
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{process.name} did not answer in {timeout:.0f} s")
+    return pipe.recv()
+
+
+# ---------------------------------------------------------------------------------------------------- phases
+
+
+@dataclass
+class Seeded:
+    identity_app: str
+    touchpoints_app: str
+    touchpoints_views: str
+    parties: int
+    per_party: int
+    touchpoints_of: list[int]  #: how many touchpoints each party got
+
+
+def seed(nats_url: str, tmp: Path, args: argparse.Namespace, rng: random.Random) -> Seeded:
+    from services.common.config import Settings  # noqa: PLC0415
+    from services.identity import events as identity_events  # noqa: PLC0415
+    from services.identity.application import IdentityApplication  # noqa: PLC0415
+    from services.identity.main import IdentitySettings  # noqa: PLC0415
+    from services.touchpoints.grpc_api import draft_of  # noqa: PLC0415
+    from services.touchpoints.main import TouchpointsSettings, touchpoints_service  # noqa: PLC0415
+
+    run = uuid.uuid4().hex[:8]
+    identity = IdentitySettings(app_name=f"identity_{run}")
+    settings = Settings(nats_url=nats_url, views_url=f"sqlite:///{tmp / 'touchpoints.db'}")
+    identity_events.register()
+    seeder = IdentityApplication(env=settings.eventstore_env(identity.app_name), name=identity.app_name,
+                                 policy=identity.policy)
+    start = time.perf_counter()
+    for first in range(0, args.parties, 100):
+        batch = range(first, min(first + 100, args.parties))
+        seeder.seed_parties(("person", f"Bench {n}", identifiers_of(n, args.identifiers_per_party)) for n in batch)
+    seeder.close()
+    print(f"seeded {args.parties} parties x {args.identifiers_per_party} identifiers through "
+          f"IdentityApplication.seed_parties (100 parties per atomic save): {time.perf_counter() - start:.1f} s",
+          flush=True)
+
+    # The probe parties (the last ones) are left out of the steady load later, but seeded like every other.
+    touchpoints = TouchpointsSettings.from_env({"CHORUS_TOUCHPOINTS_APP_NAME": f"touchpoints_{run}",
+                                                "CHORUS_TOUCHPOINTS_ENRICHMENT_PROCESSES": "0"})
+    counts = [0] * args.parties
+    now_us = int(time.time() * 1e6)
+    start = time.perf_counter()
+    with touchpoints_service(settings, touchpoints) as app:
+        for first in range(0, args.touchpoints, 500):
+            drafts = []
+            for k in range(first, min(first + 500, args.touchpoints)):
+                party = rng.randrange(args.parties)
+                counts[party] += 1
+                occurred = now_us - rng.randrange(365 * DAY * 1_000_000) - 60_000_000
+                drafts.append(draft_of(touchpoint_input(k, party, args.identifiers_per_party, occurred, run)))
+            report = app.record_batch(drafts, wait=False)
+            if report.counts.get("recorded", 0) != len(drafts):
+                raise SystemExit(f"seeding touchpoints: {report.counts}")
+            if first % 100_000 == 0 and first:
+                print(f"  {first} touchpoints ({first / (time.perf_counter() - start):.0f}/s)", flush=True)
+        app.projection.catch_up(timeout=24 * 3600)
+    seconds = time.perf_counter() - start
+    print(f"seeded {args.touchpoints} touchpoints through TouchpointsApplication.record_batch (500 per atomic "
+          f"save, touchpoint index in process): {seconds:.1f} s ({args.touchpoints / seconds:.0f}/s)", flush=True)
+    return Seeded(identity.app_name, touchpoints.app_name, settings.views_url, args.parties,
+                  args.identifiers_per_party, counts)
+
+
+def raw_read(url: str, streams: list[str]) -> tuple[int, float]:
+    """(messages, seconds) for a raw ordered consumer per stream reading each stream to its end, one after another."""
+    import nats  # noqa: PLC0415
+
+    async def run() -> tuple[int, float]:
+        nc = await nats.connect(url)
+        js = nc.jetstream()
+        total = 0
+        started = time.perf_counter()
+        for stream in streams:
+            last = (await js.stream_info(stream)).state.last_seq
+            done = asyncio.Event()
+            seen = 0
+
+            async def on_msg(msg: Any, last: int = last, done: asyncio.Event = done) -> None:
+                nonlocal seen
+                seen += 1
+                # A projection needs each message's stream sequence (its position); the baseline reads it too.
+                if msg.metadata.sequence.stream >= last:
+                    done.set()
+
+            sub = await js.subscribe(">", stream=stream, ordered_consumer=True, cb=on_msg)
+            await asyncio.wait_for(done.wait(), timeout=3600)
+            await sub.unsubscribe()
+            total += seen
+        elapsed = time.perf_counter() - started
+        await nc.close()
+        return total, elapsed
+
+    return asyncio.run(run())
+
+
+def stream_messages(url: str, streams: list[str]) -> int:
+    import nats  # noqa: PLC0415
+
+    async def run() -> int:
+        nc = await nats.connect(url)
+        try:
+            return sum([(await nc.jetstream().stream_info(s)).state.messages for s in streams])
+        finally:
+            await nc.close()
+
+    return asyncio.run(run())
+
+
+def freshness(tp_port: int, stub: xpb_grpc.ExperienceServiceStub, seeded: Seeded, probes: list[str],
+              args: argparse.Namespace, rng: random.Random) -> dict[str, Any]:
+    """Steady ``args.rate``/s on one RecordTouchpointStream; probes' record-acknowledged -> visible latencies."""
+    run = uuid.uuid4().hex[:8]
+    total = int(args.rate * args.freshness_seconds)
+    steady_parties = seeded.parties - len(probes)
+    probe_of: dict[int, tuple[str, int]] = {}  # stream index -> (party id, occurred us)
+    acked: queue.Queue[tuple[str, int, float] | None] = queue.Queue()
+    visible: list[float] = []
+    lock = threading.Lock()
+    next_probe = iter(range(len(probes)))
+    sent_at: dict[int, float] = {}
+    answer_delays: list[float] = []
+
+    def requests() -> Iterator[tpb.RecordTouchpointStreamRequest]:
+        start = time.perf_counter()
+        for k in range(total):
+            delay = start + k / args.rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            occurred = int(time.time() * 1e6)
+            if k % args.probe_every == args.probe_every - 1 and (p := next(next_probe, None)) is not None:
+                party = steady_parties + p
+                probe_of[k] = (probes[p], occurred)
+            else:
+                party = rng.randrange(steady_parties)
+            item = touchpoint_input(10**9 + k, party, seeded.per_party, occurred, run)
+            item.direction = types.DIRECTION_INBOUND
+            item.intent, item.sociability_degree = types.INTENT_QUESTION, types.SOCIABILITY_DEGREE_MONOLOGUE
+            sent_at[k] = time.perf_counter()
+            yield tpb.RecordTouchpointStreamRequest(touchpoint=item)
+
+    def prober() -> None:
+        while (job := acked.get()) is not None:
+            party_id, occurred_us, acked_at = job
+            request = xpb.GetExperienceRequest(party=xpb.PartySelector(party_id=party_id))
+            while True:
+                seen = stub.GetExperience(request).experience.last_interaction
+                if seen.seconds * 1_000_000 + seen.nanos // 1000 >= occurred_us:
+                    break
+                if time.perf_counter() - acked_at > 30:
+                    raise SystemExit("a probe touchpoint was not visible in GetExperience after 30 s")
+                time.sleep(0.001)
+            with lock:
+                visible.append(time.perf_counter() - acked_at)
+
+    probers = [threading.Thread(target=prober, daemon=True) for _ in range(4)]
+    for thread in probers:
+        thread.start()
+    recorded = 0
+    with grpc.insecure_channel(f"127.0.0.1:{tp_port}") as channel:
+        grpc.channel_ready_future(channel).result(timeout=30)
+        start = time.perf_counter()
+        for response in tpb_grpc.TouchpointServiceStub(channel).RecordTouchpointStream(requests()):
+            now = time.perf_counter()
+            for result in response.results:
+                if result.outcome != tpb.RECORD_OUTCOME_RECORDED:
+                    raise SystemExit(f"steady load: item {result.index} {tpb.RecordOutcome.Name(result.outcome)}")
+                recorded += 1
+                answer_delays.append(now - sent_at.pop(result.index))
+                if result.index in probe_of:
+                    party_id, occurred = probe_of.pop(result.index)
+                    acked.put((party_id, occurred, now))
+        seconds = time.perf_counter() - start
+    for _ in probers:
+        acked.put(None)
+    for thread in probers:
+        thread.join()
+    return {"recorded": recorded, "seconds": seconds, "visible": visible, "answers": answer_delays}
+
+
+# ---------------------------------------------------------------------------------------------------- main
+
+
+def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--parties", type=int, default=100_000)
+    parser.add_argument("--touchpoints", type=int, default=1_000_000)
+    parser.add_argument("--identifiers-per-party", type=int, default=3, choices=range(1, 6))
+    parser.add_argument("--reads", type=int, default=3000, help="GetExperience calls per latency measurement")
+    parser.add_argument("--rate", type=float, default=2000.0, help="steady touchpoints/s while measuring freshness")
+    parser.add_argument("--freshness-seconds", type=float, default=30.0)
+    parser.add_argument("--probe-every", type=int, default=40, help="every n-th steady touchpoint is a probe")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: small sizes, short phases")
+    args = parser.parse_args()
+    if args.quick:
+        args.parties, args.touchpoints, args.reads = min(args.parties, 2000), min(args.touchpoints, 20_000), 300
+        args.freshness_seconds = min(args.freshness_seconds, 5.0)
+    from services.common.logging import configure_logging  # noqa: PLC0415
+    from services.common.nats_server import NatsServer  # noqa: PLC0415
+
+    configure_logging("warning", "console")
+    rng = random.Random(7)
+    n_probes = int(args.rate * args.freshness_seconds) // args.probe_every + 1
+    if n_probes * 2 > args.parties:
+        raise SystemExit("too few parties for the freshness probes: raise --parties or --probe-every")
+
+    with tempfile.TemporaryDirectory(prefix="chorus-bench-experience-") as tmp_name:
+        tmp = Path(tmp_name)
+        server = NatsServer(store_dir=tmp / "nats").start()
+        try:
+            print(f"experience bench: {args.parties} parties, {args.touchpoints} touchpoints, nats {server.url}",
+                  flush=True)
+            seeded = seed(server.url, tmp, args, rng)
+            apps = {"identity": seeded.identity_app, "touchpoints": seeded.touchpoints_app}
+            streams = [f"CHORUS_{app.upper()}" for app in apps.values()]
+            messages = stream_messages(server.url, streams)
+
+            # 2. Rebuild: the raw ordered consumer, then the service from empty views.
+            raw_messages, raw_seconds = raw_read(server.url, streams)
+            if raw_messages < messages:
+                raise SystemExit(f"the raw consumer read {raw_messages} of {messages} messages")
+            with child(serve_experience, server.url, f"sqlite:///{tmp / 'experience.db'}", apps) as (process, pipe):
+                built = answer(pipe, process, 24 * 3600)
+                events = built["events"]
+                rebuild_rate = events / built["seconds"]
+                raw_rate = raw_messages / raw_seconds * events / messages
+                print(f"rebuild from sequence 1: {events} events in {messages} messages "
+                      f"({events / messages:.2f} events per message)")
+                print(f"  raw JetStream ordered consumer, both streams: {raw_messages / raw_seconds:10.0f} msg/s "
+                      f"= {raw_rate:10.0f} events/s ({raw_seconds:.1f} s)")
+                print(f"  experience service, start on empty views -> caught up: {rebuild_rate:10.0f} events/s "
+                      f"({built['seconds']:.1f} s), positions {built['positions']}")
+                print(f"  rebuild / raw: {rebuild_rate / raw_rate:.2f}x (target >= 0.3x: "
+                      f"{'met' if rebuild_rate >= 0.3 * raw_rate else 'NOT met'})", flush=True)
+
+                # 3. GetExperience latency.
+                channel = grpc.insecure_channel(f"127.0.0.1:{built['port']}")
+                grpc.channel_ready_future(channel).result(timeout=30)
+                stub = xpb_grpc.ExperienceServiceStub(channel)
+                echo = echo_pb2_grpc.EchoServiceStub(channel)
+                sample = rng.sample(range(seeded.parties - n_probes), min(args.reads, seeded.parties - n_probes))
+                party_ids = []
+                for n in sample:  # find the party ids by an identifier (also warms up)
+                    selector = xpb.PartySelector(identifier=actor_of(n, 0))
+                    party_ids.append(stub.GetExperience(xpb.GetExperienceRequest(party=selector)).experience.party_id)
+                    echo.Echo(echo_pb2.EchoRequest(text="warm"))
+                requests = [xpb.GetExperienceRequest(party=xpb.PartySelector(party_id=p)) for p in party_ids]
+                pipe.send(("service_time", [r.SerializeToString() for r in requests]))
+                service = percentiles(answer(pipe, process, 3600))
+                it = iter(requests)
+                client = percentiles(timed(lambda: stub.GetExperience(next(it)), len(requests)))
+                echo_request = echo_pb2.EchoRequest(text="x" * 40)
+                echo_client = percentiles(timed(lambda: echo.Echo(echo_request), len(requests)))
+                sizes = [seeded.touchpoints_of[n] for n in sample]
+                print(f"GetExperience of {len(requests)} random parties by id ({statistics.mean(sizes):.1f} "
+                      f"interactions each on average, at most {max(sizes)}):")
+                print(row("GetExperience, service time (in the service process)", service))
+                print(row("GetExperience, client-observed (gRPC)", client))
+                print(row("Echo, client-observed (gRPC, same server)", echo_client))
+                print(f"  client-observed minus echo: p50 {client['p50'] - echo_client['p50']:.2f} ms, p99 "
+                      f"{client['p99'] - echo_client['p99']:.2f} ms; service time p99 target < 5 ms: "
+                      f"{'met' if service['p99'] < 5 else 'NOT met'}", flush=True)
+
+                # 4. Freshness under a steady load, through a touchpoints service of its own.
+                probes = []
+                for p in range(n_probes):
+                    selector = xpb.PartySelector(identifier=actor_of(seeded.parties - n_probes + p, 0))
+                    probes.append(stub.GetExperience(xpb.GetExperienceRequest(party=selector)).experience.party_id)
+                with child(serve_touchpoints, server.url, seeded.touchpoints_views,
+                           seeded.touchpoints_app) as (tp_process, tp_pipe):
+                    started = answer(tp_pipe, tp_process, 24 * 3600)
+                    print(f"touchpoints service up (its index caught up in {started['index_seconds']:.1f} s); "
+                          f"steady {args.rate:.0f} touchpoints/s for {args.freshness_seconds:.0f} s, "
+                          f"one probe every {args.probe_every}", flush=True)
+                    fresh = freshness(started["port"], stub, seeded, probes, args, rng)
+                print(f"  recorded {fresh['recorded']} touchpoints in {fresh['seconds']:.1f} s = "
+                      f"{fresh['recorded'] / fresh['seconds']:.0f}/s")
+                print(row("RecordTouchpointStream, sent -> RECORDED answer", percentiles(fresh["answers"])))
+                visible = percentiles(fresh["visible"])
+                print(row("freshness, RECORDED answer -> visible in GetExperience", visible))
+                print(f"  freshness p99 target < 250 ms: {'met' if visible['p99'] < 250 else 'NOT met'}")
+
+                # 5. Memory.
+                pipe.send(("memory", None))
+                memory = answer(pipe, process, 60)
+                print(f"experience service memory: peak RSS {memory['VmHWM']} MiB (RSS {built['memory']['VmRSS']} "
+                      f"MiB when caught up, {memory['VmRSS']} MiB now)")
+                channel.close()
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
