@@ -37,6 +37,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
+import json
 import multiprocessing
 import queue
 import random
@@ -211,12 +213,13 @@ def serve_experience(nats_url: str, views_url: str, apps: dict[str, str], pipe: 
                 command, payload = pipe.recv()
                 if command == "service_time":
                     requests = [xpb.GetExperienceRequest.FromString(data) for data in payload]
-                    samples = []
+                    wall, cpu = [], []
                     for request in requests:
-                        begin = time.perf_counter()
+                        begin, begin_cpu = time.perf_counter(), time.thread_time()
                         servicer.GetExperience(request, None)
-                        samples.append(time.perf_counter() - begin)
-                    pipe.send(samples)
+                        wall.append(time.perf_counter() - begin)
+                        cpu.append(time.thread_time() - begin_cpu)
+                    pipe.send((wall, cpu))
                 elif command == "memory":
                     pipe.send(memory_of())
                 else:
@@ -335,8 +338,29 @@ def seed(nats_url: str, tmp: Path, args: argparse.Namespace, rng: random.Random)
     seconds = time.perf_counter() - start
     print(f"seeded {args.touchpoints} touchpoints through TouchpointsApplication.record_batch (500 per atomic "
           f"save, touchpoint index in process): {seconds:.1f} s ({args.touchpoints / seconds:.0f}/s)", flush=True)
-    return Seeded(identity.app_name, touchpoints.app_name, settings.views_url, args.parties,
-                  args.identifiers_per_party, counts)
+    seeded = Seeded(identity.app_name, touchpoints.app_name, settings.views_url, args.parties,
+                    args.identifiers_per_party, counts)
+    (tmp / SEEDED).write_text(json.dumps({"sizes": sizes_of(args), **dataclasses.asdict(seeded)}))
+    return seeded
+
+
+SEEDED = "seeded.json"
+
+
+def sizes_of(args: argparse.Namespace) -> list[int]:
+    return [args.parties, args.touchpoints, args.identifiers_per_party]
+
+
+def reseeded(tmp: Path, args: argparse.Namespace) -> Seeded | None:
+    """What an earlier run of the same sizes seeded into ``tmp`` (its streams are still there), if it did."""
+    path = tmp / SEEDED
+    if not path.exists():
+        return None
+    found = json.loads(path.read_text())
+    if found.pop("sizes") != sizes_of(args):
+        raise SystemExit(f"{tmp} holds streams of other sizes: use another --data-dir")
+    print(f"reusing the streams seeded in {tmp} (the steady load of earlier runs is in them too)", flush=True)
+    return Seeded(**found)
 
 
 def raw_read(url: str, streams: list[str]) -> tuple[int, float]:
@@ -384,75 +408,164 @@ def stream_messages(url: str, streams: list[str]) -> int:
     return asyncio.run(run())
 
 
-def freshness(tp_port: int, stub: xpb_grpc.ExperienceServiceStub, seeded: Seeded, probes: list[str],
-              args: argparse.Namespace, rng: random.Random) -> dict[str, Any]:
-    """Steady ``args.rate``/s on one RecordTouchpointStream; probes' record-acknowledged -> visible latencies."""
-    run = uuid.uuid4().hex[:8]
-    total = int(args.rate * args.freshness_seconds)
-    steady_parties = seeded.parties - len(probes)
-    probe_of: dict[int, tuple[str, int]] = {}  # stream index -> (party id, occurred us)
-    acked: queue.Queue[tuple[str, int, float] | None] = queue.Queue()
-    visible: list[float] = []
-    lock = threading.Lock()
-    next_probe = iter(range(len(probes)))
-    sent_at: dict[int, float] = {}
-    answer_delays: list[float] = []
+class Probes:
+    """The steady load's touchpoints and its probes: which party each goes to, and when probes became visible.
 
-    def requests() -> Iterator[tpb.RecordTouchpointStreamRequest]:
-        start = time.perf_counter()
-        for k in range(total):
-            delay = start + k / args.rate - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            occurred = int(time.time() * 1e6)
-            if k % args.probe_every == args.probe_every - 1 and (p := next(next_probe, None)) is not None:
-                party = steady_parties + p
-                probe_of[k] = (probes[p], occurred)
-            else:
-                party = rng.randrange(steady_parties)
-            item = touchpoint_input(10**9 + k, party, seeded.per_party, occurred, run)
-            item.direction = types.DIRECTION_INBOUND
-            item.intent, item.sociability_degree = types.INTENT_QUESTION, types.SOCIABILITY_DEGREE_MONOLOGUE
-            sent_at[k] = time.perf_counter()
-            yield tpb.RecordTouchpointStreamRequest(touchpoint=item)
+    Every ``probe_every``-th touchpoint goes to a party of its own (the last seeded parties, which the steady load
+    never touches otherwise), so that party's last interaction is the probe's once the views have applied it.
+    """
 
-    def prober() -> None:
-        while (job := acked.get()) is not None:
+    def __init__(self, stub: xpb_grpc.ExperienceServiceStub, seeded: Seeded, probes: list[tuple[int, str]],
+                 steady_parties: int, args: argparse.Namespace, rng: random.Random) -> None:
+        self.stub, self.seeded, self.args, self.rng = stub, seeded, args, rng
+        self.run = uuid.uuid4().hex[:8]
+        self.probes = iter(probes)  #: (party number, party id), each used once
+        self.steady_parties = steady_parties
+        self.acked: queue.Queue[tuple[str, int, float] | None] = queue.Queue()
+        self.visible: list[float] = []
+        self.answers: list[float] = []
+        self.lock = threading.Lock()
+        self.probers = [threading.Thread(target=self._prober, daemon=True) for _ in range(4)]
+        for thread in self.probers:
+            thread.start()
+
+    def item(self, k: int) -> tuple[tpb.TouchpointInput, tuple[str, int] | None]:
+        """The k-th touchpoint of the steady load (occurring now) and, for a probe, (party id, occurred us)."""
+        occurred = int(time.time() * 1e6)
+        probe = None
+        if k % self.args.probe_every == self.args.probe_every - 1 and (found := next(self.probes, None)):
+            party, party_id = found
+            probe = (party_id, occurred)
+        else:
+            party = self.rng.randrange(self.steady_parties)
+        item = touchpoint_input(10**9 + k, party, self.seeded.per_party, occurred, self.run)
+        item.direction = types.DIRECTION_INBOUND
+        item.intent, item.sociability_degree = types.INTENT_QUESTION, types.SOCIABILITY_DEGREE_MONOLOGUE
+        item.ClearField("business_sociability_degree")
+        return item, probe
+
+    def acknowledged(self, probe: tuple[str, int] | None, sent: float, at: float) -> None:
+        """A touchpoint's record was acknowledged at ``at`` (``time.perf_counter``)."""
+        with self.lock:
+            self.answers.append(at - sent)
+        if probe is not None:
+            self.acked.put((*probe, at))
+
+    def _prober(self) -> None:
+        while (job := self.acked.get()) is not None:
             party_id, occurred_us, acked_at = job
             request = xpb.GetExperienceRequest(party=xpb.PartySelector(party_id=party_id))
             while True:
-                seen = stub.GetExperience(request).experience.last_interaction
+                seen = self.stub.GetExperience(request).experience.last_interaction
                 if seen.seconds * 1_000_000 + seen.nanos // 1000 >= occurred_us:
                     break
-                if time.perf_counter() - acked_at > 30:
-                    raise SystemExit("a probe touchpoint was not visible in GetExperience after 30 s")
+                if time.perf_counter() - acked_at > 60:
+                    raise SystemExit("a probe touchpoint was not visible in GetExperience after 60 s")
                 time.sleep(0.001)
-            with lock:
-                visible.append(time.perf_counter() - acked_at)
+            with self.lock:
+                self.visible.append(time.perf_counter() - acked_at)
 
-    probers = [threading.Thread(target=prober, daemon=True) for _ in range(4)]
-    for thread in probers:
-        thread.start()
+    def finish(self) -> None:
+        for _ in self.probers:
+            self.acked.put(None)
+        for thread in self.probers:
+            thread.join()
+
+
+def paced(rate: float, total: int) -> Iterator[int]:
+    """0 .. total-1, the k-th yielded at start + k / rate."""
+    start = time.perf_counter()
+    for k in range(total):
+        delay = start + k / rate - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        yield k
+
+
+def load_through_service(port: int, probes: Probes, total: int, rate: float) -> int:
+    """The steady load on one RecordTouchpointStream; acknowledged = the item's RECORDED answer arrived."""
+    pending: dict[int, tuple[float, tuple[str, int] | None]] = {}
+
+    def requests() -> Iterator[tpb.RecordTouchpointStreamRequest]:
+        for k in paced(rate, total):
+            item, probe = probes.item(k)
+            pending[k] = (time.perf_counter(), probe)
+            yield tpb.RecordTouchpointStreamRequest(touchpoint=item)
+
     recorded = 0
-    with grpc.insecure_channel(f"127.0.0.1:{tp_port}") as channel:
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         grpc.channel_ready_future(channel).result(timeout=30)
-        start = time.perf_counter()
         for response in tpb_grpc.TouchpointServiceStub(channel).RecordTouchpointStream(requests()):
             now = time.perf_counter()
             for result in response.results:
                 if result.outcome != tpb.RECORD_OUTCOME_RECORDED:
                     raise SystemExit(f"steady load: item {result.index} {tpb.RecordOutcome.Name(result.outcome)}")
+                sent, probe = pending.pop(result.index)
+                probes.acknowledged(probe, sent, now)
                 recorded += 1
-                answer_delays.append(now - sent_at.pop(result.index))
-                if result.index in probe_of:
-                    party_id, occurred = probe_of.pop(result.index)
-                    acked.put((party_id, occurred, now))
-        seconds = time.perf_counter() - start
-    for _ in probers:
-        acked.put(None)
-    for thread in probers:
-        thread.join()
-    return {"recorded": recorded, "seconds": seconds, "visible": visible, "answers": answer_delays}
+    return recorded
+
+
+def load_through_application(nats_url: str, app_name: str, probes: Probes, total: int, rate: float) -> int:
+    """The steady load through ``TouchpointsApplication.record_batch`` in this process (no gRPC, no index): every
+    10 ms the touchpoints due by then, as a stream's micro-batch would be, from ``--writers`` threads;
+    acknowledged = ``record_batch`` returned, i.e. the event store acknowledged the batch's events."""
+    from services.common.config import Settings  # noqa: PLC0415
+    from services.touchpoints.application import TouchpointsApplication  # noqa: PLC0415
+    from services.touchpoints.events import MAPPER_TOPIC  # noqa: PLC0415
+    from services.touchpoints.grpc_api import draft_of  # noqa: PLC0415
+
+    env = {**Settings(nats_url=nats_url).eventstore_env(app_name), "MAPPER_TOPIC": MAPPER_TOPIC}
+    app = TouchpointsApplication(env=env, name=app_name)
+    due: queue.Queue[list[tuple[Any, float, tuple[str, int] | None]] | None] = queue.Queue()
+    recorded = [0]
+
+    def writer() -> None:
+        while (batch := due.get()) is not None:
+            report = app.record_batch([draft for draft, _, _ in batch], wait=False)
+            now = time.perf_counter()
+            for _, sent, probe in batch:
+                probes.acknowledged(probe, sent, now)
+            with probes.lock:
+                recorded[0] += report.counts["recorded"]
+
+    writers = [threading.Thread(target=writer, daemon=True) for _ in range(probes.args.writers)]
+    for thread in writers:
+        thread.start()
+    per_batch = max(1, int(rate / 100))
+    try:
+        batch: list[tuple[Any, float, tuple[str, int] | None]] = []
+        for k in paced(rate, total):
+            item, probe = probes.item(k)
+            batch.append((draft_of(item), time.perf_counter(), probe))
+            if len(batch) >= per_batch or k == total - 1:
+                due.put(batch)
+                batch = []
+    finally:
+        for _ in writers:
+            due.put(None)
+        for thread in writers:
+            thread.join()
+        app.close()
+    return recorded[0]
+
+
+def freshness(label: str, load: Callable[[Probes, int, float], int], stub: xpb_grpc.ExperienceServiceStub,
+              seeded: Seeded, probe_ids: list[tuple[int, str]], args: argparse.Namespace,
+              rng: random.Random) -> float:
+    """Run one steady load and print its rate and freshness; return the freshness p99 in ms."""
+    total = int(args.rate * args.freshness_seconds)
+    probes = Probes(stub, seeded, probe_ids, seeded.parties - 2 * len(probe_ids), args, rng)
+    start = time.perf_counter()
+    recorded = load(probes, total, args.rate)
+    seconds = time.perf_counter() - start
+    probes.finish()
+    print(f"  {label}: recorded {recorded} touchpoints in {seconds:.1f} s = {recorded / seconds:.0f}/s "
+          f"(asked for {args.rate:.0f}/s)")
+    print(row("sent -> acknowledged", percentiles(probes.answers)))
+    visible = percentiles(probes.visible)
+    print(row("freshness: acknowledged -> visible in GetExperience", visible), flush=True)
+    return visible["p99"]
 
 
 # ---------------------------------------------------------------------------------------------------- main
@@ -467,7 +580,12 @@ def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
     parser.add_argument("--rate", type=float, default=2000.0, help="steady touchpoints/s while measuring freshness")
     parser.add_argument("--freshness-seconds", type=float, default=30.0)
     parser.add_argument("--probe-every", type=int, default=40, help="every n-th steady touchpoint is a probe")
+    parser.add_argument("--load", choices=("application", "service", "both"), default="both",
+                        help="who records the steady load (see the module docstring)")
+    parser.add_argument("--writers", type=int, default=2, help="recording threads of the application load")
     parser.add_argument("--quick", action="store_true", help="a smoke run: small sizes, short phases")
+    parser.add_argument("--data-dir", default="", help="keep the seeded streams here and reuse them on the next "
+                        "run of the same sizes (default: a temporary directory)")
     args = parser.parse_args()
     if args.quick:
         args.parties, args.touchpoints, args.reads = min(args.parties, 2000), min(args.touchpoints, 20_000), 300
@@ -478,16 +596,20 @@ def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
     configure_logging("warning", "console")
     rng = random.Random(7)
     n_probes = int(args.rate * args.freshness_seconds) // args.probe_every + 1
-    if n_probes * 2 > args.parties:
+    if n_probes * 4 > args.parties:
         raise SystemExit("too few parties for the freshness probes: raise --parties or --probe-every")
 
-    with tempfile.TemporaryDirectory(prefix="chorus-bench-experience-") as tmp_name:
-        tmp = Path(tmp_name)
+    with contextlib.ExitStack() as cleanup:
+        tmp = Path(args.data_dir) if args.data_dir else Path(
+            cleanup.enter_context(tempfile.TemporaryDirectory(prefix="chorus-bench-experience-")))
+        tmp.mkdir(parents=True, exist_ok=True)
+        for stale in tmp.glob("experience.db*"):  # the experience views are built afresh by every run
+            stale.unlink()
         server = NatsServer(store_dir=tmp / "nats").start()
         try:
             print(f"experience bench: {args.parties} parties, {args.touchpoints} touchpoints, nats {server.url}",
                   flush=True)
-            seeded = seed(server.url, tmp, args, rng)
+            seeded = reseeded(tmp, args) or seed(server.url, tmp, args, rng)
             apps = {"identity": seeded.identity_app, "touchpoints": seeded.touchpoints_app}
             streams = [f"CHORUS_{app.upper()}" for app in apps.values()]
             messages = stream_messages(server.url, streams)
@@ -515,7 +637,8 @@ def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
                 grpc.channel_ready_future(channel).result(timeout=30)
                 stub = xpb_grpc.ExperienceServiceStub(channel)
                 echo = echo_pb2_grpc.EchoServiceStub(channel)
-                sample = rng.sample(range(seeded.parties - n_probes), min(args.reads, seeded.parties - n_probes))
+                steady = seeded.parties - 2 * n_probes
+                sample = rng.sample(range(steady), min(args.reads, steady))
                 party_ids = []
                 for n in sample:  # find the party ids by an identifier (also warms up)
                     selector = xpb.PartySelector(identifier=actor_of(n, 0))
@@ -523,7 +646,8 @@ def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
                     echo.Echo(echo_pb2.EchoRequest(text="warm"))
                 requests = [xpb.GetExperienceRequest(party=xpb.PartySelector(party_id=p)) for p in party_ids]
                 pipe.send(("service_time", [r.SerializeToString() for r in requests]))
-                service = percentiles(answer(pipe, process, 3600))
+                wall, cpu = answer(pipe, process, 3600)
+                service, service_cpu = percentiles(wall), percentiles(cpu)
                 it = iter(requests)
                 client = percentiles(timed(lambda: stub.GetExperience(next(it)), len(requests)))
                 echo_request = echo_pb2.EchoRequest(text="x" * 40)
@@ -532,30 +656,39 @@ def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
                 print(f"GetExperience of {len(requests)} random parties by id ({statistics.mean(sizes):.1f} "
                       f"interactions each on average, at most {max(sizes)}):")
                 print(row("GetExperience, service time (in the service process)", service))
+                print(row("GetExperience, its CPU time (the calling thread's)", service_cpu))
                 print(row("GetExperience, client-observed (gRPC)", client))
                 print(row("Echo, client-observed (gRPC, same server)", echo_client))
                 print(f"  client-observed minus echo: p50 {client['p50'] - echo_client['p50']:.2f} ms, p99 "
                       f"{client['p99'] - echo_client['p99']:.2f} ms; service time p99 target < 5 ms: "
                       f"{'met' if service['p99'] < 5 else 'NOT met'}", flush=True)
 
-                # 4. Freshness under a steady load, through a touchpoints service of its own.
-                probes = []
-                for p in range(n_probes):
-                    selector = xpb.PartySelector(identifier=actor_of(seeded.parties - n_probes + p, 0))
-                    probes.append(stub.GetExperience(xpb.GetExperienceRequest(party=selector)).experience.party_id)
-                with child(serve_touchpoints, server.url, seeded.touchpoints_views,
-                           seeded.touchpoints_app) as (tp_process, tp_pipe):
-                    started = answer(tp_pipe, tp_process, 24 * 3600)
-                    print(f"touchpoints service up (its index caught up in {started['index_seconds']:.1f} s); "
-                          f"steady {args.rate:.0f} touchpoints/s for {args.freshness_seconds:.0f} s, "
-                          f"one probe every {args.probe_every}", flush=True)
-                    fresh = freshness(started["port"], stub, seeded, probes, args, rng)
-                print(f"  recorded {fresh['recorded']} touchpoints in {fresh['seconds']:.1f} s = "
-                      f"{fresh['recorded'] / fresh['seconds']:.0f}/s")
-                print(row("RecordTouchpointStream, sent -> RECORDED answer", percentiles(fresh["answers"])))
-                visible = percentiles(fresh["visible"])
-                print(row("freshness, RECORDED answer -> visible in GetExperience", visible))
-                print(f"  freshness p99 target < 250 ms: {'met' if visible['p99'] < 250 else 'NOT met'}")
+                # 4. Freshness under a steady load: through the application in process, then a touchpoints service.
+                probe_ids = []  # the last 2 * n_probes parties: n_probes for each load
+                for n in range(steady, seeded.parties):
+                    selector = xpb.PartySelector(identifier=actor_of(n, 0))
+                    found = stub.GetExperience(xpb.GetExperienceRequest(party=selector)).experience.party_id
+                    probe_ids.append((n, found))
+                print(f"freshness: steady {args.rate:.0f} touchpoints/s for {args.freshness_seconds:.0f} s, one "
+                      f"probe every {args.probe_every}", flush=True)
+                p99s = {}
+                if args.load in ("application", "both"):
+                    p99s["application"] = freshness(
+                        "TouchpointsApplication.record_batch every 10 ms in the bench process",
+                        lambda probes, total, rate: load_through_application(
+                            server.url, seeded.touchpoints_app, probes, total, rate),
+                        stub, seeded, probe_ids[:n_probes], args, rng)
+                if args.load in ("service", "both"):
+                    with child(serve_touchpoints, server.url, seeded.touchpoints_views,
+                               seeded.touchpoints_app) as (tp_process, tp_pipe):
+                        started = answer(tp_pipe, tp_process, 24 * 3600)
+                        print(f"  touchpoints service up (its index caught up in {started['index_seconds']:.1f} s)")
+                        p99s["service"] = freshness(
+                            "RecordTouchpointStream to a touchpoints service (its own process)",
+                            lambda probes, total, rate: load_through_service(started["port"], probes, total, rate),
+                            stub, seeded, probe_ids[-n_probes:], args, rng)
+                for load, p99 in p99s.items():
+                    print(f"  freshness p99 ({load} load) target < 250 ms: {'met' if p99 < 250 else 'NOT met'}")
 
                 # 5. Memory.
                 pipe.send(("memory", None))
