@@ -24,11 +24,14 @@ on the same gRPC server, so its memory and its interpreter lock are its own.
 3. **GetExperience** of random parties by party id: service time (the servicer method called in the service's
    process: the view queries, the aggregation and the protobuf answer), client-observed latency over gRPC on
    127.0.0.1, and Echo's client-observed latency on the same server; p50/p99/max. Target: service time p99 < 5 ms.
-4. **Freshness.** A touchpoints service (its own process) takes a steady ``--rate`` touchpoints/s on one
-   ``RecordTouchpointStream`` for ``--freshness-seconds``; every ``--probe-every``-th touchpoint is a probe for a
-   party the steady load does not touch. From the moment the probe's RECORDED answer reaches the client, a
-   prober polls GetExperience of that party until its last interaction is the probe's: record-acknowledged ->
-   visible in GetExperience, p50/p99/max. Target: p99 < 250 ms.
+4. **Freshness.** A steady ``--rate`` touchpoints/s for ``--freshness-seconds``, recorded two ways (``--load``):
+   through ``TouchpointsApplication.record_batch`` in this process, the touchpoints due every 10 ms as one
+   batch (acknowledged = the event store acknowledged it), and through a touchpoints service in its own process
+   on one ``RecordTouchpointStream`` (acknowledged = the item's RECORDED answer reached the client). Every
+   ``--probe-every``-th touchpoint is a probe for a party the steady load does not touch otherwise; from its
+   acknowledgement a prober polls GetExperience of that party until its last interaction is the probe's:
+   acknowledged -> visible in GetExperience, p50/p99/max. Each load prints the rate it reached: on a machine
+   too busy for ``--rate`` it is lower, and the freshness is measured under that. Target: p99 < 250 ms.
 5. **Peak RSS** of the experience service's process (``VmHWM``), beside its RSS when it had caught up.
 """
 
