@@ -61,6 +61,7 @@ import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.identity import ECHO, Echo, identifiers_of, timed  # noqa: E402
 from chorus.bench.v1 import echo_pb2, echo_pb2_grpc  # noqa: E402
 from chorus.common.v1 import types_pb2 as types  # noqa: E402
 from chorus.experience.v1 import experience_service_pb2 as xpb  # noqa: E402
@@ -68,7 +69,6 @@ from chorus.experience.v1 import experience_service_pb2_grpc as xpb_grpc  # noqa
 from chorus.touchpoints.v1 import touchpoint_service_pb2 as tpb  # noqa: E402
 from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as tpb_grpc  # noqa: E402
 
-ECHO = "chorus.bench.v1.EchoService"
 DAY = 86_400
 TEXTS = (
     "My kettle arrived with a cracked lid and the chat closed before anyone answered. Please send a new one.",
@@ -86,18 +86,6 @@ DEGREES = (types.SOCIABILITY_DEGREE_MONOLOGUE, types.SOCIABILITY_DEGREE_VENTING,
 
 
 # ---------------------------------------------------------------------------------------------------- data
-
-
-def identifiers_of(n: int, per_party: int) -> list[dict[str, str]]:
-    """Seeded party n's identifiers as identity is told them (deterministic, valid, distinct)."""
-    kinds = [
-        {"type": "email", "value": f"person{n}@bench.example.org"},
-        {"type": "phone", "value": f"+4420{70000000 + n}"},
-        {"type": "x", "value": f"b{n}"},
-        {"type": "device_id", "value": f"dev-{n}"},
-        {"type": "crm_id", "value": f"CRM-{n}", "namespace": "bench"},
-    ]
-    return kinds[:per_party]
 
 
 def actor_of(n: int, which: int) -> types.Identifier:
@@ -170,24 +158,8 @@ def memory_of(pid: int | str = "self") -> dict[str, int]:
     return out
 
 
-def timed(call: Callable[[], object], count: int) -> list[float]:
-    samples = []
-    for _ in range(count):
-        start = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - start)
-    return samples
-
-
 # ---------------------------------------------------------------------------------------------------- services
 # Each runs in a spawned child process and talks to the bench through a Pipe.
-
-
-class Echo(echo_pb2_grpc.EchoServiceServicer):
-    """The raw gRPC baseline: no state, no store."""
-
-    def Echo(self, request: echo_pb2.EchoRequest, context: grpc.ServicerContext) -> echo_pb2.EchoResponse:  # noqa: N802
-        return echo_pb2.EchoResponse(text=request.text)
 
 
 def serve_experience(nats_url: str, views_url: str, apps: dict[str, str], pipe: Connection) -> None:
