@@ -295,28 +295,72 @@ def seed(nats_url: str, tmp: Path, args: argparse.Namespace, rng: random.Random)
                                                 "CHORUS_TOUCHPOINTS_ENRICHMENT_PROCESSES": "0"})
     counts = [0] * args.parties
     now_us = int(time.time() * 1e6)
+
+    def draft(k: int) -> Any:
+        party = rng.randrange(args.parties)
+        counts[party] += 1
+        occurred = now_us - rng.randrange(365 * DAY * 1_000_000) - 60_000_000
+        return draft_of(touchpoint_input(k, party, args.identifiers_per_party, occurred, run))
+
     start = time.perf_counter()
     with touchpoints_service(settings, touchpoints) as app:
-        for first in range(0, args.touchpoints, 500):
-            drafts = []
-            for k in range(first, min(first + 500, args.touchpoints)):
-                party = rng.randrange(args.parties)
-                counts[party] += 1
-                occurred = now_us - rng.randrange(365 * DAY * 1_000_000) - 60_000_000
-                drafts.append(draft_of(touchpoint_input(k, party, args.identifiers_per_party, occurred, run)))
-            report = app.record_batch(drafts, wait=False)
-            if report.counts.get("recorded", 0) != len(drafts):
-                raise SystemExit(f"seeding touchpoints: {report.counts}")
-            if first % 100_000 == 0 and first:
-                print(f"  {first} touchpoints ({first / (time.perf_counter() - start):.0f}/s)", flush=True)
-        app.projection.catch_up(timeout=24 * 3600)
+        # The first batch through the application itself (it also creates the stream), the rest as the same
+        # messages published directly.
+        first = min(500, args.touchpoints)
+        report = app.record_batch([draft(k) for k in range(first)], wait=False)
+        if report.counts.get("recorded", 0) != first:
+            raise SystemExit(f"seeding touchpoints: {report.counts}")
+        asyncio.run(publish_recorded(nats_url, app, (draft(k) for k in range(first, args.touchpoints))))
+        if args.load != "application":  # the touchpoints service's own index, for the service load
+            app.projection.catch_up(timeout=24 * 3600)
     seconds = time.perf_counter() - start
-    print(f"seeded {args.touchpoints} touchpoints through TouchpointsApplication.record_batch (500 per atomic "
-          f"save, touchpoint index in process): {seconds:.1f} s ({args.touchpoints / seconds:.0f}/s)", flush=True)
+    print(f"seeded {args.touchpoints} touchpoints: {first} through TouchpointsApplication.record_batch, the rest "
+          f"as the messages it stores (TouchpointRecorded by the application's mapper, one message per touchpoint "
+          f"with its Nats-Msg-Id and expected subject sequence 0) published directly: {seconds:.1f} s "
+          f"({args.touchpoints / seconds:.0f}/s)", flush=True)
     seeded = Seeded(identity.app_name, touchpoints.app_name, settings.views_url, args.parties,
                     args.identifiers_per_party, counts)
     (tmp / SEEDED).write_text(json.dumps({"sizes": sizes_of(args), **dataclasses.asdict(seeded)}))
     return seeded
+
+
+async def publish_recorded(url: str, app: Any, drafts: Iterator[Any], window: int = 1000) -> None:
+    """Store each draft's ``TouchpointRecorded`` as the recorder stores a save of one new touchpoint: the
+    application's mapper makes the stored event, ``encode_events`` the message, on the aggregate's subject, with
+    a message id and ``Nats-Expected-Last-Subject-Sequence: 0``; acknowledgements awaited per ``window``."""
+    import nats  # noqa: PLC0415
+
+    from services.common.eventstore import StreamLayout  # noqa: PLC0415
+    from services.common.eventstore.envelope import (  # noqa: PLC0415
+        EXPECTED_LAST_SUBJECT_SEQUENCE,
+        MSG_ID_HEADER,
+        encode_events,
+    )
+    from services.touchpoints.domain import Touchpoint  # noqa: PLC0415
+
+    layout = StreamLayout(app.name)
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    call = uuid.uuid4().hex
+    try:
+        pending = []
+        for n, draft in enumerate(drafts):
+            event = Touchpoint.recorded_event(
+                draft, intent=draft.intent, sentiment_label=draft.sentiment_label,
+                sentiment_score=draft.sentiment_score, sociability_degree=draft.sociability_degree,
+                business_sociability_degree=draft.business_sociability_degree)
+            stored = app.mapper.to_stored_event(event)
+            message = encode_events(layout.event_subject(stored.originator_id), [stored],
+                                    {MSG_ID_HEADER: f"{call}:{n}", EXPECTED_LAST_SUBJECT_SEQUENCE: "0"})
+            pending.append(js.publish(message.subject, message.data, headers=message.headers, stream=layout.stream))
+            if len(pending) >= window:
+                await asyncio.gather(*pending)
+                pending = []
+            if n and n % 100_000 == 0:
+                print(f"  {n} touchpoints", flush=True)
+        await asyncio.gather(*pending)
+    finally:
+        await nc.close()
 
 
 SEEDED = "seeded.json"
