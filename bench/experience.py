@@ -61,13 +61,13 @@ import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.identity import ECHO, Echo, identifiers_of, timed  # noqa: E402
-from chorus.bench.v1 import echo_pb2, echo_pb2_grpc  # noqa: E402
-from chorus.common.v1 import types_pb2 as types  # noqa: E402
-from chorus.experience.v1 import experience_service_pb2 as xpb  # noqa: E402
-from chorus.experience.v1 import experience_service_pb2_grpc as xpb_grpc  # noqa: E402
-from chorus.touchpoints.v1 import touchpoint_service_pb2 as tpb  # noqa: E402
-from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as tpb_grpc  # noqa: E402
+from bench.identity import ECHO, Echo, identifiers_of, timed
+from chorus.bench.v1 import echo_pb2, echo_pb2_grpc
+from chorus.common.v1 import types_pb2 as types
+from chorus.experience.v1 import experience_service_pb2 as xpb
+from chorus.experience.v1 import experience_service_pb2_grpc as xpb_grpc
+from chorus.touchpoints.v1 import touchpoint_service_pb2 as tpb
+from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as tpb_grpc
 
 DAY = 86_400
 TEXTS = (
@@ -164,12 +164,12 @@ def memory_of(pid: int | str = "self") -> dict[str, int]:
 
 def serve_experience(nats_url: str, views_url: str, apps: dict[str, str], pipe: Connection) -> None:
     """The experience service as ``chorus serve experience`` composes it, plus Echo; commands over ``pipe``."""
-    from services.common.config import Settings  # noqa: PLC0415
-    from services.common.grpc_runtime import create_server, stop  # noqa: PLC0415
-    from services.common.logging import configure_logging  # noqa: PLC0415
-    from services.experience.application import ExperienceSettings  # noqa: PLC0415
-    from services.experience.grpc_api import registration  # noqa: PLC0415
-    from services.experience.main import experience_service, readiness  # noqa: PLC0415
+    from services.common.config import Settings
+    from services.common.grpc_runtime import create_server, stop
+    from services.common.logging import configure_logging
+    from services.experience.application import ExperienceSettings
+    from services.experience.grpc_api import registration
+    from services.experience.main import experience_service, readiness
 
     configure_logging("warning", "console")
     settings = Settings(nats_url=nats_url, views_url=views_url)
@@ -207,11 +207,11 @@ def serve_experience(nats_url: str, views_url: str, apps: dict[str, str], pipe: 
 def serve_touchpoints(nats_url: str, views_url: str, app_name: str, pipe: Connection) -> None:
     """The touchpoints service as ``chorus serve touchpoints`` composes it; answers its port once its index has
     caught up with what is stored; stops when ``pipe`` says so."""
-    from services.common.config import Settings  # noqa: PLC0415
-    from services.common.grpc_runtime import create_server, stop  # noqa: PLC0415
-    from services.common.logging import configure_logging  # noqa: PLC0415
-    from services.touchpoints.grpc_api import registration  # noqa: PLC0415
-    from services.touchpoints.main import TouchpointsSettings, touchpoints_service  # noqa: PLC0415
+    from services.common.config import Settings
+    from services.common.grpc_runtime import create_server, stop
+    from services.common.logging import configure_logging
+    from services.touchpoints.grpc_api import registration
+    from services.touchpoints.main import TouchpointsSettings, touchpoints_service
 
     configure_logging("warning", "console")
     settings = Settings(nats_url=nats_url, views_url=views_url)
@@ -268,12 +268,12 @@ class Seeded:
 
 
 def seed(nats_url: str, tmp: Path, args: argparse.Namespace, rng: random.Random) -> Seeded:
-    from services.common.config import Settings  # noqa: PLC0415
-    from services.identity import events as identity_events  # noqa: PLC0415
-    from services.identity.application import IdentityApplication  # noqa: PLC0415
-    from services.identity.main import IdentitySettings  # noqa: PLC0415
-    from services.touchpoints.grpc_api import draft_of  # noqa: PLC0415
-    from services.touchpoints.main import TouchpointsSettings, touchpoints_service  # noqa: PLC0415
+    from services.common.config import Settings
+    from services.identity import events as identity_events
+    from services.identity.application import IdentityApplication
+    from services.identity.main import IdentitySettings
+    from services.touchpoints.grpc_api import draft_of
+    from services.touchpoints.main import TouchpointsSettings, touchpoints_service
 
     run = uuid.uuid4().hex[:8]
     identity = IdentitySettings(app_name=f"identity_{run}")
@@ -328,15 +328,15 @@ async def publish_recorded(url: str, app: Any, drafts: Iterator[Any], window: in
     """Store each draft's ``TouchpointRecorded`` as the recorder stores a save of one new touchpoint: the
     application's mapper makes the stored event, ``encode_events`` the message, on the aggregate's subject, with
     a message id and ``Nats-Expected-Last-Subject-Sequence: 0``; acknowledgements awaited per ``window``."""
-    import nats  # noqa: PLC0415
+    import nats
 
-    from services.common.eventstore import StreamLayout  # noqa: PLC0415
-    from services.common.eventstore.envelope import (  # noqa: PLC0415
+    from services.common.eventstore import StreamLayout
+    from services.common.eventstore.envelope import (
         EXPECTED_LAST_SUBJECT_SEQUENCE,
         MSG_ID_HEADER,
         encode_events,
     )
-    from services.touchpoints.domain import Touchpoint  # noqa: PLC0415
+    from services.touchpoints.domain import Touchpoint
 
     layout = StreamLayout(app.name)
     nc = await nats.connect(url)
@@ -384,7 +384,7 @@ def reseeded(tmp: Path, args: argparse.Namespace) -> Seeded | None:
 
 def raw_read(url: str, streams: list[str]) -> tuple[int, float]:
     """(messages, seconds) for a raw ordered consumer per stream reading each stream to its end, one after another."""
-    import nats  # noqa: PLC0415
+    import nats
 
     async def run() -> tuple[int, float]:
         nc = await nats.connect(url)
@@ -415,7 +415,7 @@ def raw_read(url: str, streams: list[str]) -> tuple[int, float]:
 
 
 def stream_messages(url: str, streams: list[str]) -> int:
-    import nats  # noqa: PLC0415
+    import nats
 
     async def run() -> int:
         nc = await nats.connect(url)
@@ -529,10 +529,10 @@ def load_through_application(nats_url: str, app_name: str, probes: Probes, total
     """The steady load through ``TouchpointsApplication.record_batch`` in this process (no gRPC, no index): every
     10 ms the touchpoints due by then, as a stream's micro-batch would be, from ``--writers`` threads;
     acknowledged = ``record_batch`` returned, i.e. the event store acknowledged the batch's events."""
-    from services.common.config import Settings  # noqa: PLC0415
-    from services.touchpoints.application import TouchpointsApplication  # noqa: PLC0415
-    from services.touchpoints.events import MAPPER_TOPIC  # noqa: PLC0415
-    from services.touchpoints.grpc_api import draft_of  # noqa: PLC0415
+    from services.common.config import Settings
+    from services.touchpoints.application import TouchpointsApplication
+    from services.touchpoints.events import MAPPER_TOPIC
+    from services.touchpoints.grpc_api import draft_of
 
     env = {**Settings(nats_url=nats_url).eventstore_env(app_name), "MAPPER_TOPIC": MAPPER_TOPIC}
     app = TouchpointsApplication(env=env, name=app_name)
@@ -590,7 +590,7 @@ def freshness(label: str, load: Callable[[Probes, int, float], int], stub: xpb_g
 # ---------------------------------------------------------------------------------------------------- main
 
 
-def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--parties", type=int, default=100_000)
     parser.add_argument("--touchpoints", type=int, default=1_000_000)
@@ -609,8 +609,8 @@ def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
     if args.quick:
         args.parties, args.touchpoints, args.reads = min(args.parties, 2000), min(args.touchpoints, 20_000), 300
         args.freshness_seconds = min(args.freshness_seconds, 5.0)
-    from services.common.logging import configure_logging  # noqa: PLC0415
-    from services.common.nats_server import NatsServer  # noqa: PLC0415
+    from services.common.logging import configure_logging
+    from services.common.nats_server import NatsServer
 
     configure_logging("warning", "console")
     rng = random.Random(7)
