@@ -218,7 +218,7 @@ def serve_touchpoints(nats_url: str, views_url: str, app_name: str, pipe: Connec
     touchpoints = TouchpointsSettings.from_env({"CHORUS_TOUCHPOINTS_APP_NAME": app_name})
     with touchpoints_service(settings, touchpoints) as app:
         start = time.perf_counter()
-        app.projection.catch_up(timeout=24 * 3600)
+        app.index_runner.catch_up(timeout=24 * 3600)
         server, port = create_server([registration(app)])
         try:
             pipe.send({"port": port, "index_seconds": time.perf_counter() - start})
@@ -272,6 +272,8 @@ def seed(nats_url: str, tmp: Path, args: argparse.Namespace, rng: random.Random)
     from services.identity import events as identity_events
     from services.identity.application import IdentityApplication
     from services.identity.main import IdentitySettings
+    from services.touchpoints.application import TouchpointsApplication
+    from services.touchpoints.events import MAPPER_TOPIC
     from services.touchpoints.grpc_api import draft_of
     from services.touchpoints.main import TouchpointsSettings, touchpoints_service
 
@@ -303,7 +305,13 @@ def seed(nats_url: str, tmp: Path, args: argparse.Namespace, rng: random.Random)
         return draft_of(touchpoint_input(k, party, args.identifiers_per_party, occurred, run))
 
     start = time.perf_counter()
-    with touchpoints_service(settings, touchpoints) as app:
+    with contextlib.ExitStack() as running:
+        if args.load == "application":  # no touchpoints service later: the application alone, without its index
+            app = TouchpointsApplication(env={**settings.eventstore_env(touchpoints.app_name), "MAPPER_TOPIC":
+                                              MAPPER_TOPIC}, name=touchpoints.app_name, policy=touchpoints.policy)
+            running.callback(app.close)
+        else:
+            app = running.enter_context(touchpoints_service(settings, touchpoints))
         # The first batch through the application itself (it also creates the stream), the rest as the same
         # messages published directly.
         first = min(500, args.touchpoints)
@@ -312,7 +320,7 @@ def seed(nats_url: str, tmp: Path, args: argparse.Namespace, rng: random.Random)
             raise SystemExit(f"seeding touchpoints: {report.counts}")
         asyncio.run(publish_recorded(nats_url, app, (draft(k) for k in range(first, args.touchpoints))))
         if args.load != "application":  # the touchpoints service's own index, for the service load
-            app.projection.catch_up(timeout=24 * 3600)
+            app.index_runner.catch_up(timeout=24 * 3600)
     seconds = time.perf_counter() - start
     print(f"seeded {args.touchpoints} touchpoints: {first} through TouchpointsApplication.record_batch, the rest "
           f"as the messages it stores (TouchpointRecorded by the application's mapper, one message per touchpoint "
