@@ -332,7 +332,7 @@ def seed(nats_url: str, tmp: Path, args: argparse.Namespace, rng: random.Random)
     return seeded
 
 
-async def publish_recorded(url: str, app: Any, drafts: Iterator[Any], window: int = 1000) -> None:
+async def publish_recorded(url: str, app: Any, drafts: Iterator[Any], window: int = 200) -> None:
     """Store each draft's ``TouchpointRecorded`` as the recorder stores a save of one new touchpoint: the
     application's mapper makes the stored event, ``encode_events`` the message, on the aggregate's subject, with
     a message id and ``Nats-Expected-Last-Subject-Sequence: 0``; acknowledgements awaited per ``window``."""
@@ -360,7 +360,8 @@ async def publish_recorded(url: str, app: Any, drafts: Iterator[Any], window: in
             stored = app.mapper.to_stored_event(event)
             message = encode_events(layout.event_subject(stored.originator_id), [stored],
                                     {MSG_ID_HEADER: f"{call}:{n}", EXPECTED_LAST_SUBJECT_SEQUENCE: "0"})
-            pending.append(js.publish(message.subject, message.data, headers=message.headers, stream=layout.stream))
+            pending.append(js.publish(message.subject, message.data, headers=message.headers, stream=layout.stream,
+                                      timeout=60))
             if len(pending) >= window:
                 await asyncio.gather(*pending)
                 pending = []
