@@ -25,7 +25,6 @@ event purges again whatever was applied before it.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -58,12 +57,8 @@ _ROLE = enum_words(common.PartyRole.DESCRIPTOR)
 _CONSENT = enum_words(common.ConsentStatus.DESCRIPTOR)
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def actor_key(type_word: str, namespace: str, value: str, default_region: str | None) -> str:
-    """The join key of an actor: its normal form's key, or, when it has none, the key of the spelling given.
-
-    A pure function of its arguments, kept for the most recent identifiers: the same actors come back in many
-    touchpoints, and normalising (phone numbers above all) costs more than the rest of applying one."""
+    """The join key of an actor: its normal form's key, or, when it has none, the key of the spelling given."""
     try:
         return normalise(type_word, namespace, value, default_region).key
     except InvalidIdentifier:
