@@ -162,7 +162,7 @@ def memory_of(pid: int | str = "self") -> dict[str, int]:
 # Each runs in a spawned child process and talks to the bench through a Pipe.
 
 
-def serve_experience(nats_url: str, views_url: str, apps: dict[str, str], pipe: Connection) -> None:
+def serve_experience(nats_url: str, views_url: str, apps: dict[str, str], data_dir: str, pipe: Connection) -> None:
     """The experience service as ``chorus serve experience`` composes it, plus Echo; commands over ``pipe``."""
     from services.common.config import Settings
     from services.common.grpc_runtime import create_server, stop
@@ -172,7 +172,7 @@ def serve_experience(nats_url: str, views_url: str, apps: dict[str, str], pipe: 
     from services.experience.main import experience_service, readiness
 
     configure_logging("warning", "console")
-    settings = Settings(nats_url=nats_url, views_url=views_url)
+    settings = Settings(nats_url=nats_url, views_url=views_url, data_dir=Path(data_dir))  # the deployment's keys
     start = time.perf_counter()
     with experience_service(settings, ExperienceSettings(upstream_apps=apps)) as app:
         experience = registration(app)
@@ -204,7 +204,7 @@ def serve_experience(nats_url: str, views_url: str, apps: dict[str, str], pipe: 
     pipe.send("stopped")
 
 
-def serve_touchpoints(nats_url: str, views_url: str, app_name: str, pipe: Connection) -> None:
+def serve_touchpoints(nats_url: str, views_url: str, app_name: str, data_dir: str, pipe: Connection) -> None:
     """The touchpoints service as ``chorus serve touchpoints`` composes it; answers its port once its index has
     caught up with what is stored; stops when ``pipe`` says so."""
     from services.common.config import Settings
@@ -214,7 +214,7 @@ def serve_touchpoints(nats_url: str, views_url: str, app_name: str, pipe: Connec
     from services.touchpoints.main import TouchpointsSettings, touchpoints_service
 
     configure_logging("warning", "console")
-    settings = Settings(nats_url=nats_url, views_url=views_url)
+    settings = Settings(nats_url=nats_url, views_url=views_url, data_dir=Path(data_dir))  # the deployment's keys
     touchpoints = TouchpointsSettings.from_env({"CHORUS_TOUCHPOINTS_APP_NAME": app_name})
     with touchpoints_service(settings, touchpoints) as app:
         start = time.perf_counter()
@@ -279,7 +279,7 @@ def seed(nats_url: str, tmp: Path, args: argparse.Namespace, rng: random.Random)
 
     run = uuid.uuid4().hex[:8]
     identity = IdentitySettings(app_name=f"identity_{run}")
-    settings = Settings(nats_url=nats_url, views_url=f"sqlite:///{tmp / 'touchpoints.db'}")
+    settings = Settings(nats_url=nats_url, views_url=f"sqlite:///{tmp / 'touchpoints.db'}", data_dir=tmp)
     identity_events.register()
     seeder = IdentityApplication(env=settings.eventstore_env(identity.app_name), name=identity.app_name,
                                  policy=identity.policy)
@@ -543,7 +543,7 @@ def load_through_application(nats_url: str, app_name: str, probes: Probes, total
     from services.touchpoints.events import MAPPER_TOPIC
     from services.touchpoints.grpc_api import draft_of
 
-    env = {**Settings(nats_url=nats_url).eventstore_env(app_name), "MAPPER_TOPIC": MAPPER_TOPIC}
+    env = {**Settings(nats_url=nats_url).eventstore_env(app_name), "MAPPER_TOPIC": MAPPER_TOPIC}  # keys: main()'s
     app = TouchpointsApplication(env=env, name=app_name)
     due: queue.Queue[list[tuple[Any, float, tuple[str, int] | None]] | None] = queue.Queue()
     recorded = [0]
@@ -618,8 +618,10 @@ def main() -> None:
     if args.quick:
         args.parties, args.touchpoints, args.reads = min(args.parties, 2000), min(args.touchpoints, 20_000), 300
         args.freshness_seconds = min(args.freshness_seconds, 5.0)
+    from services.common.config import Settings
     from services.common.logging import configure_logging
     from services.common.nats_server import NatsServer
+    from services.common.privacy.keyring import open_keyring
 
     configure_logging("warning", "console")
     rng = random.Random(7)
@@ -637,6 +639,8 @@ def main() -> None:
         try:
             print(f"experience bench: {args.parties} parties, {args.touchpoints} touchpoints, nats {server.url}",
                   flush=True)
+            # This process writes as identity and touchpoints do: with the deployment's keys (made in ``tmp``).
+            cleanup.enter_context(open_keyring(Settings(nats_url=server.url, data_dir=tmp)))
             seeded = reseeded(tmp, args) or seed(server.url, tmp, args, rng)
             apps = {"identity": seeded.identity_app, "touchpoints": seeded.touchpoints_app}
             streams = [f"CHORUS_{app.upper()}" for app in apps.values()]
@@ -646,7 +650,7 @@ def main() -> None:
             raw_messages, raw_seconds = raw_read(server.url, streams)
             if raw_messages < messages:
                 raise SystemExit(f"the raw consumer read {raw_messages} of {messages} messages")
-            with child(serve_experience, server.url, f"sqlite:///{tmp / 'experience.db'}", apps) as (process, pipe):
+            with child(serve_experience, server.url, f"sqlite:///{tmp / 'experience.db'}", apps, str(tmp)) as (process, pipe):
                 built = answer(pipe, process, 24 * 3600)
                 events = built["events"]
                 rebuild_rate = events / built["seconds"]
@@ -708,7 +712,7 @@ def main() -> None:
                         stub, seeded, probe_ids[:n_probes], args, rng)
                 if args.load in ("service", "both"):
                     with child(serve_touchpoints, server.url, seeded.touchpoints_views,
-                               seeded.touchpoints_app) as (tp_process, tp_pipe):
+                               seeded.touchpoints_app, str(tmp)) as (tp_process, tp_pipe):
                         started = answer(tp_pipe, tp_process, 24 * 3600)
                         print(f"  touchpoints service up (its index caught up in {started['index_seconds']:.1f} s)")
                         p99s["service"] = freshness(
