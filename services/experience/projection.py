@@ -38,7 +38,7 @@ from services.common.identifiers import Identifier, InvalidIdentifier, normalise
 from services.common.privacy.keyring import evict_cached_keys
 from services.common.privacy.sealing import ERASED
 from services.common.projections import Projection, UpstreamEvent, handles
-from services.common.views import View, ViewCursor
+from services.common.views import SQLITE, View, ViewCursor
 from services.experience.domain import needs_reply
 
 IDENTITY = "identity"
@@ -92,14 +92,30 @@ class ExperienceView(View):
         " reply_to_id TEXT NOT NULL, text TEXT NOT NULL, url TEXT NOT NULL, inferred TEXT NOT NULL,"
         " needs_reply INTEGER NOT NULL, answered INTEGER NOT NULL, response_seconds DOUBLE PRECISION)",
         "CREATE INDEX IF NOT EXISTS exp_touchpoint_time ON exp_touchpoint (occurred_us)",
-        "CREATE INDEX IF NOT EXISTS exp_touchpoint_open ON exp_touchpoint (needs_reply, answered, occurred_us)",
-        "CREATE INDEX IF NOT EXISTS exp_touchpoint_intent ON exp_touchpoint (intent, occurred_us)",
-        "CREATE INDEX IF NOT EXISTS exp_touchpoint_thread ON exp_touchpoint (thread_id)",
+        # Partial indexes: each holds only the rows its query reads (the open items, the suggestions, the
+        # threaded interactions), so applying a touchpoint updates fewer of them.
+        "CREATE INDEX IF NOT EXISTS exp_touchpoint_waiting ON exp_touchpoint (occurred_us)"
+        " WHERE needs_reply = 1 AND answered = 0",
+        "CREATE INDEX IF NOT EXISTS exp_touchpoint_suggestion ON exp_touchpoint (occurred_us)"
+        " WHERE intent = 'suggestion'",
+        "CREATE INDEX IF NOT EXISTS exp_touchpoint_threaded ON exp_touchpoint (thread_id) WHERE thread_id <> ''",
+        # the full indexes these replace, in views created before them
+        "DROP INDEX IF EXISTS exp_touchpoint_open",
+        "DROP INDEX IF EXISTS exp_touchpoint_intent",
+        "DROP INDEX IF EXISTS exp_touchpoint_thread",
         "CREATE TABLE IF NOT EXISTS exp_actor ("
         " id_key TEXT NOT NULL, touchpoint_id TEXT NOT NULL, ord INTEGER NOT NULL, occurred_us BIGINT NOT NULL,"
         " PRIMARY KEY (id_key, touchpoint_id))",
         "CREATE INDEX IF NOT EXISTS exp_actor_touchpoint ON exp_actor (touchpoint_id)",
     )
+
+    def schema(self, dialect: str) -> Sequence[str]:
+        """:attr:`SCHEMA`; on SQLite, ``exp_actor`` (narrow rows, found by its key) is a ``WITHOUT ROWID`` table,
+        stored in its primary key's tree alone."""
+        if dialect != SQLITE:
+            return self.SCHEMA
+        return tuple(f"{statement} WITHOUT ROWID" if statement.startswith("CREATE TABLE IF NOT EXISTS exp_actor")
+                     else statement for statement in self.SCHEMA)
 
     # ------------------------------------------------------------------------------------------ parties
 
