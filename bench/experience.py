@@ -10,7 +10,7 @@ composes it (``experience_service``: its runner, its SQLite views) with the raw 
 on the same gRPC server, so its memory and its interpreter lock are its own.
 
 1. **Seed.** ``--parties`` parties with ``--identifiers-per-party`` identifiers each, through
-   ``IdentityApplication.seed_parties`` (the events RegisterParty + LinkIdentifier store, many parties per atomic
+   ``bench.identity.seed_parties`` (the events RegisterParty + LinkIdentifier store, many parties per atomic
    save), and ``--touchpoints`` touchpoints through ``TouchpointsApplication.record_batch`` in batches of 500
    (the events RecordTouchpointBatch stores; intent, sentiment and sociability are given, so nothing is
    inferred), with the touchpoints service's index following in process. Actors are the parties' identifiers
@@ -61,7 +61,7 @@ import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.identity import ECHO, Echo, identifiers_of, timed
+from bench.identity import ECHO, Echo, identifiers_of, seed_parties, timed
 from chorus.bench.v1 import echo_pb2, echo_pb2_grpc
 from chorus.common.v1 import types_pb2 as types
 from chorus.experience.v1 import experience_service_pb2 as xpb
@@ -286,10 +286,10 @@ def seed(nats_url: str, tmp: Path, args: argparse.Namespace, rng: random.Random)
     start = time.perf_counter()
     for first in range(0, args.parties, 100):
         batch = range(first, min(first + 100, args.parties))
-        seeder.seed_parties(("person", f"Bench {n}", identifiers_of(n, args.identifiers_per_party)) for n in batch)
+        seed_parties(seeder, [("person", f"Bench {n}", identifiers_of(n, args.identifiers_per_party)) for n in batch])
     seeder.close()
     print(f"seeded {args.parties} parties x {args.identifiers_per_party} identifiers through "
-          f"IdentityApplication.seed_parties (100 parties per atomic save): {time.perf_counter() - start:.1f} s",
+          f"bench.identity.seed_parties (100 parties per atomic save): {time.perf_counter() - start:.1f} s",
           flush=True)
 
     # The probe parties (the last ones) are left out of the steady load later, but seeded like every other.
