@@ -35,7 +35,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
+import os
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures.process import BrokenProcessPool
@@ -198,6 +200,21 @@ class PreparedBatch:
     enriching: Enriching
 
 
+def die_with_parent(parent_pid: int, interval: float = 0.5) -> None:
+    """In a worker process: exit as soon as the service that started it is gone (even SIGKILLed).
+
+    A daemon thread watches the parent's pid; when the worker is re-parented, the service died without shutting
+    its pool down, and nothing else would stop the worker.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(interval)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
 class Enricher:
     """Runs ``enrichment.enrich`` over a batch: in this process, or spread over worker processes.
 
@@ -253,7 +270,8 @@ class Enricher:
         with self._lock:
             if self._pool is None:
                 context = multiprocessing.get_context("spawn")
-                self._pool = concurrent.futures.ProcessPoolExecutor(self.processes, mp_context=context)
+                self._pool = concurrent.futures.ProcessPoolExecutor(
+                    self.processes, mp_context=context, initializer=die_with_parent, initargs=(os.getpid(),))
             return self._pool
 
     def close(self) -> None:

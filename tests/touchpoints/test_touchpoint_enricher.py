@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+from pathlib import Path
 
+from services.common.testing import eventually
 from services.touchpoints.application import Enricher
 from services.touchpoints.enrichment import Signals, enrich
 
@@ -47,3 +51,32 @@ def test_a_dead_worker_costs_nothing_but_time() -> None:
         assert pooled._pool is not None and pooled._pool is not first  # noqa: SLF001
     finally:
         pooled.close()
+
+
+PARENT = """
+import sys
+from services.touchpoints.application import Enricher
+from services.touchpoints.enrichment import Signals
+enricher = Enricher(processes=1)
+enricher.submit([Signals(text=f"text {n}", channel="x") for n in range(Enricher.POOL_MIN_BATCH)]).result()
+print(*enricher._pool._processes, flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_worker_dies_with_its_service_when_the_service_is_killed() -> None:
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        workers = [int(pid) for pid in parent.stdout.readline().split()]
+        assert workers and all(Path(f"/proc/{pid}").exists() for pid in workers)
+    finally:
+        parent.kill()
+        parent.wait(timeout=30)
+
+    def gone() -> None:
+        alive = [pid for pid in workers if Path(f"/proc/{pid}").exists()
+                 and " Z " not in Path(f"/proc/{pid}/stat").read_text()]
+        assert alive == []
+
+    eventually(gone, timeout=30)
