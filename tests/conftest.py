@@ -9,6 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from services.common import testing
 from services.common.identifiers import use_pseudonym_key
 from services.common.nats_server import NatsServer
 from services.common.testing import NatsEndpoint, nats_endpoint
@@ -56,7 +57,7 @@ def nats_url(nats: NatsEndpoint) -> str:
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     """The PostgreSQL database tests may use (``CHORUS_TEST_POSTGRES_URL``; trust auth, database ``test``)."""
-    return os.environ.get("CHORUS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    return testing.postgres_url()
 
 
 @pytest.fixture

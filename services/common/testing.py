@@ -38,7 +38,7 @@ def _docker_reachable() -> bool:
     if os.environ.get("CHORUS_TEST_NATS", "auto") == "binary":
         return False
     try:
-        import docker  # noqa: PLC0415 - optional, only with testcontainers
+        import docker
 
         client = docker.from_env(timeout=2)
         client.ping()
@@ -51,7 +51,7 @@ def _docker_reachable() -> bool:
 def nats_endpoint() -> Iterator[NatsEndpoint]:
     """Yield a JetStream-enabled nats-server for the test session, torn down afterwards."""
     if _docker_reachable():
-        from testcontainers.nats import NatsContainer  # noqa: PLC0415
+        from testcontainers.nats import NatsContainer
 
         with NatsContainer(NATS_IMAGE).with_command("-js") as container:
             yield NatsEndpoint(url=container.nats_uri())
@@ -129,3 +129,9 @@ def eventually(check: Callable[[], T], timeout: float = 10.0, interval: float = 
             if time.monotonic() > deadline:
                 raise
             time.sleep(interval)
+
+
+def postgres_url() -> str:
+    """The PostgreSQL database tests use: ``CHORUS_TEST_POSTGRES_URL``, by default the local ``test`` database
+    (trust auth). The ``postgres_url`` fixture and the library's unittest-style suites both read it here."""
+    return os.environ.get("CHORUS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

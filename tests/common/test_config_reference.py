@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-#: Named in the code but not settings of a deployment: a test switch, a deprecated alias, an example stream, the
+#: Named in the code but not settings of a deployment: test switches, a deprecated alias, an example stream, the
 #: key vault's bucket.
-NOT_SETTINGS = {"CHORUS_TEST_NATS", "CHORUS_IDENTITY_DEFAULT_REGION", "CHORUS_DEMO", "CHORUS_KEYS"}
+NOT_SETTINGS = {"CHORUS_TEST_NATS", "CHORUS_TEST_POSTGRES_URL", "CHORUS_IDENTITY_DEFAULT_REGION", "CHORUS_DEMO", "CHORUS_KEYS"}
 
 
 def test_the_readme_reference_is_what_the_code_tables_say() -> None:

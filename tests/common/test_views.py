@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -13,13 +12,14 @@ import psycopg
 import pytest
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
-from eventsourcing.projection import BaseProjectionRunner, Projection
 from eventsourcing.persistence import IntegrityError, ProgrammingError, Tracking, TrackingRecorder
+from eventsourcing.projection import BaseProjectionRunner, Projection
 from eventsourcing.tests.persistence import TrackingRecorderTestCase
 
+from services.common.testing import postgres_url
 from services.common.views import View, qmark_to_pyformat
 
-POSTGRES_URL = os.environ.get("CHORUS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = postgres_url()
 
 
 class Mentions(View):

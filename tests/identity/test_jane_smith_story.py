@@ -8,24 +8,23 @@ current state, and a fresh projection rebuilt from the stream gives the same ans
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 import itertools
-import os
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import grpc
 import psycopg
 import pytest
 
 from chorus.common.v1 import types_pb2 as types
 from chorus.identity.v1 import identity_service_pb2 as pb
+from services.common.testing import postgres_url
 from services.identity.projection import ResolutionView, iter_pages, resolution_runner
 
 if TYPE_CHECKING:
     from tests.identity.conftest import IdentityHarness
 
-POSTGRES_URL = os.environ.get("CHORUS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = postgres_url()
 
 PHONE = types.Identifier(type=types.IDENTIFIER_TYPE_PHONE, value="+44 20 7946 0958")
 CHAT = types.Identifier(type=types.IDENTIFIER_TYPE_CHAT_ID, value="visitor-81F3", namespace="livechat")

@@ -4,12 +4,11 @@ other writers, and moving past an event it cannot decode."""
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +18,17 @@ import pytest
 from chorus.touchpoints.events.v1 import events_pb2 as touchpoint_events
 from services.common.config import Settings
 from services.common.eventstore import TOPIC_HEADER, VERSION_HEADER
-from services.common.privacy.keyring import open_keyring
-from services.common.testing import eventually
-from services.touchpoints.application import TouchpointsApplication
 from services.common.identifiers import Identifier
+from services.common.privacy.keyring import open_keyring
+from services.common.testing import eventually, postgres_url
+from services.touchpoints.application import TouchpointsApplication
 from services.touchpoints.domain import TouchpointDraft, touchpoint_id_for
 from services.touchpoints.events import MAPPER_TOPIC
 from services.touchpoints.main import TouchpointsSettings, touchpoints_service
 from services.touchpoints.projection import TouchpointIndex, touchpoint_runner
 
 RUN = uuid.uuid4().hex[:8]
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+NOW = datetime.now(UTC).replace(microsecond=0)
 JANE = Identifier("email", "", "jane@example.org")
 
 
@@ -46,7 +45,7 @@ def listed(app: TouchpointsApplication, **filters: object) -> list[str]:
     return [doc["touchpoint_id"] for doc in docs]
 
 
-POSTGRES_URL = os.environ.get("CHORUS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = postgres_url()
 
 
 @dataclass
