@@ -23,6 +23,7 @@ from pathlib import Path
 
 import typer
 
+from services import credentials_cli
 from services.audit.cli import audit_app
 from services.catalog import BY_NAME, SERVICES
 from services.client import company, demo, experience, party, party_import, touchpoint
@@ -41,6 +42,7 @@ app.command()(company.pulse)
 app.command()(company.suggestions)
 app.command()(demo.demo)
 app.add_typer(audit_app, name="audit", help="read-only tools for auditors: replay, verify, as-of, export, receipts")
+app.add_typer(credentials_cli.app, name="credentials")
 
 
 Service = Enum("Service", {entry.name: entry.name for entry in SERVICES}, type=str)  # type: ignore[misc]

@@ -4,8 +4,10 @@ A service's ``main.py`` describes itself — its own settings, how it builds and
 projections, what it serves, when it is ready — as a :class:`ServiceDescription`, and ends with
 ``run(SERVICE)``. :func:`run` does the rest the same way for every service: common settings from ``CHORUS_*``,
 logging, the page-token key, the gRPC server with health and reflection (readiness checked every half second),
-one ``<name>.started`` line, and a graceful stop on SIGTERM. A service that owns a stream names its event store
-(``stream``), and :func:`run` signs checkpoints of that stream while it serves (``services.common.audit``).
+TLS and callers' roles as configured (a server without credentials configured says ``security.open`` at
+start-up), one ``<name>.started`` line, and a graceful stop on SIGTERM. A service that owns a stream names its
+event store (``stream``), and :func:`run` signs checkpoints of that stream while it serves
+(``services.common.audit``).
 
 The list of services that ``chorus up`` and ``chorus serve`` know lives in :mod:`services.catalog`.
 """
@@ -25,7 +27,7 @@ from eventsourcing.persistence import InfrastructureFactory
 from services.common import pagination
 from services.common.audit import signing_checkpoints
 from services.common.config import Settings
-from services.common.grpc_runtime import Registration, create_server, serve
+from services.common.grpc_runtime import Registration, ServerSecurity, create_server, serve
 from services.common.logging import configure_logging
 
 log = structlog.get_logger(__name__)
@@ -56,6 +58,11 @@ def run(service: ServiceDescription[Any, Any], environ: Mapping[str, str] | None
     settings = Settings.from_env(env)
     configure_logging(settings.log_level, settings.log_format)
     pagination.use_secret(settings.page_token_secret)
+    security = ServerSecurity.from_settings(settings)
+    if security.open:
+        log.warning("security.open", tls=settings.tls,
+                    remark="every caller may call every method: no token public key configured and client "
+                           "certificates not required; open mode is for tests and chorus up --insecure only")
     own = service.own_settings(env)
     service.announce(own)
     with contextlib.ExitStack() as stack:
@@ -64,7 +71,7 @@ def run(service: ServiceDescription[Any, Any], environ: Mapping[str, str] | None
             stack.enter_context(signing_checkpoints(service.stream(running), settings.data_dir, env))
         server, port = create_server(
             service.registrations(running), settings.grpc_address(service.port(settings)),
-            readiness=lambda: service.readiness(running),
+            readiness=lambda: service.readiness(running), security=security,
         )
         log.info(f"{service.name}.started", port=port, **service.started(own))
         serve(server, grace=settings.shutdown_grace_seconds)

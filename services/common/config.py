@@ -18,10 +18,20 @@ Every variable has a default that runs Chorus on a laptop; deployments override 
 | ``CHORUS_SHUTDOWN_GRACE_SECONDS`` | ``5`` | seconds in-flight RPCs get to finish after SIGTERM before they are cancelled |
 | ``CHORUS_DEFAULT_REGION`` | (none) | region (ISO 3166 code, e.g. ``GB``) of phone numbers written without ``+``, the same in every service; none refuses them (``services.common.identifiers``) |
 | ``CHORUS_STORE_TIMEOUT_SECONDS`` | ``2`` | seconds a request waits for one answer of the event store (a write is tried 3 times): the server's own deadline in an outage |
+| ``CHORUS_TLS_CERT_FILE`` | (none) | PEM certificate (chain) of the gRPC server; with the key file, every gRPC port speaks TLS only |
+| ``CHORUS_TLS_KEY_FILE`` | (none) | PEM private key of that certificate |
+| ``CHORUS_TLS_CA_FILE`` | (none) | PEM CA bundle client certificates are verified against |
+| ``CHORUS_TLS_CLIENT_AUTH`` | ``required`` with a CA file, else ``none`` | ``required``: a client without a certificate the CA signed is refused at the handshake, and the certificate's CN/OU name the caller and its role; ``optional`` / ``none``: no certificate is asked for (grpcio cannot ask without requiring), callers use tokens |
+| ``CHORUS_TOKEN_PUBLIC_KEY_FILE`` | (none) | PEM Ed25519 public key that bearer tokens (``chorus credentials issue``) are verified with |
+| ``CHORUS_GRPC_REFLECTION`` | ``on`` | ``on`` / ``off``: server reflection, open to every caller like health |
 | ``CHORUS_PAGE_TOKEN_SECRET`` | (random per process) | secret the page tokens of list methods are signed with; give every replica of a service the same one, or a token is refused by another replica and after a restart |
 
 ``CHORUS_IDENTITY_DEFAULT_REGION`` is a deprecated alias of ``CHORUS_DEFAULT_REGION``, read only when the
 latter is unset.
+
+Callers are authenticated and authorised by role (:mod:`services.common.security.roles`) when a token public
+key is configured or client certificates are required; otherwise the services run **open**, as the tests and
+``chorus up --insecure`` do, and say so at start-up (``security.open``). Never run open where others can reach it.
 
 An unset or empty variable takes its default. A value that does not parse raises
 :class:`~services.common.errors.ConfigurationError` naming the variable, so a bad deployment fails at start-up
@@ -49,6 +59,7 @@ MAPPER_TOPIC = "services.common.eventstore.codec:ProtobufMapper"
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 LOG_FORMATS = ("json", "console")
+CLIENT_AUTH = ("required", "optional", "none")
 VIEWS_URL_SCHEMES = ("sqlite://", "postgresql://", "postgres://")
 
 _T = TypeVar("_T")
@@ -73,6 +84,12 @@ class Settings:
     default_region: str | None = None
     store_timeout_seconds: float = 2.0
     page_token_secret: str = field(default="", repr=False)
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    tls_ca_file: Path | None = None
+    tls_client_auth: str = "none"
+    token_public_key_file: Path | None = None
+    grpc_reflection: bool = True
 
     def __post_init__(self) -> None:
         if not self.views_url:
@@ -109,7 +126,19 @@ class Settings:
                 env, "CHORUS_STORE_TIMEOUT_SECONDS", positive_float, defaults.store_timeout_seconds
             ),
             page_token_secret=env.get("CHORUS_PAGE_TOKEN_SECRET", ""),
+            **_tls_settings(env),
+            grpc_reflection=read_setting(env, "CHORUS_GRPC_REFLECTION", _on_off, defaults.grpc_reflection),
         )
+
+    @property
+    def tls(self) -> bool:
+        """Whether the gRPC servers speak TLS (a certificate and key are configured)."""
+        return self.tls_cert_file is not None
+
+    @property
+    def authenticates(self) -> bool:
+        """Whether callers must authenticate (tokens are verifiable, or client certificates are required)."""
+        return self.token_public_key_file is not None or self.tls_client_auth == "required"
 
     def grpc_address(self, port: int) -> str:
         """The ``host:port`` a service binds, e.g. ``settings.grpc_address(settings.identity_port)``."""
@@ -195,6 +224,38 @@ def _nats_url(raw: str) -> str:
             msg = "expected nats://host:port (comma-separated for several servers)"
             raise ValueError(msg)
     return raw
+
+
+def _readable_file(raw: str) -> Path:
+    path = Path(raw)
+    if not path.is_file():
+        msg = "no such file"
+        raise ValueError(msg)
+    return path
+
+
+def _on_off(raw: str) -> bool:
+    value = raw.lower()
+    if value not in ("on", "off", "true", "false", "1", "0"):
+        msg = "expected on or off"
+        raise ValueError(msg)
+    return value in ("on", "true", "1")
+
+
+def _tls_settings(env: Mapping[str, str]) -> dict[str, object]:
+    cert = read_setting(env, "CHORUS_TLS_CERT_FILE", _readable_file, None)
+    key = read_setting(env, "CHORUS_TLS_KEY_FILE", _readable_file, None)
+    if (cert is None) != (key is None):
+        msg = "CHORUS_TLS_CERT_FILE and CHORUS_TLS_KEY_FILE go together: set both for TLS, or neither"
+        raise ConfigurationError(msg)
+    ca = read_setting(env, "CHORUS_TLS_CA_FILE", _readable_file, None)
+    client_auth = read_setting(env, "CHORUS_TLS_CLIENT_AUTH", _one_of(CLIENT_AUTH), "required" if ca else "none")
+    if client_auth == "required" and (ca is None or cert is None):
+        msg = "CHORUS_TLS_CLIENT_AUTH=required needs CHORUS_TLS_CA_FILE and the server's certificate and key"
+        raise ConfigurationError(msg)
+    token_key = read_setting(env, "CHORUS_TOKEN_PUBLIC_KEY_FILE", _readable_file, None)
+    return {"tls_cert_file": cert, "tls_key_file": key, "tls_ca_file": ca, "tls_client_auth": client_auth,
+            "token_public_key_file": token_key}
 
 
 def _region(raw: str) -> str | None:

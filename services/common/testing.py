@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import grpc
 
-from services.common.grpc_runtime import Readiness, Registration, create_server
+from services.common.grpc_runtime import OPEN, Readiness, Registration, ServerSecurity, create_server
 from services.common.grpc_runtime import stop as stop_server
 from services.common.nats_server import NatsServer, free_port
 
@@ -100,7 +100,7 @@ def cluster_url(nodes: Sequence[NatsServer]) -> str:
 
 @contextlib.contextmanager
 def running_server(
-    registrations: Sequence[Registration], readiness: Readiness | None = None
+    registrations: Sequence[Registration], readiness: Readiness | None = None, security: ServerSecurity = OPEN
 ) -> Iterator[tuple[grpc.Channel, int]]:
     """Yield ``(channel, port)``: a real Chorus gRPC server on 127.0.0.1:0 and a channel to it, both closed after.
 
@@ -109,10 +109,11 @@ def running_server(
     >>> with running_server([(add_EchoServiceServicer_to_server, Echo(), ECHO)]) as (channel, port):  # doctest: +SKIP
     ...     EchoServiceStub(channel).Echo(EchoRequest(text="hi"))
     """
-    server, port = create_server(registrations, "127.0.0.1:0", readiness=readiness)
-    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    server, port = create_server(registrations, "127.0.0.1:0", readiness=readiness, security=security)
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")  # a TLS server's callers make their own channels
     try:
-        grpc.channel_ready_future(channel).result(timeout=10)
+        if security.credentials is None:
+            grpc.channel_ready_future(channel).result(timeout=10)
         yield channel, port
     finally:
         channel.close()

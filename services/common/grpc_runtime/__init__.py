@@ -3,6 +3,8 @@
 - :func:`create_server` builds a started server with health, reflection and the interceptors
   (request context -> errors -> validation, see :mod:`.interceptors`).
 - :func:`serve` blocks until SIGTERM/SIGINT and stops gracefully; ``main.py`` of each service ends with it.
+- :class:`ServerSecurity` says whether a server speaks TLS and who may call it (:mod:`.security`);
+  :func:`.client.channel` is the client side.
 - :func:`status_details` decodes the ``google.rpc`` details of a failed call, for clients and tests.
 - The mapping from :mod:`services.common.errors` to status codes is documented in :mod:`.status`.
 """
@@ -10,6 +12,7 @@
 from services.common.grpc_runtime.interceptors import (
     CORRELATION_ID_HEADER,
     REQUEST_ID_HEADER,
+    AuthInterceptor,
     ErrorInterceptor,
     RequestContextInterceptor,
     ValidationInterceptor,
@@ -22,11 +25,15 @@ from services.common.grpc_runtime.server import (
     serve,
     stop,
 )
+from services.common.grpc_runtime.security import OPEN, ServerSecurity
 from services.common.grpc_runtime.status import StatusDetails, status_details, to_grpc_status, to_rpc_status
 
 __all__ = [
     "CORRELATION_ID_HEADER",
+    "OPEN",
     "REQUEST_ID_HEADER",
+    "AuthInterceptor",
+    "ServerSecurity",
     "ErrorInterceptor",
     "HealthReporter",
     "Readiness",

@@ -17,10 +17,12 @@ from grpc_reflection.v1alpha import reflection
 
 from services.common import validation
 from services.common.grpc_runtime.interceptors import (
+    AuthInterceptor,
     ErrorInterceptor,
     RequestContextInterceptor,
     ValidationInterceptor,
 )
+from services.common.grpc_runtime.security import OPEN, ServerSecurity
 from services.common.grpc_runtime.workers import HandlerThreads
 
 Registration = tuple[Callable[[Any, grpc.Server], None], Any, str]
@@ -66,21 +68,25 @@ def create_server(
     readiness: Readiness | None = None,
     max_workers: int = 16,
     options: Sequence[tuple[str, Any]] = (),
+    security: ServerSecurity = OPEN,
 ) -> tuple[grpc.Server, int]:
     """Build, bind and start a server for ``registrations``; return it and the port it listens on.
 
     The server answers ``grpc.health.v1.Health`` (overall ``""`` and each listed service) and server reflection
-    for the listed services. Every RPC goes through the request-context, error-mapping and (unary) validation
-    interceptors. Health starts NOT_SERVING; a :class:`HealthReporter` then follows ``readiness()`` (every
+    for the listed services (unless ``security`` turns reflection off). Every RPC goes through the
+    request-context, caller-and-role (when ``security`` authenticates), error-mapping and (unary) validation
+    interceptors. With ``security.credentials`` the port speaks TLS only. Health starts NOT_SERVING; a :class:`HealthReporter` then follows ``readiness()`` (every
     0.5 s), or reports SERVING right away when ``readiness`` is None.
 
     >>> server, port = create_server([(add_EchoServiceServicer_to_server, Echo(), "chorus.bench.v1.EchoService")])
     ... # doctest: +SKIP
     """
     handlers = HandlerThreads(max_workers)
+    auth = ([AuthInterceptor(security.authenticator, reflection=security.reflection)]
+            if security.authenticator is not None else [])
     server = grpc.server(
         handlers,
-        interceptors=[RequestContextInterceptor(), ErrorInterceptor(), ValidationInterceptor()],
+        interceptors=[RequestContextInterceptor(), *auth, ErrorInterceptor(), ValidationInterceptor()],
         options=list(options),
     )
     names = [name for _, _, name in registrations]
@@ -92,18 +98,23 @@ def create_server(
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in (OVERALL, *names):
         health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
-    reflection.enable_server_reflection(
-        (*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME), server
-    )
+    if security.reflection:
+        reflection.enable_server_reflection(
+            (*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME), server
+        )
 
-    port = server.add_insecure_port(address)
+    if security.credentials is not None:
+        port = server.add_secure_port(address, security.credentials)
+    else:
+        port = server.add_insecure_port(address)
     if port == 0:
         msg = f"could not bind gRPC address {address}"
         raise OSError(msg)
     server.start()
     _served[server] = _Served(health_servicer, tuple(names), handlers)
     HealthReporter(server, health_servicer, (OVERALL, *names), readiness).start()
-    log.info("grpc.started", address=address, port=port, services=names)
+    log.info("grpc.started", address=address, port=port, services=names, tls=security.credentials is not None,
+             authenticates=not security.open)
     return server, port
 
 

@@ -1,0 +1,88 @@
+"""Signed bearer tokens: a JWT (PyJWT, EdDSA over Ed25519) naming a subject and its role, with an expiry.
+
+A token is issued with the private signing key (``chorus credentials issue``) and verified by every service
+with the matching public key (``CHORUS_TOKEN_PUBLIC_KEY_FILE``). Claims: ``sub`` (who), ``role`` (one of
+:data:`~.roles.ROLES`), ``iat``, ``exp``, ``iss`` and ``aud`` (both ``chorus``). Rotating the signing key means
+issuing new tokens with the new key and giving the services the new public key: old tokens stop working.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from services.common.errors import ChorusError
+from services.common.security.roles import ROLES
+
+ALGORITHM = "EdDSA"
+ISSUER = "chorus"
+AUDIENCE = "chorus"
+
+
+class InvalidToken(ChorusError):
+    """A bearer token that is expired, forged, malformed or names no known role (the message never quotes it)."""
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    subject: str
+    role: str
+
+
+def new_signing_key() -> ed25519.Ed25519PrivateKey:
+    return ed25519.Ed25519PrivateKey.generate()
+
+
+def private_pem(key: ed25519.Ed25519PrivateKey) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def public_pem(key: ed25519.Ed25519PrivateKey) -> bytes:
+    return key.public_key().public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def issue(signing_key_pem: bytes, *, subject: str, role: str, days: float = 30.0,
+          now: dt.datetime | None = None) -> str:
+    """A token for ``subject`` with ``role``, valid for ``days`` from ``now``."""
+    if role not in ROLES:
+        msg = f"unknown role {role!r}: expected one of {', '.join(ROLES)}"
+        raise ChorusError(msg)
+    if not subject.strip():
+        msg = "a token needs a subject (who holds it)"
+        raise ChorusError(msg)
+    if not days > 0:
+        msg = "a token must be valid for more than 0 days"
+        raise ChorusError(msg)
+    issued = now or dt.datetime.now(dt.UTC)
+    claims = {"sub": subject, "role": role, "iss": ISSUER, "aud": AUDIENCE,
+              "iat": issued, "exp": issued + dt.timedelta(days=days)}
+    return jwt.encode(claims, serialization.load_pem_private_key(signing_key_pem, None), algorithm=ALGORITHM)
+
+
+class TokenVerifier:
+    """Verifies tokens with one public key (PEM)."""
+
+    def __init__(self, public_key_pem: bytes) -> None:
+        self._key = serialization.load_pem_public_key(public_key_pem)
+
+    def verify(self, token: str) -> TokenClaims:
+        """The claims of ``token``; :class:`InvalidToken` saying why not (never quoting it)."""
+        try:
+            claims = jwt.decode(token, self._key, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
+                                options={"require": ["exp", "sub", "iss", "aud"]})
+        except jwt.ExpiredSignatureError:
+            raise InvalidToken("the bearer token has expired") from None
+        except jwt.InvalidSignatureError:
+            raise InvalidToken("the bearer token's signature does not verify") from None
+        except jwt.PyJWTError:
+            raise InvalidToken("the bearer token is not a valid Chorus token") from None
+        role = claims.get("role")
+        if role not in ROLES:
+            raise InvalidToken("the bearer token names no known role")
+        return TokenClaims(subject=str(claims["sub"]), role=role)

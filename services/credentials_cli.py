@@ -1,0 +1,50 @@
+"""``chorus credentials``: bearer tokens for callers of a secured Chorus.
+
+    chorus credentials issue --role agent --subject desk-7 --days 30     # prints the token
+    chorus credentials issue --role ingest --subject crm-sync --out crm.token
+
+The token is signed with ``token-signing-key.pem`` of the credentials directory (``chorus up`` creates it in
+``<data dir>/credentials``; ``--credentials-dir`` or ``--signing-key`` name another). Callers send it as
+``authorization: Bearer <token>``; services verify it with the matching public key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from services.common.errors import ChorusError
+from services.common.security import tokens
+from services.common.security.local_ca import CredentialsDir
+from services.common.security.roles import ROLES
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
+
+
+@app.command()
+def issue(
+    role: str = typer.Option(..., help=f"one of {', '.join(ROLES)}"),
+    subject: str = typer.Option(..., help="who holds the token (a service account, a desk, a person's login)"),
+    days: float = typer.Option(30.0, help="how long the token is valid"),
+    credentials_dir: Path = typer.Option(Path("var/credentials"), help="where chorus up keeps its credentials"),  # noqa: B008
+    signing_key: Path | None = typer.Option(None, help="the Ed25519 signing key (PEM), instead of the dir's"),  # noqa: B008
+    out: Path | None = typer.Option(None, help="write the token to this file (0600) instead of printing it"),  # noqa: B008
+) -> None:
+    """Issue a signed bearer token for SUBJECT with ROLE, valid for DAYS."""
+    key_file = signing_key or CredentialsDir(credentials_dir).signing_key
+    if not key_file.is_file():
+        typer.secho(f"chorus: no signing key at {key_file} (run chorus up once, or pass --signing-key)",
+                    err=True, fg=typer.colors.RED)
+        raise typer.Exit(code=2)
+    try:
+        token = tokens.issue(key_file.read_bytes(), subject=subject, role=role, days=days)
+    except ChorusError as error:
+        typer.secho(f"chorus: {error}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(code=2) from None
+    if out is None:
+        typer.echo(token)
+        return
+    out.touch(mode=0o600)
+    out.write_text(token + "\n")
+    typer.echo(f"wrote a {role} token for {subject} to {out} (valid {days:g} days)", err=True)
