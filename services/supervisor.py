@@ -18,10 +18,13 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from pathlib import Path
+
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common.errors import ChorusError
+from services.common.grpc_runtime import client
 
 
 class GaveUp(ChorusError):
@@ -40,9 +43,10 @@ class Child:
     codes: list[int] = field(default_factory=list)
 
 
-def serving(host: str, port: int, timeout: float = 1.0) -> bool:
-    """Whether the gRPC server on ``host:port`` answers SERVING to a health check now."""
-    with grpc.insecure_channel(f"{host}:{port}") as channel:
+def serving(host: str, port: int, timeout: float = 1.0, credentials_dir: Path | None = None) -> bool:
+    """Whether the gRPC server on ``host:port`` answers SERVING to a health check now (over TLS with the CA in
+    ``credentials_dir``, when given)."""
+    with client.channel(f"{host}:{port}", credentials_dir) as channel:
         try:
             reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""),
                                                               timeout=timeout)
@@ -55,7 +59,7 @@ class Supervisor:
     """Runs and watches the service processes of ``chorus up`` (see the module docstring)."""
 
     def __init__(self, children: list[Child], *, host: str = "127.0.0.1", max_crashes: int = 5,
-                 crash_window: float = 60.0, grace: float = 10.0,
+                 crash_window: float = 60.0, grace: float = 10.0, credentials_dir: Path | None = None,
                  say: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True)) -> None:
         self.children = children
         self.host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - where to probe
@@ -63,6 +67,7 @@ class Supervisor:
         self.crash_window = crash_window
         self.grace = grace
         self.say = say
+        self.credentials_dir = credentials_dir
 
     def start(self, timeout: float = 90.0, stopping: Callable[[], bool] = lambda: False) -> None:
         """Start every child and wait until each is SERVING; ChorusError naming the one that is not."""
@@ -70,7 +75,7 @@ class Supervisor:
             self._spawn(child)
         for child in self.children:
             deadline = time.monotonic() + timeout
-            while not serving(self.host, child.port):
+            while not serving(self.host, child.port, credentials_dir=self.credentials_dir):
                 if stopping():
                     return
                 if child.process is not None and child.process.poll() is not None:

@@ -10,9 +10,12 @@ import time
 from pathlib import Path
 
 import grpc
+import pytest
+from chorus.experience.v1 import experience_service_pb2, experience_service_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from services.common.grpc_runtime import client
 from services.common.nats_server import free_port
 
 CHORUS = [sys.executable, "-m", "services.cli"]
@@ -35,25 +38,27 @@ def test_chorus_up_refuses_a_taken_port_in_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def _serving(port: int) -> str:
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+def _serving(port: int, credentials: Path | None) -> str:
+    with client.channel(f"127.0.0.1:{port}", credentials) as channel:
         reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=2)
         return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
 
 
-def _services(port: int) -> set[str]:
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+def _services(port: int, credentials: Path | None) -> set[str]:
+    with client.channel(f"127.0.0.1:{port}", credentials) as channel:
         stub = reflection_pb2_grpc.ServerReflectionStub(channel)
         replies = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5)
         return {s.name for reply in replies for s in reply.list_services_response.service}
 
 
-def test_chorus_up_runs_every_service_healthy_and_stops_on_sigterm(tmp_path: Path) -> None:
+@pytest.mark.parametrize("insecure", [False, True], ids=["secure", "insecure"])
+def test_chorus_up_runs_every_service_healthy_and_stops_on_sigterm(tmp_path: Path, insecure: bool) -> None:  # noqa: FBT001
     nats_port, identity_port, touchpoints_port, experience_port = free_port(), free_port(), free_port(), free_port()
+    credentials = None if insecure else tmp_path / "credentials"
     process = subprocess.Popen(
         [*CHORUS, "up", "--data-dir", str(tmp_path), "--nats-port", str(nats_port),
          "--identity-port", str(identity_port), "--touchpoints-port", str(touchpoints_port),
-         "--experience-port", str(experience_port)],
+         "--experience-port", str(experience_port), *(["--insecure"] if insecure else [])],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
@@ -64,13 +69,24 @@ def test_chorus_up_runs_every_service_healthy_and_stops_on_sigterm(tmp_path: Pat
             assert line or process.poll() is None, f"chorus up exited early:\n{output}"
             output += line
             assert time.monotonic() < deadline, f"chorus up not ready in time:\n{output}"
-        assert _serving(identity_port) == "SERVING"
+        assert _serving(identity_port, credentials) == "SERVING"
         assert "touchpoints.no_brand_handles" in output  # social pressure needs them: say so when none are set
-        assert _serving(touchpoints_port) == "SERVING"
-        assert "chorus.identity.v1.IdentityService" in _services(identity_port)
-        assert "chorus.touchpoints.v1.TouchpointService" in _services(touchpoints_port)
-        assert _serving(experience_port) == "SERVING"
-        assert "chorus.experience.v1.ExperienceService" in _services(experience_port)
+        assert _serving(touchpoints_port, credentials) == "SERVING"
+        assert "chorus.identity.v1.IdentityService" in _services(identity_port, credentials)
+        assert "chorus.touchpoints.v1.TouchpointService" in _services(touchpoints_port, credentials)
+        assert _serving(experience_port, credentials) == "SERVING"
+        assert "chorus.experience.v1.ExperienceService" in _services(experience_port, credentials)
+        if insecure:
+            assert "--insecure" in output and "security.open" in output
+        else:
+            assert "security.open" not in output
+            with pytest.raises(grpc.RpcError):  # a plain client cannot talk to a TLS port
+                _serving(identity_port, None)
+            with client.channel(f"127.0.0.1:{experience_port}", credentials, certificate=None) as anonymous:
+                with pytest.raises(grpc.RpcError) as refused:
+                    experience_service_pb2_grpc.ExperienceServiceStub(anonymous).GetPulse(
+                        experience_service_pb2.GetPulseRequest(), timeout=5)
+                assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
         assert (tmp_path / "nats" / "jetstream").is_dir()
         nats_url = f"nats://127.0.0.1:{nats_port}"
         for service in ("identity", "touchpoints"):  # each signs its own stream, with the key generated for both

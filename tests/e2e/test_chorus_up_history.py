@@ -22,6 +22,7 @@ from chorus.touchpoints.v1 import touchpoint_service_pb2 as tpb
 from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as tpb_grpc
 from services.common.nats_server import free_port
 from services.common.testing import eventually
+from services.common.grpc_runtime import client
 from services.supervisor import serving
 
 CHORUS = [sys.executable, "-m", "services.cli"]
@@ -32,6 +33,7 @@ class Up:
     """A ``chorus up`` process on free ports."""
 
     def __init__(self, data_dir: Path) -> None:
+        self.credentials = data_dir / "credentials"
         self.ports = {name: free_port() for name in ("nats", "identity", "touchpoints", "experience")}
         self.process = subprocess.Popen(
             [*CHORUS, "up", "--data-dir", str(data_dir), *(a for name, port in self.ports.items()
@@ -53,7 +55,7 @@ class Up:
             yield line
 
     def channel(self, name: str) -> grpc.Channel:
-        return grpc.insecure_channel(f"127.0.0.1:{self.ports[name]}")
+        return client.channel(f"127.0.0.1:{self.ports[name]}", self.credentials)
 
     def service_pid(self, service: str) -> int:
         for entry in Path("/proc").iterdir():
@@ -110,7 +112,7 @@ def test_history_survives_a_restart_and_a_killed_service_comes_back(tmp_path: Pa
 
             def restarted() -> None:
                 assert up.service_pid("experience") != killed
-                assert serving("127.0.0.1", up.ports["experience"])
+                assert serving("127.0.0.1", up.ports["experience"], credentials_dir=up.credentials)
 
             eventually(restarted, timeout=60)
             eventually(one_interaction, timeout=30)

@@ -5,7 +5,8 @@
 
 With a credentials directory holding ``ca.pem`` (:mod:`services.common.security.local_ca`), the channel speaks
 TLS, trusts that CA, presents the client certificate ``<certificate>.pem`` when it exists (``admin`` by
-default) and sends ``token`` (or ``CHORUS_TOKEN``) as a bearer token. Without one, it is a plain channel, for
+default) and sends ``token`` (or ``CHORUS_TOKEN``, or the directory's ``<certificate>.token``) as a bearer
+token. Without one, it is a plain channel, for
 servers running open (``chorus up --insecure``, tests).
 """
 
@@ -30,6 +31,8 @@ def channel(address: str, credentials_dir: Path | None = None, *, token: str | N
     key = cert = None
     if certificate and directory.cert(certificate).is_file():
         key, cert = directory.key(certificate).read_bytes(), directory.cert(certificate).read_bytes()
+    if not token and certificate and directory.token(certificate).is_file():
+        token = directory.token(certificate).read_text().strip()
     credentials = grpc.ssl_channel_credentials(directory.ca.read_bytes(), key, cert)
     if token:
         credentials = grpc.composite_channel_credentials(credentials, grpc.access_token_call_credentials(token))

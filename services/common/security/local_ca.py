@@ -4,7 +4,8 @@
 | --- | --- |
 | ``ca.pem`` / ``ca-key.pem`` | the local certificate authority (10 years) |
 | ``<service>.pem`` / ``<service>-key.pem`` | each service's server certificate (``localhost``, ``127.0.0.1`` and the host it listens on) |
-| ``admin.pem`` / ``admin-key.pem`` | a client certificate for the CLI with the ``admin`` role |
+| ``admin.pem`` / ``admin-key.pem`` | a client certificate with the ``admin`` role (for servers requiring client certificates) |
+| ``admin.token`` | a bearer token with the ``admin`` role for the CLI, issued anew (30 days) each time ``chorus up`` starts |
 | ``token-signing-key.pem`` / ``token-public-key.pem`` | the Ed25519 key bearer tokens are signed / verified with |
 
 A client certificate names its holder in the subject's common name and its role in the organisational unit
@@ -61,6 +62,9 @@ class CredentialsDir:
     @property
     def public_key(self) -> Path:
         return self.root / "token-public-key.pem"
+
+    def token(self, name: str) -> Path:
+        return self.root / f"{name}.token"
 
     def exists(self) -> bool:
         return self.ca.is_file()
@@ -152,4 +156,6 @@ def ensure_local_credentials(root: Path, services: Iterable[str], host: str = "1
         key = tokens.new_signing_key()
         _write(directory.signing_key, tokens.private_pem(key), secret=True)
         _write(directory.public_key, tokens.public_pem(key))
+    admin_token = tokens.issue(directory.signing_key.read_bytes(), subject=ADMIN, role=ADMIN, days=30)
+    _write(directory.token(ADMIN), admin_token.encode(), secret=True)
     return directory
