@@ -4,7 +4,8 @@
   (or ``--nats-url``), and every service as its own process, restarted when it dies, SQLite views; Ctrl-C or
   SIGTERM stops them all. Secure by default: TLS on every gRPC port and callers authenticated by role, with a
   local CA, service certificates, an admin credential and the token signing key in ``<data dir>/credentials``
-  (where the CLI finds them); ``--insecure`` runs everything plain and open, and says so.
+  (where the CLI finds them), and the embedded nats-server with one least-privilege user per service
+  (``services.common.security.nats_users``); ``--insecure`` runs everything plain and open, and says so.
 - ``chorus serve identity|touchpoints|experience``: one service in the foreground (what compose and Kubernetes run).
 - ``chorus log APP``: an auditor's view of an application's stream, every event decoded with its contract.
 - ``chorus party import FILE``: a CRM export (CSV or JSONL) streamed into identity's ImportParties.
@@ -32,6 +33,7 @@ from services.client import company, demo, experience, party, party_import, touc
 from services.common.chassis import run
 from services.common.errors import ChorusError
 from services.common.nats_server import NatsServer, port_is_free
+from services.common.security import nats_users
 from services.common.security.local_ca import ensure_local_credentials
 from services.supervisor import Child, Supervisor
 
@@ -113,10 +115,20 @@ def up(
     store = data_dir / "nats"
     resumed = (store / "jetstream").is_dir()
     nats: NatsServer | None = None
+    nats_passwords: dict[str, str] = {}
     if not nats_url:
+        config = {}
+        if not insecure:
+            nats_passwords = nats_users.ensure_users(credentials.root)
+            config = {"authorization": nats_users.authorization(nats_passwords)}
         with known_failures():
-            nats = NatsServer(store_dir=store, host=host, port=nats_port).start()
+            nats = NatsServer(store_dir=store, host=host, port=nats_port, config=config).start()
         nats_url = nats.url
+
+    def nats_url_of(service: str) -> str:
+        if service not in nats_passwords:
+            return nats_url
+        return nats_users.user_url(nats_url, service, nats_passwords[service])
     stopping = False
 
     def stop_all(*_: object) -> None:
@@ -135,7 +147,7 @@ def up(
     children = [
         Child(service=service.value, port=ports[service.value], env={
             **secured(service.value),
-            "CHORUS_NATS_URL": nats_url,
+            "CHORUS_NATS_URL": nats_url_of(service.value),
             "CHORUS_GRPC_HOST": host,
             BY_NAME[service.value].port_variable: str(ports[service.value]),
             "CHORUS_DATA_DIR": str(data_dir),
@@ -149,7 +161,8 @@ def up(
         with known_failures():
             supervisor.start(stopping=lambda: stopping)
         if not stopping:
-            _say_up(nats_url, store if nats else None, resumed, data_dir, host, ports, insecure=insecure)
+            _say_up(nats_url, store if nats else None, resumed, data_dir, host, ports, insecure=insecure,
+                    nats_passwords=nats_passwords)
         while not stopping:
             with known_failures():
                 supervisor.watch_once()
@@ -171,7 +184,7 @@ def _views_file(data_dir: Path, service: Service) -> Path:
 
 
 def _say_up(nats_url: str, store: Path | None, resumed: bool, data_dir: Path, host: str,
-            ports: dict[str, int], *, insecure: bool) -> None:
+            ports: dict[str, int], *, insecure: bool, nats_passwords: dict[str, str]) -> None:
     history = "resumed the history already in it" if resumed else "a new, empty history"
     where = f"store {store} ({history})" if store else "an existing NATS"
     typer.secho(f"Chorus is up — NATS {nats_url}, {where}", fg=typer.colors.GREEN)
@@ -184,7 +197,11 @@ def _say_up(nats_url: str, store: Path | None, resumed: bool, data_dir: Path, ho
         typer.echo(f"  TLS and roles: CA, certificates, admin token and signing key in {data_dir / 'credentials'}")
         typer.echo(f"  chorus credentials issue --role agent --subject NAME --credentials-dir {data_dir / 'credentials'}")
     typer.echo("Try next, in another terminal:")
-    typer.echo(f"  chorus log touchpoints --nats-url {nats_url}    the stored events, decoded")
+    if nats_passwords:
+        typer.echo(f"  chorus log touchpoints --nats-url nats://auditor:PASSWORD@{nats_url.split('//', 1)[-1]}"
+                   f"    the stored events, decoded (passwords: {data_dir / 'credentials' / 'nats-users.json'})")
+    else:
+        typer.echo(f"  chorus log touchpoints --nats-url {nats_url}    the stored events, decoded")
     typer.echo("Ctrl-C stops everything.")
 
 

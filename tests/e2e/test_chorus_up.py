@@ -15,6 +15,8 @@ from chorus.experience.v1 import experience_service_pb2, experience_service_pb2_
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from services.common.errors import ChorusError
+from services.common.eventstore.connection import JetStreamConnection
 from services.common.grpc_runtime import client
 from services.common.nats_server import free_port
 
@@ -87,6 +89,8 @@ def test_chorus_up_runs_every_service_healthy_and_stops_on_sigterm(tmp_path: Pat
                     experience_service_pb2_grpc.ExperienceServiceStub(anonymous).GetPulse(
                         experience_service_pb2.GetPulseRequest(), timeout=5)
                 assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+            with pytest.raises(ChorusError):  # NATS has users now: nobody connects without one
+                JetStreamConnection.open(f"nats://127.0.0.1:{nats_port}", connect_timeout=2).close()
         assert (tmp_path / "nats" / "jetstream").is_dir()
         nats_url = f"nats://127.0.0.1:{nats_port}"
         for service in ("identity", "touchpoints"):  # each signs its own stream, with the key generated for both
@@ -102,4 +106,5 @@ def test_chorus_up_runs_every_service_healthy_and_stops_on_sigterm(tmp_path: Pat
         code = process.wait(timeout=60)
     assert code == 0
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a refused client's TIME_WAIT is no listener
         probe.bind(("127.0.0.1", nats_port))  # everything it started has let go of its ports

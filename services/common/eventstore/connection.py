@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -45,6 +46,7 @@ from services.common.eventstore.errors import (
 )
 from services.common.eventstore.layout import StreamSpec
 
+_PASSWORD = re.compile(r"(//[^:/@,]+:)[^@,]*@")
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
@@ -104,7 +106,8 @@ class JetStreamConnection:
     """
 
     def __init__(self, url: str, *, request_timeout: float = 5.0, max_inflight_batches: int = 40) -> None:
-        self.url = url
+        self._servers = [server.strip() for server in url.split(",") if server.strip()]
+        self.url = redacted(url)  #: what messages and logs show: never a password
         self.request_timeout = request_timeout
         self._bridge = LoopThread("nats-loop")
         self._nc: Client | None = None
@@ -130,7 +133,7 @@ class JetStreamConnection:
             conn._call(conn._connect(connect_timeout), timeout=connect_timeout + 10)
         except RequestTimeoutError:
             conn.close()
-            raise NatsUnreachableError(f"cannot reach NATS at {url}: no answer within {connect_timeout:g}s") from None
+            raise NatsUnreachableError(f"cannot reach NATS at {conn.url}: no answer within {connect_timeout:g}s") from None
         except BaseException:
             conn.close()
             raise
@@ -152,7 +155,7 @@ class JetStreamConnection:
         try:
             self._nc = await asyncio.wait_for(
                 nats.connect(
-                    [server.strip() for server in self.url.split(",") if server.strip()],
+                    self._servers,
                     connect_timeout=connect_timeout,
                     allow_reconnect=True,
                     max_reconnect_attempts=-1,
@@ -456,3 +459,8 @@ class JetStreamConnection:
         if status:
             raise JetStreamApiError(f"direct get failed: {headers.get('Description', status)}")
         return StoredMessage(subject=headers["Nats-Subject"], seq=int(headers["Nats-Sequence"]), data=reply.data, headers=headers)
+
+
+def redacted(url: str) -> str:
+    """``url`` with any password replaced by ``***``: ``nats://identity:***@host:4222``."""
+    return _PASSWORD.sub(r"\1***@", url)

@@ -1,0 +1,83 @@
+"""The NATS users of a Chorus deployment, each allowed only what its service needs (least privilege).
+
+| user | may publish | may subscribe |
+| --- | --- | --- |
+| ``identity`` | its stream's subjects ``chorus.identity.>`` (events, snapshots, tracking) and the JetStream API calls on its own stream (create/update/info, direct get, ordered consumers) | its stream, replies |
+| ``touchpoints`` | the same for ``chorus.touchpoints.>`` | its stream, replies |
+| ``experience`` | nothing on any stream: only the read calls of the JetStream API on both streams (info, direct get, ordered consumers) | both streams' events, replies |
+| ``auditor`` | the same read calls as experience | both streams' events, replies |
+
+No user may purge or delete a stream or a message: those API subjects are in nobody's allow list, so the
+server refuses them (a permissions violation). :func:`authorization` gives the ``authorization`` block of a
+nats-server config; :func:`ensure_users` keeps the generated passwords in ``<credentials>/nats-users.json``
+(``0600``) and :func:`user_url` puts one user's name and password into a ``nats://`` URL for that service's
+``CHORUS_NATS_URL`` (the event store never logs the password, see ``eventstore.connection``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from services.common.eventstore.layout import StreamLayout
+
+WRITERS = ("identity", "touchpoints")  #: each writes its own stream
+READERS = ("experience", "auditor")  #: read both streams, write none
+USERS = (*WRITERS, *READERS)
+REPLIES = "_INBOX.>"
+
+
+def _reads(stream: str) -> list[str]:
+    return [f"$JS.API.STREAM.INFO.{stream}", f"$JS.API.DIRECT.GET.{stream}", f"$JS.API.DIRECT.GET.{stream}.>",
+            f"$JS.API.STREAM.MSG.GET.{stream}", f"$JS.API.CONSUMER.CREATE.{stream}",
+            f"$JS.API.CONSUMER.CREATE.{stream}.>", f"$JS.API.CONSUMER.INFO.{stream}.>", f"$JS.FC.{stream}.>"]
+
+
+def permissions(user: str, apps: Sequence[str] = WRITERS) -> dict[str, dict[str, list[str]]]:
+    """The ``publish``/``subscribe`` allow lists of ``user`` (the module docstring's table)."""
+    if user in WRITERS:
+        layout = StreamLayout(user)
+        stream = layout.stream
+        publish = [f"{layout.prefix}.>", "$JS.API.INFO", f"$JS.API.STREAM.CREATE.{stream}",
+                   f"$JS.API.STREAM.UPDATE.{stream}", *_reads(stream)]
+        return {"publish": {"allow": publish}, "subscribe": {"allow": [f"{layout.prefix}.>", REPLIES]}}
+    if user in READERS:
+        layouts = [StreamLayout(app) for app in apps]
+        publish = ["$JS.API.INFO", *(subject for layout in layouts for subject in _reads(layout.stream))]
+        return {"publish": {"allow": publish},
+                "subscribe": {"allow": [*(layout.events_filter for layout in layouts), REPLIES]}}
+    msg = f"unknown NATS user {user!r}: expected one of {', '.join(USERS)}"
+    raise ValueError(msg)
+
+
+def authorization(passwords: Mapping[str, str]) -> dict[str, object]:
+    """The nats-server ``authorization`` block with every user of ``passwords`` and its permissions."""
+    return {"users": [{"user": user, "password": password, "permissions": permissions(user)}
+                      for user, password in passwords.items()]}
+
+
+def ensure_users(credentials_dir: Path) -> dict[str, str]:
+    """The password of every user, generated once into ``<credentials_dir>/nats-users.json`` (0600)."""
+    path = credentials_dir / "nats-users.json"
+    passwords: dict[str, str] = json.loads(path.read_text()) if path.is_file() else {}
+    missing = [user for user in USERS if user not in passwords]
+    if missing:
+        passwords.update({user: secrets.token_urlsafe(24) for user in missing})
+        credentials_dir.mkdir(parents=True, exist_ok=True)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+            json.dump(passwords, handle, indent=2)
+    return passwords
+
+
+def user_url(url: str, user: str, password: str) -> str:
+    """``nats://host:port`` with ``user:password@`` (each of several comma-separated servers)."""
+    def one(server: str) -> str:
+        parts = urlsplit(server.strip())
+        host = parts.netloc.rsplit("@", 1)[-1]
+        return urlunsplit(parts._replace(netloc=f"{quote(user, safe='')}:{quote(password, safe='')}@{host}"))
+
+    return ",".join(one(server) for server in url.split(",") if server.strip())

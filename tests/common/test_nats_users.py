@@ -1,0 +1,110 @@
+"""The NATS users ``chorus up`` configures, against a real nats-server with that configuration: each may do
+what its service needs, and the server refuses the rest (writing another service's stream, purging, deleting)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import nats
+import nats.errors
+import pytest
+
+from services.common.eventstore.connection import JetStreamConnection
+from services.common.eventstore.layout import StreamLayout
+from services.common.nats_server import NatsServer
+from services.common.security import nats_users
+
+
+@pytest.fixture(scope="module")
+def secured_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NatsServer, dict[str, str]]]:
+    root = tmp_path_factory.mktemp("nats")
+    passwords = nats_users.ensure_users(root / "credentials")
+    server = NatsServer(store_dir=root / "store", port=0,
+                        config={"authorization": nats_users.authorization(passwords)}).start()
+    try:
+        for writer in nats_users.WRITERS:  # each writer creates its own stream, as its service does at start-up
+            connection = JetStreamConnection.open(nats_users.user_url(server.url, writer, passwords[writer]))
+            try:
+                connection.ensure_stream(StreamLayout(writer).spec)
+            finally:
+                connection.close()
+        yield server, passwords
+    finally:
+        server.stop()
+
+
+def _attempt(server: NatsServer, passwords: dict[str, str], user: str, subject: str, payload: bytes = b"{}") -> str:
+    """``ok`` when the server answered the request; ``refused`` when it reported a permissions violation."""
+
+    async def attempt() -> str:
+        refused = asyncio.Event()
+
+        async def on_error(error: Exception) -> None:
+            if "permissions violation" in str(error).lower():
+                refused.set()
+
+        client = await nats.connect(nats_users.user_url(server.url, user, passwords[user]), error_cb=on_error,
+                                    allow_reconnect=False)
+        try:
+            request = asyncio.ensure_future(client.request(subject, payload, timeout=10))
+            violation = asyncio.ensure_future(refused.wait())
+            done, _ = await asyncio.wait({request, violation}, return_when=asyncio.FIRST_COMPLETED)
+            if violation in done:
+                request.cancel()
+                return "refused"
+            violation.cancel()
+            try:
+                request.result()
+            except (nats.errors.TimeoutError, nats.errors.NoRespondersError):
+                return "no answer"
+            return "ok"
+        finally:
+            await client.close()
+
+    return asyncio.run(attempt())
+
+
+def test_the_password_file_is_private_and_stable(tmp_path: Path) -> None:
+    first = nats_users.ensure_users(tmp_path)
+    assert nats_users.ensure_users(tmp_path) == first
+    assert (tmp_path / "nats-users.json").stat().st_mode & 0o077 == 0
+    assert set(first) == set(nats_users.USERS)
+
+
+@pytest.mark.parametrize(("user", "other"), [("identity", "touchpoints"), ("touchpoints", "identity")])
+def test_a_writer_publishes_to_its_own_stream_only(secured_nats, user: str, other: str) -> None:  # noqa: ANN001
+    server, passwords = secured_nats
+    assert _attempt(server, passwords, user, f"chorus.{user}.e.a1") == "ok"  # JetStream acknowledged it
+    assert _attempt(server, passwords, user, f"chorus.{other}.e.a1") == "refused"
+
+
+@pytest.mark.parametrize("user", nats_users.USERS)
+def test_nobody_may_purge_or_delete_a_stream_or_a_message(secured_nats, user: str) -> None:  # noqa: ANN001
+    server, passwords = secured_nats
+    for stream in ("CHORUS_IDENTITY", "CHORUS_TOUCHPOINTS"):
+        assert _attempt(server, passwords, user, f"$JS.API.STREAM.PURGE.{stream}") == "refused"
+        assert _attempt(server, passwords, user, f"$JS.API.STREAM.DELETE.{stream}") == "refused"
+        assert _attempt(server, passwords, user, f"$JS.API.STREAM.MSG.DELETE.{stream}", b'{"seq":1}') == "refused"
+
+
+@pytest.mark.parametrize("user", nats_users.READERS)
+def test_a_reader_reads_both_streams_and_publishes_to_none(secured_nats, user: str) -> None:  # noqa: ANN001
+    server, passwords = secured_nats
+    for app in nats_users.WRITERS:
+        stream = StreamLayout(app).stream
+        assert _attempt(server, passwords, user, f"$JS.API.STREAM.INFO.{stream}", b"") == "ok"
+        assert _attempt(server, passwords, user, f"chorus.{app}.e.a1") == "refused"
+        assert _attempt(server, passwords, user, f"chorus.{app}.t.projection") == "refused"
+        assert _attempt(server, passwords, user, f"$JS.API.STREAM.UPDATE.{stream}") == "refused"
+    assert _attempt(server, passwords, user, "$JS.API.STREAM.CREATE.CHORUS_ELSEWHERE", b"{}") == "refused"
+
+
+def test_a_url_with_a_password_is_never_shown_with_it(secured_nats) -> None:  # noqa: ANN001
+    server, passwords = secured_nats
+    connection = JetStreamConnection.open(nats_users.user_url(server.url, "experience", passwords["experience"]))
+    try:
+        assert passwords["experience"] not in connection.url and "experience:***@" in connection.url
+    finally:
+        connection.close()
