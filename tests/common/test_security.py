@@ -29,7 +29,7 @@ from services.common.grpc_runtime.client import channel
 from services.common.logging import configure_logging
 from services.common.security import roles, tokens
 from services.common.security.local_ca import CredentialsDir, ensure_local_credentials, issue_certificate
-from services.common.testing import running_server
+from services.common.testing import eventually, running_server
 
 CONTRACTS = [
     (identity_service_pb2, identity_service_pb2_grpc, "IdentityService"),
@@ -232,3 +232,20 @@ def test_chorus_credentials_issue_prints_a_token_the_services_accept(secured: Se
     unknown = CliRunner().invoke(app, ["credentials", "issue", "--role", "root", "--subject", "x",
                                        "--credentials-dir", str(secured.credentials.root)])
     assert unknown.exit_code == 2 and "unknown role" in unknown.output
+
+
+def test_a_remembered_token_still_expires_on_time() -> None:
+    key = tokens.new_signing_key()
+    verifier = tokens.TokenVerifier(tokens.public_pem(key))
+    soon = tokens.issue(tokens.private_pem(key), subject="s", role=roles.AGENT, days=5 / 86_400)  # five seconds
+    assert verifier.verify(soon).role == roles.AGENT
+    assert verifier.verify(soon).role == roles.AGENT  # remembered
+
+    def expired() -> str:
+        try:
+            verifier.verify(soon)
+        except tokens.InvalidToken as error:
+            return str(error)
+        raise AssertionError("still accepted")
+
+    assert "expired" in eventually(expired, timeout=15)

@@ -8,7 +8,10 @@ issuing new tokens with the new key and giving the services the new public key: 
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
+import threading
+import time
 from dataclasses import dataclass
 
 import jwt
@@ -66,13 +69,35 @@ def issue(signing_key_pem: bytes, *, subject: str, role: str, days: float = 30.0
 
 
 class TokenVerifier:
-    """Verifies tokens with one public key (PEM)."""
+    """Verifies tokens with one public key (PEM).
 
-    def __init__(self, public_key_pem: bytes) -> None:
+    A token that verified is remembered (the last ``remember`` of them) with its expiry, so a caller's next
+    calls cost a dictionary look-up instead of a signature check; a remembered token still expires on time.
+    """
+
+    def __init__(self, public_key_pem: bytes, remember: int = 1024) -> None:
         self._key = serialization.load_pem_public_key(public_key_pem)
+        self._remember = remember
+        self._verified: collections.OrderedDict[str, tuple[TokenClaims, float]] = collections.OrderedDict()
+        self._lock = threading.Lock()
 
     def verify(self, token: str) -> TokenClaims:
         """The claims of ``token``; :class:`InvalidToken` saying why not (never quoting it)."""
+        with self._lock:
+            known = self._verified.get(token)
+            if known is not None:
+                if known[1] > time.time():
+                    self._verified.move_to_end(token)
+                    return known[0]
+                del self._verified[token]
+        claims = self._check(token)
+        with self._lock:
+            self._verified[token] = claims
+            while len(self._verified) > self._remember:
+                self._verified.popitem(last=False)
+        return claims[0]
+
+    def _check(self, token: str) -> tuple[TokenClaims, float]:
         try:
             claims = jwt.decode(token, self._key, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
                                 options={"require": ["exp", "sub", "iss", "aud"]})
@@ -85,4 +110,4 @@ class TokenVerifier:
         role = claims.get("role")
         if role not in ROLES:
             raise InvalidToken("the bearer token names no known role")
-        return TokenClaims(subject=str(claims["sub"]), role=role)
+        return TokenClaims(subject=str(claims["sub"]), role=role), float(claims["exp"])
