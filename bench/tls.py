@@ -1,8 +1,8 @@
 """The cost of TLS and caller checks on streaming ingest and on ``GetExperience``, beside plain mode, in one run.
 
-One embedded nats-server, the three services in this process, each served twice: plain and open (what
-``chorus up --insecure`` runs) and TLS with bearer-token roles (what ``chorus up`` runs, credentials from a
-local CA in a temp dir). The client calls each the same way; the script prints rates and secure/plain ratios.
+One embedded nats-server, the three services in this process, each served three times: plain and open (what
+``chorus up --insecure`` runs), TLS with bearer-token roles (what ``chorus up`` runs, credentials from a local
+CA in a temp dir), and TLS alone (to tell the two costs apart). The client calls each the same way; the script prints rates and secure/plain ratios.
 
     python bench/tls.py --count 5000 --reads 2000
 """
@@ -110,13 +110,16 @@ def main() -> None:
                  for name, registration in (("identity", identity_registration(identity_app)),
                                             ("touchpoints", touchpoints_registration(touchpoints_app)),
                                             ("experience", experience_registration(experience_app)))
-                 for mode, security in (("plain", OPEN), ("tls", secure))}
+                 for mode, security in (("plain", OPEN), ("tls", secure),
+                                        ("tls-open", ServerSecurity(secure.credentials)))}
         token = {role: tokens.issue(credentials.signing_key.read_bytes(), subject="bench", role=role)
                  for role in (roles.INGEST, roles.AGENT, roles.IDENTITY_ADMIN)}
 
         def connect(name: str, mode: str, role: str) -> grpc.Channel:
             address = f"127.0.0.1:{ports[(name, mode)]}"
-            return channel(address, credentials.root if mode == "tls" else None, token=token[role], certificate=None)
+            if mode == "plain":
+                return grpc.insecure_channel(address)
+            return channel(address, credentials.root, token=token[role] if mode == "tls" else None, certificate=None)
 
         email = types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value="person1@bench.example.org")
         with connect("identity", "plain", roles.IDENTITY_ADMIN) as ch:
@@ -127,23 +130,25 @@ def main() -> None:
                 party_id=party.party.party_id, identifier=email, evidence=ipb.Evidence(source="bench", rule="told-us")))
 
         print(f"TLS bench: {args.count} streamed touchpoints and {args.reads} GetExperience calls per mode, "
-              "client in this process; plain = open, no TLS; tls = TLS 1.3 + EdDSA bearer token + role check")
+              "client in this process; plain = open, no TLS; tls = TLS 1.3 + EdDSA bearer token + role check; "
+              "tls-open = TLS 1.3 alone, no caller checked")
         rates: dict[tuple[str, str], float] = {}
         for round_ in range(2):  # plain, tls, plain, tls: the better of two for each
-            for mode in ("plain", "tls"):
+            for mode in ("plain", "tls", "tls-open"):
                 with connect("touchpoints", mode, roles.INGEST) as ch:
                     rate = stream_ingest(ch, args.count, f"{run}-{mode}-{round_}")
                 rates[("ingest", mode)] = max(rates.get(("ingest", mode), 0.0), rate)
         selector = xpb.PartySelector(party_id=party.party.party_id)
         for round_ in range(2):
-            for mode in ("plain", "tls"):
+            for mode in ("plain", "tls", "tls-open"):
                 with connect("experience", mode, roles.AGENT) as ch:
                     rate = get_experience(ch, args.reads, selector)
                 rates[("read", mode)] = max(rates.get(("read", mode), 0.0), rate)
         for what, label, unit in (("ingest", "RecordTouchpointStream", "touchpoints/s"),
                                   ("read", "GetExperience (sequential)", "calls/s")):
-            plain, tls = rates[(what, "plain")], rates[(what, "tls")]
-            print(f"{label:28} plain {plain:9.0f} {unit}   tls {tls:9.0f} {unit}   tls/plain {tls / plain:5.2f}")
+            plain, tls, bare = rates[(what, "plain")], rates[(what, "tls")], rates[(what, "tls-open")]
+            print(f"{label:28} plain {plain:7.0f} {unit}  tls {tls:7.0f} ({tls / plain:4.2f} x plain)  "
+                  f"tls-open {bare:7.0f} ({bare / plain:4.2f} x plain)")
 
 
 if __name__ == "__main__":
