@@ -36,6 +36,8 @@ from rich.table import Table
 from chorus.common.v1 import types_pb2
 from chorus.identity.v1 import identity_service_pb2 as pb
 from chorus.identity.v1 import identity_service_pb2_grpc as pb_grpc
+from services.client.runtime import credentials_dir
+from services.common.grpc_runtime import client
 
 
 SHOWN_REJECTS = 50
@@ -291,7 +293,7 @@ def import_command(
 ) -> None:
     """Import parties from a CSV or JSONL file; prints a summary of the outcomes and of every reject."""
     console = Console()
-    with grpc.insecure_channel(address) as channel:
+    with client.channel(address, credentials_dir()) as channel:
         try:
             check_header(file, file_format)
             summary = import_file(pb_grpc.IdentityServiceStub(channel), file, file_format, source_system, console)

@@ -10,6 +10,7 @@ protobuf JSON for scripts (one object per line for lists). Each option's environ
 | ``CHORUS_TOUCHPOINTS_ADDRESS`` | ``127.0.0.1:50052`` | host:port of the touchpoints service (``--touchpoints-address``) |
 | ``CHORUS_EXPERIENCE_ADDRESS`` | ``127.0.0.1:50053`` | host:port of the experience service (``--experience-address``) |
 | ``CHORUS_CLI_TIMEOUT`` | ``10`` | seconds each call may take (``--timeout``) |
+| ``CHORUS_CREDENTIALS_DIR`` | ``var/credentials`` | where ``chorus up`` keeps its CA and admin token: with them the commands speak TLS with the admin token (or ``CHORUS_TOKEN``); without, plain gRPC (``chorus up --insecure``) |
 
 A failure prints one line on stderr, ``chorus: <what>: <field>: <why>``, and exits with a code that says what
 kind of failure it was (:data:`EXIT_CODES`). The line is built from the status code, the ``google.rpc``
@@ -30,6 +31,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import grpc
@@ -41,7 +43,7 @@ from google.rpc import error_details_pb2
 from rich.console import Console
 
 from chorus.common.v1 import types_pb2 as types
-from services.common.grpc_runtime import status_details
+from services.common.grpc_runtime import client, status_details
 
 OK, NOTHING, BAD_INPUT, UNAVAILABLE, REFUSED, FAILED = 0, 1, 2, 3, 4, 5
 #: What each exit code of a client command means (the README shows this table).
@@ -155,10 +157,16 @@ class Service:
         return CommandFailed(code, f"{what}: {message}{request}")
 
 
+def credentials_dir() -> Path:
+    """``CHORUS_CREDENTIALS_DIR``, or ``chorus up``'s default ``var/credentials``."""
+    return Path(os.environ.get("CHORUS_CREDENTIALS_DIR") or "var/credentials")
+
+
 @contextlib.contextmanager
 def connect(name: str, address: str, timeout: float) -> Iterator[Service]:
     """A channel to ``name`` at ``address`` for the length of a command."""
-    channel = grpc.insecure_channel(address, options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)])
+    channel = client.channel(address, credentials_dir(),
+                             options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)])
     try:
         yield Service(name=name, address=address, timeout=timeout, channel=channel)
     finally:

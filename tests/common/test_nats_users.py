@@ -108,3 +108,12 @@ def test_a_url_with_a_password_is_never_shown_with_it(secured_nats) -> None:  # 
         assert passwords["experience"] not in connection.url and "experience:***@" in connection.url
     finally:
         connection.close()
+
+
+@pytest.mark.parametrize("user", nats_users.READERS)
+def test_readers_cannot_write_the_key_vault_and_the_auditor_cannot_read_it(secured_nats, user: str) -> None:  # noqa: ANN001
+    server, passwords = secured_nats
+    assert _attempt(server, passwords, user, "$KV.CHORUS_KEYS.dk.a1") == "refused"
+    assert _attempt(server, passwords, user, "$JS.API.STREAM.PURGE.KV_CHORUS_KEYS") == "refused"
+    if user == "auditor":
+        assert _attempt(server, passwords, user, "$JS.API.DIRECT.GET.KV_CHORUS_KEYS", b'{"last_by_subj":"x"}') == "refused"

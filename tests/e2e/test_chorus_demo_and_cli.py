@@ -63,6 +63,7 @@ def chorus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoChorus]:
 
         eventually(is_up, timeout=60, interval=0.2)
         env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1",
+               "CHORUS_CREDENTIALS_DIR": str(data_dir / "data" / "credentials"),
                **{f"CHORUS_{name.upper()}_ADDRESS": f"127.0.0.1:{ports[name]}" for name in SERVICES}}
         demo = subprocess.run([*CHORUS, "demo", "--size", "small"], env=env, capture_output=True, text=True,
                               timeout=300)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -19,6 +20,7 @@ from services.common.errors import ChorusError
 from services.common.eventstore.connection import JetStreamConnection
 from services.common.grpc_runtime import client
 from services.common.nats_server import free_port
+from services.common.security import nats_users
 
 CHORUS = [sys.executable, "-m", "services.cli"]
 
@@ -93,6 +95,9 @@ def test_chorus_up_runs_every_service_healthy_and_stops_on_sigterm(tmp_path: Pat
                 JetStreamConnection.open(f"nats://127.0.0.1:{nats_port}", connect_timeout=2).close()
         assert (tmp_path / "nats" / "jetstream").is_dir()
         nats_url = f"nats://127.0.0.1:{nats_port}"
+        if not insecure:  # the auditor's NATS user runs the auditor's tools
+            passwords = json.loads((tmp_path / "credentials" / "nats-users.json").read_text())
+            nats_url = nats_users.user_url(nats_url, "auditor", passwords["auditor"])
         for service in ("identity", "touchpoints"):  # each signs its own stream, with the key generated for both
             asked = subprocess.run([*CHORUS, "audit", "checkpoint", service, "--nats-url", nats_url],
                                    capture_output=True, text=True, timeout=60)

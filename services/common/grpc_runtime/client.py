@@ -13,7 +13,9 @@ servers running open (``chorus up --insecure``, tests).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import grpc
 
@@ -22,12 +24,12 @@ from services.common.security.roles import ADMIN
 
 
 def channel(address: str, credentials_dir: Path | None = None, *, token: str | None = None,
-            certificate: str | None = ADMIN) -> grpc.Channel:
+            certificate: str | None = ADMIN, options: Sequence[tuple[str, Any]] = ()) -> grpc.Channel:
     """A channel to ``address`` (``host:port``) with the credentials in ``credentials_dir`` (module docstring)."""
     token = token or os.environ.get("CHORUS_TOKEN") or None
     directory = CredentialsDir(credentials_dir) if credentials_dir is not None else None
     if directory is None or not directory.exists():
-        return grpc.insecure_channel(address)
+        return grpc.insecure_channel(address, options=list(options))
     key = cert = None
     if certificate and directory.cert(certificate).is_file():
         key, cert = directory.key(certificate).read_bytes(), directory.cert(certificate).read_bytes()
@@ -36,4 +38,4 @@ def channel(address: str, credentials_dir: Path | None = None, *, token: str | N
     credentials = grpc.ssl_channel_credentials(directory.ca.read_bytes(), key, cert)
     if token:
         credentials = grpc.composite_channel_credentials(credentials, grpc.access_token_call_credentials(token))
-    return grpc.secure_channel(address, credentials)
+    return grpc.secure_channel(address, credentials, options=list(options))

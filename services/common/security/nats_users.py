@@ -2,13 +2,18 @@
 
 | user | may publish | may subscribe |
 | --- | --- | --- |
-| ``identity`` | its stream's subjects ``chorus.identity.>`` (events, snapshots, tracking) and the JetStream API calls on its own stream (create/update/info, direct get, ordered consumers) | its stream, replies |
-| ``touchpoints`` | the same for ``chorus.touchpoints.>`` | its stream, replies |
-| ``experience`` | nothing on any stream: only the read calls of the JetStream API on both streams (info, direct get, ordered consumers) | both streams' events, replies |
-| ``auditor`` | the same read calls as experience | both streams' events, replies |
+| ``identity`` | its stream's subjects ``chorus.identity.>`` (events, snapshots, tracking) and the JetStream API calls on its own stream (create/update/info, direct get, ordered consumers); the key vault's bucket | its stream, the vault, its checkpoint requests, replies |
+| ``touchpoints`` | the same for ``chorus.touchpoints.>`` | the same for its own |
+| ``experience`` | nothing on any stream: only the read calls of the JetStream API on both streams and the vault (info, direct get, ordered consumers) | both streams' events, the vault, replies |
+| ``auditor`` | the read calls on both streams (not the vault), checkpoint requests | both streams' events, replies |
 
-No user may purge or delete a stream or a message: those API subjects are in nobody's allow list, so the
-server refuses them (a permissions violation). :func:`authorization` gives the ``authorization`` block of a
+Beside the event streams: the key vault's bucket (``KV_CHORUS_KEYS``, ``services.common.privacy.vault``) may be
+written by identity and touchpoints, which hold keys (and purge a forgotten person's key), and read by
+experience (which may also create the bucket and its KEK check, as any vault does when it opens first, but
+write no data key); the auditor has no access to it. Writers answer the audit checkpoint requests on
+``chorus._audit.checkpoint.<app>``, which the auditor may send. No user may purge or delete an event stream or
+one of its messages: those API subjects are in nobody's allow list, so the server refuses them (a permissions
+violation). :func:`authorization` gives the ``authorization`` block of a
 nats-server config; :func:`ensure_users` keeps the generated passwords in ``<credentials>/nats-users.json``
 (``0600``) and :func:`user_url` puts one user's name and password into a ``nats://`` URL for that service's
 ``CHORUS_NATS_URL`` (the event store never logs the password, see ``eventstore.connection``).
@@ -24,6 +29,8 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from services.common.eventstore.layout import StreamLayout
+from services.common.privacy.vault import BUCKET as VAULT_BUCKET
+from services.common.privacy.vault import STREAM as VAULT_STREAM
 
 WRITERS = ("identity", "touchpoints")  #: each writes its own stream
 READERS = ("experience", "auditor")  #: read both streams, write none
@@ -37,19 +44,32 @@ def _reads(stream: str) -> list[str]:
             f"$JS.API.CONSUMER.CREATE.{stream}.>", f"$JS.API.CONSUMER.INFO.{stream}.>", f"$JS.FC.{stream}.>"]
 
 
-def permissions(user: str, apps: Sequence[str] = WRITERS) -> dict[str, dict[str, list[str]]]:
+def _vault_writes() -> list[str]:
+    return [f"$KV.{VAULT_BUCKET}.>", f"$JS.API.STREAM.CREATE.{VAULT_STREAM}", f"$JS.API.STREAM.UPDATE.{VAULT_STREAM}",
+            f"$JS.API.STREAM.PURGE.{VAULT_STREAM}", f"$JS.API.STREAM.MSG.DELETE.{VAULT_STREAM}", *_reads(VAULT_STREAM)]
+
+
+def permissions(user: str, apps: Sequence[str] = WRITERS) -> dict[str, object]:
     """The ``publish``/``subscribe`` allow lists of ``user`` (the module docstring's table)."""
     if user in WRITERS:
         layout = StreamLayout(user)
         stream = layout.stream
+        checkpoints = f"{layout.prefix.rsplit('.', 1)[0]}._audit.checkpoint.{layout.app}"
         publish = [f"{layout.prefix}.>", "$JS.API.INFO", f"$JS.API.STREAM.CREATE.{stream}",
-                   f"$JS.API.STREAM.UPDATE.{stream}", *_reads(stream)]
-        return {"publish": {"allow": publish}, "subscribe": {"allow": [f"{layout.prefix}.>", REPLIES]}}
+                   f"$JS.API.STREAM.UPDATE.{stream}", *_reads(stream), *_vault_writes()]
+        return {"publish": {"allow": publish}, "allow_responses": True,
+                "subscribe": {"allow": [f"{layout.prefix}.>", checkpoints, f"$KV.{VAULT_BUCKET}.>", REPLIES]}}
     if user in READERS:
         layouts = [StreamLayout(app) for app in apps]
         publish = ["$JS.API.INFO", *(subject for layout in layouts for subject in _reads(layout.stream))]
-        return {"publish": {"allow": publish},
-                "subscribe": {"allow": [*(layout.events_filter for layout in layouts), REPLIES]}}
+        subscribe = [*(layout.events_filter for layout in layouts), REPLIES]
+        if user == "experience":
+            # the vault's start-up: it makes the bucket and its KEK check when it is the first to open it
+            publish += [*_reads(VAULT_STREAM), f"$JS.API.STREAM.CREATE.{VAULT_STREAM}", f"$KV.{VAULT_BUCKET}.kek-check"]
+            subscribe.append(f"$KV.{VAULT_BUCKET}.>")
+        else:
+            publish.append(f"{layouts[0].prefix.rsplit('.', 1)[0]}._audit.checkpoint.*")
+        return {"publish": {"allow": publish}, "subscribe": {"allow": subscribe}}
     msg = f"unknown NATS user {user!r}: expected one of {', '.join(USERS)}"
     raise ValueError(msg)
 

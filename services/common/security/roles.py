@@ -4,8 +4,8 @@
 | --- | --- |
 | ``ingest`` | record touchpoints (single, batch, stream) |
 | ``agent`` | read experiences, timelines, the attention queue, the pulse, suggestions, communities; read touchpoints and parties; correct a touchpoint's classification |
-| ``identity-admin`` | register parties, link and unlink identifiers, merge and unmerge, communities, consent and contact preferences, and read parties |
-| ``privacy-officer`` | forget a party, and read parties (to export what is held about one) |
+| ``identity-admin`` | register and import parties, link and unlink identifiers, merge and unmerge, communities, consent and contact preferences, and read parties |
+| ``privacy-officer`` | forget a party, export what is held about one, and read parties |
 | ``auditor`` | read-only: the views' status and quarantine (the event log itself is read over NATS) |
 | ``admin`` | everything, including rebuilding the views |
 
@@ -54,6 +54,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     _IDENTITY + "SetDoNotContact": _IDENTITY_WRITERS,
     _IDENTITY + "CheckContactPermission": frozenset({AGENT, IDENTITY_ADMIN}),
     _IDENTITY + "ForgetParty": frozenset({PRIVACY_OFFICER}),
+    _IDENTITY + "ExportParty": frozenset({PRIVACY_OFFICER}),
+    _IDENTITY + "ImportParties": _IDENTITY_WRITERS,
     # touchpoints
     _TOUCHPOINTS + "RecordTouchpoint": frozenset({INGEST}),
     _TOUCHPOINTS + "RecordTouchpointBatch": frozenset({INGEST}),
