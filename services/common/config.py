@@ -48,7 +48,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import phonenumbers
 
@@ -242,7 +242,7 @@ def _on_off(raw: str) -> bool:
     return value in ("on", "true", "1")
 
 
-def _tls_settings(env: Mapping[str, str]) -> dict[str, object]:
+def _tls_settings(env: Mapping[str, str]) -> dict[str, Any]:
     cert = read_setting(env, "CHORUS_TLS_CERT_FILE", _readable_file, None)
     key = read_setting(env, "CHORUS_TLS_KEY_FILE", _readable_file, None)
     if (cert is None) != (key is None):

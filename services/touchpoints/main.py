@@ -40,7 +40,7 @@ import structlog
 
 from services.common.chassis import ServiceDescription, run
 from services.common.config import Settings, int_between, non_negative_float, read_setting
-from services.common.privacy.keyring import open_keyring
+from services.common.privacy.keyring import open_keyring, vault_has_room
 from services.touchpoints import events
 from services.touchpoints.application import RecordingPolicy, TouchpointsApplication
 from services.touchpoints.events import MAPPER_TOPIC
@@ -135,7 +135,7 @@ def readiness(app: TouchpointsApplication) -> bool:
     """Ready when connected to NATS, the last write found room, the event stream answers and the index
     follows it."""
     connection = app.recorder.connection  # type: ignore[attr-defined]  # our JetStream recorder
-    if not connection.is_connected or connection.out_of_space:
+    if not connection.is_connected or connection.out_of_space or not vault_has_room():
         return False
     app.recorder.max_notification_id()
     return app.index_runner is not None and app.index_runner.healthy

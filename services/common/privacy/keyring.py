@@ -69,6 +69,12 @@ def installed() -> Keyring | None:
     return _installed
 
 
+def vault_has_room() -> bool:
+    """False while the installed keyring's vault is refusing writes for want of storage (readiness reads it)."""
+    keyring = _installed
+    return keyring is None or not keyring.vault.out_of_space
+
+
 def evict_cached_keys(key_ids: Iterable[str]) -> None:
     """Drop ``key_ids`` from the installed keyring's cache (a process that learns of an erasure by an event)."""
     keyring = _installed

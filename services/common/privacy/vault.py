@@ -111,8 +111,13 @@ class KeyVault(abc.ABC):
     def destroy(self, key_id: str) -> bool:
         """Destroy the data key of ``key_id`` beyond recovery; whether there was one."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - most vaults hold nothing open
         """Release what the vault holds open."""
+
+    @property
+    def out_of_space(self) -> bool:
+        """Whether the vault's last write was refused for want of storage (health is NOT_SERVING meanwhile)."""
+        return False
 
 
 def _check_key_id(key_id: str) -> str:
@@ -180,6 +185,10 @@ class NatsKeyVault(KeyVault):
 
         self._connection.call(check)
 
+    @property
+    def out_of_space(self) -> bool:
+        return bool(self._connection.out_of_space)
+
     @contextlib.contextmanager
     def _store_errors(self) -> Iterator[None]:
         """The bucket's failures as the event store's: a full store is out of space, NATS away is Unavailable."""
@@ -203,6 +212,7 @@ class NatsKeyVault(KeyVault):
             data_key = AESGCM.generate_key(bit_length=256)
             try:
                 await self._kv.create(name, self._kek.wrap(key_id, data_key))
+                self._connection.out_of_space = False
                 return data_key
             except nats.js.errors.KeyWrongLastSequenceError:
                 found = await self._get(key_id, name)  # another process made it first

@@ -12,6 +12,7 @@ import collections
 import datetime as dt
 import threading
 import time
+from typing import Any
 from dataclasses import dataclass
 
 import jwt
@@ -65,7 +66,8 @@ def issue(signing_key_pem: bytes, *, subject: str, role: str, days: float = 30.0
     issued = now or dt.datetime.now(dt.UTC)
     claims = {"sub": subject, "role": role, "iss": ISSUER, "aud": AUDIENCE,
               "iat": issued, "exp": issued + dt.timedelta(days=days)}
-    return jwt.encode(claims, serialization.load_pem_private_key(signing_key_pem, None), algorithm=ALGORITHM)
+    key: Any = serialization.load_pem_private_key(signing_key_pem, None)  # Ed25519 (checked by PyJWT)
+    return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
 class TokenVerifier:
@@ -76,7 +78,7 @@ class TokenVerifier:
     """
 
     def __init__(self, public_key_pem: bytes, remember: int = 1024) -> None:
-        self._key = serialization.load_pem_public_key(public_key_pem)
+        self._key: Any = serialization.load_pem_public_key(public_key_pem)  # Ed25519 (checked by PyJWT)
         self._remember = remember
         self._verified: collections.OrderedDict[str, tuple[TokenClaims, float]] = collections.OrderedDict()
         self._lock = threading.Lock()
