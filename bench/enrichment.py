@@ -32,8 +32,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from services.touchpoints.domain import INTENTS  # noqa: E402
-from services.touchpoints.enrichment import Signals, enrich  # noqa: E402
+from services.touchpoints.domain import INTENTS
+from services.touchpoints.enrichment import Signals, enrich
 
 DATA = Path(__file__).resolve().parent / "data" / "enrichment_labelled.jsonl"
 

@@ -98,7 +98,7 @@ class LoopbackCluster:
                         await js.add_stream(StreamConfig(name="PROBE", subjects=["probe.>"], num_replicas=3))
                         await js.delete_stream("PROBE")
                         return
-                    except Exception:  # noqa: BLE001 - the meta leader is still being elected
+                    except Exception:
                         if time.monotonic() > deadline:
                             raise
                         await asyncio.sleep(0.25)
@@ -307,7 +307,7 @@ def main() -> None:
         })
 
     def measure(label: str, make: Callable[[], tuple[Any, ApplicationRecorder]]) -> ApplicationRecorder:
-        factory, recorder = make()
+        _factory, recorder = make()
         row = results.setdefault(label, {})
         row["seq 1-event"] = timed_inserts(recorder, events(args.saves, 1, state), 1)
         row[f"{args.writers}w 1-event"] = timed_inserts(recorder, events(args.saves, 1, state), args.writers)
@@ -445,7 +445,7 @@ def main() -> None:
             continue
         ratios = ", ".join(f"{w} {ours_row[w] / results[other][w]:.2f}x" for w in ours_row)
         print(f"  vs {other}: {ratios}")
-    print(f"  vs raw JetStream publish: " + ", ".join(f"{w} {ours_row[w] / raw:.2f}x" for w in ours_row))
+    print("  vs raw JetStream publish: " + ", ".join(f"{w} {ours_row[w] / raw:.2f}x" for w in ours_row))
     print(f"  replay vs raw ordered consumer: {replay_ours / replay_raw:.2f}x (target >= 0.5x)")
     synced_row = results[SYNCED_OURS]
     print(f"durability: sync_interval {SYNCED} / server default (same workload; the price of fsync per acknowledgement)")

@@ -62,7 +62,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -70,11 +70,11 @@ import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from chorus.bench.v1 import echo_pb2, echo_pb2_grpc  # noqa: E402
-from chorus.common.v1 import types_pb2 as types  # noqa: E402
-from chorus.touchpoints.v1 import touchpoint_service_pb2 as pb  # noqa: E402
-from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as pb_grpc  # noqa: E402
-from services.common.eventstore import message_sequence  # noqa: E402
+from chorus.bench.v1 import echo_pb2, echo_pb2_grpc
+from chorus.common.v1 import types_pb2 as types
+from chorus.touchpoints.v1 import touchpoint_service_pb2 as pb
+from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as pb_grpc
+from services.common.eventstore import message_sequence
 
 ECHO = "chorus.bench.v1.EchoService"
 
@@ -267,10 +267,10 @@ def in_child(function: Any, *args: Any) -> Any:
 class EchoStream(echo_pb2_grpc.EchoServiceServicer):
     """The raw gRPC baseline: counts a client stream, nothing else."""
 
-    def Echo(self, request: echo_pb2.EchoRequest, context: grpc.ServicerContext) -> echo_pb2.EchoResponse:  # noqa: N802
+    def Echo(self, request: echo_pb2.EchoRequest, context: grpc.ServicerContext) -> echo_pb2.EchoResponse:
         return echo_pb2.EchoResponse(text=request.text, payload=request.payload)
 
-    def EchoStream(  # noqa: N802
+    def EchoStream(
         self, request_iterator: Iterator[echo_pb2.EchoStreamRequest], context: grpc.ServicerContext
     ) -> echo_pb2.EchoStreamResponse:
         count = 0
@@ -283,8 +283,8 @@ class EchoStream(echo_pb2_grpc.EchoServiceServicer):
 
 async def raw_jetstream(url: str, count: int, payload_size: int, window: int) -> float:
     """Seconds to publish ``count`` payloads to a fresh file-backed stream, acks awaited per window."""
-    import nats  # noqa: PLC0415
-    from nats.js.api import StorageType, StreamConfig  # noqa: PLC0415
+    import nats
+    from nats.js.api import StorageType, StreamConfig
 
     connection = await nats.connect(url)
     try:
@@ -312,7 +312,7 @@ async def raw_jetstream(url: str, count: int, payload_size: int, window: int) ->
 # ---------------------------------------------------------------------------------------------------- main
 
 
-def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=20_000, help="touchpoints (messages) per streaming measurement")
     parser.add_argument("--unary", type=int, default=2000, help="sequential unary records")
@@ -324,13 +324,13 @@ def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
                         help="worker processes for enrichment (default: the service's default)")
     args = parser.parse_args()
 
-    from services.common.config import Settings  # noqa: PLC0415
-    from services.common.grpc_runtime import create_server, stop  # noqa: PLC0415
-    from services.common.logging import configure_logging  # noqa: PLC0415
-    from services.common.nats_server import NatsServer  # noqa: PLC0415
-    from services.common.privacy.keyring import install as install_keyring  # noqa: PLC0415
-    from services.touchpoints.grpc_api import registration  # noqa: PLC0415
-    from services.touchpoints.main import TouchpointsSettings, touchpoints_service  # noqa: PLC0415
+    from services.common.config import Settings
+    from services.common.grpc_runtime import create_server, stop
+    from services.common.logging import configure_logging
+    from services.common.nats_server import NatsServer
+    from services.common.privacy.keyring import install as install_keyring
+    from services.touchpoints.grpc_api import registration
+    from services.touchpoints.main import TouchpointsSettings, touchpoints_service
 
     configure_logging("warning", "console")
     run = uuid.uuid4().hex[:8]
@@ -488,7 +488,7 @@ def main() -> None:  # noqa: PLR0915 - a script that prints as it goes
 
 def _ablations(app: Any, port: int, count: int, run: str) -> dict[str, float]:
     """Streaming rates with parts of the path switched off: what each part costs (not a supported mode)."""
-    from services.touchpoints import enrichment  # noqa: PLC0415
+    from services.touchpoints import enrichment
 
     rates: dict[str, float] = {}
     real = app.enricher.submit
@@ -509,11 +509,11 @@ def _ablations(app: Any, port: int, count: int, run: str) -> dict[str, float]:
 def step_breakdown(app: Any, count: int, run: str) -> list[tuple[str, float]]:
     """CPU microseconds per touchpoint of each step of the service's streamed path, each step run on its own
     over ``count`` bench touchpoints in this process (one thread, no gRPC): where a touchpoint's CPU goes."""
-    from services.common.validation import violations  # noqa: PLC0415
-    from services.touchpoints import enrichment  # noqa: PLC0415
-    from services.touchpoints.application import ItemOutcome  # noqa: PLC0415
-    from services.touchpoints.domain import Touchpoint  # noqa: PLC0415
-    from services.touchpoints.grpc_api import draft_of, result_message  # noqa: PLC0415
+    from services.common.validation import violations
+    from services.touchpoints import enrichment
+    from services.touchpoints.application import ItemOutcome
+    from services.touchpoints.domain import Touchpoint
+    from services.touchpoints.grpc_api import draft_of, result_message
 
     now = time.time()
     wire = [pb.RecordTouchpointStreamRequest(touchpoint=touchpoint_input(n, run, occurred=now)).SerializeToString()
@@ -530,7 +530,7 @@ def step_breakdown(app: Any, count: int, run: str) -> list[tuple[str, float]]:
     items = [request.touchpoint for request in requests]
     step("validate (.proto rules)", violations, items)
     drafts = step("draft (protobuf -> domain)", draft_of, items)
-    moment = datetime.now(timezone.utc)
+    moment = datetime.now(UTC)
     policy = app.policy
     step("check (domain rules, id)", lambda d: (d.check(moment, policy.max_future_skew, policy.max_content_bytes),
                                                 d.resolved_id()), drafts)
@@ -559,8 +559,8 @@ def step_breakdown(app: Any, count: int, run: str) -> list[tuple[str, float]]:
 
 def enrichment_cost(count: int) -> float:
     """CPU microseconds ``enrichment.enrich`` takes per bench touchpoint, in this process."""
-    from services.touchpoints import enrichment  # noqa: PLC0415
-    from services.touchpoints.grpc_api import draft_of  # noqa: PLC0415
+    from services.touchpoints import enrichment
+    from services.touchpoints.grpc_api import draft_of
 
     now = time.time()
     signals = []
@@ -576,8 +576,8 @@ def enrichment_cost(count: int) -> float:
 
 def _stored_event_size(app: Any, item: pb.TouchpointInput) -> int:
     """Bytes of one TouchpointRecorded event as the application's mapper stores it."""
-    from services.touchpoints.grpc_api import draft_of  # noqa: PLC0415
-    from services.touchpoints.domain import Touchpoint  # noqa: PLC0415
+    from services.touchpoints.domain import Touchpoint
+    from services.touchpoints.grpc_api import draft_of
 
     touchpoint = Touchpoint.record(draft_of(item), intent="question", sentiment_label="neutral", sentiment_score=0.0,
                                    sociability_degree="monologue", business_sociability_degree="",

@@ -22,22 +22,22 @@ import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ingest import touchpoint_input  # noqa: E402
-from chorus.common.v1 import types_pb2 as types  # noqa: E402
-from chorus.experience.v1 import experience_service_pb2 as xpb  # noqa: E402
-from chorus.experience.v1 import experience_service_pb2_grpc as xpb_grpc  # noqa: E402
-from chorus.identity.v1 import identity_service_pb2 as ipb  # noqa: E402
-from chorus.identity.v1 import identity_service_pb2_grpc as ipb_grpc  # noqa: E402
-from chorus.touchpoints.v1 import touchpoint_service_pb2 as tpb  # noqa: E402
-from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as tpb_grpc  # noqa: E402
-from services.common.config import Settings  # noqa: E402
-from services.common.grpc_runtime import OPEN, ServerSecurity, create_server, stop  # noqa: E402
-from services.common.grpc_runtime.client import channel  # noqa: E402
-from services.common.logging import configure_logging  # noqa: E402
-from services.common.nats_server import NatsServer  # noqa: E402
-from services.common.security import roles, tokens  # noqa: E402
-from services.common.security.local_ca import ensure_local_credentials  # noqa: E402
-from services.common.testing import eventually  # noqa: E402
+from bench.ingest import touchpoint_input
+from chorus.common.v1 import types_pb2 as types
+from chorus.experience.v1 import experience_service_pb2 as xpb
+from chorus.experience.v1 import experience_service_pb2_grpc as xpb_grpc
+from chorus.identity.v1 import identity_service_pb2 as ipb
+from chorus.identity.v1 import identity_service_pb2_grpc as ipb_grpc
+from chorus.touchpoints.v1 import touchpoint_service_pb2 as tpb
+from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as tpb_grpc
+from services.common.config import Settings
+from services.common.grpc_runtime import OPEN, ServerSecurity, create_server, stop
+from services.common.grpc_runtime.client import channel
+from services.common.logging import configure_logging
+from services.common.nats_server import NatsServer
+from services.common.security import roles, tokens
+from services.common.security.local_ca import ensure_local_credentials
+from services.common.testing import eventually
 
 
 @contextlib.contextmanager
@@ -82,12 +82,12 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=2000, help="sequential GetExperience calls per measurement")
     args = parser.parse_args()
 
-    from services.experience.grpc_api import registration as experience_registration  # noqa: PLC0415
-    from services.experience.main import experience_service, experience_settings  # noqa: PLC0415
-    from services.identity.grpc_api import registration as identity_registration  # noqa: PLC0415
-    from services.identity.main import IdentitySettings, identity_service  # noqa: PLC0415
-    from services.touchpoints.grpc_api import registration as touchpoints_registration  # noqa: PLC0415
-    from services.touchpoints.main import TouchpointsSettings, touchpoints_service  # noqa: PLC0415
+    from services.experience.grpc_api import registration as experience_registration
+    from services.experience.main import experience_service, experience_settings
+    from services.identity.grpc_api import registration as identity_registration
+    from services.identity.main import IdentitySettings, identity_service
+    from services.touchpoints.grpc_api import registration as touchpoints_registration
+    from services.touchpoints.main import TouchpointsSettings, touchpoints_service
 
     configure_logging("warning", "console")
     run = uuid.uuid4().hex[:8]
@@ -139,7 +139,7 @@ def main() -> None:
                     rate = stream_ingest(ch, args.count, f"{run}-{mode}-{round_}")
                 rates[("ingest", mode)] = max(rates.get(("ingest", mode), 0.0), rate)
         selector = xpb.PartySelector(party_id=party.party.party_id)
-        for round_ in range(2):
+        for _round in range(2):
             for mode in ("plain", "tls", "tls-open"):
                 with connect("experience", mode, roles.AGENT) as ch:
                     rate = get_experience(ch, args.reads, selector)

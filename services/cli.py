@@ -85,7 +85,7 @@ def up(
     touchpoints_port: int = typer.Option(BY_NAME["touchpoints"].default_port, help="gRPC port of the touchpoints service"),
     experience_port: int = typer.Option(BY_NAME["experience"].default_port, help="gRPC port of the experience service"),
     host: str = typer.Option("127.0.0.1", help="interface everything listens on"),
-    insecure: bool = typer.Option(False, "--insecure", help="plain gRPC, no credentials checked: local experiments only"),  # noqa: FBT001
+    insecure: bool = typer.Option(False, "--insecure", help="plain gRPC, no credentials checked: local experiments only"),
 ) -> None:
     """Run all of Chorus on this machine: embedded NATS (JetStream), identity, touchpoints and experience, SQLite
     views. A service process that dies is restarted; Ctrl-C or SIGTERM stops everything."""
@@ -106,7 +106,6 @@ def up(
             )
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    security_env: dict[str, str] = {}
     if insecure:
         typer.secho("chorus: --insecure: plain gRPC without TLS, and every caller may call every method",
                     err=True, fg=typer.colors.YELLOW)

@@ -17,7 +17,6 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-
 from pathlib import Path
 
 import grpc
@@ -124,5 +123,5 @@ class Supervisor:
                 child.process.wait()
 
     def _spawn(self, child: Child) -> None:
-        child.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        child.process = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "serve", child.service], env={**os.environ, **child.env})

@@ -39,7 +39,6 @@ from chorus.identity.v1 import identity_service_pb2_grpc as pb_grpc
 from services.client.runtime import credentials_dir
 from services.common.grpc_runtime import client
 
-
 SHOWN_REJECTS = 50
 """Rejects listed one by one in the summary (all are counted)."""
 _IDENTIFIER_TYPES = {

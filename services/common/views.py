@@ -158,11 +158,11 @@ class View(TrackingRecorder):
             self.dialect = POSTGRESQL
             self._backend = _PostgresBackend(url, pg_schema, pool_size)
         else:
-            msg = f"unsupported views URL scheme: {url.split('://')[0]!r} (use sqlite:// or postgresql://)"
+            msg = f"unsupported views URL scheme: {url.split('://', maxsplit=1)[0]!r} (use sqlite:// or postgresql://)"
             raise persistence.ProgrammingError(msg)
         self._create()
 
-    def schema(self, dialect: str) -> Sequence[str]:  # noqa: ARG002 - overridden per engine when needed
+    def schema(self, dialect: str) -> Sequence[str]:
         """The statements that create this view's tables on ``dialect`` (``sqlite`` or ``postgresql``)."""
         return self.SCHEMA
 
@@ -186,7 +186,7 @@ class View(TrackingRecorder):
 
     def max_tracking_id(self, application_name: str) -> int | None:
         rows = self.query(
-            f"SELECT notification_id FROM {TRACKING_TABLE} WHERE view_name = ? AND application_name = ?",  # noqa: S608
+            f"SELECT notification_id FROM {TRACKING_TABLE} WHERE view_name = ? AND application_name = ?",
             (self.view_name, application_name),
         )
         return int(rows[0]["notification_id"]) if rows else None
@@ -197,7 +197,7 @@ class View(TrackingRecorder):
         Only where it is and why are kept (upstream, sequence, topic, reason), never its payload.
         """
         cur.execute(
-            f"INSERT INTO {QUARANTINE_TABLE} (view_name, application_name, notification_id, topic, reason)"  # noqa: S608
+            f"INSERT INTO {QUARANTINE_TABLE} (view_name, application_name, notification_id, topic, reason)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (self.view_name, event.upstream, event.sequence, event.topic, reason),
         )
@@ -206,14 +206,14 @@ class View(TrackingRecorder):
         """Quarantined events in (upstream, sequence) order after ``after``: upstream, sequence, topic, reason."""
         return self.query(
             "SELECT application_name AS upstream, notification_id AS sequence, topic, reason"
-            f" FROM {QUARANTINE_TABLE} WHERE view_name = ? AND (application_name > ?"  # noqa: S608
+            f" FROM {QUARANTINE_TABLE} WHERE view_name = ? AND (application_name > ?"
             " OR (application_name = ? AND notification_id > ?))"
             " ORDER BY application_name, notification_id LIMIT ?",
             (self.view_name, after[0], after[0], after[1], limit),
         )
 
     def quarantine_count(self) -> int:
-        rows = self.query(f"SELECT COUNT(*) AS n FROM {QUARANTINE_TABLE} WHERE view_name = ?", (self.view_name,))  # noqa: S608
+        rows = self.query(f"SELECT COUNT(*) AS n FROM {QUARANTINE_TABLE} WHERE view_name = ?", (self.view_name,))
         return int(rows[0]["n"])
 
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
@@ -226,8 +226,8 @@ class View(TrackingRecorder):
         with self.transaction(None) as cur:
             for table in self.TABLES:
                 cur.execute(f"DROP TABLE IF EXISTS {_identifier(table)}")
-            cur.execute(f"DELETE FROM {TRACKING_TABLE} WHERE view_name = ?", (self.view_name,))  # noqa: S608
-            cur.execute(f"DELETE FROM {QUARANTINE_TABLE} WHERE view_name = ?", (self.view_name,))  # noqa: S608
+            cur.execute(f"DELETE FROM {TRACKING_TABLE} WHERE view_name = ?", (self.view_name,))
+            cur.execute(f"DELETE FROM {QUARANTINE_TABLE} WHERE view_name = ?", (self.view_name,))
             for statement in self.schema(self.dialect):
                 cur.execute(statement)
 
@@ -425,9 +425,9 @@ class _SQLiteBackend(_Backend):
 
 class _PostgresBackend(_Backend):
     def __init__(self, url: str, pg_schema: str | None, pool_size: int) -> None:
-        import psycopg  # noqa: PLC0415 - only PostgreSQL views need the driver
-        from psycopg.rows import dict_row  # noqa: PLC0415
-        from psycopg_pool import ConnectionPool  # noqa: PLC0415
+        import psycopg
+        from psycopg.rows import dict_row
+        from psycopg_pool import ConnectionPool
 
         kwargs: dict[str, Any] = {"autocommit": True, "row_factory": dict_row}
         if pg_schema is not None:

@@ -150,7 +150,7 @@ class ExperienceView(View):
     def consents(self, party_ids: Sequence[str]) -> list[dict[str, Any]]:
         marks = ",".join("?" * len(party_ids))
         return self.query(
-            f"SELECT party_id, channel, status, at_us FROM exp_consent WHERE party_id IN ({marks})",  # noqa: S608
+            f"SELECT party_id, channel, status, at_us FROM exp_consent WHERE party_id IN ({marks})",
             tuple(party_ids),
         )
 
@@ -296,7 +296,7 @@ class ExperienceView(View):
             "exp_party": "party_id", "exp_consent": "party_id, channel", "exp_member": "community_id, member_id",
             "exp_claim": "identifier_id", "exp_touchpoint": "touchpoint_id", "exp_actor": "id_key, touchpoint_id",
         }
-        return {table: self.query(f"SELECT * FROM {table} ORDER BY {order}") for table, order in keys.items()}  # noqa: S608
+        return {table: self.query(f"SELECT * FROM {table} ORDER BY {order}") for table, order in keys.items()}
 
 
 class ExperienceProjection(Projection[ExperienceView]):
@@ -402,18 +402,18 @@ class ExperienceProjection(Projection[ExperienceView]):
                 " url = CASE WHEN url = '' THEN '' ELSE ? END WHERE touchpoint_id IN"
                 " (SELECT a.touchpoint_id FROM exp_actor a JOIN exp_touchpoint t ON t.touchpoint_id = a.touchpoint_id"
                 f" WHERE a.id_key IN ({marks}) AND a.ord = CASE WHEN t.direction = 'outbound' AND EXISTS"
-                " (SELECT 1 FROM exp_actor o WHERE o.touchpoint_id = a.touchpoint_id AND o.ord > 0) THEN 1 ELSE 0 END)",  # noqa: S608
+                " (SELECT 1 FROM exp_actor o WHERE o.touchpoint_id = a.touchpoint_id AND o.ord > 0) THEN 1 ELSE 0 END)",
                 (ERASED, ERASED, *chunk),
             )
-            cur.execute(f"DELETE FROM exp_actor WHERE id_key IN ({marks})", tuple(chunk))  # noqa: S608
-            cur.execute(f"DELETE FROM exp_claim WHERE identifier_id IN ({marks})", tuple(chunk))  # noqa: S608
+            cur.execute(f"DELETE FROM exp_actor WHERE id_key IN ({marks})", tuple(chunk))
+            cur.execute(f"DELETE FROM exp_claim WHERE identifier_id IN ({marks})", tuple(chunk))
         for chunk in _chunks(parties):
             marks = ", ".join("?" * len(chunk))
-            cur.execute(f"DELETE FROM exp_claim WHERE party_id IN ({marks})", tuple(chunk))  # noqa: S608
-            cur.execute(f"DELETE FROM exp_consent WHERE party_id IN ({marks})", tuple(chunk))  # noqa: S608
-            cur.execute(f"DELETE FROM exp_member WHERE community_id IN ({marks}) OR member_id IN ({marks})",  # noqa: S608
+            cur.execute(f"DELETE FROM exp_claim WHERE party_id IN ({marks})", tuple(chunk))
+            cur.execute(f"DELETE FROM exp_consent WHERE party_id IN ({marks})", tuple(chunk))
+            cur.execute(f"DELETE FROM exp_member WHERE community_id IN ({marks}) OR member_id IN ({marks})",
                         (*chunk, *chunk))
-            cur.execute(f"DELETE FROM exp_party WHERE party_id IN ({marks})", tuple(chunk))  # noqa: S608
+            cur.execute(f"DELETE FROM exp_party WHERE party_id IN ({marks})", tuple(chunk))
 
     # ------------------------------------------------------------------------------------------ touchpoints
 
@@ -466,7 +466,7 @@ class ExperienceProjection(Projection[ExperienceView]):
         values = {"intent": row["intent"], "sociability": row["sociability"], column: m.value}
         waiting = needs_reply(row["direction"], values["intent"], values["sociability"])
         cur.execute(
-            f"UPDATE exp_touchpoint SET {column} = ?, needs_reply = ?, inferred = ? WHERE touchpoint_id = ?",  # noqa: S608
+            f"UPDATE exp_touchpoint SET {column} = ?, needs_reply = ?, inferred = ? WHERE touchpoint_id = ?",
             (m.value, int(waiting), inferred, event.aggregate_id),
         )
 

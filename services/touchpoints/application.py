@@ -42,7 +42,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -344,7 +344,7 @@ class TouchpointsApplication(Application[UUID]):
         context = ThreadContext() if context is None else context
         if len(drafts) > MAX_BATCH:
             raise InvalidArgument.field("touchpoints", f"must have at most {MAX_BATCH} items")
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         outcomes: dict[int, ItemOutcome] = {}
         seen: set[UUID] = set()
         checked: list[tuple[int, TouchpointDraft]] = []
@@ -442,7 +442,7 @@ class TouchpointsApplication(Application[UUID]):
                                                        stored_at.get(item.touchpoint_id, 0))
                 self._remember_threads(chunk, recordings)
                 if recordings:
-                    last = max(last or 0, max(r.notification.id for r in recordings))
+                    last = max(last or 0, *(r.notification.id for r in recordings))
                 chunk = []
             if chunk:
                 msg = "touchpoints are being recorded concurrently under the same ids; retry"
@@ -463,11 +463,11 @@ class TouchpointsApplication(Application[UUID]):
         with store_errors():
             return self.save(*objects)
 
-    def _append(self, events: list[Any]) -> list[Any]:
+    def _append(self, new_events: list[Any]) -> list[Any]:
         """Append new touchpoints' first events as one atomic batch (``EventStore.put``: what ``save`` does with
         the events of new aggregates, without collecting them from aggregate objects first)."""
         with store_errors():
-            recordings = self.events.put(events)
+            recordings = self.events.put(new_events)
         self._notify(recordings)
         return recordings
 

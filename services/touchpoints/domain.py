@@ -25,7 +25,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -96,7 +96,7 @@ class InvalidTouchpoint(TouchpointError):
 class InvalidReclassification(TouchpointError):
     """A reclassification names a field that cannot be corrected, a value it does not take, or no reason."""
 
-    def __init__(self, field: str, description: str) -> None:  # noqa: A002 - the field's name
+    def __init__(self, field: str, description: str) -> None:
         self.field = field
         self.description = description
         super().__init__(f"{field}: {description}")
@@ -489,7 +489,7 @@ class Touchpoint(Aggregate):
         self.reply_link: ReplyLink | None = None
         self.reclassifications: tuple[Reclassification, ...] = ()
 
-    def reclassify(self, field: str, value: str, reason: str, actor: str,  # noqa: A002 - the field's name
+    def reclassify(self, field: str, value: str, reason: str, actor: str,
                    sentiment_score: float | None = None) -> bool:
         """Correct ``field`` to ``value``; return False (and record nothing) when it already holds that value
         as an asserted (not inferred) value. A sentiment correction leaves a label and a score that agree (see
@@ -518,7 +518,7 @@ class Touchpoint(Aggregate):
         )
         return True
 
-    def current_value(self, field: str) -> str:  # noqa: A002
+    def current_value(self, field: str) -> str:
         return str(self.sentiment_label if field == "sentiment" else getattr(self, field))
 
     def _apply_reclassified(self, event: Touchpoint.Reclassified) -> None:
@@ -571,7 +571,7 @@ def _consistent_sentiment(label: str, score: float | None, old_score: float) -> 
 _TOUCHPOINT_TOPIC = f"{Touchpoint.__module__}:{Touchpoint.__qualname__}"
 
 
-def _recorded_fields(  # noqa: PLR0913 - one argument per enrichment value
+def _recorded_fields(
     draft: TouchpointDraft, intent: str, sentiment_label: str, sentiment_score: float | None,
     sociability_degree: str, business_sociability_degree: str, inferred: Sequence[str],
 ) -> dict[str, Any]:
@@ -582,7 +582,7 @@ def _recorded_fields(  # noqa: PLR0913 - one argument per enrichment value
         "channel": draft.channel,
         "direction": draft.direction,
         "visibility": draft.visibility,
-        "occurred_at": draft.occurred_at.astimezone(timezone.utc),
+        "occurred_at": draft.occurred_at.astimezone(UTC),
         "source_system": normalise_source(draft.source_system),
         "external_id": draft.external_id,
         "external_url": draft.external_url,

@@ -78,7 +78,7 @@ from vaderSentiment.vaderSentiment import (
     SentimentIntensityAnalyzer,
 )
 
-from services.touchpoints.domain import NEGATIVE_THRESHOLD, POSITIVE_THRESHOLD, sentiment_label
+from services.touchpoints.domain import NEGATIVE_THRESHOLD, sentiment_label
 
 COMMUNITY_PARTIES = 4
 """Distinct parties in a thread from which it is a community (many with many)."""
@@ -472,10 +472,11 @@ def _rewritten(text: _Text) -> str:
     if not COURTESY_WORDS.isdisjoint(present) or "like" in present:
         kept: list[str] = []
         previous = ""
-        for token in raw.split():
-            low = token.strip(_PUNCTUATION).lower().replace("\u2019", "'")
+        for word in raw.split():
+            low = word.strip(_PUNCTUATION).lower().replace("\u2019", "'")
+            token = word
             if low in COURTESY_WORDS or (low == "like" and previous not in LIKERS):
-                token = _PUNCTUATION_ONLY.sub("", token)
+                token = _PUNCTUATION_ONLY.sub("", word)
             previous = low
             if token:
                 kept.append(token)
@@ -742,7 +743,7 @@ CUSTOMER_RULES: tuple[SociabilityRule, ...] = (
     ("objective", lambda c: _in_conversation(c.signals) and abs(c.text.score) < STRONG_SENTIMENT),
     ("skewed", lambda c: _in_conversation(c.signals)),
     ("venting", lambda c: c.text.score <= NEGATIVE_THRESHOLD),
-    ("monologue", lambda c: True),
+    ("monologue", lambda _c: True),
 )
 """Customer-side degree: first rule that holds wins."""
 
@@ -753,7 +754,7 @@ BUSINESS_RULES: tuple[SociabilityRule, ...] = (
     ("blogging", lambda c: c.signals.channel == "blog"),
     ("fan_page", lambda c: c.signals.visibility == "public" and _contains_any(c.text.padded, FAN_PAGE_PHRASES)),
     ("broadcast_with_bait", lambda c: "?" in c.text.raw or _contains_any(c.text.padded, BAIT_PHRASES)),
-    ("broadcast", lambda c: True),
+    ("broadcast", lambda _c: True),
 )
 """Business-side degree: first rule that holds wins; ``""`` means no degree is inferred."""
 

@@ -29,12 +29,12 @@ from google.protobuf import duration_pb2, timestamp_pb2
 from chorus.common.v1 import types_pb2
 from chorus.touchpoints.v1 import touchpoint_service_pb2 as pb
 from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as pb_grpc
-from services.common.errors import InvalidArgument
-from services.common.identifiers import Identifier
 from services.common.contracts import EnumWords, from_timestamp
+from services.common.errors import InvalidArgument
 from services.common.grpc_runtime import Registration
 from services.common.grpc_runtime.decoding import Undecodable, per_item
 from services.common.grpc_runtime.streams import answer_in_micro_batches
+from services.common.identifiers import Identifier
 from services.common.validation import violations
 from services.touchpoints.application import (
     ALREADY_RECORDED,
@@ -250,14 +250,14 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
         self.app = app
         self.stream_max_batch = min(stream_max_batch, MAX_BATCH)
 
-    def RecordTouchpoint(self, request: pb.RecordTouchpointRequest, context: grpc.ServicerContext) -> Any:  # noqa: N802
+    def RecordTouchpoint(self, request: pb.RecordTouchpointRequest, context: grpc.ServicerContext) -> Any:
         outcome = self.app.record(draft_of(request.touchpoint))
         return pb.RecordTouchpointResponse(
             touchpoint_id=str(outcome.touchpoint_id), outcome=OUTCOME[outcome.outcome],
             inferred_fields=outcome.inferred, position=outcome.position,
         )
 
-    def RecordTouchpointBatch(  # noqa: N802
+    def RecordTouchpointBatch(
         self, request: pb.RecordTouchpointBatchRequest, context: grpc.ServicerContext
     ) -> Any:
         if len(request.touchpoints) > MAX_BATCH:
@@ -273,7 +273,7 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
         )
 
     @per_item
-    def RecordTouchpointStream(  # noqa: N802
+    def RecordTouchpointStream(
         self, request_iterator: Iterator[pb.RecordTouchpointStreamRequest], context: grpc.ServicerContext
     ) -> Iterator[pb.RecordTouchpointStreamResponse]:
         sent = 0
@@ -297,14 +297,14 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
             results=[result_message(outcome, first + offset) for offset, outcome in enumerate(outcomes)]
         )
 
-    def GetTouchpoint(self, request: pb.GetTouchpointRequest, context: grpc.ServicerContext) -> Any:  # noqa: N802
+    def GetTouchpoint(self, request: pb.GetTouchpointRequest, context: grpc.ServicerContext) -> Any:
         if request.WhichOneof("target") == "source":
             doc = self.app.get_by_source(request.source.system, request.source.external_id)
         else:
             doc = self.app.get(UUID(request.touchpoint_id))
         return pb.GetTouchpointResponse(touchpoint=touchpoint_message(doc))
 
-    def ListTouchpoints(self, request: pb.ListTouchpointsRequest, context: grpc.ServicerContext) -> Any:  # noqa: N802
+    def ListTouchpoints(self, request: pb.ListTouchpointsRequest, context: grpc.ServicerContext) -> Any:
         actor = None
         if request.HasField("actor"):
             actor = Identifier(type=IDENTIFIER_TYPE.word(request.actor.type), namespace=request.actor.namespace,
@@ -321,7 +321,7 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
         return pb.ListTouchpointsResponse(touchpoints=[touchpoint_message(doc) for doc in docs],
                                           next_page_token=next_token)
 
-    def ReclassifyTouchpoint(  # noqa: N802
+    def ReclassifyTouchpoint(
         self, request: pb.ReclassifyTouchpointRequest, context: grpc.ServicerContext
     ) -> Any:
         which = request.WhichOneof("value")

@@ -138,7 +138,7 @@ class TouchpointIndex(View):
             marks = ",".join("?" * len(chunk))
             rows = self.query(
                 "SELECT DISTINCT t.thread_id AS thread_id, a.actor_key AS actor_key FROM tp_touchpoints t"
-                f" JOIN tp_actors a ON a.touchpoint_id = t.touchpoint_id WHERE t.thread_id IN ({marks})",  # noqa: S608
+                f" JOIN tp_actors a ON a.touchpoint_id = t.touchpoint_id WHERE t.thread_id IN ({marks})",
                 chunk,
             )
             for row in rows:
@@ -181,7 +181,7 @@ class TouchpointIndex(View):
             params.extend([after[0], after[0], after[1]])
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self.query(
-            f"SELECT t.doc AS doc FROM {source} {where}"  # noqa: S608 - only fixed fragments are interpolated
+            f"SELECT t.doc AS doc FROM {source} {where}"
             " ORDER BY t.occurred_us DESC, t.touchpoint_id DESC LIMIT ?",
             [*params, limit],
         )
@@ -292,14 +292,14 @@ def _insert_recorded(
         chunk = ids[start : start + _CHUNK]
         marks = ",".join("?" * len(chunk))
         found = cur.execute(
-            f"SELECT parent_id, reply_id FROM tp_waiting_replies WHERE parent_id IN ({marks})", chunk  # noqa: S608
+            f"SELECT parent_id, reply_id FROM tp_waiting_replies WHERE parent_id IN ({marks})", chunk
         ).fetchall()
         for row in found:
             _, doc = docs[row["parent_id"]]
             _pend(cur, row["reply_id"], row["parent_id"], doc["occurred_us"], doc["direction"], doc["thread_id"])
             pended = True
         if found:
-            cur.execute(f"DELETE FROM tp_waiting_replies WHERE parent_id IN ({marks})", chunk)  # noqa: S608
+            cur.execute(f"DELETE FROM tp_waiting_replies WHERE parent_id IN ({marks})", chunk)
     return pended
 
 
@@ -315,7 +315,7 @@ def _facts(cur: ViewCursor, ids: set[str]) -> dict[str, tuple[int, str, str]]:
         marks = ",".join("?" * len(chunk))
         for row in cur.execute(
             "SELECT touchpoint_id, occurred_us, direction, thread_id FROM tp_touchpoints"
-            f" WHERE touchpoint_id IN ({marks})", chunk,  # noqa: S608
+            f" WHERE touchpoint_id IN ({marks})", chunk,
         ).fetchall():
             out[row["touchpoint_id"]] = (int(row["occurred_us"]), row["direction"], row["thread_id"])
     return out
@@ -366,12 +366,11 @@ def _apply_reply_linked(cur: ViewCursor, reply_id: str, event: pb.TouchpointRepl
     _save_doc(cur, doc)
     if inherits:
         _spread_thread(cur, reply_id, parent_thread)
-    if company_response:
-        if parent is not None:
-            first = parent["first_response_seconds"]
-            if first is None or event.response_seconds < first:
-                parent["first_response_seconds"] = event.response_seconds
-                _save_doc(cur, parent)
+    if company_response and parent is not None:
+        first = parent["first_response_seconds"]
+        if first is None or event.response_seconds < first:
+            parent["first_response_seconds"] = event.response_seconds
+            _save_doc(cur, parent)
 
 
 def _spread_thread(cur: ViewCursor, root_id: str, thread_id: str) -> None:
@@ -427,7 +426,7 @@ class TouchpointProjection(Projection[TouchpointIndex]):
         if run and _insert_recorded(cur, run, self.view.actor_key):
             self._links_may_wait = True
 
-    def after_commit(self, events: Sequence[UpstreamEvent]) -> None:  # noqa: ARG002 - the view says what to do
+    def after_commit(self, events: Sequence[UpstreamEvent]) -> None:
         """Record the reply links that became possible; on failure they stay pending for the next call."""
         while self.link_replies is not None and self._links_may_wait:
             links = self.view.pending_links(LINKS_PER_CALL)

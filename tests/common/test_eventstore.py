@@ -288,7 +288,6 @@ def test_the_loop_thread_starts_when_opened_not_when_built() -> None:
 
 def test_enum_words_translate_both_ways_and_name_unknown_numbers() -> None:
     from chorus.common.v1 import types_pb2
-
     from services.common.contracts import EnumWords, enum_from_proto, enum_to_proto
 
     words = EnumWords(types_pb2.BusinessSociabilityDegree)

@@ -417,7 +417,7 @@ def _serving_process(echo: str, grace: float) -> Iterator[tuple[subprocess.Popen
     """A process that serves ``Echo`` (its body ``echo``) with ``serve(grace=...)``; killed if still alive after."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "protos")])}
     script = SERVE_SCRIPT.format(echo=textwrap.indent(textwrap.dedent(echo).strip(), " " * 8), grace=grace)
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
     try:

@@ -88,7 +88,7 @@ _local = st.text(alphabet=string.ascii_letters + string.digits + "._+-", min_siz
     lambda s: not s.startswith(".") and not s.endswith(".") and ".." not in s
 )
 _label = st.text(alphabet=string.ascii_letters + string.digits, min_size=1, max_size=12)
-_emails = st.builds(lambda l, d, t: f"{l}@{d}.{t}", _local, _label, st.sampled_from(["com", "ORG", "De", "io"]))
+_emails = st.builds(lambda local, d, t: f"{local}@{d}.{t}", _local, _label, st.sampled_from(["com", "ORG", "De", "io"]))
 
 
 @settings(max_examples=80, deadline=None)

@@ -18,9 +18,9 @@ def store_bytes(store: Path) -> bytes:
 
 def stored_wrap(vault: NatsKeyVault, key_id: str) -> bytes:
     async def get() -> bytes:
-        return (await vault._kv.get(f"dk.{key_id}")).value  # noqa: SLF001 - the wrapped bytes as the bucket holds them
+        return (await vault._kv.get(f"dk.{key_id}")).value
 
-    return vault._connection.call(get)  # noqa: SLF001
+    return vault._connection.call(get)
 
 
 def test_a_data_key_is_made_once_and_read_back(own_nats: NatsServer) -> None:

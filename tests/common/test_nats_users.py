@@ -74,14 +74,14 @@ def test_the_password_file_is_private_and_stable(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("user", "other"), [("identity", "touchpoints"), ("touchpoints", "identity")])
-def test_a_writer_publishes_to_its_own_stream_only(secured_nats, user: str, other: str) -> None:  # noqa: ANN001
+def test_a_writer_publishes_to_its_own_stream_only(secured_nats, user: str, other: str) -> None:
     server, passwords = secured_nats
     assert _attempt(server, passwords, user, f"chorus.{user}.e.a1") == "ok"  # JetStream acknowledged it
     assert _attempt(server, passwords, user, f"chorus.{other}.e.a1") == "refused"
 
 
 @pytest.mark.parametrize("user", nats_users.USERS)
-def test_nobody_may_purge_or_delete_a_stream_or_a_message(secured_nats, user: str) -> None:  # noqa: ANN001
+def test_nobody_may_purge_or_delete_a_stream_or_a_message(secured_nats, user: str) -> None:
     server, passwords = secured_nats
     for stream in ("CHORUS_IDENTITY", "CHORUS_TOUCHPOINTS"):
         assert _attempt(server, passwords, user, f"$JS.API.STREAM.PURGE.{stream}") == "refused"
@@ -90,7 +90,7 @@ def test_nobody_may_purge_or_delete_a_stream_or_a_message(secured_nats, user: st
 
 
 @pytest.mark.parametrize("user", nats_users.READERS)
-def test_a_reader_reads_both_streams_and_publishes_to_none(secured_nats, user: str) -> None:  # noqa: ANN001
+def test_a_reader_reads_both_streams_and_publishes_to_none(secured_nats, user: str) -> None:
     server, passwords = secured_nats
     for app in nats_users.WRITERS:
         stream = StreamLayout(app).stream
@@ -101,7 +101,7 @@ def test_a_reader_reads_both_streams_and_publishes_to_none(secured_nats, user: s
     assert _attempt(server, passwords, user, "$JS.API.STREAM.CREATE.CHORUS_ELSEWHERE", b"{}") == "refused"
 
 
-def test_a_url_with_a_password_is_never_shown_with_it(secured_nats) -> None:  # noqa: ANN001
+def test_a_url_with_a_password_is_never_shown_with_it(secured_nats) -> None:
     server, passwords = secured_nats
     connection = JetStreamConnection.open(nats_users.user_url(server.url, "experience", passwords["experience"]))
     try:
@@ -111,7 +111,7 @@ def test_a_url_with_a_password_is_never_shown_with_it(secured_nats) -> None:  # 
 
 
 @pytest.mark.parametrize("user", nats_users.READERS)
-def test_readers_cannot_write_the_key_vault_and_the_auditor_cannot_read_it(secured_nats, user: str) -> None:  # noqa: ANN001
+def test_readers_cannot_write_the_key_vault_and_the_auditor_cannot_read_it(secured_nats, user: str) -> None:
     server, passwords = secured_nats
     assert _attempt(server, passwords, user, "$KV.CHORUS_KEYS.dk.a1") == "refused"
     assert _attempt(server, passwords, user, "$JS.API.STREAM.PURGE.KV_CHORUS_KEYS") == "refused"

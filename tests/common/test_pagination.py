@@ -8,7 +8,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
@@ -127,7 +127,7 @@ def test_a_well_formed_token_with_a_negative_offset_is_refused():
 
 def test_the_fingerprint_ignores_argument_order_and_tells_values_apart():
     party = uuid.uuid4()
-    since = datetime(2026, 11, 23, tzinfo=timezone.utc)
+    since = datetime(2026, 11, 23, tzinfo=UTC)
     assert query_fingerprint(party=party, since=since) == query_fingerprint(since=since, party=party)
     assert query_fingerprint(party=party, since=since) != query_fingerprint(party=uuid.uuid4(), since=since)
     assert query_fingerprint(method="A") != query_fingerprint(method="B")

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import grpc
 import pytest
-from chorus.experience.v1 import experience_service_pb2, experience_service_pb2_grpc
-from chorus.identity.v1 import identity_service_pb2, identity_service_pb2_grpc
-from chorus.touchpoints.v1 import touchpoint_service_pb2, touchpoint_service_pb2_grpc
 from google.protobuf import message_factory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from chorus.experience.v1 import experience_service_pb2, experience_service_pb2_grpc
+from chorus.identity.v1 import identity_service_pb2, identity_service_pb2_grpc
+from chorus.touchpoints.v1 import touchpoint_service_pb2, touchpoint_service_pb2_grpc
 from services.common.config import Settings
 from services.common.grpc_runtime import ServerSecurity
 from services.common.grpc_runtime.client import channel
@@ -84,7 +84,7 @@ def mutual(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
         yield server
 
 
-def _call(ch: grpc.Channel, method) -> grpc.StatusCode:  # noqa: ANN001 - a MethodDescriptor
+def _call(ch: grpc.Channel, method) -> grpc.StatusCode:
     path = f"/{method.containing_service.full_name}/{method.name}"
     request_class = message_factory.GetMessageClass(method.input_type)
     response_class = message_factory.GetMessageClass(method.output_type)
@@ -150,7 +150,7 @@ def _forged(_server: Secured) -> str:
 
 
 @pytest.mark.parametrize("bad_token", [_expired, _forged, lambda _s: "not.a.jwt"], ids=["expired", "forged", "junk"])
-def test_an_expired_forged_or_junk_token_is_unauthenticated(secured: Secured, bad_token) -> None:  # noqa: ANN001
+def test_an_expired_forged_or_junk_token_is_unauthenticated(secured: Secured, bad_token) -> None:
     with secured.channel(token=bad_token(secured)) as ch:
         codes = {_call(ch, m) for m in METHODS[:3]}
     assert codes == {grpc.StatusCode.UNAUTHENTICATED}
@@ -179,9 +179,8 @@ def test_refusals_are_logged_with_caller_and_method_never_the_token_or_the_reque
 
 
 def test_a_client_without_a_certificate_is_refused_where_one_is_required(mutual: Secured) -> None:
-    with mutual.channel() as ch:
-        with pytest.raises(grpc.RpcError) as refused:
-            health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=10)
+    with mutual.channel() as ch, pytest.raises(grpc.RpcError) as refused:
+        health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=10)
     assert refused.value.code() == grpc.StatusCode.UNAVAILABLE  # the handshake fails: nothing is answered
 
 

@@ -13,6 +13,7 @@ literals 1, 2, 3 whatever that setting says; it is restated below with the ids t
 from __future__ import annotations
 
 import uuid
+
 import pytest
 from eventsourcing.persistence import (
     AggregateRecorder,

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import grpc
 import pytest
-from chorus.experience.v1 import experience_service_pb2, experience_service_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from chorus.experience.v1 import experience_service_pb2, experience_service_pb2_grpc
 from services.common.errors import ChorusError
 from services.common.eventstore.connection import JetStreamConnection
 from services.common.grpc_runtime import client
@@ -56,7 +56,7 @@ def _services(port: int, credentials: Path | None) -> set[str]:
 
 
 @pytest.mark.parametrize("insecure", [False, True], ids=["secure", "insecure"])
-def test_chorus_up_runs_every_service_healthy_and_stops_on_sigterm(tmp_path: Path, insecure: bool) -> None:  # noqa: FBT001
+def test_chorus_up_runs_every_service_healthy_and_stops_on_sigterm(tmp_path: Path, insecure: bool) -> None:
     nats_port, identity_port, touchpoints_port, experience_port = free_port(), free_port(), free_port(), free_port()
     credentials = None if insecure else tmp_path / "credentials"
     process = subprocess.Popen(

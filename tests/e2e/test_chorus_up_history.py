@@ -20,9 +20,9 @@ from chorus.identity.v1 import identity_service_pb2 as ipb
 from chorus.identity.v1 import identity_service_pb2_grpc as ipb_grpc
 from chorus.touchpoints.v1 import touchpoint_service_pb2 as tpb
 from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as tpb_grpc
+from services.common.grpc_runtime import client
 from services.common.nats_server import free_port
 from services.common.testing import eventually
-from services.common.grpc_runtime import client
 from services.supervisor import serving
 
 CHORUS = [sys.executable, "-m", "services.cli"]

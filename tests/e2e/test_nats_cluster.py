@@ -14,7 +14,7 @@ import contextlib
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ from services.touchpoints.main import readiness as touchpoints_readiness
 
 RUN = uuid.uuid4().hex[:8]
 NOW = timestamp_pb2.Timestamp()
-NOW.FromDatetime(datetime.now(timezone.utc).replace(microsecond=0))
+NOW.FromDatetime(datetime.now(UTC).replace(microsecond=0))
 ACKNOWLEDGED = {pb.RECORD_OUTCOME_RECORDED, pb.RECORD_OUTCOME_ALREADY_RECORDED}
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING

@@ -6,12 +6,13 @@ Each refused command leaves nothing behind (nothing is half-applied).
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
 import grpc
 import pytest
+from google.rpc import error_details_pb2
 
 from chorus.common.v1 import types_pb2 as types
 from chorus.identity.v1 import identity_service_pb2 as pb
-from google.rpc import error_details_pb2
 from services.common.grpc_runtime import status_details
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ def email(value: str) -> types.Identifier:
     return types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value=value)
 
 
-def refused(call, request):  # noqa: ANN001, ANN202 - any unary stub method
+def refused(call, request):
     with pytest.raises(grpc.RpcError) as caught:
         call(request)
     return status_details(caught.value)

@@ -33,7 +33,7 @@ def test_the_service_process_serves_and_stops_gracefully(nats_url: str, tmp_path
         "CHORUS_IDENTITY_APP_NAME": f"identity_proc_{uuid.uuid4().hex[:8]}",
         "CHORUS_DEFAULT_REGION": "GB",
     }
-    process = subprocess.Popen(  # noqa: S603 - our own module
+    process = subprocess.Popen(
         [sys.executable, "-m", "services.identity.main"],
         cwd=REPO,
         env=env,

@@ -24,7 +24,7 @@ def test_a_wrong_kek_at_start_up_is_refused_in_one_line(own_nats: NatsServer, tm
         "CHORUS_DATA_DIR": str(tmp_path),
         "CHORUS_KEK": base64.b64encode(os.urandom(32)).decode(),
     }
-    done = subprocess.run(  # noqa: S603 - our own command
+    done = subprocess.run(
         [sys.executable, "-c", "from services.cli import app; app()", "serve", "identity"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False,
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from services.touchpoints.grpc_api import registration
 from services.touchpoints.main import TouchpointsSettings, touchpoints_service
 
 RUN = uuid.uuid4().hex[:8]
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+NOW = datetime.now(UTC).replace(microsecond=0)
 
 PHONE, X, EMAIL = types.IDENTIFIER_TYPE_PHONE, types.IDENTIFIER_TYPE_X, types.IDENTIFIER_TYPE_EMAIL
 PHONE_SPELLINGS = ["+44 20 7946 0958", "020 7946 0958", "+442079460958"]

@@ -28,7 +28,7 @@ def test_worker_processes_enrich_large_batches_in_order_like_this_process() -> N
     pooled = Enricher(processes=2)
     try:
         assert pooled.submit(signals).result() == [enrich(one) for one in signals]
-        assert pooled._pool is not None  # the large batch went to the workers  # noqa: SLF001
+        assert pooled._pool is not None  # the large batch went to the workers
         assert pooled.submit(signals[:3]).result() == [enrich(one) for one in signals[:3]]
     finally:
         pooled.close()
@@ -42,13 +42,13 @@ def test_a_dead_worker_costs_nothing_but_time() -> None:
     pooled = Enricher(processes=1)
     try:
         assert pooled.submit(signals).result() == expected
-        first = pooled._pool  # noqa: SLF001
+        first = pooled._pool
         assert first is not None
-        for pid in list(first._processes):  # noqa: SLF001 - the worker processes to kill
+        for pid in list(first._processes):
             os.kill(pid, signal.SIGKILL)
         assert pooled.submit(signals).result() == expected
         assert pooled.submit(signals).result() == expected
-        assert pooled._pool is not None and pooled._pool is not first  # noqa: SLF001
+        assert pooled._pool is not None and pooled._pool is not first
     finally:
         pooled.close()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 from eventsourcing.persistence import JSONTranscoder
@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from chorus.touchpoints.events.v1 import events_pb2 as pb
 from services.common.eventstore.codec import ProtobufMapper
-from services.touchpoints import domain
 from services.common.identifiers import IDENTIFIER_TYPES, Identifier
+from services.touchpoints import domain
 from services.touchpoints.domain import Touchpoint, TouchpointDraft
 from services.touchpoints.events import RECORDED_TOPIC, TouchpointMapper
 
@@ -21,7 +21,7 @@ direct = TouchpointMapper(transcoder=JSONTranscoder())
 
 text = st.text(max_size=40)
 moments = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2090, 1, 1),
-                       timezones=st.just(timezone.utc))
+                       timezones=st.just(UTC))
 actors = st.builds(Identifier, type=st.sampled_from(sorted(IDENTIFIER_TYPES)), value=text,
                    namespace=text)
 
@@ -80,7 +80,7 @@ def test_the_direct_path_stores_and_reads_recorded_events_exactly_like_the_gener
 
 def test_other_events_take_the_generic_path() -> None:
     draft = TouchpointDraft(kind="touchpoint", channel="email", direction="inbound", visibility="private",
-                            occurred_at=datetime.now(timezone.utc), actors=(Identifier("email", "", "a@b.c"),),
+                            occurred_at=datetime.now(UTC), actors=(Identifier("email", "", "a@b.c"),),
                             touchpoint_id=str(uuid4()), reply_to_id=str(uuid4()))
     touchpoint = Touchpoint.record(draft, intent="", sentiment_label="", sentiment_score=None, sociability_degree="",
                                    business_sociability_degree="")

@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from services.touchpoints.main import TouchpointsSettings, touchpoints_service
 from services.touchpoints.projection import TouchpointIndex, touchpoint_runner
 
 RUN = uuid.uuid4().hex[:8]
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 @dataclass

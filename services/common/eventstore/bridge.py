@@ -9,10 +9,10 @@ thread would wait for itself for ever: it raises :class:`CalledOnLoopThreadError
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import itertools
 import threading
 from collections.abc import Awaitable, Coroutine
-import concurrent.futures
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 

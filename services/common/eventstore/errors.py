@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from eventsourcing.persistence import InterfaceError, IntegrityError, OperationalError
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 
 from services.common.errors import ChorusError, ConfigurationError, Conflict, Unavailable
 

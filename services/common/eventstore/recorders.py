@@ -238,7 +238,7 @@ class JetStreamAggregateRecorder(JetStreamRecorder, AggregateRecorder):
             return [
                 notification_id(seqs[message], index)
                 for message, index in (
-                    placement[subject, event.originator_version] for subject, event in zip(subjects, stored_events)
+                    placement[subject, event.originator_version] for subject, event in zip(subjects, stored_events, strict=True)
                 )
             ]
         raise IntegrityError("conflicting write")  # pragma: no cover - the loop returns or raises
@@ -252,7 +252,7 @@ class JetStreamAggregateRecorder(JetStreamRecorder, AggregateRecorder):
         if subjects is None:
             subjects = [self._subject(event.originator_id) for event in stored_events]
         grouped: dict[str, list[StoredEvent]] = {}
-        for subject, event in zip(subjects, stored_events):
+        for subject, event in zip(subjects, stored_events, strict=True):
             events = grouped.setdefault(subject, [])
             if events and event.originator_version <= events[-1].originator_version:
                 raise IntegrityError(
@@ -427,11 +427,11 @@ class JetStreamApplicationRecorder(JetStreamAggregateRecorder, ApplicationRecord
             want = limit - len(results) if not wanted else max(limit - len(results), READ_BATCH)
             try:
                 page = self.connection.call(
-                    lambda: self.connection.consume_range(
+                    lambda start=position, count=want: self.connection.consume_range(  # type: ignore[misc]
                         self.layout.stream,
-                        start_seq=position,
+                        start_seq=start,
                         subject_filter=self.layout.events_filter,
-                        limit=want,
+                        limit=count,
                         last_seq=end,
                     )
                 )

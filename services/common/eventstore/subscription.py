@@ -46,7 +46,7 @@ class JetStreamSubscription(Subscription["JetStreamApplicationRecorder"]):
         self._connection = recorder.connection
         try:
             self._sub = self._connection.call(self._start_consumer)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure to subscribe is the store being unusable
             raise OperationalError(f"cannot subscribe to {recorder.layout.stream}: {exc}") from None
         self._forget_listener = self._connection.on_reconnect(self._restart_consumer)
 

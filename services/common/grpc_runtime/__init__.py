@@ -17,6 +17,7 @@ from services.common.grpc_runtime.interceptors import (
     RequestContextInterceptor,
     ValidationInterceptor,
 )
+from services.common.grpc_runtime.security import OPEN, ServerSecurity
 from services.common.grpc_runtime.server import (
     HealthReporter,
     Readiness,
@@ -25,7 +26,6 @@ from services.common.grpc_runtime.server import (
     serve,
     stop,
 )
-from services.common.grpc_runtime.security import OPEN, ServerSecurity
 from services.common.grpc_runtime.status import StatusDetails, status_details, to_grpc_status, to_rpc_status
 
 __all__ = [
@@ -33,12 +33,12 @@ __all__ = [
     "OPEN",
     "REQUEST_ID_HEADER",
     "AuthInterceptor",
-    "ServerSecurity",
     "ErrorInterceptor",
     "HealthReporter",
     "Readiness",
     "Registration",
     "RequestContextInterceptor",
+    "ServerSecurity",
     "StatusDetails",
     "ValidationInterceptor",
     "create_server",

@@ -40,7 +40,7 @@ log = structlog.get_logger(__name__)
 class HealthServicer(health.HealthServicer):
     """grpcio-health-checking's servicer with ``List`` (which its pinned version answers UNIMPLEMENTED)."""
 
-    def List(self, request: health_pb2.HealthListRequest, context: grpc.ServicerContext) -> Any:  # noqa: N802, ARG002
+    def List(self, request: health_pb2.HealthListRequest, context: grpc.ServicerContext) -> Any:  # noqa: N802
         """Every known service and its status, as ``Check`` would answer for each."""
         with self._lock:  # the library's own lock over its status table
             statuses = dict(self._server_status)
@@ -170,7 +170,7 @@ class HealthReporter(threading.Thread):
                 log.warning("grpc.readiness_failed", error_type=type(error).__name__, error=str(error))
             return False
 
-    def _report(self, ready: bool) -> None:  # noqa: FBT001
+    def _report(self, ready: bool) -> None:
         if ready == self._ready:
             return
         status = health_pb2.HealthCheckResponse.SERVING if ready else health_pb2.HealthCheckResponse.NOT_SERVING

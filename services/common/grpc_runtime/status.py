@@ -67,7 +67,7 @@ def to_grpc_status(error: BaseException, request_id: str = "") -> tuple[grpc.Sta
     return rpc_status.to_status(status), fault
 
 
-def _classify(error: BaseException, request_id: str) -> tuple[int, str, Sequence[Message], bool]:  # noqa: PLR0911
+def _classify(error: BaseException, request_id: str) -> tuple[int, str, Sequence[Message], bool]:
     message = str(error)
     if isinstance(error, errors.InvalidArgument):
         violations = [

@@ -84,7 +84,7 @@ def evict_cached_keys(key_ids: Iterable[str]) -> None:
 
 def install(keyring: Keyring | None) -> Keyring | None:
     """Make ``keyring`` the process's keyring; returns the one it replaces."""
-    global _installed  # noqa: PLW0603 - one keyring per process, like the codec's registrations
+    global _installed
     with _install_lock:
         previous, _installed = _installed, keyring
     return previous
@@ -95,7 +95,7 @@ def open_keyring(settings: Settings, environ: Mapping[str, str] | None = None) -
     """The deployment's keys from configuration (``services.common.privacy.keys``), the pseudonym key installed,
     the vault on ``settings.nats_url`` opened (a wrong KEK raises :class:`~.vault.WrongKekError`) and its keyring
     installed for the process; uninstalled and closed on exit."""
-    from services.common.privacy.vault import Kek, NatsKeyVault  # noqa: PLC0415 - the vault needs the event store
+    from services.common.privacy.vault import Kek, NatsKeyVault
 
     keys = DeploymentKeys.from_env(environ, settings.data_dir)
     use_pseudonym_key(keys.pseudonym_key)

@@ -35,7 +35,7 @@ from chorus.common.v1 import types_pb2
 from services.common.contracts import enum_words
 from services.common.identifiers import Identifier, InvalidIdentifier, normalise
 from services.common.privacy.keyring import Keyring, installed
-from services.common.privacy.marks import SUBJECT_AGGREGATE, SUBJECT_IDENTIFIER, SUBJECT_PERSON_ACTOR, subject_of
+from services.common.privacy.marks import SUBJECT_IDENTIFIER, SUBJECT_PERSON_ACTOR, subject_of
 
 ERASED = "[erased]"
 PREFIX = "pii1:"

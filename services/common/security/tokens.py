@@ -12,8 +12,8 @@ import collections
 import datetime as dt
 import threading
 import time
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization

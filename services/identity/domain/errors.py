@@ -6,8 +6,16 @@ A refusal of input names the domain word it is about (``InvalidIdentityInput.sub
 
 from __future__ import annotations
 
-from services.common.errors import AlreadyExists, ChorusError, Conflict, InvalidArgument, NotFound
-from services.common.errors import FailedPrecondition, FieldViolation, PreconditionViolation
+from services.common.errors import (
+    AlreadyExists,
+    ChorusError,
+    Conflict,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PreconditionViolation,
+)
 
 
 class IdentityError(ChorusError):

@@ -18,10 +18,10 @@ from eventsourcing.domain import Aggregate, event
 from services.common.identifiers import Identifier
 from services.identity.domain.errors import (
     RULE_IDENTIFIER_CAP,
-    RULE_PARTY_FORGOTTEN,
-    AlreadyForgotten,
     RULE_NOT_A_COMMUNITY,
+    RULE_PARTY_FORGOTTEN,
     RULE_PARTY_MERGED,
+    AlreadyForgotten,
     InvalidIdentityInput,
     RuleViolation,
 )
