@@ -48,8 +48,7 @@ def main() -> None:
 
 
 def timed_saves(app: Any, count: int) -> float:
-    accounts = [Account(kind="person", roles=("customer",), display_name="Jane", anonymous=False)
-                for _ in range(count)]
+    accounts = [Account(kind="person", roles=("customer",), display_name="Jane", anonymous=False) for _ in range(count)]
     started = time.perf_counter()
     for account in accounts:
         app.save(account)

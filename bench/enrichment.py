@@ -45,11 +45,17 @@ def load(path: Path) -> list[dict[str, object]]:
 def infer(row: dict[str, object]) -> tuple[str, str]:
     """The intent and sentiment label enrichment infers for one labelled text (an inbound touchpoint)."""
     rating = row.get("rating")
-    values = enrich(Signals(
-        text=str(row["text"]), language="en", kind=str(row["kind"]), direction="inbound",
-        visibility=str(row["visibility"]), channel=str(row["channel"]),
-        rating=int(rating) if isinstance(rating, int) else None,
-    ))
+    values = enrich(
+        Signals(
+            text=str(row["text"]),
+            language="en",
+            kind=str(row["kind"]),
+            direction="inbound",
+            visibility=str(row["visibility"]),
+            channel=str(row["channel"]),
+            rating=int(rating) if isinstance(rating, int) else None,
+        )
+    )
     return values.intent, values.sentiment_label
 
 
@@ -57,8 +63,9 @@ def report(name: str, rows: list[dict[str, object]], errors: bool) -> None:
     guessed = [infer(row) for row in rows]
     truth = Counter(str(row["intent"]) for row in rows)
     said = Counter(intent for intent, _ in guessed)
-    right = Counter(str(row["intent"]) for row, (intent, _) in zip(rows, guessed, strict=True)
-                    if intent == row["intent"])
+    right = Counter(
+        str(row["intent"]) for row, (intent, _) in zip(rows, guessed, strict=True) if intent == row["intent"]
+    )
     print(f"\n{name}: {len(rows)} texts")
     print(f"  {'intent':<11} {'precision':>9} {'recall':>9} {'support':>8}")
     for intent in sorted(INTENTS):
@@ -85,8 +92,9 @@ def main() -> None:
     rows = load(args.data)
     report("tuning half", [row for row in rows if row["split"] == "tune"], args.errors)
     report("checking half", [row for row in rows if row["split"] == "check"], errors=False)
-    report("fresh1 (written after tuning, then tuned on)", [row for row in rows if row["split"] == "fresh1"],
-           errors=False)
+    report(
+        "fresh1 (written after tuning, then tuned on)", [row for row in rows if row["split"] == "fresh1"], errors=False
+    )
     report("fresh2 (written last, never tuned on)", [row for row in rows if row["split"] == "fresh2"], errors=False)
 
 

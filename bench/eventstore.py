@@ -68,12 +68,33 @@ class LoopbackCluster:
         for n, (port, cluster_port) in enumerate(zip(self.client_ports, self.cluster_ports, strict=True)):
             store = self.root / f"node{n}"
             store.mkdir(parents=True)
-            self.processes.append(subprocess.Popen(
-                [str(find_binary()), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store), "-n", f"node{n}",
-                 "--cluster_name", "chorus-bench", "--cluster", f"nats://127.0.0.1:{cluster_port}", "--routes", routes,
-                 "-l", str(store / "nats-server.log")],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            ))
+            self.processes.append(
+                subprocess.Popen(
+                    [
+                        str(find_binary()),
+                        "-a",
+                        "127.0.0.1",
+                        "-p",
+                        str(port),
+                        "-js",
+                        "-sd",
+                        str(store),
+                        "-n",
+                        f"node{n}",
+                        "--cluster_name",
+                        "chorus-bench",
+                        "--cluster",
+                        f"nats://127.0.0.1:{cluster_port}",
+                        "--routes",
+                        routes,
+                        "-l",
+                        str(store / "nats-server.log"),
+                    ],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
         self._wait_for_jetstream()
         return self
 
@@ -167,8 +188,9 @@ def atomic_batch_rate(url: str, n_saves: int, per_save: int, state: bytes, repli
 
     async def create() -> None:
         js = connection.client.jetstream()
-        await js.add_stream(StreamConfig(name=name, subjects=[f"batch.{name}.>"], num_replicas=replicas,
-                                         allow_atomic=True))
+        await js.add_stream(
+            StreamConfig(name=name, subjects=[f"batch.{name}.>"], num_replicas=replicas, allow_atomic=True)
+        )
 
     async def delete() -> None:
         await connection.client.jetstream().delete_stream(name)
@@ -204,7 +226,9 @@ def bridged_publish_rate(url: str, n: int, state: bytes, replicas: int = 1) -> f
 
     connection.call(create)
     try:
-        messages = [[OutgoingMessage(f"bridged.{name}.{i}", state, {EXPECTED_LAST_SUBJECT_SEQUENCE: "0"})] for i in range(n)]
+        messages = [
+            [OutgoingMessage(f"bridged.{name}.{i}", state, {EXPECTED_LAST_SUBJECT_SEQUENCE: "0"})] for i in range(n)
+        ]
         started = time.perf_counter()
         for message in messages:
             connection.call(lambda m=message: connection.publish_atomic(m))
@@ -300,11 +324,14 @@ def main() -> None:
 
     def save_against_publish(label: str, url: str, recorder: ApplicationRecorder, replicas: int) -> None:
         per, n = args.events_per_save, args.batched_saves
-        turns[label] = interleaved(args.rounds, {
-            "raw": lambda: raw_publish_rate(url, n, state, 1, replicas=replicas),
-            "bridged": lambda: bridged_publish_rate(url, n, state, replicas=replicas),
-            "saves": lambda: timed_inserts(recorder, events(n, per, state), 1) / per,
-        })
+        turns[label] = interleaved(
+            args.rounds,
+            {
+                "raw": lambda: raw_publish_rate(url, n, state, 1, replicas=replicas),
+                "bridged": lambda: bridged_publish_rate(url, n, state, replicas=replicas),
+                "saves": lambda: timed_inserts(recorder, events(n, per, state), 1) / per,
+            },
+        )
 
     def measure(label: str, make: Callable[[], tuple[Any, ApplicationRecorder]]) -> ApplicationRecorder:
         _factory, recorder = make()
@@ -313,7 +340,9 @@ def main() -> None:
         row[f"{args.writers}w 1-event"] = timed_inserts(recorder, events(args.saves, 1, state), args.writers)
         per = args.events_per_save
         row[f"seq {per}-event"] = timed_inserts(recorder, events(args.batched_saves, per, state), 1)
-        row[f"{args.writers}w {per}-event"] = timed_inserts(recorder, events(args.batched_saves, per, state), args.writers)
+        row[f"{args.writers}w {per}-event"] = timed_inserts(
+            recorder, events(args.batched_saves, per, state), args.writers
+        )
         print(f"  {label}: " + ", ".join(f"{k} {v:,.0f} ev/s" for k, v in row.items()), flush=True)
         return recorder
 
@@ -373,7 +402,9 @@ def main() -> None:
             with sqlite3.connect(sqlite_path) as conn:
                 journal = conn.execute("PRAGMA journal_mode").fetchone()[0]
                 sync = conn.execute("PRAGMA synchronous").fetchone()[0]
-            durability["eventsourcing SQLite"] = f"journal_mode={journal}, synchronous={sync} (2=FULL: fsync per commit)"
+            durability["eventsourcing SQLite"] = (
+                f"journal_mode={journal}, synchronous={sync} (2=FULL: fsync per commit)"
+            )
 
             if not args.skip_postgres:
                 schema = f"bench_{uuid.uuid4().hex[:8]}"
@@ -414,8 +445,11 @@ def main() -> None:
                     ours_r3 = measure(
                         "chorus JetStream R3",
                         lambda: recorder_for(
-                            {"PERSISTENCE_MODULE": jetstream.__name__, "NATS_URL": cluster.url,
-                             "NATS_STREAM_REPLICAS": "3"},
+                            {
+                                "PERSISTENCE_MODULE": jetstream.__name__,
+                                "NATS_URL": cluster.url,
+                                "NATS_STREAM_REPLICAS": "3",
+                            },
                             f"bench_r3_{uuid.uuid4().hex[:8]}",
                         ),
                     )
@@ -448,26 +482,36 @@ def main() -> None:
     print("  vs raw JetStream publish: " + ", ".join(f"{w} {ours_row[w] / raw:.2f}x" for w in ours_row))
     print(f"  replay vs raw ordered consumer: {replay_ours / replay_raw:.2f}x (target >= 0.5x)")
     synced_row = results[SYNCED_OURS]
-    print(f"durability: sync_interval {SYNCED} / server default (same workload; the price of fsync per acknowledgement)")
+    print(
+        f"durability: sync_interval {SYNCED} / server default (same workload; the price of fsync per acknowledgement)"
+    )
     print("  chorus JetStream: " + ", ".join(f"{w} {synced_row[w] / ours_row[w]:.2f}x" for w in ours_row))
     print(f"  raw publish one at a time: {raw_one_synced / raw_one:.2f}x")
     if "eventsourcing PostgreSQL" in results:  # both fsync before they answer
         pg_row = results["eventsourcing PostgreSQL"]
-        print("  at equal durability, sync always / PostgreSQL: "
-              + ", ".join(f"{w} {synced_row[w] / pg_row[w]:.2f}x" for w in synced_row))
+        print(
+            "  at equal durability, sync always / PostgreSQL: "
+            + ", ".join(f"{w} {synced_row[w] / pg_row[w]:.2f}x" for w in synced_row)
+        )
     per = args.events_per_save
     multi, wmulti = f"seq {per}-event", f"{args.writers}w {per}-event"
     print()
-    print(f"one save of {per} events of one aggregate (one commit message) against one raw publish, one at a time, "
-          f"{args.rounds} interleaved turns of {args.batched_saves} (medians):")
+    print(
+        f"one save of {per} events of one aggregate (one commit message) against one raw publish, one at a time, "
+        f"{args.rounds} interleaved turns of {args.batched_saves} (medians):"
+    )
     for label, rates in turns.items():
         suffix = "" if label == "R1" else f" {label}"
         batch = results[f"ADR-50 atomic batch{suffix}"][multi] / per
         saves, raw_rate, bridged = rates["saves"], rates["raw"], rates["bridged"]
-        print(f"  {label}: {saves:,.0f} saves/s vs {raw_rate:,.0f} raw publishes/s (nats-py, asyncio caller) -> "
-              f"{saves / raw_rate:.2f}x (target >= 0.8x)")
-        print(f"      vs {bridged:,.0f} publishes/s through the same synchronous bridge -> {saves / bridged:.2f}x; "
-              f"as an ADR-50 batch of {per} messages: {batch:,.0f} saves/s ({batch / raw_rate:.2f}x raw)")
+        print(
+            f"  {label}: {saves:,.0f} saves/s vs {raw_rate:,.0f} raw publishes/s (nats-py, asyncio caller) -> "
+            f"{saves / raw_rate:.2f}x (target >= 0.8x)"
+        )
+        print(
+            f"      vs {bridged:,.0f} publishes/s through the same synchronous bridge -> {saves / bridged:.2f}x; "
+            f"as an ADR-50 batch of {per} messages: {batch:,.0f} saves/s ({batch / raw_rate:.2f}x raw)"
+        )
     w1 = f"{args.writers}w 1-event"
     seq1 = "seq 1-event"
     sqlite_ok = ours_row[seq1] / results["eventsourcing SQLite"][seq1]

@@ -77,12 +77,29 @@ TEXTS = (
     "Thanks for the quick reply yesterday, the replacement filter fits perfectly and the tea tastes better.",
     "Third time asking: where is my refund? Order placed a month ago, tracking says returned, still no money.",
 )
-CHANNELS = (types.CHANNEL_EMAIL, types.CHANNEL_X, types.CHANNEL_FORUM, types.CHANNEL_CHAT, types.CHANNEL_PHONE,
-            types.CHANNEL_MARKETPLACE, types.CHANNEL_BLOG)
-INTENTS = (types.INTENT_QUESTION, types.INTENT_COMPLAINT, types.INTENT_PRAISE, types.INTENT_SUGGESTION,
-           types.INTENT_OTHER)
-DEGREES = (types.SOCIABILITY_DEGREE_MONOLOGUE, types.SOCIABILITY_DEGREE_VENTING, types.SOCIABILITY_DEGREE_SKEWED,
-           types.SOCIABILITY_DEGREE_SOCIAL_PRESSURE, types.SOCIABILITY_DEGREE_OBJECTIVE)
+CHANNELS = (
+    types.CHANNEL_EMAIL,
+    types.CHANNEL_X,
+    types.CHANNEL_FORUM,
+    types.CHANNEL_CHAT,
+    types.CHANNEL_PHONE,
+    types.CHANNEL_MARKETPLACE,
+    types.CHANNEL_BLOG,
+)
+INTENTS = (
+    types.INTENT_QUESTION,
+    types.INTENT_COMPLAINT,
+    types.INTENT_PRAISE,
+    types.INTENT_SUGGESTION,
+    types.INTENT_OTHER,
+)
+DEGREES = (
+    types.SOCIABILITY_DEGREE_MONOLOGUE,
+    types.SOCIABILITY_DEGREE_VENTING,
+    types.SOCIABILITY_DEGREE_SKEWED,
+    types.SOCIABILITY_DEGREE_SOCIAL_PRESSURE,
+    types.SOCIABILITY_DEGREE_OBJECTIVE,
+)
 
 
 # ---------------------------------------------------------------------------------------------------- data
@@ -108,15 +125,20 @@ def touchpoint_input(k: int, party: int, per_party: int, occurred_us: int, run: 
     outbound = k % 5 == 4
     channel = CHANNELS[k % len(CHANNELS)]
     score = round(rnd.uniform(-1, 1), 3)
-    label = tpb.SENTIMENT_LABEL_POSITIVE if score > 0.05 else (
-        tpb.SENTIMENT_LABEL_NEGATIVE if score < -0.05 else tpb.SENTIMENT_LABEL_NEUTRAL)
+    label = (
+        tpb.SENTIMENT_LABEL_POSITIVE
+        if score > 0.05
+        else (tpb.SENTIMENT_LABEL_NEGATIVE if score < -0.05 else tpb.SENTIMENT_LABEL_NEUTRAL)
+    )
     item = tpb.TouchpointInput(
-        kind=types.TOUCHPOINT_KIND_NON_TOUCHPOINT if channel in (types.CHANNEL_BLOG, types.CHANNEL_MARKETPLACE)
+        kind=types.TOUCHPOINT_KIND_NON_TOUCHPOINT
+        if channel in (types.CHANNEL_BLOG, types.CHANNEL_MARKETPLACE)
         else types.TOUCHPOINT_KIND_TOUCHPOINT,
         channel=channel,
         direction=types.DIRECTION_OUTBOUND if outbound else types.DIRECTION_INBOUND,
-        visibility=types.VISIBILITY_PUBLIC if channel in (types.CHANNEL_X, types.CHANNEL_FORUM, types.CHANNEL_BLOG,
-                                                          types.CHANNEL_MARKETPLACE) else types.VISIBILITY_PRIVATE,
+        visibility=types.VISIBILITY_PUBLIC
+        if channel in (types.CHANNEL_X, types.CHANNEL_FORUM, types.CHANNEL_BLOG, types.CHANNEL_MARKETPLACE)
+        else types.VISIBILITY_PRIVATE,
         occurred_at={"seconds": occurred_us // 1_000_000, "nanos": occurred_us % 1_000_000 * 1000},
         source=tpb.Source(system="bench", external_id=f"{run}-{k}"),
         actors=[actor_of(party, k % per_party)],
@@ -144,8 +166,10 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 
 
 def row(label: str, stats: dict[str, float]) -> str:
-    return (f"  {label:<52} p50 {stats['p50']:8.2f} ms   p99 {stats['p99']:8.2f} ms   max {stats['max']:8.2f} ms"
-            f"   (n={int(stats['n'])})")
+    return (
+        f"  {label:<52} p50 {stats['p50']:8.2f} ms   p99 {stats['p99']:8.2f} ms   max {stats['max']:8.2f} ms"
+        f"   (n={int(stats['n'])})"
+    )
 
 
 def memory_of(pid: int | str = "self") -> dict[str, int]:
@@ -176,13 +200,22 @@ def serve_experience(nats_url: str, views_url: str, apps: dict[str, str], data_d
     start = time.perf_counter()
     with experience_service(settings, ExperienceSettings(upstream_apps=apps)) as app:
         experience = registration(app)
-        server, port = create_server([experience, (echo_pb2_grpc.add_EchoServiceServicer_to_server, Echo(), ECHO)],
-                                     readiness=lambda: readiness(app))
+        server, port = create_server(
+            [experience, (echo_pb2_grpc.add_EchoServiceServicer_to_server, Echo(), ECHO)],
+            readiness=lambda: readiness(app),
+        )
         try:
             app.catch_up(timeout=24 * 3600)
             seconds = time.perf_counter() - start
-            pipe.send({"port": port, "seconds": seconds, "events": app.runner.applied_events,
-                       "positions": app.applied(), "memory": memory_of()})
+            pipe.send(
+                {
+                    "port": port,
+                    "seconds": seconds,
+                    "events": app.runner.applied_events,
+                    "positions": app.applied(),
+                    "memory": memory_of(),
+                }
+            )
             servicer = experience[1]
             while True:
                 command, payload = pipe.recv()
@@ -281,20 +314,24 @@ def seed(nats_url: str, tmp: Path, args: argparse.Namespace, rng: random.Random)
     identity = IdentitySettings(app_name=f"identity_{run}")
     settings = Settings(nats_url=nats_url, views_url=f"sqlite:///{tmp / 'touchpoints.db'}", data_dir=tmp)
     identity_events.register()
-    seeder = IdentityApplication(env=settings.eventstore_env(identity.app_name), name=identity.app_name,
-                                 policy=identity.policy)
+    seeder = IdentityApplication(
+        env=settings.eventstore_env(identity.app_name), name=identity.app_name, policy=identity.policy
+    )
     start = time.perf_counter()
     for first in range(0, args.parties, 100):
         batch = range(first, min(first + 100, args.parties))
         seed_parties(seeder, [("person", f"Bench {n}", identifiers_of(n, args.identifiers_per_party)) for n in batch])
     seeder.close()
-    print(f"seeded {args.parties} parties x {args.identifiers_per_party} identifiers through "
-          f"bench.identity.seed_parties (100 parties per atomic save): {time.perf_counter() - start:.1f} s",
-          flush=True)
+    print(
+        f"seeded {args.parties} parties x {args.identifiers_per_party} identifiers through "
+        f"bench.identity.seed_parties (100 parties per atomic save): {time.perf_counter() - start:.1f} s",
+        flush=True,
+    )
 
     # The probe parties (the last ones) are left out of the steady load later, but seeded like every other.
-    touchpoints = TouchpointsSettings.from_env({"CHORUS_TOUCHPOINTS_APP_NAME": f"touchpoints_{run}",
-                                                "CHORUS_TOUCHPOINTS_ENRICHMENT_PROCESSES": "0"})
+    touchpoints = TouchpointsSettings.from_env(
+        {"CHORUS_TOUCHPOINTS_APP_NAME": f"touchpoints_{run}", "CHORUS_TOUCHPOINTS_ENRICHMENT_PROCESSES": "0"}
+    )
     counts = [0] * args.parties
     now_us = int(time.time() * 1e6)
 
@@ -307,8 +344,11 @@ def seed(nats_url: str, tmp: Path, args: argparse.Namespace, rng: random.Random)
     start = time.perf_counter()
     with contextlib.ExitStack() as running:
         if args.load == "application":  # no touchpoints service later: the application alone, without its index
-            app = TouchpointsApplication(env={**settings.eventstore_env(touchpoints.app_name), "MAPPER_TOPIC":
-                                              MAPPER_TOPIC}, name=touchpoints.app_name, policy=touchpoints.policy)
+            app = TouchpointsApplication(
+                env={**settings.eventstore_env(touchpoints.app_name), "MAPPER_TOPIC": MAPPER_TOPIC},
+                name=touchpoints.app_name,
+                policy=touchpoints.policy,
+            )
             running.callback(app.close)
         else:
             app = running.enter_context(touchpoints_service(settings, touchpoints))
@@ -322,12 +362,16 @@ def seed(nats_url: str, tmp: Path, args: argparse.Namespace, rng: random.Random)
         if args.load != "application":  # the touchpoints service's own index, for the service load
             app.index_runner.catch_up(timeout=24 * 3600)
     seconds = time.perf_counter() - start
-    print(f"seeded {args.touchpoints} touchpoints: {first} through TouchpointsApplication.record_batch, the rest "
-          f"as the messages it stores (TouchpointRecorded by the application's mapper, one message per touchpoint "
-          f"with its Nats-Msg-Id and expected subject sequence 0) published directly: {seconds:.1f} s "
-          f"({args.touchpoints / seconds:.0f}/s)", flush=True)
-    seeded = Seeded(identity.app_name, touchpoints.app_name, settings.views_url, args.parties,
-                    args.identifiers_per_party, counts)
+    print(
+        f"seeded {args.touchpoints} touchpoints: {first} through TouchpointsApplication.record_batch, the rest "
+        f"as the messages it stores (TouchpointRecorded by the application's mapper, one message per touchpoint "
+        f"with its Nats-Msg-Id and expected subject sequence 0) published directly: {seconds:.1f} s "
+        f"({args.touchpoints / seconds:.0f}/s)",
+        flush=True,
+    )
+    seeded = Seeded(
+        identity.app_name, touchpoints.app_name, settings.views_url, args.parties, args.identifiers_per_party, counts
+    )
     (tmp / SEEDED).write_text(json.dumps({"sizes": sizes_of(args), **dataclasses.asdict(seeded)}))
     return seeded
 
@@ -354,14 +398,22 @@ async def publish_recorded(url: str, app: Any, drafts: Iterator[Any], window: in
         pending = []
         for n, draft in enumerate(drafts):
             event = Touchpoint.recorded_event(
-                draft, intent=draft.intent, sentiment_label=draft.sentiment_label,
-                sentiment_score=draft.sentiment_score, sociability_degree=draft.sociability_degree,
-                business_sociability_degree=draft.business_sociability_degree)
+                draft,
+                intent=draft.intent,
+                sentiment_label=draft.sentiment_label,
+                sentiment_score=draft.sentiment_score,
+                sociability_degree=draft.sociability_degree,
+                business_sociability_degree=draft.business_sociability_degree,
+            )
             stored = app.mapper.to_stored_event(event)
-            message = encode_events(layout.event_subject(stored.originator_id), [stored],
-                                    {MSG_ID_HEADER: f"{call}:{n}", EXPECTED_LAST_SUBJECT_SEQUENCE: "0"})
-            pending.append(js.publish(message.subject, message.data, headers=message.headers, stream=layout.stream,
-                                      timeout=60))
+            message = encode_events(
+                layout.event_subject(stored.originator_id),
+                [stored],
+                {MSG_ID_HEADER: f"{call}:{n}", EXPECTED_LAST_SUBJECT_SEQUENCE: "0"},
+            )
+            pending.append(
+                js.publish(message.subject, message.data, headers=message.headers, stream=layout.stream, timeout=60)
+            )
             if len(pending) >= window:
                 await asyncio.gather(*pending)
                 pending = []
@@ -443,8 +495,15 @@ class Probes:
     never touches otherwise), so that party's last interaction is the probe's once the views have applied it.
     """
 
-    def __init__(self, stub: xpb_grpc.ExperienceServiceStub, seeded: Seeded, probes: list[tuple[int, str]],
-                 steady_parties: int, args: argparse.Namespace, rng: random.Random) -> None:
+    def __init__(
+        self,
+        stub: xpb_grpc.ExperienceServiceStub,
+        seeded: Seeded,
+        probes: list[tuple[int, str]],
+        steady_parties: int,
+        args: argparse.Namespace,
+        rng: random.Random,
+    ) -> None:
         self.stub, self.seeded, self.args, self.rng = stub, seeded, args, rng
         self.run = uuid.uuid4().hex[:8]
         self.probes = iter(probes)  #: (party number, party id), each used once
@@ -578,9 +637,15 @@ def load_through_application(nats_url: str, app_name: str, probes: Probes, total
     return recorded[0]
 
 
-def freshness(label: str, load: Callable[[Probes, int, float], int], stub: xpb_grpc.ExperienceServiceStub,
-              seeded: Seeded, probe_ids: list[tuple[int, str]], args: argparse.Namespace,
-              rng: random.Random) -> float:
+def freshness(
+    label: str,
+    load: Callable[[Probes, int, float], int],
+    stub: xpb_grpc.ExperienceServiceStub,
+    seeded: Seeded,
+    probe_ids: list[tuple[int, str]],
+    args: argparse.Namespace,
+    rng: random.Random,
+) -> float:
     """Run one steady load and print its rate and freshness; return the freshness p99 in ms."""
     total = int(args.rate * args.freshness_seconds)
     probes = Probes(stub, seeded, probe_ids, seeded.parties - 2 * len(probe_ids), args, rng)
@@ -588,8 +653,10 @@ def freshness(label: str, load: Callable[[Probes, int, float], int], stub: xpb_g
     recorded = load(probes, total, args.rate)
     seconds = time.perf_counter() - start
     probes.finish()
-    print(f"  {label}: recorded {recorded} touchpoints in {seconds:.1f} s = {recorded / seconds:.0f}/s "
-          f"(asked for {args.rate:.0f}/s)")
+    print(
+        f"  {label}: recorded {recorded} touchpoints in {seconds:.1f} s = {recorded / seconds:.0f}/s "
+        f"(asked for {args.rate:.0f}/s)"
+    )
     print(row("sent -> acknowledged", percentiles(probes.answers)))
     visible = percentiles(probes.visible)
     print(row("freshness: acknowledged -> visible in GetExperience", visible), flush=True)
@@ -608,12 +675,20 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=2000.0, help="steady touchpoints/s while measuring freshness")
     parser.add_argument("--freshness-seconds", type=float, default=30.0)
     parser.add_argument("--probe-every", type=int, default=40, help="every n-th steady touchpoint is a probe")
-    parser.add_argument("--load", choices=("application", "service", "both"), default="both",
-                        help="who records the steady load (see the module docstring)")
+    parser.add_argument(
+        "--load",
+        choices=("application", "service", "both"),
+        default="both",
+        help="who records the steady load (see the module docstring)",
+    )
     parser.add_argument("--writers", type=int, default=2, help="recording threads of the application load")
     parser.add_argument("--quick", action="store_true", help="a smoke run: small sizes, short phases")
-    parser.add_argument("--data-dir", default="", help="keep the seeded streams here and reuse them on the next "
-                        "run of the same sizes (default: a temporary directory)")
+    parser.add_argument(
+        "--data-dir",
+        default="",
+        help="keep the seeded streams here and reuse them on the next "
+        "run of the same sizes (default: a temporary directory)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.parties, args.touchpoints, args.reads = min(args.parties, 2000), min(args.touchpoints, 20_000), 300
@@ -630,15 +705,20 @@ def main() -> None:
         raise SystemExit("too few parties for the freshness probes: raise --parties or --probe-every")
 
     with contextlib.ExitStack() as cleanup:
-        tmp = Path(args.data_dir) if args.data_dir else Path(
-            cleanup.enter_context(tempfile.TemporaryDirectory(prefix="chorus-bench-experience-")))
+        tmp = (
+            Path(args.data_dir)
+            if args.data_dir
+            else Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="chorus-bench-experience-")))
+        )
         tmp.mkdir(parents=True, exist_ok=True)
         for stale in tmp.glob("experience.db*"):  # the experience views are built afresh by every run
             stale.unlink()
         server = NatsServer(store_dir=tmp / "nats").start()
         try:
-            print(f"experience bench: {args.parties} parties, {args.touchpoints} touchpoints, nats {server.url}",
-                  flush=True)
+            print(
+                f"experience bench: {args.parties} parties, {args.touchpoints} touchpoints, nats {server.url}",
+                flush=True,
+            )
             # This process writes as identity and touchpoints do: with the deployment's keys (made in ``tmp``).
             cleanup.enter_context(open_keyring(Settings(nats_url=server.url, data_dir=tmp)))
             seeded = reseeded(tmp, args) or seed(server.url, tmp, args, rng)
@@ -650,19 +730,31 @@ def main() -> None:
             raw_messages, raw_seconds = raw_read(server.url, streams)
             if raw_messages < messages:
                 raise SystemExit(f"the raw consumer read {raw_messages} of {messages} messages")
-            with child(serve_experience, server.url, f"sqlite:///{tmp / 'experience.db'}", apps, str(tmp)) as (process, pipe):
+            with child(serve_experience, server.url, f"sqlite:///{tmp / 'experience.db'}", apps, str(tmp)) as (
+                process,
+                pipe,
+            ):
                 built = answer(pipe, process, 24 * 3600)
                 events = built["events"]
                 rebuild_rate = events / built["seconds"]
                 raw_rate = raw_messages / raw_seconds * events / messages
-                print(f"rebuild from sequence 1: {events} events in {messages} messages "
-                      f"({events / messages:.2f} events per message)")
-                print(f"  raw JetStream ordered consumer, both streams: {raw_messages / raw_seconds:10.0f} msg/s "
-                      f"= {raw_rate:10.0f} events/s ({raw_seconds:.1f} s)")
-                print(f"  experience service, start on empty views -> caught up: {rebuild_rate:10.0f} events/s "
-                      f"({built['seconds']:.1f} s), positions {built['positions']}")
-                print(f"  rebuild / raw: {rebuild_rate / raw_rate:.2f}x (target >= 0.3x: "
-                      f"{'met' if rebuild_rate >= 0.3 * raw_rate else 'NOT met'})", flush=True)
+                print(
+                    f"rebuild from sequence 1: {events} events in {messages} messages "
+                    f"({events / messages:.2f} events per message)"
+                )
+                print(
+                    f"  raw JetStream ordered consumer, both streams: {raw_messages / raw_seconds:10.0f} msg/s "
+                    f"= {raw_rate:10.0f} events/s ({raw_seconds:.1f} s)"
+                )
+                print(
+                    f"  experience service, start on empty views -> caught up: {rebuild_rate:10.0f} events/s "
+                    f"({built['seconds']:.1f} s), positions {built['positions']}"
+                )
+                print(
+                    f"  rebuild / raw: {rebuild_rate / raw_rate:.2f}x (target >= 0.3x: "
+                    f"{'met' if rebuild_rate >= 0.3 * raw_rate else 'NOT met'})",
+                    flush=True,
+                )
 
                 # 3. GetExperience latency.
                 channel = grpc.insecure_channel(f"127.0.0.1:{built['port']}")
@@ -685,15 +777,20 @@ def main() -> None:
                 echo_request = echo_pb2.EchoRequest(text="x" * 40)
                 echo_client = percentiles(timed(lambda: echo.Echo(echo_request), len(requests)))
                 sizes = [seeded.touchpoints_of[n] for n in sample]
-                print(f"GetExperience of {len(requests)} random parties by id ({statistics.mean(sizes):.1f} "
-                      f"interactions each on average, at most {max(sizes)}):")
+                print(
+                    f"GetExperience of {len(requests)} random parties by id ({statistics.mean(sizes):.1f} "
+                    f"interactions each on average, at most {max(sizes)}):"
+                )
                 print(row("GetExperience, service time (in the service process)", service))
                 print(row("GetExperience, its CPU time (the calling thread's)", service_cpu))
                 print(row("GetExperience, client-observed (gRPC)", client))
                 print(row("Echo, client-observed (gRPC, same server)", echo_client))
-                print(f"  client-observed minus echo: p50 {client['p50'] - echo_client['p50']:.2f} ms, p99 "
-                      f"{client['p99'] - echo_client['p99']:.2f} ms; service time p99 target < 5 ms: "
-                      f"{'met' if service['p99'] < 5 else 'NOT met'}", flush=True)
+                print(
+                    f"  client-observed minus echo: p50 {client['p50'] - echo_client['p50']:.2f} ms, p99 "
+                    f"{client['p99'] - echo_client['p99']:.2f} ms; service time p99 target < 5 ms: "
+                    f"{'met' if service['p99'] < 5 else 'NOT met'}",
+                    flush=True,
+                )
 
                 # 4. Freshness under a steady load: through the application in process, then a touchpoints service.
                 probe_ids = []  # the last 2 * n_probes parties: n_probes for each load
@@ -701,32 +798,49 @@ def main() -> None:
                     selector = xpb.PartySelector(identifier=actor_of(n, 0))
                     found = stub.GetExperience(xpb.GetExperienceRequest(party=selector)).experience.party_id
                     probe_ids.append((n, found))
-                print(f"freshness: steady {args.rate:.0f} touchpoints/s for {args.freshness_seconds:.0f} s, one "
-                      f"probe every {args.probe_every}", flush=True)
+                print(
+                    f"freshness: steady {args.rate:.0f} touchpoints/s for {args.freshness_seconds:.0f} s, one "
+                    f"probe every {args.probe_every}",
+                    flush=True,
+                )
                 p99s = {}
                 if args.load in ("application", "both"):
                     p99s["application"] = freshness(
                         "TouchpointsApplication.record_batch every 10 ms in the bench process",
                         lambda probes, total, rate: load_through_application(
-                            server.url, seeded.touchpoints_app, probes, total, rate),
-                        stub, seeded, probe_ids[:n_probes], args, rng)
+                            server.url, seeded.touchpoints_app, probes, total, rate
+                        ),
+                        stub,
+                        seeded,
+                        probe_ids[:n_probes],
+                        args,
+                        rng,
+                    )
                 if args.load in ("service", "both"):
-                    with child(serve_touchpoints, server.url, seeded.touchpoints_views,
-                               seeded.touchpoints_app, str(tmp)) as (tp_process, tp_pipe):
+                    with child(
+                        serve_touchpoints, server.url, seeded.touchpoints_views, seeded.touchpoints_app, str(tmp)
+                    ) as (tp_process, tp_pipe):
                         started = answer(tp_pipe, tp_process, 24 * 3600)
                         print(f"  touchpoints service up (its index caught up in {started['index_seconds']:.1f} s)")
                         p99s["service"] = freshness(
                             "RecordTouchpointStream to a touchpoints service (its own process)",
                             lambda probes, total, rate: load_through_service(started["port"], probes, total, rate),
-                            stub, seeded, probe_ids[-n_probes:], args, rng)
+                            stub,
+                            seeded,
+                            probe_ids[-n_probes:],
+                            args,
+                            rng,
+                        )
                 for load, p99 in p99s.items():
                     print(f"  freshness p99 ({load} load) target < 250 ms: {'met' if p99 < 250 else 'NOT met'}")
 
                 # 5. Memory.
                 pipe.send(("memory", None))
                 memory = answer(pipe, process, 60)
-                print(f"experience service memory: peak RSS {memory['VmHWM']} MiB (RSS {built['memory']['VmRSS']} "
-                      f"MiB when caught up, {memory['VmRSS']} MiB now)")
+                print(
+                    f"experience service memory: peak RSS {memory['VmHWM']} MiB (RSS {built['memory']['VmRSS']} "
+                    f"MiB when caught up, {memory['VmRSS']} MiB now)"
+                )
                 channel.close()
         finally:
             server.stop()

@@ -68,6 +68,7 @@ class Echo(echo_pb2_grpc.EchoServiceServicer):
     def Echo(self, request: echo_pb2.EchoRequest, context: grpc.ServicerContext) -> echo_pb2.EchoResponse:
         return echo_pb2.EchoResponse(text=request.text)
 
+
 def seed_parties(app: IdentityApplication, parties: Iterable[tuple[str, str, Iterable[Any]]]) -> int:
     """Bulk load for the bench: register (kind, name, identifiers) in ONE save, no projection wait.
 
@@ -80,11 +81,11 @@ def seed_parties(app: IdentityApplication, parties: Iterable[tuple[str, str, Ite
         party = Party.register(kind, name)
         aggregates.append(party)
         for identifier in dict.fromkeys(app.normalise(i) for i in identifiers):
-            aggregates.extend(a for a in link_identifier(party, identifier, None, None, evidence, app.policy)
-                              if a is not party)
+            aggregates.extend(
+                a for a in link_identifier(party, identifier, None, None, evidence, app.policy) if a is not party
+            )
     recordings = app.save(*aggregates)
     return recordings[-1].notification.id if recordings else 0
-
 
 
 def stored_events(app: object) -> int:
@@ -187,7 +188,9 @@ def main() -> None:
         start = time.perf_counter()
         for first in range(0, args.parties, args.batch):
             batch = range(first, min(first + args.batch, args.parties))
-            seed_parties(seeder, [("person", f"Bench {n}", identifiers_of(n, args.identifiers_per_party)) for n in batch])
+            seed_parties(
+                seeder, [("person", f"Bench {n}", identifiers_of(n, args.identifiers_per_party)) for n in batch]
+            )
         seed_seconds = time.perf_counter() - start
         events = stored_events(seeder)
         seeder.close()
@@ -200,10 +203,14 @@ def main() -> None:
         with identity_service(settings, identity) as (app, projection):
             start = time.perf_counter()
             projection.catch_up(timeout=3600)
-            print(f"resolution projection rebuilt from the stream: {time.perf_counter() - start:.1f} s, {projection.view.counts()}")
+            print(
+                f"resolution projection rebuilt from the stream: {time.perf_counter() - start:.1f} s, {projection.view.counts()}"
+            )
 
             servicer = IdentityServicer(app)
-            server, port = create_server([registration(app), (echo_pb2_grpc.add_EchoServiceServicer_to_server, Echo(), ECHO)])
+            server, port = create_server(
+                [registration(app), (echo_pb2_grpc.add_EchoServiceServicer_to_server, Echo(), ECHO)]
+            )
             channel = grpc.insecure_channel(f"127.0.0.1:{port}")
             try:
                 grpc.channel_ready_future(channel).result(timeout=10)
@@ -212,7 +219,9 @@ def main() -> None:
 
                 requests = [
                     pb.ResolveIdentifierRequest(
-                        identifier=to_proto(rng.choice(identifiers_of(rng.randrange(args.parties), args.identifiers_per_party)))
+                        identifier=to_proto(
+                            rng.choice(identifiers_of(rng.randrange(args.parties), args.identifiers_per_party))
+                        )
                     )
                     for _ in range(args.resolves)
                 ]
@@ -327,7 +336,10 @@ def served(app: object) -> Iterator[pb_grpc.IdentityServiceStub]:
 def crm_party(n: int) -> pb.ImportedParty:
     """Imported party n: an email, a phone and an x handle (deterministic, valid, distinct)."""
     return pb.ImportedParty(
-        source_system="bench-crm", external_id=f"C-{n}", kind=types.PARTY_KIND_PERSON, display_name=f"Customer {n}",
+        source_system="bench-crm",
+        external_id=f"C-{n}",
+        kind=types.PARTY_KIND_PERSON,
+        display_name=f"Customer {n}",
         identifiers=[to_proto(identifier) for identifier in identifiers_of(n, 3)],
     )
 
@@ -350,10 +362,13 @@ def bench_import(args: argparse.Namespace, settings: Settings, tmp: Path) -> Non
     with identity_service(own_views(one_by_one.app_name), one_by_one) as (app, _projection), served(app) as stub:
         start = time.perf_counter()
         for n in range(args.import_baseline):
-            stub.RegisterParty(pb.RegisterPartyRequest(
-                kind=types.PARTY_KIND_PERSON, display_name=f"Customer {n}",
-                identifiers=[to_proto(i) for i in identifiers_of(n, 3)],
-            ))
+            stub.RegisterParty(
+                pb.RegisterPartyRequest(
+                    kind=types.PARTY_KIND_PERSON,
+                    display_name=f"Customer {n}",
+                    identifiers=[to_proto(i) for i in identifiers_of(n, 3)],
+                )
+            )
         unary_rate = args.import_baseline / (time.perf_counter() - start)
 
     # Baseline 2: the same aggregates saved in process by seed_parties, no checks, no gRPC.
@@ -362,8 +377,9 @@ def bench_import(args: argparse.Namespace, settings: Settings, tmp: Path) -> Non
     seeded = min(count, 20_000)
     start = time.perf_counter()
     for first in range(0, seeded, 100):
-        seed_parties(seeder, [("person", f"Customer {n}", identifiers_of(n, 3))
-                              for n in range(first, min(first + 100, seeded))])
+        seed_parties(
+            seeder, [("person", f"Customer {n}", identifiers_of(n, 3)) for n in range(first, min(first + 100, seeded))]
+        )
     seed_rate = seeded / (time.perf_counter() - start)
     seeder.close()
 
@@ -383,17 +399,27 @@ def bench_import(args: argparse.Namespace, settings: Settings, tmp: Path) -> Non
         events = stored_events(app)
         counts = projection.view.counts()
     rate = count / import_seconds
-    print(f"  outcomes {{{', '.join(f'{pb.ImportOutcome.Name(k)}: {v}' for k, v in sorted(outcomes.items()))}}}, "
-          f"{events} events in {messages} stored messages, view {counts}")
-    print(f"  ImportParties: {import_seconds:.2f} s = {rate:.0f} parties/s ({rate * 3:.0f} identifiers/s); "
-          f"target >= 10,000 parties/s: {'met' if rate >= 10_000 else 'NOT met'} ({rate / 10_000:.2f}x of it)")
-    print(f"  baseline, RegisterParty one at a time ({args.import_baseline} parties, one client): "
-          f"{unary_rate:.0f} parties/s; import is {rate / unary_rate:.1f}x that")
-    print(f"  baseline, seed_parties in process ({seeded} parties, 100 per save, no checks, no gRPC): "
-          f"{seed_rate:.0f} parties/s; import is {rate / seed_rate:.2f}x that")
-    print(f"  live resolution view had applied the whole import {view_seconds:.2f} s after its start = "
-          f"{view_seconds / import_seconds:.2f}x the import's time (target <= 2x: "
-          f"{'met' if view_seconds <= 2 * import_seconds else 'NOT met'})")
+    print(
+        f"  outcomes {{{', '.join(f'{pb.ImportOutcome.Name(k)}: {v}' for k, v in sorted(outcomes.items()))}}}, "
+        f"{events} events in {messages} stored messages, view {counts}"
+    )
+    print(
+        f"  ImportParties: {import_seconds:.2f} s = {rate:.0f} parties/s ({rate * 3:.0f} identifiers/s); "
+        f"target >= 10,000 parties/s: {'met' if rate >= 10_000 else 'NOT met'} ({rate / 10_000:.2f}x of it)"
+    )
+    print(
+        f"  baseline, RegisterParty one at a time ({args.import_baseline} parties, one client): "
+        f"{unary_rate:.0f} parties/s; import is {rate / unary_rate:.1f}x that"
+    )
+    print(
+        f"  baseline, seed_parties in process ({seeded} parties, 100 per save, no checks, no gRPC): "
+        f"{seed_rate:.0f} parties/s; import is {rate / seed_rate:.2f}x that"
+    )
+    print(
+        f"  live resolution view had applied the whole import {view_seconds:.2f} s after its start = "
+        f"{view_seconds / import_seconds:.2f}x the import's time (target <= 2x: "
+        f"{'met' if view_seconds <= 2 * import_seconds else 'NOT met'})"
+    )
 
     fresh = ResolutionView(f"sqlite:///{tmp / f'rebuild-{run}.db'}")
     reader = IdentityApplication(env=settings.eventstore_env(imported.app_name), name=imported.app_name)
@@ -404,8 +430,10 @@ def bench_import(args: argparse.Namespace, settings: Settings, tmp: Path) -> Non
     rebuild_seconds = time.perf_counter() - start
     reader.close()
     fresh.close()
-    print(f"  a fresh resolution view rebuilt from sequence 1 of the import's stream: {rebuild_seconds:.2f} s = "
-          f"{rebuild_seconds / import_seconds:.2f}x the import's time")
+    print(
+        f"  a fresh resolution view rebuilt from sequence 1 of the import's stream: {rebuild_seconds:.2f} s = "
+        f"{rebuild_seconds / import_seconds:.2f}x the import's time"
+    )
 
 
 if __name__ == "__main__":

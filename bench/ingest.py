@@ -134,7 +134,9 @@ def _echo_stream_client(port: int, count: int) -> tuple[float, int, int]:
 
 def _record_stream_client(port: int, count: int, run: str) -> tuple[float, int, dict[str, int]]:
     now = time.time()
-    messages = [pb.RecordTouchpointStreamRequest(touchpoint=touchpoint_input(n, run, occurred=now)) for n in range(count)]
+    messages = [
+        pb.RecordTouchpointStreamRequest(touchpoint=touchpoint_input(n, run, occurred=now)) for n in range(count)
+    ]
     outcomes: dict[str, int] = {}
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         grpc.channel_ready_future(channel).result(timeout=10)
@@ -219,8 +221,9 @@ class CpuMeter:
         self.nats = 0.0
 
     def _read(self) -> dict[int, float]:
-        workers = {child.pid for child in multiprocessing.active_children()
-                   if child.pid and "PoolWorker" not in child.name}  # the client's pool is not the server's
+        workers = {
+            child.pid for child in multiprocessing.active_children() if child.pid and "PoolWorker" not in child.name
+        }  # the client's pool is not the server's
         seconds = {}
         for pid in {os.getpid(), self.nats_pid} | workers:
             try:
@@ -246,12 +249,17 @@ class CpuMeter:
     def report(self, count: int, client_cpu: float | None, seconds: float) -> str:
         """CPU microseconds per message of each party, and the rate this machine's CPUs allow at that cost."""
         parts = ([] if client_cpu is None else [("client", client_cpu)]) + [
-            ("server" if client_cpu is not None else "publisher", self.server), ("nats-server", self.nats)]
+            ("server" if client_cpu is not None else "publisher", self.server),
+            ("nats-server", self.nats),
+        ]
         total = self.per_message(count, client_cpu)
         cpus = os.cpu_count() or 1
-        return ("   CPU per message: " + ", ".join(f"{name} {cpu / count * 1e6:.0f} us" for name, cpu in parts)
-                + f" = {total:.0f} us; {sum(cpu for _, cpu in parts) / seconds:.2f} of {cpus} CPUs busy, "
-                f"whose time allows at most {cpus / total * 1e6:.0f}/s at that cost")
+        return (
+            "   CPU per message: "
+            + ", ".join(f"{name} {cpu / count * 1e6:.0f} us" for name, cpu in parts)
+            + f" = {total:.0f} us; {sum(cpu for _, cpu in parts) / seconds:.2f} of {cpus} CPUs busy, "
+            f"whose time allows at most {cpus / total * 1e6:.0f}/s at that cost"
+        )
 
 
 def in_child(function: Any, *args: Any) -> Any:
@@ -290,8 +298,11 @@ async def raw_jetstream(url: str, count: int, payload_size: int, window: int) ->
     try:
         js = connection.jetstream()
         name = f"RAW_{uuid.uuid4().hex[:8]}"
-        await js.add_stream(StreamConfig(name=name, subjects=[f"{name}.>"], storage=StorageType.FILE,
-                                         num_replicas=1, duplicate_window=120))
+        await js.add_stream(
+            StreamConfig(
+                name=name, subjects=[f"{name}.>"], storage=StorageType.FILE, num_replicas=1, duplicate_window=120
+            )
+        )
         payload = (TEXTS[0] * 4).encode()[:payload_size]
         for n in range(200):  # warm up
             await js.publish(f"{name}.warm.{n}", payload)
@@ -299,7 +310,9 @@ async def raw_jetstream(url: str, count: int, payload_size: int, window: int) ->
         for first in range(0, count, window):
             # Plain publishes awaited in windows: each acknowledged by the stream (publish_async lost
             # acknowledgements under load here, so the check below could not trust it).
-            await asyncio.gather(*(js.publish(f"{name}.tp.{n}", payload) for n in range(first, min(first + window, count))))
+            await asyncio.gather(
+                *(js.publish(f"{name}.tp.{n}", payload) for n in range(first, min(first + window, count)))
+            )
         seconds = time.perf_counter() - start
         info = await js.stream_info(name)
         if info.state.messages != count + 200:
@@ -318,10 +331,17 @@ def main() -> None:
     parser.add_argument("--unary", type=int, default=2000, help="sequential unary records")
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--window", type=int, default=1000, help="raw JetStream publishes per ack window")
-    parser.add_argument("--ablate", action="store_true",
-                        help="also stream with enrichment switched off, and with the index stopped (where the time goes)")
-    parser.add_argument("--enrichment-processes", type=int, default=None,
-                        help="worker processes for enrichment (default: the service's default)")
+    parser.add_argument(
+        "--ablate",
+        action="store_true",
+        help="also stream with enrichment switched off, and with the index stopped (where the time goes)",
+    )
+    parser.add_argument(
+        "--enrichment-processes",
+        type=int,
+        default=None,
+        help="worker processes for enrichment (default: the service's default)",
+    )
     args = parser.parse_args()
 
     from services.common.config import Settings
@@ -337,15 +357,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="chorus-ingest-") as tmp:
         server = NatsServer(store_dir=Path(tmp) / "nats").start()
         try:
-            settings = Settings(nats_url=server.url, views_url=f"sqlite:///{Path(tmp) / 'views.db'}",
-                                data_dir=Path(tmp))  # the KEK and pseudonym key are generated there
+            settings = Settings(
+                nats_url=server.url, views_url=f"sqlite:///{Path(tmp) / 'views.db'}", data_dir=Path(tmp)
+            )  # the KEK and pseudonym key are generated there
             touchpoints = TouchpointsSettings.from_env({"CHORUS_TOUCHPOINTS_APP_NAME": f"tp_bench_{run}"})
             if args.enrichment_processes is not None:
-                touchpoints = replace(touchpoints, policy=replace(
-                    touchpoints.policy, enrichment_processes=args.enrichment_processes))
-            print(f"ingest bench: {args.count} messages per streaming run, nats-server {server.url} "
-                  f"(file store, default sync_interval), gRPC clients in a separate process, "
-                  f"enrichment processes {touchpoints.policy.enrichment_processes}, {os.cpu_count()} CPUs")
+                touchpoints = replace(
+                    touchpoints, policy=replace(touchpoints.policy, enrichment_processes=args.enrichment_processes)
+                )
+            print(
+                f"ingest bench: {args.count} messages per streaming run, nats-server {server.url} "
+                f"(file store, default sync_interval), gRPC clients in a separate process, "
+                f"enrichment processes {touchpoints.policy.enrichment_processes}, {os.cpu_count()} CPUs"
+            )
 
             with touchpoints_service(settings, touchpoints) as app:
                 grpc_server, port = create_server(
@@ -357,8 +381,10 @@ def main() -> None:
                         seconds, echoed, echo_bytes, client_cpu = in_child(_echo_stream_client, port, args.count)
                     assert echoed == args.count, f"echo counted {echoed}"
                     grpc_rate = args.count / seconds
-                    print(f"1. raw gRPC client streaming (EchoStream, {echo_bytes} B/message): "
-                          f"{grpc_rate:10.0f} msg/s  ({seconds:.2f} s)")
+                    print(
+                        f"1. raw gRPC client streaming (EchoStream, {echo_bytes} B/message): "
+                        f"{grpc_rate:10.0f} msg/s  ({seconds:.2f} s)"
+                    )
                     print(cpu.report(echoed, client_cpu, seconds))
                     grpc_cpu = cpu.per_message(echoed, client_cpu)
 
@@ -368,8 +394,10 @@ def main() -> None:
                     with CpuMeter(server.pid) as cpu:
                         seconds = asyncio.run(raw_jetstream(server.url, args.count, event_size, args.window))
                     js_rate = args.count / seconds
-                    print(f"2. raw JetStream publish, acks per {args.window} ({event_size} B/message): "
-                          f"{js_rate:10.0f} msg/s  ({seconds:.2f} s)")
+                    print(
+                        f"2. raw JetStream publish, acks per {args.window} ({event_size} B/message): "
+                        f"{js_rate:10.0f} msg/s  ({seconds:.2f} s)"
+                    )
                     print(cpu.report(args.count, None, seconds))
                     js_cpu = cpu.per_message(args.count, None)
                     storing_cpu = cpu.nats / args.count * 1e6  # nats-server's own work per stored message
@@ -379,19 +407,29 @@ def main() -> None:
                     threads_before = thread_cpu()
                     with CpuMeter(server.pid) as cpu:
                         seconds, answered, outcomes, client_cpu = in_child(
-                            _record_stream_client, port, args.count, f"{run}-s")
+                            _record_stream_client, port, args.count, f"{run}-s"
+                        )
                     stream_rate = answered / seconds
                     size = outcomes.pop("_message_bytes")
-                    print(f"3. Chorus RecordTouchpointStream ({size} B/message): {stream_rate:10.0f} touchpoints/s "
-                          f"({seconds:.2f} s) outcomes {outcomes}")
+                    print(
+                        f"3. Chorus RecordTouchpointStream ({size} B/message): {stream_rate:10.0f} touchpoints/s "
+                        f"({seconds:.2f} s) outcomes {outcomes}"
+                    )
                     print(cpu.report(answered, client_cpu, seconds))
-                    by_thread = {name: seconds - threads_before.get(name, 0.0) for name, seconds in thread_cpu().items()}
+                    by_thread = {
+                        name: seconds - threads_before.get(name, 0.0) for name, seconds in thread_cpu().items()
+                    }
                     ended = cpu.server - cpu.workers - sum(by_thread.values())
-                    print("   server CPU per message by thread: " + ", ".join(
-                        f"{name} {used / answered * 1e6:.0f} us" for name, used in
-                        sorted(by_thread.items(), key=lambda pair: -pair[1]) if used / answered >= 0.5e-6)
+                    print(
+                        "   server CPU per message by thread: "
+                        + ", ".join(
+                            f"{name} {used / answered * 1e6:.0f} us"
+                            for name, used in sorted(by_thread.items(), key=lambda pair: -pair[1])
+                            if used / answered >= 0.5e-6
+                        )
                         + f"; threads that ended (the stream's reader and commit threads) {ended / answered * 1e6:.0f} us"
-                        f"; enrichment worker processes {cpu.workers / answered * 1e6:.0f} us")
+                        f"; enrichment worker processes {cpu.workers / answered * 1e6:.0f} us"
+                    )
                     stream_cpu = cpu.per_message(answered, client_cpu)
                     if outcomes.get("RECORD_OUTCOME_RECORDED") != args.count:
                         raise SystemExit("streaming ingest did not record every touchpoint")
@@ -409,21 +447,27 @@ def main() -> None:
                         try:
                             with CpuMeter(server.pid) as cpu:
                                 seconds, answered, _, client_cpu = in_child(
-                                    _record_stream_client, port, args.count, f"{run}-c{turn}")
+                                    _record_stream_client, port, args.count, f"{run}-c{turn}"
+                                )
                         finally:
                             install_keyring(previous)
                         turns["off"] += seconds
                         turn_cpu["off"] += cpu.per_message(answered, client_cpu)
-                        print(f"3b. Chorus RecordTouchpointStream, encryption off: {answered / seconds:10.0f} "
-                              f"touchpoints/s ({seconds:.2f} s)")
+                        print(
+                            f"3b. Chorus RecordTouchpointStream, encryption off: {answered / seconds:10.0f} "
+                            f"touchpoints/s ({seconds:.2f} s)"
+                        )
                         print(cpu.report(answered, client_cpu, seconds))
                         with CpuMeter(server.pid) as cpu:
                             seconds, answered, _, client_cpu = in_child(
-                                _record_stream_client, port, args.count, f"{run}-k{turn}")
+                                _record_stream_client, port, args.count, f"{run}-k{turn}"
+                            )
                         turns["on"] += seconds
                         turn_cpu["on"] += cpu.per_message(answered, client_cpu)
-                        print(f"3c. Chorus RecordTouchpointStream, encryption on, keys known: {answered / seconds:10.0f} "
-                              f"touchpoints/s ({seconds:.2f} s)")
+                        print(
+                            f"3c. Chorus RecordTouchpointStream, encryption on, keys known: {answered / seconds:10.0f} "
+                            f"touchpoints/s ({seconds:.2f} s)"
+                        )
                         print(cpu.report(answered, client_cpu, seconds))
                     clear_rate, known_rate = 2 * args.count / turns["off"], 2 * args.count / turns["on"]
 
@@ -431,13 +475,18 @@ def main() -> None:
                     seconds, done, latencies = in_child(_record_unary_client, port, args.unary, f"{run}-u")
                     cut = statistics.quantiles(sorted(latencies), n=100, method="inclusive")
                     unary_rate = done / seconds
-                    print(f"4. Chorus RecordTouchpoint, sequential: {unary_rate:10.0f} touchpoints/s, latency "
-                          f"p50 {cut[49] * 1000:.2f} ms p99 {cut[98] * 1000:.2f} ms (waits for the index)")
-                    seconds, recorded, size = in_child(_record_batch_client, port, args.count, f"{run}-b",
-                                                       args.batch_size)
+                    print(
+                        f"4. Chorus RecordTouchpoint, sequential: {unary_rate:10.0f} touchpoints/s, latency "
+                        f"p50 {cut[49] * 1000:.2f} ms p99 {cut[98] * 1000:.2f} ms (waits for the index)"
+                    )
+                    seconds, recorded, size = in_child(
+                        _record_batch_client, port, args.count, f"{run}-b", args.batch_size
+                    )
                     batch_rate = recorded / seconds
-                    print(f"5. Chorus RecordTouchpointBatch of {size}: {batch_rate:10.0f} touchpoints/s "
-                          f"({seconds:.2f} s, {recorded} recorded)")
+                    print(
+                        f"5. Chorus RecordTouchpointBatch of {size}: {batch_rate:10.0f} touchpoints/s "
+                        f"({seconds:.2f} s, {recorded} recorded)"
+                    )
 
                     ablations = _ablations(app, port, args.count, run) if args.ablate else {}
 
@@ -445,41 +494,61 @@ def main() -> None:
                     print("ratios:")
                     print(f"   streaming / raw gRPC        {stream_rate / grpc_rate:6.2f}x")
                     print(f"   streaming / raw JetStream   {stream_rate / js_rate:6.2f}x")
-                    print(f"   streaming / lower raw rate  {stream_rate / lower:6.2f}x   (target >= 0.5x: "
-                          f"{'met' if stream_rate >= 0.5 * lower else 'NOT met'})")
+                    print(
+                        f"   streaming / lower raw rate  {stream_rate / lower:6.2f}x   (target >= 0.5x: "
+                        f"{'met' if stream_rate >= 0.5 * lower else 'NOT met'})"
+                    )
                     print(f"   batch / streaming           {batch_rate / stream_rate:6.2f}x")
                     print(f"   unary / streaming           {unary_rate / stream_rate:6.2f}x")
-                    print(f"   encryption on / off         {stream_rate / clear_rate:6.2f}x   (run 3, making "
-                          f"{PEOPLE} people's data keys, against 3b)")
-                    print(f"   encryption on, keys known / off {known_rate / clear_rate:6.2f}x   (3c against 3b, both turns)")
+                    print(
+                        f"   encryption on / off         {stream_rate / clear_rate:6.2f}x   (run 3, making "
+                        f"{PEOPLE} people's data keys, against 3b)"
+                    )
+                    print(
+                        f"   encryption on, keys known / off {known_rate / clear_rate:6.2f}x   (3c against 3b, both turns)"
+                    )
                     for label, rate in ablations.items():
-                        print(f"   streaming {label:<34} {rate:8.0f} touchpoints/s = {rate / lower:4.2f}x the lower raw rate")
+                        print(
+                            f"   streaming {label:<34} {rate:8.0f} touchpoints/s = {rate / lower:4.2f}x the lower raw rate"
+                        )
 
-                    print(f"CPU per touchpoint of each step of the service's path, alone, in one thread "
-                          f"({min(args.count, 5000)} touchpoints, no gRPC; nats-server's share not included):")
+                    print(
+                        f"CPU per touchpoint of each step of the service's path, alone, in one thread "
+                        f"({min(args.count, 5000)} touchpoints, no gRPC; nats-server's share not included):"
+                    )
                     steps = step_breakdown(app, min(args.count, 5000), f"{run}-p")
                     for name, micros in steps:
                         print(f"   {name:<32} {micros:6.1f} us")
                     print(f"   {'together':<32} {sum(m for _, m in steps):6.1f} us")
                     raw_cpu = grpc_cpu + js_cpu
-                    print(f"CPU per touchpoint against the raw path's (gRPC stream {grpc_cpu:.0f} us + JetStream "
-                          f"publish {js_cpu:.0f} us = {raw_cpu:.0f} us per message), target <= 2x:")
-                    for label, used in (("encryption off (3b, both turns)", turn_cpu["off"] / 2),
-                                        ("encryption on, keys known (3c, both turns)", turn_cpu["on"] / 2),
-                                        ("encryption on, first sight (3)", stream_cpu)):
-                        print(f"   Chorus streaming, {label:<42} {used:5.0f} us = {used / raw_cpu:5.2f}x  "
-                              f"({'met' if used <= 2 * raw_cpu else 'NOT met'})")
+                    print(
+                        f"CPU per touchpoint against the raw path's (gRPC stream {grpc_cpu:.0f} us + JetStream "
+                        f"publish {js_cpu:.0f} us = {raw_cpu:.0f} us per message), target <= 2x:"
+                    )
+                    for label, used in (
+                        ("encryption off (3b, both turns)", turn_cpu["off"] / 2),
+                        ("encryption on, keys known (3c, both turns)", turn_cpu["on"] / 2),
+                        ("encryption on, first sight (3)", stream_cpu),
+                    ):
+                        print(
+                            f"   Chorus streaming, {label:<42} {used:5.0f} us = {used / raw_cpu:5.2f}x  "
+                            f"({'met' if used <= 2 * raw_cpu else 'NOT met'})"
+                        )
 
                     cpus = os.cpu_count() or 1
                     enrich_cpu = enrichment_cost(args.count)
                     floor = grpc_cpu + storing_cpu + enrich_cpu
-                    print(f"CPU budget of the target ({cpus} CPUs): 0.5 x {lower:.0f}/s = {0.5 * lower:.0f} touchpoints/s "
-                          f"leaves {cpus / (0.5 * lower) * 1e6:.0f} us of CPU per touchpoint for client, service and "
-                          f"nats-server together; streaming used {stream_cpu:.0f} us")
-                    print(f"   the least of it: raw gRPC streaming (client + server) {grpc_cpu:.0f} us + nats-server "
-                          f"storing a message (raw publish) {storing_cpu:.0f} us + enrichment alone (VADER and rules) "
-                          f"{enrich_cpu:.0f} us = {floor:.0f} us, before validation, ids, events, publishing, the "
-                          f"index and the answers")
+                    print(
+                        f"CPU budget of the target ({cpus} CPUs): 0.5 x {lower:.0f}/s = {0.5 * lower:.0f} touchpoints/s "
+                        f"leaves {cpus / (0.5 * lower) * 1e6:.0f} us of CPU per touchpoint for client, service and "
+                        f"nats-server together; streaming used {stream_cpu:.0f} us"
+                    )
+                    print(
+                        f"   the least of it: raw gRPC streaming (client + server) {grpc_cpu:.0f} us + nats-server "
+                        f"storing a message (raw publish) {storing_cpu:.0f} us + enrichment alone (VADER and rules) "
+                        f"{enrich_cpu:.0f} us = {floor:.0f} us, before validation, ids, events, publishing, the "
+                        f"index and the answers"
+                    )
                 finally:
                     stop(grpc_server, grace=None)
         finally:
@@ -516,8 +585,10 @@ def step_breakdown(app: Any, count: int, run: str) -> list[tuple[str, float]]:
     from services.touchpoints.grpc_api import draft_of, result_message
 
     now = time.time()
-    wire = [pb.RecordTouchpointStreamRequest(touchpoint=touchpoint_input(n, run, occurred=now)).SerializeToString()
-            for n in range(count)]
+    wire = [
+        pb.RecordTouchpointStreamRequest(touchpoint=touchpoint_input(n, run, occurred=now)).SerializeToString()
+        for n in range(count)
+    ]
     steps: list[tuple[str, float]] = []
 
     def step(name: str, work: Any, items: list[Any]) -> list[Any]:
@@ -532,28 +603,45 @@ def step_breakdown(app: Any, count: int, run: str) -> list[tuple[str, float]]:
     drafts = step("draft (protobuf -> domain)", draft_of, items)
     moment = datetime.now(UTC)
     policy = app.policy
-    step("check (domain rules, id)", lambda d: (d.check(moment, policy.max_future_skew, policy.max_content_bytes),
-                                                d.resolved_id()), drafts)
+    step(
+        "check (domain rules, id)",
+        lambda d: (d.check(moment, policy.max_future_skew, policy.max_content_bytes), d.resolved_id()),
+        drafts,
+    )
     signals = step("signals", lambda d: app._signals(d, {}), drafts)
     start = time.process_time()
     values = enrichment.enrich_all(signals)
     steps.append(("enrich (VADER, rules)", (time.process_time() - start) / count * 1e6))
-    built = step("event build", lambda pair: Touchpoint.recorded_event(
-        pair[0], intent=pair[1].intent, sentiment_label=pair[1].sentiment_label,
-        sentiment_score=pair[1].sentiment_score, sociability_degree=pair[1].sociability_degree,
-        business_sociability_degree=pair[1].business_sociability_degree, inferred=tuple(sorted(pair[1].inferred))),
-        list(zip(drafts, values, strict=True)))
+    built = step(
+        "event build",
+        lambda pair: Touchpoint.recorded_event(
+            pair[0],
+            intent=pair[1].intent,
+            sentiment_label=pair[1].sentiment_label,
+            sentiment_score=pair[1].sentiment_score,
+            sociability_degree=pair[1].sociability_degree,
+            business_sociability_degree=pair[1].business_sociability_degree,
+            inferred=tuple(sorted(pair[1].inferred)),
+        ),
+        list(zip(drafts, values, strict=True)),
+    )
     stored = step("encode (event -> stored)", app.mapper.to_stored_event, built)
     chunks = [stored[i : i + 500] for i in range(0, count, 500)]
     start = time.process_time()
     for chunk in chunks:
         app.recorder.insert_events(chunk)
     steps.append(("publish (atomic append, acks)", (time.process_time() - start) / count * 1e6))
-    outcomes = [ItemOutcome(n, "recorded", event.originator_id, (), tuple(sorted(v.inferred)), n)
-                for n, (event, v) in enumerate(zip(built, values, strict=True))]
-    step("answer (result, encoding)", lambda chunk: pb.RecordTouchpointStreamResponse(
-        results=[result_message(outcome) for outcome in chunk]).SerializeToString(),
-        [outcomes[i : i + 500] for i in range(0, count, 500)])
+    outcomes = [
+        ItemOutcome(n, "recorded", event.originator_id, (), tuple(sorted(v.inferred)), n)
+        for n, (event, v) in enumerate(zip(built, values, strict=True))
+    ]
+    step(
+        "answer (result, encoding)",
+        lambda chunk: pb.RecordTouchpointStreamResponse(
+            results=[result_message(outcome) for outcome in chunk]
+        ).SerializeToString(),
+        [outcomes[i : i + 500] for i in range(0, count, 500)],
+    )
     return steps
 
 
@@ -566,9 +654,16 @@ def enrichment_cost(count: int) -> float:
     signals = []
     for n in range(min(count, 5000)):
         draft = draft_of(touchpoint_input(n, "cost", occurred=now))
-        signals.append(enrichment.Signals(text=draft.text, language=draft.language, kind=draft.kind,
-                                          direction=draft.direction, visibility=draft.visibility,
-                                          channel=draft.channel))
+        signals.append(
+            enrichment.Signals(
+                text=draft.text,
+                language=draft.language,
+                kind=draft.kind,
+                direction=draft.direction,
+                visibility=draft.visibility,
+                channel=draft.channel,
+            )
+        )
     start = time.process_time()
     enrichment.enrich_all(signals)
     return (time.process_time() - start) / len(signals) * 1e6
@@ -579,9 +674,15 @@ def _stored_event_size(app: Any, item: pb.TouchpointInput) -> int:
     from services.touchpoints.domain import Touchpoint
     from services.touchpoints.grpc_api import draft_of
 
-    touchpoint = Touchpoint.record(draft_of(item), intent="question", sentiment_label="neutral", sentiment_score=0.0,
-                                   sociability_degree="monologue", business_sociability_degree="",
-                                   inferred=("intent", "sentiment", "sociability_degree"))
+    touchpoint = Touchpoint.record(
+        draft_of(item),
+        intent="question",
+        sentiment_label="neutral",
+        sentiment_score=0.0,
+        sociability_degree="monologue",
+        business_sociability_degree="",
+        inferred=("intent", "sentiment", "sociability_degree"),
+    )
     stored = app.mapper.to_stored_event(touchpoint.collect_events()[0])
     return len(stored.state)
 

@@ -51,11 +51,13 @@ def serving(registration: tuple, security: ServerSecurity) -> Iterator[int]:  # 
 
 def stream_ingest(ch: grpc.Channel, count: int, run: str) -> float:
     now = time.time()
-    messages = [tpb.RecordTouchpointStreamRequest(touchpoint=touchpoint_input(n, run, occurred=now))
-                for n in range(count)]
+    messages = [
+        tpb.RecordTouchpointStreamRequest(touchpoint=touchpoint_input(n, run, occurred=now)) for n in range(count)
+    ]
     start = time.perf_counter()
-    answered = sum(len(reply.results) for reply in tpb_grpc.TouchpointServiceStub(ch).RecordTouchpointStream(
-        iter(messages)))
+    answered = sum(
+        len(reply.results) for reply in tpb_grpc.TouchpointServiceStub(ch).RecordTouchpointStream(iter(messages))
+    )
     seconds = time.perf_counter() - start
     assert answered == count, f"answered {answered} of {count}"
     return count / seconds
@@ -63,6 +65,7 @@ def stream_ingest(ch: grpc.Channel, count: int, run: str) -> float:
 
 def get_experience(ch: grpc.Channel, reads: int, selector: xpb.PartySelector) -> float:
     stub = xpb_grpc.ExperienceServiceStub(ch)
+
     def answers() -> None:
         try:
             stub.GetExperience(xpb.GetExperienceRequest(party=selector))
@@ -95,25 +98,50 @@ def main() -> None:
         nats = NatsServer(store_dir=Path(tmp) / "nats").start()
         stack.callback(nats.stop)
         credentials = ensure_local_credentials(Path(tmp) / "credentials", ["bench"])
-        secure = ServerSecurity.from_settings(Settings.from_env({
-            "CHORUS_TLS_CERT_FILE": str(credentials.cert("bench")), "CHORUS_TLS_KEY_FILE": str(credentials.key("bench")),
-            "CHORUS_TOKEN_PUBLIC_KEY_FILE": str(credentials.public_key)}))
+        secure = ServerSecurity.from_settings(
+            Settings.from_env(
+                {
+                    "CHORUS_TLS_CERT_FILE": str(credentials.cert("bench")),
+                    "CHORUS_TLS_KEY_FILE": str(credentials.key("bench")),
+                    "CHORUS_TOKEN_PUBLIC_KEY_FILE": str(credentials.public_key),
+                }
+            )
+        )
         settings = Settings(nats_url=nats.url, views_url=f"sqlite:///{Path(tmp) / 'views.db'}", default_region="GB")
-        identity_app, _ = stack.enter_context(identity_service(
-            settings, IdentitySettings.from_env({"CHORUS_IDENTITY_APP_NAME": f"identity_{run}"})))
-        touchpoints_app = stack.enter_context(touchpoints_service(
-            settings, TouchpointsSettings.from_env({"CHORUS_TOUCHPOINTS_APP_NAME": f"touchpoints_{run}"})))
-        experience_app = stack.enter_context(experience_service(settings, experience_settings(settings, {
-            "CHORUS_EXPERIENCE_IDENTITY_APP": f"identity_{run}",
-            "CHORUS_EXPERIENCE_TOUCHPOINTS_APP": f"touchpoints_{run}", "CHORUS_EXPERIENCE_POLL_SECONDS": "0.2"})))
-        ports = {(name, mode): stack.enter_context(serving(registration, security))
-                 for name, registration in (("identity", identity_registration(identity_app)),
-                                            ("touchpoints", touchpoints_registration(touchpoints_app)),
-                                            ("experience", experience_registration(experience_app)))
-                 for mode, security in (("plain", OPEN), ("tls", secure),
-                                        ("tls-open", ServerSecurity(secure.credentials)))}
-        token = {role: tokens.issue(credentials.signing_key.read_bytes(), subject="bench", role=role)
-                 for role in (roles.INGEST, roles.AGENT, roles.IDENTITY_ADMIN)}
+        identity_app, _ = stack.enter_context(
+            identity_service(settings, IdentitySettings.from_env({"CHORUS_IDENTITY_APP_NAME": f"identity_{run}"}))
+        )
+        touchpoints_app = stack.enter_context(
+            touchpoints_service(
+                settings, TouchpointsSettings.from_env({"CHORUS_TOUCHPOINTS_APP_NAME": f"touchpoints_{run}"})
+            )
+        )
+        experience_app = stack.enter_context(
+            experience_service(
+                settings,
+                experience_settings(
+                    settings,
+                    {
+                        "CHORUS_EXPERIENCE_IDENTITY_APP": f"identity_{run}",
+                        "CHORUS_EXPERIENCE_TOUCHPOINTS_APP": f"touchpoints_{run}",
+                        "CHORUS_EXPERIENCE_POLL_SECONDS": "0.2",
+                    },
+                ),
+            )
+        )
+        ports = {
+            (name, mode): stack.enter_context(serving(registration, security))
+            for name, registration in (
+                ("identity", identity_registration(identity_app)),
+                ("touchpoints", touchpoints_registration(touchpoints_app)),
+                ("experience", experience_registration(experience_app)),
+            )
+            for mode, security in (("plain", OPEN), ("tls", secure), ("tls-open", ServerSecurity(secure.credentials)))
+        }
+        token = {
+            role: tokens.issue(credentials.signing_key.read_bytes(), subject="bench", role=role)
+            for role in (roles.INGEST, roles.AGENT, roles.IDENTITY_ADMIN)
+        }
 
         def connect(name: str, mode: str, role: str) -> grpc.Channel:
             address = f"127.0.0.1:{ports[(name, mode)]}"
@@ -124,14 +152,24 @@ def main() -> None:
         email = types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value="person1@bench.example.org")
         with connect("identity", "plain", roles.IDENTITY_ADMIN) as ch:
             identity = ipb_grpc.IdentityServiceStub(ch)
-            party = identity.RegisterParty(ipb.RegisterPartyRequest(
-                kind=types.PARTY_KIND_PERSON, display_name="Bench Person", roles=[types.PARTY_ROLE_CUSTOMER]))
-            identity.LinkIdentifier(ipb.LinkIdentifierRequest(
-                party_id=party.party.party_id, identifier=email, evidence=ipb.Evidence(source="bench", rule="told-us")))
+            party = identity.RegisterParty(
+                ipb.RegisterPartyRequest(
+                    kind=types.PARTY_KIND_PERSON, display_name="Bench Person", roles=[types.PARTY_ROLE_CUSTOMER]
+                )
+            )
+            identity.LinkIdentifier(
+                ipb.LinkIdentifierRequest(
+                    party_id=party.party.party_id,
+                    identifier=email,
+                    evidence=ipb.Evidence(source="bench", rule="told-us"),
+                )
+            )
 
-        print(f"TLS bench: {args.count} streamed touchpoints and {args.reads} GetExperience calls per mode, "
-              "client in this process; plain = open, no TLS; tls = TLS 1.3 + EdDSA bearer token + role check; "
-              "tls-open = TLS 1.3 alone, no caller checked")
+        print(
+            f"TLS bench: {args.count} streamed touchpoints and {args.reads} GetExperience calls per mode, "
+            "client in this process; plain = open, no TLS; tls = TLS 1.3 + EdDSA bearer token + role check; "
+            "tls-open = TLS 1.3 alone, no caller checked"
+        )
         rates: dict[tuple[str, str], float] = {}
         for round_ in range(2):  # plain, tls, plain, tls: the better of two for each
             for mode in ("plain", "tls", "tls-open"):
@@ -144,11 +182,15 @@ def main() -> None:
                 with connect("experience", mode, roles.AGENT) as ch:
                     rate = get_experience(ch, args.reads, selector)
                 rates[("read", mode)] = max(rates.get(("read", mode), 0.0), rate)
-        for what, label, unit in (("ingest", "RecordTouchpointStream", "touchpoints/s"),
-                                  ("read", "GetExperience (sequential)", "calls/s")):
+        for what, label, unit in (
+            ("ingest", "RecordTouchpointStream", "touchpoints/s"),
+            ("read", "GetExperience (sequential)", "calls/s"),
+        ):
             plain, tls, bare = rates[(what, "plain")], rates[(what, "tls")], rates[(what, "tls-open")]
-            print(f"{label:28} plain {plain:7.0f} {unit}  tls {tls:7.0f} ({tls / plain:4.2f} x plain)  "
-                  f"tls-open {bare:7.0f} ({bare / plain:4.2f} x plain)")
+            print(
+                f"{label:28} plain {plain:7.0f} {unit}  tls {tls:7.0f} ({tls / plain:4.2f} x plain)  "
+                f"tls-open {bare:7.0f} ({bare / plain:4.2f} x plain)"
+            )
 
 
 if __name__ == "__main__":

@@ -28,9 +28,13 @@ def sources() -> list[tuple[str, str]]:
     sys.path.insert(0, str(REPO))
     from services.catalog import SERVICES
 
-    return [("every service", "services.common.config"), ("every service", "services.common.privacy.keys"),
-            ("identity, touchpoints (checkpoint signing)", "services.common.audit.keys"),
-            *((entry.name, entry.module) for entry in SERVICES), ("chorus CLI", "services.client.runtime")]
+    return [
+        ("every service", "services.common.config"),
+        ("every service", "services.common.privacy.keys"),
+        ("identity, touchpoints (checkpoint signing)", "services.common.audit.keys"),
+        *((entry.name, entry.module) for entry in SERVICES),
+        ("chorus CLI", "services.client.runtime"),
+    ]
 
 
 def rows(module_name: str) -> list[str]:

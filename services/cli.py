@@ -82,10 +82,14 @@ def up(
     nats_port: int = typer.Option(4222, help="port of the embedded nats-server"),
     nats_url: str = typer.Option("", help="use this NATS (JetStream, >= 2.12) instead of starting one"),
     identity_port: int = typer.Option(BY_NAME["identity"].default_port, help="gRPC port of the identity service"),
-    touchpoints_port: int = typer.Option(BY_NAME["touchpoints"].default_port, help="gRPC port of the touchpoints service"),
+    touchpoints_port: int = typer.Option(
+        BY_NAME["touchpoints"].default_port, help="gRPC port of the touchpoints service"
+    ),
     experience_port: int = typer.Option(BY_NAME["experience"].default_port, help="gRPC port of the experience service"),
     host: str = typer.Option("127.0.0.1", help="interface everything listens on"),
-    insecure: bool = typer.Option(False, "--insecure", help="plain gRPC, no credentials checked: local experiments only"),
+    insecure: bool = typer.Option(
+        False, "--insecure", help="plain gRPC, no credentials checked: local experiments only"
+    ),
 ) -> None:
     """Run all of Chorus on this machine: embedded NATS (JetStream), identity, touchpoints and experience, SQLite
     views. A service process that dies is restarted; Ctrl-C or SIGTERM stops everything."""
@@ -95,8 +99,10 @@ def up(
     seen: dict[int, str] = {}
     for owner, port in ports.items():
         if port in seen:
-            raise fail(f"{seen[port]} and {owner} cannot both use port {port}: give each its own "
-                       f"(--{_flag(seen[port])}-port, --{_flag(owner)}-port)")
+            raise fail(
+                f"{seen[port]} and {owner} cannot both use port {port}: give each its own "
+                f"(--{_flag(seen[port])}-port, --{_flag(owner)}-port)"
+            )
         seen[port] = owner
     for owner, port in ports.items():
         if not port_is_free(host, port):
@@ -107,8 +113,11 @@ def up(
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     if insecure:
-        typer.secho("chorus: --insecure: plain gRPC without TLS, and every caller may call every method",
-                    err=True, fg=typer.colors.YELLOW)
+        typer.secho(
+            "chorus: --insecure: plain gRPC without TLS, and every caller may call every method",
+            err=True,
+            fg=typer.colors.YELLOW,
+        )
     else:
         credentials = ensure_local_credentials(data_dir / "credentials", [entry.name for entry in SERVICES], host)
     store = data_dir / "nats"
@@ -128,6 +137,7 @@ def up(
         if service not in nats_passwords:
             return nats_url
         return nats_users.user_url(nats_url, service, nats_passwords[service])
+
     stopping = False
 
     def stop_all(*_: object) -> None:
@@ -135,24 +145,32 @@ def up(
         stopping = True
 
     previous = {sig: signal.signal(sig, stop_all) for sig in (signal.SIGINT, signal.SIGTERM)}
+
     def secured(service: str) -> dict[str, str]:
         if insecure:
             return {}
-        return {"CHORUS_TLS_CERT_FILE": str(credentials.cert(service)),
-                "CHORUS_TLS_KEY_FILE": str(credentials.key(service)),
-                "CHORUS_TLS_CA_FILE": str(credentials.ca), "CHORUS_TLS_CLIENT_AUTH": "optional",
-                "CHORUS_TOKEN_PUBLIC_KEY_FILE": str(credentials.public_key)}
+        return {
+            "CHORUS_TLS_CERT_FILE": str(credentials.cert(service)),
+            "CHORUS_TLS_KEY_FILE": str(credentials.key(service)),
+            "CHORUS_TLS_CA_FILE": str(credentials.ca),
+            "CHORUS_TLS_CLIENT_AUTH": "optional",
+            "CHORUS_TOKEN_PUBLIC_KEY_FILE": str(credentials.public_key),
+        }
 
     children = [
-        Child(service=service.value, port=ports[service.value], env={
-            **secured(service.value),
-            "CHORUS_NATS_URL": nats_url_of(service.value),
-            "CHORUS_GRPC_HOST": host,
-            BY_NAME[service.value].port_variable: str(ports[service.value]),
-            "CHORUS_DATA_DIR": str(data_dir),
-            "CHORUS_VIEWS_URL": os.environ.get("CHORUS_VIEWS_URL") or f"sqlite:///{_views_file(data_dir, service)}",
-            "CHORUS_LOG_FORMAT": os.environ.get("CHORUS_LOG_FORMAT", "console"),
-        })
+        Child(
+            service=service.value,
+            port=ports[service.value],
+            env={
+                **secured(service.value),
+                "CHORUS_NATS_URL": nats_url_of(service.value),
+                "CHORUS_GRPC_HOST": host,
+                BY_NAME[service.value].port_variable: str(ports[service.value]),
+                "CHORUS_DATA_DIR": str(data_dir),
+                "CHORUS_VIEWS_URL": os.environ.get("CHORUS_VIEWS_URL") or f"sqlite:///{_views_file(data_dir, service)}",
+                "CHORUS_LOG_FORMAT": os.environ.get("CHORUS_LOG_FORMAT", "console"),
+            },
+        )
         for service in Service
     ]
     supervisor = Supervisor(children, host=host, credentials_dir=None if insecure else credentials.root)
@@ -160,8 +178,16 @@ def up(
         with known_failures():
             supervisor.start(stopping=lambda: stopping)
         if not stopping:
-            _say_up(nats_url, store if nats else None, resumed, data_dir, host, ports, insecure=insecure,
-                    nats_passwords=nats_passwords)
+            _say_up(
+                nats_url,
+                store if nats else None,
+                resumed,
+                data_dir,
+                host,
+                ports,
+                insecure=insecure,
+                nats_passwords=nats_passwords,
+            )
         while not stopping:
             with known_failures():
                 supervisor.watch_once()
@@ -182,8 +208,17 @@ def _views_file(data_dir: Path, service: Service) -> Path:
     return data_dir / f"{service.value}-views.db"
 
 
-def _say_up(nats_url: str, store: Path | None, resumed: bool, data_dir: Path, host: str,
-            ports: dict[str, int], *, insecure: bool, nats_passwords: dict[str, str]) -> None:
+def _say_up(
+    nats_url: str,
+    store: Path | None,
+    resumed: bool,
+    data_dir: Path,
+    host: str,
+    ports: dict[str, int],
+    *,
+    insecure: bool,
+    nats_passwords: dict[str, str],
+) -> None:
     history = "resumed the history already in it" if resumed else "a new, empty history"
     where = f"store {store} ({history})" if store else "an existing NATS"
     typer.secho(f"Chorus is up — NATS {nats_url}, {where}", fg=typer.colors.GREEN)
@@ -194,11 +229,15 @@ def _say_up(nats_url: str, store: Path | None, resumed: bool, data_dir: Path, ho
         typer.secho("  INSECURE: plain gRPC, no caller checked (--insecure)", fg=typer.colors.YELLOW)
     else:
         typer.echo(f"  TLS and roles: CA, certificates, admin token and signing key in {data_dir / 'credentials'}")
-        typer.echo(f"  chorus credentials issue --role agent --subject NAME --credentials-dir {data_dir / 'credentials'}")
+        typer.echo(
+            f"  chorus credentials issue --role agent --subject NAME --credentials-dir {data_dir / 'credentials'}"
+        )
     typer.echo("Try next, in another terminal:")
     if nats_passwords:
-        typer.echo(f"  chorus log touchpoints --nats-url nats://auditor:PASSWORD@{nats_url.split('//', 1)[-1]}"
-                   f"    the stored events, decoded (passwords: {data_dir / 'credentials' / 'nats-users.json'})")
+        typer.echo(
+            f"  chorus log touchpoints --nats-url nats://auditor:PASSWORD@{nats_url.split('//', 1)[-1]}"
+            f"    the stored events, decoded (passwords: {data_dir / 'credentials' / 'nats-users.json'})"
+        )
     else:
         typer.echo(f"  chorus log touchpoints --nats-url {nats_url}    the stored events, decoded")
     typer.echo("Ctrl-C stops everything.")
@@ -252,7 +291,8 @@ def log(
             try:
                 message_class = message_factory.GetMessageClass(pool.FindMessageTypeByName(event.topic))
                 payload = json_format.MessageToDict(
-                    message_class.FromString(event.state), preserving_proto_field_name=True)
+                    message_class.FromString(event.state), preserving_proto_field_name=True
+                )
             except KeyError:
                 payload = {"undecoded_bytes": len(event.state)}
             record = {

@@ -34,8 +34,11 @@ def issue(
     """Issue a signed bearer token for SUBJECT with ROLE, valid for DAYS."""
     key_file = signing_key or CredentialsDir(credentials_dir).signing_key
     if not key_file.is_file():
-        typer.secho(f"chorus: no signing key at {key_file} (run chorus up once, or pass --signing-key)",
-                    err=True, fg=typer.colors.RED)
+        typer.secho(
+            f"chorus: no signing key at {key_file} (run chorus up once, or pass --signing-key)",
+            err=True,
+            fg=typer.colors.RED,
+        )
         raise typer.Exit(code=2)
     try:
         token = tokens.issue(key_file.read_bytes(), subject=subject, role=role, days=days)

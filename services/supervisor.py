@@ -47,8 +47,9 @@ def serving(host: str, port: int, timeout: float = 1.0, credentials_dir: Path | 
     ``credentials_dir``, when given)."""
     with client.channel(f"{host}:{port}", credentials_dir) as channel:
         try:
-            reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""),
-                                                              timeout=timeout)
+            reply = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=""), timeout=timeout
+            )
         except grpc.RpcError:
             return False
     return reply.status == health_pb2.HealthCheckResponse.SERVING
@@ -57,9 +58,17 @@ def serving(host: str, port: int, timeout: float = 1.0, credentials_dir: Path | 
 class Supervisor:
     """Runs and watches the service processes of ``chorus up`` (see the module docstring)."""
 
-    def __init__(self, children: list[Child], *, host: str = "127.0.0.1", max_crashes: int = 5,
-                 crash_window: float = 60.0, grace: float = 10.0, credentials_dir: Path | None = None,
-                 say: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True)) -> None:
+    def __init__(
+        self,
+        children: list[Child],
+        *,
+        host: str = "127.0.0.1",
+        max_crashes: int = 5,
+        crash_window: float = 60.0,
+        grace: float = 10.0,
+        credentials_dir: Path | None = None,
+        say: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
+    ) -> None:
         self.children = children
         self.host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - where to probe
         self.max_crashes = max_crashes
@@ -98,12 +107,16 @@ class Supervisor:
             while child.crashes and now - child.crashes[0] > self.crash_window:
                 child.crashes.popleft()
             if len(child.crashes) >= self.max_crashes:
-                codes = ", ".join(str(code) for code in child.codes[-self.max_crashes:])
-                msg = (f"{child.service} crashed {len(child.crashes)} times within {self.crash_window:g}s "
-                       f"(exit codes {codes}); not restarting it, see its log above")
+                codes = ", ".join(str(code) for code in child.codes[-self.max_crashes :])
+                msg = (
+                    f"{child.service} crashed {len(child.crashes)} times within {self.crash_window:g}s "
+                    f"(exit codes {codes}); not restarting it, see its log above"
+                )
                 raise GaveUp(msg)
-            self.say(f"chorus: {child.service} exited with code {process.returncode}; restarting it "
-                     f"({len(child.crashes)} of {self.max_crashes} crashes allowed within {self.crash_window:g}s)")
+            self.say(
+                f"chorus: {child.service} exited with code {process.returncode}; restarting it "
+                f"({len(child.crashes)} of {self.max_crashes} crashes allowed within {self.crash_window:g}s)"
+            )
             self._spawn(child)
 
     def stop(self) -> None:
@@ -124,4 +137,5 @@ class Supervisor:
 
     def _spawn(self, child: Child) -> None:
         child.process = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "serve", child.service], env={**os.environ, **child.env})
+            [sys.executable, "-m", "services.cli", "serve", child.service], env={**os.environ, **child.env}
+        )

@@ -76,8 +76,15 @@ def _connected(nats_url: str) -> Iterator[JetStreamConnection]:
 def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
     """A progress callback ``(seq, last)`` drawing a bar on stderr for reads longer than :data:`LONG_RUN`."""
     console = Console(stderr=True)
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                   console=console, transient=True, disable=not console.is_terminal)
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
     task: list[Any] = []
 
     def tick(seq: int, last: int) -> None:
@@ -114,8 +121,16 @@ def _emit(rows: Iterator[dict[str, Any]], output: str) -> int:
     table = Table("app", "seq", "id", "aggregate", "version", "topic", "stored at", "event")
     for row in rows:
         event = json.dumps(row["event"], ensure_ascii=False) if row["event"] is not None else row.get("undecodable")
-        table.add_row(row["app"], str(row["seq"]), str(row["id"]), row["aggregate"], str(row["version"]),
-                      row["topic"].rsplit(".", 1)[-1], row["stored_at"], event)
+        table.add_row(
+            row["app"],
+            str(row["seq"]),
+            str(row["id"]),
+            row["aggregate"],
+            str(row["version"]),
+            row["topic"].rsplit(".", 1)[-1],
+            row["stored_at"],
+            event,
+        )
         count += 1
     console = Console()
     if not console.is_terminal:  # a file or a pipe: wide enough that no cell is cut
@@ -141,8 +156,9 @@ def replay(
     """Print stored events decoded with the contracts: one stream, several, or one party's history."""
     if output not in ("table", "jsonl"):
         raise _fail(f"--format: {output!r} is not table or jsonl")
-    bounds = Range(from_seq=from_seq, to_seq=to_seq or None, since=_moment(since, "--since"),
-                   until=_moment(until, "--until"))
+    bounds = Range(
+        from_seq=from_seq, to_seq=to_seq or None, since=_moment(since, "--since"), until=_moment(until, "--until")
+    )
     with _connected(nats_url) as connection, _progress("replay") as tick:
         selected: dict[str, set[str] | None] = {}
         if party:
@@ -159,8 +175,9 @@ def replay(
 
         def rows() -> Iterator[dict[str, Any]]:
             for app, aggregates in selected.items():
-                yield from event_rows(connection, app, bounds, namespace=namespace, aggregates=aggregates,
-                                      progress=tick)
+                yield from event_rows(
+                    connection, app, bounds, namespace=namespace, aggregates=aggregates, progress=tick
+                )
 
         _emit(rows(), output)
 
@@ -192,8 +209,10 @@ def verify(
                     where += f" (the change lies in sequences {report.broken.covers[0]}-{report.broken.covers[1]})"
                 typer.secho(f"BROKEN {where}: {report.broken.reason}", fg=typer.colors.RED)
                 continue
-            line = (f"OK {report.stream}: {report.messages} messages chained, {report.checkpoints} checkpoints, "
-                    f"signed through sequence {report.signed_through}")
+            line = (
+                f"OK {report.stream}: {report.messages} messages chained, {report.checkpoints} checkpoints, "
+                f"signed through sequence {report.signed_through}"
+            )
             if report.unsigned:
                 line += f"; {report.unsigned} messages after it are chained but not signed yet"
                 failed = failed or require_signed
@@ -220,11 +239,20 @@ def as_of(
         raise _fail("give --at, or both --identity-seq and --touchpoints-seq")
     point = Point(at=moment) if moment else Point(sequences={IDENTITY: identity_seq, TOUCHPOINTS: touchpoints_seq})
     roles = {IDENTITY: identity_app, TOUCHPOINTS: touchpoints_app}
-    with _connected(nats_url) as connection, experience_as_of(connection, point, apps=roles,
-                                                              default_region=default_region or None) as experience:
+    with (
+        _connected(nats_url) as connection,
+        experience_as_of(connection, point, apps=roles, default_region=default_region or None) as experience,
+    ):
         if is_empty(experience):
-            typer.echo(json.dumps({"party_id": party, "empty": True,
-                                   "note": "the view is empty at this point: no event had been stored before it"}))
+            typer.echo(
+                json.dumps(
+                    {
+                        "party_id": party,
+                        "empty": True,
+                        "note": "the view is empty at this point: no event had been stored before it",
+                    }
+                )
+            )
             return
         if dump:
             typer.echo(json.dumps(experience.view.dump(), sort_keys=True, default=str))
@@ -262,8 +290,9 @@ def receipts(
     if output not in ("table", "jsonl"):
         raise _fail(f"--format: {output!r} is not table or jsonl")
     with _connected(nats_url) as connection, _progress("receipts") as tick:
-        _emit(event_rows(connection, identity_app, namespace=namespace, topics={PARTY_FORGOTTEN}, progress=tick),
-              output)
+        _emit(
+            event_rows(connection, identity_app, namespace=namespace, topics={PARTY_FORGOTTEN}, progress=tick), output
+        )
 
 
 @audit_app.command()

@@ -44,41 +44,64 @@ class Range:
     until: datetime | None = None
 
 
-def event_rows(connection: JetStreamConnection, app: str, bounds: Range = Range(), *, namespace: str = "chorus",
-               aggregates: set[str] | None = None, topics: set[str] | None = None,
-               progress: Callable[[int, int], None] | None = None) -> Iterator[dict[str, Any]]:
+def event_rows(
+    connection: JetStreamConnection,
+    app: str,
+    bounds: Range = Range(),
+    *,
+    namespace: str = "chorus",
+    aggregates: set[str] | None = None,
+    topics: set[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[dict[str, Any]]:
     """One dict per stored event of ``app``'s stream in ``bounds`` (optionally only these aggregates or topics)."""
     layout = StreamLayout(app, namespace=namespace)
     end = last_sequence(connection, layout)
     if bounds.to_seq is not None:
         end = min(end, bounds.to_seq)
     tick = (lambda seq: progress(seq, end)) if progress is not None else None
-    for stored in messages(connection, layout, start=bounds.from_seq, end=end, subject_filter=layout.events_filter,
-                           progress=tick):
+    for stored in messages(
+        connection, layout, start=bounds.from_seq, end=end, subject_filter=layout.events_filter, progress=tick
+    ):
         for event in decode(layout.app, stored):
             moment = stored_time(event)
-            if moment is not None and ((bounds.since and moment < bounds.since)
-                                       or (bounds.until and moment >= bounds.until)):
+            if moment is not None and (
+                (bounds.since and moment < bounds.since) or (bounds.until and moment >= bounds.until)
+            ):
                 continue
             if aggregates is not None and event.aggregate_id not in aggregates:
                 continue
             if topics is not None and event.topic not in topics:
                 continue
             row: dict[str, Any] = {
-                "app": layout.app, "seq": stored.seq, "id": event.sequence, "aggregate": event.aggregate_id,
-                "version": event.version, "topic": event.topic, "stored_at": event.stored_at,
-                "correlation_id": event.correlation_id, "causation_id": event.causation_id,
+                "app": layout.app,
+                "seq": stored.seq,
+                "id": event.sequence,
+                "aggregate": event.aggregate_id,
+                "version": event.version,
+                "topic": event.topic,
+                "stored_at": event.stored_at,
+                "correlation_id": event.correlation_id,
+                "causation_id": event.causation_id,
                 "digest": stored.headers.get(DIGEST_HEADER, ""),
-                "event": (json_format.MessageToDict(event.message, preserving_proto_field_name=True)
-                          if event.message is not None else None),
+                "event": (
+                    json_format.MessageToDict(event.message, preserving_proto_field_name=True)
+                    if event.message is not None
+                    else None
+                ),
             }
             if event.message is None:
                 row["undecodable"] = event.undecodable
             yield row
 
 
-def export_rows(connection: JetStreamConnection, app: str, *, namespace: str = "chorus",
-                progress: Callable[[int, int], None] | None = None) -> Iterator[dict[str, Any]]:
+def export_rows(
+    connection: JetStreamConnection,
+    app: str,
+    *,
+    namespace: str = "chorus",
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[dict[str, Any]]:
     """Every stored message of the stream as it is (subject, Chorus headers, payload in base64), with its events
     decoded: enough for another tool to recompute the digests and decode the payloads itself."""
     layout = StreamLayout(app, namespace=namespace)
@@ -90,16 +113,25 @@ def export_rows(connection: JetStreamConnection, app: str, *, namespace: str = "
 
 def _export_row(layout: StreamLayout, stored: StoredMessage) -> dict[str, Any]:
     row: dict[str, Any] = {
-        "app": layout.app, "seq": stored.seq, "subject": stored.subject,
+        "app": layout.app,
+        "seq": stored.seq,
+        "subject": stored.subject,
         "stored_at": stored.headers.get("Nats-Time-Stamp", ""),
         "headers": {name: value for name, value in sorted(stored.headers.items()) if name.startswith("Chorus-")},
         "data_b64": base64.b64encode(stored.data).decode(),
     }
     if stored.subject.startswith(layout.events_prefix):
         row["events"] = [
-            {"id": event.sequence, "version": event.version, "topic": event.topic,
-             "event": (json_format.MessageToDict(event.message, preserving_proto_field_name=True)
-                       if event.message is not None else None)}
+            {
+                "id": event.sequence,
+                "version": event.version,
+                "topic": event.topic,
+                "event": (
+                    json_format.MessageToDict(event.message, preserving_proto_field_name=True)
+                    if event.message is not None
+                    else None
+                ),
+            }
             for event in decode(layout.app, stored)
         ]
     return row
@@ -117,9 +149,13 @@ class Point:
 
 
 @contextlib.contextmanager
-def experience_as_of(connection: JetStreamConnection, point: Point = Point(), *,
-                     apps: Mapping[str, str] | None = None, default_region: str | None = None,
-                     ) -> Iterator[ExperienceApplication]:
+def experience_as_of(
+    connection: JetStreamConnection,
+    point: Point = Point(),
+    *,
+    apps: Mapping[str, str] | None = None,
+    default_region: str | None = None,
+) -> Iterator[ExperienceApplication]:
     """The experience application over an in-memory view replayed up to ``point`` (to the end when unbounded).
 
     ``apps`` maps the roles ``identity`` and ``touchpoints`` to their application names;
@@ -129,13 +165,21 @@ def experience_as_of(connection: JetStreamConnection, point: Point = Point(), *,
     upstream_apps = {IDENTITY: IDENTITY, TOUCHPOINTS: TOUCHPOINTS, **(apps or {})}
     for name in upstream_apps.values():  # a stream that is missing or closed to us is an error, not an empty past
         last_sequence(connection, StreamLayout(name))
-    app = ExperienceApplication(connection, "sqlite://:memory:",
-                                ExperienceSettings(upstream_apps=upstream_apps, default_region=default_region))
+    app = ExperienceApplication(
+        connection, "sqlite://:memory:", ExperienceSettings(upstream_apps=upstream_apps, default_region=default_region)
+    )
     try:
-        stop_at = {upstream_apps[role]: notification_id(seq, IDS_PER_MESSAGE - 1)
-                   for role, seq in (point.sequences or {}).items()}
-        runner = ProjectionRunner(ExperienceProjection(app.view, default_region=default_region), app.readers,
-                                  stop_at=stop_at or None, stop_before=point.at, name="audit-as-of")
+        stop_at = {
+            upstream_apps[role]: notification_id(seq, IDS_PER_MESSAGE - 1)
+            for role, seq in (point.sequences or {}).items()
+        }
+        runner = ProjectionRunner(
+            ExperienceProjection(app.view, default_region=default_region),
+            app.readers,
+            stop_at=stop_at or None,
+            stop_before=point.at,
+            name="audit-as-of",
+        )
         runner.run_to_end()
         yield app
     finally:

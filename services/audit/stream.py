@@ -33,8 +33,15 @@ def last_sequence(connection: JetStreamConnection, layout: StreamLayout) -> int:
         ) from None
 
 
-def messages(connection: JetStreamConnection, layout: StreamLayout, *, start: int = 1, end: int | None = None,
-             subject_filter: str = "", progress: Callable[[int], None] | None = None) -> Iterator[StoredMessage]:
+def messages(
+    connection: JetStreamConnection,
+    layout: StreamLayout,
+    *,
+    start: int = 1,
+    end: int | None = None,
+    subject_filter: str = "",
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[StoredMessage]:
     """Every stored message of the stream from ``start`` to ``end`` (default: the stream's last), in order.
 
     ``subject_filter`` defaults to every subject of the stream; ``progress(seq)`` is told how far the read got.
@@ -44,11 +51,19 @@ def messages(connection: JetStreamConnection, layout: StreamLayout, *, start: in
     position = max(start, 1)
     while position <= last:
         try:
-            page = connection.call(functools.partial(
-                connection.direct_get_batch, layout.stream, start_seq=position, subject_filter=every, batch=READ_BATCH))
+            page = connection.call(
+                functools.partial(
+                    connection.direct_get_batch,
+                    layout.stream,
+                    start_seq=position,
+                    subject_filter=every,
+                    batch=READ_BATCH,
+                )
+            )
         except EventStoreError as exc:
             raise UnreadableStream(
-                f"cannot read stream {layout.stream} at sequence {position}: {type(exc).__name__}") from None
+                f"cannot read stream {layout.stream} at sequence {position}: {type(exc).__name__}"
+            ) from None
         for msg in page:
             if msg.seq > last:
                 return

@@ -57,8 +57,14 @@ class StreamReport:
         return self.broken is None
 
 
-def verify_stream(connection: JetStreamConnection, app: str, public_keys: dict[str, Ed25519PublicKey], *,
-                  namespace: str = "chorus", progress: Callable[[int, int], None] | None = None) -> StreamReport:
+def verify_stream(
+    connection: JetStreamConnection,
+    app: str,
+    public_keys: dict[str, Ed25519PublicKey],
+    *,
+    namespace: str = "chorus",
+    progress: Callable[[int, int], None] | None = None,
+) -> StreamReport:
     """Verify one application's stream; :class:`~services.audit.stream.UnreadableStream` when it cannot be read.
 
     ``progress(seq, last)`` is told how far the walk got.
@@ -82,16 +88,19 @@ def verify_stream(connection: JetStreamConnection, app: str, public_keys: dict[s
             report.broken = _check(msg.seq, msg.data, layout.app, public_keys, running_at, report)
         else:
             report.messages += 1
-            digest = message_digest(previous.get(msg.subject, GENESIS), relative_subject(msg.subject, layout.prefix),
-                                    msg.headers, msg.data)
+            digest = message_digest(
+                previous.get(msg.subject, GENESIS), relative_subject(msg.subject, layout.prefix), msg.headers, msg.data
+            )
             stored = msg.headers.get(DIGEST_HEADER)
             if stored is None:
                 report.broken = Break(msg.seq, f"{_aggregate(msg.subject, layout)} carries no digest")
             elif stored != digest:
                 report.broken = Break(
-                    msg.seq, f"the digest of {_aggregate(msg.subject, layout)} does not match its stored bytes and "
+                    msg.seq,
+                    f"the digest of {_aggregate(msg.subject, layout)} does not match its stored bytes and "
                     "its aggregate's previous digest: this message was altered, or one before it on the same "
-                    "subject was altered or removed")
+                    "subject was altered or removed",
+                )
             previous[msg.subject] = digest
             running = running_digest(running, msg.seq, digest)
             running_at[msg.seq] = running
@@ -103,8 +112,14 @@ def verify_stream(connection: JetStreamConnection, app: str, public_keys: dict[s
     return report
 
 
-def _check(seq: int, data: bytes, app: str, public_keys: dict[str, Ed25519PublicKey], running_at: dict[int, str],
-           report: StreamReport) -> Break | None:
+def _check(
+    seq: int,
+    data: bytes,
+    app: str,
+    public_keys: dict[str, Ed25519PublicKey],
+    running_at: dict[int, str],
+    report: StreamReport,
+) -> Break | None:
     """Check the checkpoint stored at ``seq``; on success move ``report.signed_through`` and forget older digests."""
     try:
         checkpoint = Checkpoint.from_bytes(data)
@@ -119,12 +134,19 @@ def _check(seq: int, data: bytes, app: str, public_keys: dict[str, Ed25519Public
         return Break(seq, f"the checkpoint is of the stream of {checkpoint.app!r}, not {app!r}")
     since = report.signed_through + 1
     if checkpoint.sequence not in running_at:
-        return Break(seq, f"the checkpoint covers sequence {checkpoint.sequence}, which is no message of this "
-                          "stream before it", covers=(since, seq - 1))
+        return Break(
+            seq,
+            f"the checkpoint covers sequence {checkpoint.sequence}, which is no message of this stream before it",
+            covers=(since, seq - 1),
+        )
     if running_at[checkpoint.sequence] != checkpoint.digest:
-        return Break(seq, f"the signed running digest up to sequence {checkpoint.sequence} does not match the "
-                          f"stream: a message between {since} and {checkpoint.sequence} was altered, removed or "
-                          "inserted", covers=(since, checkpoint.sequence))
+        return Break(
+            seq,
+            f"the signed running digest up to sequence {checkpoint.sequence} does not match the "
+            f"stream: a message between {since} and {checkpoint.sequence} was altered, removed or "
+            "inserted",
+            covers=(since, checkpoint.sequence),
+        )
     report.signed_through = max(report.signed_through, checkpoint.sequence)
     for old in [s for s in running_at if s < checkpoint.sequence]:
         del running_at[old]

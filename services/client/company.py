@@ -42,32 +42,63 @@ Channel = Annotated[str, typer.Option(help="only this channel (x, email, forum, 
 
 
 def render_queue(reply: xpb.ListAttentionResponse, lens: str) -> None:
-    table = Table(title=f"Attention queue, {lens} lens: {len(reply.items)} of {reply.total} waiting, "
-                        "highest score first", title_justify="left", show_lines=True)
+    table = Table(
+        title=f"Attention queue, {lens} lens: {len(reply.items)} of {reply.total} waiting, highest score first",
+        title_justify="left",
+        show_lines=True,
+    )
     for column in ("#", "score", "channel", "intent", "waited", "party", "text", "why (weight × value = part)"):
         table.add_column(column, overflow="fold")
     for rank, item in enumerate(reply.items, start=1):
-        why = "\n".join(f"{p.name} {p.weight:g} × {p.value:.2f} = {p.contribution:.2f}  {p.explanation}"
-                        for p in item.parts if p.contribution)
-        table.add_row(str(rank), f"{item.score:.2f}", word(types.Channel.DESCRIPTOR, item.channel)
-                      + (" (public)" if item.visibility == types.VISIBILITY_PUBLIC else ""),
-                      word(types.Intent.DESCRIPTOR, item.intent), show_duration(item.waiting),
-                      item.party_id[:8] or "(unknown)", clip(item.text, 40), why)
+        why = "\n".join(
+            f"{p.name} {p.weight:g} × {p.value:.2f} = {p.contribution:.2f}  {p.explanation}"
+            for p in item.parts
+            if p.contribution
+        )
+        table.add_row(
+            str(rank),
+            f"{item.score:.2f}",
+            word(types.Channel.DESCRIPTOR, item.channel)
+            + (" (public)" if item.visibility == types.VISIBILITY_PUBLIC else ""),
+            word(types.Intent.DESCRIPTOR, item.intent),
+            show_duration(item.waiting),
+            item.party_id[:8] or "(unknown)",
+            clip(item.text, 40),
+            why,
+        )
     console.print(table)
 
 
 def render_pulse(reply: xpb.GetPulseResponse, title: str) -> None:
     table = Table(title=f"{title} (talk share guidance {reply.talk_share_guidance:.0%})", title_justify="left")
-    for column in ("from", "channel", "volume", "listen", "talk", "talk share", "sentiment", "reply p50",
-                   "reply p90", "within bar", "non-touch"):
+    for column in (
+        "from",
+        "channel",
+        "volume",
+        "listen",
+        "talk",
+        "talk share",
+        "sentiment",
+        "reply p50",
+        "reply p90",
+        "within bar",
+        "non-touch",
+    ):
         table.add_column(column, justify="right")
     for bucket in reply.buckets:
-        table.add_row(show_time(bucket.start)[:10], word(types.Channel.DESCRIPTOR, bucket.channel),
-                      str(bucket.volume), str(bucket.inbound), str(bucket.outbound), f"{bucket.talk_share:.0%}",
-                      f"{bucket.mean_sentiment:+.2f}", show_duration(bucket.response_p50) or "-",
-                      show_duration(bucket.response_p90) or "-",
-                      f"{bucket.answered_within_bar_share:.0%}" if bucket.answered else "-",
-                      f"{bucket.non_touchpoint_share:.0%}")
+        table.add_row(
+            show_time(bucket.start)[:10],
+            word(types.Channel.DESCRIPTOR, bucket.channel),
+            str(bucket.volume),
+            str(bucket.inbound),
+            str(bucket.outbound),
+            f"{bucket.talk_share:.0%}",
+            f"{bucket.mean_sentiment:+.2f}",
+            show_duration(bucket.response_p50) or "-",
+            show_duration(bucket.response_p90) or "-",
+            f"{bucket.answered_within_bar_share:.0%}" if bucket.answered else "-",
+            f"{bucket.non_touchpoint_share:.0%}",
+        )
     console.print(table)
 
 
@@ -76,8 +107,14 @@ def render_suggestions(reply: xpb.ListSuggestionsResponse) -> None:
     for column in ("asks for", "parties", "suggestions", "earlier", "recent", "trend"):
         table.add_column(column)
     for group in reply.groups:
-        table.add_row(group.topic, str(group.parties), str(group.suggestions), str(group.earlier),
-                      str(group.recent), word(xpb.Trend.DESCRIPTOR, group.trend) or "-")
+        table.add_row(
+            group.topic,
+            str(group.parties),
+            str(group.suggestions),
+            str(group.earlier),
+            str(group.recent),
+            word(xpb.Trend.DESCRIPTOR, group.trend) or "-",
+        )
     console.print(table)
 
 
@@ -93,14 +130,21 @@ def queue(
 ) -> None:
     """The attention queue: what needs a company reply now, and why each item ranks where it does."""
     request = xpb.ListAttentionRequest(
-        lens=parse_word(xpb.Lens.DESCRIPTOR, lens, "--lens"), page_size=limit,
-        channel=optional_word(types.Channel.DESCRIPTOR, channel, "--channel"))
+        lens=parse_word(xpb.Lens.DESCRIPTOR, lens, "--lens"),
+        page_size=limit,
+        channel=optional_word(types.Channel.DESCRIPTOR, channel, "--channel"),
+    )
     if as_of:
         request.as_of_time.CopyFrom(parse_time(as_of, "--as-of"))
-    reply = call_once("experience", experience_address, timeout, xpb_grpc.ExperienceServiceStub, "ListAttention",
-                      request)
-    print_rows(reply.items, json, lambda: render_queue(reply, word(xpb.Lens.DESCRIPTOR, request.lens)),
-               "nothing: no interaction waits for a reply")
+    reply = call_once(
+        "experience", experience_address, timeout, xpb_grpc.ExperienceServiceStub, "ListAttention", request
+    )
+    print_rows(
+        reply.items,
+        json,
+        lambda: render_queue(reply, word(xpb.Lens.DESCRIPTOR, request.lens)),
+        "nothing: no interaction waits for a reply",
+    )
 
 
 @command
@@ -116,7 +160,8 @@ def pulse(
     """The brand pulse: volume, listen : talk, sentiment and response times per channel and bucket."""
     request = xpb.GetPulseRequest(
         bucket=parse_word(xpb.Bucket.DESCRIPTOR, bucket, "--bucket"),
-        channel=optional_word(types.Channel.DESCRIPTOR, channel, "--channel"))
+        channel=optional_word(types.Channel.DESCRIPTOR, channel, "--channel"),
+    )
     if since:
         request.since.CopyFrom(parse_time(since, "--since"))
     if until:
@@ -139,6 +184,7 @@ def suggestions(
     request = xpb.ListSuggestionsRequest(min_parties=min_parties, page_size=limit)
     if since:
         request.since.CopyFrom(parse_time(since, "--since"))
-    reply = call_once("experience", experience_address, timeout, xpb_grpc.ExperienceServiceStub, "ListSuggestions",
-                      request)
+    reply = call_once(
+        "experience", experience_address, timeout, xpb_grpc.ExperienceServiceStub, "ListSuggestions", request
+    )
     print_rows(reply.groups, json, lambda: render_suggestions(reply), "nothing: no suggestion in that period")

@@ -83,10 +83,17 @@ def _link_late(identity: Service, parties: list[story.Party], ids: list[str], pr
     task = progress.add_task("linking identifiers late", total=len(links))
 
     def link(pair: tuple[str, types.Identifier]) -> None:
-        identity.call(stub.LinkIdentifier, ipb.LinkIdentifierRequest(
-            party_id=pair[0], identifier=pair[1],
-            evidence=ipb.Evidence(source="support-call", rule="confirmed by the customer", asserted_by="chorus-demo")),
-            retries=RETRIES)
+        identity.call(
+            stub.LinkIdentifier,
+            ipb.LinkIdentifierRequest(
+                party_id=pair[0],
+                identifier=pair[1],
+                evidence=ipb.Evidence(
+                    source="support-call", rule="confirmed by the customer", asserted_by="chorus-demo"
+                ),
+            ),
+            retries=RETRIES,
+        )
         progress.advance(task)
 
     with ThreadPoolExecutor(IDENTITY_CALLS_IN_FLIGHT) as pool:
@@ -113,15 +120,19 @@ def _wait_for_views(experience: Service, progress: Progress, patience: float) ->
             return status
         previous = applied if lag == 0 else None
         if time.monotonic() > give_up:
-            raise CommandFailed(UNAVAILABLE, f"unavailable: the experience views still lag {lag} events behind "
-                                             f"after {patience:.0f} s (chorus experience status shows them)")
+            raise CommandFailed(
+                UNAVAILABLE,
+                f"unavailable: the experience views still lag {lag} events behind "
+                f"after {patience:.0f} s (chorus experience status shows them)",
+            )
         time.sleep(0.25)
 
 
 @command
 def demo(
-    size: Annotated[DemoSize, typer.Option(help="small: a few hundred interactions (CI); full: tens of thousands")]
-    = DemoSize.full,
+    size: Annotated[
+        DemoSize, typer.Option(help="small: a few hundred interactions (CI); full: tens of thousands")
+    ] = DemoSize.full,
     seed: Annotated[int, typer.Option(help="the same seed makes the same brand month")] = 7,
     patience: Annotated[float, typer.Option(min=1, help="seconds to wait for the views to catch up")] = 300.0,
     identity_address: IdentityAddress = IDENTITY,
@@ -132,9 +143,11 @@ def demo(
     """Load Jane Smith's journey and a synthetic brand's month into a running Chorus (``chorus up``), through
     the gRPC APIs, then show her experience, the attention queue, the brand pulse and co-creation signals."""
     now = datetime.now(UTC).replace(second=0, microsecond=0)
-    with connect("identity", identity_address, timeout) as identity, \
-            connect("touchpoints", touchpoints_address, timeout) as touchpoints, \
-            connect("experience", experience_address, timeout) as experience:
+    with (
+        connect("identity", identity_address, timeout) as identity,
+        connect("touchpoints", touchpoints_address, timeout) as touchpoints,
+        connect("experience", experience_address, timeout) as experience,
+    ):
         started = time.monotonic()
         if _loaded_before(identity):
             console.print("The demo story is already loaded in this Chorus; showing what it holds.", soft_wrap=True)
@@ -144,8 +157,11 @@ def demo(
         with progress_bar() as progress:
             _wait_for_views(experience, progress, patience)
         caught_up = time.monotonic()
-        console.print(f"Loaded in {loaded - started:.1f} s; the experience views caught up "
-                      f"{caught_up - loaded:.1f} s later ({caught_up - started:.1f} s in all).", soft_wrap=True)
+        console.print(
+            f"Loaded in {loaded - started:.1f} s; the experience views caught up "
+            f"{caught_up - loaded:.1f} s later ({caught_up - started:.1f} s in all).",
+            soft_wrap=True,
+        )
         _show(experience, now)
 
 
@@ -159,8 +175,11 @@ def _loaded_before(identity: Service) -> bool:
     last_link = story.JANE_SPELLED["review"][1]
     if identity.call(stub.SearchParties, ipb.SearchPartiesRequest(identifier=last_link)).parties:
         return True
-    raise CommandFailed(REFUSED, "failed precondition: an earlier `chorus demo` stopped before it had loaded "
-                                 "everything; run it against a fresh Chorus (chorus up --data-dir NEW_DIR)")
+    raise CommandFailed(
+        REFUSED,
+        "failed precondition: an earlier `chorus demo` stopped before it had loaded "
+        "everything; run it against a fresh Chorus (chorus up --data-dir NEW_DIR)",
+    )
 
 
 def _load(identity: Service, touchpoints: Service, size: DemoSize, seed: int, now: datetime) -> None:
@@ -170,31 +189,53 @@ def _load(identity: Service, touchpoints: Service, size: DemoSize, seed: int, no
     with progress_bar() as progress:
         ids = _register_all(identity, full.parties, progress)
         clock.append(time.monotonic())
-        outcomes = stream_touchpoints(touchpoints, _labelled(full.touchpoints), progress=progress,
-                                      total=len(full.touchpoints), description="recording touchpoints",
-                                      deadline=max(600.0, len(full.touchpoints) / 50))
+        outcomes = stream_touchpoints(
+            touchpoints,
+            _labelled(full.touchpoints),
+            progress=progress,
+            total=len(full.touchpoints),
+            description="recording touchpoints",
+            deadline=max(600.0, len(full.touchpoints) / 50),
+        )
         clock.append(time.monotonic())
         linked = _link_late(identity, full.parties, ids, progress)
     if outcomes.rejects:
-        raise CommandFailed(FAILED, f"internal: the service rejected {len(outcomes.rejects)} demo touchpoints "
-                               f"(the first: {outcomes.rejects[0][1]})")
+        raise CommandFailed(
+            FAILED,
+            f"internal: the service rejected {len(outcomes.rejects)} demo touchpoints "
+            f"(the first: {outcomes.rejects[0][1]})",
+        )
     stub = ipb_grpc.IdentityServiceStub(identity.channel)
     if full.wrong_merge is not None:
         target, source = (ids[n] for n in full.wrong_merge)
-        identity.call(stub.MergeParties, ipb.MergePartiesRequest(
-            target_party_id=target, source_party_id=source,
-            evidence=ipb.Evidence(source="agent", rule="same name and town", asserted_by="chorus-demo")))
-        identity.call(stub.UnmergeParty, ipb.UnmergePartyRequest(
-            party_id=source, evidence=ipb.Evidence(source="agent", rule="different people: wrong merge",
-                                                   asserted_by="chorus-demo")))
+        identity.call(
+            stub.MergeParties,
+            ipb.MergePartiesRequest(
+                target_party_id=target,
+                source_party_id=source,
+                evidence=ipb.Evidence(source="agent", rule="same name and town", asserted_by="chorus-demo"),
+            ),
+        )
+        identity.call(
+            stub.UnmergeParty,
+            ipb.UnmergePartyRequest(
+                party_id=source,
+                evidence=ipb.Evidence(source="agent", rule="different people: wrong merge", asserted_by="chorus-demo"),
+            ),
+        )
     clock.append(time.monotonic())
-    console.print(f"Recorded {outcomes.recorded} touchpoints ({outcomes.already_recorded} already there) for "
-                  f"{len(ids)} parties; linked {linked} identifiers late; merged "
-                  f"{'one pair by mistake and undid it' if full.wrong_merge else 'nobody'}.", soft_wrap=True)
+    console.print(
+        f"Recorded {outcomes.recorded} touchpoints ({outcomes.already_recorded} already there) for "
+        f"{len(ids)} parties; linked {linked} identifiers late; merged "
+        f"{'one pair by mistake and undid it' if full.wrong_merge else 'nobody'}.",
+        soft_wrap=True,
+    )
     registering, recording, linking = (later - earlier for earlier, later in itertools.pairwise(clock))
-    console.print(f"Registering took {registering:.1f} s, recording {recording:.1f} s "
-                  f"({outcomes.total / recording:.0f} touchpoints/s), linking and merging {linking:.1f} s.",
-                  soft_wrap=True)
+    console.print(
+        f"Registering took {registering:.1f} s, recording {recording:.1f} s "
+        f"({outcomes.total / recording:.0f} touchpoints/s), linking and merging {linking:.1f} s.",
+        soft_wrap=True,
+    )
 
 
 def _show(experience: Service, now: datetime) -> None:
@@ -205,11 +246,13 @@ def _show(experience: Service, now: datetime) -> None:
     console.rule("Jane Smith")
     render_experience(reply.experience, list(timeline.entries))
     console.rule("What needs a reply now")
-    render_queue(experience.call(stub.ListAttention, xpb.ListAttentionRequest(lens=xpb.LENS_SERVICE, page_size=10)),
-                 "service")
+    render_queue(
+        experience.call(stub.ListAttention, xpb.ListAttentionRequest(lens=xpb.LENS_SERVICE, page_size=10)), "service"
+    )
     console.rule("The brand pulse")
-    render_pulse(experience.call(stub.GetPulse, xpb.GetPulseRequest(bucket=xpb.BUCKET_WEEK)),
-                 "Brand pulse per week and channel")
+    render_pulse(
+        experience.call(stub.GetPulse, xpb.GetPulseRequest(bucket=xpb.BUCKET_WEEK)), "Brand pulse per week and channel"
+    )
     console.rule("Co-creation")
     month = xpb.ListSuggestionsRequest(min_parties=2, page_size=8)
     month.since.FromDatetime(now - timedelta(days=30))

@@ -53,8 +53,9 @@ def _counts(counts: list[xpb.Count]) -> str:
 def render_experience(experience: xpb.Experience, timeline: list[xpb.TimelineEntry]) -> None:
     """The experience as a summary table, then its timeline (newest first)."""
     name = experience.display_name or "(no name)"
-    summary = Table(title=f"{name}: the holistic experience of party {experience.party_id}",
-                    show_header=False, title_justify="left")
+    summary = Table(
+        title=f"{name}: the holistic experience of party {experience.party_id}", show_header=False, title_justify="left"
+    )
     summary.add_column("", style="bold")
     summary.add_column("")
     trend = word(xpb.Trend.DESCRIPTOR, experience.sentiment.trend) or "too few points"
@@ -62,27 +63,51 @@ def render_experience(experience: xpb.Experience, timeline: list[xpb.TimelineEnt
     rows = [
         ("identifiers", "\n".join(show_identifier(i) for i in experience.identifiers)),
         ("merged in", ", ".join(experience.merged_party_ids)),
-        ("interactions", f"{experience.interactions} (listen {experience.listen} : talk {experience.talk}), "
-                         f"{show_time(experience.first_interaction)} → {show_time(experience.last_interaction)}"),
+        (
+            "interactions",
+            f"{experience.interactions} (listen {experience.listen} : talk {experience.talk}), "
+            f"{show_time(experience.first_interaction)} → {show_time(experience.last_interaction)}",
+        ),
         ("by channel", _counts(list(experience.by_channel))),
         ("by kind", _counts(list(experience.by_kind))),
         ("by intent", _counts(list(experience.by_intent))),
-        ("sentiment", f"{trend}: earlier {experience.sentiment.earlier_mean:+.2f}, "
-                      f"recent {experience.sentiment.recent_mean:+.2f}"),
-        ("sociability", f"now {word(types.SociabilityDegree.DESCRIPTOR, sociability.now) or '-'}, "
-                        f"{word(xpb.Trend.DESCRIPTOR, sociability.trend) or 'no trend'}"
-                        + (" — becoming a social customer" if sociability.becoming_social else "")),
-        ("influence", f"{experience.influence.score:.2f} ({experience.influence.public_interactions} public, "
-                      f"at most {experience.influence.max_followers} followers)"),
-        ("responses", f"{experience.responses.answered} answered, median "
-                      f"{show_duration(experience.responses.median) or '-'}, slowest "
-                      f"{show_duration(experience.responses.slowest) or '-'}"),
-        ("awaiting a reply", "\n".join(
-            f"{word(types.Channel.DESCRIPTOR, a.channel)} {word(types.Intent.DESCRIPTOR, a.intent)}, "
-            f"waiting {show_duration(a.waiting)}" for a in experience.awaiting) or "nothing"),
-        ("at risk", ("YES: " if experience.at_risk.at_risk else "no; ")
-                    + ("last experience negative, " if experience.at_risk.last_experience_negative else "")
-                    + f"quiet for {show_duration(experience.at_risk.quiet_for) or '-'}"),
+        (
+            "sentiment",
+            f"{trend}: earlier {experience.sentiment.earlier_mean:+.2f}, "
+            f"recent {experience.sentiment.recent_mean:+.2f}",
+        ),
+        (
+            "sociability",
+            f"now {word(types.SociabilityDegree.DESCRIPTOR, sociability.now) or '-'}, "
+            f"{word(xpb.Trend.DESCRIPTOR, sociability.trend) or 'no trend'}"
+            + (" — becoming a social customer" if sociability.becoming_social else ""),
+        ),
+        (
+            "influence",
+            f"{experience.influence.score:.2f} ({experience.influence.public_interactions} public, "
+            f"at most {experience.influence.max_followers} followers)",
+        ),
+        (
+            "responses",
+            f"{experience.responses.answered} answered, median "
+            f"{show_duration(experience.responses.median) or '-'}, slowest "
+            f"{show_duration(experience.responses.slowest) or '-'}",
+        ),
+        (
+            "awaiting a reply",
+            "\n".join(
+                f"{word(types.Channel.DESCRIPTOR, a.channel)} {word(types.Intent.DESCRIPTOR, a.intent)}, "
+                f"waiting {show_duration(a.waiting)}"
+                for a in experience.awaiting
+            )
+            or "nothing",
+        ),
+        (
+            "at risk",
+            ("YES: " if experience.at_risk.at_risk else "no; ")
+            + ("last experience negative, " if experience.at_risk.last_experience_negative else "")
+            + f"quiet for {show_duration(experience.at_risk.quiet_for) or '-'}",
+        ),
         ("contact", "do not contact" if experience.contact.do_not_contact else "allowed where consented"),
     ]
     for label, value in rows:
@@ -97,12 +122,15 @@ def render_experience(experience: xpb.Experience, timeline: list[xpb.TimelineEnt
     for entry in timeline:
         inbound = entry.direction == types.DIRECTION_INBOUND
         table.add_row(
-            show_time(entry.occurred_at), word(types.Channel.DESCRIPTOR, entry.channel),
+            show_time(entry.occurred_at),
+            word(types.Channel.DESCRIPTOR, entry.channel),
             "in" if inbound else "out",
             "touch" if entry.kind == types.TOUCHPOINT_KIND_TOUCHPOINT else "non-touch",
-            word(types.Intent.DESCRIPTOR, entry.intent), f"{entry.sentiment_score:+.2f}",
+            word(types.Intent.DESCRIPTOR, entry.intent),
+            f"{entry.sentiment_score:+.2f}",
             (f"in {show_duration(entry.response_time)}" if entry.answered else "no") if inbound else "",
-            clip(entry.text, 50))
+            clip(entry.text, 50),
+        )
     console.print(table)
 
 
@@ -123,8 +151,15 @@ def show(
     with connect("experience", experience_address, timeout) as service:
         stub = xpb_grpc.ExperienceServiceStub(service.channel)
         reply = service.call(stub.GetExperience, request)
-        entries = list(service.call(stub.ListTimeline, xpb.ListTimelineRequest(
-            party=request.party, page_size=timeline)).entries) if timeline else []
+        entries = (
+            list(
+                service.call(
+                    stub.ListTimeline, xpb.ListTimelineRequest(party=request.party, page_size=timeline)
+                ).entries
+            )
+            if timeline
+            else []
+        )
     if json:
         print_json({"experience": as_dict(reply.experience), "timeline": [as_dict(e) for e in entries]})
     else:
@@ -168,9 +203,12 @@ def rebuild(
 
 
 def render_status(status: xpb.GetViewsStatusResponse) -> None:
-    table = Table(title=f"Views: generation {status.generation}, "
-                        f"{'healthy' if status.healthy else 'NOT following its upstreams'}, "
-                        f"{status.quarantined} quarantined", title_justify="left")
+    table = Table(
+        title=f"Views: generation {status.generation}, "
+        f"{'healthy' if status.healthy else 'NOT following its upstreams'}, "
+        f"{status.quarantined} quarantined",
+        title_justify="left",
+    )
     for column in ("upstream", "applied", "lag"):
         table.add_column(column)
     for upstream in status.upstreams:
@@ -186,8 +224,14 @@ def status(
     json: Json = False,
 ) -> None:
     """How far the views have applied each upstream, their lag, quarantine and any rebuild."""
-    reply = call_once("experience", experience_address, timeout, xpb_grpc.ExperienceServiceStub, "GetViewsStatus",
-                      xpb.GetViewsStatusRequest())
+    reply = call_once(
+        "experience",
+        experience_address,
+        timeout,
+        xpb_grpc.ExperienceServiceStub,
+        "GetViewsStatus",
+        xpb.GetViewsStatusRequest(),
+    )
     if json:
         print_json(reply)
     else:

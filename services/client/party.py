@@ -35,8 +35,10 @@ from services.client.runtime import (
 
 app = typer.Typer(no_args_is_help=True, help="Parties (people, organisations, communities) and their identifiers.")
 
-Identifiers = Annotated[list[str] | None, typer.Option(
-    "--identifier", "-i", help=f"an identifier to link at once (repeatable): {IDENTIFIER_HELP}")]
+Identifiers = Annotated[
+    list[str] | None,
+    typer.Option("--identifier", "-i", help=f"an identifier to link at once (repeatable): {IDENTIFIER_HELP}"),
+]
 Source = Annotated[str, typer.Option(help="evidence: where it came from (crm-import, support-call, agent)")]
 Rule = Annotated[str, typer.Option(help="evidence: the rule that justified it (same verified email)")]
 By = Annotated[str, typer.Option("--by", help="evidence: who asserted it (an agent's id, a system)")]
@@ -91,7 +93,8 @@ def register(
 ) -> None:
     """Register a party, optionally with identifiers (all linked, or none)."""
     request = ipb.RegisterPartyRequest(
-        kind=parse_word(types.PartyKind.DESCRIPTOR, kind, "--kind"), display_name=display_name,
+        kind=parse_word(types.PartyKind.DESCRIPTOR, kind, "--kind"),
+        display_name=display_name,
         roles=[parse_word(types.PartyRole.DESCRIPTOR, r, "--role") for r in role or []],
         identifiers=[parse_identifier(raw, "--identifier") for raw in identifier or []],
         evidence=_evidence(source, rule, by),
@@ -114,8 +117,9 @@ def get(
         if is_uuid(party):
             found = identity.call(stub.GetParty, ipb.GetPartyRequest(party_id=party)).party
         else:
-            search = identity.call(stub.SearchParties,
-                                   ipb.SearchPartiesRequest(identifier=parse_identifier(party, "party")))
+            search = identity.call(
+                stub.SearchParties, ipb.SearchPartiesRequest(identifier=parse_identifier(party, "party"))
+            )
             if not search.parties:
                 raise CommandFailed(NOTHING, "not found: no party holds that identifier")
             found = search.parties[0]
@@ -136,9 +140,12 @@ def link(
     json: Json = False,
 ) -> None:
     """Link an identifier to a party, with evidence."""
-    request = ipb.LinkIdentifierRequest(party_id=party_id(party, "party"),
-                                        identifier=parse_identifier(identifier), force=force,
-                                        evidence=_evidence(source, rule, by))
+    request = ipb.LinkIdentifierRequest(
+        party_id=party_id(party, "party"),
+        identifier=parse_identifier(identifier),
+        force=force,
+        evidence=_evidence(source, rule, by),
+    )
     reply = call_once("identity", identity_address, timeout, ipb_grpc.IdentityServiceStub, "LinkIdentifier", request)
     _out(reply.party, json)
 
@@ -156,9 +163,11 @@ def merge(
     json: Json = False,
 ) -> None:
     """Merge SOURCE into TARGET (undo with ``chorus party unmerge SOURCE``)."""
-    request = ipb.MergePartiesRequest(target_party_id=party_id(target, "target"),
-                                      source_party_id=party_id(source_party, "source"),
-                                      evidence=_evidence(source, rule, by))
+    request = ipb.MergePartiesRequest(
+        target_party_id=party_id(target, "target"),
+        source_party_id=party_id(source_party, "source"),
+        evidence=_evidence(source, rule, by),
+    )
     reply = call_once("identity", identity_address, timeout, ipb_grpc.IdentityServiceStub, "MergeParties", request)
     _out(reply.party, json)
 

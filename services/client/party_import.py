@@ -145,7 +145,8 @@ def party_of(row: dict[str, Any], source_system: str) -> pb.ImportedParty:
     for where, identifier in _objects(row, "identifiers", "type and value"):
         party.identifiers.add(
             type=_enum(types_pb2.IdentifierType, "IDENTIFIER_TYPE_", identifier.get("type"), f"{where}.type"),
-            value=_text(identifier, "value"), namespace=_text(identifier, "namespace"),
+            value=_text(identifier, "value"),
+            namespace=_text(identifier, "namespace"),
         )
     for where, consent in _objects(row, "consents", "channel and status"):
         message = party.consents.add(
@@ -225,13 +226,20 @@ def count_rows(path: Path, file_format: FileFormat) -> int:
 # ------------------------------------------------------------------------------------------- the command
 
 
-def import_file(stub: pb_grpc.IdentityServiceStub, path: Path, file_format: FileFormat, source_system: str,
-                console: Console) -> Summary:
+def import_file(
+    stub: pb_grpc.IdentityServiceStub, path: Path, file_format: FileFormat, source_system: str, console: Console
+) -> Summary:
     """Stream every readable row of ``path`` to ImportParties; the outcomes, with a progress bar meanwhile."""
     summary = Summary()
     sent_lines: list[int] = []
-    progress = Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                        console=console, transient=False)
+    progress = Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
 
     unreadable_file: list[str] = []
 
@@ -249,8 +257,9 @@ def import_file(stub: pb_grpc.IdentityServiceStub, path: Path, file_format: File
                 sent_lines.append(line)
                 yield pb.ImportPartiesRequest(party=party)
         except (UnicodeDecodeError, csv.Error) as broken:
-            unreadable_file.append(f"the file cannot be read past line {len(sent_lines) + len(summary.rejects)}: "
-                                   f"{type(broken).__name__}")
+            unreadable_file.append(
+                f"the file cannot be read past line {len(sent_lines) + len(summary.rejects)}: {type(broken).__name__}"
+            )
 
     with progress:
         task = progress.add_task("import", total=count_rows(path, file_format))
@@ -272,8 +281,9 @@ def import_file(stub: pb_grpc.IdentityServiceStub, path: Path, file_format: File
 
 
 def print_summary(summary: Summary, console: Console) -> None:
-    console.print(f"imported {summary.imported}, already imported {summary.already_imported}, "
-                  f"rejected {summary.rejected}")
+    console.print(
+        f"imported {summary.imported}, already imported {summary.already_imported}, rejected {summary.rejected}"
+    )
     if not summary.rejects:
         return
     table = Table("line", "field", "rule", "why", title="rejects")
@@ -297,12 +307,16 @@ def import_command(
             check_header(file, file_format)
             summary = import_file(pb_grpc.IdentityServiceStub(channel), file, file_format, source_system, console)
         except grpc.RpcError as error:
-            typer.secho(f"chorus: the import stopped: {error.code().name} ({error.details()})", err=True,
-                        fg=typer.colors.RED)
+            typer.secho(
+                f"chorus: the import stopped: {error.code().name} ({error.details()})", err=True, fg=typer.colors.RED
+            )
             raise typer.Exit(code=2) from None
         except (UnreadableFile, UnicodeDecodeError) as unreadable:
-            typer.secho(f"chorus: {unreadable if isinstance(unreadable, UnreadableFile) else 'not UTF-8 text'}",
-                        err=True, fg=typer.colors.RED)
+            typer.secho(
+                f"chorus: {unreadable if isinstance(unreadable, UnreadableFile) else 'not UTF-8 text'}",
+                err=True,
+                fg=typer.colors.RED,
+            )
             raise typer.Exit(code=2) from None
     print_summary(summary, console)
     if summary.rejects:

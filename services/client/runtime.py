@@ -69,14 +69,24 @@ _EXIT_BY_STATUS: dict[grpc.StatusCode, int] = {
 DEFAULT_PORTS = {"identity": 50051, "touchpoints": 50052, "experience": 50053}
 DEFAULT_TIMEOUT = 10.0
 
-IdentityAddress = Annotated[str, typer.Option(
-    "--identity-address", envvar="CHORUS_IDENTITY_ADDRESS", help="host:port of the identity service")]
-TouchpointsAddress = Annotated[str, typer.Option(
-    "--touchpoints-address", envvar="CHORUS_TOUCHPOINTS_ADDRESS", help="host:port of the touchpoints service")]
-ExperienceAddress = Annotated[str, typer.Option(
-    "--experience-address", envvar="CHORUS_EXPERIENCE_ADDRESS", help="host:port of the experience service")]
-Timeout = Annotated[float, typer.Option(
-    "--timeout", envvar="CHORUS_CLI_TIMEOUT", min=0.1, help="seconds each call may take")]
+IdentityAddress = Annotated[
+    str, typer.Option("--identity-address", envvar="CHORUS_IDENTITY_ADDRESS", help="host:port of the identity service")
+]
+TouchpointsAddress = Annotated[
+    str,
+    typer.Option(
+        "--touchpoints-address", envvar="CHORUS_TOUCHPOINTS_ADDRESS", help="host:port of the touchpoints service"
+    ),
+]
+ExperienceAddress = Annotated[
+    str,
+    typer.Option(
+        "--experience-address", envvar="CHORUS_EXPERIENCE_ADDRESS", help="host:port of the experience service"
+    ),
+]
+Timeout = Annotated[
+    float, typer.Option("--timeout", envvar="CHORUS_CLI_TIMEOUT", min=0.1, help="seconds each call may take")
+]
 Json = Annotated[bool, typer.Option("--json", help="print protobuf JSON (one object per line) instead of tables")]
 IDENTITY = f"127.0.0.1:{DEFAULT_PORTS['identity']}"
 TOUCHPOINTS = f"127.0.0.1:{DEFAULT_PORTS['touchpoints']}"
@@ -146,13 +156,17 @@ class Service:
         if details.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED) and not details.details:
             # the client's own status (nothing listening, no answer in time): its text names addresses, not data
             reason = "did not answer in time" if details.code == grpc.StatusCode.DEADLINE_EXCEEDED else "not reachable"
-            return CommandFailed(code, f"unavailable: {self.name} at {self.address} {reason} "
-                                       f"(is `chorus up` running? --{self.name}-address, --timeout)")
+            return CommandFailed(
+                code,
+                f"unavailable: {self.name} at {self.address} {reason} "
+                f"(is `chorus up` running? --{self.name}-address, --timeout)",
+            )
         message = details.message
         bad_request = details.detail(error_details_pb2.BadRequest)
         if bad_request is not None and bad_request.field_violations:
-            message = "; ".join(f"{v.field}: {v.description}" if v.field else v.description
-                                for v in bad_request.field_violations)
+            message = "; ".join(
+                f"{v.field}: {v.description}" if v.field else v.description for v in bad_request.field_violations
+            )
         request = f" (request {details.request_id})" if details.request_id and code == FAILED else ""
         return CommandFailed(code, f"{what}: {message}{request}")
 
@@ -165,16 +179,18 @@ def credentials_dir() -> Path:
 @contextlib.contextmanager
 def connect(name: str, address: str, timeout: float) -> Iterator[Service]:
     """A channel to ``name`` at ``address`` for the length of a command."""
-    channel = client.channel(address, credentials_dir(),
-                             options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)])
+    channel = client.channel(
+        address, credentials_dir(), options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)]
+    )
     try:
         yield Service(name=name, address=address, timeout=timeout, channel=channel)
     finally:
         channel.close()
 
 
-def call_once(name: str, address: str, timeout: float, stub_class: Callable[[grpc.Channel], Any], method: str,
-              request: Message) -> Any:
+def call_once(
+    name: str, address: str, timeout: float, stub_class: Callable[[grpc.Channel], Any], method: str, request: Message
+) -> Any:
     """One call to a service, on a channel of its own: ``stub_class(channel).method(request)``."""
     with connect(name, address, timeout) as service:
         return service.call(getattr(stub_class(service.channel), method), request)
@@ -214,8 +230,10 @@ def optional_word(enum: EnumDescriptor, raw: str, field: str) -> int:
 # ------------------------------------------------------------------------------------------------ identifiers
 
 _NAMESPACED = ("forum_user", "marketplace_reviewer", "chat_id", "other")
-IDENTIFIER_HELP = ("TYPE:VALUE, e.g. email:jane@example.com, phone:+442079460958, x:@jane; "
-                   "TYPE@NAMESPACE:VALUE where the type needs one, e.g. forum_user@forum.acme.example:jane s")
+IDENTIFIER_HELP = (
+    "TYPE:VALUE, e.g. email:jane@example.com, phone:+442079460958, x:@jane; "
+    "TYPE@NAMESPACE:VALUE where the type needs one, e.g. forum_user@forum.acme.example:jane s"
+)
 
 
 def parse_identifier(raw: str, field: str = "identifier") -> types.Identifier:

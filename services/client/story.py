@@ -82,13 +82,29 @@ def _evidence(source: str, rule: str) -> ipb.Evidence:
     return ipb.Evidence(source=source, rule=rule, asserted_by="chorus-demo")
 
 
-def _touchpoint(source: str, external_id: str, at: datetime, kind: int, channel: int, direction: int,
-                visibility: int, actors: Sequence[types.Identifier], text: str,
-                **fields: object) -> tpb.TouchpointInput:
+def _touchpoint(
+    source: str,
+    external_id: str,
+    at: datetime,
+    kind: int,
+    channel: int,
+    direction: int,
+    visibility: int,
+    actors: Sequence[types.Identifier],
+    text: str,
+    **fields: object,
+) -> tpb.TouchpointInput:
     return tpb.TouchpointInput(
-        source=tpb.Source(system=source, external_id=external_id), occurred_at=_stamp(at), kind=kind,
-        channel=channel, direction=direction, visibility=visibility, actors=list(actors),
-        content=tpb.Content(text=text, language="en"), **fields)
+        source=tpb.Source(system=source, external_id=external_id),
+        occurred_at=_stamp(at),
+        kind=kind,
+        channel=channel,
+        direction=direction,
+        visibility=visibility,
+        actors=list(actors),
+        content=tpb.Content(text=text, language="en"),
+        **fields,
+    )
 
 
 def _reply_to(source: str, external_id: str) -> tpb.ReplyTo:
@@ -99,16 +115,24 @@ def _reply_to(source: str, external_id: str) -> tpb.ReplyTo:
 
 #: How Jane spelled each identifier where she used it, and how identity is told about it (late).
 JANE_SPELLED = {
-    "phone": (_ident(types.IDENTIFIER_TYPE_PHONE, "+44 20 7946 0958"),
-              _ident(types.IDENTIFIER_TYPE_PHONE, "+442079460958")),
+    "phone": (
+        _ident(types.IDENTIFIER_TYPE_PHONE, "+44 20 7946 0958"),
+        _ident(types.IDENTIFIER_TYPE_PHONE, "+442079460958"),
+    ),
     "email": (_ident(types.IDENTIFIER_TYPE_EMAIL, "Jane.Smith@Example.COM"), JANE_EMAIL),
     "x": (_ident(types.IDENTIFIER_TYPE_X, "@JaneSmithTweets"), _ident(types.IDENTIFIER_TYPE_X, "janesmithtweets")),
-    "blog": (_ident(types.IDENTIFIER_TYPE_BLOG_URL, "JaneSmith.example.net/blog/"),
-             _ident(types.IDENTIFIER_TYPE_BLOG_URL, "https://janesmith.example.net/blog")),
-    "forum": (_ident(types.IDENTIFIER_TYPE_FORUM_USER, "Jane  S", FORUM),
-              _ident(types.IDENTIFIER_TYPE_FORUM_USER, "jane s", FORUM)),
-    "review": (_ident(types.IDENTIFIER_TYPE_MARKETPLACE_REVIEWER, "R-778", MARKET),
-               _ident(types.IDENTIFIER_TYPE_MARKETPLACE_REVIEWER, "R-778", MARKET)),
+    "blog": (
+        _ident(types.IDENTIFIER_TYPE_BLOG_URL, "JaneSmith.example.net/blog/"),
+        _ident(types.IDENTIFIER_TYPE_BLOG_URL, "https://janesmith.example.net/blog"),
+    ),
+    "forum": (
+        _ident(types.IDENTIFIER_TYPE_FORUM_USER, "Jane  S", FORUM),
+        _ident(types.IDENTIFIER_TYPE_FORUM_USER, "jane s", FORUM),
+    ),
+    "review": (
+        _ident(types.IDENTIFIER_TYPE_MARKETPLACE_REVIEWER, "R-778", MARKET),
+        _ident(types.IDENTIFIER_TYPE_MARKETPLACE_REVIEWER, "R-778", MARKET),
+    ),
 }
 #: Jane's interactions: nine of hers (and the company's replies to her), two by other forum users.
 JANE_INTERACTIONS = 9
@@ -127,108 +151,358 @@ def jane(now: datetime) -> Story:
     touch, non_touch = T.TOUCHPOINT_KIND_TOUCHPOINT, T.TOUCHPOINT_KIND_NON_TOUCHPOINT
     tp = _touchpoint
     story = [
-        tp("acme-callcentre", "jane-call", ago(days=20), touch, C.CHANNEL_PHONE, inbound, private,
-           [spelled["phone"], AGENT], "My boiler stopped heating, I'd like a replacement",
-           intent=types.INTENT_COMPLAINT, sentiment=s(-0.6), sociability_degree=types.SOCIABILITY_DEGREE_VENTING),
-        tp("acme-chat", "jane-chat", ago(days=19), touch, C.CHANNEL_CHAT, inbound, private, [spelled["email"]],
-           "How do I reset the thermostat?", intent=types.INTENT_QUESTION,
-           sociability_degree=types.SOCIABILITY_DEGREE_SKEWED),
-        tp("acme-chat", "jane-chat-reply", ago(days=19, minutes=-3), touch, C.CHANNEL_CHAT, outbound, private,
-           [AGENT, spelled["email"]], "Hold the reset button for five seconds.",
-           reply_to=_reply_to("acme-chat", "jane-chat"), intent=types.INTENT_OTHER),
-        tp("x", "jane-tweet", ago(days=17), non_touch, C.CHANNEL_X, inbound, public, [spelled["x"]],
-           "@acme still no heating after 3 days. Worst customer service ever", audience=tpb.Audience(followers=999),
-           intent=types.INTENT_COMPLAINT, sentiment=s(-0.8),
-           sociability_degree=types.SOCIABILITY_DEGREE_SOCIAL_PRESSURE),
-        tp("x", "jane-tweet-reply", ago(days=17, hours=-2), touch, C.CHANNEL_X, outbound, public,
-           [BRAND_X, spelled["x"]], "@JaneSmithTweets so sorry, an engineer will call you today",
-           reply_to=_reply_to("x", "jane-tweet"), intent=types.INTENT_OTHER),
-        tp("blogs", "jane-blog", ago(days=15), non_touch, C.CHANNEL_BLOG, inbound, public, [spelled["blog"]],
-           "Three weeks with a broken boiler: what I learned", audience=tpb.Audience(followers=99),
-           intent=types.INTENT_OTHER, sentiment=s(-0.4), sociability_degree=types.SOCIABILITY_DEGREE_OBJECTIVE),
-        tp(FORUM, "jane-forum-1", ago(days=14), non_touch, C.CHANNEL_FORUM, inbound, public, [spelled["forum"]],
-           "Anyone else's boiler losing pressure?", thread_id="boiler-pressure", intent=types.INTENT_QUESTION,
-           sentiment=s(-0.2), sociability_degree=types.SOCIABILITY_DEGREE_COMMUNITY),
-        *(tp(FORUM, f"jane-forum-other-{n}", ago(days=14, hours=-n - 1), non_touch, C.CHANNEL_FORUM, inbound,
-             public, [_ident(types.IDENTIFIER_TYPE_FORUM_USER, who, FORUM)], "Same here, every week.",
-             thread_id="boiler-pressure", intent=types.INTENT_OTHER, sentiment=s(-0.1),
-             sociability_degree=types.SOCIABILITY_DEGREE_COMMUNITY)
-          for n, who in enumerate(("Bob B", "carol c"))),
-        tp(FORUM, "jane-forum-2", ago(days=13), non_touch, C.CHANNEL_FORUM, inbound, public, [spelled["forum"]],
-           "Please add a pressure gauge app", thread_id="boiler-pressure", intent=types.INTENT_SUGGESTION,
-           sentiment=s(0.3), sociability_degree=types.SOCIABILITY_DEGREE_COMMUNITY),
-        tp("marketplace", "jane-review", ago(days=12), non_touch, C.CHANNEL_MARKETPLACE, inbound, public,
-           [spelled["review"]], "Two stars. Broke within a month, support was slow.",
-           intent=types.INTENT_COMPLAINT, sentiment=s(-0.7), sociability_degree=types.SOCIABILITY_DEGREE_OBJECTIVE),
+        tp(
+            "acme-callcentre",
+            "jane-call",
+            ago(days=20),
+            touch,
+            C.CHANNEL_PHONE,
+            inbound,
+            private,
+            [spelled["phone"], AGENT],
+            "My boiler stopped heating, I'd like a replacement",
+            intent=types.INTENT_COMPLAINT,
+            sentiment=s(-0.6),
+            sociability_degree=types.SOCIABILITY_DEGREE_VENTING,
+        ),
+        tp(
+            "acme-chat",
+            "jane-chat",
+            ago(days=19),
+            touch,
+            C.CHANNEL_CHAT,
+            inbound,
+            private,
+            [spelled["email"]],
+            "How do I reset the thermostat?",
+            intent=types.INTENT_QUESTION,
+            sociability_degree=types.SOCIABILITY_DEGREE_SKEWED,
+        ),
+        tp(
+            "acme-chat",
+            "jane-chat-reply",
+            ago(days=19, minutes=-3),
+            touch,
+            C.CHANNEL_CHAT,
+            outbound,
+            private,
+            [AGENT, spelled["email"]],
+            "Hold the reset button for five seconds.",
+            reply_to=_reply_to("acme-chat", "jane-chat"),
+            intent=types.INTENT_OTHER,
+        ),
+        tp(
+            "x",
+            "jane-tweet",
+            ago(days=17),
+            non_touch,
+            C.CHANNEL_X,
+            inbound,
+            public,
+            [spelled["x"]],
+            "@acme still no heating after 3 days. Worst customer service ever",
+            audience=tpb.Audience(followers=999),
+            intent=types.INTENT_COMPLAINT,
+            sentiment=s(-0.8),
+            sociability_degree=types.SOCIABILITY_DEGREE_SOCIAL_PRESSURE,
+        ),
+        tp(
+            "x",
+            "jane-tweet-reply",
+            ago(days=17, hours=-2),
+            touch,
+            C.CHANNEL_X,
+            outbound,
+            public,
+            [BRAND_X, spelled["x"]],
+            "@JaneSmithTweets so sorry, an engineer will call you today",
+            reply_to=_reply_to("x", "jane-tweet"),
+            intent=types.INTENT_OTHER,
+        ),
+        tp(
+            "blogs",
+            "jane-blog",
+            ago(days=15),
+            non_touch,
+            C.CHANNEL_BLOG,
+            inbound,
+            public,
+            [spelled["blog"]],
+            "Three weeks with a broken boiler: what I learned",
+            audience=tpb.Audience(followers=99),
+            intent=types.INTENT_OTHER,
+            sentiment=s(-0.4),
+            sociability_degree=types.SOCIABILITY_DEGREE_OBJECTIVE,
+        ),
+        tp(
+            FORUM,
+            "jane-forum-1",
+            ago(days=14),
+            non_touch,
+            C.CHANNEL_FORUM,
+            inbound,
+            public,
+            [spelled["forum"]],
+            "Anyone else's boiler losing pressure?",
+            thread_id="boiler-pressure",
+            intent=types.INTENT_QUESTION,
+            sentiment=s(-0.2),
+            sociability_degree=types.SOCIABILITY_DEGREE_COMMUNITY,
+        ),
+        *(
+            tp(
+                FORUM,
+                f"jane-forum-other-{n}",
+                ago(days=14, hours=-n - 1),
+                non_touch,
+                C.CHANNEL_FORUM,
+                inbound,
+                public,
+                [_ident(types.IDENTIFIER_TYPE_FORUM_USER, who, FORUM)],
+                "Same here, every week.",
+                thread_id="boiler-pressure",
+                intent=types.INTENT_OTHER,
+                sentiment=s(-0.1),
+                sociability_degree=types.SOCIABILITY_DEGREE_COMMUNITY,
+            )
+            for n, who in enumerate(("Bob B", "carol c"))
+        ),
+        tp(
+            FORUM,
+            "jane-forum-2",
+            ago(days=13),
+            non_touch,
+            C.CHANNEL_FORUM,
+            inbound,
+            public,
+            [spelled["forum"]],
+            "Please add a pressure gauge app",
+            thread_id="boiler-pressure",
+            intent=types.INTENT_SUGGESTION,
+            sentiment=s(0.3),
+            sociability_degree=types.SOCIABILITY_DEGREE_COMMUNITY,
+        ),
+        tp(
+            "marketplace",
+            "jane-review",
+            ago(days=12),
+            non_touch,
+            C.CHANNEL_MARKETPLACE,
+            inbound,
+            public,
+            [spelled["review"]],
+            "Two stars. Broke within a month, support was slow.",
+            intent=types.INTENT_COMPLAINT,
+            sentiment=s(-0.7),
+            sociability_degree=types.SOCIABILITY_DEGREE_OBJECTIVE,
+        ),
     ]
     jan_email = _ident(types.IDENTIFIER_TYPE_EMAIL, "jan.smith@elsewhere.example")
-    story.append(tp("acme-mail", "jan-order", ago(days=2), touch, C.CHANNEL_EMAIL, inbound, private, [jan_email],
-                    "I'd like to order two more radiators", intent=types.INTENT_PURCHASE,
-                    sociability_degree=types.SOCIABILITY_DEGREE_OBJECTIVE))
+    story.append(
+        tp(
+            "acme-mail",
+            "jan-order",
+            ago(days=2),
+            touch,
+            C.CHANNEL_EMAIL,
+            inbound,
+            private,
+            [jan_email],
+            "I'd like to order two more radiators",
+            intent=types.INTENT_PURCHASE,
+            sociability_degree=types.SOCIABILITY_DEGREE_OBJECTIVE,
+        )
+    )
     customer = [types.PARTY_ROLE_CUSTOMER]
     return Story(
         parties=[
-            Party(ipb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON, display_name="Jane Smith", roles=customer,
-                                           identifiers=[JANE_EMAIL], evidence=_evidence("crm-import", "crm record")),
-                  late=[JANE_SPELLED[name][1] for name in ("phone", "x", "blog", "forum", "review")]),
-            Party(ipb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON, display_name="Jan Smith", roles=customer,
-                                           identifiers=[jan_email], evidence=_evidence("crm-import", "crm record"))),
+            Party(
+                ipb.RegisterPartyRequest(
+                    kind=types.PARTY_KIND_PERSON,
+                    display_name="Jane Smith",
+                    roles=customer,
+                    identifiers=[JANE_EMAIL],
+                    evidence=_evidence("crm-import", "crm record"),
+                ),
+                late=[JANE_SPELLED[name][1] for name in ("phone", "x", "blog", "forum", "review")],
+            ),
+            Party(
+                ipb.RegisterPartyRequest(
+                    kind=types.PARTY_KIND_PERSON,
+                    display_name="Jan Smith",
+                    roles=customer,
+                    identifiers=[jan_email],
+                    evidence=_evidence("crm-import", "crm record"),
+                )
+            ),
         ],
-        touchpoints=story, wrong_merge=(0, 1))
+        touchpoints=story,
+        wrong_merge=(0, 1),
+    )
 
 
 # ------------------------------------------------------------------------------------------------ the brand's month
 
 FIRST = (
-    "Olivia", "Amelia", "Isla", "Ava", "Mia", "Ivy", "Lily", "Isabella", "Rosie", "Sophia", "Grace", "Freya",
-    "Willow", "Emily", "Ella", "Poppy", "Evie", "Sienna", "Noah", "Oliver", "George", "Leo", "Arthur", "Muhammad",
-    "Harry", "Oscar", "Archie", "Henry", "Theodore", "Jack", "Charlie", "Freddie", "Thomas", "Alfie", "Priya",
-    "Aisha", "Mateo", "Yuki", "Chen", "Lars", "Ingrid", "Amara", "Kofi", "Nia", "Diego", "Lucia", "Sven", "Hana"
+    "Olivia",
+    "Amelia",
+    "Isla",
+    "Ava",
+    "Mia",
+    "Ivy",
+    "Lily",
+    "Isabella",
+    "Rosie",
+    "Sophia",
+    "Grace",
+    "Freya",
+    "Willow",
+    "Emily",
+    "Ella",
+    "Poppy",
+    "Evie",
+    "Sienna",
+    "Noah",
+    "Oliver",
+    "George",
+    "Leo",
+    "Arthur",
+    "Muhammad",
+    "Harry",
+    "Oscar",
+    "Archie",
+    "Henry",
+    "Theodore",
+    "Jack",
+    "Charlie",
+    "Freddie",
+    "Thomas",
+    "Alfie",
+    "Priya",
+    "Aisha",
+    "Mateo",
+    "Yuki",
+    "Chen",
+    "Lars",
+    "Ingrid",
+    "Amara",
+    "Kofi",
+    "Nia",
+    "Diego",
+    "Lucia",
+    "Sven",
+    "Hana",
 )
 LAST = (
-    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Robinson", "Wright",
-    "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Thomas", "Clarke", "Jackson", "Wood",
-    "Harris", "Edwards", "Turner", "Martin", "Cooper", "Hill", "Ward", "Hughes", "Moore", "Clark", "King", "Harrison",
-    "Lewis", "Baker", "Lee", "Allen", "Morris", "Khan", "Scott", "Watson", "Davis", "Parker", "James", "Bennett",
-    "Young"
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Patel",
+    "Robinson",
+    "Wright",
+    "Thompson",
+    "Evans",
+    "Walker",
+    "White",
+    "Roberts",
+    "Green",
+    "Hall",
+    "Thomas",
+    "Clarke",
+    "Jackson",
+    "Wood",
+    "Harris",
+    "Edwards",
+    "Turner",
+    "Martin",
+    "Cooper",
+    "Hill",
+    "Ward",
+    "Hughes",
+    "Moore",
+    "Clark",
+    "King",
+    "Harrison",
+    "Lewis",
+    "Baker",
+    "Lee",
+    "Allen",
+    "Morris",
+    "Khan",
+    "Scott",
+    "Watson",
+    "Davis",
+    "Parker",
+    "James",
+    "Bennett",
+    "Young",
 )
 PRODUCTS = ("boiler", "thermostat", "radiator", "heat pump", "smart valve", "water heater")
 
 QUESTIONS = (
-    "How do I bleed the {p}?", "Is the {p} covered by the warranty?", "When will the engineer arrive for my {p}?",
-    "Can I control the {p} from my phone?", "What does error E{n} on the {p} mean?",
-    "Do you install the {p} on weekends?", "How long does a {p} service take?",
+    "How do I bleed the {p}?",
+    "Is the {p} covered by the warranty?",
+    "When will the engineer arrive for my {p}?",
+    "Can I control the {p} from my phone?",
+    "What does error E{n} on the {p} mean?",
+    "Do you install the {p} on weekends?",
+    "How long does a {p} service take?",
 )
 COMPLAINTS = (
-    "My {p} broke again, this is unacceptable", "Still waiting for a refund on the {p}, third week now",
-    "The {p} is making a terrible noise and nobody calls back", "Engineer never showed up to fix my {p}. Awful",
-    "Worst experience ever with the {p}, cold house all weekend", "The {p} leaks and support keeps me on hold",
+    "My {p} broke again, this is unacceptable",
+    "Still waiting for a refund on the {p}, third week now",
+    "The {p} is making a terrible noise and nobody calls back",
+    "Engineer never showed up to fix my {p}. Awful",
+    "Worst experience ever with the {p}, cold house all weekend",
+    "The {p} leaks and support keeps me on hold",
 )
 PRAISE = (
-    "Love the new {p}, the house is warm in minutes", "Thank you for the quick {p} repair, brilliant engineer",
-    "The {p} app is awesome, saved a lot on bills", "Great service today, the {p} works perfectly",
+    "Love the new {p}, the house is warm in minutes",
+    "Thank you for the quick {p} repair, brilliant engineer",
+    "The {p} app is awesome, saved a lot on bills",
+    "Great service today, the {p} works perfectly",
     "Really happy with my {p}, best purchase this year",
 )
 PURCHASES = (
-    "I'd like to order a second {p}", "Just ordered the {p} bundle, when will it ship?",
+    "I'd like to order a second {p}",
+    "Just ordered the {p} bundle, when will it ship?",
     "Bought the {p} yesterday, checkout was smooth",
 )
-OTHER = ("Moving house next month, updating my details", "Shared the {p} guide with my neighbour",
-         "Reading up on {p} efficiency", "Back from holiday, the {p} kept the house dry")
+OTHER = (
+    "Moving house next month, updating my details",
+    "Shared the {p} guide with my neighbour",
+    "Reading up on {p} efficiency",
+    "Back from holiday, the {p} kept the house dry",
+)
 #: The product asks suggestions cluster into: (the ask, how to say it); the last one grows through the month.
 ASKS = (
     ("pressure gauge app", ("Please add a {a}", "Would love a {a}!", "A {a} would be great", "I wish there was a {a}")),
-    ("weekend engineer visits", ("Please offer {a}", "You should start {a}", "{a} would be great for us",
-                                 "Could you add {a}?")),
-    ("paperless billing", ("Please add {a}", "I'd like {a}, no more letters", "You should offer {a}",
-                           "{a} please")),
-    ("smart thermostat schedule", ("Please add a {a}", "A {a} option would be nice", "I wish the app had a {a}",
-                                   "You should add a {a}")),
+    (
+        "weekend engineer visits",
+        ("Please offer {a}", "You should start {a}", "{a} would be great for us", "Could you add {a}?"),
+    ),
+    ("paperless billing", ("Please add {a}", "I'd like {a}, no more letters", "You should offer {a}", "{a} please")),
+    (
+        "smart thermostat schedule",
+        ("Please add a {a}", "A {a} option would be nice", "I wish the app had a {a}", "You should add a {a}"),
+    ),
 )
-ODD_SUGGESTIONS = ("Please add a purple colour option", "Maybe sponsor the local football club",
-                   "You should open a showroom in Leeds", "Please bring back the old manual")
-CAMPAIGNS = ("Winter check-up: book your boiler service now", "New: the Acme smart valve, 20% off this week",
-             "Your energy-saving tips for the cold months")
+ODD_SUGGESTIONS = (
+    "Please add a purple colour option",
+    "Maybe sponsor the local football club",
+    "You should open a showroom in Leeds",
+    "Please bring back the old manual",
+)
+CAMPAIGNS = (
+    "Winter check-up: book your boiler service now",
+    "New: the Acme smart valve, 20% off this week",
+    "Your energy-saving tips for the cold months",
+)
 REPLIES = {
     types.INTENT_QUESTION: "Thanks for asking! Here is how: {h}",
     types.INTENT_COMPLAINT: "We're sorry about this. An engineer will contact you today. {h}",
@@ -256,19 +530,46 @@ CHANNELS = (
 )
 #: How long the company takes to reply, per channel: (shortest, longest) in minutes.
 REPLY_DELAY = {
-    C.CHANNEL_PHONE: (0, 30), C.CHANNEL_CHAT: (1, 12), C.CHANNEL_SMS: (10, 240), C.CHANNEL_X: (8, 600),
-    C.CHANNEL_FACEBOOK: (20, 900), C.CHANNEL_INSTAGRAM: (30, 1200), C.CHANNEL_YOUTUBE: (60, 2880),
-    C.CHANNEL_FORUM: (60, 2880), C.CHANNEL_BLOG: (240, 4320), C.CHANNEL_MARKETPLACE: (600, 5760),
-    C.CHANNEL_EMAIL: (90, 2880), C.CHANNEL_STORE: (30, 1440), C.CHANNEL_WEB: (60, 1440), C.CHANNEL_IN_APP: (30, 1440),
+    C.CHANNEL_PHONE: (0, 30),
+    C.CHANNEL_CHAT: (1, 12),
+    C.CHANNEL_SMS: (10, 240),
+    C.CHANNEL_X: (8, 600),
+    C.CHANNEL_FACEBOOK: (20, 900),
+    C.CHANNEL_INSTAGRAM: (30, 1200),
+    C.CHANNEL_YOUTUBE: (60, 2880),
+    C.CHANNEL_FORUM: (60, 2880),
+    C.CHANNEL_BLOG: (240, 4320),
+    C.CHANNEL_MARKETPLACE: (600, 5760),
+    C.CHANNEL_EMAIL: (90, 2880),
+    C.CHANNEL_STORE: (30, 1440),
+    C.CHANNEL_WEB: (60, 1440),
+    C.CHANNEL_IN_APP: (30, 1440),
     C.CHANNEL_OTHER: (120, 2880),
 }
-INTENTS = ((types.INTENT_QUESTION, 30), (types.INTENT_COMPLAINT, 18), (types.INTENT_PRAISE, 18),
-           (types.INTENT_SUGGESTION, 9), (types.INTENT_PURCHASE, 9), (types.INTENT_OTHER, 16))
-REPLY_CHANCE = {types.INTENT_QUESTION: 0.75, types.INTENT_COMPLAINT: 0.7, types.INTENT_PURCHASE: 0.8,
-                types.INTENT_PRAISE: 0.25}
+INTENTS = (
+    (types.INTENT_QUESTION, 30),
+    (types.INTENT_COMPLAINT, 18),
+    (types.INTENT_PRAISE, 18),
+    (types.INTENT_SUGGESTION, 9),
+    (types.INTENT_PURCHASE, 9),
+    (types.INTENT_OTHER, 16),
+)
+REPLY_CHANCE = {
+    types.INTENT_QUESTION: 0.75,
+    types.INTENT_COMPLAINT: 0.7,
+    types.INTENT_PURCHASE: 0.8,
+    types.INTENT_PRAISE: 0.25,
+}
 HOUR_WEIGHTS = [1.0 if 7 <= hour < 22 else 0.2 for hour in range(24)]
-THREADS = ("which-thermostat", "heat-pump-noise", "winter-tips", "radiator-balancing", "app-wishlist",
-           "boiler-pressure-2", "installer-reviews")
+THREADS = (
+    "which-thermostat",
+    "heat-pump-noise",
+    "winter-tips",
+    "radiator-balancing",
+    "app-wishlist",
+    "boiler-pressure-2",
+    "installer-reviews",
+)
 
 
 @dataclass(frozen=True)
@@ -280,13 +581,25 @@ class Size:
     strangers: int
 
 
-SIZES = {"small": Size(parties=40, interactions=220, strangers=20),
-         "full": Size(parties=2000, interactions=19000, strangers=1500)}
+SIZES = {
+    "small": Size(parties=40, interactions=220, strangers=20),
+    "full": Size(parties=2000, interactions=19000, strangers=1500),
+}
 
 
 #: How likely a party is to use each kind of identifier (phones are never told to identity: unattributed SMS).
-USES = (("x", 0.35), ("chat", 0.5), ("forum", 0.2), ("review", 0.15), ("facebook", 0.15), ("instagram", 0.1),
-        ("device", 0.3), ("youtube", 0.03), ("blog", 0.03), ("phone", 0.1))
+USES = (
+    ("x", 0.35),
+    ("chat", 0.5),
+    ("forum", 0.2),
+    ("review", 0.15),
+    ("facebook", 0.15),
+    ("instagram", 0.1),
+    ("device", 0.3),
+    ("youtube", 0.03),
+    ("blog", 0.03),
+    ("phone", 0.1),
+)
 
 
 class _Person:
@@ -296,8 +609,10 @@ class _Person:
         handle = f"{first[:6]}{last[:5]}{n}".lower()  # at most 15 characters, as X allows
         self.email = f"{first}.{last}.{n}@example.org".lower()
         self.typed: dict[str, types.Identifier] = {  # as the person types them where they use them
-            "email": _ident(types.IDENTIFIER_TYPE_EMAIL, rng.choice((self.email, self.email.title(),
-                                                                    f"{first}.{last}.{n}@Example.org"))),
+            "email": _ident(
+                types.IDENTIFIER_TYPE_EMAIL,
+                rng.choice((self.email, self.email.title(), f"{first}.{last}.{n}@Example.org")),
+            ),
             "x": _ident(types.IDENTIFIER_TYPE_X, f"@{first[:6]}{last[:5]}{n}"),
             "facebook": _ident(types.IDENTIFIER_TYPE_FACEBOOK, handle),
             "instagram": _ident(types.IDENTIFIER_TYPE_INSTAGRAM, f"@{handle}"),
@@ -322,11 +637,18 @@ def brand_month(seed: int, size: Size, now: datetime) -> Story:
         known = [registered.typed[name] for name in sorted(registered.uses) if name != "phone"]
         late = [i for i in known[1:] if rng.random() < 0.2]  # told to identity only after its touchpoints
         roles = [types.PARTY_ROLE_CUSTOMER] + ([types.PARTY_ROLE_INFLUENCER] if n % 97 == 0 else [])
-        story.parties.append(Party(
-            ipb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON, display_name=registered.name, roles=roles,
-                                     identifiers=[i for i in known if i not in late],
-                                     evidence=_evidence("crm-import", "crm record")),
-            late=late))
+        story.parties.append(
+            Party(
+                ipb.RegisterPartyRequest(
+                    kind=types.PARTY_KIND_PERSON,
+                    display_name=registered.name,
+                    roles=roles,
+                    identifiers=[i for i in known if i not in late],
+                    evidence=_evidence("crm-import", "crm record"),
+                ),
+                late=late,
+            )
+        )
     activity = [min(rng.paretovariate(1.5), 40.0) for _ in people]  # a few very active parties, a long quiet tail
     start = now - timedelta(days=30)
     for k in range(size.interactions + size.strangers):
@@ -345,30 +667,67 @@ def brand_month(seed: int, size: Size, now: datetime) -> Story:
         text = _text(rng, intent, product, at, start)
         external = f"demo-{seed}-{k + 1}"
         followers = int(rng.paretovariate(0.9) * 40) if visibility == types.VISIBILITY_PUBLIC else 0
-        if visibility == types.VISIBILITY_PUBLIC and intent in (types.INTENT_COMPLAINT, types.INTENT_QUESTION) \
-                and channel in (C.CHANNEL_X, C.CHANNEL_FACEBOOK, C.CHANNEL_INSTAGRAM):
+        if (
+            visibility == types.VISIBILITY_PUBLIC
+            and intent in (types.INTENT_COMPLAINT, types.INTENT_QUESTION)
+            and channel in (C.CHANNEL_X, C.CHANNEL_FACEBOOK, C.CHANNEL_INSTAGRAM)
+        ):
             text = f"@{BRAND_HANDLE} {text}"
-        story.touchpoints.append(_touchpoint(
-            system, external, at, kind, channel, types.DIRECTION_INBOUND, visibility, [author], text,
-            intent=intent, thread_id=thread, audience=tpb.Audience(followers=followers),
-            sociability_degree=_degree(visibility, intent, thread)))
+        story.touchpoints.append(
+            _touchpoint(
+                system,
+                external,
+                at,
+                kind,
+                channel,
+                types.DIRECTION_INBOUND,
+                visibility,
+                [author],
+                text,
+                intent=intent,
+                thread_id=thread,
+                audience=tpb.Audience(followers=followers),
+                sociability_degree=_degree(visibility, intent, thread),
+            )
+        )
         if rng.random() < REPLY_CHANCE.get(intent, 0.0):
             low, high = REPLY_DELAY[channel]
             delay = timedelta(minutes=low + (high - low) * rng.random() ** 2)
             if at + delay < now:
                 company = BRAND_X if channel == C.CHANNEL_X else AGENT
-                story.touchpoints.append(_touchpoint(
-                    system, f"{external}-reply", at + delay, T.TOUCHPOINT_KIND_TOUCHPOINT, channel,
-                    types.DIRECTION_OUTBOUND, visibility, [company, author],
-                    REPLIES[intent].format(h=f"acme.example/help/{product.replace(' ', '-')}"),
-                    reply_to=_reply_to(system, external), thread_id=thread, intent=types.INTENT_OTHER))
+                story.touchpoints.append(
+                    _touchpoint(
+                        system,
+                        f"{external}-reply",
+                        at + delay,
+                        T.TOUCHPOINT_KIND_TOUCHPOINT,
+                        channel,
+                        types.DIRECTION_OUTBOUND,
+                        visibility,
+                        [company, author],
+                        REPLIES[intent].format(h=f"acme.example/help/{product.replace(' ', '-')}"),
+                        reply_to=_reply_to(system, external),
+                        thread_id=thread,
+                        intent=types.INTENT_OTHER,
+                    )
+                )
     for n, campaign in enumerate(CAMPAIGNS):  # broadcasts: talk without listening
-        for m, person in enumerate(people[n::max(1, len(CAMPAIGNS) * 4)]):
-            story.touchpoints.append(_touchpoint(
-                "acme-campaigns", f"demo-{seed}-campaign-{n}-{m}", start + timedelta(days=3 + 9 * n, hours=9),
-                T.TOUCHPOINT_KIND_TOUCHPOINT, C.CHANNEL_EMAIL, types.DIRECTION_OUTBOUND, types.VISIBILITY_PRIVATE,
-                [AGENT, person.typed["email"]], campaign, intent=types.INTENT_OTHER,
-                audience=tpb.Audience(recipients=1)))
+        for m, person in enumerate(people[n :: max(1, len(CAMPAIGNS) * 4)]):
+            story.touchpoints.append(
+                _touchpoint(
+                    "acme-campaigns",
+                    f"demo-{seed}-campaign-{n}-{m}",
+                    start + timedelta(days=3 + 9 * n, hours=9),
+                    T.TOUCHPOINT_KIND_TOUCHPOINT,
+                    C.CHANNEL_EMAIL,
+                    types.DIRECTION_OUTBOUND,
+                    types.VISIBILITY_PRIVATE,
+                    [AGENT, person.typed["email"]],
+                    campaign,
+                    intent=types.INTENT_OTHER,
+                    audience=tpb.Audience(recipients=1),
+                )
+            )
     story.touchpoints.sort(key=lambda item: (item.occurred_at.seconds, item.source.external_id))
     return story
 
@@ -393,8 +752,12 @@ def _text(rng: random.Random, intent: int, product: str, at: datetime, start: da
         ask, phrasings = rng.choices(ASKS, weights=weights)[0]
         text = rng.choice(phrasings).format(a=ask)
         return text[0].upper() + text[1:]
-    table = {types.INTENT_QUESTION: QUESTIONS, types.INTENT_COMPLAINT: COMPLAINTS, types.INTENT_PRAISE: PRAISE,
-             types.INTENT_PURCHASE: PURCHASES}.get(intent, OTHER)
+    table = {
+        types.INTENT_QUESTION: QUESTIONS,
+        types.INTENT_COMPLAINT: COMPLAINTS,
+        types.INTENT_PRAISE: PRAISE,
+        types.INTENT_PURCHASE: PURCHASES,
+    }.get(intent, OTHER)
     return rng.choice(table).format(p=product, n=rng.randint(10, 99))
 
 

@@ -118,8 +118,13 @@ def _raise(why: str) -> tpb.TouchpointInput:
     raise ValueError(why)
 
 
-def record_stream(touchpoints: Service, lines: Iterable[str], progress: Progress | None = None,
-                  total: int | None = None, deadline: float = 3600.0) -> Outcomes:
+def record_stream(
+    touchpoints: Service,
+    lines: Iterable[str],
+    progress: Progress | None = None,
+    total: int | None = None,
+    deadline: float = 3600.0,
+) -> Outcomes:
     """Stream every JSONL line's touchpoint; outcomes by line number (blank lines are skipped, bad lines rejected
     here and never sent)."""
     outcomes = Outcomes()
@@ -136,10 +141,15 @@ def record_stream(touchpoints: Service, lines: Iterable[str], progress: Progress
     return stream_touchpoints(touchpoints, parsed(), outcomes, progress, total, deadline)
 
 
-def stream_touchpoints(touchpoints: Service, items: Iterable[tuple[int, tpb.TouchpointInput]],
-                       outcomes: Outcomes | None = None, progress: Progress | None = None,
-                       total: int | None = None, deadline: float = 3600.0,
-                       description: str = "recording") -> Outcomes:
+def stream_touchpoints(
+    touchpoints: Service,
+    items: Iterable[tuple[int, tpb.TouchpointInput]],
+    outcomes: Outcomes | None = None,
+    progress: Progress | None = None,
+    total: int | None = None,
+    deadline: float = 3600.0,
+    description: str = "recording",
+) -> Outcomes:
     """Record ``(label, touchpoint)`` pairs through one RecordTouchpointStream; each outcome counted by its label,
     the progress bar advanced as the service answers."""
     outcomes = outcomes or Outcomes()
@@ -192,12 +202,18 @@ def progress_bar(disable: bool = False) -> Progress:
 
 def say_outcomes(outcomes: Outcomes, as_json: bool) -> None:
     if as_json:
-        print_json({"recorded": outcomes.recorded, "already_recorded": outcomes.already_recorded,
-                    "rejected": len(outcomes.rejects),
-                    "rejects": [{"line": line, "why": why} for line, why in outcomes.rejects]})
+        print_json(
+            {
+                "recorded": outcomes.recorded,
+                "already_recorded": outcomes.already_recorded,
+                "rejected": len(outcomes.rejects),
+                "rejects": [{"line": line, "why": why} for line, why in outcomes.rejects],
+            }
+        )
         return
-    console.print(f"recorded {outcomes.recorded}, already recorded {outcomes.already_recorded}, "
-                  f"rejected {len(outcomes.rejects)}")
+    console.print(
+        f"recorded {outcomes.recorded}, already recorded {outcomes.already_recorded}, rejected {len(outcomes.rejects)}"
+    )
     for line, why in outcomes.rejects[:SHOWN_REJECTS]:
         console.print(f"  line {line}: {why}")
     if len(outcomes.rejects) > SHOWN_REJECTS:
@@ -236,8 +252,10 @@ def record(
     if file:
         lines = _input_lines(file)
         total = _count_lines(file)
-        with connect("touchpoints", touchpoints_address, timeout) as touchpoints, \
-                progress_bar(disable=json) as progress:
+        with (
+            connect("touchpoints", touchpoints_address, timeout) as touchpoints,
+            progress_bar(disable=json) as progress,
+        ):
             outcomes = record_stream(touchpoints, lines, progress, total, stream_timeout)
         say_outcomes(outcomes, json)
         if outcomes.rejects:
@@ -257,7 +275,8 @@ def record(
         occurred_at=parse_time(at, "--at") if at else _now(),
         source=tpb.Source(system=source_system, external_id=external_id),
         actors=[parse_identifier(raw, "--actor") for raw in actor],
-        content=tpb.Content(text=text), thread_id=thread,
+        content=tpb.Content(text=text),
+        thread_id=thread,
         intent=optional_word(types.Intent.DESCRIPTOR, intent, "--intent"),
         audience=tpb.Audience(followers=followers),
     )
@@ -265,8 +284,14 @@ def record(
         if not is_uuid(reply_to):
             bad_input("--reply-to", "expected a touchpoint id (a UUID)")
         item.reply_to.touchpoint_id = reply_to
-    reply = call_once("touchpoints", touchpoints_address, timeout, tpb_grpc.TouchpointServiceStub, "RecordTouchpoint",
-                      tpb.RecordTouchpointRequest(touchpoint=item))
+    reply = call_once(
+        "touchpoints",
+        touchpoints_address,
+        timeout,
+        tpb_grpc.TouchpointServiceStub,
+        "RecordTouchpoint",
+        tpb.RecordTouchpointRequest(touchpoint=item),
+    )
     if json:
         print_json(reply)
     else:
@@ -318,8 +343,9 @@ def get(
         if not colon or not system or not external:
             bad_input("touchpoint", "expected a touchpoint id (a UUID) or SYSTEM:EXTERNAL_ID")
         request = tpb.GetTouchpointRequest(source=tpb.SourceReference(system=system, external_id=external))
-    reply = call_once("touchpoints", touchpoints_address, timeout, tpb_grpc.TouchpointServiceStub, "GetTouchpoint",
-                      request)
+    reply = call_once(
+        "touchpoints", touchpoints_address, timeout, tpb_grpc.TouchpointServiceStub, "GetTouchpoint", request
+    )
     if json:
         print_json(reply.touchpoint)
     else:
@@ -341,8 +367,10 @@ def list_touchpoints(
 ) -> None:
     """List touchpoints, newest first, by actor, thread, channel and time (exit code 1 when there are none)."""
     request = tpb.ListTouchpointsRequest(
-        thread_id=thread, page_size=min(limit, 1000),
-        channel=optional_word(types.Channel.DESCRIPTOR, channel, "--channel"))
+        thread_id=thread,
+        page_size=min(limit, 1000),
+        channel=optional_word(types.Channel.DESCRIPTOR, channel, "--channel"),
+    )
     if actor:
         request.actor.CopyFrom(parse_identifier(actor, "--actor"))
     if since:
@@ -366,12 +394,16 @@ def list_touchpoints(
         for column in ("when", "channel", "dir", "kind", "intent", "actors", "text", "id"):
             table.add_column(column)
         for item in found:
-            table.add_row(show_time(item.occurred_at), word(types.Channel.DESCRIPTOR, item.channel),
-                          word(types.Direction.DESCRIPTOR, item.direction)[:3],
-                          "touch" if item.kind == types.TOUCHPOINT_KIND_TOUCHPOINT else "non-touch",
-                          word(types.Intent.DESCRIPTOR, item.intent),
-                          ", ".join(show_identifier(a) for a in item.actors), clip(item.content.text, 40),
-                          item.touchpoint_id)
+            table.add_row(
+                show_time(item.occurred_at),
+                word(types.Channel.DESCRIPTOR, item.channel),
+                word(types.Direction.DESCRIPTOR, item.direction)[:3],
+                "touch" if item.kind == types.TOUCHPOINT_KIND_TOUCHPOINT else "non-touch",
+                word(types.Intent.DESCRIPTOR, item.intent),
+                ", ".join(show_identifier(a) for a in item.actors),
+                clip(item.content.text, 40),
+                item.touchpoint_id,
+            )
         console.print(table)
     if not found:
         raise CommandFailed(NOTHING, "nothing: no touchpoint matches")

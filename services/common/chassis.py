@@ -60,9 +60,12 @@ def run(service: ServiceDescription[Any, Any], environ: Mapping[str, str] | None
     pagination.use_secret(settings.page_token_secret)
     security = ServerSecurity.from_settings(settings)
     if security.open:
-        log.warning("security.open", tls=settings.tls,
-                    remark="every caller may call every method: no token public key configured and client "
-                           "certificates not required; open mode is for tests and chorus up --insecure only")
+        log.warning(
+            "security.open",
+            tls=settings.tls,
+            remark="every caller may call every method: no token public key configured and client "
+            "certificates not required; open mode is for tests and chorus up --insecure only",
+        )
     own = service.own_settings(env)
     service.announce(own)
     with contextlib.ExitStack() as stack:
@@ -70,8 +73,10 @@ def run(service: ServiceDescription[Any, Any], environ: Mapping[str, str] | None
         if service.stream is not None:
             stack.enter_context(signing_checkpoints(service.stream(running), settings.data_dir, env))
         server, port = create_server(
-            service.registrations(running), settings.grpc_address(service.port(settings)),
-            readiness=lambda: service.readiness(running), security=security,
+            service.registrations(running),
+            settings.grpc_address(service.port(settings)),
+            readiness=lambda: service.readiness(running),
+            security=security,
         )
         log.info(f"{service.name}.started", port=port, **service.started(own))
         serve(server, grace=settings.shutdown_grace_seconds)

@@ -119,7 +119,9 @@ class Settings:
                 env, "CHORUS_SHUTDOWN_GRACE_SECONDS", non_negative_float, defaults.shutdown_grace_seconds
             ),
             default_region=read_setting(
-                env, "CHORUS_DEFAULT_REGION", _region,
+                env,
+                "CHORUS_DEFAULT_REGION",
+                _region,
                 read_setting(env, "CHORUS_IDENTITY_DEFAULT_REGION", _region, defaults.default_region),
             ),
             store_timeout_seconds=read_setting(
@@ -254,8 +256,13 @@ def _tls_settings(env: Mapping[str, str]) -> dict[str, Any]:
         msg = "CHORUS_TLS_CLIENT_AUTH=required needs CHORUS_TLS_CA_FILE and the server's certificate and key"
         raise ConfigurationError(msg)
     token_key = read_setting(env, "CHORUS_TOKEN_PUBLIC_KEY_FILE", _readable_file, None)
-    return {"tls_cert_file": cert, "tls_key_file": key, "tls_ca_file": ca, "tls_client_auth": client_auth,
-            "token_public_key_file": token_key}
+    return {
+        "tls_cert_file": cert,
+        "tls_key_file": key,
+        "tls_ca_file": ca,
+        "tls_client_auth": client_auth,
+        "token_public_key_file": token_key,
+    }
 
 
 def _region(raw: str) -> str | None:

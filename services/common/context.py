@@ -30,7 +30,9 @@ def current() -> RequestContext | None:
 
 
 @contextlib.contextmanager
-def bound(request_id: str | None = None, correlation_id: str | None = None, actor: str = "") -> Iterator[RequestContext]:
+def bound(
+    request_id: str | None = None, correlation_id: str | None = None, actor: str = ""
+) -> Iterator[RequestContext]:
     """Bind a request context for the duration of a block.
 
     >>> with bound(correlation_id="c-1") as ctx:

@@ -115,8 +115,9 @@ def _configure(level: int, fmt: str, stream: TextIO) -> None:
     if fmt == "json":
         renderer = structlog.processors.JSONRenderer()
     else:  # exceptions never reach it (see above); no rich traceback with locals if one did
-        renderer = structlog.dev.ConsoleRenderer(colors=stream.isatty(),
-                                                 exception_formatter=structlog.dev.plain_traceback)
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=stream.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
 
     structlog.configure(
         processors=[

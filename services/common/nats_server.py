@@ -138,8 +138,18 @@ class NatsServer:
             )
         self.store_dir.mkdir(parents=True, exist_ok=True)
         args = [
-            str(self.binary), "-a", self.host, "-p", str(self.port), "-js", "-sd", str(self.store_dir / "jetstream"),
-            "-n", f"chorus-{self.port}", "-l", str(self.log_file),
+            str(self.binary),
+            "-a",
+            self.host,
+            "-p",
+            str(self.port),
+            "-js",
+            "-sd",
+            str(self.store_dir / "jetstream"),
+            "-n",
+            f"chorus-{self.port}",
+            "-l",
+            str(self.log_file),
         ]
         config = {**self.config}
         if self.sync_interval:
@@ -148,7 +158,9 @@ class NatsServer:
             config_file = self.store_dir / "nats-server.conf"
             config_file.write_text(json.dumps(config))  # the server's config format reads JSON
             args += ["-c", str(config_file)]
-        self._process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._process = subprocess.Popen(
+            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         self._wait_ready(timeout)
         log.info("nats.started", url=self.url, store_dir=str(self.store_dir), pid=self._process.pid)
         return self

@@ -79,8 +79,14 @@ def nats_cluster(store_dir: Path, size: int = 3, *, sync_interval: str = "") -> 
         NatsServer(
             store_dir=Path(store_dir) / f"node-{index}",
             sync_interval=sync_interval,
-            config={"cluster": {"name": "chorus", "host": "127.0.0.1", "port": port,
-                                "routes": [route for route in routes if not route.endswith(f":{port}")]}},
+            config={
+                "cluster": {
+                    "name": "chorus",
+                    "host": "127.0.0.1",
+                    "port": port,
+                    "routes": [route for route in routes if not route.endswith(f":{port}")],
+                }
+            },
         )
         for index, port in enumerate(cluster_ports)
     ]

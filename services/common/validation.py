@@ -352,12 +352,24 @@ def _compile_item(field: FieldDescriptor, rules: rules_pb2.FieldRules, where: st
         return _chain(_compile_string(rules, where))
     if cpp_type in _INTEGER_TYPES:
         _reject(rules, where, _STRING_RULES + ("float_gte", "float_lte", "enum_defined_only"), "an integer field")
-        return _chain([_compile_bound(rules.int_gte if rules.HasField("int_gte") else None,
-                                      rules.int_lte if rules.HasField("int_lte") else None)])
+        return _chain(
+            [
+                _compile_bound(
+                    rules.int_gte if rules.HasField("int_gte") else None,
+                    rules.int_lte if rules.HasField("int_lte") else None,
+                )
+            ]
+        )
     if cpp_type in _FLOAT_TYPES:
         _reject(rules, where, _STRING_RULES + ("int_gte", "int_lte", "enum_defined_only"), "a float field")
-        return _chain([_compile_bound(rules.float_gte if rules.HasField("float_gte") else None,
-                                      rules.float_lte if rules.HasField("float_lte") else None)])
+        return _chain(
+            [
+                _compile_bound(
+                    rules.float_gte if rules.HasField("float_gte") else None,
+                    rules.float_lte if rules.HasField("float_lte") else None,
+                )
+            ]
+        )
     if cpp_type == FieldDescriptor.CPPTYPE_ENUM:
         _reject(rules, where, _STRING_RULES + _NUMBER_RULES, "an enum field")
         return _chain([_compile_enum(field) if rules.enum_defined_only else None])

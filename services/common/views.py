@@ -349,8 +349,16 @@ def _translated_errors() -> Iterator[None]:
     except persistence.PersistenceError:
         raise
     except Exception as error:
-        for name in ("IntegrityError", "DataError", "ProgrammingError", "OperationalError", "NotSupportedError",
-                     "InternalError", "InterfaceError", "DatabaseError"):
+        for name in (
+            "IntegrityError",
+            "DataError",
+            "ProgrammingError",
+            "OperationalError",
+            "NotSupportedError",
+            "InternalError",
+            "InterfaceError",
+            "DatabaseError",
+        ):
             if any(base.__name__ == name and base.__module__ in _DRIVER_MODULES for base in type(error).__mro__):
                 raise getattr(persistence, name)(str(error)) from error
         raise

@@ -72,8 +72,11 @@ class GenerationPointer(View):
 
     def set(self, generation: int) -> None:
         with self.transaction(None) as cur:
-            cur.execute("INSERT INTO exp_generation (id, active) VALUES (1, ?)"
-                        " ON CONFLICT (id) DO UPDATE SET active = excluded.active", (generation,))
+            cur.execute(
+                "INSERT INTO exp_generation (id, active) VALUES (1, ?)"
+                " ON CONFLICT (id) DO UPDATE SET active = excluded.active",
+                (generation,),
+            )
 
 
 def generation_url(url: str, generation: int, schema: str | None = None) -> tuple[str, str | None]:
@@ -140,8 +143,10 @@ class ExperienceApplication:
         if fresh:
             view.reset()
         runner = ProjectionRunner(
-            ExperienceProjection(view, default_region=self.settings.default_region), self.readers,
-            poll_interval=self.settings.poll_interval, batch_size=self.settings.batch_size,
+            ExperienceProjection(view, default_region=self.settings.default_region),
+            self.readers,
+            poll_interval=self.settings.poll_interval,
+            batch_size=self.settings.batch_size,
             name=f"experience-g{number}",
         )
         runner.on_applied(self._bump)
@@ -196,8 +201,9 @@ class ExperienceApplication:
 
     # ------------------------------------------------------------------------------------------ parties
 
-    def resolve_party(self, party_id: str = "", identifier: tuple[str, str, str] | None = None,
-                      field_path: str = "party") -> str:
+    def resolve_party(
+        self, party_id: str = "", identifier: tuple[str, str, str] | None = None, field_path: str = "party"
+    ) -> str:
         """The live party of a party id or of any spelling of an identifier; NotFound when unknown."""
         view = self.view
         if identifier is not None:
@@ -218,22 +224,30 @@ class ExperienceApplication:
         """The holistic experience of a live party (see ``chorus.experience.v1.Experience``)."""
         view = self.view
         now = now_us() if at_us is None else at_us
-        party = view.party(party_id) or {"party_id": party_id, "kind": "", "display_name": "", "roles": "[]",
-                                         "do_not_contact": 0, "preferred_channels": "[]"}
+        party = view.party(party_id) or {
+            "party_id": party_id,
+            "kind": "",
+            "display_name": "",
+            "roles": "[]",
+            "do_not_contact": 0,
+            "preferred_channels": "[]",
+        }
         merged = view.merged_into(party_id)
         claims = view.claims_of(party_id)
         rows = sorted(view.interactions_of(party_id), key=lambda r: (r["occurred_us"], r["touchpoint_id"]))
         inbound = [r for r in rows if r["direction"] == "inbound"]
         channels = Counter(r["channel"] for r in rows)
         scored = [r for r in inbound if r["sentiment_score"] is not None]
-        earlier, recent, sentiment_trend = domain.split_trend([r["sentiment_score"] for r in scored],
-                                                              domain.TREND_SENTIMENT_STEP)
+        earlier, recent, sentiment_trend = domain.split_trend(
+            [r["sentiment_score"] for r in scored], domain.TREND_SENTIMENT_STEP
+        )
         weeks: dict[int, list[float]] = {}
         for r in scored:
             weeks.setdefault(domain.week_start(r["occurred_us"]), []).append(r["sentiment_score"])
         degrees = [r for r in inbound if domain.degree_number(r["sociability"])]
-        _, _, social_trend = domain.split_trend([domain.degree_number(r["sociability"]) for r in degrees],
-                                                domain.TREND_SOCIABILITY_STEP)
+        _, _, social_trend = domain.split_trend(
+            [domain.degree_number(r["sociability"]) for r in degrees], domain.TREND_SOCIABILITY_STEP
+        )
         degree_now = degrees[-1]["sociability"] if degrees else ""
         answered = sorted(r["response_seconds"] for r in inbound if r["answered"] and r["response_seconds"] is not None)
         public = [r for r in inbound if r["visibility"] == "public"]
@@ -260,12 +274,20 @@ class ExperienceApplication:
             "by_intent": _counts(r["intent"] for r in rows if r["intent"]),
             "sentiment": {
                 "points": [(week, sum(values) / len(values), len(values)) for week, values in sorted(weeks.items())],
-                "earlier_mean": earlier, "recent_mean": recent, "trend": sentiment_trend,
+                "earlier_mean": earlier,
+                "recent_mean": recent,
+                "trend": sentiment_trend,
             },
             "awaiting": [
-                {"touchpoint_id": r["touchpoint_id"], "channel": r["channel"], "intent": r["intent"],
-                 "occurred_us": r["occurred_us"], "waiting_us": max(0, now - r["occurred_us"])}
-                for r in inbound if r["needs_reply"] and not r["answered"]
+                {
+                    "touchpoint_id": r["touchpoint_id"],
+                    "channel": r["channel"],
+                    "intent": r["intent"],
+                    "occurred_us": r["occurred_us"],
+                    "waiting_us": max(0, now - r["occurred_us"]),
+                }
+                for r in inbound
+                if r["needs_reply"] and not r["answered"]
             ],
             "responses": {
                 "answered": len(answered),
@@ -309,15 +331,25 @@ class ExperienceApplication:
             "preferred_channels": json.loads(party["preferred_channels"]),
         }
 
-    def timeline(self, party_id: str, *, channel: str = "", kind: str = "", after_us: int | None = None,
-                 before_us: int | None = None, cursor: tuple[int, str] | None = None,
-                 limit: int = 50) -> tuple[list[dict[str, Any]], dict[str, tuple[str, str, str]]]:
+    def timeline(
+        self,
+        party_id: str,
+        *,
+        channel: str = "",
+        kind: str = "",
+        after_us: int | None = None,
+        before_us: int | None = None,
+        cursor: tuple[int, str] | None = None,
+        limit: int = 50,
+    ) -> tuple[list[dict[str, Any]], dict[str, tuple[str, str, str]]]:
         """Up to ``limit + 1`` entries newest first after ``cursor``, and the identifiers their keys stand for."""
         view = self.view
-        rows = view.interactions_of(party_id, channel=channel, kind=kind, after_us=after_us, before_us=before_us,
-                                    cursor=cursor, limit=limit + 1)
-        identifiers = {c["identifier_id"]: (c["id_type"], c["id_namespace"], c["id_value"])
-                       for c in view.claims_of(party_id)}
+        rows = view.interactions_of(
+            party_id, channel=channel, kind=kind, after_us=after_us, before_us=before_us, cursor=cursor, limit=limit + 1
+        )
+        identifiers = {
+            c["identifier_id"]: (c["id_type"], c["id_namespace"], c["id_value"]) for c in view.claims_of(party_id)
+        }
         return rows, identifiers
 
     # ------------------------------------------------------------------------------------------ the company's view
@@ -331,15 +363,24 @@ class ExperienceApplication:
         for row in self.view.open_items(channel):
             waited = max(0, now - row["occurred_us"]) / US
             waiting = domain.Waiting(
-                channel=row["channel"], intent=row["intent"], visibility=row["visibility"],
-                sociability=row["sociability"], sentiment_score=row["sentiment_score"],
-                followers=int(row["followers"]), waited_seconds=waited,
+                channel=row["channel"],
+                intent=row["intent"],
+                visibility=row["visibility"],
+                sociability=row["sociability"],
+                sentiment_score=row["sentiment_score"],
+                followers=int(row["followers"]),
+                waited_seconds=waited,
             )
             parts = domain.attention_parts(waiting, lens, self.settings.bars)
-            items.append({
-                **row, "waited_seconds": waited, "bar_seconds": domain.bar_of(row["channel"], self.settings.bars),
-                "score": domain.score(parts), "parts": parts,
-            })
+            items.append(
+                {
+                    **row,
+                    "waited_seconds": waited,
+                    "bar_seconds": domain.bar_of(row["channel"], self.settings.bars),
+                    "score": domain.score(parts),
+                    "parts": parts,
+                }
+            )
         items.sort(key=lambda item: (-item["score"], item["occurred_us"], item["touchpoint_id"]))
         return items
 
@@ -357,15 +398,22 @@ class ExperienceApplication:
             bar = domain.bar_of(row["channel"], self.settings.bars)
             volume, inbound, outbound = int(row["volume"]), int(row["inbound"] or 0), int(row["outbound"] or 0)
             count = int(row["sentiment_count"] or 0)
-            out.append({
-                "start_us": key[0], "channel": key[1], "volume": volume, "inbound": inbound, "outbound": outbound,
-                "mean_sentiment": float(row["sentiment_sum"] or 0) / count if count else 0.0,
-                "talk_share": outbound / (inbound + outbound) if inbound + outbound else 0.0,
-                "response_p50": domain.percentile(times, 0.5), "response_p90": domain.percentile(times, 0.9),
-                "answered": len(times),
-                "within_bar_share": sum(1 for t in times if t <= bar) / len(times) if times else 0.0,
-                "non_touchpoint_share": int(row["non_touchpoints"] or 0) / volume if volume else 0.0,
-            })
+            out.append(
+                {
+                    "start_us": key[0],
+                    "channel": key[1],
+                    "volume": volume,
+                    "inbound": inbound,
+                    "outbound": outbound,
+                    "mean_sentiment": float(row["sentiment_sum"] or 0) / count if count else 0.0,
+                    "talk_share": outbound / (inbound + outbound) if inbound + outbound else 0.0,
+                    "response_p50": domain.percentile(times, 0.5),
+                    "response_p90": domain.percentile(times, 0.9),
+                    "answered": len(times),
+                    "within_bar_share": sum(1 for t in times if t <= bar) / len(times) if times else 0.0,
+                    "non_touchpoint_share": int(row["non_touchpoints"] or 0) / volume if volume else 0.0,
+                }
+            )
         return out
 
     def suggestions(self, since_us: int, until_us: int, min_parties: int) -> list[dict[str, Any]]:
@@ -381,11 +429,17 @@ class ExperienceApplication:
             earlier = len(group.members) - recent
             trend = "rising" if recent > earlier else "falling" if recent < earlier else "steady"
             newest = sorted(group.members, key=lambda m: (m[1], m[0]), reverse=True)
-            out.append({
-                "topic": group.topic, "suggestions": len(group.members), "parties": len(group.authors),
-                "recent": recent, "earlier": earlier, "trend": trend,
-                "examples": [touchpoint_id for touchpoint_id, _, _ in newest[:5]],
-            })
+            out.append(
+                {
+                    "topic": group.topic,
+                    "suggestions": len(group.members),
+                    "parties": len(group.authors),
+                    "recent": recent,
+                    "earlier": earlier,
+                    "trend": trend,
+                    "examples": [touchpoint_id for touchpoint_id, _, _ in newest[:5]],
+                }
+            )
         out.sort(key=lambda g: (-g["parties"], -g["suggestions"], g["topic"]))
         return out
 
@@ -400,25 +454,42 @@ class ExperienceApplication:
             if len(participants) < min_parties:
                 continue
             participants.sort(key=lambda p: (-int(p["interactions"]), p["who"]))
-            out.append({
-                "source": "thread", "id": thread_id, "display_name": "", "parties": len(participants),
-                "interactions": sum(int(p["interactions"]) for p in participants),
-                "last_us": max(int(p["last_us"]) for p in participants),
-                "members": [(p["who"], int(p["interactions"]), int(p["last_us"])) for p in participants],
-            })
+            out.append(
+                {
+                    "source": "thread",
+                    "id": thread_id,
+                    "display_name": "",
+                    "parties": len(participants),
+                    "interactions": sum(int(p["interactions"]) for p in participants),
+                    "last_us": max(int(p["last_us"]) for p in participants),
+                    "members": [(p["who"], int(p["interactions"]), int(p["last_us"])) for p in participants],
+                }
+            )
         by_community: dict[str, dict[str, Any]] = {}
         for row in view.communities():
-            community = by_community.setdefault(row["party_id"], {
-                "source": "identity", "id": row["party_id"], "display_name": row["display_name"], "members": [],
-            })
+            community = by_community.setdefault(
+                row["party_id"],
+                {
+                    "source": "identity",
+                    "id": row["party_id"],
+                    "display_name": row["display_name"],
+                    "members": [],
+                },
+            )
             if row["member_id"]:
                 interactions, last_us = view.activity_of(row["member_id"])
                 community["members"].append((row["member_id"], interactions, int(last_us or 0)))
         for community in by_community.values():
             members = sorted(community["members"], key=lambda m: (-m[1], m[0]))
-            out.append({**community, "members": members, "parties": len(members),
-                        "interactions": sum(m[1] for m in members),
-                        "last_us": max((m[2] for m in members), default=0)})
+            out.append(
+                {
+                    **community,
+                    "members": members,
+                    "parties": len(members),
+                    "interactions": sum(m[1] for m in members),
+                    "last_us": max((m[2] for m in members), default=0),
+                }
+            )
         out.sort(key=lambda c: (-c["parties"], -c["interactions"], c["source"], c["id"]))
         return out
 
@@ -434,8 +505,9 @@ class ExperienceApplication:
         building.runner.on_applied(lambda: None)
         targets = {reader.upstream: reader.last_sequence() for reader in self.readers}
         building.runner.start()
-        threading.Thread(target=self._finish_rebuild, args=(building, targets), name="experience-rebuild",
-                         daemon=True).start()
+        threading.Thread(
+            target=self._finish_rebuild, args=(building, targets), name="experience-rebuild", daemon=True
+        ).start()
         log.info("experience.rebuild_started", generation=building.number)
         return building.number, True
 
@@ -477,7 +549,9 @@ class ExperienceApplication:
             return [(role, runner.positions[self.apps[role]], lag[self.apps[role]]) for role in ROLES]
 
         return {
-            "generation": live.number, "healthy": live.runner.healthy, "upstreams": upstreams(live.runner),
+            "generation": live.number,
+            "healthy": live.runner.healthy,
+            "upstreams": upstreams(live.runner),
             "quarantined": live.view.quarantine_count(),
             "rebuilding_generation": rebuild.number if rebuild else 0,
             "rebuild_upstreams": upstreams(rebuild.runner) if rebuild else [],
@@ -509,4 +583,3 @@ def _drop(generation: _Generation, views_url: str, schema: str | None) -> None:
                 leftover.unlink(missing_ok=True)
     except ChorusError as error:
         log.warning("experience.drop_failed", generation=generation.number, error_type=type(error).__name__)
-

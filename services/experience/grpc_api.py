@@ -90,38 +90,63 @@ def experience_message(e: dict[str, Any]) -> pb.Experience:
         by_kind=[pb.Count(key=key, count=count) for key, count in e["by_kind"]],
         by_intent=[pb.Count(key=key, count=count) for key, count in e["by_intent"]],
         sentiment=pb.SentimentTrend(
-            points=[pb.SentimentPoint(week_start=timestamp(week), mean_score=mean, count=count)
-                    for week, mean, count in sentiment["points"]],
-            earlier_mean=sentiment["earlier_mean"], recent_mean=sentiment["recent_mean"],
+            points=[
+                pb.SentimentPoint(week_start=timestamp(week), mean_score=mean, count=count)
+                for week, mean, count in sentiment["points"]
+            ],
+            earlier_mean=sentiment["earlier_mean"],
+            recent_mean=sentiment["recent_mean"],
             trend=TREND.get(sentiment["trend"], pb.TREND_UNSPECIFIED),
         ),
         awaiting=[
-            pb.AwaitingItem(touchpoint_id=a["touchpoint_id"], channel=CHANNEL.number(a["channel"]),
-                            intent=INTENT.number(a["intent"]), occurred_at=timestamp(a["occurred_us"]),
-                            waiting=duration_us(a["waiting_us"]))
+            pb.AwaitingItem(
+                touchpoint_id=a["touchpoint_id"],
+                channel=CHANNEL.number(a["channel"]),
+                intent=INTENT.number(a["intent"]),
+                occurred_at=timestamp(a["occurred_us"]),
+                waiting=duration_us(a["waiting_us"]),
+            )
             for a in e["awaiting"]
         ],
-        responses=pb.ResponseTimes(answered=responses["answered"], median=duration(responses["median_seconds"]),
-                                   slowest=duration(responses["slowest_seconds"])),
+        responses=pb.ResponseTimes(
+            answered=responses["answered"],
+            median=duration(responses["median_seconds"]),
+            slowest=duration(responses["slowest_seconds"]),
+        ),
         sociability=pb.Sociability(
             now=DEGREE.number(sociability["now"]),
-            trajectory=[pb.SociabilityPoint(occurred_at=timestamp(us), degree=DEGREE.number(degree))
-                        for us, degree in sociability["trajectory"]],
+            trajectory=[
+                pb.SociabilityPoint(occurred_at=timestamp(us), degree=DEGREE.number(degree))
+                for us, degree in sociability["trajectory"]
+            ],
             trend=TREND.get(sociability["trend"], pb.TREND_UNSPECIFIED),
             becoming_social=sociability["becoming_social"],
         ),
-        influence=pb.Influence(score=influence["score"], public_interactions=influence["public_interactions"],
-                               max_followers=influence["max_followers"]),
+        influence=pb.Influence(
+            score=influence["score"],
+            public_interactions=influence["public_interactions"],
+            max_followers=influence["max_followers"],
+        ),
         contact=pb.ContactState(
             do_not_contact=contact["do_not_contact"],
-            consents=[pb.ChannelConsent(channel=CHANNEL.number(c["channel"]), status=CONSENT.number(c["status"]),
-                                        at=timestamp(c["at_us"]), from_party_id=c["party_id"])
-                      for c in contact["consents"]],
+            consents=[
+                pb.ChannelConsent(
+                    channel=CHANNEL.number(c["channel"]),
+                    status=CONSENT.number(c["status"]),
+                    at=timestamp(c["at_us"]),
+                    from_party_id=c["party_id"],
+                )
+                for c in contact["consents"]
+            ],
             preferred_channels=[CHANNEL.number(channel) for channel in contact["preferred_channels"]],
         ),
-        at_risk=pb.AtRisk(at_risk=at_risk["at_risk"], last_inbound_at=timestamp(at_risk["last_inbound_us"]),
-                          last_experience_negative=at_risk["last_experience_negative"],
-                          quiet_for=duration_us(at_risk["quiet_us"]), threshold=duration_us(at_risk["threshold_us"])),
+        at_risk=pb.AtRisk(
+            at_risk=at_risk["at_risk"],
+            last_inbound_at=timestamp(at_risk["last_inbound_us"]),
+            last_experience_negative=at_risk["last_experience_negative"],
+            quiet_for=duration_us(at_risk["quiet_us"]),
+            threshold=duration_us(at_risk["threshold_us"]),
+        ),
         talk=e["talk"],
         listen=e["listen"],
     )
@@ -131,12 +156,20 @@ def timeline_entry(row: dict[str, Any], identifiers: dict[str, tuple[str, str, s
     import json
 
     return pb.TimelineEntry(
-        touchpoint_id=row["touchpoint_id"], occurred_at=timestamp(row["occurred_us"]),
-        channel=CHANNEL.number(row["channel"]), kind=KIND.number(row["kind"]),
-        direction=DIRECTION.number(row["direction"]), visibility=VISIBILITY.number(row["visibility"]),
-        intent=INTENT.number(row["intent"]), sentiment=SENTIMENT.get(row["sentiment"], pb.SENTIMENT_UNSPECIFIED),
-        sentiment_score=row["sentiment_score"] or 0.0, sociability_degree=DEGREE.number(row["sociability"]),
-        text=row["text"], url=row["url"], thread_id=row["thread_id"], reply_to_id=row["reply_to_id"],
+        touchpoint_id=row["touchpoint_id"],
+        occurred_at=timestamp(row["occurred_us"]),
+        channel=CHANNEL.number(row["channel"]),
+        kind=KIND.number(row["kind"]),
+        direction=DIRECTION.number(row["direction"]),
+        visibility=VISIBILITY.number(row["visibility"]),
+        intent=INTENT.number(row["intent"]),
+        sentiment=SENTIMENT.get(row["sentiment"], pb.SENTIMENT_UNSPECIFIED),
+        sentiment_score=row["sentiment_score"] or 0.0,
+        sociability_degree=DEGREE.number(row["sociability"]),
+        text=row["text"],
+        url=row["url"],
+        thread_id=row["thread_id"],
+        reply_to_id=row["reply_to_id"],
         answered=bool(row["answered"]),
         response_time=duration(row["response_seconds"]) if row["response_seconds"] is not None else None,
         inferred_fields=json.loads(row["inferred"]),
@@ -146,12 +179,21 @@ def timeline_entry(row: dict[str, Any], identifiers: dict[str, tuple[str, str, s
 
 def attention_item(item: dict[str, Any]) -> pb.AttentionItem:
     return pb.AttentionItem(
-        touchpoint_id=item["touchpoint_id"], party_id=item["party_id"] or "",
-        channel=CHANNEL.number(item["channel"]), intent=INTENT.number(item["intent"]),
-        visibility=VISIBILITY.number(item["visibility"]), occurred_at=timestamp(item["occurred_us"]),
-        waiting=duration(item["waited_seconds"]), bar=duration(item["bar_seconds"]), score=item["score"],
-        parts=[pb.ScorePart(name=p.name, value=p.value, weight=p.weight, contribution=p.contribution,
-                            explanation=p.explanation) for p in item["parts"]],
+        touchpoint_id=item["touchpoint_id"],
+        party_id=item["party_id"] or "",
+        channel=CHANNEL.number(item["channel"]),
+        intent=INTENT.number(item["intent"]),
+        visibility=VISIBILITY.number(item["visibility"]),
+        occurred_at=timestamp(item["occurred_us"]),
+        waiting=duration(item["waited_seconds"]),
+        bar=duration(item["bar_seconds"]),
+        score=item["score"],
+        parts=[
+            pb.ScorePart(
+                name=p.name, value=p.value, weight=p.weight, contribution=p.contribution, explanation=p.explanation
+            )
+            for p in item["parts"]
+        ],
         text=item["text"],
     )
 
@@ -188,34 +230,51 @@ class ExperienceServicer(pb_grpc.ExperienceServiceServicer):
         self._wait(request.min_positions)
         applied = self.app.applied()
         party_id = self._party(request.party)
-        query = query_fingerprint(method="ListTimeline", party=party_id, channel=request.channel,
-                                  kind=request.kind, after=optional_micros(request, "occurred_after"),
-                                  before=optional_micros(request, "occurred_before"))
+        query = query_fingerprint(
+            method="ListTimeline",
+            party=party_id,
+            channel=request.channel,
+            kind=request.kind,
+            after=optional_micros(request, "occurred_after"),
+            before=optional_micros(request, "occurred_before"),
+        )
         size = page_size(request.page_size)
         start = decode(request.page_token, query)
         cursor = _cursor(start.cursor)
         rows, identifiers = self.app.timeline(
-            party_id, channel=CHANNEL.word(request.channel), kind=KIND.word(request.kind),
-            after_us=optional_micros(request, "occurred_after"), before_us=optional_micros(request, "occurred_before"),
-            cursor=cursor, limit=size,
+            party_id,
+            channel=CHANNEL.word(request.channel),
+            kind=KIND.word(request.kind),
+            after_us=optional_micros(request, "occurred_after"),
+            before_us=optional_micros(request, "occurred_before"),
+            cursor=cursor,
+            limit=size,
         )
         page, more = rows[:size], len(rows) > size
         token = start.at([page[-1]["occurred_us"], page[-1]["touchpoint_id"]]).encode() if more and page else ""
-        return pb.ListTimelineResponse(entries=[timeline_entry(row, identifiers) for row in page],
-                                       next_page_token=token, applied=positions(applied))
+        return pb.ListTimelineResponse(
+            entries=[timeline_entry(row, identifiers) for row in page],
+            next_page_token=token,
+            applied=positions(applied),
+        )
 
     def _attention(self, request: pb.ListAttentionRequest) -> pb.ListAttentionResponse:
         applied = self.app.applied()
         lens = LENS.word(request.lens) or "service"
-        query = query_fingerprint(method="ListAttention", lens=lens, channel=request.channel,
-                                  at=optional_micros(request, "as_of_time"))
+        query = query_fingerprint(
+            method="ListAttention", lens=lens, channel=request.channel, at=optional_micros(request, "as_of_time")
+        )
         size = page_size(request.page_size)
         start = decode(request.page_token, query)
         items = self.app.attention(lens, CHANNEL.word(request.channel), optional_micros(request, "as_of_time"))
         page = items[start.offset : start.offset + size]
         token = start.advanced(size).encode() if start.offset + size < len(items) else ""
-        return pb.ListAttentionResponse(items=[attention_item(item) for item in page], next_page_token=token,
-                                        applied=positions(applied), total=len(items))
+        return pb.ListAttentionResponse(
+            items=[attention_item(item) for item in page],
+            next_page_token=token,
+            applied=positions(applied),
+            total=len(items),
+        )
 
     def ListAttention(self, request: pb.ListAttentionRequest, context: grpc.ServicerContext) -> Any:
         self._wait(request.min_positions)
@@ -232,11 +291,18 @@ class ExperienceServicer(pb_grpc.ExperienceServiceServicer):
         return pb.GetPulseResponse(
             buckets=[
                 pb.PulseBucket(
-                    start=timestamp(b["start_us"]), channel=CHANNEL.number(b["channel"]), volume=b["volume"],
-                    inbound=b["inbound"], outbound=b["outbound"], mean_sentiment=b["mean_sentiment"],
-                    talk_share=b["talk_share"], response_p50=duration(b["response_p50"]),
-                    response_p90=duration(b["response_p90"]), answered=b["answered"],
-                    answered_within_bar_share=b["within_bar_share"], non_touchpoint_share=b["non_touchpoint_share"],
+                    start=timestamp(b["start_us"]),
+                    channel=CHANNEL.number(b["channel"]),
+                    volume=b["volume"],
+                    inbound=b["inbound"],
+                    outbound=b["outbound"],
+                    mean_sentiment=b["mean_sentiment"],
+                    talk_share=b["talk_share"],
+                    response_p50=duration(b["response_p50"]),
+                    response_p90=duration(b["response_p90"]),
+                    answered=b["answered"],
+                    answered_within_bar_share=b["within_bar_share"],
+                    non_touchpoint_share=b["non_touchpoint_share"],
                 )
                 for b in buckets
             ],
@@ -252,9 +318,18 @@ class ExperienceServicer(pb_grpc.ExperienceServiceServicer):
         since = until - 90 * DAY * US if since is None else since
         groups = self.app.suggestions(since, until, request.min_parties or 1)[: page_size(request.page_size)]
         return pb.ListSuggestionsResponse(
-            groups=[pb.SuggestionGroup(topic=g["topic"], suggestions=g["suggestions"], parties=g["parties"],
-                                       recent=g["recent"], earlier=g["earlier"], trend=TREND[g["trend"]],
-                                       example_touchpoint_ids=g["examples"]) for g in groups],
+            groups=[
+                pb.SuggestionGroup(
+                    topic=g["topic"],
+                    suggestions=g["suggestions"],
+                    parties=g["parties"],
+                    recent=g["recent"],
+                    earlier=g["earlier"],
+                    trend=TREND[g["trend"]],
+                    example_touchpoint_ids=g["examples"],
+                )
+                for g in groups
+            ],
             applied=positions(applied),
         )
 
@@ -265,10 +340,16 @@ class ExperienceServicer(pb_grpc.ExperienceServiceServicer):
         return pb.ListCommunitiesResponse(
             communities=[
                 pb.Community(
-                    source=c["source"], id=c["id"], display_name=c["display_name"], parties=c["parties"],
-                    interactions=c["interactions"], last_activity=timestamp(c["last_us"] or None),
-                    members=[pb.MemberActivity(party_id=who, interactions=n, last_at=timestamp(last or None))
-                             for who, n, last in c["members"]],
+                    source=c["source"],
+                    id=c["id"],
+                    display_name=c["display_name"],
+                    parties=c["parties"],
+                    interactions=c["interactions"],
+                    last_activity=timestamp(c["last_us"] or None),
+                    members=[
+                        pb.MemberActivity(party_id=who, interactions=n, last_at=timestamp(last or None))
+                        for who, n, last in c["members"]
+                    ],
                 )
                 for c in communities
             ],
@@ -311,11 +392,14 @@ class ExperienceServicer(pb_grpc.ExperienceServiceServicer):
     def GetViewsStatus(self, request: pb.GetViewsStatusRequest, context: grpc.ServicerContext) -> Any:
         status = self.app.status()
         return pb.GetViewsStatusResponse(
-            generation=status["generation"], healthy=status["healthy"],
+            generation=status["generation"],
+            healthy=status["healthy"],
             upstreams=[pb.UpstreamStatus(upstream=u, applied=a, lag=lag) for u, a, lag in status["upstreams"]],
-            quarantined=status["quarantined"], rebuilding_generation=status["rebuilding_generation"],
-            rebuild_upstreams=[pb.UpstreamStatus(upstream=u, applied=a, lag=lag)
-                               for u, a, lag in status["rebuild_upstreams"]],
+            quarantined=status["quarantined"],
+            rebuilding_generation=status["rebuilding_generation"],
+            rebuild_upstreams=[
+                pb.UpstreamStatus(upstream=u, applied=a, lag=lag) for u, a, lag in status["rebuild_upstreams"]
+            ],
         )
 
     def ListQuarantine(self, request: pb.ListQuarantineRequest, context: grpc.ServicerContext) -> Any:
@@ -329,8 +413,12 @@ class ExperienceServicer(pb_grpc.ExperienceServiceServicer):
         page = rows[:size]
         token = start.at([page[-1]["upstream"], page[-1]["sequence"]]).encode() if len(rows) > size else ""
         return pb.ListQuarantineResponse(
-            events=[pb.QuarantinedEvent(upstream=r["upstream"], sequence=int(r["sequence"]), topic=r["topic"],
-                                        reason=r["reason"]) for r in page],
+            events=[
+                pb.QuarantinedEvent(
+                    upstream=r["upstream"], sequence=int(r["sequence"]), topic=r["topic"], reason=r["reason"]
+                )
+                for r in page
+            ],
             next_page_token=token,
         )
 

@@ -45,8 +45,9 @@ def experience_settings(settings: Settings, environ: Mapping[str, str] | None = 
             IDENTITY: read_setting(env, "CHORUS_EXPERIENCE_IDENTITY_APP", str, IDENTITY),
             TOUCHPOINTS: read_setting(env, "CHORUS_EXPERIENCE_TOUCHPOINTS_APP", str, TOUCHPOINTS),
         },
-        at_risk_after_seconds=read_setting(env, "CHORUS_EXPERIENCE_AT_RISK_AFTER", domain.parse_duration,
-                                           domain.DEFAULT_AT_RISK_AFTER),
+        at_risk_after_seconds=read_setting(
+            env, "CHORUS_EXPERIENCE_AT_RISK_AFTER", domain.parse_duration, domain.DEFAULT_AT_RISK_AFTER
+        ),
         bars=read_setting(env, "CHORUS_EXPERIENCE_BARS", domain.parse_bars, {}),
         default_region=settings.default_region,
         poll_interval=read_setting(env, "CHORUS_EXPERIENCE_POLL_SECONDS", non_negative_float, 0.5) or 0.5,

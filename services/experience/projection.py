@@ -114,8 +114,10 @@ class ExperienceView(View):
         stored in its primary key's tree alone."""
         if dialect != SQLITE:
             return self.SCHEMA
-        return tuple(f"{statement} WITHOUT ROWID" if statement.startswith("CREATE TABLE IF NOT EXISTS exp_actor")
-                     else statement for statement in self.SCHEMA)
+        return tuple(
+            f"{statement} WITHOUT ROWID" if statement.startswith("CREATE TABLE IF NOT EXISTS exp_actor") else statement
+            for statement in self.SCHEMA
+        )
 
     # ------------------------------------------------------------------------------------------ parties
 
@@ -168,8 +170,15 @@ class ExperienceView(View):
     # ------------------------------------------------------------------------------------------ interactions
 
     def interactions_of(
-        self, party_id: str, *, channel: str = "", kind: str = "", after_us: int | None = None,
-        before_us: int | None = None, cursor: tuple[int, str] | None = None, limit: int | None = None,
+        self,
+        party_id: str,
+        *,
+        channel: str = "",
+        kind: str = "",
+        after_us: int | None = None,
+        before_us: int | None = None,
+        cursor: tuple[int, str] | None = None,
+        limit: int | None = None,
     ) -> list[dict[str, Any]]:
         """The party's interactions (through its claims), newest first, each with ``matched_by`` id keys."""
         sql = [
@@ -217,8 +226,9 @@ class ExperienceView(View):
             return self.query(sql + " AND t.channel = ?", (channel,))
         return self.query(sql)
 
-    def pulse_rows(self, since_us: int, until_us: int, length_us: int, offset_us: int,
-                   channel: str = "") -> list[dict[str, Any]]:
+    def pulse_rows(
+        self, since_us: int, until_us: int, length_us: int, offset_us: int, channel: str = ""
+    ) -> list[dict[str, Any]]:
         """Per (bucket, channel): volume, inbound, outbound, non-touchpoints, sentiment sum and count."""
         sql = (
             "SELECT occurred_us - ((occurred_us - ?) % ?) AS bucket, channel, COUNT(*) AS volume,"
@@ -237,8 +247,9 @@ class ExperienceView(View):
             params.append(channel)
         return self.query(sql + " GROUP BY 1, 2 ORDER BY 1, 2", tuple(params))
 
-    def response_rows(self, since_us: int, until_us: int, length_us: int, offset_us: int,
-                      channel: str = "") -> list[dict[str, Any]]:
+    def response_rows(
+        self, since_us: int, until_us: int, length_us: int, offset_us: int, channel: str = ""
+    ) -> list[dict[str, Any]]:
         """(bucket, channel, response_seconds) of the answered inbound interactions in the range."""
         sql = (
             "SELECT occurred_us - ((occurred_us - ?) % ?) AS bucket, channel, response_seconds"
@@ -293,8 +304,12 @@ class ExperienceView(View):
     def dump(self) -> dict[str, list[dict[str, Any]]]:
         """Every row of every table in a canonical order: rebuilt views compare equal to live ones."""
         keys = {
-            "exp_party": "party_id", "exp_consent": "party_id, channel", "exp_member": "community_id, member_id",
-            "exp_claim": "identifier_id", "exp_touchpoint": "touchpoint_id", "exp_actor": "id_key, touchpoint_id",
+            "exp_party": "party_id",
+            "exp_consent": "party_id, channel",
+            "exp_member": "community_id, member_id",
+            "exp_claim": "identifier_id",
+            "exp_touchpoint": "touchpoint_id",
+            "exp_actor": "id_key, touchpoint_id",
         }
         return {table: self.query(f"SELECT * FROM {table} ORDER BY {order}") for table, order in keys.items()}
 
@@ -316,18 +331,20 @@ class ExperienceProjection(Projection[ExperienceView]):
 
     @handles(identity_events.PartyRegistered)
     def party_registered(self, cur: ViewCursor, event: UpstreamEvent) -> None:
-        message = event.message
-        roles = [_ROLE.word(role) for role in message.roles]  # type: ignore[union-attr]
+        message = event.payload
+        roles = [_ROLE.word(role) for role in message.roles]
         cur.execute(
             "INSERT INTO exp_party (party_id, kind, display_name, roles, merged_into, do_not_contact,"
             " preferred_channels) VALUES (?, ?, ?, ?, NULL, 0, '[]') ON CONFLICT (party_id) DO NOTHING",
-            (event.aggregate_id, _PARTY_KIND.word(message.kind), message.display_name, json.dumps(roles)),  # type: ignore[union-attr]
+            (event.aggregate_id, _PARTY_KIND.word(message.kind), message.display_name, json.dumps(roles)),
         )
 
     @handles(identity_events.PartyMergedInto)
     def party_merged(self, cur: ViewCursor, event: UpstreamEvent) -> None:
-        cur.execute("UPDATE exp_party SET merged_into = ? WHERE party_id = ?",
-                    (event.message.target_party_id, event.aggregate_id))  # type: ignore[union-attr]
+        cur.execute(
+            "UPDATE exp_party SET merged_into = ? WHERE party_id = ?",
+            (event.payload.target_party_id, event.aggregate_id),
+        )
 
     @handles(identity_events.PartyUnmerged)
     def party_unmerged(self, cur: ViewCursor, event: UpstreamEvent) -> None:
@@ -335,50 +352,67 @@ class ExperienceProjection(Projection[ExperienceView]):
 
     @handles(identity_events.PartyConsentRecorded)
     def consent_recorded(self, cur: ViewCursor, event: UpstreamEvent) -> None:
-        message = event.message
+        message = event.payload
         cur.execute(
             "INSERT INTO exp_consent (party_id, channel, status, at_us) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (party_id, channel) DO UPDATE SET status = excluded.status, at_us = excluded.at_us"
             " WHERE exp_consent.at_us <= excluded.at_us",
-            (event.aggregate_id, _CHANNEL.word(message.channel), _CONSENT.word(message.status),  # type: ignore[union-attr]
-             timestamp_micros(message.at)),  # type: ignore[union-attr]
+            (
+                event.aggregate_id,
+                _CHANNEL.word(message.channel),
+                _CONSENT.word(message.status),
+                timestamp_micros(message.at),
+            ),
         )
 
     @handles(identity_events.PartyDoNotContactSet)
     def do_not_contact_set(self, cur: ViewCursor, event: UpstreamEvent) -> None:
-        cur.execute("UPDATE exp_party SET do_not_contact = ? WHERE party_id = ?",
-                    (int(event.message.do_not_contact), event.aggregate_id))  # type: ignore[union-attr]
+        cur.execute(
+            "UPDATE exp_party SET do_not_contact = ? WHERE party_id = ?",
+            (int(event.payload.do_not_contact), event.aggregate_id),
+        )
 
     @handles(identity_events.PartyPreferredChannelsSet)
     def preferred_channels_set(self, cur: ViewCursor, event: UpstreamEvent) -> None:
-        channels = [_CHANNEL.word(channel) for channel in event.message.channels]  # type: ignore[union-attr]
-        cur.execute("UPDATE exp_party SET preferred_channels = ? WHERE party_id = ?",
-                    (json.dumps(channels), event.aggregate_id))
+        channels = [_CHANNEL.word(channel) for channel in event.payload.channels]
+        cur.execute(
+            "UPDATE exp_party SET preferred_channels = ? WHERE party_id = ?", (json.dumps(channels), event.aggregate_id)
+        )
 
     @handles(identity_events.PartyMemberAdded)
     def member_added(self, cur: ViewCursor, event: UpstreamEvent) -> None:
-        cur.execute("INSERT INTO exp_member (community_id, member_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                    (event.aggregate_id, event.message.member_id))  # type: ignore[union-attr]
+        cur.execute(
+            "INSERT INTO exp_member (community_id, member_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            (event.aggregate_id, event.payload.member_id),
+        )
 
     @handles(identity_events.PartyMemberRemoved)
     def member_removed(self, cur: ViewCursor, event: UpstreamEvent) -> None:
-        cur.execute("DELETE FROM exp_member WHERE community_id = ? AND member_id = ?",
-                    (event.aggregate_id, event.message.member_id))  # type: ignore[union-attr]
+        cur.execute(
+            "DELETE FROM exp_member WHERE community_id = ? AND member_id = ?",
+            (event.aggregate_id, event.payload.member_id),
+        )
 
     @handles(identity_events.IdentifierClaimed)
     def identifier_claimed(self, cur: ViewCursor, event: UpstreamEvent) -> None:
-        message = event.message
+        message = event.payload
         cur.execute(
             "INSERT INTO exp_claim (identifier_id, party_id, id_type, id_namespace, id_value) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (identifier_id) DO UPDATE SET party_id = excluded.party_id",
-            (event.aggregate_id, message.party_id, _IDENTIFIER_TYPE.word(message.type),  # type: ignore[union-attr]
-             message.namespace, message.value),  # type: ignore[union-attr]
+            (
+                event.aggregate_id,
+                message.party_id,
+                _IDENTIFIER_TYPE.word(message.type),
+                message.namespace,
+                message.value,
+            ),
         )
 
     @handles(identity_events.IdentifierTransferred)
     def identifier_transferred(self, cur: ViewCursor, event: UpstreamEvent) -> None:
-        cur.execute("UPDATE exp_claim SET party_id = ? WHERE identifier_id = ?",
-                    (event.message.party_id, event.aggregate_id))  # type: ignore[union-attr]
+        cur.execute(
+            "UPDATE exp_claim SET party_id = ? WHERE identifier_id = ?", (event.payload.party_id, event.aggregate_id)
+        )
 
     @handles(identity_events.IdentifierUnclaimed)
     def identifier_unclaimed(self, cur: ViewCursor, event: UpstreamEvent) -> None:
@@ -391,7 +425,7 @@ class ExperienceProjection(Projection[ExperienceView]):
         aggregates that identify nobody keep counting them. The person actor is chosen as the codec chose it
         (``services.common.privacy.sealing.person_actor``): the author of an inbound touchpoint, the person
         answered by an outbound one."""
-        receipt: Any = event.message.receipt  # type: ignore[union-attr]
+        receipt: Any = event.payload.receipt
         parties = [event.aggregate_id, *receipt.party_ids]
         keys = list(receipt.key_ids)
         evict_cached_keys(keys)
@@ -411,17 +445,21 @@ class ExperienceProjection(Projection[ExperienceView]):
             marks = ", ".join("?" * len(chunk))
             cur.execute(f"DELETE FROM exp_claim WHERE party_id IN ({marks})", tuple(chunk))
             cur.execute(f"DELETE FROM exp_consent WHERE party_id IN ({marks})", tuple(chunk))
-            cur.execute(f"DELETE FROM exp_member WHERE community_id IN ({marks}) OR member_id IN ({marks})",
-                        (*chunk, *chunk))
+            cur.execute(
+                f"DELETE FROM exp_member WHERE community_id IN ({marks}) OR member_id IN ({marks})", (*chunk, *chunk)
+            )
             cur.execute(f"DELETE FROM exp_party WHERE party_id IN ({marks})", tuple(chunk))
 
     # ------------------------------------------------------------------------------------------ touchpoints
 
     @handles(touchpoint_events.TouchpointRecorded)
     def touchpoint_recorded(self, cur: ViewCursor, event: UpstreamEvent) -> None:
-        m: Any = event.message
-        direction, intent, sociability = _DIRECTION.word(m.direction), _INTENT.word(m.intent), _SOCIABILITY.word(
-            m.sociability_degree)
+        m: Any = event.payload
+        direction, intent, sociability = (
+            _DIRECTION.word(m.direction),
+            _INTENT.word(m.intent),
+            _SOCIABILITY.word(m.sociability_degree),
+        )
         sentiment = _SENTIMENT.word(m.sentiment_label)
         occurred = timestamp_micros(m.occurred_at)
         cur.execute(
@@ -430,10 +468,26 @@ class ExperienceProjection(Projection[ExperienceView]):
             " inferred, needs_reply, answered, response_seconds)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL)"
             " ON CONFLICT (touchpoint_id) DO NOTHING",
-            (event.aggregate_id, event.sequence, occurred, _CHANNEL.word(m.channel), _KIND.word(m.kind), direction,
-             _VISIBILITY.word(m.visibility), intent, sentiment, m.sentiment_score if sentiment else None,
-             sociability, int(m.followers), m.thread_id, m.reply_to_id, m.text, m.external_url,
-             json.dumps(sorted(m.inferred)), int(needs_reply(direction, intent, sociability))),
+            (
+                event.aggregate_id,
+                event.sequence,
+                occurred,
+                _CHANNEL.word(m.channel),
+                _KIND.word(m.kind),
+                direction,
+                _VISIBILITY.word(m.visibility),
+                intent,
+                sentiment,
+                m.sentiment_score if sentiment else None,
+                sociability,
+                int(m.followers),
+                m.thread_id,
+                m.reply_to_id,
+                m.text,
+                m.external_url,
+                json.dumps(sorted(m.inferred)),
+                int(needs_reply(direction, intent, sociability)),
+            ),
         )
         keys: dict[str, int] = {}
         for ord_, actor in enumerate(m.actors):
@@ -447,7 +501,7 @@ class ExperienceProjection(Projection[ExperienceView]):
 
     @handles(touchpoint_events.TouchpointReclassified)
     def touchpoint_reclassified(self, cur: ViewCursor, event: UpstreamEvent) -> None:
-        m: Any = event.message
+        m: Any = event.payload
         row = cur.execute(
             "SELECT direction, intent, sociability, inferred FROM exp_touchpoint WHERE touchpoint_id = ?",
             (event.aggregate_id,),
@@ -457,8 +511,10 @@ class ExperienceProjection(Projection[ExperienceView]):
         inferred = json.dumps([name for name in json.loads(row["inferred"]) if name != m.field])
         if m.field == "sentiment":
             score = m.sentiment_score if m.value else None
-            cur.execute("UPDATE exp_touchpoint SET sentiment = ?, sentiment_score = ?, inferred = ?"
-                        " WHERE touchpoint_id = ?", (m.value, score, inferred, event.aggregate_id))
+            cur.execute(
+                "UPDATE exp_touchpoint SET sentiment = ?, sentiment_score = ?, inferred = ? WHERE touchpoint_id = ?",
+                (m.value, score, inferred, event.aggregate_id),
+            )
             return
         column = {"intent": "intent", "sociability_degree": "sociability", "kind": "kind"}.get(m.field)
         if column is None:
@@ -472,9 +528,10 @@ class ExperienceProjection(Projection[ExperienceView]):
 
     @handles(touchpoint_events.TouchpointReplyLinked)
     def reply_linked(self, cur: ViewCursor, event: UpstreamEvent) -> None:
-        m: Any = event.message
-        reply = cur.execute("SELECT direction FROM exp_touchpoint WHERE touchpoint_id = ?",
-                            (event.aggregate_id,)).fetchone()
+        m: Any = event.payload
+        reply = cur.execute(
+            "SELECT direction FROM exp_touchpoint WHERE touchpoint_id = ?", (event.aggregate_id,)
+        ).fetchone()
         if reply is None or reply["direction"] != "outbound" or _DIRECTION.word(m.parent_direction) != "inbound":
             return  # only a company reply to the party answers it
         cur.execute(
@@ -485,7 +542,7 @@ class ExperienceProjection(Projection[ExperienceView]):
 
 
 def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def now_us() -> int:

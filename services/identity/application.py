@@ -375,8 +375,13 @@ class IdentityApplication(Application[uuid.UUID]):
         }
         party.forget(receipt)
         self._save(party)
-        log.info("identity.party.forgotten", party_id=str(party.id), receipt_id=receipt["receipt_id"],
-                 keys=len(key_ids), parties=len(parties))
+        log.info(
+            "identity.party.forgotten",
+            party_id=str(party.id),
+            receipt_id=receipt["receipt_id"],
+            keys=len(key_ids),
+            parties=len(parties),
+        )
         return receipt
 
     def _merged_in(self, party: Party) -> list[Party]:
@@ -404,8 +409,11 @@ class IdentityApplication(Application[uuid.UUID]):
             "forgotten": party.forgotten,
             "events": {
                 str(member.id): [
-                    {"type": type(stored).__qualname__, "version": stored.originator_version,
-                     **{k: v for k, v in vars(stored).items() if k not in ("originator_id", "originator_version")}}
+                    {
+                        "type": type(stored).__qualname__,
+                        "version": stored.originator_version,
+                        **{k: v for k, v in vars(stored).items() if k not in ("originator_id", "originator_version")},
+                    }
                     for stored in self._history(member.id)
                 ]
                 for member in parties
@@ -488,8 +496,12 @@ class IdentityApplication(Application[uuid.UUID]):
             raise InvalidIdentityInput("channel", "must be set")
         live = self._party(self.resolve_party(party_id)[-1])
         answer = self.contact_state(live, now).permission(channel)
-        return {"party_id": str(live.id), "allowed": answer.allowed, "reason": answer.reason,
-                "preferred": answer.preferred}
+        return {
+            "party_id": str(live.id),
+            "allowed": answer.allowed,
+            "reason": answer.reason,
+            "preferred": answer.preferred,
+        }
 
     def _snapshot(self, party: Party) -> dict[str, Any]:
         return party_snapshot(party, self.contact_state(party))

@@ -33,7 +33,6 @@ REGISTRATIONS = (
 )
 
 
-
 def register() -> None:
     """Declare the identity events' messages to the event codec (idempotent)."""
     register_events(REGISTRATIONS)

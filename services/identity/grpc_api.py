@@ -180,8 +180,11 @@ def party_out(party: Mapping[str, Any]) -> pb.Party:
     )
 
 
-IMPORT_OUTCOME = {IMPORTED: pb.IMPORT_OUTCOME_IMPORTED, ALREADY_IMPORTED: pb.IMPORT_OUTCOME_ALREADY_IMPORTED,
-                  REJECTED: pb.IMPORT_OUTCOME_REJECTED}
+IMPORT_OUTCOME = {
+    IMPORTED: pb.IMPORT_OUTCOME_IMPORTED,
+    ALREADY_IMPORTED: pb.IMPORT_OUTCOME_ALREADY_IMPORTED,
+    REJECTED: pb.IMPORT_OUTCOME_REJECTED,
+}
 
 
 def party_import_in(message: pb.ImportedParty) -> PartyImport:
@@ -193,8 +196,12 @@ def party_import_in(message: pb.ImportedParty) -> PartyImport:
         roles=tuple(enum_name(types_pb2.PartyRole, role) for role in message.roles),
         identifiers=tuple(identifier_in(i) for i in message.identifiers),
         consents=tuple(
-            {"channel": enum_name(types_pb2.Channel, c.channel), "status": enum_name(types_pb2.ConsentStatus, c.status),
-             "at": time_in(c), "source": c.source}
+            {
+                "channel": enum_name(types_pb2.Channel, c.channel),
+                "status": enum_name(types_pb2.ConsentStatus, c.status),
+                "at": time_in(c),
+                "source": c.source,
+            }
             for c in message.consents
         ),
         preferred_channels=tuple(enum_name(types_pb2.Channel, c) for c in message.preferred_channels),
@@ -207,8 +214,9 @@ def import_result_out(outcome: ImportOutcome) -> pb.ImportResult:
         index=outcome.index,
         party_id=outcome.party_id,
         outcome=IMPORT_OUTCOME[outcome.outcome],
-        violations=[pb.ImportViolation(field=v.field, description=v.description, rule=v.rule)
-                    for v in outcome.violations],
+        violations=[
+            pb.ImportViolation(field=v.field, description=v.description, rule=v.rule) for v in outcome.violations
+        ],
         conflicting_party_id=outcome.conflicting_party_id,
     )
 
@@ -224,7 +232,9 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
         self.app = app
         self.import_batch = import_batch
 
-    def RegisterParty(self, request: pb.RegisterPartyRequest, context: grpc.ServicerContext) -> pb.RegisterPartyResponse:
+    def RegisterParty(
+        self, request: pb.RegisterPartyRequest, context: grpc.ServicerContext
+    ) -> pb.RegisterPartyResponse:
         party = self.app.register_party(
             kind=enum_name(types_pb2.PartyKind, request.kind),
             display_name=request.display_name,
@@ -249,7 +259,9 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
             next_page_token=start.at(last).encode() if last else "",
         )
 
-    def SearchParties(self, request: pb.SearchPartiesRequest, context: grpc.ServicerContext) -> pb.SearchPartiesResponse:
+    def SearchParties(
+        self, request: pb.SearchPartiesRequest, context: grpc.ServicerContext
+    ) -> pb.SearchPartiesResponse:
         parties = self.app.search(identifier_in(request.identifier))
         return pb.SearchPartiesResponse(parties=[party_out(p) for p in parties])
 
@@ -300,7 +312,9 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
 
     def UnmergeParty(self, request: pb.UnmergePartyRequest, context: grpc.ServicerContext) -> pb.UnmergePartyResponse:
         result = self.app.unmerge_party(request.party_id, evidence_in(request.evidence))
-        return pb.UnmergePartyResponse(party=party_out(result["party"]), former_target=party_out(result["former_target"]))
+        return pb.UnmergePartyResponse(
+            party=party_out(result["party"]), former_target=party_out(result["former_target"])
+        )
 
     def AddCommunityMember(
         self, request: pb.AddCommunityMemberRequest, context: grpc.ServicerContext
@@ -314,7 +328,9 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
         community = self.app.remove_community_member(request.community_party_id, request.member_party_id)
         return pb.RemoveCommunityMemberResponse(community=party_out(community))
 
-    def RecordConsent(self, request: pb.RecordConsentRequest, context: grpc.ServicerContext) -> pb.RecordConsentResponse:
+    def RecordConsent(
+        self, request: pb.RecordConsentRequest, context: grpc.ServicerContext
+    ) -> pb.RecordConsentResponse:
         party = self.app.record_consent(
             request.party_id,
             enum_name(types_pb2.Channel, request.channel),
@@ -352,7 +368,10 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
     ) -> pb.CheckContactPermissionResponse:
         answer = self.app.may_contact(request.party_id, enum_name(types_pb2.Channel, request.channel), time_in(request))
         return pb.CheckContactPermissionResponse(
-            allowed=answer["allowed"], reason=answer["reason"], party_id=answer["party_id"], preferred=answer["preferred"]
+            allowed=answer["allowed"],
+            reason=answer["reason"],
+            party_id=answer["party_id"],
+            preferred=answer["preferred"],
         )
 
     @per_item
@@ -370,8 +389,13 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
             return pb.ImportPartiesResponse(results=[import_result_out(o) for o in stream.commit(reservation)])
 
         yield from answer_in_micro_batches(
-            request_iterator, prepare=prepare, commit=commit, max_batch=self.import_batch,
-            capacity=4 * self.import_batch, name="identity-import", commits=IMPORT_COMMITS,
+            request_iterator,
+            prepare=prepare,
+            commit=commit,
+            max_batch=self.import_batch,
+            capacity=4 * self.import_batch,
+            name="identity-import",
+            commits=IMPORT_COMMITS,
         )
 
     def _prepare_import(self, messages: list[pb.ImportPartiesRequest | Undecodable], first: int) -> list[Prepared]:
@@ -395,16 +419,21 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
         return pb.ForgetPartyResponse(receipt_id=receipt["receipt_id"], receipt=receipt_out(receipt))
 
     def ExportParty(self, request: pb.ExportPartyRequest, context: grpc.ServicerContext) -> pb.ExportPartyResponse:
-        return pb.ExportPartyResponse(json=json.dumps(self.app.export_party(request.party_id), default=_json_value,
-                                                      sort_keys=True))
+        return pb.ExportPartyResponse(
+            json=json.dumps(self.app.export_party(request.party_id), default=_json_value, sort_keys=True)
+        )
 
 
 def receipt_out(receipt: Mapping[str, Any]) -> events_pb.ErasureReceipt:
     return events_pb.ErasureReceipt(
-        receipt_id=receipt["receipt_id"], erased_at=to_timestamp(receipt["erased_at"]),
-        requested_by=receipt["requested_by"], legal_basis=receipt["legal_basis"],
-        categories=list(receipt["categories"]), key_ids=list(receipt["key_ids"]),
-        party_ids=list(receipt["party_ids"]), kept_identifiers=int(receipt["kept_identifiers"]),
+        receipt_id=receipt["receipt_id"],
+        erased_at=to_timestamp(receipt["erased_at"]),
+        requested_by=receipt["requested_by"],
+        legal_basis=receipt["legal_basis"],
+        categories=list(receipt["categories"]),
+        key_ids=list(receipt["key_ids"]),
+        party_ids=list(receipt["party_ids"]),
+        kept_identifiers=int(receipt["kept_identifiers"]),
     )
 
 

@@ -162,14 +162,19 @@ def _prepare_one(app: IdentityApplication, index: int, item: PartyImport, now: d
         broken.append(ImportViolation(FIELD_OF.get(refused.subject, refused.subject), refused.description))
         evidence = Evidence()
     consents = tuple(
-        ConsentAnswer(channel=c.get("channel", ""), status=c.get("status", ""), at=c.get("at") or now,
-                      source=c.get("source") or system)
+        ConsentAnswer(
+            channel=c.get("channel", ""),
+            status=c.get("status", ""),
+            at=c.get("at") or now,
+            source=c.get("source") or system,
+        )
         for c in item.consents
     )
     if broken:
         return ImportOutcome(index, REJECTED, violations=tuple(broken))
-    return ReadyImport(index, imported_party_id(system, external_id), item, tuple(identifiers), field_of_key,
-                       consents, evidence)
+    return ReadyImport(
+        index, imported_party_id(system, external_id), item, tuple(identifiers), field_of_key, consents, evidence
+    )
 
 
 @dataclass
@@ -219,13 +224,23 @@ class PartyImporter:
         party_id = str(item.party_id)
         if party_id in known.parties or party_id in overlay.parties:
             return ImportOutcome(item.index, ALREADY_IMPORTED, party_id), []
-        owners = {key: owner for key in item.field_of_key
-                  if (owner := overlay.owners.get(key) or known.owners.get(key))}
+        owners = {
+            key: owner for key in item.field_of_key if (owner := overlay.owners.get(key) or known.owners.get(key))
+        }
         claims = {key: claim for key in item.field_of_key if (claim := known.claims.get(key)) is not None}
         try:
             aggregates = import_party(
-                item.party_id, item.item.kind, item.item.display_name, item.item.roles, item.identifiers,
-                owners, claims, item.consents, item.item.preferred_channels, item.evidence, self.app.policy,
+                item.party_id,
+                item.item.kind,
+                item.item.display_name,
+                item.item.roles,
+                item.identifiers,
+                owners,
+                claims,
+                item.consents,
+                item.item.preferred_channels,
+                item.evidence,
+                self.app.policy,
             )
         except IdentityError as refused:
             return self._refusal(item, refused), []
@@ -235,15 +250,18 @@ class PartyImporter:
     def _refusal(item: ReadyImport, refused: IdentityError) -> ImportOutcome:
         if isinstance(refused, IdentifierLinkedElsewhere):
             key = refused.resource_name
-            violation = ImportViolation(item.field_of_key.get(key, "identifiers"),
-                                        f"identifier {key} is already linked to party {refused.owner}",
-                                        RULE_LINKED_ELSEWHERE)
+            violation = ImportViolation(
+                item.field_of_key.get(key, "identifiers"),
+                f"identifier {key} is already linked to party {refused.owner}",
+                RULE_LINKED_ELSEWHERE,
+            )
             return ImportOutcome(item.index, REJECTED, violations=(violation,), conflicting_party_id=refused.owner)
         if isinstance(refused, RuleViolation):
             rule = refused.violations[0]
             where = item.field_of_key.get(rule.subject, "identifiers")
-            return ImportOutcome(item.index, REJECTED,
-                                 violations=(ImportViolation(where, rule.description, refused.rule_name),))
+            return ImportOutcome(
+                item.index, REJECTED, violations=(ImportViolation(where, rule.description, refused.rule_name),)
+            )
         if isinstance(refused, InvalidIdentityInput):
             where = FIELD_OF.get(refused.subject, refused.subject)
             return ImportOutcome(item.index, REJECTED, violations=(ImportViolation(where, refused.description),))
@@ -270,11 +288,17 @@ class PartyImporter:
                 continue
             known.parties.update(group.overlay.parties)
             known.owners.update(group.overlay.owners)
-            return {**group.decided, **{item.index: ImportOutcome(item.index, IMPORTED, str(item.party_id))
-                                        for item, _built in group.pending}}
+            return {
+                **group.decided,
+                **{
+                    item.index: ImportOutcome(item.index, IMPORTED, str(item.party_id))
+                    for item, _built in group.pending
+                },
+            }
         log.warning("identity.import.concurrent_writes", items=len(group.items))
-        lost = ImportViolation("", "other writers kept changing the same parties or identifiers; send it again",
-                               RULE_CONCURRENT_WRITE)
+        lost = ImportViolation(
+            "", "other writers kept changing the same parties or identifiers; send it again", RULE_CONCURRENT_WRITE
+        )
         return {item.index: ImportOutcome(item.index, REJECTED, violations=(lost,)) for item in group.items}
 
     # ---- what exists
@@ -287,8 +311,10 @@ class PartyImporter:
             self._read_from_store(ready, known)
             return known
         keys = list(dict.fromkeys(key for item in ready for key in item.field_of_key))
-        return _Known(parties=projection.view.known_parties([str(item.party_id) for item in ready]),
-                      owners=projection.view.owners_of(keys))
+        return _Known(
+            parties=projection.view.known_parties([str(item.party_id) for item in ready]),
+            owners=projection.view.owners_of(keys),
+        )
 
     def _read_from_store(self, items: Sequence[ReadyImport], known: _Known) -> None:
         """Read the items' parties and claims from the event store into ``known``."""

@@ -163,8 +163,9 @@ class RecentThreadActors:
                         del known[key]
                     if not known:
                         del self._by_thread[thread_id]
-            return {thread_id: set(self._by_thread[thread_id]) for thread_id in thread_ids
-                    if thread_id in self._by_thread}
+            return {
+                thread_id: set(self._by_thread[thread_id]) for thread_id in thread_ids if thread_id in self._by_thread
+            }
 
 
 @dataclass
@@ -243,8 +244,10 @@ class Enricher:
         pool = self._ensure_pool()
         size = -(-len(signals) // self.processes)
         try:
-            parts = [pool.submit(enrichment.enrich_all, list(signals[start : start + size]))
-                     for start in range(0, len(signals), size)]
+            parts = [
+                pool.submit(enrichment.enrich_all, list(signals[start : start + size]))
+                for start in range(0, len(signals), size)
+            ]
         except BrokenProcessPool:
             self._discard(pool)
             return Enriching(lambda: enrichment.enrich_all(signals))
@@ -271,7 +274,8 @@ class Enricher:
             if self._pool is None:
                 context = multiprocessing.get_context("spawn")
                 self._pool = concurrent.futures.ProcessPoolExecutor(
-                    self.processes, mp_context=context, initializer=die_with_parent, initargs=(os.getpid(),))
+                    self.processes, mp_context=context, initializer=die_with_parent, initargs=(os.getpid(),)
+                )
             return self._pool
 
     def close(self) -> None:
@@ -375,12 +379,24 @@ class TouchpointsApplication(Application[UUID]):
         outcomes = prepared.outcomes
         for (index, draft), values in zip(prepared.fresh, prepared.enriching.result(), strict=True):
             event = Touchpoint.recorded_event(
-                draft, intent=values.intent, sentiment_label=values.sentiment_label,
-                sentiment_score=values.sentiment_score, sociability_degree=values.sociability_degree,
-                business_sociability_degree=values.business_sociability_degree, inferred=tuple(sorted(values.inferred)),
+                draft,
+                intent=values.intent,
+                sentiment_label=values.sentiment_label,
+                sentiment_score=values.sentiment_score,
+                sociability_degree=values.sociability_degree,
+                business_sociability_degree=values.business_sociability_degree,
+                inferred=tuple(sorted(values.inferred)),
             )
-            pending.append(_Pending(index, draft.resolved_id(), (event,), tuple(sorted(values.inferred)),
-                                    draft.thread_id, frozenset(self.actor_key(actor) for actor in draft.actors)))
+            pending.append(
+                _Pending(
+                    index,
+                    draft.resolved_id(),
+                    (event,),
+                    tuple(sorted(values.inferred)),
+                    draft.thread_id,
+                    frozenset(self.actor_key(actor) for actor in draft.actors),
+                )
+            )
         last = self._save_new(pending, outcomes)
         ordered = [outcomes[i] for i in range(prepared.size)]
         report = BatchReport(ordered, last, _count(ordered))
@@ -396,13 +412,21 @@ class TouchpointsApplication(Application[UUID]):
             keys.update(self.actor_key(actor) for actor in draft.actors)
             party_count = len(keys)
         return enrichment.Signals(
-            text=draft.text, language=draft.language, kind=draft.kind, direction=draft.direction,
-            visibility=draft.visibility, channel=draft.channel,
+            text=draft.text,
+            language=draft.language,
+            kind=draft.kind,
+            direction=draft.direction,
+            visibility=draft.visibility,
+            channel=draft.channel,
             is_reply=bool(draft.reply_to_id or draft.reply_to_external_id),
-            thread_parties=party_count, brand_handles=self.policy.brand_handles,
-            sentiment_label=draft.sentiment_label, sentiment_score=draft.sentiment_score, intent=draft.intent,
+            thread_parties=party_count,
+            brand_handles=self.policy.brand_handles,
+            sentiment_label=draft.sentiment_label,
+            sentiment_score=draft.sentiment_score,
+            intent=draft.intent,
             sociability_degree=draft.sociability_degree,
-            business_sociability_degree=draft.business_sociability_degree, rating=draft.rating,
+            business_sociability_degree=draft.business_sociability_degree,
+            rating=draft.rating,
         )
 
     def _thread_parties(self, threads: set[str], context: ThreadContext) -> dict[str, set[str]]:
@@ -438,8 +462,14 @@ class TouchpointsApplication(Application[UUID]):
                     continue
                 stored_at = {r.notification.originator_id: r.notification.id for r in recordings}
                 for item in chunk:
-                    outcomes[item.index] = ItemOutcome(item.index, RECORDED, item.touchpoint_id, (), item.inferred,
-                                                       stored_at.get(item.touchpoint_id, 0))
+                    outcomes[item.index] = ItemOutcome(
+                        item.index,
+                        RECORDED,
+                        item.touchpoint_id,
+                        (),
+                        item.inferred,
+                        stored_at.get(item.touchpoint_id, 0),
+                    )
                 self._remember_threads(chunk, recordings)
                 if recordings:
                     last = max(last or 0, *(r.notification.id for r in recordings))
@@ -456,7 +486,8 @@ class TouchpointsApplication(Application[UUID]):
         positions = {r.notification.originator_id: r.notification.id for r in recordings}
         self.recent_thread_actors.add(
             (positions[item.touchpoint_id], item.thread_id, item.actor_keys)
-            for item in chunk if item.thread_id and item.touchpoint_id in positions
+            for item in chunk
+            if item.thread_id and item.touchpoint_id in positions
         )
 
     def _save(self, *objects: Any) -> list[Any]:
@@ -488,8 +519,12 @@ class TouchpointsApplication(Application[UUID]):
     def link_replies(self, links: Sequence[PendingLink]) -> int:
         """Record ``ReplyLinked`` on each reply whose parent is now known; replies linked before are skipped."""
         facts = {
-            link.reply_id: ParentFacts(touchpoint_id=link.parent_id, occurred_at=link.parent_occurred_at,
-                                       direction=link.parent_direction, thread_id=link.parent_thread_id)
+            link.reply_id: ParentFacts(
+                touchpoint_id=link.parent_id,
+                occurred_at=link.parent_occurred_at,
+                direction=link.parent_direction,
+                thread_id=link.parent_thread_id,
+            )
             for link in links
         }
         linked: list[Touchpoint] = []
@@ -567,7 +602,10 @@ class TouchpointsApplication(Application[UUID]):
         if occurred_after and occurred_before and occurred_after >= occurred_before:
             raise InvalidArgument.field("occurred_before", "must be later than occurred_after")
         query = pagination.query_fingerprint(
-            method="ListTouchpoints", actor=self.actor_key(actor) if actor else "", thread_id=thread_id, channel=channel,
+            method="ListTouchpoints",
+            actor=self.actor_key(actor) if actor else "",
+            thread_id=thread_id,
+            channel=channel,
             occurred_after=occurred_after.isoformat() if occurred_after else "",
             occurred_before=occurred_before.isoformat() if occurred_before else "",
         )
@@ -575,8 +613,13 @@ class TouchpointsApplication(Application[UUID]):
         start = pagination.decode(page_token, query)
         after = _cursor(start.cursor)
         rows = self.index.list(
-            actor_key=self.actor_key(actor) if actor else "", thread_id=thread_id, channel=channel,
-            occurred_after=occurred_after, occurred_before=occurred_before, after=after, limit=size + 1,
+            actor_key=self.actor_key(actor) if actor else "",
+            thread_id=thread_id,
+            channel=channel,
+            occurred_after=occurred_after,
+            occurred_before=occurred_before,
+            after=after,
+            limit=size + 1,
         )
         next_token = ""
         if len(rows) > size:
@@ -588,7 +631,13 @@ class TouchpointsApplication(Application[UUID]):
     # --------------------------------------------------------------------------------------------- corrections
 
     def reclassify(
-        self, touchpoint_id: UUID, field_name: str, value: str, *, reason: str, actor: str,
+        self,
+        touchpoint_id: UUID,
+        field_name: str,
+        value: str,
+        *,
+        reason: str,
+        actor: str,
         sentiment_score: float | None = None,
     ) -> dict[str, Any]:
         """Correct one value; the correction is an event with reason and actor. Returns the touchpoint after it."""
@@ -626,7 +675,7 @@ def _count(outcomes: Sequence[ItemOutcome]) -> dict[str, int]:
 def _cursor(value: Any) -> tuple[int, str] | None:
     if value is None:
         return None
-    if (isinstance(value, list) and len(value) == 2 and type(value[0]) is int and isinstance(value[1], str)):
+    if isinstance(value, list) and len(value) == 2 and type(value[0]) is int and isinstance(value[1], str):
         return value[0], value[1]
     raise InvalidArgument.field("page_token", "is malformed: pass the next_page_token of a previous response")
 
@@ -662,14 +711,23 @@ def document_of_touchpoint(touchpoint: Touchpoint) -> dict[str, Any]:
         "tags": list(touchpoint.tags),
         "inferred": sorted(touchpoint.inferred),
         "rating": touchpoint.rating,
-        "reply_link": None if link is None else {
-            "parent_id": str(link.parent_id), "response_seconds": link.response_seconds,
+        "reply_link": None
+        if link is None
+        else {
+            "parent_id": str(link.parent_id),
+            "response_seconds": link.response_seconds,
             "company_response": touchpoint.direction == "outbound" and link.parent_direction == "inbound",
         },
         "first_response_seconds": None,
         "reclassifications": [
-            {"field": r.field, "value": r.value, "previous_value": r.previous_value, "reason": r.reason,
-             "actor": r.actor, "at_us": micros(r.at)}
+            {
+                "field": r.field,
+                "value": r.value,
+                "previous_value": r.previous_value,
+                "reason": r.reason,
+                "actor": r.actor,
+                "at_us": micros(r.at),
+            }
             for r in touchpoint.reclassifications
         ],
     }

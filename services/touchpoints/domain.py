@@ -37,17 +37,39 @@ TOUCHPOINT_NAMESPACE = UUID("6f1c2b8e-4a8d-5d7e-9c3b-2f6e1a0d9b47")
 """Namespace of touchpoint ids derived from (source system, external id). Never change it: ids are for ever."""
 
 KINDS = frozenset({"touchpoint", "non_touchpoint"})
-CHANNELS = frozenset({
-    "phone", "email", "chat", "sms", "x", "facebook", "instagram", "youtube", "forum", "blog", "marketplace",
-    "store", "web", "in_app", "other",
-})
+CHANNELS = frozenset(
+    {
+        "phone",
+        "email",
+        "chat",
+        "sms",
+        "x",
+        "facebook",
+        "instagram",
+        "youtube",
+        "forum",
+        "blog",
+        "marketplace",
+        "store",
+        "web",
+        "in_app",
+        "other",
+    }
+)
 DIRECTIONS = frozenset({"inbound", "outbound"})
 VISIBILITIES = frozenset({"public", "private"})
 INTENTS = frozenset({"question", "complaint", "praise", "suggestion", "purchase", "other"})
 SOCIABILITY_DEGREES = frozenset({"monologue", "venting", "skewed", "social_pressure", "objective", "community"})
-BUSINESS_SOCIABILITY_DEGREES = frozenset({
-    "broadcast", "broadcast_with_bait", "pretending", "blogging", "fan_page", "community",
-})
+BUSINESS_SOCIABILITY_DEGREES = frozenset(
+    {
+        "broadcast",
+        "broadcast_with_bait",
+        "pretending",
+        "blogging",
+        "fan_page",
+        "community",
+    }
+)
 COMPANY_FUNCTIONS = frozenset({"service", "marketing", "pr", "sales", "product"})
 SENTIMENT_LABELS = frozenset({"positive", "neutral", "negative"})
 
@@ -158,8 +180,9 @@ def actor_as_dict(actor: Identifier) -> dict[str, str]:
 
 
 def actor_from_dict(data: Mapping[str, Any]) -> Identifier:
-    return Identifier(type=str(data.get("type", "")), namespace=str(data.get("namespace", "")),
-                      value=str(data.get("value", "")))
+    return Identifier(
+        type=str(data.get("type", "")), namespace=str(data.get("namespace", "")), value=str(data.get("value", ""))
+    )
 
 
 @dataclass(frozen=True)
@@ -277,8 +300,10 @@ class TouchpointDraft:
             except ValueError:
                 bad("touchpoint_id", "must be a UUID")
         if bool(self.source_system) != bool(self.external_id):
-            bad("source.external_id" if self.source_system else "source.system",
-                "source system and external id are given together")
+            bad(
+                "source.external_id" if self.source_system else "source.system",
+                "source system and external id are given together",
+            )
         elif self.source_system and self.external_id:
             derived = self.resolved_id()
             if own_id is not None and own_id != derived:
@@ -409,8 +434,10 @@ class Touchpoint(Aggregate):
 
         def apply(self, aggregate: Touchpoint) -> None:
             aggregate.reply_link = ReplyLink(
-                parent_id=self.parent_id, parent_occurred_at=self.parent_occurred_at,
-                parent_direction=self.parent_direction, response_seconds=self.response_seconds,
+                parent_id=self.parent_id,
+                parent_occurred_at=self.parent_occurred_at,
+                parent_direction=self.parent_direction,
+                response_seconds=self.response_seconds,
             )
             if not aggregate.thread_id and self.parent_thread_id:
                 aggregate.thread_id = self.parent_thread_id
@@ -431,9 +458,19 @@ class Touchpoint(Aggregate):
         inferred: Sequence[str] = (),
     ) -> Touchpoint:
         """A new touchpoint from a checked draft and its enrichment (see ``enrichment.enrich``)."""
-        return cls._create(cls.Recorded, id=draft.resolved_id(), **_recorded_fields(
-            draft, intent, sentiment_label, sentiment_score, sociability_degree, business_sociability_degree, inferred,
-        ))
+        return cls._create(
+            cls.Recorded,
+            id=draft.resolved_id(),
+            **_recorded_fields(
+                draft,
+                intent,
+                sentiment_label,
+                sentiment_score,
+                sociability_degree,
+                business_sociability_degree,
+                inferred,
+            ),
+        )
 
     @classmethod
     def recorded_event(
@@ -454,8 +491,15 @@ class Touchpoint(Aggregate):
             originator_version=cls.INITIAL_VERSION,
             timestamp=cls.Recorded.create_timestamp(),
             originator_topic=_TOUCHPOINT_TOPIC,
-            **_recorded_fields(draft, intent, sentiment_label, sentiment_score, sociability_degree,
-                               business_sociability_degree, inferred),
+            **_recorded_fields(
+                draft,
+                intent,
+                sentiment_label,
+                sentiment_score,
+                sociability_degree,
+                business_sociability_degree,
+                inferred,
+            ),
         )
 
     def _apply_recorded(self, event: Touchpoint.Recorded) -> None:
@@ -489,15 +533,15 @@ class Touchpoint(Aggregate):
         self.reply_link: ReplyLink | None = None
         self.reclassifications: tuple[Reclassification, ...] = ()
 
-    def reclassify(self, field: str, value: str, reason: str, actor: str,
-                   sentiment_score: float | None = None) -> bool:
+    def reclassify(self, field: str, value: str, reason: str, actor: str, sentiment_score: float | None = None) -> bool:
         """Correct ``field`` to ``value``; return False (and record nothing) when it already holds that value
         as an asserted (not inferred) value. A sentiment correction leaves a label and a score that agree (see
         :func:`_consistent_sentiment`)."""
         allowed = RECLASSIFIABLE.get(field)
         if allowed is None:
-            raise InvalidReclassification("field", f"{field!r} cannot be reclassified; one of "
-                                          f"{', '.join(sorted(RECLASSIFIABLE))}")
+            raise InvalidReclassification(
+                "field", f"{field!r} cannot be reclassified; one of {', '.join(sorted(RECLASSIFIABLE))}"
+            )
         if value not in allowed and not (value == "" and field != "kind"):
             raise InvalidReclassification("value", f"is not a known {field.replace('_', ' ')}")
         if not reason.strip():
@@ -513,8 +557,13 @@ class Touchpoint(Aggregate):
         if previous == value and score == self.sentiment_score and field not in self.inferred:
             return False
         self.trigger_event(
-            self.Reclassified, field=field, value=value, previous_value=previous, sentiment_score=float(score),
-            reason=reason, actor=actor,
+            self.Reclassified,
+            field=field,
+            value=value,
+            previous_value=previous,
+            sentiment_score=float(score),
+            reason=reason,
+            actor=actor,
         )
         return True
 
@@ -528,10 +577,17 @@ class Touchpoint(Aggregate):
         else:
             setattr(self, event.field, event.value)
         self.inferred = self.inferred - {event.field}
-        self.reclassifications = (*self.reclassifications, Reclassification(
-            field=event.field, value=event.value, previous_value=event.previous_value, reason=event.reason,
-            actor=event.actor, at=event.timestamp,
-        ))
+        self.reclassifications = (
+            *self.reclassifications,
+            Reclassification(
+                field=event.field,
+                value=event.value,
+                previous_value=event.previous_value,
+                reason=event.reason,
+                actor=event.actor,
+                at=event.timestamp,
+            ),
+        )
 
     def link_to_parent(self, parent: ParentFacts) -> bool:
         """Link this reply to its parent; return False when it is already linked (links are made once)."""
@@ -540,8 +596,11 @@ class Touchpoint(Aggregate):
         if self.reply_link is not None:
             return False
         self.trigger_event(
-            self.ReplyLinked, parent_id=parent.touchpoint_id, parent_occurred_at=parent.occurred_at,
-            parent_direction=parent.direction, parent_thread_id=parent.thread_id,
+            self.ReplyLinked,
+            parent_id=parent.touchpoint_id,
+            parent_occurred_at=parent.occurred_at,
+            parent_direction=parent.direction,
+            parent_thread_id=parent.thread_id,
             response_seconds=response_seconds(parent.occurred_at, self.occurred_at),
         )
         return True
@@ -572,8 +631,13 @@ _TOUCHPOINT_TOPIC = f"{Touchpoint.__module__}:{Touchpoint.__qualname__}"
 
 
 def _recorded_fields(
-    draft: TouchpointDraft, intent: str, sentiment_label: str, sentiment_score: float | None,
-    sociability_degree: str, business_sociability_degree: str, inferred: Sequence[str],
+    draft: TouchpointDraft,
+    intent: str,
+    sentiment_label: str,
+    sentiment_score: float | None,
+    sociability_degree: str,
+    business_sociability_degree: str,
+    inferred: Sequence[str],
 ) -> dict[str, Any]:
     reply_to = draft.resolved_reply_to()
     assert draft.occurred_at is not None  # guaranteed by TouchpointDraft.check
@@ -620,4 +684,3 @@ class ParentFacts:
 def response_seconds(asked_at: datetime, answered_at: datetime) -> float:
     """Seconds from a touchpoint to its reply; negative when the source's clocks disagree (kept, not hidden)."""
     return (answered_at - asked_at).total_seconds()
-

@@ -94,16 +94,31 @@ STRONG_SENTIMENT = 0.5
 
 SUGGESTION_PATTERNS = (
     r"(you|you guys|u) (should|could|need to|ought to)( really)? (add|make|do|let|offer|bring|have|include|put|sell)",
-    r"you should let", r"should (do|make|add|offer|bring)", r"please (add|consider|bring back|make|put|include|offer)",
+    r"you should let",
+    r"should (do|make|add|offer|bring)",
+    r"please (add|consider|bring back|make|put|include|offer)",
     r"(it )?(would|it'd|would've|will) (be|make) (great|nice|cool|good|better|handy|useful|helpful|easier|perfect)",
-    r"(it )?would (help|be (so )?(much )?(easier|better)) if", r"it'd be (great|nice|cool|handy|useful|good|better)",
-    r"(i'd|i would|we'd|would) love (to see|the option|an option|a way|it if|if)", r"i wish (you|it|there|they)",
-    r"wish it (came|had|was|were|could)", r"why (don't|not) (you|add|make|let|offer)", r"(maybe|perhaps) you could",
-    r"(could|can|would) you (add|make|offer|include|bring|consider)", r"can you make", r"how about (a|an|adding|some)",
-    r"what about (a|an|adding)", r"have you (thought about|considered)", r"(feature request|suggestion|suggest)",
-    r"(suggested|proposed|recommended) (a|an|that|adding|we|they|offering)", r"(one|an|my) idea", r"next do",
-    r"do a (collab|version|tutorial|range)", r"bring back", r"(add|make|let) (a|an|me|us|users|people) ",
-    r"could be (clearer|better|improved|easier)", r"(add|make) (a way|an option|the font|it possible)",
+    r"(it )?would (help|be (so )?(much )?(easier|better)) if",
+    r"it'd be (great|nice|cool|handy|useful|good|better)",
+    r"(i'd|i would|we'd|would) love (to see|the option|an option|a way|it if|if)",
+    r"i wish (you|it|there|they)",
+    r"wish it (came|had|was|were|could)",
+    r"why (don't|not) (you|add|make|let|offer)",
+    r"(maybe|perhaps) you could",
+    r"(could|can|would) you (add|make|offer|include|bring|consider)",
+    r"can you make",
+    r"how about (a|an|adding|some)",
+    r"what about (a|an|adding)",
+    r"have you (thought about|considered)",
+    r"(feature request|suggestion|suggest)",
+    r"(suggested|proposed|recommended) (a|an|that|adding|we|they|offering)",
+    r"(one|an|my) idea",
+    r"next do",
+    r"do a (collab|version|tutorial|range)",
+    r"bring back",
+    r"(add|make|let) (a|an|me|us|users|people) ",
+    r"could be (clearer|better|improved|easier)",
+    r"(add|make) (a way|an option|the font|it possible)",
     r"(you|acme|they|it|the app|the website|the site|the store) (should|could|ought to|need to|needs to|might) [a-z]+",
     r"would be (a |really |so |very )?(helpful|useful|welcome|good|great|nice|better|possible|handy|cool|amazing)",
     r"(might|would) be worth|consider",
@@ -114,13 +129,28 @@ SUGGESTION_PATTERNS = (
 )
 """Co-creation: the party proposes something the company could do."""
 
-SUGGESTION_OPENINGS = frozenset({
-    "add", "make", "bring", "let", "give", "offer", "put", "include", "allow", "consider", "introduce", "sell",
-})
+SUGGESTION_OPENINGS = frozenset(
+    {
+        "add",
+        "make",
+        "bring",
+        "let",
+        "give",
+        "offer",
+        "put",
+        "include",
+        "allow",
+        "consider",
+        "introduce",
+        "sell",
+    }
+)
 """First words of a request in the imperative ("add a dark mode", "let us pin recipes")."""
 
-NOT_A_SUGGESTION = (r"(add|put)( the| an?| my)?( [a-z0-9'-]+){0,3} (to|on) (my|her|his|our)"
-                    r" (order|basket|cart|account|contract|plan)")
+NOT_A_SUGGESTION = (
+    r"(add|put)( the| an?| my)?( [a-z0-9'-]+){0,3} (to|on) (my|her|his|our)"
+    r" (order|basket|cart|account|contract|plan)"
+)
 """Asking to add something to one's own order is buying, not co-creation."""
 
 COMPLAINT_PATTERNS = (
@@ -191,15 +221,34 @@ PURCHASE_PATTERNS = (
 """Buying: bought, ordering, or asking what buying needs (price, stock, a quote)."""
 
 QUESTION_WORDS = (
-    "how", "what", "why", "when", "where", "who", "which", "can", "could", "does", "do", "is", "are", "will",
-    "would", "should", "anyone", "any",
+    "how",
+    "what",
+    "why",
+    "when",
+    "where",
+    "who",
+    "which",
+    "can",
+    "could",
+    "does",
+    "do",
+    "is",
+    "are",
+    "will",
+    "would",
+    "should",
+    "anyone",
+    "any",
 )
-ASKED_PATTERNS = (r"(asked|asks|asking|enquired|inquired) (how|whether|if|what|when|where|which|why|who|about|for the)",
-                  r"want(ed|s)? to know|wondering (if|whether|how)",
-                  r"(tell|let) me (know|if|whether|when|what|how)|(confirm|advise|check) (whether|if|when|what|how)",
-                  r"(i'd|i would) like to know", r"(i|we) need to know|any idea|i was wondering",
-                  r"(can|could) you (tell|confirm|check|explain)|kindly (confirm|advise|let)",
-                  r"is it (normal|possible|safe|ok|okay) (to|for|that)")
+ASKED_PATTERNS = (
+    r"(asked|asks|asking|enquired|inquired) (how|whether|if|what|when|where|which|why|who|about|for the)",
+    r"want(ed|s)? to know|wondering (if|whether|how)",
+    r"(tell|let) me (know|if|whether|when|what|how)|(confirm|advise|check) (whether|if|when|what|how)",
+    r"(i'd|i would) like to know",
+    r"(i|we) need to know|any idea|i was wondering",
+    r"(can|could) you (tell|confirm|check|explain)|kindly (confirm|advise|let)",
+    r"is it (normal|possible|safe|ok|okay) (to|for|that)",
+)
 """A question without a question mark: reported in a call note ("Caller wanted to know ..."), or asked as a
 request ("please let me know whether ...", "kindly confirm whether ...")."""
 
@@ -226,12 +275,29 @@ ACKNOWLEDGEMENT_PATTERNS = (
 """Thanks that only acknowledge: no praise."""
 
 PROMOTION_PHRASES = (
-    "discount", "% off", "offer", "promo", "coupon", "check out our", "buy now", "shop now", "sale", "deal",
+    "discount",
+    "% off",
+    "offer",
+    "promo",
+    "coupon",
+    "check out our",
+    "buy now",
+    "shop now",
+    "sale",
+    "deal",
 )
 FAN_PAGE_PHRASES = ("follow us", "like our page", "like us", "join our page", "fingers crossed", "become a fan")
 BAIT_PHRASES = (
-    "tell us", "let us know", "comment below", "share your", "tag a friend", "what do you think", "vote", "reply with",
-    "which one", "caption this",
+    "tell us",
+    "let us know",
+    "comment below",
+    "share your",
+    "tag a friend",
+    "what do you think",
+    "vote",
+    "reply with",
+    "which one",
+    "caption this",
 )
 
 _WORD = re.compile(r"[a-z0-9']+(?:-[a-z0-9']+)*")
@@ -432,10 +498,35 @@ def vader_score(text: str) -> float:
     return float(_analyser.polarity_scores(text)["compound"])
 
 
-COURTESY_WORDS = frozenset({
-    "please", "pls", "help", "thanks", "thank", "cheers", "ok", "okay", "yes", "sure", "fine", "alright", "free",
-    "safe", "ready", "interested", "kind", "care", "share", "sharing", "join", "want", "sorry", "fit", "loyalty",
-})
+COURTESY_WORDS = frozenset(
+    {
+        "please",
+        "pls",
+        "help",
+        "thanks",
+        "thank",
+        "cheers",
+        "ok",
+        "okay",
+        "yes",
+        "sure",
+        "fine",
+        "alright",
+        "free",
+        "safe",
+        "ready",
+        "interested",
+        "kind",
+        "care",
+        "share",
+        "sharing",
+        "join",
+        "want",
+        "sorry",
+        "fit",
+        "loyalty",
+    }
+)
 """Words VADER does not read (see :func:`text_for_sentiment`)."""
 LIKERS = frozenset({"i", "we", "they", "really", "people", "kids", "everyone"})
 """Words after which "like" is the verb of liking; elsewhere ("I'd like", "looks like") VADER does not read it."""
@@ -449,8 +540,9 @@ VADER_REWRITES: tuple[tuple[str, str, frozenset[str]], ...] = (
 """Phrases VADER does not know, and a word it does for each (case-insensitive): pattern, replacement, and the
 words one of which a text must have for the rewrite to be tried."""
 
-_REWRITES = tuple((re.compile(pattern, re.IGNORECASE), replacement, triggers)
-                  for pattern, replacement, triggers in VADER_REWRITES)
+_REWRITES = tuple(
+    (re.compile(pattern, re.IGNORECASE), replacement, triggers) for pattern, replacement, triggers in VADER_REWRITES
+)
 _PUNCTUATION_ONLY = re.compile(r"[\w'’-]+")
 
 
@@ -634,8 +726,7 @@ def _opened(alternative: str) -> list[str]:
 
 def _literal_led(alternative: str) -> bool:
     """Whether ``alternative`` starts with one plain character that is not repeated or optional."""
-    return (bool(alternative) and alternative[0] not in "\\()[].^$|?*+{"
-            and alternative[1:2] not in ("?", "*", "+", "{"))
+    return bool(alternative) and alternative[0] not in "\\()[].^$|?*+{" and alternative[1:2] not in ("?", "*", "+", "{")
 
 
 _SUGGESTS = _matcher(SUGGESTION_PATTERNS)
@@ -676,8 +767,9 @@ class _Text:
         words = self.words
         if _NEGATIVE_WORDS.isdisjoint(words):
             return False
-        return any(word in _NEGATIVE_WORDS and (i == 0 or words[i - 1] not in NEGATIONS)
-                   for i, word in enumerate(words))
+        return any(
+            word in _NEGATIVE_WORDS and (i == 0 or words[i - 1] not in NEGATIONS) for i, word in enumerate(words)
+        )
 
     @property
     def asks(self) -> bool:
@@ -736,9 +828,11 @@ CUSTOMER_RULES: tuple[SociabilityRule, ...] = (
     ("community", lambda c: c.signals.thread_parties >= COMMUNITY_PARTIES),
     (
         "social_pressure",
-        lambda c: c.signals.visibility == "public"
-        and mentions_brand(c.text.raw, c.signals.brand_handles)
-        and c.intent in ("question", "complaint"),
+        lambda c: (
+            c.signals.visibility == "public"
+            and mentions_brand(c.text.raw, c.signals.brand_handles)
+            and c.intent in ("question", "complaint")
+        ),
     ),
     ("objective", lambda c: _in_conversation(c.signals) and abs(c.text.score) < STRONG_SENTIMENT),
     ("skewed", lambda c: _in_conversation(c.signals)),

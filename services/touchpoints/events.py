@@ -54,8 +54,6 @@ _IDENTIFIER = EnumWords(types.IdentifierType.DESCRIPTOR)
 _SENTIMENT = EnumWords(pb.SentimentLabel.DESCRIPTOR)
 
 
-
-
 def recorded_message(event: Touchpoint.Recorded) -> pb.TouchpointRecorded:
     """The stored message of a ``Recorded`` event (what the generic mapper makes, made directly)."""
     return pb.TouchpointRecorded(

@@ -68,8 +68,11 @@ BUSINESS_DEGREE = EnumWords(types_pb2.BusinessSociabilityDegree.DESCRIPTOR)
 FUNCTION = EnumWords(types_pb2.CompanyFunction.DESCRIPTOR)
 IDENTIFIER_TYPE = EnumWords(types_pb2.IdentifierType.DESCRIPTOR)
 SENTIMENT = EnumWords(pb.SentimentLabel.DESCRIPTOR)
-OUTCOME = {RECORDED: pb.RECORD_OUTCOME_RECORDED, ALREADY_RECORDED: pb.RECORD_OUTCOME_ALREADY_RECORDED,
-           REJECTED: pb.RECORD_OUTCOME_REJECTED}
+OUTCOME = {
+    RECORDED: pb.RECORD_OUTCOME_RECORDED,
+    ALREADY_RECORDED: pb.RECORD_OUTCOME_ALREADY_RECORDED,
+    REJECTED: pb.RECORD_OUTCOME_REJECTED,
+}
 
 
 # ------------------------------------------------------------------------------------------- protobuf -> domain
@@ -156,8 +159,14 @@ def touchpoint_message(doc: dict[str, Any]) -> pb.Touchpoint:
         inferred_fields=doc["inferred"],
         record_time=_timestamp(doc["recorded_us"]),
         reclassifications=[
-            pb.Reclassification(field=r["field"], value=r["value"], previous_value=r["previous_value"],
-                                reason=r["reason"], actor=r["actor"], reclassify_time=_timestamp(r["at_us"]))
+            pb.Reclassification(
+                field=r["field"],
+                value=r["value"],
+                previous_value=r["previous_value"],
+                reason=r["reason"],
+                actor=r["actor"],
+                reclassify_time=_timestamp(r["at_us"]),
+            )
             for r in doc["reclassifications"]
         ],
     )
@@ -168,10 +177,13 @@ def touchpoint_message(doc: dict[str, Any]) -> pb.Touchpoint:
         message.rating = doc["rating"]
     link = doc.get("reply_link")
     if link:
-        message.reply_link.CopyFrom(pb.ReplyLink(
-            parent_touchpoint_id=link["parent_id"], response_time=_duration(link["response_seconds"]),
-            company_response=link["company_response"],
-        ))
+        message.reply_link.CopyFrom(
+            pb.ReplyLink(
+                parent_touchpoint_id=link["parent_id"],
+                response_time=_duration(link["response_seconds"]),
+                company_response=link["company_response"],
+            )
+        )
     if doc.get("first_response_seconds") is not None:
         message.first_response_time.CopyFrom(_duration(doc["first_response_seconds"]))
     return message
@@ -202,7 +214,8 @@ class PreparedItems:
 
 
 def prepare_items(
-    app: TouchpointsApplication, items: Sequence[pb.TouchpointInput | Undecodable],
+    app: TouchpointsApplication,
+    items: Sequence[pb.TouchpointInput | Undecodable],
     context: ThreadContext | None = None,
 ) -> PreparedItems:
     """Check each item against its .proto rules; let the application check and start enriching the rest
@@ -219,8 +232,9 @@ def prepare_items(
             continue
         broken = violations(item)
         if broken:
-            rejected[index] = ItemOutcome(index, REJECTED, None, tuple(Violation(v.field, v.description)
-                                                                       for v in broken))
+            rejected[index] = ItemOutcome(
+                index, REJECTED, None, tuple(Violation(v.field, v.description) for v in broken)
+            )
             continue
         positions.append(index)
         drafts.append(draft_of(item))
@@ -233,8 +247,9 @@ def commit_items(app: TouchpointsApplication, items: PreparedItems, *, wait: boo
     if items.prepared is not None:
         report = app.commit_batch(items.prepared, wait=wait)
         for index, outcome in zip(items.positions, report.outcomes, strict=True):
-            outcomes[index] = ItemOutcome(index, outcome.outcome, outcome.touchpoint_id, outcome.violations,
-                                          outcome.inferred)
+            outcomes[index] = ItemOutcome(
+                index, outcome.outcome, outcome.touchpoint_id, outcome.violations, outcome.inferred
+            )
     return [outcomes[index] for index in range(items.size)]
 
 
@@ -253,13 +268,13 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
     def RecordTouchpoint(self, request: pb.RecordTouchpointRequest, context: grpc.ServicerContext) -> Any:
         outcome = self.app.record(draft_of(request.touchpoint))
         return pb.RecordTouchpointResponse(
-            touchpoint_id=str(outcome.touchpoint_id), outcome=OUTCOME[outcome.outcome],
-            inferred_fields=outcome.inferred, position=outcome.position,
+            touchpoint_id=str(outcome.touchpoint_id),
+            outcome=OUTCOME[outcome.outcome],
+            inferred_fields=outcome.inferred,
+            position=outcome.position,
         )
 
-    def RecordTouchpointBatch(
-        self, request: pb.RecordTouchpointBatchRequest, context: grpc.ServicerContext
-    ) -> Any:
+    def RecordTouchpointBatch(self, request: pb.RecordTouchpointBatchRequest, context: grpc.ServicerContext) -> Any:
         if len(request.touchpoints) > MAX_BATCH:
             raise InvalidArgument.field("touchpoints", f"must have at most {MAX_BATCH} items")
         outcomes = record_items(self.app, request.touchpoints, wait=True)
@@ -268,7 +283,8 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
             counts[outcome.outcome] += 1
         return pb.RecordTouchpointBatchResponse(
             results=[result_message(outcome) for outcome in outcomes],
-            recorded_count=counts[RECORDED], already_recorded_count=counts[ALREADY_RECORDED],
+            recorded_count=counts[RECORDED],
+            already_recorded_count=counts[ALREADY_RECORDED],
             rejected_count=counts[REJECTED],
         )
 
@@ -278,16 +294,23 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
     ) -> Iterator[pb.RecordTouchpointStreamResponse]:
         sent = 0
         threads = ThreadContext()  # the stream's earlier items count in each later item's thread
+
         def prepare(batch: list[pb.RecordTouchpointStreamRequest], first: int) -> tuple[PreparedItems, int]:
             nonlocal sent
             sent += len(batch)
-            return prepare_items(self.app, [
-                message if isinstance(message, Undecodable) else message.touchpoint for message in batch
-            ], threads), first
+            return prepare_items(
+                self.app,
+                [message if isinstance(message, Undecodable) else message.touchpoint for message in batch],
+                threads,
+            ), first
 
         yield from answer_in_micro_batches(
-            request_iterator, prepare=prepare, commit=lambda prepared: self._commit_stream_batch(*prepared),
-            max_batch=self.stream_max_batch, capacity=STREAM_INBOX, name="touchpoint-stream",
+            request_iterator,
+            prepare=prepare,
+            commit=lambda prepared: self._commit_stream_batch(*prepared),
+            max_batch=self.stream_max_batch,
+            capacity=STREAM_INBOX,
+            name="touchpoint-stream",
         )
         log.info("touchpoints.stream_finished", items=sent)
 
@@ -307,8 +330,11 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
     def ListTouchpoints(self, request: pb.ListTouchpointsRequest, context: grpc.ServicerContext) -> Any:
         actor = None
         if request.HasField("actor"):
-            actor = Identifier(type=IDENTIFIER_TYPE.word(request.actor.type), namespace=request.actor.namespace,
-                               value=request.actor.value)
+            actor = Identifier(
+                type=IDENTIFIER_TYPE.word(request.actor.type),
+                namespace=request.actor.namespace,
+                value=request.actor.value,
+            )
         docs, next_token = self.app.list_touchpoints(
             actor=actor,
             thread_id=request.thread_id,
@@ -318,12 +344,11 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
             page_size=request.page_size,
             page_token=request.page_token,
         )
-        return pb.ListTouchpointsResponse(touchpoints=[touchpoint_message(doc) for doc in docs],
-                                          next_page_token=next_token)
+        return pb.ListTouchpointsResponse(
+            touchpoints=[touchpoint_message(doc) for doc in docs], next_page_token=next_token
+        )
 
-    def ReclassifyTouchpoint(
-        self, request: pb.ReclassifyTouchpointRequest, context: grpc.ServicerContext
-    ) -> Any:
+    def ReclassifyTouchpoint(self, request: pb.ReclassifyTouchpointRequest, context: grpc.ServicerContext) -> Any:
         which = request.WhichOneof("value")
         score: float | None = None
         if which == "sentiment":
@@ -331,11 +356,22 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
             if request.sentiment.HasField("score"):
                 score = request.sentiment.score
         else:
-            words = {"intent": INTENT, "sociability_degree": DEGREE, "business_sociability_degree": BUSINESS_DEGREE,
-                     "company_function": FUNCTION, "kind": KIND}[which or ""]
+            words = {
+                "intent": INTENT,
+                "sociability_degree": DEGREE,
+                "business_sociability_degree": BUSINESS_DEGREE,
+                "company_function": FUNCTION,
+                "kind": KIND,
+            }[which or ""]
             value = words.word(getattr(request, which or ""))
-        doc = self.app.reclassify(UUID(request.touchpoint_id), which or "", value, reason=request.reason,
-                                  actor=request.actor, sentiment_score=score)
+        doc = self.app.reclassify(
+            UUID(request.touchpoint_id),
+            which or "",
+            value,
+            reason=request.reason,
+            actor=request.actor,
+            sentiment_score=score,
+        )
         return pb.ReclassifyTouchpointResponse(touchpoint=touchpoint_message(doc))
 
 

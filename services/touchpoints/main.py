@@ -65,7 +65,10 @@ class TouchpointsSettings:
         env = os.environ if environ is None else environ
         defaults = RecordingPolicy()
         skew = read_setting(
-            env, "CHORUS_TOUCHPOINTS_MAX_FUTURE_SKEW_SECONDS", non_negative_float, defaults.max_future_skew.total_seconds()
+            env,
+            "CHORUS_TOUCHPOINTS_MAX_FUTURE_SKEW_SECONDS",
+            non_negative_float,
+            defaults.max_future_skew.total_seconds(),
         )
         content = read_setting(env, "CHORUS_TOUCHPOINTS_MAX_CONTENT_BYTES", COUNT, defaults.max_content_bytes)
         wait = read_setting(
@@ -80,8 +83,11 @@ class TouchpointsSettings:
         return cls(
             app_name=env.get("CHORUS_TOUCHPOINTS_APP_NAME", "").strip() or "touchpoints",
             policy=RecordingPolicy(
-                max_future_skew=timedelta(seconds=skew), max_content_bytes=content, brand_handles=handles,
-                read_your_writes_timeout=wait, enrichment_processes=processes,
+                max_future_skew=timedelta(seconds=skew),
+                max_content_bytes=content,
+                brand_handles=handles,
+                read_your_writes_timeout=wait,
+                enrichment_processes=processes,
             ),
         )
 
@@ -101,7 +107,10 @@ def default_enrichment_processes() -> int:
 
 @contextlib.contextmanager
 def touchpoints_service(
-    settings: Settings, touchpoints: TouchpointsSettings, *, env: Mapping[str, str] | None = None,
+    settings: Settings,
+    touchpoints: TouchpointsSettings,
+    *,
+    env: Mapping[str, str] | None = None,
     pg_schema: str | None = None,
 ) -> Iterator[TouchpointsApplication]:
     """The application with its index projection running; stopped and closed on exit.
@@ -144,8 +153,11 @@ def readiness(app: TouchpointsApplication) -> bool:
 def announce(touchpoints: TouchpointsSettings) -> None:
     """Say at start-up what an operator should know: no brand handles means no inferred social pressure."""
     if not touchpoints.policy.brand_handles:
-        log.info("touchpoints.no_brand_handles", setting="CHORUS_TOUCHPOINTS_BRAND_HANDLES",
-                 effect="no touchpoint is inferred social pressure")
+        log.info(
+            "touchpoints.no_brand_handles",
+            setting="CHORUS_TOUCHPOINTS_BRAND_HANDLES",
+            effect="no touchpoint is inferred social pressure",
+        )
 
 
 SERVICE: ServiceDescription[TouchpointsSettings, TouchpointsApplication] = ServiceDescription(

@@ -94,7 +94,12 @@ class TouchpointIndex(View):
     )
 
     def __init__(
-        self, url: str, *, pg_schema: str | None = None, pool_size: int = 8, default_region: str | None = None,
+        self,
+        url: str,
+        *,
+        pg_schema: str | None = None,
+        pool_size: int = 8,
+        default_region: str | None = None,
     ) -> None:
         self.default_region = default_region
         super().__init__(url, pg_schema=pg_schema, pool_size=pool_size)
@@ -108,13 +113,16 @@ class TouchpointIndex(View):
     def pending_links(self, limit: int = 500) -> list[PendingLink]:
         rows = self.query(
             "SELECT reply_id, parent_id, parent_occurred_us, parent_direction, parent_thread_id"
-            " FROM tp_pending_links ORDER BY reply_id LIMIT ?", (limit,),
+            " FROM tp_pending_links ORDER BY reply_id LIMIT ?",
+            (limit,),
         )
         return [
             PendingLink(
-                reply_id=UUID(row["reply_id"]), parent_id=UUID(row["parent_id"]),
+                reply_id=UUID(row["reply_id"]),
+                parent_id=UUID(row["parent_id"]),
                 parent_occurred_at=from_micros(int(row["parent_occurred_us"])),
-                parent_direction=row["parent_direction"], parent_thread_id=row["parent_thread_id"],
+                parent_direction=row["parent_direction"],
+                parent_thread_id=row["parent_thread_id"],
             )
             for row in rows
         ]
@@ -181,8 +189,7 @@ class TouchpointIndex(View):
             params.extend([after[0], after[0], after[1]])
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self.query(
-            f"SELECT t.doc AS doc FROM {source} {where}"
-            " ORDER BY t.occurred_us DESC, t.touchpoint_id DESC LIMIT ?",
+            f"SELECT t.doc AS doc FROM {source} {where} ORDER BY t.occurred_us DESC, t.touchpoint_id DESC LIMIT ?",
             [*params, limit],
         )
         return [json.loads(row["doc"]) for row in rows]
@@ -251,7 +258,9 @@ def _save_doc(cur: ViewCursor, doc: dict[str, Any]) -> None:
 
 
 def _insert_recorded(
-    cur: ViewCursor, run: Sequence[tuple[int, dict[str, Any]]], key_of: Callable[[Identifier], str],
+    cur: ViewCursor,
+    run: Sequence[tuple[int, dict[str, Any]]],
+    key_of: Callable[[Identifier], str],
 ) -> bool:
     """Insert a run of new touchpoints (``(position, document)``), then pend the reply links they make possible,
     in a few statements; return whether any link was pended.
@@ -264,15 +273,30 @@ def _insert_recorded(
     cur.executemany(
         "INSERT INTO tp_touchpoints (touchpoint_id, position, occurred_us, channel, direction, thread_id,"
         " reply_to_id, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (touchpoint_id) DO NOTHING",
-        [(tid, position, doc["occurred_us"], doc["channel"], doc["direction"], doc["thread_id"], doc["reply_to_id"],
-          _json(doc)) for tid, (position, doc) in docs.items()],
+        [
+            (
+                tid,
+                position,
+                doc["occurred_us"],
+                doc["channel"],
+                doc["direction"],
+                doc["thread_id"],
+                doc["reply_to_id"],
+                _json(doc),
+            )
+            for tid, (position, doc) in docs.items()
+        ],
     )
     cur.executemany(
         "INSERT INTO tp_actors (actor_key, touchpoint_id, occurred_us) VALUES (?, ?, ?)"
         " ON CONFLICT (actor_key, touchpoint_id) DO NOTHING",
-        [(key, tid, doc["occurred_us"]) for tid, (_, doc) in docs.items()
-         for key in sorted({key_of(Identifier(actor["type"], actor["namespace"], actor["value"]))
-                            for actor in doc["actors"]})],
+        [
+            (key, tid, doc["occurred_us"])
+            for tid, (_, doc) in docs.items()
+            for key in sorted(
+                {key_of(Identifier(actor["type"], actor["namespace"], actor["value"])) for actor in doc["actors"]}
+            )
+        ],
     )
     replies = {tid: doc["reply_to_id"] for tid, (_, doc) in docs.items() if doc["reply_to_id"]}
     if replies:
@@ -315,7 +339,8 @@ def _facts(cur: ViewCursor, ids: set[str]) -> dict[str, tuple[int, str, str]]:
         marks = ",".join("?" * len(chunk))
         for row in cur.execute(
             "SELECT touchpoint_id, occurred_us, direction, thread_id FROM tp_touchpoints"
-            f" WHERE touchpoint_id IN ({marks})", chunk,
+            f" WHERE touchpoint_id IN ({marks})",
+            chunk,
         ).fetchall():
             out[row["touchpoint_id"]] = (int(row["occurred_us"]), row["direction"], row["thread_id"])
     return out
@@ -339,10 +364,16 @@ def _apply_reclassified(cur: ViewCursor, touchpoint_id: str, message: pb.Touchpo
     else:
         doc[message.field] = message.value
     doc["inferred"] = [name for name in doc["inferred"] if name != message.field]
-    doc["reclassifications"].append({
-        "field": message.field, "value": message.value, "previous_value": message.previous_value,
-        "reason": message.reason, "actor": message.actor, "at_us": _us(message.timestamp),
-    })
+    doc["reclassifications"].append(
+        {
+            "field": message.field,
+            "value": message.value,
+            "previous_value": message.previous_value,
+            "reason": message.reason,
+            "actor": message.actor,
+            "at_us": _us(message.timestamp),
+        }
+    )
     _save_doc(cur, doc)
 
 
@@ -354,7 +385,8 @@ def _apply_reply_linked(cur: ViewCursor, reply_id: str, event: pb.TouchpointRepl
         return
     company_response = doc["direction"] == "outbound" and parent_direction == "inbound"
     doc["reply_link"] = {
-        "parent_id": str(event.parent_id), "response_seconds": event.response_seconds,
+        "parent_id": str(event.parent_id),
+        "response_seconds": event.response_seconds,
         "company_response": company_response,
     }
     parent = _row(cur, str(event.parent_id))
@@ -436,10 +468,15 @@ class TouchpointProjection(Projection[TouchpointIndex]):
             self._links_may_wait = len(links) == LINKS_PER_CALL
 
 
-def touchpoint_runner(app: Any, index: TouchpointIndex, *, link_replies: LinkReplies | None = None,
-                      **options: Any) -> ProjectionRunner:
+def touchpoint_runner(
+    app: Any, index: TouchpointIndex, *, link_replies: LinkReplies | None = None, **options: Any
+) -> ProjectionRunner:
     """The runner that keeps ``index`` in step with ``app``'s own stream, taking the hand-over of ``app``'s appends
     (``options``: the runner's). Start it with ``watch=False``: the hand-over brings this process's writes, and
     polling the store (``poll_interval``) those of others."""
-    return ProjectionRunner(TouchpointProjection(index, link_replies=link_replies), [StreamReader.of_application(app)],
-                            handed_over=(app.name,), **options)
+    return ProjectionRunner(
+        TouchpointProjection(index, link_replies=link_replies),
+        [StreamReader.of_application(app)],
+        handed_over=(app.name,),
+        **options,
+    )

@@ -36,8 +36,9 @@ EMAIL, X, PHONE = types.IDENTIFIER_TYPE_EMAIL, types.IDENTIFIER_TYPE_X, types.ID
 def write_keys(directory: Path) -> tuple[Ed25519PrivateKey, Path]:
     key = Ed25519PrivateKey.generate()
     public = directory / "audit.pub.pem"
-    public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                     serialization.PublicFormat.SubjectPublicKeyInfo))
+    public.write_bytes(
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     return key, public
 
 
@@ -70,9 +71,17 @@ class Story:
 
 
 def record(stack: Stack, name: str, actor: Any, channel: int, text: str, intent: int = types.INTENT_QUESTION) -> str:
-    return stack.record(name, kind=types.TOUCHPOINT_KIND_TOUCHPOINT, channel=channel,
-                        direction=types.DIRECTION_INBOUND, visibility=types.VISIBILITY_PRIVATE,
-                        occurred_at=ago(days=3), actors=[actor], intent=intent, content=tpb.Content(text=text))
+    return stack.record(
+        name,
+        kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
+        channel=channel,
+        direction=types.DIRECTION_INBOUND,
+        visibility=types.VISIBILITY_PRIVATE,
+        occurred_at=ago(days=3),
+        actors=[actor],
+        intent=intent,
+        content=tpb.Content(text=text),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +92,10 @@ def story(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         identity_app = stack.experience_settings.upstream_apps["identity"]
         touchpoints_app = stack.experience_settings.upstream_apps["touchpoints"]
         connection = stack.touchpoints_app.factory.connection
-        signers = [Checkpointer(connection, StreamLayout(app), key, interval=0).start()
-                   for app in (identity_app, touchpoints_app)]
+        signers = [
+            Checkpointer(connection, StreamLayout(app), key, interval=0).start()
+            for app in (identity_app, touchpoints_app)
+        ]
         try:
             jane = stack.register("Jane Smith")
             stack.link(jane, ident(EMAIL, "jane@example.com"))
@@ -111,8 +122,21 @@ def story(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
             later_dump = stack.experience_app.view.dump()
             record(stack, "john-tail", ident(EMAIL, "john@example.com"), types.CHANNEL_EMAIL, "Thanks")  # unsigned
             stack.caught_up()
-            yield Story(stack, connection, identity_app, touchpoints_app, public, key, jane, john, live_dump,
-                        live_positions, live_moment, live_experience, later_dump)
+            yield Story(
+                stack,
+                connection,
+                identity_app,
+                touchpoints_app,
+                public,
+                key,
+                jane,
+                john,
+                live_dump,
+                live_positions,
+                live_moment,
+                live_experience,
+                later_dump,
+            )
         finally:
             for signer in signers:
                 signer.stop()
@@ -155,8 +179,11 @@ def copy_stream(story: Story, app: str, rewrite: Any) -> str:
     source, target = story.layout(app), StreamLayout(app, namespace=namespace)
     story.connection.ensure_stream(target.spec)
     originals = [
-        OutgoingMessage(target.prefix + msg.subject[len(source.prefix):], msg.data,
-                        {name: value for name, value in msg.headers.items() if name.startswith("Chorus-")})
+        OutgoingMessage(
+            target.prefix + msg.subject[len(source.prefix) :],
+            msg.data,
+            {name: value for name, value in msg.headers.items() if name.startswith("Chorus-")},
+        )
         for msg in story.stored(app)
     ]
     for msg in rewrite(originals):
@@ -198,7 +225,7 @@ def test_a_removed_message_breaks_the_link_of_the_next_message_of_its_aggregate(
     app = story.identity_app
     k, m = chained_pair(copy_messages(story, app))
 
-    namespace = copy_stream(story, app, lambda msgs: msgs[:k] + msgs[k + 1:])
+    namespace = copy_stream(story, app, lambda msgs: msgs[:k] + msgs[k + 1 :])
     result = verify_copy(story, app, namespace)
 
     assert result.exit_code == 1
@@ -219,8 +246,9 @@ def test_an_aggregates_chain_recomputed_without_the_key_fails_at_the_first_check
         previous = GENESIS
         for msg in copied:
             if msg.subject == copied[k].subject:  # what someone with write access but no signing key can do
-                msg.headers[DIGEST_HEADER] = message_digest(previous, msg.subject.split(".", 2)[2], msg.headers,
-                                                            msg.data)
+                msg.headers[DIGEST_HEADER] = message_digest(
+                    previous, msg.subject.split(".", 2)[2], msg.headers, msg.data
+                )
                 previous = msg.headers[DIGEST_HEADER]
         return copied
 
@@ -256,8 +284,18 @@ def test_as_of_a_past_time_reproduces_the_live_view_and_the_experience_computed_
 
     with experience_as_of(story.connection, Point(at=story.live_moment), apps=apps, default_region="GB") as replayed:
         assert replayed.view.dump() == story.live_dump
-    result = story.cli("as-of", story.jane, "--at", story.live_moment.isoformat(), "--default-region", "GB",
-                       "--identity-app", story.identity_app, "--touchpoints-app", story.touchpoints_app)
+    result = story.cli(
+        "as-of",
+        story.jane,
+        "--at",
+        story.live_moment.isoformat(),
+        "--default-region",
+        "GB",
+        "--identity-app",
+        story.identity_app,
+        "--touchpoints-app",
+        story.touchpoints_app,
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == json.loads(json.dumps(story.live_experience, sort_keys=True, default=str))
 
@@ -268,8 +306,16 @@ def test_as_of_before_the_first_event_is_an_empty_view_stated_as_such(story: Sto
 
     with experience_as_of(story.connection, Point(at=long_ago), apps=apps) as replayed:
         assert is_empty(replayed)
-    result = story.cli("as-of", story.jane, "--at", long_ago.isoformat(), "--identity-app", story.identity_app,
-                       "--touchpoints-app", story.touchpoints_app)
+    result = story.cli(
+        "as-of",
+        story.jane,
+        "--at",
+        long_ago.isoformat(),
+        "--identity-app",
+        story.identity_app,
+        "--touchpoints-app",
+        story.touchpoints_app,
+    )
     assert result.exit_code == 0
     assert json.loads(result.output)["empty"] is True
 
@@ -278,8 +324,17 @@ def test_as_of_before_the_first_event_is_an_empty_view_stated_as_such(story: Sto
 
 
 def test_a_partys_replay_holds_its_identity_events_and_its_touchpoints_only(story: Story) -> None:
-    result = story.cli("replay", "--party", story.jane, "--format", "jsonl", "--identity-app", story.identity_app,
-                       "--touchpoints-app", story.touchpoints_app)
+    result = story.cli(
+        "replay",
+        "--party",
+        story.jane,
+        "--format",
+        "jsonl",
+        "--identity-app",
+        story.identity_app,
+        "--touchpoints-app",
+        story.touchpoints_app,
+    )
 
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.output.splitlines()]
@@ -310,8 +365,12 @@ def test_export_lets_another_tool_recompute_every_digest(story: Story) -> None:
     prefix = story.layout(story.identity_app).prefix
     previous: dict[str, str] = {}
     for row in [r for r in rows if not r["subject"].endswith(".c")]:
-        digest = message_digest(previous.get(row["subject"], GENESIS), relative_subject(row["subject"], prefix),
-                                row["headers"], base64.b64decode(row["data_b64"]))
+        digest = message_digest(
+            previous.get(row["subject"], GENESIS),
+            relative_subject(row["subject"], prefix),
+            row["headers"],
+            base64.b64decode(row["data_b64"]),
+        )
         assert digest == row["headers"][DIGEST_HEADER]
         previous[row["subject"]] = digest
     checkpoints = [Checkpoint.from_bytes(base64.b64decode(r["data_b64"])) for r in rows if r["subject"].endswith(".c")]
@@ -324,8 +383,11 @@ def test_receipts_lists_the_party_forgotten_events_of_identity(story: Story) -> 
     story.connection.ensure_stream(layout.spec)
     party = str(uuid.uuid4())
     for topic in ("chorus.identity.events.v1.PartyRegistered", "chorus.identity.events.v1.PartyForgotten"):
-        message = OutgoingMessage(layout.event_subject(uuid.UUID(party)), b"",
-                                  {"Chorus-Topic": topic, "Chorus-Version": "1" if "Registered" in topic else "2"})
+        message = OutgoingMessage(
+            layout.event_subject(uuid.UUID(party)),
+            b"",
+            {"Chorus-Topic": topic, "Chorus-Version": "1" if "Registered" in topic else "2"},
+        )
         story.connection.call(lambda m=message: story.connection.publish_atomic([m]))
 
     result = story.cli("receipts", "--identity-app", app)
@@ -333,7 +395,10 @@ def test_receipts_lists_the_party_forgotten_events_of_identity(story: Story) -> 
     assert result.exit_code == 0, result.output
     [receipt] = [json.loads(line) for line in result.output.splitlines()]
     assert (receipt["aggregate"], receipt["topic"], receipt["seq"]) == (
-        party, "chorus.identity.events.v1.PartyForgotten", 2)
+        party,
+        "chorus.identity.events.v1.PartyForgotten",
+        2,
+    )
 
 
 # ------------------------------------------------------------------------------------------------ checkpoints
@@ -356,8 +421,16 @@ def test_a_service_signs_a_checkpoint_on_demand_and_replicas_do_not_sign_the_sam
 
 
 def test_as_of_on_a_stream_it_cannot_read_says_so_and_exits_2(story: Story) -> None:
-    result = story.cli("as-of", story.jane, "--at", story.live_moment.isoformat(), "--identity-app", "nobody_here",
-                       "--touchpoints-app", story.touchpoints_app)
+    result = story.cli(
+        "as-of",
+        story.jane,
+        "--at",
+        story.live_moment.isoformat(),
+        "--identity-app",
+        "nobody_here",
+        "--touchpoints-app",
+        story.touchpoints_app,
+    )
 
     assert result.exit_code == 2
     assert "CHORUS_NOBODY_HERE" in result.output and "does not exist" in result.output

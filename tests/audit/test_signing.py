@@ -58,8 +58,11 @@ def test_a_checkpointer_signs_on_its_schedule_once_the_stream_has_grown(nats_url
     recorder = app.recorder
 
     def checkpoints() -> list[Checkpoint]:
-        stored = recorder.connection.call(lambda: recorder.connection.direct_get_batch(
-            recorder.layout.stream, start_seq=1, subject_filter=checkpoint_subject(recorder.layout), batch=100))
+        stored = recorder.connection.call(
+            lambda: recorder.connection.direct_get_batch(
+                recorder.layout.stream, start_seq=1, subject_filter=checkpoint_subject(recorder.layout), batch=100
+            )
+        )
         return [Checkpoint.from_bytes(msg.data) for msg in stored]
 
     def at_least(count: int) -> list[Checkpoint]:
@@ -77,27 +80,41 @@ def test_a_checkpointer_signs_on_its_schedule_once_the_stream_has_grown(nats_url
     app.close()
 
 
-def test_the_identity_service_process_signs_its_stream_with_the_key_it_generated(nats_url: str,
-                                                                                tmp_path: Path) -> None:
+def test_the_identity_service_process_signs_its_stream_with_the_key_it_generated(nats_url: str, tmp_path: Path) -> None:
     port = free_port()
     app_name = f"identity_audit_{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "CHORUS_NATS_URL": nats_url, "CHORUS_GRPC_HOST": "127.0.0.1",
-           "CHORUS_IDENTITY_PORT": str(port), "CHORUS_DATA_DIR": str(tmp_path), "CHORUS_IDENTITY_APP_NAME": app_name}
-    process = subprocess.Popen([sys.executable, "-m", "services.identity.main"], cwd=REPO, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {
+        **os.environ,
+        "CHORUS_NATS_URL": nats_url,
+        "CHORUS_GRPC_HOST": "127.0.0.1",
+        "CHORUS_IDENTITY_PORT": str(port),
+        "CHORUS_DATA_DIR": str(tmp_path),
+        "CHORUS_IDENTITY_APP_NAME": app_name,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.identity.main"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         grpc.channel_ready_future(channel).result(timeout=30)
         pb_grpc.IdentityServiceStub(channel).RegisterParty(
-            pb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON, display_name="Jane Smith"))
+            pb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON, display_name="Jane Smith")
+        )
         channel.close()
 
         asked = CliRunner().invoke(chorus, ["audit", "checkpoint", app_name, "--nats-url", nats_url])
         assert asked.exit_code == 0, asked.output
         assert json.loads(asked.stdout.splitlines()[-1])["sequence"] >= 1
         public = tmp_path / "audit" / "signing-key.pub.pem"
-        verified = CliRunner().invoke(chorus, ["audit", "verify", app_name, "--public-key", str(public),
-                                               "--require-signed", "--nats-url", nats_url])
+        verified = CliRunner().invoke(
+            chorus,
+            ["audit", "verify", app_name, "--public-key", str(public), "--require-signed", "--nats-url", nats_url],
+        )
         assert verified.exit_code == 0, verified.output
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=30)

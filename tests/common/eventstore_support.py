@@ -29,7 +29,9 @@ class Account(Aggregate):
         self.members.append(member_id)
 
 
-register_events([(Account.Registered, events_pb2.AccountRegistered), (Account.MemberAdded, events_pb2.AccountMemberAdded)])
+register_events(
+    [(Account.Registered, events_pb2.AccountRegistered), (Account.MemberAdded, events_pb2.AccountMemberAdded)]
+)
 
 
 def app_env(nats_url: str, **extra: str) -> dict[str, str]:

@@ -45,5 +45,7 @@ def test_waiting_too_long_is_unavailable_naming_the_view_and_the_failure_seen_at
     applied = AppliedPosition("the test view")
     pokes: list[int] = []
     with pytest.raises(Unavailable, match=r"the test view has not reached notification 7 yet \(TimeoutError\)"):
-        applied.wait(7, timeout=0.2, failure=lambda: TimeoutError() if pokes else None, poke=lambda: pokes.append(1), poll=0.05)
+        applied.wait(
+            7, timeout=0.2, failure=lambda: TimeoutError() if pokes else None, poke=lambda: pokes.append(1), poll=0.05
+        )
     assert len(pokes) >= 2  # the applier was nudged on every poll; the failure came after the wait began

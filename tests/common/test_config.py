@@ -95,8 +95,12 @@ def test_the_process_environment_is_read_when_none_is_given(monkeypatch: pytest.
 
 def test_the_eventstore_env_selects_jetstream_and_protobuf_events() -> None:
     settings = Settings.from_env(
-        {"CHORUS_NATS_URL": "nats://n1:4222", "CHORUS_STREAM_REPLICAS": "3", "CHORUS_DUPLICATE_WINDOW_SECONDS": "60",
-         "CHORUS_STORE_TIMEOUT_SECONDS": "1.5"}
+        {
+            "CHORUS_NATS_URL": "nats://n1:4222",
+            "CHORUS_STREAM_REPLICAS": "3",
+            "CHORUS_DUPLICATE_WINDOW_SECONDS": "60",
+            "CHORUS_STORE_TIMEOUT_SECONDS": "1.5",
+        }
     )
 
     assert settings.eventstore_env("identity") == {

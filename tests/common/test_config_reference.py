@@ -10,12 +10,19 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 #: Named in the code but not settings of a deployment: test switches, a deprecated alias, an example stream, the
 #: key vault's bucket.
-NOT_SETTINGS = {"CHORUS_TEST_NATS", "CHORUS_TEST_POSTGRES_URL", "CHORUS_IDENTITY_DEFAULT_REGION", "CHORUS_DEMO", "CHORUS_KEYS"}
+NOT_SETTINGS = {
+    "CHORUS_TEST_NATS",
+    "CHORUS_TEST_POSTGRES_URL",
+    "CHORUS_IDENTITY_DEFAULT_REGION",
+    "CHORUS_DEMO",
+    "CHORUS_KEYS",
+}
 
 
 def test_the_readme_reference_is_what_the_code_tables_say() -> None:
-    result = subprocess.run([sys.executable, "scripts/config_reference.py", "--check"], cwd=REPO,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "scripts/config_reference.py", "--check"], cwd=REPO, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -15,15 +15,17 @@ from tests.common.eventstore_support import Account, new_app
 
 
 def every_message(connection: JetStreamConnection, layout: StreamLayout) -> list[StoredMessage]:
-    return connection.call(lambda: connection.direct_get_batch(
-        layout.stream, start_seq=1, subject_filter=f"{layout.prefix}.>", batch=1000))
+    return connection.call(
+        lambda: connection.direct_get_batch(layout.stream, start_seq=1, subject_filter=f"{layout.prefix}.>", batch=1000)
+    )
 
 
 def assert_chained(messages: list[StoredMessage], prefix: str) -> None:
     previous: dict[str, str] = {}
     for msg in messages:
-        expected = message_digest(previous.get(msg.subject, GENESIS), relative_subject(msg.subject, prefix),
-                                  msg.headers, msg.data)
+        expected = message_digest(
+            previous.get(msg.subject, GENESIS), relative_subject(msg.subject, prefix), msg.headers, msg.data
+        )
         assert msg.headers.get(DIGEST_HEADER) == expected, f"message {msg.seq} on {msg.subject}"
         previous[msg.subject] = expected
 
@@ -65,8 +67,15 @@ def test_a_writer_that_guessed_new_aggregate_chains_after_looking_the_last_messa
     head = app.repository.get(account.id)
     head.add_member("x")
     pending = head.collect_events()
-    stored = [StoredEvent(e.originator_id, e.originator_version, app.mapper.to_stored_event(e).topic,
-                          app.mapper.to_stored_event(e).state) for e in pending]
+    stored = [
+        StoredEvent(
+            e.originator_id,
+            e.originator_version,
+            app.mapper.to_stored_event(e).topic,
+            app.mapper.to_stored_event(e).state,
+        )
+        for e in pending
+    ]
     second.insert_events(stored, tracking=Tracking("upstream", 5))
     second.insert_events([], tracking=Tracking("upstream", 9))
 

@@ -37,7 +37,10 @@ def test_saved_events_come_back_as_the_same_aggregate(nats_url: str) -> None:
     copy = app.repository.get(account.id)
 
     assert (copy.kind, copy.roles, copy.display_name, copy.members) == (
-        "person", ("customer", "influencer"), "Jane Smith", account.members,
+        "person",
+        ("customer", "influencer"),
+        "Jane Smith",
+        account.members,
     )
     assert copy.created_on == account.created_on
     assert [r.notification.id for r in recordings] == [notification_id(1, 0), notification_id(1, 1)]
@@ -85,7 +88,8 @@ def test_the_commit_envelope_decodes_with_the_contracts_alone(nats_url: str) -> 
     assert msg.headers[VERSION_HEADER] == "2"
     commit = commit_pb2.Commit.FromString(msg.data)
     assert [(e.topic, e.version) for e in commit.events] == [
-        ("chorus.bench.events.v1.AccountRegistered", 1), ("chorus.bench.events.v1.AccountMemberAdded", 2),
+        ("chorus.bench.events.v1.AccountRegistered", 1),
+        ("chorus.bench.events.v1.AccountMemberAdded", 2),
     ]
     assert events_pb2.AccountMemberAdded.FromString(commit.events[1].state).member_id == "m"
     decoded = decode_message(msg)

@@ -105,7 +105,14 @@ def pre_2_12_server() -> Iterator[str]:
     """A peer that greets like nats-server 2.10 (no atomic batches) and answers PING; nothing more."""
     port = free_port()
     listener = socket.create_server(("127.0.0.1", port))
-    info = {"server_id": "OLD", "version": "2.10.22", "proto": 1, "jetstream": True, "headers": True, "max_payload": 1048576}
+    info = {
+        "server_id": "OLD",
+        "version": "2.10.22",
+        "proto": 1,
+        "jetstream": True,
+        "headers": True,
+        "max_payload": 1048576,
+    }
     done = threading.Event()
 
     def serve() -> None:
@@ -173,7 +180,7 @@ def test_a_subscription_carries_on_after_the_server_restarts(tmp_path: Path) -> 
         deadline = time.monotonic() + 20
         while True:  # the client reconnects by itself; saving works once it has (until then it fails at once)
             after = Account(kind="person", roles=(), display_name="after", anonymous=False)  # a failed save used up
-            try:                                                                              # its pending events
+            try:  # its pending events
                 app.save(after)
                 break
             except PersistenceError:

@@ -149,7 +149,9 @@ def test_invalid_argument_names_the_field(echo: echo_pb2_grpc.EchoServiceStub) -
     assert details.detail(error_details_pb2.BadRequest).field_violations[0].description == "too long"
 
 
-@pytest.mark.parametrize(("text", "code"), [("missing", grpc.StatusCode.NOT_FOUND), ("exists", grpc.StatusCode.ALREADY_EXISTS)])
+@pytest.mark.parametrize(
+    ("text", "code"), [("missing", grpc.StatusCode.NOT_FOUND), ("exists", grpc.StatusCode.ALREADY_EXISTS)]
+)
 def test_missing_and_existing_resources_are_described(
     echo: echo_pb2_grpc.EchoServiceStub, text: str, code: grpc.StatusCode
 ) -> None:
@@ -186,8 +188,9 @@ def test_unavailable_says_when_to_retry(echo: echo_pb2_grpc.EchoServiceStub) -> 
     assert details.message == "the event store cannot be reached"
 
 
-@pytest.mark.parametrize(("text", "secret", "logged"),
-                         [("crash", "secret detail", False), ("misconfigured", "secret-host", True)])
+@pytest.mark.parametrize(
+    ("text", "secret", "logged"), [("crash", "secret detail", False), ("misconfigured", "secret-host", True)]
+)
 def test_server_faults_are_internal_and_log_their_type_and_stack_but_no_request_values(
     echo: echo_pb2_grpc.EchoServiceStub, text: str, secret: str, logged: bool
 ) -> None:
@@ -349,7 +352,10 @@ def test_health_follows_readiness() -> None:
     with running_server(REGISTRATIONS[:1], readiness=ready.is_set) as (channel, _port):
         health = health_pb2_grpc.HealthStub(channel)
         for service in ("", ECHO):
-            assert health.Check(health_pb2.HealthCheckRequest(service=service)).status == health_pb2.HealthCheckResponse.NOT_SERVING
+            assert (
+                health.Check(health_pb2.HealthCheckRequest(service=service)).status
+                == health_pb2.HealthCheckResponse.NOT_SERVING
+            )
 
         ready.set()
         _wait_for_status(health, "", health_pb2.HealthCheckResponse.SERVING)

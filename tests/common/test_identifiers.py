@@ -20,7 +20,9 @@ from services.common.identifiers import (
 )
 
 
-def normalise_identifier(type_: str, value: str, namespace: str = "", *, default_region: str | None = None) -> Identifier:
+def normalise_identifier(
+    type_: str, value: str, namespace: str = "", *, default_region: str | None = None
+) -> Identifier:
     return normalise(type_, namespace, value, default_region)
 
 
@@ -151,7 +153,9 @@ def test_urls_have_one_canonical_form(
     scheme: str, host: list[str], default_port: bool, path: list[str], slash: bool, fragment: str
 ) -> None:
     port = {"http": ":80", "https": ":443"}[scheme.lower()] if default_port else ""
-    url = f"{scheme}://{'.'.join(host)}{port}/{'/'.join(path)}{'/' if slash else ''}{'#' + fragment if fragment else ''}"
+    url = (
+        f"{scheme}://{'.'.join(host)}{port}/{'/'.join(path)}{'/' if slash else ''}{'#' + fragment if fragment else ''}"
+    )
     canonical = canonical_url(url)
     assert canonical == canonical_url(canonical)
     assert canonical.startswith(scheme.lower() + "://" + ".".join(host).lower())
@@ -174,15 +178,24 @@ def test_normalisation_either_refuses_or_is_a_fixed_point(type_: str, value: str
 # ---- Unicode, control characters, extensions (issue 13 "Normalisation")
 
 
-@pytest.mark.parametrize(("type_", "namespace"), [("forum_user", "forum.example"), ("chat_id", "livechat"),
-                                                  ("marketplace_reviewer", "market.example"), ("other", "kind")])
+@pytest.mark.parametrize(
+    ("type_", "namespace"),
+    [
+        ("forum_user", "forum.example"),
+        ("chat_id", "livechat"),
+        ("marketplace_reviewer", "market.example"),
+        ("other", "kind"),
+    ],
+)
 def test_a_name_typed_composed_or_decomposed_is_one_identifier(type_: str, namespace: str) -> None:
     composed, decomposed = "Jos\u00e9", "Jose\u0301"
     assert normalise(type_, namespace, composed).key == normalise(type_, namespace, decomposed).key
 
 
 def test_case_insensitive_types_fold_case_beyond_ascii() -> None:
-    assert normalise("forum_user", "forum.example", "JOSÉ").value == normalise("forum_user", "forum.example", "josé").value
+    assert (
+        normalise("forum_user", "forum.example", "JOSÉ").value == normalise("forum_user", "forum.example", "josé").value
+    )
 
 
 @pytest.mark.parametrize("type_", IDENTIFIER_TYPES)
@@ -210,10 +223,16 @@ def test_a_national_number_without_a_default_region_is_refused_with_a_hint() -> 
         normalise("phone", "", "020 7946 0958")
 
 
-@pytest.mark.parametrize(("type_", "namespace", "value"), [
-    ("email", "", "jane.smith@localhost"), ("phone", "", "+44 12 secret"), ("x", "", "jane.smith.secret.handle"),
-    ("blog_url", "", "ftp://secret.example/jane"), ("forum_user", "", "jane secret"),
-])
+@pytest.mark.parametrize(
+    ("type_", "namespace", "value"),
+    [
+        ("email", "", "jane.smith@localhost"),
+        ("phone", "", "+44 12 secret"),
+        ("x", "", "jane.smith.secret.handle"),
+        ("blog_url", "", "ftp://secret.example/jane"),
+        ("forum_user", "", "jane secret"),
+    ],
+)
 def test_a_refusal_never_repeats_the_value(type_: str, namespace: str, value: str) -> None:
     with pytest.raises(InvalidIdentifier) as caught:
         normalise(type_, namespace, value)

@@ -21,8 +21,9 @@ from services.common.security import nats_users
 def secured_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NatsServer, dict[str, str]]]:
     root = tmp_path_factory.mktemp("nats")
     passwords = nats_users.ensure_users(root / "credentials")
-    server = NatsServer(store_dir=root / "store", port=0,
-                        config={"authorization": nats_users.authorization(passwords)}).start()
+    server = NatsServer(
+        store_dir=root / "store", port=0, config={"authorization": nats_users.authorization(passwords)}
+    ).start()
     try:
         for writer in nats_users.WRITERS:  # each writer creates its own stream, as its service does at start-up
             connection = JetStreamConnection.open(nats_users.user_url(server.url, writer, passwords[writer]))
@@ -45,8 +46,9 @@ def _attempt(server: NatsServer, passwords: dict[str, str], user: str, subject: 
             if "permissions violation" in str(error).lower():
                 refused.set()
 
-        client = await nats.connect(nats_users.user_url(server.url, user, passwords[user]), error_cb=on_error,
-                                    allow_reconnect=False)
+        client = await nats.connect(
+            nats_users.user_url(server.url, user, passwords[user]), error_cb=on_error, allow_reconnect=False
+        )
         try:
             request = asyncio.ensure_future(client.request(subject, payload, timeout=10))
             violation = asyncio.ensure_future(refused.wait())
@@ -116,4 +118,6 @@ def test_readers_cannot_write_the_key_vault_and_the_auditor_cannot_read_it(secur
     assert _attempt(server, passwords, user, "$KV.CHORUS_KEYS.dk.a1") == "refused"
     assert _attempt(server, passwords, user, "$JS.API.STREAM.PURGE.KV_CHORUS_KEYS") == "refused"
     if user == "auditor":
-        assert _attempt(server, passwords, user, "$JS.API.DIRECT.GET.KV_CHORUS_KEYS", b'{"last_by_subj":"x"}') == "refused"
+        assert (
+            _attempt(server, passwords, user, "$JS.API.DIRECT.GET.KV_CHORUS_KEYS", b'{"last_by_subj":"x"}') == "refused"
+        )

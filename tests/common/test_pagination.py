@@ -97,7 +97,7 @@ def test_a_token_from_another_query_is_refused_on_page_token():
     [
         "not a token",  # not base64url
         "AAAA",  # too short to hold a checksum and a payload
-        base64.urlsafe_b64encode(b"[1,\"q\",0,null]\x00\x00\x00\x00").decode().rstrip("="),  # wrong checksum
+        base64.urlsafe_b64encode(b'[1,"q",0,null]\x00\x00\x00\x00').decode().rstrip("="),  # wrong checksum
         "x" * 5000,  # too long to be ours
     ],
 )

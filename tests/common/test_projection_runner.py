@@ -203,11 +203,14 @@ def test_lag_counts_the_saves_not_yet_applied(nats_url: str, connection: JetStre
     app.close()
 
 
-def _fed_runner(view: MembersView, app: Any, projection: Projection[Any] | None = None, **kwargs: Any) -> ProjectionRunner:
+def _fed_runner(
+    view: MembersView, app: Any, projection: Projection[Any] | None = None, **kwargs: Any
+) -> ProjectionRunner:
     """A runner of ``app``'s own stream that takes its hand-over and reads the store only once an hour."""
     options: dict[str, Any] = {"poll_interval": 3600, **kwargs}
-    return ProjectionRunner(projection or Members(view), [StreamReader.of_application(app)], handed_over=(app.name,),
-                            **options)
+    return ProjectionRunner(
+        projection or Members(view), [StreamReader.of_application(app)], handed_over=(app.name,), **options
+    )
 
 
 def test_handed_over_events_are_the_readers_events_and_are_applied_without_reading_the_store(
@@ -291,7 +294,14 @@ def test_the_stored_time_nats_prints_in_nanoseconds_reads_as_an_aware_utc_time()
 
     from services.common.projections.reader import stored_time
 
-    event = UpstreamEvent(upstream="a", sequence=1000, aggregate_id="x", version=1, topic="t", message=None,
-                          stored_at="2026-12-02T05:18:04.689464624Z")
+    event = UpstreamEvent(
+        upstream="a",
+        sequence=1000,
+        aggregate_id="x",
+        version=1,
+        topic="t",
+        message=None,
+        stored_at="2026-12-02T05:18:04.689464624Z",
+    )
 
     assert stored_time(event) == datetime(2026, 12, 2, 5, 18, 4, 689464, tzinfo=UTC)

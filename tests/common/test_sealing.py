@@ -36,8 +36,10 @@ def touchpoint(text: str = "my kettle broke again") -> touchpoint_events.Touchpo
     return touchpoint_events.TouchpointRecorded(
         text=text,
         external_url="https://x.com/janesmith/status/1",
-        actors=[types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value="Jane.Smith@Example.com"),
-                types.Identifier(type=types.IDENTIFIER_TYPE_X, value="@acme")],
+        actors=[
+            types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value="Jane.Smith@Example.com"),
+            types.Identifier(type=types.IDENTIFIER_TYPE_X, value="@acme"),
+        ],
         sentiment_score=-0.6,
     )
 
@@ -92,9 +94,12 @@ def test_without_a_keyring_nothing_is_sealed_and_sealed_values_open_as_erased(ke
 
 def test_a_company_reply_is_sealed_under_the_key_of_the_person_it_answers(keyring: Keyring) -> None:
     reply = touchpoint_events.TouchpointRecorded(
-        text="@JaneSmithTweets so sorry", direction=types.DIRECTION_OUTBOUND,
-        actors=[types.Identifier(type=types.IDENTIFIER_TYPE_X, value="acme"),
-                types.Identifier(type=types.IDENTIFIER_TYPE_X, value="@JaneSmithTweets")],
+        text="@JaneSmithTweets so sorry",
+        direction=types.DIRECTION_OUTBOUND,
+        actors=[
+            types.Identifier(type=types.IDENTIFIER_TYPE_X, value="acme"),
+            types.Identifier(type=types.IDENTIFIER_TYPE_X, value="@JaneSmithTweets"),
+        ],
     )
     sealed = seal(reply, str(uuid.uuid4()), keyring)
     assert sealed_key_id(sealed.text) == normalise("x", "", "janesmithtweets").key

@@ -46,26 +46,36 @@ class Secured:
     credentials: CredentialsDir
 
     def token(self, role: str, **kwargs: object) -> str:
-        return tokens.issue(self.credentials.signing_key.read_bytes(), subject=f"someone-{role}", role=role,
-                            **kwargs)  # type: ignore[arg-type]
+        return tokens.issue(self.credentials.signing_key.read_bytes(), subject=f"someone-{role}", role=role, **kwargs)  # type: ignore[arg-type]
 
     def channel(self, token: str | None = None, certificate: str | None = None) -> grpc.Channel:
         return channel(f"127.0.0.1:{self.port}", self.credentials.root, token=token, certificate=certificate)
 
 
 def _registrations() -> list:
-    return [(getattr(grpc_module, f"add_{name}Servicer_to_server"), getattr(grpc_module, f"{name}Servicer")(),
-             module.DESCRIPTOR.services_by_name[name].full_name) for module, grpc_module, name in CONTRACTS]
+    return [
+        (
+            getattr(grpc_module, f"add_{name}Servicer_to_server"),
+            getattr(grpc_module, f"{name}Servicer")(),
+            module.DESCRIPTOR.services_by_name[name].full_name,
+        )
+        for module, grpc_module, name in CONTRACTS
+    ]
 
 
 @contextlib.contextmanager
 def _secured(root: Path, env: dict[str, str]) -> Iterator[Secured]:
     credentials = ensure_local_credentials(root, ["server"])
     issue_certificate(credentials, "agent-desk", role=roles.AGENT)
-    settings = Settings.from_env({
-        "CHORUS_TLS_CERT_FILE": str(credentials.cert("server")), "CHORUS_TLS_KEY_FILE": str(credentials.key("server")),
-        "CHORUS_TOKEN_PUBLIC_KEY_FILE": str(credentials.public_key), **env,
-    } | ({"CHORUS_TLS_CA_FILE": str(credentials.ca)} if "CHORUS_TLS_CLIENT_AUTH" in env else {}))
+    settings = Settings.from_env(
+        {
+            "CHORUS_TLS_CERT_FILE": str(credentials.cert("server")),
+            "CHORUS_TLS_KEY_FILE": str(credentials.key("server")),
+            "CHORUS_TOKEN_PUBLIC_KEY_FILE": str(credentials.public_key),
+            **env,
+        }
+        | ({"CHORUS_TLS_CA_FILE": str(credentials.ca)} if "CHORUS_TLS_CLIENT_AUTH" in env else {})
+    )
     with running_server(_registrations(), security=ServerSecurity.from_settings(settings)) as (_, port):
         yield Secured(port, credentials)
 
@@ -88,10 +98,15 @@ def _call(ch: grpc.Channel, method) -> grpc.StatusCode:
     path = f"/{method.containing_service.full_name}/{method.name}"
     request_class = message_factory.GetMessageClass(method.input_type)
     response_class = message_factory.GetMessageClass(method.output_type)
-    kinds = {(False, False): ch.unary_unary, (False, True): ch.unary_stream,
-             (True, False): ch.stream_unary, (True, True): ch.stream_stream}
+    kinds = {
+        (False, False): ch.unary_unary,
+        (False, True): ch.unary_stream,
+        (True, False): ch.stream_unary,
+        (True, True): ch.stream_stream,
+    }
     call = kinds[(method.client_streaming, method.server_streaming)](
-        path, request_serializer=request_class.SerializeToString, response_deserializer=response_class.FromString)
+        path, request_serializer=request_class.SerializeToString, response_deserializer=response_class.FromString
+    )
     request = iter([request_class()]) if method.client_streaming else request_class()
     try:
         reply = call(request, timeout=10)
@@ -186,21 +201,26 @@ def test_a_client_without_a_certificate_is_refused_where_one_is_required(mutual:
 
 def test_a_client_certificate_names_its_caller_and_role(mutual: Secured) -> None:
     with mutual.channel(certificate="agent-desk") as ch:
-        experience = _call(ch, experience_service_pb2.DESCRIPTOR.services_by_name["ExperienceService"]
-                           .methods_by_name["GetExperience"])
-        merge = _call(ch, identity_service_pb2.DESCRIPTOR.services_by_name["IdentityService"]
-                      .methods_by_name["MergeParties"])
+        experience = _call(
+            ch, experience_service_pb2.DESCRIPTOR.services_by_name["ExperienceService"].methods_by_name["GetExperience"]
+        )
+        merge = _call(
+            ch, identity_service_pb2.DESCRIPTOR.services_by_name["IdentityService"].methods_by_name["MergeParties"]
+        )
     assert experience not in REFUSED
     assert merge == grpc.StatusCode.PERMISSION_DENIED
 
 
 def test_reflection_can_be_turned_off(tmp_path: Path) -> None:
-    with _secured(tmp_path, {"CHORUS_GRPC_REFLECTION": "off"}) as server, \
-            server.channel(token=server.token(roles.AGENT)) as ch:
+    with (
+        _secured(tmp_path, {"CHORUS_GRPC_REFLECTION": "off"}) as server,
+        server.channel(token=server.token(roles.AGENT)) as ch,
+    ):
         stub = reflection_pb2_grpc.ServerReflectionStub(ch)
         with pytest.raises(grpc.RpcError) as refused:
-            list(stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]),
-                                           timeout=10))
+            list(
+                stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=10)
+            )
     assert refused.value.code() == grpc.StatusCode.UNIMPLEMENTED  # not served at all
 
 
@@ -211,8 +231,13 @@ def test_tls_settings_that_do_not_fit_together_fail_at_start_up(tmp_path: Path) 
     with pytest.raises(ConfigurationError, match="CHORUS_TLS_KEY_FILE"):
         Settings.from_env({"CHORUS_TLS_CERT_FILE": str(credentials.cert("server"))})
     with pytest.raises(ConfigurationError, match="CHORUS_TLS_CA_FILE"):
-        Settings.from_env({"CHORUS_TLS_CERT_FILE": str(credentials.cert("server")),
-                           "CHORUS_TLS_KEY_FILE": str(credentials.key("server")), "CHORUS_TLS_CLIENT_AUTH": "required"})
+        Settings.from_env(
+            {
+                "CHORUS_TLS_CERT_FILE": str(credentials.cert("server")),
+                "CHORUS_TLS_KEY_FILE": str(credentials.key("server")),
+                "CHORUS_TLS_CLIENT_AUTH": "required",
+            }
+        )
 
 
 def test_chorus_credentials_issue_prints_a_token_the_services_accept(secured: Secured, tmp_path: Path) -> None:
@@ -220,16 +245,40 @@ def test_chorus_credentials_issue_prints_a_token_the_services_accept(secured: Se
 
     from services.cli import app
 
-    printed = CliRunner().invoke(app, ["credentials", "issue", "--role", "agent", "--subject", "desk-7",
-                                       "--days", "1", "--credentials-dir", str(secured.credentials.root)])
+    printed = CliRunner().invoke(
+        app,
+        [
+            "credentials",
+            "issue",
+            "--role",
+            "agent",
+            "--subject",
+            "desk-7",
+            "--days",
+            "1",
+            "--credentials-dir",
+            str(secured.credentials.root),
+        ],
+    )
     assert printed.exit_code == 0, printed.output
     claims = tokens.TokenVerifier(secured.credentials.public_key.read_bytes()).verify(printed.stdout.strip())
     assert claims == tokens.TokenClaims("desk-7", "agent")
     with secured.channel(token=printed.stdout.strip()) as ch:
         assert _call(ch, METHODS_BY_NAME["GetExperience"]) not in REFUSED
         assert _call(ch, METHODS_BY_NAME["ForgetParty"]) == grpc.StatusCode.PERMISSION_DENIED
-    unknown = CliRunner().invoke(app, ["credentials", "issue", "--role", "root", "--subject", "x",
-                                       "--credentials-dir", str(secured.credentials.root)])
+    unknown = CliRunner().invoke(
+        app,
+        [
+            "credentials",
+            "issue",
+            "--role",
+            "root",
+            "--subject",
+            "x",
+            "--credentials-dir",
+            str(secured.credentials.root),
+        ],
+    )
     assert unknown.exit_code == 2 and "unknown role" in unknown.output
 
 

@@ -205,7 +205,9 @@ def _message_with_rule(name: str, field_type: int, **rule) -> type:
         file.CopyToProto(proto)
         pool.Add(proto)
     file = descriptor_pb2.FileDescriptorProto(
-        name=f"test/{name}.proto", package="test", syntax="proto3",
+        name=f"test/{name}.proto",
+        package="test",
+        syntax="proto3",
         dependency=["chorus/validate/v1/rules.proto"],
     )
     message = file.message_type.add(name=name)
@@ -216,15 +218,17 @@ def _message_with_rule(name: str, field_type: int, **rule) -> type:
 
 
 def test_a_rule_that_does_not_fit_its_field_fails_loudly_instead_of_being_ignored():
-    string_with_number_bound = _message_with_rule("StringBound", descriptor_pb2.FieldDescriptorProto.TYPE_STRING,
-                                                  int_gte=1)
+    string_with_number_bound = _message_with_rule(
+        "StringBound", descriptor_pb2.FieldDescriptorProto.TYPE_STRING, int_gte=1
+    )
     with pytest.raises(InvalidRule, match="int_gte does not apply to a string field"):
         violations(string_with_number_bound(value="x"))
     bad_pattern = _message_with_rule("BadPattern", descriptor_pb2.FieldDescriptorProto.TYPE_STRING, pattern="(")
     with pytest.raises(InvalidRule, match="is not a regular expression"):
         prepare(bad_pattern)
-    enum_rule_on_bool = _message_with_rule("BoolEnum", descriptor_pb2.FieldDescriptorProto.TYPE_BOOL,
-                                           enum_defined_only=True)
+    enum_rule_on_bool = _message_with_rule(
+        "BoolEnum", descriptor_pb2.FieldDescriptorProto.TYPE_BOOL, enum_defined_only=True
+    )
     with pytest.raises(InvalidRule, match="enum_defined_only does not apply to a bool field"):
         prepare(enum_rule_on_bool.DESCRIPTOR)
 
@@ -263,8 +267,13 @@ def test_every_timestamp_and_duration_is_checked_against_its_range_without_a_rul
 
     assert fields(timestamp_pb2.Timestamp(seconds=-62_135_596_800)) == []  # 0001-01-01T00:00:00Z
     assert fields(timestamp_pb2.Timestamp(seconds=253_402_300_799, nanos=999_999_999)) == []  # 9999-12-31
-    for bad in ({"seconds": -62_135_596_801}, {"seconds": 253_402_300_800}, {"seconds": 2**62},
-                {"nanos": -1}, {"nanos": 1_000_000_000}):
+    for bad in (
+        {"seconds": -62_135_596_801},
+        {"seconds": 253_402_300_800},
+        {"seconds": 2**62},
+        {"nanos": -1},
+        {"nanos": 1_000_000_000},
+    ):
         assert fields(timestamp_pb2.Timestamp(**bad)) == ["occurred_after"], bad
     link = tp.ReplyLink(response_time=duration_pb2.Duration(seconds=-1, nanos=5))
     assert [v.field for v in violations(link)] == ["response_time"]

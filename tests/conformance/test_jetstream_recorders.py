@@ -114,7 +114,10 @@ class TestApplicationRecorderTestCase(JetStreamCase, ApplicationRecorderTestCase
             for n in found:  # every notification is the event stored under its id
                 stored = events[n.id]
                 assert (n.originator_id, n.originator_version, n.topic, n.state) == (
-                    stored.originator_id, stored.originator_version, stored.topic, stored.state,
+                    stored.originator_id,
+                    stored.originator_version,
+                    stored.topic,
+                    stored.state,
                 )
             return [n.id for n in found]
 

@@ -26,12 +26,23 @@ import yaml
 
 Resource = dict[str, Any]
 
-KUSTOMIZATION_KEYS = {"apiVersion", "kind", "namespace", "resources", "patches", "configMapGenerator",
-                      "generatorOptions"}
+KUSTOMIZATION_KEYS = {
+    "apiVersion",
+    "kind",
+    "namespace",
+    "resources",
+    "patches",
+    "configMapGenerator",
+    "generatorOptions",
+}
 GENERATOR_KEYS = {"name", "files", "literals", "behavior"}
 MERGED_BY_NAME = {"containers", "initContainers", "env", "volumes"}
-REPLACED_WHOLE = {"args", "command", "requiredDuringSchedulingIgnoredDuringExecution",
-                  "preferredDuringSchedulingIgnoredDuringExecution"}
+REPLACED_WHOLE = {
+    "args",
+    "command",
+    "requiredDuringSchedulingIgnoredDuringExecution",
+    "preferredDuringSchedulingIgnoredDuringExecution",
+}
 
 
 class UnsupportedKustomization(ValueError):
@@ -94,8 +105,9 @@ def _generate(directory: Path, generator: dict[str, Any], resources: list[Resour
     data.update(literal.split("=", 1) for literal in generator.get("literals", []))
     behavior = generator.get("behavior", "create")
     if behavior == "create":
-        resources.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": generator["name"]},
-                          "data": data})
+        resources.append(
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": generator["name"]}, "data": data}
+        )
     elif behavior in {"merge", "replace"}:
         existing = _find(resources, "ConfigMap", generator["name"])
         existing["data"] = {**existing.get("data", {}), **data} if behavior == "merge" else data

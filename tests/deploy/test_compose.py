@@ -24,8 +24,11 @@ from services.common.testing import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-CHORUS_SERVICES = {"identity": "CHORUS_IDENTITY_PORT", "touchpoints": "CHORUS_TOUCHPOINTS_PORT",
-                   "experience": "CHORUS_EXPERIENCE_PORT"}
+CHORUS_SERVICES = {
+    "identity": "CHORUS_IDENTITY_PORT",
+    "touchpoints": "CHORUS_TOUCHPOINTS_PORT",
+    "experience": "CHORUS_EXPERIENCE_PORT",
+}
 DEFAULT = re.compile(r"\$\{(\w+):-([^}]*)\}")
 
 
@@ -121,9 +124,11 @@ def test_the_compose_nats_config_runs_jetstream_fsyncing_every_write(tmp_path: P
     port, monitor = free_port(), free_port()
     server = subprocess.Popen(
         [str(find_binary()), "-c", str(config), "-a", "127.0.0.1", "-p", str(port), "-m", str(monitor)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
+
         def varz() -> dict[str, Any]:
             assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
             try:

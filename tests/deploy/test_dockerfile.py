@@ -24,7 +24,10 @@ def hadolint(dockerfile: Path) -> list[dict[str, object]]:
     """hadolint's findings for ``dockerfile`` under the project's settings (every severity fails)."""
     result = subprocess.run(
         [str(HADOLINT), "--config", str(HADOLINT_CONFIG), "--format", "json", str(dockerfile)],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     findings = json.loads(result.stdout or "[]")
     assert (result.returncode == 0) == (findings == []), result.stderr
@@ -58,7 +61,9 @@ def test_hadolint_finds_nothing_in_the_dockerfile() -> None:
 def test_hadolint_under_these_settings_rejects_a_floating_tag_and_a_root_user(tmp_path: Path) -> None:
     broken = tmp_path / "Dockerfile"
     text = DOCKERFILE.read_text()
-    broken.write_text(re.sub(r"python:3\.11\.\d+-slim-\w+", "python:latest", text).replace("USER 10001:10001", "USER root"))
+    broken.write_text(
+        re.sub(r"python:3\.11\.\d+-slim-\w+", "python:latest", text).replace("USER 10001:10001", "USER root")
+    )
     assert {finding["code"] for finding in hadolint(broken)} >= {"DL3007", "DL3002"}
 
 
@@ -99,9 +104,21 @@ def test_the_wheel_built_from_what_the_builder_stage_copies_carries_the_contract
                 else:
                     shutil.copy(ROOT / name, destination)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-         "--wheel-dir", str(wheels), str(source)],
-        check=True, capture_output=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--wheel-dir",
+            str(wheels),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     (wheel,) = wheels.glob("chorus-*.whl")
     with zipfile.ZipFile(wheel) as archive:

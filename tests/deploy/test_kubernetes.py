@@ -25,8 +25,11 @@ K8S = ROOT / "deploy" / "k8s"
 OVERLAYS = sorted(path.name for path in (K8S / "overlays").iterdir() if (path / "kustomization.yaml").is_file())
 #: The oldest Kubernetes these manifests are for (native gRPC probes are GA from 1.27) and the newest schemas shipped.
 KUBERNETES_VERSIONS = ("1.30.0", kubernetes_validate.latest_version())
-SERVICES = {"identity": Settings().identity_port, "touchpoints": Settings().touchpoints_port,
-            "experience": Settings().experience_port}
+SERVICES = {
+    "identity": Settings().identity_port,
+    "touchpoints": Settings().touchpoints_port,
+    "experience": Settings().experience_port,
+}
 SERVICE_PODS = {"app.kubernetes.io/part-of": "chorus", "app.kubernetes.io/component": "service"}
 
 
@@ -72,8 +75,13 @@ def test_strict_validation_rejects_a_field_kubernetes_does_not_have() -> None:
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed here: the renderer alone is used")
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_the_renderer_builds_what_kubectl_kustomize_builds(overlay: str) -> None:
-    built = subprocess.run(["kubectl", "kustomize", str(K8S / "overlays" / overlay)], capture_output=True, text=True,
-                           timeout=120, check=True).stdout
+    built = subprocess.run(
+        ["kubectl", "kustomize", str(K8S / "overlays" / overlay)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     theirs = {(doc["kind"], doc["metadata"]["name"]): doc for doc in yaml.safe_load_all(built) if doc}
     assert rendered(overlay) == theirs
 
@@ -102,7 +110,9 @@ def test_each_service_is_probed_through_native_grpc_health_with_resources_bounde
     assert pod["spec"]["securityContext"]["runAsUser"] == 10001  # the image's user
     assert selects(SERVICE_PODS, pod["metadata"]["labels"])
     assert {ref.get("configMapRef", ref.get("secretRef"))["name"] for ref in main["envFrom"]} == {
-        "chorus-config", "chorus-secrets"}
+        "chorus-config",
+        "chorus-secrets",
+    }
     assert manifests[("Service", service)]["spec"]["ports"][0]["port"] == port
 
 
@@ -111,7 +121,9 @@ def test_the_settings_of_the_overlay_are_ones_the_services_accept(overlay: str) 
     manifests = rendered(overlay)
     env = {**manifests[("ConfigMap", "chorus-config")]["data"], **manifests[("Secret", "chorus-secrets")]["stringData"]}
     for service in SERVICES:
-        env.update({item["name"]: item["value"] for item in container(manifests[("Deployment", service)]).get("env", [])})
+        env.update(
+            {item["name"]: item["value"] for item in container(manifests[("Deployment", service)]).get("env", [])}
+        )
         settings = Settings.from_env(env)
         assert settings.views_url.startswith("postgresql://")
     replicas = {"dev": 1, "prod": 3}[overlay]
@@ -128,9 +140,12 @@ def test_prod_runs_a_three_node_cluster_whose_routes_name_its_own_pods() -> None
     for ordinal in range(nats["spec"]["replicas"]):
         assert f"nats-route://nats-{ordinal}.{service}:6222" in config
     assert config.count("nats-route://") == 3
-    anti = nats["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
-    assert anti == [{"topologyKey": "kubernetes.io/hostname",
-                     "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "nats"}}}]
+    anti = nats["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"][
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ]
+    assert anti == [
+        {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "nats"}}}
+    ]
     assert "cluster {" not in rendered("dev")[("ConfigMap", "nats-config")]["data"]["nats-server.conf"]
 
 
@@ -143,22 +158,32 @@ def test_prod_disruption_budgets_keep_the_nats_quorum_and_a_replica_of_each_serv
         assert manifests[("Deployment", service)]["spec"]["replicas"] >= 2
     for name, budget in budgets.items():
         kind = "StatefulSet" if name == "nats" else "Deployment"
-        assert selects(budget["selector"]["matchLabels"], manifests[(kind, name)]["spec"]["template"]["metadata"]["labels"])
+        assert selects(
+            budget["selector"]["matchLabels"], manifests[(kind, name)]["spec"]["template"]["metadata"]["labels"]
+        )
     assert not any(kind == "PodDisruptionBudget" for kind, _ in rendered("dev"))
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_only_the_services_reach_nats_and_postgres(overlay: str) -> None:
     manifests = rendered(overlay)
-    pods = {name: doc["spec"]["template"]["metadata"]["labels"] for (kind, name), doc in manifests.items()
-            if kind in {"Deployment", "StatefulSet"}}
+    pods = {
+        name: doc["spec"]["template"]["metadata"]["labels"]
+        for (kind, name), doc in manifests.items()
+        if kind in {"Deployment", "StatefulSet"}
+    }
     policies = [doc["spec"] for (kind, _), doc in manifests.items() if kind == "NetworkPolicy"]
     for guarded, port in (("nats", 4222), ("postgres", 5432)):
         (policy,) = [p for p in policies if selects(p["podSelector"]["matchLabels"], pods[guarded])]
         assert policy["policyTypes"] == ["Ingress"]
-        allowed = {name for rule in policy["ingress"] if {"protocol": "TCP", "port": port} in rule["ports"]
-                   for peer in rule["from"] for name, labels in pods.items()
-                   if selects(peer["podSelector"]["matchLabels"], labels)}
+        allowed = {
+            name
+            for rule in policy["ingress"]
+            if {"protocol": "TCP", "port": port} in rule["ports"]
+            for peer in rule["from"]
+            for name, labels in pods.items()
+            if selects(peer["podSelector"]["matchLabels"], labels)
+        }
         assert allowed == set(SERVICES), (guarded, allowed)
         assert all(set(peer) == {"podSelector"} for rule in policy["ingress"] for peer in rule["from"])
 
@@ -179,6 +204,12 @@ def test_the_nats_config_of_the_overlay_is_one_nats_server_accepts(overlay: str,
     config = tmp_path / "nats-server.conf"
     config.write_text(rendered(overlay)[("ConfigMap", "nats-config")]["data"]["nats-server.conf"])
     assert "sync_interval: always" in config.read_text()
-    checked = subprocess.run([str(find_binary()), "-t", "-c", str(config)], capture_output=True, text=True,
-                             timeout=30, env={**os.environ, "POD_NAME": "nats-0"}, check=False)
+    checked = subprocess.run(
+        [str(find_binary()), "-t", "-c", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "POD_NAME": "nats-0"},
+        check=False,
+    )
     assert checked.returncode == 0, checked.stderr

@@ -42,8 +42,7 @@ class DemoChorus:
 
     def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         """``chorus ARGS`` as a subprocess against this Chorus."""
-        return subprocess.run([*CHORUS, *args], env=self.env, input=stdin, capture_output=True, text=True,
-                              timeout=300)
+        return subprocess.run([*CHORUS, *args], env=self.env, input=stdin, capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -53,20 +52,34 @@ def chorus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoChorus]:
     log = data_dir / "chorus-up.log"
     with log.open("w") as output:
         up = subprocess.Popen(
-            [*CHORUS, "up", "--data-dir", str(data_dir / "data"),
-             *(arg for name, port in ports.items() for arg in (f"--{name}-port", str(port)))],
-            stdout=output, stderr=subprocess.STDOUT, text=True)
+            [
+                *CHORUS,
+                "up",
+                "--data-dir",
+                str(data_dir / "data"),
+                *(arg for name, port in ports.items() for arg in (f"--{name}-port", str(port))),
+            ],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     try:
+
         def is_up() -> None:
             assert up.poll() is None, log.read_text()
             assert "Chorus is up" in log.read_text()
 
         eventually(is_up, timeout=60, interval=0.2)
-        env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1",
-               "CHORUS_CREDENTIALS_DIR": str(data_dir / "data" / "credentials"),
-               **{f"CHORUS_{name.upper()}_ADDRESS": f"127.0.0.1:{ports[name]}" for name in SERVICES}}
-        demo = subprocess.run([*CHORUS, "demo", "--size", "small"], env=env, capture_output=True, text=True,
-                              timeout=300)
+        env = {
+            **os.environ,
+            "COLUMNS": "200",
+            "NO_COLOR": "1",
+            "CHORUS_CREDENTIALS_DIR": str(data_dir / "data" / "credentials"),
+            **{f"CHORUS_{name.upper()}_ADDRESS": f"127.0.0.1:{ports[name]}" for name in SERVICES},
+        }
+        demo = subprocess.run(
+            [*CHORUS, "demo", "--size", "small"], env=env, capture_output=True, text=True, timeout=300
+        )
         yield DemoChorus(ports=ports, env=env, demo=demo)
     finally:
         up.send_signal(signal.SIGTERM)
@@ -78,8 +91,11 @@ def test_the_demo_loads_the_story_and_prints_jane_the_queue_the_pulse_and_sugges
     assert demo.returncode == 0, demo.stderr
     out = demo.stdout
     assert "Traceback" not in demo.stderr
-    assert re.search(r"Recorded \d{3} touchpoints \(0 already there\) for 42 parties; linked \d+ identifiers late; "
-                     r"merged one pair by mistake and undid it\.", out), out
+    assert re.search(
+        r"Recorded \d{3} touchpoints \(0 already there\) for 42 parties; linked \d+ identifiers late; "
+        r"merged one pair by mistake and undid it\.",
+        out,
+    ), out
     # Jane: nine interactions under five late-linked identifiers, answered twice, three waiting
     assert "Jane Smith: the holistic experience of party" in out
     assert re.search(r"interactions\s+│ 9 \(listen 7 : talk 2\)", out), out
@@ -88,7 +104,7 @@ def test_the_demo_loads_the_story_and_prints_jane_the_queue_the_pulse_and_sugges
     assert "becoming a social customer" in out
     assert re.search(r"awaiting a reply\s+│ phone complaint, waiting 20\.0d", out), out
     # the queue: ten rows, each with its score parts
-    queue = out[out.index("Attention queue"):out.index("Brand pulse")]
+    queue = out[out.index("Attention queue") : out.index("Brand pulse")]
     assert re.search(r"Attention queue, service lens: 10 of \d+ waiting", queue), queue
     ranks = re.findall(r"^│ (\d+)\s+│ (\d+\.\d\d)\s+│", queue, flags=re.MULTILINE)
     assert [int(rank) for rank, _ in ranks] == list(range(1, 11))
@@ -97,12 +113,12 @@ def test_the_demo_loads_the_story_and_prints_jane_the_queue_the_pulse_and_sugges
     assert re.search(r"intent 1 × 3\.00 = 3\.00  a complaint", queue)
     assert re.search(r"waiting 1 × \d\.\d\d = \d\.\d\d  waited \d\.\d\dx the \w+ bar of", queue)
     # the pulse: rows per week and channel
-    pulse = out[out.index("Brand pulse"):out.index("Co-creation signals")]
+    pulse = out[out.index("Brand pulse") : out.index("Co-creation signals")]
     rows = re.findall(r"^│ (\d{4}-\d\d-\d\d) │\s+(\w+) │\s+(\d+) │", pulse, flags=re.MULTILINE)
     assert len(rows) >= 10
     assert {"email", "chat", "phone"} <= {channel for _, channel, _ in rows}
     # co-creation: the product asks cluster across parties
-    suggestions = out[out.index("Co-creation signals"):]
+    suggestions = out[out.index("Co-creation signals") :]
     group = re.search(r"│ app gauge pressure\s+│ (\d+)\s+│ (\d+)", suggestions)
     assert group is not None, suggestions
     assert int(group[1]) >= 2
@@ -150,7 +166,8 @@ def test_experience_show_reads_jane_by_any_identifier_spelling_as_json(chorus: D
 
 
 def test_an_unknown_party_exits_1_and_a_malformed_identifier_exits_2_in_one_line_without_the_value(
-        chorus: DemoChorus) -> None:
+    chorus: DemoChorus,
+) -> None:
     unknown = chorus_cli(chorus, "experience", "show", "email:nobody.secret@example.com")
     assert unknown.exit_code == 1
     assert "not found" in one_line_error(unknown)
@@ -182,8 +199,9 @@ def test_the_queue_explains_every_score_by_its_parts_in_every_lens(chorus: DemoC
     assert {part["name"]: part.get("weight", 0) for part in pr[0]["parts"]}["visibility"] == 2
     wrong = chorus_cli(chorus, "queue", "--lens", "finance")
     assert wrong.exit_code == 2
-    assert one_line_error(wrong) == ("chorus: invalid argument: --lens: expected one of service, marketing, pr, "
-                                     "sales, product")
+    assert one_line_error(wrong) == (
+        "chorus: invalid argument: --lens: expected one of service, marketing, pr, sales, product"
+    )
 
 
 def test_pulse_and_suggestions_print_rows_as_json_and_refuse_a_bad_bucket(chorus: DemoChorus) -> None:
@@ -196,7 +214,8 @@ def test_pulse_and_suggestions_print_rows_as_json_and_refuse_a_bad_bucket(chorus
     assert only_x and {bucket["channel"] for bucket in only_x} == {"CHANNEL_X"}
     assert chorus_cli(chorus, "pulse", "--bucket", "fortnight").exit_code == 2
     assert one_line_error(chorus_cli(chorus, "pulse", "--since", "yesterday")).startswith(
-        "chorus: invalid argument: --since: expected an ISO 8601 time")
+        "chorus: invalid argument: --since: expected an ISO 8601 time"
+    )
     groups = json_lines(chorus_cli(chorus, "suggestions", "--min-parties", "2", "--json"))
     assert "app gauge pressure" in {group["topic"] for group in groups}
     assert all(int(group["parties"]) >= 2 for group in groups)
@@ -207,8 +226,19 @@ def test_pulse_and_suggestions_print_rows_as_json_and_refuse_a_bad_bucket(chorus
 
 def test_party_register_get_link_merge_and_unmerge(chorus: DemoChorus) -> None:
     run = uuid.uuid4().hex[:8]
-    ann = json_lines(chorus_cli(chorus, "party", "register", "Ann Example", "--role", "customer",
-                                "-i", f"email:Ann.{run}@Example.com", "--json"))[0]
+    ann = json_lines(
+        chorus_cli(
+            chorus,
+            "party",
+            "register",
+            "Ann Example",
+            "--role",
+            "customer",
+            "-i",
+            f"email:Ann.{run}@Example.com",
+            "--json",
+        )
+    )[0]
     assert ann["identifiers"][0]["identifier"]["value"] == f"ann.{run}@example.com"
     found = json_lines(chorus_cli(chorus, "party", "get", f"email:ann.{run}@example.com", "--json"))[0]
     assert found["party_id"] == ann["party_id"]
@@ -216,8 +246,7 @@ def test_party_register_get_link_merge_and_unmerge(chorus: DemoChorus) -> None:
     assert linked.exit_code == 0, linked.output
     assert len(json_lines(linked)[0]["identifiers"]) == 2
     other = json_lines(chorus_cli(chorus, "party", "register", "Ann Example (dup)", "--json"))[0]
-    merged = chorus_cli(chorus, "party", "merge", ann["party_id"], other["party_id"], "--rule", "same person",
-                        "--json")
+    merged = chorus_cli(chorus, "party", "merge", ann["party_id"], other["party_id"], "--rule", "same person", "--json")
     assert merged.exit_code == 0, merged.output
     assert json_lines(merged)[0]["merged_party_ids"] == [other["party_id"]]
     unmerged = chorus_cli(chorus, "party", "unmerge", other["party_id"], "--rule", "wrong merge", "--json")
@@ -237,8 +266,13 @@ def test_party_errors_name_the_field_and_exit_with_their_meaning(chorus: DemoCho
     missing = chorus_cli(chorus, "party", "get", str(uuid.uuid4()))
     assert missing.exit_code == 1
     assert one_line_error(missing).startswith("chorus: not found: ")
-    held = chorus_cli(chorus, "party", "link", json_lines(chorus_cli(chorus, "party", "register", "Cy", "--json"))
-                      [0]["party_id"], JANE)
+    held = chorus_cli(
+        chorus,
+        "party",
+        "link",
+        json_lines(chorus_cli(chorus, "party", "register", "Cy", "--json"))[0]["party_id"],
+        JANE,
+    )
     assert held.exit_code == 4
     assert "jane" not in one_line_error(held).lower()
     not_a_uuid = chorus_cli(chorus, "party", "merge", "someone", str(uuid.uuid4()), "--rule", "x")
@@ -253,13 +287,39 @@ def test_party_errors_name_the_field_and_exit_with_their_meaning(chorus: DemoCho
 def test_touchpoint_record_get_and_list(chorus: DemoChorus) -> None:
     run = uuid.uuid4().hex[:8]
     actor = f"email:eve.{run}@example.com"
-    recorded = chorus_cli(chorus, "touchpoint", "record", "--channel", "email", "--actor", actor, "--text",
-                          "Where is my order?", "--at", "2h", "--external-id", f"cli-{run}", "--json")
+    recorded = chorus_cli(
+        chorus,
+        "touchpoint",
+        "record",
+        "--channel",
+        "email",
+        "--actor",
+        actor,
+        "--text",
+        "Where is my order?",
+        "--at",
+        "2h",
+        "--external-id",
+        f"cli-{run}",
+        "--json",
+    )
     assert recorded.exit_code == 0, recorded.output
     reply = json_lines(recorded)[0]
     assert reply["outcome"] == "RECORD_OUTCOME_RECORDED"
-    again = json_lines(chorus_cli(chorus, "touchpoint", "record", "--channel", "email", "--actor", actor,
-                                  "--external-id", f"cli-{run}", "--json"))[0]
+    again = json_lines(
+        chorus_cli(
+            chorus,
+            "touchpoint",
+            "record",
+            "--channel",
+            "email",
+            "--actor",
+            actor,
+            "--external-id",
+            f"cli-{run}",
+            "--json",
+        )
+    )[0]
     assert again == {"touchpoint_id": reply["touchpoint_id"], "outcome": "RECORD_OUTCOME_ALREADY_RECORDED"}
     by_source = json_lines(chorus_cli(chorus, "touchpoint", "get", f"cli:cli-{run}", "--json"))[0]
     assert by_source["touchpoint_id"] == reply["touchpoint_id"]
@@ -274,11 +334,16 @@ def test_touchpoint_record_get_and_list(chorus: DemoChorus) -> None:
 
 
 def _jsonl_item(run: str, n: int, **changes: Any) -> str:
-    item = {"kind": "TOUCHPOINT_KIND_NON_TOUCHPOINT", "channel": "CHANNEL_X", "direction": "DIRECTION_INBOUND",
-            "visibility": "VISIBILITY_PUBLIC", "occurred_at": "2026-11-30T10:00:00Z",
-            "source": {"system": "x", "external_id": f"jsonl-{run}-{n}"},
-            "actors": [{"type": "IDENTIFIER_TYPE_X", "value": f"@fan{run}"}],
-            "content": {"text": f"secret words {run} number {n}"}}
+    item = {
+        "kind": "TOUCHPOINT_KIND_NON_TOUCHPOINT",
+        "channel": "CHANNEL_X",
+        "direction": "DIRECTION_INBOUND",
+        "visibility": "VISIBILITY_PUBLIC",
+        "occurred_at": "2026-11-30T10:00:00Z",
+        "source": {"system": "x", "external_id": f"jsonl-{run}-{n}"},
+        "actors": [{"type": "IDENTIFIER_TYPE_X", "value": f"@fan{run}"}],
+        "content": {"text": f"secret words {run} number {n}"},
+    }
     item.update(changes)
     return json.dumps(item)
 
@@ -323,8 +388,10 @@ def test_a_service_that_is_not_there_exits_3_in_one_line(chorus: DemoChorus) -> 
     port = free_port()
     result = chorus_cli(chorus, "queue", "--experience-address", f"127.0.0.1:{port}", "--timeout", "2")
     assert result.exit_code == 3
-    assert one_line_error(result) == (f"chorus: unavailable: experience at 127.0.0.1:{port} not reachable "
-                                      "(is `chorus up` running? --experience-address, --timeout)")
+    assert one_line_error(result) == (
+        f"chorus: unavailable: experience at 127.0.0.1:{port} not reachable "
+        "(is `chorus up` running? --experience-address, --timeout)"
+    )
 
 
 def test_experience_rebuild_follows_the_new_views_until_they_answer(chorus: DemoChorus) -> None:
@@ -345,8 +412,11 @@ def test_a_service_that_does_not_answer_within_the_timeout_exits_3_in_one_line(c
         silent.bind(("127.0.0.1", 0))
         silent.listen()
         port = silent.getsockname()[1]
-        result = chorus_cli(chorus, "experience", "status", "--experience-address", f"127.0.0.1:{port}",
-                            "--timeout", "0.5")
+        result = chorus_cli(
+            chorus, "experience", "status", "--experience-address", f"127.0.0.1:{port}", "--timeout", "0.5"
+        )
     assert result.exit_code == 3
-    assert one_line_error(result) == (f"chorus: unavailable: experience at 127.0.0.1:{port} did not answer in time "
-                                      "(is `chorus up` running? --experience-address, --timeout)")
+    assert one_line_error(result) == (
+        f"chorus: unavailable: experience at 127.0.0.1:{port} did not answer in time "
+        "(is `chorus up` running? --experience-address, --timeout)"
+    )

@@ -21,7 +21,10 @@ def test_chorus_log_prints_each_stored_event_decoded(nats_url: str) -> None:
 
     result = subprocess.run(
         [sys.executable, "-m", "services.cli", "log", app.name, "--nats-url", nats_url],
-        capture_output=True, text=True, timeout=60, check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     records = [json.loads(line) for line in result.stdout.splitlines()]
 

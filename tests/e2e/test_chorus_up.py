@@ -32,7 +32,9 @@ def test_chorus_up_refuses_a_taken_port_in_one_line(tmp_path: Path) -> None:
         port = taken.getsockname()[1]
         result = subprocess.run(
             [*CHORUS, "up", "--data-dir", str(tmp_path), "--nats-port", str(port)],
-            capture_output=True, text=True, timeout=60,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     assert result.returncode == 2
     assert result.stderr.strip() == (
@@ -60,10 +62,24 @@ def test_chorus_up_runs_every_service_healthy_and_stops_on_sigterm(tmp_path: Pat
     nats_port, identity_port, touchpoints_port, experience_port = free_port(), free_port(), free_port(), free_port()
     credentials = None if insecure else tmp_path / "credentials"
     process = subprocess.Popen(
-        [*CHORUS, "up", "--data-dir", str(tmp_path), "--nats-port", str(nats_port),
-         "--identity-port", str(identity_port), "--touchpoints-port", str(touchpoints_port),
-         "--experience-port", str(experience_port), *(["--insecure"] if insecure else [])],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            *CHORUS,
+            "up",
+            "--data-dir",
+            str(tmp_path),
+            "--nats-port",
+            str(nats_port),
+            "--identity-port",
+            str(identity_port),
+            "--touchpoints-port",
+            str(touchpoints_port),
+            "--experience-port",
+            str(experience_port),
+            *(["--insecure"] if insecure else []),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 90
@@ -89,7 +105,8 @@ def test_chorus_up_runs_every_service_healthy_and_stops_on_sigterm(tmp_path: Pat
             with client.channel(f"127.0.0.1:{experience_port}", credentials, certificate=None) as anonymous:
                 with pytest.raises(grpc.RpcError) as refused:
                     experience_service_pb2_grpc.ExperienceServiceStub(anonymous).GetPulse(
-                        experience_service_pb2.GetPulseRequest(), timeout=5)
+                        experience_service_pb2.GetPulseRequest(), timeout=5
+                    )
                 assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
             with pytest.raises(ChorusError):  # NATS has users now: nobody connects without one
                 JetStreamConnection.open(f"nats://127.0.0.1:{nats_port}", connect_timeout=2).close()
@@ -99,12 +116,28 @@ def test_chorus_up_runs_every_service_healthy_and_stops_on_sigterm(tmp_path: Pat
             passwords = json.loads((tmp_path / "credentials" / "nats-users.json").read_text())
             nats_url = nats_users.user_url(nats_url, "auditor", passwords["auditor"])
         for service in ("identity", "touchpoints"):  # each signs its own stream, with the key generated for both
-            asked = subprocess.run([*CHORUS, "audit", "checkpoint", service, "--nats-url", nats_url],
-                                   capture_output=True, text=True, timeout=60)
+            asked = subprocess.run(
+                [*CHORUS, "audit", "checkpoint", service, "--nats-url", nats_url],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
             assert asked.returncode == 0, asked.stderr
         verified = subprocess.run(
-            [*CHORUS, "audit", "verify", "--require-signed", "--nats-url", nats_url,
-             "--public-key", str(tmp_path / "audit" / "signing-key.pub.pem")], capture_output=True, text=True, timeout=60)
+            [
+                *CHORUS,
+                "audit",
+                "verify",
+                "--require-signed",
+                "--nats-url",
+                nats_url,
+                "--public-key",
+                str(tmp_path / "audit" / "signing-key.pub.pem"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert verified.returncode == 0, verified.stdout + verified.stderr
     finally:
         process.send_signal(signal.SIGTERM)

@@ -36,9 +36,16 @@ class Up:
         self.credentials = data_dir / "credentials"
         self.ports = {name: free_port() for name in ("nats", "identity", "touchpoints", "experience")}
         self.process = subprocess.Popen(
-            [*CHORUS, "up", "--data-dir", str(data_dir), *(a for name, port in self.ports.items()
-                                                           for a in (f"--{name}-port", str(port)))],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                *CHORUS,
+                "up",
+                "--data-dir",
+                str(data_dir),
+                *(a for name, port in self.ports.items() for a in (f"--{name}-port", str(port))),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         self.output: list[str] = []
 
@@ -90,20 +97,38 @@ def test_history_survives_a_restart_and_a_killed_service_comes_back(tmp_path: Pa
     try:
         assert "a new, empty history" in up.wait_up()
         with up.channel("identity") as i, up.channel("touchpoints") as t, up.channel("experience") as x:
-            party = ipb_grpc.IdentityServiceStub(i).RegisterParty(ipb.RegisterPartyRequest(
-                kind=types.PARTY_KIND_PERSON, display_name="Jane Smith"), timeout=10).party.party_id
-            ipb_grpc.IdentityServiceStub(i).LinkIdentifier(ipb.LinkIdentifierRequest(
-                party_id=party, identifier=EMAIL, evidence=ipb.Evidence(rule="told-us")), timeout=10)
-            tpb_grpc.TouchpointServiceStub(t).RecordTouchpoint(tpb.RecordTouchpointRequest(touchpoint=tpb.TouchpointInput(
-                source=tpb.Source(system="test", external_id="1"), kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
-                channel=types.CHANNEL_EMAIL, direction=types.DIRECTION_INBOUND, visibility=types.VISIBILITY_PRIVATE,
-                occurred_at=_stamp(datetime.now(UTC) - timedelta(hours=1)), actors=[EMAIL],
-                content=tpb.Content(text="Where is my order?"))), timeout=10)
+            party = (
+                ipb_grpc.IdentityServiceStub(i)
+                .RegisterParty(
+                    ipb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON, display_name="Jane Smith"), timeout=10
+                )
+                .party.party_id
+            )
+            ipb_grpc.IdentityServiceStub(i).LinkIdentifier(
+                ipb.LinkIdentifierRequest(party_id=party, identifier=EMAIL, evidence=ipb.Evidence(rule="told-us")),
+                timeout=10,
+            )
+            tpb_grpc.TouchpointServiceStub(t).RecordTouchpoint(
+                tpb.RecordTouchpointRequest(
+                    touchpoint=tpb.TouchpointInput(
+                        source=tpb.Source(system="test", external_id="1"),
+                        kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
+                        channel=types.CHANNEL_EMAIL,
+                        direction=types.DIRECTION_INBOUND,
+                        visibility=types.VISIBILITY_PRIVATE,
+                        occurred_at=_stamp(datetime.now(UTC) - timedelta(hours=1)),
+                        actors=[EMAIL],
+                        content=tpb.Content(text="Where is my order?"),
+                    )
+                ),
+                timeout=10,
+            )
             experience = xpb_grpc.ExperienceServiceStub(x)
 
             def one_interaction() -> None:
-                reply = experience.GetExperience(xpb.GetExperienceRequest(
-                    party=xpb.PartySelector(identifier=EMAIL)), timeout=10)
+                reply = experience.GetExperience(
+                    xpb.GetExperienceRequest(party=xpb.PartySelector(identifier=EMAIL)), timeout=10
+                )
                 assert reply.experience.interactions == 1
 
             eventually(one_interaction, timeout=30)
@@ -126,10 +151,10 @@ def test_history_survives_a_restart_and_a_killed_service_comes_back(tmp_path: Pa
     try:
         assert "resumed the history already in it" in again.wait_up()
         with again.channel("experience") as x:
-            reply = xpb_grpc.ExperienceServiceStub(x).GetExperience(xpb.GetExperienceRequest(
-                party=xpb.PartySelector(identifier=EMAIL)), timeout=10)
+            reply = xpb_grpc.ExperienceServiceStub(x).GetExperience(
+                xpb.GetExperienceRequest(party=xpb.PartySelector(identifier=EMAIL)), timeout=10
+            )
             assert reply.experience.interactions == 1
             assert reply.experience.party_id == party
     finally:
         assert again.stop() == 0
-

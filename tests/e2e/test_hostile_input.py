@@ -59,8 +59,7 @@ def services(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     tmp: Path = tmp_path_factory.mktemp("hostile")
     identity_settings = Settings(nats_url=nats_url, views_url=f"sqlite:///{tmp / 'identity.db'}")
     touchpoints_settings = Settings(nats_url=nats_url, views_url=f"sqlite:///{tmp / 'touchpoints.db'}")
-    identity = IdentitySettings(app_name=f"identity_hostile_{RUN}",
-                                policy=LinkPolicy(blocked=frozenset({BLOCKED})))
+    identity = IdentitySettings(app_name=f"identity_hostile_{RUN}", policy=LinkPolicy(blocked=frozenset({BLOCKED})))
     with (
         identity_service(identity_settings, identity) as (identity_app, _projection),
         running_server([identity_registration(identity_app)]) as (identity_channel, _),
@@ -76,8 +75,9 @@ def _methods(*services: object) -> list[MethodDescriptor]:
 
 PER_ITEM_STREAM = TOUCHPOINTS.methods_by_name["RecordTouchpointStream"]  # answers each frame, garbage included
 PER_ITEM_IMPORT = IDENTITY.methods_by_name["ImportParties"]  # answers each frame too (tests/identity/test_import.py)
-ALL_METHODS = [m for m in _methods(IDENTITY, TOUCHPOINTS, HEALTH, REFLECTION)
-               if m not in (PER_ITEM_STREAM, PER_ITEM_IMPORT)]
+ALL_METHODS = [
+    m for m in _methods(IDENTITY, TOUCHPOINTS, HEALTH, REFLECTION) if m not in (PER_ITEM_STREAM, PER_ITEM_IMPORT)
+]
 
 
 def _path(method: MethodDescriptor) -> str:
@@ -100,8 +100,9 @@ def _raw_call(channel: grpc.Channel, method: MethodDescriptor, frames: list[byte
 
 
 @pytest.mark.parametrize("method", ALL_METHODS, ids=_path)
-def test_bytes_that_are_no_message_are_invalid_argument_without_a_traceback(services: Services,
-                                                                           method: MethodDescriptor) -> None:
+def test_bytes_that_are_no_message_are_invalid_argument_without_a_traceback(
+    services: Services, method: MethodDescriptor
+) -> None:
     log = io.StringIO()
     configure_logging("info", "console", stream=log)
     try:
@@ -119,8 +120,9 @@ def test_bytes_that_are_no_message_are_invalid_argument_without_a_traceback(serv
 
 def test_a_garbage_frame_in_the_touchpoint_stream_is_rejected_alone(services: Services) -> None:
     def good(n: int) -> bytes:
-        return touchpoint_service_pb2.RecordTouchpointStreamRequest(touchpoint=_touchpoint(f"frame-{n}")) \
-            .SerializeToString()
+        return touchpoint_service_pb2.RecordTouchpointStreamRequest(
+            touchpoint=_touchpoint(f"frame-{n}")
+        ).SerializeToString()
 
     method = PER_ITEM_STREAM
     frames = [good(0), GARBAGE, good(2), GARBAGE, good(4)]
@@ -133,8 +135,13 @@ def test_a_garbage_frame_in_the_touchpoint_stream_is_rejected_alone(services: Se
 
     assert [a.index for a in answers] == [0, 1, 2, 3, 4]
     outcomes = [touchpoint_service_pb2.RecordOutcome.Name(a.outcome) for a in answers]
-    assert outcomes == ["RECORD_OUTCOME_RECORDED", "RECORD_OUTCOME_REJECTED", "RECORD_OUTCOME_RECORDED",
-                        "RECORD_OUTCOME_REJECTED", "RECORD_OUTCOME_RECORDED"]
+    assert outcomes == [
+        "RECORD_OUTCOME_RECORDED",
+        "RECORD_OUTCOME_REJECTED",
+        "RECORD_OUTCOME_RECORDED",
+        "RECORD_OUTCOME_REJECTED",
+        "RECORD_OUTCOME_RECORDED",
+    ]
     assert "RecordTouchpointStreamRequest" in answers[1].violations[0].description
     stub_get = services.touchpoints.unary_unary(
         "/chorus.touchpoints.v1.TouchpointService/GetTouchpoint",
@@ -148,7 +155,9 @@ def test_a_garbage_frame_in_the_touchpoint_stream_is_rejected_alone(services: Se
 
 def _touchpoint(external_id: str) -> touchpoint_service_pb2.TouchpointInput:
     item = touchpoint_service_pb2.TouchpointInput(
-        kind=types.TOUCHPOINT_KIND_TOUCHPOINT, channel=types.CHANNEL_EMAIL, direction=types.DIRECTION_INBOUND,
+        kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
+        channel=types.CHANNEL_EMAIL,
+        direction=types.DIRECTION_INBOUND,
         visibility=types.VISIBILITY_PRIVATE,
         source=touchpoint_service_pb2.Source(system="hostile", external_id=f"{RUN}-{external_id}"),
         actors=[types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value="jane@example.org")],
@@ -246,4 +255,3 @@ def test_hostile_requests_on_every_rpc_leave_no_personal_value_in_the_log_and_no
     assert not {code: paths for code, paths in codes.items() if code in ("INTERNAL", "UNKNOWN")}
     for secret in (SECRET_EMAIL, SECRET_TEXT, BLOCKED):
         assert secret not in text, f"{secret!r} reached the {fmt} log"
-

@@ -99,8 +99,9 @@ class StreamingIngest(threading.Thread):
     def _next(self, attempt: int) -> int | None:
         """The next new item's number, once allowed; None when the ingest stops or this stream was given up."""
         with self._more:
-            self._more.wait_for(lambda: self.stopping.is_set() or self._attempt != attempt
-                                or self.generated < self.allowed)
+            self._more.wait_for(
+                lambda: self.stopping.is_set() or self._attempt != attempt or self.generated < self.allowed
+            )
             if self.stopping.is_set() or self._attempt != attempt:
                 return None
             self.generated += 1
@@ -118,7 +119,9 @@ class StreamingIngest(threading.Thread):
                 return
             sent: list[int] = []
 
-            def requests(resend: list[int] = unanswered, sent: list[int] = sent, attempt: int = attempt) -> Iterator[Any]:
+            def requests(
+                resend: list[int] = unanswered, sent: list[int] = sent, attempt: int = attempt
+            ) -> Iterator[Any]:
                 for index in resend:
                     sent.append(index)
                     yield pb.RecordTouchpointStreamRequest(touchpoint=touchpoint(index))
@@ -162,8 +165,9 @@ def stream_cluster(nodes: list[NatsServer], stream: str) -> Any:
     """The stream's cluster info (leader and replicas) as a live node reports it."""
 
     async def ask() -> Any:
-        client = await nats.connect(servers=[node.url for node in nodes if node.running], connect_timeout=2,
-                                    allow_reconnect=False)
+        client = await nats.connect(
+            servers=[node.url for node in nodes if node.running], connect_timeout=2, allow_reconnect=False
+        )
         try:
             return (await client.jetstream(timeout=2).stream_info(stream)).cluster
         finally:
@@ -206,31 +210,42 @@ def jetstream_ready(nodes: list[NatsServer]) -> None:
 def test_a_three_node_cluster_keeps_every_acknowledged_touchpoint_while_nodes_die(tmp_path: Path) -> None:
     with nats_cluster(tmp_path / "nats") as nodes:
         eventually(lambda: jetstream_ready(nodes), timeout=FAILOVER_SECONDS)
-        settings = Settings(nats_url=cluster_url(nodes), stream_replicas=3,
-                            views_url=f"sqlite:///{tmp_path / 'views.db'}")
+        settings = Settings(
+            nats_url=cluster_url(nodes), stream_replicas=3, views_url=f"sqlite:///{tmp_path / 'views.db'}"
+        )
         identity = IdentitySettings(app_name=f"identity_cluster_{RUN}")
         touchpoints = TouchpointsSettings(app_name=f"tp_cluster_{RUN}")
         with (
             identity_service(settings, identity) as (identity_app, _projection),
-            running_server([identity_api.registration(identity_app)],
-                           readiness=lambda: identity_readiness(identity_app)) as (identity_channel, _),
+            running_server(
+                [identity_api.registration(identity_app)], readiness=lambda: identity_readiness(identity_app)
+            ) as (identity_channel, _),
             touchpoints_service(settings, touchpoints) as touchpoints_app,
-            running_server([touchpoints_api.registration(touchpoints_app)],
-                           readiness=lambda: touchpoints_readiness(touchpoints_app)) as (touchpoints_channel, _),
-            experience_service(settings, ExperienceSettings(
-                upstream_apps={"identity": identity.app_name, "touchpoints": touchpoints.app_name}, poll_interval=0.2,
-            )) as experience_app,
-            running_server([experience_api.registration(experience_app)],
-                           readiness=lambda: experience_readiness(experience_app)) as (experience_channel, _),
+            running_server(
+                [touchpoints_api.registration(touchpoints_app)],
+                readiness=lambda: touchpoints_readiness(touchpoints_app),
+            ) as (touchpoints_channel, _),
+            experience_service(
+                settings,
+                ExperienceSettings(
+                    upstream_apps={"identity": identity.app_name, "touchpoints": touchpoints.app_name},
+                    poll_interval=0.2,
+                ),
+            ) as experience_app,
+            running_server(
+                [experience_api.registration(experience_app)], readiness=lambda: experience_readiness(experience_app)
+            ) as (experience_channel, _),
             contextlib.ExitStack() as background,  # threads stop before the channels close, also on failure
         ):
             streams = [identity_app.recorder.layout.stream, touchpoints_app.recorder.layout.stream]
             for stream in streams:
                 eventually(lambda stream=stream: fully_replicated(nodes, stream), timeout=FAILOVER_SECONDS)
             parties = identity_grpc.IdentityServiceStub(identity_channel)
-            watches = [HealthWatch(identity_channel, identity_api.SERVICE_NAME),
-                       HealthWatch(touchpoints_channel, touchpoints_api.SERVICE_NAME),
-                       HealthWatch(experience_channel, experience_api.SERVICE_NAME)]
+            watches = [
+                HealthWatch(identity_channel, identity_api.SERVICE_NAME),
+                HealthWatch(touchpoints_channel, touchpoints_api.SERVICE_NAME),
+                HealthWatch(experience_channel, experience_api.SERVICE_NAME),
+            ]
 
             def all_serving() -> None:
                 assert all(watch.current() == SERVING for watch in watches)
@@ -312,8 +327,10 @@ def test_a_three_node_cluster_keeps_every_acknowledged_touchpoint_while_nodes_di
                 assert set(watch.seen) <= {SERVING, NOT_SERVING}, watch.seen  # health always answered
 
             experience = experience_grpc.ExperienceServiceStub(experience_channel)
-            last = {"identity": identity_app.recorder.max_notification_id(),
-                    "touchpoints": touchpoints_app.recorder.max_notification_id()}
+            last = {
+                "identity": identity_app.recorder.max_notification_id(),
+                "touchpoints": touchpoints_app.recorder.max_notification_id(),
+            }
 
             def caught_up() -> None:
                 status = experience.GetViewsStatus(experience_pb.GetViewsStatusRequest(), timeout=10)

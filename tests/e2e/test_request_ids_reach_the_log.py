@@ -20,9 +20,10 @@ from services.identity.main import IdentitySettings, identity_service
 def test_a_correlation_id_sent_with_a_request_is_on_the_events_it_recorded(nats_url: str, tmp_path: Path) -> None:
     app_name = f"identity_ids_{uuid.uuid4().hex[:8]}"
     settings = Settings(nats_url=nats_url, views_url=f"sqlite:///{tmp_path / 'views.db'}")
-    with identity_service(settings, IdentitySettings(app_name=app_name)) as (app, _), running_server(
-        [registration(app)]
-    ) as (channel, _):
+    with (
+        identity_service(settings, IdentitySettings(app_name=app_name)) as (app, _),
+        running_server([registration(app)]) as (channel, _),
+    ):
         stub = pb_grpc.IdentityServiceStub(channel)
         _, call = stub.RegisterParty.with_call(
             pb.RegisterPartyRequest(kind=types_pb2.PARTY_KIND_PERSON, display_name="Jane Smith"),
@@ -32,7 +33,10 @@ def test_a_correlation_id_sent_with_a_request_is_on_the_events_it_recorded(nats_
 
     result = subprocess.run(
         [sys.executable, "-m", "services.cli", "log", app_name, "--nats-url", nats_url],
-        capture_output=True, text=True, timeout=60, check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert records, "the registration stored no event"

@@ -63,17 +63,20 @@ class Stack:
     experience_settings: ExperienceSettings
 
     def register(self, name: str, kind: int = types.PARTY_KIND_PERSON) -> str:
-        reply = self.identity.RegisterParty(ipb.RegisterPartyRequest(kind=kind, display_name=name,
-                                                                     roles=[types.PARTY_ROLE_CUSTOMER]))
+        reply = self.identity.RegisterParty(
+            ipb.RegisterPartyRequest(kind=kind, display_name=name, roles=[types.PARTY_ROLE_CUSTOMER])
+        )
         return reply.party.party_id
 
     def link(self, party_id: str, identifier: types.Identifier) -> None:
-        self.identity.LinkIdentifier(ipb.LinkIdentifierRequest(
-            party_id=party_id, identifier=identifier, evidence=ipb.Evidence(source="test", rule="told-us")))
+        self.identity.LinkIdentifier(
+            ipb.LinkIdentifierRequest(
+                party_id=party_id, identifier=identifier, evidence=ipb.Evidence(source="test", rule="told-us")
+            )
+        )
 
     def record(self, external_id: str, **fields: Any) -> str:
-        item = tpb.TouchpointInput(source=tpb.Source(system="story", external_id=f"{self.run}-{external_id}"),
-                                   **fields)
+        item = tpb.TouchpointInput(source=tpb.Source(system="story", external_id=f"{self.run}-{external_id}"), **fields)
         reply = self.touchpoints.RecordTouchpoint(tpb.RecordTouchpointRequest(touchpoint=item))
         return reply.touchpoint_id
 
@@ -89,24 +92,33 @@ class Stack:
 
 
 @contextlib.contextmanager
-def chorus_stack(nats_url: str, views_url: str, *, experience_views: tuple[str, str | None] | None = None,
-                 at_risk_after: int = 14 * 86_400) -> Iterator[Stack]:
+def chorus_stack(
+    nats_url: str,
+    views_url: str,
+    *,
+    experience_views: tuple[str, str | None] | None = None,
+    at_risk_after: int = 14 * 86_400,
+) -> Iterator[Stack]:
     """The three services; ``experience_views`` (URL, PostgreSQL schema) puts the experience views elsewhere."""
     run = uuid.uuid4().hex[:10]
     settings = Settings(nats_url=nats_url, views_url=views_url, default_region="GB")
     identity_settings = IdentitySettings(app_name=f"identity_{run}")
     touchpoints_settings = TouchpointsSettings(
-        app_name=f"touchpoints_{run}", policy=RecordingPolicy(brand_handles=frozenset({"acme"})))
+        app_name=f"touchpoints_{run}", policy=RecordingPolicy(brand_handles=frozenset({"acme"}))
+    )
     experience_settings = ExperienceSettings(
         upstream_apps={"identity": identity_settings.app_name, "touchpoints": touchpoints_settings.app_name},
-        at_risk_after_seconds=at_risk_after, default_region="GB", poll_interval=0.2,
+        at_risk_after_seconds=at_risk_after,
+        default_region="GB",
+        poll_interval=0.2,
         views_schema=experience_views[1] if experience_views else None,
     )
     experience_base = replace(settings, views_url=experience_views[0]) if experience_views else settings
     with contextlib.ExitStack() as stack:
         identity_app, _ = stack.enter_context(identity_service(settings, identity_settings))
         identity_channel, _ = stack.enter_context(
-            running_server([identity_registration(identity_app)], readiness=lambda: identity_readiness(identity_app)))
+            running_server([identity_registration(identity_app)], readiness=lambda: identity_readiness(identity_app))
+        )
         touchpoints_app = stack.enter_context(touchpoints_service(settings, touchpoints_settings))
         touchpoints_channel, _ = stack.enter_context(running_server([touchpoints_registration(touchpoints_app)]))
         experience_app = stack.enter_context(experience_service(experience_base, experience_settings))
@@ -115,7 +127,10 @@ def chorus_stack(nats_url: str, views_url: str, *, experience_views: tuple[str, 
             identity=ipb_grpc.IdentityServiceStub(identity_channel),
             touchpoints=tpb_grpc.TouchpointServiceStub(touchpoints_channel),
             experience=xpb_grpc.ExperienceServiceStub(experience_channel),
-            touchpoints_app=touchpoints_app, experience_app=experience_app, settings=experience_base, run=run,
+            touchpoints_app=touchpoints_app,
+            experience_app=experience_app,
+            settings=experience_base,
+            run=run,
             experience_settings=experience_settings,
         )
 

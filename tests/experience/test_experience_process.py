@@ -25,10 +25,15 @@ def _record_many(stack: Stack) -> None:
         items = [
             tpb.TouchpointInput(
                 source=tpb.Source(system="load", external_id=f"{stack.run}-{n}"),
-                kind=types.TOUCHPOINT_KIND_NON_TOUCHPOINT, channel=types.CHANNEL_X,
-                direction=types.DIRECTION_INBOUND, visibility=types.VISIBILITY_PUBLIC, occurred_at=ago(minutes=n),
-                actors=[ident(types.IDENTIFIER_TYPE_X, f"fan{n % 40}")], intent=types.INTENT_QUESTION,
-                sentiment=tpb.Sentiment(score=0.1), content=tpb.Content(text=f"question number {n}"),
+                kind=types.TOUCHPOINT_KIND_NON_TOUCHPOINT,
+                channel=types.CHANNEL_X,
+                direction=types.DIRECTION_INBOUND,
+                visibility=types.VISIBILITY_PUBLIC,
+                occurred_at=ago(minutes=n),
+                actors=[ident(types.IDENTIFIER_TYPE_X, f"fan{n % 40}")],
+                intent=types.INTENT_QUESTION,
+                sentiment=tpb.Sentiment(score=0.1),
+                content=tpb.Content(text=f"question number {n}"),
             )
             for n in range(start, start + 500)
         ]
@@ -46,10 +51,16 @@ def test_a_killed_experience_process_resumes_and_ends_identical_to_a_rebuild(
     apps = stack.experience_settings.upstream_apps
     views_url = f"sqlite:///{tmp_path / 'killed.db'}"
     env = {
-        **os.environ, "CHORUS_NATS_URL": nats_url, "CHORUS_VIEWS_URL": views_url,
-        "CHORUS_EXPERIENCE_PORT": str(free_port()), "CHORUS_GRPC_HOST": "127.0.0.1",
-        "CHORUS_EXPERIENCE_IDENTITY_APP": apps["identity"], "CHORUS_EXPERIENCE_TOUCHPOINTS_APP": apps["touchpoints"],
-        "CHORUS_DEFAULT_REGION": "GB", "CHORUS_EXPERIENCE_BATCH_SIZE": "25", "CHORUS_LOG_LEVEL": "warning",
+        **os.environ,
+        "CHORUS_NATS_URL": nats_url,
+        "CHORUS_VIEWS_URL": views_url,
+        "CHORUS_EXPERIENCE_PORT": str(free_port()),
+        "CHORUS_GRPC_HOST": "127.0.0.1",
+        "CHORUS_EXPERIENCE_IDENTITY_APP": apps["identity"],
+        "CHORUS_EXPERIENCE_TOUCHPOINTS_APP": apps["touchpoints"],
+        "CHORUS_DEFAULT_REGION": "GB",
+        "CHORUS_EXPERIENCE_BATCH_SIZE": "25",
+        "CHORUS_LOG_LEVEL": "warning",
     }
     last = stack.touchpoints_app.recorder.max_notification_id()
     watcher = ExperienceView(views_url)

@@ -22,11 +22,24 @@ from tests.experience.conftest import Stack, chorus_stack
 from tests.experience.test_jane_smith_experience import SPELLED, jane_story
 
 HERS = (
-    "Jane Smith", "jane.smith@example.com", "Jane.Smith@Example.COM", "+442079460958", "020 7946 0958",
-    "janesmithtweets", "JaneSmithTweets", "janesmith.example.net", "JaneSmith.example.net", "R-778",
-    "My boiler stopped heating", "How do I reset the thermostat", "still no heating after 3 days",
-    "Three weeks with a broken boiler", "Anyone else's boiler losing pressure", "Please add a pressure gauge app",
-    "Two stars. Broke within a month", "so sorry, an engineer will call you today",
+    "Jane Smith",
+    "jane.smith@example.com",
+    "Jane.Smith@Example.COM",
+    "+442079460958",
+    "020 7946 0958",
+    "janesmithtweets",
+    "JaneSmithTweets",
+    "janesmith.example.net",
+    "JaneSmith.example.net",
+    "R-778",
+    "My boiler stopped heating",
+    "How do I reset the thermostat",
+    "still no heating after 3 days",
+    "Three weeks with a broken boiler",
+    "Anyone else's boiler losing pressure",
+    "Please add a pressure gauge app",
+    "Two stars. Broke within a month",
+    "so sorry, an engineer will call you today",
 )
 NOT_HERS = "Same here, every week."  # another forum user's post in her thread
 
@@ -59,8 +72,9 @@ def test_after_forget_party_nothing_of_hers_is_readable_in_the_store_the_views_a
         assert clear_text_of_hers(views_bytes(live)), "the story did not reach the views"
         assert clear_text_of_hers(files_bytes(tmp_path / "store")) == []  # sealed when recorded
 
-        receipt = stack.identity.ForgetParty(ipb.ForgetPartyRequest(
-            party_id=jane, requested_by="case-1", legal_basis="GDPR Art. 17(1)(a)")).receipt
+        receipt = stack.identity.ForgetParty(
+            ipb.ForgetPartyRequest(party_id=jane, requested_by="case-1", legal_basis="GDPR Art. 17(1)(a)")
+        ).receipt
         stack.caught_up()
 
         after = live.dump()
@@ -76,7 +90,8 @@ def test_after_forget_party_nothing_of_hers_is_readable_in_the_store_the_views_a
         assert clear_text_of_hers(views_bytes(rebuilt)) == []
         assert len(redone["exp_touchpoint"]) == len(before["exp_touchpoint"])
         assert sum(row["text"] == "[erased]" for row in redone["exp_touchpoint"]) == sum(
-            row["text"] == "[erased]" for row in after["exp_touchpoint"])
+            row["text"] == "[erased]" for row in after["exp_touchpoint"]
+        )
         assert NOT_HERS in {row["text"] for row in redone["exp_touchpoint"]}
         rebuilt.close()
         assert receipt.key_ids

@@ -19,8 +19,12 @@ from chorus.touchpoints.v1 import touchpoint_service_pb2 as tpb
 from services.common.testing import eventually
 from tests.experience.conftest import NOW, Stack, ago, ident, stamp
 
-EMAIL, PHONE, X, BLOG = types.IDENTIFIER_TYPE_EMAIL, types.IDENTIFIER_TYPE_PHONE, types.IDENTIFIER_TYPE_X, \
-    types.IDENTIFIER_TYPE_BLOG_URL
+EMAIL, PHONE, X, BLOG = (
+    types.IDENTIFIER_TYPE_EMAIL,
+    types.IDENTIFIER_TYPE_PHONE,
+    types.IDENTIFIER_TYPE_X,
+    types.IDENTIFIER_TYPE_BLOG_URL,
+)
 FORUM, REVIEWER = types.IDENTIFIER_TYPE_FORUM_USER, types.IDENTIFIER_TYPE_MARKETPLACE_REVIEWER
 AGENT = ident(EMAIL, "bob.agent@acme.example")
 
@@ -43,58 +47,140 @@ def jane_story(stack: Stack) -> dict[str, str]:
     """Record her ten interactions (and two by other forum users); return their ids by name."""
     r = stack.record
     ids = {}
-    ids["call"] = r("call", kind=types.TOUCHPOINT_KIND_TOUCHPOINT, channel=types.CHANNEL_PHONE,
-                    direction=types.DIRECTION_INBOUND, visibility=types.VISIBILITY_PRIVATE, occurred_at=ago(days=20),
-                    actors=[SPELLED["phone"][0], AGENT], intent=types.INTENT_COMPLAINT, sentiment=sentiment(-0.6),
-                    sociability_degree=types.SOCIABILITY_DEGREE_VENTING,
-                    content=tpb.Content(text="My boiler stopped heating, I'd like a replacement"))
-    ids["chat"] = r("chat", kind=types.TOUCHPOINT_KIND_TOUCHPOINT, channel=types.CHANNEL_CHAT,
-                    direction=types.DIRECTION_INBOUND, visibility=types.VISIBILITY_PRIVATE, occurred_at=ago(days=19),
-                    actors=[SPELLED["email"][0]], intent=types.INTENT_QUESTION, sentiment=sentiment(0.0),
-                    sociability_degree=types.SOCIABILITY_DEGREE_SKEWED,
-                    content=tpb.Content(text="How do I reset the thermostat?"))
-    ids["chat_reply"] = r("chat-reply", kind=types.TOUCHPOINT_KIND_TOUCHPOINT, channel=types.CHANNEL_CHAT,
-                          direction=types.DIRECTION_OUTBOUND, visibility=types.VISIBILITY_PRIVATE,
-                          occurred_at=ago(days=19, minutes=-3), actors=[AGENT, SPELLED["email"][0]],
-                          reply_to=tpb.ReplyTo(touchpoint_id=ids["chat"]), intent=types.INTENT_OTHER,
-                          content=tpb.Content(text="Hold the reset button for five seconds."))
-    ids["tweet"] = r("tweet", kind=types.TOUCHPOINT_KIND_NON_TOUCHPOINT, channel=types.CHANNEL_X,
-                     direction=types.DIRECTION_INBOUND, visibility=types.VISIBILITY_PUBLIC, occurred_at=ago(days=17),
-                     actors=[SPELLED["x"][0]], audience=tpb.Audience(followers=999), intent=types.INTENT_COMPLAINT,
-                     sentiment=sentiment(-0.8), sociability_degree=types.SOCIABILITY_DEGREE_SOCIAL_PRESSURE,
-                     content=tpb.Content(text="@acme still no heating after 3 days. Worst customer service ever"))
-    ids["x_reply"] = r("x-reply", kind=types.TOUCHPOINT_KIND_TOUCHPOINT, channel=types.CHANNEL_X,
-                       direction=types.DIRECTION_OUTBOUND, visibility=types.VISIBILITY_PUBLIC,
-                       occurred_at=ago(days=17, hours=-2), actors=[ident(X, "acme"), SPELLED["x"][0]],
-                       reply_to=tpb.ReplyTo(touchpoint_id=ids["tweet"]), intent=types.INTENT_OTHER,
-                       content=tpb.Content(text="@JaneSmithTweets so sorry, an engineer will call you today"))
-    ids["blog"] = r("blog", kind=types.TOUCHPOINT_KIND_NON_TOUCHPOINT, channel=types.CHANNEL_BLOG,
-                    direction=types.DIRECTION_INBOUND, visibility=types.VISIBILITY_PUBLIC, occurred_at=ago(days=15),
-                    actors=[SPELLED["blog"][0]], audience=tpb.Audience(followers=99), intent=types.INTENT_OTHER,
-                    sentiment=sentiment(-0.4), sociability_degree=types.SOCIABILITY_DEGREE_OBJECTIVE,
-                    content=tpb.Content(text="Three weeks with a broken boiler: what I learned"))
-    ids["forum"] = r("forum-1", kind=types.TOUCHPOINT_KIND_NON_TOUCHPOINT, channel=types.CHANNEL_FORUM,
-                     direction=types.DIRECTION_INBOUND, visibility=types.VISIBILITY_PUBLIC, occurred_at=ago(days=14),
-                     actors=[SPELLED["forum"][0]], thread_id="boiler-pressure", intent=types.INTENT_QUESTION,
-                     sentiment=sentiment(-0.2), sociability_degree=types.SOCIABILITY_DEGREE_COMMUNITY,
-                     content=tpb.Content(text="Anyone else's boiler losing pressure?"))
+    ids["call"] = r(
+        "call",
+        kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
+        channel=types.CHANNEL_PHONE,
+        direction=types.DIRECTION_INBOUND,
+        visibility=types.VISIBILITY_PRIVATE,
+        occurred_at=ago(days=20),
+        actors=[SPELLED["phone"][0], AGENT],
+        intent=types.INTENT_COMPLAINT,
+        sentiment=sentiment(-0.6),
+        sociability_degree=types.SOCIABILITY_DEGREE_VENTING,
+        content=tpb.Content(text="My boiler stopped heating, I'd like a replacement"),
+    )
+    ids["chat"] = r(
+        "chat",
+        kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
+        channel=types.CHANNEL_CHAT,
+        direction=types.DIRECTION_INBOUND,
+        visibility=types.VISIBILITY_PRIVATE,
+        occurred_at=ago(days=19),
+        actors=[SPELLED["email"][0]],
+        intent=types.INTENT_QUESTION,
+        sentiment=sentiment(0.0),
+        sociability_degree=types.SOCIABILITY_DEGREE_SKEWED,
+        content=tpb.Content(text="How do I reset the thermostat?"),
+    )
+    ids["chat_reply"] = r(
+        "chat-reply",
+        kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
+        channel=types.CHANNEL_CHAT,
+        direction=types.DIRECTION_OUTBOUND,
+        visibility=types.VISIBILITY_PRIVATE,
+        occurred_at=ago(days=19, minutes=-3),
+        actors=[AGENT, SPELLED["email"][0]],
+        reply_to=tpb.ReplyTo(touchpoint_id=ids["chat"]),
+        intent=types.INTENT_OTHER,
+        content=tpb.Content(text="Hold the reset button for five seconds."),
+    )
+    ids["tweet"] = r(
+        "tweet",
+        kind=types.TOUCHPOINT_KIND_NON_TOUCHPOINT,
+        channel=types.CHANNEL_X,
+        direction=types.DIRECTION_INBOUND,
+        visibility=types.VISIBILITY_PUBLIC,
+        occurred_at=ago(days=17),
+        actors=[SPELLED["x"][0]],
+        audience=tpb.Audience(followers=999),
+        intent=types.INTENT_COMPLAINT,
+        sentiment=sentiment(-0.8),
+        sociability_degree=types.SOCIABILITY_DEGREE_SOCIAL_PRESSURE,
+        content=tpb.Content(text="@acme still no heating after 3 days. Worst customer service ever"),
+    )
+    ids["x_reply"] = r(
+        "x-reply",
+        kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
+        channel=types.CHANNEL_X,
+        direction=types.DIRECTION_OUTBOUND,
+        visibility=types.VISIBILITY_PUBLIC,
+        occurred_at=ago(days=17, hours=-2),
+        actors=[ident(X, "acme"), SPELLED["x"][0]],
+        reply_to=tpb.ReplyTo(touchpoint_id=ids["tweet"]),
+        intent=types.INTENT_OTHER,
+        content=tpb.Content(text="@JaneSmithTweets so sorry, an engineer will call you today"),
+    )
+    ids["blog"] = r(
+        "blog",
+        kind=types.TOUCHPOINT_KIND_NON_TOUCHPOINT,
+        channel=types.CHANNEL_BLOG,
+        direction=types.DIRECTION_INBOUND,
+        visibility=types.VISIBILITY_PUBLIC,
+        occurred_at=ago(days=15),
+        actors=[SPELLED["blog"][0]],
+        audience=tpb.Audience(followers=99),
+        intent=types.INTENT_OTHER,
+        sentiment=sentiment(-0.4),
+        sociability_degree=types.SOCIABILITY_DEGREE_OBJECTIVE,
+        content=tpb.Content(text="Three weeks with a broken boiler: what I learned"),
+    )
+    ids["forum"] = r(
+        "forum-1",
+        kind=types.TOUCHPOINT_KIND_NON_TOUCHPOINT,
+        channel=types.CHANNEL_FORUM,
+        direction=types.DIRECTION_INBOUND,
+        visibility=types.VISIBILITY_PUBLIC,
+        occurred_at=ago(days=14),
+        actors=[SPELLED["forum"][0]],
+        thread_id="boiler-pressure",
+        intent=types.INTENT_QUESTION,
+        sentiment=sentiment(-0.2),
+        sociability_degree=types.SOCIABILITY_DEGREE_COMMUNITY,
+        content=tpb.Content(text="Anyone else's boiler losing pressure?"),
+    )
     for n, who in enumerate(("bob b", "carol c")):
-        r(f"forum-other-{n}", kind=types.TOUCHPOINT_KIND_NON_TOUCHPOINT, channel=types.CHANNEL_FORUM,
-          direction=types.DIRECTION_INBOUND, visibility=types.VISIBILITY_PUBLIC, occurred_at=ago(days=14, hours=-n - 1),
-          actors=[ident(FORUM, who, "forum.acme.example")], thread_id="boiler-pressure", intent=types.INTENT_OTHER,
-          sentiment=sentiment(-0.1), sociability_degree=types.SOCIABILITY_DEGREE_COMMUNITY,
-          content=tpb.Content(text="Same here, every week."))
-    ids["suggestion"] = r("forum-2", kind=types.TOUCHPOINT_KIND_NON_TOUCHPOINT, channel=types.CHANNEL_FORUM,
-                          direction=types.DIRECTION_INBOUND, visibility=types.VISIBILITY_PUBLIC,
-                          occurred_at=ago(days=13), actors=[SPELLED["forum"][0]], thread_id="boiler-pressure",
-                          intent=types.INTENT_SUGGESTION, sentiment=sentiment(0.3),
-                          sociability_degree=types.SOCIABILITY_DEGREE_COMMUNITY,
-                          content=tpb.Content(text="Please add a pressure gauge app"))
-    ids["review"] = r("review", kind=types.TOUCHPOINT_KIND_NON_TOUCHPOINT, channel=types.CHANNEL_MARKETPLACE,
-                      direction=types.DIRECTION_INBOUND, visibility=types.VISIBILITY_PUBLIC, occurred_at=ago(days=12),
-                      actors=[SPELLED["review"][0]], intent=types.INTENT_COMPLAINT, sentiment=sentiment(-0.7),
-                      sociability_degree=types.SOCIABILITY_DEGREE_OBJECTIVE,
-                      content=tpb.Content(text="Two stars. Broke within a month, support was slow."))
+        r(
+            f"forum-other-{n}",
+            kind=types.TOUCHPOINT_KIND_NON_TOUCHPOINT,
+            channel=types.CHANNEL_FORUM,
+            direction=types.DIRECTION_INBOUND,
+            visibility=types.VISIBILITY_PUBLIC,
+            occurred_at=ago(days=14, hours=-n - 1),
+            actors=[ident(FORUM, who, "forum.acme.example")],
+            thread_id="boiler-pressure",
+            intent=types.INTENT_OTHER,
+            sentiment=sentiment(-0.1),
+            sociability_degree=types.SOCIABILITY_DEGREE_COMMUNITY,
+            content=tpb.Content(text="Same here, every week."),
+        )
+    ids["suggestion"] = r(
+        "forum-2",
+        kind=types.TOUCHPOINT_KIND_NON_TOUCHPOINT,
+        channel=types.CHANNEL_FORUM,
+        direction=types.DIRECTION_INBOUND,
+        visibility=types.VISIBILITY_PUBLIC,
+        occurred_at=ago(days=13),
+        actors=[SPELLED["forum"][0]],
+        thread_id="boiler-pressure",
+        intent=types.INTENT_SUGGESTION,
+        sentiment=sentiment(0.3),
+        sociability_degree=types.SOCIABILITY_DEGREE_COMMUNITY,
+        content=tpb.Content(text="Please add a pressure gauge app"),
+    )
+    ids["review"] = r(
+        "review",
+        kind=types.TOUCHPOINT_KIND_NON_TOUCHPOINT,
+        channel=types.CHANNEL_MARKETPLACE,
+        direction=types.DIRECTION_INBOUND,
+        visibility=types.VISIBILITY_PUBLIC,
+        occurred_at=ago(days=12),
+        actors=[SPELLED["review"][0]],
+        intent=types.INTENT_COMPLAINT,
+        sentiment=sentiment(-0.7),
+        sociability_degree=types.SOCIABILITY_DEGREE_OBJECTIVE,
+        content=tpb.Content(text="Two stars. Broke within a month, support was slow."),
+    )
     return ids
 
 
@@ -133,8 +219,10 @@ def test_her_interactions_from_five_identifiers_become_one_experience_once_ident
     assert experience.last_interaction == ago(days=12)
     # waiting for the company: the call (nobody called back), the forum question, the review; chat and tweet answered
     assert [(a.touchpoint_id, a.intent) for a in experience.awaiting] == [
-        (ids["call"], types.INTENT_COMPLAINT), (ids["forum"], types.INTENT_QUESTION),
-        (ids["review"], types.INTENT_COMPLAINT)]
+        (ids["call"], types.INTENT_COMPLAINT),
+        (ids["forum"], types.INTENT_QUESTION),
+        (ids["review"], types.INTENT_COMPLAINT),
+    ]
     assert experience.responses.answered == 2
     assert experience.responses.median.ToSeconds() == 180  # the chat in 3 minutes, the tweet in 2 hours
     assert experience.responses.slowest.ToSeconds() == 7200
@@ -148,20 +236,28 @@ def test_her_interactions_from_five_identifiers_become_one_experience_once_ident
     # her last word was a negative review 12 days ago: not at risk yet; quiet for 15 days, she is
     assert experience.at_risk.last_experience_negative
     assert not experience.at_risk.at_risk
-    later = stack.experience.GetExperience(xpb.GetExperienceRequest(
-        party=selector, as_of_time=stamp(NOW.replace(day=3, month=12)))).experience
+    later = stack.experience.GetExperience(
+        xpb.GetExperienceRequest(party=selector, as_of_time=stamp(NOW.replace(day=3, month=12)))
+    ).experience
     assert later.at_risk.at_risk
     assert sorted((i.type, i.value) for i in experience.identifiers) == sorted(
-        (spelled[1].type, normal) for spelled, normal in (
-            (SPELLED["email"], "jane.smith@example.com"), (SPELLED["phone"], "+442079460958"),
-            (SPELLED["x"], "janesmithtweets"), (SPELLED["blog"], "https://janesmith.example.net/blog"),
-            (SPELLED["forum"], "jane s"), (SPELLED["review"], "R-778")))
+        (spelled[1].type, normal)
+        for spelled, normal in (
+            (SPELLED["email"], "jane.smith@example.com"),
+            (SPELLED["phone"], "+442079460958"),
+            (SPELLED["x"], "janesmithtweets"),
+            (SPELLED["blog"], "https://janesmith.example.net/blog"),
+            (SPELLED["forum"], "jane s"),
+            (SPELLED["review"], "R-778"),
+        )
+    )
 
     timeline = stack.experience.ListTimeline(xpb.ListTimelineRequest(party=selector, page_size=4))
     seen = [entry.touchpoint_id for entry in timeline.entries]
     while timeline.next_page_token:
-        timeline = stack.experience.ListTimeline(xpb.ListTimelineRequest(
-            party=selector, page_size=4, page_token=timeline.next_page_token))
+        timeline = stack.experience.ListTimeline(
+            xpb.ListTimelineRequest(party=selector, page_size=4, page_token=timeline.next_page_token)
+        )
         seen += [entry.touchpoint_id for entry in timeline.entries]
     assert seen == [ids[name] for name in reversed(JANE_IDS)]  # newest first, every page
     forum_only = stack.experience.ListTimeline(xpb.ListTimelineRequest(party=selector, channel=types.CHANNEL_FORUM))
@@ -177,16 +273,27 @@ def test_a_wrong_merge_reattributes_and_its_unmerge_splits_back_exactly(stack: S
     other = stack.register("Jan Smith")
     other_email = ident(EMAIL, "jan.smith@elsewhere.example")
     stack.link(other, other_email)
-    stack.record("other-mail", kind=types.TOUCHPOINT_KIND_TOUCHPOINT, channel=types.CHANNEL_EMAIL,
-                 direction=types.DIRECTION_INBOUND, visibility=types.VISIBILITY_PRIVATE, occurred_at=ago(days=2),
-                 actors=[other_email], intent=types.INTENT_PURCHASE, sentiment=sentiment(0.5),
-                 content=tpb.Content(text="I'd like to order two more radiators"))
+    stack.record(
+        "other-mail",
+        kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
+        channel=types.CHANNEL_EMAIL,
+        direction=types.DIRECTION_INBOUND,
+        visibility=types.VISIBILITY_PRIVATE,
+        occurred_at=ago(days=2),
+        actors=[other_email],
+        intent=types.INTENT_PURCHASE,
+        sentiment=sentiment(0.5),
+        content=tpb.Content(text="I'd like to order two more radiators"),
+    )
     stack.identity.SetDoNotContact(ipb.SetDoNotContactRequest(party_id=other, do_not_contact=True, source="phone"))
     before_jane = stack.experience_of(xpb.PartySelector(party_id=jane))
     before_other = stack.experience_of(xpb.PartySelector(party_id=other))
 
-    stack.identity.MergeParties(ipb.MergePartiesRequest(
-        target_party_id=jane, source_party_id=other, evidence=ipb.Evidence(source="agent", rule="same-name")))
+    stack.identity.MergeParties(
+        ipb.MergePartiesRequest(
+            target_party_id=jane, source_party_id=other, evidence=ipb.Evidence(source="agent", rule="same-name")
+        )
+    )
     merged = stack.experience_of(xpb.PartySelector(identifier=other_email))
     assert merged.party_id == jane
     assert merged.merged_party_ids == [other]
@@ -203,22 +310,38 @@ def test_a_reader_waits_for_the_position_it_asks_for(stack: Stack) -> None:
     jane = stack.register("Jane Smith")
     stack.link(jane, SPELLED["email"][1])
     stack.caught_up()
-    recorded = stack.touchpoints.RecordTouchpoint(tpb.RecordTouchpointRequest(touchpoint=tpb.TouchpointInput(
-        source=tpb.Source(system="story", external_id=f"{stack.run}-late-mail"), kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
-        channel=types.CHANNEL_EMAIL, direction=types.DIRECTION_INBOUND, visibility=types.VISIBILITY_PRIVATE,
-        occurred_at=ago(hours=1), actors=[SPELLED["email"][0]], intent=types.INTENT_QUESTION,
-        content=tpb.Content(text="Is my engineer still coming?"))))
+    recorded = stack.touchpoints.RecordTouchpoint(
+        tpb.RecordTouchpointRequest(
+            touchpoint=tpb.TouchpointInput(
+                source=tpb.Source(system="story", external_id=f"{stack.run}-late-mail"),
+                kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
+                channel=types.CHANNEL_EMAIL,
+                direction=types.DIRECTION_INBOUND,
+                visibility=types.VISIBILITY_PRIVATE,
+                occurred_at=ago(hours=1),
+                actors=[SPELLED["email"][0]],
+                intent=types.INTENT_QUESTION,
+                content=tpb.Content(text="Is my engineer still coming?"),
+            )
+        )
+    )
     stored = recorded.position
     assert stored == stack.touchpoints_app.recorder.max_notification_id()
-    reply = stack.experience.GetExperience(xpb.GetExperienceRequest(
-        party=xpb.PartySelector(party_id=jane),
-        min_positions=[xpb.UpstreamPosition(upstream="touchpoints", sequence=stored)]))
+    reply = stack.experience.GetExperience(
+        xpb.GetExperienceRequest(
+            party=xpb.PartySelector(party_id=jane),
+            min_positions=[xpb.UpstreamPosition(upstream="touchpoints", sequence=stored)],
+        )
+    )
     assert reply.experience.interactions == 1
     assert {p.upstream: p.sequence for p in reply.applied}["touchpoints"] >= stored
 
     with pytest.raises(grpc.RpcError) as unknown:
-        stack.experience.GetExperience(xpb.GetExperienceRequest(
-            party=xpb.PartySelector(party_id=jane), min_positions=[xpb.UpstreamPosition(upstream="crm", sequence=1)]))
+        stack.experience.GetExperience(
+            xpb.GetExperienceRequest(
+                party=xpb.PartySelector(party_id=jane), min_positions=[xpb.UpstreamPosition(upstream="crm", sequence=1)]
+            )
+        )
     assert unknown.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "min_positions[0].upstream" in (unknown.value.details() or "")
 
@@ -227,14 +350,22 @@ def test_watch_experience_pushes_the_change_a_new_interaction_makes(stack: Stack
     jane = stack.register("Jane Smith")
     stack.link(jane, SPELLED["email"][1])
     stack.caught_up()
-    call = stack.experience.WatchExperience(xpb.WatchExperienceRequest(
-        query=xpb.GetExperienceRequest(party=xpb.PartySelector(party_id=jane))), timeout=30)
+    call = stack.experience.WatchExperience(
+        xpb.WatchExperienceRequest(query=xpb.GetExperienceRequest(party=xpb.PartySelector(party_id=jane))), timeout=30
+    )
     try:
         first = next(call)
         assert first.update.experience.interactions == 0
-        stack.record("watched", kind=types.TOUCHPOINT_KIND_TOUCHPOINT, channel=types.CHANNEL_EMAIL,
-                     direction=types.DIRECTION_INBOUND, visibility=types.VISIBILITY_PRIVATE, occurred_at=ago(hours=1),
-                     actors=[SPELLED["email"][0]], content=tpb.Content(text="Hello again"))
+        stack.record(
+            "watched",
+            kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
+            channel=types.CHANNEL_EMAIL,
+            direction=types.DIRECTION_INBOUND,
+            visibility=types.VISIBILITY_PRIVATE,
+            occurred_at=ago(hours=1),
+            actors=[SPELLED["email"][0]],
+            content=tpb.Content(text="Hello again"),
+        )
         second = next(call)
         assert second.update.experience.interactions == 1
     finally:
@@ -246,8 +377,10 @@ def test_watch_experience_pushes_the_change_a_new_interaction_makes(stack: Stack
     [
         (xpb.GetExperienceRequest(party=xpb.PartySelector(party_id="not-a-uuid")), "party.party_id"),
         (xpb.GetExperienceRequest(), "party"),
-        (xpb.GetExperienceRequest(party=xpb.PartySelector(identifier=ident(EMAIL, "no-at-sign"))),
-         "party.identifier.value"),
+        (
+            xpb.GetExperienceRequest(party=xpb.PartySelector(identifier=ident(EMAIL, "no-at-sign"))),
+            "party.identifier.value",
+        ),
     ],
 )
 def test_bad_selectors_are_invalid_argument_naming_the_field(stack: Stack, request_: Any, field: str) -> None:
@@ -272,7 +405,8 @@ def test_unknown_lens_bucket_and_channel_name_their_field(stack: Stack) -> None:
 
 def test_an_unknown_party_is_not_found(stack: Stack) -> None:
     with pytest.raises(grpc.RpcError) as error:
-        stack.experience.GetExperience(xpb.GetExperienceRequest(
-            party=xpb.PartySelector(party_id="00000000-0000-4000-8000-000000000001")))
+        stack.experience.GetExperience(
+            xpb.GetExperienceRequest(party=xpb.PartySelector(party_id="00000000-0000-4000-8000-000000000001"))
+        )
     assert error.value.code() == grpc.StatusCode.NOT_FOUND
     eventually(lambda: None)

@@ -35,8 +35,10 @@ def plans_of(view: ExperienceView, read: Callable[[], Any]) -> list[str]:
         read()
     finally:
         view.query = query  # type: ignore[method-assign]
-    return [" | ".join(row["detail"] for row in query(f"EXPLAIN QUERY PLAN {statement}", params))
-            for statement, params in statements]
+    return [
+        " | ".join(row["detail"] for row in query(f"EXPLAIN QUERY PLAN {statement}", params))
+        for statement, params in statements
+    ]
 
 
 def test_open_items_are_read_through_the_index_of_waiting_items(view: ExperienceView) -> None:

@@ -29,10 +29,12 @@ def _story(stack: Stack) -> str:
     jane_story(stack)
     other = stack.register("Jan Smith")
     stack.link(other, SPELLED["blog"][1])
-    stack.identity.MergeParties(ipb.MergePartiesRequest(
-        target_party_id=jane, source_party_id=other, evidence=ipb.Evidence(rule="same-person")))
-    stack.identity.RecordConsent(ipb.RecordConsentRequest(party_id=jane, channel=types.CHANNEL_EMAIL,
-                                                          status=types.CONSENT_STATUS_GRANTED))
+    stack.identity.MergeParties(
+        ipb.MergePartiesRequest(target_party_id=jane, source_party_id=other, evidence=ipb.Evidence(rule="same-person"))
+    )
+    stack.identity.RecordConsent(
+        ipb.RecordConsentRequest(party_id=jane, channel=types.CHANNEL_EMAIL, status=types.CONSENT_STATUS_GRANTED)
+    )
     stack.caught_up()
     return jane
 
@@ -70,19 +72,27 @@ class ViewsContract:
         _story(stack)
         live = stack.experience_app.view.dump()
         stack.experience_app.close()
-        restarted = ExperienceApplication(stack.experience_app.connection, stack.settings.views_url,
-                                          stack.experience_settings).start()
+        restarted = ExperienceApplication(
+            stack.experience_app.connection, stack.settings.views_url, stack.experience_settings
+        ).start()
         try:
-            stack.record("after-restart", kind=types.TOUCHPOINT_KIND_TOUCHPOINT, channel=types.CHANNEL_EMAIL,
-                         direction=types.DIRECTION_INBOUND, visibility=types.VISIBILITY_PRIVATE,
-                         occurred_at=ago(hours=1), actors=[SPELLED["email"][0]],
-                         content=tpb.Content(text="One more thing"))
+            stack.record(
+                "after-restart",
+                kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
+                channel=types.CHANNEL_EMAIL,
+                direction=types.DIRECTION_INBOUND,
+                visibility=types.VISIBILITY_PRIVATE,
+                occurred_at=ago(hours=1),
+                actors=[SPELLED["email"][0]],
+                content=tpb.Content(text="One more thing"),
+            )
             stack.touchpoints_app.index_runner.catch_up(timeout=30)
             restarted.catch_up(timeout=30)
             dump = restarted.view.dump()
             assert len(dump["exp_touchpoint"]) == len(live["exp_touchpoint"]) + 1
             assert {k: v for k, v in dump.items() if k not in ("exp_touchpoint", "exp_actor")} == {
-                k: v for k, v in live.items() if k not in ("exp_touchpoint", "exp_actor")}
+                k: v for k, v in live.items() if k not in ("exp_touchpoint", "exp_actor")
+            }
             assert all(row in dump["exp_touchpoint"] for row in live["exp_touchpoint"])
         finally:
             restarted.close()
@@ -93,22 +103,41 @@ class ViewsContract:
 
         async def poison() -> None:
             await connection.client.jetstream().publish(
-                layout.event_subject(uuid.uuid4()), b"\x0a\xff\xff",
-                headers={TOPIC_HEADER: touchpoint_events.TouchpointRecorded.DESCRIPTOR.full_name, VERSION_HEADER: "1"})
+                layout.event_subject(uuid.uuid4()),
+                b"\x0a\xff\xff",
+                headers={TOPIC_HEADER: touchpoint_events.TouchpointRecorded.DESCRIPTOR.full_name, VERSION_HEADER: "1"},
+            )
 
-        stack.record("before", kind=types.TOUCHPOINT_KIND_TOUCHPOINT, channel=types.CHANNEL_EMAIL,
-                     direction=types.DIRECTION_INBOUND, visibility=types.VISIBILITY_PRIVATE, occurred_at=ago(hours=2),
-                     actors=[ident(types.IDENTIFIER_TYPE_EMAIL, "x@y.example")], content=tpb.Content(text="hi"))
+        stack.record(
+            "before",
+            kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
+            channel=types.CHANNEL_EMAIL,
+            direction=types.DIRECTION_INBOUND,
+            visibility=types.VISIBILITY_PRIVATE,
+            occurred_at=ago(hours=2),
+            actors=[ident(types.IDENTIFIER_TYPE_EMAIL, "x@y.example")],
+            content=tpb.Content(text="hi"),
+        )
         connection.call(poison)
-        after = stack.record("after", kind=types.TOUCHPOINT_KIND_TOUCHPOINT, channel=types.CHANNEL_EMAIL,
-                             direction=types.DIRECTION_INBOUND, visibility=types.VISIBILITY_PRIVATE,
-                             occurred_at=ago(hours=1), actors=[ident(types.IDENTIFIER_TYPE_EMAIL, "x@y.example")],
-                             content=tpb.Content(text="hello"))
+        after = stack.record(
+            "after",
+            kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
+            channel=types.CHANNEL_EMAIL,
+            direction=types.DIRECTION_INBOUND,
+            visibility=types.VISIBILITY_PRIVATE,
+            occurred_at=ago(hours=1),
+            actors=[ident(types.IDENTIFIER_TYPE_EMAIL, "x@y.example")],
+            content=tpb.Content(text="hello"),
+        )
         stack.experience_app.catch_up(timeout=30)
         quarantine = stack.experience.ListQuarantine(xpb.ListQuarantineRequest())
         assert [(e.upstream, e.topic, e.reason) for e in quarantine.events] == [
-            ("touchpoints", "chorus.touchpoints.events.v1.TouchpointRecorded",
-             "the payload is not a valid message of its topic")]
+            (
+                "touchpoints",
+                "chorus.touchpoints.events.v1.TouchpointRecorded",
+                "the payload is not a valid message of its topic",
+            )
+        ]
         status = stack.experience.GetViewsStatus(xpb.GetViewsStatusRequest())
         assert status.quarantined == 1
         assert status.healthy
@@ -125,6 +154,7 @@ class TestOnSQLite(ViewsContract):
 class TestOnPostgreSQL(ViewsContract):
     @pytest.fixture
     def stack(self, nats_url: str, tmp_path: Path, postgres_url: str, pg_schema: str) -> Iterator[Any]:
-        with chorus_stack(nats_url, f"sqlite:///{tmp_path / 'views.db'}",
-                          experience_views=(postgres_url, pg_schema)) as running:
+        with chorus_stack(
+            nats_url, f"sqlite:///{tmp_path / 'views.db'}", experience_views=(postgres_url, pg_schema)
+        ) as running:
             yield running

@@ -42,9 +42,11 @@ def test_a_name_composed_or_decomposed_resolves_to_one_party(identity: IdentityH
         return types.Identifier(type=types.IDENTIFIER_TYPE_FORUM_USER, value=name, namespace="forum.example")
 
     composed = identity.stub.ResolveIdentifier(
-        pb.ResolveIdentifierRequest(identifier=forum_user("Jos\u00e9 Garc\u00eda"), create_if_missing=True))
+        pb.ResolveIdentifierRequest(identifier=forum_user("Jos\u00e9 Garc\u00eda"), create_if_missing=True)
+    )
     decomposed = identity.stub.ResolveIdentifier(
-        pb.ResolveIdentifierRequest(identifier=forum_user("JOSE\u0301 GARCI\u0301A"), create_if_missing=True))
+        pb.ResolveIdentifierRequest(identifier=forum_user("JOSE\u0301 GARCI\u0301A"), create_if_missing=True)
+    )
     assert not decomposed.created
     assert decomposed.party_id == composed.party_id
 
@@ -60,13 +62,27 @@ def test_a_name_composed_or_decomposed_resolves_to_one_party(identity: IdentityH
         (types.Identifier(type=types.IDENTIFIER_TYPE_PHONE, value="+44 12"), "identifier.value"),
         (types.Identifier(type=types.IDENTIFIER_TYPE_FORUM_USER, value="jane"), "identifier.namespace"),
         (email(""), "identifier.value"),
-        (types.Identifier(type=types.IDENTIFIER_TYPE_FORUM_USER, value="jane\x00\x07", namespace="forum.example"),
-         "identifier.value"),
-        (types.Identifier(type=types.IDENTIFIER_TYPE_CHAT_ID, value="visitor\x00", namespace="livechat"),
-         "identifier.value"),
+        (
+            types.Identifier(type=types.IDENTIFIER_TYPE_FORUM_USER, value="jane\x00\x07", namespace="forum.example"),
+            "identifier.value",
+        ),
+        (
+            types.Identifier(type=types.IDENTIFIER_TYPE_CHAT_ID, value="visitor\x00", namespace="livechat"),
+            "identifier.value",
+        ),
     ],
-    ids=["unknown-type", "no-type", "email-without-at", "email-two-ats", "phone-words", "phone-short",
-         "forum-without-namespace", "empty-value", "forum-user-with-control-characters", "chat-id-with-nul"],
+    ids=[
+        "unknown-type",
+        "no-type",
+        "email-without-at",
+        "email-two-ats",
+        "phone-words",
+        "phone-short",
+        "forum-without-namespace",
+        "empty-value",
+        "forum-user-with-control-characters",
+        "chat-id-with-nul",
+    ],
 )
 def test_a_bad_identifier_is_invalid_argument_naming_the_field(
     identity: IdentityHarness, identifier: types.Identifier, field: str
@@ -150,7 +166,9 @@ def test_a_page_token_from_another_query_is_refused(identity: IdentityHarness) -
 def test_blocked_values_never_link(identity: IdentityHarness) -> None:
     jane = register(identity)
     for value in ("test@example.com", "noreply@shop.example"):
-        details = refused(identity.stub.LinkIdentifier, pb.LinkIdentifierRequest(party_id=jane, identifier=email(value)))
+        details = refused(
+            identity.stub.LinkIdentifier, pb.LinkIdentifierRequest(party_id=jane, identifier=email(value))
+        )
         assert details.code == grpc.StatusCode.FAILED_PRECONDITION
         assert details.precondition_types == ["BLOCKED_IDENTIFIER"]
     anonymous = types.Identifier(type=types.IDENTIFIER_TYPE_X, value="@Anonymous")
@@ -178,16 +196,20 @@ def test_a_merge_over_the_identifier_cap_is_refused_and_changes_nothing(identity
 
 def test_merging_a_merged_away_party_names_the_rule(identity: IdentityHarness) -> None:
     a, b, c = register(identity, "A"), register(identity, "B"), register(identity, "C")
-    identity.stub.MergeParties(pb.MergePartiesRequest(target_party_id=a, source_party_id=b, evidence=pb.Evidence(rule="same person")))
+    identity.stub.MergeParties(
+        pb.MergePartiesRequest(target_party_id=a, source_party_id=b, evidence=pb.Evidence(rule="same person"))
+    )
     details = refused(
-        identity.stub.MergeParties, pb.MergePartiesRequest(target_party_id=c, source_party_id=b, evidence=pb.Evidence(rule="same person"))
+        identity.stub.MergeParties,
+        pb.MergePartiesRequest(target_party_id=c, source_party_id=b, evidence=pb.Evidence(rule="same person")),
     )
     assert details.precondition_types == ["PARTY_MERGED"]
     org = identity.stub.RegisterParty(
         pb.RegisterPartyRequest(kind=types.PARTY_KIND_ORGANISATION, display_name="Bakery Ltd")
     ).party.party_id
     details = refused(
-        identity.stub.MergeParties, pb.MergePartiesRequest(target_party_id=a, source_party_id=org, evidence=pb.Evidence(rule="same person"))
+        identity.stub.MergeParties,
+        pb.MergePartiesRequest(target_party_id=a, source_party_id=org, evidence=pb.Evidence(rule="same person")),
     )
     assert details.precondition_types == ["KIND_MISMATCH"]
 
@@ -196,7 +218,9 @@ def test_unknown_parties_and_identifiers_are_not_found(identity: IdentityHarness
     details = refused(identity.stub.GetParty, pb.GetPartyRequest(party_id=MISSING))
     assert details.code == grpc.StatusCode.NOT_FOUND
     assert details.detail(error_details_pb2.ResourceInfo).resource_type == "party"
-    details = refused(identity.stub.ResolveIdentifier, pb.ResolveIdentifierRequest(identifier=email("nobody@example.org")))
+    details = refused(
+        identity.stub.ResolveIdentifier, pb.ResolveIdentifierRequest(identifier=email("nobody@example.org"))
+    )
     assert details.code == grpc.StatusCode.NOT_FOUND
     details = refused(identity.stub.GetParty, pb.GetPartyRequest(party_id="not-a-uuid"))
     assert details.code == grpc.StatusCode.INVALID_ARGUMENT
@@ -216,7 +240,9 @@ def test_a_registration_with_a_taken_identifier_registers_nothing(identity: Iden
     )
     assert details.code == grpc.StatusCode.ALREADY_EXISTS
     assert identity.projection.view.counts() == before
-    missing = refused(identity.stub.ResolveIdentifier, pb.ResolveIdentifierRequest(identifier=email("fresh@example.org")))
+    missing = refused(
+        identity.stub.ResolveIdentifier, pb.ResolveIdentifierRequest(identifier=email("fresh@example.org"))
+    )
     assert missing.code == grpc.StatusCode.NOT_FOUND
 
 
@@ -246,7 +272,10 @@ def test_consent_answers_may_we_contact_this_party_now(identity: IdentityHarness
     identity.stub.SetPreferredChannels(
         pb.SetPreferredChannelsRequest(party_id=jane, channels=[types.CHANNEL_CHAT, types.CHANNEL_EMAIL])
     )
-    assert (may(jane, types.CHANNEL_EMAIL, 50).allowed, may(jane, types.CHANNEL_EMAIL, 50).reason) == (False, "NO_CONSENT")
+    assert (may(jane, types.CHANNEL_EMAIL, 50).allowed, may(jane, types.CHANNEL_EMAIL, 50).reason) == (
+        False,
+        "NO_CONSENT",
+    )
     granted = may(jane, types.CHANNEL_EMAIL, 150)
     assert (granted.allowed, granted.reason, granted.preferred) == (True, "CONSENT_GRANTED", True)
     assert may(jane, types.CHANNEL_EMAIL, 250).reason == "CONSENT_REVOKED"
@@ -255,7 +284,9 @@ def test_consent_answers_may_we_contact_this_party_now(identity: IdentityHarness
     # A party merged into Jane brings its do-not-contact along: the most restrictive answer wins.
     other = register(identity, "Jane, quiet")
     identity.stub.SetDoNotContact(pb.SetDoNotContactRequest(party_id=other, do_not_contact=True, time=at(120)))
-    identity.stub.MergeParties(pb.MergePartiesRequest(target_party_id=jane, source_party_id=other, evidence=pb.Evidence(rule="same person")))
+    identity.stub.MergeParties(
+        pb.MergePartiesRequest(target_party_id=jane, source_party_id=other, evidence=pb.Evidence(rule="same person"))
+    )
     assert may(jane, types.CHANNEL_EMAIL, 150).reason == "DO_NOT_CONTACT"
     assert may(other, types.CHANNEL_EMAIL, 110).party_id == jane
     assert may(jane, types.CHANNEL_EMAIL, 110).allowed
@@ -294,29 +325,45 @@ def test_a_merge_larger_than_one_atomic_commit_is_refused_whole(identity: Identi
 def test_the_survivor_of_a_merge_shows_the_effective_contact_state_and_whose_it_is(identity: IdentityHarness) -> None:
     jane = register(identity, "Reachable Jane")
     quiet = register(identity, "Jane, do not call")
-    identity.stub.RecordConsent(pb.RecordConsentRequest(
-        party_id=jane, channel=types.CHANNEL_EMAIL, status=types.CONSENT_STATUS_GRANTED, source="web"))
-    identity.stub.RecordConsent(pb.RecordConsentRequest(
-        party_id=quiet, channel=types.CHANNEL_SMS, status=types.CONSENT_STATUS_DENIED, source="call"))
+    identity.stub.RecordConsent(
+        pb.RecordConsentRequest(
+            party_id=jane, channel=types.CHANNEL_EMAIL, status=types.CONSENT_STATUS_GRANTED, source="web"
+        )
+    )
+    identity.stub.RecordConsent(
+        pb.RecordConsentRequest(
+            party_id=quiet, channel=types.CHANNEL_SMS, status=types.CONSENT_STATUS_DENIED, source="call"
+        )
+    )
     identity.stub.SetDoNotContact(pb.SetDoNotContactRequest(party_id=quiet, do_not_contact=True, source="call"))
-    identity.stub.MergeParties(pb.MergePartiesRequest(
-        target_party_id=jane, source_party_id=quiet, evidence=pb.Evidence(rule="same person")))
+    identity.stub.MergeParties(
+        pb.MergePartiesRequest(target_party_id=jane, source_party_id=quiet, evidence=pb.Evidence(rule="same person"))
+    )
 
     survivor = identity.stub.GetParty(pb.GetPartyRequest(party_id=jane)).party
     permission = identity.stub.CheckContactPermission(
-        pb.CheckContactPermissionRequest(party_id=jane, channel=types.CHANNEL_EMAIL))
+        pb.CheckContactPermissionRequest(party_id=jane, channel=types.CHANNEL_EMAIL)
+    )
     assert permission.reason == "DO_NOT_CONTACT"
     assert survivor.do_not_contact is True
     assert list(survivor.do_not_contact_party_ids) == [quiet]
-    assert sorted((c.channel, c.status, c.party_id) for c in survivor.consents) == sorted([
-        (types.CHANNEL_EMAIL, types.CONSENT_STATUS_GRANTED, jane), (types.CHANNEL_SMS, types.CONSENT_STATUS_DENIED, quiet)])
+    assert sorted((c.channel, c.status, c.party_id) for c in survivor.consents) == sorted(
+        [
+            (types.CHANNEL_EMAIL, types.CONSENT_STATUS_GRANTED, jane),
+            (types.CHANNEL_SMS, types.CONSENT_STATUS_DENIED, quiet),
+        ]
+    )
 
     identity.stub.UnmergeParty(pb.UnmergePartyRequest(party_id=quiet, evidence=pb.Evidence(rule="two people")))
     alone = identity.stub.GetParty(pb.GetPartyRequest(party_id=jane)).party
     assert alone.do_not_contact is False
     assert [(c.channel, c.party_id) for c in alone.consents] == [(types.CHANNEL_EMAIL, jane)]
-    assert identity.stub.CheckContactPermission(
-        pb.CheckContactPermissionRequest(party_id=jane, channel=types.CHANNEL_EMAIL)).reason == "CONSENT_GRANTED"
+    assert (
+        identity.stub.CheckContactPermission(
+            pb.CheckContactPermissionRequest(party_id=jane, channel=types.CHANNEL_EMAIL)
+        ).reason
+        == "CONSENT_GRANTED"
+    )
 
 
 OUT_OF_RANGE = [
@@ -336,12 +383,20 @@ def test_a_time_outside_the_timestamp_range_is_invalid_argument_on_that_field(
 
     jane = register(identity, "Jane of all times")
     calls = [
-        (identity.stub.RecordConsent, pb.RecordConsentRequest(
-            party_id=jane, channel=types.CHANNEL_EMAIL, status=types.CONSENT_STATUS_GRANTED, time=Timestamp(**stamp))),
-        (identity.stub.SetDoNotContact, pb.SetDoNotContactRequest(
-            party_id=jane, do_not_contact=True, time=Timestamp(**stamp))),
-        (identity.stub.CheckContactPermission, pb.CheckContactPermissionRequest(
-            party_id=jane, channel=types.CHANNEL_EMAIL, time=Timestamp(**stamp))),
+        (
+            identity.stub.RecordConsent,
+            pb.RecordConsentRequest(
+                party_id=jane, channel=types.CHANNEL_EMAIL, status=types.CONSENT_STATUS_GRANTED, time=Timestamp(**stamp)
+            ),
+        ),
+        (
+            identity.stub.SetDoNotContact,
+            pb.SetDoNotContactRequest(party_id=jane, do_not_contact=True, time=Timestamp(**stamp)),
+        ),
+        (
+            identity.stub.CheckContactPermission,
+            pb.CheckContactPermissionRequest(party_id=jane, channel=types.CHANNEL_EMAIL, time=Timestamp(**stamp)),
+        ),
     ]
     for call, request in calls:
         details = refused(call, request)

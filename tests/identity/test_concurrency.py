@@ -97,7 +97,9 @@ def test_concurrent_links_to_one_party_all_land_after_retries(identity: Identity
 def test_two_parties_racing_for_one_identifier_have_one_winner(identity: IdentityHarness) -> None:
     stub = identity.stub
     racers = [
-        stub.RegisterParty(pb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON, display_name=f"Racer {n}")).party.party_id
+        stub.RegisterParty(
+            pb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON, display_name=f"Racer {n}")
+        ).party.party_id
         for n in range(4)
     ]
     contested = types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value="contested@example.org")
@@ -126,9 +128,7 @@ def test_two_parties_racing_for_one_identifier_have_one_winner(identity: Identit
     assert sorted(o for o in results.values() if o != "linked") == ["ALREADY_EXISTS"] * (len(racers) - 1)
     owner = stub.ResolveIdentifier(pb.ResolveIdentifierRequest(identifier=contested)).party_id
     assert owner == winners[0]
-    holders = [
-        p for p in racers if stub.GetParty(pb.GetPartyRequest(party_id=p)).party.identifiers
-    ]
+    holders = [p for p in racers if stub.GetParty(pb.GetPartyRequest(party_id=p)).party.identifiers]
     assert holders == winners
 
 
@@ -143,7 +143,9 @@ def test_concurrent_resolves_of_a_stranger_create_one_party(identity: IdentityHa
         barrier.wait()
         answers.append(
             with_retries(
-                lambda: stub.ResolveIdentifier(pb.ResolveIdentifierRequest(identifier=stranger, create_if_missing=True)),
+                lambda: stub.ResolveIdentifier(
+                    pb.ResolveIdentifierRequest(identifier=stranger, create_if_missing=True)
+                ),
                 outcomes,
             )
         )
@@ -161,8 +163,9 @@ def test_concurrent_resolves_of_a_stranger_create_one_party(identity: IdentityHa
 def _community(stub: pb_grpc.IdentityServiceStub, name: str, members: list[str]) -> str:
     community = stub.RegisterParty(pb.RegisterPartyRequest(kind=types.PARTY_KIND_COMMUNITY, display_name=name))
     for member in members:
-        stub.AddCommunityMember(pb.AddCommunityMemberRequest(
-            community_party_id=community.party.party_id, member_party_id=member))
+        stub.AddCommunityMember(
+            pb.AddCommunityMemberRequest(community_party_id=community.party.party_id, member_party_id=member)
+        )
     return community.party.party_id
 
 
@@ -171,7 +174,9 @@ def test_concurrent_membership_changes_and_merges_answer_aborted_never_internal(
     by a rule (NOT_FOUND, FAILED_PRECONDITION); none is INTERNAL, and every membership ends up two-sided."""
     stub = identity.stub
     people = [
-        stub.RegisterParty(pb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON, display_name=f"Member {n}")).party.party_id
+        stub.RegisterParty(
+            pb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON, display_name=f"Member {n}")
+        ).party.party_id
         for n in range(6)
     ]
     communities = [_community(stub, f"Club {n}", people) for n in range(3)]
@@ -182,12 +187,19 @@ def test_concurrent_membership_changes_and_merges_answer_aborted_never_internal(
         for person in people:
             remove = pb.RemoveCommunityMemberRequest(community_party_id=community, member_party_id=person)
             add = pb.AddCommunityMemberRequest(community_party_id=community, member_party_id=person)
-            calls += [lambda r=remove: stub.RemoveCommunityMember(r), lambda r=remove: stub.RemoveCommunityMember(r),
-                      lambda a=add: stub.AddCommunityMember(a)]
-    for target, source in ((communities[0], communities[1]), (communities[2], communities[1]),
-                           (communities[0], communities[2])):
-        merge = pb.MergePartiesRequest(target_party_id=target, source_party_id=source,
-                                       evidence=pb.Evidence(rule="same_club", source="test"))
+            calls += [
+                lambda r=remove: stub.RemoveCommunityMember(r),
+                lambda r=remove: stub.RemoveCommunityMember(r),
+                lambda a=add: stub.AddCommunityMember(a),
+            ]
+    for target, source in (
+        (communities[0], communities[1]),
+        (communities[2], communities[1]),
+        (communities[0], communities[2]),
+    ):
+        merge = pb.MergePartiesRequest(
+            target_party_id=target, source_party_id=source, evidence=pb.Evidence(rule="same_club", source="test")
+        )
         calls.append(lambda m=merge: stub.MergeParties(m))
     barrier = threading.Barrier(len(calls))
 

@@ -26,8 +26,12 @@ def email(tag: str) -> types.Identifier:
 
 def register(identity: IdentityHarness, name: str, *identifiers: types.Identifier) -> str:
     return identity.stub.RegisterParty(
-        pb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON, display_name=name, identifiers=identifiers,
-                                evidence=pb.Evidence(note=f"{name} said so on the phone"))
+        pb.RegisterPartyRequest(
+            kind=types.PARTY_KIND_PERSON,
+            display_name=name,
+            identifiers=identifiers,
+            evidence=pb.Evidence(note=f"{name} said so on the phone"),
+        )
     ).party.party_id
 
 
@@ -39,8 +43,9 @@ def test_a_forgotten_party_reads_erased_and_its_receipt_names_every_key(identity
     own, merged = email("ada"), email("ada-old")
     ada = register(identity, "Ada Lovelace", own)
     old = register(identity, "A. Lovelace", merged)
-    identity.stub.MergeParties(pb.MergePartiesRequest(target_party_id=ada, source_party_id=old,
-                                                      evidence=pb.Evidence(rule="same person")))
+    identity.stub.MergeParties(
+        pb.MergePartiesRequest(target_party_id=ada, source_party_id=old, evidence=pb.Evidence(rule="same person"))
+    )
 
     answer = identity.stub.ForgetParty(pb.ForgetPartyRequest(party_id=ada, **REQUEST))
 
@@ -111,8 +116,11 @@ def test_an_export_holds_the_party_decrypted_with_its_history(identity: Identity
     assert [i["value"] for i in document["party"]["identifiers"]] == [own.value]
     history = document["events"][party]
     assert history[0]["type"] == "Party.Registered" and history[0]["display_name"] == "Hedy Lamarr"
-    assert any(e["type"] == "Party.IdentifierLinked" and e["identifier"]["evidence"]["note"] == "Hedy Lamarr said so "
-               "on the phone" for e in history)
+    assert any(
+        e["type"] == "Party.IdentifierLinked"
+        and e["identifier"]["evidence"]["note"] == "Hedy Lamarr said so on the phone"
+        for e in history
+    )
     assert document["forgotten"] is None
 
 

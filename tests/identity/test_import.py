@@ -49,10 +49,19 @@ class Crm:
         self.system = f"crm-{self.tag}"
 
     def party(self, n: int, *identifiers: types.Identifier, **fields: object) -> pb.ImportedParty:
-        given = identifiers or (email(f"c{n}.{self.tag}@example.org"), handle(f"c{n}{self.tag}"),
-                                types.Identifier(type=types.IDENTIFIER_TYPE_DEVICE_ID, value=f"d-{self.tag}-{n}"))
-        item = {"source_system": self.system, "external_id": f"C-{n}", "kind": types.PARTY_KIND_PERSON,
-                "display_name": f"Customer {n}", "identifiers": given, **fields}
+        given = identifiers or (
+            email(f"c{n}.{self.tag}@example.org"),
+            handle(f"c{n}{self.tag}"),
+            types.Identifier(type=types.IDENTIFIER_TYPE_DEVICE_ID, value=f"d-{self.tag}-{n}"),
+        )
+        item = {
+            "source_system": self.system,
+            "external_id": f"C-{n}",
+            "kind": types.PARTY_KIND_PERSON,
+            "display_name": f"Customer {n}",
+            "identifiers": given,
+            **fields,
+        }
         return pb.ImportedParty(**item)  # type: ignore[arg-type]
 
 
@@ -122,9 +131,13 @@ def test_the_source_system_is_compared_case_insensitively(identity: IdentityHarn
 
 def test_an_identifier_held_by_another_party_rejects_its_item_alone(identity: IdentityHarness) -> None:
     crm = Crm()
-    holder = identity.stub.RegisterParty(pb.RegisterPartyRequest(
-        kind=types.PARTY_KIND_PERSON, display_name="Holder", identifiers=[email(f"held.{crm.tag}@example.org")],
-    )).party.party_id
+    holder = identity.stub.RegisterParty(
+        pb.RegisterPartyRequest(
+            kind=types.PARTY_KIND_PERSON,
+            display_name="Holder",
+            identifiers=[email(f"held.{crm.tag}@example.org")],
+        )
+    ).party.party_id
     clashing = crm.party(2, handle(f"free{crm.tag}"), email(f"held.{crm.tag}@example.org"))
     results = import_all(identity.stub, crm.party(1), clashing, crm.party(3))
     assert [r.outcome for r in results] == [IMPORTED, REJECTED, IMPORTED]
@@ -182,15 +195,28 @@ def test_an_item_over_a_cap_is_rejected_whole(identity: IdentityHarness) -> None
         ({"display_name": "x" * 201}, ["display_name"]),
         ({"display_name": "   "}, ["display_name"]),
         ({"identifiers": [email("not-an-email"), phone("call me")]}, ["identifiers[0].value", "identifiers[1].value"]),
-        ({"identifiers": [types.Identifier(type=types.IDENTIFIER_TYPE_FORUM_USER, value="jo")]},
-         ["identifiers[0].namespace"]),
+        (
+            {"identifiers": [types.Identifier(type=types.IDENTIFIER_TYPE_FORUM_USER, value="jo")]},
+            ["identifiers[0].namespace"],
+        ),
         ({"consents": [pb.ImportedConsent(channel=types.CHANNEL_EMAIL, status=77)]}, ["consents[0].status"]),
         ({"preferred_channels": [types.CHANNEL_UNSPECIFIED]}, ["preferred_channels"]),
         ({"evidence": pb.Evidence(confidence=2.0)}, ["evidence.confidence"]),
     ],
-    ids=["no-external-id", "blank-external-id", "no-source", "unknown-kind", "no-kind", "long-name", "blank-name",
-         "bad-identifiers", "forum-user-without-namespace", "unknown-consent-status", "unspecified-channel",
-         "confidence-above-one"],
+    ids=[
+        "no-external-id",
+        "blank-external-id",
+        "no-source",
+        "unknown-kind",
+        "no-kind",
+        "long-name",
+        "blank-name",
+        "bad-identifiers",
+        "forum-user-without-namespace",
+        "unknown-consent-status",
+        "unspecified-channel",
+        "confidence-above-one",
+    ],
 )
 def test_an_invalid_item_is_rejected_alone_naming_its_fields(
     identity: IdentityHarness, fields: dict[str, object], named: list[str]
@@ -222,10 +248,16 @@ def test_an_empty_message_is_rejected_alone(identity: IdentityHarness) -> None:
 
 def test_undecodable_bytes_are_rejected_alone_and_the_stream_reads_on(identity: IdentityHarness) -> None:
     crm = Crm()
-    call = identity.channel.stream_stream(f"/{SERVICE_NAME}/ImportParties", request_serializer=lambda raw: raw,
-                                          response_deserializer=pb.ImportPartiesResponse.FromString)
-    frames = [pb.ImportPartiesRequest(party=crm.party(1)).SerializeToString(), b"\xff\xff\xff\xff",
-              pb.ImportPartiesRequest(party=crm.party(3)).SerializeToString()]
+    call = identity.channel.stream_stream(
+        f"/{SERVICE_NAME}/ImportParties",
+        request_serializer=lambda raw: raw,
+        response_deserializer=pb.ImportPartiesResponse.FromString,
+    )
+    frames = [
+        pb.ImportPartiesRequest(party=crm.party(1)).SerializeToString(),
+        b"\xff\xff\xff\xff",
+        pb.ImportPartiesRequest(party=crm.party(3)).SerializeToString(),
+    ]
     results = [r for answer in call(iter(frames)) for r in answer.results]
     assert [(r.index, r.outcome) for r in results] == [(0, IMPORTED), (1, REJECTED), (2, IMPORTED)]
     assert "do not decode" in results[1].violations[0].description
@@ -250,16 +282,21 @@ def test_a_view_that_knows_nothing_yet_still_gives_the_store_s_answers(
     the save is refused, and the items are answered as if the view had known them."""
     crm = Crm()
     [before] = import_all(identity.stub, crm.party(1))
-    holder = identity.stub.RegisterParty(pb.RegisterPartyRequest(
-        kind=types.PARTY_KIND_PERSON, display_name="Holder", identifiers=[email(f"h.{crm.tag}@example.org")],
-    )).party.party_id
+    holder = identity.stub.RegisterParty(
+        pb.RegisterPartyRequest(
+            kind=types.PARTY_KIND_PERSON,
+            display_name="Holder",
+            identifiers=[email(f"h.{crm.tag}@example.org")],
+        )
+    ).party.party_id
     env = identity.settings.eventstore_env(identity.identity.app_name)
     app = IdentityApplication(env=env, name=identity.identity.app_name, policy=identity.identity.policy)
     blind = ResolutionView(f"sqlite:///{tmp_path_factory.mktemp('blind') / 'views.db'}")
     app.attach_projection(resolution_runner(app, blind))  # never started: its view stays empty
     try:
         with running_server([(pb_grpc.add_IdentityServiceServicer_to_server, IdentityServicer(app), SERVICE_NAME)]) as (
-            channel, _port,
+            channel,
+            _port,
         ):
             stub = pb_grpc.IdentityServiceStub(channel)
             results = import_all(stub, crm.party(1), crm.party(2, email(f"h.{crm.tag}@example.org")), crm.party(3))

@@ -48,7 +48,10 @@ def test_a_csv_file_is_imported_and_its_rejects_summarised(identity: IdentityHar
     jane = party(identity, f"crm-{tag}", "C-1")
     assert jane.display_name == "Jane Smith"
     assert {i.identifier.type for i in jane.identifiers} == {
-        types.IDENTIFIER_TYPE_EMAIL, types.IDENTIFIER_TYPE_PHONE, types.IDENTIFIER_TYPE_X}
+        types.IDENTIFIER_TYPE_EMAIL,
+        types.IDENTIFIER_TYPE_PHONE,
+        types.IDENTIFIER_TYPE_X,
+    }
     assert [(c.channel, c.status) for c in jane.consents] == [(types.CHANNEL_EMAIL, types.CONSENT_STATUS_GRANTED)]
     assert list(jane.preferred_channels) == [types.CHANNEL_EMAIL, types.CHANNEL_PHONE]
     assert len(party(identity, f"crm-{tag}", "C-3").identifiers) == 2
@@ -60,15 +63,30 @@ def test_a_csv_file_is_imported_and_its_rejects_summarised(identity: IdentityHar
 def test_a_jsonl_file_is_imported_with_unreadable_lines_named(identity: IdentityHarness, tmp_path: Path) -> None:
     tag = uuid.uuid4().hex[:8]
     rows = [
-        {"external_id": "J-1", "source_system": f"crm-{tag}", "kind": "organisation", "display_name": "Acme Ltd",
-         "identifiers": [{"type": "email", "value": f"info.{tag}@acme.example"},
-                         {"type": "crm_id", "value": f"A-{tag}", "namespace": "salesforce"}],
-         "consents": [{"channel": "email", "status": "granted", "time": "2024-05-01T00:00:00Z"}]},
+        {
+            "external_id": "J-1",
+            "source_system": f"crm-{tag}",
+            "kind": "organisation",
+            "display_name": "Acme Ltd",
+            "identifiers": [
+                {"type": "email", "value": f"info.{tag}@acme.example"},
+                {"type": "crm_id", "value": f"A-{tag}", "namespace": "salesforce"},
+            ],
+            "consents": [{"channel": "email", "status": "granted", "time": "2024-05-01T00:00:00Z"}],
+        },
         "not an object",
-        {"external_id": "J-3", "source_system": f"crm-{tag}", "display_name": "Raj",
-         "identifiers": [{"type": "fax", "value": "1"}]},
-        {"external_id": "J-4", "source_system": f"crm-{tag}", "display_name": "Mo",
-         "identifiers": [{"type": "email", "value": "not-an-email"}]},
+        {
+            "external_id": "J-3",
+            "source_system": f"crm-{tag}",
+            "display_name": "Raj",
+            "identifiers": [{"type": "fax", "value": "1"}],
+        },
+        {
+            "external_id": "J-4",
+            "source_system": f"crm-{tag}",
+            "display_name": "Mo",
+            "identifiers": [{"type": "email", "value": "not-an-email"}],
+        },
     ]
     path = tmp_path / "customers.jsonl"
     path.write_text("\n".join(json.dumps(row) for row in rows) + "\n{broken\n", encoding="utf-8")

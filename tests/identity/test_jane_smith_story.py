@@ -127,7 +127,10 @@ def test_jane_smith_is_one_person_until_a_merge_is_undone(identity: IdentityHarn
             evidence=pb.Evidence(rule="same phone given in chat", asserted_by="agent-17", source="support-call"),
         )
     ).party
-    assert {i.identifier.type for i in merged.identifiers} >= {types.IDENTIFIER_TYPE_PHONE, types.IDENTIFIER_TYPE_CHAT_ID}
+    assert {i.identifier.type for i in merged.identifiers} >= {
+        types.IDENTIFIER_TYPE_PHONE,
+        types.IDENTIFIER_TYPE_CHAT_ID,
+    }
     stub.MergeParties(
         pb.MergePartiesRequest(
             target_party_id=jane, source_party_id=x_party, evidence=pb.Evidence(rule="x profile names her blog")
@@ -169,7 +172,9 @@ def test_jane_smith_is_one_person_until_a_merge_is_undone(identity: IdentityHarn
     assert resolve(identity, types.Identifier(type=types.IDENTIFIER_TYPE_X, value=ids["x"].value.upper())) == x_party
 
     # Leaving a community is recorded on both sides.
-    left = stub.RemoveCommunityMember(pb.RemoveCommunityMemberRequest(community_party_id=bakers, member_party_id=x_party))
+    left = stub.RemoveCommunityMember(
+        pb.RemoveCommunityMemberRequest(community_party_id=bakers, member_party_id=x_party)
+    )
     assert list(left.community.member_party_ids) == []
     assert list(stub.GetParty(pb.GetPartyRequest(party_id=x_party)).party.community_party_ids) == []
 
@@ -179,16 +184,20 @@ def test_a_fresh_projection_rebuilt_from_the_stream_gives_the_same_answers(
 ) -> None:
     stub = identity.stub
     first = stub.RegisterParty(
-        pb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON, display_name="Replay Me", identifiers=[
-            types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value="replay@example.org")
-        ])
+        pb.RegisterPartyRequest(
+            kind=types.PARTY_KIND_PERSON,
+            display_name="Replay Me",
+            identifiers=[types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value="replay@example.org")],
+        )
     ).party.party_id
     second = stub.ResolveIdentifier(
         pb.ResolveIdentifierRequest(
             identifier=types.Identifier(type=types.IDENTIFIER_TYPE_X, value="replayme"), create_if_missing=True
         )
     ).party_id
-    stub.MergeParties(pb.MergePartiesRequest(target_party_id=first, source_party_id=second, evidence=pb.Evidence(rule="same person")))
+    stub.MergeParties(
+        pb.MergePartiesRequest(target_party_id=first, source_party_id=second, evidence=pb.Evidence(rule="same person"))
+    )
     stub.UnlinkIdentifier(
         pb.UnlinkIdentifierRequest(
             party_id=first, identifier=types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value="replay@example.org")
@@ -217,7 +226,8 @@ def test_the_projection_rebuilds_the_same_answers_on_postgresql(identity: Identi
     schema = f"identity_{uuid.uuid4().hex[:10]}"
     identity.stub.ResolveIdentifier(
         pb.ResolveIdentifierRequest(
-            identifier=types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value="pg@example.org"), create_if_missing=True
+            identifier=types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value="pg@example.org"),
+            create_if_missing=True,
         )
     )
     view = ResolutionView(POSTGRES_URL, pg_schema=schema)
@@ -229,7 +239,9 @@ def test_the_projection_rebuilds_the_same_answers_on_postgresql(identity: Identi
         assert view.counts() == live.counts()
         for row in live.query("SELECT party_id FROM identity_party"):
             assert view.merge_path(row["party_id"]) == live.merge_path(row["party_id"])
-        assert [r["party_id"] for r in view.live_parties(0, 1000)] == [r["party_id"] for r in live.live_parties(0, 1000)]
+        assert [r["party_id"] for r in view.live_parties(0, 1000)] == [
+            r["party_id"] for r in live.live_parties(0, 1000)
+        ]
     finally:
         projection.stop()
         view.close()
@@ -245,7 +257,11 @@ def test_parties_are_listed_page_by_page_without_merged_ones(identity: IdentityH
         ).party.party_id
         for n in range(5)
     ]
-    stub.MergeParties(pb.MergePartiesRequest(target_party_id=made[0], source_party_id=made[3], evidence=pb.Evidence(rule="same person")))
+    stub.MergeParties(
+        pb.MergePartiesRequest(
+            target_party_id=made[0], source_party_id=made[3], evidence=pb.Evidence(rule="same person")
+        )
+    )
     seen: list[str] = []
     token = ""
     for _page in itertools.count():

@@ -16,13 +16,11 @@ from services.common.errors import ChorusError
 from services.identity.application import IdentityApplication
 from services.identity.domain import LinkPolicy
 
-IDENTIFIERS = [
-    {"type": "email", "value": f"person{n}@example.org"} for n in range(4)
-] + [
-    {"type": "x", "value": f"handle{n}"} for n in range(3)
-] + [
-    {"type": "crm_id", "value": f"CRM-{n}"} for n in range(2)
-]
+IDENTIFIERS = (
+    [{"type": "email", "value": f"person{n}@example.org"} for n in range(4)]
+    + [{"type": "x", "value": f"handle{n}"} for n in range(3)]
+    + [{"type": "crm_id", "value": f"CRM-{n}"} for n in range(2)]
+)
 
 POLICY = LinkPolicy(caps={"email": 3, "x": 2, "crm_id": 1})
 

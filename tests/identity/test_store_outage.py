@@ -60,7 +60,6 @@ def test_an_outage_of_the_event_store_is_unavailable_and_the_service_recovers(tm
     server = NatsServer(store_dir=tmp_path / "nats").start()
     try:
         with _identity_on(server, tmp_path, NATS_REQUEST_TIMEOUT="1") as (stub, serving):
-
             jane = stub.RegisterParty(
                 pb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON, display_name="Jane")
             ).party.party_id
@@ -95,7 +94,6 @@ def test_health_follows_the_connection_and_a_command_in_an_outage_answers_at_onc
     try:
         # A patient store: without the connection's own callbacks, health and commands would wait this long.
         with _identity_on(server, tmp_path, NATS_REQUEST_TIMEOUT="60") as (stub, serving):
-
             jane = stub.RegisterParty(pb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON, display_name="Jane")).party
             assert eventually(serving, lambda s: s == health_pb2.HealthCheckResponse.SERVING) == 1
 
@@ -121,8 +119,9 @@ def test_a_full_store_is_unavailable_saying_so_and_not_serving_until_a_write_suc
         with _identity_on(server, tmp_path) as (stub, serving):
 
             def register() -> pb.RegisterPartyResponse:
-                return stub.RegisterParty(pb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON,
-                                                                  display_name="J" * 190), timeout=20)
+                return stub.RegisterParty(
+                    pb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON, display_name="J" * 190), timeout=20
+                )
 
             assert eventually(serving, lambda s: s == health_pb2.HealthCheckResponse.SERVING) == 1
             refused: grpc.RpcError | None = None
@@ -139,8 +138,9 @@ def test_a_full_store_is_unavailable_saying_so_and_not_serving_until_a_write_suc
 
             server.config = {}  # room again (as when the disk is cleaned up)
             server.restart()
-            assert isinstance(eventually(register, lambda r: isinstance(r, pb.RegisterPartyResponse)),
-                              pb.RegisterPartyResponse)
+            assert isinstance(
+                eventually(register, lambda r: isinstance(r, pb.RegisterPartyResponse)), pb.RegisterPartyResponse
+            )
             assert eventually(serving, lambda s: s == health_pb2.HealthCheckResponse.SERVING) == 1
     finally:
         server.stop()

@@ -26,7 +26,12 @@ def test_a_wrong_kek_at_start_up_is_refused_in_one_line(own_nats: NatsServer, tm
     }
     done = subprocess.run(
         [sys.executable, "-c", "from services.cli import app; app()", "serve", "identity"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr

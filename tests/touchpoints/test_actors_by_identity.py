@@ -46,8 +46,10 @@ class Service:
 def service(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     tmp: Path = tmp_path_factory.mktemp("actors")
     settings = Settings(nats_url=nats_url, views_url=f"sqlite:///{tmp / 'views.db'}", default_region="GB")
-    with touchpoints_service(settings, TouchpointsSettings(app_name=f"tp_actors_{RUN}")) as app, \
-            running_server([registration(app)]) as (channel, _port):
+    with (
+        touchpoints_service(settings, TouchpointsSettings(app_name=f"tp_actors_{RUN}")) as app,
+        running_server([registration(app)]) as (channel, _port),
+    ):
         yield Service(app, pb_grpc.TouchpointServiceStub(channel))
 
 
@@ -59,9 +61,13 @@ def _stamp(moment: datetime) -> timestamp_pb2.Timestamp:
 
 def touchpoint(external_id: str, channel: int, actors: list[types.Identifier], **changes: Any) -> pb.TouchpointInput:
     fields: dict[str, Any] = {
-        "kind": types.TOUCHPOINT_KIND_TOUCHPOINT, "channel": channel, "direction": types.DIRECTION_INBOUND,
-        "visibility": types.VISIBILITY_PRIVATE, "occurred_at": _stamp(NOW - timedelta(minutes=len(external_id))),
-        "source": pb.Source(system="story", external_id=f"{RUN}-{external_id}"), "actors": actors,
+        "kind": types.TOUCHPOINT_KIND_TOUCHPOINT,
+        "channel": channel,
+        "direction": types.DIRECTION_INBOUND,
+        "visibility": types.VISIBILITY_PRIVATE,
+        "occurred_at": _stamp(NOW - timedelta(minutes=len(external_id))),
+        "source": pb.Source(system="story", external_id=f"{RUN}-{external_id}"),
+        "actors": actors,
         "content": pb.Content(text="About my kettle.", language="en"),
     }
     fields.update(changes)
@@ -83,15 +89,20 @@ def test_listing_by_any_spelling_of_an_identifier_finds_every_touchpoint_of_it(s
     mails = {f"mail-{n}": spelled for n, spelled in enumerate(EMAIL_SPELLINGS)}
     batch = [
         *(touchpoint(e, types.CHANNEL_PHONE, [types.Identifier(type=PHONE, value=v), AGENT]) for e, v in calls.items()),
-        *(touchpoint(e, types.CHANNEL_X, [types.Identifier(type=X, value=v)], visibility=types.VISIBILITY_PUBLIC)
-          for e, v in tweets.items()),
+        *(
+            touchpoint(e, types.CHANNEL_X, [types.Identifier(type=X, value=v)], visibility=types.VISIBILITY_PUBLIC)
+            for e, v in tweets.items()
+        ),
         *(touchpoint(e, types.CHANNEL_EMAIL, [types.Identifier(type=EMAIL, value=v)]) for e, v in mails.items()),
     ]
     answer = service.stub.RecordTouchpointBatch(pb.RecordTouchpointBatchRequest(touchpoints=batch))
     assert answer.recorded_count == len(batch)
 
-    for type_, spellings, owned in ((PHONE, PHONE_SPELLINGS, calls), (X, X_SPELLINGS, tweets),
-                                    (EMAIL, EMAIL_SPELLINGS, mails)):
+    for type_, spellings, owned in (
+        (PHONE, PHONE_SPELLINGS, calls),
+        (X, X_SPELLINGS, tweets),
+        (EMAIL, EMAIL_SPELLINGS, mails),
+    ):
         for spelled in spellings:
             assert listed(service, types.Identifier(type=type_, value=spelled)) == {tp_id(e) for e in owned}
     assert listed(service, AGENT) == {tp_id(e) for e in calls}
@@ -102,8 +113,9 @@ def test_listing_by_any_spelling_of_an_identifier_finds_every_touchpoint_of_it(s
 
 def test_an_actor_without_a_normal_form_is_recorded_and_found_by_its_own_spelling(service: Service) -> None:
     odd = types.Identifier(type=EMAIL, value="jane at example dot org")
-    answer = service.stub.RecordTouchpoint(pb.RecordTouchpointRequest(
-        touchpoint=touchpoint("odd", types.CHANNEL_EMAIL, [odd])))
+    answer = service.stub.RecordTouchpoint(
+        pb.RecordTouchpointRequest(touchpoint=touchpoint("odd", types.CHANNEL_EMAIL, [odd]))
+    )
     assert answer.outcome == pb.RECORD_OUTCOME_RECORDED
     assert listed(service, odd) == {tp_id("odd")}
     assert listed(service, types.Identifier(type=EMAIL, value="JANE AT EXAMPLE DOT ORG")) == set()
@@ -113,8 +125,11 @@ def test_an_actor_without_a_normal_form_is_recorded_and_found_by_its_own_spellin
 def test_an_actor_with_a_control_character_is_refused_naming_it(service: Service, value: str) -> None:
     actors = [AGENT, types.Identifier(type=types.IDENTIFIER_TYPE_FORUM_USER, value=value, namespace="forum.example")]
     with pytest.raises(grpc.RpcError) as caught:
-        service.stub.RecordTouchpoint(pb.RecordTouchpointRequest(
-            touchpoint=touchpoint(f"ctl-{value.encode().hex()}", types.CHANNEL_FORUM, actors)))
+        service.stub.RecordTouchpoint(
+            pb.RecordTouchpointRequest(
+                touchpoint=touchpoint(f"ctl-{value.encode().hex()}", types.CHANNEL_FORUM, actors)
+            )
+        )
     details = status_details(caught.value)
     assert details.code == grpc.StatusCode.INVALID_ARGUMENT
     fields = {v.field for d in details.details if hasattr(d, "field_violations") for v in d.field_violations}
@@ -126,7 +141,9 @@ def test_a_private_case_with_two_spellings_of_one_phone_is_not_a_community(servi
     steps = [
         touchpoint("case-1", types.CHANNEL_PHONE, [types.Identifier(type=PHONE, value="+44 20 7946 0958"), AGENT]),
         touchpoint("case-2", types.CHANNEL_PHONE, [types.Identifier(type=PHONE, value="020 7946 0958"), AGENT]),
-        touchpoint("case-3", types.CHANNEL_EMAIL, [types.Identifier(type=EMAIL, value="Jane.Smith@Example.org"), AGENT]),
+        touchpoint(
+            "case-3", types.CHANNEL_EMAIL, [types.Identifier(type=EMAIL, value="Jane.Smith@Example.org"), AGENT]
+        ),
     ]
     for step in steps:
         step.thread_id = thread

@@ -57,24 +57,50 @@ def test_an_outbound_message_gets_no_inferred_intent() -> None:
 
 CUSTOMER_CASES = [
     # signals, expected customer-side degree
-    (Signals(text="Great thread, agree with all of you", direction="inbound", visibility="public",
-             thread_parties=COMMUNITY_PARTIES), "community"),
-    (Signals(text="@acme why is my order late?", direction="inbound", visibility="public", channel="x"),
-     "social_pressure"),
-    (Signals(text="@ACME my kettle is broken", direction="inbound", visibility="public", channel="x"),
-     "social_pressure"),
+    (
+        Signals(
+            text="Great thread, agree with all of you",
+            direction="inbound",
+            visibility="public",
+            thread_parties=COMMUNITY_PARTIES,
+        ),
+        "community",
+    ),
+    (
+        Signals(text="@acme why is my order late?", direction="inbound", visibility="public", channel="x"),
+        "social_pressure",
+    ),
+    (
+        Signals(text="@ACME my kettle is broken", direction="inbound", visibility="public", channel="x"),
+        "social_pressure",
+    ),
     # the same question in private is not pressure: nobody watches; but in a chat with the company it is said to it
-    (Signals(text="@acme why is my order late?", direction="inbound", visibility="private", channel="x",
-             kind="non_touchpoint"), "monologue"),
-    (Signals(text="Hi, can you tell me when my order will arrive?", direction="inbound", visibility="private",
-             channel="chat", kind="touchpoint"), "objective"),
+    (
+        Signals(
+            text="@acme why is my order late?",
+            direction="inbound",
+            visibility="private",
+            channel="x",
+            kind="non_touchpoint",
+        ),
+        "monologue",
+    ),
+    (
+        Signals(
+            text="Hi, can you tell me when my order will arrive?",
+            direction="inbound",
+            visibility="private",
+            channel="chat",
+            kind="touchpoint",
+        ),
+        "objective",
+    ),
     # public, but not addressed to the brand
     (Signals(text="why is my order late?", direction="inbound", visibility="public", channel="x"), "monologue"),
     (Signals(text="Thanks, that answers it", direction="inbound", visibility="private", is_reply=True), "objective"),
     (Signals(text="This is the worst, most horrible answer ever", direction="inbound", is_reply=True), "skewed"),
     (Signals(text="I am so angry and sad about this", direction="inbound", visibility="private"), "venting"),
-    (Signals(text="Had tea from the kettle", kind="non_touchpoint", visibility="public", channel="blog"),
-     "monologue"),
+    (Signals(text="Had tea from the kettle", kind="non_touchpoint", visibility="public", channel="blog"), "monologue"),
 ]
 
 
@@ -92,13 +118,21 @@ BUSINESS_CASES = [
     (Signals(text="Sorry about that! Check out our spring sale", direction="outbound", is_reply=True), "pretending"),
     (Signals(text="Sorry about that, a new one is on its way", direction="outbound", is_reply=True), ""),
     (Signals(text="How we design kettles", direction="outbound", visibility="public", channel="blog"), "blogging"),
-    (Signals(text="Follow us for more kettles", direction="outbound", visibility="public", channel="facebook"),
-     "fan_page"),
-    (Signals(text="Which colour should we make next? Tell us", direction="outbound", visibility="public",
-             channel="instagram"), "broadcast_with_bait"),
+    (
+        Signals(text="Follow us for more kettles", direction="outbound", visibility="public", channel="facebook"),
+        "fan_page",
+    ),
+    (
+        Signals(
+            text="Which colour should we make next? Tell us",
+            direction="outbound",
+            visibility="public",
+            channel="instagram",
+        ),
+        "broadcast_with_bait",
+    ),
     (Signals(text="Our new kettle is here", direction="outbound", visibility="public", channel="x"), "broadcast"),
-    (Signals(text="Your monthly newsletter", direction="outbound", visibility="private", channel="email"),
-     "broadcast"),
+    (Signals(text="Your monthly newsletter", direction="outbound", visibility="private", channel="email"), "broadcast"),
 ]
 
 
@@ -136,19 +170,32 @@ def test_sentiment_is_not_inferred_for_other_languages_or_empty_text() -> None:
 
 
 def test_values_the_caller_gave_are_kept_and_not_marked_inferred() -> None:
-    result = enrich(Signals(
-        text="I hate this kettle, it is broken", direction="inbound", visibility="public",
-        sentiment_label="positive", sentiment_score=0.9, intent="praise", sociability_degree="objective",
-    ))
+    result = enrich(
+        Signals(
+            text="I hate this kettle, it is broken",
+            direction="inbound",
+            visibility="public",
+            sentiment_label="positive",
+            sentiment_score=0.9,
+            intent="praise",
+            sociability_degree="objective",
+        )
+    )
     assert (result.sentiment_label, result.sentiment_score, result.intent, result.sociability_degree) == (
-        "positive", 0.9, "praise", "objective",
+        "positive",
+        0.9,
+        "praise",
+        "objective",
     )
     assert result.inferred == frozenset()
 
 
 def test_a_caller_score_without_label_gets_the_label_by_the_same_thresholds() -> None:
-    result = enrich(Signals(text="whatever", direction="inbound", sentiment_score=-0.3, intent="other",
-                            sociability_degree="monologue"))
+    result = enrich(
+        Signals(
+            text="whatever", direction="inbound", sentiment_score=-0.3, intent="other", sociability_degree="monologue"
+        )
+    )
     assert result.sentiment_label == "negative"
     assert result.inferred == frozenset()
 
@@ -162,10 +209,52 @@ def test_a_given_customer_degree_on_outbound_is_not_overridden_by_a_business_deg
 _stock = SentimentIntensityAnalyzer()
 _windowed = WindowedVader()
 _vocabulary = sorted(_stock.lexicon)[::40] + [
-    "not", "never", "no", "but", "very", "kind", "of", "least", "at", "so", "this", "without", "doubt", "the",
-    "bad", "ass", "yeah", "right", "cut", "mustard", "KILLS", "GREAT", "!", "?", ":)", "sort", "isn't", "Don't",
-    "NEVER", "nor", "or", "kinda", "hardly", "extremely", "good,", "(great)", "love!!", "\N{GRINNING FACE}", "\t",
-    "\N{PILE OF POO}", "ok\N{THUMBS UP SIGN}", "WITHOUT", "Doubt", "the shit", "bad ass", "kiss of death",
+    "not",
+    "never",
+    "no",
+    "but",
+    "very",
+    "kind",
+    "of",
+    "least",
+    "at",
+    "so",
+    "this",
+    "without",
+    "doubt",
+    "the",
+    "bad",
+    "ass",
+    "yeah",
+    "right",
+    "cut",
+    "mustard",
+    "KILLS",
+    "GREAT",
+    "!",
+    "?",
+    ":)",
+    "sort",
+    "isn't",
+    "Don't",
+    "NEVER",
+    "nor",
+    "or",
+    "kinda",
+    "hardly",
+    "extremely",
+    "good,",
+    "(great)",
+    "love!!",
+    "\N{GRINNING FACE}",
+    "\t",
+    "\N{PILE OF POO}",
+    "ok\N{THUMBS UP SIGN}",
+    "WITHOUT",
+    "Doubt",
+    "the shit",
+    "bad ass",
+    "kiss of death",
 ]
 
 
@@ -186,20 +275,42 @@ def test_windowed_vader_scores_any_text_exactly_like_stock_vader(text: str) -> N
 
 
 def inbound(text: str, **changes: object) -> Signals:
-    return Signals(**{"text": text, "language": "en", "direction": "inbound", "kind": "touchpoint",
-                      "visibility": "private", "channel": "chat", **changes})  # type: ignore[arg-type]
+    return Signals(
+        **{
+            "text": text,
+            "language": "en",
+            "direction": "inbound",
+            "kind": "touchpoint",
+            "visibility": "private",
+            "channel": "chat",
+            **changes,
+        }
+    )  # type: ignore[arg-type]
 
 
 def test_a_complaint_after_a_polite_opening_is_negative() -> None:
-    result = enrich(inbound("Oh great, another automated reply. Thanks so much. Worst customer service ever",
-                            kind="non_touchpoint", visibility="public", channel="x"))
+    result = enrich(
+        inbound(
+            "Oh great, another automated reply. Thanks so much. Worst customer service ever",
+            kind="non_touchpoint",
+            visibility="public",
+            channel="x",
+        )
+    )
     assert (result.intent, result.sentiment_label) == ("complaint", "negative")
     assert result.sentiment_score is not None and result.sentiment_score < 0
 
 
 def test_a_four_star_review_is_positive_whatever_it_grumbles_about() -> None:
-    result = enrich(inbound("Boils fast. The lid is stiff and the handle gets a little warm, which is annoying.",
-                            kind="non_touchpoint", visibility="public", channel="marketplace", rating=4))
+    result = enrich(
+        inbound(
+            "Boils fast. The lid is stiff and the handle gets a little warm, which is annoying.",
+            kind="non_touchpoint",
+            visibility="public",
+            channel="marketplace",
+            rating=4,
+        )
+    )
     assert result.sentiment_label == "positive"
     assert result.sociability_degree != "venting"
 
@@ -210,8 +321,9 @@ def test_a_bare_thank_you_is_not_praise() -> None:
 
 
 def test_a_broken_product_and_a_replacement_asked_for_is_a_complaint() -> None:
-    result = enrich(inbound("Customer called: the kettle stopped heating after a week. I'd like a replacement.",
-                            channel="phone"))
+    result = enrich(
+        inbound("Customer called: the kettle stopped heating after a week. I'd like a replacement.", channel="phone")
+    )
     assert (result.intent, result.sentiment_label) == ("complaint", "negative")
 
 
@@ -225,14 +337,18 @@ def test_a_question_in_a_private_chat_with_the_company_is_a_conversation() -> No
 # alternation of the pattern tables does.
 
 _TABLES = {
-    "suggestion": enrichment.SUGGESTION_PATTERNS, "complaint": enrichment.COMPLAINT_PATTERNS,
-    "purchase": enrichment.PURCHASE_PATTERNS, "asked": enrichment.ASKED_PATTERNS,
-    "praise": enrichment.PRAISE_PATTERNS, "acknowledgement": enrichment.ACKNOWLEDGEMENT_PATTERNS,
+    "suggestion": enrichment.SUGGESTION_PATTERNS,
+    "complaint": enrichment.COMPLAINT_PATTERNS,
+    "purchase": enrichment.PURCHASE_PATTERNS,
+    "asked": enrichment.ASKED_PATTERNS,
+    "praise": enrichment.PRAISE_PATTERNS,
+    "acknowledgement": enrichment.ACKNOWLEDGEMENT_PATTERNS,
     "not_a_suggestion": (enrichment.NOT_A_SUGGESTION,),
 }
 _LABELLED = Path(__file__).resolve().parents[2] / "bench" / "data" / "enrichment_labelled.jsonl"
-_TABLE_WORDS = sorted({word for table in _TABLES.values() for pattern in table
-                       for word in re.findall(r"[a-z0-9']+", pattern)})
+_TABLE_WORDS = sorted(
+    {word for table in _TABLES.values() for pattern in table for word in re.findall(r"[a-z0-9']+", pattern)}
+)
 
 
 def _plain(patterns: tuple[str, ...]) -> Callable[[str], object]:
@@ -262,12 +378,19 @@ def test_evidence_is_found_in_any_words_exactly_where_the_plain_patterns_find_it
     assert (enrichment._matcher(_TABLES[table])(padded) is None) == (_plain(_TABLES[table])(padded) is None)
 
 
-@pytest.mark.parametrize(("patterns", "matching", "not_matching"), [
-    ((r"(it )?would (be|make) great",), ["it would be great", "would make great"], ["it would great"]),
-    ((r"(you|you guys|u) (should|could)( really)? add",), ["you guys could really add", "u should add"], ["you add"]),
-    ((r"(?<!can't )fault|keeps? (on )?[a-z]+ing",), ["a fault", "keep on crashing"], ["can't fault", "keeps"]),
-    ((r"(a|an)+ idea",), ["a idea", "an an idea"], ["idea"]),
-])
+@pytest.mark.parametrize(
+    ("patterns", "matching", "not_matching"),
+    [
+        ((r"(it )?would (be|make) great",), ["it would be great", "would make great"], ["it would great"]),
+        (
+            (r"(you|you guys|u) (should|could)( really)? add",),
+            ["you guys could really add", "u should add"],
+            ["you add"],
+        ),
+        ((r"(?<!can't )fault|keeps? (on )?[a-z]+ing",), ["a fault", "keep on crashing"], ["can't fault", "keeps"]),
+        ((r"(a|an)+ idea",), ["a idea", "an an idea"], ["idea"]),
+    ],
+)
 def test_a_rearranged_search_keeps_optional_groups_lookbehinds_and_repeats(
     patterns: tuple[str, ...], matching: list[str], not_matching: list[str]
 ) -> None:

@@ -25,16 +25,29 @@ SKEW = timedelta(minutes=5)
 
 def draft(**changes: object) -> TouchpointDraft:
     base = TouchpointDraft(
-        kind="touchpoint", channel="email", direction="inbound", visibility="private", occurred_at=NOW,
-        actors=(Identifier("email", "", "jane@example.org"),), source_system="Zendesk", external_id="T-1",
+        kind="touchpoint",
+        channel="email",
+        direction="inbound",
+        visibility="private",
+        occurred_at=NOW,
+        actors=(Identifier("email", "", "jane@example.org"),),
+        source_system="Zendesk",
+        external_id="T-1",
         text="Where is my order?",
     )
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
 def recorded(d: TouchpointDraft) -> Touchpoint:
-    return Touchpoint.record(d, intent="question", sentiment_label="neutral", sentiment_score=0.0,
-                             sociability_degree="monologue", business_sociability_degree="", inferred=("intent",))
+    return Touchpoint.record(
+        d,
+        intent="question",
+        sentiment_label="neutral",
+        sentiment_score=0.0,
+        sociability_degree="monologue",
+        business_sociability_degree="",
+        inferred=("intent",),
+    )
 
 
 def violations_of(d: TouchpointDraft, max_bytes: int = 1000) -> dict[str, str]:
@@ -100,8 +113,9 @@ def test_occurred_at_within_the_skew_is_accepted() -> None:
 
 def test_recording_keeps_every_value_and_marks_what_was_inferred() -> None:
     parent_id = touchpoint_id_for("zendesk", "T-0")
-    touchpoint = recorded(draft(reply_to_source_system="zendesk", reply_to_external_id="T-0", tags=("vip",),
-                                followers=12))
+    touchpoint = recorded(
+        draft(reply_to_source_system="zendesk", reply_to_external_id="T-0", tags=("vip",), followers=12)
+    )
     assert touchpoint.id == touchpoint_id_for("zendesk", "T-1")
     assert touchpoint.version == 1
     assert touchpoint.reply_to_id == parent_id
@@ -119,7 +133,11 @@ def test_a_reclassification_records_reason_and_actor_and_is_no_longer_inferred()
     assert "intent" not in touchpoint.inferred
     (correction,) = touchpoint.reclassifications
     assert (correction.field, correction.value, correction.previous_value, correction.reason, correction.actor) == (
-        "intent", "complaint", "question", "read the whole thread", "agent:42",
+        "intent",
+        "complaint",
+        "question",
+        "read the whole thread",
+        "agent:42",
     )
     assert not touchpoint.reclassify("intent", "complaint", "again", "agent:42")  # nothing new: no event
     assert touchpoint.version == 2
@@ -160,8 +178,14 @@ def test_a_reply_links_once_to_its_parent_with_the_response_time() -> None:
 
 def test_the_bulk_recorded_event_is_the_event_record_makes() -> None:
     d = draft(reply_to_id=str(uuid4()), tags=("a",))
-    values = {"intent": "praise", "sentiment_label": "positive", "sentiment_score": 0.5,
-              "sociability_degree": "monologue", "business_sociability_degree": "", "inferred": ("sentiment",)}
+    values = {
+        "intent": "praise",
+        "sentiment_label": "positive",
+        "sentiment_score": 0.5,
+        "sociability_degree": "monologue",
+        "business_sociability_degree": "",
+        "inferred": ("sentiment",),
+    }
     (made,) = Touchpoint.record(d, **values).collect_events()  # type: ignore[arg-type]
     direct = Touchpoint.recorded_event(d, **values)  # type: ignore[arg-type]
     assert {**vars(direct), "timestamp": None} == {**vars(made), "timestamp": None}

@@ -13,16 +13,26 @@ from services.touchpoints.application import Enricher
 from services.touchpoints.enrichment import Signals, enrich
 
 TEXTS = [
-    "@acme why is my kettle still broken?", "Love it, thanks!", "You should add a blue one", "Ordered two more",
-    "The parcel is on the doorstep", "This is the worst support I have ever had", "",
+    "@acme why is my kettle still broken?",
+    "Love it, thanks!",
+    "You should add a blue one",
+    "Ordered two more",
+    "The parcel is on the doorstep",
+    "This is the worst support I have ever had",
+    "",
 ]
 
 
 def test_worker_processes_enrich_large_batches_in_order_like_this_process() -> None:
     signals = [
-        Signals(text=TEXTS[n % len(TEXTS)] + f" #{n}", direction=("inbound", "outbound")[n % 2],
-                visibility=("public", "private")[n % 3 == 0], channel="x", brand_handles=frozenset({"acme"}),
-                thread_parties=1 + n % 5)
+        Signals(
+            text=TEXTS[n % len(TEXTS)] + f" #{n}",
+            direction=("inbound", "outbound")[n % 2],
+            visibility=("public", "private")[n % 3 == 0],
+            channel="x",
+            brand_handles=frozenset({"acme"}),
+            thread_parties=1 + n % 5,
+        )
         for n in range(Enricher.POOL_MIN_BATCH * 3)
     ]
     pooled = Enricher(processes=2)
@@ -75,8 +85,11 @@ def test_a_worker_dies_with_its_service_when_the_service_is_killed() -> None:
         parent.wait(timeout=30)
 
     def gone() -> None:
-        alive = [pid for pid in workers if Path(f"/proc/{pid}").exists()
-                 and " Z " not in Path(f"/proc/{pid}/stat").read_text()]
+        alive = [
+            pid
+            for pid in workers
+            if Path(f"/proc/{pid}").exists() and " Z " not in Path(f"/proc/{pid}/stat").read_text()
+        ]
         assert alive == []
 
     eventually(gone, timeout=30)

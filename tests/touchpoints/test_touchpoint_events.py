@@ -20,10 +20,8 @@ generic = ProtobufMapper(transcoder=JSONTranscoder())
 direct = TouchpointMapper(transcoder=JSONTranscoder())
 
 text = st.text(max_size=40)
-moments = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2090, 1, 1),
-                       timezones=st.just(UTC))
-actors = st.builds(Identifier, type=st.sampled_from(sorted(IDENTIFIER_TYPES)), value=text,
-                   namespace=text)
+moments = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2090, 1, 1), timezones=st.just(UTC))
+actors = st.builds(Identifier, type=st.sampled_from(sorted(IDENTIFIER_TYPES)), value=text, namespace=text)
 
 
 def optional(words: frozenset[str]) -> st.SearchStrategy[str]:
@@ -67,8 +65,13 @@ def test_the_direct_path_stores_and_reads_recorded_events_exactly_like_the_gener
     draft: TouchpointDraft, intent: str, label: str, score: float, degree: str, business: str, inferred: list[str]
 ) -> None:
     (event,) = Touchpoint.record(
-        draft, intent=intent, sentiment_label=label, sentiment_score=score, sociability_degree=degree,
-        business_sociability_degree=business, inferred=inferred,
+        draft,
+        intent=intent,
+        sentiment_label=label,
+        sentiment_score=score,
+        sociability_degree=degree,
+        business_sociability_degree=business,
+        inferred=inferred,
     ).collect_events()
     stored = direct.to_stored_event(event)
     assert stored == generic.to_stored_event(event)
@@ -79,14 +82,28 @@ def test_the_direct_path_stores_and_reads_recorded_events_exactly_like_the_gener
 
 
 def test_other_events_take_the_generic_path() -> None:
-    draft = TouchpointDraft(kind="touchpoint", channel="email", direction="inbound", visibility="private",
-                            occurred_at=datetime.now(UTC), actors=(Identifier("email", "", "a@b.c"),),
-                            touchpoint_id=str(uuid4()), reply_to_id=str(uuid4()))
-    touchpoint = Touchpoint.record(draft, intent="", sentiment_label="", sentiment_score=None, sociability_degree="",
-                                   business_sociability_degree="")
+    draft = TouchpointDraft(
+        kind="touchpoint",
+        channel="email",
+        direction="inbound",
+        visibility="private",
+        occurred_at=datetime.now(UTC),
+        actors=(Identifier("email", "", "a@b.c"),),
+        touchpoint_id=str(uuid4()),
+        reply_to_id=str(uuid4()),
+    )
+    touchpoint = Touchpoint.record(
+        draft,
+        intent="",
+        sentiment_label="",
+        sentiment_score=None,
+        sociability_degree="",
+        business_sociability_degree="",
+    )
     touchpoint.reclassify("intent", "praise", "checked", "agent:1")
-    touchpoint.link_to_parent(domain.ParentFacts(touchpoint.reply_to_id, draft.occurred_at - timedelta(hours=1),
-                                                 "inbound"))
+    touchpoint.link_to_parent(
+        domain.ParentFacts(touchpoint.reply_to_id, draft.occurred_at - timedelta(hours=1), "inbound")
+    )
     for event in touchpoint.collect_events()[1:]:
         stored = direct.to_stored_event(event)
         assert stored == generic.to_stored_event(event)

@@ -34,8 +34,15 @@ JANE = Identifier("email", "", "jane@example.org")
 
 def draft(external_id: str, **changes: object) -> TouchpointDraft:
     base = TouchpointDraft(
-        kind="touchpoint", channel="chat", direction="inbound", visibility="private", occurred_at=NOW,
-        actors=(JANE,), source_system="intercom", external_id=f"{RUN}-{external_id}", text="Is my order on its way?",
+        kind="touchpoint",
+        channel="chat",
+        direction="inbound",
+        visibility="private",
+        occurred_at=NOW,
+        actors=(JANE,),
+        source_system="intercom",
+        external_id=f"{RUN}-{external_id}",
+        text="Is my order on its way?",
     )
     return replace(base, **changes)  # type: ignore[arg-type]
 
@@ -84,8 +91,17 @@ def test_a_dropped_index_is_rebuilt_from_the_stream_with_its_links(settings: Set
     own = TouchpointsSettings(app_name=f"tp_rebuild_{RUN}_{uuid.uuid4().hex[:4]}")
     with touchpoints_service(settings, own, pg_schema=views.schema) as app:
         app.record_batch([draft(f"r-{n}", occurred_at=NOW - timedelta(minutes=n)) for n in range(30)])
-        app.record_batch([draft("answer", direction="outbound", reply_to_source_system="intercom",
-                                reply_to_external_id=f"{RUN}-r-3", occurred_at=NOW - timedelta(minutes=1))])
+        app.record_batch(
+            [
+                draft(
+                    "answer",
+                    direction="outbound",
+                    reply_to_source_system="intercom",
+                    reply_to_external_id=f"{RUN}-r-3",
+                    occurred_at=NOW - timedelta(minutes=1),
+                )
+            ]
+        )
         question = touchpoint_id_for("intercom", f"{RUN}-r-3")
 
         def linked() -> None:
@@ -96,8 +112,11 @@ def test_a_dropped_index_is_rebuilt_from_the_stream_with_its_links(settings: Set
 
     with open_keyring(settings):  # an application built by hand opens the deployment's keys as the root does
         rebuilt = views.rebuilt_index()
-        app = TouchpointsApplication(env={**settings.eventstore_env(own.app_name), "MAPPER_TOPIC": MAPPER_TOPIC},
-                                     name=own.app_name, index=rebuilt)
+        app = TouchpointsApplication(
+            env={**settings.eventstore_env(own.app_name), "MAPPER_TOPIC": MAPPER_TOPIC},
+            name=own.app_name,
+            index=rebuilt,
+        )
         runner = touchpoint_runner(app, rebuilt)
         app.index_runner = runner
         try:
@@ -117,8 +136,9 @@ def test_writes_of_another_process_appear_in_the_index(settings: Settings, views
     own = TouchpointsSettings(app_name=f"tp_follow_{RUN}_{uuid.uuid4().hex[:4]}")
     with touchpoints_service(settings, own, pg_schema=views.schema) as app:
         app.record(draft("mine"))
-        other = TouchpointsApplication(env={**settings.eventstore_env(own.app_name), "MAPPER_TOPIC": MAPPER_TOPIC},
-                                       name=own.app_name)
+        other = TouchpointsApplication(
+            env={**settings.eventstore_env(own.app_name), "MAPPER_TOPIC": MAPPER_TOPIC}, name=own.app_name
+        )
         try:
             other.record_batch([draft("theirs-1"), draft("theirs-2", channel="sms")], wait=False)
         finally:
@@ -139,8 +159,9 @@ def test_appends_made_while_the_index_is_behind_are_read_from_the_store(settings
     hour away, so only the passed-over signal can bring those in)."""
     name = f"tp_behind_{RUN}_{uuid.uuid4().hex[:4]}"
     index = views.rebuilt_index()
-    app = TouchpointsApplication(env={**settings.eventstore_env(name), "MAPPER_TOPIC": MAPPER_TOPIC}, name=name,
-                                 index=index)
+    app = TouchpointsApplication(
+        env={**settings.eventstore_env(name), "MAPPER_TOPIC": MAPPER_TOPIC}, name=name, index=index
+    )
     runner = touchpoint_runner(app, index, poll_interval=3600, max_handed_over=2)
     app.index_runner = runner
     stalled, release = threading.Event(), threading.Event()
@@ -185,8 +206,10 @@ def test_an_undecodable_event_is_set_aside_and_later_touchpoints_are_still_liste
 
         async def poison() -> None:
             await connection.client.jetstream().publish(
-                layout.event_subject(uuid.uuid4()), b"\x0a\xff\xff",
-                headers={TOPIC_HEADER: touchpoint_events.TouchpointRecorded.DESCRIPTOR.full_name, VERSION_HEADER: "1"})
+                layout.event_subject(uuid.uuid4()),
+                b"\x0a\xff\xff",
+                headers={TOPIC_HEADER: touchpoint_events.TouchpointRecorded.DESCRIPTOR.full_name, VERSION_HEADER: "1"},
+            )
 
         connection.call(poison)
         app.record(draft("after-poison"))
@@ -198,6 +221,9 @@ def test_an_undecodable_event_is_set_aside_and_later_touchpoints_are_still_liste
 
         eventually(listed_after_the_poison)
         assert [(row["topic"], row["reason"]) for row in app.index.quarantined()] == [  # type: ignore[union-attr]
-            (touchpoint_events.TouchpointRecorded.DESCRIPTOR.full_name, "the payload is not a valid message of its topic")
+            (
+                touchpoint_events.TouchpointRecorded.DESCRIPTOR.full_name,
+                "the payload is not a valid message of its topic",
+            )
         ]
         assert app.index_runner is not None and app.index_runner.healthy

@@ -20,14 +20,16 @@ def test_defaults() -> None:
 
 
 def test_overrides() -> None:
-    settings = TouchpointsSettings.from_env({
-        "CHORUS_TOUCHPOINTS_APP_NAME": "tp_eu",
-        "CHORUS_TOUCHPOINTS_MAX_FUTURE_SKEW_SECONDS": "30",
-        "CHORUS_TOUCHPOINTS_MAX_CONTENT_BYTES": "2048",
-        "CHORUS_TOUCHPOINTS_BRAND_HANDLES": "@Acme, acme_help,,",
-        "CHORUS_TOUCHPOINTS_READ_YOUR_WRITES_SECONDS": "0.5",
-        "CHORUS_TOUCHPOINTS_ENRICHMENT_PROCESSES": "3",
-    })
+    settings = TouchpointsSettings.from_env(
+        {
+            "CHORUS_TOUCHPOINTS_APP_NAME": "tp_eu",
+            "CHORUS_TOUCHPOINTS_MAX_FUTURE_SKEW_SECONDS": "30",
+            "CHORUS_TOUCHPOINTS_MAX_CONTENT_BYTES": "2048",
+            "CHORUS_TOUCHPOINTS_BRAND_HANDLES": "@Acme, acme_help,,",
+            "CHORUS_TOUCHPOINTS_READ_YOUR_WRITES_SECONDS": "0.5",
+            "CHORUS_TOUCHPOINTS_ENRICHMENT_PROCESSES": "3",
+        }
+    )
     assert settings.app_name == "tp_eu"
     assert settings.policy.max_future_skew == timedelta(seconds=30)
     assert settings.policy.max_content_bytes == 2048
@@ -36,8 +38,14 @@ def test_overrides() -> None:
     assert settings.policy.enrichment_processes == 3
 
 
-@pytest.mark.parametrize("name", ["CHORUS_TOUCHPOINTS_MAX_FUTURE_SKEW_SECONDS", "CHORUS_TOUCHPOINTS_MAX_CONTENT_BYTES",
-                                  "CHORUS_TOUCHPOINTS_ENRICHMENT_PROCESSES"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "CHORUS_TOUCHPOINTS_MAX_FUTURE_SKEW_SECONDS",
+        "CHORUS_TOUCHPOINTS_MAX_CONTENT_BYTES",
+        "CHORUS_TOUCHPOINTS_ENRICHMENT_PROCESSES",
+    ],
+)
 @pytest.mark.parametrize("value", ["-1", "lots", "nan"])
 def test_a_value_that_does_not_parse_names_its_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigurationError, match=name):

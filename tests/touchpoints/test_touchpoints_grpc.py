@@ -92,8 +92,12 @@ def get(service: Service, touchpoint_id: str) -> pb.Touchpoint:
 def bad_fields(error: grpc.RpcError) -> set[str]:
     details = status_details(error)
     assert details.code == grpc.StatusCode.INVALID_ARGUMENT
-    return {violation.field for detail in details.details if hasattr(detail, "field_violations")
-            for violation in detail.field_violations}
+    return {
+        violation.field
+        for detail in details.details
+        if hasattr(detail, "field_violations")
+        for violation in detail.field_violations
+    }
 
 
 # -------------------------------------------------------------------------------------------------- recording
@@ -108,13 +112,23 @@ def test_each_channel_and_kind_is_recorded_and_read_back(service: Service) -> No
         for kind in KINDS:
             external = f"ch-{channel}-{kind}"
             sent = item(
-                external, channel=channel, kind=kind, visibility=types.VISIBILITY_PUBLIC,
-                direction=types.DIRECTION_OUTBOUND if kind == types.TOUCHPOINT_KIND_TOUCHPOINT else types.DIRECTION_INBOUND,
-                actors=[types.Identifier(type=types.IDENTIFIER_TYPE_X, value="jane_s"),
-                        types.Identifier(type=types.IDENTIFIER_TYPE_CRM_ID, value="C-9", namespace="salesforce")],
-                audience=pb.Audience(followers=1200, recipients=3), thread_id=f"{RUN}-thread-{channel}",
-                intent=types.INTENT_PRAISE, sentiment=pb.Sentiment(score=0.6, label=pb.SENTIMENT_LABEL_POSITIVE),
-                company_function=types.COMPANY_FUNCTION_PR, tags=["launch", "kettle"],
+                external,
+                channel=channel,
+                kind=kind,
+                visibility=types.VISIBILITY_PUBLIC,
+                direction=types.DIRECTION_OUTBOUND
+                if kind == types.TOUCHPOINT_KIND_TOUCHPOINT
+                else types.DIRECTION_INBOUND,
+                actors=[
+                    types.Identifier(type=types.IDENTIFIER_TYPE_X, value="jane_s"),
+                    types.Identifier(type=types.IDENTIFIER_TYPE_CRM_ID, value="C-9", namespace="salesforce"),
+                ],
+                audience=pb.Audience(followers=1200, recipients=3),
+                thread_id=f"{RUN}-thread-{channel}",
+                intent=types.INTENT_PRAISE,
+                sentiment=pb.Sentiment(score=0.6, label=pb.SENTIMENT_LABEL_POSITIVE),
+                company_function=types.COMPANY_FUNCTION_PR,
+                tags=["launch", "kettle"],
                 sociability_degree=types.SOCIABILITY_DEGREE_OBJECTIVE,
             )
             answer = record(service, sent)
@@ -122,31 +136,49 @@ def test_each_channel_and_kind_is_recorded_and_read_back(service: Service) -> No
             assert answer.touchpoint_id == tp_id(external)
             got = get(service, answer.touchpoint_id)
             assert (got.channel, got.kind, got.direction, got.visibility) == (
-                sent.channel, sent.kind, sent.direction, sent.visibility)
+                sent.channel,
+                sent.kind,
+                sent.direction,
+                sent.visibility,
+            )
             assert got.occurred_at == sent.occurred_at
             assert (got.source.system, got.source.external_id, got.source.url) == (
-                "zendesk", sent.source.external_id, sent.source.url)
+                "zendesk",
+                sent.source.external_id,
+                sent.source.url,
+            )
             assert list(got.actors) == list(sent.actors)
             assert got.audience == sent.audience
             assert got.content == sent.content
             assert got.thread_id == sent.thread_id
             assert (got.intent, got.sentiment.label, got.company_function) == (
-                types.INTENT_PRAISE, pb.SENTIMENT_LABEL_POSITIVE, types.COMPANY_FUNCTION_PR)
+                types.INTENT_PRAISE,
+                pb.SENTIMENT_LABEL_POSITIVE,
+                types.COMPANY_FUNCTION_PR,
+            )
             assert got.sentiment.score == pytest.approx(0.6)
             assert got.sociability_degree == types.SOCIABILITY_DEGREE_OBJECTIVE
             assert list(got.tags) == ["launch", "kettle"]
             assert list(got.inferred_fields) == []
-    listed = service.stub.ListTouchpoints(pb.ListTouchpointsRequest(
-        actor=types.Identifier(type=types.IDENTIFIER_TYPE_CRM_ID, value="C-9", namespace="salesforce"),
-        page_size=1000))
+    listed = service.stub.ListTouchpoints(
+        pb.ListTouchpointsRequest(
+            actor=types.Identifier(type=types.IDENTIFIER_TYPE_CRM_ID, value="C-9", namespace="salesforce"),
+            page_size=1000,
+        )
+    )
     assert {t.touchpoint_id for t in listed.touchpoints} >= {tp_id(f"ch-{c}-{k}") for c in CHANNELS for k in KINDS}
 
 
 def test_what_the_caller_did_not_say_is_inferred_and_marked(service: Service) -> None:
-    answer = record(service, item(
-        "infer", channel=types.CHANNEL_X, visibility=types.VISIBILITY_PUBLIC,
-        content=pb.Content(text="@acme why is my kettle still broken after the repair?"),
-    ))
+    answer = record(
+        service,
+        item(
+            "infer",
+            channel=types.CHANNEL_X,
+            visibility=types.VISIBILITY_PUBLIC,
+            content=pb.Content(text="@acme why is my kettle still broken after the repair?"),
+        ),
+    )
     assert set(answer.inferred_fields) == {"intent", "sentiment", "sociability_degree"}
     got = get(service, answer.touchpoint_id)
     assert got.intent == types.INTENT_COMPLAINT
@@ -180,25 +212,34 @@ def test_the_same_touchpoint_is_stored_once_also_after_the_dedup_window(
     with touchpoints_service(settings, own) as app, running_server([registration(app)]) as (channel, _):
         short = Service(app, pb_grpc.TouchpointServiceStub(channel))
         first = record(short, item("window"))
-        batch_first = short.stub.RecordTouchpointBatch(pb.RecordTouchpointBatchRequest(
-            touchpoints=[item("window-b1"), item("window-b2")]))
+        batch_first = short.stub.RecordTouchpointBatch(
+            pb.RecordTouchpointBatchRequest(touchpoints=[item("window-b1"), item("window-b2")])
+        )
         time.sleep(1.5)  # past the 1 s window: JetStream no longer remembers the message ids
         # The repeats go to another replica (own views, own recorder): nothing it remembers can answer for it.
         replica_settings = Settings(
             nats_url=nats_url, views_url=f"sqlite:///{tmp / 'replica-views.db'}", duplicate_window_seconds=1
         )
-        with touchpoints_service(replica_settings, own) as replica, running_server([registration(replica)]) as (
-            replica_channel, _,
+        with (
+            touchpoints_service(replica_settings, own) as replica,
+            running_server([registration(replica)]) as (
+                replica_channel,
+                _,
+            ),
         ):
             other = Service(replica, pb_grpc.TouchpointServiceStub(replica_channel))
             again = record(other, item("window"))
-            batch_again = other.stub.RecordTouchpointBatch(pb.RecordTouchpointBatchRequest(
-                touchpoints=[item("window-b1"), item("window-b3"), item("window-b2")]))
+            batch_again = other.stub.RecordTouchpointBatch(
+                pb.RecordTouchpointBatchRequest(touchpoints=[item("window-b1"), item("window-b3"), item("window-b2")])
+            )
         assert first.outcome == pb.RECORD_OUTCOME_RECORDED
         assert (again.outcome, again.touchpoint_id) == (pb.RECORD_OUTCOME_ALREADY_RECORDED, first.touchpoint_id)
         assert batch_first.recorded_count == 2
         assert [r.outcome for r in batch_again.results] == [
-            pb.RECORD_OUTCOME_ALREADY_RECORDED, pb.RECORD_OUTCOME_RECORDED, pb.RECORD_OUTCOME_ALREADY_RECORDED]
+            pb.RECORD_OUTCOME_ALREADY_RECORDED,
+            pb.RECORD_OUTCOME_RECORDED,
+            pb.RECORD_OUTCOME_ALREADY_RECORDED,
+        ]
         for external in ("window", "window-b1", "window-b2", "window-b3"):
             assert len(events_of(app, tp_id(external))) == 1
         assert len(app.recorder.select_notifications(None, 100)) == 4
@@ -213,8 +254,10 @@ def test_the_same_touchpoint_is_stored_once_also_after_the_dedup_window(
         ({"kind": 42}, "touchpoint.kind"),
         ({"occurred_at": _stamp(NOW + timedelta(hours=1))}, "touchpoint.occurred_at"),
         ({"content": pb.Content(text="x" * 2001)}, "touchpoint.content.text"),
-        ({"reply_to": pb.ReplyTo(source=pb.SourceReference(system="zendesk", external_id=f"{RUN}-self"))},
-         "touchpoint.reply_to"),
+        (
+            {"reply_to": pb.ReplyTo(source=pb.SourceReference(system="zendesk", external_id=f"{RUN}-self"))},
+            "touchpoint.reply_to",
+        ),
         ({"source": pb.Source()}, "touchpoint.touchpoint_id"),
         ({"rating": 0}, "touchpoint.rating"),
         ({"rating": 6}, "touchpoint.rating"),
@@ -228,13 +271,24 @@ def test_bad_input_is_invalid_argument_naming_the_field(service: Service, change
 
 
 def test_a_batch_records_the_good_items_and_rejects_the_bad_with_index_and_reason(service: Service) -> None:
-    answer = service.stub.RecordTouchpointBatch(pb.RecordTouchpointBatchRequest(touchpoints=[
-        item("b-0"), item("b-1", actors=[]), item("b-2"), item("b-0"), item("b-4", channel=77),
-    ]))
+    answer = service.stub.RecordTouchpointBatch(
+        pb.RecordTouchpointBatchRequest(
+            touchpoints=[
+                item("b-0"),
+                item("b-1", actors=[]),
+                item("b-2"),
+                item("b-0"),
+                item("b-4", channel=77),
+            ]
+        )
+    )
     outcomes = [(r.index, r.outcome) for r in answer.results]
     assert outcomes == [
-        (0, pb.RECORD_OUTCOME_RECORDED), (1, pb.RECORD_OUTCOME_REJECTED), (2, pb.RECORD_OUTCOME_RECORDED),
-        (3, pb.RECORD_OUTCOME_ALREADY_RECORDED), (4, pb.RECORD_OUTCOME_REJECTED),
+        (0, pb.RECORD_OUTCOME_RECORDED),
+        (1, pb.RECORD_OUTCOME_REJECTED),
+        (2, pb.RECORD_OUTCOME_RECORDED),
+        (3, pb.RECORD_OUTCOME_ALREADY_RECORDED),
+        (4, pb.RECORD_OUTCOME_REJECTED),
     ]
     assert [v.field for v in answer.results[1].violations] == ["actors"]
     assert [v.field for v in answer.results[4].violations] == ["channel"]
@@ -246,8 +300,9 @@ def test_a_batch_records_the_good_items_and_rejects_the_bad_with_index_and_reaso
 
 def test_a_batch_over_its_maximum_is_refused_whole(service: Service) -> None:
     with pytest.raises(grpc.RpcError) as caught:
-        service.stub.RecordTouchpointBatch(pb.RecordTouchpointBatchRequest(
-            touchpoints=[item(f"big-{n}") for n in range(501)]))
+        service.stub.RecordTouchpointBatch(
+            pb.RecordTouchpointBatchRequest(touchpoints=[item(f"big-{n}") for n in range(501)])
+        )
     assert "touchpoints" in bad_fields(caught.value)
     assert events_of(service.app, tp_id("big-0")) == []
 
@@ -338,8 +393,9 @@ def test_concurrent_streams_with_the_same_items_store_each_once(service: Service
     results: list[list[pb.RecordResult]] = [[], []]
 
     def send(slot: int, order: list[pb.TouchpointInput]) -> None:
-        results[slot] = [r for response in service.stub.RecordTouchpointStream(stream_of(order))
-                         for r in response.results]
+        results[slot] = [
+            r for response in service.stub.RecordTouchpointStream(stream_of(order)) for r in response.results
+        ]
 
     threads = [threading.Thread(target=send, args=(0, items)), threading.Thread(target=send, args=(1, items[::-1]))]
     for thread in threads:
@@ -364,22 +420,33 @@ def test_concurrent_streams_with_the_same_items_store_each_once(service: Service
 def test_a_reply_that_arrives_before_its_parent_links_up_with_the_response_time(service: Service) -> None:
     thread = f"{RUN}-conversation"
     asked = NOW - timedelta(hours=2)
-    reply = record(service, item(
-        "reply", direction=types.DIRECTION_OUTBOUND, occurred_at=_stamp(asked + timedelta(minutes=45)),
-        actors=[types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value="help@acme.example")],
-        reply_to=pb.ReplyTo(source=pb.SourceReference(system="ZENDESK", external_id=f"{RUN}-question")),
-        content=pb.Content(text="Sorry about that: a new lid is on its way."),
-    ))
+    reply = record(
+        service,
+        item(
+            "reply",
+            direction=types.DIRECTION_OUTBOUND,
+            occurred_at=_stamp(asked + timedelta(minutes=45)),
+            actors=[types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value="help@acme.example")],
+            reply_to=pb.ReplyTo(source=pb.SourceReference(system="ZENDESK", external_id=f"{RUN}-question")),
+            content=pb.Content(text="Sorry about that: a new lid is on its way."),
+        ),
+    )
     assert not get(service, reply.touchpoint_id).HasField("reply_link")  # the parent is not there yet
     parent = record(service, item("question", occurred_at=_stamp(asked), thread_id=thread))
-    later = record(service, item(
-        "follow-up", occurred_at=_stamp(asked + timedelta(hours=1)),
-        reply_to=pb.ReplyTo(touchpoint_id=reply.touchpoint_id), content=pb.Content(text="Thanks, got it!"),
-    ))
+    later = record(
+        service,
+        item(
+            "follow-up",
+            occurred_at=_stamp(asked + timedelta(hours=1)),
+            reply_to=pb.ReplyTo(touchpoint_id=reply.touchpoint_id),
+            content=pb.Content(text="Thanks, got it!"),
+        ),
+    )
 
     def linked() -> tuple[pb.Touchpoint, pb.Touchpoint, pb.Touchpoint]:
-        got_reply, got_parent, got_later = (get(service, i) for i in
-                                            (reply.touchpoint_id, parent.touchpoint_id, later.touchpoint_id))
+        got_reply, got_parent, got_later = (
+            get(service, i) for i in (reply.touchpoint_id, parent.touchpoint_id, later.touchpoint_id)
+        )
         assert got_reply.HasField("reply_link")
         assert got_later.HasField("reply_link")
         assert got_parent.HasField("first_response_time")
@@ -399,7 +466,10 @@ def test_a_reply_that_arrives_before_its_parent_links_up_with_the_response_time(
     def whole_thread() -> None:
         listed = service.stub.ListTouchpoints(pb.ListTouchpointsRequest(thread_id=thread))
         assert [t.touchpoint_id for t in listed.touchpoints] == [
-            later.touchpoint_id, reply.touchpoint_id, parent.touchpoint_id]
+            later.touchpoint_id,
+            reply.touchpoint_id,
+            parent.touchpoint_id,
+        ]
 
     eventually(whole_thread)
 
@@ -410,8 +480,15 @@ def test_a_reply_that_arrives_before_its_parent_links_up_with_the_response_time(
 def test_lists_page_through_an_actors_touchpoints_newest_first(service: Service) -> None:
     actor = types.Identifier(type=types.IDENTIFIER_TYPE_PHONE, value="+441632960001")
     for n in range(7):
-        record(service, item(f"p-{n}", actors=[actor], occurred_at=_stamp(NOW - timedelta(minutes=n)),
-                             channel=types.CHANNEL_PHONE if n % 2 else types.CHANNEL_CHAT))
+        record(
+            service,
+            item(
+                f"p-{n}",
+                actors=[actor],
+                occurred_at=_stamp(NOW - timedelta(minutes=n)),
+                channel=types.CHANNEL_PHONE if n % 2 else types.CHANNEL_CHAT,
+            ),
+        )
     pages: list[list[str]] = []
     token = ""
     while True:
@@ -425,21 +502,30 @@ def test_lists_page_through_an_actors_touchpoints_newest_first(service: Service)
 
     phone_only = service.stub.ListTouchpoints(pb.ListTouchpointsRequest(actor=actor, channel=types.CHANNEL_PHONE))
     assert [t.touchpoint_id for t in phone_only.touchpoints] == [tp_id(f"p-{n}") for n in (1, 3, 5)]
-    window = service.stub.ListTouchpoints(pb.ListTouchpointsRequest(
-        actor=actor, occurred_after=_stamp(NOW - timedelta(minutes=4)), occurred_before=_stamp(NOW - timedelta(minutes=1))))
+    window = service.stub.ListTouchpoints(
+        pb.ListTouchpointsRequest(
+            actor=actor,
+            occurred_after=_stamp(NOW - timedelta(minutes=4)),
+            occurred_before=_stamp(NOW - timedelta(minutes=1)),
+        )
+    )
     assert [t.touchpoint_id for t in window.touchpoints] == [tp_id(f"p-{n}") for n in (2, 3, 4)]
 
     first = service.stub.ListTouchpoints(pb.ListTouchpointsRequest(actor=actor, page_size=3))
     with pytest.raises(grpc.RpcError) as caught:
-        service.stub.ListTouchpoints(pb.ListTouchpointsRequest(
-            actor=actor, channel=types.CHANNEL_PHONE, page_size=3, page_token=first.next_page_token))
+        service.stub.ListTouchpoints(
+            pb.ListTouchpointsRequest(
+                actor=actor, channel=types.CHANNEL_PHONE, page_size=3, page_token=first.next_page_token
+            )
+        )
     assert bad_fields(caught.value) == {"page_token"}
 
 
 def test_get_by_source_and_unknown_ids(service: Service) -> None:
     record(service, item("by-source"))
-    got = service.stub.GetTouchpoint(pb.GetTouchpointRequest(
-        source=pb.SourceReference(system="Zendesk", external_id=f"{RUN}-by-source"))).touchpoint
+    got = service.stub.GetTouchpoint(
+        pb.GetTouchpointRequest(source=pb.SourceReference(system="Zendesk", external_id=f"{RUN}-by-source"))
+    ).touchpoint
     assert got.touchpoint_id == tp_id("by-source")
     with pytest.raises(grpc.RpcError) as caught:
         get(service, str(uuid.uuid4()))
@@ -449,21 +535,36 @@ def test_get_by_source_and_unknown_ids(service: Service) -> None:
 def test_an_inferred_value_is_corrected_by_a_reclassification_with_reason_and_actor(service: Service) -> None:
     answer = record(service, item("fix", content=pb.Content(text="Can I send this back?")))
     assert get(service, answer.touchpoint_id).intent == types.INTENT_QUESTION
-    corrected = service.stub.ReclassifyTouchpoint(pb.ReclassifyTouchpointRequest(
-        touchpoint_id=answer.touchpoint_id, intent=types.INTENT_COMPLAINT, reason="refund request",
-        actor="agent:17")).touchpoint
+    corrected = service.stub.ReclassifyTouchpoint(
+        pb.ReclassifyTouchpointRequest(
+            touchpoint_id=answer.touchpoint_id, intent=types.INTENT_COMPLAINT, reason="refund request", actor="agent:17"
+        )
+    ).touchpoint
     assert corrected.intent == types.INTENT_COMPLAINT
     assert "intent" not in corrected.inferred_fields
     (correction,) = corrected.reclassifications
     assert (correction.field, correction.value, correction.previous_value, correction.reason, correction.actor) == (
-        "intent", "complaint", "question", "refund request", "agent:17")
-    listed = service.stub.ListTouchpoints(pb.ListTouchpointsRequest(thread_id="", actor=types.Identifier(
-        type=types.IDENTIFIER_TYPE_EMAIL, value="jane@example.org"), page_size=1000))
+        "intent",
+        "complaint",
+        "question",
+        "refund request",
+        "agent:17",
+    )
+    listed = service.stub.ListTouchpoints(
+        pb.ListTouchpointsRequest(
+            thread_id="",
+            actor=types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value="jane@example.org"),
+            page_size=1000,
+        )
+    )
     (indexed,) = [t for t in listed.touchpoints if t.touchpoint_id == answer.touchpoint_id]
     assert indexed.intent == types.INTENT_COMPLAINT
     with pytest.raises(grpc.RpcError) as caught:
-        service.stub.ReclassifyTouchpoint(pb.ReclassifyTouchpointRequest(
-            touchpoint_id=answer.touchpoint_id, intent=types.INTENT_PRAISE, reason="", actor="agent:17"))
+        service.stub.ReclassifyTouchpoint(
+            pb.ReclassifyTouchpointRequest(
+                touchpoint_id=answer.touchpoint_id, intent=types.INTENT_PRAISE, reason="", actor="agent:17"
+            )
+        )
     assert "reason" in bad_fields(caught.value)
 
 
@@ -472,13 +573,23 @@ def test_an_inferred_value_is_corrected_by_a_reclassification_with_reason_and_ac
 
 def forum_thread(road: str) -> list[pb.TouchpointInput]:
     """Five public forum posts by five people in one thread (a fresh thread per road)."""
-    texts = ["Has anyone got the kettle to stop beeping?", "Same here, it beeps twice.",
-             "Mine is fine after the update.", "Which update do you mean?", "The one from last week."]
+    texts = [
+        "Has anyone got the kettle to stop beeping?",
+        "Same here, it beeps twice.",
+        "Mine is fine after the update.",
+        "Which update do you mean?",
+        "The one from last week.",
+    ]
     return [
-        item(f"road-{road}-{n}", kind=types.TOUCHPOINT_KIND_NON_TOUCHPOINT, channel=types.CHANNEL_FORUM,
-             visibility=types.VISIBILITY_PUBLIC, thread_id=f"{RUN}-road-{road}",
-             actors=[types.Identifier(type=types.IDENTIFIER_TYPE_FORUM_USER, value=f"member{n}")],
-             content=pb.Content(text=text, language="en"))
+        item(
+            f"road-{road}-{n}",
+            kind=types.TOUCHPOINT_KIND_NON_TOUCHPOINT,
+            channel=types.CHANNEL_FORUM,
+            visibility=types.VISIBILITY_PUBLIC,
+            thread_id=f"{RUN}-road-{road}",
+            actors=[types.Identifier(type=types.IDENTIFIER_TYPE_FORUM_USER, value=f"member{n}")],
+            content=pb.Content(text=text, language="en"),
+        )
         for n, text in enumerate(texts)
     ]
 
@@ -488,22 +599,37 @@ def inferred_values(service: Service, answers: list[Any]) -> list[tuple[Any, ...
     for answer in answers:
         assert answer.outcome == pb.RECORD_OUTCOME_RECORDED
         got = get(service, answer.touchpoint_id)
-        values.append((got.sociability_degree, got.intent, got.sentiment.label, round(got.sentiment.score, 6),
-                       tuple(sorted(got.inferred_fields))))
+        values.append(
+            (
+                got.sociability_degree,
+                got.intent,
+                got.sentiment.label,
+                round(got.sentiment.score, 6),
+                tuple(sorted(got.inferred_fields)),
+            )
+        )
     return values
 
 
 def test_enrichment_gives_the_same_values_whichever_road_the_items_took(service: Service) -> None:
     # A stream of one-item micro-batches: each is prepared while the one before it is being appended.
-    fast = (pb_grpc.add_TouchpointServiceServicer_to_server, TouchpointServicer(service.app, stream_max_batch=1),
-            SERVICE_NAME)
+    fast = (
+        pb_grpc.add_TouchpointServiceServicer_to_server,
+        TouchpointServicer(service.app, stream_max_batch=1),
+        SERVICE_NAME,
+    )
     by_road: dict[str, list[tuple[Any, ...]]] = {}
     by_road["unary"] = inferred_values(service, [record(service, one) for one in forum_thread("unary")])
     batch = service.stub.RecordTouchpointBatch(pb.RecordTouchpointBatchRequest(touchpoints=forum_thread("batch")))
     by_road["batch"] = inferred_values(service, list(batch.results))
     with running_server([fast]) as (channel, _port):
-        answers = [r for response in pb_grpc.TouchpointServiceStub(channel).RecordTouchpointStream(
-            stream_of(forum_thread("fast"))) for r in response.results]
+        answers = [
+            r
+            for response in pb_grpc.TouchpointServiceStub(channel).RecordTouchpointStream(
+                stream_of(forum_thread("fast"))
+            )
+            for r in response.results
+        ]
     by_road["fast stream"] = inferred_values(service, answers)
     answered: queue.Queue[pb.RecordResult] = queue.Queue()
 
@@ -526,15 +652,17 @@ def test_enrichment_gives_the_same_values_whichever_road_the_items_took(service:
         assert values == by_road["unary"], road
 
 
-def test_a_thread_counts_what_was_acknowledged_before_the_index_has_applied_it(
-    nats_url: str, tmp_path: Path
-) -> None:
+def test_a_thread_counts_what_was_acknowledged_before_the_index_has_applied_it(nats_url: str, tmp_path: Path) -> None:
     """A stream acknowledges before its items reach the index: a later item still counts them in its thread."""
     settings = Settings(nats_url=nats_url, views_url=f"sqlite:///{tmp_path / 'views.db'}")
     name = f"tp_lag_{RUN}"
     index = TouchpointIndex(settings.views_url)
-    app = TouchpointsApplication(env={**settings.eventstore_env(name), "MAPPER_TOPIC": MAPPER_TOPIC}, name=name,
-                                 policy=RecordingPolicy(read_your_writes_timeout=0), index=index)
+    app = TouchpointsApplication(
+        env={**settings.eventstore_env(name), "MAPPER_TOPIC": MAPPER_TOPIC},
+        name=name,
+        policy=RecordingPolicy(read_your_writes_timeout=0),
+        index=index,
+    )
     app.index_runner = touchpoint_runner(app, index)  # never started: the index applies nothing
     try:
         drafts = [draft_of(one) for one in forum_thread("lag")]
@@ -544,10 +672,19 @@ def test_a_thread_counts_what_was_acknowledged_before_the_index_has_applied_it(
         degrees = [app.get(touchpoint_id_for(d.source_system, d.external_id))["sociability_degree"] for d in drafts]
         assert degrees[3:] == ["community", "community"]
         # Three people, one of them again under another spelling of the same handle: not yet a community.
-        spelt = [draft_of(item(f"lag-x-{n}", kind=types.TOUCHPOINT_KIND_NON_TOUCHPOINT, channel=types.CHANNEL_X,
-                                visibility=types.VISIBILITY_PUBLIC, thread_id=f"{RUN}-lag-x",
-                                actors=[types.Identifier(type=types.IDENTIFIER_TYPE_X, value=handle)]))
-                 for n, handle in enumerate(["@Baker1", "@Baker2", "@Baker3", "baker1"])]
+        spelt = [
+            draft_of(
+                item(
+                    f"lag-x-{n}",
+                    kind=types.TOUCHPOINT_KIND_NON_TOUCHPOINT,
+                    channel=types.CHANNEL_X,
+                    visibility=types.VISIBILITY_PUBLIC,
+                    thread_id=f"{RUN}-lag-x",
+                    actors=[types.Identifier(type=types.IDENTIFIER_TYPE_X, value=handle)],
+                )
+            )
+            for n, handle in enumerate(["@Baker1", "@Baker2", "@Baker3", "baker1"])
+        ]
         app.record_batch(spelt[:3], wait=False)
         app.record(spelt[3], wait=False)
         assert app.get(touchpoint_id_for("zendesk", f"{RUN}-lag-x-3"))["sociability_degree"] != "community"
@@ -557,8 +694,11 @@ def test_a_thread_counts_what_was_acknowledged_before_the_index_has_applied_it(
 
 
 def reclassify_sentiment(service: Service, touchpoint_id: str, sentiment: pb.Sentiment) -> pb.Touchpoint:
-    return service.stub.ReclassifyTouchpoint(pb.ReclassifyTouchpointRequest(
-        touchpoint_id=touchpoint_id, sentiment=sentiment, reason="read it", actor="agent:3")).touchpoint
+    return service.stub.ReclassifyTouchpoint(
+        pb.ReclassifyTouchpointRequest(
+            touchpoint_id=touchpoint_id, sentiment=sentiment, reason="read it", actor="agent:3"
+        )
+    ).touchpoint
 
 
 def test_a_sentiment_correction_leaves_a_label_and_a_score_that_agree(service: Service) -> None:
@@ -584,10 +724,15 @@ def test_a_sentiment_correction_leaves_a_label_and_a_score_that_agree(service: S
 
 
 def review(external_id: str, text: str, **changes: Any) -> pb.TouchpointInput:
-    return item(external_id, kind=types.TOUCHPOINT_KIND_NON_TOUCHPOINT, channel=types.CHANNEL_MARKETPLACE,
-                visibility=types.VISIBILITY_PUBLIC, content=pb.Content(text=text, language="en"),
-                actors=[types.Identifier(type=types.IDENTIFIER_TYPE_MARKETPLACE_REVIEWER, value="r-77",
-                                         namespace="amazon")], **changes)
+    return item(
+        external_id,
+        kind=types.TOUCHPOINT_KIND_NON_TOUCHPOINT,
+        channel=types.CHANNEL_MARKETPLACE,
+        visibility=types.VISIBILITY_PUBLIC,
+        content=pb.Content(text=text, language="en"),
+        actors=[types.Identifier(type=types.IDENTIFIER_TYPE_MARKETPLACE_REVIEWER, value="r-77", namespace="amazon")],
+        **changes,
+    )
 
 
 def test_a_reviews_rating_decides_its_sentiment_and_is_kept(service: Service) -> None:
@@ -601,11 +746,19 @@ def test_a_reviews_rating_decides_its_sentiment_and_is_kept(service: Service) ->
     assert (one.sentiment.label, one.sentiment.score) == (pb.SENTIMENT_LABEL_NEGATIVE, pytest.approx(-1.0))
     unrated = get(service, record(service, review("review-none", text)).touchpoint_id)
     assert not unrated.HasField("rating")
-    told = get(service, record(service, review("review-told", text, rating=2, sentiment=pb.Sentiment(
-        label=pb.SENTIMENT_LABEL_NEUTRAL, score=0.0))).touchpoint_id)
+    told = get(
+        service,
+        record(
+            service,
+            review("review-told", text, rating=2, sentiment=pb.Sentiment(label=pb.SENTIMENT_LABEL_NEUTRAL, score=0.0)),
+        ).touchpoint_id,
+    )
     assert (told.rating, told.sentiment.label) == (2, pb.SENTIMENT_LABEL_NEUTRAL)  # the caller's word stands
-    batch = service.stub.RecordTouchpointBatch(pb.RecordTouchpointBatchRequest(touchpoints=[
-        review("review-b0", text, rating=5), review("review-b1", text, rating=9)]))
+    batch = service.stub.RecordTouchpointBatch(
+        pb.RecordTouchpointBatchRequest(
+            touchpoints=[review("review-b0", text, rating=5), review("review-b1", text, rating=9)]
+        )
+    )
     assert [r.outcome for r in batch.results] == [pb.RECORD_OUTCOME_RECORDED, pb.RECORD_OUTCOME_REJECTED]
     assert [v.field for v in batch.results[1].violations] == ["rating"]
 
@@ -635,8 +788,9 @@ def test_a_batch_rejects_the_items_with_times_out_of_range_and_records_their_nei
 
     answer = service.stub.RecordTouchpointBatch(pb.RecordTouchpointBatchRequest(touchpoints=items))
 
-    rejected = {r.index: [v.field for v in r.violations] for r in answer.results
-                if r.outcome == pb.RECORD_OUTCOME_REJECTED}
+    rejected = {
+        r.index: [v.field for v in r.violations] for r in answer.results if r.outcome == pb.RECORD_OUTCOME_REJECTED
+    }
     assert rejected == {2 * n + 1: ["occurred_at"] for n in range(len(OUT_OF_RANGE))}
     for result in answer.results:
         if result.index % 2 == 0:

@@ -87,8 +87,9 @@ class Checkpoint:
 
     @classmethod
     def sign(cls, key: Ed25519PrivateKey, app: str, sequence: int, digest: str) -> Checkpoint:
-        unsigned = cls(app, sequence, digest, key_id(key.public_key()),
-                       datetime.now(UTC).isoformat(timespec="microseconds"), "")
+        unsigned = cls(
+            app, sequence, digest, key_id(key.public_key()), datetime.now(UTC).isoformat(timespec="microseconds"), ""
+        )
         signature = base64.b64encode(key.sign(unsigned.signed_bytes())).decode()
         return cls(app, sequence, digest, unsigned.key_id, unsigned.signed_at, signature)
 
@@ -110,8 +111,14 @@ class Checkpoint:
     def from_bytes(cls, data: bytes) -> Checkpoint:
         try:
             body = json.loads(data)
-            return cls(app=str(body["app"]), sequence=int(body["sequence"]), digest=str(body["digest"]),
-                       key_id=str(body["key_id"]), signed_at=str(body["signed_at"]), signature=str(body["signature"]))
+            return cls(
+                app=str(body["app"]),
+                sequence=int(body["sequence"]),
+                digest=str(body["digest"]),
+                key_id=str(body["key_id"]),
+                signed_at=str(body["signed_at"]),
+                signature=str(body["signature"]),
+            )
         except (ValueError, KeyError, TypeError):
             raise CheckpointError("the message is not a checkpoint") from None
 
@@ -122,8 +129,9 @@ class Checkpointer:
     ``connection`` is shared, not owned. ``interval`` 0 signs only on demand.
     """
 
-    def __init__(self, connection: JetStreamConnection, layout: StreamLayout, key: Ed25519PrivateKey,
-                 *, interval: float = 60.0) -> None:
+    def __init__(
+        self, connection: JetStreamConnection, layout: StreamLayout, key: Ed25519PrivateKey, *, interval: float = 60.0
+    ) -> None:
         self.connection = connection
         self.layout = layout
         self.key = key
@@ -216,8 +224,10 @@ class Checkpointer:
                 if end == covered and last_checkpoint_seq and only_if_grown:
                     return None
                 checkpoint = Checkpoint.sign(self.key, self.layout.app, end, digest)
-                headers = {MSG_ID_HEADER: f"{uuid.uuid4().hex}:c",
-                           EXPECTED_LAST_SUBJECT_SEQUENCE: str(last_checkpoint_seq)}
+                headers = {
+                    MSG_ID_HEADER: f"{uuid.uuid4().hex}:c",
+                    EXPECTED_LAST_SUBJECT_SEQUENCE: str(last_checkpoint_seq),
+                }
                 message = OutgoingMessage(self.subject, checkpoint.to_bytes(), headers)
                 try:
                     [seq] = self.connection.call(functools.partial(self.connection.publish_atomic, [message]))
@@ -243,8 +253,11 @@ class Checkpointer:
         start = covered + 1
         end = covered
         while True:
-            page = self.connection.call(functools.partial(
-                self.connection.direct_get_batch, stream, start_seq=start, subject_filter=every, batch=READ_BATCH))
+            page = self.connection.call(
+                functools.partial(
+                    self.connection.direct_get_batch, stream, start_seq=start, subject_filter=every, batch=READ_BATCH
+                )
+            )
             for msg in page:
                 if msg.subject != self.subject:
                     digest = running_digest(digest, msg.seq, msg.headers.get(DIGEST_HEADER, ""))
@@ -255,15 +268,21 @@ class Checkpointer:
 
 
 @contextlib.contextmanager
-def signing_checkpoints(factory: InfrastructureFactory[Any], data_dir: Path,
-                        environ: Mapping[str, str] | None = None) -> Iterator[Checkpointer]:
+def signing_checkpoints(
+    factory: InfrastructureFactory[Any], data_dir: Path, environ: Mapping[str, str] | None = None
+) -> Iterator[Checkpointer]:
     """A running :class:`Checkpointer` for the stream of the application ``factory`` serves (the service chassis
     calls this), with the key and schedule of :class:`~services.common.audit.keys.AuditSettings`."""
     if not isinstance(factory, JetStreamFactory):
         raise ConfigurationError(f"checkpoints are signed on JetStream streams, not with {type(factory).__name__}")
     settings = AuditSettings.from_env(data_dir, environ)
     key = signing_key(settings)
-    log.info("audit.checkpoints", app=factory.layout.app, key_id=key_id(key.public_key()),
-             key_file=str(settings.key_file), interval_seconds=settings.interval_seconds)
+    log.info(
+        "audit.checkpoints",
+        app=factory.layout.app,
+        key_id=key_id(key.public_key()),
+        key_file=str(settings.key_file),
+        interval_seconds=settings.interval_seconds,
+    )
     with Checkpointer(factory.connection, factory.layout, key, interval=settings.interval_seconds) as running:
         yield running

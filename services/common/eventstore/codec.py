@@ -210,7 +210,9 @@ def _aggregate_topic(event_class: type) -> str:
 
 
 def _derives_originator_topic(event_class: type, message_class: type[Message]) -> bool:
-    return "originator_topic" in _hints(event_class) and "originator_topic" not in message_class.DESCRIPTOR.fields_by_name
+    return (
+        "originator_topic" in _hints(event_class) and "originator_topic" not in message_class.DESCRIPTOR.fields_by_name
+    )
 
 
 class ProtobufMapper(Mapper[Any]):

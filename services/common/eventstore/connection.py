@@ -83,7 +83,9 @@ class _BatchCollector:
         status = headers.get("Status")
         if status is None:
             self.messages.append(
-                StoredMessage(subject=headers["Nats-Subject"], seq=int(headers["Nats-Sequence"]), data=msg.data, headers=headers)
+                StoredMessage(
+                    subject=headers["Nats-Subject"], seq=int(headers["Nats-Sequence"]), data=msg.data, headers=headers
+                )
             )
             return
         if status not in ("404", "204", "408"):  # 404: nothing matched, 204: end of batch, 408: empty
@@ -133,7 +135,9 @@ class JetStreamConnection:
             conn._call(conn._connect(connect_timeout), timeout=connect_timeout + 10)
         except RequestTimeoutError:
             conn.close()
-            raise NatsUnreachableError(f"cannot reach NATS at {conn.url}: no answer within {connect_timeout:g}s") from None
+            raise NatsUnreachableError(
+                f"cannot reach NATS at {conn.url}: no answer within {connect_timeout:g}s"
+            ) from None
         except BaseException:
             conn.close()
             raise
@@ -273,7 +277,9 @@ class JetStreamConnection:
                 # created concurrently by another process: check it below
             info = await js.stream_info(spec.name)
         except nats.errors.TimeoutError:
-            raise EventStoreConfigurationError(f"JetStream at {self.url} did not answer (is JetStream enabled?)") from None
+            raise EventStoreConfigurationError(
+                f"JetStream at {self.url} did not answer (is JetStream enabled?)"
+            ) from None
         problems = spec.differences(info.config)
         if problems:
             raise StreamConfigMismatchError(
@@ -344,7 +350,9 @@ class JetStreamConnection:
             return await reply.done
         except asyncio.CancelledError:
             if reply.done.cancelled():
-                raise RequestTimeoutError(f"publish to {subject} not acknowledged within {self.request_timeout:g}s") from None
+                raise RequestTimeoutError(
+                    f"publish to {subject} not acknowledged within {self.request_timeout:g}s"
+                ) from None
             raise
         except (nats.errors.ConnectionClosedError, nats.errors.OutboundBufferLimitError) as exc:
             raise RequestTimeoutError(f"publish to {subject} not sent: {type(exc).__name__}") from None
@@ -373,7 +381,9 @@ class JetStreamConnection:
         if collector is not None:
             collector.add(msg)
 
-    async def direct_get_batch(self, stream: str, *, start_seq: int, subject_filter: str, batch: int) -> list[StoredMessage]:
+    async def direct_get_batch(
+        self, stream: str, *, start_seq: int, subject_filter: str, batch: int
+    ) -> list[StoredMessage]:
         """Up to ``batch`` stored messages matching ``subject_filter`` from ``start_seq`` on, in sequence order."""
         token = uuid.uuid4().hex
         collector = _BatchCollector(asyncio.get_running_loop().create_future())
@@ -458,7 +468,9 @@ class JetStreamConnection:
             return None
         if status:
             raise JetStreamApiError(f"direct get failed: {headers.get('Description', status)}")
-        return StoredMessage(subject=headers["Nats-Subject"], seq=int(headers["Nats-Sequence"]), data=reply.data, headers=headers)
+        return StoredMessage(
+            subject=headers["Nats-Subject"], seq=int(headers["Nats-Sequence"]), data=reply.data, headers=headers
+        )
 
 
 def redacted(url: str) -> str:

@@ -37,8 +37,12 @@ def message_digest(previous: str, relative_subject: str, headers: Mapping[str, s
     'e23a9d8a7514b5a5'
     """
     sha = hashlib.sha256(bytes.fromhex(previous or GENESIS))
-    for part in (relative_subject.encode(), headers.get(_TOPIC_HEADER, "").encode(),
-                 headers.get(_VERSION_HEADER, "").encode(), data):
+    for part in (
+        relative_subject.encode(),
+        headers.get(_TOPIC_HEADER, "").encode(),
+        headers.get(_VERSION_HEADER, "").encode(),
+        data,
+    ):
         sha.update(_framed(part))
     return sha.hexdigest()
 
@@ -54,4 +58,4 @@ def running_digest(previous: str, sequence: int, digest: str) -> str:
 def relative_subject(subject: str, stream_prefix: str) -> str:
     """``subject`` without the stream's ``<namespace>.<app>.`` prefix."""
     head = f"{stream_prefix}."
-    return subject[len(head):] if subject.startswith(head) else subject
+    return subject[len(head) :] if subject.startswith(head) else subject

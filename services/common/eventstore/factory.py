@@ -69,7 +69,9 @@ class JetStreamFactory(InfrastructureFactory[JetStreamTrackingRecorder]):
         return strtobool(self.env.get(self.CREATE_TABLE) or "yes")
 
     def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
-        return JetStreamAggregateRecorder(self.connection, self.layout, purpose=purpose, create_stream=self._create_stream())
+        return JetStreamAggregateRecorder(
+            self.connection, self.layout, purpose=purpose, create_stream=self._create_stream()
+        )
 
     def application_recorder(self) -> ApplicationRecorder:
         topic = self.env.get(self.APPLICATION_RECORDER_TOPIC)

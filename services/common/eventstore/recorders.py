@@ -76,9 +76,7 @@ def _request_headers() -> dict[str, str]:
 
 
 def _stored_events(msg: StoredMessage) -> list[StoredEvent]:
-    return [
-        StoredEvent(n.originator_id, n.originator_version, n.topic, n.state) for n in decode_message(msg)
-    ]
+    return [StoredEvent(n.originator_id, n.originator_version, n.topic, n.state) for n in decode_message(msg)]
 
 
 def _position(msg: StoredMessage) -> tuple[int, int, str]:
@@ -192,7 +190,12 @@ class JetStreamAggregateRecorder(JetStreamRecorder, AggregateRecorder):
     """Stored events per aggregate; ``purpose="snapshots"`` keeps snapshots on their own subjects."""
 
     def __init__(
-        self, connection: JetStreamConnection, layout: StreamLayout, *, purpose: str = "events", create_stream: bool = True
+        self,
+        connection: JetStreamConnection,
+        layout: StreamLayout,
+        *,
+        purpose: str = "events",
+        create_stream: bool = True,
     ) -> None:
         super().__init__(connection, layout, create_stream=create_stream)
         self.purpose = purpose
@@ -238,7 +241,8 @@ class JetStreamAggregateRecorder(JetStreamRecorder, AggregateRecorder):
             return [
                 notification_id(seqs[message], index)
                 for message, index in (
-                    placement[subject, event.originator_version] for subject, event in zip(subjects, stored_events, strict=True)
+                    placement[subject, event.originator_version]
+                    for subject, event in zip(subjects, stored_events, strict=True)
                 )
             ]
         raise IntegrityError("conflicting write")  # pragma: no cover - the loop returns or raises
@@ -299,17 +303,14 @@ class JetStreamAggregateRecorder(JetStreamRecorder, AggregateRecorder):
 
     def _lookup_last(self, subjects: list[str]) -> dict[str, tuple[int, int, str] | None]:
         async def lookup() -> list[StoredMessage | None]:
-            return list(
-                await asyncio.gather(*(self.connection.last_message(self.layout.stream, s) for s in subjects))
-            )
+            return list(await asyncio.gather(*(self.connection.last_message(self.layout.stream, s) for s in subjects)))
 
         try:
             found = self.connection.call(lookup)
         except EventStoreError as exc:
             raise OperationalError(f"cannot read {self.layout.stream}: {exc}") from None
         return {
-            subject: _position(msg) if msg is not None else None
-            for subject, msg in zip(subjects, found, strict=True)
+            subject: _position(msg) if msg is not None else None for subject, msg in zip(subjects, found, strict=True)
         }
 
     def _extra_messages(self, **_: Any) -> list[OutgoingMessage]:
@@ -401,7 +402,12 @@ class JetStreamApplicationRecorder(JetStreamAggregateRecorder, ApplicationRecord
 
     @staticmethod
     def _collect(
-        page: list[StoredMessage], first: int, stop: int | None, limit: int, wanted: set[str], results: list[Notification]
+        page: list[StoredMessage],
+        first: int,
+        stop: int | None,
+        limit: int,
+        wanted: set[str],
+        results: list[Notification],
     ) -> bool:
         """Append the page's notifications in [first, stop] with a wanted topic; True when the read is done."""
         for msg in page:

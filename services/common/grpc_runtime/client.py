@@ -23,8 +23,14 @@ from services.common.security.local_ca import CredentialsDir
 from services.common.security.roles import ADMIN
 
 
-def channel(address: str, credentials_dir: Path | None = None, *, token: str | None = None,
-            certificate: str | None = ADMIN, options: Sequence[tuple[str, Any]] = ()) -> grpc.Channel:
+def channel(
+    address: str,
+    credentials_dir: Path | None = None,
+    *,
+    token: str | None = None,
+    certificate: str | None = ADMIN,
+    options: Sequence[tuple[str, Any]] = (),
+) -> grpc.Channel:
     """A channel to ``address`` (``host:port``) with the credentials in ``credentials_dir`` (module docstring)."""
     token = token or os.environ.get("CHORUS_TOKEN") or None
     directory = CredentialsDir(credentials_dir) if credentials_dir is not None else None

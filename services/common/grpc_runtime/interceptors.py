@@ -164,8 +164,13 @@ class RequestContextInterceptor(_HandlerWrapper):
                     code = grpc.StatusCode.UNKNOWN
             duration_ms = round((time.perf_counter() - started) * 1000, 3)
             quiet = method.startswith(_QUIET_PREFIXES) and code == grpc.StatusCode.OK
-            log.log(logging.DEBUG if quiet else logging.INFO, "rpc.finished", method=method, code=code.name,
-                    duration_ms=duration_ms)
+            log.log(
+                logging.DEBUG if quiet else logging.INFO,
+                "rpc.finished",
+                method=method,
+                code=code.name,
+                duration_ms=duration_ms,
+            )
         finally:
             binding.__exit__(None, None, None)
 
@@ -293,8 +298,16 @@ class AuthInterceptor(_HandlerWrapper):
             context.abort(grpc.StatusCode.UNAUTHENTICATED, str(error))
         if not roles.may_call(caller.role, method):
             needed = roles.needed(method)
-            log.warning("rpc.refused", method=method, code="PERMISSION_DENIED", caller=caller.subject,
-                        role=caller.role, needed=needed)
-            context.abort(grpc.StatusCode.PERMISSION_DENIED,
-                          f"{method.rsplit('/', 1)[-1]} needs the role {needed}; this caller has {caller.role}")
+            log.warning(
+                "rpc.refused",
+                method=method,
+                code="PERMISSION_DENIED",
+                caller=caller.subject,
+                role=caller.role,
+                needed=needed,
+            )
+            context.abort(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"{method.rsplit('/', 1)[-1]} needs the role {needed}; this caller has {caller.role}",
+            )
         structlog.contextvars.bind_contextvars(caller=caller.subject, role=caller.role)

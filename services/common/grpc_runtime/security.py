@@ -38,8 +38,9 @@ class ServerSecurity:
             )
         authenticator = None
         if settings.authenticates:
-            verifier = (TokenVerifier(settings.token_public_key_file.read_bytes())
-                        if settings.token_public_key_file else None)
+            verifier = (
+                TokenVerifier(settings.token_public_key_file.read_bytes()) if settings.token_public_key_file else None
+            )
             authenticator = Authenticator(verifier, certificates=settings.tls_client_auth == "required")
         return cls(credentials, authenticator, settings.grpc_reflection)
 

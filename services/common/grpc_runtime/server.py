@@ -36,7 +36,6 @@ OVERALL = ""
 log = structlog.get_logger(__name__)
 
 
-
 class HealthServicer(health.HealthServicer):
     """grpcio-health-checking's servicer with ``List`` (which its pinned version answers UNIMPLEMENTED)."""
 
@@ -82,8 +81,11 @@ def create_server(
     ... # doctest: +SKIP
     """
     handlers = HandlerThreads(max_workers)
-    auth = ([AuthInterceptor(security.authenticator, reflection=security.reflection)]
-            if security.authenticator is not None else [])
+    auth = (
+        [AuthInterceptor(security.authenticator, reflection=security.reflection)]
+        if security.authenticator is not None
+        else []
+    )
     server = grpc.server(
         handlers,
         interceptors=[RequestContextInterceptor(), *auth, ErrorInterceptor(), ValidationInterceptor()],
@@ -113,8 +115,14 @@ def create_server(
     server.start()
     _served[server] = _Served(health_servicer, tuple(names), handlers)
     HealthReporter(server, health_servicer, (OVERALL, *names), readiness).start()
-    log.info("grpc.started", address=address, port=port, services=names, tls=security.credentials is not None,
-             authenticates=not security.open)
+    log.info(
+        "grpc.started",
+        address=address,
+        port=port,
+        services=names,
+        tls=security.credentials is not None,
+        authenticates=not security.open,
+    )
     return server, port
 
 
@@ -201,15 +209,22 @@ def serve(server: grpc.Server, *, grace: float) -> None:
             if not server.wait_for_termination(timeout=0):
                 log.info("grpc.terminated")
                 return
-        log.info("grpc.stopping", services=list(served.services) if served else [],
-                 signal=received[0] if received else "", grace_seconds=grace)
+        log.info(
+            "grpc.stopping",
+            services=list(served.services) if served else [],
+            signal=received[0] if received else "",
+            grace_seconds=grace,
+        )
         stop(server, grace=grace)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     # Handlers still running ignored their cancellation; they run on daemon threads and end with the process.
-    log.info("grpc.stopped", services=list(served.services) if served else [],
-             handlers_still_running=served.handlers.busy if served else 0)
+    log.info(
+        "grpc.stopped",
+        services=list(served.services) if served else [],
+        handlers_still_running=served.handlers.busy if served else 0,
+    )
 
 
 def stop(server: grpc.Server, *, grace: float | None) -> None:

@@ -51,7 +51,8 @@ class DeploymentKeys:
         kek = _secret(env, "CHORUS_KEK", folder / "kek", exact=KEK_BYTES)
         previous = tuple(
             _decode("CHORUS_KEK_PREVIOUS", item.strip(), exact=KEK_BYTES)
-            for item in env.get("CHORUS_KEK_PREVIOUS", "").split(",") if item.strip()
+            for item in env.get("CHORUS_KEK_PREVIOUS", "").split(",")
+            if item.strip()
         )
         pseudonym_key = _secret(env, "CHORUS_PSEUDONYM_KEY", folder / "pseudonym", minimum=16)
         return cls(kek=kek, previous_keks=previous, pseudonym_key=pseudonym_key)

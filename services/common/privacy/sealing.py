@@ -48,7 +48,9 @@ def _plan(message: Message) -> tuple[tuple[tuple[FieldDescriptor, int], ...], tu
     name = message.DESCRIPTOR.full_name
     if name not in _MARKED:
         fields = message.DESCRIPTOR.fields
-        _MARKED[name] = tuple((f, subject_of(f)) for f in fields if subject_of(f) and f.type == FieldDescriptor.TYPE_STRING)
+        _MARKED[name] = tuple(
+            (f, subject_of(f)) for f in fields if subject_of(f) and f.type == FieldDescriptor.TYPE_STRING
+        )
         _NESTED[name] = tuple(
             f for f in fields if f.type == FieldDescriptor.TYPE_MESSAGE and not f.message_type.GetOptions().map_entry
         )
@@ -83,8 +85,13 @@ def seal(event: Message, aggregate_id: str, keyring: Keyring | None = None) -> M
     if keyring is None:
         return event
     person = _person_actor_key(event, aggregate_id, keyring.default_region)
-    _walk(event, lambda field, text, key_id: _seal(keyring, field, text, key_id), aggregate_id, person,
-          keyring.default_region)
+    _walk(
+        event,
+        lambda field, text, key_id: _seal(keyring, field, text, key_id),
+        aggregate_id,
+        person,
+        keyring.default_region,
+    )
     return event
 
 
@@ -95,8 +102,9 @@ def open_sealed(event: Message, aggregate_id: str, keyring: Keyring | None = Non
     return event
 
 
-def _walk(message: Message, change: Any, aggregate_id: str, person: str, region: str | None,
-          *, opening: bool = False) -> None:
+def _walk(
+    message: Message, change: Any, aggregate_id: str, person: str, region: str | None, *, opening: bool = False
+) -> None:
     marked, nested = _plan(message)
     if marked:
         own_key = ""
@@ -135,11 +143,11 @@ def _seal(keyring: Keyring, field: FieldDescriptor, text: str, key_id: str) -> s
 
 def sealed_key_id(text: str) -> str:
     """The key id inside a sealed value ("" when ``text`` is not sealed)."""
-    return text[len(PREFIX):].partition(":")[0] if text.startswith(PREFIX) else ""
+    return text[len(PREFIX) :].partition(":")[0] if text.startswith(PREFIX) else ""
 
 
 def _open(keyring: Keyring | None, field: FieldDescriptor, text: str) -> str:
-    key_id, _, body = text[len(PREFIX):].partition(":")
+    key_id, _, body = text[len(PREFIX) :].partition(":")
     if keyring is None:
         return ERASED
     try:

@@ -195,8 +195,11 @@ class NatsKeyVault(KeyVault):
         try:
             yield
         except nats.js.errors.APIError as error:
-            if error.err_code in (InsufficientResourcesError.code, StorageResourcesExceededError.code,
-                                  StreamStoreFailedError.code):
+            if error.err_code in (
+                InsufficientResourcesError.code,
+                StorageResourcesExceededError.code,
+                StreamStoreFailedError.code,
+            ):
                 self._connection.out_of_space = True
                 raise StoreOutOfSpaceError(f"{BUCKET}: the store is out of space; retry once it has room") from None
             if isinstance(error, nats.js.errors.ServiceUnavailableError):
@@ -281,5 +284,3 @@ class NatsKeyVault(KeyVault):
     def close(self) -> None:
         if self._owns:
             self._connection.close()
-
-

@@ -12,5 +12,12 @@ from services.common.projections.projection import Projection, handles
 from services.common.projections.reader import StreamReader, UpstreamEvent, handed_over, load_event_contracts
 from services.common.projections.runner import ProjectionRunner
 
-__all__ = ["Projection", "ProjectionRunner", "StreamReader", "UpstreamEvent", "handed_over", "handles",
-           "load_event_contracts"]
+__all__ = [
+    "Projection",
+    "ProjectionRunner",
+    "StreamReader",
+    "UpstreamEvent",
+    "handed_over",
+    "handles",
+    "load_event_contracts",
+]

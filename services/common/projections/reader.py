@@ -86,6 +86,11 @@ class UpstreamEvent:
     undecodable: str = ""  #: why ``message`` is None
 
     @property
+    def payload(self) -> Any:
+        """The decoded message, typed loosely for handlers: the runner gives them decoded events only."""
+        return self.message
+
+    @property
     def aggregate_uuid(self) -> UUID:
         return UUID(self.aggregate_id)
 
@@ -106,9 +111,13 @@ def decode(upstream: str, stored: StoredMessage) -> list[UpstreamEvent]:
     except (DecodeError, ValueError, KeyError):
         return [
             UpstreamEvent(
-                sequence=notification_id(stored.seq), aggregate_id=aggregate, version=0,
-                topic=stored.headers.get(TOPIC_HEADER, ""), message=None,
-                undecodable="the message is not a stored event or commit of the event store", **common,
+                sequence=notification_id(stored.seq),
+                aggregate_id=aggregate,
+                version=0,
+                topic=stored.headers.get(TOPIC_HEADER, ""),
+                message=None,
+                undecodable="the message is not a stored event or commit of the event store",
+                **common,
             )
         ]
     return [_event(notification, common) for notification in notifications]
@@ -171,7 +180,11 @@ class StreamReader:
     """
 
     def __init__(
-        self, connection: JetStreamConnection, app_name: str, *, namespace: str = "chorus",
+        self,
+        connection: JetStreamConnection,
+        app_name: str,
+        *,
+        namespace: str = "chorus",
         layout: StreamLayout | None = None,
     ) -> None:
         self.connection = connection
@@ -196,7 +209,11 @@ class StreamReader:
             msg = await self.connection.message_at(stream, last_seq) if last_seq else None
             if msg is None:
                 return notification_id(last_seq)
-            return last_notification_id(msg) if msg.subject.startswith(self.layout.events_prefix) else notification_id(msg.seq)
+            return (
+                last_notification_id(msg)
+                if msg.subject.startswith(self.layout.events_prefix)
+                else notification_id(msg.seq)
+            )
 
         return self.connection.call(last)
 
@@ -208,7 +225,9 @@ class StreamReader:
         stream, events_filter = self.layout.stream, self.layout.events_filter
 
         async def page(start: int) -> list[StoredMessage]:
-            return await self.connection.direct_get_batch(stream, start_seq=start, subject_filter=events_filter, batch=limit)
+            return await self.connection.direct_get_batch(
+                stream, start_seq=start, subject_filter=events_filter, batch=limit
+            )
 
         # The message holding ``after`` may hold later events too: read from it and skip what is not after. A page
         # is short only at the end of the stream, so read on until ``limit`` events are in hand.
@@ -216,7 +235,9 @@ class StreamReader:
         start = max(message_sequence(after), 1)
         while len(events) < limit:
             messages: list[StoredMessage] = self.connection.call(lambda s=start: page(s))  # type: ignore[misc]
-            events.extend(event for stored in messages for event in decode(self.upstream, stored) if event.sequence > after)
+            events.extend(
+                event for stored in messages for event in decode(self.upstream, stored) if event.sequence > after
+            )
             if len(messages) < limit:
                 break
             start = messages[-1].seq + 1
@@ -257,7 +278,7 @@ def stored_time(event: UpstreamEvent) -> datetime | None:
     head, dot, rest = text.partition(".")
     if dot:  # Go prints nanoseconds; Python parses at most microseconds
         digits = "".join(itertools.takewhile(str.isdigit, rest))
-        zone = rest[len(digits):]
+        zone = rest[len(digits) :]
         text = f"{head}.{digits[:6]}{zone}"
     try:
         return datetime.fromisoformat(text)

@@ -128,8 +128,12 @@ class ProjectionRunner:
                 try:
                     self._unwatch.append(reader.watch(self._poke))
                 except Exception as error:  # noqa: BLE001 - nudges are an optimisation: polling still works
-                    log.warning("projection.watch_failed", view=self.name, upstream=reader.upstream,
-                                error_type=type(error).__name__)
+                    log.warning(
+                        "projection.watch_failed",
+                        view=self.name,
+                        upstream=reader.upstream,
+                        error_type=type(error).__name__,
+                    )
         self._thread = threading.Thread(target=self._loop, name=f"{self.name}-runner", daemon=True)
         self._thread.start()
         return self
@@ -168,8 +172,7 @@ class ProjectionRunner:
             self._handed.put_nowait((upstream, events))
         except queue.Full:  # the runner is behind: it reads these from the store (they are stored already)
             if not self._read_store.is_set():
-                log.info("projection.hand_over_full", view=self.name, upstream=upstream,
-                         held=self._handed.maxsize)
+                log.info("projection.hand_over_full", view=self.name, upstream=upstream, held=self._handed.maxsize)
             self._read_store.set()
         self._nudge.set()
 
@@ -219,8 +222,11 @@ class ProjectionRunner:
                 msg = f"{self.name} does not read {upstream!r}"
                 raise ValueError(msg)
             self._applied[upstream].wait(
-                sequence, max(0.0, deadline - time.monotonic()), failure=lambda: self._error,
-                poke=None if upstream in self.handed_over else self._poke, poll=0.05,
+                sequence,
+                max(0.0, deadline - time.monotonic()),
+                failure=lambda: self._error,
+                poke=None if upstream in self.handed_over else self._poke,
+                poll=0.05,
             )
 
     def catch_up(self, timeout: float = 60.0) -> dict[str, int]:
@@ -272,8 +278,9 @@ class ProjectionRunner:
             except Exception as error:  # noqa: BLE001 - reported to health and waiters, then retried
                 self._error = error
                 read = True
-                log.warning("projection.retrying", view=self.name, error_type=type(error).__name__,
-                            retry_in_seconds=backoff)
+                log.warning(
+                    "projection.retrying", view=self.name, error_type=type(error).__name__, retry_in_seconds=backoff
+                )
                 for applied in self._applied.values():
                     applied.notify()
                 if self._stopping.wait(backoff):
@@ -313,7 +320,9 @@ class ProjectionRunner:
                 run: list[UpstreamEvent] = []
                 position = position_of.value
                 while len(run) < self.batch_size:
-                    following = position + 1 if position + 1 in held else notification_id(message_sequence(position) + 1)
+                    following = (
+                        position + 1 if position + 1 in held else notification_id(message_sequence(position) + 1)
+                    )
                     if following not in held:
                         break
                     run.append(held.pop(following))
@@ -380,8 +389,14 @@ class ProjectionRunner:
         if event.message is None:
             self.view.quarantine(cur, event, event.undecodable)
             self.quarantined_events += 1
-            log.warning("projection.quarantined", view=self.name, upstream=event.upstream, sequence=event.sequence,
-                        topic=event.topic, reason=event.undecodable)
+            log.warning(
+                "projection.quarantined",
+                view=self.name,
+                upstream=event.upstream,
+                sequence=event.sequence,
+                topic=event.topic,
+                reason=event.undecodable,
+            )
         else:
             self.projection.apply(cur, event)
 
@@ -398,8 +413,14 @@ class ProjectionRunner:
             reason = f"handler failed: {type(error).__name__}"
             if isinstance(error, ChorusError):
                 reason = f"handler refused it: {type(error).__name__}"
-            log.warning("projection.quarantined", view=self.name, upstream=upstream, sequence=event.sequence,
-                        topic=event.topic, error_type=type(error).__name__)
+            log.warning(
+                "projection.quarantined",
+                view=self.name,
+                upstream=upstream,
+                sequence=event.sequence,
+                topic=event.topic,
+                error_type=type(error).__name__,
+            )
             with self.view.transaction(Tracking(upstream, event.sequence)) as cur:
                 self.view.quarantine(cur, event, reason)
             self.quarantined_events += 1

@@ -41,8 +41,7 @@ class Authenticator:
     verifier: TokenVerifier | None = None
     certificates: bool = False
 
-    def caller(self, metadata: Sequence[tuple[str, str | bytes]] | None,
-               peer: Mapping[str, Sequence[bytes]]) -> Caller:
+    def caller(self, metadata: Sequence[tuple[str, str | bytes]] | None, peer: Mapping[str, Sequence[bytes]]) -> Caller:
         token = _bearer(metadata)
         if token is not None:
             if self.verifier is None:
@@ -66,7 +65,7 @@ def _bearer(metadata: Sequence[tuple[str, str | bytes]] | None) -> str | None:
         if key == AUTHORIZATION_HEADER and isinstance(value, str):
             if not value.lower().startswith(BEARER):
                 raise Unauthenticated("the authorization metadata must be 'Bearer <token>'")
-            return value[len(BEARER):].strip()
+            return value[len(BEARER) :].strip()
     return None
 
 

@@ -78,13 +78,16 @@ def _write(path: Path, data: bytes, *, secret: bool = False) -> None:
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _name(common_name: str, unit: str | None = None) -> x509.Name:
-    attributes = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Chorus"),
-                  x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+    attributes = [
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Chorus"),
+        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+    ]
     if unit:
         attributes.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit))
     return x509.Name(attributes)
@@ -98,33 +101,54 @@ def create_ca(directory: CredentialsDir) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     name = _name("Chorus local CA")
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(_now() - dt.timedelta(minutes=5)).not_valid_after(_now() + dt.timedelta(days=CA_DAYS))
+        .not_valid_before(_now() - dt.timedelta(minutes=5))
+        .not_valid_after(_now() + dt.timedelta(days=CA_DAYS))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                     content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                     key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .sign(key, hashes.SHA256())
     )
     _write(directory.ca_key, _key_pem(key), secret=True)
     _write(directory.ca, cert.public_bytes(serialization.Encoding.PEM))
 
 
-def issue_certificate(directory: CredentialsDir, name: str, *, hosts: Iterable[str] = (),
-                      role: str | None = None, days: int = LEAF_DAYS) -> None:
+def issue_certificate(
+    directory: CredentialsDir, name: str, *, hosts: Iterable[str] = (), role: str | None = None, days: int = LEAF_DAYS
+) -> None:
     """Sign ``<name>.pem`` with the local CA: a server certificate for ``hosts`` (when given), usable as a client
     certificate naming ``role`` in its OU."""
     ca_key = serialization.load_pem_private_key(directory.ca_key.read_bytes(), None)
     ca_cert = x509.load_pem_x509_certificate(directory.ca.read_bytes())
     key = ec.generate_private_key(ec.SECP256R1())
     builder = (
-        x509.CertificateBuilder().subject_name(_name(name, role)).issuer_name(ca_cert.subject)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(_now() - dt.timedelta(minutes=5)).not_valid_after(_now() + dt.timedelta(days=days))
+        x509.CertificateBuilder()
+        .subject_name(_name(name, role))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(_now() - dt.timedelta(minutes=5))
+        .not_valid_after(_now() + dt.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
-                       critical=False)
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
+        )
     )
     alt_names = [_alt_name(host) for host in dict.fromkeys(hosts)]
     if alt_names:

@@ -39,14 +39,27 @@ REPLIES = "_INBOX.>"
 
 
 def _reads(stream: str) -> list[str]:
-    return [f"$JS.API.STREAM.INFO.{stream}", f"$JS.API.DIRECT.GET.{stream}", f"$JS.API.DIRECT.GET.{stream}.>",
-            f"$JS.API.STREAM.MSG.GET.{stream}", f"$JS.API.CONSUMER.CREATE.{stream}",
-            f"$JS.API.CONSUMER.CREATE.{stream}.>", f"$JS.API.CONSUMER.INFO.{stream}.>", f"$JS.FC.{stream}.>"]
+    return [
+        f"$JS.API.STREAM.INFO.{stream}",
+        f"$JS.API.DIRECT.GET.{stream}",
+        f"$JS.API.DIRECT.GET.{stream}.>",
+        f"$JS.API.STREAM.MSG.GET.{stream}",
+        f"$JS.API.CONSUMER.CREATE.{stream}",
+        f"$JS.API.CONSUMER.CREATE.{stream}.>",
+        f"$JS.API.CONSUMER.INFO.{stream}.>",
+        f"$JS.FC.{stream}.>",
+    ]
 
 
 def _vault_writes() -> list[str]:
-    return [f"$KV.{VAULT_BUCKET}.>", f"$JS.API.STREAM.CREATE.{VAULT_STREAM}", f"$JS.API.STREAM.UPDATE.{VAULT_STREAM}",
-            f"$JS.API.STREAM.PURGE.{VAULT_STREAM}", f"$JS.API.STREAM.MSG.DELETE.{VAULT_STREAM}", *_reads(VAULT_STREAM)]
+    return [
+        f"$KV.{VAULT_BUCKET}.>",
+        f"$JS.API.STREAM.CREATE.{VAULT_STREAM}",
+        f"$JS.API.STREAM.UPDATE.{VAULT_STREAM}",
+        f"$JS.API.STREAM.PURGE.{VAULT_STREAM}",
+        f"$JS.API.STREAM.MSG.DELETE.{VAULT_STREAM}",
+        *_reads(VAULT_STREAM),
+    ]
 
 
 def permissions(user: str, apps: Sequence[str] = WRITERS) -> dict[str, object]:
@@ -55,10 +68,19 @@ def permissions(user: str, apps: Sequence[str] = WRITERS) -> dict[str, object]:
         layout = StreamLayout(user)
         stream = layout.stream
         checkpoints = f"{layout.prefix.rsplit('.', 1)[0]}._audit.checkpoint.{layout.app}"
-        publish = [f"{layout.prefix}.>", "$JS.API.INFO", f"$JS.API.STREAM.CREATE.{stream}",
-                   f"$JS.API.STREAM.UPDATE.{stream}", *_reads(stream), *_vault_writes()]
-        return {"publish": {"allow": publish}, "allow_responses": True,
-                "subscribe": {"allow": [f"{layout.prefix}.>", checkpoints, f"$KV.{VAULT_BUCKET}.>", REPLIES]}}
+        publish = [
+            f"{layout.prefix}.>",
+            "$JS.API.INFO",
+            f"$JS.API.STREAM.CREATE.{stream}",
+            f"$JS.API.STREAM.UPDATE.{stream}",
+            *_reads(stream),
+            *_vault_writes(),
+        ]
+        return {
+            "publish": {"allow": publish},
+            "allow_responses": True,
+            "subscribe": {"allow": [f"{layout.prefix}.>", checkpoints, f"$KV.{VAULT_BUCKET}.>", REPLIES]},
+        }
     if user in READERS:
         layouts = [StreamLayout(app) for app in apps]
         publish = ["$JS.API.INFO", *(subject for layout in layouts for subject in _reads(layout.stream))]
@@ -76,8 +98,12 @@ def permissions(user: str, apps: Sequence[str] = WRITERS) -> dict[str, object]:
 
 def authorization(passwords: Mapping[str, str]) -> dict[str, object]:
     """The nats-server ``authorization`` block with every user of ``passwords`` and its permissions."""
-    return {"users": [{"user": user, "password": password, "permissions": permissions(user)}
-                      for user, password in passwords.items()]}
+    return {
+        "users": [
+            {"user": user, "password": password, "permissions": permissions(user)}
+            for user, password in passwords.items()
+        ]
+    }
 
 
 def ensure_users(credentials_dir: Path) -> dict[str, str]:
@@ -95,6 +121,7 @@ def ensure_users(credentials_dir: Path) -> dict[str, str]:
 
 def user_url(url: str, user: str, password: str) -> str:
     """``nats://host:port`` with ``user:password@`` (each of several comma-separated servers)."""
+
     def one(server: str) -> str:
         parts = urlsplit(server.strip())
         host = parts.netloc.rsplit("@", 1)[-1]

@@ -42,17 +42,18 @@ def new_signing_key() -> ed25519.Ed25519PrivateKey:
 
 
 def private_pem(key: ed25519.Ed25519PrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def public_pem(key: ed25519.Ed25519PrivateKey) -> bytes:
-    return key.public_key().public_bytes(serialization.Encoding.PEM,
-                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+    return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def issue(signing_key_pem: bytes, *, subject: str, role: str, days: float = 30.0,
-          now: dt.datetime | None = None) -> str:
+def issue(
+    signing_key_pem: bytes, *, subject: str, role: str, days: float = 30.0, now: dt.datetime | None = None
+) -> str:
     """A token for ``subject`` with ``role``, valid for ``days`` from ``now``."""
     if role not in ROLES:
         msg = f"unknown role {role!r}: expected one of {', '.join(ROLES)}"
@@ -64,8 +65,14 @@ def issue(signing_key_pem: bytes, *, subject: str, role: str, days: float = 30.0
         msg = "a token must be valid for more than 0 days"
         raise ChorusError(msg)
     issued = now or dt.datetime.now(dt.UTC)
-    claims = {"sub": subject, "role": role, "iss": ISSUER, "aud": AUDIENCE,
-              "iat": issued, "exp": issued + dt.timedelta(days=days)}
+    claims = {
+        "sub": subject,
+        "role": role,
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": issued,
+        "exp": issued + dt.timedelta(days=days),
+    }
     key: Any = serialization.load_pem_private_key(signing_key_pem, None)  # Ed25519 (checked by PyJWT)
     return jwt.encode(claims, key, algorithm=ALGORITHM)
 
@@ -101,8 +108,14 @@ class TokenVerifier:
 
     def _check(self, token: str) -> tuple[TokenClaims, float]:
         try:
-            claims = jwt.decode(token, self._key, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
-                                options={"require": ["exp", "sub", "iss", "aud"]})
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=[ALGORITHM],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                options={"require": ["exp", "sub", "iss", "aud"]},
+            )
         except jwt.ExpiredSignatureError:
             raise InvalidToken("the bearer token has expired") from None
         except jwt.InvalidSignatureError:

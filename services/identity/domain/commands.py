@@ -162,9 +162,9 @@ def remove_member(community: Party, member: Party) -> list[Aggregate]:
 
 def _check_read_together(one: Party, other: Party) -> None:
     """Two parties read at one moment agree on the memberships they share (see the module docstring)."""
-    if (other.party_id in one.members) != (one.party_id in other.member_of) or (
-        one.party_id in other.members
-    ) != (other.party_id in one.member_of):
+    if (other.party_id in one.members) != (one.party_id in other.member_of) or (one.party_id in other.members) != (
+        other.party_id in one.member_of
+    ):
         raise ReadAtDifferentMoments(one.id, other.id)
 
 

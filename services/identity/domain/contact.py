@@ -23,8 +23,11 @@ from services.identity.domain.party import Party
 from services.identity.domain.values import ConsentRecord, DoNotContactRecord
 
 #: Consent statuses from the most restrictive to the least, and the reason each gives.
-_PRECEDENCE = (("denied", "CONSENT_DENIED", False), ("revoked", "CONSENT_REVOKED", False),
-               ("granted", "CONSENT_GRANTED", True))
+_PRECEDENCE = (
+    ("denied", "CONSENT_DENIED", False),
+    ("revoked", "CONSENT_REVOKED", False),
+    ("granted", "CONSENT_GRANTED", True),
+)
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,11 @@ def contact_state(live: Party, merged: Iterable[Party], at: datetime) -> Contact
         party_id=live.party_id,
         at=at,
         do_not_contact_records=tuple(record for party in parties if (record := party.do_not_contact_at(at))),
-        consents=tuple(sorted((record for party in parties for record in party.consents),
-                              key=lambda record: (record.channel, record.at))),
+        consents=tuple(
+            sorted(
+                (record for party in parties for record in party.consents),
+                key=lambda record: (record.channel, record.at),
+            )
+        ),
         preferred_channels=live.preferred_channels,
     )

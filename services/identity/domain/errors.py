@@ -78,8 +78,9 @@ class AlreadyForgotten(IdentityError, FailedPrecondition):
     """The party was forgotten before: ``receipt`` is the first erasure's receipt (ids only, no personal data)."""
 
     def __init__(self, party_id: object, receipt: dict) -> None:
-        description = (f"party {party_id} was forgotten at {receipt.get('erased_at')}, "
-                       f"receipt {receipt.get('receipt_id')}")
+        description = (
+            f"party {party_id} was forgotten at {receipt.get('erased_at')}, receipt {receipt.get('receipt_id')}"
+        )
         super().__init__(description, [PreconditionViolation(RULE_PARTY_FORGOTTEN, str(party_id), description)])
         self.receipt = receipt
 

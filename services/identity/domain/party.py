@@ -76,8 +76,9 @@ class Party(Aggregate):
             raise InvalidIdentityInput("display_name", f"longer than {MAX_DISPLAY_NAME} characters")
         if party_id is not None:
             registered = cls.Registered  # type: ignore[attr-defined]  # the event class @event("Registered") makes
-            return cls._create(registered, id=party_id, kind=kind, roles=roles, display_name=display_name,
-                               anonymous=anonymous)
+            return cls._create(
+                registered, id=party_id, kind=kind, roles=roles, display_name=display_name, anonymous=anonymous
+            )
         return cls(kind=kind, roles=roles, display_name=display_name, anonymous=anonymous)
 
     @event("Registered")
@@ -212,8 +213,9 @@ class Party(Aggregate):
 
     @event("ConsentRecorded")
     def _consent_recorded(self, channel: str, status: str, at: datetime, source: str) -> None:
-        self.consents.append(ConsentRecord(channel=channel, status=status, at=at, source=source,
-                                           party_id=self.party_id))
+        self.consents.append(
+            ConsentRecord(channel=channel, status=status, at=at, source=source, party_id=self.party_id)
+        )
 
     def set_preferred_channels(self, channels: Iterable[str]) -> None:
         self.check_live()
@@ -235,19 +237,25 @@ class Party(Aggregate):
 
     @event("DoNotContactSet")
     def _do_not_contact_set(self, do_not_contact: bool, at: datetime, source: str) -> None:
-        self.do_not_contact_history.append(DoNotContactRecord(do_not_contact=do_not_contact, at=at, source=source,
-                                                              party_id=self.party_id))
+        self.do_not_contact_history.append(
+            DoNotContactRecord(do_not_contact=do_not_contact, at=at, source=source, party_id=self.party_id)
+        )
         self.do_not_contact_history.sort(key=lambda record: record.at)
 
     # ---- merges (both sides of one merge or unmerge are changed by ``commands.merge_parties`` / ``unmerge_party``)
 
-    def absorb(self, source_party_id: str, identifiers: tuple[LinkedIdentifier, ...], moved: MergeRecord,
-               evidence: Evidence) -> None:
+    def absorb(
+        self, source_party_id: str, identifiers: tuple[LinkedIdentifier, ...], moved: MergeRecord, evidence: Evidence
+    ) -> None:
         """The survivor of a merge takes what ``moved`` says from the party merged into it."""
         self._absorbed(
-            source_party_id=source_party_id, identifiers=tuple(link.as_event() for link in identifiers),
-            members=moved.members, members_added=moved.members_added, memberships=moved.memberships,
-            memberships_added=moved.memberships_added, evidence=evidence.as_event(),
+            source_party_id=source_party_id,
+            identifiers=tuple(link.as_event() for link in identifiers),
+            members=moved.members,
+            members_added=moved.members_added,
+            memberships=moved.memberships,
+            memberships_added=moved.memberships_added,
+            evidence=evidence.as_event(),
         )
 
     @event("Absorbed")
@@ -267,15 +275,22 @@ class Party(Aggregate):
         self.members.extend(members_added)
         self.member_of.extend(memberships_added)
         self.absorbed[source_party_id] = MergeRecord(
-            identifier_ids=tuple(link.identifier_id for link in links), members=tuple(members),
-            members_added=tuple(members_added), memberships=tuple(memberships),
+            identifier_ids=tuple(link.identifier_id for link in links),
+            members=tuple(members),
+            members_added=tuple(members_added),
+            memberships=tuple(memberships),
             memberships_added=tuple(memberships_added),
         )
 
     def merge_into(self, target_party_id: str, moved: MergeRecord, evidence: Evidence) -> None:
         """This party is merged into ``target_party_id``: what ``moved`` names leaves it."""
-        self._merged_into(target_party_id=target_party_id, identifier_ids=moved.identifier_ids,
-                          members=moved.members, memberships=moved.memberships, evidence=evidence.as_event())
+        self._merged_into(
+            target_party_id=target_party_id,
+            identifier_ids=moved.identifier_ids,
+            members=moved.members,
+            memberships=moved.memberships,
+            evidence=evidence.as_event(),
+        )
 
     @event("MergedInto")
     def _merged_into(
@@ -292,8 +307,13 @@ class Party(Aggregate):
 
     def release(self, source_party_id: str, given_back: MergeRecord, evidence: Evidence) -> None:
         """The survivor of a merge gives back what ``given_back`` names to the party being unmerged."""
-        self._released(source_party_id=source_party_id, identifier_ids=given_back.identifier_ids,
-                       members=given_back.members, memberships=given_back.memberships, evidence=evidence.as_event())
+        self._released(
+            source_party_id=source_party_id,
+            identifier_ids=given_back.identifier_ids,
+            members=given_back.members,
+            memberships=given_back.memberships,
+            evidence=evidence.as_event(),
+        )
 
     @event("Released")
     def _released(
@@ -307,11 +327,22 @@ class Party(Aggregate):
         self._drop(identifier_ids, members, memberships)
         self.absorbed.pop(source_party_id, None)
 
-    def unmerge_from(self, from_party_id: str, identifiers: tuple[LinkedIdentifier, ...], members: tuple[str, ...],
-                     memberships: tuple[str, ...], evidence: Evidence) -> None:
+    def unmerge_from(
+        self,
+        from_party_id: str,
+        identifiers: tuple[LinkedIdentifier, ...],
+        members: tuple[str, ...],
+        memberships: tuple[str, ...],
+        evidence: Evidence,
+    ) -> None:
         """This party is live again and takes back what its merge into ``from_party_id`` moved."""
-        self._unmerged(from_party_id=from_party_id, identifiers=tuple(link.as_event() for link in identifiers),
-                       members=members, memberships=memberships, evidence=evidence.as_event())
+        self._unmerged(
+            from_party_id=from_party_id,
+            identifiers=tuple(link.as_event() for link in identifiers),
+            members=members,
+            memberships=memberships,
+            evidence=evidence.as_event(),
+        )
 
     @event("Unmerged")
     def _unmerged(

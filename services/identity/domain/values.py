@@ -37,13 +37,23 @@ class Evidence:
         object.__setattr__(self, "confidence", confidence)
 
     def as_event(self) -> dict[str, Any]:
-        return {"source": self.source, "confidence": self.confidence, "asserted_by": self.asserted_by,
-                "rule": self.rule, "note": self.note}
+        return {
+            "source": self.source,
+            "confidence": self.confidence,
+            "asserted_by": self.asserted_by,
+            "rule": self.rule,
+            "note": self.note,
+        }
 
     @classmethod
     def from_event(cls, data: Mapping[str, Any]) -> Evidence:
-        return cls(source=data.get("source", ""), confidence=float(data.get("confidence", 1.0)),
-                   asserted_by=data.get("asserted_by", ""), rule=data.get("rule", ""), note=data.get("note", ""))
+        return cls(
+            source=data.get("source", ""),
+            confidence=float(data.get("confidence", 1.0)),
+            asserted_by=data.get("asserted_by", ""),
+            rule=data.get("rule", ""),
+            note=data.get("note", ""),
+        )
 
 
 @dataclass(frozen=True)
@@ -62,9 +72,13 @@ class LinkedIdentifier:
         return self.identifier.type
 
     def as_event(self) -> dict[str, Any]:
-        return {"identifier_id": self.identifier_id, "type": self.identifier.type,
-                "namespace": self.identifier.namespace, "value": self.identifier.value,
-                "evidence": self.evidence.as_event()}
+        return {
+            "identifier_id": self.identifier_id,
+            "type": self.identifier.type,
+            "namespace": self.identifier.namespace,
+            "value": self.identifier.value,
+            "evidence": self.evidence.as_event(),
+        }
 
     @classmethod
     def from_event(cls, data: Mapping[str, Any]) -> LinkedIdentifier:

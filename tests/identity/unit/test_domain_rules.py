@@ -60,16 +60,19 @@ def linked(party: Party, value: str, claim: IdentifierClaim | None = None) -> Id
 # ---- refusals name domain words, never request fields
 
 
-@pytest.mark.parametrize(("make", "subject"), [
-    (lambda: Party.register("robot", "R2"), "kind"),
-    (lambda: Party.register("person", "  "), "display_name"),
-    (lambda: Party.register("person", "Jane", roles=["boss"]), "roles"),
-    (lambda: Evidence(confidence=1.5), "confidence"),
-    (lambda: Evidence(confidence=float("nan")), "confidence"),
-    (lambda: person().record_consent("email", "maybe", NOW, "web"), "consent_status"),
-    (lambda: person().set_do_not_contact(True, NOW.replace(tzinfo=None), "web"), "effective_time"),
-    (lambda: merge_parties(person(), person(), {}, {}, Evidence(), POLICY), "merge_rule"),
-])
+@pytest.mark.parametrize(
+    ("make", "subject"),
+    [
+        (lambda: Party.register("robot", "R2"), "kind"),
+        (lambda: Party.register("person", "  "), "display_name"),
+        (lambda: Party.register("person", "Jane", roles=["boss"]), "roles"),
+        (lambda: Evidence(confidence=1.5), "confidence"),
+        (lambda: Evidence(confidence=float("nan")), "confidence"),
+        (lambda: person().record_consent("email", "maybe", NOW, "web"), "consent_status"),
+        (lambda: person().set_do_not_contact(True, NOW.replace(tzinfo=None), "web"), "effective_time"),
+        (lambda: merge_parties(person(), person(), {}, {}, Evidence(), POLICY), "merge_rule"),
+    ],
+)
 def test_input_the_domain_refuses_is_named_by_a_domain_word(make: object, subject: str) -> None:
     with pytest.raises(InvalidIdentityInput) as caught:
         make()  # type: ignore[operator]
@@ -87,7 +90,9 @@ def test_an_identifier_links_to_one_party_and_moves_only_by_force() -> None:
     assert [link.identifier.value for link in jane.identifiers.values()] == ["jane@example.org"]
     with pytest.raises(IdentifierLinkedElsewhere):
         link_identifier(sam, normalise("email", "", "jane@example.org"), claim, jane, EVIDENCE, POLICY)
-    changed = link_identifier(sam, normalise("email", "", "jane@example.org"), claim, jane, EVIDENCE, POLICY, force=True)
+    changed = link_identifier(
+        sam, normalise("email", "", "jane@example.org"), claim, jane, EVIDENCE, POLICY, force=True
+    )
     assert {a.id for a in changed} == {sam.id, jane.id, claim.id}
     assert claim.party_id == sam.party_id and not jane.identifiers
 
@@ -169,12 +174,15 @@ def test_do_not_contact_on_any_merged_party_forbids_contact_and_says_whose_it_is
     assert (before.permission("email").allowed, before.permission("email").reason) == (True, "CONSENT_GRANTED")
 
 
-@pytest.mark.parametrize(("answers", "reason"), [
-    ((), "NO_CONSENT"),
-    (("granted",), "CONSENT_GRANTED"),
-    (("granted", "revoked"), "CONSENT_REVOKED"),
-    (("revoked", "denied", "granted"), "CONSENT_DENIED"),
-])
+@pytest.mark.parametrize(
+    ("answers", "reason"),
+    [
+        ((), "NO_CONSENT"),
+        (("granted",), "CONSENT_GRANTED"),
+        (("granted", "revoked"), "CONSENT_REVOKED"),
+        (("revoked", "denied", "granted"), "CONSENT_DENIED"),
+    ],
+)
 def test_the_most_restrictive_consent_of_the_merged_parties_wins(answers: tuple[str, ...], reason: str) -> None:
     parties = [person(f"Jane {n}") for n in range(max(len(answers), 1))]
     for party, status in zip(parties, answers, strict=False):
@@ -195,9 +203,14 @@ def test_a_later_answer_of_one_party_replaces_its_earlier_one() -> None:
 def test_history_stored_before_the_domain_became_a_package_still_rebuilds_its_parties() -> None:
     party_id = uuid.uuid4()
     registered = Party.Registered(
-        originator_id=party_id, originator_version=1, timestamp=Party.Registered.create_timestamp(),
+        originator_id=party_id,
+        originator_version=1,
+        timestamp=Party.Registered.create_timestamp(),
         originator_topic="services.identity.domain:Party",  # the aggregate's topic when domain was one module
-        kind="person", roles=("customer",), display_name="Jane Smith", anonymous=False,
+        kind="person",
+        roles=("customer",),
+        display_name="Jane Smith",
+        anonymous=False,
     )
     events.register()  # as the composition root does
     mapper = ProtobufMapper(transcoder=JSONTranscoder())
@@ -223,22 +236,35 @@ def test_an_imported_party_is_all_or_nothing_and_touches_no_claim_it_cannot_take
     blocked = normalise("email", "", "noreply@example.org")
     party_id = imported_party_id("crm", "C-1")
     with pytest.raises(RuleViolation) as refused:
-        import_party(party_id, "person", "Jane", (), [free, blocked], {}, {free.key: claim}, (), (), EVIDENCE,
-                     LinkPolicy())
+        import_party(
+            party_id, "person", "Jane", (), [free, blocked], {}, {free.key: claim}, (), (), EVIDENCE, LinkPolicy()
+        )
     assert refused.value.rule_name == RULE_BLOCKED_IDENTIFIER
     assert claim.pending_events == [] and claim.party_id == ""  # the free identifier's claim was left alone
 
     with pytest.raises(IdentifierLinkedElsewhere):
-        import_party(party_id, "person", "Jane", (), [free], {free.key: "someone-else"}, {}, (), (), EVIDENCE,
-                     LinkPolicy())
+        import_party(
+            party_id, "person", "Jane", (), [free], {free.key: "someone-else"}, {}, (), (), EVIDENCE, LinkPolicy()
+        )
     two = [normalise("email", "", f"j{k}@example.org") for k in range(2)]
     with pytest.raises(RuleViolation) as capped:
         import_party(party_id, "person", "Jane", (), two, {}, {}, (), (), EVIDENCE, POLICY)
     assert capped.value.rule_name == RULE_IDENTIFIER_CAP
 
     answer = ConsentAnswer(channel="email", status="granted", at=NOW, source="crm")
-    changed = import_party(party_id, "person", "Jane", ("customer",), [free, free], {}, {free.key: claim},
-                           (answer,), ("email",), EVIDENCE, LinkPolicy())
+    changed = import_party(
+        party_id,
+        "person",
+        "Jane",
+        ("customer",),
+        [free, free],
+        {},
+        {free.key: claim},
+        (answer,),
+        ("email",),
+        EVIDENCE,
+        LinkPolicy(),
+    )
     party = changed[0]
     assert isinstance(party, Party) and party.id == party_id == imported_party_id("crm", "C-1")
     assert changed[1] is claim and claim.party_id == party.party_id  # the unowned claim is taken, not recreated
