@@ -233,6 +233,8 @@ def _say_up(
             f"  chorus credentials issue --role agent --subject NAME --credentials-dir {data_dir / 'credentials'}"
         )
     typer.echo("Try next, in another terminal:")
+    typer.echo("  chorus demo                 a customer's journey and a brand's month, then the views they make")
+    typer.echo("  chorus queue                what needs a reply now, and why")
     if nats_passwords:
         typer.echo(
             f"  chorus log touchpoints --nats-url nats://auditor:PASSWORD@{nats_url.split('//', 1)[-1]}"
