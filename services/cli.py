@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -132,6 +133,7 @@ def up(
         with known_failures():
             nats = NatsServer(store_dir=store, host=host, port=nats_port, config=config).start()
         nats_url = nats.url
+    (data_dir / NATS_URL_FILE).write_text(re.sub(r"//[^@/]*@", "//", nats_url) + "\n")  # for chorus log
 
     def nats_url_of(service: str) -> str:
         if service not in nats_passwords:
@@ -245,6 +247,15 @@ def _say_up(
     typer.echo("Ctrl-C stops everything.")
 
 
+NATS_URL_FILE = "nats-url"
+
+
+def up_nats_url(data_dir: Path) -> str:
+    """The NATS URL ``chorus up`` wrote into ``data_dir`` (passwords left out), else the default one."""
+    written = data_dir / NATS_URL_FILE
+    return written.read_text().strip() if written.is_file() else "nats://127.0.0.1:4222"
+
+
 def _load_event_contracts() -> None:
     """Import every ``chorus.*.events.v1`` module so their messages are in the default descriptor pool."""
     import importlib
@@ -260,9 +271,12 @@ def _load_event_contracts() -> None:
 @app.command()
 def log(
     application: str = typer.Argument(..., help="application name, e.g. identity or touchpoints"),
-    nats_url: str = typer.Option("nats://127.0.0.1:4222", envvar="CHORUS_NATS_URL", help="where NATS listens"),
-    after: int = typer.Option(0, help="start after this stream sequence"),
-    limit: int = typer.Option(100, help="how many events to print"),
+    nats_url: str = typer.Option(
+        "", envvar="CHORUS_NATS_URL", help="where NATS listens (default: the one chorus up runs for --data-dir)"
+    ),
+    data_dir: Path = typer.Option(Path("var"), help="chorus up's data dir, whose NATS is used without --nats-url"),  # noqa: B008
+    after: int = typer.Option(0, min=0, help="start after this stream sequence"),
+    limit: int = typer.Option(100, min=1, help="how many events to print (at least 1)"),
 ) -> None:
     """Print an application's events as stored: stream sequence, notification id, aggregate, version, topic, the
     request that caused them (correlation and causation ids) and the decoded payload.
@@ -276,13 +290,22 @@ def log(
 
     from services.common.eventstore import CAUSATION_HEADER, CORRELATION_HEADER, StreamLayout, decode_message
     from services.common.eventstore.connection import JetStreamConnection
+    from services.common.eventstore.errors import StreamNotFoundError
 
     _load_event_contracts()
     pool = descriptor_pool.Default()
     layout = StreamLayout(application)
+    nats_url = nats_url or up_nats_url(data_dir)
     with known_failures():
         connection = JetStreamConnection.open(nats_url)
     try:
+        try:
+            last = connection.call(lambda: connection.last_sequence(layout.stream))
+        except StreamNotFoundError:
+            raise fail(f"there is no stream {layout.stream}: no application {application} here") from None
+        if last <= after:
+            typer.secho(f"chorus: no events after stream sequence {after} in {layout.stream}", err=True)
+            return
         messages = connection.call(
             lambda: connection.direct_get_batch(
                 layout.stream, start_seq=after + 1, subject_filter=layout.events_filter, batch=limit
