@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -112,7 +111,6 @@ def story(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
             live_positions = stack.experience_app.applied()
             live_moment = datetime.now(UTC)
             live_experience = stack.experience_app.experience(jane, at_us=micros(live_moment))
-            time.sleep(0.01)  # stored times after the captured moment are strictly later (clock resolution)
             stack.link(john, ident(PHONE, "+44 20 7946 0958"))
             stack.link(jane, ident(EMAIL, "jane.smith@example.com"))
             record(stack, "jane-again", ident(EMAIL, "jane.smith@example.com"), types.CHANNEL_EMAIL, "Any news?")

@@ -439,17 +439,29 @@ def _logged(process: subprocess.Popen[str]) -> list[dict[str, object]]:
     return [json.loads(line) for line in lines if line.startswith("{")]
 
 
-def test_serve_finishes_in_flight_calls_after_sigterm_then_exits() -> None:
-    slow = """
-        time.sleep(1.0)
+def test_serve_finishes_in_flight_calls_after_sigterm_then_exits(tmp_path: Path) -> None:
+    release = tmp_path / "release"
+    slow = f"""
+        print("in flight", flush=True)
+        while not __import__("os").path.exists({str(release)!r}):  # held until the test lets it finish
+            time.sleep(0.01)
         return echo_pb2.EchoResponse(text=request.text)
     """
     with _serving_process(slow, grace=5) as (process, port):
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             in_flight = echo_pb2_grpc.EchoServiceStub(channel).Echo.future(echo_pb2.EchoRequest(text="slow"))
-            time.sleep(0.3)
+            assert process.stdout.readline().strip() == "in flight"  # type: ignore[union-attr]
             process.send_signal(signal.SIGTERM)
 
+            def stopping() -> None:  # health leaves SERVING (or the server refuses new calls) once it stops
+                try:
+                    reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1)
+                except grpc.RpcError:
+                    return
+                assert reply.status != health_pb2.HealthCheckResponse.SERVING
+
+            eventually(stopping, timeout=10)
+            release.touch()
             assert in_flight.result(timeout=10).text == "slow"
         assert process.wait(timeout=10) == 0
         events = _logged(process)
