@@ -19,11 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from services.common.errors import ChorusError
-from services.common.grpc_runtime import client
+from services.common.healthcheck import check
 
 
 class GaveUp(ChorusError):
@@ -45,14 +42,7 @@ class Child:
 def serving(host: str, port: int, timeout: float = 1.0, credentials_dir: Path | None = None) -> bool:
     """Whether the gRPC server on ``host:port`` answers SERVING to a health check now (over TLS with the CA in
     ``credentials_dir``, when given)."""
-    with client.channel(f"{host}:{port}", credentials_dir) as channel:
-        try:
-            reply = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service=""), timeout=timeout
-            )
-        except grpc.RpcError:
-            return False
-    return reply.status == health_pb2.HealthCheckResponse.SERVING
+    return check(f"{host}:{port}", timeout=timeout, credentials_dir=credentials_dir) == "SERVING"
 
 
 class Supervisor:

@@ -13,20 +13,24 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from services.common.grpc_runtime import client
+
 SERVING = health_pb2.HealthCheckResponse.SERVING
 
 
-def check(address: str, service: str = "", timeout: float = 3.0) -> str:
+def check(address: str, service: str = "", timeout: float = 3.0, credentials_dir: Path | None = None) -> str:
     """The serving status ``address`` reports for ``service`` (``""``: the server as a whole), by name.
 
     A server that does not answer within ``timeout`` seconds gives the gRPC status name instead
-    (``UNAVAILABLE``, ``DEADLINE_EXCEEDED``; ``NOT_FOUND`` for a service it does not know).
+    (``UNAVAILABLE``, ``DEADLINE_EXCEEDED``; ``NOT_FOUND`` for a service it does not know). With
+    ``credentials_dir`` (``chorus up``'s credentials), the check speaks TLS with that CA.
     """
-    with grpc.insecure_channel(address) as channel:
+    with client.channel(address, credentials_dir) as channel:
         try:
             reply = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(service=service), timeout=timeout
@@ -41,8 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("address", help="host:port of the service's gRPC server")
     parser.add_argument("--service", default="", help="service name to ask about (default: the whole server)")
     parser.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for an answer (default 3)")
+    parser.add_argument("--credentials-dir", type=Path, default=None, help="TLS: the CA and client credentials")
     args = parser.parse_args(argv)
-    status = check(args.address, args.service, args.timeout)
+    status = check(args.address, args.service, args.timeout, args.credentials_dir)
     print(status)
     return 0 if status == health_pb2.HealthCheckResponse.ServingStatus.Name(SERVING) else 1
 
