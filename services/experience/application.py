@@ -19,11 +19,13 @@ import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import structlog
 
+from services.common.contracts import micros
 from services.common.errors import ChorusError, InvalidArgument, NotFound, Unavailable
 from services.common.eventstore.connection import JetStreamConnection
 from services.common.identifiers import InvalidIdentifier, normalise
@@ -35,7 +37,6 @@ from services.experience.projection import (
     TOUCHPOINTS,
     ExperienceProjection,
     ExperienceView,
-    now_us,
 )
 
 log = structlog.get_logger(__name__)
@@ -57,6 +58,11 @@ class ExperienceSettings:
     poll_interval: float = 0.5
     batch_size: int = 1000
     views_schema: str | None = None  #: PostgreSQL schema of generation 1 (default: the connection's own)
+
+
+def now_us() -> int:
+    """Now, in microseconds since the epoch: the default "as of" of the queries (the views never read the clock)."""
+    return micros(datetime.now(tz=UTC))
 
 
 class GenerationPointer(View):

@@ -19,9 +19,8 @@ from chorus.experience.v1 import experience_service_pb2_grpc as pb_grpc
 from services.common.contracts import enum_words, micros_timestamp, timestamp_micros
 from services.common.grpc_runtime import Registration
 from services.common.pagination import decode, page_size, query_fingerprint
-from services.experience.application import ExperienceApplication
+from services.experience.application import ExperienceApplication, now_us
 from services.experience.domain import DAY
-from services.experience.projection import now_us
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ExperienceService"].full_name
 US = 1_000_000

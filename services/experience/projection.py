@@ -27,13 +27,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from chorus.common.v1 import types_pb2 as common
 from chorus.identity.events.v1 import events_pb2 as identity_events
 from chorus.touchpoints.events.v1 import events_pb2 as touchpoint_events
-from services.common.contracts import enum_words, micros, timestamp_micros
+from services.common.contracts import enum_words, timestamp_micros
 from services.common.identifiers import Identifier, InvalidIdentifier, normalise
 from services.common.privacy.keyring import evict_cached_keys
 from services.common.privacy.sealing import ERASED
@@ -543,7 +542,3 @@ class ExperienceProjection(Projection[ExperienceView]):
 
 def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-def now_us() -> int:
-    return micros(datetime.now(tz=UTC))
