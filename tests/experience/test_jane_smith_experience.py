@@ -16,7 +16,6 @@ from chorus.common.v1 import types_pb2 as types
 from chorus.experience.v1 import experience_service_pb2 as xpb
 from chorus.identity.v1 import identity_service_pb2 as ipb
 from chorus.touchpoints.v1 import touchpoint_service_pb2 as tpb
-from services.common.testing import eventually
 from tests.experience.conftest import NOW, Stack, ago, ident, stamp
 
 EMAIL, PHONE, X, BLOG = (
@@ -409,4 +408,3 @@ def test_an_unknown_party_is_not_found(stack: Stack) -> None:
             xpb.GetExperienceRequest(party=xpb.PartySelector(party_id="00000000-0000-4000-8000-000000000001"))
         )
     assert error.value.code() == grpc.StatusCode.NOT_FOUND
-    eventually(lambda: None)
