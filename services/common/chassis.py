@@ -29,6 +29,7 @@ from services.common.audit import signing_checkpoints
 from services.common.config import Settings
 from services.common.grpc_runtime import Registration, ServerSecurity, create_server, serve
 from services.common.logging import configure_logging
+from services.common.privacy.keyring import vault_has_room
 
 log = structlog.get_logger(__name__)
 
@@ -80,3 +81,9 @@ def run(service: ServiceDescription[Any, Any], environ: Mapping[str, str] | None
         )
         log.info(f"{service.name}.started", port=port, **service.started(own))
         serve(server, grace=settings.shutdown_grace_seconds)
+
+
+def store_accepts_writes(connection: Any) -> bool:
+    """What every writing service's readiness starts with: connected to NATS, and neither the event store nor the
+    key vault refused its last write for want of storage (each turns back once a write finds room)."""
+    return bool(connection.is_connected and not connection.out_of_space and vault_has_room())

@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from services.common.chassis import ServiceDescription, run
+from services.common.chassis import ServiceDescription, run, store_accepts_writes
 from services.common.config import Settings
 from services.common.errors import ConfigurationError
-from services.common.privacy.keyring import open_keyring, vault_has_room
+from services.common.privacy.keyring import open_keyring
 from services.common.projections import ProjectionRunner
 from services.identity import events
 from services.identity.application import IdentityApplication
@@ -103,8 +103,7 @@ READINESS_PROBE_ID = uuid.UUID(int=0)
 def readiness(app: IdentityApplication) -> bool:
     """Ready when connected to NATS, the last write found room, the event stream answers (a read of an aggregate
     that never exists: one cheap round trip) and the resolution view's runner follows it."""
-    connection = app.recorder.connection  # type: ignore[attr-defined]  # our JetStream recorder
-    if not connection.is_connected or connection.out_of_space or not vault_has_room():
+    if not store_accepts_writes(app.recorder.connection):  # type: ignore[attr-defined]  # our JetStream recorder
         return False
     app.recorder.select_events(READINESS_PROBE_ID)
     return app.projection is None or bool(app.projection.healthy)

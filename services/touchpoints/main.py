@@ -38,9 +38,9 @@ from datetime import timedelta
 
 import structlog
 
-from services.common.chassis import ServiceDescription, run
+from services.common.chassis import ServiceDescription, run, store_accepts_writes
 from services.common.config import Settings, int_between, non_negative_float, read_setting
-from services.common.privacy.keyring import open_keyring, vault_has_room
+from services.common.privacy.keyring import open_keyring
 from services.touchpoints import events
 from services.touchpoints.application import RecordingPolicy, TouchpointsApplication
 from services.touchpoints.events import MAPPER_TOPIC
@@ -143,8 +143,7 @@ def touchpoints_service(
 def readiness(app: TouchpointsApplication) -> bool:
     """Ready when connected to NATS, the last write found room, the event stream answers and the index
     follows it."""
-    connection = app.recorder.connection  # type: ignore[attr-defined]  # our JetStream recorder
-    if not connection.is_connected or connection.out_of_space or not vault_has_room():
+    if not store_accepts_writes(app.recorder.connection):  # type: ignore[attr-defined]  # our JetStream recorder
         return False
     app.recorder.max_notification_id()
     return app.index_runner is not None and app.index_runner.healthy
