@@ -256,18 +256,6 @@ def up_nats_url(data_dir: Path) -> str:
     return written.read_text().strip() if written.is_file() else "nats://127.0.0.1:4222"
 
 
-def _load_event_contracts() -> None:
-    """Import every ``chorus.*.events.v1`` module so their messages are in the default descriptor pool."""
-    import importlib
-    import pkgutil
-
-    import chorus
-
-    for module in pkgutil.walk_packages(chorus.__path__, "chorus."):
-        if module.name.endswith(".events_pb2"):
-            importlib.import_module(module.name)
-
-
 @app.command()
 def log(
     application: str = typer.Argument(..., help="application name, e.g. identity or touchpoints"),
@@ -291,8 +279,9 @@ def log(
     from services.common.eventstore import CAUSATION_HEADER, CORRELATION_HEADER, StreamLayout, decode_message
     from services.common.eventstore.connection import JetStreamConnection
     from services.common.eventstore.errors import StreamNotFoundError
+    from services.common.projections import load_event_contracts
 
-    _load_event_contracts()
+    load_event_contracts()
     pool = descriptor_pool.Default()
     layout = StreamLayout(application)
     nats_url = nats_url or up_nats_url(data_dir)
