@@ -320,8 +320,6 @@ class ExperienceProjection(Projection[ExperienceView]):
     hold them (the defaults are the roles themselves). ``default_region`` normalises national phone numbers.
     """
 
-    upstreams = ()
-
     def __init__(self, view: ExperienceView, *, default_region: str | None = None) -> None:
         super().__init__(view)
         self.default_region = default_region

@@ -1,13 +1,11 @@
 """A projection: one handler per upstream event type, writing one view, nothing else.
 
-Subclass :class:`Projection`, name the upstream applications it reads, and mark one method per protobuf event
-message it cares about with :func:`handles`; events of other types change nothing (their position is still
+Subclass :class:`Projection` and mark one method per protobuf event message it cares about with :func:`handles`
+(the runner is given a reader per upstream it reads); events of other types change nothing (their position is still
 recorded). Handlers run inside the view transaction that records the upstream position, so their SQL commits
 with it or not at all::
 
     class PartyNames(Projection[NamesView]):
-        upstreams = ("identity",)
-
         @handles(identity_events.PartyRegistered)
         def registered(self, cur: ViewCursor, event: UpstreamEvent) -> None:
             cur.execute("INSERT INTO names VALUES (?, ?)", (event.aggregate_id, event.message.display_name))
@@ -48,8 +46,6 @@ def handles(*messages: type[Message]) -> Callable[[Handler], Handler]:
 class Projection(Generic[V]):
     """Applies upstream events to ``view`` (see the module docstring)."""
 
-    #: names of the upstream applications whose streams this projection reads
-    upstreams: ClassVar[Sequence[str]] = ()
     _handlers: ClassVar[dict[str, str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

@@ -83,10 +83,6 @@ class ProjectionRunner:
         self.projection = projection
         self.view = projection.view
         self.readers = {reader.upstream: reader for reader in readers}
-        missing = set(projection.upstreams) - set(self.readers)
-        if missing:
-            msg = f"no reader for upstream(s) {sorted(missing)} of {type(projection).__name__}"
-            raise ValueError(msg)
         self.handed_over = frozenset(handed_over)
         if self.handed_over - set(self.readers):
             msg = f"hand-over for upstream(s) {sorted(self.handed_over - set(self.readers))} without a reader"
