@@ -316,8 +316,8 @@ class ExperienceView(View):
 class ExperienceProjection(Projection[ExperienceView]):
     """Keeps :class:`ExperienceView` from identity's and touchpoints' events (one handler per event type).
 
-    ``upstream_names`` maps the roles ``identity`` and ``touchpoints`` to the application names whose streams
-    hold them (the defaults are the roles themselves). ``default_region`` normalises national phone numbers.
+    Handlers dispatch on the event's type alone, so the streams may have any application names (the runner's
+    readers name them). ``default_region`` normalises national phone numbers among actors.
     """
 
     def __init__(self, view: ExperienceView, *, default_region: str | None = None) -> None:
