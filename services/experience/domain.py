@@ -88,6 +88,8 @@ DEFAULT_BARS: Mapping[str, int] = {
     "marketplace": 2 * DAY,
 }
 DEFAULT_AT_RISK_AFTER = 14 * DAY
+#: The talk share the essays advise: talk 25 : listen 75.
+TALK_SHARE_GUIDANCE = 0.25
 TREND_SENTIMENT_STEP = 0.1
 TREND_SOCIABILITY_STEP = 1.0
 

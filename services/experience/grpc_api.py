@@ -20,7 +20,7 @@ from services.common.contracts import enum_words, micros_timestamp, timestamp_mi
 from services.common.grpc_runtime import Registration
 from services.common.pagination import decode, page_size, query_fingerprint
 from services.experience.application import ExperienceApplication, now_us
-from services.experience.domain import DAY
+from services.experience.domain import DAY, TALK_SHARE_GUIDANCE
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ExperienceService"].full_name
 US = 1_000_000
@@ -305,7 +305,7 @@ class ExperienceServicer(pb_grpc.ExperienceServiceServicer):
                 )
                 for b in buckets
             ],
-            talk_share_guidance=0.25,
+            talk_share_guidance=TALK_SHARE_GUIDANCE,
             applied=positions(applied),
         )
 
