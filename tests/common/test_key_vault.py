@@ -88,3 +88,19 @@ def test_a_destroyed_key_is_gone_from_the_bucket_and_from_the_store_files(own_na
     own_nats.stop()  # flushed and closed: what is on disk is all there is
     on_disk = store_bytes(tmp_path / "store")
     assert wrap not in on_disk
+
+
+def test_many_data_keys_are_made_in_one_call_and_existing_ones_are_kept(own_nats: NatsServer) -> None:
+    vault = NatsKeyVault.open(own_nats.url, Kek(os.urandom(32)))
+    try:
+        existing = str(uuid.uuid4())
+        kept = vault.create(existing)
+        key_ids = [existing, *(str(uuid.uuid4()) for _ in range(300))]
+        made = vault.create_many(key_ids)
+        assert set(made) == set(key_ids)
+        assert made[existing] == kept
+        assert all(len(key) == 32 for key in made.values())
+        assert all(vault.get(key_id) == made[key_id] for key_id in key_ids)
+        assert vault.create_many(key_ids) == made
+    finally:
+        vault.close()

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import pytest
 
 from chorus.common.v1 import types_pb2 as types
 from chorus.identity.events.v1 import events_pb2 as identity_events
 from chorus.touchpoints.events.v1 import events_pb2 as touchpoint_events
+from services.common.eventstore.connection import JetStreamConnection
 from services.common.identifiers import normalise
 from services.common.nats_server import NatsServer
 from services.common.privacy.keyring import Keyring
-from services.common.privacy.sealing import ERASED, PREFIX, open_sealed, seal, sealed_key_id
+from services.common.privacy.sealing import ERASED, PREFIX, key_ids_to_seal, open_sealed, seal, sealed_key_id
 from services.common.privacy.vault import Kek, NatsKeyVault
 
 EMAIL = "jane.smith@example.com"
@@ -103,3 +105,78 @@ def test_a_company_reply_is_sealed_under_the_key_of_the_person_it_answers(keyrin
     )
     sealed = seal(reply, str(uuid.uuid4()), keyring)
     assert sealed_key_id(sealed.text) == normalise("x", "", "janesmithtweets").key
+
+
+class CountingVault(NatsKeyVault):
+    """The real vault, counting the round trips the keyring makes to it."""
+
+    def __init__(self, url: str) -> None:
+        self._counting = JetStreamConnection.open(url)
+        super().__init__(self._counting, Kek(os.urandom(32)), owns_connection=True)
+        self.calls = 0
+
+    def create(self, key_id: str) -> bytes:
+        self.calls += 1
+        return super().create(key_id)
+
+    def create_many(self, key_ids: Iterable[str]) -> dict[str, bytes]:
+        self.calls += 1
+        return super().create_many(key_ids)
+
+
+def test_the_keys_of_many_new_subjects_are_made_in_one_vault_call(tmp_path: Path) -> None:
+    server = NatsServer(store_dir=tmp_path / "vault")
+    server.start()
+    vault = CountingVault(server.url)
+    try:
+        ring = Keyring(vault)
+        messages = [touchpoint(f"text {n}") for n in range(3)]
+        for n, message in enumerate(messages):
+            message.actors[1].value = f"@someone{n}"
+        aggregate = str(uuid.uuid4())
+        ring.keys_for_writing({key for m in messages for key in key_ids_to_seal(m, aggregate, ring)})
+        assert vault.calls == 1
+        sealed = [seal(m, aggregate, ring) for m in messages]
+        assert vault.calls == 1  # every key was made by the one call
+        assert {sealed_key_id(m.actors[1].value) for m in sealed} == {
+            normalise("x", "", f"someone{n}").key for n in range(3)
+        }
+        assert open_sealed(sealed[0], aggregate, ring).text == "text 0"
+    finally:
+        vault.close()
+        server.stop()
+
+
+def test_a_save_of_a_party_with_new_identifiers_makes_all_their_keys_in_one_vault_call(tmp_path: Path) -> None:
+    from services.common.config import Settings
+    from services.common.privacy.keyring import install
+    from services.identity import events as identity_event_contracts
+    from services.identity.application import IdentityApplication
+    from services.identity.main import IdentitySettings
+
+    server = NatsServer(store_dir=tmp_path / "nats")
+    server.start()
+    vault = CountingVault(server.url)
+    previous = install(Keyring(vault))
+    identity_event_contracts.register()
+    settings, identity = Settings(nats_url=server.url, data_dir=tmp_path), IdentitySettings(app_name="identity_keys")
+    app = IdentityApplication(
+        env=settings.eventstore_env("identity_keys"), name="identity_keys", policy=identity.policy
+    )
+    try:
+        party = app.register_party(
+            "person",
+            "Jane Smith",
+            identifiers=[
+                {"type": "email", "value": EMAIL},
+                {"type": "phone", "value": "+442070000001"},
+                {"type": "x", "value": "janesmith"},
+            ],
+        )
+        assert vault.calls == 1  # the party's key and its three identifiers' keys, together
+        assert app.get_party(party["party_id"])["display_name"] == "Jane Smith"
+    finally:
+        app.close()
+        install(previous)
+        vault.close()
+        server.stop()

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
     AggregateRecorder,
     ApplicationRecorder,
+    EventStore,
     InfrastructureFactory,
+    Mapper,
+    Notification,
     ProcessRecorder,
     ProgrammingError,
+    Recording,
 )
 from eventsourcing.utils import Environment, resolve_topic, strtobool
 
@@ -19,6 +27,35 @@ from services.common.eventstore.recorders import (
     JetStreamProcessRecorder,
     JetStreamTrackingRecorder,
 )
+
+
+class BatchMappingEventStore(EventStore[Any]):
+    """The library's event store, mapping a save's events together when the mapper can (``to_stored_events``:
+    the codec has the data keys of all of them made in one vault call); otherwise the library's ``put``."""
+
+    def put(self, domain_events: Sequence[DomainEventProtocol[Any]], **kwargs: Any) -> list[Recording[Any]]:
+        to_stored_events = getattr(self.mapper, "to_stored_events", None)
+        if to_stored_events is None or len(domain_events) < 2:
+            return super().put(domain_events, **kwargs)
+        stored_events = to_stored_events(domain_events)
+        notification_ids = self.recorder.insert_events(stored_events, **kwargs)
+        if not notification_ids:
+            return []
+        if len(notification_ids) != len(stored_events):
+            raise ProgrammingError("the recorder returned a notification id per event it was given, or none")
+        return [
+            Recording(
+                d,
+                Notification(
+                    originator_id=s.originator_id,
+                    originator_version=s.originator_version,
+                    topic=s.topic,
+                    state=s.state,
+                    id=n_id,
+                ),
+            )
+            for d, s, n_id in zip(domain_events, stored_events, notification_ids, strict=True)
+        ]
 
 
 class JetStreamFactory(InfrastructureFactory[JetStreamTrackingRecorder]):
@@ -55,6 +92,11 @@ class JetStreamFactory(InfrastructureFactory[JetStreamTrackingRecorder]):
 
     def close(self) -> None:
         self.connection.close()
+
+    def event_store(
+        self, mapper: Mapper[Any] | None = None, recorder: AggregateRecorder | None = None
+    ) -> EventStore[Any]:
+        return BatchMappingEventStore(mapper=mapper or self.mapper(), recorder=recorder or self.application_recorder())
 
     @property
     def layout(self) -> StreamLayout:

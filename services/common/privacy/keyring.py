@@ -44,6 +44,15 @@ class Keyring:
                 self._cache[key_id] = found
         return found
 
+    def keys_for_writing(self, key_ids: Iterable[str]) -> None:
+        """Have the data keys of ``key_ids`` made (or read) and cached, those not cached yet in one vault call."""
+        missing = [key_id for key_id in dict.fromkeys(key_ids) if key_id not in self._cache]
+        if not missing:
+            return
+        made = self.vault.create_many(missing)
+        with self._lock:
+            self._cache.update(made)
+
     def key_for_reading(self, key_id: str) -> bytes | None:
         found = self._cache.get(key_id)
         if found is None:

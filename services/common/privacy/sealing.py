@@ -95,6 +95,28 @@ def seal(event: Message, aggregate_id: str, keyring: Keyring | None = None) -> M
     return event
 
 
+def key_ids_to_seal(event: Message, aggregate_id: str, keyring: Keyring | None = None) -> set[str]:
+    """The key ids :func:`seal` would seal ``event``'s marked fields under (none without a keyring), so that a
+    caller sealing many events can have their keys made in one vault call (:meth:`Keyring.keys_for_writing`)."""
+    keyring = keyring or installed()
+    found: set[str] = set()
+    if keyring is None:
+        return found
+
+    def collect(_field: FieldDescriptor, text: str, key_id: str) -> str:
+        found.add(key_id)
+        return text
+
+    _walk(
+        event,
+        collect,
+        aggregate_id,
+        _person_actor_key(event, aggregate_id, keyring.default_region),
+        keyring.default_region,
+    )
+    return found
+
+
 def open_sealed(event: Message, aggregate_id: str, keyring: Keyring | None = None) -> Message:
     """Open every sealed field of ``event`` in place (:data:`ERASED` where the key is gone); returns it."""
     keyring = keyring or installed()
