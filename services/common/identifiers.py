@@ -182,6 +182,28 @@ def use_pseudonym_key(key: bytes) -> None:
         msg = "the pseudonym key must be at least 16 bytes"
         raise ValueError(msg)
     _pseudonym_key = bytes(key)
+    _NORMAL_KEYS.clear()
+
+
+#: (type, namespace, value, region) -> normal_key(...), for the current pseudonym key; bounded by clearing.
+_NORMAL_KEYS: dict[tuple[str, str, str, str | None], str] = {}
+_NORMAL_KEYS_HELD = 100_000
+
+
+def normal_key(type: str, namespace: str, value: str, default_region: str | None = None) -> str:  # noqa: A002
+    """The key of the identifier's normal form, or of its spelling when it has none (an invalid value), remembered
+    per spelling: sealing asks it for every identifier field of every event it writes."""
+    spelling = (type, namespace, value, default_region)
+    found = _NORMAL_KEYS.get(spelling)
+    if found is None:
+        try:
+            found = normalise(type, namespace, value, default_region).key
+        except InvalidIdentifier:
+            found = Identifier(type, namespace, value).key
+        if len(_NORMAL_KEYS) >= _NORMAL_KEYS_HELD:
+            _NORMAL_KEYS.clear()
+        _NORMAL_KEYS[spelling] = found
+    return found
 
 
 def pseudonym(text: str) -> uuid.UUID:

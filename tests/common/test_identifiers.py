@@ -254,3 +254,19 @@ def test_the_key_of_every_spelling_of_a_phone_number_is_the_same(region: str, st
 def test_refused_characters_are_those_of_the_refused_unicode_categories(text: str) -> None:
     expected = any(unicodedata.category(ch) in {"Cc", "Zl", "Zp", "Cs"} for ch in text.strip())
     assert has_refused_characters(text) == expected
+
+
+def test_a_remembered_normal_key_follows_a_new_pseudonym_key_and_an_invalid_spelling_keys_as_spelled() -> None:
+    from services.common import identifiers
+
+    original = identifiers._pseudonym_key
+    assert original is not None
+    before = identifiers.normal_key("email", "", "Jane.Smith@Example.com")
+    assert before == normalise("email", "", "jane.smith@example.com").key
+    assert identifiers.normal_key("email", "", "not an address") == Identifier("email", "", "not an address").key
+    try:
+        identifiers.use_pseudonym_key(b"another deployment's key")
+        assert identifiers.normal_key("email", "", "Jane.Smith@Example.com") != before
+    finally:
+        identifiers.use_pseudonym_key(original)
+    assert identifiers.normal_key("email", "", "Jane.Smith@Example.com") == before

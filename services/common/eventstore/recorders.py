@@ -6,6 +6,7 @@ See the package docstring for how stored events, notification ids and tracking p
 from __future__ import annotations
 
 import asyncio
+import itertools
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -203,6 +204,9 @@ class JetStreamAggregateRecorder(JetStreamRecorder, AggregateRecorder):
         #: subject -> (version, stream sequence, chain digest) of the aggregate's last message, as last read or
         #: written here
         self._positions: dict[str, tuple[int, int, str]] = {}
+        # A save's message ids: this recorder's random prefix and a count, unique without a uuid per save.
+        self._id_prefix = f"{uuid.uuid4().hex}."
+        self._saves = itertools.count(1)
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         self._insert(stored_events, **kwargs)
@@ -274,7 +278,7 @@ class JetStreamAggregateRecorder(JetStreamRecorder, AggregateRecorder):
         """One message per subject (more only when its events outgrow a message), and where each event went:
         ``(subject, version) -> (message number, index in the message)``. Each message's digest chains to the
         aggregate's previous message (the one before it in this save, or the last one stored)."""
-        call_id = uuid.uuid4().hex
+        call_id = f"{self._id_prefix}{next(self._saves)}"
         common = _request_headers()
         budget = self.connection.max_payload * 3 // 4
         messages: list[OutgoingMessage] = []
@@ -282,7 +286,7 @@ class JetStreamAggregateRecorder(JetStreamRecorder, AggregateRecorder):
         for subject, events in by_subject.items():
             known = expected.get(subject)
             previous = known[2] if known else GENESIS
-            for part, chunk in enumerate(_chunks(events, budget)):
+            for part, chunk in enumerate(_chunks(events, budget) if len(events) > 1 else (events,)):
                 headers = {**common, MSG_ID_HEADER: f"{call_id}:{len(messages)}"}
                 if part == 0:  # the server checks against the stream as it was before this save
                     headers[EXPECTED_LAST_SUBJECT_SEQUENCE] = str(known[1] if known else 0)

@@ -33,7 +33,7 @@ from google.protobuf.message import Message
 
 from chorus.common.v1 import types_pb2
 from services.common.contracts import enum_words
-from services.common.identifiers import Identifier, InvalidIdentifier, normalise
+from services.common.identifiers import normal_key
 from services.common.privacy.keyring import Keyring, installed
 from services.common.privacy.marks import SUBJECT_IDENTIFIER, SUBJECT_PERSON_ACTOR, subject_of
 
@@ -60,10 +60,7 @@ def _plan(message: Message) -> tuple[tuple[tuple[FieldDescriptor, int], ...], tu
 def identifier_key(message: Message, default_region: str | None) -> str:
     """The key id of an identifier-like message (``type``, ``namespace``, ``value``) in clear."""
     type_word = _IDENTIFIER_TYPE.word(message.type) if isinstance(message.type, int) else str(message.type)
-    try:
-        return normalise(type_word, message.namespace, message.value, default_region).key
-    except InvalidIdentifier:
-        return Identifier(type_word, message.namespace, message.value).key
+    return normal_key(type_word, message.namespace, message.value, default_region)
 
 
 def person_actor(direction: int, actors: int) -> int:
