@@ -42,7 +42,13 @@ from nats.js.api import StreamConfig
 
 from services.common.eventstore import jetstream
 from services.common.eventstore.connection import JetStreamConnection
-from services.common.eventstore.envelope import EXPECTED_LAST_SUBJECT_SEQUENCE, OutgoingMessage
+from services.common.eventstore.digest import DIGEST_HEADER
+from services.common.eventstore.envelope import (
+    EXPECTED_LAST_SUBJECT_SEQUENCE,
+    MSG_ID_HEADER,
+    OutgoingMessage,
+    encode_events,
+)
 from services.common.nats_server import NatsServer, find_binary, free_port
 
 SYNCED = "always"
@@ -159,8 +165,11 @@ def timed_inserts(recorder: ApplicationRecorder, saves: list[list[StoredEvent]],
     return sum(len(s) for s in saves) / elapsed
 
 
-def raw_publish_rate(url: str, n: int, state: bytes, window: int, replicas: int = 1) -> float:
-    """Plain JetStream publishes, ``window`` in flight (1 = one at a time: the floor any recorder pays per save)."""
+def raw_publish_rate(
+    url: str, n: int, state: bytes, window: int, replicas: int = 1, headers: dict[str, str] | None = None
+) -> float:
+    """Plain JetStream publishes, ``window`` in flight (1 = one at a time: the floor any recorder pays per save);
+    ``headers`` on each (a ``Nats-Msg-Id`` header there is made unique per message)."""
 
     async def run() -> float:
         nc = await nats.connect(url.split(","))
@@ -170,7 +179,10 @@ def raw_publish_rate(url: str, n: int, state: bytes, window: int, replicas: int 
         started = time.perf_counter()
         for offset in range(0, n, window):
             await asyncio.gather(
-                *(js.publish(f"raw.{name}.{i}", state) for i in range(offset, min(offset + window, n)))
+                *(
+                    js.publish(f"raw.{name}.{i}", state, headers=_numbered(headers, i))
+                    for i in range(offset, min(offset + window, n))
+                )
             )
         elapsed = time.perf_counter() - started
         await js.delete_stream(name)
@@ -178,6 +190,22 @@ def raw_publish_rate(url: str, n: int, state: bytes, window: int, replicas: int 
         return n / elapsed
 
     return asyncio.run(run())
+
+
+def _numbered(headers: dict[str, str] | None, n: int) -> dict[str, str] | None:
+    if headers is None or MSG_ID_HEADER not in headers:
+        return headers
+    return {**headers, MSG_ID_HEADER: f"{headers[MSG_ID_HEADER]}{n}"}
+
+
+def commit_like(per_save: int, state: bytes) -> tuple[bytes, dict[str, str]]:
+    """The payload and headers of one ``per_save``-event commit as the recorder stores it (a fresh aggregate):
+    what a like-for-like raw publish sends, so that both sides make the server do the same work (size,
+    concurrency check, de-duplication)."""
+    save = events(1, per_save, state)[0]
+    msg = encode_events("x", save, {MSG_ID_HEADER: f"{uuid.uuid4().hex}.1:", EXPECTED_LAST_SUBJECT_SEQUENCE: "0"})
+    msg.headers[DIGEST_HEADER] = "0" * 64
+    return msg.data, msg.headers
 
 
 def atomic_batch_rate(url: str, n_saves: int, per_save: int, state: bytes, replicas: int = 1) -> float:
@@ -210,7 +238,9 @@ def atomic_batch_rate(url: str, n_saves: int, per_save: int, state: bytes, repli
     return n_saves * per_save / elapsed
 
 
-def bridged_publish_rate(url: str, n: int, state: bytes, replicas: int = 1) -> float:
+def bridged_publish_rate(
+    url: str, n: int, state: bytes, replicas: int = 1, headers: dict[str, str] | None = None
+) -> float:
     """One plain publish at a time through the event store's own synchronous bridge (``JetStreamConnection.call``):
     the floor any synchronous caller pays per save, thread hand-over included."""
     connection = JetStreamConnection.open(url)
@@ -227,7 +257,12 @@ def bridged_publish_rate(url: str, n: int, state: bytes, replicas: int = 1) -> f
     connection.call(create)
     try:
         messages = [
-            [OutgoingMessage(f"bridged.{name}.{i}", state, {EXPECTED_LAST_SUBJECT_SEQUENCE: "0"})] for i in range(n)
+            [
+                OutgoingMessage(
+                    f"bridged.{name}.{i}", state, _numbered(headers, i) or {EXPECTED_LAST_SUBJECT_SEQUENCE: "0"}
+                )
+            ]
+            for i in range(n)
         ]
         started = time.perf_counter()
         for message in messages:
@@ -324,11 +359,14 @@ def main() -> None:
 
     def save_against_publish(label: str, url: str, recorder: ApplicationRecorder, replicas: int) -> None:
         per, n = args.events_per_save, args.batched_saves
+        commit, headers = commit_like(per, state)
         turns[label] = interleaved(
             args.rounds,
             {
                 "raw": lambda: raw_publish_rate(url, n, state, 1, replicas=replicas),
+                "raw commit": lambda: raw_publish_rate(url, n, commit, 1, replicas=replicas, headers=headers),
                 "bridged": lambda: bridged_publish_rate(url, n, state, replicas=replicas),
+                "bridged commit": lambda: bridged_publish_rate(url, n, commit, replicas=replicas, headers=headers),
                 "saves": lambda: timed_inserts(recorder, events(n, per, state), 1) / per,
             },
         )
@@ -511,6 +549,12 @@ def main() -> None:
         print(
             f"      vs {bridged:,.0f} publishes/s through the same synchronous bridge -> {saves / bridged:.2f}x; "
             f"as an ADR-50 batch of {per} messages: {batch:,.0f} saves/s ({batch / raw_rate:.2f}x raw)"
+        )
+        raw_commit, bridged_commit = rates["raw commit"], rates["bridged commit"]
+        print(
+            f"      like for like (each publish the commit's size and server-checked headers: message id, "
+            f"expected last subject sequence): vs {raw_commit:,.0f}/s asyncio -> {saves / raw_commit:.2f}x; "
+            f"vs {bridged_commit:,.0f}/s through the synchronous bridge -> {saves / bridged_commit:.2f}x"
         )
     w1 = f"{args.writers}w 1-event"
     seq1 = "seq 1-event"
