@@ -182,28 +182,21 @@ def use_pseudonym_key(key: bytes) -> None:
         msg = "the pseudonym key must be at least 16 bytes"
         raise ValueError(msg)
     _pseudonym_key = bytes(key)
-    _NORMAL_KEYS.clear()
+    _NORMAL_FORMS.clear()
 
 
-#: (type, namespace, value, region) -> normal_key(...), for the current pseudonym key; bounded by clearing.
-_NORMAL_KEYS: dict[tuple[str, str, str, str | None], str] = {}
-_NORMAL_KEYS_HELD = 100_000
+#: (type, namespace, value, region) -> its normal form, for the current pseudonym key (a normal form remembers its
+#: id); bounded by clearing. Sealing and imports normalise every identifier of every event they write.
+_NORMAL_FORMS: dict[tuple[str, str, str, str | None], Identifier] = {}
+_NORMAL_FORMS_HELD = 100_000
 
 
 def normal_key(type: str, namespace: str, value: str, default_region: str | None = None) -> str:  # noqa: A002
-    """The key of the identifier's normal form, or of its spelling when it has none (an invalid value), remembered
-    per spelling: sealing asks it for every identifier field of every event it writes."""
-    spelling = (type, namespace, value, default_region)
-    found = _NORMAL_KEYS.get(spelling)
-    if found is None:
-        try:
-            found = normalise(type, namespace, value, default_region).key
-        except InvalidIdentifier:
-            found = Identifier(type, namespace, value).key
-        if len(_NORMAL_KEYS) >= _NORMAL_KEYS_HELD:
-            _NORMAL_KEYS.clear()
-        _NORMAL_KEYS[spelling] = found
-    return found
+    """The key of the identifier's normal form, or of its spelling when it has none (an invalid value)."""
+    try:
+        return normalise(type, namespace, value, default_region).key
+    except InvalidIdentifier:
+        return Identifier(type, namespace, value).key
 
 
 def pseudonym(text: str) -> uuid.UUID:
@@ -233,6 +226,24 @@ def normalise(
     >>> normalise("phone", "", "020 7946 0958", "GB").key == normalise("phone", "", "+44 20 7946 0958").key
     True
     """
+    spelling = (type, namespace, value, default_region)
+    if not all(isinstance(part, str) for part in (type, namespace, value)):
+        return _normalise(type, namespace, value, default_region)  # hostile input: refused as it is, not remembered
+    found = _NORMAL_FORMS.get(spelling)
+    if found is None:
+        found = _normalise(type, namespace, value, default_region)
+        if len(_NORMAL_FORMS) >= _NORMAL_FORMS_HELD:
+            _NORMAL_FORMS.clear()
+        _NORMAL_FORMS[spelling] = found
+    return found
+
+
+def _normalise(
+    type: str,  # noqa: A002 - the domain word
+    namespace: str,
+    value: str,
+    default_region: str | None,
+) -> Identifier:
     if type not in IDENTIFIER_TYPES:
         raise InvalidIdentifier("type", "is not a known identifier type")
     namespace = _text("namespace", namespace).lower()
