@@ -51,8 +51,7 @@ from google.protobuf.message import DecodeError, Message
 
 from services.common.contracts import enum_from_proto, enum_to_proto, from_timestamp, timestamp_fields
 from services.common.eventstore.errors import EventStoreError
-from services.common.privacy.keyring import installed
-from services.common.privacy.sealing import key_ids_to_seal, open_sealed, seal
+from services.common.privacy.sealing import open_sealed, seal, seal_many
 
 _BY_CLASS: dict[type, type[Message]] = {}
 _BY_NAME: dict[str, type] = {}
@@ -244,16 +243,15 @@ class ProtobufMapper(Mapper[Any]):
         """:meth:`to_stored_event` of each event, the data keys their marked fields need made in one vault call
         first (a save of many new data subjects, such as a bulk import, would otherwise wait for one each)."""
         messages = [self._message(event) for event in domain_events]
-        keyring = installed()
-        if keyring is not None and len(domain_events) > 1:
-            keyring.keys_for_writing(
-                key_id
+        seal_many(
+            [
+                (message, str(event.originator_id))
                 for event, message in zip(domain_events, messages, strict=True)
                 if message is not None
-                for key_id in key_ids_to_seal(message, str(event.originator_id), keyring)
-            )
+            ]
+        )
         return [
-            self._stored(event, message) if message is not None else self._unregistered_event(event)
+            self._stored(event, message, sealed=True) if message is not None else self._unregistered_event(event)
             for event, message in zip(domain_events, messages, strict=True)
         ]
 
@@ -272,8 +270,10 @@ class ProtobufMapper(Mapper[Any]):
                 )
         return fill_message(message_class(), state, f"{message_class.DESCRIPTOR.full_name}.")
 
-    def _stored(self, domain_event: DomainEventProtocol[Any], message: Message) -> StoredEvent:
-        data = seal(message, str(domain_event.originator_id)).SerializeToString(deterministic=True)
+    def _stored(self, domain_event: DomainEventProtocol[Any], message: Message, *, sealed: bool = False) -> StoredEvent:
+        if not sealed:
+            seal(message, str(domain_event.originator_id))
+        data = message.SerializeToString(deterministic=True)
         if self.compressor:
             data = self.compressor.compress(data)
         if self.cipher:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+from collections.abc import Sequence
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -84,7 +85,7 @@ def seal(event: Message, aggregate_id: str, keyring: Keyring | None = None) -> M
     person = _person_actor_key(event, aggregate_id, keyring.default_region)
     _walk(
         event,
-        lambda field, text, key_id: _seal(keyring, field, text, key_id),
+        lambda _message, field, text, key_id: _seal(keyring, field, text, key_id),
         aggregate_id,
         person,
         keyring.default_region,
@@ -92,32 +93,37 @@ def seal(event: Message, aggregate_id: str, keyring: Keyring | None = None) -> M
     return event
 
 
-def key_ids_to_seal(event: Message, aggregate_id: str, keyring: Keyring | None = None) -> set[str]:
-    """The key ids :func:`seal` would seal ``event``'s marked fields under (none without a keyring), so that a
-    caller sealing many events can have their keys made in one vault call (:meth:`Keyring.keys_for_writing`)."""
+def seal_many(events: Sequence[tuple[Message, str]], keyring: Keyring | None = None) -> None:
+    """:func:`seal` each ``(event, aggregate id)`` in place, the data keys of all of them made first in one vault
+    call (:meth:`Keyring.keys_for_writing`): a save of many new data subjects waits for the vault once."""
     keyring = keyring or installed()
-    found: set[str] = set()
     if keyring is None:
-        return found
+        return
+    sites: list[tuple[Message, FieldDescriptor, str, str]] = []
 
-    def collect(_field: FieldDescriptor, text: str, key_id: str) -> str:
-        found.add(key_id)
+    def collect(message: Message, field: FieldDescriptor, text: str, key_id: str) -> str:
+        sites.append((message, field, text, key_id))
         return text
 
-    _walk(
-        event,
-        collect,
-        aggregate_id,
-        _person_actor_key(event, aggregate_id, keyring.default_region),
-        keyring.default_region,
-    )
-    return found
+    for event, aggregate_id in events:
+        person = _person_actor_key(event, aggregate_id, keyring.default_region)
+        _walk(event, collect, aggregate_id, person, keyring.default_region)
+    keyring.keys_for_writing(key_id for _message, _field, _text, key_id in sites)
+    for message, field, text, key_id in sites:
+        setattr(message, field.name, _seal(keyring, field, text, key_id))
 
 
 def open_sealed(event: Message, aggregate_id: str, keyring: Keyring | None = None) -> Message:
     """Open every sealed field of ``event`` in place (:data:`ERASED` where the key is gone); returns it."""
     keyring = keyring or installed()
-    _walk(event, lambda field, text, _key_id: _open(keyring, field, text), aggregate_id, "", None, opening=True)
+    _walk(
+        event,
+        lambda _message, field, text, _key_id: _open(keyring, field, text),
+        aggregate_id,
+        "",
+        None,
+        opening=True,
+    )
     return event
 
 
@@ -140,7 +146,7 @@ def _walk(
                 key_id = person
             else:
                 key_id = aggregate_id
-            setattr(message, field.name, change(field, text, key_id))
+            setattr(message, field.name, change(message, field, text, key_id))
     for field in nested:
         value = getattr(message, field.name)
         if field.is_repeated:
