@@ -1,7 +1,7 @@
 """The thread bridge: an asyncio event loop on a daemon thread of its own, called from synchronous code.
 
 The ``eventsourcing`` recorders are synchronous; nats-py is asyncio. A :class:`LoopThread` runs one loop in a
-dedicated thread; :meth:`LoopThread.call` hands a coroutine to it (``call_soon_threadsafe``) and waits on a lock the task's end releases, so
+dedicated thread; :meth:`LoopThread.call` submits a coroutine to it (``run_coroutine_threadsafe``) and waits, so
 many application threads share the loop and their requests are pipelined on it. A call made on the loop's own
 thread would wait for itself for ever: it raises :class:`CalledOnLoopThreadError` instead.
 """
@@ -13,51 +13,12 @@ import concurrent.futures
 import itertools
 import threading
 from collections.abc import Awaitable, Coroutine
-from typing import Any, Generic, TypeVar
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any, TypeVar
 
 from services.common.eventstore.errors import CalledOnLoopThreadError, RequestTimeoutError
 
 T = TypeVar("T")
-
-
-class _Waiter(Generic[T]):
-    """One synchronous caller waiting for its coroutine: a lock the loop releases when the task ends.
-
-    Lighter than ``run_coroutine_threadsafe``'s concurrent future (no condition variable, no chained callbacks):
-    this hand-over is paid by every save.
-    """
-
-    __slots__ = ("_error", "_result", "finished", "task")
-
-    def __init__(self) -> None:
-        self.finished = threading.Lock()
-        self.finished.acquire()
-        self.task: asyncio.Future[T] | None = None
-        self._result: T | None = None
-        self._error: BaseException | None = None
-
-    def finish(self, task: asyncio.Future[T]) -> None:
-        if task.cancelled():
-            self._error = concurrent.futures.CancelledError()
-        else:
-            self._error = task.exception()
-            if self._error is None:
-                self._result = task.result()
-        self.finished.release()
-
-    def fail(self, error: BaseException) -> None:
-        self._error = error
-        self.finished.release()
-
-    def cancel(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-
-    def outcome(self) -> T:
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
-        return self._result  # type: ignore[return-value]
 
 
 class LoopThread:
@@ -105,22 +66,12 @@ class LoopThread:
                 f"a blocking call to {what} was made on its own event-loop thread {self.name}; "
                 "await the coroutine there instead"
             )
-        waiter: _Waiter[T] = _Waiter()
-        self.loop.call_soon_threadsafe(self._start, coro, waiter)
-        if not waiter.finished.acquire(timeout=timeout):
-            self.loop.call_soon_threadsafe(waiter.cancel)
-            raise RequestTimeoutError(f"no answer from {what} within {timeout:g}s")
-        return waiter.outcome()
-
-    def _start(self, coro: Awaitable[T], waiter: _Waiter[T]) -> None:
-        """On the loop: run ``coro`` as a task whose end releases the waiting caller."""
+        future: concurrent.futures.Future[T] = asyncio.run_coroutine_threadsafe(coro, self.loop)  # type: ignore[arg-type]
         try:
-            task = asyncio.ensure_future(coro, loop=self.loop)
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller, who raises it
-            waiter.fail(exc)
-            return
-        waiter.task = task
-        task.add_done_callback(waiter.finish)
+            return future.result(timeout=timeout)
+        except FutureTimeout:
+            future.cancel()
+            raise RequestTimeoutError(f"no answer from {what} within {timeout:g}s") from None
 
     def schedule(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run ``coro`` on the loop without waiting for it (safe from any thread, the loop's own included)."""
