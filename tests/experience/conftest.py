@@ -78,6 +78,29 @@ class Stack:
         reply = self.touchpoints.RecordTouchpoint(tpb.RecordTouchpointRequest(touchpoint=item))
         return reply.touchpoint_id
 
+    def inbound(
+        self,
+        external_id: str,
+        actor: types.Identifier,
+        text: str,
+        *,
+        occurred_at: timestamp_pb2.Timestamp,
+        channel: int = types.CHANNEL_EMAIL,
+        **fields: Any,
+    ) -> str:
+        """Record a private inbound touchpoint (an e-mail unless ``channel`` says otherwise) from ``actor``."""
+        return self.record(
+            external_id,
+            kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
+            channel=channel,
+            direction=types.DIRECTION_INBOUND,
+            visibility=types.VISIBILITY_PRIVATE,
+            occurred_at=occurred_at,
+            actors=[actor],
+            content=tpb.Content(text=text),
+            **fields,
+        )
+
     def caught_up(self) -> None:
         """Wait until the experience views reflect everything both streams hold now."""
         self.touchpoints_app.index_runner.catch_up(timeout=30)  # reply links are recorded by the index
