@@ -33,6 +33,7 @@ from services.catalog import BY_NAME, SERVICES
 from services.client import company, demo, experience, party, party_import, touchpoint
 from services.common.chassis import run
 from services.common.errors import ChorusError
+from services.common.logging import configure_logging
 from services.common.nats_server import NatsServer, port_is_free
 from services.common.security import nats_users
 from services.common.security.local_ca import ensure_local_credentials
@@ -111,6 +112,9 @@ def up(
                 f"port {host}:{port} wanted by {owner} is already taken by another process "
                 f"(choose another with --{_flag(owner)}-port, or stop that process)"
             )
+    log_format = os.environ.get("CHORUS_LOG_FORMAT", "console")
+    with known_failures():  # the supervisor's own lines look like its services' (one timestamp format)
+        configure_logging(os.environ.get("CHORUS_LOG_LEVEL", "info"), log_format)
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     if insecure:
@@ -170,7 +174,7 @@ def up(
                 BY_NAME[service.value].port_variable: str(ports[service.value]),
                 "CHORUS_DATA_DIR": str(data_dir),
                 "CHORUS_VIEWS_URL": os.environ.get("CHORUS_VIEWS_URL") or f"sqlite:///{_views_file(data_dir, service)}",
-                "CHORUS_LOG_FORMAT": os.environ.get("CHORUS_LOG_FORMAT", "console"),
+                "CHORUS_LOG_FORMAT": log_format,
             },
         )
         for service in Service

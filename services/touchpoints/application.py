@@ -52,14 +52,13 @@ from eventsourcing.persistence import IntegrityError
 
 from services.common import pagination
 from services.common.contracts import micros
-from services.common.errors import Conflict, FieldViolation, InvalidArgument, NotFound, Unavailable
+from services.common.errors import Conflict, InvalidArgument, NotFound, Unavailable
 from services.common.eventstore import store_errors
 from services.common.eventstore.connection import MAX_BATCH_MESSAGES
 from services.common.identifiers import Identifier
 from services.common.projections import ProjectionRunner, handed_over
 from services.touchpoints import enrichment, events  # noqa: F401 - events: stored as protobuf messages
 from services.touchpoints.domain import (
-    InvalidReclassification,
     InvalidTouchpoint,
     NotAReplyToThat,
     ParentFacts,
@@ -326,12 +325,10 @@ class TouchpointsApplication(Application[UUID]):
     # --------------------------------------------------------------------------------------------- recording
 
     def record(self, draft: TouchpointDraft, *, wait: bool = True) -> ItemOutcome:
-        """Record one touchpoint; raise InvalidArgument naming each bad field (paths under ``touchpoint.``)."""
+        """Record one touchpoint; raise :class:`InvalidTouchpoint` naming each bad value."""
         outcome = self.record_batch([draft], wait=wait).outcomes[0]
         if outcome.outcome == REJECTED:
-            violations = [FieldViolation(f"touchpoint.{v.field}", v.description) for v in outcome.violations]
-            summary = "; ".join(f"{v.field}: {v.description}" for v in violations)
-            raise InvalidArgument(f"invalid touchpoint: {summary}", violations)
+            raise InvalidTouchpoint(outcome.violations)
         return outcome
 
     def record_batch(self, drafts: Sequence[TouchpointDraft], *, wait: bool = True) -> BatchReport:
@@ -640,13 +637,11 @@ class TouchpointsApplication(Application[UUID]):
         actor: str,
         sentiment_score: float | None = None,
     ) -> dict[str, Any]:
-        """Correct one value; the correction is an event with reason and actor. Returns the touchpoint after it."""
+        """Correct one value; the correction is an event with reason and actor. Returns the touchpoint after it;
+        raises :class:`InvalidReclassification` for a correction the touchpoint does not take."""
         for _attempt in range(SAVE_RETRIES):
             touchpoint = self._aggregate(touchpoint_id)
-            try:
-                changed = touchpoint.reclassify(field_name, value, reason, actor, sentiment_score)
-            except InvalidReclassification as error:
-                raise InvalidArgument.field(error.field, error.description) from None
+            changed = touchpoint.reclassify(field_name, value, reason, actor, sentiment_score)
             if not changed:
                 return self.get(touchpoint_id)
             try:

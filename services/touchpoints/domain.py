@@ -101,27 +101,40 @@ class TouchpointError(Exception):
 
 @dataclass(frozen=True)
 class Violation:
-    """One bad field of a touchpoint to record (``actors``, ``occurred_at``) and what is wrong with it."""
+    """One bad value of a touchpoint to record and what is wrong with it.
 
-    field: str
+    ``subject`` is the draft's own word for it (a :class:`TouchpointDraft` field such as ``occurred_at`` or
+    ``reply_to_source_system``; ``actor_type``, ``actor_value``, ``actor_namespace`` and ``tag`` for one actor's or
+    one tag's, ``reply_to_source`` for the pair of the reply's source system and external id); ``item`` is which
+    actor or tag, counted from 0. It is never an API field path: the servicer translates it.
+    """
+
+    subject: str
     description: str
+    item: int | None = None
 
 
 class InvalidTouchpoint(TouchpointError):
-    """The touchpoint cannot be recorded as given; ``violations`` name each bad field."""
+    """The touchpoint cannot be recorded as given; ``violations`` name each bad value."""
 
     def __init__(self, violations: Sequence[Violation]) -> None:
         self.violations = tuple(violations)
-        super().__init__("; ".join(f"{v.field}: {v.description}" for v in self.violations))
+        super().__init__(
+            "; ".join(f"{v.subject}{'' if v.item is None else f' {v.item}'}: {v.description}" for v in self.violations)
+        )
 
 
 class InvalidReclassification(TouchpointError):
-    """A reclassification names a field that cannot be corrected, a value it does not take, or no reason."""
+    """A reclassification names a field that cannot be corrected, a value it does not take, or no reason.
 
-    def __init__(self, field: str, description: str) -> None:
-        self.field = field
+    ``subject`` is the domain's word for what is wrong: ``field``, ``value``, ``reason``, ``actor`` or
+    ``sentiment_score``.
+    """
+
+    def __init__(self, subject: str, description: str) -> None:
+        self.subject = subject
         self.description = description
-        super().__init__(f"{field}: {description}")
+        super().__init__(f"{subject}: {description}")
 
 
 class NotAReplyToThat(TouchpointError):
@@ -250,8 +263,8 @@ class TouchpointDraft:
     def _problems(self, now: datetime, max_future_skew: timedelta, max_content_bytes: int) -> Sequence[Violation]:
         out: list[Violation] = []
 
-        def bad(name: str, description: str) -> None:
-            out.append(Violation(name, description))
+        def bad(name: str, description: str, item: int | None = None) -> None:
+            out.append(Violation(name, description, item))
 
         for name, value, allowed, required in (
             ("kind", self.kind, KINDS, True),
@@ -259,7 +272,7 @@ class TouchpointDraft:
             ("direction", self.direction, DIRECTIONS, True),
             ("visibility", self.visibility, VISIBILITIES, True),
             ("intent", self.intent, INTENTS, False),
-            ("sentiment.label", self.sentiment_label, SENTIMENT_LABELS, False),
+            ("sentiment_label", self.sentiment_label, SENTIMENT_LABELS, False),
             ("sociability_degree", self.sociability_degree, SOCIABILITY_DEGREES, False),
             ("business_sociability_degree", self.business_sociability_degree, BUSINESS_SOCIABILITY_DEGREES, False),
             ("company_function", self.company_function, COMPANY_FUNCTIONS, False),
@@ -268,7 +281,7 @@ class TouchpointDraft:
                 if required:
                     bad(name, "is required")
             elif value not in allowed:
-                bad(name, f"is not a known {name.split('.')[0].replace('_', ' ')}")
+                bad(name, f"is not a known {name.removesuffix('_label').replace('_', ' ')}")
 
         if self.occurred_at is None:
             bad("occurred_at", "is required")
@@ -283,15 +296,15 @@ class TouchpointDraft:
             bad("actors", f"must have at most {MAX_ACTORS} items")
         for index, actor in enumerate(self.actors):
             if actor.type not in IDENTIFIER_TYPES:
-                bad(f"actors[{index}].type", "is not a known identifier type")
+                bad("actor_type", "is not a known identifier type", index)
             if not actor.value.strip():
-                bad(f"actors[{index}].value", "is required")
+                bad("actor_value", "is required", index)
             elif has_refused_characters(actor.value):
-                bad(f"actors[{index}].value", "must not contain control characters or line breaks")
+                bad("actor_value", "must not contain control characters or line breaks", index)
             if has_refused_characters(actor.namespace):
-                bad(f"actors[{index}].namespace", "must not contain control characters or line breaks")
+                bad("actor_namespace", "must not contain control characters or line breaks", index)
             if actor.type == "other" and not actor.namespace:
-                bad(f"actors[{index}].namespace", "is required for identifier type other")
+                bad("actor_namespace", "is required for identifier type other", index)
 
         own_id: UUID | None = None
         if self.touchpoint_id:
@@ -301,7 +314,7 @@ class TouchpointDraft:
                 bad("touchpoint_id", "must be a UUID")
         if bool(self.source_system) != bool(self.external_id):
             bad(
-                "source.external_id" if self.source_system else "source.system",
+                "external_id" if self.source_system else "source_system",
                 "source system and external id are given together",
             )
         elif self.source_system and self.external_id:
@@ -313,41 +326,41 @@ class TouchpointDraft:
             bad("touchpoint_id", "give a touchpoint_id or a source system and external id (idempotency key)")
 
         if bool(self.reply_to_source_system) != bool(self.reply_to_external_id):
-            bad("reply_to.source", "system and external id are given together")
+            bad("reply_to_source", "system and external id are given together")
         reply_to: UUID | None = None
         try:
             reply_to = self.resolved_reply_to()
         except ValueError:
-            bad("reply_to.touchpoint_id", "must be a UUID")
+            bad("reply_to_id", "must be a UUID")
         if reply_to is not None and own_id is not None and reply_to == own_id:
             bad("reply_to", "a touchpoint cannot reply to itself")
 
         if len(self.text.encode("utf-8")) > max_content_bytes:
-            bad("content.text", f"must be at most {max_content_bytes} bytes in UTF-8")
+            bad("text", f"must be at most {max_content_bytes} bytes in UTF-8")
         if self.followers < 0:
-            bad("audience.followers", "must not be negative")
+            bad("followers", "must not be negative")
         if self.recipients < 0:
-            bad("audience.recipients", "must not be negative")
+            bad("recipients", "must not be negative")
         if self.sentiment_score is not None and not -1.0 <= self.sentiment_score <= 1.0:
-            bad("sentiment.score", "must be between -1 and 1")
+            bad("sentiment_score", "must be between -1 and 1")
         if self.rating is not None and not MIN_RATING <= self.rating <= MAX_RATING:
             bad("rating", f"must be between {MIN_RATING} and {MAX_RATING}")
         if len(self.tags) > MAX_TAGS:
             bad("tags", f"must have at most {MAX_TAGS} items")
-        for name, value, limit in (
-            ("source.system", self.source_system, 100),
-            ("source.external_id", self.external_id, 500),
-            ("source.url", self.external_url, 2000),
-            ("content.language", self.language, 35),
-            ("thread_id", self.thread_id, 500),
-            ("reply_to.source.system", self.reply_to_source_system, 100),
-            ("reply_to.source.external_id", self.reply_to_external_id, 500),
-            *((f"actors[{i}].value", actor.value, MAX_IDENTIFIER_CHARS) for i, actor in enumerate(self.actors)),
-            *((f"actors[{i}].namespace", actor.namespace, 200) for i, actor in enumerate(self.actors)),
-            *((f"tags[{i}]", tag, 100) for i, tag in enumerate(self.tags)),
+        for name, item, value, limit in (
+            ("source_system", None, self.source_system, 100),
+            ("external_id", None, self.external_id, 500),
+            ("external_url", None, self.external_url, 2000),
+            ("language", None, self.language, 35),
+            ("thread_id", None, self.thread_id, 500),
+            ("reply_to_source_system", None, self.reply_to_source_system, 100),
+            ("reply_to_external_id", None, self.reply_to_external_id, 500),
+            *(("actor_value", i, actor.value, MAX_IDENTIFIER_CHARS) for i, actor in enumerate(self.actors)),
+            *(("actor_namespace", i, actor.namespace, 200) for i, actor in enumerate(self.actors)),
+            *(("tag", i, tag, 100) for i, tag in enumerate(self.tags)),
         ):
             if len(value) > limit:
-                bad(name, f"must be at most {limit} characters long")
+                bad(name, f"must be at most {limit} characters long", item)
         return out
 
 
@@ -549,7 +562,7 @@ class Touchpoint(Aggregate):
         if not actor.strip():
             raise InvalidReclassification("actor", "is required")
         if sentiment_score is not None and (field != "sentiment" or not -1.0 <= sentiment_score <= 1.0):
-            raise InvalidReclassification("sentiment.score", "only for sentiment, between -1 and 1")
+            raise InvalidReclassification("sentiment_score", "only for sentiment, between -1 and 1")
         score = self.sentiment_score
         if field == "sentiment":
             value, score = _consistent_sentiment(value, sentiment_score, self.sentiment_score)
@@ -620,7 +633,7 @@ def _consistent_sentiment(label: str, score: float | None, old_score: float) -> 
     if score is not None:
         implied = sentiment_label(score)
         if label and label != implied:
-            raise InvalidReclassification("sentiment.score", f"is {implied} by its value, not {label}")
+            raise InvalidReclassification("sentiment_score", f"is {implied} by its value, not {label}")
         return implied, score
     if not label:
         return "", 0.0

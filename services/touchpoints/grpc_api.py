@@ -3,7 +3,9 @@
 Errors are raised as ``services.common.errors`` kinds and mapped to statuses by the runtime's interceptors.
 Unary requests are validated by the runtime; batch and stream items are validated here one by one
 (``services.common.validation.violations``) and then by the domain (``TouchpointDraft.check``), so one bad item
-is answered REJECTED and the others are recorded.
+is answered REJECTED and the others are recorded. The domain's refusals name its own words (``reply_to_id``,
+``actor_value`` of item 2); :data:`FIELD_OF` and :data:`RECLASSIFICATION_FIELD_OF` turn each into the field path
+of the request (one place).
 
 The stream (``RecordTouchpointStream``) reads the client's messages in a thread of its own into a bounded inbox
 and records whatever has arrived as one micro-batch (one atomic append), then answers each of its items, in
@@ -16,7 +18,7 @@ idempotent).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,7 +32,7 @@ from chorus.common.v1 import types_pb2
 from chorus.touchpoints.v1 import touchpoint_service_pb2 as pb
 from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as pb_grpc
 from services.common.contracts import EnumWords, from_timestamp
-from services.common.errors import InvalidArgument
+from services.common.errors import FieldViolation, InvalidArgument
 from services.common.grpc_runtime import Registration
 from services.common.grpc_runtime.decoding import Undecodable, per_item
 from services.common.grpc_runtime.streams import answer_in_micro_batches
@@ -46,7 +48,12 @@ from services.touchpoints.application import (
     ThreadContext,
     TouchpointsApplication,
 )
-from services.touchpoints.domain import TouchpointDraft, Violation
+from services.touchpoints.domain import (
+    InvalidReclassification,
+    InvalidTouchpoint,
+    TouchpointDraft,
+    Violation,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -73,6 +80,51 @@ OUTCOME = {
     ALREADY_RECORDED: pb.RECORD_OUTCOME_ALREADY_RECORDED,
     REJECTED: pb.RECORD_OUTCOME_REJECTED,
 }
+
+FIELD_OF: Mapping[str, str] = {
+    "source_system": "source.system",
+    "external_id": "source.external_id",
+    "external_url": "source.url",
+    "text": "content.text",
+    "language": "content.language",
+    "followers": "audience.followers",
+    "recipients": "audience.recipients",
+    "sentiment_label": "sentiment.label",
+    "sentiment_score": "sentiment.score",
+    "reply_to_id": "reply_to.touchpoint_id",
+    "reply_to_source": "reply_to.source",
+    "reply_to_source_system": "reply_to.source.system",
+    "reply_to_external_id": "reply_to.source.external_id",
+    "actor_type": "actors[{item}].type",
+    "actor_value": "actors[{item}].value",
+    "actor_namespace": "actors[{item}].namespace",
+    "tag": "tags[{item}]",
+}
+"""The ``TouchpointInput`` field of each word a domain :class:`Violation` names (a word not here is the field's
+own name: ``occurred_at``, ``actors``, ``rating``)."""
+
+RECLASSIFICATION_FIELD_OF: Mapping[str, str] = {"field": "value", "sentiment_score": "sentiment.score"}
+"""The ``ReclassifyTouchpointRequest`` field of each word an :class:`InvalidReclassification` names (``value`` is
+the request's oneof of the new values)."""
+
+
+def field_path(violation: Violation) -> str:
+    """The path in a ``TouchpointInput`` of what ``violation`` is about: ``actor_value`` of item 2 ->
+    ``actors[2].value``. A violation found by the .proto rules already names its path."""
+    return FIELD_OF.get(violation.subject, violation.subject).format(item=violation.item)
+
+
+def reclassification_field_path(refused: InvalidReclassification) -> str:
+    """The path in a ``ReclassifyTouchpointRequest`` of what ``refused`` is about."""
+    return RECLASSIFICATION_FIELD_OF.get(refused.subject, refused.subject)
+
+
+def invalid_touchpoint(refused: InvalidTouchpoint) -> InvalidArgument:
+    """The INVALID_ARGUMENT answer to a refused ``RecordTouchpointRequest``, naming each field under
+    ``touchpoint.``."""
+    violations = [FieldViolation(f"touchpoint.{field_path(v)}", v.description) for v in refused.violations]
+    summary = "; ".join(f"{v.field}: {v.description}" for v in violations)
+    return InvalidArgument(f"invalid touchpoint: {summary}", violations)
 
 
 # ------------------------------------------------------------------------------------------- protobuf -> domain
@@ -194,7 +246,7 @@ def result_message(outcome: ItemOutcome, index: int | None = None) -> pb.RecordR
         index=outcome.index if index is None else index,
         touchpoint_id=str(outcome.touchpoint_id) if outcome.touchpoint_id else "",
         outcome=OUTCOME[outcome.outcome],
-        violations=[pb.ItemViolation(field=v.field, description=v.description) for v in outcome.violations],
+        violations=[pb.ItemViolation(field=field_path(v), description=v.description) for v in outcome.violations],
         inferred_fields=outcome.inferred,
         position=outcome.position,
     )
@@ -266,7 +318,10 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
         self.stream_max_batch = min(stream_max_batch, MAX_BATCH)
 
     def RecordTouchpoint(self, request: pb.RecordTouchpointRequest, context: grpc.ServicerContext) -> Any:
-        outcome = self.app.record(draft_of(request.touchpoint))
+        try:
+            outcome = self.app.record(draft_of(request.touchpoint))
+        except InvalidTouchpoint as refused:
+            raise invalid_touchpoint(refused) from None
         return pb.RecordTouchpointResponse(
             touchpoint_id=str(outcome.touchpoint_id),
             outcome=OUTCOME[outcome.outcome],
@@ -364,14 +419,17 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
                 "kind": KIND,
             }[which or ""]
             value = words.word(getattr(request, which or ""))
-        doc = self.app.reclassify(
-            UUID(request.touchpoint_id),
-            which or "",
-            value,
-            reason=request.reason,
-            actor=request.actor,
-            sentiment_score=score,
-        )
+        try:
+            doc = self.app.reclassify(
+                UUID(request.touchpoint_id),
+                which or "",
+                value,
+                reason=request.reason,
+                actor=request.actor,
+                sentiment_score=score,
+            )
+        except InvalidReclassification as refused:
+            raise InvalidArgument.field(reclassification_field_path(refused), refused.description) from None
         return pb.ReclassifyTouchpointResponse(touchpoint=touchpoint_message(doc))
 
 

@@ -17,7 +17,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
 from chorus.common.v1 import types_pb2 as types
-from chorus.touchpoints.v1 import touchpoint_service_pb2 as tpb
 from services.audit.history import Point, experience_as_of, is_empty
 from services.audit.stream import messages
 from services.cli import app as chorus
@@ -70,17 +69,7 @@ class Story:
 
 
 def record(stack: Stack, name: str, actor: Any, channel: int, text: str, intent: int = types.INTENT_QUESTION) -> str:
-    return stack.record(
-        name,
-        kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
-        channel=channel,
-        direction=types.DIRECTION_INBOUND,
-        visibility=types.VISIBILITY_PRIVATE,
-        occurred_at=ago(days=3),
-        actors=[actor],
-        intent=intent,
-        content=tpb.Content(text=text),
-    )
+    return stack.inbound(name, actor, text, occurred_at=ago(days=3), channel=channel, intent=intent)
 
 
 @pytest.fixture(scope="module")

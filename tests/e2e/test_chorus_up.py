@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -23,6 +24,9 @@ from services.common.nats_server import free_port
 from services.common.security import nats_users
 
 CHORUS = [sys.executable, "-m", "services.cli"]
+LOG_LINE = re.compile(r"^(.*?) +\[(?:debug|info|warning|error|critical) *\]", re.MULTILINE)
+"""A console log line: its timestamp, then its level."""
+ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z")
 
 
 def test_chorus_up_refuses_a_taken_port_in_one_line(tmp_path: Path) -> None:
@@ -143,6 +147,11 @@ def test_chorus_up_runs_every_service_healthy_and_stops_on_sigterm(tmp_path: Pat
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=60)
     assert code == 0
+    output += process.stdout.read() if process.stdout else ""
+    assert "nats.stopped" in output
+    stamps = [match.group(1) for match in LOG_LINE.finditer(output)]
+    assert len(stamps) > 10
+    assert [stamp for stamp in stamps if not ISO_UTC.fullmatch(stamp)] == []  # supervisor and services alike
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a refused client's TIME_WAIT is no listener
         probe.bind(("127.0.0.1", nats_port))  # everything it started has let go of its ports

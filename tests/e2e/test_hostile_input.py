@@ -26,12 +26,12 @@ from chorus.touchpoints.v1 import touchpoint_service_pb2
 from services.common.config import Settings
 from services.common.grpc_runtime import status_details
 from services.common.logging import configure_logging
-from services.common.testing import running_server
+from services.common.testing import serving
 from services.identity.domain import LinkPolicy
-from services.identity.grpc_api import registration as identity_registration
-from services.identity.main import IdentitySettings, identity_service
-from services.touchpoints.grpc_api import registration as touchpoints_registration
-from services.touchpoints.main import TouchpointsSettings, touchpoints_service
+from services.identity.main import SERVICE as IDENTITY_SERVICE
+from services.identity.main import IdentitySettings
+from services.touchpoints.main import SERVICE as TOUCHPOINTS_SERVICE
+from services.touchpoints.main import TouchpointsSettings
 
 RUN = uuid.uuid4().hex[:8]
 SECRET_EMAIL = f"jane.hostile.{RUN}@example.org"
@@ -61,12 +61,12 @@ def services(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     touchpoints_settings = Settings(nats_url=nats_url, views_url=f"sqlite:///{tmp / 'touchpoints.db'}")
     identity = IdentitySettings(app_name=f"identity_hostile_{RUN}", policy=LinkPolicy(blocked=frozenset({BLOCKED})))
     with (
-        identity_service(identity_settings, identity) as (identity_app, _projection),
-        running_server([identity_registration(identity_app)]) as (identity_channel, _),
-        touchpoints_service(touchpoints_settings, TouchpointsSettings(app_name=f"tp_hostile_{RUN}")) as tp_app,
-        running_server([touchpoints_registration(tp_app)]) as (touchpoints_channel, _),
+        serving(IDENTITY_SERVICE, identity_settings, identity) as identity_service,
+        serving(
+            TOUCHPOINTS_SERVICE, touchpoints_settings, TouchpointsSettings(app_name=f"tp_hostile_{RUN}")
+        ) as touchpoints,
     ):
-        yield Services(identity_channel, touchpoints_channel)
+        yield Services(identity_service.channel, touchpoints.channel)
 
 
 def _methods(*services: object) -> list[MethodDescriptor]:

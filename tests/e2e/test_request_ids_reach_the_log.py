@@ -12,19 +12,15 @@ from chorus.common.v1 import types_pb2
 from chorus.identity.v1 import identity_service_pb2 as pb
 from chorus.identity.v1 import identity_service_pb2_grpc as pb_grpc
 from services.common.config import Settings
-from services.common.testing import running_server
-from services.identity.grpc_api import registration
-from services.identity.main import IdentitySettings, identity_service
+from services.common.testing import serving
+from services.identity.main import SERVICE, IdentitySettings
 
 
 def test_a_correlation_id_sent_with_a_request_is_on_the_events_it_recorded(nats_url: str, tmp_path: Path) -> None:
     app_name = f"identity_ids_{uuid.uuid4().hex[:8]}"
     settings = Settings(nats_url=nats_url, views_url=f"sqlite:///{tmp_path / 'views.db'}")
-    with (
-        identity_service(settings, IdentitySettings(app_name=app_name)) as (app, _),
-        running_server([registration(app)]) as (channel, _),
-    ):
-        stub = pb_grpc.IdentityServiceStub(channel)
+    with serving(SERVICE, settings, IdentitySettings(app_name=app_name)) as identity:
+        stub = pb_grpc.IdentityServiceStub(identity.channel)
         _, call = stub.RegisterParty.with_call(
             pb.RegisterPartyRequest(kind=types_pb2.PARTY_KIND_PERSON, display_name="Jane Smith"),
             metadata=(("x-correlation-id", "support-call-1234"),),

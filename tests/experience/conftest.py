@@ -20,16 +20,14 @@ from chorus.identity.v1 import identity_service_pb2_grpc as ipb_grpc
 from chorus.touchpoints.v1 import touchpoint_service_pb2 as tpb
 from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as tpb_grpc
 from services.common.config import Settings
-from services.common.testing import running_server
+from services.common.testing import serving
 from services.experience.application import ExperienceApplication, ExperienceSettings
-from services.experience.grpc_api import registration as experience_registration
-from services.experience.main import experience_service
-from services.identity.grpc_api import registration as identity_registration
-from services.identity.main import IdentitySettings, identity_service
-from services.identity.main import readiness as identity_readiness
+from services.experience.main import SERVICE as EXPERIENCE
+from services.identity.main import SERVICE as IDENTITY
+from services.identity.main import IdentitySettings
 from services.touchpoints.application import RecordingPolicy, TouchpointsApplication
-from services.touchpoints.grpc_api import registration as touchpoints_registration
-from services.touchpoints.main import TouchpointsSettings, touchpoints_service
+from services.touchpoints.main import SERVICE as TOUCHPOINTS
+from services.touchpoints.main import TouchpointsSettings
 
 #: A fixed "now" for the stories: every time in them is relative to it, and queries ask "as of" it.
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -80,6 +78,29 @@ class Stack:
         reply = self.touchpoints.RecordTouchpoint(tpb.RecordTouchpointRequest(touchpoint=item))
         return reply.touchpoint_id
 
+    def inbound(
+        self,
+        external_id: str,
+        actor: types.Identifier,
+        text: str,
+        *,
+        occurred_at: timestamp_pb2.Timestamp,
+        channel: int = types.CHANNEL_EMAIL,
+        **fields: Any,
+    ) -> str:
+        """Record a private inbound touchpoint (an e-mail unless ``channel`` says otherwise) from ``actor``."""
+        return self.record(
+            external_id,
+            kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
+            channel=channel,
+            direction=types.DIRECTION_INBOUND,
+            visibility=types.VISIBILITY_PRIVATE,
+            occurred_at=occurred_at,
+            actors=[actor],
+            content=tpb.Content(text=text),
+            **fields,
+        )
+
     def caught_up(self) -> None:
         """Wait until the experience views reflect everything both streams hold now."""
         self.touchpoints_app.index_runner.catch_up(timeout=30)  # reply links are recorded by the index
@@ -115,20 +136,15 @@ def chorus_stack(
     )
     experience_base = replace(settings, views_url=experience_views[0]) if experience_views else settings
     with contextlib.ExitStack() as stack:
-        identity_app, _ = stack.enter_context(identity_service(settings, identity_settings))
-        identity_channel, _ = stack.enter_context(
-            running_server([identity_registration(identity_app)], readiness=lambda: identity_readiness(identity_app))
-        )
-        touchpoints_app = stack.enter_context(touchpoints_service(settings, touchpoints_settings))
-        touchpoints_channel, _ = stack.enter_context(running_server([touchpoints_registration(touchpoints_app)]))
-        experience_app = stack.enter_context(experience_service(experience_base, experience_settings))
-        experience_channel, _ = stack.enter_context(running_server([experience_registration(experience_app)]))
+        identity = stack.enter_context(serving(IDENTITY, settings, identity_settings))
+        touchpoints = stack.enter_context(serving(TOUCHPOINTS, settings, touchpoints_settings))
+        experience = stack.enter_context(serving(EXPERIENCE, experience_base, experience_settings))
         yield Stack(
-            identity=ipb_grpc.IdentityServiceStub(identity_channel),
-            touchpoints=tpb_grpc.TouchpointServiceStub(touchpoints_channel),
-            experience=xpb_grpc.ExperienceServiceStub(experience_channel),
-            touchpoints_app=touchpoints_app,
-            experience_app=experience_app,
+            identity=ipb_grpc.IdentityServiceStub(identity.channel),
+            touchpoints=tpb_grpc.TouchpointServiceStub(touchpoints.channel),
+            experience=xpb_grpc.ExperienceServiceStub(experience.channel),
+            touchpoints_app=touchpoints.running,
+            experience_app=experience.running,
             settings=experience_base,
             run=run,
             experience_settings=experience_settings,

@@ -283,17 +283,13 @@ def test_a_wrong_merge_reattributes_and_its_unmerge_splits_back_exactly(stack: S
     other = stack.register("Jan Smith")
     other_email = ident(EMAIL, "jan.smith@elsewhere.example")
     stack.link(other, other_email)
-    stack.record(
+    stack.inbound(
         "other-mail",
-        kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
-        channel=types.CHANNEL_EMAIL,
-        direction=types.DIRECTION_INBOUND,
-        visibility=types.VISIBILITY_PRIVATE,
+        other_email,
+        "I'd like to order two more radiators",
         occurred_at=ago(days=2),
-        actors=[other_email],
         intent=types.INTENT_PURCHASE,
         sentiment=sentiment(0.5),
-        content=tpb.Content(text="I'd like to order two more radiators"),
     )
     stack.identity.SetDoNotContact(ipb.SetDoNotContactRequest(party_id=other, do_not_contact=True, source="phone"))
     before_jane = stack.experience_of(xpb.PartySelector(party_id=jane))
@@ -366,16 +362,7 @@ def test_watch_experience_pushes_the_change_a_new_interaction_makes(stack: Stack
     try:
         first = next(call)
         assert first.update.experience.interactions == 0
-        stack.record(
-            "watched",
-            kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
-            channel=types.CHANNEL_EMAIL,
-            direction=types.DIRECTION_INBOUND,
-            visibility=types.VISIBILITY_PRIVATE,
-            occurred_at=ago(hours=1),
-            actors=[SPELLED["email"][0]],
-            content=tpb.Content(text="Hello again"),
-        )
+        stack.inbound("watched", SPELLED["email"][0], "Hello again", occurred_at=ago(hours=1))
         second = next(call)
         assert second.update.experience.interactions == 1
     finally:

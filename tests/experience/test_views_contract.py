@@ -14,7 +14,6 @@ from chorus.common.v1 import types_pb2 as types
 from chorus.experience.v1 import experience_service_pb2 as xpb
 from chorus.identity.v1 import identity_service_pb2 as ipb
 from chorus.touchpoints.events.v1 import events_pb2 as touchpoint_events
-from chorus.touchpoints.v1 import touchpoint_service_pb2 as tpb
 from services.common.eventstore import TOPIC_HEADER, VERSION_HEADER, StreamLayout
 from services.common.testing import eventually
 from services.experience.application import ExperienceApplication
@@ -76,16 +75,7 @@ class ViewsContract:
             stack.experience_app.connection, stack.settings.views_url, stack.experience_settings
         ).start()
         try:
-            stack.record(
-                "after-restart",
-                kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
-                channel=types.CHANNEL_EMAIL,
-                direction=types.DIRECTION_INBOUND,
-                visibility=types.VISIBILITY_PRIVATE,
-                occurred_at=ago(hours=1),
-                actors=[SPELLED["email"][0]],
-                content=tpb.Content(text="One more thing"),
-            )
+            stack.inbound("after-restart", SPELLED["email"][0], "One more thing", occurred_at=ago(hours=1))
             stack.touchpoints_app.index_runner.catch_up(timeout=30)
             restarted.catch_up(timeout=30)
             dump = restarted.view.dump()
@@ -108,26 +98,10 @@ class ViewsContract:
                 headers={TOPIC_HEADER: touchpoint_events.TouchpointRecorded.DESCRIPTOR.full_name, VERSION_HEADER: "1"},
             )
 
-        stack.record(
-            "before",
-            kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
-            channel=types.CHANNEL_EMAIL,
-            direction=types.DIRECTION_INBOUND,
-            visibility=types.VISIBILITY_PRIVATE,
-            occurred_at=ago(hours=2),
-            actors=[ident(types.IDENTIFIER_TYPE_EMAIL, "x@y.example")],
-            content=tpb.Content(text="hi"),
-        )
+        stack.inbound("before", ident(types.IDENTIFIER_TYPE_EMAIL, "x@y.example"), "hi", occurred_at=ago(hours=2))
         connection.call(poison)
-        after = stack.record(
-            "after",
-            kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
-            channel=types.CHANNEL_EMAIL,
-            direction=types.DIRECTION_INBOUND,
-            visibility=types.VISIBILITY_PRIVATE,
-            occurred_at=ago(hours=1),
-            actors=[ident(types.IDENTIFIER_TYPE_EMAIL, "x@y.example")],
-            content=tpb.Content(text="hello"),
+        after = stack.inbound(
+            "after", ident(types.IDENTIFIER_TYPE_EMAIL, "x@y.example"), "hello", occurred_at=ago(hours=1)
         )
         stack.experience_app.catch_up(timeout=30)
         quarantine = stack.experience.ListQuarantine(xpb.ListQuarantineRequest())

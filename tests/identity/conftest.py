@@ -13,11 +13,10 @@ import pytest
 from chorus.identity.v1 import identity_service_pb2_grpc as pb_grpc
 from services.common.config import Settings
 from services.common.projections import ProjectionRunner
-from services.common.testing import running_server
+from services.common.testing import serving
 from services.identity import events
 from services.identity.application import IdentityApplication
-from services.identity.grpc_api import registration
-from services.identity.main import IdentitySettings, identity_service, readiness
+from services.identity.main import SERVICE, IdentitySettings
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -40,28 +39,20 @@ class IdentityHarness:
     address: str = ""
 
 
-def eventstore_env(settings: Settings, app_name: str) -> dict[str, str]:
-    """JetStream persistence with protobuf events: the production configuration."""
-    return settings.eventstore_env(app_name)
-
-
 @pytest.fixture(scope="module")
 def identity(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[IdentityHarness]:
     tmp = tmp_path_factory.mktemp("identity")
     settings = Settings(nats_url=nats_url, views_url=f"sqlite:///{tmp / 'views.db'}")
     identity_settings = IdentitySettings(app_name=f"identity_{uuid.uuid4().hex[:12]}")
-    env = eventstore_env(settings, identity_settings.app_name)
-    with (
-        identity_service(settings, identity_settings, env=env) as (app, projection),
-        running_server([registration(app)], readiness=lambda: readiness(app)) as (channel, port),
-    ):
+    with serving(SERVICE, settings, identity_settings) as service:
+        app, projection = service.running
         yield IdentityHarness(
             app=app,
             projection=projection,
-            stub=pb_grpc.IdentityServiceStub(channel),
-            channel=channel,
+            stub=pb_grpc.IdentityServiceStub(service.channel),
+            channel=service.channel,
             settings=settings,
             identity=identity_settings,
             tmp=tmp,
-            address=f"127.0.0.1:{port}",
+            address=service.address,
         )

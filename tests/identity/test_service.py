@@ -13,10 +13,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common.config import Settings
 from services.common.errors import ConfigurationError
-from services.common.testing import eventually, running_server
+from services.common.testing import eventually, serving
 from services.identity.domain import LinkPolicy
-from services.identity.grpc_api import SERVICE_NAME, registration
-from services.identity.main import IdentitySettings, identity_service, readiness
+from services.identity.grpc_api import SERVICE_NAME
+from services.identity.main import SERVICE, IdentitySettings
 
 if TYPE_CHECKING:
     from tests.identity.conftest import IdentityHarness
@@ -70,11 +70,9 @@ def test_the_service_reports_not_serving_when_its_resolution_view_stops_followin
 ) -> None:
     settings = Settings(nats_url=nats_url, views_url=f"sqlite:///{tmp_path / 'views.db'}")
     own = IdentitySettings(app_name=f"identity_{uuid.uuid4().hex[:12]}")
-    with (
-        identity_service(settings, own) as (app, runner),
-        running_server([registration(app)], readiness=lambda: readiness(app)) as (channel, _port),
-    ):
-        health = health_pb2_grpc.HealthStub(channel)
+    with serving(SERVICE, settings, own) as identity:
+        _, runner = identity.running
+        health = health_pb2_grpc.HealthStub(identity.channel)
 
         def status_is(expected: int) -> Callable[[], None]:
             def check() -> None:

@@ -20,11 +20,10 @@ from chorus.touchpoints.v1 import touchpoint_service_pb2 as pb
 from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as pb_grpc
 from services.common.config import Settings
 from services.common.grpc_runtime import status_details
-from services.common.testing import running_server
+from services.common.testing import serving
 from services.touchpoints.application import TouchpointsApplication
 from services.touchpoints.domain import touchpoint_id_for
-from services.touchpoints.grpc_api import registration
-from services.touchpoints.main import TouchpointsSettings, touchpoints_service
+from services.touchpoints.main import SERVICE, TouchpointsSettings
 
 RUN = uuid.uuid4().hex[:8]
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -46,11 +45,8 @@ class Service:
 def service(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     tmp: Path = tmp_path_factory.mktemp("actors")
     settings = Settings(nats_url=nats_url, views_url=f"sqlite:///{tmp / 'views.db'}", default_region="GB")
-    with (
-        touchpoints_service(settings, TouchpointsSettings(app_name=f"tp_actors_{RUN}")) as app,
-        running_server([registration(app)]) as (channel, _port),
-    ):
-        yield Service(app, pb_grpc.TouchpointServiceStub(channel))
+    with serving(SERVICE, settings, TouchpointsSettings(app_name=f"tp_actors_{RUN}")) as touchpoints:
+        yield Service(touchpoints.running, pb_grpc.TouchpointServiceStub(touchpoints.channel))
 
 
 def _stamp(moment: datetime) -> timestamp_pb2.Timestamp:

@@ -53,7 +53,7 @@ def recorded(d: TouchpointDraft) -> Touchpoint:
 def violations_of(d: TouchpointDraft, max_bytes: int = 1000) -> dict[str, str]:
     with pytest.raises(InvalidTouchpoint) as caught:
         d.check(NOW, SKEW, max_bytes)
-    return {v.field: v.description for v in caught.value.violations}
+    return {v.subject: v.description for v in caught.value.violations}
 
 
 def test_the_id_is_derived_from_source_and_external_id_the_same_way_every_time() -> None:
@@ -80,20 +80,50 @@ def test_a_client_supplied_id_is_used_when_there_is_no_source() -> None:
         ({"occurred_at": None}, "occurred_at"),
         ({"occurred_at": NOW + timedelta(minutes=6)}, "occurred_at"),
         ({"occurred_at": datetime(2026, 3, 1)}, "occurred_at"),
-        ({"text": "é" * 501}, "content.text"),
+        ({"text": "é" * 501}, "text"),
         ({"reply_to_source_system": "zendesk", "reply_to_external_id": "T-1"}, "reply_to"),
+        ({"reply_to_source_system": "zendesk"}, "reply_to_source"),
+        ({"reply_to_id": "not-a-uuid"}, "reply_to_id"),
+        ({"reply_to_source_system": "z" * 101, "reply_to_external_id": "T-0"}, "reply_to_source_system"),
         ({"source_system": "", "external_id": ""}, "touchpoint_id"),
         ({"touchpoint_id": "not-a-uuid", "source_system": "", "external_id": ""}, "touchpoint_id"),
         ({"touchpoint_id": str(uuid4())}, "touchpoint_id"),
-        ({"external_id": ""}, "source.external_id"),
-        ({"actors": (Identifier("fax", "", "1"),)}, "actors[0].type"),
-        ({"actors": (Identifier("other", "", "x"),)}, "actors[0].namespace"),
-        ({"sentiment_score": 1.5}, "sentiment.score"),
+        ({"external_id": ""}, "external_id"),
+        ({"actors": (Identifier("fax", "", "1"),)}, "actor_type"),
+        ({"actors": (Identifier("other", "", "x"),)}, "actor_namespace"),
+        ({"sentiment_score": 1.5}, "sentiment_score"),
+        ({"sentiment_label": "cheerful"}, "sentiment_label"),
+        ({"followers": -1}, "followers"),
         ({"tags": tuple(str(i) for i in range(51))}, "tags"),
+        ({"tags": ("x" * 101,)}, "tag"),
     ],
 )
 def test_bad_input_names_the_field(changes: dict[str, object], field: str) -> None:
     assert field in violations_of(draft(**changes))
+
+
+def test_a_violation_names_the_draft_s_own_words_and_which_item_never_an_api_field_path() -> None:
+    broken = draft(
+        actors=(Identifier("email", "", "jane@example.org"), Identifier("fax", "", "")),
+        text="é" * 501,
+        external_url="u" * 2001,
+        language="l" * 36,
+        recipients=-1,
+        sentiment_label="cheerful",
+        sentiment_score=2.0,
+        reply_to_source_system="zendesk",
+        tags=("ok", "t" * 101),
+    )
+    with pytest.raises(InvalidTouchpoint) as caught:
+        broken.check(NOW, SKEW, 1000)
+    found = {(v.subject, v.item) for v in caught.value.violations}
+    assert {("actor_type", 1), ("actor_value", 1), ("tag", 1), ("reply_to_source", None)} <= found
+    assert {"text", "external_url", "language", "recipients", "sentiment_label", "sentiment_score"} <= {
+        subject for subject, _ in found
+    }
+    draft_fields = set(TouchpointDraft.__dataclass_fields__) | {"actor_type", "actor_value", "actor_namespace", "tag"}
+    assert {subject for subject, _ in found} <= draft_fields | {"reply_to_source"}
+    assert not [subject for subject, _ in found if "." in subject or "[" in subject]
 
 
 def test_a_reply_to_naming_itself_by_id_is_refused() -> None:
@@ -161,7 +191,13 @@ def test_confirming_an_inferred_value_is_recorded_as_a_correction() -> None:
 def test_a_bad_reclassification_is_refused(field: str, value: str, reason: str, bad: str) -> None:
     with pytest.raises(InvalidReclassification) as caught:
         recorded(draft()).reclassify(field, value, reason, "agent:1")
-    assert caught.value.field == bad
+    assert caught.value.subject == bad
+
+
+def test_a_score_given_with_another_field_is_refused_naming_the_sentiment_score() -> None:
+    with pytest.raises(InvalidReclassification) as caught:
+        recorded(draft()).reclassify("intent", "praise", "r", "agent:1", sentiment_score=0.5)
+    assert caught.value.subject == "sentiment_score"
 
 
 def test_a_reply_links_once_to_its_parent_with_the_response_time() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -21,12 +22,12 @@ from chorus.touchpoints.v1 import touchpoint_service_pb2 as pb
 from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as pb_grpc
 from services.common.config import Settings
 from services.common.grpc_runtime import status_details
-from services.common.testing import eventually, running_server
+from services.common.testing import eventually, running_server, serving
 from services.touchpoints.application import RecordingPolicy, TouchpointsApplication
 from services.touchpoints.domain import touchpoint_id_for
 from services.touchpoints.events import MAPPER_TOPIC
-from services.touchpoints.grpc_api import SERVICE_NAME, TouchpointServicer, draft_of, registration
-from services.touchpoints.main import TouchpointsSettings, touchpoints_service
+from services.touchpoints.grpc_api import SERVICE_NAME, TouchpointServicer, draft_of
+from services.touchpoints.main import SERVICE, TouchpointsSettings
 from services.touchpoints.projection import TouchpointIndex, touchpoint_runner
 
 RUN = uuid.uuid4().hex[:8]
@@ -77,8 +78,15 @@ def service(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         app_name=f"tp_grpc_{RUN}",
         policy=RecordingPolicy(brand_handles=frozenset({"acme"}), max_content_bytes=2000),
     )
-    with touchpoints_service(settings, own) as app, running_server([registration(app)]) as (channel, _port):
-        yield Service(app, pb_grpc.TouchpointServiceStub(channel))
+    with served(settings, own) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def served(settings: Settings, own: TouchpointsSettings) -> Iterator[Service]:
+    """The touchpoints service as ``chorus serve touchpoints`` runs it, and a stub to it."""
+    with serving(SERVICE, settings, own) as touchpoints:
+        yield Service(touchpoints.running, pb_grpc.TouchpointServiceStub(touchpoints.channel))
 
 
 def record(service: Service, touchpoint: pb.TouchpointInput) -> pb.RecordTouchpointResponse:
@@ -209,8 +217,7 @@ def test_the_same_touchpoint_is_stored_once_also_after_the_dedup_window(
     settings = Settings(nats_url=nats_url, views_url=f"sqlite:///{tmp / 'views.db'}", duplicate_window_seconds=1)
     own = TouchpointsSettings(app_name=f"tp_dedup_{RUN}")
     assert settings.eventstore_env(own.app_name)["NATS_DUPLICATE_WINDOW"] == "1"
-    with touchpoints_service(settings, own) as app, running_server([registration(app)]) as (channel, _):
-        short = Service(app, pb_grpc.TouchpointServiceStub(channel))
+    with served(settings, own) as short:
         first = record(short, item("window"))
         batch_first = short.stub.RecordTouchpointBatch(
             pb.RecordTouchpointBatchRequest(touchpoints=[item("window-b1"), item("window-b2")])
@@ -220,14 +227,7 @@ def test_the_same_touchpoint_is_stored_once_also_after_the_dedup_window(
         replica_settings = Settings(
             nats_url=nats_url, views_url=f"sqlite:///{tmp / 'replica-views.db'}", duplicate_window_seconds=1
         )
-        with (
-            touchpoints_service(replica_settings, own) as replica,
-            running_server([registration(replica)]) as (
-                replica_channel,
-                _,
-            ),
-        ):
-            other = Service(replica, pb_grpc.TouchpointServiceStub(replica_channel))
+        with served(replica_settings, own) as other:
             again = record(other, item("window"))
             batch_again = other.stub.RecordTouchpointBatch(
                 pb.RecordTouchpointBatchRequest(touchpoints=[item("window-b1"), item("window-b3"), item("window-b2")])
@@ -241,8 +241,8 @@ def test_the_same_touchpoint_is_stored_once_also_after_the_dedup_window(
             pb.RECORD_OUTCOME_ALREADY_RECORDED,
         ]
         for external in ("window", "window-b1", "window-b2", "window-b3"):
-            assert len(events_of(app, tp_id(external))) == 1
-        assert len(app.recorder.select_notifications(None, 100)) == 4
+            assert len(events_of(short.app, tp_id(external))) == 1
+        assert len(short.app.recorder.select_notifications(None, 100)) == 4
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63horus/validate/v1/rules.proto\x12\x12\x63horus.validate.v1\x1a google/protobuf/descriptor.proto\"\x8e\x03\n\nFieldRules\x12\x10\n\x08required\x18\x01 \x01(\x08\x12\x0f\n\x07min_len\x18\x02 \x01(\r\x12\x0f\n\x07max_len\x18\x03 \x01(\r\x12\x11\n\tmax_bytes\x18\x04 \x01(\r\x12\x0f\n\x07pattern\x18\x05 \x01(\t\x12\x0c\n\x04uuid\x18\x06 \x01(\x08\x12\x11\n\tmin_items\x18\x07 \x01(\r\x12\x11\n\tmax_items\x18\x08 \x01(\r\x12\x14\n\x07int_gte\x18\t \x01(\x03H\x00\x88\x01\x01\x12\x14\n\x07int_lte\x18\n \x01(\x03H\x01\x88\x01\x01\x12\x16\n\tfloat_gte\x18\x0b \x01(\x01H\x02\x88\x01\x01\x12\x16\n\tfloat_lte\x18\x0c \x01(\x01H\x03\x88\x01\x01\x12\x19\n\x11\x65num_defined_only\x18\r \x01(\x08\x12,\n\x04keys\x18\x0e \x01(\x0b\x32\x1e.chorus.validate.v1.FieldRules\x12\x1b\n\x13items_checked_apart\x18\x0f \x01(\x08\x42\n\n\x08_int_gteB\n\n\x08_int_lteB\x0c\n\n_float_gteB\x0c\n\n_float_lte\"\x1e\n\nOneofRules\x12\x10\n\x08required\x18\x01 \x01(\x08:N\n\x05\x66ield\x12\x1d.google.protobuf.FieldOptions\x18\x8b\x8b\x03 \x01(\x0b\x32\x1e.chorus.validate.v1.FieldRules:N\n\x05oneof\x12\x1d.google.protobuf.OneofOptions\x18\x8b\x8b\x03 \x01(\x0b\x32\x1e.chorus.validate.v1.OneofRulesb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63horus/validate/v1/rules.proto\x12\x12\x63horus.validate.v1\x1a google/protobuf/descriptor.proto\"\x8c\x03\n\nFieldRules\x12\x10\n\x08required\x18\x01 \x01(\x08\x12\x0f\n\x07min_len\x18\x02 \x01(\r\x12\x0f\n\x07max_len\x18\x03 \x01(\r\x12\x11\n\tmax_bytes\x18\x04 \x01(\r\x12\x0f\n\x07pattern\x18\x05 \x01(\t\x12\x0c\n\x04uuid\x18\x06 \x01(\x08\x12\x11\n\tmax_items\x18\x08 \x01(\r\x12\x14\n\x07int_gte\x18\t \x01(\x03H\x00\x88\x01\x01\x12\x14\n\x07int_lte\x18\n \x01(\x03H\x01\x88\x01\x01\x12\x16\n\tfloat_gte\x18\x0b \x01(\x01H\x02\x88\x01\x01\x12\x16\n\tfloat_lte\x18\x0c \x01(\x01H\x03\x88\x01\x01\x12\x19\n\x11\x65num_defined_only\x18\r \x01(\x08\x12,\n\x04keys\x18\x0e \x01(\x0b\x32\x1e.chorus.validate.v1.FieldRules\x12\x1b\n\x13items_checked_apart\x18\x0f \x01(\x08\x42\n\n\x08_int_gteB\n\n\x08_int_lteB\x0c\n\n_float_gteB\x0c\n\n_float_lteJ\x04\x08\x07\x10\x08R\tmin_items\"\x1e\n\nOneofRules\x12\x10\n\x08required\x18\x01 \x01(\x08:N\n\x05\x66ield\x12\x1d.google.protobuf.FieldOptions\x18\x8b\x8b\x03 \x01(\x0b\x32\x1e.chorus.validate.v1.FieldRules:N\n\x05oneof\x12\x1d.google.protobuf.OneofOptions\x18\x8b\x8b\x03 \x01(\x0b\x32\x1e.chorus.validate.v1.OneofRulesb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,7 +33,7 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chorus.validate.v1.rules_pb
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_FIELDRULES']._serialized_start=89
-  _globals['_FIELDRULES']._serialized_end=487
-  _globals['_ONEOFRULES']._serialized_start=489
-  _globals['_ONEOFRULES']._serialized_end=519
+  _globals['_FIELDRULES']._serialized_end=485
+  _globals['_ONEOFRULES']._serialized_start=487
+  _globals['_ONEOFRULES']._serialized_end=517
 # @@protoc_insertion_point(module_scope)

@@ -11,14 +11,13 @@ ONEOF_FIELD_NUMBER: _ClassVar[int]
 oneof: _descriptor.FieldDescriptor
 
 class FieldRules(_message.Message):
-    __slots__ = ("required", "min_len", "max_len", "max_bytes", "pattern", "uuid", "min_items", "max_items", "int_gte", "int_lte", "float_gte", "float_lte", "enum_defined_only", "keys", "items_checked_apart")
+    __slots__ = ("required", "min_len", "max_len", "max_bytes", "pattern", "uuid", "max_items", "int_gte", "int_lte", "float_gte", "float_lte", "enum_defined_only", "keys", "items_checked_apart")
     REQUIRED_FIELD_NUMBER: _ClassVar[int]
     MIN_LEN_FIELD_NUMBER: _ClassVar[int]
     MAX_LEN_FIELD_NUMBER: _ClassVar[int]
     MAX_BYTES_FIELD_NUMBER: _ClassVar[int]
     PATTERN_FIELD_NUMBER: _ClassVar[int]
     UUID_FIELD_NUMBER: _ClassVar[int]
-    MIN_ITEMS_FIELD_NUMBER: _ClassVar[int]
     MAX_ITEMS_FIELD_NUMBER: _ClassVar[int]
     INT_GTE_FIELD_NUMBER: _ClassVar[int]
     INT_LTE_FIELD_NUMBER: _ClassVar[int]
@@ -33,7 +32,6 @@ class FieldRules(_message.Message):
     max_bytes: int
     pattern: str
     uuid: bool
-    min_items: int
     max_items: int
     int_gte: int
     int_lte: int
@@ -42,7 +40,7 @@ class FieldRules(_message.Message):
     enum_defined_only: bool
     keys: FieldRules
     items_checked_apart: bool
-    def __init__(self, required: _Optional[bool] = ..., min_len: _Optional[int] = ..., max_len: _Optional[int] = ..., max_bytes: _Optional[int] = ..., pattern: _Optional[str] = ..., uuid: _Optional[bool] = ..., min_items: _Optional[int] = ..., max_items: _Optional[int] = ..., int_gte: _Optional[int] = ..., int_lte: _Optional[int] = ..., float_gte: _Optional[float] = ..., float_lte: _Optional[float] = ..., enum_defined_only: _Optional[bool] = ..., keys: _Optional[_Union[FieldRules, _Mapping]] = ..., items_checked_apart: _Optional[bool] = ...) -> None: ...
+    def __init__(self, required: _Optional[bool] = ..., min_len: _Optional[int] = ..., max_len: _Optional[int] = ..., max_bytes: _Optional[int] = ..., pattern: _Optional[str] = ..., uuid: _Optional[bool] = ..., max_items: _Optional[int] = ..., int_gte: _Optional[int] = ..., int_lte: _Optional[int] = ..., float_gte: _Optional[float] = ..., float_lte: _Optional[float] = ..., enum_defined_only: _Optional[bool] = ..., keys: _Optional[_Union[FieldRules, _Mapping]] = ..., items_checked_apart: _Optional[bool] = ...) -> None: ...
 
 class OneofRules(_message.Message):
     __slots__ = ("required",)
