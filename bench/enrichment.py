@@ -158,7 +158,10 @@ def main() -> None:
     rows = load(args.data)
     guessers: list[tuple[str, Guesser]] = [("rules", rules)]
     if args.model:
-        alone, combined = model_guessers(rows, args.confidence)
+        try:
+            alone, combined = model_guessers(rows, args.confidence)
+        except ImportError as missing:
+            parser.error(f"--model needs the model extra (see this script's docstring): {missing.name} is missing")
         guessers += [("model", alone), ("rules + model", combined)]
     parts = [
         ("tuning half", "tune"),
