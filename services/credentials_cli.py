@@ -51,3 +51,25 @@ def issue(
     out.touch(mode=0o600)
     out.write_text(token + "\n")
     typer.echo(f"wrote a {role} token for {subject} to {out} (valid {days:g} days)", err=True)
+
+
+@app.command("deploy-bundle")
+def deploy_bundle(
+    directory: Path = typer.Argument(..., help="an empty directory to write the bundle into"),  # noqa: B008
+    namespace: str = typer.Option("chorus", help="the Kubernetes namespace the certificates' DNS names are in"),
+) -> None:
+    """Write the credentials of a compose or Kubernetes deployment into DIRECTORY: a CA, each service's TLS
+    certificate, the token keys and an admin token, the audit signing key and every NATS user's password
+    (``services.common.security.deploy_bundle``). Nothing already there is overwritten."""
+    from services.catalog import SERVICES
+    from services.common.security.deploy_bundle import write_bundle
+
+    try:
+        secrets = write_bundle(directory, [entry.name for entry in SERVICES], namespace=namespace)
+    except ChorusError as error:
+        typer.secho(f"chorus: {error}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(code=2) from None
+    typer.echo(f"wrote a deployment bundle to {directory}; for Kubernetes, create its Secrets with:")
+    for name, path in secrets.items():
+        typer.echo(f"  kubectl -n {namespace} create secret generic {name} --from-file={path}")
+    typer.echo(f"keep {directory / 'operator'} (the CA key, the token signing key) away from the cluster")
