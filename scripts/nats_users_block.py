@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.common.security.nats_users import deployment_block, deployment_block_in, with_deployment_block  # noqa: E402
+from services.common.security.nats_users import deployment_block, deployment_block_in, with_deployment_block
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = (
