@@ -1,7 +1,8 @@
-"""``chorus credentials``: bearer tokens for callers of a secured Chorus.
+"""``chorus credentials``: bearer tokens for callers of a secured Chorus, and the credentials of a deployment.
 
     chorus credentials issue --role agent --subject desk-7 --days 30     # prints the token
     chorus credentials issue --role ingest --subject crm-sync --out crm.token
+    chorus credentials deploy-bundle var/deploy      # CA, certificates, token keys, audit key, NATS passwords
 
 The token is signed with ``token-signing-key.pem`` of the credentials directory (``chorus up`` creates it in
 ``<data dir>/credentials``; ``--credentials-dir`` or ``--signing-key`` name another). Callers send it as

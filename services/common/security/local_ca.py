@@ -8,6 +8,9 @@
 | ``admin.token`` | a bearer token with the ``admin`` role for the CLI, issued anew (30 days) each time ``chorus up`` starts |
 | ``token-signing-key.pem`` / ``token-public-key.pem`` | the Ed25519 key bearer tokens are signed / verified with |
 
+A mounted Kubernetes TLS Secret (``tls.crt``, ``tls.key``, ``ca.crt``) serves as a directory too: its ``ca.crt``
+stands for ``ca.pem`` (what ``chorus-healthcheck --credentials-dir`` needs to verify the server).
+
 A client certificate names its holder in the subject's common name and its role in the organisational unit
 (``CN=alice, OU=agent``); servers trust that only from a certificate their CA signed, when client certificates
 are required. Files are created once and reused; private keys are written ``0600``. Delete the directory to

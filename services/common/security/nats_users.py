@@ -17,6 +17,8 @@ violation). :func:`authorization` gives the ``authorization`` block of a
 nats-server config; :func:`ensure_users` keeps the generated passwords in ``<credentials>/nats-users.json``
 (``0600``) and :func:`user_url` puts one user's name and password into a ``nats://`` URL for that service's
 ``CHORUS_NATS_URL`` (the event store never logs the password, see ``eventstore.connection``).
+:func:`deployment_block` renders the same users for compose's and Kubernetes' nats-server configs, each password
+read from ``$NATS_PASSWORD_<USER>`` (``scripts/nats_users_block.py`` writes it into them).
 """
 
 from __future__ import annotations
