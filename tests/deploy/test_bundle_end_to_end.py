@@ -83,14 +83,12 @@ def test_a_service_runs_on_the_bundle_behind_tls_and_tokens(bundle: Path, identi
 
     request = identity_pb2.GetPartyRequest(party_id="00000000-0000-0000-0000-000000000000")
     credentials = grpc.ssl_channel_credentials((bundle / "operator" / "ca.pem").read_bytes())
-    with grpc.secure_channel(identity, credentials) as channel:
-        with pytest.raises(grpc.RpcError) as refused:
-            identity_pb2_grpc.IdentityServiceStub(channel).GetParty(request, timeout=10)
+    with grpc.secure_channel(identity, credentials) as channel, pytest.raises(grpc.RpcError) as refused:
+        identity_pb2_grpc.IdentityServiceStub(channel).GetParty(request, timeout=10)
     assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
     token = (bundle / "operator" / "admin.token").read_text().strip()
     with_token = grpc.composite_channel_credentials(credentials, grpc.access_token_call_credentials(token))
-    with grpc.secure_channel(identity, with_token) as channel:
-        with pytest.raises(grpc.RpcError) as missing:
-            identity_pb2_grpc.IdentityServiceStub(channel).GetParty(request, timeout=10)
+    with grpc.secure_channel(identity, with_token) as channel, pytest.raises(grpc.RpcError) as missing:
+        identity_pb2_grpc.IdentityServiceStub(channel).GetParty(request, timeout=10)
     assert missing.value.code() == grpc.StatusCode.NOT_FOUND  # through authentication, to the (empty) store
