@@ -2,6 +2,7 @@
 
     chorus credentials issue --role agent --subject desk-7 --days 30     # prints the token
     chorus credentials issue --role ingest --subject crm-sync --out crm.token
+    chorus credentials revoke desk-7.token --revoked-file revoked-tokens  # the services' CHORUS_TOKEN_REVOKED_FILE
     chorus credentials deploy-bundle var/deploy      # CA, certificates, token keys, audit key, NATS passwords
 
 The token is signed with ``token-signing-key.pem`` of the credentials directory (``chorus up`` creates it in
@@ -74,3 +75,18 @@ def deploy_bundle(
     for name, path in secrets.items():
         typer.echo(f"  kubectl -n {namespace} create secret generic {name} --from-file={path}")
     typer.echo(f"keep {directory / 'operator'} (the CA key, the token signing key) away from the cluster")
+
+
+@app.command()
+def revoke(
+    token_file: Path = typer.Argument(..., help="a file holding the token to revoke (as issue --out wrote it)"),  # noqa: B008
+    revoked_file: Path = typer.Option(..., help="the revocation list the services read (CHORUS_TOKEN_REVOKED_FILE)"),  # noqa: B008
+) -> None:
+    """Add the id of the token in TOKEN_FILE to the revocation list: services refuse it from their next call on."""
+    try:
+        jti = tokens.token_id(token_file.read_text().strip())
+    except (OSError, ChorusError) as error:
+        typer.secho(f"chorus: {error}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(code=2) from None
+    tokens.RevocationList(revoked_file).revoke(jti)
+    typer.echo(f"revoked token {jti} in {revoked_file}", err=True)

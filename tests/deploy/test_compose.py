@@ -137,6 +137,8 @@ def test_each_service_speaks_tls_only_with_the_bundles_certificate_and_needs_a_t
     assert settings.tls_client_auth == "optional"  # as chorus up: every call carries a token
     assert settings.token_public_key_file == bundle / "secrets" / "chorus-token-public-key" / "token-public-key.pem"
     assert settings.authenticates
+    assert settings.token_revoked_file == bundle / "revoked" / "revoked-tokens"
+    assert settings.token_revoked_file.is_file()
     assert "--insecure" not in json.dumps(COMPOSE["services"][name])
 
 

@@ -191,6 +191,15 @@ def test_each_service_speaks_tls_from_its_secret_needs_tokens_and_is_its_own_nat
     assert settings.tls_client_auth == "optional"  # as chorus up: every call carries a token
     assert settings.token_public_key_file == bundle / "secrets" / "chorus-token-public-key" / "token-public-key.pem"
     assert settings.authenticates
+    volumes = manifests[("Deployment", service)]["spec"]["template"]["spec"]["volumes"]
+    (revoked,) = [
+        volume["name"] for volume in volumes if volume.get("configMap", {}).get("name") == "chorus-revoked-tokens"
+    ]
+    (mount,) = [
+        m["mountPath"] for m in container(manifests[("Deployment", service)])["volumeMounts"] if m["name"] == revoked
+    ]
+    assert settings.token_revoked_file is not None and settings.token_revoked_file.parent == Path(mount)
+    assert settings.token_revoked_file.name in manifests[("ConfigMap", "chorus-revoked-tokens")]["data"]
     password = (bundle / "secrets" / "chorus-nats-users" / nats_users.password_variable(service)).read_text()
     assert settings.nats_url == nats_users.user_url("nats://nats:4222", service, password)
     assert "--insecure" not in str(manifests[("Deployment", service)])

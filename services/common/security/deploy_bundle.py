@@ -7,6 +7,7 @@
 | ``secrets/chorus-token-public-key/`` | ``token-public-key.pem``: what bearer tokens are verified with | ``/etc/chorus/token`` |
 | ``secrets/chorus-audit-signing-key/`` | ``audit-signing-key.pem``: the one Ed25519 key that signs every writer's checkpoints | ``/etc/chorus/audit`` (identity, touchpoints) |
 | ``secrets/chorus-nats-users/`` | ``NATS_PASSWORD_<USER>``: each NATS user's password (:mod:`.nats_users`) | the NATS server's environment; each service its own |
+| ``revoked/revoked-tokens`` | the ids of revoked tokens (``chorus credentials revoke``), none at first | compose mounts it at ``/etc/chorus/revoked`` (Kubernetes: the ConfigMap ``chorus-revoked-tokens``) |
 | ``compose/<service>.env``, ``compose/nats.env`` | the same passwords as ``env_file`` lines (a service's ``CHORUS_NATS_URL`` with its user) | docker-compose.yml |
 | ``operator/`` | the CA and its key, the token signing key, an admin certificate and token, the audit public key | the operator only: ``chorus credentials issue --credentials-dir DIR/operator``, the CLI's ``CHORUS_CREDENTIALS_DIR`` |
 
@@ -92,5 +93,6 @@ def write_bundle(
         if service in passwords:
             url = nats_users.user_url(f"nats://{nats_host}", service, passwords[service])
             local_ca.write_file(compose / f"{service}.env", f"CHORUS_NATS_URL={url}\n".encode(), secret=True)
+    local_ca.write_file(root / "revoked" / "revoked-tokens", b"# ids (jti) of revoked tokens, one a line\n")
     written.update({TOKEN_SECRET: token_dir, AUDIT_SECRET: audit_dir, NATS_SECRET: nats_dir})
     return written
