@@ -92,3 +92,25 @@ def test_a_service_runs_on_the_bundle_behind_tls_and_tokens(bundle: Path, identi
     with grpc.secure_channel(identity, with_token) as channel, pytest.raises(grpc.RpcError) as missing:
         identity_pb2_grpc.IdentityServiceStub(channel).GetParty(request, timeout=10)
     assert missing.value.code() == grpc.StatusCode.NOT_FOUND  # through authentication, to the (empty) store
+
+
+def test_a_bundle_is_never_overwritten(bundle: Path) -> None:
+    before = {path: path.read_bytes() for path in bundle.rglob("*") if path.is_file()}
+    again = subprocess.run(
+        [sys.executable, "-c", "from services.cli import app; app()", "credentials", "deploy-bundle", str(bundle)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert again.returncode == 2
+    assert "already holds a deployment bundle" in again.stderr
+    assert {path: path.read_bytes() for path in bundle.rglob("*") if path.is_file()} == before
+    private = [
+        path
+        for path in before
+        if path.name.endswith((".key", ".env", ".token", "signing-key.pem", "ca-key.pem", "admin-key.pem"))
+        or path.name.startswith("NATS_PASSWORD_")
+    ]
+    assert private and all(path.stat().st_mode & 0o077 == 0 for path in private)
