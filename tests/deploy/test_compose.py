@@ -200,14 +200,14 @@ def compose_nats(tmp_path: Path, bundle: Path) -> Iterator[tuple[int, dict[str, 
     env = {**os.environ, **env_file(Path(resolved(COMPOSE["services"]["nats"]["env_file"], bundle)))}
     server = subprocess.Popen(
         [str(find_binary()), "-c", str(config), "-a", "127.0.0.1", "-p", str(port), "-m", str(monitor)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,  # nats-server reports a failed start on stdout
         env=env,
     )
     try:
 
         def varz() -> dict[str, Any]:
-            assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
+            assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{monitor}/healthz?js-enabled-only=true", timeout=2):
                     pass
@@ -220,8 +220,8 @@ def compose_nats(tmp_path: Path, bundle: Path) -> Iterator[tuple[int, dict[str, 
     finally:
         server.terminate()
         server.wait(timeout=10)
-        if server.stderr:
-            server.stderr.close()
+        if server.stdout:
+            server.stdout.close()
 
 
 def test_the_compose_nats_config_runs_jetstream_fsyncing_every_write(tmp_path: Path, bundle: Path) -> None:
