@@ -23,6 +23,7 @@ Every variable has a default that runs Chorus on a laptop; deployments override 
 | ``CHORUS_TLS_CA_FILE`` | (none) | PEM CA bundle client certificates are verified against |
 | ``CHORUS_TLS_CLIENT_AUTH`` | ``required`` with a CA file, else ``none`` | ``required``: a client without a certificate the CA signed is refused at the handshake, and the certificate's CN/OU name the caller and its role; ``optional`` / ``none``: no certificate is asked for (grpcio cannot ask without requiring), callers use tokens |
 | ``CHORUS_TOKEN_PUBLIC_KEY_FILE`` | (none) | PEM Ed25519 public key that bearer tokens (``chorus credentials issue``) are verified with |
+| ``CHORUS_TOKEN_REVOKED_FILE`` | (none) | file of revoked token ids (``jti``), one a line (``chorus credentials revoke``); read again when it changes, a missing file revokes none |
 | ``CHORUS_GRPC_REFLECTION`` | ``on`` | ``on`` / ``off``: server reflection, open to every caller like health |
 | ``CHORUS_PAGE_TOKEN_SECRET`` | (random per process) | secret the page tokens of list methods are signed with; give every replica of a service the same one, or a token is refused by another replica and after a restart |
 
@@ -89,6 +90,7 @@ class Settings:
     tls_ca_file: Path | None = None
     tls_client_auth: str = "none"
     token_public_key_file: Path | None = None
+    token_revoked_file: Path | None = None
     grpc_reflection: bool = True
 
     def __post_init__(self) -> None:
@@ -256,12 +258,14 @@ def _tls_settings(env: Mapping[str, str]) -> dict[str, Any]:
         msg = "CHORUS_TLS_CLIENT_AUTH=required needs CHORUS_TLS_CA_FILE and the server's certificate and key"
         raise ConfigurationError(msg)
     token_key = read_setting(env, "CHORUS_TOKEN_PUBLIC_KEY_FILE", _readable_file, None)
+    revoked = read_setting(env, "CHORUS_TOKEN_REVOKED_FILE", Path, None)
     return {
         "tls_cert_file": cert,
         "tls_key_file": key,
         "tls_ca_file": ca,
         "tls_client_auth": client_auth,
         "token_public_key_file": token_key,
+        "token_revoked_file": revoked,
     }
 
 

@@ -1,11 +1,13 @@
 """``chorus-healthcheck ADDRESS``: ask a Chorus service's ``grpc.health.v1.Health/Check`` once; exit 0 when SERVING.
 
-The probe command of the container image (compose ``healthcheck``; Kubernetes uses its native gRPC probe instead).
+The probe command of the container image (compose ``healthcheck``, Kubernetes exec probes: native gRPC probes cannot
+speak TLS).
 It prints one line, ``SERVING``, ``NOT_SERVING`` or why no answer came (unreachable, deadline), and exits 1 for
 anything but SERVING, so Docker counts the container unhealthy.
 
     chorus-healthcheck 127.0.0.1:50051
     chorus-healthcheck 127.0.0.1:50052 --service chorus.touchpoints.v1.TouchpointService --timeout 2
+    chorus-healthcheck 127.0.0.1:50053 --credentials-dir /etc/chorus/tls    # TLS, trusting its ca.pem or ca.crt
 """
 
 from __future__ import annotations

@@ -297,3 +297,28 @@ def test_a_remembered_token_still_expires_on_time() -> None:
         raise AssertionError("still accepted")
 
     assert "expired" in eventually(expired, timeout=15)
+
+
+def test_a_revoked_token_is_unauthenticated_from_the_next_call_on(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from services.cli import app
+
+    revoked = tmp_path / "revoked-tokens"
+    with _secured(tmp_path / "credentials", {"CHORUS_TOKEN_REVOKED_FILE": str(revoked)}) as server:
+        token, other = server.token(roles.AGENT), server.token(roles.AGENT)
+        (tmp_path / "desk.token").write_text(token + "\n")
+        with server.channel(token=token) as ch:
+            assert _call(ch, METHODS_BY_NAME["GetExperience"]) not in REFUSED  # verified, and remembered
+            done = CliRunner().invoke(
+                app, ["credentials", "revoke", str(tmp_path / "desk.token"), "--revoked-file", str(revoked)]
+            )
+            assert done.exit_code == 0, done.output
+            assert token not in revoked.read_text()  # only its id
+            stub = experience_service_pb2_grpc.ExperienceServiceStub(ch)
+            with pytest.raises(grpc.RpcError) as refused:
+                stub.GetExperience(experience_service_pb2.GetExperienceRequest(), timeout=10)
+        assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        assert "revoked" in refused.value.details()
+        with server.channel(token=other) as ch:
+            assert _call(ch, METHODS_BY_NAME["GetExperience"]) not in REFUSED  # another token of the same role

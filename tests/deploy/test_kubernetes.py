@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,8 +17,11 @@ import pytest
 import yaml
 
 from services.cli import Service
+from services.common.audit.keys import AuditSettings
 from services.common.config import Settings
 from services.common.nats_server import find_binary
+from services.common.security import nats_users
+from services.common.security.deploy_bundle import write_bundle
 from tests.deploy.kustomize import UnsupportedKustomization, render
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,7 +71,7 @@ def test_every_manifest_of_the_overlay_is_valid_kubernetes_strictly(overlay: str
 
 def test_strict_validation_rejects_a_field_kubernetes_does_not_have() -> None:
     deployment = copy.deepcopy(rendered("dev")[("Deployment", "identity")])
-    container(deployment)["readinessProbe"]["grpc"]["prot"] = 50051
+    container(deployment)["readinessProbe"]["exec"]["comand"] = ["chorus-healthcheck"]
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(deployment, KUBERNETES_VERSIONS[-1], strict=True)
 
@@ -94,7 +98,7 @@ def test_the_renderer_refuses_what_it_does_not_implement(tmp_path: Path) -> None
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 @pytest.mark.parametrize("service", sorted(SERVICES))
-def test_each_service_is_probed_through_native_grpc_health_with_resources_bounded(overlay: str, service: str) -> None:
+def test_each_service_is_probed_through_grpc_health_over_tls_with_resources_bounded(overlay: str, service: str) -> None:
     manifests = rendered(overlay)
     deployment = manifests[("Deployment", service)]
     pod = deployment["spec"]["template"]
@@ -102,8 +106,12 @@ def test_each_service_is_probed_through_native_grpc_health_with_resources_bounde
     port = SERVICES[service]
     assert main["args"] == ["serve", service]
     assert main["ports"] == [{"name": "grpc", "containerPort": port}]
+    tls = mounted_secrets(deployment)[f"chorus-{service}-tls"]
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-        assert main[probe]["grpc"] == {"port": port}, probe
+        assert "grpc" not in main[probe], probe  # a native gRPC probe cannot speak TLS
+        command = main[probe]["exec"]["command"]
+        assert command[:4] == ["chorus-healthcheck", f"127.0.0.1:{port}", "--credentials-dir", tls], probe
+        assert main[probe]["timeoutSeconds"] > float(command[command.index("--timeout") + 1]), probe
     assert set(main["resources"]) == {"requests", "limits"}
     assert set(main["resources"]["requests"]) == set(main["resources"]["limits"]) == {"cpu", "memory"}
     assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
@@ -116,19 +124,128 @@ def test_each_service_is_probed_through_native_grpc_health_with_resources_bounde
     assert manifests[("Service", service)]["spec"]["ports"][0]["port"] == port
 
 
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What `chorus credentials deploy-bundle` writes: one directory per Secret, for `kubectl create secret`."""
+    root = tmp_path_factory.mktemp("deploy")
+    write_bundle(root, list(SERVICES))
+    return root
+
+
+def mounted_secrets(deployment: dict[str, Any]) -> dict[str, str]:
+    """Secret name -> where the container mounts it."""
+    volumes = {
+        volume["name"]: volume["secret"]["secretName"]
+        for volume in deployment["spec"]["template"]["spec"]["volumes"]
+        if "secret" in volume
+    }
+    mounts = {mount["name"]: mount for mount in container(deployment)["volumeMounts"]}
+    for name in volumes:
+        assert mounts[name]["readOnly"] is True, name
+    return {secret: mounts[name]["mountPath"] for name, secret in volumes.items()}
+
+
+def pod_env(manifests: dict[tuple[str, str], dict[str, Any]], service: str, bundle: Path) -> dict[str, str]:
+    """The environment of a service's container as the kubelet makes it from the bundle's Secrets: secret keys
+    filled in, ``$(VAR)`` expanded, and each path under a Secret's mount mapped to the bundle's file."""
+    deployment = manifests[("Deployment", service)]
+    env = dict(manifests[("ConfigMap", "chorus-config")]["data"])
+    env.update(manifests[("Secret", "chorus-secrets")]["stringData"])
+    for item in container(deployment).get("env", []):
+        if "valueFrom" in item:
+            ref = item["valueFrom"]["secretKeyRef"]
+            env[item["name"]] = (bundle / "secrets" / ref["name"] / ref["key"]).read_text()
+        else:
+            env[item["name"]] = re.sub(r"\$\((\w+)\)", lambda match: env[match.group(1)], item["value"])
+    for secret, mount in mounted_secrets(deployment).items():
+        for key, value in env.items():
+            if value.startswith(mount + "/"):
+                env[key] = str(bundle / "secrets" / secret) + value[len(mount) :]
+    return env
+
+
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_the_settings_of_the_overlay_are_ones_the_services_accept(overlay: str) -> None:
+def test_the_settings_of_the_overlay_are_ones_the_services_accept(overlay: str, bundle: Path) -> None:
     manifests = rendered(overlay)
-    env = {**manifests[("ConfigMap", "chorus-config")]["data"], **manifests[("Secret", "chorus-secrets")]["stringData"]}
     for service in SERVICES:
-        env.update(
-            {item["name"]: item["value"] for item in container(manifests[("Deployment", service)]).get("env", [])}
-        )
-        settings = Settings.from_env(env)
+        settings = Settings.from_env(pod_env(manifests, service, bundle))
         assert settings.views_url.startswith("postgresql://")
     replicas = {"dev": 1, "prod": 3}[overlay]
     assert settings.stream_replicas == replicas
     assert manifests[("StatefulSet", "nats")]["spec"]["replicas"] == replicas
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_each_service_speaks_tls_from_its_secret_needs_tokens_and_is_its_own_nats_user(
+    overlay: str, service: str, bundle: Path
+) -> None:
+    manifests = rendered(overlay)
+    settings = Settings.from_env(pod_env(manifests, service, bundle))
+    tls = bundle / "secrets" / f"chorus-{service}-tls"
+    assert (settings.tls_cert_file, settings.tls_key_file, settings.tls_ca_file) == (
+        tls / "tls.crt",
+        tls / "tls.key",
+        tls / "ca.crt",
+    )
+    assert settings.tls_client_auth == "optional"  # as chorus up: every call carries a token
+    assert settings.token_public_key_file == bundle / "secrets" / "chorus-token-public-key" / "token-public-key.pem"
+    assert settings.authenticates
+    volumes = manifests[("Deployment", service)]["spec"]["template"]["spec"]["volumes"]
+    (revoked,) = [
+        volume["name"] for volume in volumes if volume.get("configMap", {}).get("name") == "chorus-revoked-tokens"
+    ]
+    (mount,) = [
+        m["mountPath"] for m in container(manifests[("Deployment", service)])["volumeMounts"] if m["name"] == revoked
+    ]
+    assert settings.token_revoked_file is not None and settings.token_revoked_file.parent == Path(mount)
+    assert settings.token_revoked_file.name in manifests[("ConfigMap", "chorus-revoked-tokens")]["data"]
+    password = (bundle / "secrets" / "chorus-nats-users" / nats_users.password_variable(service)).read_text()
+    assert settings.nats_url == nats_users.user_url("nats://nats:4222", service, password)
+    assert "--insecure" not in str(manifests[("Deployment", service)])
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_writers_share_one_checkpoint_signing_key_from_a_secret(overlay: str, bundle: Path) -> None:
+    manifests = rendered(overlay)
+    keys = {
+        AuditSettings.from_env(Path("/nowhere"), pod_env(manifests, service, bundle)).key_file
+        for service in ("identity", "touchpoints")
+    }
+    assert keys == {bundle / "secrets" / "chorus-audit-signing-key" / "audit-signing-key.pem"}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_secret_the_pods_use_is_one_the_bundle_writes_or_git_holds_as_a_placeholder(
+    overlay: str, bundle: Path
+) -> None:
+    manifests = rendered(overlay)
+    in_git = {name for kind, name in manifests if kind == "Secret"}
+    written = {path.name for path in (bundle / "secrets").iterdir()}
+    for (kind, _name), resource in manifests.items():
+        if kind not in {"Deployment", "StatefulSet"}:
+            continue
+        spec = resource["spec"]["template"]["spec"]
+        used = {volume["secret"]["secretName"] for volume in spec.get("volumes", []) if "secret" in volume}
+        for item in spec["containers"]:
+            used |= {ref["secretRef"]["name"] for ref in item.get("envFrom", []) if "secretRef" in ref}
+            used |= {
+                e["valueFrom"]["secretKeyRef"]["name"]
+                for e in item.get("env", [])
+                if "secretKeyRef" in e.get("valueFrom", {})
+            }
+        for secret in used:
+            assert secret in written | in_git, secret
+            if secret in written and secret in in_git:  # the placeholder has the keys the bundle writes
+                keys = set(manifests[("Secret", secret)]["stringData"])
+                assert keys == {path.name for path in (bundle / "secrets" / secret).iterdir()}, secret
+
+
+def test_nats_reads_every_users_password_from_the_nats_users_secret() -> None:
+    nats = container(rendered("dev")[("StatefulSet", "nats")])
+    assert {"secretRef": {"name": "chorus-nats-users"}} in nats["envFrom"]
+    secret = rendered("dev")[("Secret", "chorus-nats-users")]["stringData"]
+    assert set(secret) == {nats_users.password_variable(user) for user in nats_users.USERS}
 
 
 def test_prod_runs_a_three_node_cluster_whose_routes_name_its_own_pods() -> None:
@@ -202,14 +319,17 @@ def test_secrets_in_git_are_placeholders_only(overlay: str) -> None:
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_the_nats_config_of_the_overlay_is_one_nats_server_accepts(overlay: str, tmp_path: Path) -> None:
     config = tmp_path / "nats-server.conf"
-    config.write_text(rendered(overlay)[("ConfigMap", "nats-config")]["data"]["nats-server.conf"])
+    manifests = rendered(overlay)
+    config.write_text(manifests[("ConfigMap", "nats-config")]["data"]["nats-server.conf"])
     assert "sync_interval: always" in config.read_text()
+    assert nats_users.deployment_block_in(config.read_text()) == nats_users.deployment_block()
+    passwords = manifests[("Secret", "chorus-nats-users")]["stringData"]
     checked = subprocess.run(
         [str(find_binary()), "-t", "-c", str(config)],
         capture_output=True,
         text=True,
         timeout=30,
-        env={**os.environ, "POD_NAME": "nats-0"},
+        env={**os.environ, **passwords, "POD_NAME": "nats-0"},
         check=False,
     )
     assert checked.returncode == 0, checked.stderr

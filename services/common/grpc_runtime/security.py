@@ -1,6 +1,6 @@
 """How a Chorus gRPC server is secured: its TLS credentials, who may call it, whether reflection is served.
 
-:meth:`ServerSecurity.from_settings` reads the ``CHORUS_TLS_*`` and ``CHORUS_TOKEN_PUBLIC_KEY_FILE`` settings
+:meth:`ServerSecurity.from_settings` reads the ``CHORUS_TLS_*`` and ``CHORUS_TOKEN_*`` settings
 (see :mod:`services.common.config`); :data:`OPEN` is the plain, unauthenticated server the tests use.
 """
 
@@ -12,7 +12,7 @@ import grpc
 
 from services.common.config import Settings
 from services.common.security.callers import Authenticator
-from services.common.security.tokens import TokenVerifier
+from services.common.security.tokens import RevocationList, TokenVerifier
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,11 @@ class ServerSecurity:
             )
         authenticator = None
         if settings.authenticates:
+            revoked = RevocationList(settings.token_revoked_file) if settings.token_revoked_file else None
             verifier = (
-                TokenVerifier(settings.token_public_key_file.read_bytes()) if settings.token_public_key_file else None
+                TokenVerifier(settings.token_public_key_file.read_bytes(), revoked=revoked)
+                if settings.token_public_key_file
+                else None
             )
             authenticator = Authenticator(verifier, certificates=settings.tls_client_auth == "required")
         return cls(credentials, authenticator, settings.grpc_reflection)

@@ -8,6 +8,9 @@
 | ``admin.token`` | a bearer token with the ``admin`` role for the CLI, issued anew (30 days) each time ``chorus up`` starts |
 | ``token-signing-key.pem`` / ``token-public-key.pem`` | the Ed25519 key bearer tokens are signed / verified with |
 
+A mounted Kubernetes TLS Secret (``tls.crt``, ``tls.key``, ``ca.crt``) serves as a directory too: its ``ca.crt``
+stands for ``ca.pem`` (what ``chorus-healthcheck --credentials-dir`` needs to verify the server).
+
 A client certificate names its holder in the subject's common name and its role in the organisational unit
 (``CN=alice, OU=agent``); servers trust that only from a certificate their CA signed, when client certificates
 are required. Files are created once and reused; private keys are written ``0600``. Delete the directory to
@@ -43,7 +46,10 @@ class CredentialsDir:
 
     @property
     def ca(self) -> Path:
-        return self.root / "ca.pem"
+        """``ca.pem``; in a mounted Kubernetes TLS Secret (cert-manager's names) without one, ``ca.crt``."""
+        pem = self.root / "ca.pem"
+        crt = self.root / "ca.crt"
+        return crt if not pem.is_file() and crt.is_file() else pem
 
     @property
     def ca_key(self) -> Path:
@@ -70,7 +76,7 @@ class CredentialsDir:
         return self.ca.is_file()
 
 
-def _write(path: Path, data: bytes, *, secret: bool = False) -> None:
+def write_file(path: Path, data: bytes, *, secret: bool = False) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
     with os.fdopen(os.open(path, flags, 0o600 if secret else 0o644), "wb") as handle:
@@ -125,8 +131,8 @@ def create_ca(directory: CredentialsDir) -> None:
         )
         .sign(key, hashes.SHA256())
     )
-    _write(directory.ca_key, _key_pem(key), secret=True)
-    _write(directory.ca, cert.public_bytes(serialization.Encoding.PEM))
+    write_file(directory.ca_key, _key_pem(key), secret=True)
+    write_file(directory.ca, cert.public_bytes(serialization.Encoding.PEM))
 
 
 def issue_certificate(
@@ -154,8 +160,8 @@ def issue_certificate(
     if alt_names:
         builder = builder.add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
     cert = builder.sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
-    _write(directory.key(name), _key_pem(key), secret=True)
-    _write(directory.cert(name), cert.public_bytes(serialization.Encoding.PEM))
+    write_file(directory.key(name), _key_pem(key), secret=True)
+    write_file(directory.cert(name), cert.public_bytes(serialization.Encoding.PEM))
 
 
 def _alt_name(host: str) -> x509.GeneralName:
@@ -178,8 +184,8 @@ def ensure_local_credentials(root: Path, services: Iterable[str], host: str = "1
         issue_certificate(directory, ADMIN, role=ADMIN)
     if not directory.signing_key.is_file():
         key = tokens.new_signing_key()
-        _write(directory.signing_key, tokens.private_pem(key), secret=True)
-        _write(directory.public_key, tokens.public_pem(key))
+        write_file(directory.signing_key, tokens.private_pem(key), secret=True)
+        write_file(directory.public_key, tokens.public_pem(key))
     admin_token = tokens.issue(directory.signing_key.read_bytes(), subject=ADMIN, role=ADMIN, days=30)
-    _write(directory.token(ADMIN), admin_token.encode(), secret=True)
+    write_file(directory.token(ADMIN), admin_token.encode(), secret=True)
     return directory

@@ -17,6 +17,8 @@ violation). :func:`authorization` gives the ``authorization`` block of a
 nats-server config; :func:`ensure_users` keeps the generated passwords in ``<credentials>/nats-users.json``
 (``0600``) and :func:`user_url` puts one user's name and password into a ``nats://`` URL for that service's
 ``CHORUS_NATS_URL`` (the event store never logs the password, see ``eventstore.connection``).
+:func:`deployment_block` renders the same users for compose's and Kubernetes' nats-server configs, each password
+read from ``$NATS_PASSWORD_<USER>`` (``scripts/nats_users_block.py`` writes it into them).
 """
 
 from __future__ import annotations
@@ -128,3 +130,42 @@ def user_url(url: str, user: str, password: str) -> str:
         return urlunsplit(parts._replace(netloc=f"{quote(user, safe='')}:{quote(password, safe='')}@{host}"))
 
     return ",".join(one(server) for server in url.split(",") if server.strip())
+
+
+def password_variable(user: str) -> str:
+    """The variable a deployment's nats-server config reads ``user``'s password from (``$NATS_PASSWORD_<USER>``,
+    set in its environment from a Secret)."""
+    return f"NATS_PASSWORD_{user.upper()}"
+
+
+BLOCK_BEGIN = "# BEGIN chorus NATS users: services.common.security.nats_users.deployment_block (do not edit by hand)"
+BLOCK_END = "# END chorus NATS users"
+
+
+def deployment_block() -> str:
+    """The ``authorization`` block of compose's and Kubernetes' nats-server configs: every user of :data:`USERS`
+    with the permissions :func:`permissions` gives it (the same ``chorus up`` writes), its password read from
+    the environment variable :func:`password_variable` names instead of written into the file."""
+    lines = [BLOCK_BEGIN, "authorization {", "  users: ["]
+    for user in USERS:
+        rules = json.dumps(permissions(user), sort_keys=True)
+        lines.append(f'    {{"user": "{user}", "password": ${password_variable(user)}, "permissions": {rules}}}')
+    lines += ["  ]", "}", BLOCK_END]
+    return "\n".join(lines) + "\n"
+
+
+def deployment_block_in(config_text: str) -> str:
+    """The generated block as it stands in a config file's text ('' when it has none)."""
+    start = config_text.find(BLOCK_BEGIN)
+    end = config_text.find(BLOCK_END)
+    if start < 0 or end < start:
+        return ""
+    return config_text[start : end + len(BLOCK_END)] + "\n"
+
+
+def with_deployment_block(config_text: str) -> str:
+    """``config_text`` with its generated block replaced by the current one (appended when it has none)."""
+    current = deployment_block_in(config_text)
+    if current:
+        return config_text.replace(current, deployment_block())
+    return config_text.rstrip("\n") + "\n\n" + deployment_block()

@@ -2,7 +2,9 @@
 
 A token is issued with the private signing key (``chorus credentials issue``) and verified by every service
 with the matching public key (``CHORUS_TOKEN_PUBLIC_KEY_FILE``). Claims: ``sub`` (who), ``role`` (one of
-:data:`~.roles.ROLES`), ``iat``, ``exp``, ``iss`` and ``aud`` (both ``chorus``). Rotating the signing key means
+:data:`~.roles.ROLES`), ``jti`` (the token's id), ``iat``, ``exp``, ``iss`` and ``aud`` (both ``chorus``). A
+token whose id is in the revocation list (:class:`RevocationList`, ``CHORUS_TOKEN_REVOKED_FILE``, appended to by
+``chorus credentials revoke``) is refused from the next call on. Rotating the signing key means
 issuing new tokens with the new key and giving the services the new public key: old tokens stop working.
 """
 
@@ -12,7 +14,9 @@ import collections
 import datetime as dt
 import threading
 import time
+import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -70,11 +74,55 @@ def issue(
         "role": role,
         "iss": ISSUER,
         "aud": AUDIENCE,
+        "jti": uuid.uuid4().hex,
         "iat": issued,
         "exp": issued + dt.timedelta(days=days),
     }
     key: Any = serialization.load_pem_private_key(signing_key_pem, None)  # Ed25519 (checked by PyJWT)
     return jwt.encode(claims, key, algorithm=ALGORITHM)
+
+
+def token_id(token: str) -> str:
+    """The ``jti`` of ``token``, read without verifying it (what revoking needs); :class:`InvalidToken` without."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        raise InvalidToken("the bearer token is not a valid Chorus token") from None
+    jti = claims.get("jti")
+    if not isinstance(jti, str) or not jti:
+        raise InvalidToken("the bearer token has no id (jti): it was issued before tokens could be revoked")
+    return jti
+
+
+class RevocationList:
+    """The ids of revoked tokens, one a line in ``path`` (``#`` starts a comment; a missing file revokes none),
+    read again whenever the file changes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._seen: tuple[int, int] | None = None
+        self._ids: frozenset[str] = frozenset()
+        self._lock = threading.Lock()
+
+    def __contains__(self, jti: object) -> bool:
+        try:
+            stat = self.path.stat()
+            seen: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
+        except FileNotFoundError:
+            seen = None
+        with self._lock:
+            if seen != self._seen:
+                text = self.path.read_text() if seen is not None else ""
+                self._ids = frozenset(
+                    line.split("#", 1)[0].strip() for line in text.splitlines() if line.split("#", 1)[0].strip()
+                )
+                self._seen = seen
+            return jti in self._ids
+
+    def revoke(self, jti: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a") as handle:
+            handle.write(jti + "\n")
 
 
 class TokenVerifier:
@@ -84,10 +132,11 @@ class TokenVerifier:
     calls cost a dictionary look-up instead of a signature check; a remembered token still expires on time.
     """
 
-    def __init__(self, public_key_pem: bytes, remember: int = 1024) -> None:
+    def __init__(self, public_key_pem: bytes, remember: int = 1024, revoked: RevocationList | None = None) -> None:
         self._key: Any = serialization.load_pem_public_key(public_key_pem)  # Ed25519 (checked by PyJWT)
+        self._revoked = revoked
         self._remember = remember
-        self._verified: collections.OrderedDict[str, tuple[TokenClaims, float]] = collections.OrderedDict()
+        self._verified: collections.OrderedDict[str, tuple[TokenClaims, float, str]] = collections.OrderedDict()
         self._lock = threading.Lock()
 
     def verify(self, token: str) -> TokenClaims:
@@ -97,16 +146,25 @@ class TokenVerifier:
             if known is not None:
                 if known[1] > time.time():
                     self._verified.move_to_end(token)
-                    return known[0]
-                del self._verified[token]
+                else:
+                    del self._verified[token]
+                    known = None
+        if known is not None:
+            self._refuse_revoked(known[2])
+            return known[0]
         claims = self._check(token)
+        self._refuse_revoked(claims[2])
         with self._lock:
             self._verified[token] = claims
             while len(self._verified) > self._remember:
                 self._verified.popitem(last=False)
         return claims[0]
 
-    def _check(self, token: str) -> tuple[TokenClaims, float]:
+    def _refuse_revoked(self, jti: str) -> None:
+        if self._revoked is not None and jti and jti in self._revoked:
+            raise InvalidToken("the bearer token has been revoked")
+
+    def _check(self, token: str) -> tuple[TokenClaims, float, str]:
         try:
             claims = jwt.decode(
                 token,
@@ -125,4 +183,4 @@ class TokenVerifier:
         role = claims.get("role")
         if role not in ROLES:
             raise InvalidToken("the bearer token names no known role")
-        return TokenClaims(subject=str(claims["sub"]), role=role), float(claims["exp"])
+        return TokenClaims(subject=str(claims["sub"]), role=role), float(claims["exp"]), str(claims.get("jti") or "")
