@@ -4,6 +4,8 @@ what its service needs, and the server refuses the rest (writing another service
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import pytest
 
 from services.common.eventstore.connection import JetStreamConnection
 from services.common.eventstore.layout import StreamLayout
-from services.common.nats_server import NatsServer
+from services.common.nats_server import NatsServer, find_binary
 from services.common.security import nats_users
 
 
@@ -121,3 +123,17 @@ def test_readers_cannot_write_the_key_vault_and_the_auditor_cannot_read_it(secur
         assert (
             _attempt(server, passwords, user, "$JS.API.DIRECT.GET.KV_CHORUS_KEYS", b'{"last_by_subj":"x"}') == "refused"
         )
+
+
+def test_generated_passwords_survive_the_deployment_configs_variable_references(tmp_path: Path) -> None:
+    """nats-server parses a ``$VARIABLE`` value as a config value: a password that reads as a number (or starts
+    with ``-``) stops the server from starting."""
+    config = tmp_path / "nats-server.conf"
+    config.write_text(nats_users.deployment_block())
+    for bundle in range(40):
+        passwords = nats_users.ensure_users(tmp_path / str(bundle))
+        env = {**os.environ, **{nats_users.password_variable(user): value for user, value in passwords.items()}}
+        checked = subprocess.run(
+            [str(find_binary()), "-t", "-c", str(config)], capture_output=True, text=True, env=env, check=False
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr

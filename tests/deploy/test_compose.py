@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import functools
 import json
 import os
 import re
@@ -187,6 +188,19 @@ def test_nats_is_pinned_to_a_release_with_atomic_batches() -> None:
     assert re.fullmatch(r"postgres:\d+\.\d+(-alpine)?", COMPOSE["services"]["postgres"]["image"])
 
 
+def _varz(server: subprocess.Popen[bytes], monitor: int) -> dict[str, Any] | None:
+    """The /varz of a nats-server once it is healthy with JetStream; None when it has exited."""
+    if server.poll() is not None:
+        return None
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{monitor}/healthz?js-enabled-only=true", timeout=2):
+            pass
+        with urllib.request.urlopen(f"http://127.0.0.1:{monitor}/varz", timeout=2) as reply:
+            return json.load(reply)
+    except OSError as error:
+        raise AssertionError(str(error)) from None
+
+
 @contextlib.contextmanager
 def compose_nats(tmp_path: Path, bundle: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """The config file the NATS container mounts, run by the nats-server the tests use (its store moved to tmp)
@@ -196,32 +210,31 @@ def compose_nats(tmp_path: Path, bundle: Path) -> Iterator[tuple[int, dict[str, 
     assert "/data/" in text
     config = tmp_path / "nats-server.conf"
     config.write_text(text.replace("/data/", f"{tmp_path}/"))
-    port, monitor = free_port(), free_port()
     env = {**os.environ, **env_file(Path(resolved(COMPOSE["services"]["nats"]["env_file"], bundle)))}
-    server = subprocess.Popen(
-        [str(find_binary()), "-c", str(config), "-a", "127.0.0.1", "-p", str(port), "-m", str(monitor)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,  # nats-server reports a failed start on stdout
-        env=env,
-    )
-    try:
-
-        def varz() -> dict[str, Any]:
-            assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{monitor}/healthz?js-enabled-only=true", timeout=2):
-                    pass
-                with urllib.request.urlopen(f"http://127.0.0.1:{monitor}/varz", timeout=2) as reply:
-                    return json.load(reply)
-            except OSError as error:
-                raise AssertionError(str(error)) from None
-
-        yield port, eventually(varz, timeout=20)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        if server.stdout:
-            server.stdout.close()
+    for _attempt in range(3):
+        port, monitor = free_port(), free_port()
+        server = subprocess.Popen(
+            [str(find_binary()), "-c", str(config), "-a", "127.0.0.1", "-p", str(port), "-m", str(monitor)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,  # nats-server reports a failed start on stdout
+            env=env,
+        )
+        try:
+            found = eventually(functools.partial(_varz, server, monitor), timeout=20)
+            if found is None:
+                output = server.stdout.read().decode() if server.stdout else ""
+                if "address already in use" in output:
+                    continue  # a free port was taken by another process between the pick and the start
+                raise AssertionError(f"nats-server exited {server.returncode}: {output}")
+            yield port, found
+            return
+        finally:
+            if server.poll() is None:
+                server.terminate()
+            server.wait(timeout=10)
+            if server.stdout:
+                server.stdout.close()
+    raise AssertionError("nats-server found its ports taken three times")
 
 
 def test_the_compose_nats_config_runs_jetstream_fsyncing_every_write(tmp_path: Path, bundle: Path) -> None:

@@ -114,7 +114,9 @@ def ensure_users(credentials_dir: Path) -> dict[str, str]:
     passwords: dict[str, str] = json.loads(path.read_text()) if path.is_file() else {}
     missing = [user for user in USERS if user not in passwords]
     if missing:
-        passwords.update({user: secrets.token_urlsafe(24) for user in missing})
+        # a letter, then hex: nats-server reads a `$VARIABLE` as a config value, so a password that starts with
+        # `-` or a digit would be parsed as a number and stop the server
+        passwords.update({user: f"p{secrets.token_hex(24)}" for user in missing})
         credentials_dir.mkdir(parents=True, exist_ok=True)
         with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
             json.dump(passwords, handle, indent=2)
