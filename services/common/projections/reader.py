@@ -217,14 +217,21 @@ class StreamReader:
 
         return self.connection.call(last)
 
-    def read(self, after: int, limit: int) -> list[UpstreamEvent]:
+    def read(self, after: int, limit: int, *, until: int | None = None) -> list[UpstreamEvent]:
         """Up to ``limit`` events stored after position ``after``, in stream order (tracking messages skipped).
 
-        Call it for a stream that exists (:meth:`last_sequence` > 0).
+        ``until`` (a position the caller read with :meth:`last_sequence`) says where the stream ended: when at
+        least a page lies between ``after`` and it, the page is streamed by an ordered consumer (a catch-up read),
+        otherwise fetched by batched direct gets. Call it for a stream that exists (:meth:`last_sequence` > 0).
         """
         stream, events_filter = self.layout.stream, self.layout.events_filter
+        last_seq = message_sequence(until) if until is not None else 0
 
         async def page(start: int) -> list[StoredMessage]:
+            if last_seq - start >= limit:
+                return await self.connection.consume_range(
+                    stream, start_seq=start, subject_filter=events_filter, limit=limit, last_seq=last_seq
+                )
             return await self.connection.direct_get_batch(
                 stream, start_seq=start, subject_filter=events_filter, batch=limit
             )
@@ -238,7 +245,7 @@ class StreamReader:
             events.extend(
                 event for stored in messages for event in decode(self.upstream, stored) if event.sequence > after
             )
-            if len(messages) < limit:
+            if len(messages) < limit or (last_seq and messages[-1].seq >= last_seq):
                 break
             start = messages[-1].seq + 1
         return events[:limit]

@@ -342,7 +342,7 @@ class ProjectionRunner:
         if end <= applied.value:
             self._finished[upstream] = bound is not None and applied.value >= bound
             return False
-        page = reader.read(applied.value, self.batch_size)
+        page = reader.read(applied.value, self.batch_size, until=end)
         seen_to_end = len(page) < self.batch_size or page[-1].sequence >= end
         events = [event for event in page if event.sequence <= end]
         if self.stop_before is not None:
