@@ -231,6 +231,16 @@ class View(TrackingRecorder):
             for statement in self.schema(self.dialect):
                 cur.execute(statement)
 
+    def scrub(self) -> None:
+        """After a purge: leave no copy of the purged content in the view's files.
+
+        On SQLite every connection runs with ``secure_delete`` (deleted and replaced content is overwritten with
+        zeros), and this checkpoints the write-ahead log into the database and truncates it, so neither the WAL's
+        old frames nor the database's old pages keep it. On PostgreSQL it does nothing: dead row versions stay on
+        disk until a ``VACUUM``.
+        """
+        self._backend.scrub()
+
     def close(self) -> None:
         self._backend.close()
 
@@ -374,6 +384,9 @@ class _Backend:
     def reader(self) -> contextlib.AbstractContextManager[Any]:
         raise NotImplementedError
 
+    def scrub(self) -> None:
+        """Make purged content unreadable in the database's files (SQLite only)."""
+
     def close(self) -> None:
         raise NotImplementedError
 
@@ -396,6 +409,7 @@ class _SQLiteBackend(_Backend):
             connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
             connection.execute("PRAGMA busy_timeout = 5000")
             connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute("PRAGMA secure_delete = ON")  # deleted or replaced content is overwritten
         self._connections.append(connection)
         return connection
 
@@ -424,6 +438,17 @@ class _SQLiteBackend(_Backend):
         if connection is None:
             connection = self._local.connection = self._connect()
         yield connection.cursor()
+
+    def scrub(self) -> None:
+        with self._lock:
+            if self._memory:
+                return
+            for _attempt in range(50):  # a reader between two statements holds the WAL for a moment
+                with _translated_errors():
+                    busy = self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                if not busy:
+                    return
+                time.sleep(0.01)
 
     def close(self) -> None:
         for connection in self._connections:

@@ -324,6 +324,12 @@ class ExperienceProjection(Projection[ExperienceView]):
         super().__init__(view)
         self.default_region = default_region
 
+    def after_commit(self, events: Sequence[UpstreamEvent]) -> None:
+        """After a purge of a forgotten party, leave no copy of what was purged in the view's files."""
+        forgotten = identity_events.PartyForgotten.DESCRIPTOR.full_name
+        if any(event.topic == forgotten for event in events):
+            self.view.scrub()
+
     # ------------------------------------------------------------------------------------------ identity
 
     @handles(identity_events.PartyRegistered)

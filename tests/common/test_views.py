@@ -342,3 +342,26 @@ def test_a_library_projection_runner_resumes_after_the_view_position(open_view: 
 
     assert view.query("SELECT kind, total FROM registrations") == [{"kind": "Dog.Registered", "total": 2}]
     assert view.max_tracking_id("Kennel") == 3
+
+
+class Notes(View):
+    """A view holding free text, as the experience views hold what a person said."""
+
+    name = "notes"
+    TABLES = ("notes",)
+    SCHEMA = ("CREATE TABLE IF NOT EXISTS notes (note_id TEXT PRIMARY KEY, text TEXT NOT NULL)",)
+
+
+def test_a_purged_text_is_in_neither_the_sqlite_file_nor_its_wal_after_scrub(tmp_path: Path) -> None:
+    secret = "My boiler stopped heating"
+    view = Notes(f"sqlite:///{tmp_path / 'notes.db'}")
+    with view.transaction(None) as cur:
+        cur.executemany("INSERT INTO notes VALUES (?, ?)", [(str(i), f"{secret} #{i}") for i in range(50)])
+    view.query("SELECT COUNT(*) AS n FROM notes")  # a reader connection is open, as in a service
+    with view.transaction(None) as cur:
+        cur.execute("UPDATE notes SET text = '[erased]' WHERE note_id < '3'")
+        cur.execute("DELETE FROM notes WHERE note_id >= '3'")
+    view.scrub()
+    found = b"".join(p.read_bytes() for p in sorted(tmp_path.iterdir()) if p.is_file())
+    view.close()
+    assert secret.encode() not in found
