@@ -23,6 +23,7 @@ from services.common.eventstore.errors import (
     StreamConfigMismatchError,
 )
 from services.common.nats_server import NatsServer, free_port
+from services.common.testing import eventually
 from tests.common.eventstore_support import Account, new_app
 
 
@@ -52,12 +53,12 @@ def test_acknowledged_saves_survive_sigkill_and_in_flight_saves_are_all_or_nothi
 
         writer = threading.Thread(target=write)
         writer.start()
-        time.sleep(1.0)
+        eventually(lambda: _at_least(acknowledged, 20), timeout=30)  # saves are flowing
         server.kill()  # SIGKILL while saves are in flight
         acked_before_kill = len(acknowledged)
-        time.sleep(0.5)
+        eventually(lambda: _at_least(failures, 1), timeout=30)  # the writer met the outage
         server.restart()
-        time.sleep(1.5)
+        eventually(lambda: _at_least(acknowledged, acked_before_kill + 20), timeout=60)  # and writes again
         stop.set()
         writer.join(timeout=30)
         app.close()
@@ -197,3 +198,7 @@ def test_a_subscription_carries_on_after_the_server_restarts(tmp_path: Path) -> 
         assert received == [notification_id(1), notification_id(2)]  # one message each
     finally:
         server.stop()
+
+
+def _at_least(items: list[object], count: int) -> None:
+    assert len(items) >= count, f"{len(items)} of {count}"
