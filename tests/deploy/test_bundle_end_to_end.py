@@ -18,22 +18,14 @@ from chorus.identity.v1 import identity_service_pb2_grpc as identity_pb2_grpc
 from services.common.healthcheck import check
 from services.common.nats_server import free_port
 from services.common.testing import eventually
+from tests.deploy.bundle_support import REPO, deploy_bundle
 from tests.deploy.test_compose import compose_nats, container_env
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def bundle(tmp_path: Path) -> Path:
     root = tmp_path / "deploy"
-    made = subprocess.run(
-        [sys.executable, "-c", "from services.cli import app; app()", "credentials", "deploy-bundle", str(root)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    made = deploy_bundle(root)
     assert made.returncode == 0, made.stderr
     assert "kubectl -n chorus create secret generic chorus-identity-tls" in made.stdout
     return root
@@ -96,14 +88,7 @@ def test_a_service_runs_on_the_bundle_behind_tls_and_tokens(bundle: Path, identi
 
 def test_a_bundle_is_never_overwritten(bundle: Path) -> None:
     before = {path: path.read_bytes() for path in bundle.rglob("*") if path.is_file()}
-    again = subprocess.run(
-        [sys.executable, "-c", "from services.cli import app; app()", "credentials", "deploy-bundle", str(bundle)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    again = deploy_bundle(bundle)
     assert again.returncode == 2
     assert "already holds a deployment bundle" in again.stderr
     assert {path: path.read_bytes() for path in bundle.rglob("*") if path.is_file()} == before

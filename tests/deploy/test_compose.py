@@ -30,6 +30,7 @@ from services.common.nats_server import find_binary, free_port
 from services.common.security import nats_users
 from services.common.security.deploy_bundle import write_bundle
 from services.common.testing import eventually
+from tests.deploy.bundle_support import assert_speaks_the_bundles_tls_and_needs_tokens
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -129,15 +130,7 @@ def test_each_service_runs_from_the_one_image_and_is_probed_through_grpc_health_
 @pytest.mark.parametrize("name", sorted(CHORUS_SERVICES))
 def test_each_service_speaks_tls_only_with_the_bundles_certificate_and_needs_a_token(name: str, bundle: Path) -> None:
     settings = Settings.from_env(container_env(name, bundle))
-    tls = bundle / "secrets" / f"chorus-{name}-tls"
-    assert (settings.tls_cert_file, settings.tls_key_file, settings.tls_ca_file) == (
-        tls / "tls.crt",
-        tls / "tls.key",
-        tls / "ca.crt",
-    )
-    assert settings.tls_client_auth == "optional"  # as chorus up: every call carries a token
-    assert settings.token_public_key_file == bundle / "secrets" / "chorus-token-public-key" / "token-public-key.pem"
-    assert settings.authenticates
+    assert_speaks_the_bundles_tls_and_needs_tokens(settings, bundle, name)
     assert settings.token_revoked_file == bundle / "revoked" / "revoked-tokens"
     assert settings.token_revoked_file.is_file()
     assert "--insecure" not in json.dumps(COMPOSE["services"][name])

@@ -22,6 +22,7 @@ from services.common.config import Settings
 from services.common.nats_server import find_binary
 from services.common.security import nats_users
 from services.common.security.deploy_bundle import write_bundle
+from tests.deploy.bundle_support import assert_speaks_the_bundles_tls_and_needs_tokens
 from tests.deploy.kustomize import UnsupportedKustomization, render
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -182,15 +183,7 @@ def test_each_service_speaks_tls_from_its_secret_needs_tokens_and_is_its_own_nat
 ) -> None:
     manifests = rendered(overlay)
     settings = Settings.from_env(pod_env(manifests, service, bundle))
-    tls = bundle / "secrets" / f"chorus-{service}-tls"
-    assert (settings.tls_cert_file, settings.tls_key_file, settings.tls_ca_file) == (
-        tls / "tls.crt",
-        tls / "tls.key",
-        tls / "ca.crt",
-    )
-    assert settings.tls_client_auth == "optional"  # as chorus up: every call carries a token
-    assert settings.token_public_key_file == bundle / "secrets" / "chorus-token-public-key" / "token-public-key.pem"
-    assert settings.authenticates
+    assert_speaks_the_bundles_tls_and_needs_tokens(settings, bundle, service)
     volumes = manifests[("Deployment", service)]["spec"]["template"]["spec"]["volumes"]
     (revoked,) = [
         volume["name"] for volume in volumes if volume.get("configMap", {}).get("name") == "chorus-revoked-tokens"
