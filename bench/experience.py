@@ -598,10 +598,12 @@ def load_through_application(nats_url: str, app_name: str, probes: Probes, total
     10 ms the touchpoints due by then, as a stream's micro-batch would be, from ``--writers`` threads;
     acknowledged = ``record_batch`` returned, i.e. the event store acknowledged the batch's events."""
     from services.common.config import Settings
+    from services.touchpoints import events as touchpoint_events
     from services.touchpoints.application import TouchpointsApplication
     from services.touchpoints.events import MAPPER_TOPIC
     from services.touchpoints.grpc_api import draft_of
 
+    touchpoint_events.register()  # as the service's composition root does (seeding may have been skipped)
     env = {**Settings(nats_url=nats_url).eventstore_env(app_name), "MAPPER_TOPIC": MAPPER_TOPIC}  # keys: main()'s
     app = TouchpointsApplication(env=env, name=app_name)
     due: queue.Queue[list[tuple[Any, float, tuple[str, int] | None]] | None] = queue.Queue()
