@@ -305,6 +305,7 @@ def seed(nats_url: str, tmp: Path, args: argparse.Namespace, rng: random.Random)
     from services.identity import events as identity_events
     from services.identity.application import IdentityApplication
     from services.identity.main import IdentitySettings
+    from services.touchpoints import events as touchpoint_events
     from services.touchpoints.application import TouchpointsApplication
     from services.touchpoints.events import MAPPER_TOPIC
     from services.touchpoints.grpc_api import draft_of
@@ -314,6 +315,7 @@ def seed(nats_url: str, tmp: Path, args: argparse.Namespace, rng: random.Random)
     identity = IdentitySettings(app_name=f"identity_{run}")
     settings = Settings(nats_url=nats_url, views_url=f"sqlite:///{tmp / 'touchpoints.db'}", data_dir=tmp)
     identity_events.register()
+    touchpoint_events.register()
     seeder = IdentityApplication(
         env=settings.eventstore_env(identity.app_name), name=identity.app_name, policy=identity.policy
     )
