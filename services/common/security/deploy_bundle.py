@@ -24,7 +24,6 @@ from pathlib import Path
 
 from services.common.errors import ChorusError
 from services.common.security import local_ca, nats_users, tokens
-from services.common.security.roles import ADMIN
 
 TLS_SECRET = "chorus-{service}-tls"  # noqa: S105 - a name, not a secret
 TOKEN_SECRET = "chorus-token-public-key"  # noqa: S105 - a name, not a secret
@@ -58,26 +57,20 @@ def write_bundle(
     if (root / "operator").exists() or (root / "secrets").exists():
         msg = f"{root} already holds a deployment bundle: choose an empty directory (nothing is overwritten)"
         raise BundleExists(msg)
-    operator = local_ca.CredentialsDir(root / "operator")
-    local_ca.create_ca(operator)
+    operator = local_ca.ensure_local_credentials(
+        root / "operator", services, hosts_of=lambda service: service_hosts(service, namespace)
+    )
     secrets_dir = root / "secrets"
     written: dict[str, Path] = {}
     for service in services:
-        local_ca.issue_certificate(operator, service, hosts=service_hosts(service, namespace))
         target = secrets_dir / TLS_SECRET.format(service=service)
         target.mkdir(parents=True)
         operator.cert(service).rename(target / "tls.crt")
         operator.key(service).rename(target / "tls.key")
         shutil.copyfile(operator.ca, target / "ca.crt")
         written[target.name] = target
-    local_ca.issue_certificate(operator, ADMIN, role=ADMIN)
-    signing = tokens.new_signing_key()
-    local_ca.write_file(operator.signing_key, tokens.private_pem(signing), secret=True)
-    local_ca.write_file(operator.public_key, tokens.public_pem(signing))
-    admin_token = tokens.issue(operator.signing_key.read_bytes(), subject=ADMIN, role=ADMIN, days=30)
-    local_ca.write_file(operator.token(ADMIN), admin_token.encode(), secret=True)
     token_dir = secrets_dir / TOKEN_SECRET
-    local_ca.write_file(token_dir / TOKEN_FILE, tokens.public_pem(signing))
+    local_ca.write_file(token_dir / TOKEN_FILE, operator.public_key.read_bytes())
     audit = tokens.new_signing_key()  # Ed25519, PKCS#8: what services.common.audit.keys reads
     audit_dir = secrets_dir / AUDIT_SECRET
     local_ca.write_file(audit_dir / AUDIT_FILE, tokens.private_pem(audit), secret=True)

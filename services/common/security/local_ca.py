@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -171,15 +171,22 @@ def _alt_name(host: str) -> x509.GeneralName:
         return x509.DNSName(host)
 
 
-def ensure_local_credentials(root: Path, services: Iterable[str], host: str = "127.0.0.1") -> CredentialsDir:
-    """The credentials of the module docstring under ``root``, creating what is missing."""
+def ensure_local_credentials(
+    root: Path,
+    services: Iterable[str],
+    host: str = "127.0.0.1",
+    *,
+    hosts_of: Callable[[str], list[str]] | None = None,
+) -> CredentialsDir:
+    """The credentials of the module docstring under ``root``, creating what is missing. A service's certificate
+    is valid for ``hosts_of(service)``, by default its name, the loopback and ``host``."""
     directory = CredentialsDir(root)
     if not directory.exists():
         create_ca(directory)
     hosts = ["localhost", "127.0.0.1", "::1", *([host] if host not in ("0.0.0.0", "::", "") else [])]  # noqa: S104
     for service in services:
         if not directory.cert(service).is_file():
-            issue_certificate(directory, service, hosts=[service, *hosts])
+            issue_certificate(directory, service, hosts=hosts_of(service) if hosts_of else [service, *hosts])
     if not directory.cert(ADMIN).is_file():
         issue_certificate(directory, ADMIN, role=ADMIN)
     if not directory.signing_key.is_file():

@@ -113,9 +113,8 @@ class RevocationList:
         with self._lock:
             if seen != self._seen:
                 text = self.path.read_text() if seen is not None else ""
-                self._ids = frozenset(
-                    line.split("#", 1)[0].strip() for line in text.splitlines() if line.split("#", 1)[0].strip()
-                )
+                ids = (line.split("#", 1)[0].strip() for line in text.splitlines())
+                self._ids = frozenset(jti for jti in ids if jti)
                 self._seen = seen
             return jti in self._ids
 
