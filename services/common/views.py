@@ -57,15 +57,20 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+import structlog
 from eventsourcing import persistence
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
 from services.common.errors import Unavailable
 
+log = structlog.get_logger(__name__)
+
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
 TRACKING_TABLE = "chorus_view_tracking"
 QUARANTINE_TABLE = "chorus_view_quarantine"
+
+BUSY_TIMEOUT_MS = 5000  #: how long a SQLite connection waits for another one's lock
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
@@ -148,9 +153,12 @@ class View(TrackingRecorder):
     name: ClassVar[str] = ""
     SCHEMA: ClassVar[Sequence[str]] = ()
     TABLES: ClassVar[Sequence[str]] = ()
+    #: How long :meth:`scrub` waits for other connections to finish reading the SQLite write-ahead log.
+    SCRUB_WAIT_SECONDS: ClassVar[float] = 5.0
 
     def __init__(self, url: str, *, pg_schema: str | None = None, pool_size: int = 8) -> None:
         self.view_name = self.name or type(self).__name__
+        self._scrub_due = False
         if url.startswith("sqlite://"):
             self.dialect = SQLITE
             self._backend: _Backend = _SQLiteBackend(url.removeprefix("sqlite://"))
@@ -179,6 +187,8 @@ class View(TrackingRecorder):
             if tracking is not None:
                 self._record(cur, tracking)
             yield cur
+        if self._scrub_due:
+            self._scrub_or_defer()
 
     def insert_tracking(self, tracking: Tracking) -> None:
         with self.transaction(tracking):
@@ -231,15 +241,39 @@ class View(TrackingRecorder):
             for statement in self.schema(self.dialect):
                 cur.execute(statement)
 
+    def scrub_after_commit(self) -> None:
+        """Have the open transaction :meth:`scrub` the files once it has committed, before it returns (a purge
+        calls this inside its transaction, so whoever sees the purge applied finds the files scrubbed too).
+
+        When readers hold the write-ahead log for longer than ``SCRUB_WAIT_SECONDS`` the commit still returns,
+        the scrub stays due (:attr:`scrub_due`, logged as ``view.scrub_deferred``), and the view's next commit
+        or :meth:`scrub` does it.
+        """
+        self._scrub_due = True
+
+    @property
+    def scrub_due(self) -> bool:
+        """Whether a purge's scrub is still to be done (see :meth:`scrub_after_commit`)."""
+        return self._scrub_due
+
     def scrub(self) -> None:
         """After a purge: leave no copy of the purged content in the view's files.
 
         On SQLite every connection runs with ``secure_delete`` (deleted and replaced content is overwritten with
-        zeros), and this checkpoints the write-ahead log into the database and truncates it, so neither the WAL's
-        old frames nor the database's old pages keep it. On PostgreSQL it does nothing: dead row versions stay on
-        disk until a ``VACUUM``.
+        zeros in the database's pages), and this checkpoints the write-ahead log into the database and truncates
+        it, so the WAL's old frames (the pages as they were before the purge) go too. The file is shared by every
+        view on it: the checkpoint waits up to ``SCRUB_WAIT_SECONDS`` for other connections (of this process or
+        others) to finish reading the old frames, then raises ``OperationalError`` and the scrub stays due. On
+        PostgreSQL it does nothing: the old row versions stay in the table's pages until they are reused.
         """
-        self._backend.scrub()
+        self._backend.scrub(self.SCRUB_WAIT_SECONDS)
+        self._scrub_due = False
+
+    def _scrub_or_defer(self) -> None:
+        try:
+            self.scrub()
+        except persistence.OperationalError:
+            log.warning("view.scrub_deferred", view=self.view_name, waited_seconds=self.SCRUB_WAIT_SECONDS)
 
     def close(self) -> None:
         self._backend.close()
@@ -384,8 +418,8 @@ class _Backend:
     def reader(self) -> contextlib.AbstractContextManager[Any]:
         raise NotImplementedError
 
-    def scrub(self) -> None:
-        """Make purged content unreadable in the database's files (SQLite only)."""
+    def scrub(self, wait: float) -> None:
+        """Make purged content unreadable in the database's files (SQLite only), waiting ``wait`` s for readers."""
 
     def close(self) -> None:
         raise NotImplementedError
@@ -407,7 +441,7 @@ class _SQLiteBackend(_Backend):
     def _connect(self) -> sqlite3.Connection:
         with _translated_errors():
             connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-            connection.execute("PRAGMA busy_timeout = 5000")
+            connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute("PRAGMA secure_delete = ON")  # deleted or replaced content is overwritten
         self._connections.append(connection)
@@ -439,16 +473,20 @@ class _SQLiteBackend(_Backend):
             connection = self._local.connection = self._connect()
         yield connection.cursor()
 
-    def scrub(self) -> None:
-        with self._lock:
-            if self._memory:
-                return
-            for _attempt in range(50):  # a reader between two statements holds the WAL for a moment
-                with _translated_errors():
-                    busy = self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-                if not busy:
-                    return
-                time.sleep(0.01)
+    def scrub(self, wait: float) -> None:
+        if self._memory:
+            return
+        with self._lock, _translated_errors():
+            # TRUNCATE waits (through the busy handler) until no connection reads the WAL's frames, copies them
+            # into the database and truncates the WAL to zero bytes; it reports (0, 0, 0) when it did.
+            self._writer.execute(f"PRAGMA busy_timeout = {max(1, int(wait * 1000))}")
+            try:
+                busy = self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            finally:
+                self._writer.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if busy:
+            msg = "the view's write-ahead log is still being read by another connection: scrub it again later"
+            raise persistence.OperationalError(msg)
 
     def close(self) -> None:
         for connection in self._connections:

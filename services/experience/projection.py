@@ -325,9 +325,9 @@ class ExperienceProjection(Projection[ExperienceView]):
         self.default_region = default_region
 
     def after_commit(self, events: Sequence[UpstreamEvent]) -> None:
-        """After a purge of a forgotten party, leave no copy of what was purged in the view's files."""
-        forgotten = identity_events.PartyForgotten.DESCRIPTOR.full_name
-        if any(event.topic == forgotten for event in events):
+        """Do a purge's scrub that readers held up when its transaction committed (it raises while they still
+        do, and the runner calls again on its next pass)."""
+        if self.view.scrub_due:
             self.view.scrub()
 
     # ------------------------------------------------------------------------------------------ identity
@@ -432,6 +432,7 @@ class ExperienceProjection(Projection[ExperienceView]):
         parties = [event.aggregate_id, *receipt.party_ids]
         keys = list(receipt.key_ids)
         evict_cached_keys(keys)
+        self.view.scrub_after_commit()  # the purge's transaction returns (and the position moves) once scrubbed
         for chunk in _chunks(keys):
             marks = ", ".join("?" * len(chunk))
             cur.execute(

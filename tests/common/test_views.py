@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -12,7 +13,7 @@ import psycopg
 import pytest
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
-from eventsourcing.persistence import IntegrityError, ProgrammingError, Tracking, TrackingRecorder
+from eventsourcing.persistence import IntegrityError, OperationalError, ProgrammingError, Tracking, TrackingRecorder
 from eventsourcing.projection import BaseProjectionRunner, Projection
 from eventsourcing.tests.persistence import TrackingRecorderTestCase
 
@@ -365,3 +366,68 @@ def test_a_purged_text_is_in_neither_the_sqlite_file_nor_its_wal_after_scrub(tmp
     found = b"".join(p.read_bytes() for p in sorted(tmp_path.iterdir()) if p.is_file())
     view.close()
     assert secret.encode() not in found
+
+
+def file_bytes(folder: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file())
+
+
+def test_a_purge_asking_for_a_scrub_leaves_no_copy_in_a_file_shared_with_other_views_once_it_returns(
+    tmp_path: Path,
+) -> None:
+    """Several services' views in one SQLite file (``chorus up``'s default): when the purging transaction
+    returns (and a runner moves its position), neither the file nor its WAL holds the purged text."""
+    secret = "My boiler stopped heating"
+    url = f"sqlite:///{tmp_path / 'views.db'}"
+    notes, mentions = Notes(url), Mentions(url)  # two services' views: two writers, their own readers
+    with notes.transaction(None) as cur:
+        cur.executemany("INSERT INTO notes VALUES (?, ?)", [(str(i), f"{secret} #{i}") for i in range(50)])
+    for n in range(1, 20):
+        mentions.record(f"t{n}", "x", Tracking("touchpoints", n))
+    reads = threading.Thread(target=lambda: (notes.query("SELECT * FROM notes"), mentions.totals()))
+    reads.start()
+    reads.join()
+    assert secret.encode() in file_bytes(tmp_path)
+
+    with notes.transaction(None) as cur:
+        cur.execute("UPDATE notes SET text = '[erased]' WHERE note_id < '3'")
+        cur.execute("DELETE FROM notes WHERE note_id >= '3'")
+        notes.scrub_after_commit()
+
+    assert secret.encode() not in file_bytes(tmp_path)
+    assert not notes.scrub_due
+    mentions.record("t20", "x", Tracking("touchpoints", 20))  # the other view goes on writing
+    assert secret.encode() not in file_bytes(tmp_path)
+    notes.close()
+    mentions.close()
+
+
+def test_a_scrub_held_up_by_a_reader_stays_due_and_is_done_by_the_next_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader in a read transaction keeps the WAL's frames; the purge still commits, the scrub stays due."""
+    monkeypatch.setattr(View, "SCRUB_WAIT_SECONDS", 0.05)
+    secret = "My boiler stopped heating"
+    path = tmp_path / "views.db"
+    notes = Notes(f"sqlite:///{path}")
+    with notes.transaction(None) as cur:
+        cur.executemany("INSERT INTO notes VALUES (?, ?)", [(str(i), f"{secret} #{i}") for i in range(50)])
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM notes").fetchone()  # holds its snapshot, as a long query would
+
+    with notes.transaction(None) as cur:
+        cur.execute("DELETE FROM notes")
+        notes.scrub_after_commit()
+
+    assert notes.query("SELECT COUNT(*) AS n FROM notes") == [{"n": 0}]
+    assert notes.scrub_due
+    with pytest.raises(OperationalError):
+        notes.scrub()
+    reader.execute("COMMIT")
+    reader.close()
+    with notes.transaction(None) as cur:  # the next commit of the view does what was due
+        cur.execute("INSERT INTO notes VALUES ('x', 'something else')")
+    assert not notes.scrub_due
+    assert secret.encode() not in file_bytes(tmp_path)
+    notes.close()

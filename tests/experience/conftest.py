@@ -118,9 +118,11 @@ def chorus_stack(
     views_url: str,
     *,
     experience_views: tuple[str, str | None] | None = None,
+    touchpoints_views: str | None = None,
     at_risk_after: int = 14 * 86_400,
 ) -> Iterator[Stack]:
-    """The three services; ``experience_views`` (URL, PostgreSQL schema) puts the experience views elsewhere."""
+    """The three services; ``experience_views`` (URL, PostgreSQL schema) puts the experience views elsewhere,
+    ``touchpoints_views`` (URL) the touchpoints index."""
     run = uuid.uuid4().hex[:10]
     settings = Settings(nats_url=nats_url, views_url=views_url, default_region="GB")
     identity_settings = IdentitySettings(app_name=f"identity_{run}")
@@ -137,7 +139,8 @@ def chorus_stack(
     experience_base = replace(settings, views_url=experience_views[0]) if experience_views else settings
     with contextlib.ExitStack() as stack:
         identity = stack.enter_context(serving(IDENTITY, settings, identity_settings))
-        touchpoints = stack.enter_context(serving(TOUCHPOINTS, settings, touchpoints_settings))
+        touchpoints_base = replace(settings, views_url=touchpoints_views) if touchpoints_views else settings
+        touchpoints = stack.enter_context(serving(TOUCHPOINTS, touchpoints_base, touchpoints_settings))
         experience = stack.enter_context(serving(EXPERIENCE, experience_base, experience_settings))
         yield Stack(
             identity=ipb_grpc.IdentityServiceStub(identity.channel),
