@@ -3,6 +3,11 @@
 A composition root opens one with :func:`open_keyring` (settings -> deployment keys -> vault); while it is open,
 the event codec and the upstream readers seal and open marked fields with it (:mod:`.sealing`). Without one,
 marked fields are stored and read as they are (tools and tests that build an application by hand).
+
+The cache never outlives an erasure the process has heard of: a process that learns of one by an event evicts the
+keys (:func:`evict_cached_keys`), and a key read from the vault is cached only if no eviction happened while it
+was being read (a read that began before the erasure was known may still use what it read, once). After the
+vault's connection comes back the whole cache is dropped, as keys may have been destroyed meanwhile.
 """
 
 from __future__ import annotations
@@ -35,13 +40,15 @@ class Keyring:
         self.default_region = default_region
         self._cache: dict[str, bytes] = {}
         self._lock = threading.Lock()
+        self._evictions = 0  #: how many evictions there have been: a vault read overlapping one caches nothing
+        self._unlisten = vault.on_reconnect(self.evict_all)
 
     def key_for_writing(self, key_id: str) -> bytes:
         found = self._cache.get(key_id)
         if found is None:
+            evictions = self._evictions
             found = self.vault.create(key_id)
-            with self._lock:
-                self._cache[key_id] = found
+            self._keep({key_id: found}, evictions)
         return found
 
     def keys_for_writing(self, key_ids: Iterable[str]) -> None:
@@ -49,28 +56,47 @@ class Keyring:
         missing = [key_id for key_id in dict.fromkeys(key_ids) if key_id not in self._cache]
         if not missing:
             return
-        made = self.vault.create_many(missing)
-        with self._lock:
-            self._cache.update(made)
+        evictions = self._evictions
+        self._keep(self.vault.create_many(missing), evictions)
 
     def key_for_reading(self, key_id: str) -> bytes | None:
         found = self._cache.get(key_id)
         if found is None:
+            evictions = self._evictions
             found = self.vault.get(key_id)
             if found is not None:
-                with self._lock:
-                    self._cache[key_id] = found
+                self._keep({key_id: found}, evictions)
         return found
 
     def destroy(self, key_id: str) -> bool:
-        self.evict([key_id])
-        return self.vault.destroy(key_id)
+        """Destroy ``key_id``'s data key in the vault, then evict it (so no read overlapping it caches it)."""
+        try:
+            return self.vault.destroy(key_id)
+        finally:
+            self.evict([key_id])
 
     def evict(self, key_ids: Iterable[str]) -> None:
-        """Forget cached keys (another process destroyed them)."""
+        """Forget cached keys (another process destroyed them); vault reads under way now cache nothing."""
         with self._lock:
+            self._evictions += 1
             for key_id in key_ids:
                 self._cache.pop(key_id, None)
+
+    def evict_all(self) -> None:
+        """Forget every cached key (the process may have missed erasures); vault reads under way cache nothing."""
+        with self._lock:
+            self._evictions += 1
+            self._cache.clear()
+
+    def close(self) -> None:
+        """Stop listening to the vault's reconnections."""
+        self._unlisten()
+
+    def _keep(self, keys: Mapping[str, bytes], evictions: int) -> None:
+        """Cache ``keys``, read from the vault after ``evictions`` evictions, unless one happened since."""
+        with self._lock:
+            if self._evictions == evictions:
+                self._cache.update(keys)
 
 
 def installed() -> Keyring | None:
@@ -116,4 +142,5 @@ def open_keyring(settings: Settings, environ: Mapping[str, str] | None = None) -
     finally:
         if installed() is keyring:
             install(previous)
+        keyring.close()
         vault.close()

@@ -1,6 +1,7 @@
 """The key vault: one data key per data subject, kept wrapped by the deployment's key-encryption key (KEK).
 
-:class:`KeyVault` is the interface (``create``, ``get``, ``destroy``); a KMS or Vault Transit can stand behind it.
+:class:`KeyVault` is the interface (``create``, ``get``, ``destroy``, ``on_reconnect``); a KMS or Vault Transit can
+stand behind it.
 :class:`NatsKeyVault` keeps the data keys in the NATS KV bucket ``CHORUS_KEYS`` (key ``dk.<key id>``), each value
 a wrap: ``b"CKW1"`` + the KEK's id (8 bytes) + a 12-byte nonce + AES-256-GCM(KEK) of the 32-byte data key with the
 key id as associated data, so a wrap cannot be passed off as another subject's key.
@@ -24,7 +25,7 @@ import contextlib
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import nats.errors
 import nats.js.api
@@ -119,6 +120,11 @@ class KeyVault(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - most vaults hold nothing open
         """Release what the vault holds open."""
+
+    def on_reconnect(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener()`` each time the vault's connection to its store comes back after a loss (keys may
+        have been destroyed meanwhile); return the function that stops it. Default: a vault that never loses one."""
+        return lambda: None
 
     @property
     def out_of_space(self) -> bool:
@@ -306,6 +312,12 @@ class NatsKeyVault(KeyVault):
             return done
 
         return self._connection.call(rewrap, timeout=600)
+
+    def on_reconnect(self, listener: Callable[[], None]) -> Callable[[], None]:
+        async def relay() -> None:
+            listener()
+
+        return self._connection.on_reconnect(relay)
 
     def close(self) -> None:
         if self._owns:
