@@ -6,14 +6,19 @@ files identity and experience share (database, WAL and shared-memory index) and 
 wrote must hold none of her identifier values, her name or her texts in clear, while what identifies nobody (how
 many touchpoints there were) stays as it was.
 
-The touchpoints index keeps its views in a file of its own here (``touchpoints.db``), which the file scan leaves
-out: it keeps her texts in clear until it is rebuilt (a known gap, see the README).
+The touchpoints index keeps its views in a file of its own in the first test (``touchpoints.db``), which the file
+scan leaves out: it keeps her texts in clear until it is rebuilt (a known gap, see the README). The second test
+puts every service's views in one file, as ``chorus up`` does, and traces each page holding something of hers to
+the table owning it: only the touchpoints index's may.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -22,6 +27,7 @@ from chorus.identity.v1 import identity_service_pb2 as ipb
 from services.common.nats_server import NatsServer
 from services.common.projections import ProjectionRunner
 from services.experience.projection import ExperienceProjection, ExperienceView
+from services.touchpoints.projection import TouchpointIndex
 from tests.experience.conftest import Stack, chorus_stack
 from tests.experience.test_jane_smith_experience import SPELLED, jane_story
 
@@ -119,6 +125,52 @@ def test_after_forget_party_nothing_of_hers_is_readable_in_the_store_the_views_a
     own_nats.stop()
     assert clear_text_of_hers(files_bytes(tmp_path / "store")) == []
     assert clear_text_of_hers(caplog.text.encode()) == []
+
+
+def test_with_the_three_services_in_one_view_file_all_of_hers_left_in_it_after_the_forget_is_the_touchpoints_index(
+    own_nats: NatsServer, tmp_path: Path
+) -> None:
+    """``chorus up``'s default: one SQLite file for every service's views. Each page of the database and each
+    frame of its WAL that holds something of hers is traced to the table or index owning that page now; once the
+    purge is seen applied, only the touchpoints index's pages may (it keeps texts until it is rebuilt)."""
+    path = tmp_path / "views.db"
+    with chorus_stack(own_nats.url, f"sqlite:///{path}") as stack:
+        jane = stack.register("Jane Smith")
+        for name in SPELLED:
+            stack.link(jane, SPELLED[name][1])
+        jane_story(stack)
+        stack.caught_up()
+        touchpoints_index = objects_of(path, TouchpointIndex.TABLES)
+        assert owners_of_pages_with_hers(path) - touchpoints_index, "nothing of hers outside the index to purge"
+
+        stack.identity.ForgetParty(
+            ipb.ForgetPartyRequest(party_id=jane, requested_by="case-1", legal_basis="GDPR Art. 17(1)(a)")
+        )
+        stack.caught_up()
+
+        assert owners_of_pages_with_hers(path) - touchpoints_index == set()
+
+
+def objects_of(path: Path, tables: Sequence[str]) -> set[str]:
+    """The tables named and their indexes (those SQLite makes for keys included)."""
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        marks = ", ".join("?" * len(tables))
+        rows = connection.execute(f"SELECT name FROM sqlite_master WHERE tbl_name IN ({marks})", tuple(tables))
+        return {name for (name,) in rows}
+
+
+def owners_of_pages_with_hers(path: Path) -> set[str]:
+    """The tables and indexes (``dbstat``'s names) owning the pages of the database file, or of its WAL's
+    frames, in which something of hers is written; ``(free)`` for a page that belongs to none now."""
+    database, wal = path.read_bytes(), (path.with_name(path.name + "-wal")).read_bytes()
+    page_size = int.from_bytes(database[16:18], "big") or 65536
+    pages = [(n + 1, database[n * page_size : (n + 1) * page_size]) for n in range(len(database) // page_size)]
+    frame = 24 + page_size
+    for start in range(32, len(wal) - frame + 1, frame):  # a 32-byte header, then (24-byte header + page) each
+        pages.append((int.from_bytes(wal[start : start + 4], "big"), wal[start + 24 : start + frame]))
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        owner = dict(connection.execute("SELECT pageno, name FROM dbstat"))
+    return {owner.get(number, "(free)") for number, page in pages if clear_text_of_hers(page)}
 
 
 def live_view(stack: Stack) -> ExperienceView:
