@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -402,8 +405,44 @@ def test_a_purge_asking_for_a_scrub_leaves_no_copy_in_a_file_shared_with_other_v
     mentions.close()
 
 
+HOLDING_READER = """
+import sqlite3, sys
+reader = sqlite3.connect(sys.argv[1], isolation_level=None)
+reader.execute("BEGIN")
+reader.execute("SELECT COUNT(*) FROM notes").fetchone()
+print("holding", flush=True)
+sys.stdin.readline()
+reader.execute("COMMIT")
+"""
+
+
+@contextlib.contextmanager
+def reader_holding_a_snapshot(path: Path, where: str) -> Iterator[None]:
+    """A connection (of this process or of another one) in a read transaction, as a long query would be."""
+    if where == "this process":
+        reader = sqlite3.connect(path, isolation_level=None)
+        reader.execute("BEGIN")
+        reader.execute("SELECT COUNT(*) FROM notes").fetchone()
+        yield
+        reader.execute("COMMIT")
+        reader.close()
+        return
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLDING_READER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None and process.stdin is not None
+    try:
+        assert process.stdout.readline().strip() == "holding"
+        yield
+    finally:
+        process.stdin.write("\n")
+        process.stdin.close()
+        assert process.wait(10) == 0
+
+
+@pytest.mark.parametrize("where", ["this process", "another process"])
 def test_a_scrub_held_up_by_a_reader_stays_due_and_is_done_by_the_next_commit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
     """A reader in a read transaction keeps the WAL's frames; the purge still commits, the scrub stays due."""
     monkeypatch.setattr(View, "SCRUB_WAIT_SECONDS", 0.05)
@@ -412,20 +451,16 @@ def test_a_scrub_held_up_by_a_reader_stays_due_and_is_done_by_the_next_commit(
     notes = Notes(f"sqlite:///{path}")
     with notes.transaction(None) as cur:
         cur.executemany("INSERT INTO notes VALUES (?, ?)", [(str(i), f"{secret} #{i}") for i in range(50)])
-    reader = sqlite3.connect(path, isolation_level=None)
-    reader.execute("BEGIN")
-    reader.execute("SELECT COUNT(*) FROM notes").fetchone()  # holds its snapshot, as a long query would
+    with reader_holding_a_snapshot(path, where):
+        with notes.transaction(None) as cur:
+            cur.execute("DELETE FROM notes")
+            notes.scrub_after_commit()
 
-    with notes.transaction(None) as cur:
-        cur.execute("DELETE FROM notes")
-        notes.scrub_after_commit()
-
-    assert notes.query("SELECT COUNT(*) AS n FROM notes") == [{"n": 0}]
-    assert notes.scrub_due
-    with pytest.raises(OperationalError):
-        notes.scrub()
-    reader.execute("COMMIT")
-    reader.close()
+        assert notes.query("SELECT COUNT(*) AS n FROM notes") == [{"n": 0}]
+        assert notes.scrub_due
+        assert secret.encode() in file_bytes(tmp_path)  # the old frames the reader may still read
+        with pytest.raises(OperationalError):
+            notes.scrub()
     with notes.transaction(None) as cur:  # the next commit of the view does what was due
         cur.execute("INSERT INTO notes VALUES ('x', 'something else')")
     assert not notes.scrub_due
