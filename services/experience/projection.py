@@ -18,7 +18,11 @@ only ever joined when read.
 
 ``PartyForgotten`` purges a party: its ``exp_party``, consent, membership and claim rows go, its identifier keys'
 ``exp_actor`` rows go, and every touchpoint whose person actor (its author, or the person a company reply answers:
-the key that sealed its text) was one of them keeps its row with text and URL ``[erased]``, so volumes still count it. Replayed from sequence 1 the views
+the key that sealed its text) was one of them keeps its row with text and URL ``[erased]``, so volumes still count it.
+The purge's transaction scrubs the SQLite files before it returns (``View.scrub_after_commit``), so the position
+moves past the event once no old WAL frame holds what was purged (unless another connection keeps reading those
+frames for longer than the scrub waits: then :meth:`ExperienceProjection.after_commit` retries it). Replayed from
+sequence 1 the views
 come out the same: the destroyed keys make the upstream readers give ``[erased]`` for every sealed value, and the
 event purges again whatever was applied before it.
 """
