@@ -266,8 +266,12 @@ class View(TrackingRecorder):
         others) to finish reading the old frames, then raises ``OperationalError`` and the scrub stays due. On
         PostgreSQL it does nothing: the old row versions stay in the table's pages until they are reused.
         """
-        self._backend.scrub(self.SCRUB_WAIT_SECONDS)
-        self._scrub_due = False
+        self._scrub_due = False  # before: a purge committing while this runs asks again
+        try:
+            self._backend.scrub(self.SCRUB_WAIT_SECONDS)
+        except BaseException:
+            self._scrub_due = True
+            raise
 
     def _scrub_or_defer(self) -> None:
         try:
