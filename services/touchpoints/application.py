@@ -318,9 +318,10 @@ class TouchpointsApplication(Application[UUID]):
         super().close()
 
     def _notify(self, recordings: list[Any]) -> None:
-        """Called with what every save (and bulk append) stored: the index takes it from memory."""
+        """Called with what every save (and bulk append) stored: the index takes it from memory, its personal data
+        sealed as its reader reads it (``projection.touchpoint_runner``)."""
         if self.index_runner is not None:
-            self.index_runner.feed(self.name, handed_over(self.name, recordings))
+            self.index_runner.feed(self.name, handed_over(self.name, recordings, keep_sealed=True))
 
     # --------------------------------------------------------------------------------------------- recording
 

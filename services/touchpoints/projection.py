@@ -26,6 +26,14 @@ pass.
 
 Threads: a reply recorded without a thread inherits its parent's when it is linked,
 and replies further down the chain inherit it too (``_spread_thread``), whatever order the links arrive in.
+
+Personal data stays sealed as stored (``services.common.privacy.sealing``): the runner's reader and the
+hand-over leave the marked fields (the text, the source URL, each actor's value) sealed, the documents keep
+them so, and :meth:`TouchpointIndex.document` and :meth:`TouchpointIndex.list` open them when read, so a
+person whose keys are destroyed reads ``[erased]`` at once, in this index and in any rebuild of it, and its rows
+and files never hold anyone's text or identifiers in clear. Actors are listed under their key (a keyed
+pseudonym of the normal form), computed from the value opened while the event is applied; an actor already
+erased by then is listed under its sealed value's key id, the same pseudonym.
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ from chorus.common.v1 import types_pb2 as types
 from chorus.touchpoints.events.v1 import events_pb2 as pb
 from services.common.contracts import enum_words, from_micros, micros
 from services.common.identifiers import Identifier
+from services.common.privacy.sealing import ERASED, open_value, sealed_key_id
 from services.common.projections import Projection, ProjectionRunner, StreamReader, UpstreamEvent, handles
 from services.common.views import View, ViewCursor
 from services.touchpoints.domain import actor_key
@@ -55,6 +64,10 @@ _BUSINESS = enum_words(types.BusinessSociabilityDegree.DESCRIPTOR).to_word
 _FUNCTION = enum_words(types.CompanyFunction.DESCRIPTOR).to_word
 _IDENTIFIER = enum_words(types.IdentifierType.DESCRIPTOR).to_word
 _SENTIMENT = enum_words(pb.SentimentLabel.DESCRIPTOR).to_word
+_TEXT = pb.TouchpointRecorded.DESCRIPTOR.fields_by_name["text"]
+_URL = pb.TouchpointRecorded.DESCRIPTOR.fields_by_name["external_url"]
+_ACTOR_VALUE = types.Identifier.DESCRIPTOR.fields_by_name["value"]
+Keys = dict[str, bytes | None]  #: data keys looked up within one read or transaction, by key id
 
 
 @dataclass(frozen=True)
@@ -134,8 +147,9 @@ class TouchpointIndex(View):
     # ------------------------------------------------------------------------------------------------ reads
 
     def document(self, touchpoint_id: UUID) -> dict[str, Any] | None:
+        """The read document of a touchpoint, its personal data opened (``[erased]`` where its key is gone)."""
         rows = self.query("SELECT doc FROM tp_touchpoints WHERE touchpoint_id = ?", (str(touchpoint_id),))
-        return json.loads(rows[0]["doc"]) if rows else None
+        return opened(json.loads(rows[0]["doc"]), {}) if rows else None
 
     def thread_actor_keys(self, thread_ids: Iterable[str]) -> dict[str, set[str]]:
         """The distinct actor identifiers seen in each of ``thread_ids`` so far."""
@@ -164,7 +178,8 @@ class TouchpointIndex(View):
         after: tuple[int, str] | None = None,
         limit: int = 50,
     ) -> list[dict[str, Any]]:
-        """Documents matching every given filter, newest first; ``after`` is the (occurred_us, id) keyset cursor."""
+        """Documents matching every given filter, newest first, their personal data opened; ``after`` is the
+        (occurred_us, id) keyset cursor."""
         clauses: list[str] = []
         params: list[Any] = []
         source = "tp_touchpoints t"
@@ -192,7 +207,8 @@ class TouchpointIndex(View):
             f"SELECT t.doc AS doc FROM {source} {where} ORDER BY t.occurred_us DESC, t.touchpoint_id DESC LIMIT ?",
             [*params, limit],
         )
-        return [json.loads(row["doc"]) for row in rows]
+        keys: Keys = {}
+        return [opened(json.loads(row["doc"]), keys) for row in rows]
 
 
 def _us(stamp: Any) -> int:
@@ -201,7 +217,8 @@ def _us(stamp: Any) -> int:
 
 
 def document_of(touchpoint_id: str, message: pb.TouchpointRecorded) -> dict[str, Any]:
-    """The read document of a touchpoint as recorded: JSON-ready primitives (times as microseconds)."""
+    """The read document of a touchpoint as recorded: JSON-ready primitives (times as microseconds), its marked
+    fields as ``message`` holds them (sealed, in the index)."""
     return {
         "touchpoint_id": touchpoint_id,
         "kind": _KIND[message.kind],
@@ -238,6 +255,26 @@ def document_of(touchpoint_id: str, message: pb.TouchpointRecorded) -> dict[str,
     }
 
 
+def opened(doc: dict[str, Any], keys: Keys) -> dict[str, Any]:
+    """``doc`` with its sealed values opened in place (``[erased]`` where the key is destroyed); returns it."""
+    doc["text"] = open_value(_TEXT, doc["text"], keys=keys)
+    doc["external_url"] = open_value(_URL, doc["external_url"], keys=keys)
+    for actor in doc["actors"]:
+        actor["value"] = open_value(_ACTOR_VALUE, actor["value"], keys=keys)
+    return doc
+
+
+def actor_keys(message: pb.TouchpointRecorded, key_of: Callable[[Identifier], str], keys: Keys) -> list[str]:
+    """The keys ``message``'s actors are listed under: of each value opened, or, for one already erased, its
+    sealed value's key id (the key of its normal form when it was sealed)."""
+    found = set()
+    for actor in message.actors:
+        value = open_value(_ACTOR_VALUE, actor.value, keys=keys)
+        key_id = sealed_key_id(actor.value) if value == ERASED else ""
+        found.add(key_id or key_of(Identifier(_IDENTIFIER[actor.type], actor.namespace, value)))
+    return sorted(found)
+
+
 _encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 
 
@@ -257,18 +294,14 @@ def _save_doc(cur: ViewCursor, doc: dict[str, Any]) -> None:
     )
 
 
-def _insert_recorded(
-    cur: ViewCursor,
-    run: Sequence[tuple[int, dict[str, Any]]],
-    key_of: Callable[[Identifier], str],
-) -> bool:
-    """Insert a run of new touchpoints (``(position, document)``), then pend the reply links they make possible,
+def _insert_recorded(cur: ViewCursor, run: Sequence[tuple[int, dict[str, Any], list[str]]]) -> bool:
+    """Insert a run of new touchpoints (``(position, document, actor keys)``), then pend the reply links they make possible,
     in a few statements; return whether any link was pended.
 
     Replies whose parent is in the index (or in this run) are pended at once; the others wait for their parent.
     Replies that were waiting for a touchpoint of this run are pended too.
     """
-    docs = {doc["touchpoint_id"]: (position, doc) for position, doc in run}
+    docs = {doc["touchpoint_id"]: (position, doc) for position, doc, _keys in run}
     pended = False
     cur.executemany(
         "INSERT INTO tp_touchpoints (touchpoint_id, position, occurred_us, channel, direction, thread_id,"
@@ -290,13 +323,7 @@ def _insert_recorded(
     cur.executemany(
         "INSERT INTO tp_actors (actor_key, touchpoint_id, occurred_us) VALUES (?, ?, ?)"
         " ON CONFLICT (actor_key, touchpoint_id) DO NOTHING",
-        [
-            (key, tid, doc["occurred_us"])
-            for tid, (_, doc) in docs.items()
-            for key in sorted(
-                {key_of(Identifier(actor["type"], actor["namespace"], actor["value"])) for actor in doc["actors"]}
-            )
-        ],
+        [(key, doc["touchpoint_id"], doc["occurred_us"]) for _, doc, keys in run for key in keys],
     )
     replies = {tid: doc["reply_to_id"] for tid, (_, doc) in docs.items() if doc["reply_to_id"]}
     if replies:
@@ -432,15 +459,18 @@ class TouchpointProjection(Projection[TouchpointIndex]):
     def __init__(self, index: TouchpointIndex, *, link_replies: LinkReplies | None = None) -> None:
         super().__init__(index)
         self.link_replies = link_replies
-        self._recorded: list[tuple[int, dict[str, Any]]] = []  # this transaction's run of new touchpoints
-        self._cursor: ViewCursor | None = None  # the transaction ``_recorded`` belongs to
+        self._recorded: list[tuple[int, dict[str, Any], list[str]]] = []  # this transaction's new touchpoints
+        self._keys: Keys = {}  # the data keys this transaction looked up
+        self._cursor: ViewCursor | None = None  # the transaction ``_recorded`` and ``_keys`` belong to
         self._links_may_wait = True  # links may be pending (at start: left by an earlier process)
 
     @handles(pb.TouchpointRecorded)
     def recorded(self, cur: ViewCursor, event: UpstreamEvent) -> None:
         if self._cursor is not cur:  # a new transaction: what an aborted one collected is gone with it
-            self._recorded, self._cursor = [], cur
-        self._recorded.append((event.sequence, document_of(event.aggregate_id, event.message)))  # type: ignore[arg-type]
+            self._recorded, self._keys, self._cursor = [], {}, cur
+        message: pb.TouchpointRecorded = event.message  # type: ignore[assignment]
+        keys = actor_keys(message, self.view.actor_key, self._keys)
+        self._recorded.append((event.sequence, document_of(event.aggregate_id, message), keys))
 
     @handles(pb.TouchpointReclassified)
     def reclassified(self, cur: ViewCursor, event: UpstreamEvent) -> None:
@@ -455,7 +485,7 @@ class TouchpointProjection(Projection[TouchpointIndex]):
     def before_commit(self, cur: ViewCursor) -> None:
         """Write the run of touchpoints recorded in this transaction so far."""
         run, self._recorded = (self._recorded if self._cursor is cur else []), []
-        if run and _insert_recorded(cur, run, self.view.actor_key):
+        if run and _insert_recorded(cur, run):
             self._links_may_wait = True
 
     def after_commit(self, events: Sequence[UpstreamEvent]) -> None:
@@ -476,7 +506,7 @@ def touchpoint_runner(
     polling the store (``poll_interval``) those of others."""
     return ProjectionRunner(
         TouchpointProjection(index, link_replies=link_replies),
-        [StreamReader.of_application(app)],
+        [StreamReader.of_application(app, keep_sealed=True)],  # personal data sealed (the module docstring)
         handed_over=(app.name,),
         **options,
     )

@@ -16,7 +16,15 @@ from services.common.eventstore.connection import JetStreamConnection
 from services.common.identifiers import normalise
 from services.common.nats_server import NatsServer
 from services.common.privacy.keyring import Keyring
-from services.common.privacy.sealing import ERASED, PREFIX, open_sealed, seal, seal_many, sealed_key_id
+from services.common.privacy.sealing import (
+    ERASED,
+    PREFIX,
+    open_sealed,
+    open_value,
+    seal,
+    seal_many,
+    sealed_key_id,
+)
 from services.common.privacy.vault import Kek, NatsKeyVault
 
 EMAIL = "jane.smith@example.com"
@@ -105,6 +113,21 @@ def test_a_company_reply_is_sealed_under_the_key_of_the_person_it_answers(keyrin
     )
     sealed = seal(reply, str(uuid.uuid4()), keyring)
     assert sealed_key_id(sealed.text) == normalise("x", "", "janesmithtweets").key
+
+
+def test_one_sealed_value_opens_alone_and_reads_erased_once_its_key_is_destroyed(keyring: Keyring) -> None:
+    text_field = touchpoint_events.TouchpointRecorded.DESCRIPTOR.fields_by_name["text"]
+    url_field = touchpoint_events.TouchpointRecorded.DESCRIPTOR.fields_by_name["external_url"]
+    message = touchpoint(f"the hinge squeaks {uuid.uuid4().hex}")
+    message.actors[0].value = f"ann-{uuid.uuid4().hex[:8]}@example.com"
+    sealed = seal(touchpoint_events.TouchpointRecorded.FromString(message.SerializeToString()), "a", keyring)
+    assert open_value(text_field, sealed.text, keyring) == message.text
+    assert open_value(text_field, "written without a keyring", keyring) == "written without a keyring"
+    assert open_value(url_field, sealed.text, keyring) == ERASED  # a value moved to another field
+    assert keyring.destroy(sealed_key_id(sealed.text))
+    looked_up: dict[str, bytes | None] = {}
+    assert open_value(text_field, sealed.text, keyring, keys=looked_up) == ERASED
+    assert looked_up == {sealed_key_id(sealed.text): None}
 
 
 class CountingVault(NatsKeyVault):

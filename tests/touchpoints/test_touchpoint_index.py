@@ -1,9 +1,11 @@
 """The touchpoint index on the real event store, on SQLite and on PostgreSQL: rebuilt from the stream, following
-other writers, and moving past an event it cannot decode."""
+other writers, moving past an event it cannot decode, and holding personal data sealed, so that a forgotten
+person reads erased in it."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import uuid
 from collections.abc import Iterator
@@ -15,17 +17,27 @@ from typing import Any
 import psycopg
 import pytest
 
+from chorus.common.v1 import types_pb2 as types
+from chorus.identity.v1 import identity_service_pb2 as ipb
+from chorus.identity.v1 import identity_service_pb2_grpc as ipb_grpc
 from chorus.touchpoints.events.v1 import events_pb2 as touchpoint_events
+from chorus.touchpoints.v1 import touchpoint_service_pb2 as tpb
+from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as tpb_grpc
 from services.common.config import Settings
 from services.common.eventstore import TOPIC_HEADER, VERSION_HEADER
 from services.common.identifiers import Identifier
 from services.common.privacy.keyring import open_keyring
-from services.common.testing import eventually, postgres_url
+from services.common.privacy.marks import subject_of
+from services.common.privacy.sealing import PREFIX, seal
+from services.common.testing import eventually, postgres_url, running_server, serving
+from services.identity.main import SERVICE as IDENTITY
+from services.identity.main import IdentitySettings
 from services.touchpoints.application import TouchpointsApplication
 from services.touchpoints.domain import TouchpointDraft, touchpoint_id_for
 from services.touchpoints.events import MAPPER_TOPIC
+from services.touchpoints.main import SERVICE as TOUCHPOINTS
 from services.touchpoints.main import TouchpointsSettings, touchpoints_service
-from services.touchpoints.projection import TouchpointIndex, touchpoint_runner
+from services.touchpoints.projection import TouchpointIndex, document_of, opened, touchpoint_runner
 
 RUN = uuid.uuid4().hex[:8]
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -227,3 +239,122 @@ def test_an_undecodable_event_is_set_aside_and_later_touchpoints_are_still_liste
             )
         ]
         assert app.index_runner is not None and app.index_runner.healthy
+
+
+def test_a_forgotten_person_reads_erased_in_the_index_and_nothing_personal_is_in_its_rows_or_files(
+    settings: Settings, views: Views, tmp_path: Path
+) -> None:
+    """Ada's touchpoints (hers and the company's answer to her) are listed, then identity forgets her: the index's
+    rows and SQLite files never held her texts or identifiers (nor anyone else's) in clear, and ListTouchpoints and
+    GetTouchpoint answer "[erased]" for her items, found by any spelling of her e-mail, and clear text for Bob's."""
+    tag = uuid.uuid4().hex[:8]
+    ada = Identifier("email", "", f"Ada.Lovelace.{tag}@Example.ORG")  # spelled her own way
+    bob = Identifier("email", "", f"bob.{tag}@example.org")
+    hers = {
+        "question": f"My analytical engine {tag} jams on every loop",
+        "complaint": f"Still jammed after three weeks {tag}",
+        "answer": f"So sorry Ada, an engineer visits today {tag}",
+    }
+    his = f"Where is my difference engine {tag}"
+    url = f"https://forum.example.net/users/ada-lovelace-{tag}/posts/1"
+    own = TouchpointsSettings(app_name=f"tp_forget_{RUN}_{tag}")
+    identity_settings = replace(settings, views_url=f"sqlite:///{tmp_path / 'identity.db'}")
+    with (
+        touchpoints_service(settings, own, pg_schema=views.schema) as app,
+        running_server(TOUCHPOINTS.registrations(app)) as (channel, _port),
+        serving(IDENTITY, identity_settings, IdentitySettings(app_name=f"identity_forget_{RUN}_{tag}")) as identity,
+    ):
+        touchpoints = tpb_grpc.TouchpointServiceStub(channel)
+        identity_stub = ipb_grpc.IdentityServiceStub(identity.channel)
+        party = identity_stub.RegisterParty(
+            ipb.RegisterPartyRequest(
+                kind=types.PARTY_KIND_PERSON,
+                display_name="Ada Lovelace",
+                identifiers=[types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value=ada.value.lower())],
+            )
+        ).party.party_id
+        app.record_batch(
+            [
+                draft(f"{tag}-question", actors=(ada,), text=hers["question"], external_url=url),
+                draft(f"{tag}-complaint", actors=(ada,), text=hers["complaint"], occurred_at=NOW - timedelta(hours=1)),
+                draft(
+                    f"{tag}-answer",
+                    direction="outbound",
+                    actors=(Identifier("x", "", "acme"), ada),
+                    text=hers["answer"],
+                    occurred_at=NOW - timedelta(minutes=30),
+                ),
+                draft(f"{tag}-bob", actors=(bob,), text=his),
+            ]
+        )
+        ids = {name: str(touchpoint_id_for("intercom", f"{RUN}-{tag}-{name}")) for name in (*hers, "bob")}
+        app.index_runner.catch_up(timeout=20)  # type: ignore[union-attr]
+
+        def listed_for(identifier: Identifier) -> dict[str, tpb.Touchpoint]:
+            answer = touchpoints.ListTouchpoints(
+                tpb.ListTouchpointsRequest(
+                    actor=types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value=identifier.value), page_size=100
+                )
+            )
+            return {item.touchpoint_id: item for item in answer.touchpoints}
+
+        before = listed_for(Identifier("email", "", ada.value.upper()))
+        assert {before[ids[name]].content.text for name in hers} == set(hers.values())  # opened when read
+        assert before[ids["question"]].source.url == url
+
+        identity_stub.ForgetParty(
+            ipb.ForgetPartyRequest(party_id=party, requested_by="case-10", legal_basis="GDPR Art. 17(1)(a)")
+        )
+
+        secrets = (*hers.values(), url, ada.value, ada.value.lower(), his, bob.value)
+        stored = json.dumps(index_dump(app.index), default=str).lower()  # type: ignore[arg-type]
+        assert [value for value in secrets if value.lower() in stored] == []
+        assert [value for value in secrets if value.lower().encode() in sqlite_bytes(views)] == []
+
+        after = listed_for(Identifier("email", "", ada.value.lower()))
+        assert set(after) == {ids[name] for name in hers}  # found by the keyed join, without clear text
+        for name in hers:
+            item = after[ids[name]]
+            assert item.content.text == "[erased]"
+            assert "[erased]" in {actor.value for actor in item.actors}
+            got = touchpoints.GetTouchpoint(tpb.GetTouchpointRequest(touchpoint_id=ids[name])).touchpoint
+            assert got.content.text == "[erased]"
+        assert after[ids["question"]].source.url == "[erased]"
+        assert [actor.value for actor in after[ids["answer"]].actors] == ["acme", "[erased]"]
+        (bobs,) = listed_for(bob).values()
+        assert bobs.content.text == his and [actor.value for actor in bobs.actors] == [bob.value]
+        got = touchpoints.GetTouchpoint(tpb.GetTouchpointRequest(touchpoint_id=ids["bob"])).touchpoint
+        assert got.content.text == his
+    assert [value for value in secrets if value.lower().encode() in sqlite_bytes(views)] == []
+
+
+def test_every_marked_field_an_index_document_carries_is_sealed_in_it_and_opened_when_read(nats_url: str) -> None:
+    """A new marked field of ``TouchpointRecorded`` that the document carries is opened by ``opened`` too."""
+    message = touchpoint_events.TouchpointRecorded(
+        actors=[types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value=f"eve-{RUN}@example.org")],
+        direction=types.DIRECTION_INBOUND,
+    )
+    for field in message.DESCRIPTOR.fields:
+        if subject_of(field):
+            setattr(message, field.name, f"clear {field.name} {RUN}")
+    with open_keyring(Settings(nats_url=nats_url)):
+        stored = json.dumps(document_of("t", seal(message, "t")))
+        assert RUN not in stored
+        read = json.dumps(opened(json.loads(stored), {}))
+    assert PREFIX not in read
+    assert all(f"clear {field.name} {RUN}" in read for field in message.DESCRIPTOR.fields if subject_of(field))
+    assert f"eve-{RUN}@example.org" in read
+
+
+def index_dump(index: TouchpointIndex) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table of ``index``."""
+    return {table: index.query(f"SELECT * FROM {table}") for table in TouchpointIndex.TABLES}
+
+
+def sqlite_bytes(views: Views) -> bytes:
+    """The lower-cased bytes of the SQLite index's files (database, write-ahead log, shared memory); none on
+    PostgreSQL."""
+    if views.schema is not None:
+        return b""
+    database = Path(views.url.removeprefix("sqlite:///"))
+    return b"".join(path.read_bytes().lower() for path in sorted(database.parent.glob(f"{database.name}*")))

@@ -14,8 +14,9 @@ A marked string field (``(chorus.privacy.v1.pii)``, see :mod:`.marks`) is stored
 - an empty field stays empty (nothing to hide, and it keeps "not given" readable).
 
 Opening gives the text back, or :data:`ERASED` when the key is destroyed (or the bytes do not open under it):
-never an exception, never garbage. A marked field that does not start with ``pii1:`` is returned as stored (an
-event written without a keyring). Without an installed keyring nothing is sealed, and a sealed value opens as
+never an exception, never garbage (:func:`open_value` opens one value, for a read model that keeps them sealed).
+A marked field that does not start with ``pii1:`` is returned as stored (an event written without a keyring).
+Without an installed keyring nothing is sealed, and a sealed value opens as
 :data:`ERASED`: whoever holds no key sees no personal data.
 """
 
@@ -171,14 +172,33 @@ def sealed_key_id(text: str) -> str:
     return text[len(PREFIX) :].partition(":")[0] if text.startswith(PREFIX) else ""
 
 
-def _open(keyring: Keyring | None, field: FieldDescriptor, text: str) -> str:
+def open_value(
+    field: FieldDescriptor, text: str, keyring: Keyring | None = None, *, keys: dict[str, bytes | None] | None = None
+) -> str:
+    """One marked value of ``field`` as stored, opened: its text, :data:`ERASED` when its key is destroyed (or it
+    does not open under it), or ``text`` itself when it is not sealed. For a read model that keeps values sealed
+    and opens them when read; ``keys`` (key id -> data key or None), filled as it goes, spares the vault a second
+    look-up of a key within one read."""
+    if not text.startswith(PREFIX):
+        return text
+    return _open(keyring or installed(), field, text, keys)
+
+
+def _open(
+    keyring: Keyring | None, field: FieldDescriptor, text: str, keys: dict[str, bytes | None] | None = None
+) -> str:
     key_id, _, body = text[len(PREFIX) :].partition(":")
     if keyring is None:
         return ERASED
-    try:
-        key = keyring.key_for_reading(key_id)
-    except ValueError:  # a key id no vault can hold: not a value we sealed
-        return ERASED
+    if keys is not None and key_id in keys:
+        key = keys[key_id]
+    else:
+        try:
+            key = keyring.key_for_reading(key_id)
+        except ValueError:  # a key id no vault can hold: not a value we sealed
+            key = None
+        if keys is not None:
+            keys[key_id] = key
     if key is None:
         return ERASED
     try:

@@ -9,7 +9,8 @@ events by ``services.common.eventstore.decode_message`` (a commit envelope holds
 and each event's payload is decoded into the protobuf message its topic names, looked up in the default
 descriptor pool into which :func:`load_event_contracts` imports every ``chorus.*.events.v1`` module. Personal
 data in marked fields is opened with the process's keyring (``services.common.privacy.sealing``): in clear, or
-``[erased]`` once its subject's key is destroyed.
+``[erased]`` once its subject's key is destroyed; a reader made with ``keep_sealed=True`` leaves them sealed as
+stored, for a view that keeps them so and opens them when it is read (``sealing.open_value``).
 
 :func:`handed_over` makes the same :class:`UpstreamEvent` of what an application has just stored (its
 ``Recording`` objects), from the stored bytes, for a runner that takes a hand-over.
@@ -95,9 +96,10 @@ class UpstreamEvent:
         return UUID(self.aggregate_id)
 
 
-def decode(upstream: str, stored: StoredMessage) -> list[UpstreamEvent]:
+def decode(upstream: str, stored: StoredMessage, *, keep_sealed: bool = False) -> list[UpstreamEvent]:
     """The :class:`UpstreamEvent` of each event in one stored message (never raises for a bad payload: see
-    ``undecodable``; a commit envelope that does not decode is one undecodable event)."""
+    ``undecodable``; a commit envelope that does not decode is one undecodable event); marked fields opened
+    unless ``keep_sealed``."""
     load_event_contracts()
     common = {
         "upstream": upstream,
@@ -120,10 +122,10 @@ def decode(upstream: str, stored: StoredMessage) -> list[UpstreamEvent]:
                 **common,
             )
         ]
-    return [_event(notification, common) for notification in notifications]
+    return [_event(notification, common, keep_sealed) for notification in notifications]
 
 
-def handed_over(upstream: str, recordings: Sequence[Any]) -> list[UpstreamEvent]:
+def handed_over(upstream: str, recordings: Sequence[Any], *, keep_sealed: bool = False) -> list[UpstreamEvent]:
     """The :class:`UpstreamEvent` of each of ``recordings`` (``eventsourcing`` ``Recording`` objects of events
     this process has just stored in ``upstream``), decoded from the stored bytes as :func:`decode` does.
 
@@ -137,7 +139,7 @@ def handed_over(upstream: str, recordings: Sequence[Any]) -> list[UpstreamEvent]
         "correlation_id": ctx.correlation_id if ctx is not None else "",
         "causation_id": ctx.request_id if ctx is not None else "",
     }
-    return [_event(recording.notification, common) for recording in recordings]
+    return [_event(recording.notification, common, keep_sealed) for recording in recordings]
 
 
 @lru_cache(maxsize=1024)
@@ -151,7 +153,7 @@ def _message_class(topic: str) -> type[Message] | None:
     return message_factory.GetMessageClass(descriptor)  # type: ignore[no-any-return]
 
 
-def _event(notification: Notification, common: dict[str, str]) -> UpstreamEvent:
+def _event(notification: Notification, common: dict[str, str], keep_sealed: bool) -> UpstreamEvent:
     message: Message | None = None
     why = ""
     message_class = _message_class(notification.topic)
@@ -159,7 +161,9 @@ def _event(notification: Notification, common: dict[str, str]) -> UpstreamEvent:
         why = "no contract declares this topic"
     else:
         try:
-            message = open_sealed(message_class.FromString(notification.state), str(notification.originator_id))
+            message = message_class.FromString(notification.state)
+            if not keep_sealed:
+                open_sealed(message, str(notification.originator_id))
         except DecodeError:
             why = "the payload is not a valid message of its topic"
     return UpstreamEvent(
@@ -176,7 +180,8 @@ def _event(notification: Notification, common: dict[str, str]) -> UpstreamEvent:
 class StreamReader:
     """Pages of one application's stored events, its last sequence, and nudges when it grows (read-only).
 
-    ``connection`` is shared, not owned: the caller opens and closes it.
+    ``connection`` is shared, not owned: the caller opens and closes it. ``keep_sealed``: marked fields are left
+    sealed (the module docstring).
     """
 
     def __init__(
@@ -186,15 +191,17 @@ class StreamReader:
         *,
         namespace: str = "chorus",
         layout: StreamLayout | None = None,
+        keep_sealed: bool = False,
     ) -> None:
         self.connection = connection
+        self.keep_sealed = keep_sealed
         self.upstream = app_name
         self.layout = layout or StreamLayout(app_name, namespace=namespace)
 
     @classmethod
-    def of_application(cls, app: Any) -> StreamReader:
+    def of_application(cls, app: Any, *, keep_sealed: bool = False) -> StreamReader:
         """A reader of ``app``'s own stream, on its event store's connection (JetStream persistence)."""
-        return cls(app.factory.connection, app.name, layout=app.factory.layout)
+        return cls(app.factory.connection, app.name, layout=app.factory.layout, keep_sealed=keep_sealed)
 
     def last_sequence(self) -> int:
         """The position of the stream's last message (0 when it is empty or does not exist yet): its last event's
@@ -243,7 +250,10 @@ class StreamReader:
         while len(events) < limit:
             messages: list[StoredMessage] = self.connection.call(lambda s=start: page(s))  # type: ignore[misc]
             events.extend(
-                event for stored in messages for event in decode(self.upstream, stored) if event.sequence > after
+                event
+                for stored in messages
+                for event in decode(self.upstream, stored, keep_sealed=self.keep_sealed)
+                if event.sequence > after
             )
             if len(messages) < limit or (last_seq and messages[-1].seq >= last_seq):
                 break
