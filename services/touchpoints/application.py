@@ -567,7 +567,7 @@ class TouchpointsApplication(Application[UUID]):
         a reply inherits from further up its chain."""
         doc = document_of_touchpoint(self._aggregate(touchpoint_id))
         if self.index is not None:
-            indexed = self.index.document(touchpoint_id)
+            indexed = self.index.document(touchpoint_id, sealed=True)  # its derived facts only
             if indexed is not None:
                 doc["first_response_seconds"] = indexed.get("first_response_seconds")
                 doc["thread_id"] = doc["thread_id"] or indexed["thread_id"]  # inherited along a reply chain

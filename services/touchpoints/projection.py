@@ -49,7 +49,7 @@ from chorus.common.v1 import types_pb2 as types
 from chorus.touchpoints.events.v1 import events_pb2 as pb
 from services.common.contracts import enum_words, from_micros, micros
 from services.common.identifiers import Identifier
-from services.common.privacy.sealing import ERASED, open_value, sealed_key_id
+from services.common.privacy.sealing import ERASED, OpenKeys, open_value, sealed_key_id
 from services.common.projections import Projection, ProjectionRunner, StreamReader, UpstreamEvent, handles
 from services.common.views import View, ViewCursor
 from services.touchpoints.domain import actor_key
@@ -67,7 +67,6 @@ _SENTIMENT = enum_words(pb.SentimentLabel.DESCRIPTOR).to_word
 _TEXT = pb.TouchpointRecorded.DESCRIPTOR.fields_by_name["text"]
 _URL = pb.TouchpointRecorded.DESCRIPTOR.fields_by_name["external_url"]
 _ACTOR_VALUE = types.Identifier.DESCRIPTOR.fields_by_name["value"]
-Keys = dict[str, bytes | None]  #: data keys looked up within one read or transaction, by key id
 
 
 @dataclass(frozen=True)
@@ -146,10 +145,14 @@ class TouchpointIndex(View):
 
     # ------------------------------------------------------------------------------------------------ reads
 
-    def document(self, touchpoint_id: UUID) -> dict[str, Any] | None:
-        """The read document of a touchpoint, its personal data opened (``[erased]`` where its key is gone)."""
+    def document(self, touchpoint_id: UUID, *, sealed: bool = False) -> dict[str, Any] | None:
+        """The read document of a touchpoint, its personal data opened (``[erased]`` where its key is gone), or
+        left sealed for a caller that reads none of it (``sealed``)."""
         rows = self.query("SELECT doc FROM tp_touchpoints WHERE touchpoint_id = ?", (str(touchpoint_id),))
-        return opened(json.loads(rows[0]["doc"]), {}) if rows else None
+        if not rows:
+            return None
+        doc: dict[str, Any] = json.loads(rows[0]["doc"])
+        return doc if sealed else opened(doc, {})
 
     def thread_actor_keys(self, thread_ids: Iterable[str]) -> dict[str, set[str]]:
         """The distinct actor identifiers seen in each of ``thread_ids`` so far."""
@@ -207,7 +210,7 @@ class TouchpointIndex(View):
             f"SELECT t.doc AS doc FROM {source} {where} ORDER BY t.occurred_us DESC, t.touchpoint_id DESC LIMIT ?",
             [*params, limit],
         )
-        keys: Keys = {}
+        keys: OpenKeys = {}
         return [opened(json.loads(row["doc"]), keys) for row in rows]
 
 
@@ -255,7 +258,7 @@ def document_of(touchpoint_id: str, message: pb.TouchpointRecorded) -> dict[str,
     }
 
 
-def opened(doc: dict[str, Any], keys: Keys) -> dict[str, Any]:
+def opened(doc: dict[str, Any], keys: OpenKeys) -> dict[str, Any]:
     """``doc`` with its sealed values opened in place (``[erased]`` where the key is destroyed); returns it."""
     doc["text"] = open_value(_TEXT, doc["text"], keys=keys)
     doc["external_url"] = open_value(_URL, doc["external_url"], keys=keys)
@@ -264,7 +267,7 @@ def opened(doc: dict[str, Any], keys: Keys) -> dict[str, Any]:
     return doc
 
 
-def actor_keys(message: pb.TouchpointRecorded, key_of: Callable[[Identifier], str], keys: Keys) -> list[str]:
+def actor_keys(message: pb.TouchpointRecorded, key_of: Callable[[Identifier], str], keys: OpenKeys) -> list[str]:
     """The keys ``message``'s actors are listed under: of each value opened, or, for one already erased, its
     sealed value's key id (the key of its normal form when it was sealed)."""
     found = set()
@@ -460,7 +463,7 @@ class TouchpointProjection(Projection[TouchpointIndex]):
         super().__init__(index)
         self.link_replies = link_replies
         self._recorded: list[tuple[int, dict[str, Any], list[str]]] = []  # this transaction's new touchpoints
-        self._keys: Keys = {}  # the data keys this transaction looked up
+        self._keys: OpenKeys = {}  # the data keys this transaction looked up
         self._cursor: ViewCursor | None = None  # the transaction ``_recorded`` and ``_keys`` belong to
         self._links_may_wait = True  # links may be pending (at start: left by an earlier process)
 
@@ -485,6 +488,7 @@ class TouchpointProjection(Projection[TouchpointIndex]):
     def before_commit(self, cur: ViewCursor) -> None:
         """Write the run of touchpoints recorded in this transaction so far."""
         run, self._recorded = (self._recorded if self._cursor is cur else []), []
+        self._keys = {}  # the keys looked up were for those touchpoints' actors only
         if run and _insert_recorded(cur, run):
             self._links_may_wait = True
 

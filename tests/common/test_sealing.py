@@ -19,6 +19,7 @@ from services.common.privacy.keyring import Keyring
 from services.common.privacy.sealing import (
     ERASED,
     PREFIX,
+    OpenKeys,
     open_sealed,
     open_value,
     seal,
@@ -125,7 +126,7 @@ def test_one_sealed_value_opens_alone_and_reads_erased_once_its_key_is_destroyed
     assert open_value(text_field, "written without a keyring", keyring) == "written without a keyring"
     assert open_value(url_field, sealed.text, keyring) == ERASED  # a value moved to another field
     assert keyring.destroy(sealed_key_id(sealed.text))
-    looked_up: dict[str, bytes | None] = {}
+    looked_up: OpenKeys = {}
     assert open_value(text_field, sealed.text, keyring, keys=looked_up) == ERASED
     assert looked_up == {sealed_key_id(sealed.text): None}
 

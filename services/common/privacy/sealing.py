@@ -172,37 +172,40 @@ def sealed_key_id(text: str) -> str:
     return text[len(PREFIX) :].partition(":")[0] if text.startswith(PREFIX) else ""
 
 
+#: The data keys one read has looked up, ready to decrypt (None: destroyed), by key id (see :func:`open_value`).
+OpenKeys = dict[str, AESGCM | None]
+
+
 def open_value(
-    field: FieldDescriptor, text: str, keyring: Keyring | None = None, *, keys: dict[str, bytes | None] | None = None
+    field: FieldDescriptor, text: str, keyring: Keyring | None = None, *, keys: OpenKeys | None = None
 ) -> str:
     """One marked value of ``field`` as stored, opened: its text, :data:`ERASED` when its key is destroyed (or it
     does not open under it), or ``text`` itself when it is not sealed. For a read model that keeps values sealed
-    and opens them when read; ``keys`` (key id -> data key or None), filled as it goes, spares the vault a second
-    look-up of a key within one read."""
+    and opens them when read; ``keys``, filled as it goes, spares the keyring (and for a destroyed key the vault)
+    a second look-up of a key within one read."""
     if not text.startswith(PREFIX):
         return text
     return _open(keyring or installed(), field, text, keys)
 
 
-def _open(
-    keyring: Keyring | None, field: FieldDescriptor, text: str, keys: dict[str, bytes | None] | None = None
-) -> str:
+def _open(keyring: Keyring | None, field: FieldDescriptor, text: str, keys: OpenKeys | None = None) -> str:
     key_id, _, body = text[len(PREFIX) :].partition(":")
     if keyring is None:
         return ERASED
     if keys is not None and key_id in keys:
-        key = keys[key_id]
+        aead = keys[key_id]
     else:
         try:
             key = keyring.key_for_reading(key_id)
         except ValueError:  # a key id no vault can hold: not a value we sealed
             key = None
+        aead = None if key is None else AESGCM(key)
         if keys is not None:
-            keys[key_id] = key
-    if key is None:
+            keys[key_id] = aead
+    if aead is None:
         return ERASED
     try:
         raw = base64.urlsafe_b64decode(body.encode("ascii"))
-        return AESGCM(key).decrypt(raw[:12], raw[12:], _aad(field, key_id)).decode("utf-8")
+        return aead.decrypt(raw[:12], raw[12:], _aad(field, key_id)).decode("utf-8")
     except (InvalidTag, binascii.Error, ValueError, UnicodeError):
         return ERASED
