@@ -203,3 +203,14 @@ def test_a_save_of_a_party_with_new_identifiers_makes_all_their_keys_in_one_vaul
         install(previous)
         vault.close()
         server.stop()
+
+
+@pytest.mark.parametrize("text", [f"{PREFIX}", f"{PREFIX}abc:def", "pii0:", "pii0:already escaped"])
+def test_a_clear_text_that_looks_sealed_is_read_back_as_written_without_a_keyring(text: str) -> None:
+    stored = touchpoint_events.TouchpointRecorded.FromString(
+        seal(touchpoint(text), str(uuid.uuid4())).SerializeToString()
+    )
+    assert open_sealed(stored, "").text == text
+    batch = [(touchpoint(text), str(uuid.uuid4()))]
+    seal_many(batch)
+    assert open_sealed(batch[0][0], "").text == text

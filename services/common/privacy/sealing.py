@@ -15,9 +15,9 @@ A marked string field (``(chorus.privacy.v1.pii)``, see :mod:`.marks`) is stored
 
 Opening gives the text back, or :data:`ERASED` when the key is destroyed (or the bytes do not open under it):
 never an exception, never garbage (:func:`open_value` opens one value, for a read model that keeps them sealed).
-A marked field that does not start with ``pii1:`` is returned as stored (an event written without a keyring).
-Without an installed keyring nothing is sealed, and a sealed value opens as
-:data:`ERASED`: whoever holds no key sees no personal data.
+Without an installed keyring nothing is sealed: a marked field is stored in clear (one that begins with ``pii1:``
+or ``pii0:`` gets ``pii0:`` in front, taken off when read, so no clear text passes for a sealed one), and a
+sealed value opens as :data:`ERASED`: whoever holds no key sees no personal data.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from services.common.privacy.marks import SUBJECT_IDENTIFIER, SUBJECT_PERSON_ACT
 
 ERASED = "[erased]"
 PREFIX = "pii1:"
+ESCAPE = "pii0:"  #: marks a clear value stored without a keyring that would otherwise read as sealed (or escaped)
 _IDENTIFIER_TYPE = enum_words(types_pb2.IdentifierType.DESCRIPTOR)
 _MARKED: dict[str, tuple[tuple[FieldDescriptor, int], ...]] = {}
 _NESTED: dict[str, tuple[FieldDescriptor, ...]] = {}
@@ -79,9 +80,10 @@ def _person_actor_key(event: Message, aggregate_id: str, default_region: str | N
 
 
 def seal(event: Message, aggregate_id: str, keyring: Keyring | None = None) -> Message:
-    """Seal every marked field of ``event`` in place (nothing without a keyring); returns it."""
+    """Seal every marked field of ``event`` in place (without a keyring only :func:`escaped`); returns it."""
     keyring = keyring or installed()
     if keyring is None:
+        _walk(event, lambda _message, _field, text, _key_id: escaped(text), aggregate_id, "", None, prefixed_only=True)
         return event
     person = _person_actor_key(event, aggregate_id, keyring.default_region)
     _walk(
@@ -99,6 +101,8 @@ def seal_many(events: Sequence[tuple[Message, str]], keyring: Keyring | None = N
     call (:meth:`Keyring.keys_for_writing`): a save of many new data subjects waits for the vault once."""
     keyring = keyring or installed()
     if keyring is None:
+        for event, aggregate_id in events:
+            seal(event, aggregate_id, None)
         return
     sites: list[tuple[Message, FieldDescriptor, str, str]] = []
 
@@ -119,26 +123,26 @@ def open_sealed(event: Message, aggregate_id: str, keyring: Keyring | None = Non
     keyring = keyring or installed()
     _walk(
         event,
-        lambda _message, field, text, _key_id: _open(keyring, field, text),
+        lambda _message, field, text, _key_id: open_value(field, text, keyring),
         aggregate_id,
         "",
         None,
-        opening=True,
+        prefixed_only=True,
     )
     return event
 
 
 def _walk(
-    message: Message, change: Any, aggregate_id: str, person: str, region: str | None, *, opening: bool = False
+    message: Message, change: Any, aggregate_id: str, person: str, region: str | None, *, prefixed_only: bool = False
 ) -> None:
     marked, nested = _plan(message)
     if marked:
         own_key = ""
         for field, subject in marked:
             text = getattr(message, field.name)
-            if not text or (opening and not text.startswith(PREFIX)):
+            if not text or (prefixed_only and not text.startswith((PREFIX, ESCAPE))):
                 continue
-            if opening:
+            if prefixed_only:
                 key_id = ""
             elif subject == SUBJECT_IDENTIFIER:
                 own_key = own_key or identifier_key(message, region)
@@ -152,9 +156,9 @@ def _walk(
         value = getattr(message, field.name)
         if field.is_repeated:
             for item in value:
-                _walk(item, change, aggregate_id, person, region, opening=opening)
+                _walk(item, change, aggregate_id, person, region, prefixed_only=prefixed_only)
         elif message.HasField(field.name):
-            _walk(value, change, aggregate_id, person, region, opening=opening)
+            _walk(value, change, aggregate_id, person, region, prefixed_only=prefixed_only)
 
 
 def _aad(field: FieldDescriptor, key_id: str) -> bytes:
@@ -184,8 +188,14 @@ def open_value(
     and opens them when read; ``keys``, filled as it goes, spares the keyring (and for a destroyed key the vault)
     a second look-up of a key within one read."""
     if not text.startswith(PREFIX):
-        return text
+        return text.removeprefix(ESCAPE)
     return _open(keyring or installed(), field, text, keys)
+
+
+def escaped(text: str) -> str:
+    """``text`` as a marked field stores it in clear: a value that begins like a sealed or an escaped one gets
+    :data:`ESCAPE` in front, so it reads back as written (:func:`open_value` takes it off)."""
+    return ESCAPE + text if text.startswith((PREFIX, ESCAPE)) else text
 
 
 def _open(keyring: Keyring | None, field: FieldDescriptor, text: str, keys: OpenKeys | None = None) -> str:
