@@ -37,7 +37,7 @@ from chorus.common.v1 import types_pb2 as common
 from chorus.identity.events.v1 import events_pb2 as identity_events
 from chorus.touchpoints.events.v1 import events_pb2 as touchpoint_events
 from services.common.contracts import enum_words, timestamp_micros
-from services.common.identifiers import Identifier, InvalidIdentifier, normalise
+from services.common.identifiers import normal_key
 from services.common.privacy.keyring import evict_cached_keys
 from services.common.privacy.sealing import ERASED
 from services.common.projections import Projection, UpstreamEvent, handles
@@ -58,14 +58,7 @@ _IDENTIFIER_TYPE = enum_words(common.IdentifierType.DESCRIPTOR)
 _PARTY_KIND = enum_words(common.PartyKind.DESCRIPTOR)
 _ROLE = enum_words(common.PartyRole.DESCRIPTOR)
 _CONSENT = enum_words(common.ConsentStatus.DESCRIPTOR)
-
-
-def actor_key(type_word: str, namespace: str, value: str, default_region: str | None) -> str:
-    """The join key of an actor: its normal form's key, or, when it has none, the key of the spelling given."""
-    try:
-        return normalise(type_word, namespace, value, default_region).key
-    except InvalidIdentifier:
-        return Identifier(type_word, namespace, value).key
+_RECORDED = touchpoint_events.TouchpointRecorded.DESCRIPTOR.full_name
 
 
 class ExperienceView(View):
@@ -327,6 +320,16 @@ class ExperienceProjection(Projection[ExperienceView]):
     def __init__(self, view: ExperienceView, *, default_region: str | None = None) -> None:
         super().__init__(view)
         self.default_region = default_region
+        self._touchpoints: list[tuple[Any, ...]] = []  # this transaction's run of new touchpoints' rows
+        self._actors: list[tuple[str, str, int, int]] = []  # and their actors' rows
+        self._cursor: ViewCursor | None = None  # the transaction they belong to
+
+    def apply(self, cur: ViewCursor, event: UpstreamEvent) -> None:
+        """Apply ``event``; any event but a new touchpoint first writes the run of new touchpoints before it, so
+        every handler sees the view as if each event had been applied on its own."""
+        if event.topic != _RECORDED:
+            self.before_commit(cur)
+        super().apply(cur, event)
 
     def after_commit(self, events: Sequence[UpstreamEvent]) -> None:
         """Do a purge's scrub that readers held up when its transaction committed (it raises while they still
@@ -462,6 +465,9 @@ class ExperienceProjection(Projection[ExperienceView]):
 
     @handles(touchpoint_events.TouchpointRecorded)
     def touchpoint_recorded(self, cur: ViewCursor, event: UpstreamEvent) -> None:
+        """Collect the touchpoint's row and its actors' rows; :meth:`before_commit` writes the run together."""
+        if self._cursor is not cur:  # a new transaction: what an aborted one collected is gone with it
+            self._touchpoints, self._actors, self._cursor = [], [], cur
         m: Any = event.payload
         direction, intent, sociability = (
             _DIRECTION.word(m.direction),
@@ -470,12 +476,7 @@ class ExperienceProjection(Projection[ExperienceView]):
         )
         sentiment = _SENTIMENT.word(m.sentiment_label)
         occurred = timestamp_micros(m.occurred_at)
-        cur.execute(
-            "INSERT INTO exp_touchpoint (touchpoint_id, sequence, occurred_us, channel, kind, direction, visibility,"
-            " intent, sentiment, sentiment_score, sociability, followers, thread_id, reply_to_id, text, url,"
-            " inferred, needs_reply, answered, response_seconds)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL)"
-            " ON CONFLICT (touchpoint_id) DO NOTHING",
+        self._touchpoints.append(
             (
                 event.aggregate_id,
                 event.sequence,
@@ -495,17 +496,33 @@ class ExperienceProjection(Projection[ExperienceView]):
                 m.external_url,
                 json.dumps(sorted(m.inferred)),
                 int(needs_reply(direction, intent, sociability)),
-            ),
+            )
         )
         keys: dict[str, int] = {}
         for ord_, actor in enumerate(m.actors):
-            key = actor_key(_IDENTIFIER_TYPE.word(actor.type), actor.namespace, actor.value, self.default_region)
+            key = normal_key(_IDENTIFIER_TYPE.word(actor.type), actor.namespace, actor.value, self.default_region)
             keys.setdefault(key, ord_)
-        cur.executemany(
-            "INSERT INTO exp_actor (id_key, touchpoint_id, ord, occurred_us) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (id_key, touchpoint_id) DO NOTHING",
-            [(key, event.aggregate_id, ord_, occurred) for key, ord_ in keys.items()],
-        )
+        self._actors.extend((key, event.aggregate_id, ord_, occurred) for key, ord_ in keys.items())
+
+    def before_commit(self, cur: ViewCursor) -> None:
+        """Write the touchpoints recorded in this transaction so far, and their actors."""
+        touchpoints, actors = (self._touchpoints, self._actors) if self._cursor is cur else ([], [])
+        self._touchpoints, self._actors = [], []
+        if touchpoints:
+            cur.executemany(
+                "INSERT INTO exp_touchpoint (touchpoint_id, sequence, occurred_us, channel, kind, direction,"
+                " visibility, intent, sentiment, sentiment_score, sociability, followers, thread_id, reply_to_id,"
+                " text, url, inferred, needs_reply, answered, response_seconds)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL)"
+                " ON CONFLICT (touchpoint_id) DO NOTHING",
+                touchpoints,
+            )
+        if actors:
+            cur.executemany(
+                "INSERT INTO exp_actor (id_key, touchpoint_id, ord, occurred_us) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (id_key, touchpoint_id) DO NOTHING",
+                actors,
+            )
 
     @handles(touchpoint_events.TouchpointReclassified)
     def touchpoint_reclassified(self, cur: ViewCursor, event: UpstreamEvent) -> None:

@@ -104,3 +104,28 @@ def test_many_data_keys_are_made_in_one_call_and_existing_ones_are_kept(own_nats
         assert vault.create_many(key_ids) == made
     finally:
         vault.close()
+
+
+def test_many_data_keys_are_read_in_one_call_none_where_destroyed_missing_or_impossible(own_nats: NatsServer) -> None:
+    vault = NatsKeyVault.open(own_nats.url, Kek(os.urandom(32)))
+    try:
+        made = vault.create_many(str(uuid.uuid4()) for _ in range(1200))  # more than one request's worth
+        destroyed, missing, impossible = next(iter(made)), str(uuid.uuid4()), "not a key id!"
+        vault.destroy(destroyed)
+        found = vault.get_many([*made, missing, impossible])
+        assert found == {**made, destroyed: None, missing: None, impossible: None}
+    finally:
+        vault.close()
+
+
+def test_reading_many_keys_of_a_rotated_kek_rewraps_them(own_nats: NatsServer) -> None:
+    old, new = os.urandom(32), os.urandom(32)
+    vault = NatsKeyVault.open(own_nats.url, Kek(old))
+    made = vault.create_many(str(uuid.uuid4()) for _ in range(3))
+    vault.close()
+    rotated = NatsKeyVault.open(own_nats.url, Kek(new, (old,)))
+    try:
+        assert rotated.get_many(made) == made
+        assert all(stored_wrap(rotated, key_id)[4:12] == kek_id(new) for key_id in made)
+    finally:
+        rotated.close()

@@ -305,3 +305,40 @@ def test_the_stored_time_nats_prints_in_nanoseconds_reads_as_an_aware_utc_time()
     )
 
     assert stored_time(event) == datetime(2026, 12, 2, 5, 18, 4, 689464, tzinfo=UTC)
+
+
+class Registrations(Projection[MembersView]):
+    """Handles registrations only: the members added are of no interest to it."""
+
+    @handles(events_pb2.AccountRegistered)
+    def registered(self, cur: ViewCursor, event: UpstreamEvent) -> None:
+        Members.registered(self, cur, event)  # type: ignore[arg-type]
+
+
+def test_events_of_topics_without_a_handler_are_not_decoded_and_undecodable_handled_ones_still_quarantined(
+    nats_url: str, connection: JetStreamConnection, tmp_path: Path
+) -> None:
+    app = new_app(nats_url)
+    first = _account(app, "m1")
+    layout = StreamLayout(app.name)
+
+    async def publish_garbage() -> None:
+        js = connection.client.jetstream()
+        for topic in (events_pb2.AccountMemberAdded, events_pb2.AccountRegistered):
+            headers = {TOPIC_HEADER: topic.DESCRIPTOR.full_name, VERSION_HEADER: "1"}
+            await js.publish(layout.event_subject(uuid.uuid4()), b"\x0a\xff", headers=headers)
+
+    connection.call(publish_garbage)
+    last = _account(app, "m2")
+    view = MembersView(f"sqlite:///{tmp_path / 'v.db'}")
+    reader = StreamReader(connection, app.name)
+    runner = ProjectionRunner(Registrations(view), [reader], poll_interval=0.2)
+    assert runner.run_to_end() == {app.name: reader.last_sequence()}
+    assert {row["account_id"] for row in view.dump()} == {str(first), str(last)}
+    assert [(row["topic"], row["reason"]) for row in view.quarantined()] == [
+        (events_pb2.AccountRegistered.DESCRIPTOR.full_name, "the payload is not a valid message of its topic")
+    ]
+    page = reader.read(0, 100, topics=Registrations.topics())
+    assert {e.topic for e in page if e.message is None and not e.undecodable} == {
+        events_pb2.AccountMemberAdded.DESCRIPTOR.full_name
+    }

@@ -21,6 +21,7 @@ from services.common.privacy.sealing import (
     PREFIX,
     OpenKeys,
     open_sealed,
+    open_sealed_many,
     open_value,
     seal,
     seal_many,
@@ -147,6 +148,14 @@ class CountingVault(NatsKeyVault):
         self.calls += 1
         return super().create_many(key_ids)
 
+    def get(self, key_id: str) -> bytes | None:
+        self.calls += 1
+        return super().get(key_id)
+
+    def get_many(self, key_ids: Iterable[str]) -> dict[str, bytes | None]:
+        self.calls += 1
+        return super().get_many(key_ids)
+
 
 def test_the_keys_of_many_new_subjects_are_made_in_one_vault_call(tmp_path: Path) -> None:
     server = NatsServer(store_dir=tmp_path / "vault")
@@ -214,3 +223,32 @@ def test_a_clear_text_that_looks_sealed_is_read_back_as_written_without_a_keyrin
     batch = [(touchpoint(text), str(uuid.uuid4()))]
     seal_many(batch)
     assert open_sealed(batch[0][0], "").text == text
+
+
+def test_a_page_of_events_under_many_subjects_keys_is_opened_with_one_vault_call(tmp_path: Path) -> None:
+    server = NatsServer(store_dir=tmp_path / "vault")
+    server.start()
+    vault = CountingVault(server.url)
+    try:
+        messages = [touchpoint(f"text {n}") for n in range(5)]
+        for n, message in enumerate(messages):
+            message.actors[0].value = f"person{n}@example.com"
+        aggregate = str(uuid.uuid4())
+        seal_many([(m, aggregate) for m in messages], Keyring(vault))
+        destroyed = sealed_key_id(messages[4].text)
+        vault.destroy(destroyed)
+        reader, vault.calls = Keyring(vault), 0  # a reader of its own: nothing cached
+        open_sealed_many(messages, reader)
+        assert vault.calls == 1
+        assert [m.text for m in messages] == ["text 0", "text 1", "text 2", "text 3", ERASED]
+        assert [m.actors[0].value for m in messages[:4]] == [f"person{n}@example.com" for n in range(4)]
+        again = touchpoint("again")
+        again.actors[0].value = "person0@example.com"
+        seal(again, aggregate, Keyring(vault))
+        vault.calls = 0
+        open_sealed_many([again], reader)  # under keys this reader has read already: no call
+        assert vault.calls == 0
+        assert again.text == "again"
+    finally:
+        vault.close()
+        server.stop()

@@ -7,7 +7,8 @@ thread but the loop's own, and its coroutines (``publish_atomic``, ``direct_get_
 JetStream features used (nats-server >= 2.12):
 - atomic batch publish (ADR-50): ``Nats-Batch-Id`` / ``Nats-Batch-Sequence`` / ``Nats-Batch-Commit`` headers on
   plain publishes, one request for the commit; the server stores all messages or none;
-- batched direct get (ADR-31) with ``next_by_subj`` to read a subject filter in sequence order without a consumer;
+- batched direct get (ADR-31) with ``next_by_subj`` to read a subject filter in sequence order without a consumer,
+  and with ``multi_last`` to read the last message of many subjects (the key vault's keys) in one request;
 - ``Nats-Expected-Last-Subject-Sequence`` for optimistic concurrency.
 """
 
@@ -66,6 +67,10 @@ class _ReplyFuture:
     def add(self, msg: Msg) -> None:
         if not self.done.done():
             self.done.set_result(msg)
+
+
+#: Subjects in one ``multi_last`` direct get (the server refuses more than 1024 with "413 Too Many Results").
+MULTI_LAST_SUBJECTS = 1000
 
 
 class _BatchCollector:
@@ -385,10 +390,23 @@ class JetStreamConnection:
         self, stream: str, *, start_seq: int, subject_filter: str, batch: int
     ) -> list[StoredMessage]:
         """Up to ``batch`` stored messages matching ``subject_filter`` from ``start_seq`` on, in sequence order."""
+        request = {"seq": max(start_seq, 1), "next_by_subj": subject_filter, "batch": batch}
+        return await self._direct_get_many(stream, request)
+
+    async def direct_get_last_many(self, stream: str, subjects: Sequence[str]) -> dict[str, StoredMessage]:
+        """The last stored message of each of ``subjects`` that has one, by subject (no wildcards): batched
+        direct gets with ``multi_last``, :data:`MULTI_LAST_SUBJECTS` subjects a request, all in flight together."""
+        chunks = [subjects[i : i + MULTI_LAST_SUBJECTS] for i in range(0, len(subjects), MULTI_LAST_SUBJECTS)]
+        pages = await asyncio.gather(
+            *(self._direct_get_many(stream, {"multi_last": list(chunk), "batch": len(chunk)}) for chunk in chunks)
+        )
+        return {message.subject: message for page in pages for message in page}
+
+    async def _direct_get_many(self, stream: str, body: dict[str, Any]) -> list[StoredMessage]:
         token = uuid.uuid4().hex
         collector = _BatchCollector(asyncio.get_running_loop().create_future())
         self._waiters[token] = collector
-        request = json.dumps({"seq": max(start_seq, 1), "next_by_subj": subject_filter, "batch": batch}).encode()
+        request = json.dumps(body).encode()
         try:
             await self.client.publish(f"$JS.API.DIRECT.GET.{stream}", request, reply=f"{self._inbox_prefix}.{token}")
             try:

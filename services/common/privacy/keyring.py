@@ -60,13 +60,20 @@ class Keyring:
         self._keep(self.vault.create_many(missing), evictions)
 
     def key_for_reading(self, key_id: str) -> bytes | None:
-        found = self._cache.get(key_id)
-        if found is None:
+        return self.keys_for_reading([key_id])[key_id]
+
+    def keys_for_reading(self, key_ids: Iterable[str]) -> dict[str, bytes | None]:
+        """The data key of each of ``key_ids`` (None where it is destroyed, never existed or cannot exist), those
+        not cached yet read in one vault call."""
+        cache = self._cache
+        wanted = dict.fromkeys(key_ids)
+        missing = [key_id for key_id in wanted if key_id not in cache]
+        found: dict[str, bytes | None] = {}
+        if missing:
             evictions = self._evictions
-            found = self.vault.get(key_id)
-            if found is not None:
-                self._keep({key_id: found}, evictions)
-        return found
+            found = self.vault.get_many(missing)
+            self._keep({key_id: key for key_id, key in found.items() if key is not None}, evictions)
+        return {key_id: found[key_id] if key_id in found else cache.get(key_id) for key_id in wanted}
 
     def destroy(self, key_id: str) -> bool:
         """Destroy ``key_id``'s data key in the vault, then evict it (so no read overlapping it caches it)."""

@@ -30,14 +30,14 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from chorus.common.v1 import types_pb2
 from services.common.contracts import enum_words
 from services.common.identifiers import normal_key
 from services.common.privacy.keyring import Keyring, installed
-from services.common.privacy.marks import SUBJECT_IDENTIFIER, SUBJECT_PERSON_ACTOR, subject_of
+from services.common.privacy.marks import SUBJECT_IDENTIFIER, SUBJECT_PERSON_ACTOR, reachable_messages, subject_of
 
 ERASED = "[erased]"
 PREFIX = "pii1:"
@@ -48,6 +48,7 @@ _NESTED: dict[str, tuple[FieldDescriptor, ...]] = {}
 
 
 def _plan(message: Message) -> tuple[tuple[tuple[FieldDescriptor, int], ...], tuple[FieldDescriptor, ...]]:
+    """The marked string fields of ``message``'s type, and its message fields that can lead to one."""
     name = message.DESCRIPTOR.full_name
     if name not in _MARKED:
         fields = message.DESCRIPTOR.fields
@@ -55,9 +56,22 @@ def _plan(message: Message) -> tuple[tuple[tuple[FieldDescriptor, int], ...], tu
             (f, subject_of(f)) for f in fields if subject_of(f) and f.type == FieldDescriptor.TYPE_STRING
         )
         _NESTED[name] = tuple(
-            f for f in fields if f.type == FieldDescriptor.TYPE_MESSAGE and not f.message_type.GetOptions().map_entry
+            f
+            for f in fields
+            if f.type == FieldDescriptor.TYPE_MESSAGE
+            and not f.message_type.GetOptions().map_entry
+            and _holds_marks(f.message_type)
         )
     return _MARKED[name], _NESTED[name]
+
+
+def _holds_marks(descriptor: Descriptor) -> bool:
+    """Whether a message of this type can hold a marked string field (itself or in a message it reaches)."""
+    return any(
+        subject_of(f) and f.type == FieldDescriptor.TYPE_STRING
+        for reached in reachable_messages(descriptor)
+        for f in reached.fields
+    )
 
 
 def identifier_key(message: Message, default_region: str | None) -> str:
@@ -118,18 +132,34 @@ def seal_many(events: Sequence[tuple[Message, str]], keyring: Keyring | None = N
         setattr(message, field.name, _seal(keyring, field, text, key_id))
 
 
-def open_sealed(event: Message, aggregate_id: str, keyring: Keyring | None = None) -> Message:
-    """Open every sealed field of ``event`` in place (:data:`ERASED` where the key is gone); returns it."""
-    keyring = keyring or installed()
-    _walk(
-        event,
-        lambda _message, field, text, _key_id: open_value(field, text, keyring),
-        aggregate_id,
-        "",
-        None,
-        prefixed_only=True,
-    )
+def open_sealed(event: Message, aggregate_id: str, keyring: Keyring | None = None) -> Message:  # noqa: ARG001
+    """Open every sealed field of ``event`` in place (:data:`ERASED` where the key is gone); returns it.
+
+    ``aggregate_id`` is not needed (each sealed value names its key): it keeps the call shaped like :func:`seal`."""
+    open_sealed_many([event], keyring)
     return event
+
+
+def open_sealed_many(events: Sequence[Message], keyring: Keyring | None = None) -> None:
+    """:func:`open_sealed` each of ``events`` in place, the data keys of all of them read first in one vault call
+    (:meth:`Keyring.keys_for_reading`): a page of events under many subjects' keys waits for the vault once."""
+    keyring = keyring or installed()
+    sites: list[tuple[Message, FieldDescriptor, str, str]] = []
+
+    def collect(message: Message, field: FieldDescriptor, text: str, _key_id: str) -> str:
+        if text.startswith(ESCAPE):
+            return text.removeprefix(ESCAPE)
+        sites.append((message, field, text, sealed_key_id(text)))
+        return text
+
+    for event in events:
+        _walk(event, collect, "", "", None, prefixed_only=True)
+    if not sites:
+        return
+    keys = keyring.keys_for_reading(key_id for *_, key_id in sites) if keyring is not None else {}
+    for message, field, text, key_id in sites:
+        key = keys.get(key_id)
+        setattr(message, field.name, _decrypt(None if key is None else AESGCM(key), field, text, key_id))
 
 
 def _walk(
@@ -151,7 +181,9 @@ def _walk(
                 key_id = person
             else:
                 key_id = aggregate_id
-            setattr(message, field.name, change(message, field, text, key_id))
+            changed = change(message, field, text, key_id)
+            if changed is not text:  # a collector hands the text back as it is
+                setattr(message, field.name, changed)
     for field in nested:
         value = getattr(message, field.name)
         if field.is_repeated:
@@ -199,7 +231,7 @@ def escaped(text: str) -> str:
 
 
 def _open(keyring: Keyring | None, field: FieldDescriptor, text: str, keys: OpenKeys | None = None) -> str:
-    key_id, _, body = text[len(PREFIX) :].partition(":")
+    key_id = sealed_key_id(text)
     if keyring is None:
         return ERASED
     if keys is not None and key_id in keys:
@@ -212,8 +244,13 @@ def _open(keyring: Keyring | None, field: FieldDescriptor, text: str, keys: Open
         aead = None if key is None else AESGCM(key)
         if keys is not None:
             keys[key_id] = aead
+    return _decrypt(aead, field, text, key_id)
+
+
+def _decrypt(aead: AESGCM | None, field: FieldDescriptor, text: str, key_id: str) -> str:
     if aead is None:
         return ERASED
+    body = text[len(PREFIX) + len(key_id) + 1 :]
     try:
         raw = base64.urlsafe_b64decode(body.encode("ascii"))
         return aead.decrypt(raw[:12], raw[12:], _aad(field, key_id)).decode("utf-8")

@@ -15,6 +15,9 @@ stored, for a view that keeps them so and opens them when it is read (``sealing.
 :func:`handed_over` makes the same :class:`UpstreamEvent` of what an application has just stored (its
 ``Recording`` objects), from the stored bytes, for a runner that takes a hand-over.
 
+The sealed fields of a page are opened together, with one read of the key vault for the keys not cached yet. A
+read may name the topics it wants decoded (a projection's handlers): the events of other topics come undecoded.
+
 An event that cannot be decoded (a topic no contract declares, bytes that are not that message) is returned
 as an :class:`UpstreamEvent` whose ``message`` is None and whose ``undecodable`` says why, so the caller can
 quarantine it and move on; the reader itself does not skip anything.
@@ -26,7 +29,7 @@ import importlib
 import itertools
 import pkgutil
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -51,7 +54,7 @@ from services.common.eventstore import (
 )
 from services.common.eventstore.connection import JetStreamConnection
 from services.common.eventstore.errors import StreamNotFoundError
-from services.common.privacy.sealing import open_sealed
+from services.common.privacy.sealing import open_sealed_many
 
 _contracts_loaded = threading.Lock()
 _loaded = False
@@ -80,11 +83,11 @@ class UpstreamEvent:
     aggregate_id: str  #: the aggregate it belongs to (a UUID's text, or the id as stored)
     version: int  #: the aggregate's version after it
     topic: str  #: the protobuf message's full name, ``chorus.identity.events.v1.PartyRegistered``
-    message: Message | None  #: the decoded payload; None when it could not be decoded
+    message: Message | None  #: the decoded payload; None when it could not be decoded or was not asked for
     stored_at: str = ""  #: when NATS stored it (RFC 3339), when the read returned it
     correlation_id: str = ""
     causation_id: str = ""
-    undecodable: str = ""  #: why ``message`` is None
+    undecodable: str = ""  #: why ``message`` could not be decoded (empty: decoded, or not asked for)
 
     @property
     def payload(self) -> Any:
@@ -96,33 +99,59 @@ class UpstreamEvent:
         return UUID(self.aggregate_id)
 
 
-def decode(upstream: str, stored: StoredMessage, *, keep_sealed: bool = False) -> list[UpstreamEvent]:
-    """The :class:`UpstreamEvent` of each event in one stored message (never raises for a bad payload: see
-    ``undecodable``; a commit envelope that does not decode is one undecodable event); marked fields opened
-    unless ``keep_sealed``."""
+def decode(
+    upstream: str,
+    stored: StoredMessage | Sequence[StoredMessage],
+    *,
+    topics: Collection[str] | None = None,
+    after: int = 0,
+    keep_sealed: bool = False,
+) -> list[UpstreamEvent]:
+    """The :class:`UpstreamEvent` of each event after position ``after`` in one stored message or a page of them
+    (never raises for a bad payload: see ``undecodable``; a commit envelope that does not decode is one
+    undecodable event). The sealed fields of a whole page are opened with one read of the key vault, unless
+    ``keep_sealed``.
+
+    With ``topics`` (the topics a projection handles), an event of a topic a contract declares but ``topics``
+    does not name is not decoded at all: its ``message`` is None and its ``undecodable`` empty. An event of a
+    topic no contract declares is still undecodable, whatever ``topics`` says.
+    """
     load_event_contracts()
-    common = {
-        "upstream": upstream,
-        "stored_at": stored.headers.get("Nats-Time-Stamp", ""),
-        "correlation_id": stored.headers.get(CORRELATION_HEADER, ""),
-        "causation_id": stored.headers.get(CAUSATION_HEADER, ""),
-    }
-    aggregate = stored.subject.rsplit(".", 1)[-1]
-    try:
-        notifications = decode_message(stored)
-    except (DecodeError, ValueError, KeyError):
-        return [
-            UpstreamEvent(
-                sequence=notification_id(stored.seq),
-                aggregate_id=aggregate,
-                version=0,
-                topic=stored.headers.get(TOPIC_HEADER, ""),
-                message=None,
-                undecodable="the message is not a stored event or commit of the event store",
-                **common,
-            )
-        ]
-    return [_event(notification, common, keep_sealed) for notification in notifications]
+    events: list[UpstreamEvent] = []
+    opening: list[Message] = []
+    for message in [stored] if isinstance(stored, StoredMessage) else stored:
+        headers = message.headers
+        common = {
+            "upstream": upstream,
+            "stored_at": headers.get("Nats-Time-Stamp", ""),
+            "correlation_id": headers.get(CORRELATION_HEADER, ""),
+            "causation_id": headers.get(CAUSATION_HEADER, ""),
+        }
+        try:
+            notifications = decode_message(message)
+        except (DecodeError, ValueError, KeyError):
+            if notification_id(message.seq) > after:
+                events.append(
+                    UpstreamEvent(
+                        sequence=notification_id(message.seq),
+                        aggregate_id=message.subject.rsplit(".", 1)[-1],
+                        version=0,
+                        topic=headers.get(TOPIC_HEADER, ""),
+                        message=None,
+                        undecodable="the message is not a stored event or commit of the event store",
+                        **common,
+                    )
+                )
+            continue
+        for notification in notifications:
+            if notification.id > after:
+                event = _event(notification, common, topics)
+                events.append(event)
+                if event.message is not None:
+                    opening.append(event.message)
+    if not keep_sealed:
+        open_sealed_many(opening)
+    return events
 
 
 def handed_over(upstream: str, recordings: Sequence[Any], *, keep_sealed: bool = False) -> list[UpstreamEvent]:
@@ -139,7 +168,10 @@ def handed_over(upstream: str, recordings: Sequence[Any], *, keep_sealed: bool =
         "correlation_id": ctx.correlation_id if ctx is not None else "",
         "causation_id": ctx.request_id if ctx is not None else "",
     }
-    return [_event(recording.notification, common, keep_sealed) for recording in recordings]
+    events = [_event(recording.notification, common, None) for recording in recordings]
+    if not keep_sealed:
+        open_sealed_many([event.message for event in events if event.message is not None])
+    return events
 
 
 @lru_cache(maxsize=1024)
@@ -153,17 +185,16 @@ def _message_class(topic: str) -> type[Message] | None:
     return message_factory.GetMessageClass(descriptor)  # type: ignore[no-any-return]
 
 
-def _event(notification: Notification, common: dict[str, str], keep_sealed: bool) -> UpstreamEvent:
+def _event(notification: Notification, common: dict[str, str], topics: Collection[str] | None) -> UpstreamEvent:
+    """The event of ``notification``, its payload parsed but its sealed fields not opened yet."""
     message: Message | None = None
     why = ""
     message_class = _message_class(notification.topic)
     if message_class is None:
         why = "no contract declares this topic"
-    else:
+    elif topics is None or notification.topic in topics:
         try:
             message = message_class.FromString(notification.state)
-            if not keep_sealed:
-                open_sealed(message, str(notification.originator_id))
         except DecodeError:
             why = "the payload is not a valid message of its topic"
     return UpstreamEvent(
@@ -224,8 +255,11 @@ class StreamReader:
 
         return self.connection.call(last)
 
-    def read(self, after: int, limit: int, *, until: int | None = None) -> list[UpstreamEvent]:
-        """Up to ``limit`` events stored after position ``after``, in stream order (tracking messages skipped).
+    def read(
+        self, after: int, limit: int, *, until: int | None = None, topics: Collection[str] | None = None
+    ) -> list[UpstreamEvent]:
+        """Up to ``limit`` events stored after position ``after``, in stream order (tracking messages skipped);
+        with ``topics``, the events of other topics come undecoded (see :func:`decode`).
 
         ``until`` (a position the caller read with :meth:`last_sequence`) says where the stream ended: when at
         least a page lies between ``after`` and it, the page is streamed by an ordered consumer (a catch-up read),
@@ -249,12 +283,7 @@ class StreamReader:
         start = max(message_sequence(after), 1)
         while len(events) < limit:
             messages: list[StoredMessage] = self.connection.call(lambda s=start: page(s))  # type: ignore[misc]
-            events.extend(
-                event
-                for stored in messages
-                for event in decode(self.upstream, stored, keep_sealed=self.keep_sealed)
-                if event.sequence > after
-            )
+            events.extend(decode(self.upstream, messages, topics=topics, after=after, keep_sealed=self.keep_sealed))
             if len(messages) < limit or (last_seq and messages[-1].seq >= last_seq):
                 break
             start = messages[-1].seq + 1

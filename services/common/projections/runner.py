@@ -6,6 +6,9 @@ one or more upstream streams (a :class:`~services.common.projections.reader.Stre
 - **Exactly-once effect.** Events are applied in batches, each batch in ONE view transaction that also records
   the upstream position it reached (``View.transaction``), so a redelivered event changes nothing and a restart
   resumes where the view stopped. Each upstream has its own tracking row; no order between upstreams is assumed.
+- **Catch-up.** An upstream more than a batch behind is read :data:`CATCH_UP_PAGE` events at a time (applied a
+  batch per transaction all the same). Events of topics the projection has no handler for are not decoded at all
+  (their positions are recorded like any other's).
 - **Poll plus nudge.** The runner reads every upstream after its position, and then waits for a nudge (an event
   stored upstream, through :meth:`StreamReader.watch`, or a :meth:`wait` by a reader of the view) or for
   ``poll_interval`` seconds, whichever comes first.
@@ -63,6 +66,11 @@ INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+#: Events read at once while an upstream is more than a batch behind (applied ``batch_size`` at a time): a catch-up
+#: read streams long pages, as each page costs a consumer of its own and a read of the key vault.
+CATCH_UP_PAGE = 10_000
+
+
 class ProjectionRunner:
     """Runs ``projection`` over ``readers`` (one per upstream it names); see the module docstring."""
 
@@ -91,6 +99,7 @@ class ProjectionRunner:
             msg = "a runner bounded by stop_at / stop_before reads its upstreams, it takes no hand-over"
             raise ValueError(msg)
         self.batch_size = batch_size
+        self._topics = projection.topics()  # what the readers decode: the events of other topics change nothing
         self.poll_interval = poll_interval
         self.gap_wait = gap_wait
         self.max_held = 50 * batch_size  #: handed-over events held while a gap stays open, at most
@@ -331,7 +340,8 @@ class ProjectionRunner:
                 self._read_store.set()
 
     def _step(self, upstream: str) -> bool:
-        """Apply the next batch of ``upstream``; return whether a full batch was read (more may follow)."""
+        """Apply the next page of ``upstream`` (a batch, or :data:`CATCH_UP_PAGE` events in batches while it is
+        further behind); return whether a full page was read (more may follow)."""
         if self._finished[upstream]:
             return False
         reader, applied = self.readers[upstream], self._applied[upstream]
@@ -342,8 +352,10 @@ class ProjectionRunner:
         if end <= applied.value:
             self._finished[upstream] = bound is not None and applied.value >= bound
             return False
-        page = reader.read(applied.value, self.batch_size, until=end)
-        seen_to_end = len(page) < self.batch_size or page[-1].sequence >= end
+        behind = message_sequence(end) - message_sequence(applied.value)
+        limit = max(self.batch_size, CATCH_UP_PAGE) if behind > self.batch_size else self.batch_size
+        page = reader.read(applied.value, limit, until=end, topics=self._topics)
+        seen_to_end = len(page) < limit or page[-1].sequence >= end
         events = [event for event in page if event.sequence <= end]
         if self.stop_before is not None:
             kept = []
@@ -354,8 +366,8 @@ class ProjectionRunner:
                     break
                 kept.append(event)
             events = kept
-        if events:
-            self._apply(upstream, events)
+        for first in range(0, len(events), self.batch_size):
+            self._apply(upstream, events[first : first + self.batch_size])
         if seen_to_end or self._finished[upstream]:
             # everything stored up to ``end`` has been seen: move past the messages that are not events
             applied.advance(end if not self._finished[upstream] else applied.value)
@@ -382,7 +394,7 @@ class ProjectionRunner:
         self._committed(upstream, events)
 
     def _apply_one(self, cur: Any, event: UpstreamEvent) -> None:
-        if event.message is None:
+        if event.undecodable:
             self.view.quarantine(cur, event, event.undecodable)
             self.quarantined_events += 1
             log.warning(
@@ -393,7 +405,7 @@ class ProjectionRunner:
                 topic=event.topic,
                 reason=event.undecodable,
             )
-        else:
+        elif event.message is not None:  # None: a topic the projection has no handler for, left undecoded
             self.projection.apply(cur, event)
 
     def _apply_alone(self, upstream: str, event: UpstreamEvent) -> None:
