@@ -6,9 +6,9 @@ The message fields carry the events' attribute names (see ``protos/chorus/touchp
 
 :class:`TouchpointMapper` is the shared :class:`ProtobufMapper` with a direct path for ``TouchpointRecorded``,
 the event ingest writes (and the index reads) thousands of times a second: it builds and reads that one message
-field by field instead of by reflection. It produces the same bytes and the same domain event as the generic
-mapper (``tests/touchpoints/test_touchpoint_events.py`` checks both), and leaves every other event, the cipher
-and the compressor to the generic one; it seals and opens personal data as the generic one does. The touchpoints service selects it with
+field by field instead of by reflection, for one event and for a bulk save alike. It produces the same bytes and
+the same domain event as the generic mapper (``tests/touchpoints/test_touchpoint_events.py`` checks both), and
+leaves every other event, sealing, the cipher and the compressor to the generic one. The touchpoints service selects it with
 ``MAPPER_TOPIC=services.touchpoints.events:TouchpointMapper``.
 """
 
@@ -18,12 +18,13 @@ from typing import Any
 
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import StoredEvent
+from google.protobuf.message import Message
 
 from chorus.common.v1 import types_pb2 as types
 from chorus.touchpoints.events.v1 import events_pb2 as pb
 from services.common.contracts import EnumWords, from_timestamp, timestamp_fields
 from services.common.eventstore.codec import ProtobufMapper, register_events
-from services.common.privacy.sealing import open_sealed, seal
+from services.common.privacy.sealing import open_sealed
 from services.touchpoints.domain import Touchpoint
 
 MAPPER_TOPIC = "services.touchpoints.events:TouchpointMapper"
@@ -130,17 +131,12 @@ def recorded_state(message: pb.TouchpointRecorded) -> dict[str, Any]:
 class TouchpointMapper(ProtobufMapper):
     """:class:`ProtobufMapper` with a direct path for ``TouchpointRecorded`` (see the module docstring)."""
 
-    def to_stored_event(self, domain_event: DomainEventProtocol[Any]) -> StoredEvent:
-        if type(domain_event) is not Touchpoint.Recorded or self.cipher or self.compressor:
-            return super().to_stored_event(domain_event)
-        return StoredEvent(
-            originator_id=domain_event.originator_id,
-            originator_version=domain_event.originator_version,
-            topic=RECORDED_TOPIC,
-            state=seal(recorded_message(domain_event), str(domain_event.originator_id)).SerializeToString(  # type: ignore[arg-type]
-                deterministic=True
-            ),
-        )
+    def _message(self, domain_event: DomainEventProtocol[Any]) -> Message | None:
+        """The message of a ``Recorded`` event built directly; sealing, the cipher and the compressor stay the
+        generic mapper's, for one event (``to_stored_event``) and for a bulk save (``to_stored_events``) alike."""
+        if type(domain_event) is Touchpoint.Recorded:
+            return recorded_message(domain_event)  # type: ignore[arg-type]
+        return super()._message(domain_event)
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[Any]:
         if stored_event.topic != RECORDED_TOPIC or self.cipher or self.compressor:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+import pytest
 from eventsourcing.persistence import JSONTranscoder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chorus.touchpoints.events.v1 import events_pb2 as pb
+from services.common.eventstore import codec
 from services.common.eventstore.codec import ProtobufMapper
 from services.common.identifiers import IDENTIFIER_TYPES, Identifier
 from services.touchpoints import domain
@@ -108,3 +110,41 @@ def test_other_events_take_the_generic_path() -> None:
         stored = direct.to_stored_event(event)
         assert stored == generic.to_stored_event(event)
         assert direct.to_domain_event(stored) == event
+
+
+def test_a_bulk_save_of_recorded_events_takes_the_direct_path_with_the_same_bytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    drafts = [
+        TouchpointDraft(
+            kind="touchpoint",
+            channel="email",
+            direction="inbound",
+            visibility="private",
+            occurred_at=datetime.now(UTC),
+            actors=(Identifier("email", "", f"person{n}@example.org"),),
+            source_system="zendesk",
+            external_id=f"T-{n}",
+            text=f"the kettle {n} has not arrived",
+        )
+        for n in range(3)
+    ]
+    events = [
+        Touchpoint.recorded_event(
+            draft,
+            intent="complaint",
+            sentiment_label="negative",
+            sentiment_score=-0.4,
+            sociability_degree="monologue",
+            business_sociability_degree="",
+            inferred=("intent", "sentiment"),
+        )
+        for draft in drafts
+    ]
+    expected = [generic.to_stored_event(event) for event in events]
+
+    def by_reflection(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a Recorded event was converted field by field by reflection")
+
+    monkeypatch.setattr(codec, "fill_message", by_reflection)
+    assert direct.to_stored_events(events) == expected
