@@ -7,7 +7,7 @@ The message fields carry the events' attribute names (see ``protos/chorus/touchp
 :class:`TouchpointMapper` is the shared :class:`ProtobufMapper` with a direct path for ``TouchpointRecorded``,
 the event ingest writes (and the index reads) thousands of times a second: it builds and reads that one message
 field by field instead of by reflection. It produces the same bytes and the same domain event as the generic
-mapper (``tests/touchpoints/test_touchpoint_events.py`` checks both), and leaves every other event, the cipher
+mapper (``tests/unit/touchpoints/test_touchpoint_events.py`` checks both), and leaves every other event, the cipher
 and the compressor to the generic one; it seals and opens personal data as the generic one does. The touchpoints service selects it with
 ``MAPPER_TOPIC=services.touchpoints.events:TouchpointMapper``.
 """
