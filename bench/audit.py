@@ -29,7 +29,7 @@ from services.audit.stream import messages
 from services.audit.verify import verify_stream
 from services.common.audit import Checkpointer, key_id
 from services.common.nats_server import NatsServer
-from tests.common.eventstore_support import Account, new_app
+from tests.support.eventstore import Account, new_app
 
 TURNS = 5
 

@@ -5,7 +5,7 @@
 # 127.0.0.1:5432 (database "test").
 #
 #   ./scripts/test.sh              # everything
-#   ./scripts/test.sh tests/identity -x   # extra arguments go to pytest
+#   ./scripts/test.sh tests/unit -x   # extra arguments go to pytest
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

@@ -1,3 +1,10 @@
+"""Fixtures every test may use: the deployment keys, a nats-server for the session or the test, PostgreSQL.
+
+The tests are arranged by reach: ``unit/<component>/`` starts no server and no child process; ``integration/
+<component>/`` runs a component against a real nats-server, PostgreSQL, gRPC server or tool; ``e2e/`` runs
+service processes, the ``chorus`` CLI and several services together; ``conformance/`` runs the eventsourcing
+library's own suites against our recorders; ``support/`` holds the helpers they share."""
+
 from __future__ import annotations
 
 import base64

@@ -58,7 +58,7 @@ Business side (``business_sociability_degree``), for outbound touchpoints:
     ===================  ========================================================================
 
 The cost of this module is VADER. :class:`WindowedVader` removes its avoidable work (see there) and returns
-exactly VADER's scores (``tests/touchpoints/test_enrichment.py`` checks that against the stock analyser).
+exactly VADER's scores (``tests/unit/touchpoints/test_enrichment.py`` checks that against the stock analyser).
 """
 
 from __future__ import annotations

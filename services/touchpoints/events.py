@@ -7,7 +7,7 @@ The message fields carry the events' attribute names (see ``protos/chorus/touchp
 :class:`TouchpointMapper` is the shared :class:`ProtobufMapper` with a direct path for ``TouchpointRecorded``,
 the event ingest writes (and the index reads) thousands of times a second: it builds and reads that one message
 field by field instead of by reflection, for one event and for a bulk save alike. It produces the same bytes and
-the same domain event as the generic mapper (``tests/touchpoints/test_touchpoint_events.py`` checks both), and
+the same domain event as the generic mapper (``tests/unit/touchpoints/test_touchpoint_events.py`` checks both), and
 leaves every other event, sealing, the cipher and the compressor to the generic one. The touchpoints service selects it with
 ``MAPPER_TOPIC=services.touchpoints.events:TouchpointMapper``.
 """

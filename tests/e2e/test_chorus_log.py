@@ -8,7 +8,7 @@ import sys
 
 from services.common.context import bound
 from services.common.eventstore import notification_id
-from tests.common.eventstore_support import Account, new_app
+from tests.support.eventstore import Account, new_app
 
 
 def test_chorus_log_prints_each_stored_event_decoded(nats_url: str) -> None:

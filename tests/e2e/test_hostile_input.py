@@ -74,7 +74,7 @@ def _methods(*services: object) -> list[MethodDescriptor]:
 
 
 PER_ITEM_STREAM = TOUCHPOINTS.methods_by_name["RecordTouchpointStream"]  # answers each frame, garbage included
-PER_ITEM_IMPORT = IDENTITY.methods_by_name["ImportParties"]  # answers each frame too (tests/identity/test_import.py)
+PER_ITEM_IMPORT = IDENTITY.methods_by_name["ImportParties"]  # answers each frame too (identity test_import.py)
 ALL_METHODS = [
     m for m in _methods(IDENTITY, TOUCHPOINTS, HEALTH, REFLECTION) if m not in (PER_ITEM_STREAM, PER_ITEM_IMPORT)
 ]

@@ -2,7 +2,7 @@
 
 :func:`subject_of` gives the data subject a field is marked with (``SUBJECT_IDENTIFIER``, ``SUBJECT_AGGREGATE``,
 ``SUBJECT_PERSON_ACTOR``; 0 for an unmarked field). :data:`PII_FIELD_RULE` is the rule a stored-event field is
-held to (``tests/common/test_pii_marks.py`` walks every stored event with it): a field must be marked when
+held to (``tests/unit/common/test_pii_marks.py`` walks every stored event with it): a field must be marked when
 
 - it is called ``value`` in a message that also has a ``type`` (an identifier's value);
 - it is called ``display_name``, ``name``, ``text``, ``note`` or ``reason`` (names and free text);

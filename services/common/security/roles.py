@@ -11,7 +11,7 @@
 
 :data:`ALLOWED` maps every RPC of ``protos/chorus/*/v1/*_service.proto`` (its full method name) to the roles
 that may call it besides ``admin``; a method missing from the table is ``admin``-only. Health and reflection are
-open to everyone (see :data:`OPEN_PREFIXES`). ``tests/common/test_security.py`` checks the table covers every RPC.
+open to everyone (see :data:`OPEN_PREFIXES`). ``tests/integration/common/test_security.py`` checks the table covers every RPC.
 """
 
 from __future__ import annotations

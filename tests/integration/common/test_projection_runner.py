@@ -1,0 +1,344 @@
+"""The kernel's read side: read-only readers, one handler per event type, exactly-once, quarantine, as-of."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chorus.bench.events.v1 import events_pb2
+from services.common.eventstore import TOPIC_HEADER, VERSION_HEADER, StreamLayout
+from services.common.eventstore.connection import JetStreamConnection
+from services.common.projections import (
+    Projection,
+    ProjectionRunner,
+    StreamReader,
+    UpstreamEvent,
+    handed_over,
+    handles,
+)
+from services.common.testing import eventually
+from services.common.views import View, ViewCursor
+from tests.support.eventstore import Account, new_app
+
+
+class MembersView(View):
+    name = "members"
+    TABLES = ("members_accounts",)
+    SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS members_accounts ("
+        " account_id TEXT PRIMARY KEY, upstream TEXT NOT NULL, members BIGINT NOT NULL, names TEXT NOT NULL)",
+    )
+
+    def dump(self) -> list[dict[str, Any]]:
+        return self.query("SELECT account_id, upstream, members, names FROM members_accounts ORDER BY account_id")
+
+
+class Members(Projection[MembersView]):
+    """Counts members per account; refuses (raises for) a member called 'poison'."""
+
+    @handles(events_pb2.AccountRegistered)
+    def registered(self, cur: ViewCursor, event: UpstreamEvent) -> None:
+        cur.execute(
+            "INSERT INTO members_accounts (account_id, upstream, members, names) VALUES (?, ?, 0, '')",
+            (event.aggregate_id, event.upstream),
+        )
+
+    @handles(events_pb2.AccountMemberAdded)
+    def member_added(self, cur: ViewCursor, event: UpstreamEvent) -> None:
+        assert event.message is not None
+        if event.message.member_id == "poison":
+            msg = "this member cannot be applied"
+            raise ValueError(msg)
+        cur.execute(
+            "UPDATE members_accounts SET members = members + 1, names = names || ? || ',' WHERE account_id = ?",
+            (event.message.member_id, event.aggregate_id),
+        )
+
+
+@pytest.fixture
+def connection(nats_url: str) -> Iterator[JetStreamConnection]:
+    conn = JetStreamConnection.open(nats_url)
+    yield conn
+    conn.close()
+
+
+def _account(app: Any, *members: str) -> uuid.UUID:
+    account = Account(kind="person", roles=(), display_name="", anonymous=False)
+    for member in members:
+        account.add_member(member)
+    app.save(account)
+    return account.id
+
+
+def _runner(view: MembersView, connection: JetStreamConnection, *apps: Any, **kwargs: Any) -> ProjectionRunner:
+    readers = [StreamReader(connection, app.name) for app in apps]
+    return ProjectionRunner(Members(view), readers, poll_interval=0.2, **kwargs)
+
+
+def test_events_of_two_upstreams_are_applied_once_each_and_a_restart_changes_nothing(
+    nats_url: str, connection: JetStreamConnection, tmp_path: Path
+) -> None:
+    first, second = new_app(nats_url), new_app(nats_url)
+    a = _account(first, "m1", "m2")
+    b = _account(second, "m3")
+    view = MembersView(f"sqlite:///{tmp_path / 'v.db'}")
+    with _runner(view, connection, first, second) as runner:
+        runner.catch_up(timeout=20)
+        assert {row["account_id"]: row["members"] for row in view.dump()} == {str(a): 2, str(b): 1}
+        applied = runner.positions
+    with _runner(view, connection, first, second) as again:  # resumes after the recorded positions
+        assert again.positions == applied
+        _account(second, "m4")
+        again.catch_up(timeout=20)
+    assert sorted(row["members"] for row in view.dump()) == [1, 1, 2]
+    assert {row["upstream"] for row in view.dump()} == {first.name, second.name}
+
+
+def test_a_writer_can_wait_for_its_own_write(nats_url: str, connection: JetStreamConnection, tmp_path: Path) -> None:
+    app = new_app(nats_url)
+    view = MembersView(f"sqlite:///{tmp_path / 'v.db'}")
+    with _runner(view, connection, app) as runner:
+        runner.catch_up(timeout=20)
+        account = Account(kind="person", roles=(), display_name="", anonymous=False)
+        recordings = app.save(account)
+        runner.wait({app.name: recordings[-1].notification.id}, timeout=20)
+        assert [row["account_id"] for row in view.dump()] == [str(account.id)]
+
+
+def test_undecodable_and_refused_events_are_quarantined_and_their_neighbours_applied(
+    nats_url: str, connection: JetStreamConnection, tmp_path: Path
+) -> None:
+    app = new_app(nats_url)
+    before = _account(app, "m1")
+    layout = StreamLayout(app.name)
+
+    async def publish_garbage() -> None:
+        js = connection.client.jetstream()
+        subject = layout.event_subject(uuid.uuid4())
+        unknown = {TOPIC_HEADER: "chorus.nowhere.v1.Nothing", VERSION_HEADER: "1"}
+        await js.publish(subject, b"\xff\xff\xff", headers=unknown)
+        subject = layout.event_subject(uuid.uuid4())
+        broken = {TOPIC_HEADER: events_pb2.AccountMemberAdded.DESCRIPTOR.full_name, VERSION_HEADER: "1"}
+        await js.publish(subject, b"\x0a\xff", headers=broken)
+
+    connection.call(publish_garbage)
+    poisoned = _account(app, "m2", "poison", "m3")  # one save: registered, m2, poison, m3
+    after = _account(app, "m4")
+    view = MembersView(f"sqlite:///{tmp_path / 'v.db'}")
+    with _runner(view, connection, app) as runner:
+        runner.catch_up(timeout=20)
+        assert runner.healthy
+    members = {row["account_id"]: row["members"] for row in view.dump()}
+    assert members == {str(before): 1, str(poisoned): 2, str(after): 1}
+    reasons = [(row["topic"], row["reason"]) for row in view.quarantined()]
+    assert reasons == [
+        ("chorus.nowhere.v1.Nothing", "no contract declares this topic"),
+        (events_pb2.AccountMemberAdded.DESCRIPTOR.full_name, "the payload is not a valid message of its topic"),
+        (events_pb2.AccountMemberAdded.DESCRIPTOR.full_name, "handler failed: ValueError"),
+    ]
+    assert all("poison" not in str(row) for row in view.quarantined())  # never the payload
+
+
+def test_a_view_as_of_a_past_position_stops_there_and_a_rebuild_matches_the_live_view(
+    nats_url: str, connection: JetStreamConnection, tmp_path: Path
+) -> None:
+    app = new_app(nats_url)
+    early = _account(app, "m1")
+    cut = app.recorder.max_notification_id()
+    _account(app, "m2", "m3")
+    live = MembersView(f"sqlite:///{tmp_path / 'live.db'}")
+    with _runner(live, connection, app) as runner:
+        runner.catch_up(timeout=20)
+        assert runner.lag() == {app.name: 0}
+    past = MembersView("sqlite://:memory:")
+    as_of = _runner(past, connection, app, stop_at={app.name: cut})
+    assert as_of.run_to_end() == {app.name: cut}
+    assert as_of.finished
+    assert [row["account_id"] for row in past.dump()] == [str(early)]
+    rebuilt = MembersView("sqlite://:memory:")
+    _runner(rebuilt, connection, app).run_to_end()
+    assert rebuilt.dump() == live.dump()
+
+
+def test_a_stream_that_does_not_exist_yet_is_read_as_empty(connection: JetStreamConnection, tmp_path: Path) -> None:
+    view = MembersView(f"sqlite:///{tmp_path / 'v.db'}")
+    reader = StreamReader(connection, f"absent_{uuid.uuid4().hex[:8]}")
+    runner = ProjectionRunner(Members(view), [reader])
+    assert runner.run_to_end() == {reader.upstream: 0}
+    assert runner.lag() == {reader.upstream: 0}
+
+
+def test_a_reader_returns_a_full_page_after_a_position_inside_or_at_the_start_of_a_message(
+    nats_url: str, connection: JetStreamConnection
+) -> None:
+    app = new_app(nats_url)
+    for _ in range(4):
+        _account(app)  # one event, one message each
+    _account(app, "m1", "m2")  # three events, one commit message
+    reader = StreamReader(connection, app.name)
+    everything = reader.read(0, 100)
+    assert len(everything) == 7
+
+    for n in range(len(everything) - 2):  # after any event, the next two come back, whatever message they are in
+        assert [e.sequence for e in reader.read(everything[n].sequence, 2)] == [
+            e.sequence for e in everything[n + 1 : n + 3]
+        ]
+    assert reader.read(everything[-1].sequence, 2) == []
+    app.close()
+
+
+def test_lag_counts_the_saves_not_yet_applied(nats_url: str, connection: JetStreamConnection, tmp_path: Path) -> None:
+    app = new_app(nats_url)
+    _account(app, "m1", "m2")  # three events in one message
+    _account(app)
+    runner = _runner(MembersView(f"sqlite:///{tmp_path / 'v.db'}"), connection, app)
+    assert runner.lag() == {app.name: 2}
+    runner.run_to_end()
+    assert runner.lag() == {app.name: 0}
+    app.close()
+
+
+def _fed_runner(
+    view: MembersView, app: Any, projection: Projection[Any] | None = None, **kwargs: Any
+) -> ProjectionRunner:
+    """A runner of ``app``'s own stream that takes its hand-over and reads the store only once an hour."""
+    options: dict[str, Any] = {"poll_interval": 3600, **kwargs}
+    return ProjectionRunner(
+        projection or Members(view), [StreamReader.of_application(app)], handed_over=(app.name,), **options
+    )
+
+
+def test_handed_over_events_are_the_readers_events_and_are_applied_without_reading_the_store(
+    nats_url: str, tmp_path: Path
+) -> None:
+    app = new_app(nats_url)
+    _account(app)  # the stream exists, and the runner starts after this
+    view = MembersView(f"sqlite:///{tmp_path / 'v.db'}")
+    runner = _fed_runner(view, app).start(watch=False)
+    try:
+        runner.catch_up(timeout=20)
+        account = Account(kind="person", roles=(), display_name="", anonymous=False)
+        account.add_member("m1")
+        account.add_member("m2")
+        recordings = app.save(account)  # three events in one commit message
+        handed = handed_over(app.name, recordings)
+        runner.feed(app.name, handed)
+        runner.wait({app.name: recordings[-1].notification.id}, timeout=20)  # no poll, no nudge: only the hand-over
+        assert {row["account_id"]: row["members"] for row in view.dump()}[str(account.id)] == 2
+        read = StreamReader.of_application(app).read(recordings[0].notification.id - 1, 10)
+        assert handed == [replace(event, stored_at="") for event in read]
+    finally:
+        runner.stop()
+        app.close()
+
+
+def test_handed_over_events_after_a_gap_wait_for_the_store_to_fill_it(nats_url: str, tmp_path: Path) -> None:
+    app = new_app(nats_url)
+    _account(app)
+    view = MembersView(f"sqlite:///{tmp_path / 'v.db'}")
+    runner = _fed_runner(view, app).start(watch=False)
+    try:
+        runner.catch_up(timeout=20)
+        missed = _account(app, "m1")  # stored, never handed over
+        account = Account(kind="person", roles=(), display_name="", anonymous=False)
+        recordings = app.save(account)
+        runner.feed(app.name, handed_over(app.name, recordings))
+        runner.wait({app.name: recordings[-1].notification.id}, timeout=20)
+        members = {row["account_id"]: row["members"] for row in view.dump()}
+        assert members[str(missed)] == 1
+        assert str(account.id) in members
+    finally:
+        runner.stop()
+        app.close()
+
+
+class FlakyFollowUp(Members):
+    """Members whose step after the commit fails the first time."""
+
+    def __init__(self, view: MembersView) -> None:
+        super().__init__(view)
+        self.calls: list[int] = []
+
+    def after_commit(self, events: Sequence[UpstreamEvent]) -> None:
+        self.calls.append(len(events))
+        if len(self.calls) == 1:
+            msg = "the follow-up's target is away"
+            raise ConnectionError(msg)
+
+
+def test_a_failed_step_after_the_commit_is_tried_again_on_the_next_pass(
+    nats_url: str, connection: JetStreamConnection, tmp_path: Path
+) -> None:
+    app = new_app(nats_url)
+    _account(app, "m1")
+    view = MembersView(f"sqlite:///{tmp_path / 'v.db'}")
+    projection = FlakyFollowUp(view)
+    with ProjectionRunner(projection, [StreamReader(connection, app.name)], poll_interval=0.05) as runner:
+        runner.catch_up(timeout=20)
+
+        def retried() -> None:
+            assert projection.calls[:2] == [2, 0]  # the batch's two events, then again with none
+
+        eventually(retried)
+        assert runner.healthy
+    app.close()
+
+
+def test_the_stored_time_nats_prints_in_nanoseconds_reads_as_an_aware_utc_time() -> None:
+    from datetime import UTC, datetime
+
+    from services.common.projections.reader import stored_time
+
+    event = UpstreamEvent(
+        upstream="a",
+        sequence=1000,
+        aggregate_id="x",
+        version=1,
+        topic="t",
+        message=None,
+        stored_at="2026-12-02T05:18:04.689464624Z",
+    )
+
+    assert stored_time(event) == datetime(2026, 12, 2, 5, 18, 4, 689464, tzinfo=UTC)
+
+
+class Registrations(Projection[MembersView]):
+    """Handles registrations only: the members added are of no interest to it."""
+
+    @handles(events_pb2.AccountRegistered)
+    def registered(self, cur: ViewCursor, event: UpstreamEvent) -> None:
+        Members.registered(self, cur, event)  # type: ignore[arg-type]
+
+
+def test_events_of_topics_without_a_handler_are_not_decoded_and_undecodable_handled_ones_still_quarantined(
+    nats_url: str, connection: JetStreamConnection, tmp_path: Path
+) -> None:
+    app = new_app(nats_url)
+    first = _account(app, "m1")
+    layout = StreamLayout(app.name)
+
+    async def publish_garbage() -> None:
+        js = connection.client.jetstream()
+        for topic in (events_pb2.AccountMemberAdded, events_pb2.AccountRegistered):
+            headers = {TOPIC_HEADER: topic.DESCRIPTOR.full_name, VERSION_HEADER: "1"}
+            await js.publish(layout.event_subject(uuid.uuid4()), b"\x0a\xff", headers=headers)
+
+    connection.call(publish_garbage)
+    last = _account(app, "m2")
+    view = MembersView(f"sqlite:///{tmp_path / 'v.db'}")
+    reader = StreamReader(connection, app.name)
+    runner = ProjectionRunner(Registrations(view), [reader], poll_interval=0.2)
+    assert runner.run_to_end() == {app.name: reader.last_sequence()}
+    assert {row["account_id"] for row in view.dump()} == {str(first), str(last)}
+    assert [(row["topic"], row["reason"]) for row in view.quarantined()] == [
+        (events_pb2.AccountRegistered.DESCRIPTOR.full_name, "the payload is not a valid message of its topic")
+    ]
+    page = reader.read(0, 100, topics=Registrations.topics())
+    assert {e.topic for e in page if e.message is None and not e.undecodable} == {
+        events_pb2.AccountMemberAdded.DESCRIPTOR.full_name
+    }
