@@ -32,8 +32,7 @@ hand-over leave the marked fields (the text, the source URL, each actor's value)
 them so, and :meth:`TouchpointIndex.document` and :meth:`TouchpointIndex.list` open them when read, so a
 person whose keys are destroyed reads ``[erased]`` at once, in this index and in any rebuild of it, and its rows
 and files never hold anyone's text or identifiers in clear. Actors are listed under their key (a keyed
-pseudonym of the normal form), computed from the value opened while the event is applied; an actor already
-erased by then is listed under its sealed value's key id, the same pseudonym.
+pseudonym of the normal form), which is the key id its sealed value names: nothing is opened to list it.
 """
 
 from __future__ import annotations
@@ -49,7 +48,7 @@ from chorus.common.v1 import types_pb2 as types
 from chorus.touchpoints.events.v1 import events_pb2 as pb
 from services.common.contracts import enum_words, from_micros, micros
 from services.common.identifiers import Identifier
-from services.common.privacy.sealing import ERASED, OpenKeys, open_value, sealed_key_id
+from services.common.privacy.sealing import OpenKeys, open_value, sealed_key_id
 from services.common.projections import Projection, ProjectionRunner, StreamReader, UpstreamEvent, handles
 from services.common.views import View, ViewCursor
 from services.touchpoints.domain import actor_key
@@ -267,14 +266,13 @@ def opened(doc: dict[str, Any], keys: OpenKeys) -> dict[str, Any]:
     return doc
 
 
-def actor_keys(message: pb.TouchpointRecorded, key_of: Callable[[Identifier], str], keys: OpenKeys) -> list[str]:
-    """The keys ``message``'s actors are listed under: of each value opened, or, for one already erased, its
-    sealed value's key id (the key of its normal form when it was sealed)."""
+def actor_keys(message: pb.TouchpointRecorded, key_of: Callable[[Identifier], str]) -> list[str]:
+    """The keys ``message``'s actors are listed under: a sealed value's key id (it was sealed under the key of its
+    normal form, so nothing is opened, and an erased actor is listed as before), else the key of the clear value."""
     found = set()
     for actor in message.actors:
-        value = open_value(_ACTOR_VALUE, actor.value, keys=keys)
-        key_id = sealed_key_id(actor.value) if value == ERASED else ""
-        found.add(key_id or key_of(Identifier(_IDENTIFIER[actor.type], actor.namespace, value)))
+        key_id = sealed_key_id(actor.value)
+        found.add(key_id or key_of(Identifier(_IDENTIFIER[actor.type], actor.namespace, actor.value)))
     return sorted(found)
 
 
@@ -463,16 +461,15 @@ class TouchpointProjection(Projection[TouchpointIndex]):
         super().__init__(index)
         self.link_replies = link_replies
         self._recorded: list[tuple[int, dict[str, Any], list[str]]] = []  # this transaction's new touchpoints
-        self._keys: OpenKeys = {}  # the data keys this transaction looked up
-        self._cursor: ViewCursor | None = None  # the transaction ``_recorded`` and ``_keys`` belong to
+        self._cursor: ViewCursor | None = None  # the transaction ``_recorded`` belongs to
         self._links_may_wait = True  # links may be pending (at start: left by an earlier process)
 
     @handles(pb.TouchpointRecorded)
     def recorded(self, cur: ViewCursor, event: UpstreamEvent) -> None:
         if self._cursor is not cur:  # a new transaction: what an aborted one collected is gone with it
-            self._recorded, self._keys, self._cursor = [], {}, cur
+            self._recorded, self._cursor = [], cur
         message: pb.TouchpointRecorded = event.message  # type: ignore[assignment]
-        keys = actor_keys(message, self.view.actor_key, self._keys)
+        keys = actor_keys(message, self.view.actor_key)
         self._recorded.append((event.sequence, document_of(event.aggregate_id, message), keys))
 
     @handles(pb.TouchpointReclassified)
@@ -488,7 +485,6 @@ class TouchpointProjection(Projection[TouchpointIndex]):
     def before_commit(self, cur: ViewCursor) -> None:
         """Write the run of touchpoints recorded in this transaction so far."""
         run, self._recorded = (self._recorded if self._cursor is cur else []), []
-        self._keys = {}  # the keys looked up were for those touchpoints' actors only
         if run and _insert_recorded(cur, run):
             self._links_may_wait = True
 
