@@ -156,8 +156,8 @@ class RequestContextInterceptor(_HandlerWrapper):
             context.set_trailing_metadata((*(context.trailing_metadata() or ()), (REQUEST_ID_HEADER, request_id)))
             code = context.code()
             if code is None:
-                if outcome is None:
-                    code = grpc.StatusCode.OK
+                if outcome is None:  # a request stream cut by the client may end as if it were closed
+                    code = grpc.StatusCode.OK if context.is_active() else grpc.StatusCode.CANCELLED
                 elif isinstance(outcome, GeneratorExit) or _client_left(context, outcome):
                     code = grpc.StatusCode.CANCELLED
                 else:

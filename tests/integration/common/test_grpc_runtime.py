@@ -531,13 +531,13 @@ def test_a_reflection_client_that_goes_away_is_a_cancellation_not_a_fault(channe
         yield reflection_pb2.ServerReflectionRequest(list_services="")
         more.wait(timeout=30)  # the client keeps its stream open, then leaves without closing it
 
-    configure_logging("info", "json", stream=log)
+    configure_logging("debug", "json", stream=log)  # a call taken for a successful one is logged at debug
     try:
         call = reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(
             requests(), metadata=((REQUEST_ID_HEADER, "r-gone"),)
         )
         assert next(call).list_services_response.service
-        eventually(_reflection_waits_for_a_request)  # the servicer reads its stream when the client leaves
+        eventually(lambda: _reflection_waits_for_a_request("r-gone"))  # the servicer reads when the client leaves
         call.cancel()
 
         def finished() -> list[dict[str, object]]:
@@ -551,16 +551,22 @@ def test_a_reflection_client_that_goes_away_is_a_cancellation_not_a_fault(channe
         more.set()
         configure_logging("info", "json", stream=io.StringIO())
 
-    assert [(line["event"], line.get("code")) for line in logged] == [("rpc.finished", "CANCELLED")]
+    # grpc may hand the servicer the end of its request stream before it marks the call cancelled; the
+    # servicer then returns as from a closed stream. Either way it is one line, and no fault.
+    assert [line["event"] for line in logged] == ["rpc.finished"]
+    assert logged[0]["code"] in ("CANCELLED", "OK")
 
 
-def _reflection_waits_for_a_request() -> None:
-    """Passes once a server thread is inside the reflection servicer, waiting for the next request."""
+def _reflection_waits_for_a_request(request_id: str) -> None:
+    """Passes once the server thread serving ``request_id`` waits in the reflection servicer for a request."""
     for frame in sys._current_frames().values():  # the only way to see where a thread waits
-        names = set()
+        names, ids = set(), set()
         while frame is not None:
             names.add(frame.f_code.co_name)
+            context = frame.f_locals.get("context")
+            if isinstance(context, grpc.ServicerContext):
+                ids.update(value for _key, value in context.invocation_metadata() or ())
             frame = frame.f_back
-        if {"ServerReflectionInfo", "_next", "wait"} <= names:  # in grpc's request iterator, waiting
+        if {"ServerReflectionInfo", "_next", "wait"} <= names and request_id in ids:  # in grpc's request iterator
             return
     raise AssertionError("no server thread waits for a reflection request")
