@@ -30,6 +30,7 @@ import nats.js.errors
 import structlog
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from services.common.eventstore.bridge import LoopThread
@@ -126,6 +127,7 @@ class JetStreamConnection:
         self._last_error: BaseException | None = None
         self._closed = False
         self._reconnect_listeners: list[Callable[[], Awaitable[None]]] = []
+        self._loss_listeners: list[tuple[Subscription, Callable[[], None]]] = []
         #: Whether the last write was refused for want of storage; cleared by the next write that succeeds.
         self.out_of_space = False
 
@@ -151,6 +153,11 @@ class JetStreamConnection:
     async def _connect(self, connect_timeout: float) -> None:
         async def on_error(exc: Exception) -> None:
             self._last_error = exc
+            if isinstance(exc, nats.errors.SlowConsumerError):
+                for sub, lost in list(self._loss_listeners):
+                    if exc.sub is sub:
+                        log.warning("nats.messages_dropped", url=self.url, subscription=sub.subject)
+                        lost()
 
         async def on_disconnected() -> None:
             if not self._closed:
@@ -258,6 +265,35 @@ class JetStreamConnection:
         """Call ``listener`` (on the loop) after each reconnection; returns a function that removes it."""
         self._reconnect_listeners.append(listener)
         return lambda: self._reconnect_listeners.remove(listener) if listener in self._reconnect_listeners else None
+
+    async def listen(
+        self, subject: str, on_message: Callable[[Msg], None], on_loss: Callable[[], None]
+    ) -> Callable[[], Awaitable[None]]:
+        """Subscribe to ``subject`` (core NATS: what is published from the moment the server has the interest,
+        which it has when this returns; no history); ``on_message(msg)`` runs on the loop for each message, and
+        ``on_loss()`` when the client dropped some for want of room (a slow consumer). The client subscribes again
+        after a reconnection; what was published meanwhile is lost (:meth:`on_reconnect` tells of that). Returns
+        the coroutine function that unsubscribes."""
+
+        async def deliver(msg: Msg) -> None:
+            on_message(msg)
+
+        sub = await self.client.subscribe(subject, cb=deliver)
+        entry = (sub, on_loss)
+        self._loss_listeners.append(entry)
+
+        async def stop() -> None:
+            if entry in self._loss_listeners:
+                self._loss_listeners.remove(entry)
+            with contextlib.suppress(nats.errors.Error):
+                await sub.unsubscribe()
+
+        try:
+            await self.client.flush(timeout=max(1, round(self.request_timeout)))
+        except BaseException:
+            await stop()
+            raise
+        return stop
 
     # -- streams --------------------------------------------------------------------------------------------
 

@@ -4,10 +4,12 @@ A composition root opens one with :func:`open_keyring` (settings -> deployment k
 the event codec and the upstream readers seal and open marked fields with it (:mod:`.sealing`). Without one,
 marked fields are stored and read as they are (tools and tests that build an application by hand).
 
-The cache never outlives an erasure the process has heard of: a process that learns of one by an event evicts the
-keys (:func:`evict_cached_keys`), and a key read from the vault is cached only if no eviction happened while it
-was being read (a read that began before the erasure was known may still use what it read, once). After the
-vault's connection comes back the whole cache is dropped, as keys may have been destroyed meanwhile.
+The cache never outlives an erasure the process has heard of: the keyring evicts a key the vault reports
+destroyed, by this process or another (``KeyVault.on_destroyed``: the NATS vault watches its bucket), a process
+that learns of an erasure by an event evicts the keys too (:func:`evict_cached_keys`), and a key read from the
+vault is cached only if no eviction happened while it was being read (a read that began before the erasure was
+known may still use what it read, once). After the vault's connection comes back, or when the vault may have
+missed news of destroyed keys, the whole cache is dropped.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class Keyring:
         self._lock = threading.Lock()
         self._evictions = 0  #: how many evictions there have been: a vault read overlapping one caches nothing
         self._unlisten = vault.on_reconnect(self.evict_all)
+        self._unwatch = vault.on_destroyed(self.evict, self.evict_all)
 
     def key_for_writing(self, key_id: str) -> bytes:
         found = self._cache.get(key_id)
@@ -83,7 +86,7 @@ class Keyring:
             self.evict([key_id])
 
     def evict(self, key_ids: Iterable[str]) -> None:
-        """Forget cached keys (another process destroyed them); vault reads under way now cache nothing."""
+        """Forget cached keys (they were destroyed); vault reads under way now cache nothing."""
         with self._lock:
             self._evictions += 1
             for key_id in key_ids:
@@ -96,7 +99,8 @@ class Keyring:
             self._cache.clear()
 
     def close(self) -> None:
-        """Stop listening to the vault's reconnections."""
+        """Stop listening to the vault's reconnections and destroyed keys."""
+        self._unwatch()
         self._unlisten()
 
     def _keep(self, keys: Mapping[str, bytes], evictions: int) -> None:

@@ -1,7 +1,7 @@
 """The key vault: one data key per data subject, kept wrapped by the deployment's key-encryption key (KEK).
 
-:class:`KeyVault` is the interface (``create``, ``get``, ``destroy``, ``on_reconnect``); a KMS or Vault Transit can
-stand behind it.
+:class:`KeyVault` is the interface (``create``, ``get``, ``destroy``, ``on_destroyed``, ``on_reconnect``); a KMS or
+Vault Transit can stand behind it.
 :class:`NatsKeyVault` keeps the data keys in the NATS KV bucket ``CHORUS_KEYS`` (key ``dk.<key id>``), each value
 a wrap: ``b"CKW1"`` + the KEK's id (8 bytes) + a 12-byte nonce + AES-256-GCM(KEK) of the 32-byte data key with the
 key id as associated data, so a wrap cannot be passed off as another subject's key.
@@ -15,6 +15,9 @@ key id as associated data, so a wrap cannot be passed off as another subject's k
 - **Destroying** a key erases its stored message (JetStream's secure delete overwrites it in the store files) and
   then purges the key's subject, so neither the bucket's history nor the files keep the wrapped bytes. The
   bucket's stream allows deleting messages for that (a KV bucket made by ``create_key_value`` denies it).
+- **Hearing of destroyed keys.** Each vault watches the keys' subjects for purges and deletes (``on_destroyed``),
+  so a process's keyring evicts a key another process destroyed; after a reconnection the keyring drops its whole
+  cache instead, as news may have been missed while the connection was down.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 
+import nats.aio.msg
 import nats.errors
 import nats.js.api
 import nats.js.errors
@@ -131,6 +135,12 @@ class KeyVault(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - most vaults hold nothing open
         """Release what the vault holds open."""
+
+    def on_destroyed(self, listener: Callable[[list[str]], None], lost: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener(key ids)`` when keys are destroyed, by any process, from now on, and ``lost()`` when
+        such news may have been missed; return the function that stops it. Default: a vault no other process
+        shares, whose keys only its own keyring destroys."""
+        return lambda: None
 
     def on_reconnect(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call ``listener()`` each time the vault's connection to its store comes back after a loss (keys may
@@ -355,6 +365,26 @@ class NatsKeyVault(KeyVault):
             return done
 
         return self._connection.call(rewrap, timeout=600)
+
+    def on_destroyed(self, listener: Callable[[list[str]], None], lost: Callable[[], None]) -> Callable[[], None]:
+        """Watch the keys' subjects (``$KV.CHORUS_KEYS.dk.>``) for purges and deletes (header ``KV-Operation:
+        PURGE`` or ``DEL``), made by any process or tool: a core subscription, so nothing of the past is
+        delivered and the client subscribes again after each reconnection (what was missed meanwhile is for
+        :meth:`on_reconnect`'s listeners to make good); ``lost()`` when the client dropped some of its messages."""
+        prefix = f"$KV.{BUCKET}.dk."
+
+        def on_message(msg: nats.aio.msg.Msg) -> None:
+            if msg.headers and msg.headers.get("KV-Operation") in ("DEL", "PURGE"):
+                listener([msg.subject.removeprefix(prefix)])
+
+        stop = self._connection.call(lambda: self._connection.listen(f"{prefix}>", on_message, lost))
+
+        def unlisten() -> None:
+            if not self._connection.closed:
+                with contextlib.suppress(Exception):
+                    self._connection.call(stop, while_disconnected=True)
+
+        return unlisten
 
     def on_reconnect(self, listener: Callable[[], None]) -> Callable[[], None]:
         async def relay() -> None:

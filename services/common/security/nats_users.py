@@ -2,18 +2,19 @@
 
 | user | may publish | may subscribe |
 | --- | --- | --- |
-| ``identity`` | its stream's subjects ``chorus.identity.>`` (events, snapshots, tracking) and the JetStream API calls on its own stream (create/update/info, direct get, ordered consumers); the key vault's bucket | its stream, the vault, its checkpoint requests, replies |
+| ``identity`` | its stream's subjects ``chorus.identity.>`` (events, snapshots, tracking) and the JetStream API calls on its own stream (create/update/info, direct get, ordered consumers); the key vault's bucket | its stream, the vault's data keys, its checkpoint requests, replies |
 | ``touchpoints`` | the same for ``chorus.touchpoints.>`` | the same for its own |
-| ``experience`` | nothing on any stream: only the read calls of the JetStream API on both streams and the vault (info, direct get, ordered consumers) | both streams' events, the vault, replies |
+| ``experience`` | nothing on any stream: only the read calls of the JetStream API on both streams and the vault (info, direct get, ordered consumers) | both streams' events, the vault's data keys, replies |
 | ``auditor`` | the read calls on both streams (not the vault), checkpoint requests | both streams' events, replies |
 
 Beside the event streams: the key vault's bucket (``KV_CHORUS_KEYS``, ``services.common.privacy.vault``) may be
 written by identity and touchpoints, which hold keys (and purge a forgotten person's key), and read by
 experience (which may also create the bucket and its KEK check, as any vault does when it opens first, but
-write no data key); the auditor has no access to it. Writers answer the audit checkpoint requests on
-``chorus._audit.checkpoint.<app>``, which the auditor may send. No user may purge or delete an event stream or
-one of its messages: those API subjects are in nobody's allow list, so the server refuses them (a permissions
-violation). :func:`authorization` gives the ``authorization`` block of a
+write no data key); the auditor has no access to it. Each of the three may subscribe to the data keys' subjects
+(``$KV.CHORUS_KEYS.dk.>``): its keyring watches them for purged keys, to drop them from its cache. Writers
+answer the audit checkpoint requests on ``chorus._audit.checkpoint.<app>``, which the auditor may send. No user
+may purge or delete an event stream or one of its messages: those API subjects are in nobody's allow list, so
+the server refuses them (a permissions violation). :func:`authorization` gives the ``authorization`` block of a
 nats-server config; :func:`ensure_users` keeps the generated passwords in ``<credentials>/nats-users.json``
 (``0600``) and :func:`user_url` puts one user's name and password into a ``nats://`` URL for that service's
 ``CHORUS_NATS_URL`` (the event store never logs the password, see ``eventstore.connection``).
@@ -38,6 +39,7 @@ WRITERS = ("identity", "touchpoints")  #: each writes its own stream
 READERS = ("experience", "auditor")  #: read both streams, write none
 USERS = (*WRITERS, *READERS)
 REPLIES = "_INBOX.>"
+VAULT_WATCH = f"$KV.{VAULT_BUCKET}.dk.>"  #: the data keys' subjects, watched by each keyring for destroyed keys
 
 
 def _reads(stream: str) -> list[str]:
@@ -81,7 +83,7 @@ def permissions(user: str, apps: Sequence[str] = WRITERS) -> dict[str, object]:
         return {
             "publish": {"allow": publish},
             "allow_responses": True,
-            "subscribe": {"allow": [f"{layout.prefix}.>", checkpoints, f"$KV.{VAULT_BUCKET}.>", REPLIES]},
+            "subscribe": {"allow": [f"{layout.prefix}.>", checkpoints, VAULT_WATCH, REPLIES]},
         }
     if user in READERS:
         layouts = [StreamLayout(app) for app in apps]
@@ -90,7 +92,7 @@ def permissions(user: str, apps: Sequence[str] = WRITERS) -> dict[str, object]:
         if user == "experience":
             # the vault's start-up: it makes the bucket and its KEK check when it is the first to open it
             publish += [*_reads(VAULT_STREAM), f"$JS.API.STREAM.CREATE.{VAULT_STREAM}", f"$KV.{VAULT_BUCKET}.kek-check"]
-            subscribe.append(f"$KV.{VAULT_BUCKET}.>")
+            subscribe.append(VAULT_WATCH)
         else:
             publish.append(f"{layouts[0].prefix.rsplit('.', 1)[0]}._audit.checkpoint.*")
         return {"publish": {"allow": publish}, "subscribe": {"allow": subscribe}}

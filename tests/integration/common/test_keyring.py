@@ -1,17 +1,27 @@
-"""The keyring's cache never keeps a data key past the eviction that follows its destruction."""
+"""The keyring's cache never keeps a data key past the eviction that follows its destruction, whichever process
+destroyed it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
+from chorus.identity.events.v1 import events_pb2 as identity_events
 from services.common.nats_server import NatsServer
 from services.common.privacy.keyring import Keyring
+from services.common.privacy.keys import DeploymentKeys
+from services.common.privacy.sealing import ERASED, open_sealed, seal
 from services.common.privacy.vault import Kek, KeyVault, NatsKeyVault
+from services.common.testing import eventually
+
+T = TypeVar("T")
 
 
 class MemoryVault(KeyVault):
@@ -134,3 +144,92 @@ def test_the_nats_vault_reports_its_reconnections(tmp_path: Path) -> None:
     finally:
         vault.close()
         server.stop()
+
+
+@pytest.fixture
+def two_processes(nats_url: str) -> Iterator[tuple[Keyring, Keyring]]:
+    """Two keyrings, each on a vault with a NATS connection of its own to one nats-server, as identity's and a
+    touchpoints process's are (the session's KEK, as every process of a deployment has)."""
+    kek = Kek(DeploymentKeys.from_env().kek)
+    with contextlib.ExitStack() as stack:
+        rings = []
+        for _ in range(2):
+            vault = NatsKeyVault.open(nats_url, kek)
+            stack.callback(vault.close)
+            ring = Keyring(vault)
+            stack.callback(ring.close)
+            rings.append(ring)
+        yield rings[0], rings[1]
+
+
+def test_a_key_another_process_destroys_is_evicted_from_this_ones_cache(two_processes: tuple[Keyring, Keyring]) -> None:
+    """The touchpoints process read Jane's key before identity destroyed it: it reads her name erased soon after,
+    without a restart or a reconnection (it watches the vault's bucket for destroyed keys)."""
+    identity, touchpoints = two_processes
+    party = str(uuid.uuid4())
+    stored = seal(identity_events.PartyRegistered(display_name="Jane Smith"), party, identity).SerializeToString()
+
+    def opened() -> str:
+        return open_sealed(identity_events.PartyRegistered.FromString(stored), party, touchpoints).display_name
+
+    assert opened() == "Jane Smith"  # her key is in the touchpoints keyring's cache now
+    assert identity.destroy(party)
+
+    assert eventually(lambda: check(opened(), ERASED)) == ERASED
+
+
+def check(got: T, expected: T) -> T:
+    assert got == expected, got
+    return got
+
+
+class HeldNatsVault(NatsKeyVault):
+    """The NATS vault whose ``get_many`` can be made to stop after it read the keys (see :class:`MemoryVault`)."""
+
+    hold = False
+    read_done: threading.Event
+    release: threading.Event
+
+    def get_many(self, key_ids: Iterable[str]) -> dict[str, bytes | None]:
+        found = super().get_many(key_ids)
+        if self.hold:
+            self.hold = False
+            self.read_done.set()
+            assert self.release.wait(10), "the test never released the read"
+        return found
+
+
+def test_a_read_under_way_when_the_destruction_is_heard_does_not_cache_the_destroyed_key(nats_url: str) -> None:
+    """The touchpoints process's read of Jane's key has it, identity destroys it and the touchpoints process hears
+    of that before the read ends: the read may use what it read, once, but does not cache it."""
+    kek = Kek(DeploymentKeys.from_env().kek)
+    identity_vault = NatsKeyVault.open(nats_url, kek)
+    held = HeldNatsVault.open(nats_url, kek)
+    held.read_done, held.release = threading.Event(), threading.Event()
+    identity, touchpoints = Keyring(identity_vault), Keyring(held)
+    try:
+        key_id = str(uuid.uuid4())
+        key = identity.key_for_writing(key_id)
+        evictions = touchpoints._evictions  # how the test knows when the destruction is heard
+
+        def heard() -> None:
+            assert touchpoints._evictions > evictions
+
+        got: list[bytes | None] = []
+        held.hold = True
+        reading = threading.Thread(target=lambda: got.append(touchpoints.key_for_reading(key_id)))
+        reading.start()
+        assert held.read_done.wait(10)
+        identity.destroy(key_id)
+        eventually(heard)
+        held.release.set()
+        reading.join()
+
+        assert got == [key]  # the read that began before the destruction was heard gets what it read
+        assert touchpoints.key_for_reading(key_id) is None  # but did not cache it
+    finally:
+        held.release.set()
+        for ring in (identity, touchpoints):
+            ring.close()
+        held.close()
+        identity_vault.close()

@@ -1,11 +1,14 @@
 """The NATS users ``chorus up`` configures, against a real nats-server with that configuration: each may do
-what its service needs, and the server refuses the rest (writing another service's stream, purging, deleting)."""
+what its service needs (each service with a keyring watching the key vault for destroyed keys among it), and the
+server refuses the rest (writing another service's stream, purging, deleting)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +19,11 @@ import pytest
 from services.common.eventstore.connection import JetStreamConnection
 from services.common.eventstore.layout import StreamLayout
 from services.common.nats_server import NatsServer, find_binary
+from services.common.privacy.keyring import Keyring
+from services.common.privacy.keys import DeploymentKeys
+from services.common.privacy.vault import Kek, NatsKeyVault
 from services.common.security import nats_users
+from services.common.testing import eventually
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +144,52 @@ def test_generated_passwords_survive_the_deployment_configs_variable_references(
             [str(find_binary()), "-t", "-c", str(config)], capture_output=True, text=True, env=env, check=False
         )
         assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+@pytest.mark.parametrize("user", ["identity", "touchpoints", "experience"])
+def test_each_service_with_a_keyring_hears_of_a_key_identity_destroys(secured_nats, user: str) -> None:
+    """Every service holding a keyring watches the vault's bucket for destroyed keys with its own user: a key it
+    has cached is evicted once identity (ForgetParty) destroys it."""
+    server, passwords = secured_nats
+    kek = Kek(DeploymentKeys.from_env().kek)
+    with contextlib.ExitStack() as stack:
+        rings = []
+        for name in ("identity", user):
+            vault = NatsKeyVault.open(nats_users.user_url(server.url, name, passwords[name]), kek)
+            stack.callback(vault.close)
+            rings.append(Keyring(vault))
+            stack.callback(rings[-1].close)
+        identity, watcher = rings
+        key_id = str(uuid.uuid4())
+        key = identity.key_for_writing(key_id)
+        assert watcher.key_for_reading(key_id) == key  # cached now
+        assert identity.destroy(key_id)
+
+        def evicted() -> None:
+            assert watcher.key_for_reading(key_id) is None
+
+        eventually(evicted)
+
+
+def test_the_auditor_may_not_watch_the_key_vault(secured_nats) -> None:
+    server, passwords = secured_nats
+
+    async def attempt() -> bool:
+        refused = asyncio.Event()
+
+        async def on_error(error: Exception) -> None:
+            if "permissions violation" in str(error).lower():
+                refused.set()
+
+        client = await nats.connect(
+            nats_users.user_url(server.url, "auditor", passwords["auditor"]), error_cb=on_error, allow_reconnect=False
+        )
+        try:
+            await client.subscribe("$KV.CHORUS_KEYS.dk.>")
+            await client.flush()
+            await asyncio.wait_for(refused.wait(), timeout=10)
+            return refused.is_set()
+        finally:
+            await client.close()
+
+    assert asyncio.run(attempt())
