@@ -30,7 +30,7 @@ import nats.js.errors
 import structlog
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.aio.subscription import Subscription
+from nats.aio.subscription import DEFAULT_SUB_PENDING_MSGS_LIMIT, Subscription
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from services.common.eventstore.bridge import LoopThread
@@ -267,18 +267,23 @@ class JetStreamConnection:
         return lambda: self._reconnect_listeners.remove(listener) if listener in self._reconnect_listeners else None
 
     async def listen(
-        self, subject: str, on_message: Callable[[Msg], None], on_loss: Callable[[], None]
+        self,
+        subject: str,
+        on_message: Callable[[Msg], None],
+        on_loss: Callable[[], None],
+        *,
+        pending_messages: int = DEFAULT_SUB_PENDING_MSGS_LIMIT,
     ) -> Callable[[], Awaitable[None]]:
         """Subscribe to ``subject`` (core NATS: what is published from the moment the server has the interest,
         which it has when this returns; no history); ``on_message(msg)`` runs on the loop for each message, and
-        ``on_loss()`` when the client dropped some for want of room (a slow consumer). The client subscribes again
-        after a reconnection; what was published meanwhile is lost (:meth:`on_reconnect` tells of that). Returns
-        the coroutine function that unsubscribes."""
+        ``on_loss()`` when the client dropped some because ``pending_messages`` were waiting for it (a slow
+        consumer). The client subscribes again after a reconnection; what was published meanwhile is lost
+        (:meth:`on_reconnect` tells of that). Returns the coroutine function that unsubscribes."""
 
         async def deliver(msg: Msg) -> None:
             on_message(msg)
 
-        sub = await self.client.subscribe(subject, cb=deliver)
+        sub = await self.client.subscribe(subject, cb=deliver, pending_msgs_limit=pending_messages)
         entry = (sub, on_loss)
         self._loss_listeners.append(entry)
 

@@ -25,6 +25,7 @@ from services.common.eventstore.bridge import LoopThread
 from services.common.eventstore.connection import JetStreamConnection
 from services.common.eventstore.errors import CalledOnLoopThreadError
 from services.common.eventstore.layout import StreamLayout
+from services.common.testing import eventually
 from tests.support.eventstore import Account, new_app
 
 
@@ -303,3 +304,34 @@ def test_enum_words_translate_both_ways_and_name_unknown_numbers() -> None:
     assert enum_from_proto(types_pb2.IdentifierType, types_pb2.IDENTIFIER_TYPE_BLOG_URL) == "blog_url"
     with pytest.raises(ValueError, match="not a IdentifierType"):
         enum_to_proto(types_pb2.IdentifierType, "fax")
+
+
+def test_a_listener_hears_what_is_published_from_now_on_and_is_told_when_messages_were_dropped(nats_url: str) -> None:
+    """``listen`` delivers nothing published before it; messages the client drops (more waiting than the
+    subscription may hold) are reported, as a keyring must then assume it missed news of destroyed keys."""
+    subject = f"chorus.listen.{uuid.uuid4().hex}"
+    connection = JetStreamConnection.open(nats_url)
+    heard: list[bytes] = []
+    lost = threading.Event()
+    try:
+
+        async def publish(payloads: list[bytes]) -> None:
+            for payload in payloads:
+                await connection.client.publish(subject, payload)
+            await connection.client.flush()
+
+        connection.call(lambda: publish([b"before"]))
+        stop = connection.call(
+            lambda: connection.listen(subject, lambda msg: heard.append(msg.data), lost.set, pending_messages=1)
+        )
+        connection.call(lambda: publish([str(n).encode() for n in range(1000)]))  # one may wait at a time
+        assert lost.wait(10)
+
+        def first_heard() -> bytes:
+            assert heard
+            return heard[0]
+
+        assert eventually(first_heard) == b"0"  # the first published after the subscription, not the one before
+        connection.call(stop)
+    finally:
+        connection.close()

@@ -34,6 +34,7 @@ class MemoryVault(KeyVault):
         self.release = threading.Event()  # a held read returns once this is set
         self.hold = False
         self._reconnect_listeners: list[Callable[[], None]] = []
+        self._loss_listeners: list[Callable[[], None]] = []
 
     def _held(self, key: bytes | None) -> bytes | None:
         if self.hold:
@@ -56,6 +57,14 @@ class MemoryVault(KeyVault):
     def on_reconnect(self, listener: Callable[[], None]) -> Callable[[], None]:
         self._reconnect_listeners.append(listener)
         return lambda: self._reconnect_listeners.remove(listener)
+
+    def on_destroyed(self, listener: Callable[[list[str]], None], lost: Callable[[], None]) -> Callable[[], None]:
+        self._loss_listeners.append(lost)
+        return lambda: self._loss_listeners.remove(lost)
+
+    def news_lost(self) -> None:
+        for lost in list(self._loss_listeners):
+            lost()
 
     def reconnected(self) -> None:
         for listener in list(self._reconnect_listeners):
@@ -233,3 +242,45 @@ def test_a_read_under_way_when_the_destruction_is_heard_does_not_cache_the_destr
             ring.close()
         held.close()
         identity_vault.close()
+
+
+def test_after_a_reconnection_the_keyring_still_hears_of_keys_another_process_destroys(tmp_path: Path) -> None:
+    """The watch outlives a restart of the nats-server: once both processes are back, a key the second caches
+    and the first destroys is evicted from the second's cache as before."""
+    server = NatsServer(store_dir=tmp_path / "nats")
+    server.start()
+    kek = Kek(os.urandom(32))
+    vaults = [NatsKeyVault.open(server.url, kek) for _ in range(2)]
+    identity, touchpoints = (Keyring(vault) for vault in vaults)
+    back = [threading.Event() for _ in vaults]
+    try:
+        for vault, event in zip(vaults, back, strict=True):
+            vault.on_reconnect(event.set)
+        server.restart()  # same port and store
+        assert all(event.wait(30) for event in back)
+        key_id = str(uuid.uuid4())
+        key = identity.key_for_writing(key_id)
+        assert touchpoints.key_for_reading(key_id) == key  # cached
+        assert identity.destroy(key_id)
+
+        def evicted() -> None:
+            assert touchpoints.key_for_reading(key_id) is None
+
+        eventually(evicted)
+    finally:
+        for ring in (identity, touchpoints):
+            ring.close()
+        for vault in vaults:
+            vault.close()
+        server.stop()
+
+
+def test_news_of_destroyed_keys_the_vault_may_have_missed_empties_the_cache(vault: MemoryVault) -> None:
+    ring = Keyring(vault)
+    vault.create("k1")
+    ring.key_for_reading("k1")
+    vault.destroy("k1")  # by another process, whose news this one's vault dropped
+
+    vault.news_lost()
+
+    assert ring.key_for_reading("k1") is None
