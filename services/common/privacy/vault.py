@@ -14,7 +14,9 @@ key id as associated data, so a wrap cannot be passed off as another subject's k
   entry at start-up. Once every key is rewrapped (``NatsKeyVault.rewrap_all``), drop the old KEK.
 - **Destroying** a key erases its stored message (JetStream's secure delete overwrites it in the store files) and
   then purges the key's subject, so neither the bucket's history nor the files keep the wrapped bytes. The
-  bucket's stream allows deleting messages for that (a KV bucket made by ``create_key_value`` denies it).
+  bucket's stream allows deleting messages for that (a KV bucket made by ``create_key_value`` denies it). A key
+  the bucket does not hold is purged all the same (a destroy that stopped after the erasure, asked again), as the
+  purge is what the other processes hear.
 - **Hearing of destroyed keys.** Each vault watches the keys' subjects for purges and deletes (``on_destroyed``),
   so a process's keyring evicts a key another process destroyed; after a reconnection the keyring drops its whole
   cache instead, as news may have been missed while the connection was down.
@@ -336,7 +338,11 @@ class NatsKeyVault(KeyVault):
             js = self._connection.client.jetstream()
             try:
                 entry = await self._kv.get(name)
-            except (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError):
+            except nats.js.errors.KeyDeletedError:
+                return False  # purged before: every watching vault was told then
+            except nats.js.errors.KeyNotFoundError:
+                # never made, or a destroy stopped after the secure delete: purge, so watching vaults hear of it
+                await self._kv.purge(name)
                 return False
             if entry.revision is not None:
                 await js.delete_msg(STREAM, entry.revision)  # secure delete: overwritten in the store files

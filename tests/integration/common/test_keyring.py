@@ -18,7 +18,7 @@ from services.common.nats_server import NatsServer
 from services.common.privacy.keyring import Keyring
 from services.common.privacy.keys import DeploymentKeys
 from services.common.privacy.sealing import ERASED, open_sealed, seal
-from services.common.privacy.vault import Kek, KeyVault, NatsKeyVault
+from services.common.privacy.vault import STREAM, Kek, KeyVault, NatsKeyVault
 from services.common.testing import eventually
 
 T = TypeVar("T")
@@ -284,3 +284,28 @@ def test_news_of_destroyed_keys_the_vault_may_have_missed_empties_the_cache(vaul
     vault.news_lost()
 
     assert ring.key_for_reading("k1") is None
+
+
+def test_a_destroy_asked_again_after_it_stopped_half_way_is_heard_by_the_other_processes(
+    two_processes: tuple[Keyring, Keyring],
+) -> None:
+    """A destroy erases the key's message, then purges its subject: when it stops between the two (NATS lost, the
+    process killed), ForgetParty asked again must still purge, or no other process ever hears of it."""
+    identity, touchpoints = two_processes
+    key_id = str(uuid.uuid4())
+    key = identity.key_for_writing(key_id)
+    assert touchpoints.key_for_reading(key_id) == key  # cached
+    vault = identity.vault
+    assert isinstance(vault, NatsKeyVault)
+
+    async def erase_only() -> None:  # the first half of a destroy
+        entry = await vault._kv.get(f"dk.{key_id}")
+        await vault._connection.client.jetstream().delete_msg(STREAM, entry.revision)
+
+    vault._connection.call(erase_only)
+    identity.destroy(key_id)  # asked again
+
+    def evicted() -> None:
+        assert touchpoints.key_for_reading(key_id) is None
+
+    eventually(evicted)
