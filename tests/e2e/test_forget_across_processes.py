@@ -31,7 +31,7 @@ from services.common.testing import eventually, serving
 from services.identity.main import SERVICE as IDENTITY
 from services.identity.main import IdentitySettings
 from services.touchpoints.grpc_api import SERVICE_NAME as TOUCHPOINTS_SERVICE
-from tests.support.stack import ago, ident
+from tests.support.stack import ago, ident, inbound_fields
 
 REPO = Path(__file__).resolve().parents[2]
 TEXT = "My boiler stopped heating"
@@ -75,13 +75,7 @@ def test_a_touchpoints_process_of_its_own_reads_a_forgotten_persons_touchpoint_e
                 tpb.RecordTouchpointRequest(
                     touchpoint=tpb.TouchpointInput(
                         source=tpb.Source(system="story", external_id=f"{run}-boiler"),
-                        kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
-                        channel=types.CHANNEL_EMAIL,
-                        direction=types.DIRECTION_INBOUND,
-                        visibility=types.VISIBILITY_PRIVATE,
-                        occurred_at=ago(hours=1),
-                        actors=[email],
-                        content=tpb.Content(text=TEXT),
+                        **inbound_fields(email, TEXT, occurred_at=ago(hours=1)),
                     )
                 )
             ).touchpoint_id

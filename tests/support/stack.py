@@ -47,6 +47,28 @@ def ident(type_: int, value: str, namespace: str = "") -> types.Identifier:
     return types.Identifier(type=type_, value=value, namespace=namespace)
 
 
+def inbound_fields(
+    actor: types.Identifier,
+    text: str,
+    *,
+    occurred_at: timestamp_pb2.Timestamp,
+    channel: int = types.CHANNEL_EMAIL,
+    **fields: Any,
+) -> dict[str, Any]:
+    """The fields of a private inbound ``TouchpointInput`` (an e-mail unless ``channel`` says otherwise) from
+    ``actor``, its source aside."""
+    return {
+        "kind": types.TOUCHPOINT_KIND_TOUCHPOINT,
+        "channel": channel,
+        "direction": types.DIRECTION_INBOUND,
+        "visibility": types.VISIBILITY_PRIVATE,
+        "occurred_at": occurred_at,
+        "actors": [actor],
+        "content": tpb.Content(text=text),
+        **fields,
+    }
+
+
 @dataclass
 class Stack:
     """Identity, touchpoints and experience, running; stubs to each and the apps behind them."""
@@ -90,15 +112,7 @@ class Stack:
     ) -> str:
         """Record a private inbound touchpoint (an e-mail unless ``channel`` says otherwise) from ``actor``."""
         return self.record(
-            external_id,
-            kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
-            channel=channel,
-            direction=types.DIRECTION_INBOUND,
-            visibility=types.VISIBILITY_PRIVATE,
-            occurred_at=occurred_at,
-            actors=[actor],
-            content=tpb.Content(text=text),
-            **fields,
+            external_id, **inbound_fields(actor, text, occurred_at=occurred_at, channel=channel, **fields)
         )
 
     def caught_up(self) -> None:

@@ -45,19 +45,24 @@ def secured_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Nat
         server.stop()
 
 
+async def _connect(server: NatsServer, passwords: dict[str, str], user: str, refused: asyncio.Event) -> nats.NATS:
+    """A client of ``user`` that sets ``refused`` when the server reports a permissions violation."""
+
+    async def on_error(error: Exception) -> None:
+        if "permissions violation" in str(error).lower():
+            refused.set()
+
+    return await nats.connect(
+        nats_users.user_url(server.url, user, passwords[user]), error_cb=on_error, allow_reconnect=False
+    )
+
+
 def _attempt(server: NatsServer, passwords: dict[str, str], user: str, subject: str, payload: bytes = b"{}") -> str:
     """``ok`` when the server answered the request; ``refused`` when it reported a permissions violation."""
 
     async def attempt() -> str:
         refused = asyncio.Event()
-
-        async def on_error(error: Exception) -> None:
-            if "permissions violation" in str(error).lower():
-                refused.set()
-
-        client = await nats.connect(
-            nats_users.user_url(server.url, user, passwords[user]), error_cb=on_error, allow_reconnect=False
-        )
+        client = await _connect(server, passwords, user, refused)
         try:
             request = asyncio.ensure_future(client.request(subject, payload, timeout=10))
             violation = asyncio.ensure_future(refused.wait())
@@ -176,14 +181,7 @@ def test_the_auditor_may_not_watch_the_key_vault(secured_nats) -> None:
 
     async def attempt() -> bool:
         refused = asyncio.Event()
-
-        async def on_error(error: Exception) -> None:
-            if "permissions violation" in str(error).lower():
-                refused.set()
-
-        client = await nats.connect(
-            nats_users.user_url(server.url, "auditor", passwords["auditor"]), error_cb=on_error, allow_reconnect=False
-        )
+        client = await _connect(server, passwords, "auditor", refused)
         try:
             await client.subscribe("$KV.CHORUS_KEYS.dk.>")
             await client.flush()
