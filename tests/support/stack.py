@@ -1,5 +1,9 @@
 """The three services on a real nats-server, each behind a real gRPC channel, on streams of their own (the
-end-to-end tests' stack), and the small helpers their stories are told with."""
+end-to-end tests' stack), and the small helpers their stories are told with.
+
+They share the test's process, so the keyring installed last (the experience service's) seals and opens for all
+three, and identity's destroys evict the cache touchpoints reads from: a service running as a process of its own
+is in ``tests/e2e/test_forget_across_processes.py``."""
 
 from __future__ import annotations
 

@@ -17,9 +17,9 @@ key id as associated data, so a wrap cannot be passed off as another subject's k
   bucket's stream allows deleting messages for that (a KV bucket made by ``create_key_value`` denies it). A key
   the bucket does not hold is purged all the same (a destroy that stopped after the erasure, asked again), as the
   purge is what the other processes hear.
-- **Hearing of destroyed keys.** Each vault watches the keys' subjects for purges and deletes (``on_destroyed``),
-  so a process's keyring evicts a key another process destroyed; after a reconnection the keyring drops its whole
-  cache instead, as news may have been missed while the connection was down.
+- **Hearing of destroyed keys.** ``on_destroyed`` watches the keys' subjects for purges and deletes, so a
+  process's keyring (each one asks for it) evicts a key another process destroyed; after a reconnection the
+  keyring drops its whole cache instead, as news may have been missed while the connection was down.
 """
 
 from __future__ import annotations
