@@ -8,7 +8,8 @@ Tables (``exp_*``), each changed only by the events named:
   ``IdentifierClaimed`` / ``Transferred`` / ``Unclaimed``, which identity also records for merges and unmerges;
 - ``exp_touchpoint``: one row per interaction with what the read side needs (channel, kind, direction,
   visibility, intent, sentiment, sociability, followers, thread, text, whether it needs a reply and whether and
-  how fast the company answered) — from ``TouchpointRecorded``, ``Reclassified`` and ``ReplyLinked``;
+  how fast the company answered) — from ``TouchpointRecorded``, ``Reclassified``, ``Classified`` (a model's
+  intent and sentiment, where still inferred) and ``ReplyLinked``;
 - ``exp_actor``: one row per (identifier key, touchpoint), the actor's identifier in the kernel's normal form.
 
 Attribution rewrites nothing: a party's interactions are found at read time by joining ``exp_claim`` to
@@ -549,6 +550,34 @@ class ExperienceProjection(Projection[ExperienceView]):
         cur.execute(
             f"UPDATE exp_touchpoint SET {column} = ?, needs_reply = ?, inferred = ? WHERE touchpoint_id = ?",
             (m.value, int(waiting), inferred, event.aggregate_id),
+        )
+
+    @handles(touchpoint_events.TouchpointClassified)
+    def touchpoint_classified(self, cur: ViewCursor, event: UpstreamEvent) -> None:
+        """A model's intent and sentiment, for those still inferred (a correction applied before it wins)."""
+        m: Any = event.payload
+        row = cur.execute(
+            "SELECT direction, intent, sociability, sentiment, sentiment_score, inferred FROM exp_touchpoint"
+            " WHERE touchpoint_id = ?",
+            (event.aggregate_id,),
+        ).fetchone()
+        if row is None:
+            return
+        inferred = json.loads(row["inferred"])
+        intent = _INTENT.word(m.intent) if m.intent and "intent" in inferred else row["intent"]
+        sentiment, score = row["sentiment"], row["sentiment_score"]
+        if m.sentiment_label and "sentiment" in inferred:
+            sentiment, score = _SENTIMENT.word(m.sentiment_label), m.sentiment_score
+        cur.execute(
+            "UPDATE exp_touchpoint SET intent = ?, sentiment = ?, sentiment_score = ?, needs_reply = ?"
+            " WHERE touchpoint_id = ?",
+            (
+                intent,
+                sentiment,
+                score,
+                int(needs_reply(row["direction"], intent, row["sociability"])),
+                event.aggregate_id,
+            ),
         )
 
     @handles(touchpoint_events.TouchpointReplyLinked)

@@ -39,7 +39,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -58,6 +58,7 @@ from services.common.eventstore.connection import MAX_BATCH_MESSAGES
 from services.common.identifiers import Identifier
 from services.common.projections import ProjectionRunner, handed_over
 from services.touchpoints import enrichment, events  # noqa: F401 - events: stored as protobuf messages
+from services.touchpoints.classifier import Verdict
 from services.touchpoints.domain import (
     InvalidTouchpoint,
     NotAReplyToThat,
@@ -304,6 +305,7 @@ class TouchpointsApplication(Application[UUID]):
         self.policy = policy or RecordingPolicy()
         self.index = index
         self.index_runner: ProjectionRunner | None = None  # keeps ``index``; attached by the composition root
+        self.classifying: Any = None  # the model enrichment process, when the composition root started one
         self.enricher = Enricher(self.policy.enrichment_processes)
         self.recent_thread_actors = RecentThreadActors()
         super().__init__(env)
@@ -558,6 +560,39 @@ class TouchpointsApplication(Application[UUID]):
                 continue
             return
         raise Conflict(f"reply {reply_id} keeps changing; its link will be retried")
+
+    # --------------------------------------------------------------------------------------------- classifying
+
+    def record_classifications(self, verdicts: Mapping[UUID, Verdict], *, model: str, model_version: str) -> int:
+        """Record ``Classified`` on each touchpoint whose inferred values a model classified (``classifying``);
+        touchpoints this model version classified before, or with no value left inferred, are skipped. Returns
+        how many were recorded."""
+        recorded = 0
+        for touchpoint_id, verdict in verdicts.items():
+            for _attempt in range(SAVE_RETRIES):
+                try:
+                    touchpoint: Touchpoint = self.repository.get(touchpoint_id)
+                except AggregateNotFoundError:
+                    log.warning("touchpoints.classified_unknown", touchpoint_id=str(touchpoint_id))
+                    break
+                if not touchpoint.classify(
+                    intent=verdict.intent,
+                    sentiment_label=verdict.sentiment_label,
+                    sentiment_score=verdict.sentiment_score,
+                    intent_confidence=verdict.intent_confidence,
+                    model=model,
+                    model_version=model_version,
+                ):
+                    break
+                try:
+                    self._save(touchpoint)
+                except IntegrityError:
+                    continue  # changed meanwhile (a person's correction, a reply link): classify what it is now
+                recorded += 1
+                break
+            else:
+                raise Conflict(f"touchpoint {touchpoint_id} keeps changing; its classification will be retried")
+        return recorded
 
     # --------------------------------------------------------------------------------------------- queries
 

@@ -436,6 +436,26 @@ class Touchpoint(Aggregate):
         def apply(self, aggregate: Touchpoint) -> None:
             aggregate._apply_reclassified(self)
 
+    class Classified(Aggregate.Event):
+        """A model classified the text; the values it sets stay inferred (see :meth:`Touchpoint.classify`)."""
+
+        intent: str
+        """The intent it sets; ``""`` when it sets none."""
+        sentiment_label: str
+        """The sentiment label it sets; ``""`` when it sets none."""
+        sentiment_score: float
+        intent_confidence: float
+        model: str
+        model_version: str
+
+        def apply(self, aggregate: Touchpoint) -> None:
+            if self.intent:
+                aggregate.intent = self.intent
+            if self.sentiment_label:
+                aggregate.sentiment_label = self.sentiment_label
+                aggregate.sentiment_score = self.sentiment_score
+            aggregate.classified_by = (*aggregate.classified_by, f"{self.model}/{self.model_version}")
+
     class ReplyLinked(Aggregate.Event):
         """The touchpoint this one replies to is recorded: here is what response time needs from it."""
 
@@ -545,6 +565,7 @@ class Touchpoint(Aggregate):
         self.rating: int | None = event.rating or None
         self.reply_link: ReplyLink | None = None
         self.reclassifications: tuple[Reclassification, ...] = ()
+        self.classified_by: tuple[str, ...] = ()  # "model/version" of each model that classified it
 
     def reclassify(self, field: str, value: str, reason: str, actor: str, sentiment_score: float | None = None) -> bool:
         """Correct ``field`` to ``value``; return False (and record nothing) when it already holds that value
@@ -577,6 +598,42 @@ class Touchpoint(Aggregate):
             sentiment_score=float(score),
             reason=reason,
             actor=actor,
+        )
+        return True
+
+    def classify(
+        self,
+        *,
+        intent: str,
+        sentiment_label: str,
+        sentiment_score: float,
+        intent_confidence: float,
+        model: str,
+        model_version: str,
+    ) -> bool:
+        """Record a model's values for those of intent and sentiment that are still inferred (a value the caller
+        gave or a person corrected is never touched); return False (and record nothing) when neither is, or when
+        this model version has classified the touchpoint already. The score is made to carry the label
+        (:func:`score_for_label`)."""
+        if f"{model}/{model_version}" in self.classified_by:
+            return False
+        if intent and intent not in INTENTS:
+            raise InvalidReclassification("intent", "is not a known intent")
+        if sentiment_label and sentiment_label not in SENTIMENT_LABELS:
+            raise InvalidReclassification("sentiment", "is not a known sentiment")
+        intent = intent if "intent" in self.inferred else ""
+        sentiment_label = sentiment_label if "sentiment" in self.inferred else ""
+        if not intent and not sentiment_label:
+            return False
+        score = score_for_label(sentiment_label, max(-1.0, min(1.0, sentiment_score))) if sentiment_label else 0.0
+        self.trigger_event(
+            self.Classified,
+            intent=intent,
+            sentiment_label=sentiment_label,
+            sentiment_score=float(score),
+            intent_confidence=float(intent_confidence),
+            model=model,
+            model_version=model_version,
         )
         return True
 

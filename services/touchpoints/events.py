@@ -33,6 +33,7 @@ REGISTRATIONS = (
     (Touchpoint.Recorded, pb.TouchpointRecorded),
     (Touchpoint.Reclassified, pb.TouchpointReclassified),
     (Touchpoint.ReplyLinked, pb.TouchpointReplyLinked),
+    (Touchpoint.Classified, pb.TouchpointClassified),
 )
 
 

