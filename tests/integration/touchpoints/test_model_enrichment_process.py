@@ -161,3 +161,12 @@ def test_the_service_starts_the_process_when_its_setting_says_so(settings: Setti
 
 def test_the_service_starts_no_process_by_default(app: TouchpointsApplication) -> None:
     assert app.classifying is None
+
+
+@needs_model
+def test_the_service_runs_the_model_in_its_child_process(settings: Settings, own: TouchpointsSettings) -> None:
+    with touchpoints_service(settings, replace(own, model_enrichment="model")) as app:
+        [touchpoint_id] = record(app, draft("Locker 14 wont open, code says invalid and my parcel is inside"))
+        eventually(lambda: is_classified(app, touchpoint_id), timeout=180)
+        [event] = classified(app, touchpoint_id)
+    assert (event.model, event.model_version) == ("minilm-logreg", EmbeddingClassifier().version)
