@@ -5,6 +5,7 @@
     python bench/enrichment.py --data other.jsonl
     python bench/enrichment.py --model         # also the committed model, alone and combined with the rules
     python bench/enrichment.py --write-model   # fit the model on the tuning material and commit its artefact
+    python bench/enrichment.py --speed         # CPU per text: the rules, and the model process's classifier
 
 The set holds short inbound texts written for it (tweets, reviews, forum posts, chats, e-mails, call notes, SMS,
 in-app messages, blog posts), one JSON object a line: ``channel``, ``kind``, ``visibility``, ``text``, an
@@ -142,6 +143,32 @@ def model_guessers() -> tuple[Guesser, Guesser]:
     return alone, combined
 
 
+def speed(rows: list[dict[str, object]]) -> None:
+    """CPU seconds per text of the rules (``enrich``) and of the model enrichment's classifier (on one thread, as
+    the process runs it, after a warm-up), over the tuning material, in batches of the process's size."""
+    import time
+
+    from services.touchpoints.classifier import EmbeddingClassifier
+    from services.touchpoints.classifying import BATCH
+
+    tuning = [row for row in rows if row["split"] in TUNING]
+    samples = [sample(row) for row in tuning]
+    start = time.process_time()
+    rules(tuning)
+    rules_cpu = (time.process_time() - start) / len(tuning)
+    classifier = EmbeddingClassifier()
+    classifier.classify(samples[:BATCH])  # loads the encoder
+    start, wall = time.process_time(), time.perf_counter()
+    for first in range(0, len(samples), BATCH):
+        classifier.classify(samples[first : first + BATCH])
+    model_cpu = (time.process_time() - start) / len(samples)
+    model_wall = (time.perf_counter() - wall) / len(samples)
+    print(f"{len(samples)} texts, batches of {BATCH}")
+    print(f"  rules  {rules_cpu * 1e3:8.3f} ms CPU per text")
+    print(f"  model  {model_cpu * 1e3:8.3f} ms CPU per text ({model_wall * 1e3:.3f} ms wall)")
+    print(f"  model / rules CPU: {model_cpu / rules_cpu:.1f}x")
+
+
 def report(name: str, rows: list[dict[str, object]], errors: bool, guess: Guesser = rules) -> None:
     guessed = list(guess(rows))
     truth = Counter(str(row["intent"]) for row in rows)
@@ -174,8 +201,12 @@ def main() -> None:
     parser.add_argument("--model", action="store_true", help="also the committed model (needs the model extra)")
     parser.add_argument("--write-model", action="store_true", help="fit the model on the tuning material, write it")
     parser.add_argument("--confidence", type=float, default=0.7, help="combined: the model's intent from here up")
+    parser.add_argument("--speed", action="store_true", help="CPU per text of the rules and the model, then stop")
     args = parser.parse_args()
     rows = load(args.data)
+    if args.speed:
+        speed(rows)
+        return
     guessers: list[tuple[str, Guesser]] = [("rules", rules)]
     if args.write_model or args.model:
         try:

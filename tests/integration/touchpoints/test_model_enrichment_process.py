@@ -11,37 +11,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from services.common.config import Settings
-from services.common.identifiers import Identifier
 from services.common.testing import eventually
 from services.touchpoints.application import TouchpointsApplication
 from services.touchpoints.classifier import EmbeddingClassifier, RulesClassifier, model_installed
 from services.touchpoints.classifying import classifying
 from services.touchpoints.domain import Touchpoint, TouchpointDraft
 from services.touchpoints.main import TouchpointsSettings, touchpoints_service
+from tests.support.touchpoints import inbound_chat as draft
 
-NOW = datetime.now(UTC).replace(microsecond=0)
 needs_model = pytest.mark.skipif(not model_installed(), reason="the model extra is not installed")
-
-
-def draft(text: str, **changes: object) -> TouchpointDraft:
-    base = TouchpointDraft(
-        kind="touchpoint",
-        channel="chat",
-        direction="inbound",
-        visibility="private",
-        occurred_at=NOW,
-        actors=(Identifier("email", "", "jane@example.org"),),
-        source_system="intercom",
-        external_id=f"m-{uuid.uuid4()}",
-        text=text,
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
 
 
 @pytest.fixture

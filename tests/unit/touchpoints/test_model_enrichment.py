@@ -8,7 +8,6 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,34 +16,22 @@ from eventsourcing.persistence import Tracking
 from chorus.common.v1 import types_pb2 as types
 from chorus.touchpoints.events.v1 import events_pb2 as pb
 from services.common.errors import ConfigurationError
-from services.common.identifiers import Identifier
 from services.common.projections import UpstreamEvent
 from services.common.views import View
 from services.experience.projection import TOUCHPOINTS, ExperienceProjection, ExperienceView
 from services.touchpoints.classifier import RulesClassifier, Sample
 from services.touchpoints.classifying import model_views_url, sample_of
-from services.touchpoints.domain import InvalidReclassification, Touchpoint, TouchpointDraft
+from services.touchpoints.domain import InvalidReclassification, Touchpoint
 from services.touchpoints.main import TouchpointsSettings
 from services.touchpoints.projection import TouchpointIndex, TouchpointProjection
+from tests.support.touchpoints import inbound_chat
 
-NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 MODEL = {"model": "minilm-logreg", "model_version": "abc123"}
 
 
 def touchpoint(inferred: tuple[str, ...] = ("intent", "sentiment")) -> Touchpoint:
-    draft = TouchpointDraft(
-        kind="touchpoint",
-        channel="chat",
-        direction="inbound",
-        visibility="private",
-        occurred_at=NOW,
-        actors=(Identifier("email", "", "jane@example.org"),),
-        source_system="intercom",
-        external_id=f"c-{uuid.uuid4()}",
-        text="the locker ate my parcel",
-    )
     return Touchpoint.record(
-        draft,
+        inbound_chat("the locker ate my parcel"),
         intent="other",
         sentiment_label="neutral",
         sentiment_score=0.0,
