@@ -151,6 +151,7 @@ def touchpoints_service(
     of its own.
     """
     events.register()
+    kind = touchpoints.classifier_kind()  # before anything starts: "model" without the extra fails here
     if env is None:
         env = {**settings.eventstore_env(touchpoints.app_name), "MAPPER_TOPIC": MAPPER_TOPIC}
     with contextlib.ExitStack() as running:  # whatever started is stopped, also when a later step fails
@@ -168,7 +169,6 @@ def touchpoints_service(
         app.index_runner = runner
         runner.start(watch=False)  # this process's appends are handed over; other writers' are polled for
         running.callback(runner.stop)
-        kind = touchpoints.classifier_kind()
         if kind is not None:
             from services.touchpoints.classifying import ClassifyingProcess
 
