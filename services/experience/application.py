@@ -30,6 +30,7 @@ from services.common.errors import ChorusError, InvalidArgument, NotFound, Unava
 from services.common.eventstore.connection import JetStreamConnection
 from services.common.identifiers import InvalidIdentifier, normalise
 from services.common.projections import ProjectionRunner, StreamReader
+from services.common.records import pick
 from services.common.views import POSTGRESQL, View
 from services.experience import domain
 from services.experience.projection import (
@@ -369,11 +370,7 @@ class ExperienceApplication:
         for row in self.view.open_items(channel):
             waited = max(0, now - row["occurred_us"]) / US
             waiting = domain.Waiting(
-                channel=row["channel"],
-                intent=row["intent"],
-                visibility=row["visibility"],
-                sociability=row["sociability"],
-                sentiment_score=row["sentiment_score"],
+                **pick(row, "channel", "intent", "visibility", "sociability", "sentiment_score"),
                 followers=int(row["followers"]),
                 waited_seconds=waited,
             )

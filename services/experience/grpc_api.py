@@ -19,6 +19,7 @@ from chorus.experience.v1 import experience_service_pb2_grpc as pb_grpc
 from services.common.contracts import enum_words, micros_timestamp, timestamp_micros
 from services.common.grpc_runtime import Registration
 from services.common.pagination import decode, page_size, query_fingerprint
+from services.common.records import pick
 from services.experience.application import ExperienceApplication, now_us
 from services.experience.domain import DAY, TALK_SHARE_GUIDANCE
 
@@ -290,16 +291,11 @@ class ExperienceServicer(pb_grpc.ExperienceServiceServicer):
         return pb.GetPulseResponse(
             buckets=[
                 pb.PulseBucket(
+                    **pick(b, "volume", "inbound", "outbound", "mean_sentiment", "talk_share", "answered"),
                     start=timestamp(b["start_us"]),
                     channel=CHANNEL.number(b["channel"]),
-                    volume=b["volume"],
-                    inbound=b["inbound"],
-                    outbound=b["outbound"],
-                    mean_sentiment=b["mean_sentiment"],
-                    talk_share=b["talk_share"],
                     response_p50=duration(b["response_p50"]),
                     response_p90=duration(b["response_p90"]),
-                    answered=b["answered"],
                     answered_within_bar_share=b["within_bar_share"],
                     non_touchpoint_share=b["non_touchpoint_share"],
                 )
@@ -319,11 +315,7 @@ class ExperienceServicer(pb_grpc.ExperienceServiceServicer):
         return pb.ListSuggestionsResponse(
             groups=[
                 pb.SuggestionGroup(
-                    topic=g["topic"],
-                    suggestions=g["suggestions"],
-                    parties=g["parties"],
-                    recent=g["recent"],
-                    earlier=g["earlier"],
+                    **pick(g, "topic", "suggestions", "parties", "recent", "earlier"),
                     trend=TREND[g["trend"]],
                     example_touchpoint_ids=g["examples"],
                 )
@@ -339,11 +331,7 @@ class ExperienceServicer(pb_grpc.ExperienceServiceServicer):
         return pb.ListCommunitiesResponse(
             communities=[
                 pb.Community(
-                    source=c["source"],
-                    id=c["id"],
-                    display_name=c["display_name"],
-                    parties=c["parties"],
-                    interactions=c["interactions"],
+                    **pick(c, "source", "id", "display_name", "parties", "interactions"),
                     last_activity=timestamp(c["last_us"] or None),
                     members=[
                         pb.MemberActivity(party_id=who, interactions=n, last_at=timestamp(last or None))

@@ -32,6 +32,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from services.common.identifiers import IDENTIFIER_TYPES, Identifier, InvalidIdentifier, has_refused_characters
+from services.common.records import pick
 
 TOUCHPOINT_NAMESPACE = UUID("6f1c2b8e-4a8d-5d7e-9c3b-2f6e1a0d9b47")
 """Namespace of touchpoint ids derived from (source system, external id). Never change it: ids are for ever."""
@@ -592,14 +593,7 @@ class Touchpoint(Aggregate):
         self.inferred = self.inferred - {event.field}
         self.reclassifications = (
             *self.reclassifications,
-            Reclassification(
-                field=event.field,
-                value=event.value,
-                previous_value=event.previous_value,
-                reason=event.reason,
-                actor=event.actor,
-                at=event.timestamp,
-            ),
+            Reclassification(**pick(event, "field", "value", "previous_value", "reason", "actor"), at=event.timestamp),
         )
 
     def link_to_parent(self, parent: ParentFacts) -> bool:
