@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 
 import nats
@@ -25,7 +24,7 @@ from services.common.eventstore.bridge import LoopThread
 from services.common.eventstore.connection import JetStreamConnection
 from services.common.eventstore.errors import CalledOnLoopThreadError
 from services.common.eventstore.layout import StreamLayout
-from services.common.testing import eventually
+from services.common.testing import eventually, wait_out_duplicate_window
 from tests.support.eventstore import Account, new_app
 
 
@@ -237,7 +236,7 @@ def test_the_same_version_is_refused_by_the_server_also_after_the_duplicate_wind
     account = Account(kind="person", roles=(), display_name="Once", anonymous=False)
     app.save(account)
     stored = app.recorder.select_events(account.id)
-    time.sleep(1.5)  # past JetStream's memory of message ids
+    wait_out_duplicate_window(nats_url, 1)
     # A recorder that has never seen this aggregate, so only the server's check can refuse the write.
     other = new_app(nats_url, name=app.name, NATS_DUPLICATE_WINDOW="1")
     with pytest.raises(IntegrityError):
