@@ -127,6 +127,16 @@ def command(function: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
+def subcommand(app: typer.Typer, name: str | None = None) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register the decorated function as a command of ``app`` (named after it, or ``name``), wrapped by
+    :func:`command`."""
+
+    def register(function: Callable[..., None]) -> Callable[..., None]:
+        return app.command(name)(command(function))
+
+    return register
+
+
 @dataclass
 class Service:
     """One service's channel, and calls to it with the command's deadline and its errors as one line."""

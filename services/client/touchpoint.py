@@ -42,7 +42,6 @@ from services.client.runtime import (
     bad_input,
     call_once,
     clip,
-    command,
     connect,
     console,
     err_console,
@@ -55,6 +54,7 @@ from services.client.runtime import (
     show_duration,
     show_identifier,
     show_time,
+    subcommand,
     word,
 )
 
@@ -226,8 +226,7 @@ def _now() -> timestamp_pb2.Timestamp:
     return value
 
 
-@app.command()
-@command
+@subcommand(app)
 def record(
     file: Annotated[str, typer.Option("--file", "-f", help="JSONL of TouchpointInput messages; - reads stdin")] = "",
     channel: Annotated[str, typer.Option(help="phone, email, chat, x, forum, blog, marketplace, …")] = "",
@@ -327,8 +326,7 @@ def render_touchpoint(touchpoint: tpb.Touchpoint) -> None:
     console.print(table)
 
 
-@app.command()
-@command
+@subcommand(app)
 def get(
     touchpoint: Annotated[str, typer.Argument(help="a touchpoint id, or SYSTEM:EXTERNAL_ID of its source")],
     touchpoints_address: TouchpointsAddress = TOUCHPOINTS,
@@ -352,8 +350,7 @@ def get(
         render_touchpoint(reply.touchpoint)
 
 
-@app.command("list")
-@command
+@subcommand(app, "list")
 def list_touchpoints(
     actor: Annotated[str, typer.Option(help=f"only this actor: {IDENTIFIER_HELP}")] = "",
     thread: Annotated[str, typer.Option(help="only this thread")] = "",
