@@ -28,13 +28,13 @@ from services.client.runtime import (
     parse_identifier,
     parse_time,
     print_json,
+    progress_bar,
     show_duration,
     show_identifier,
     show_time,
     subcommand,
     word,
 )
-from services.client.touchpoint import progress_bar
 
 app = typer.Typer(no_args_is_help=True, help="One party's holistic experience; the views behind it.")
 
@@ -183,7 +183,7 @@ def rebuild(
         started = service.call(stub.RebuildViews, xpb.RebuildViewsRequest())
         status = service.call(stub.GetViewsStatus, xpb.GetViewsStatusRequest())
         if wait:
-            with progress_bar(disable=json) as progress:
+            with progress_bar(disable=json or None) as progress:
                 task = progress.add_task(f"rebuilding generation {started.generation}", total=None)
                 while status.generation < started.generation or status.rebuilding_generation:
                     applied = sum(u.applied for u in status.rebuild_upstreams)
