@@ -231,8 +231,8 @@ def merge_parties(
         claim = claims[key]
         claim.transfer(target.party_id, reason=f"merge of party {source.id}")
         changed[claim.id] = claim
-    _repoint(changed, related, MEMBERS, moved.members, source, target, joining=moved.members_added)
-    _repoint(changed, related, COMMUNITIES, moved.memberships, source, target, joining=moved.memberships_added)
+    _repoint(changed, related, _MEMBER_SIDE, moved.members, source, target, joining=moved.members_added)
+    _repoint(changed, related, _COMMUNITY_SIDE, moved.memberships, source, target, joining=moved.memberships_added)
     return [target, source, *changed.values()]
 
 
@@ -287,15 +287,15 @@ def unmerge_party(
         claim = claims[link.identifier_id]
         claim.transfer(source.party_id, reason=f"unmerge from party {target.id}")
         changed[claim.id] = claim
-    _repoint(changed, related, MEMBERS, members_back, target, source, leaving=record.members_added)
-    _repoint(changed, related, COMMUNITIES, memberships_back, target, source, leaving=record.memberships_added)
+    _repoint(changed, related, _MEMBER_SIDE, members_back, target, source, leaving=record.members_added)
+    _repoint(changed, related, _COMMUNITY_SIDE, memberships_back, target, source, leaving=record.memberships_added)
     return [target, source, *changed.values()]
 
 
 #: How the other side of a membership points at a party: a member names its communities (``leave``/``join``), a
 #: community its members (``remove_member``/``add_member``).
-MEMBERS = ("leave", "join")
-COMMUNITIES = ("remove_member", "add_member")
+_MEMBER_SIDE = ("leave", "join")
+_COMMUNITY_SIDE = ("remove_member", "add_member")
 
 
 def _repoint(
