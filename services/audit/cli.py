@@ -17,7 +17,6 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from services.audit.history import (
@@ -33,6 +32,7 @@ from services.audit.history import (
 )
 from services.audit.stream import UnreadableStream
 from services.audit.verify import verify_stream
+from services.client.runtime import progress_bar
 from services.common.audit import AuditKeyError, checkpoint_request_subject, load_public_keys
 from services.common.errors import ChorusError, NotFound
 from services.common.eventstore import StreamLayout
@@ -57,6 +57,16 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code=code)
 
 
+def _checked_format(value: str) -> str:
+    if value not in ("table", "jsonl"):
+        raise _fail(f"--format: {value!r} is not table or jsonl")
+    return value
+
+
+#: the ``--format`` option's settings: another word than table or jsonl stops the command before it reads anything
+FORMAT: dict[str, Any] = {"help": "table or jsonl", "callback": _checked_format}
+
+
 @contextlib.contextmanager
 def _connected(nats_url: str) -> Iterator[JetStreamConnection]:
     """A connection for the command; Chorus's own errors become one line and exit 2."""
@@ -75,16 +85,7 @@ def _connected(nats_url: str) -> Iterator[JetStreamConnection]:
 @contextlib.contextmanager
 def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
     """A progress callback ``(seq, last)`` drawing a bar on stderr for reads longer than :data:`LONG_RUN`."""
-    console = Console(stderr=True)
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    )
+    bar = progress_bar(Console(stderr=True), remaining=True)
     task: list[Any] = []
 
     def tick(seq: int, last: int) -> None:
@@ -147,15 +148,13 @@ def replay(
     to_seq: int = typer.Option(0, help="last stream sequence (0: the end)"),
     since: str = typer.Option("", help="only events stored at or after this time (ISO 8601)"),
     until: str = typer.Option("", help="only events stored before this time (ISO 8601)"),
-    output: str = typer.Option("table", "--format", help="table or jsonl"),
+    output: str = typer.Option("table", "--format", **FORMAT),
     nats_url: str = NATS_URL,
     namespace: str = NAMESPACE,
     identity_app: str = IDENTITY_APP,
     touchpoints_app: str = TOUCHPOINTS_APP,
 ) -> None:
     """Print stored events decoded with the contracts: one stream, several, or one party's history."""
-    if output not in ("table", "jsonl"):
-        raise _fail(f"--format: {output!r} is not table or jsonl")
     bounds = Range(
         from_seq=from_seq, to_seq=to_seq or None, since=_moment(since, "--since"), until=_moment(until, "--until")
     )
@@ -281,14 +280,12 @@ def export(
 
 @audit_app.command()
 def receipts(
-    output: str = typer.Option("jsonl", "--format", help="table or jsonl"),
+    output: str = typer.Option("jsonl", "--format", **FORMAT),
     nats_url: str = NATS_URL,
     namespace: str = NAMESPACE,
     identity_app: str = IDENTITY_APP,
 ) -> None:
     """The erasure receipts (``PartyForgotten`` events) recorded by identity: what was erased, when, why."""
-    if output not in ("table", "jsonl"):
-        raise _fail(f"--format: {output!r} is not table or jsonl")
     with _connected(nats_url) as connection, _progress("receipts") as tick:
         _emit(
             event_rows(connection, identity_app, namespace=namespace, topics={PARTY_FORGOTTEN}, progress=tick), output

@@ -50,8 +50,9 @@ from services.client.runtime import (
     command,
     connect,
     console,
+    progress_bar,
 )
-from services.client.touchpoint import progress_bar, stream_touchpoints
+from services.client.touchpoint import stream_touchpoints
 
 #: Concurrent unary calls to identity while loading.
 IDENTITY_CALLS_IN_FLIGHT = 8

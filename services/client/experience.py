@@ -22,19 +22,19 @@ from services.client.runtime import (
     as_dict,
     call_once,
     clip,
-    command,
     connect,
     console,
     is_uuid,
     parse_identifier,
     parse_time,
     print_json,
+    progress_bar,
     show_duration,
     show_identifier,
     show_time,
+    subcommand,
     word,
 )
-from services.client.touchpoint import progress_bar
 
 app = typer.Typer(no_args_is_help=True, help="One party's holistic experience; the views behind it.")
 
@@ -134,8 +134,7 @@ def render_experience(experience: xpb.Experience, timeline: list[xpb.TimelineEnt
     console.print(table)
 
 
-@app.command()
-@command
+@subcommand(app)
 def show(
     party: Annotated[str, typer.Argument(help=f"a party id, or an identifier it holds: {IDENTIFIER_HELP}")],
     timeline: Annotated[int, typer.Option(min=0, max=1000, help="how many timeline entries to show")] = 20,
@@ -170,8 +169,7 @@ def views_lag(status: xpb.GetViewsStatusResponse) -> int:
     return sum(upstream.lag for upstream in status.upstreams)
 
 
-@app.command()
-@command
+@subcommand(app)
 def rebuild(
     wait: Annotated[bool, typer.Option(help="follow the rebuild until the new views answer")] = True,
     poll: Annotated[float, typer.Option(min=0.05, help="seconds between status reads")] = 0.5,
@@ -185,7 +183,7 @@ def rebuild(
         started = service.call(stub.RebuildViews, xpb.RebuildViewsRequest())
         status = service.call(stub.GetViewsStatus, xpb.GetViewsStatusRequest())
         if wait:
-            with progress_bar(disable=json) as progress:
+            with progress_bar(disable=json or None) as progress:
                 task = progress.add_task(f"rebuilding generation {started.generation}", total=None)
                 while status.generation < started.generation or status.rebuilding_generation:
                     applied = sum(u.applied for u in status.rebuild_upstreams)
@@ -216,8 +214,7 @@ def render_status(status: xpb.GetViewsStatusResponse) -> None:
     console.print(table)
 
 
-@app.command()
-@command
+@subcommand(app)
 def status(
     experience_address: ExperienceAddress = EXPERIENCE,
     timeout: Timeout = DEFAULT_TIMEOUT,

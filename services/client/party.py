@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from google.protobuf.message import Message
 from rich.table import Table
 
 from chorus.common.v1 import types_pb2 as types
@@ -21,7 +22,6 @@ from services.client.runtime import (
     Timeout,
     as_dict,
     call_once,
-    command,
     connect,
     console,
     is_uuid,
@@ -30,6 +30,7 @@ from services.client.runtime import (
     party_id,
     print_json,
     show_identifier,
+    subcommand,
     word,
 )
 
@@ -70,6 +71,12 @@ def render_party(party: ipb.Party) -> None:
     console.print(table)
 
 
+def _change(address: str, timeout: float, as_json: bool, method: str, request: Message) -> None:
+    """Call ``method`` of the identity service once with ``request`` and show the party it answers."""
+    reply = call_once("identity", address, timeout, ipb_grpc.IdentityServiceStub, method, request)
+    _out(reply.party, as_json)
+
+
 def _out(party: ipb.Party, as_json: bool) -> None:
     if as_json:
         print_json(party)
@@ -77,8 +84,7 @@ def _out(party: ipb.Party, as_json: bool) -> None:
         render_party(party)
 
 
-@app.command()
-@command
+@subcommand(app)
 def register(
     display_name: Annotated[str, typer.Argument(help="how to call the party")],
     kind: Annotated[str, typer.Option(help="person, organisation or community")] = "person",
@@ -99,12 +105,10 @@ def register(
         identifiers=[parse_identifier(raw, "--identifier") for raw in identifier or []],
         evidence=_evidence(source, rule, by),
     )
-    reply = call_once("identity", identity_address, timeout, ipb_grpc.IdentityServiceStub, "RegisterParty", request)
-    _out(reply.party, json)
+    _change(identity_address, timeout, json, "RegisterParty", request)
 
 
-@app.command()
-@command
+@subcommand(app)
 def get(
     party: Annotated[str, typer.Argument(help=f"a party id, or an identifier it holds: {IDENTIFIER_HELP}")],
     identity_address: IdentityAddress = IDENTITY,
@@ -126,8 +130,7 @@ def get(
     _out(found, json)
 
 
-@app.command()
-@command
+@subcommand(app)
 def link(
     party: Annotated[str, typer.Argument(help="the party id")],
     identifier: Annotated[str, typer.Argument(help=IDENTIFIER_HELP)],
@@ -146,12 +149,10 @@ def link(
         force=force,
         evidence=_evidence(source, rule, by),
     )
-    reply = call_once("identity", identity_address, timeout, ipb_grpc.IdentityServiceStub, "LinkIdentifier", request)
-    _out(reply.party, json)
+    _change(identity_address, timeout, json, "LinkIdentifier", request)
 
 
-@app.command()
-@command
+@subcommand(app)
 def merge(
     target: Annotated[str, typer.Argument(help="the party that survives")],
     source_party: Annotated[str, typer.Argument(metavar="SOURCE", help="the party merged into the target")],
@@ -168,12 +169,10 @@ def merge(
         source_party_id=party_id(source_party, "source"),
         evidence=_evidence(source, rule, by),
     )
-    reply = call_once("identity", identity_address, timeout, ipb_grpc.IdentityServiceStub, "MergeParties", request)
-    _out(reply.party, json)
+    _change(identity_address, timeout, json, "MergeParties", request)
 
 
-@app.command()
-@command
+@subcommand(app)
 def unmerge(
     party: Annotated[str, typer.Argument(help="the party that was merged away")],
     rule: Rule = "",

@@ -30,13 +30,12 @@ import grpc
 import typer
 from google.protobuf import timestamp_pb2
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from chorus.common.v1 import types_pb2
 from chorus.identity.v1 import identity_service_pb2 as pb
 from chorus.identity.v1 import identity_service_pb2_grpc as pb_grpc
-from services.client.runtime import credentials_dir
+from services.client.runtime import credentials_dir, progress_bar
 from services.common.grpc_runtime import client
 
 SHOWN_REJECTS = 50
@@ -232,14 +231,7 @@ def import_file(
     """Stream every readable row of ``path`` to ImportParties; the outcomes, with a progress bar meanwhile."""
     summary = Summary()
     sent_lines: list[int] = []
-    progress = Progress(
-        TextColumn("importing"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
-    )
+    progress = progress_bar(console, remaining=True, transient=False, disable=False)
 
     unreadable_file: list[str] = []
 
@@ -262,7 +254,7 @@ def import_file(
             )
 
     with progress:
-        task = progress.add_task("import", total=count_rows(path, file_format))
+        task = progress.add_task("importing", total=count_rows(path, file_format))
         for answer in stub.ImportParties(requests()):
             for result in answer.results:
                 line = sent_lines[result.index]

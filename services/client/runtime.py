@@ -41,6 +41,7 @@ from google.protobuf.descriptor import EnumDescriptor
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from chorus.common.v1 import types_pb2 as types
 from services.common.grpc_runtime import client, status_details
@@ -96,6 +97,25 @@ EXPERIENCE = f"127.0.0.1:{DEFAULT_PORTS['experience']}"
 console = Console(highlight=False, width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160)
 #: progress bars go to stderr, so stdout stays the answer (and --json stays parseable)
 err_console = Console(stderr=True, highlight=False)
+
+
+def progress_bar(
+    console: Console = err_console, *, remaining: bool = False, transient: bool = True, disable: bool | None = None
+) -> Progress:
+    """A progress bar on ``console`` (stderr by default): each task's description, a bar, done of total, and the
+    time elapsed (``remaining``: the time left). ``disable`` defaults to "not on a terminal"."""
+    clock = TimeRemainingColumn() if remaining else TimeElapsedColumn()
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        clock,
+        console=console,
+        transient=transient,
+        disable=not console.is_terminal if disable is None else disable,
+    )
+
+
 _R = TypeVar("_R")
 
 
@@ -125,6 +145,16 @@ def command(function: Callable[..., None]) -> Callable[..., None]:
             raise typer.Exit(code=failure.code) from None
 
     return run
+
+
+def subcommand(app: typer.Typer, name: str | None = None) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register the decorated function as a command of ``app`` (named after it, or ``name``), wrapped by
+    :func:`command`."""
+
+    def register(function: Callable[..., None]) -> Callable[..., None]:
+        return app.command(name)(command(function))
+
+    return register
 
 
 @dataclass

@@ -22,7 +22,7 @@ from typing import Annotated
 import grpc
 import typer
 from google.protobuf import json_format, timestamp_pb2
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 from rich.table import Table
 
 from chorus.common.v1 import types_pb2 as types
@@ -42,19 +42,19 @@ from services.client.runtime import (
     bad_input,
     call_once,
     clip,
-    command,
     connect,
     console,
-    err_console,
     is_uuid,
     optional_word,
     parse_identifier,
     parse_time,
     parse_word,
     print_json,
+    progress_bar,
     show_duration,
     show_identifier,
     show_time,
+    subcommand,
     word,
 )
 
@@ -194,12 +194,6 @@ def _count_lines(path: str) -> int | None:
         return sum(1 for line in stream if line.strip())
 
 
-def progress_bar(disable: bool = False) -> Progress:
-    """A progress bar on stderr, shown only on a terminal."""
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    return Progress(*columns, console=err_console, transient=True, disable=disable or not err_console.is_terminal)
-
-
 def say_outcomes(outcomes: Outcomes, as_json: bool) -> None:
     if as_json:
         print_json(
@@ -226,8 +220,7 @@ def _now() -> timestamp_pb2.Timestamp:
     return value
 
 
-@app.command()
-@command
+@subcommand(app)
 def record(
     file: Annotated[str, typer.Option("--file", "-f", help="JSONL of TouchpointInput messages; - reads stdin")] = "",
     channel: Annotated[str, typer.Option(help="phone, email, chat, x, forum, blog, marketplace, …")] = "",
@@ -254,7 +247,7 @@ def record(
         total = _count_lines(file)
         with (
             connect("touchpoints", touchpoints_address, timeout) as touchpoints,
-            progress_bar(disable=json) as progress,
+            progress_bar(disable=json or None) as progress,
         ):
             outcomes = record_stream(touchpoints, lines, progress, total, stream_timeout)
         say_outcomes(outcomes, json)
@@ -327,8 +320,7 @@ def render_touchpoint(touchpoint: tpb.Touchpoint) -> None:
     console.print(table)
 
 
-@app.command()
-@command
+@subcommand(app)
 def get(
     touchpoint: Annotated[str, typer.Argument(help="a touchpoint id, or SYSTEM:EXTERNAL_ID of its source")],
     touchpoints_address: TouchpointsAddress = TOUCHPOINTS,
@@ -352,8 +344,7 @@ def get(
         render_touchpoint(reply.touchpoint)
 
 
-@app.command("list")
-@command
+@subcommand(app, "list")
 def list_touchpoints(
     actor: Annotated[str, typer.Option(help=f"only this actor: {IDENTIFIER_HELP}")] = "",
     thread: Annotated[str, typer.Option(help="only this thread")] = "",

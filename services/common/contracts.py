@@ -68,20 +68,22 @@ def enum_words(descriptor: EnumDescriptor) -> EnumWords:
 
 def enum_to_proto(enum_type: Any, name: str) -> int:
     """``enum_to_proto(IdentifierType, "email")`` -> the number of ``IDENTIFIER_TYPE_EMAIL``; ``""`` -> 0."""
-    words = enum_words(_enum_descriptor(enum_type))
-    number = words.to_number.get(name)
-    if number is None:
-        raise ValueError(f"{name!r} is not a {words.name}")
-    return number
+    return int(_known(enum_type, "to_number", name, "{!r} is not a {}"))
 
 
 def enum_from_proto(enum_type: Any, number: int) -> str:
     """``enum_from_proto(IdentifierType, 1)`` -> ``"email"``; 0 (unspecified) -> ``""``."""
+    return str(_known(enum_type, "to_word", number, "{} is not a {} value"))
+
+
+def _known(enum_type: Any, table: str, key: Any, refusal: str) -> Any:
+    """``key`` looked up in the enum's ``table`` (``to_number`` or ``to_word``); a ValueError (``refusal``
+    formatted with the key and the enum's name) when the enum has no such value."""
     words = enum_words(_enum_descriptor(enum_type))
-    word = words.to_word.get(number)
-    if word is None:
-        raise ValueError(f"{number} is not a {words.name} value")
-    return word
+    found = getattr(words, table).get(key)
+    if found is None:
+        raise ValueError(refusal.format(key, words.name))
+    return found
 
 
 # -- times ----------------------------------------------------------------------------------------------------

@@ -7,16 +7,19 @@ The nats-server comes from testcontainers when a Docker engine answers, and othe
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
 import grpc
+import nats
 
 from services.common.chassis import ServiceDescription
 from services.common.config import Settings
@@ -174,6 +177,37 @@ def eventually(check: Callable[[], T], timeout: float = 10.0, interval: float = 
             if time.monotonic() > deadline:
                 raise
             time.sleep(interval)
+
+
+def wait_out_duplicate_window(nats_url: str, window_seconds: float, timeout: float = 30.0) -> None:
+    """Return once JetStream has forgotten the ``Nats-Msg-Id`` of every message written before this call to a
+    stream whose duplicate window is ``window_seconds``.
+
+    The condition watched: a probe stream with the same window, given a message now, stops answering
+    ``duplicate`` for that message's id. The server forgets ids oldest first, each as soon as its window has
+    passed, so the streams' earlier ids are forgotten by then too. (A probe in the stream under test cannot
+    tell: a repeat either breaks the ``Nats-Expected-Last-Subject-Sequence`` check first, or is stored.)
+    """
+
+    async def probe() -> None:
+        client = await nats.connect(nats_url)
+        js = client.jetstream()
+        name = f"duplicate_window_probe_{uuid.uuid4().hex[:12]}"
+        try:
+            await js.add_stream(name=name, subjects=[name], storage="memory", duplicate_window=window_seconds)
+            headers = {"Nats-Msg-Id": "probe"}
+            await js.publish(name, b"", headers=headers)
+            deadline = time.monotonic() + timeout
+            while (await js.publish(name, b"", headers=headers)).duplicate:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"JetStream still remembers a message id after {timeout} s")
+                await asyncio.sleep(0.05)
+        finally:
+            with contextlib.suppress(Exception):
+                await js.delete_stream(name)
+            await client.close()
+
+    asyncio.run(probe())
 
 
 def postgres_url() -> str:

@@ -348,26 +348,12 @@ def _compile_item(field: FieldDescriptor, rules: rules_pb2.FieldRules, where: st
             _reject(rules, where, ("pattern", "uuid"), "a bytes field")
             return _chain(_compile_bytes(rules))
         return _chain(_compile_string(rules, where))
-    if cpp_type in _INTEGER_TYPES:
-        _reject(rules, where, _STRING_RULES + ("float_gte", "float_lte", "enum_defined_only"), "an integer field")
-        return _chain(
-            [
-                _compile_bound(
-                    rules.int_gte if rules.HasField("int_gte") else None,
-                    rules.int_lte if rules.HasField("int_lte") else None,
-                )
-            ]
-        )
-    if cpp_type in _FLOAT_TYPES:
-        _reject(rules, where, _STRING_RULES + ("int_gte", "int_lte", "enum_defined_only"), "a float field")
-        return _chain(
-            [
-                _compile_bound(
-                    rules.float_gte if rules.HasField("float_gte") else None,
-                    rules.float_lte if rules.HasField("float_lte") else None,
-                )
-            ]
-        )
+    for types, prefix, kind in _NUMBER_KINDS:
+        if cpp_type in types:
+            bounds = (f"{prefix}_gte", f"{prefix}_lte")
+            others = tuple(rule for rule in _NUMBER_RULES if rule not in bounds)
+            _reject(rules, where, (*_STRING_RULES, *others, "enum_defined_only"), kind)
+            return _chain([_compile_bound(*(getattr(rules, b) if rules.HasField(b) else None for b in bounds))])
     if cpp_type == FieldDescriptor.CPPTYPE_ENUM:
         _reject(rules, where, _STRING_RULES + _NUMBER_RULES, "an enum field")
         return _chain([_compile_enum(field) if rules.enum_defined_only else None])
@@ -377,6 +363,8 @@ def _compile_item(field: FieldDescriptor, rules: rules_pb2.FieldRules, where: st
 
 _STRING_RULES = ("min_len", "max_len", "max_bytes", "pattern", "uuid")
 _NUMBER_RULES = ("int_gte", "int_lte", "float_gte", "float_lte")
+#: the number fields: their C++ types, the prefix of their bound rules, and what the field is called
+_NUMBER_KINDS = ((_INTEGER_TYPES, "int", "an integer field"), (_FLOAT_TYPES, "float", "a float field"))
 
 
 def _compile_string(rules: rules_pb2.FieldRules, where: str) -> list[ItemCheck | None]:

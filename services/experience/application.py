@@ -30,13 +30,16 @@ from services.common.errors import ChorusError, InvalidArgument, NotFound, Unava
 from services.common.eventstore.connection import JetStreamConnection
 from services.common.identifiers import InvalidIdentifier, normalise
 from services.common.projections import ProjectionRunner, StreamReader
+from services.common.records import pick
 from services.common.views import POSTGRESQL, View
 from services.experience import domain
 from services.experience.projection import (
+    ALL_INTERACTIONS,
     IDENTITY,
     TOUCHPOINTS,
     ExperienceProjection,
     ExperienceView,
+    InteractionFilter,
 )
 
 log = structlog.get_logger(__name__)
@@ -338,21 +341,12 @@ class ExperienceApplication:
         }
 
     def timeline(
-        self,
-        party_id: str,
-        *,
-        channel: str = "",
-        kind: str = "",
-        after_us: int | None = None,
-        before_us: int | None = None,
-        cursor: tuple[int, str] | None = None,
-        limit: int = 50,
+        self, party_id: str, only: InteractionFilter = ALL_INTERACTIONS, limit: int = 50
     ) -> tuple[list[dict[str, Any]], dict[str, tuple[str, str, str]]]:
-        """Up to ``limit + 1`` entries newest first after ``cursor``, and the identifiers their keys stand for."""
+        """Up to ``limit + 1`` entries newest first (of those ``only`` lets through), and the identifiers their keys
+        stand for."""
         view = self.view
-        rows = view.interactions_of(
-            party_id, channel=channel, kind=kind, after_us=after_us, before_us=before_us, cursor=cursor, limit=limit + 1
-        )
+        rows = view.interactions_of(party_id, only, limit=limit + 1)
         identifiers = {
             c["identifier_id"]: (c["id_type"], c["id_namespace"], c["id_value"]) for c in view.claims_of(party_id)
         }
@@ -369,11 +363,7 @@ class ExperienceApplication:
         for row in self.view.open_items(channel):
             waited = max(0, now - row["occurred_us"]) / US
             waiting = domain.Waiting(
-                channel=row["channel"],
-                intent=row["intent"],
-                visibility=row["visibility"],
-                sociability=row["sociability"],
-                sentiment_score=row["sentiment_score"],
+                **pick(row, "channel", "intent", "visibility", "sociability", "sentiment_score"),
                 followers=int(row["followers"]),
                 waited_seconds=waited,
             )
@@ -395,10 +385,10 @@ class ExperienceApplication:
         length, offset = domain.BUCKETS_US[bucket]
         view = self.view
         responses: dict[tuple[int, str], list[float]] = {}
-        for row in view.response_rows(since_us, until_us, length, offset, channel):
+        for row in view.bucketed("responses", since_us, until_us, length, offset, channel):
             responses.setdefault((int(row["bucket"]), row["channel"]), []).append(float(row["response_seconds"]))
         out = []
-        for row in view.pulse_rows(since_us, until_us, length, offset, channel):
+        for row in view.bucketed("pulse", since_us, until_us, length, offset, channel):
             key = (int(row["bucket"]), row["channel"])
             times = sorted(responses.get(key, []))
             bar = domain.bar_of(row["channel"], self.settings.bars)

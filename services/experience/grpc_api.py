@@ -7,11 +7,13 @@ integer microseconds, never through ``datetime``, so no valid ``Timestamp`` can 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import functools
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import grpc
 from google.protobuf import duration_pb2, timestamp_pb2
+from google.protobuf.message import Message
 
 from chorus.common.v1 import types_pb2 as common
 from chorus.experience.v1 import experience_service_pb2 as pb
@@ -19,7 +21,8 @@ from chorus.experience.v1 import experience_service_pb2_grpc as pb_grpc
 from services.common.contracts import enum_words, micros_timestamp, timestamp_micros
 from services.common.grpc_runtime import Registration
 from services.common.pagination import decode, page_size, query_fingerprint
-from services.experience.application import ExperienceApplication, now_us
+from services.common.records import pick
+from services.experience.application import ExperienceApplication, InteractionFilter, now_us
 from services.experience.domain import DAY, TALK_SHARE_GUIDANCE
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ExperienceService"].full_name
@@ -65,6 +68,14 @@ def identifier_message(identifier: tuple[str, str, str]) -> common.Identifier:
 
 def optional_micros(message: Any, name: str) -> int | None:
     return timestamp_micros(getattr(message, name)) if message.HasField(name) else None
+
+
+def time_range(message: Any, days_back: int) -> tuple[int, int]:
+    """(since, until) in microseconds from the message's ``since`` and ``until``: until now, since ``days_back``
+    days before until, when they are not set."""
+    until = optional_micros(message, "until") or now_us()
+    since = optional_micros(message, "since")
+    return (until - days_back * DAY * US if since is None else since), until
 
 
 def positions(applied: dict[str, int]) -> list[pb.UpstreamPosition]:
@@ -200,13 +211,25 @@ def attention_item(item: dict[str, Any]) -> pb.AttentionItem:
 # ------------------------------------------------------------------------------------------ the servicer
 
 
+def _query(answer: Callable[[ExperienceServicer, Any], Message]) -> Callable[[ExperienceServicer, Any, Any], Message]:
+    """The RPC of ``answer``: it waits until the views have applied the request's ``min_positions``, then answers."""
+
+    @functools.wraps(answer)
+    def rpc(servicer: ExperienceServicer, request: Any, _context: Any) -> Message:
+        servicer.wait(request.min_positions)
+        return answer(servicer, request)
+
+    return rpc
+
+
 class ExperienceServicer(pb_grpc.ExperienceServiceServicer):
     """Answers ``chorus.experience.v1.ExperienceService`` from an :class:`ExperienceApplication`."""
 
     def __init__(self, app: ExperienceApplication) -> None:
         self.app = app
 
-    def _wait(self, min_positions: Iterable[pb.UpstreamPosition]) -> None:
+    def wait(self, min_positions: Iterable[pb.UpstreamPosition]) -> None:
+        """Wait until the views have applied these upstream positions (what a request's ``min_positions`` asks)."""
         self.app.wait([(p.upstream, p.sequence) for p in min_positions])
 
     def _party(self, selector: pb.PartySelector) -> str:
@@ -221,12 +244,10 @@ class ExperienceServicer(pb_grpc.ExperienceServiceServicer):
         experience = self.app.experience(party_id, optional_micros(request, "as_of_time"))
         return pb.GetExperienceResponse(experience=experience_message(experience), applied=positions(applied))
 
-    def GetExperience(self, request: pb.GetExperienceRequest, context: grpc.ServicerContext) -> Any:
-        self._wait(request.min_positions)
-        return self._experience(request)
+    GetExperience = _query(_experience)
 
-    def ListTimeline(self, request: pb.ListTimelineRequest, context: grpc.ServicerContext) -> Any:
-        self._wait(request.min_positions)
+    @_query
+    def ListTimeline(self, request: pb.ListTimelineRequest) -> Any:
         applied = self.app.applied()
         party_id = self._party(request.party)
         query = query_fingerprint(
@@ -239,16 +260,14 @@ class ExperienceServicer(pb_grpc.ExperienceServiceServicer):
         )
         size = page_size(request.page_size)
         start = decode(request.page_token, query)
-        cursor = _cursor(start.cursor)
-        rows, identifiers = self.app.timeline(
-            party_id,
+        only = InteractionFilter(
             channel=CHANNEL.word(request.channel),
             kind=KIND.word(request.kind),
             after_us=optional_micros(request, "occurred_after"),
             before_us=optional_micros(request, "occurred_before"),
-            cursor=cursor,
-            limit=size,
+            cursor=_cursor(start.cursor),
         )
+        rows, identifiers = self.app.timeline(party_id, only, limit=size)
         page, more = rows[:size], len(rows) > size
         token = start.at([page[-1]["occurred_us"], page[-1]["touchpoint_id"]]).encode() if more and page else ""
         return pb.ListTimelineResponse(
@@ -275,31 +294,22 @@ class ExperienceServicer(pb_grpc.ExperienceServiceServicer):
             total=len(items),
         )
 
-    def ListAttention(self, request: pb.ListAttentionRequest, context: grpc.ServicerContext) -> Any:
-        self._wait(request.min_positions)
-        return self._attention(request)
+    ListAttention = _query(_attention)
 
-    def GetPulse(self, request: pb.GetPulseRequest, context: grpc.ServicerContext) -> Any:
-        self._wait(request.min_positions)
+    @_query
+    def GetPulse(self, request: pb.GetPulseRequest) -> Any:
         applied = self.app.applied()
-        until = optional_micros(request, "until") or now_us()
-        since = optional_micros(request, "since")
-        since = until - 30 * DAY * US if since is None else since
+        since, until = time_range(request, days_back=30)
         bucket = BUCKET.word(request.bucket) or "day"
         buckets = self.app.pulse(bucket, since, until, CHANNEL.word(request.channel))
         return pb.GetPulseResponse(
             buckets=[
                 pb.PulseBucket(
+                    **pick(b, "volume", "inbound", "outbound", "mean_sentiment", "talk_share", "answered"),
                     start=timestamp(b["start_us"]),
                     channel=CHANNEL.number(b["channel"]),
-                    volume=b["volume"],
-                    inbound=b["inbound"],
-                    outbound=b["outbound"],
-                    mean_sentiment=b["mean_sentiment"],
-                    talk_share=b["talk_share"],
                     response_p50=duration(b["response_p50"]),
                     response_p90=duration(b["response_p90"]),
-                    answered=b["answered"],
                     answered_within_bar_share=b["within_bar_share"],
                     non_touchpoint_share=b["non_touchpoint_share"],
                 )
@@ -309,21 +319,15 @@ class ExperienceServicer(pb_grpc.ExperienceServiceServicer):
             applied=positions(applied),
         )
 
-    def ListSuggestions(self, request: pb.ListSuggestionsRequest, context: grpc.ServicerContext) -> Any:
-        self._wait(request.min_positions)
+    @_query
+    def ListSuggestions(self, request: pb.ListSuggestionsRequest) -> Any:
         applied = self.app.applied()
-        until = optional_micros(request, "until") or now_us()
-        since = optional_micros(request, "since")
-        since = until - 90 * DAY * US if since is None else since
+        since, until = time_range(request, days_back=90)
         groups = self.app.suggestions(since, until, request.min_parties or 1)[: page_size(request.page_size)]
         return pb.ListSuggestionsResponse(
             groups=[
                 pb.SuggestionGroup(
-                    topic=g["topic"],
-                    suggestions=g["suggestions"],
-                    parties=g["parties"],
-                    recent=g["recent"],
-                    earlier=g["earlier"],
+                    **pick(g, "topic", "suggestions", "parties", "recent", "earlier"),
                     trend=TREND[g["trend"]],
                     example_touchpoint_ids=g["examples"],
                 )
@@ -332,18 +336,14 @@ class ExperienceServicer(pb_grpc.ExperienceServiceServicer):
             applied=positions(applied),
         )
 
-    def ListCommunities(self, request: pb.ListCommunitiesRequest, context: grpc.ServicerContext) -> Any:
-        self._wait(request.min_positions)
+    @_query
+    def ListCommunities(self, request: pb.ListCommunitiesRequest) -> Any:
         applied = self.app.applied()
         communities = self.app.communities(request.min_parties or 3)[: page_size(request.page_size)]
         return pb.ListCommunitiesResponse(
             communities=[
                 pb.Community(
-                    source=c["source"],
-                    id=c["id"],
-                    display_name=c["display_name"],
-                    parties=c["parties"],
-                    interactions=c["interactions"],
+                    **pick(c, "source", "id", "display_name", "parties", "interactions"),
                     last_activity=timestamp(c["last_us"] or None),
                     members=[
                         pb.MemberActivity(party_id=who, interactions=n, last_at=timestamp(last or None))
@@ -358,30 +358,28 @@ class ExperienceServicer(pb_grpc.ExperienceServiceServicer):
     def WatchExperience(
         self, request: pb.WatchExperienceRequest, context: grpc.ServicerContext
     ) -> Iterator[pb.WatchExperienceResponse]:
-        self._wait(request.query.min_positions)
-        for update in self._watch(lambda: self._experience(request.query), context):
-            yield pb.WatchExperienceResponse(update=update)
+        return (pb.WatchExperienceResponse(update=u) for u in self._watch(request.query, self._experience, context))
 
     def WatchAttention(
         self, request: pb.WatchAttentionRequest, context: grpc.ServicerContext
     ) -> Iterator[pb.WatchAttentionResponse]:
-        self._wait(request.query.min_positions)
-        for update in self._watch(lambda: self._attention(request.query), context):
-            yield pb.WatchAttentionResponse(update=update)
+        return (pb.WatchAttentionResponse(update=u) for u in self._watch(request.query, self._attention, context))
 
-    def _watch(self, read: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-        """``read()`` now, then again after each commit of the views, sent only when its answer changed."""
+    def _watch(self, query: Any, answer: Callable[[Any], Message], context: grpc.ServicerContext) -> Iterator[Any]:
+        """Once the views have applied ``query``'s ``min_positions``: ``answer(query)`` now, then again after each
+        commit of the views, sent only when it changed."""
+        self.wait(query.min_positions)
         seen = self.app.changes()
         last: bytes | None = None
         while context.is_active():
-            answer = read()
-            essence = type(answer)()
-            essence.CopyFrom(answer)
+            now = answer(query)
+            essence = type(now)()
+            essence.CopyFrom(now)
             essence.ClearField("applied")  # a new position alone is not news
-            essence = essence.SerializeToString(deterministic=True)
-            if essence != last:
-                last = essence
-                yield answer
+            serialised = essence.SerializeToString(deterministic=True)
+            if serialised != last:
+                last = serialised
+                yield now
             seen = self.app.wait_for_change(seen, WATCH_HEARTBEAT_SECONDS)
 
     def RebuildViews(self, request: pb.RebuildViewsRequest, context: grpc.ServicerContext) -> Any:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from chorus.common.v1 import types_pb2 as common
@@ -56,6 +57,40 @@ _INTENT = enum_words(common.Intent.DESCRIPTOR)
 _SOCIABILITY = enum_words(common.SociabilityDegree.DESCRIPTOR)
 _SENTIMENT = enum_words(touchpoint_events.SentimentLabel.DESCRIPTOR)
 _IDENTIFIER_TYPE = enum_words(common.IdentifierType.DESCRIPTOR)
+
+
+@dataclass(frozen=True)
+class InteractionFilter:
+    """Which of a party's interactions to read: of one channel and kind (all when empty), occurred in
+    [after, before), and older than a page's last (occurred_us, touchpoint_id) ``cursor``."""
+
+    channel: str = ""
+    kind: str = ""
+    after_us: int | None = None
+    before_us: int | None = None
+    cursor: tuple[int, str] | None = None
+
+
+ALL_INTERACTIONS = InteractionFilter()
+
+#: What :meth:`ExperienceView.bucketed` reads per bucket: (columns, further condition, what follows the query)
+BUCKETED_READINGS = {
+    # volume, inbound, outbound, non-touchpoints, inbound sentiment sum and count, per (bucket, channel)
+    "pulse": (
+        "COUNT(*) AS volume,"
+        " SUM(CASE WHEN direction = 'inbound' THEN 1 ELSE 0 END) AS inbound,"
+        " SUM(CASE WHEN direction = 'outbound' THEN 1 ELSE 0 END) AS outbound,"
+        " SUM(CASE WHEN kind = 'non_touchpoint' THEN 1 ELSE 0 END) AS non_touchpoints,"
+        " SUM(CASE WHEN direction = 'inbound' AND sentiment_score IS NOT NULL THEN sentiment_score ELSE 0 END)"
+        " AS sentiment_sum,"
+        " SUM(CASE WHEN direction = 'inbound' AND sentiment_score IS NOT NULL THEN 1 ELSE 0 END)"
+        " AS sentiment_count",
+        "",
+        " GROUP BY 1, 2 ORDER BY 1, 2",
+    ),
+    # the response time of each answered inbound interaction
+    "responses": ("response_seconds", " AND answered = 1 AND direction = 'inbound'", ""),
+}
 _PARTY_KIND = enum_words(common.PartyKind.DESCRIPTOR)
 _ROLE = enum_words(common.PartyRole.DESCRIPTOR)
 _CONSENT = enum_words(common.ConsentStatus.DESCRIPTOR)
@@ -167,15 +202,7 @@ class ExperienceView(View):
     # ------------------------------------------------------------------------------------------ interactions
 
     def interactions_of(
-        self,
-        party_id: str,
-        *,
-        channel: str = "",
-        kind: str = "",
-        after_us: int | None = None,
-        before_us: int | None = None,
-        cursor: tuple[int, str] | None = None,
-        limit: int | None = None,
+        self, party_id: str, only: InteractionFilter = ALL_INTERACTIONS, limit: int | None = None
     ) -> list[dict[str, Any]]:
         """The party's interactions (through its claims), newest first, each with ``matched_by`` id keys."""
         sql = [
@@ -183,19 +210,19 @@ class ExperienceView(View):
             " JOIN exp_touchpoint t ON t.touchpoint_id = a.touchpoint_id WHERE c.party_id = ?"
         ]
         params: list[Any] = [party_id]
-        for clause, value in (("t.channel = ?", channel), ("t.kind = ?", kind)):
+        for clause, value in (("t.channel = ?", only.channel), ("t.kind = ?", only.kind)):
             if value:
                 sql.append(f"AND {clause}")
                 params.append(value)
-        if after_us is not None:
+        if only.after_us is not None:
             sql.append("AND t.occurred_us >= ?")
-            params.append(after_us)
-        if before_us is not None:
+            params.append(only.after_us)
+        if only.before_us is not None:
             sql.append("AND t.occurred_us < ?")
-            params.append(before_us)
-        if cursor is not None:
+            params.append(only.before_us)
+        if only.cursor is not None:
             sql.append("AND (t.occurred_us < ? OR (t.occurred_us = ? AND t.touchpoint_id < ?))")
-            params.extend((cursor[0], cursor[0], cursor[1]))
+            params.extend((only.cursor[0], only.cursor[0], only.cursor[1]))
         sql.append("ORDER BY t.occurred_us DESC, t.touchpoint_id DESC")
         rows = self.query(" ".join(sql), tuple(params))
         merged: dict[str, dict[str, Any]] = {}
@@ -223,41 +250,22 @@ class ExperienceView(View):
             return self.query(sql + " AND t.channel = ?", (channel,))
         return self.query(sql)
 
-    def pulse_rows(
-        self, since_us: int, until_us: int, length_us: int, offset_us: int, channel: str = ""
+    def bucketed(
+        self, reading: str, since_us: int, until_us: int, length_us: int, offset_us: int, channel: str = ""
     ) -> list[dict[str, Any]]:
-        """Per (bucket, channel): volume, inbound, outbound, non-touchpoints, sentiment sum and count."""
+        """A reading of :data:`BUCKETED_READINGS` over the interactions in [since, until) (of ``channel`` when it is
+        set), each row with its ``bucket`` (the start of the ``length_us`` bucket aligned to ``offset_us``) and
+        ``channel``."""
+        columns, condition, tail = BUCKETED_READINGS[reading]
         sql = (
-            "SELECT occurred_us - ((occurred_us - ?) % ?) AS bucket, channel, COUNT(*) AS volume,"
-            " SUM(CASE WHEN direction = 'inbound' THEN 1 ELSE 0 END) AS inbound,"
-            " SUM(CASE WHEN direction = 'outbound' THEN 1 ELSE 0 END) AS outbound,"
-            " SUM(CASE WHEN kind = 'non_touchpoint' THEN 1 ELSE 0 END) AS non_touchpoints,"
-            " SUM(CASE WHEN direction = 'inbound' AND sentiment_score IS NOT NULL THEN sentiment_score ELSE 0 END)"
-            " AS sentiment_sum,"
-            " SUM(CASE WHEN direction = 'inbound' AND sentiment_score IS NOT NULL THEN 1 ELSE 0 END)"
-            " AS sentiment_count"
-            " FROM exp_touchpoint WHERE occurred_us >= ? AND occurred_us < ?"
+            f"SELECT occurred_us - ((occurred_us - ?) % ?) AS bucket, channel, {columns}"
+            f" FROM exp_touchpoint WHERE occurred_us >= ? AND occurred_us < ?{condition}"
         )
         params: list[Any] = [offset_us, length_us, since_us, until_us]
         if channel:
             sql += " AND channel = ?"
             params.append(channel)
-        return self.query(sql + " GROUP BY 1, 2 ORDER BY 1, 2", tuple(params))
-
-    def response_rows(
-        self, since_us: int, until_us: int, length_us: int, offset_us: int, channel: str = ""
-    ) -> list[dict[str, Any]]:
-        """(bucket, channel, response_seconds) of the answered inbound interactions in the range."""
-        sql = (
-            "SELECT occurred_us - ((occurred_us - ?) % ?) AS bucket, channel, response_seconds"
-            " FROM exp_touchpoint WHERE answered = 1 AND direction = 'inbound'"
-            " AND occurred_us >= ? AND occurred_us < ?"
-        )
-        params: list[Any] = [offset_us, length_us, since_us, until_us]
-        if channel:
-            sql += " AND channel = ?"
-            params.append(channel)
-        return self.query(sql, tuple(params))
+        return self.query(sql + tail, tuple(params))
 
     def suggestions(self, since_us: int) -> list[dict[str, Any]]:
         """Suggestions since ``since_us`` with their author (party, or identifier key when unattributed)."""

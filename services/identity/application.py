@@ -437,19 +437,10 @@ class IdentityApplication(Application[uuid.UUID]):
     # ------------------------------------------------------------------------------------------ consent
 
     def record_consent(
-        self,
-        party_id: str,
-        channel: str,
-        status: str,
-        at: datetime | None = None,
-        source: str = "",
-        *,
-        expected_version: int | None = None,
+        self, party_id: str, channel: str, status: str, at: datetime | None, source: str, expected_version: int | None
     ) -> dict[str, Any]:
         moment = at or datetime.now(UTC)
-        return self._change(
-            party_id, expected_version, lambda party: party.record_consent(channel, status, moment, source)
-        )
+        return self._change(party_id, expected_version, lambda p: p.record_consent(channel, status, moment, source))
 
     def set_preferred_channels(
         self, party_id: str, channels: Iterable[str], *, expected_version: int | None = None
@@ -457,18 +448,10 @@ class IdentityApplication(Application[uuid.UUID]):
         return self._change(party_id, expected_version, lambda party: party.set_preferred_channels(channels))
 
     def set_do_not_contact(
-        self,
-        party_id: str,
-        do_not_contact: bool,
-        at: datetime | None = None,
-        source: str = "",
-        *,
-        expected_version: int | None = None,
+        self, party_id: str, do_not_contact: bool, at: datetime | None, source: str, expected_version: int | None
     ) -> dict[str, Any]:
         moment = at or datetime.now(UTC)
-        return self._change(
-            party_id, expected_version, lambda party: party.set_do_not_contact(do_not_contact, moment, source)
-        )
+        return self._change(party_id, expected_version, lambda p: p.set_do_not_contact(do_not_contact, moment, source))
 
     def _change(self, party_id: str, expected_version: int | None, change: Callable[[Party], object]) -> dict[str, Any]:
         """Load the party, check the caller's expected version, apply ``change`` and save it; the party after."""

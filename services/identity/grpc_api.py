@@ -144,6 +144,11 @@ def version_in(message: Any) -> int | None:
     return message.expected_version if message.HasField("expected_version") else None
 
 
+def answered_in(message: Any) -> tuple[datetime | None, str, int | None]:
+    """When a contact answer takes effect (None: now), where it was given, and the version the caller expects."""
+    return time_in(message), message.source, version_in(message)
+
+
 def party_out(party: Mapping[str, Any]) -> pb.Party:
     return pb.Party(
         party_id=party["party_id"],
@@ -331,14 +336,11 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
     def RecordConsent(
         self, request: pb.RecordConsentRequest, context: grpc.ServicerContext
     ) -> pb.RecordConsentResponse:
-        party = self.app.record_consent(
-            request.party_id,
+        channel, status = (
             enum_name(types_pb2.Channel, request.channel),
             enum_name(types_pb2.ConsentStatus, request.status),
-            time_in(request),
-            request.source,
-            expected_version=version_in(request),
         )
+        party = self.app.record_consent(request.party_id, channel, status, *answered_in(request))
         return pb.RecordConsentResponse(party=party_out(party))
 
     def SetPreferredChannels(
@@ -354,13 +356,7 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
     def SetDoNotContact(
         self, request: pb.SetDoNotContactRequest, context: grpc.ServicerContext
     ) -> pb.SetDoNotContactResponse:
-        party = self.app.set_do_not_contact(
-            request.party_id,
-            request.do_not_contact,
-            time_in(request),
-            request.source,
-            expected_version=version_in(request),
-        )
+        party = self.app.set_do_not_contact(request.party_id, request.do_not_contact, *answered_in(request))
         return pb.SetDoNotContactResponse(party=party_out(party))
 
     def CheckContactPermission(

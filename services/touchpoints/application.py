@@ -57,6 +57,7 @@ from services.common.eventstore import store_errors
 from services.common.eventstore.connection import MAX_BATCH_MESSAGES
 from services.common.identifiers import Identifier
 from services.common.projections import ProjectionRunner, handed_over
+from services.common.records import pick
 from services.touchpoints import enrichment, events  # noqa: F401 - events: stored as protobuf messages
 from services.touchpoints.classifier import Verdict
 from services.touchpoints.domain import (
@@ -83,6 +84,22 @@ SAVE_RETRIES = 5
 RECORDED = "recorded"
 ALREADY_RECORDED = "already_recorded"
 REJECTED = "rejected"
+
+#: what a draft hands to enrichment as it is (``enrichment.Signals`` fields of the same names)
+_SIGNALLED = (
+    "text",
+    "language",
+    "kind",
+    "direction",
+    "visibility",
+    "channel",
+    "sentiment_label",
+    "sentiment_score",
+    "intent",
+    "sociability_degree",
+    "business_sociability_degree",
+    "rating",
+)
 
 
 @dataclass(frozen=True)
@@ -412,21 +429,10 @@ class TouchpointsApplication(Application[UUID]):
             keys.update(self.actor_key(actor) for actor in draft.actors)
             party_count = len(keys)
         return enrichment.Signals(
-            text=draft.text,
-            language=draft.language,
-            kind=draft.kind,
-            direction=draft.direction,
-            visibility=draft.visibility,
-            channel=draft.channel,
+            **pick(draft, *_SIGNALLED),
             is_reply=bool(draft.reply_to_id or draft.reply_to_external_id),
             thread_parties=party_count,
             brand_handles=self.policy.brand_handles,
-            sentiment_label=draft.sentiment_label,
-            sentiment_score=draft.sentiment_score,
-            intent=draft.intent,
-            sociability_degree=draft.sociability_degree,
-            business_sociability_degree=draft.business_sociability_degree,
-            rating=draft.rating,
         )
 
     def _thread_parties(self, threads: set[str], context: ThreadContext) -> dict[str, set[str]]:

@@ -26,12 +26,13 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from services.common.identifiers import IDENTIFIER_TYPES, Identifier, InvalidIdentifier, has_refused_characters
+from services.common.records import pick
 
 TOUCHPOINT_NAMESPACE = UUID("6f1c2b8e-4a8d-5d7e-9c3b-2f6e1a0d9b47")
 """Namespace of touchpoint ids derived from (source system, external id). Never change it: ids are for ever."""
@@ -386,6 +387,17 @@ class Reclassification:
     at: datetime
 
 
+class Enrichment(TypedDict):
+    """What enrichment adds to a draft when it is recorded (``Touchpoint.record``'s keyword arguments)."""
+
+    intent: str
+    sentiment_label: str
+    sentiment_score: float | None
+    sociability_degree: str
+    business_sociability_degree: str
+    inferred: NotRequired[Sequence[str]]
+
+
 class Touchpoint(Aggregate):
     """One interaction, touch or non-touch, recorded once and for ever under its id."""
 
@@ -479,44 +491,12 @@ class Touchpoint(Aggregate):
         """State is set by :class:`Recorded` (see :meth:`record`)."""
 
     @classmethod
-    def record(
-        cls,
-        draft: TouchpointDraft,
-        *,
-        intent: str,
-        sentiment_label: str,
-        sentiment_score: float | None,
-        sociability_degree: str,
-        business_sociability_degree: str,
-        inferred: Sequence[str] = (),
-    ) -> Touchpoint:
+    def record(cls, draft: TouchpointDraft, **enrichment: Unpack[Enrichment]) -> Touchpoint:
         """A new touchpoint from a checked draft and its enrichment (see ``enrichment.enrich``)."""
-        return cls._create(
-            cls.Recorded,
-            id=draft.resolved_id(),
-            **_recorded_fields(
-                draft,
-                intent,
-                sentiment_label,
-                sentiment_score,
-                sociability_degree,
-                business_sociability_degree,
-                inferred,
-            ),
-        )
+        return cls._create(cls.Recorded, id=draft.resolved_id(), **_recorded_fields(draft, **enrichment))
 
     @classmethod
-    def recorded_event(
-        cls,
-        draft: TouchpointDraft,
-        *,
-        intent: str,
-        sentiment_label: str,
-        sentiment_score: float | None,
-        sociability_degree: str,
-        business_sociability_degree: str,
-        inferred: Sequence[str] = (),
-    ) -> Touchpoint.Recorded:
+    def recorded_event(cls, draft: TouchpointDraft, **enrichment: Unpack[Enrichment]) -> Touchpoint.Recorded:
         """The ``Recorded`` event :meth:`record` would make, without building the aggregate (for bulk ingest,
         which saves the new touchpoints' first events and never looks at the aggregates)."""
         return cls.Recorded(
@@ -524,15 +504,7 @@ class Touchpoint(Aggregate):
             originator_version=cls.INITIAL_VERSION,
             timestamp=cls.Recorded.create_timestamp(),
             originator_topic=_TOUCHPOINT_TOPIC,
-            **_recorded_fields(
-                draft,
-                intent,
-                sentiment_label,
-                sentiment_score,
-                sociability_degree,
-                business_sociability_degree,
-                inferred,
-            ),
+            **_recorded_fields(draft, **enrichment),
         )
 
     def _apply_recorded(self, event: Touchpoint.Recorded) -> None:
@@ -649,14 +621,7 @@ class Touchpoint(Aggregate):
         self.inferred = self.inferred - {event.field}
         self.reclassifications = (
             *self.reclassifications,
-            Reclassification(
-                field=event.field,
-                value=event.value,
-                previous_value=event.previous_value,
-                reason=event.reason,
-                actor=event.actor,
-                at=event.timestamp,
-            ),
+            Reclassification(**pick(event, "field", "value", "previous_value", "reason", "actor"), at=event.timestamp),
         )
 
     def link_to_parent(self, parent: ParentFacts) -> bool:
@@ -702,12 +667,13 @@ _TOUCHPOINT_TOPIC = f"{Touchpoint.__module__}:{Touchpoint.__qualname__}"
 
 def _recorded_fields(
     draft: TouchpointDraft,
+    *,
     intent: str,
     sentiment_label: str,
     sentiment_score: float | None,
     sociability_degree: str,
     business_sociability_degree: str,
-    inferred: Sequence[str],
+    inferred: Sequence[str] = (),
 ) -> dict[str, Any]:
     reply_to = draft.resolved_reply_to()
     assert draft.occurred_at is not None  # guaranteed by TouchpointDraft.check

@@ -37,6 +37,7 @@ from services.common.grpc_runtime import Registration
 from services.common.grpc_runtime.decoding import Undecodable, per_item
 from services.common.grpc_runtime.streams import answer_in_micro_batches
 from services.common.identifiers import Identifier
+from services.common.records import pick
 from services.common.validation import violations
 from services.touchpoints.application import (
     ALREADY_RECORDED,
@@ -212,11 +213,7 @@ def touchpoint_message(doc: dict[str, Any]) -> pb.Touchpoint:
         record_time=_timestamp(doc["recorded_us"]),
         reclassifications=[
             pb.Reclassification(
-                field=r["field"],
-                value=r["value"],
-                previous_value=r["previous_value"],
-                reason=r["reason"],
-                actor=r["actor"],
+                **pick(r, "field", "value", "previous_value", "reason", "actor"),
                 reclassify_time=_timestamp(r["at_us"]),
             )
             for r in doc["reclassifications"]

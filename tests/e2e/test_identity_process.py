@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from chorus.common.v1 import types_pb2 as types
 from chorus.identity.v1 import identity_service_pb2 as pb
 from chorus.identity.v1 import identity_service_pb2_grpc as pb_grpc
 from services.common.nats_server import free_port
+from services.common.testing import eventually
 from services.identity.grpc_api import SERVICE_NAME
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,10 +45,12 @@ def test_the_service_process_serves_and_stops_gracefully(nats_url: str, tmp_path
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         grpc.channel_ready_future(channel).result(timeout=30)
         health = health_pb2_grpc.HealthStub(channel)
-        deadline = time.monotonic() + 10
-        while health.Check(health_pb2.HealthCheckRequest(service=SERVICE_NAME)).status != 1:
-            assert time.monotonic() < deadline, "the service never became SERVING"
-            time.sleep(0.1)
+
+        def check() -> None:
+            status = health.Check(health_pb2.HealthCheckRequest(service=SERVICE_NAME)).status
+            assert status == health_pb2.HealthCheckResponse.SERVING, "the service never became SERVING"
+
+        eventually(check)
         national = types.Identifier(type=types.IDENTIFIER_TYPE_PHONE, value="020 7946 0999")
         answer = pb_grpc.IdentityServiceStub(channel).ResolveIdentifier(
             pb.ResolveIdentifierRequest(identifier=national, create_if_missing=True)

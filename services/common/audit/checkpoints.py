@@ -49,6 +49,7 @@ from services.common.eventstore.envelope import EXPECTED_LAST_SUBJECT_SEQUENCE, 
 from services.common.eventstore.errors import CONFLICTS, EventStoreError
 from services.common.eventstore.factory import JetStreamFactory
 from services.common.eventstore.layout import StreamLayout
+from services.common.lifecycle import Startable
 
 log = structlog.get_logger(__name__)
 
@@ -123,7 +124,7 @@ class Checkpoint:
             raise CheckpointError("the message is not a checkpoint") from None
 
 
-class Checkpointer:
+class Checkpointer(Startable):
     """Signs checkpoints of one application's stream, on a schedule and on demand (see the module docstring).
 
     ``connection`` is shared, not owned. ``interval`` 0 signs only on demand.
@@ -175,12 +176,6 @@ class Checkpointer:
                 log.debug("audit.checkpointer_unsubscribe_failed", app=self.layout.app)
         if self._thread is not None:
             self._thread.join(timeout=10)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     def _loop(self) -> None:
         timeout = self.interval if self.interval > 0 else None

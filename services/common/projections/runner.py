@@ -42,7 +42,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 import structlog
 from eventsourcing import persistence
@@ -50,6 +50,7 @@ from eventsourcing.persistence import Tracking
 
 from services.common.errors import ChorusError, Unavailable
 from services.common.eventstore import message_sequence, notification_id
+from services.common.lifecycle import Startable
 from services.common.projections.projection import Projection
 from services.common.projections.reader import StreamReader, UpstreamEvent, stored_time
 from services.common.views import AppliedPosition
@@ -71,7 +72,7 @@ INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
 CATCH_UP_PAGE = 10_000
 
 
-class ProjectionRunner:
+class ProjectionRunner(Startable):
     """Runs ``projection`` over ``readers`` (one per upstream it names); see the module docstring."""
 
     def __init__(
@@ -126,7 +127,7 @@ class ProjectionRunner:
 
     # ------------------------------------------------------------------------------------------ lifecycle
 
-    def start(self, *, watch: bool = True) -> ProjectionRunner:
+    def start(self, *, watch: bool = True) -> Self:
         """Start applying in a background thread; ``watch`` subscribes to the upstreams for nudges."""
         if watch:
             for reader in self.readers.values():
@@ -151,12 +152,6 @@ class ProjectionRunner:
         self._unwatch.clear()
         if self._thread is not None:
             self._thread.join(timeout=10)
-
-    def __enter__(self) -> ProjectionRunner:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     def on_applied(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call ``listener()`` (on the runner's thread) after each committed batch; return the remover."""

@@ -17,7 +17,7 @@ from cryptography.x509.oid import NameOID
 
 from services.common.errors import ChorusError
 from services.common.security.roles import ROLES
-from services.common.security.tokens import InvalidToken, TokenVerifier
+from services.common.security.tokens import InvalidToken, TokenClaims, TokenVerifier
 
 AUTHORIZATION_HEADER = "authorization"
 BEARER = "bearer "
@@ -28,9 +28,9 @@ class Unauthenticated(ChorusError):
 
 
 @dataclass(frozen=True)
-class Caller:
-    subject: str
-    role: str
+class Caller(TokenClaims):
+    """Who is calling (``subject``, ``role``) and how they proved it."""
+
     via: str  #: ``token`` or ``certificate``
 
 

@@ -37,6 +37,8 @@ class InvalidToken(ChorusError):
 
 @dataclass(frozen=True)
 class TokenClaims:
+    """Who a verified token names: its subject and role."""
+
     subject: str
     role: str
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 
 from eventsourcing.domain import Aggregate
 
@@ -35,6 +35,10 @@ from services.identity.domain.errors import (
 from services.identity.domain.party import IdentifierClaim, Party
 from services.identity.domain.policy import LinkPolicy
 from services.identity.domain.values import ConsentAnswer, Evidence, LinkedIdentifier, MergeRecord
+
+#: the loaded aggregates a command is given, by key: identifier claims (by identifier key), parties (by party id)
+Claims = Mapping[str, IdentifierClaim]
+Parties = Mapping[str, Party]
 
 
 def link_identifier(
@@ -86,7 +90,7 @@ def import_party(
     roles: Iterable[str],
     identifiers: Sequence[Identifier],
     owners: Mapping[str, str],
-    claims: Mapping[str, IdentifierClaim],
+    claims: Claims,
     consents: Sequence[ConsentAnswer],
     preferred_channels: Sequence[str],
     link_evidence: Evidence,
@@ -189,8 +193,8 @@ def check_merge(target: Party, source: Party, policy: LinkPolicy) -> None:
 def merge_parties(
     target: Party,
     source: Party,
-    claims: Mapping[str, IdentifierClaim],
-    related: Mapping[str, Party],
+    claims: Claims,
+    related: Parties,
     merge_evidence: Evidence,
     policy: LinkPolicy,
 ) -> list[Aggregate]:
@@ -227,18 +231,8 @@ def merge_parties(
         claim = claims[key]
         claim.transfer(target.party_id, reason=f"merge of party {source.id}")
         changed[claim.id] = claim
-    for member_id in moved.members:
-        member = related[member_id]
-        member.leave(community_id=source.party_id)
-        if member_id in moved.members_added:
-            member.join(community_id=target.party_id)
-        changed[member.id] = member
-    for community_id in moved.memberships:
-        community = related[community_id]
-        community.remove_member(member_id=source.party_id)
-        if community_id in moved.memberships_added:
-            community.add_member(member_id=target.party_id)
-        changed[community.id] = community
+    _repoint(changed, related, _MEMBER_SIDE, moved.members, source, target, joining=moved.members_added)
+    _repoint(changed, related, _COMMUNITY_SIDE, moved.memberships, source, target, joining=moved.memberships_added)
     return [target, source, *changed.values()]
 
 
@@ -259,8 +253,8 @@ def check_unmerge(source: Party, target: Party | None) -> None:
 def unmerge_party(
     source: Party,
     target: Party,
-    claims: Mapping[str, IdentifierClaim],
-    related: Mapping[str, Party],
+    claims: Claims,
+    related: Parties,
     unmerge_evidence: Evidence,
 ) -> list[Aggregate]:
     """Undo the merge of ``source`` into ``target``: each side gets back exactly what it had.
@@ -293,19 +287,38 @@ def unmerge_party(
         claim = claims[link.identifier_id]
         claim.transfer(source.party_id, reason=f"unmerge from party {target.id}")
         changed[claim.id] = claim
-    for member_id in members_back:
-        member = related[member_id]
-        if member_id in record.members_added:
-            member.leave(community_id=target.party_id)
-        member.join(community_id=source.party_id)
-        changed[member.id] = member
-    for community_id in memberships_back:
-        community = related[community_id]
-        if community_id in record.memberships_added:
-            community.remove_member(member_id=target.party_id)
-        community.add_member(member_id=source.party_id)
-        changed[community.id] = community
+    _repoint(changed, related, _MEMBER_SIDE, members_back, target, source, leaving=record.members_added)
+    _repoint(changed, related, _COMMUNITY_SIDE, memberships_back, target, source, leaving=record.memberships_added)
     return [target, source, *changed.values()]
+
+
+#: How the other side of a membership points at a party: a member names its communities (``leave``/``join``), a
+#: community its members (``remove_member``/``add_member``).
+_MEMBER_SIDE = ("leave", "join")
+_COMMUNITY_SIDE = ("remove_member", "add_member")
+
+
+def _repoint(
+    changed: dict[uuid.UUID, Aggregate],
+    related: Parties,
+    side: tuple[str, str],
+    party_ids: Iterable[str],
+    old: Party,
+    new: Party,
+    *,
+    leaving: Container[str] | None = None,
+    joining: Container[str] | None = None,
+) -> None:
+    """Each related party of ``party_ids`` stops pointing at ``old`` (only those in ``leaving`` when it is given),
+    then points at ``new`` (only those in ``joining`` when it is given); each is recorded in ``changed``."""
+    stop, start = side
+    for party_id in party_ids:
+        party = related[party_id]
+        if leaving is None or party_id in leaving:
+            getattr(party, stop)(old.party_id)
+        if joining is None or party_id in joining:
+            getattr(party, start)(new.party_id)
+        changed[party.id] = party
 
 
 def _still_member(member: Party, target: Party) -> bool:

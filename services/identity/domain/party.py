@@ -244,88 +244,100 @@ class Party(Aggregate):
 
     # ---- merges (both sides of one merge or unmerge are changed by ``commands.merge_parties`` / ``unmerge_party``)
 
+    class Arrived(Aggregate.Event):
+        """What a party takes in, in a merge (``Absorbed``) or an unmerge (``Unmerged``): the base of both, never
+        stored itself. Its identifiers are linked to the party here; each kind adds its own members."""
+
+        identifiers: tuple[dict[str, Any], ...]
+        members: tuple[str, ...]
+        memberships: tuple[str, ...]
+        evidence: dict[str, Any]
+
+        def apply(self, aggregate: Any) -> None:
+            for link in self.links():
+                aggregate.identifiers[link.identifier_id] = link
+
+        def links(self) -> list[LinkedIdentifier]:
+            return [LinkedIdentifier.from_event(link) for link in self.identifiers]
+
+    class Absorbed(Arrived):
+        source_party_id: str
+        members_added: tuple[str, ...]
+        memberships_added: tuple[str, ...]
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.members.extend(self.members_added)
+            aggregate.member_of.extend(self.memberships_added)
+            aggregate.absorbed[self.source_party_id] = MergeRecord(
+                identifier_ids=tuple(link.identifier_id for link in self.links()),
+                members=tuple(self.members),
+                members_added=tuple(self.members_added),
+                memberships=tuple(self.memberships),
+                memberships_added=tuple(self.memberships_added),
+            )
+
+    class Unmerged(Arrived):
+        from_party_id: str
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.members.extend(self.members)
+            aggregate.member_of.extend(self.memberships)
+            aggregate.merged_into = None
+            aggregate.merge_evidence = None
+
+    class Departed(Aggregate.Event):
+        """What leaves a party in a merge (``MergedInto``) or an unmerge (``Released``): the base of both, never
+        stored itself."""
+
+        identifier_ids: tuple[str, ...]
+        members: tuple[str, ...]
+        memberships: tuple[str, ...]
+        evidence: dict[str, Any]
+
+        def apply(self, aggregate: Any) -> None:
+            for identifier_id in self.identifier_ids:
+                aggregate.identifiers.pop(identifier_id, None)
+            for member in self.members:
+                aggregate.members.remove(member)
+            for community in self.memberships:
+                aggregate.member_of.remove(community)
+
+    class MergedInto(Departed):
+        target_party_id: str
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.merged_into = self.target_party_id
+            aggregate.merge_evidence = Evidence.from_event(self.evidence)
+
+    class Released(Departed):
+        source_party_id: str
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.absorbed.pop(self.source_party_id, None)
+
+    def merge_into(self, target_party_id: str, moved: MergeRecord, evidence: Evidence) -> None:
+        """This party is merged into ``target_party_id``: what ``moved`` names leaves it."""
+        self.trigger_event(self.MergedInto, target_party_id=target_party_id, **_departing(moved, evidence))
+
+    def release(self, source_party_id: str, given_back: MergeRecord, evidence: Evidence) -> None:
+        """The survivor of a merge gives back what ``given_back`` names to the party being unmerged."""
+        self.trigger_event(self.Released, source_party_id=source_party_id, **_departing(given_back, evidence))
+
     def absorb(
         self, source_party_id: str, identifiers: tuple[LinkedIdentifier, ...], moved: MergeRecord, evidence: Evidence
     ) -> None:
         """The survivor of a merge takes what ``moved`` says from the party merged into it."""
-        self._absorbed(
+        self.trigger_event(
+            self.Absorbed,
             source_party_id=source_party_id,
-            identifiers=tuple(link.as_event() for link in identifiers),
-            members=moved.members,
             members_added=moved.members_added,
-            memberships=moved.memberships,
             memberships_added=moved.memberships_added,
-            evidence=evidence.as_event(),
+            **_arriving(identifiers, moved.members, moved.memberships, evidence),
         )
-
-    @event("Absorbed")
-    def _absorbed(
-        self,
-        source_party_id: str,
-        identifiers: tuple[dict[str, Any], ...],
-        members: tuple[str, ...],
-        members_added: tuple[str, ...],
-        memberships: tuple[str, ...],
-        memberships_added: tuple[str, ...],
-        evidence: dict[str, Any],
-    ) -> None:
-        links = [LinkedIdentifier.from_event(link) for link in identifiers]
-        for link in links:
-            self.identifiers[link.identifier_id] = link
-        self.members.extend(members_added)
-        self.member_of.extend(memberships_added)
-        self.absorbed[source_party_id] = MergeRecord(
-            identifier_ids=tuple(link.identifier_id for link in links),
-            members=tuple(members),
-            members_added=tuple(members_added),
-            memberships=tuple(memberships),
-            memberships_added=tuple(memberships_added),
-        )
-
-    def merge_into(self, target_party_id: str, moved: MergeRecord, evidence: Evidence) -> None:
-        """This party is merged into ``target_party_id``: what ``moved`` names leaves it."""
-        self._merged_into(
-            target_party_id=target_party_id,
-            identifier_ids=moved.identifier_ids,
-            members=moved.members,
-            memberships=moved.memberships,
-            evidence=evidence.as_event(),
-        )
-
-    @event("MergedInto")
-    def _merged_into(
-        self,
-        target_party_id: str,
-        identifier_ids: tuple[str, ...],
-        members: tuple[str, ...],
-        memberships: tuple[str, ...],
-        evidence: dict[str, Any],
-    ) -> None:
-        self._drop(identifier_ids, members, memberships)
-        self.merged_into = target_party_id
-        self.merge_evidence = Evidence.from_event(evidence)
-
-    def release(self, source_party_id: str, given_back: MergeRecord, evidence: Evidence) -> None:
-        """The survivor of a merge gives back what ``given_back`` names to the party being unmerged."""
-        self._released(
-            source_party_id=source_party_id,
-            identifier_ids=given_back.identifier_ids,
-            members=given_back.members,
-            memberships=given_back.memberships,
-            evidence=evidence.as_event(),
-        )
-
-    @event("Released")
-    def _released(
-        self,
-        source_party_id: str,
-        identifier_ids: tuple[str, ...],
-        members: tuple[str, ...],
-        memberships: tuple[str, ...],
-        evidence: dict[str, Any],
-    ) -> None:
-        self._drop(identifier_ids, members, memberships)
-        self.absorbed.pop(source_party_id, None)
 
     def unmerge_from(
         self,
@@ -336,37 +348,34 @@ class Party(Aggregate):
         evidence: Evidence,
     ) -> None:
         """This party is live again and takes back what its merge into ``from_party_id`` moved."""
-        self._unmerged(
-            from_party_id=from_party_id,
-            identifiers=tuple(link.as_event() for link in identifiers),
-            members=members,
-            memberships=memberships,
-            evidence=evidence.as_event(),
+        self.trigger_event(
+            self.Unmerged, from_party_id=from_party_id, **_arriving(identifiers, members, memberships, evidence)
         )
 
-    @event("Unmerged")
-    def _unmerged(
-        self,
-        from_party_id: str,
-        identifiers: tuple[dict[str, Any], ...],
-        members: tuple[str, ...],
-        memberships: tuple[str, ...],
-        evidence: dict[str, Any],
-    ) -> None:
-        for link in (LinkedIdentifier.from_event(data) for data in identifiers):
-            self.identifiers[link.identifier_id] = link
-        self.members.extend(members)
-        self.member_of.extend(memberships)
-        self.merged_into = None
-        self.merge_evidence = None
 
-    def _drop(self, identifier_ids: Iterable[str], members: Iterable[str], memberships: Iterable[str]) -> None:
-        for identifier_id in identifier_ids:
-            self.identifiers.pop(identifier_id, None)
-        for member in members:
-            self.members.remove(member)
-        for community in memberships:
-            self.member_of.remove(community)
+def _arriving(
+    identifiers: tuple[LinkedIdentifier, ...],
+    members: tuple[str, ...],
+    memberships: tuple[str, ...],
+    evidence: Evidence,
+) -> dict[str, Any]:
+    """The fields of an ``Arrived`` event: a party takes in these identifiers, members and memberships."""
+    return {
+        "identifiers": tuple(link.as_event() for link in identifiers),
+        "members": members,
+        "memberships": memberships,
+        "evidence": evidence.as_event(),
+    }
+
+
+def _departing(record: MergeRecord, evidence: Evidence) -> dict[str, Any]:
+    """The fields of a ``Departed`` event: what ``record`` names leaves a party, on ``evidence``."""
+    return {
+        "identifier_ids": record.identifier_ids,
+        "members": record.members,
+        "memberships": record.memberships,
+        "evidence": evidence.as_event(),
+    }
 
 
 class IdentifierClaim(Aggregate):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 
 import nats
@@ -25,7 +24,7 @@ from services.common.eventstore.bridge import LoopThread
 from services.common.eventstore.connection import JetStreamConnection
 from services.common.eventstore.errors import CalledOnLoopThreadError
 from services.common.eventstore.layout import StreamLayout
-from services.common.testing import eventually
+from services.common.testing import eventually, wait_out_duplicate_window
 from tests.support.eventstore import Account, new_app
 
 
@@ -232,12 +231,39 @@ def test_a_publish_whose_acknowledgement_was_lost_is_recognised_when_retried(nat
     assert len(recorder.select_events(account.id)) == 2
 
 
+def test_waiting_out_the_duplicate_window_returns_once_the_server_forgets_earlier_message_ids(nats_url: str) -> None:
+    import asyncio
+
+    name = f"window_{uuid.uuid4().hex[:8]}"
+
+    async def publish(client: nats.NATS) -> bool:
+        ack = await client.jetstream().publish(name, b"", headers={"Nats-Msg-Id": "earlier"})
+        return bool(ack.duplicate)
+
+    async def run() -> tuple[bool, bool]:
+        client = await nats.connect(nats_url)
+        try:
+            await client.jetstream().add_stream(name=name, subjects=[name], storage="memory", duplicate_window=1)
+            await publish(client)
+            remembered = await publish(client)
+            await asyncio.to_thread(wait_out_duplicate_window, nats_url, 1)
+            return remembered, await publish(client)
+        finally:
+            await client.jetstream().delete_stream(name)
+            await client.close()
+
+    remembered, still_remembered = asyncio.run(run())
+
+    assert remembered  # within the window the server answers "duplicate"
+    assert not still_remembered  # after the wait it has forgotten the id
+
+
 def test_the_same_version_is_refused_by_the_server_also_after_the_duplicate_window(nats_url: str) -> None:
     app = new_app(nats_url, NATS_DUPLICATE_WINDOW="1")
     account = Account(kind="person", roles=(), display_name="Once", anonymous=False)
     app.save(account)
     stored = app.recorder.select_events(account.id)
-    time.sleep(1.5)  # past JetStream's memory of message ids
+    wait_out_duplicate_window(nats_url, 1)
     # A recorder that has never seen this aggregate, so only the server's check can refuse the write.
     other = new_app(nats_url, name=app.name, NATS_DUPLICATE_WINDOW="1")
     with pytest.raises(IntegrityError):

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -81,13 +80,16 @@ class Echo(echo_pb2_grpc.EchoServiceServicer):
         return echo_pb2.EchoStreamResponse(count=count, payload_bytes=len(_current_ids()))
 
 
-def _countdown(request: echo_pb2.EchoRequest, _context: grpc.ServicerContext) -> Iterator[echo_pb2.EchoResponse]:
-    """A server-streaming method: one response per step, each saying which request context it ran in."""
+def _countdown(request: echo_pb2.EchoRequest, context: grpc.ServicerContext) -> Iterator[echo_pb2.EchoResponse]:
+    """A server-streaming method: one response per step, each saying which request context it ran in (``held``:
+    after the first step, nothing more until the call ends)."""
+    ended = threading.Event()
+    context.add_callback(ended.set)
     for step in range(request.repeat, 0, -1):
         if step == 1 and request.text in FAILURES:
             raise FAILURES[request.text]()
-        if request.text == "slow":
-            time.sleep(0.02)
+        if request.text == "held" and step < request.repeat:
+            ended.wait(timeout=10)
         yield echo_pb2.EchoResponse(text=f"{step}:{_current_ids()}")
 
 
@@ -278,12 +280,14 @@ def test_a_cancelled_stream_is_logged_as_cancelled(channel: grpc.Channel) -> Non
     log = io.StringIO()
     configure_logging("info", "json", stream=log)
     try:
-        call = _count(channel)(echo_pb2.EchoRequest(text="slow", repeat=100), metadata=((REQUEST_ID_HEADER, "r-c"),))
+        call = _count(channel)(echo_pb2.EchoRequest(text="held", repeat=100), metadata=((REQUEST_ID_HEADER, "r-c"),))
         assert next(call).text == "100:r-c|r-c"
         call.cancel()
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and '"r-c"' not in log.getvalue():
-            time.sleep(0.02)
+
+        def logged() -> None:
+            assert '"r-c"' in log.getvalue()
+
+        eventually(logged, timeout=5)
     finally:
         configure_logging("info", "json", stream=io.StringIO())
 
@@ -336,14 +340,11 @@ def test_reflection_describes_the_echo_service(channel: grpc.Channel) -> None:
 
 
 def _wait_for_status(stub: health_pb2_grpc.HealthStub, service: str, expected: int, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    status = None
-    while time.monotonic() < deadline:
+    def check() -> None:
         status = stub.Check(health_pb2.HealthCheckRequest(service=service)).status
-        if status == expected:
-            return
-        time.sleep(0.05)
-    pytest.fail(f"{service!r} stayed {status}, expected {expected}")
+        assert status == expected, f"{service!r} stayed {status}, expected {expected}"
+
+    eventually(check, timeout=timeout)
 
 
 def test_health_follows_readiness() -> None:
@@ -424,7 +425,12 @@ def _serving_process(echo: str, grace: float) -> Iterator[tuple[subprocess.Popen
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "protos")])}
     script = SERVE_SCRIPT.format(echo=textwrap.indent(textwrap.dedent(echo).strip(), " " * 8), grace=grace)
     process = subprocess.Popen(
-        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        [sys.executable, "-c", script],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         yield process, int(process.stdout.readline())  # type: ignore[union-attr]
@@ -439,12 +445,10 @@ def _logged(process: subprocess.Popen[str]) -> list[dict[str, object]]:
     return [json.loads(line) for line in lines if line.startswith("{")]
 
 
-def test_serve_finishes_in_flight_calls_after_sigterm_then_exits(tmp_path: Path) -> None:
-    release = tmp_path / "release"
-    slow = f"""
+def test_serve_finishes_in_flight_calls_after_sigterm_then_exits() -> None:
+    slow = """
         print("in flight", flush=True)
-        while not __import__("os").path.exists({str(release)!r}):  # held until the test lets it finish
-            time.sleep(0.01)
+        sys.stdin.readline()  # held until the test lets it finish
         return echo_pb2.EchoResponse(text=request.text)
     """
     with _serving_process(slow, grace=5) as (process, port):
@@ -461,7 +465,8 @@ def test_serve_finishes_in_flight_calls_after_sigterm_then_exits(tmp_path: Path)
                 assert reply.status != health_pb2.HealthCheckResponse.SERVING
 
             eventually(stopping, timeout=10)
-            release.touch()
+            process.stdin.write("release\n")  # type: ignore[union-attr]
+            process.stdin.flush()  # type: ignore[union-attr]
             assert in_flight.result(timeout=10).text == "slow"
         assert process.wait(timeout=10) == 0
         events = _logged(process)

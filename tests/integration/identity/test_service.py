@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -55,14 +54,12 @@ def test_a_bad_cap_setting_fails_at_start_up(caps: str) -> None:
 
 def test_the_service_reports_serving_when_its_stream_answers(identity: IdentityHarness) -> None:
     health = health_pb2_grpc.HealthStub(identity.channel)
-    deadline = time.monotonic() + 5
-    status = None
-    while time.monotonic() < deadline:
+
+    def check() -> None:
         status = health.Check(health_pb2.HealthCheckRequest(service=SERVICE_NAME)).status
-        if status == health_pb2.HealthCheckResponse.SERVING:
-            break
-        time.sleep(0.1)
-    assert status == health_pb2.HealthCheckResponse.SERVING
+        assert status == health_pb2.HealthCheckResponse.SERVING
+
+    eventually(check, timeout=5)
 
 
 def test_the_service_reports_not_serving_when_its_resolution_view_stops_following_the_stream(

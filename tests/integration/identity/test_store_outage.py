@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,23 +16,32 @@ from chorus.identity.v1 import identity_service_pb2 as pb
 from chorus.identity.v1 import identity_service_pb2_grpc as pb_grpc
 from services.common.config import Settings
 from services.common.nats_server import NatsServer
-from services.common.testing import running_server
+from services.common.testing import eventually, running_server
 from services.identity.grpc_api import SERVICE_NAME, registration
 from services.identity.main import IdentitySettings, identity_service, readiness
 
 T = TypeVar("T")
 
 
-def eventually(probe: Callable[[], T], accept: Callable[[T], bool], timeout: float = 20.0) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
+def answered(call: Callable[[], T]) -> T:
+    """The answer of ``call`` once it stops failing (within 20 s)."""
+
+    def check() -> T:
         try:
-            value = probe()
+            return call()
         except grpc.RpcError as error:
-            value = error  # type: ignore[assignment]
-        if accept(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.2)
+            raise AssertionError(f"still failing: {error.code()}") from None
+
+    return eventually(check, timeout=20)
+
+
+def reaches(serving: Callable[[], int], status: int) -> None:
+    """Wait until the health check answers ``status`` (within 20 s)."""
+
+    def check() -> None:
+        assert serving() == status
+
+    eventually(check, timeout=20)
 
 
 @contextlib.contextmanager
@@ -63,10 +71,10 @@ def test_an_outage_of_the_event_store_is_unavailable_and_the_service_recovers(tm
             jane = stub.RegisterParty(
                 pb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON, display_name="Jane")
             ).party.party_id
-            assert eventually(serving, lambda s: s == health_pb2.HealthCheckResponse.SERVING) == 1
+            reaches(serving, health_pb2.HealthCheckResponse.SERVING)
 
             server.kill()
-            assert eventually(serving, lambda s: s == health_pb2.HealthCheckResponse.NOT_SERVING) == 2
+            reaches(serving, health_pb2.HealthCheckResponse.NOT_SERVING)
             phone = types.Identifier(type=types.IDENTIFIER_TYPE_PHONE, value="+44 20 7946 0321")
             try:
                 stub.LinkIdentifier(pb.LinkIdentifierRequest(party_id=jane, identifier=phone), timeout=30)
@@ -76,12 +84,8 @@ def test_an_outage_of_the_event_store_is_unavailable_and_the_service_recovers(tm
                 raise AssertionError("a command succeeded without an event store")
 
             server.restart()
-            assert eventually(serving, lambda s: s == health_pb2.HealthCheckResponse.SERVING) == 1
-            linked = eventually(
-                lambda: stub.LinkIdentifier(pb.LinkIdentifierRequest(party_id=jane, identifier=phone), timeout=30),
-                lambda answer: isinstance(answer, pb.LinkIdentifierResponse),
-            )
-            assert isinstance(linked, pb.LinkIdentifierResponse)
+            reaches(serving, health_pb2.HealthCheckResponse.SERVING)
+            answered(lambda: stub.LinkIdentifier(pb.LinkIdentifierRequest(party_id=jane, identifier=phone), timeout=30))
             assert stub.ResolveIdentifier(pb.ResolveIdentifierRequest(identifier=phone)).party_id == jane
             party = stub.GetParty(pb.GetPartyRequest(party_id=jane)).party
             assert party.version == 2  # registered + linked once: nothing half-applied, nothing doubled
@@ -95,11 +99,11 @@ def test_health_follows_the_connection_and_a_command_in_an_outage_answers_at_onc
         # A patient store: without the connection's own callbacks, health and commands would wait this long.
         with _identity_on(server, tmp_path, NATS_REQUEST_TIMEOUT="60") as (stub, serving):
             jane = stub.RegisterParty(pb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON, display_name="Jane")).party
-            assert eventually(serving, lambda s: s == health_pb2.HealthCheckResponse.SERVING) == 1
+            reaches(serving, health_pb2.HealthCheckResponse.SERVING)
 
             server.kill()
 
-            assert eventually(serving, lambda s: s == health_pb2.HealthCheckResponse.NOT_SERVING, timeout=20) == 2
+            reaches(serving, health_pb2.HealthCheckResponse.NOT_SERVING)
             phone = types.Identifier(type=types.IDENTIFIER_TYPE_PHONE, value="+44 20 7946 0322")
             request = pb.LinkIdentifierRequest(party_id=jane.party_id, identifier=phone, expected_version=jane.version)
             try:
@@ -123,7 +127,7 @@ def test_a_full_store_is_unavailable_saying_so_and_not_serving_until_a_write_suc
                     pb.RegisterPartyRequest(kind=types.PARTY_KIND_PERSON, display_name="J" * 190), timeout=20
                 )
 
-            assert eventually(serving, lambda s: s == health_pb2.HealthCheckResponse.SERVING) == 1
+            reaches(serving, health_pb2.HealthCheckResponse.SERVING)
             refused: grpc.RpcError | None = None
             for _ in range(2000):
                 try:
@@ -134,13 +138,11 @@ def test_a_full_store_is_unavailable_saying_so_and_not_serving_until_a_write_suc
             assert refused is not None, "the store never filled up"
             assert refused.code() == grpc.StatusCode.UNAVAILABLE
             assert "out of space" in refused.details()
-            assert eventually(serving, lambda s: s == health_pb2.HealthCheckResponse.NOT_SERVING) == 2
+            reaches(serving, health_pb2.HealthCheckResponse.NOT_SERVING)
 
             server.config = {}  # room again (as when the disk is cleaned up)
             server.restart()
-            assert isinstance(
-                eventually(register, lambda r: isinstance(r, pb.RegisterPartyResponse)), pb.RegisterPartyResponse
-            )
-            assert eventually(serving, lambda s: s == health_pb2.HealthCheckResponse.SERVING) == 1
+            answered(register)
+            reaches(serving, health_pb2.HealthCheckResponse.SERVING)
     finally:
         server.stop()

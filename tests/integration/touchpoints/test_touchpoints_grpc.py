@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from chorus.touchpoints.v1 import touchpoint_service_pb2 as pb
 from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as pb_grpc
 from services.common.config import Settings
 from services.common.grpc_runtime import status_details
-from services.common.testing import eventually, running_server, serving
+from services.common.testing import eventually, running_server, serving, wait_out_duplicate_window
 from services.touchpoints.application import RecordingPolicy, TouchpointsApplication
 from services.touchpoints.domain import touchpoint_id_for
 from services.touchpoints.events import MAPPER_TOPIC
@@ -222,7 +221,7 @@ def test_the_same_touchpoint_is_stored_once_also_after_the_dedup_window(
         batch_first = short.stub.RecordTouchpointBatch(
             pb.RecordTouchpointBatchRequest(touchpoints=[item("window-b1"), item("window-b2")])
         )
-        time.sleep(1.5)  # past the 1 s window: JetStream no longer remembers the message ids
+        wait_out_duplicate_window(nats_url, 1)  # JetStream no longer remembers the message ids
         # The repeats go to another replica (own views, own recorder): nothing it remembers can answer for it.
         replica_settings = Settings(
             nats_url=nats_url, views_url=f"sqlite:///{tmp / 'replica-views.db'}", duplicate_window_seconds=1
