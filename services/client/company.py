@@ -18,14 +18,8 @@ from rich.table import Table
 
 from chorus.common.v1 import types_pb2 as types
 from chorus.experience.v1 import experience_service_pb2 as xpb
-from chorus.experience.v1 import experience_service_pb2_grpc as xpb_grpc
 from services.client.runtime import (
-    DEFAULT_TIMEOUT,
-    EXPERIENCE,
-    ExperienceAddress,
-    Json,
-    Timeout,
-    call_once,
+    Endpoint,
     clip,
     command,
     console,
@@ -118,15 +112,15 @@ def render_suggestions(reply: xpb.ListSuggestionsResponse) -> None:
     console.print(table)
 
 
-@command
+@command("experience")
 def queue(
     lens: Annotated[str, typer.Option(help="service, marketing, pr, sales or product")] = "service",
     channel: Channel = "",
     limit: Annotated[int, typer.Option(min=1, max=1000, help="how many items")] = 20,
     as_of: Annotated[str, typer.Option(help="judge waiting as of: ISO 8601 or a span back from now")] = "",
-    experience_address: ExperienceAddress = EXPERIENCE,
-    timeout: Timeout = DEFAULT_TIMEOUT,
-    json: Json = False,
+    *,
+    experience: Endpoint,
+    json: bool,
 ) -> None:
     """The attention queue: what needs a company reply now, and why each item ranks where it does."""
     request = xpb.ListAttentionRequest(
@@ -136,9 +130,7 @@ def queue(
     )
     if as_of:
         request.as_of_time.CopyFrom(parse_time(as_of, "--as-of"))
-    reply = call_once(
-        "experience", experience_address, timeout, xpb_grpc.ExperienceServiceStub, "ListAttention", request
-    )
+    reply = experience.call("ListAttention", request)
     print_rows(
         reply.items,
         json,
@@ -147,15 +139,15 @@ def queue(
     )
 
 
-@command
+@command("experience")
 def pulse(
     bucket: Annotated[str, typer.Option(help="hour, day or week")] = "day",
     channel: Channel = "",
     since: Annotated[str, typer.Option(help="from: ISO 8601 or a span back from now (default 30 days)")] = "",
     until: Annotated[str, typer.Option(help="until: ISO 8601 or a span back from now (default now)")] = "",
-    experience_address: ExperienceAddress = EXPERIENCE,
-    timeout: Timeout = DEFAULT_TIMEOUT,
-    json: Json = False,
+    *,
+    experience: Endpoint,
+    json: bool,
 ) -> None:
     """The brand pulse: volume, listen : talk, sentiment and response times per channel and bucket."""
     request = xpb.GetPulseRequest(
@@ -166,25 +158,23 @@ def pulse(
         request.since.CopyFrom(parse_time(since, "--since"))
     if until:
         request.until.CopyFrom(parse_time(until, "--until"))
-    reply = call_once("experience", experience_address, timeout, xpb_grpc.ExperienceServiceStub, "GetPulse", request)
+    reply = experience.call("GetPulse", request)
     title = f"Brand pulse per {word(xpb.Bucket.DESCRIPTOR, request.bucket)} and channel"
     print_rows(reply.buckets, json, lambda: render_pulse(reply, title), "nothing: no interaction in that period")
 
 
-@command
+@command("experience")
 def suggestions(
     min_parties: Annotated[int, typer.Option(min=1, help="groups with at least this many distinct parties")] = 1,
     since: Annotated[str, typer.Option(help="from: ISO 8601 or a span back from now (default 90 days)")] = "",
     limit: Annotated[int, typer.Option(min=1, max=1000, help="how many groups")] = 20,
-    experience_address: ExperienceAddress = EXPERIENCE,
-    timeout: Timeout = DEFAULT_TIMEOUT,
-    json: Json = False,
+    *,
+    experience: Endpoint,
+    json: bool,
 ) -> None:
     """Co-creation signals: suggestions grouped by what they ask for, most parties first."""
     request = xpb.ListSuggestionsRequest(min_parties=min_parties, page_size=limit)
     if since:
         request.since.CopyFrom(parse_time(since, "--since"))
-    reply = call_once(
-        "experience", experience_address, timeout, xpb_grpc.ExperienceServiceStub, "ListSuggestions", request
-    )
+    reply = experience.call("ListSuggestions", request)
     print_rows(reply.groups, json, lambda: render_suggestions(reply), "nothing: no suggestion in that period")

@@ -26,29 +26,19 @@ from rich.progress import Progress
 
 from chorus.common.v1 import types_pb2 as types
 from chorus.experience.v1 import experience_service_pb2 as xpb
-from chorus.experience.v1 import experience_service_pb2_grpc as xpb_grpc
 from chorus.identity.v1 import identity_service_pb2 as ipb
-from chorus.identity.v1 import identity_service_pb2_grpc as ipb_grpc
 from chorus.touchpoints.v1 import touchpoint_service_pb2 as tpb
 from services.client import story
 from services.client.company import render_pulse, render_queue, render_suggestions
 from services.client.experience import render_experience, views_lag
 from services.client.runtime import (
-    DEFAULT_TIMEOUT,
-    EXPERIENCE,
     FAILED,
-    IDENTITY,
     REFUSED,
-    TOUCHPOINTS,
     UNAVAILABLE,
     CommandFailed,
-    ExperienceAddress,
-    IdentityAddress,
+    Endpoint,
     Service,
-    Timeout,
-    TouchpointsAddress,
     command,
-    connect,
     console,
     progress_bar,
 )
@@ -66,11 +56,10 @@ class DemoSize(str, Enum):
 
 
 def _register_all(identity: Service, parties: list[story.Party], progress: Progress) -> list[str]:
-    stub = ipb_grpc.IdentityServiceStub(identity.channel)
     task = progress.add_task("registering parties", total=len(parties))
 
     def register(party: story.Party) -> str:
-        reply = identity.call(stub.RegisterParty, party.request, retries=RETRIES)
+        reply = identity.call(identity.stub.RegisterParty, party.request, retries=RETRIES)
         progress.advance(task)
         return reply.party.party_id
 
@@ -79,13 +68,12 @@ def _register_all(identity: Service, parties: list[story.Party], progress: Progr
 
 
 def _link_late(identity: Service, parties: list[story.Party], ids: list[str], progress: Progress) -> int:
-    stub = ipb_grpc.IdentityServiceStub(identity.channel)
     links = [(party_id, identifier) for party, party_id in zip(parties, ids, strict=True) for identifier in party.late]
     task = progress.add_task("linking identifiers late", total=len(links))
 
     def link(pair: tuple[str, types.Identifier]) -> None:
         identity.call(
-            stub.LinkIdentifier,
+            identity.stub.LinkIdentifier,
             ipb.LinkIdentifierRequest(
                 party_id=pair[0],
                 identifier=pair[1],
@@ -108,12 +96,11 @@ def _labelled(items: list[tpb.TouchpointInput]) -> Iterator[tuple[int, tpb.Touch
 
 def _wait_for_views(experience: Service, progress: Progress, patience: float) -> xpb.GetViewsStatusResponse:
     """Until both upstreams show no lag twice in a row with the same applied positions."""
-    stub = xpb_grpc.ExperienceServiceStub(experience.channel)
     task = progress.add_task("experience views catching up", total=None)
     give_up = time.monotonic() + patience
     previous: tuple[int, ...] | None = None
     while True:
-        status = experience.call(stub.GetViewsStatus, xpb.GetViewsStatusRequest())
+        status = experience.call(experience.stub.GetViewsStatus, xpb.GetViewsStatusRequest())
         applied = tuple(upstream.applied for upstream in status.upstreams)
         lag = views_lag(status)
         progress.update(task, completed=sum(applied), total=sum(applied) + lag)
@@ -129,52 +116,51 @@ def _wait_for_views(experience: Service, progress: Progress, patience: float) ->
         time.sleep(0.25)
 
 
-@command
+@command("identity", "touchpoints", "experience", json=False)
 def demo(
     size: Annotated[
         DemoSize, typer.Option(help="small: a few hundred interactions (CI); full: tens of thousands")
     ] = DemoSize.full,
     seed: Annotated[int, typer.Option(help="the same seed makes the same brand month")] = 7,
     patience: Annotated[float, typer.Option(min=1, help="seconds to wait for the views to catch up")] = 300.0,
-    identity_address: IdentityAddress = IDENTITY,
-    touchpoints_address: TouchpointsAddress = TOUCHPOINTS,
-    experience_address: ExperienceAddress = EXPERIENCE,
-    timeout: Timeout = DEFAULT_TIMEOUT,
+    *,
+    identity: Endpoint,
+    touchpoints: Endpoint,
+    experience: Endpoint,
 ) -> None:
     """Load Jane Smith's journey and a synthetic brand's month into a running Chorus (``chorus up``), through
     the gRPC APIs, then show her experience, the attention queue, the brand pulse and co-creation signals."""
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     with (
-        connect("identity", identity_address, timeout) as identity,
-        connect("touchpoints", touchpoints_address, timeout) as touchpoints,
-        connect("experience", experience_address, timeout) as experience,
+        identity.connect() as identity_service,
+        touchpoints.connect() as touchpoints_service,
+        experience.connect() as experience_service,
     ):
         started = time.monotonic()
-        if _loaded_before(identity):
+        if _loaded_before(identity_service):
             console.print("The demo story is already loaded in this Chorus; showing what it holds.", soft_wrap=True)
         else:
-            _load(identity, touchpoints, size, seed, now)
+            _load(identity_service, touchpoints_service, size, seed, now)
         loaded = time.monotonic()
         with progress_bar() as progress:
-            _wait_for_views(experience, progress, patience)
+            _wait_for_views(experience_service, progress, patience)
         caught_up = time.monotonic()
         console.print(
             f"Loaded in {loaded - started:.1f} s; the experience views caught up "
             f"{caught_up - loaded:.1f} s later ({caught_up - started:.1f} s in all).",
             soft_wrap=True,
         )
-        _show(experience, now)
+        _show(experience_service, now)
 
 
 def _loaded_before(identity: Service) -> bool:
     """Whether an earlier run loaded the story (Jane's last late link is there); a run that stopped half-way
     cannot be completed (its parties exist, their identifiers are taken), so it is refused."""
-    stub = ipb_grpc.IdentityServiceStub(identity.channel)
-    jane = identity.call(stub.SearchParties, ipb.SearchPartiesRequest(identifier=story.JANE_EMAIL)).parties
+    jane = identity.call(identity.stub.SearchParties, ipb.SearchPartiesRequest(identifier=story.JANE_EMAIL)).parties
     if not jane:
         return False
     last_link = story.JANE_SPELLED["review"][1]
-    if identity.call(stub.SearchParties, ipb.SearchPartiesRequest(identifier=last_link)).parties:
+    if identity.call(identity.stub.SearchParties, ipb.SearchPartiesRequest(identifier=last_link)).parties:
         return True
     raise CommandFailed(
         REFUSED,
@@ -206,11 +192,10 @@ def _load(identity: Service, touchpoints: Service, size: DemoSize, seed: int, no
             f"internal: the service rejected {len(outcomes.rejects)} demo touchpoints "
             f"(the first: {outcomes.rejects[0][1]})",
         )
-    stub = ipb_grpc.IdentityServiceStub(identity.channel)
     if full.wrong_merge is not None:
         target, source = (ids[n] for n in full.wrong_merge)
         identity.call(
-            stub.MergeParties,
+            identity.stub.MergeParties,
             ipb.MergePartiesRequest(
                 target_party_id=target,
                 source_party_id=source,
@@ -218,7 +203,7 @@ def _load(identity: Service, touchpoints: Service, size: DemoSize, seed: int, no
             ),
         )
         identity.call(
-            stub.UnmergeParty,
+            identity.stub.UnmergeParty,
             ipb.UnmergePartyRequest(
                 party_id=source,
                 evidence=ipb.Evidence(source="agent", rule="different people: wrong merge", asserted_by="chorus-demo"),
@@ -240,21 +225,22 @@ def _load(identity: Service, touchpoints: Service, size: DemoSize, seed: int, no
 
 
 def _show(experience: Service, now: datetime) -> None:
-    stub = xpb_grpc.ExperienceServiceStub(experience.channel)
     jane = xpb.PartySelector(identifier=story.JANE_EMAIL)
-    reply = experience.call(stub.GetExperience, xpb.GetExperienceRequest(party=jane))
-    timeline = experience.call(stub.ListTimeline, xpb.ListTimelineRequest(party=jane, page_size=20))
+    reply = experience.call(experience.stub.GetExperience, xpb.GetExperienceRequest(party=jane))
+    timeline = experience.call(experience.stub.ListTimeline, xpb.ListTimelineRequest(party=jane, page_size=20))
     console.rule("Jane Smith")
     render_experience(reply.experience, list(timeline.entries))
     console.rule("What needs a reply now")
     render_queue(
-        experience.call(stub.ListAttention, xpb.ListAttentionRequest(lens=xpb.LENS_SERVICE, page_size=10)), "service"
+        experience.call(experience.stub.ListAttention, xpb.ListAttentionRequest(lens=xpb.LENS_SERVICE, page_size=10)),
+        "service",
     )
     console.rule("The brand pulse")
     render_pulse(
-        experience.call(stub.GetPulse, xpb.GetPulseRequest(bucket=xpb.BUCKET_WEEK)), "Brand pulse per week and channel"
+        experience.call(experience.stub.GetPulse, xpb.GetPulseRequest(bucket=xpb.BUCKET_WEEK)),
+        "Brand pulse per week and channel",
     )
     console.rule("Co-creation")
     month = xpb.ListSuggestionsRequest(min_parties=2, page_size=8)
     month.since.FromDatetime(now - timedelta(days=30))
-    render_suggestions(experience.call(stub.ListSuggestions, month))
+    render_suggestions(experience.call(experience.stub.ListSuggestions, month))

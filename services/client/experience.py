@@ -11,18 +11,11 @@ from rich.table import Table
 
 from chorus.common.v1 import types_pb2 as types
 from chorus.experience.v1 import experience_service_pb2 as xpb
-from chorus.experience.v1 import experience_service_pb2_grpc as xpb_grpc
 from services.client.runtime import (
-    DEFAULT_TIMEOUT,
-    EXPERIENCE,
     IDENTIFIER_HELP,
-    ExperienceAddress,
-    Json,
-    Timeout,
+    Endpoint,
     as_dict,
-    call_once,
     clip,
-    connect,
     console,
     is_uuid,
     parse_identifier,
@@ -134,26 +127,25 @@ def render_experience(experience: xpb.Experience, timeline: list[xpb.TimelineEnt
     console.print(table)
 
 
-@subcommand(app)
+@subcommand(app, "experience")
 def show(
     party: Annotated[str, typer.Argument(help=f"a party id, or an identifier it holds: {IDENTIFIER_HELP}")],
     timeline: Annotated[int, typer.Option(min=0, max=1000, help="how many timeline entries to show")] = 20,
     as_of: Annotated[str, typer.Option(help="judge waiting and silence as of: ISO 8601 or a span back")] = "",
-    experience_address: ExperienceAddress = EXPERIENCE,
-    timeout: Timeout = DEFAULT_TIMEOUT,
-    json: Json = False,
+    *,
+    experience: Endpoint,
+    json: bool,
 ) -> None:
     """Show a party's holistic experience and its newest interactions (exit code 1 when no party matches)."""
     request = xpb.GetExperienceRequest(party=selector(party))
     if as_of:
         request.as_of_time.CopyFrom(parse_time(as_of, "--as-of"))
-    with connect("experience", experience_address, timeout) as service:
-        stub = xpb_grpc.ExperienceServiceStub(service.channel)
-        reply = service.call(stub.GetExperience, request)
+    with experience.connect() as service:
+        reply = service.call(service.stub.GetExperience, request)
         entries = (
             list(
                 service.call(
-                    stub.ListTimeline, xpb.ListTimelineRequest(party=request.party, page_size=timeline)
+                    service.stub.ListTimeline, xpb.ListTimelineRequest(party=request.party, page_size=timeline)
                 ).entries
             )
             if timeline
@@ -169,19 +161,18 @@ def views_lag(status: xpb.GetViewsStatusResponse) -> int:
     return sum(upstream.lag for upstream in status.upstreams)
 
 
-@subcommand(app)
+@subcommand(app, "experience")
 def rebuild(
     wait: Annotated[bool, typer.Option(help="follow the rebuild until the new views answer")] = True,
     poll: Annotated[float, typer.Option(min=0.05, help="seconds between status reads")] = 0.5,
-    experience_address: ExperienceAddress = EXPERIENCE,
-    timeout: Timeout = DEFAULT_TIMEOUT,
-    json: Json = False,
+    *,
+    experience: Endpoint,
+    json: bool,
 ) -> None:
     """Rebuild the experience views from sequence 1 beside the live ones, then follow it until they swap."""
-    with connect("experience", experience_address, timeout) as service:
-        stub = xpb_grpc.ExperienceServiceStub(service.channel)
-        started = service.call(stub.RebuildViews, xpb.RebuildViewsRequest())
-        status = service.call(stub.GetViewsStatus, xpb.GetViewsStatusRequest())
+    with experience.connect() as service:
+        started = service.call(service.stub.RebuildViews, xpb.RebuildViewsRequest())
+        status = service.call(service.stub.GetViewsStatus, xpb.GetViewsStatusRequest())
         if wait:
             with progress_bar(disable=json or None) as progress:
                 task = progress.add_task(f"rebuilding generation {started.generation}", total=None)
@@ -190,7 +181,7 @@ def rebuild(
                     left = sum(u.lag for u in status.rebuild_upstreams)
                     progress.update(task, completed=applied, total=applied + left or None)
                     time.sleep(poll)
-                    status = service.call(stub.GetViewsStatus, xpb.GetViewsStatusRequest())
+                    status = service.call(service.stub.GetViewsStatus, xpb.GetViewsStatusRequest())
     if json:
         print_json({"rebuild": as_dict(started), "status": as_dict(status)})
         return
@@ -214,21 +205,14 @@ def render_status(status: xpb.GetViewsStatusResponse) -> None:
     console.print(table)
 
 
-@subcommand(app)
+@subcommand(app, "experience")
 def status(
-    experience_address: ExperienceAddress = EXPERIENCE,
-    timeout: Timeout = DEFAULT_TIMEOUT,
-    json: Json = False,
+    *,
+    experience: Endpoint,
+    json: bool,
 ) -> None:
     """How far the views have applied each upstream, their lag, quarantine and any rebuild."""
-    reply = call_once(
-        "experience",
-        experience_address,
-        timeout,
-        xpb_grpc.ExperienceServiceStub,
-        "GetViewsStatus",
-        xpb.GetViewsStatusRequest(),
-    )
+    reply = experience.call("GetViewsStatus", xpb.GetViewsStatusRequest())
     if json:
         print_json(reply)
     else:

@@ -10,19 +10,12 @@ from rich.table import Table
 
 from chorus.common.v1 import types_pb2 as types
 from chorus.identity.v1 import identity_service_pb2 as ipb
-from chorus.identity.v1 import identity_service_pb2_grpc as ipb_grpc
 from services.client.runtime import (
-    DEFAULT_TIMEOUT,
     IDENTIFIER_HELP,
-    IDENTITY,
     NOTHING,
     CommandFailed,
-    IdentityAddress,
-    Json,
-    Timeout,
+    Endpoint,
     as_dict,
-    call_once,
-    connect,
     console,
     is_uuid,
     parse_identifier,
@@ -71,10 +64,9 @@ def render_party(party: ipb.Party) -> None:
     console.print(table)
 
 
-def _change(address: str, timeout: float, as_json: bool, method: str, request: Message) -> None:
+def _change(identity: Endpoint, as_json: bool, method: str, request: Message) -> None:
     """Call ``method`` of the identity service once with ``request`` and show the party it answers."""
-    reply = call_once("identity", address, timeout, ipb_grpc.IdentityServiceStub, method, request)
-    _out(reply.party, as_json)
+    _out(identity.call(method, request).party, as_json)
 
 
 def _out(party: ipb.Party, as_json: bool) -> None:
@@ -84,7 +76,7 @@ def _out(party: ipb.Party, as_json: bool) -> None:
         render_party(party)
 
 
-@subcommand(app)
+@subcommand(app, "identity")
 def register(
     display_name: Annotated[str, typer.Argument(help="how to call the party")],
     kind: Annotated[str, typer.Option(help="person, organisation or community")] = "person",
@@ -93,9 +85,9 @@ def register(
     source: Source = "cli",
     rule: Rule = "",
     by: By = "",
-    identity_address: IdentityAddress = IDENTITY,
-    timeout: Timeout = DEFAULT_TIMEOUT,
-    json: Json = False,
+    *,
+    identity: Endpoint,
+    json: bool,
 ) -> None:
     """Register a party, optionally with identifiers (all linked, or none)."""
     request = ipb.RegisterPartyRequest(
@@ -105,24 +97,23 @@ def register(
         identifiers=[parse_identifier(raw, "--identifier") for raw in identifier or []],
         evidence=_evidence(source, rule, by),
     )
-    _change(identity_address, timeout, json, "RegisterParty", request)
+    _change(identity, json, "RegisterParty", request)
 
 
-@subcommand(app)
+@subcommand(app, "identity")
 def get(
     party: Annotated[str, typer.Argument(help=f"a party id, or an identifier it holds: {IDENTIFIER_HELP}")],
-    identity_address: IdentityAddress = IDENTITY,
-    timeout: Timeout = DEFAULT_TIMEOUT,
-    json: Json = False,
+    *,
+    identity: Endpoint,
+    json: bool,
 ) -> None:
     """Show a party as it is now, by id or by an identifier it holds."""
-    with connect("identity", identity_address, timeout) as identity:
-        stub = ipb_grpc.IdentityServiceStub(identity.channel)
+    with identity.connect() as service:
         if is_uuid(party):
-            found = identity.call(stub.GetParty, ipb.GetPartyRequest(party_id=party)).party
+            found = service.call(service.stub.GetParty, ipb.GetPartyRequest(party_id=party)).party
         else:
-            search = identity.call(
-                stub.SearchParties, ipb.SearchPartiesRequest(identifier=parse_identifier(party, "party"))
+            search = service.call(
+                service.stub.SearchParties, ipb.SearchPartiesRequest(identifier=parse_identifier(party, "party"))
             )
             if not search.parties:
                 raise CommandFailed(NOTHING, "not found: no party holds that identifier")
@@ -130,7 +121,7 @@ def get(
     _out(found, json)
 
 
-@subcommand(app)
+@subcommand(app, "identity")
 def link(
     party: Annotated[str, typer.Argument(help="the party id")],
     identifier: Annotated[str, typer.Argument(help=IDENTIFIER_HELP)],
@@ -138,9 +129,9 @@ def link(
     source: Source = "cli",
     rule: Rule = "",
     by: By = "",
-    identity_address: IdentityAddress = IDENTITY,
-    timeout: Timeout = DEFAULT_TIMEOUT,
-    json: Json = False,
+    *,
+    identity: Endpoint,
+    json: bool,
 ) -> None:
     """Link an identifier to a party, with evidence."""
     request = ipb.LinkIdentifierRequest(
@@ -149,19 +140,19 @@ def link(
         force=force,
         evidence=_evidence(source, rule, by),
     )
-    _change(identity_address, timeout, json, "LinkIdentifier", request)
+    _change(identity, json, "LinkIdentifier", request)
 
 
-@subcommand(app)
+@subcommand(app, "identity")
 def merge(
     target: Annotated[str, typer.Argument(help="the party that survives")],
     source_party: Annotated[str, typer.Argument(metavar="SOURCE", help="the party merged into the target")],
     rule: Annotated[str, typer.Option(help="the rule that justified the merge (required)")] = "",
     source: Source = "cli",
     by: By = "",
-    identity_address: IdentityAddress = IDENTITY,
-    timeout: Timeout = DEFAULT_TIMEOUT,
-    json: Json = False,
+    *,
+    identity: Endpoint,
+    json: bool,
 ) -> None:
     """Merge SOURCE into TARGET (undo with ``chorus party unmerge SOURCE``)."""
     request = ipb.MergePartiesRequest(
@@ -169,22 +160,22 @@ def merge(
         source_party_id=party_id(source_party, "source"),
         evidence=_evidence(source, rule, by),
     )
-    _change(identity_address, timeout, json, "MergeParties", request)
+    _change(identity, json, "MergeParties", request)
 
 
-@subcommand(app)
+@subcommand(app, "identity")
 def unmerge(
     party: Annotated[str, typer.Argument(help="the party that was merged away")],
     rule: Rule = "",
     source: Source = "cli",
     by: By = "",
-    identity_address: IdentityAddress = IDENTITY,
-    timeout: Timeout = DEFAULT_TIMEOUT,
-    json: Json = False,
+    *,
+    identity: Endpoint,
+    json: bool,
 ) -> None:
     """Undo a merge: both parties get back exactly what they had."""
     request = ipb.UnmergePartyRequest(party_id=party_id(party, "party"), evidence=_evidence(source, rule, by))
-    reply = call_once("identity", identity_address, timeout, ipb_grpc.IdentityServiceStub, "UnmergeParty", request)
+    reply = identity.call("UnmergeParty", request)
     if json:
         print_json({"party": as_dict(reply.party), "former_target": as_dict(reply.former_target)})
     else:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import json
 import os
 import re
@@ -44,6 +45,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from chorus.common.v1 import types_pb2 as types
+from chorus.experience.v1 import experience_service_pb2_grpc as xpb_grpc
+from chorus.identity.v1 import identity_service_pb2_grpc as ipb_grpc
+from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as tpb_grpc
 from services.common.grpc_runtime import client, status_details
 
 OK, NOTHING, BAD_INPUT, UNAVAILABLE, REFUSED, FAILED = 0, 1, 2, 3, 4, 5
@@ -70,28 +74,15 @@ _EXIT_BY_STATUS: dict[grpc.StatusCode, int] = {
 DEFAULT_PORTS = {"identity": 50051, "touchpoints": 50052, "experience": 50053}
 DEFAULT_TIMEOUT = 10.0
 
-IdentityAddress = Annotated[
-    str, typer.Option("--identity-address", envvar="CHORUS_IDENTITY_ADDRESS", help="host:port of the identity service")
-]
-TouchpointsAddress = Annotated[
-    str,
-    typer.Option(
-        "--touchpoints-address", envvar="CHORUS_TOUCHPOINTS_ADDRESS", help="host:port of the touchpoints service"
-    ),
-]
-ExperienceAddress = Annotated[
-    str,
-    typer.Option(
-        "--experience-address", envvar="CHORUS_EXPERIENCE_ADDRESS", help="host:port of the experience service"
-    ),
-]
-Timeout = Annotated[
+_TIMEOUT = Annotated[
     float, typer.Option("--timeout", envvar="CHORUS_CLI_TIMEOUT", min=0.1, help="seconds each call may take")
 ]
-Json = Annotated[bool, typer.Option("--json", help="print protobuf JSON (one object per line) instead of tables")]
-IDENTITY = f"127.0.0.1:{DEFAULT_PORTS['identity']}"
-TOUCHPOINTS = f"127.0.0.1:{DEFAULT_PORTS['touchpoints']}"
-EXPERIENCE = f"127.0.0.1:{DEFAULT_PORTS['experience']}"
+_JSON = Annotated[bool, typer.Option("--json", help="print protobuf JSON (one object per line) instead of tables")]
+_STUBS: dict[str, Callable[[grpc.Channel], Any]] = {
+    "identity": ipb_grpc.IdentityServiceStub,
+    "touchpoints": tpb_grpc.TouchpointServiceStub,
+    "experience": xpb_grpc.ExperienceServiceStub,
+}
 
 #: tables at the terminal's width; written to a file or a pipe, at COLUMNS or 160 characters rather than 80
 console = Console(highlight=False, width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160)
@@ -133,38 +124,85 @@ def bad_input(field: str, why: str) -> NoReturn:
     raise CommandFailed(BAD_INPUT, f"invalid argument: {field}: {why}")
 
 
-def command(function: Callable[..., None]) -> Callable[..., None]:
-    """Wrap a typer command: a :class:`CommandFailed` prints its line on stderr and exits with its code."""
+def command(*calls: str, json: bool = True) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Make the decorated function a typer command that reaches the services named in ``calls``.
 
-    @functools.wraps(function)
-    def run(*args: Any, **kwargs: Any) -> None:
-        try:
-            function(*args, **kwargs)
-        except CommandFailed as failure:
-            typer.secho(f"chorus: {failure.line}", err=True, fg=typer.colors.RED)
-            raise typer.Exit(code=failure.code) from None
+    The command gets the options every client command shares, after its own: ``--<service>-address`` for each
+    service it calls (default ``chorus up``'s port on 127.0.0.1, or ``CHORUS_<SERVICE>_ADDRESS``), ``--timeout``
+    and, unless ``json`` is False, ``--json``. The function receives an :class:`Endpoint` per service as the
+    keyword argument named after it (``identity=...``) and ``json`` as a bool. A :class:`CommandFailed` prints
+    its line on stderr and exits with its code."""
 
-    return run
+    def decorate(function: Callable[..., None]) -> Callable[..., None]:
+        own = [
+            parameter
+            for parameter in inspect.signature(function, eval_str=True).parameters.values()
+            if parameter.name not in (*calls, "json")
+        ]
+
+        @functools.wraps(function)
+        def run(*args: Any, **kwargs: Any) -> None:
+            timeout = kwargs.pop("timeout")
+            for name in calls:
+                kwargs[name] = Endpoint(name, kwargs.pop(f"{name}_address"), timeout)
+            try:
+                function(*args, **kwargs)
+            except CommandFailed as failure:
+                typer.secho(f"chorus: {failure.line}", err=True, fg=typer.colors.RED)
+                raise typer.Exit(code=failure.code) from None
+
+        signature = inspect.Signature([*own, *_shared_options(calls, json)])
+        run.__signature__ = signature  # type: ignore[attr-defined]
+        run.__annotations__ = {parameter.name: parameter.annotation for parameter in signature.parameters.values()}
+        return run
+
+    return decorate
 
 
-def subcommand(app: typer.Typer, name: str | None = None) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """Register the decorated function as a command of ``app`` (named after it, or ``name``), wrapped by
-    :func:`command`."""
+def subcommand(
+    app: typer.Typer, *calls: str, name: str | None = None, json: bool = True
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register the decorated function as a command of ``app`` (named after it, or ``name``), made by
+    :func:`command` with ``calls`` and ``json``."""
 
     def register(function: Callable[..., None]) -> Callable[..., None]:
-        return app.command(name)(command(function))
+        return app.command(name)(command(*calls, json=json)(function))
 
     return register
 
 
+def _shared_options(calls: Sequence[str], json: bool) -> list[inspect.Parameter]:
+    """``--<service>-address`` for each of ``calls``, ``--timeout`` and (``json``) ``--json``, as typer reads them."""
+    options: list[tuple[str, Any, object]] = [
+        (
+            f"{name}_address",
+            Annotated[
+                str,
+                typer.Option(
+                    f"--{name}-address",
+                    envvar=f"CHORUS_{name.upper()}_ADDRESS",
+                    help=f"host:port of the {name} service",
+                ),
+            ],
+            f"127.0.0.1:{DEFAULT_PORTS[name]}",
+        )
+        for name in calls
+    ]
+    options.append(("timeout", _TIMEOUT, DEFAULT_TIMEOUT))
+    if json:
+        options.append(("json", _JSON, False))
+    return [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a) for n, a, d in options]
+
+
 @dataclass
 class Service:
-    """One service's channel, and calls to it with the command's deadline and its errors as one line."""
+    """One service's channel and stub, and calls to it with the command's deadline and its errors as one line."""
 
     name: str
     address: str
     timeout: float
     channel: grpc.Channel
+    stub: Any
 
     def call(self, method: Callable[..., _R], request: Message, *, retries: int = 0) -> _R:
         """``method(request)`` within the deadline; ABORTED (a concurrent write won) is retried ``retries`` times,
@@ -206,24 +244,29 @@ def credentials_dir() -> Path:
     return Path(os.environ.get("CHORUS_CREDENTIALS_DIR") or "var/credentials")
 
 
-@contextlib.contextmanager
-def connect(name: str, address: str, timeout: float) -> Iterator[Service]:
-    """A channel to ``name`` at ``address`` for the length of a command."""
-    channel = client.channel(
-        address, credentials_dir(), options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)]
-    )
-    try:
-        yield Service(name=name, address=address, timeout=timeout, channel=channel)
-    finally:
-        channel.close()
+@dataclass(frozen=True)
+class Endpoint:
+    """A service as a command was told to reach it: its name, ``--<name>-address`` and ``--timeout``."""
 
+    name: str
+    address: str
+    timeout: float
 
-def call_once(
-    name: str, address: str, timeout: float, stub_class: Callable[[grpc.Channel], Any], method: str, request: Message
-) -> Any:
-    """One call to a service, on a channel of its own: ``stub_class(channel).method(request)``."""
-    with connect(name, address, timeout) as service:
-        return service.call(getattr(stub_class(service.channel), method), request)
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[Service]:
+        """A channel to the service for the length of a command."""
+        channel = client.channel(
+            self.address, credentials_dir(), options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)]
+        )
+        try:
+            yield Service(self.name, self.address, self.timeout, channel, _STUBS[self.name](channel))
+        finally:
+            channel.close()
+
+    def call(self, method: str, request: Message) -> Any:
+        """One call on a channel of its own: ``stub.method(request)``."""
+        with self.connect() as service:
+            return service.call(getattr(service.stub, method), request)
 
 
 # ------------------------------------------------------------------------------------------------ enum words

@@ -27,22 +27,15 @@ from rich.table import Table
 
 from chorus.common.v1 import types_pb2 as types
 from chorus.touchpoints.v1 import touchpoint_service_pb2 as tpb
-from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as tpb_grpc
 from services.client.runtime import (
     BAD_INPUT,
-    DEFAULT_TIMEOUT,
     IDENTIFIER_HELP,
     NOTHING,
-    TOUCHPOINTS,
     CommandFailed,
-    Json,
+    Endpoint,
     Service,
-    Timeout,
-    TouchpointsAddress,
     bad_input,
-    call_once,
     clip,
-    connect,
     console,
     is_uuid,
     optional_word,
@@ -161,9 +154,8 @@ def stream_touchpoints(
             labels.append(label)
             yield tpb.RecordTouchpointStreamRequest(touchpoint=item)
 
-    stub = tpb_grpc.TouchpointServiceStub(touchpoints.channel)
     try:
-        for reply in stub.RecordTouchpointStream(requests(), timeout=deadline):
+        for reply in touchpoints.stub.RecordTouchpointStream(requests(), timeout=deadline):
             for result in reply.results:
                 outcomes.add(result, labels[result.index])
             if progress is not None and task is not None:
@@ -220,7 +212,7 @@ def _now() -> timestamp_pb2.Timestamp:
     return value
 
 
-@subcommand(app)
+@subcommand(app, "touchpoints")
 def record(
     file: Annotated[str, typer.Option("--file", "-f", help="JSONL of TouchpointInput messages; - reads stdin")] = "",
     channel: Annotated[str, typer.Option(help="phone, email, chat, x, forum, blog, marketplace, …")] = "",
@@ -237,19 +229,16 @@ def record(
     intent: Annotated[str, typer.Option(help="question, complaint, praise, suggestion, purchase, other")] = "",
     followers: Annotated[int, typer.Option(min=0, help="followers of the author (a public post)")] = 0,
     stream_timeout: Annotated[float, typer.Option(min=1, help="seconds a --file stream may take in all")] = 3600.0,
-    touchpoints_address: TouchpointsAddress = TOUCHPOINTS,
-    timeout: Timeout = DEFAULT_TIMEOUT,
-    json: Json = False,
+    *,
+    touchpoints: Endpoint,
+    json: bool,
 ) -> None:
     """Record one touchpoint from options, or stream many from a JSONL file or stdin (--file)."""
     if file:
         lines = _input_lines(file)
         total = _count_lines(file)
-        with (
-            connect("touchpoints", touchpoints_address, timeout) as touchpoints,
-            progress_bar(disable=json or None) as progress,
-        ):
-            outcomes = record_stream(touchpoints, lines, progress, total, stream_timeout)
+        with touchpoints.connect() as service, progress_bar(disable=json or None) as progress:
+            outcomes = record_stream(service, lines, progress, total, stream_timeout)
         say_outcomes(outcomes, json)
         if outcomes.rejects:
             raise typer.Exit(code=BAD_INPUT)
@@ -277,14 +266,7 @@ def record(
         if not is_uuid(reply_to):
             bad_input("--reply-to", "expected a touchpoint id (a UUID)")
         item.reply_to.touchpoint_id = reply_to
-    reply = call_once(
-        "touchpoints",
-        touchpoints_address,
-        timeout,
-        tpb_grpc.TouchpointServiceStub,
-        "RecordTouchpoint",
-        tpb.RecordTouchpointRequest(touchpoint=item),
-    )
+    reply = touchpoints.call("RecordTouchpoint", tpb.RecordTouchpointRequest(touchpoint=item))
     if json:
         print_json(reply)
     else:
@@ -320,12 +302,12 @@ def render_touchpoint(touchpoint: tpb.Touchpoint) -> None:
     console.print(table)
 
 
-@subcommand(app)
+@subcommand(app, "touchpoints")
 def get(
     touchpoint: Annotated[str, typer.Argument(help="a touchpoint id, or SYSTEM:EXTERNAL_ID of its source")],
-    touchpoints_address: TouchpointsAddress = TOUCHPOINTS,
-    timeout: Timeout = DEFAULT_TIMEOUT,
-    json: Json = False,
+    *,
+    touchpoints: Endpoint,
+    json: bool,
 ) -> None:
     """Show one touchpoint, by id or by its source's system and external id."""
     if is_uuid(touchpoint):
@@ -335,16 +317,14 @@ def get(
         if not colon or not system or not external:
             bad_input("touchpoint", "expected a touchpoint id (a UUID) or SYSTEM:EXTERNAL_ID")
         request = tpb.GetTouchpointRequest(source=tpb.SourceReference(system=system, external_id=external))
-    reply = call_once(
-        "touchpoints", touchpoints_address, timeout, tpb_grpc.TouchpointServiceStub, "GetTouchpoint", request
-    )
+    reply = touchpoints.call("GetTouchpoint", request)
     if json:
         print_json(reply.touchpoint)
     else:
         render_touchpoint(reply.touchpoint)
 
 
-@subcommand(app, "list")
+@subcommand(app, "touchpoints", name="list")
 def list_touchpoints(
     actor: Annotated[str, typer.Option(help=f"only this actor: {IDENTIFIER_HELP}")] = "",
     thread: Annotated[str, typer.Option(help="only this thread")] = "",
@@ -352,9 +332,9 @@ def list_touchpoints(
     since: Annotated[str, typer.Option(help="at or after: ISO 8601 or a span back from now (7d)")] = "",
     until: Annotated[str, typer.Option(help="before: ISO 8601 or a span back from now")] = "",
     limit: Annotated[int, typer.Option(min=1, help="at most this many, newest first")] = 50,
-    touchpoints_address: TouchpointsAddress = TOUCHPOINTS,
-    timeout: Timeout = DEFAULT_TIMEOUT,
-    json: Json = False,
+    *,
+    touchpoints: Endpoint,
+    json: bool,
 ) -> None:
     """List touchpoints, newest first, by actor, thread, channel and time (exit code 1 when there are none)."""
     request = tpb.ListTouchpointsRequest(
@@ -369,10 +349,9 @@ def list_touchpoints(
     if until:
         request.occurred_before.CopyFrom(parse_time(until, "--until"))
     found: list[tpb.Touchpoint] = []
-    with connect("touchpoints", touchpoints_address, timeout) as touchpoints:
-        stub = tpb_grpc.TouchpointServiceStub(touchpoints.channel)
+    with touchpoints.connect() as service:
         while len(found) < limit:
-            reply = touchpoints.call(stub.ListTouchpoints, request)
+            reply = service.call(service.stub.ListTouchpoints, request)
             found += reply.touchpoints[: limit - len(found)]
             if not reply.next_page_token:
                 break
