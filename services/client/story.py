@@ -26,6 +26,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from google.protobuf import timestamp_pb2
 
@@ -42,6 +43,7 @@ BRAND_X = types.Identifier(type=types.IDENTIFIER_TYPE_X, value=BRAND_HANDLE)
 JANE_EMAIL = types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value="jane.smith@example.com")
 
 T, C = types.TouchpointKind, types.Channel
+CUSTOMER = (types.PARTY_ROLE_CUSTOMER,)
 
 
 @dataclass
@@ -138,347 +140,199 @@ JANE_SPELLED = {
 JANE_INTERACTIONS = 9
 
 
+@dataclass(frozen=True)
+class Said:
+    """One interaction of Jane's story. Its source system, kind and visibility are its channel's (:data:`CHANNELS`);
+    a reply (``reply_to``, the external id it answers) is the company's: outbound, and a touchpoint."""
+
+    external_id: str
+    ago: timedelta
+    channel: int
+    who: tuple[str, ...]  #: names of :func:`jane`'s people: her identifiers as spelled there, the company's, others'
+    intent: int
+    text: str
+    sentiment: float | None = None
+    degree: int = 0  #: customer-side sociability degree
+    followers: int = 0
+    thread: str = ""
+    reply_to: str = ""
+
+
+_D = timedelta  # a shorthand for the table below
+#: Jane's journey, oldest first, the two forum users who join her thread, and Jan Smith's order.
+JANE_STORY = (
+    Said(
+        "jane-call", _D(days=20), C.CHANNEL_PHONE, ("phone", "agent"), types.INTENT_COMPLAINT,
+        "My boiler stopped heating, I'd like a replacement", -0.6, types.SOCIABILITY_DEGREE_VENTING,
+    ),
+    Said(
+        "jane-chat", _D(days=19), C.CHANNEL_CHAT, ("email",), types.INTENT_QUESTION, "How do I reset the thermostat?",
+        degree=types.SOCIABILITY_DEGREE_SKEWED,
+    ),
+    Said(
+        "jane-chat-reply", _D(days=19, minutes=-3), C.CHANNEL_CHAT, ("agent", "email"), types.INTENT_OTHER,
+        "Hold the reset button for five seconds.", reply_to="jane-chat",
+    ),
+    Said(
+        "jane-tweet", _D(days=17), C.CHANNEL_X, ("x",), types.INTENT_COMPLAINT,
+        "@acme still no heating after 3 days. Worst customer service ever", -0.8,
+        types.SOCIABILITY_DEGREE_SOCIAL_PRESSURE, followers=999,
+    ),
+    Said(
+        "jane-tweet-reply", _D(days=17, hours=-2), C.CHANNEL_X, ("brand", "x"), types.INTENT_OTHER,
+        "@JaneSmithTweets so sorry, an engineer will call you today", reply_to="jane-tweet",
+    ),
+    Said(
+        "jane-blog", _D(days=15), C.CHANNEL_BLOG, ("blog",), types.INTENT_OTHER,
+        "Three weeks with a broken boiler: what I learned", -0.4, types.SOCIABILITY_DEGREE_OBJECTIVE, followers=99,
+    ),
+    Said(
+        "jane-forum-1", _D(days=14), C.CHANNEL_FORUM, ("forum",), types.INTENT_QUESTION,
+        "Anyone else's boiler losing pressure?", -0.2, types.SOCIABILITY_DEGREE_COMMUNITY, thread="boiler-pressure",
+    ),
+    Said(
+        "jane-forum-other-0", _D(days=14, hours=-1), C.CHANNEL_FORUM, ("bob",), types.INTENT_OTHER,
+        "Same here, every week.", -0.1, types.SOCIABILITY_DEGREE_COMMUNITY, thread="boiler-pressure",
+    ),
+    Said(
+        "jane-forum-other-1", _D(days=14, hours=-2), C.CHANNEL_FORUM, ("carol",), types.INTENT_OTHER,
+        "Same here, every week.", -0.1, types.SOCIABILITY_DEGREE_COMMUNITY, thread="boiler-pressure",
+    ),
+    Said(
+        "jane-forum-2", _D(days=13), C.CHANNEL_FORUM, ("forum",), types.INTENT_SUGGESTION,
+        "Please add a pressure gauge app", 0.3, types.SOCIABILITY_DEGREE_COMMUNITY, thread="boiler-pressure",
+    ),
+    Said(
+        "jane-review", _D(days=12), C.CHANNEL_MARKETPLACE, ("review",), types.INTENT_COMPLAINT,
+        "Two stars. Broke within a month, support was slow.", -0.7, types.SOCIABILITY_DEGREE_OBJECTIVE,
+    ),
+    Said(
+        "jan-order", _D(days=2), C.CHANNEL_EMAIL, ("jan",), types.INTENT_PURCHASE, "I'd like to order two more radiators",
+        degree=types.SOCIABILITY_DEGREE_OBJECTIVE,
+    ),
+)  # fmt: skip
+JAN_EMAIL = _ident(types.IDENTIFIER_TYPE_EMAIL, "jan.smith@elsewhere.example")
+
+
 def jane(now: datetime) -> Story:
     """Jane Smith's journey, the two forum users who join her thread, and Jan Smith (merged into her by mistake)."""
-    spelled = {name: pair[0] for name, pair in JANE_SPELLED.items()}
-    s = lambda score: tpb.Sentiment(score=score)  # noqa: E731 - a shorthand for the table below
-
-    def ago(**delta: float) -> datetime:
-        return now - timedelta(**delta)
-
-    inbound, outbound = types.DIRECTION_INBOUND, types.DIRECTION_OUTBOUND
-    private, public = types.VISIBILITY_PRIVATE, types.VISIBILITY_PUBLIC
-    touch, non_touch = T.TOUCHPOINT_KIND_TOUCHPOINT, T.TOUCHPOINT_KIND_NON_TOUCHPOINT
-    tp = _touchpoint
-    story = [
-        tp(
-            "acme-callcentre",
-            "jane-call",
-            ago(days=20),
-            touch,
-            C.CHANNEL_PHONE,
-            inbound,
-            private,
-            [spelled["phone"], AGENT],
-            "My boiler stopped heating, I'd like a replacement",
-            intent=types.INTENT_COMPLAINT,
-            sentiment=s(-0.6),
-            sociability_degree=types.SOCIABILITY_DEGREE_VENTING,
-        ),
-        tp(
-            "acme-chat",
-            "jane-chat",
-            ago(days=19),
-            touch,
-            C.CHANNEL_CHAT,
-            inbound,
-            private,
-            [spelled["email"]],
-            "How do I reset the thermostat?",
-            intent=types.INTENT_QUESTION,
-            sociability_degree=types.SOCIABILITY_DEGREE_SKEWED,
-        ),
-        tp(
-            "acme-chat",
-            "jane-chat-reply",
-            ago(days=19, minutes=-3),
-            touch,
-            C.CHANNEL_CHAT,
-            outbound,
-            private,
-            [AGENT, spelled["email"]],
-            "Hold the reset button for five seconds.",
-            reply_to=_reply_to("acme-chat", "jane-chat"),
-            intent=types.INTENT_OTHER,
-        ),
-        tp(
-            "x",
-            "jane-tweet",
-            ago(days=17),
-            non_touch,
-            C.CHANNEL_X,
-            inbound,
-            public,
-            [spelled["x"]],
-            "@acme still no heating after 3 days. Worst customer service ever",
-            audience=tpb.Audience(followers=999),
-            intent=types.INTENT_COMPLAINT,
-            sentiment=s(-0.8),
-            sociability_degree=types.SOCIABILITY_DEGREE_SOCIAL_PRESSURE,
-        ),
-        tp(
-            "x",
-            "jane-tweet-reply",
-            ago(days=17, hours=-2),
-            touch,
-            C.CHANNEL_X,
-            outbound,
-            public,
-            [BRAND_X, spelled["x"]],
-            "@JaneSmithTweets so sorry, an engineer will call you today",
-            reply_to=_reply_to("x", "jane-tweet"),
-            intent=types.INTENT_OTHER,
-        ),
-        tp(
-            "blogs",
-            "jane-blog",
-            ago(days=15),
-            non_touch,
-            C.CHANNEL_BLOG,
-            inbound,
-            public,
-            [spelled["blog"]],
-            "Three weeks with a broken boiler: what I learned",
-            audience=tpb.Audience(followers=99),
-            intent=types.INTENT_OTHER,
-            sentiment=s(-0.4),
-            sociability_degree=types.SOCIABILITY_DEGREE_OBJECTIVE,
-        ),
-        tp(
-            FORUM,
-            "jane-forum-1",
-            ago(days=14),
-            non_touch,
-            C.CHANNEL_FORUM,
-            inbound,
-            public,
-            [spelled["forum"]],
-            "Anyone else's boiler losing pressure?",
-            thread_id="boiler-pressure",
-            intent=types.INTENT_QUESTION,
-            sentiment=s(-0.2),
-            sociability_degree=types.SOCIABILITY_DEGREE_COMMUNITY,
-        ),
-        *(
-            tp(
-                FORUM,
-                f"jane-forum-other-{n}",
-                ago(days=14, hours=-n - 1),
-                non_touch,
-                C.CHANNEL_FORUM,
-                inbound,
-                public,
-                [_ident(types.IDENTIFIER_TYPE_FORUM_USER, who, FORUM)],
-                "Same here, every week.",
-                thread_id="boiler-pressure",
-                intent=types.INTENT_OTHER,
-                sentiment=s(-0.1),
-                sociability_degree=types.SOCIABILITY_DEGREE_COMMUNITY,
+    people = {name: pair[0] for name, pair in JANE_SPELLED.items()} | {
+        "agent": AGENT,
+        "brand": BRAND_X,
+        "jan": JAN_EMAIL,
+        "bob": _ident(types.IDENTIFIER_TYPE_FORUM_USER, "Bob B", FORUM),
+        "carol": _ident(types.IDENTIFIER_TYPE_FORUM_USER, "carol c", FORUM),
+    }
+    touchpoints = []
+    for said in JANE_STORY:
+        place = _PLACE[said.channel]
+        fields: dict[str, object] = {"intent": said.intent, "sociability_degree": said.degree}
+        if said.sentiment is not None:
+            fields["sentiment"] = tpb.Sentiment(score=said.sentiment)
+        if said.followers:
+            fields["audience"] = tpb.Audience(followers=said.followers)
+        if said.thread:
+            fields["thread_id"] = said.thread
+        if said.reply_to:
+            fields["reply_to"] = _reply_to(place.system, said.reply_to)
+        touchpoints.append(
+            _touchpoint(
+                place.system,
+                said.external_id,
+                now - said.ago,
+                TOUCH if said.reply_to else place.kind,
+                said.channel,
+                types.DIRECTION_OUTBOUND if said.reply_to else types.DIRECTION_INBOUND,
+                place.visibility,
+                [people[name] for name in said.who],
+                said.text,
+                **fields,
             )
-            for n, who in enumerate(("Bob B", "carol c"))
-        ),
-        tp(
-            FORUM,
-            "jane-forum-2",
-            ago(days=13),
-            non_touch,
-            C.CHANNEL_FORUM,
-            inbound,
-            public,
-            [spelled["forum"]],
-            "Please add a pressure gauge app",
-            thread_id="boiler-pressure",
-            intent=types.INTENT_SUGGESTION,
-            sentiment=s(0.3),
-            sociability_degree=types.SOCIABILITY_DEGREE_COMMUNITY,
-        ),
-        tp(
-            "marketplace",
-            "jane-review",
-            ago(days=12),
-            non_touch,
-            C.CHANNEL_MARKETPLACE,
-            inbound,
-            public,
-            [spelled["review"]],
-            "Two stars. Broke within a month, support was slow.",
-            intent=types.INTENT_COMPLAINT,
-            sentiment=s(-0.7),
-            sociability_degree=types.SOCIABILITY_DEGREE_OBJECTIVE,
-        ),
-    ]
-    jan_email = _ident(types.IDENTIFIER_TYPE_EMAIL, "jan.smith@elsewhere.example")
-    story.append(
-        tp(
-            "acme-mail",
-            "jan-order",
-            ago(days=2),
-            touch,
-            C.CHANNEL_EMAIL,
-            inbound,
-            private,
-            [jan_email],
-            "I'd like to order two more radiators",
-            intent=types.INTENT_PURCHASE,
-            sociability_degree=types.SOCIABILITY_DEGREE_OBJECTIVE,
         )
-    )
-    customer = [types.PARTY_ROLE_CUSTOMER]
     return Story(
         parties=[
-            Party(
-                ipb.RegisterPartyRequest(
-                    kind=types.PARTY_KIND_PERSON,
-                    display_name="Jane Smith",
-                    roles=customer,
-                    identifiers=[JANE_EMAIL],
-                    evidence=_evidence("crm-import", "crm record"),
-                ),
-                late=[JANE_SPELLED[name][1] for name in ("phone", "x", "blog", "forum", "review")],
-            ),
-            Party(
-                ipb.RegisterPartyRequest(
-                    kind=types.PARTY_KIND_PERSON,
-                    display_name="Jan Smith",
-                    roles=customer,
-                    identifiers=[jan_email],
-                    evidence=_evidence("crm-import", "crm record"),
-                )
-            ),
+            Party(_registration("Jane Smith", [JANE_EMAIL]), late=[JANE_SPELLED[name][1] for name in JANE_LATE]),
+            Party(_registration("Jan Smith", [JAN_EMAIL])),
         ],
-        touchpoints=story,
+        touchpoints=touchpoints,
         wrong_merge=(0, 1),
+    )
+
+
+#: The identifiers identity learns of Jane only after her touchpoints are recorded.
+JANE_LATE = ("phone", "x", "blog", "forum", "review")
+
+
+def _registration(
+    name: str, identifiers: list[types.Identifier], roles: Sequence[int] = CUSTOMER
+) -> ipb.RegisterPartyRequest:
+    """A person the CRM knows, to register with the identifiers identity is told at once."""
+    return ipb.RegisterPartyRequest(
+        kind=types.PARTY_KIND_PERSON,
+        display_name=name,
+        roles=list(roles),
+        identifiers=identifiers,
+        evidence=_evidence("crm-import", "crm record"),
     )
 
 
 # ------------------------------------------------------------------------------------------------ the brand's month
 
-FIRST = (
-    "Olivia",
-    "Amelia",
-    "Isla",
-    "Ava",
-    "Mia",
-    "Ivy",
-    "Lily",
-    "Isabella",
-    "Rosie",
-    "Sophia",
-    "Grace",
-    "Freya",
-    "Willow",
-    "Emily",
-    "Ella",
-    "Poppy",
-    "Evie",
-    "Sienna",
-    "Noah",
-    "Oliver",
-    "George",
-    "Leo",
-    "Arthur",
-    "Muhammad",
-    "Harry",
-    "Oscar",
-    "Archie",
-    "Henry",
-    "Theodore",
-    "Jack",
-    "Charlie",
-    "Freddie",
-    "Thomas",
-    "Alfie",
-    "Priya",
-    "Aisha",
-    "Mateo",
-    "Yuki",
-    "Chen",
-    "Lars",
-    "Ingrid",
-    "Amara",
-    "Kofi",
-    "Nia",
-    "Diego",
-    "Lucia",
-    "Sven",
-    "Hana",
+FIRST = tuple(
+    """
+    Olivia Amelia Isla Ava Mia Ivy Lily Isabella Rosie Sophia Grace Freya Willow Emily Ella Poppy Evie
+    Sienna Noah Oliver George Leo Arthur Muhammad Harry Oscar Archie Henry Theodore Jack Charlie
+    Freddie Thomas Alfie Priya Aisha Mateo Yuki Chen Lars Ingrid Amara Kofi Nia Diego Lucia Sven Hana
+    """.split()  # noqa: SIM905 - a list of names reads best as the names
 )
-LAST = (
-    "Smith",
-    "Jones",
-    "Taylor",
-    "Brown",
-    "Williams",
-    "Wilson",
-    "Johnson",
-    "Davies",
-    "Patel",
-    "Robinson",
-    "Wright",
-    "Thompson",
-    "Evans",
-    "Walker",
-    "White",
-    "Roberts",
-    "Green",
-    "Hall",
-    "Thomas",
-    "Clarke",
-    "Jackson",
-    "Wood",
-    "Harris",
-    "Edwards",
-    "Turner",
-    "Martin",
-    "Cooper",
-    "Hill",
-    "Ward",
-    "Hughes",
-    "Moore",
-    "Clark",
-    "King",
-    "Harrison",
-    "Lewis",
-    "Baker",
-    "Lee",
-    "Allen",
-    "Morris",
-    "Khan",
-    "Scott",
-    "Watson",
-    "Davis",
-    "Parker",
-    "James",
-    "Bennett",
-    "Young",
+LAST = tuple(
+    """
+    Smith Jones Taylor Brown Williams Wilson Johnson Davies Patel Robinson Wright Thompson Evans Walker
+    White Roberts Green Hall Thomas Clarke Jackson Wood Harris Edwards Turner Martin Cooper Hill Ward
+    Hughes Moore Clark King Harrison Lewis Baker Lee Allen Morris Khan Scott Watson Davis Parker James
+    Bennett Young
+    """.split()  # noqa: SIM905 - a list of names reads best as the names
 )
 PRODUCTS = ("boiler", "thermostat", "radiator", "heat pump", "smart valve", "water heater")
 
-QUESTIONS = (
-    "How do I bleed the {p}?",
-    "Is the {p} covered by the warranty?",
-    "When will the engineer arrive for my {p}?",
-    "Can I control the {p} from my phone?",
-    "What does error E{n} on the {p} mean?",
-    "Do you install the {p} on weekends?",
-    "How long does a {p} service take?",
-)
-COMPLAINTS = (
-    "My {p} broke again, this is unacceptable",
-    "Still waiting for a refund on the {p}, third week now",
-    "The {p} is making a terrible noise and nobody calls back",
-    "Engineer never showed up to fix my {p}. Awful",
-    "Worst experience ever with the {p}, cold house all weekend",
-    "The {p} leaks and support keeps me on hold",
-)
-PRAISE = (
-    "Love the new {p}, the house is warm in minutes",
-    "Thank you for the quick {p} repair, brilliant engineer",
-    "The {p} app is awesome, saved a lot on bills",
-    "Great service today, the {p} works perfectly",
-    "Really happy with my {p}, best purchase this year",
-)
-PURCHASES = (
-    "I'd like to order a second {p}",
-    "Just ordered the {p} bundle, when will it ship?",
-    "Bought the {p} yesterday, checkout was smooth",
-)
-OTHER = (
-    "Moving house next month, updating my details",
-    "Shared the {p} guide with my neighbour",
-    "Reading up on {p} efficiency",
-    "Back from holiday, the {p} kept the house dry",
-)
+#: What a party says, by intent ({p} a product, {n} a number); suggestions are drawn from ASKS instead.
+SAYS = {
+    types.INTENT_QUESTION: (
+        "How do I bleed the {p}?",
+        "Is the {p} covered by the warranty?",
+        "When will the engineer arrive for my {p}?",
+        "Can I control the {p} from my phone?",
+        "What does error E{n} on the {p} mean?",
+        "Do you install the {p} on weekends?",
+        "How long does a {p} service take?",
+    ),
+    types.INTENT_COMPLAINT: (
+        "My {p} broke again, this is unacceptable",
+        "Still waiting for a refund on the {p}, third week now",
+        "The {p} is making a terrible noise and nobody calls back",
+        "Engineer never showed up to fix my {p}. Awful",
+        "Worst experience ever with the {p}, cold house all weekend",
+        "The {p} leaks and support keeps me on hold",
+    ),
+    types.INTENT_PRAISE: (
+        "Love the new {p}, the house is warm in minutes",
+        "Thank you for the quick {p} repair, brilliant engineer",
+        "The {p} app is awesome, saved a lot on bills",
+        "Great service today, the {p} works perfectly",
+        "Really happy with my {p}, best purchase this year",
+    ),
+    types.INTENT_PURCHASE: (
+        "I'd like to order a second {p}",
+        "Just ordered the {p} bundle, when will it ship?",
+        "Bought the {p} yesterday, checkout was smooth",
+    ),
+    types.INTENT_OTHER: (
+        "Moving house next month, updating my details",
+        "Shared the {p} guide with my neighbour",
+        "Reading up on {p} efficiency",
+        "Back from holiday, the {p} kept the house dry",
+    ),
+}
 #: The product asks suggestions cluster into: (the ask, how to say it); the last one grows through the month.
 ASKS = (
     ("pressure gauge app", ("Please add a {a}", "Would love a {a}!", "A {a} would be great", "I wish there was a {a}")),
@@ -510,42 +364,41 @@ REPLIES = {
     types.INTENT_PRAISE: "Thank you so much, we'll pass it on to the team! {h}",
 }
 
-#: (channel, kind, visibility, weight, identifier the author uses there, source system)
+TOUCH, NON_TOUCH = T.TOUCHPOINT_KIND_TOUCHPOINT, T.TOUCHPOINT_KIND_NON_TOUCHPOINT
+PRIVATE, PUBLIC = types.VISIBILITY_PRIVATE, types.VISIBILITY_PUBLIC
+
+
+class Place(NamedTuple):
+    """A channel as the story uses it."""
+
+    channel: int
+    kind: int  #: of what a party says there
+    visibility: int
+    weight: int  #: how often parties speak there, relative to the other channels
+    uses: str  #: the identifier a party uses there (a key of ``_Person.typed``)
+    system: str  #: the source system that records it
+    reply_after: tuple[int, int]  #: how long the company takes to reply there: (shortest, longest) in minutes
+
+
+#: Every channel: (channel, kind, visibility, weight, identifier used, source system, reply delay in minutes)
 CHANNELS = (
-    (C.CHANNEL_PHONE, T.TOUCHPOINT_KIND_TOUCHPOINT, types.VISIBILITY_PRIVATE, 10, "email", "acme-callcentre"),
-    (C.CHANNEL_EMAIL, T.TOUCHPOINT_KIND_TOUCHPOINT, types.VISIBILITY_PRIVATE, 16, "email", "acme-mail"),
-    (C.CHANNEL_CHAT, T.TOUCHPOINT_KIND_TOUCHPOINT, types.VISIBILITY_PRIVATE, 14, "chat", "acme-chat"),
-    (C.CHANNEL_SMS, T.TOUCHPOINT_KIND_TOUCHPOINT, types.VISIBILITY_PRIVATE, 3, "phone", "acme-sms"),
-    (C.CHANNEL_X, T.TOUCHPOINT_KIND_NON_TOUCHPOINT, types.VISIBILITY_PUBLIC, 14, "x", "x"),
-    (C.CHANNEL_FACEBOOK, T.TOUCHPOINT_KIND_NON_TOUCHPOINT, types.VISIBILITY_PUBLIC, 5, "facebook", "facebook"),
-    (C.CHANNEL_INSTAGRAM, T.TOUCHPOINT_KIND_NON_TOUCHPOINT, types.VISIBILITY_PUBLIC, 4, "instagram", "instagram"),
-    (C.CHANNEL_YOUTUBE, T.TOUCHPOINT_KIND_NON_TOUCHPOINT, types.VISIBILITY_PUBLIC, 2, "youtube", "youtube"),
-    (C.CHANNEL_FORUM, T.TOUCHPOINT_KIND_NON_TOUCHPOINT, types.VISIBILITY_PUBLIC, 10, "forum", FORUM),
-    (C.CHANNEL_BLOG, T.TOUCHPOINT_KIND_NON_TOUCHPOINT, types.VISIBILITY_PUBLIC, 2, "blog", "blogs"),
-    (C.CHANNEL_MARKETPLACE, T.TOUCHPOINT_KIND_NON_TOUCHPOINT, types.VISIBILITY_PUBLIC, 6, "review", "marketplace"),
-    (C.CHANNEL_STORE, T.TOUCHPOINT_KIND_TOUCHPOINT, types.VISIBILITY_PRIVATE, 4, "email", "acme-store"),
-    (C.CHANNEL_WEB, T.TOUCHPOINT_KIND_TOUCHPOINT, types.VISIBILITY_PRIVATE, 5, "email", "acme-web"),
-    (C.CHANNEL_IN_APP, T.TOUCHPOINT_KIND_TOUCHPOINT, types.VISIBILITY_PRIVATE, 4, "device", "acme-app"),
-    (C.CHANNEL_OTHER, T.TOUCHPOINT_KIND_TOUCHPOINT, types.VISIBILITY_PRIVATE, 1, "email", "acme-other"),
+    Place(C.CHANNEL_PHONE, TOUCH, PRIVATE, 10, "email", "acme-callcentre", (0, 30)),
+    Place(C.CHANNEL_EMAIL, TOUCH, PRIVATE, 16, "email", "acme-mail", (90, 2880)),
+    Place(C.CHANNEL_CHAT, TOUCH, PRIVATE, 14, "chat", "acme-chat", (1, 12)),
+    Place(C.CHANNEL_SMS, TOUCH, PRIVATE, 3, "phone", "acme-sms", (10, 240)),
+    Place(C.CHANNEL_X, NON_TOUCH, PUBLIC, 14, "x", "x", (8, 600)),
+    Place(C.CHANNEL_FACEBOOK, NON_TOUCH, PUBLIC, 5, "facebook", "facebook", (20, 900)),
+    Place(C.CHANNEL_INSTAGRAM, NON_TOUCH, PUBLIC, 4, "instagram", "instagram", (30, 1200)),
+    Place(C.CHANNEL_YOUTUBE, NON_TOUCH, PUBLIC, 2, "youtube", "youtube", (60, 2880)),
+    Place(C.CHANNEL_FORUM, NON_TOUCH, PUBLIC, 10, "forum", FORUM, (60, 2880)),
+    Place(C.CHANNEL_BLOG, NON_TOUCH, PUBLIC, 2, "blog", "blogs", (240, 4320)),
+    Place(C.CHANNEL_MARKETPLACE, NON_TOUCH, PUBLIC, 6, "review", "marketplace", (600, 5760)),
+    Place(C.CHANNEL_STORE, TOUCH, PRIVATE, 4, "email", "acme-store", (30, 1440)),
+    Place(C.CHANNEL_WEB, TOUCH, PRIVATE, 5, "email", "acme-web", (60, 1440)),
+    Place(C.CHANNEL_IN_APP, TOUCH, PRIVATE, 4, "device", "acme-app", (30, 1440)),
+    Place(C.CHANNEL_OTHER, TOUCH, PRIVATE, 1, "email", "acme-other", (120, 2880)),
 )
-#: How long the company takes to reply, per channel: (shortest, longest) in minutes.
-REPLY_DELAY = {
-    C.CHANNEL_PHONE: (0, 30),
-    C.CHANNEL_CHAT: (1, 12),
-    C.CHANNEL_SMS: (10, 240),
-    C.CHANNEL_X: (8, 600),
-    C.CHANNEL_FACEBOOK: (20, 900),
-    C.CHANNEL_INSTAGRAM: (30, 1200),
-    C.CHANNEL_YOUTUBE: (60, 2880),
-    C.CHANNEL_FORUM: (60, 2880),
-    C.CHANNEL_BLOG: (240, 4320),
-    C.CHANNEL_MARKETPLACE: (600, 5760),
-    C.CHANNEL_EMAIL: (90, 2880),
-    C.CHANNEL_STORE: (30, 1440),
-    C.CHANNEL_WEB: (60, 1440),
-    C.CHANNEL_IN_APP: (30, 1440),
-    C.CHANNEL_OTHER: (120, 2880),
-}
+_PLACE = {place.channel: place for place in CHANNELS}
 INTENTS = (
     (types.INTENT_QUESTION, 30),
     (types.INTENT_COMPLAINT, 18),
@@ -636,29 +489,19 @@ def brand_month(seed: int, size: Size, now: datetime) -> Story:
     for n, registered in enumerate(people):
         known = [registered.typed[name] for name in sorted(registered.uses) if name != "phone"]
         late = [i for i in known[1:] if rng.random() < 0.2]  # told to identity only after its touchpoints
-        roles = [types.PARTY_ROLE_CUSTOMER] + ([types.PARTY_ROLE_INFLUENCER] if n % 97 == 0 else [])
-        story.parties.append(
-            Party(
-                ipb.RegisterPartyRequest(
-                    kind=types.PARTY_KIND_PERSON,
-                    display_name=registered.name,
-                    roles=roles,
-                    identifiers=[i for i in known if i not in late],
-                    evidence=_evidence("crm-import", "crm record"),
-                ),
-                late=late,
-            )
-        )
+        roles = CUSTOMER + ((types.PARTY_ROLE_INFLUENCER,) if n % 97 == 0 else ())
+        story.parties.append(Party(_registration(registered.name, [i for i in known if i not in late], roles), late))
     activity = [min(rng.paretovariate(1.5), 40.0) for _ in people]  # a few very active parties, a long quiet tail
     start = now - timedelta(days=30)
     for k in range(size.interactions + size.strangers):
         stranger = k >= size.interactions
         person: _Person | None = None if stranger else rng.choices(people, weights=activity)[0]
         if person is None:
-            eligible = [c for c in CHANNELS if c[2] == types.VISIBILITY_PUBLIC and c[4] != "blog"]
+            eligible = [c for c in CHANNELS if c.visibility == PUBLIC and c.uses != "blog"]
         else:
-            eligible = [c for c in CHANNELS if c[4] in person.uses]
-        channel, kind, visibility, _, uses, system = rng.choices(eligible, weights=[c[3] for c in eligible])[0]
+            eligible = [c for c in CHANNELS if c.uses in person.uses]
+        place = rng.choices(eligible, weights=[c.weight for c in eligible])[0]
+        channel, kind, visibility, _, uses, system, (low, high) = place
         author = (person or _Person(rng, 900_000 + k)).typed[uses]
         at = _moment(rng, start)
         intent = rng.choices([i for i, _ in INTENTS], weights=[w for _, w in INTENTS])[0]
@@ -691,7 +534,6 @@ def brand_month(seed: int, size: Size, now: datetime) -> Story:
             )
         )
         if rng.random() < REPLY_CHANCE.get(intent, 0.0):
-            low, high = REPLY_DELAY[channel]
             delay = timedelta(minutes=low + (high - low) * rng.random() ** 2)
             if at + delay < now:
                 company = BRAND_X if channel == C.CHANNEL_X else AGENT
@@ -752,13 +594,7 @@ def _text(rng: random.Random, intent: int, product: str, at: datetime, start: da
         ask, phrasings = rng.choices(ASKS, weights=weights)[0]
         text = rng.choice(phrasings).format(a=ask)
         return text[0].upper() + text[1:]
-    table = {
-        types.INTENT_QUESTION: QUESTIONS,
-        types.INTENT_COMPLAINT: COMPLAINTS,
-        types.INTENT_PRAISE: PRAISE,
-        types.INTENT_PURCHASE: PURCHASES,
-    }.get(intent, OTHER)
-    return rng.choice(table).format(p=product, n=rng.randint(10, 99))
+    return rng.choice(SAYS[intent]).format(p=product, n=rng.randint(10, 99))
 
 
 def _degree(visibility: int, intent: int, thread: str) -> int:
