@@ -61,6 +61,8 @@ from typing import Any
 
 import grpc
 
+from services.common.eventstore.codec import register_events
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.identity import ECHO, Echo, identifiers_of, seed_parties, timed
@@ -317,8 +319,8 @@ def seed(nats_url: str, tmp: Path, args: argparse.Namespace, rng: random.Random)
     run = uuid.uuid4().hex[:8]
     identity = IdentitySettings(app_name=f"identity_{run}")
     settings = Settings(nats_url=nats_url, views_url=f"sqlite:///{tmp / 'touchpoints.db'}", data_dir=tmp)
-    identity_events.register()
-    touchpoint_events.register()
+    register_events(identity_events.REGISTRATIONS)
+    register_events(touchpoint_events.REGISTRATIONS)
     seeder = IdentityApplication(
         env=settings.eventstore_env(identity.app_name), name=identity.app_name, policy=identity.policy
     )
@@ -609,7 +611,9 @@ def load_through_application(nats_url: str, app_name: str, probes: Probes, total
     from services.touchpoints.events import MAPPER_TOPIC
     from services.touchpoints.grpc_api import draft_of
 
-    touchpoint_events.register()  # as the service's composition root does (seeding may have been skipped)
+    register_events(
+        touchpoint_events.REGISTRATIONS
+    )  # as the service's composition root does (seeding may have been skipped)
     env = {**Settings(nats_url=nats_url).eventstore_env(app_name), "MAPPER_TOPIC": MAPPER_TOPIC}  # keys: main()'s
     app = TouchpointsApplication(env=env, name=app_name)
     due: queue.Queue[list[tuple[Any, float, tuple[str, int] | None]] | None] = queue.Queue()

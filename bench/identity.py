@@ -50,6 +50,7 @@ from chorus.identity.v1 import identity_service_pb2 as pb
 from chorus.identity.v1 import identity_service_pb2_grpc as pb_grpc
 from services.common.config import Settings
 from services.common.eventstore import message_sequence
+from services.common.eventstore.codec import register_events
 from services.common.grpc_runtime import create_server, stop
 from services.common.logging import configure_logging
 from services.common.privacy.keyring import open_keyring
@@ -183,7 +184,7 @@ def main() -> None:
         from services.identity import events as identity_events
         from services.identity.application import IdentityApplication
 
-        identity_events.register()
+        register_events(identity_events.REGISTRATIONS)
         seeder = IdentityApplication(env=seed_env, name=identity.app_name, policy=identity.policy)
         start = time.perf_counter()
         for first in range(0, args.parties, args.batch):

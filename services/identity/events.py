@@ -1,14 +1,13 @@
 """Which protobuf message stores which identity domain event (``chorus.identity.events.v1``).
 
-The composition root (``services.identity.main``) calls :func:`register` before the application stores or reads
-any event.
+The composition root (``services.identity.main``) passes :data:`REGISTRATIONS` to ``register_events`` before the
+application stores or reads any event.
 The message fields carry the events' attribute names (see ``protos/chorus/identity/events/v1/events.proto``).
 """
 
 from __future__ import annotations
 
 from chorus.identity.events.v1 import events_pb2 as pb
-from services.common.eventstore.codec import register_events
 from services.identity.domain import IdentifierClaim, Party
 
 REGISTRATIONS = (
@@ -31,8 +30,3 @@ REGISTRATIONS = (
     (IdentifierClaim.Transferred, pb.IdentifierTransferred),
     (IdentifierClaim.Unclaimed, pb.IdentifierUnclaimed),
 )
-
-
-def register() -> None:
-    """Declare the identity events' messages to the event codec (idempotent)."""
-    register_events(REGISTRATIONS)

@@ -32,6 +32,7 @@ import structlog
 from services.common.chassis import ServiceDescription, run, store_accepts_writes
 from services.common.config import Settings
 from services.common.errors import ConfigurationError
+from services.common.eventstore.codec import register_events
 from services.common.privacy.keyring import open_keyring
 from services.common.projections import ProjectionRunner
 from services.identity import events
@@ -77,7 +78,7 @@ def identity_service(
 
     ``env`` overrides the eventsourcing environment (default: JetStream persistence and protobuf events).
     """
-    events.register()
+    register_events(events.REGISTRATIONS)
     with contextlib.ExitStack() as running:  # whatever started is stopped, also when a later step fails
         running.enter_context(open_keyring(settings))  # personal data sealed with the deployment's keys
         app = IdentityApplication(

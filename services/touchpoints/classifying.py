@@ -37,6 +37,7 @@ from chorus.common.v1 import types_pb2 as types
 from chorus.touchpoints.events.v1 import events_pb2 as pb
 from services.common.config import Settings
 from services.common.contracts import enum_words
+from services.common.eventstore.codec import register_events
 from services.common.privacy.sealing import ERASED
 from services.common.projections import Projection, ProjectionRunner, StreamReader, UpstreamEvent, handles
 from services.common.views import View, ViewCursor
@@ -192,7 +193,7 @@ def classifying(
     from services.touchpoints import events
     from services.touchpoints.application import TouchpointsApplication
 
-    events.register()
+    register_events(events.REGISTRATIONS)
     if env is None:
         env = {**settings.eventstore_env(app_name), "MAPPER_TOPIC": events.MAPPER_TOPIC}
     with contextlib.ExitStack() as running:

@@ -1,7 +1,7 @@
 """Which protobuf message stores which touchpoint domain event (``chorus.touchpoints.events.v1``).
 
-The composition root (``services.touchpoints.main``) calls :func:`register` before the application stores or reads
-any event.
+The composition root (``services.touchpoints.main``) passes :data:`REGISTRATIONS` to ``register_events`` before the
+application stores or reads any event.
 The message fields carry the events' attribute names (see ``protos/chorus/touchpoints/events/v1/events.proto``).
 
 :class:`TouchpointMapper` is the shared :class:`ProtobufMapper` with a direct path for ``TouchpointRecorded``,
@@ -23,7 +23,7 @@ from google.protobuf.message import Message
 from chorus.common.v1 import types_pb2 as types
 from chorus.touchpoints.events.v1 import events_pb2 as pb
 from services.common.contracts import EnumWords, from_timestamp, timestamp_fields
-from services.common.eventstore.codec import ProtobufMapper, register_events
+from services.common.eventstore.codec import ProtobufMapper
 from services.common.privacy.sealing import open_sealed
 from services.touchpoints.domain import Touchpoint
 
@@ -35,11 +35,6 @@ REGISTRATIONS = (
     (Touchpoint.ReplyLinked, pb.TouchpointReplyLinked),
     (Touchpoint.Classified, pb.TouchpointClassified),
 )
-
-
-def register() -> None:
-    """Declare the touchpoint events' messages to the event codec (idempotent)."""
-    register_events(REGISTRATIONS)
 
 
 RECORDED_TOPIC = pb.TouchpointRecorded.DESCRIPTOR.full_name

@@ -43,6 +43,7 @@ import structlog
 from services.common.chassis import ServiceDescription, run, store_accepts_writes
 from services.common.config import Settings, int_between, non_negative_float, read_setting
 from services.common.errors import ConfigurationError
+from services.common.eventstore.codec import register_events
 from services.common.privacy.keyring import open_keyring
 from services.touchpoints import events
 from services.touchpoints.application import RecordingPolicy, TouchpointsApplication
@@ -150,7 +151,7 @@ def touchpoints_service(
     :class:`~services.touchpoints.events.TouchpointMapper`); ``pg_schema`` puts a PostgreSQL index in a schema
     of its own.
     """
-    events.register()
+    register_events(events.REGISTRATIONS)
     kind = touchpoints.classifier_kind()  # before anything starts: "model" without the extra fails here
     if env is None:
         env = {**settings.eventstore_env(touchpoints.app_name), "MAPPER_TOPIC": MAPPER_TOPIC}

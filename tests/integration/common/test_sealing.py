@@ -12,6 +12,7 @@ import pytest
 from chorus.common.v1 import types_pb2 as types
 from chorus.identity.events.v1 import events_pb2 as identity_events
 from chorus.touchpoints.events.v1 import events_pb2 as touchpoint_events
+from services.common.eventstore.codec import register_events
 from services.common.eventstore.connection import JetStreamConnection
 from services.common.identifiers import normalise
 from services.common.nats_server import NatsServer
@@ -190,7 +191,7 @@ def test_a_save_of_a_party_with_new_identifiers_makes_all_their_keys_in_one_vaul
     server.start()
     vault = CountingVault(server.url)
     previous = install(Keyring(vault))
-    identity_event_contracts.register()
+    register_events(identity_event_contracts.REGISTRATIONS)
     settings, identity = Settings(nats_url=server.url, data_dir=tmp_path), IdentitySettings(app_name="identity_keys")
     app = IdentityApplication(
         env=settings.eventstore_env("identity_keys"), name="identity_keys", policy=identity.policy

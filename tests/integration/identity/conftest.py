@@ -12,6 +12,7 @@ import pytest
 
 from chorus.identity.v1 import identity_service_pb2_grpc as pb_grpc
 from services.common.config import Settings
+from services.common.eventstore.codec import register_events
 from services.common.projections import ProjectionRunner
 from services.common.testing import serving
 from services.identity import events
@@ -22,7 +23,7 @@ from services.identity.main import SERVICE, IdentitySettings
 @pytest.fixture(autouse=True, scope="session")
 def _identity_events_registered() -> None:
     """The identity events declared to the event codec, as the composition root declares them."""
-    events.register()
+    register_events(events.REGISTRATIONS)
 
 
 @dataclass

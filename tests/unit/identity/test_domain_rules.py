@@ -10,7 +10,7 @@ import pytest
 from eventsourcing.persistence import JSONTranscoder
 
 from services.common.errors import Conflict, FailedPrecondition
-from services.common.eventstore.codec import ProtobufMapper
+from services.common.eventstore.codec import ProtobufMapper, register_events
 from services.common.identifiers import normalise
 from services.identity import events
 from services.identity.domain import (
@@ -212,7 +212,7 @@ def test_history_stored_before_the_domain_became_a_package_still_rebuilds_its_pa
         display_name="Jane Smith",
         anonymous=False,
     )
-    events.register()  # as the composition root does
+    register_events(events.REGISTRATIONS)  # as the composition root does
     mapper = ProtobufMapper(transcoder=JSONTranscoder())
     rebuilt = mapper.to_domain_event(mapper.to_stored_event(registered)).mutate(None)
     assert isinstance(rebuilt, Party)

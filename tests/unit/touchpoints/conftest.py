@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from services.common.eventstore.codec import register_events
 from services.touchpoints import events
 
 
 @pytest.fixture(autouse=True, scope="session")
 def _touchpoint_events_registered() -> None:
-    events.register()
+    register_events(events.REGISTRATIONS)
