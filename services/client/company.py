@@ -18,19 +18,8 @@ from rich.table import Table
 
 from chorus.common.v1 import types_pb2 as types
 from chorus.experience.v1 import experience_service_pb2 as xpb
-from services.client.runtime import (
-    Endpoint,
-    clip,
-    command,
-    console,
-    optional_word,
-    parse_time,
-    parse_word,
-    print_rows,
-    show_duration,
-    show_time,
-    word,
-)
+from services.client.runtime import Endpoint, command, console, print_rows
+from services.client.values import clip, optional_word, parse_time, parse_word, show_duration, show_time, word
 
 Channel = Annotated[str, typer.Option(help="only this channel (x, email, forum, …)")]
 

@@ -11,21 +11,16 @@ from rich.table import Table
 
 from chorus.common.v1 import types_pb2 as types
 from chorus.experience.v1 import experience_service_pb2 as xpb
-from services.client.runtime import (
+from services.client.runtime import Endpoint, as_dict, console, print_json, progress_bar, subcommand
+from services.client.values import (
     IDENTIFIER_HELP,
-    Endpoint,
-    as_dict,
     clip,
-    console,
     is_uuid,
     parse_identifier,
     parse_time,
-    print_json,
-    progress_bar,
     show_duration,
     show_identifier,
     show_time,
-    subcommand,
     word,
 )
 

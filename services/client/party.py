@@ -10,20 +10,14 @@ from rich.table import Table
 
 from chorus.common.v1 import types_pb2 as types
 from chorus.identity.v1 import identity_service_pb2 as ipb
-from services.client.runtime import (
+from services.client.runtime import NOTHING, CommandFailed, Endpoint, as_dict, console, print_json, subcommand
+from services.client.values import (
     IDENTIFIER_HELP,
-    NOTHING,
-    CommandFailed,
-    Endpoint,
-    as_dict,
-    console,
     is_uuid,
     parse_identifier,
     parse_word,
     party_id,
-    print_json,
     show_identifier,
-    subcommand,
     word,
 )
 

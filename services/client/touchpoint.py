@@ -29,25 +29,27 @@ from chorus.common.v1 import types_pb2 as types
 from chorus.touchpoints.v1 import touchpoint_service_pb2 as tpb
 from services.client.runtime import (
     BAD_INPUT,
-    IDENTIFIER_HELP,
     NOTHING,
     CommandFailed,
     Endpoint,
     Service,
     bad_input,
-    clip,
     console,
+    print_json,
+    progress_bar,
+    subcommand,
+)
+from services.client.values import (
+    IDENTIFIER_HELP,
+    clip,
     is_uuid,
     optional_word,
     parse_identifier,
     parse_time,
     parse_word,
-    print_json,
-    progress_bar,
     show_duration,
     show_identifier,
     show_time,
-    subcommand,
     word,
 )
 
