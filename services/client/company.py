@@ -103,13 +103,11 @@ def render_suggestions(reply: xpb.ListSuggestionsResponse) -> None:
 
 @command("experience")
 def queue(
+    experience: Endpoint,
     lens: Annotated[str, typer.Option(help="service, marketing, pr, sales or product")] = "service",
     channel: Channel = "",
     limit: Annotated[int, typer.Option(min=1, max=1000, help="how many items")] = 20,
     as_of: Annotated[str, typer.Option(help="judge waiting as of: ISO 8601 or a span back from now")] = "",
-    *,
-    experience: Endpoint,
-    json: bool,
 ) -> None:
     """The attention queue: what needs a company reply now, and why each item ranks where it does."""
     request = xpb.ListAttentionRequest(
@@ -122,7 +120,6 @@ def queue(
     reply = experience.call("ListAttention", request)
     print_rows(
         reply.items,
-        json,
         lambda: render_queue(reply, word(xpb.Lens.DESCRIPTOR, request.lens)),
         "nothing: no interaction waits for a reply",
     )
@@ -130,13 +127,11 @@ def queue(
 
 @command("experience")
 def pulse(
+    experience: Endpoint,
     bucket: Annotated[str, typer.Option(help="hour, day or week")] = "day",
     channel: Channel = "",
     since: Annotated[str, typer.Option(help="from: ISO 8601 or a span back from now (default 30 days)")] = "",
     until: Annotated[str, typer.Option(help="until: ISO 8601 or a span back from now (default now)")] = "",
-    *,
-    experience: Endpoint,
-    json: bool,
 ) -> None:
     """The brand pulse: volume, listen : talk, sentiment and response times per channel and bucket."""
     request = xpb.GetPulseRequest(
@@ -149,21 +144,19 @@ def pulse(
         request.until.CopyFrom(parse_time(until, "--until"))
     reply = experience.call("GetPulse", request)
     title = f"Brand pulse per {word(xpb.Bucket.DESCRIPTOR, request.bucket)} and channel"
-    print_rows(reply.buckets, json, lambda: render_pulse(reply, title), "nothing: no interaction in that period")
+    print_rows(reply.buckets, lambda: render_pulse(reply, title), "nothing: no interaction in that period")
 
 
 @command("experience")
 def suggestions(
+    experience: Endpoint,
     min_parties: Annotated[int, typer.Option(min=1, help="groups with at least this many distinct parties")] = 1,
     since: Annotated[str, typer.Option(help="from: ISO 8601 or a span back from now (default 90 days)")] = "",
     limit: Annotated[int, typer.Option(min=1, max=1000, help="how many groups")] = 20,
-    *,
-    experience: Endpoint,
-    json: bool,
 ) -> None:
     """Co-creation signals: suggestions grouped by what they ask for, most parties first."""
     request = xpb.ListSuggestionsRequest(min_parties=min_parties, page_size=limit)
     if since:
         request.since.CopyFrom(parse_time(since, "--since"))
     reply = experience.call("ListSuggestions", request)
-    print_rows(reply.groups, json, lambda: render_suggestions(reply), "nothing: no suggestion in that period")
+    print_rows(reply.groups, lambda: render_suggestions(reply), "nothing: no suggestion in that period")

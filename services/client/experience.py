@@ -11,7 +11,15 @@ from rich.table import Table
 
 from chorus.common.v1 import types_pb2 as types
 from chorus.experience.v1 import experience_service_pb2 as xpb
-from services.client.runtime import Endpoint, as_dict, console, print_json, progress_bar, subcommand
+from services.client.runtime import (
+    Endpoint,
+    as_json,
+    console,
+    print_answer,
+    print_json,
+    progress_bar,
+    subcommand,
+)
 from services.client.values import (
     IDENTIFIER_HELP,
     clip,
@@ -124,12 +132,10 @@ def render_experience(experience: xpb.Experience, timeline: list[xpb.TimelineEnt
 
 @subcommand(app, "experience")
 def show(
+    experience: Endpoint,
     party: Annotated[str, typer.Argument(help=f"a party id, or an identifier it holds: {IDENTIFIER_HELP}")],
     timeline: Annotated[int, typer.Option(min=0, max=1000, help="how many timeline entries to show")] = 20,
     as_of: Annotated[str, typer.Option(help="judge waiting and silence as of: ISO 8601 or a span back")] = "",
-    *,
-    experience: Endpoint,
-    json: bool,
 ) -> None:
     """Show a party's holistic experience and its newest interactions (exit code 1 when no party matches)."""
     request = xpb.GetExperienceRequest(party=selector(party))
@@ -146,10 +152,10 @@ def show(
             if timeline
             else []
         )
-    if json:
-        print_json({"experience": as_dict(reply.experience), "timeline": [as_dict(e) for e in entries]})
-    else:
-        render_experience(reply.experience, entries)
+    print_answer(
+        {"experience": reply.experience, "timeline": entries},
+        lambda: render_experience(reply.experience, entries),
+    )
 
 
 def views_lag(status: xpb.GetViewsStatusResponse) -> int:
@@ -158,18 +164,16 @@ def views_lag(status: xpb.GetViewsStatusResponse) -> int:
 
 @subcommand(app, "experience")
 def rebuild(
+    experience: Endpoint,
     wait: Annotated[bool, typer.Option(help="follow the rebuild until the new views answer")] = True,
     poll: Annotated[float, typer.Option(min=0.05, help="seconds between status reads")] = 0.5,
-    *,
-    experience: Endpoint,
-    json: bool,
 ) -> None:
     """Rebuild the experience views from sequence 1 beside the live ones, then follow it until they swap."""
     with experience.connect() as service:
         started = service.call(service.stub.RebuildViews, xpb.RebuildViewsRequest())
         status = service.call(service.stub.GetViewsStatus, xpb.GetViewsStatusRequest())
         if wait:
-            with progress_bar(disable=json or None) as progress:
+            with progress_bar(disable=as_json() or None) as progress:
                 task = progress.add_task(f"rebuilding generation {started.generation}", total=None)
                 while status.generation < started.generation or status.rebuilding_generation:
                     applied = sum(u.applied for u in status.rebuild_upstreams)
@@ -177,8 +181,8 @@ def rebuild(
                     progress.update(task, completed=applied, total=applied + left or None)
                     time.sleep(poll)
                     status = service.call(service.stub.GetViewsStatus, xpb.GetViewsStatusRequest())
-    if json:
-        print_json({"rebuild": as_dict(started), "status": as_dict(status)})
+    if as_json():
+        print_json({"rebuild": started, "status": status})
         return
     verb = "started" if started.started else "was already running"
     done = "; it answers reads now" if wait else ""
@@ -202,13 +206,8 @@ def render_status(status: xpb.GetViewsStatusResponse) -> None:
 
 @subcommand(app, "experience")
 def status(
-    *,
     experience: Endpoint,
-    json: bool,
 ) -> None:
     """How far the views have applied each upstream, their lag, quarantine and any rebuild."""
     reply = experience.call("GetViewsStatus", xpb.GetViewsStatusRequest())
-    if json:
-        print_json(reply)
-    else:
-        render_status(reply)
+    print_answer(reply, lambda: render_status(reply))

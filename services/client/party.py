@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 import typer
@@ -10,7 +11,14 @@ from rich.table import Table
 
 from chorus.common.v1 import types_pb2 as types
 from chorus.identity.v1 import identity_service_pb2 as ipb
-from services.client.runtime import NOTHING, CommandFailed, Endpoint, as_dict, console, print_json, subcommand
+from services.client.runtime import (
+    NOTHING,
+    CommandFailed,
+    Endpoint,
+    console,
+    print_answer,
+    subcommand,
+)
 from services.client.values import (
     IDENTIFIER_HELP,
     is_uuid,
@@ -32,8 +40,16 @@ Rule = Annotated[str, typer.Option(help="evidence: the rule that justified it (s
 By = Annotated[str, typer.Option("--by", help="evidence: who asserted it (an agent's id, a system)")]
 
 
-def _evidence(source: str, rule: str, by: str) -> ipb.Evidence:
-    return ipb.Evidence(source=source, rule=rule, asserted_by=by)
+@dataclass(frozen=True)
+class Evidence:
+    """Why a party changes, as identity records it: ``--source``, ``--rule`` and ``--by``."""
+
+    source: Source = "cli"
+    rule: Rule = ""
+    by: By = ""
+
+    def message(self) -> ipb.Evidence:
+        return ipb.Evidence(source=self.source, rule=self.rule, asserted_by=self.by)
 
 
 def render_party(party: ipb.Party) -> None:
@@ -58,30 +74,21 @@ def render_party(party: ipb.Party) -> None:
     console.print(table)
 
 
-def _change(identity: Endpoint, as_json: bool, method: str, request: Message) -> None:
+def _change(identity: Endpoint, method: str, request: Message) -> None:
     """Call ``method`` of the identity service once with ``request`` and show the party it answers."""
-    _out(identity.call(method, request).party, as_json)
-
-
-def _out(party: ipb.Party, as_json: bool) -> None:
-    if as_json:
-        print_json(party)
-    else:
-        render_party(party)
+    party = identity.call(method, request).party
+    print_answer(party, lambda: render_party(party))
 
 
 @subcommand(app, "identity")
 def register(
+    identity: Endpoint,
     display_name: Annotated[str, typer.Argument(help="how to call the party")],
     kind: Annotated[str, typer.Option(help="person, organisation or community")] = "person",
     role: Annotated[list[str] | None, typer.Option(help="customer, prospect, partner, influencer, employee")] = None,
     identifier: Identifiers = None,
-    source: Source = "cli",
-    rule: Rule = "",
-    by: By = "",
     *,
-    identity: Endpoint,
-    json: bool,
+    evidence: Evidence,
 ) -> None:
     """Register a party, optionally with identifiers (all linked, or none)."""
     request = ipb.RegisterPartyRequest(
@@ -89,17 +96,15 @@ def register(
         display_name=display_name,
         roles=[parse_word(types.PartyRole.DESCRIPTOR, r, "--role") for r in role or []],
         identifiers=[parse_identifier(raw, "--identifier") for raw in identifier or []],
-        evidence=_evidence(source, rule, by),
+        evidence=evidence.message(),
     )
-    _change(identity, json, "RegisterParty", request)
+    _change(identity, "RegisterParty", request)
 
 
 @subcommand(app, "identity")
 def get(
-    party: Annotated[str, typer.Argument(help=f"a party id, or an identifier it holds: {IDENTIFIER_HELP}")],
-    *,
     identity: Endpoint,
-    json: bool,
+    party: Annotated[str, typer.Argument(help=f"a party id, or an identifier it holds: {IDENTIFIER_HELP}")],
 ) -> None:
     """Show a party as it is now, by id or by an identifier it holds."""
     with identity.connect() as service:
@@ -112,66 +117,60 @@ def get(
             if not search.parties:
                 raise CommandFailed(NOTHING, "not found: no party holds that identifier")
             found = search.parties[0]
-    _out(found, json)
+    print_answer(found, lambda: render_party(found))
 
 
 @subcommand(app, "identity")
 def link(
+    identity: Endpoint,
     party: Annotated[str, typer.Argument(help="the party id")],
     identifier: Annotated[str, typer.Argument(help=IDENTIFIER_HELP)],
     force: Annotated[bool, typer.Option(help="move the identifier from the party that holds it now")] = False,
-    source: Source = "cli",
-    rule: Rule = "",
-    by: By = "",
     *,
-    identity: Endpoint,
-    json: bool,
+    evidence: Evidence,
 ) -> None:
     """Link an identifier to a party, with evidence."""
     request = ipb.LinkIdentifierRequest(
         party_id=party_id(party, "party"),
         identifier=parse_identifier(identifier),
         force=force,
-        evidence=_evidence(source, rule, by),
+        evidence=evidence.message(),
     )
-    _change(identity, json, "LinkIdentifier", request)
+    _change(identity, "LinkIdentifier", request)
 
 
 @subcommand(app, "identity")
 def merge(
+    identity: Endpoint,
     target: Annotated[str, typer.Argument(help="the party that survives")],
     source_party: Annotated[str, typer.Argument(metavar="SOURCE", help="the party merged into the target")],
     rule: Annotated[str, typer.Option(help="the rule that justified the merge (required)")] = "",
     source: Source = "cli",
     by: By = "",
-    *,
-    identity: Endpoint,
-    json: bool,
 ) -> None:
     """Merge SOURCE into TARGET (undo with ``chorus party unmerge SOURCE``)."""
     request = ipb.MergePartiesRequest(
         target_party_id=party_id(target, "target"),
         source_party_id=party_id(source_party, "source"),
-        evidence=_evidence(source, rule, by),
+        evidence=Evidence(source, rule, by).message(),
     )
-    _change(identity, json, "MergeParties", request)
+    _change(identity, "MergeParties", request)
 
 
 @subcommand(app, "identity")
 def unmerge(
+    identity: Endpoint,
     party: Annotated[str, typer.Argument(help="the party that was merged away")],
     rule: Rule = "",
     source: Source = "cli",
     by: By = "",
-    *,
-    identity: Endpoint,
-    json: bool,
 ) -> None:
     """Undo a merge: both parties get back exactly what they had."""
-    request = ipb.UnmergePartyRequest(party_id=party_id(party, "party"), evidence=_evidence(source, rule, by))
+    request = ipb.UnmergePartyRequest(party_id=party_id(party, "party"), evidence=Evidence(source, rule, by).message())
     reply = identity.call("UnmergeParty", request)
-    if json:
-        print_json({"party": as_dict(reply.party), "former_target": as_dict(reply.former_target)})
-    else:
+
+    def render() -> None:
         render_party(reply.party)
         render_party(reply.former_target)
+
+    print_answer({"party": reply.party, "former_target": reply.former_target}, render)

@@ -21,12 +21,15 @@ command's own checks name the option or field and never repeat what was typed.
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import dataclasses
 import functools
 import inspect
 import json
 import os
 import sys
 import time
+import typing
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +76,7 @@ _TIMEOUT = Annotated[
     float, typer.Option("--timeout", envvar="CHORUS_CLI_TIMEOUT", min=0.1, help="seconds each call may take")
 ]
 _JSON = Annotated[bool, typer.Option("--json", help="print protobuf JSON (one object per line) instead of tables")]
+_AS_JSON: contextvars.ContextVar[bool] = contextvars.ContextVar("chorus_cli_json", default=False)
 _STUBS: dict[str, Callable[[grpc.Channel], Any]] = {
     "identity": ipb_grpc.IdentityServiceStub,
     "touchpoints": tpb_grpc.TouchpointServiceStub,
@@ -124,27 +128,40 @@ def command(*calls: str, json: bool = True) -> Callable[[Callable[..., None]], C
 
     The command gets the options every client command shares, after its own: ``--<service>-address`` for each
     service it calls (default ``chorus up``'s port on 127.0.0.1, or ``CHORUS_<SERVICE>_ADDRESS``), ``--timeout``
-    and, unless ``json`` is False, ``--json``. The function receives an :class:`Endpoint` per service as the
-    keyword argument named after it (``identity=...``) and ``json`` as a bool. A :class:`CommandFailed` prints
-    its line on stderr and exits with its code."""
+    and, unless ``json`` is False, ``--json`` (which :func:`print_answer`, :func:`print_rows` and :func:`as_json`
+    follow). The function receives an :class:`Endpoint` per service as the argument named after it
+    (``identity=...``). A parameter annotated with a dataclass is a group of options: its fields are the command's
+    options, and the function receives the dataclass. A :class:`CommandFailed` prints its line on stderr and exits
+    with its code."""
 
     def decorate(function: Callable[..., None]) -> Callable[..., None]:
-        own = [
-            parameter
-            for parameter in inspect.signature(function, eval_str=True).parameters.values()
-            if parameter.name not in (*calls, "json")
-        ]
+        own: list[inspect.Parameter] = []
+        groups: dict[str, tuple[type, list[str]]] = {}
+        for parameter in inspect.signature(function, eval_str=True).parameters.values():
+            if parameter.name in calls:
+                continue
+            if isinstance(parameter.annotation, type) and dataclasses.is_dataclass(parameter.annotation):
+                fields = _group_options(parameter.annotation)
+                groups[parameter.name] = (parameter.annotation, [field.name for field in fields])
+                own += fields
+            else:
+                own.append(parameter)
 
         @functools.wraps(function)
         def run(*args: Any, **kwargs: Any) -> None:
             timeout = kwargs.pop("timeout")
             for name in calls:
                 kwargs[name] = Endpoint(name, kwargs.pop(f"{name}_address"), timeout)
+            for name, (group, fields) in groups.items():
+                kwargs[name] = group(**{field: kwargs.pop(field) for field in fields})
+            mode = _AS_JSON.set(kwargs.pop("json", False))
             try:
                 function(*args, **kwargs)
             except CommandFailed as failure:
                 typer.secho(f"chorus: {failure.line}", err=True, fg=typer.colors.RED)
                 raise typer.Exit(code=failure.code) from None
+            finally:
+                _AS_JSON.reset(mode)
 
         signature = inspect.Signature([*own, *_shared_options(calls, json)])
         run.__signature__ = signature  # type: ignore[attr-defined]
@@ -164,6 +181,16 @@ def subcommand(
         return app.command(name)(command(*calls, json=json)(function))
 
     return register
+
+
+def _group_options(group: type) -> list[inspect.Parameter]:
+    hints = typing.get_type_hints(group, include_extras=True)
+    return [
+        inspect.Parameter(
+            field.name, inspect.Parameter.KEYWORD_ONLY, default=field.default, annotation=hints[field.name]
+        )
+        for field in dataclasses.fields(group)
+    ]
 
 
 def _shared_options(calls: Sequence[str], json: bool) -> list[inspect.Parameter]:
@@ -267,19 +294,37 @@ class Endpoint:
 # ------------------------------------------------------------------------------------------------ output
 
 
-def as_dict(message: Message) -> dict[str, Any]:
-    return json_format.MessageToDict(message, preserving_proto_field_name=True)
+def print_json(value: Message | dict[str, Any]) -> None:
+    """One JSON object on one line: protobuf JSON for messages, also inside a dict or a list."""
+    typer.echo(json.dumps(_plain(value), ensure_ascii=False, sort_keys=False))
 
 
-def print_json(message: Message | dict[str, Any]) -> None:
-    """One JSON object on one line (protobuf JSON for messages)."""
-    value = as_dict(message) if isinstance(message, Message) else message
-    typer.echo(json.dumps(value, ensure_ascii=False, sort_keys=False))
+def _plain(value: object) -> object:
+    if isinstance(value, Message):
+        return json_format.MessageToDict(value, preserving_proto_field_name=True)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
 
 
-def print_rows(rows: Sequence[Message], as_json: bool, render: Callable[[], None], nothing: str) -> None:
-    """JSON lines or the rendered table; then exit code 1 with ``nothing`` when there are no rows."""
-    if as_json:
+def as_json() -> bool:
+    """Whether the running command prints JSON (``--json``) rather than tables."""
+    return _AS_JSON.get()
+
+
+def print_answer(message: Message | dict[str, Any], render: Callable[[], None]) -> None:
+    """``message`` as one line of JSON (``--json``), or what ``render`` prints."""
+    if as_json():
+        print_json(message)
+    else:
+        render()
+
+
+def print_rows(rows: Sequence[Message], render: Callable[[], None], nothing: str) -> None:
+    """JSON lines (``--json``) or the rendered table; then exit code 1 with ``nothing`` when there are no rows."""
+    if as_json():
         for row in rows:
             print_json(row)
     else:

@@ -29,13 +29,14 @@ from chorus.common.v1 import types_pb2 as types
 from chorus.touchpoints.v1 import touchpoint_service_pb2 as tpb
 from services.client.runtime import (
     BAD_INPUT,
-    NOTHING,
-    CommandFailed,
     Endpoint,
     Service,
+    as_json,
     bad_input,
     console,
+    print_answer,
     print_json,
+    print_rows,
     progress_bar,
     subcommand,
 )
@@ -188,8 +189,8 @@ def _count_lines(path: str) -> int | None:
         return sum(1 for line in stream if line.strip())
 
 
-def say_outcomes(outcomes: Outcomes, as_json: bool) -> None:
-    if as_json:
+def say_outcomes(outcomes: Outcomes) -> None:
+    if as_json():
         print_json(
             {
                 "recorded": outcomes.recorded,
@@ -216,6 +217,7 @@ def _now() -> timestamp_pb2.Timestamp:
 
 @subcommand(app, "touchpoints")
 def record(
+    touchpoints: Endpoint,
     file: Annotated[str, typer.Option("--file", "-f", help="JSONL of TouchpointInput messages; - reads stdin")] = "",
     channel: Annotated[str, typer.Option(help="phone, email, chat, x, forum, blog, marketplace, …")] = "",
     kind: Annotated[str, typer.Option(help="touchpoint (the company took part) or non_touchpoint")] = "touchpoint",
@@ -231,17 +233,14 @@ def record(
     intent: Annotated[str, typer.Option(help="question, complaint, praise, suggestion, purchase, other")] = "",
     followers: Annotated[int, typer.Option(min=0, help="followers of the author (a public post)")] = 0,
     stream_timeout: Annotated[float, typer.Option(min=1, help="seconds a --file stream may take in all")] = 3600.0,
-    *,
-    touchpoints: Endpoint,
-    json: bool,
 ) -> None:
     """Record one touchpoint from options, or stream many from a JSONL file or stdin (--file)."""
     if file:
         lines = _input_lines(file)
         total = _count_lines(file)
-        with touchpoints.connect() as service, progress_bar(disable=json or None) as progress:
+        with touchpoints.connect() as service, progress_bar(disable=as_json() or None) as progress:
             outcomes = record_stream(service, lines, progress, total, stream_timeout)
-        say_outcomes(outcomes, json)
+        say_outcomes(outcomes)
         if outcomes.rejects:
             raise typer.Exit(code=BAD_INPUT)
         return
@@ -269,12 +268,9 @@ def record(
             bad_input("--reply-to", "expected a touchpoint id (a UUID)")
         item.reply_to.touchpoint_id = reply_to
     reply = touchpoints.call("RecordTouchpoint", tpb.RecordTouchpointRequest(touchpoint=item))
-    if json:
-        print_json(reply)
-    else:
-        outcome = word(tpb.RecordOutcome.DESCRIPTOR, reply.outcome)
-        inferred = f" (inferred {', '.join(reply.inferred_fields)})" if reply.inferred_fields else ""
-        console.print(f"{reply.touchpoint_id} {outcome}{inferred}")
+    outcome = word(tpb.RecordOutcome.DESCRIPTOR, reply.outcome)
+    inferred = f" (inferred {', '.join(reply.inferred_fields)})" if reply.inferred_fields else ""
+    print_answer(reply, lambda: console.print(f"{reply.touchpoint_id} {outcome}{inferred}"))
 
 
 def render_touchpoint(touchpoint: tpb.Touchpoint) -> None:
@@ -306,10 +302,8 @@ def render_touchpoint(touchpoint: tpb.Touchpoint) -> None:
 
 @subcommand(app, "touchpoints")
 def get(
-    touchpoint: Annotated[str, typer.Argument(help="a touchpoint id, or SYSTEM:EXTERNAL_ID of its source")],
-    *,
     touchpoints: Endpoint,
-    json: bool,
+    touchpoint: Annotated[str, typer.Argument(help="a touchpoint id, or SYSTEM:EXTERNAL_ID of its source")],
 ) -> None:
     """Show one touchpoint, by id or by its source's system and external id."""
     if is_uuid(touchpoint):
@@ -320,23 +314,36 @@ def get(
             bad_input("touchpoint", "expected a touchpoint id (a UUID) or SYSTEM:EXTERNAL_ID")
         request = tpb.GetTouchpointRequest(source=tpb.SourceReference(system=system, external_id=external))
     reply = touchpoints.call("GetTouchpoint", request)
-    if json:
-        print_json(reply.touchpoint)
-    else:
-        render_touchpoint(reply.touchpoint)
+    print_answer(reply.touchpoint, lambda: render_touchpoint(reply.touchpoint))
+
+
+def render_touchpoints(found: list[tpb.Touchpoint]) -> None:
+    table = Table(title=f"{len(found)} touchpoints, newest first", title_justify="left")
+    for column in ("when", "channel", "dir", "kind", "intent", "actors", "text", "id"):
+        table.add_column(column)
+    for item in found:
+        table.add_row(
+            show_time(item.occurred_at),
+            word(types.Channel.DESCRIPTOR, item.channel),
+            word(types.Direction.DESCRIPTOR, item.direction)[:3],
+            "touch" if item.kind == types.TOUCHPOINT_KIND_TOUCHPOINT else "non-touch",
+            word(types.Intent.DESCRIPTOR, item.intent),
+            ", ".join(show_identifier(a) for a in item.actors),
+            clip(item.content.text, 40),
+            item.touchpoint_id,
+        )
+    console.print(table)
 
 
 @subcommand(app, "touchpoints", name="list")
 def list_touchpoints(
+    touchpoints: Endpoint,
     actor: Annotated[str, typer.Option(help=f"only this actor: {IDENTIFIER_HELP}")] = "",
     thread: Annotated[str, typer.Option(help="only this thread")] = "",
     channel: Annotated[str, typer.Option(help="only this channel")] = "",
     since: Annotated[str, typer.Option(help="at or after: ISO 8601 or a span back from now (7d)")] = "",
     until: Annotated[str, typer.Option(help="before: ISO 8601 or a span back from now")] = "",
     limit: Annotated[int, typer.Option(min=1, help="at most this many, newest first")] = 50,
-    *,
-    touchpoints: Endpoint,
-    json: bool,
 ) -> None:
     """List touchpoints, newest first, by actor, thread, channel and time (exit code 1 when there are none)."""
     request = tpb.ListTouchpointsRequest(
@@ -358,24 +365,4 @@ def list_touchpoints(
             if not reply.next_page_token:
                 break
             request.page_token = reply.next_page_token
-    if json:
-        for item in found:
-            print_json(item)
-    else:
-        table = Table(title=f"{len(found)} touchpoints, newest first", title_justify="left")
-        for column in ("when", "channel", "dir", "kind", "intent", "actors", "text", "id"):
-            table.add_column(column)
-        for item in found:
-            table.add_row(
-                show_time(item.occurred_at),
-                word(types.Channel.DESCRIPTOR, item.channel),
-                word(types.Direction.DESCRIPTOR, item.direction)[:3],
-                "touch" if item.kind == types.TOUCHPOINT_KIND_TOUCHPOINT else "non-touch",
-                word(types.Intent.DESCRIPTOR, item.intent),
-                ", ".join(show_identifier(a) for a in item.actors),
-                clip(item.content.text, 40),
-                item.touchpoint_id,
-            )
-        console.print(table)
-    if not found:
-        raise CommandFailed(NOTHING, "nothing: no touchpoint matches")
+    print_rows(found, lambda: render_touchpoints(found), "nothing: no touchpoint matches")

@@ -1,8 +1,10 @@
 """The options every client command shares (addresses, ``--timeout``, ``--json``) are declared once, by
-``runtime.command``: a command gets them after its own options, and its function an ``Endpoint`` per service."""
+``runtime.command``: a command gets them after its own options, its function an ``Endpoint`` per service and a
+dataclass per group of options, and the printers follow ``--json``."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pytest
@@ -11,7 +13,7 @@ import typer.main
 from typer.testing import CliRunner
 
 from services.cli import app as chorus
-from services.client.runtime import BAD_INPUT, CommandFailed, Endpoint, subcommand
+from services.client.runtime import BAD_INPUT, CommandFailed, Endpoint, as_json, subcommand
 
 #: every client command and the services it calls (--json unless it is in NO_JSON)
 CALLS = {
@@ -56,20 +58,28 @@ def test_each_client_command_ends_with_the_shared_options(path: tuple[str, ...])
     assert params["timeout"].default == 10.0
 
 
+@dataclass(frozen=True)
+class Why:
+    """A group of options, as a command declares it."""
+
+    rule: Annotated[str, typer.Option(help="the rule")] = ""
+    by: Annotated[str, typer.Option("--by")] = "cli"
+
+
 def _probe() -> tuple[typer.Typer, list[dict[str, Any]]]:
     app = typer.Typer()
     seen: list[dict[str, Any]] = []
 
     @subcommand(app, "identity", "experience", name="probe")
     def probe(
+        identity: Endpoint,
+        experience: Endpoint,
         party: Annotated[str, typer.Argument()],
         fail: Annotated[bool, typer.Option()] = False,
         *,
-        identity: Endpoint,
-        experience: Endpoint,
-        json: bool,
+        why: Why,
     ) -> None:
-        seen.append({"party": party, "identity": identity, "experience": experience, "json": json})
+        seen.append({"party": party, "identity": identity, "experience": experience, "why": why, "json": as_json()})
         if fail:
             raise CommandFailed(BAD_INPUT, "invalid argument: party: wrong")
 
@@ -85,7 +95,7 @@ def test_a_command_receives_an_endpoint_per_service_from_the_shared_options() ->
 
     result = CliRunner().invoke(
         app,
-        ["probe", "p-1", "--identity-address", "id:1", "--timeout", "2.5", "--json"],
+        ["probe", "p-1", "--identity-address", "id:1", "--timeout", "2.5", "--rule", "r", "--json"],
         env={"CHORUS_EXPERIENCE_ADDRESS": "xp:3"},
     )
 
@@ -95,9 +105,11 @@ def test_a_command_receives_an_endpoint_per_service_from_the_shared_options() ->
             "party": "p-1",
             "identity": Endpoint("identity", "id:1", 2.5),
             "experience": Endpoint("experience", "xp:3", 2.5),
+            "why": Why(rule="r", by="cli"),
             "json": True,
         }
     ]
+    assert not as_json()  # only while the command runs
 
 
 def test_a_command_failure_is_one_line_and_its_exit_code() -> None:
