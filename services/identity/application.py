@@ -18,10 +18,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import DataError
 
+from services.common.applications import ServiceApplication
 from services.common.errors import Conflict, FieldViolation, InvalidArgument, NotFound, Unavailable
 from services.common.eventstore import store_errors
 from services.common.identifiers import Identifier, InvalidIdentifier, normalise
@@ -60,7 +61,7 @@ ERASED_CATEGORIES = ("identifier values", "names", "free text", "urls")
 IdentifierFields = Mapping[str, str]  # {"type": "email", "value": "...", "namespace": ""}
 
 
-class IdentityApplication(Application[uuid.UUID]):
+class IdentityApplication(ServiceApplication):
     """Parties, identifiers, merges and consent (see the module docstring)."""
 
     name = "identity"
@@ -73,12 +74,10 @@ class IdentityApplication(Application[uuid.UUID]):
         policy: LinkPolicy | None = None,
         default_region: str | None = None,
     ) -> None:
-        if name:
-            self.name = name
         self.policy = policy or LinkPolicy()
         self.default_region = default_region
         self.projection: Any = None  # the ProjectionRunner of the resolution view, attached by the composition root
-        super().__init__(env=dict(env) if env is not None else None)
+        super().__init__(env, name=name)
 
     def attach_projection(self, projection: Any) -> None:
         self.projection = projection

@@ -47,10 +47,11 @@ from typing import Any
 from uuid import UUID
 
 import structlog
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from services.common import pagination
+from services.common.applications import ServiceApplication
 from services.common.contracts import micros
 from services.common.errors import Conflict, InvalidArgument, NotFound, Unavailable
 from services.common.eventstore import store_errors
@@ -302,22 +303,20 @@ class Enricher:
                 self._pool = None
 
 
-class TouchpointsApplication(Application[UUID]):
+class TouchpointsApplication(ServiceApplication):
     """Records touchpoints idempotently and answers questions about them."""
 
     name = "touchpoints"
 
     def __init__(
         self,
-        env: dict[str, str] | None = None,
+        env: Mapping[str, str] | None = None,
         *,
         name: str | None = None,
         policy: RecordingPolicy | None = None,
         index: TouchpointIndex | None = None,
         default_region: str | None = None,
     ) -> None:
-        if name:
-            self.name = name
         self.default_region = index.default_region if index is not None else default_region
         self.policy = policy or RecordingPolicy()
         self.index = index
@@ -325,7 +324,7 @@ class TouchpointsApplication(Application[UUID]):
         self.classifying: Any = None  # the model enrichment process, when the composition root started one
         self.enricher = Enricher(self.policy.enrichment_processes)
         self.recent_thread_actors = RecentThreadActors()
-        super().__init__(env)
+        super().__init__(env, name=name)
 
     def actor_key(self, actor: Identifier) -> str:
         """The key of ``actor`` that lists and party counts go by: with an index, the index's own (its default
