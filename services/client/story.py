@@ -207,8 +207,8 @@ JANE_STORY = (
         "Two stars. Broke within a month, support was slow.", -0.7, types.SOCIABILITY_DEGREE_OBJECTIVE,
     ),
     Said(
-        "jan-order", _D(days=2), C.CHANNEL_EMAIL, ("jan",), types.INTENT_PURCHASE, "I'd like to order two more radiators",
-        degree=types.SOCIABILITY_DEGREE_OBJECTIVE,
+        "jan-order", _D(days=2), C.CHANNEL_EMAIL, ("jan",), types.INTENT_PURCHASE,
+        "I'd like to order two more radiators", degree=types.SOCIABILITY_DEGREE_OBJECTIVE,
     ),
 )  # fmt: skip
 JAN_EMAIL = _ident(types.IDENTIFIER_TYPE_EMAIL, "jan.smith@elsewhere.example")

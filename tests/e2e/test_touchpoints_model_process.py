@@ -17,11 +17,12 @@ from chorus.common.v1 import types_pb2 as types
 from chorus.touchpoints.v1 import touchpoint_service_pb2 as tpb
 from chorus.touchpoints.v1 import touchpoint_service_pb2_grpc as tpb_grpc
 from services.common.config import Settings
+from services.common.eventstore.codec import register_events
 from services.common.nats_server import free_port
 from services.common.testing import eventually
 from services.touchpoints.application import TouchpointsApplication
 from services.touchpoints.domain import Touchpoint
-from services.touchpoints.events import MAPPER_TOPIC, register
+from services.touchpoints.events import MAPPER_TOPIC, REGISTRATIONS
 from tests.support.stack import ago
 
 
@@ -76,7 +77,7 @@ def test_the_service_s_child_classifies_and_dies_with_it(nats_url: str, tmp_path
                 )
             )
             touchpoint_id = uuid.UUID(reply.touchpoint_id)
-        register()
+        register_events(REGISTRATIONS)
         settings = Settings(nats_url=nats_url)
         reader = TouchpointsApplication(
             env={**settings.eventstore_env(app_name), "MAPPER_TOPIC": MAPPER_TOPIC}, name=app_name
