@@ -132,7 +132,7 @@ class _Link:
         """Answer what the server sent while the connection sat idle (PINGs); False when it is closed."""
         try:
             while self._readable():
-                if not self._fill():
+                if not self._fill(time.monotonic() + 1):
                     return False
                 while _CRLF in self._buffer:
                     self._next(time.monotonic() + 1)
@@ -159,13 +159,12 @@ class _Link:
         except OSError as exc:
             raise _ConnectionLost(f"send failed: {type(exc).__name__}") from None
 
-    def _fill(self, deadline: float | None = None) -> bool:
-        """Read what the socket has (waiting until ``deadline``); False at end of stream."""
-        if deadline is not None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise _ConnectionLost("no answer in time")
-            self._sock.settimeout(remaining)
+    def _fill(self, deadline: float) -> bool:
+        """Read what the socket has, waiting until ``deadline``; False at end of stream."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _ConnectionLost("no answer in time")
+        self._sock.settimeout(remaining)
         try:
             chunk = self._sock.recv(65536)
         except TimeoutError:
@@ -178,32 +177,30 @@ class _Link:
     def _next(self, deadline: float) -> tuple[bytes, bytes, bytes]:
         """The next protocol line, and the payload of a MSG/HMSG: (operation, arguments, payload). A PING is
         answered before it is returned; ``-ERR`` raises."""
-        while True:
+        end = self._buffer.find(_CRLF)
+        while end < 0:
+            if not self._fill(deadline):
+                raise _ConnectionLost("the server closed the connection")
             end = self._buffer.find(_CRLF)
-            while end < 0:
+        op, _, args = bytes(self._buffer[:end]).partition(b" ")
+        op = op.upper()
+        if op in (b"MSG", b"HMSG"):
+            size = int(args.rsplit(b" ", 1)[-1])
+            while len(self._buffer) < end + 2 + size + 2:
                 if not self._fill(deadline):
                     raise _ConnectionLost("the server closed the connection")
-                end = self._buffer.find(_CRLF)
-            line = bytes(self._buffer[:end])
-            op, _, args = line.partition(b" ")
-            op = op.upper()
-            if op in (b"MSG", b"HMSG"):
-                size = int(args.rsplit(b" ", 1)[-1])
-                while len(self._buffer) < end + 2 + size + 2:
-                    if not self._fill(deadline):
-                        raise _ConnectionLost("the server closed the connection")
-                body = bytes(self._buffer[end + 2 : end + 2 + size])
-                del self._buffer[: end + 2 + size + 2]
-                return op, args, body
-            del self._buffer[: end + 2]
-            if op == b"PING":
-                self._send(b"PONG\r\n")
-            if op == b"-ERR":
-                text = args.decode(errors="replace").strip("' ")
-                if text.lower().startswith("permissions violation"):
-                    raise _Refused(text.split(" for ", 1)[0])  # the rest names the subject
-                raise _ConnectionLost(f"the server sent -ERR {text.split(' for ', 1)[0]!r}")
-            return op, args, b""
+            body = bytes(self._buffer[end + 2 : end + 2 + size])
+            del self._buffer[: end + 2 + size + 2]
+            return op, args, body
+        del self._buffer[: end + 2]
+        if op == b"PING":
+            self._send(b"PONG\r\n")
+        elif op == b"-ERR":
+            text = args.decode(errors="replace").strip("' ")
+            if text.lower().startswith("permissions violation"):
+                raise _Refused(text.split(" for ", 1)[0])  # the rest names the subject
+            raise _ConnectionLost(f"the server sent -ERR {text.split(' for ', 1)[0]!r}")
+        return op, args, b""
 
 
 class BlockingPublisher:

@@ -12,9 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
+import structlog.testing
+from eventsourcing.persistence import InfrastructureFactory, IntegrityError, OperationalError, StoredEvent
+from eventsourcing.utils import Environment
 
 from services.common.errors import Unavailable
+from services.common.eventstore import jetstream
 from services.common.eventstore.blocking import BlockingPublisher
 from services.common.eventstore.connection import JetStreamConnection
 from services.common.eventstore.envelope import EXPECTED_LAST_SUBJECT_SEQUENCE, MSG_ID_HEADER
@@ -271,3 +274,38 @@ def test_a_tls_server_is_published_to_over_tls_on_the_blocking_path(tmp_path: Pa
 
 def _at_least(items: list[object], count: int) -> None:
     assert len(items) >= count
+
+
+def test_an_idle_connection_the_server_dropped_is_replaced_before_a_save_uses_it(tmp_path: Path) -> None:
+    server = NatsServer(store_dir=tmp_path / "nats").start()
+    conn = JetStreamConnection.open(server.url, request_timeout=2)
+    try:
+        recorder = _recorder(conn)
+        recorder.insert_events(_save(uuid.uuid4()))
+        server.restart()  # the pooled connection now reads end-of-stream
+        eventually(lambda: _connected(conn), timeout=30)
+        with structlog.testing.capture_logs() as logs:
+            recorder.insert_events(_save(uuid.uuid4()))
+        assert [entry["event"] for entry in logs if entry["event"] == "eventstore.publish_retry"] == []
+        assert _publisher(conn).open_connections == 1
+    finally:
+        conn.close()
+        server.stop()
+
+
+def test_no_publish_connections_sends_every_save_through_the_loop(nats_url: str) -> None:
+    env = Environment("noblocking", {"PERSISTENCE_MODULE": jetstream.__name__, "NATS_URL": nats_url})
+    env["NATS_PUBLISH_CONNECTIONS"] = "0"
+    factory = InfrastructureFactory.construct(env)
+    try:
+        recorder = factory.application_recorder()
+        oid = uuid.uuid4()
+        recorder.insert_events(_save(oid))
+        assert factory.connection._publisher is None  # type: ignore[attr-defined]
+        assert len(recorder.select_events(oid)) == 3
+    finally:
+        factory.close()
+
+
+def _connected(conn: JetStreamConnection) -> None:
+    assert conn.is_connected
