@@ -11,11 +11,11 @@ context it is given (``tls://`` URLs, or a server that requires TLS), sends CONN
 the reply (MSG/HMSG), answering the server's PINGs. It only publishes; reads, subscriptions and atomic batches
 stay on nats-py.
 
-Errors: a JetStream refusal raises the typed error of :mod:`.errors` (:func:`~.errors.parse_ack`); a permissions
-violation raises :class:`~.errors.JetStreamApiError`; no answer in time, a refused or lost connection, or any
-other ``-ERR`` raise :class:`~.errors.RequestTimeoutError`: the outcome is unknown, the connection is dropped and
-the next publish opens a new one, and a caller that retries with the same ``Nats-Msg-Id`` is de-duplicated by the
-server.
+Errors: a JetStream refusal raises the typed error of :mod:`.errors` (:func:`~.errors.parse_ack`) and keeps the
+connection; a permissions violation raises :class:`~.errors.JetStreamApiError`; no answer in time, a refused or
+lost connection, or any other ``-ERR`` raise :class:`~.errors.RequestTimeoutError`: the outcome is unknown. After
+all but a JetStream refusal the connection is dropped and the next publish opens a new one; a caller that
+retries with the same ``Nats-Msg-Id`` is de-duplicated by the server. No error text carries the subject.
 """
 
 from __future__ import annotations
@@ -109,18 +109,17 @@ class _Link:
 
     def request(self, subject: str, payload: bytes, headers: Mapping[str, str], timeout: float) -> tuple[str, bytes]:
         """Publish and wait for the reply; returns its status (``""`` for none) and payload."""
-        token = str(next(self._tokens))
-        reply = self.inbox + token
+        reply = f"{self.inbox}{next(self._tokens)}".encode()
         header = _HEADER_LINE + "".join(f"{k}: {v.translate(_NEWLINES)}\r\n" for k, v in headers.items()).encode()
         header += _CRLF
         self._send(
             b"HPUB %s %s %d %d\r\n%s%s\r\n"
-            % (subject.encode(), reply.encode(), len(header), len(header) + len(payload), header, payload)
+            % (subject.encode(), reply, len(header), len(header) + len(payload), header, payload)
         )
         deadline = time.monotonic() + timeout
         while True:
             op, args, body = self._next(deadline)
-            if op not in (b"MSG", b"HMSG") or args.split(b" ", 1)[0].decode() != reply:
+            if op not in (b"MSG", b"HMSG") or args.split(b" ", 1)[0] != reply:
                 continue  # a late reply to an earlier request that timed out, or another protocol line
             if op == b"MSG":
                 return "", body

@@ -128,11 +128,13 @@ def test_threads_beyond_the_pools_cap_publish_through_the_loop(nats_url: str) ->
 
 
 class _DropFirstAck:
-    """A TCP proxy to a nats-server that closes the client's connection instead of passing on the first reply
-    the server sends on a connection that published with headers: the write is stored, its ack lost."""
+    """A TCP proxy to a nats-server that loses the first reply the server sends on a connection that published
+    with headers: the write is stored, its ack lost. ``swallow``: the connection stays open and the ack never
+    comes; else the proxy closes the connection instead of passing the ack on."""
 
-    def __init__(self, upstream_port: int) -> None:
+    def __init__(self, upstream_port: int, *, swallow: bool = False) -> None:
         self.upstream_port = upstream_port
+        self.swallow = swallow
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.dropped = threading.Event()
@@ -156,6 +158,8 @@ class _DropFirstAck:
                     published.set()
                 if replies and published.is_set() and b"MSG _INBOX." in chunk and not self.dropped.is_set():
                     self.dropped.set()
+                    if self.swallow:
+                        continue
                     break
                 sink.sendall(chunk)
         except OSError:
@@ -179,6 +183,23 @@ def test_a_connection_lost_before_the_ack_is_retried_on_a_new_one_and_stored_onc
         assert [e.originator_version for e in recorder.select_events(oid)] == [1, 2, 3]
         stored = recorder.select_notifications(start=None, limit=100)
         assert [n.id for n in stored] == list(ids or []), "stored once, with the ids the save returned"
+    finally:
+        conn.close()
+        proxy.close()
+
+
+def test_an_ack_that_never_comes_is_a_timeout_and_the_retry_is_stored_once(nats_url: str) -> None:
+    proxy = _DropFirstAck(int(nats_url.rsplit(":", 1)[1]), swallow=True)
+    conn = JetStreamConnection.open(f"nats://127.0.0.1:{proxy.port}", request_timeout=0.5)
+    try:
+        recorder = _recorder(conn)
+        oid = uuid.uuid4()
+        with structlog.testing.capture_logs() as logs:
+            ids = recorder.insert_events(_save(oid))
+        assert proxy.dropped.is_set()
+        assert [entry["event"] for entry in logs].count("eventstore.publish_retry") == 1
+        assert [n.id for n in recorder.select_notifications(start=None, limit=100)] == list(ids or [])
+        assert _publisher(conn).open_connections == 1, "the connection that timed out was dropped"
     finally:
         conn.close()
         proxy.close()
