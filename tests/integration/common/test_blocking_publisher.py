@@ -42,6 +42,23 @@ def connection(nats_url: str) -> Iterator[JetStreamConnection]:
         conn.close()
 
 
+OwnServer = tuple[NatsServer, JetStreamConnection, JetStreamApplicationRecorder]
+
+
+@pytest.fixture
+def own_server(tmp_path: Path) -> Iterator[OwnServer]:
+    """A nats-server of the test's own, a connection to it and a recorder that has saved once (a pooled link)."""
+    server = NatsServer(store_dir=tmp_path / "nats").start()
+    conn = JetStreamConnection.open(server.url, request_timeout=1)
+    try:
+        recorder = _recorder(conn)
+        recorder.insert_events(_save(uuid.uuid4()))
+        yield server, conn, recorder
+    finally:
+        conn.close()
+        server.stop()
+
+
 def _recorder(conn: JetStreamConnection, name: str = "") -> JetStreamApplicationRecorder:
     return JetStreamApplicationRecorder(conn, StreamLayout(name or f"blocking_{uuid.uuid4().hex[:8]}"))
 
@@ -254,20 +271,13 @@ def test_saves_from_many_threads_across_a_server_restart_are_stored_whole_once_o
         server.stop()
 
 
-def test_a_save_to_a_stopped_server_fails_as_unavailable(tmp_path: Path) -> None:
-    server = NatsServer(store_dir=tmp_path / "nats").start()
-    conn = JetStreamConnection.open(server.url, request_timeout=1)
-    try:
-        recorder = _recorder(conn)
+def test_a_save_to_a_stopped_server_fails_as_unavailable(own_server: OwnServer) -> None:
+    server, _, recorder = own_server
+    server.stop()
+    with pytest.raises(OperationalError):
         recorder.insert_events(_save(uuid.uuid4()))
-        server.stop()
-        with pytest.raises(OperationalError):
-            recorder.insert_events(_save(uuid.uuid4()))
-        with pytest.raises(Unavailable), store_errors():
-            recorder.insert_events(_save(uuid.uuid4()))
-    finally:
-        conn.close()
-        server.stop()
+    with pytest.raises(Unavailable), store_errors():
+        recorder.insert_events(_save(uuid.uuid4()))
 
 
 def test_a_tls_server_is_published_to_over_tls_on_the_blocking_path(tmp_path: Path) -> None:
@@ -297,21 +307,14 @@ def _at_least(items: list[object], count: int) -> None:
     assert len(items) >= count
 
 
-def test_an_idle_connection_the_server_dropped_is_replaced_before_a_save_uses_it(tmp_path: Path) -> None:
-    server = NatsServer(store_dir=tmp_path / "nats").start()
-    conn = JetStreamConnection.open(server.url, request_timeout=2)
-    try:
-        recorder = _recorder(conn)
+def test_an_idle_connection_the_server_dropped_is_replaced_before_a_save_uses_it(own_server: OwnServer) -> None:
+    server, conn, recorder = own_server
+    server.restart()  # the pooled connection now reads end-of-stream
+    eventually(lambda: _connected(conn), timeout=30)
+    with structlog.testing.capture_logs() as logs:
         recorder.insert_events(_save(uuid.uuid4()))
-        server.restart()  # the pooled connection now reads end-of-stream
-        eventually(lambda: _connected(conn), timeout=30)
-        with structlog.testing.capture_logs() as logs:
-            recorder.insert_events(_save(uuid.uuid4()))
-        assert [entry["event"] for entry in logs if entry["event"] == "eventstore.publish_retry"] == []
-        assert _publisher(conn).open_connections == 1
-    finally:
-        conn.close()
-        server.stop()
+    assert [entry["event"] for entry in logs if entry["event"] == "eventstore.publish_retry"] == []
+    assert _publisher(conn).open_connections == 1
 
 
 def test_no_publish_connections_sends_every_save_through_the_loop(nats_url: str) -> None:
