@@ -59,7 +59,8 @@ How the library's model maps onto JetStream (one stream per application, ``CHORU
 
 Modules, one job each: :mod:`.layout` (stream name, subjects, stream config), :mod:`.envelope` (events <->
 messages, notification ids), :mod:`.bridge` (the asyncio loop thread), :mod:`.connection` (one NATS connection
-and its JetStream calls), :mod:`.recorders`, :mod:`.subscription`, :mod:`.factory`, :mod:`.jetstream` (the
+and its JetStream calls), :mod:`.blocking` (the pool of blocking connections that publish one-message saves from
+the saving threads), :mod:`.recorders`, :mod:`.subscription`, :mod:`.factory`, :mod:`.jetstream` (the
 persistence module the library loads), :mod:`.codec` (each domain event as its protobuf message) and
 :mod:`.digest` (the digest chain), :mod:`.errors` (one root error, the JetStream error-code table, the store -> application error helper);
 :mod:`.protobuf_mapper` is the codec's former name, re-exporting it.
