@@ -6,7 +6,10 @@ payloads (``--state-bytes`` of event state, default 300), so the ratios hold eve
 - raw JetStream publish (plain ``js.publish`` requests), ``--window`` in flight — the ceiling — and one at a
   time — the round trip every sequential save pays, whatever the recorder;
 - our ``insert_events``: sequential and with concurrent writer threads, one event per call (the common save) and
-  ``--events-per-save`` events of one aggregate per call (one commit message);
+  ``--events-per-save`` events of one aggregate per call (one commit message); once as configured by default
+  (one-message saves published from the saving thread over the blocking connections of ``blocking.py``) and
+  once "loop only" (``NATS_PUBLISH_CONNECTIONS=0``: every save handed to the connection's asyncio loop), so the
+  gain and cost of the blocking path show in the same run;
 - the same events as one ADR-50 atomic batch of one message per event (how multi-event saves were stored
   before the commit envelope, and how saves spanning several subjects still are);
 - ``eventsourcing`` SQLite (file, WAL) and PostgreSQL recorders on the same workloads;
@@ -54,6 +57,9 @@ from services.common.nats_server import NatsServer, find_binary, free_port
 SYNCED = "always"
 SYNCED_RAW = f"raw JetStream, sync {SYNCED}"
 SYNCED_OURS = f"chorus JetStream, sync {SYNCED}"
+LOOP_ONLY = "chorus JetStream, loop only"
+SYNCED_LOOP = f"chorus loop only, sync {SYNCED}"
+NO_BLOCKING = {"NATS_PUBLISH_CONNECTIONS": "0"}
 
 
 class LoopbackCluster:
@@ -357,7 +363,9 @@ def main() -> None:
     results: dict[str, dict[str, float]] = {}
     turns: dict[str, dict[str, float]] = {}  # R1/R3 -> median rates of the interleaved sides
 
-    def save_against_publish(label: str, url: str, recorder: ApplicationRecorder, replicas: int) -> None:
+    def save_against_publish(
+        label: str, url: str, recorder: ApplicationRecorder, replicas: int, loop_only: ApplicationRecorder
+    ) -> None:
         per, n = args.events_per_save, args.batched_saves
         commit, headers = commit_like(per, state)
         turns[label] = interleaved(
@@ -368,6 +376,7 @@ def main() -> None:
                 "bridged": lambda: bridged_publish_rate(url, n, state, replicas=replicas),
                 "bridged commit": lambda: bridged_publish_rate(url, n, commit, replicas=replicas, headers=headers),
                 "saves": lambda: timed_inserts(recorder, events(n, per, state), 1) / per,
+                "saves loop only": lambda: timed_inserts(loop_only, events(n, per, state), 1) / per,
             },
         )
 
@@ -395,6 +404,8 @@ def main() -> None:
                 SYNCED_RAW: f"file storage, sync_interval: {SYNCED}",
                 SYNCED_OURS: f"file storage, sync_interval: {SYNCED}; acknowledged after fsync",
             }
+            durability[LOOP_ONLY] = durability["chorus JetStream"]
+            durability[SYNCED_LOOP] = durability[SYNCED_OURS]
             print("measuring raw JetStream pipelined publish ...", flush=True)
             raw = raw_publish_rate(server.url, args.saves * 2, state, args.window)
             raw_one = raw_publish_rate(server.url, args.saves, state, 1)
@@ -410,7 +421,13 @@ def main() -> None:
                 "chorus JetStream",
                 lambda: recorder_for({"PERSISTENCE_MODULE": jetstream.__name__, "NATS_URL": server.url}, name),
             )
-            save_against_publish("R1", server.url, ours, 1)
+            loop_only = measure(
+                LOOP_ONLY,
+                lambda: recorder_for(
+                    {"PERSISTENCE_MODULE": jetstream.__name__, "NATS_URL": server.url, **NO_BLOCKING}, f"{name}_loop"
+                ),
+            )
+            save_against_publish("R1", server.url, ours, 1, loop_only)
             multi_saves = (2 + args.rounds) * args.batched_saves  # measure()'s two runs and the interleaved turns
             total_events = 2 * args.saves + multi_saves * args.events_per_save
             total_messages = 2 * args.saves + multi_saves  # one message per save
@@ -426,6 +443,12 @@ def main() -> None:
             measure(
                 SYNCED_OURS,
                 lambda: recorder_for({"PERSISTENCE_MODULE": jetstream.__name__, "NATS_URL": synced.url}, name),
+            )
+            measure(
+                SYNCED_LOOP,
+                lambda: recorder_for(
+                    {"PERSISTENCE_MODULE": jetstream.__name__, "NATS_URL": synced.url, **NO_BLOCKING}, f"{name}_loop"
+                ),
             )
 
             sqlite_path = Path(tmp) / "sqlite.db"
@@ -491,7 +514,14 @@ def main() -> None:
                             f"bench_r3_{uuid.uuid4().hex[:8]}",
                         ),
                     )
-                    save_against_publish("R3", cluster.url, ours_r3, 3)
+                    r3_env = {
+                        "PERSISTENCE_MODULE": jetstream.__name__,
+                        "NATS_URL": cluster.url,
+                        "NATS_STREAM_REPLICAS": "3",
+                        **NO_BLOCKING,
+                    }
+                    loop_r3 = recorder_for(r3_env, f"bench_r3_loop_{uuid.uuid4().hex[:8]}")[1]
+                    save_against_publish("R3", cluster.url, ours_r3, 3, loop_r3)
                     durability["raw JetStream publish R3"] = "file storage, 3 replicas (acknowledged by a quorum)"
                     durability["ADR-50 atomic batch R3"] = durability["raw JetStream publish R3"]
                     durability["chorus JetStream R3"] = durability["raw JetStream publish R3"]
@@ -519,6 +549,11 @@ def main() -> None:
         print(f"  vs {other}: {ratios}")
     print("  vs raw JetStream publish: " + ", ".join(f"{w} {ours_row[w] / raw:.2f}x" for w in ours_row))
     print(f"  replay vs raw ordered consumer: {replay_ours / replay_raw:.2f}x (target >= 0.5x)")
+    for fast, slow in (("chorus JetStream", LOOP_ONLY), (SYNCED_OURS, SYNCED_LOOP)):
+        print(
+            f"  {fast} / {slow} (the blocking publish path's gain): "
+            + ", ".join(f"{w} {results[fast][w] / results[slow][w]:.2f}x" for w in results[fast])
+        )
     synced_row = results[SYNCED_OURS]
     print(
         f"durability: sync_interval {SYNCED} / server default (same workload; the price of fsync per acknowledgement)"
@@ -546,6 +581,8 @@ def main() -> None:
             f"  {label}: {saves:,.0f} saves/s vs {raw_rate:,.0f} raw publishes/s (nats-py, asyncio caller) -> "
             f"{saves / raw_rate:.2f}x (target >= 0.8x)"
         )
+        loop_saves = rates["saves loop only"]
+        print(f"      loop only: {loop_saves:,.0f} saves/s -> {loop_saves / raw_rate:.2f}x raw")
         print(
             f"      vs {bridged:,.0f} publishes/s through the same synchronous bridge -> {saves / bridged:.2f}x; "
             f"as an ADR-50 batch of {per} messages: {batch:,.0f} saves/s ({batch / raw_rate:.2f}x raw)"

@@ -3,17 +3,21 @@
 Select it with ``PERSISTENCE_MODULE=services.common.eventstore.jetstream`` and ``NATS_URL``. Settings, read
 through the application's environment (so ``IDENTITY_NATS_URL`` overrides ``NATS_URL`` for an app named Identity):
 
-=========================  ==========  ==============================================================
-variable                   default     meaning
-=========================  ==========  ==============================================================
-``NATS_URL``               (required)  where the nats-server (>= 2.12, JetStream) listens
-``NATS_STREAM_REPLICAS``   ``1``       stream replicas: 1 on a laptop, 3 in a cluster
-``NATS_DUPLICATE_WINDOW``  ``120``     seconds JetStream remembers ``Nats-Msg-Id`` for de-duplication
-``NATS_REQUEST_TIMEOUT``   ``5``       seconds to wait for a publish acknowledgement or a read
-``NATS_NAMESPACE``         ``chorus``  first subject token and stream-name prefix (isolates deployments/tests)
-``NATS_CONNECT_TIMEOUT``   ``5``       seconds to wait for the first connection before giving up
-``CREATE_TABLE``           ``y``       create the stream when missing (else it must exist)
-=========================  ==========  ==============================================================
+==============================  ==========  ==============================================================
+variable                        default     meaning
+==============================  ==========  ==============================================================
+``NATS_URL``                    (required)  where the nats-server (>= 2.12, JetStream) listens
+``NATS_STREAM_REPLICAS``        ``1``       stream replicas: 1 on a laptop, 3 in a cluster
+``NATS_DUPLICATE_WINDOW``       ``120``     seconds JetStream remembers ``Nats-Msg-Id`` for de-duplication
+``NATS_REQUEST_TIMEOUT``        ``5``       seconds to wait for a publish acknowledgement or a read
+``NATS_NAMESPACE``              ``chorus``  first subject token and stream-name prefix (isolates
+                                            deployments/tests)
+``NATS_CONNECT_TIMEOUT``        ``5``       seconds to wait for the first connection before giving up
+``NATS_PUBLISH_CONNECTIONS``    ``16``      most blocking connections publishing one-message saves from
+                                            the saving threads (:mod:`.blocking`); 0: every save goes
+                                            through the loop
+``CREATE_TABLE``                ``y``       create the stream when missing (else it must exist)
+==============================  ==========  ==============================================================
 
 How the library's model maps onto JetStream (one stream per application, ``CHORUS_<APP>``):
 
@@ -55,7 +59,8 @@ How the library's model maps onto JetStream (one stream per application, ``CHORU
 
 Modules, one job each: :mod:`.layout` (stream name, subjects, stream config), :mod:`.envelope` (events <->
 messages, notification ids), :mod:`.bridge` (the asyncio loop thread), :mod:`.connection` (one NATS connection
-and its JetStream calls), :mod:`.recorders`, :mod:`.subscription`, :mod:`.factory`, :mod:`.jetstream` (the
+and its JetStream calls), :mod:`.blocking` (the pool of blocking connections that publish one-message saves from
+the saving threads), :mod:`.recorders`, :mod:`.subscription`, :mod:`.factory`, :mod:`.jetstream` (the
 persistence module the library loads), :mod:`.codec` (each domain event as its protobuf message) and
 :mod:`.digest` (the digest chain), :mod:`.errors` (one root error, the JetStream error-code table, the store -> application error helper);
 :mod:`.protobuf_mapper` is the codec's former name, re-exporting it.

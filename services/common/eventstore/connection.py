@@ -1,8 +1,11 @@
 """One NATS connection and the JetStream calls the recorders make through it.
 
 The connection lives on a :class:`~services.common.eventstore.bridge.LoopThread` started by
-:meth:`JetStreamConnection.open`; its synchronous methods (``ensure_stream``, ``call``) may be used from any
-thread but the loop's own, and its coroutines (``publish_atomic``, ``direct_get_batch``…) run on the loop.
+:meth:`JetStreamConnection.open`; its synchronous methods (``ensure_stream``, ``call``, ``publish``) may be used
+from any thread but the loop's own, and its coroutines (``publish_atomic``, ``direct_get_batch``…) run on the loop.
+``publish`` sends a single message from the calling thread through the
+:class:`~services.common.eventstore.blocking.BlockingPublisher` beside it (same servers, credentials and TLS
+context), and everything else through the loop.
 
 JetStream features used (nats-server >= 2.12):
 - atomic batch publish (ADR-50): ``Nats-Batch-Id`` / ``Nats-Batch-Sequence`` / ``Nats-Batch-Commit`` headers on
@@ -19,6 +22,7 @@ import contextlib
 import itertools
 import json
 import re
+import ssl
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -33,6 +37,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import DEFAULT_SUB_PENDING_MSGS_LIMIT, Subscription
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
+from services.common.eventstore.blocking import BlockingPublisher
 from services.common.eventstore.bridge import LoopThread
 from services.common.eventstore.envelope import OutgoingMessage, StoredMessage
 from services.common.eventstore.errors import (
@@ -45,6 +50,7 @@ from services.common.eventstore.errors import (
     StreamConfigMismatchError,
     StreamNameInUseError,
     api_error,
+    parse_ack,
 )
 from services.common.eventstore.layout import StreamSpec
 
@@ -113,10 +119,33 @@ class JetStreamConnection:
     >>> conn.ensure_stream(StreamSpec("CHORUS_DEMO", ("chorus.demo.>",)))   # doctest: +SKIP
     """
 
-    def __init__(self, url: str, *, request_timeout: float = 5.0, max_inflight_batches: int = 40) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        request_timeout: float = 5.0,
+        max_inflight_batches: int = 40,
+        connect_timeout: float = 5.0,
+        tls: ssl.SSLContext | None = None,
+        publish_connections: int = 16,
+    ) -> None:
         self._servers = [server.strip() for server in url.split(",") if server.strip()]
         self.url = redacted(url)  #: what messages and logs show: never a password
         self.request_timeout = request_timeout
+        #: the SSL context of ``tls://`` servers (or servers requiring TLS); None: nats-py's default context
+        self._tls = tls
+        self._publisher = (
+            BlockingPublisher(
+                self._servers,
+                request_timeout=request_timeout,
+                connect_timeout=connect_timeout,
+                max_connections=publish_connections,
+                tls=(lambda: tls) if tls is not None else ssl.create_default_context,
+                describe=f"NATS at {self.url}",
+            )
+            if publish_connections > 0
+            else None
+        )
         self._bridge = LoopThread("nats-loop")
         self._nc: Client | None = None
         self._inbox_prefix = ""
@@ -134,9 +163,28 @@ class JetStreamConnection:
     # -- lifecycle ------------------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, url: str, *, connect_timeout: float = 5.0, request_timeout: float = 5.0) -> JetStreamConnection:
-        """Start the loop thread, connect, check the server version; one clear error if that fails."""
-        conn = cls(url, request_timeout=request_timeout)
+    def open(
+        cls,
+        url: str,
+        *,
+        connect_timeout: float = 5.0,
+        request_timeout: float = 5.0,
+        tls: ssl.SSLContext | None = None,
+        publish_connections: int = 16,
+    ) -> JetStreamConnection:
+        """Start the loop thread, connect, check the server version; one clear error if that fails.
+
+        ``tls``: the SSL context for TLS servers (default: the system's trust store, as nats-py's default);
+        ``publish_connections``: at most so many blocking connections publish single messages from the calling
+        threads (0: every publish goes through the loop).
+        """
+        conn = cls(
+            url,
+            request_timeout=request_timeout,
+            connect_timeout=connect_timeout,
+            tls=tls,
+            publish_connections=publish_connections,
+        )
         conn._bridge.start()
         try:
             conn._call(conn._connect(connect_timeout), timeout=connect_timeout + 10)
@@ -180,6 +228,7 @@ class JetStreamConnection:
                     disconnected_cb=on_disconnected,
                     reconnected_cb=on_reconnected,
                     name="chorus-eventstore",
+                    **({"tls": self._tls} if self._tls is not None else {}),
                 ),
                 timeout=connect_timeout,
             )
@@ -205,6 +254,8 @@ class JetStreamConnection:
         if self._closed:
             return
         self._closed = True
+        if self._publisher is not None:
+            self._publisher.close()
         if sys.is_finalizing():  # an application's finaliser at interpreter exit: the process is ending anyway
             return
         if self._bridge.on_loop_thread():  # e.g. a finaliser run by the GC on the loop thread
@@ -346,6 +397,19 @@ class JetStreamConnection:
 
     # -- publishing -----------------------------------------------------------------------------------------
 
+    def publish(self, messages: Sequence[OutgoingMessage]) -> list[int]:
+        """Store all ``messages`` or none and return their stream sequences, waiting on the calling thread.
+
+        One message goes over a pooled blocking connection when one is free (no thread switch); several, or one
+        when the pool is in use to its cap, go through the loop (:meth:`publish_atomic`).
+        """
+        if len(messages) == 1 and self._publisher is not None and not self._bridge.on_loop_thread():
+            msg = messages[0]
+            ack = self._publisher.publish(msg.subject, msg.data, msg.headers)
+            if ack is not None:
+                return [int(ack["seq"])]
+        return self.call(lambda: self.publish_atomic(messages))
+
     async def publish_atomic(self, messages: Sequence[OutgoingMessage]) -> list[int]:
         """Store all ``messages`` or none; return their stream sequences.
 
@@ -412,13 +476,7 @@ class JetStreamConnection:
 
     @staticmethod
     def _parse_ack(reply: Msg) -> dict[str, Any]:
-        if reply.headers and reply.headers.get("Status") == "503":
-            raise RequestTimeoutError("no JetStream stream answered (503 no responders)")
-        body = json.loads(reply.data or b"{}")
-        error = body.get("error")
-        if error:
-            raise api_error(int(error.get("err_code", 0)), str(error.get("description", "")))
-        return body
+        return parse_ack((reply.headers or {}).get("Status", ""), reply.data)
 
     # -- reading --------------------------------------------------------------------------------------------
 

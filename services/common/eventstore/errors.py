@@ -2,14 +2,16 @@
 
 JetStream answers a refused request with ``{"error": {"code": 400, "err_code": 10071, "description": ...}}``.
 :func:`api_error` turns such an answer into the subclass the table names for its ``err_code`` (or the generic
-:class:`JetStreamApiError`), so no module compares raw numbers. :func:`store_errors` is the one place that turns
+:class:`JetStreamApiError`), so no module compares raw numbers; :func:`parse_ack` reads a publish's reply with it. :func:`store_errors` is the one place that turns
 the library's persistence errors into the application errors the gRPC boundary maps to statuses.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 
@@ -142,6 +144,18 @@ def api_error(code: int, description: str) -> JetStreamApiError:
     """The typed error for a JetStream ``err_code``: ``api_error(10071, "wrong last sequence: 4")``."""
     cls = ERROR_CODES.get(code)
     return cls(description) if cls is not None else JetStreamApiError(description, code)
+
+
+def parse_ack(status: str, data: bytes) -> dict[str, Any]:
+    """JetStream's acknowledgement of a publish (its reply's status header and payload), or the typed error the
+    reply stands for: ``503`` (no responders) is :class:`RequestTimeoutError`, an ``error`` body :func:`api_error`."""
+    if status == "503":
+        raise RequestTimeoutError("no JetStream stream answered (503 no responders)")
+    body: dict[str, Any] = json.loads(data or b"{}")
+    error = body.get("error")
+    if error:
+        raise api_error(int(error.get("err_code", 0)), str(error.get("description", "")))
+    return body
 
 
 @contextmanager

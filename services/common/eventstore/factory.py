@@ -71,6 +71,7 @@ class JetStreamFactory(InfrastructureFactory[JetStreamTrackingRecorder]):
     NATS_REQUEST_TIMEOUT = "NATS_REQUEST_TIMEOUT"
     NATS_NAMESPACE = "NATS_NAMESPACE"
     NATS_CONNECT_TIMEOUT = "NATS_CONNECT_TIMEOUT"
+    NATS_PUBLISH_CONNECTIONS = "NATS_PUBLISH_CONNECTIONS"
     CREATE_TABLE = "CREATE_TABLE"
 
     def __init__(self, env: Environment) -> None:
@@ -84,10 +85,14 @@ class JetStreamFactory(InfrastructureFactory[JetStreamTrackingRecorder]):
             self.duplicate_window = float(self.env.get(self.NATS_DUPLICATE_WINDOW, "120"))
             self.request_timeout = float(self.env.get(self.NATS_REQUEST_TIMEOUT, "5"))
             self.connect_timeout = float(self.env.get(self.NATS_CONNECT_TIMEOUT, "5"))
+            publish_connections = int(self.env.get(self.NATS_PUBLISH_CONNECTIONS, "16"))
         except ValueError as exc:
             raise ProgrammingError(f"bad NATS setting: {exc}") from None
         self.connection = JetStreamConnection.open(
-            url, request_timeout=self.request_timeout, connect_timeout=self.connect_timeout
+            url,
+            request_timeout=self.request_timeout,
+            connect_timeout=self.connect_timeout,
+            publish_connections=publish_connections,
         )
 
     def close(self) -> None:

@@ -126,7 +126,7 @@ class JetStreamRecorder:
         attempts = 3
         for attempt in range(1, attempts + 1):
             try:
-                sequences = self.connection.call(lambda: self.connection.publish_atomic(messages))
+                sequences = self.connection.publish(messages)
                 self.connection.out_of_space = False
                 return sequences
             except InsufficientResourcesError as exc:

@@ -17,6 +17,7 @@ import nats.errors
 import pytest
 
 from services.common.eventstore.connection import JetStreamConnection
+from services.common.eventstore.errors import JetStreamApiError
 from services.common.eventstore.layout import StreamLayout
 from services.common.nats_server import NatsServer, find_binary
 from services.common.privacy.keyring import Keyring
@@ -191,3 +192,20 @@ def test_the_auditor_may_not_watch_the_key_vault(secured_nats) -> None:
             await client.close()
 
     assert asyncio.run(attempt())
+
+
+@pytest.mark.parametrize(("user", "other"), [("identity", "touchpoints"), ("touchpoints", "identity")])
+def test_a_writers_blocking_publisher_logs_in_as_it_and_is_refused_another_stream_at_once(
+    secured_nats, user: str, other: str
+) -> None:
+    server, passwords = secured_nats
+    connection = JetStreamConnection.open(nats_users.user_url(server.url, user, passwords[user]), request_timeout=30)
+    publisher = connection._publisher  # the pool of blocking connections behind the recorders' saves
+    assert publisher is not None
+    try:
+        own = StreamLayout(user).event_subject(uuid.uuid4())
+        assert publisher.publish(own, b"x", {"Nats-Expected-Last-Subject-Sequence": "0"})["seq"] >= 1
+        with pytest.raises(JetStreamApiError, match="Permissions Violation"):  # not a wait for the 30 s timeout
+            publisher.publish(StreamLayout(other).event_subject(uuid.uuid4()), b"x", {})
+    finally:
+        connection.close()

@@ -1,0 +1,335 @@
+"""The blocking publish path of the event store (``blocking.py``) against real nats-servers: a save of one
+aggregate is published from the saving thread, over TLS too; refusals, conflicts, lost connections and restarts
+end in the same errors as through the loop, and never in a lost acknowledged write or a duplicate."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import structlog.testing
+from eventsourcing.persistence import InfrastructureFactory, IntegrityError, OperationalError, StoredEvent
+from eventsourcing.utils import Environment
+
+from services.common.errors import Unavailable
+from services.common.eventstore import jetstream
+from services.common.eventstore.blocking import BlockingPublisher
+from services.common.eventstore.connection import JetStreamConnection
+from services.common.eventstore.envelope import EXPECTED_LAST_SUBJECT_SEQUENCE, MSG_ID_HEADER
+from services.common.eventstore.errors import RequestTimeoutError, WrongLastSequenceError, store_errors
+from services.common.eventstore.layout import StreamLayout
+from services.common.eventstore.recorders import JetStreamAggregateRecorder, JetStreamApplicationRecorder
+from services.common.nats_server import NatsServer
+from services.common.security.local_ca import ensure_local_credentials
+from services.common.testing import eventually
+
+
+def _save(oid: uuid.UUID, count: int = 3) -> list[StoredEvent]:
+    return [StoredEvent(oid, v, "chorus.test.v1.Happened", b"state-%d" % v) for v in range(1, count + 1)]
+
+
+@pytest.fixture
+def connection(nats_url: str) -> Iterator[JetStreamConnection]:
+    conn = JetStreamConnection.open(nats_url, request_timeout=2)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+OwnServer = tuple[NatsServer, JetStreamConnection, JetStreamApplicationRecorder]
+
+
+@pytest.fixture
+def own_server(tmp_path: Path) -> Iterator[OwnServer]:
+    """A nats-server of the test's own, a connection to it and a recorder that has saved once (a pooled link)."""
+    server = NatsServer(store_dir=tmp_path / "nats").start()
+    conn = JetStreamConnection.open(server.url, request_timeout=1)
+    try:
+        recorder = _recorder(conn)
+        recorder.insert_events(_save(uuid.uuid4()))
+        yield server, conn, recorder
+    finally:
+        conn.close()
+        server.stop()
+
+
+def _recorder(conn: JetStreamConnection, name: str = "") -> JetStreamApplicationRecorder:
+    return JetStreamApplicationRecorder(conn, StreamLayout(name or f"blocking_{uuid.uuid4().hex[:8]}"))
+
+
+def _publisher(conn: JetStreamConnection) -> BlockingPublisher:
+    publisher = conn._publisher  # the tests look at the pool behind the connection
+    assert publisher is not None
+    return publisher
+
+
+def test_a_save_of_one_aggregate_is_published_on_a_pooled_connection_of_the_saving_thread(
+    connection: JetStreamConnection,
+) -> None:
+    recorder = _recorder(connection)
+    oid = uuid.uuid4()
+    ids = recorder.insert_events(_save(oid))
+    assert _publisher(connection).open_connections == 1
+    recorder.insert_events(_save(uuid.uuid4()))
+    assert _publisher(connection).open_connections == 1, "the idle connection is used again"
+    assert [e.originator_version for e in recorder.select_events(oid)] == [1, 2, 3]
+    assert ids == sorted(ids) and len(set(ids)) == 3
+
+
+def test_a_refusal_by_jetstream_raises_its_typed_error_and_keeps_the_connection(
+    connection: JetStreamConnection,
+) -> None:
+    recorder = _recorder(connection)
+    publisher = _publisher(connection)
+    subject = recorder.layout.event_subject(uuid.uuid4())
+    with pytest.raises(WrongLastSequenceError):
+        publisher.publish(subject, b"x", {EXPECTED_LAST_SUBJECT_SEQUENCE: "7", MSG_ID_HEADER: uuid.uuid4().hex})
+    assert publisher.open_connections == 1
+    assert publisher.publish(subject, b"x", {EXPECTED_LAST_SUBJECT_SEQUENCE: "0"})["seq"] >= 1  # type: ignore[index]
+
+
+def test_a_subject_no_stream_holds_is_a_timeout_at_once(connection: JetStreamConnection) -> None:
+    with pytest.raises(RequestTimeoutError, match="no responders"):
+        _publisher(connection).publish(f"nowhere.{uuid.uuid4().hex}", b"x", {})
+
+
+def test_many_threads_saving_the_same_versions_store_each_once_and_the_rest_conflict(
+    connection: JetStreamConnection,
+) -> None:
+    layout = StreamLayout(f"blocking_{uuid.uuid4().hex[:8]}")
+    recorders = [JetStreamAggregateRecorder(connection, layout) for _ in range(12)]  # each its own position cache
+    oid = uuid.uuid4()
+    start = threading.Barrier(len(recorders))
+    outcomes: list[str] = []
+
+    def write(recorder: JetStreamAggregateRecorder) -> None:
+        start.wait()
+        try:
+            recorder.insert_events(_save(oid))
+        except IntegrityError:
+            outcomes.append("conflict")
+        else:
+            outcomes.append("stored")
+
+    threads = [threading.Thread(target=write, args=(r,)) for r in recorders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["conflict"] * (len(recorders) - 1) + ["stored"]
+    assert [e.originator_version for e in recorders[0].select_events(oid)] == [1, 2, 3]
+    assert 1 <= _publisher(connection).open_connections <= _publisher(connection).max_connections
+
+
+def test_threads_beyond_the_pools_cap_publish_through_the_loop(nats_url: str) -> None:
+    conn = JetStreamConnection.open(nats_url, publish_connections=2)
+    try:
+        recorder = _recorder(conn)
+        saves = [_save(uuid.uuid4()) for _ in range(40)]
+        threads = [threading.Thread(target=recorder.insert_events, args=(save,)) for save in saves]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert _publisher(conn).open_connections <= 2
+        stored = {n.originator_id for n in recorder.select_notifications(start=None, limit=1000)}
+        assert stored == {save[0].originator_id for save in saves}
+    finally:
+        conn.close()
+
+
+class _DropFirstAck:
+    """A TCP proxy to a nats-server that loses the first reply the server sends on a connection that published
+    with headers: the write is stored, its ack lost. ``swallow``: the connection stays open and the ack never
+    comes; else the proxy closes the connection instead of passing the ack on."""
+
+    def __init__(self, upstream_port: int, *, swallow: bool = False) -> None:
+        self.upstream_port = upstream_port
+        self.swallow = swallow
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.dropped = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.upstream_port))
+            published = threading.Event()
+            threading.Thread(target=self._pump, args=(client, server, published, False), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, published, True), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, published: threading.Event, replies: bool) -> None:
+        try:
+            while chunk := source.recv(65536):
+                if not replies and b"HPUB " in chunk:
+                    published.set()
+                if replies and published.is_set() and b"MSG _INBOX." in chunk and not self.dropped.is_set():
+                    self.dropped.set()
+                    if self.swallow:
+                        continue
+                    break
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        for sock in (source, sink):
+            sock.close()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_a_connection_lost_before_the_ack_is_retried_on_a_new_one_and_stored_once(nats_url: str) -> None:
+    upstream = int(nats_url.rsplit(":", 1)[1])
+    proxy = _DropFirstAck(upstream)
+    conn = JetStreamConnection.open(f"nats://127.0.0.1:{proxy.port}", request_timeout=2)
+    try:
+        recorder = _recorder(conn)
+        oid = uuid.uuid4()
+        ids = recorder.insert_events(_save(oid))
+        assert proxy.dropped.is_set(), "the first acknowledgement was lost on the way"
+        assert [e.originator_version for e in recorder.select_events(oid)] == [1, 2, 3]
+        stored = recorder.select_notifications(start=None, limit=100)
+        assert [n.id for n in stored] == list(ids or []), "stored once, with the ids the save returned"
+    finally:
+        conn.close()
+        proxy.close()
+
+
+def test_an_ack_that_never_comes_is_a_timeout_and_the_retry_is_stored_once(nats_url: str) -> None:
+    proxy = _DropFirstAck(int(nats_url.rsplit(":", 1)[1]), swallow=True)
+    conn = JetStreamConnection.open(f"nats://127.0.0.1:{proxy.port}", request_timeout=0.5)
+    try:
+        recorder = _recorder(conn)
+        oid = uuid.uuid4()
+        with structlog.testing.capture_logs() as logs:
+            ids = recorder.insert_events(_save(oid))
+        assert proxy.dropped.is_set()
+        assert [entry["event"] for entry in logs].count("eventstore.publish_retry") == 1
+        assert [n.id for n in recorder.select_notifications(start=None, limit=100)] == list(ids or [])
+        assert _publisher(conn).open_connections == 1, "the connection that timed out was dropped"
+    finally:
+        conn.close()
+        proxy.close()
+
+
+def test_saves_from_many_threads_across_a_server_restart_are_stored_whole_once_or_fail_unavailable(
+    tmp_path: Path,
+) -> None:
+    server = NatsServer(store_dir=tmp_path / "nats").start()
+    try:
+        conn = JetStreamConnection.open(server.url, request_timeout=1)
+        recorder = _recorder(conn, "restart")
+        acknowledged: list[uuid.UUID] = []
+        attempted: list[uuid.UUID] = []
+        unavailable: list[str] = []
+        stop = threading.Event()
+
+        def write() -> None:
+            while not stop.is_set():
+                oid = uuid.uuid4()
+                attempted.append(oid)
+                try:
+                    with store_errors():
+                        recorder.insert_events(_save(oid))
+                except Unavailable as exc:
+                    unavailable.append(str(exc))
+                    stop.wait(0.05)  # pace the retries through the outage (orders nothing); ends at once on stop
+                else:
+                    acknowledged.append(oid)
+
+        writers = [threading.Thread(target=write) for _ in range(6)]
+        for writer in writers:
+            writer.start()
+        eventually(lambda: _at_least(acknowledged, 30), timeout=30)
+        server.kill()  # mid-save: every writer is in a publish or about to be
+        before = len(acknowledged)
+        eventually(lambda: _at_least(unavailable, 1), timeout=30)
+        server.restart()
+        eventually(lambda: _at_least(acknowledged, before + 30), timeout=60)
+        stop.set()
+        for writer in writers:
+            writer.join(timeout=30)
+
+        by_subject: dict[str, int] = {}
+        for notification in recorder.select_notifications(start=None, limit=100_000):
+            by_subject[notification.originator_id] = by_subject.get(notification.originator_id, 0) + 1
+        conn.close()
+        assert all(by_subject.get(oid) == 3 for oid in acknowledged), "an acknowledged save lost events"
+        assert set(by_subject.values()) <= {3}, "a save was stored twice or in part"
+        assert set(by_subject) <= set(attempted)
+    finally:
+        server.stop()
+
+
+def test_a_save_to_a_stopped_server_fails_as_unavailable(own_server: OwnServer) -> None:
+    server, _, recorder = own_server
+    server.stop()
+    with pytest.raises(OperationalError):
+        recorder.insert_events(_save(uuid.uuid4()))
+    with pytest.raises(Unavailable), store_errors():
+        recorder.insert_events(_save(uuid.uuid4()))
+
+
+def test_a_tls_server_is_published_to_over_tls_on_the_blocking_path(tmp_path: Path) -> None:
+    credentials = ensure_local_credentials(tmp_path / "credentials", ["nats"])
+    tls = {"cert_file": str(credentials.cert("nats")), "key_file": str(credentials.key("nats"))}
+    server = NatsServer(store_dir=tmp_path / "nats", config={"tls": tls}).start()
+    context = ssl.create_default_context(cafile=str(credentials.ca))
+    try:
+        url = f"tls://127.0.0.1:{server.port}"
+        conn = JetStreamConnection.open(url, tls=context)
+        try:
+            recorder = _recorder(conn)
+            oid = uuid.uuid4()
+            recorder.insert_events(_save(oid))
+            assert _publisher(conn).open_connections == 1
+            assert [e.originator_version for e in recorder.select_events(oid)] == [1, 2, 3]
+        finally:
+            conn.close()
+        untrusted = BlockingPublisher([url], request_timeout=2, tls=ssl.create_default_context)
+        with pytest.raises(RequestTimeoutError, match="cannot reach"):
+            untrusted.publish(recorder.layout.event_subject(uuid.uuid4()), b"x", {})
+    finally:
+        server.stop()
+
+
+def _at_least(items: list[object], count: int) -> None:
+    assert len(items) >= count
+
+
+def test_an_idle_connection_the_server_dropped_is_replaced_before_a_save_uses_it(own_server: OwnServer) -> None:
+    server, conn, recorder = own_server
+    server.restart()  # the pooled connection now reads end-of-stream
+    eventually(lambda: _connected(conn), timeout=30)
+    with structlog.testing.capture_logs() as logs:
+        recorder.insert_events(_save(uuid.uuid4()))
+    assert [entry["event"] for entry in logs if entry["event"] == "eventstore.publish_retry"] == []
+    assert _publisher(conn).open_connections == 1
+
+
+def test_no_publish_connections_sends_every_save_through_the_loop(nats_url: str) -> None:
+    env = Environment("noblocking", {"PERSISTENCE_MODULE": jetstream.__name__, "NATS_URL": nats_url})
+    env["NATS_PUBLISH_CONNECTIONS"] = "0"
+    factory = InfrastructureFactory.construct(env)
+    try:
+        recorder = factory.application_recorder()
+        oid = uuid.uuid4()
+        recorder.insert_events(_save(oid))
+        assert factory.connection._publisher is None  # type: ignore[attr-defined]
+        assert len(recorder.select_events(oid)) == 3
+    finally:
+        factory.close()
+
+
+def _connected(conn: JetStreamConnection) -> None:
+    assert conn.is_connected
