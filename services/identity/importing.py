@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Notification
 
 from services.common.errors import InvalidArgument
 from services.common.eventstore import store_errors
@@ -277,8 +277,15 @@ class PartyImporter:
             planned = [event for _item, built in group.pending for event in built]
             try:
                 if planned:
+                    stored = stored_events(planned, self.app.mapper)
                     with store_errors():
-                        self.app.recorder.insert_events(stored_events(planned, self.app.mapper))
+                        ids = self.app.recorder.insert_events(stored)
+                    self.app.hand_over(
+                        [
+                            Notification(e.originator_id, e.originator_version, e.topic, e.state, id=n)
+                            for e, n in zip(stored, ids or (), strict=True)
+                        ]
+                    )
             except IntegrityError:
                 self._read_from_store(group.items, known)
                 rebuilt = _Group()

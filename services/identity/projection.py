@@ -177,9 +177,16 @@ class ResolutionProjection(Projection[ResolutionView]):
 
 
 def resolution_runner(app: Any, view: ResolutionView, **options: Any) -> ProjectionRunner:
-    """The runner that keeps ``view`` in step with ``app``'s own stream (``options``: the runner's). The view holds
-    no personal data, so its reader leaves sealed fields sealed (no key vault read, nothing opened)."""
-    return ProjectionRunner(ResolutionProjection(view), [StreamReader.of_application(app, keep_sealed=True)], **options)
+    """The runner that keeps ``view`` in step with ``app``'s own stream (``options``: the runner's), taking the
+    hand-over of what ``app`` stores (``IdentityApplication.hand_over``): the service starts it with
+    ``watch=False``, so its own writes come from memory and other writers' by polling the store (at once for a
+    command's wait). The view holds no personal data, so its reader leaves sealed fields sealed."""
+    return ProjectionRunner(
+        ResolutionProjection(view),
+        [StreamReader.of_application(app, keep_sealed=True)],
+        handed_over=(app.name,),
+        **options,
+    )
 
 
 def iter_pages(view: ResolutionView, page: int = 1000) -> Iterator[dict[str, Any]]:
