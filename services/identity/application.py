@@ -97,7 +97,9 @@ class IdentityApplication(ServiceApplication):
         projection = self.projection
         if projection is None or self.name not in getattr(projection, "handed_over", ()):
             return
-        projection.feed(self.name, handed_over(self.name, [_Stored(n) for n in notifications], keep_sealed=True))
+        stored = [_Stored(notification) for notification in notifications]
+        topics = projection.projection.topics()  # the events of other topics change nothing: left undecoded
+        projection.feed(self.name, handed_over(self.name, stored, keep_sealed=True, topics=topics))
 
     def _notify(self, recordings: list[Any]) -> None:
         """Called with what every save stored (``Application.save``)."""
