@@ -18,9 +18,10 @@ key id as associated data, so a wrap cannot be passed off as another subject's k
   the bucket does not hold is purged all the same (a destroy that stopped after the erasure, asked again), as the
   purge is what the other processes hear.
 - **Making many keys at once.** ``create_many`` writes up to a thousand new keys as one atomic batch of the
-  bucket's stream (each expecting its subject to be empty), one acknowledgement for all; when some key exists
-  already (made by another process, or destroyed: its subject keeps the purge), that batch stores nothing and its
-  keys are made one by one as :meth:`~NatsKeyVault.create` makes them.
+  bucket's stream (each expecting its subject to be empty), one acknowledgement for all. When some key exists
+  already, that batch stores nothing: the existing keys are read (one request) and the others written as a batch
+  again; if that is refused too (a destroyed key's subject keeps its purge, or another process made one
+  meanwhile), they are made one by one as :meth:`~NatsKeyVault.create` makes them.
 - **Hearing of destroyed keys.** ``on_destroyed`` watches the keys' subjects for purges and deletes, so a
   process's keyring (each one asks for it) evicts a key another process destroyed; after a reconnection the
   keyring drops its whole cache instead, as news may have been missed while the connection was down.
@@ -291,7 +292,25 @@ class NatsKeyVault(KeyVault):
             )
 
     async def _create_batch(self, pending: list[tuple[str, str]]) -> dict[str, bytes]:
-        """Make ``(key id, name)``'s keys as one atomic batch, or one by one when some exist already."""
+        """Make ``(key id, name)``'s keys as one atomic batch. When some exist already, read those (one request)
+        and make the others as a batch; when that is refused too (a key destroyed, or made meanwhile), make them
+        one by one."""
+        made = await self._publish_new(pending)
+        if made is not None:
+            return made
+        found = await self._read_many({f"$KV.{BUCKET}.{name}": key_id for key_id, name in pending})
+        missing = [(key_id, name) for key_id, name in pending if key_id not in found]
+        made = await self._publish_new(missing) if missing else {}
+        if made is None:
+            made = {}
+            for start in range(0, len(missing), CREATE_WINDOW):
+                window = missing[start : start + CREATE_WINDOW]
+                keys = await asyncio.gather(*(self._create(key_id, name) for key_id, name in window))
+                made.update(zip((key_id for key_id, _ in window), keys, strict=True))
+        return {**found, **made}
+
+    async def _publish_new(self, pending: list[tuple[str, str]]) -> dict[str, bytes] | None:
+        """New keys for ``(key id, name)``, stored as one atomic batch; None when some subject is not empty."""
         made = {key_id: AESGCM.generate_key(bit_length=256) for key_id, _name in pending}
         messages = [
             OutgoingMessage(
@@ -302,12 +321,7 @@ class NatsKeyVault(KeyVault):
         try:
             await self._connection.publish_atomic(messages)
         except (*CONFLICTS, TooManyInflightBatchesError):
-            made = {}
-            for start in range(0, len(pending), CREATE_WINDOW):
-                window = pending[start : start + CREATE_WINDOW]
-                keys = await asyncio.gather(*(self._create(key_id, name) for key_id, name in window))
-                made.update(zip((key_id for key_id, _ in window), keys, strict=True))
-            return made
+            return None
         self._connection.out_of_space = False
         return made
 
@@ -343,22 +357,28 @@ class NatsKeyVault(KeyVault):
             return found
 
         async def get_all() -> dict[str, bytes | None]:
-            stored = await self._connection.direct_get_last_many(STREAM, list(subjects))
-            for subject, message in stored.items():
-                key_id = subjects[subject]
-                if not message.data or message.headers.get("KV-Operation") in ("DEL", "PURGE"):
-                    continue  # destroyed
-                data_key, former = self._kek.unwrap(key_id, message.data)
-                if former:
-                    with contextlib.suppress(nats.js.errors.KeyWrongLastSequenceError):
-                        await self._kv.update(_check_key_id(key_id), self._kek.wrap(key_id, data_key), last=message.seq)
-                found[key_id] = data_key
+            found.update(await self._read_many(subjects))
             return found
 
         with self._store_errors():
             return self._connection.call(
                 get_all, timeout=self._connection.request_timeout * (3 + len(subjects) // MULTI_LAST_SUBJECTS)
             )
+
+    async def _read_many(self, subjects: dict[str, str]) -> dict[str, bytes]:
+        """The keys stored on ``subjects`` (subject -> key id) and not destroyed, by key id."""
+        found: dict[str, bytes] = {}
+        stored = await self._connection.direct_get_last_many(STREAM, list(subjects))
+        for subject, message in stored.items():
+            key_id = subjects[subject]
+            if not message.data or message.headers.get("KV-Operation") in ("DEL", "PURGE"):
+                continue  # destroyed
+            data_key, former = self._kek.unwrap(key_id, message.data)
+            if former:
+                with contextlib.suppress(nats.js.errors.KeyWrongLastSequenceError):
+                    await self._kv.update(_check_key_id(key_id), self._kek.wrap(key_id, data_key), last=message.seq)
+            found[key_id] = data_key
+        return found
 
     async def _get(self, key_id: str, name: str) -> bytes | None:
         try:

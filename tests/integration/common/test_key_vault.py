@@ -169,3 +169,33 @@ def test_new_keys_are_made_in_atomic_batches_also_in_a_bucket_made_before_batche
     finally:
         vault.close()
         other.close()
+
+
+def test_a_batch_of_mostly_existing_keys_reads_them_and_makes_the_rest_in_one_batch(
+    own_nats: NatsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys another writer made first (a touchpoint's identifier, an import sent again) cost one read, not one
+    bucket request each; a destroyed key among them is made anew."""
+    vault = NatsKeyVault.open(own_nats.url, Kek(os.urandom(32)))
+    try:
+        existing = vault.create_many(str(uuid.uuid4()) for _ in range(500))
+        one_by_one: list[str] = []
+        original = vault._create
+
+        async def counted(key_id: str, name: str) -> bytes:
+            one_by_one.append(key_id)
+            return await original(key_id, name)
+
+        monkeypatch.setattr(vault, "_create", counted)
+        new = [str(uuid.uuid4()) for _ in range(500)]
+        made = vault.create_many([*existing, *new])
+        assert one_by_one == []
+        assert {key_id: made[key_id] for key_id in existing} == existing
+        assert vault.get_many(new) == {key_id: made[key_id] for key_id in new}
+        destroyed = next(iter(existing))
+        vault.destroy(destroyed)
+        again = vault.create_many([*existing, str(uuid.uuid4())])
+        assert again[destroyed] != existing[destroyed]
+        assert vault.get(destroyed) == again[destroyed]
+    finally:
+        vault.close()
