@@ -188,8 +188,7 @@ def main() -> None:
     if args.import_only:
         with nats(args.nats_url) as nats_url, tempfile.TemporaryDirectory(prefix="chorus-bench-") as tmp:
             settings = Settings(nats_url=nats_url, views_url=f"sqlite:///{Path(tmp) / 'views.db'}", data_dir=Path(tmp))
-            with open_keyring(settings):  # identifier ids are keyed, personal data sealed: as in the services
-                bench_import(args, settings, Path(tmp))
+            bench_import(args, settings, Path(tmp))  # each service below opens its keyring, as a service process does
         return
 
     with nats(args.nats_url) as nats_url, tempfile.TemporaryDirectory(prefix="chorus-bench-") as tmp:
@@ -394,15 +393,15 @@ def bench_import(args: argparse.Namespace, settings: Settings, tmp: Path) -> Non
 
     # Baseline 2: the same aggregates saved in process by seed_parties, no checks, no gRPC.
     seed = IdentitySettings(app_name=f"identity_bench_seed_{run}")
-    seeder = IdentityApplication(env=settings.eventstore_env(seed.app_name), name=seed.app_name, policy=seed.policy)
     seeded = min(count, 20_000)
-    start = time.perf_counter()
-    for first in range(0, seeded, 100):
-        seed_parties(
-            seeder, [("person", f"Customer {n}", identifiers_of(n, 3)) for n in range(first, min(first + 100, seeded))]
-        )
-    seed_rate = seeded / (time.perf_counter() - start)
-    seeder.close()
+    with open_keyring(settings):  # identifier ids are keyed, personal data sealed: as in the services
+        seeder = IdentityApplication(env=settings.eventstore_env(seed.app_name), name=seed.app_name, policy=seed.policy)
+        start = time.perf_counter()
+        for first in range(0, seeded, 100):
+            batch = range(first, min(first + 100, seeded))
+            seed_parties(seeder, [("person", f"Customer {n}", identifiers_of(n, 3)) for n in batch])
+        seed_rate = seeded / (time.perf_counter() - start)
+        seeder.close()
 
     # The import, with the service's live resolution view running beside it.
     imported = IdentitySettings(app_name=f"identity_bench_import_{run}")
@@ -452,13 +451,14 @@ def bench_import(args: argparse.Namespace, settings: Settings, tmp: Path) -> Non
     )
 
     fresh = ResolutionView(f"sqlite:///{tmp / f'rebuild-{run}.db'}")
-    reader = IdentityApplication(env=settings.eventstore_env(imported.app_name), name=imported.app_name)
-    rebuild = resolution_runner(reader, fresh)
-    start = time.perf_counter()
-    with rebuild:
-        rebuild.catch_up(timeout=3600)
-    rebuild_seconds = time.perf_counter() - start
-    reader.close()
+    with open_keyring(settings):
+        reader = IdentityApplication(env=settings.eventstore_env(imported.app_name), name=imported.app_name)
+        rebuild = resolution_runner(reader, fresh)
+        start = time.perf_counter()
+        with rebuild:
+            rebuild.catch_up(timeout=3600)
+        rebuild_seconds = time.perf_counter() - start
+        reader.close()
     fresh.close()
     print(
         f"  a fresh resolution view rebuilt from sequence 1 of the import's stream: {rebuild_seconds:.2f} s = "
