@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from eventsourcing.persistence import JSONTranscoder
 
-from services.common.eventstore.codec import ProtobufMapper
+from services.common.eventstore.codec import ProtobufMapper, register_events
 from services.common.identifiers import normalise
 from services.common.privacy import keyring as keyrings
 from services.common.privacy import sealing
@@ -71,7 +71,7 @@ def test_planned_events_are_the_aggregates_stored_events(
 ) -> None:
     if with_keyring:
         request.getfixturevalue("keyring")
-    events.register()
+    register_events(events.REGISTRATIONS)
     mapper = ProtobufMapper(transcoder=JSONTranscoder())
     policy = LinkPolicy()
     now = datetime(2026, 12, 3, 14, 0, 1, 123456, tzinfo=UTC)
