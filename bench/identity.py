@@ -395,7 +395,8 @@ def bench_import(args: argparse.Namespace, settings: Settings, tmp: Path) -> Non
     seed = IdentitySettings(app_name=f"identity_bench_seed_{run}")
     seeded = min(count, 20_000)
     with open_keyring(settings):  # identifier ids are keyed, personal data sealed: as in the services
-        seeder = IdentityApplication(env=settings.eventstore_env(seed.app_name), name=seed.app_name, policy=seed.policy)
+        seed_env = settings.eventstore_env(seed.app_name)
+        seeder = IdentityApplication(env=seed_env, name=seed.app_name, policy=seed.policy)
         start = time.perf_counter()
         for first in range(0, seeded, 100):
             batch = range(first, min(first + 100, seeded))

@@ -12,9 +12,10 @@ Importing is split so a stream can overlap two micro-batches:
     a view, the event store), lets the domain check each remaining item (``check_import``: all of it or nothing,
     merge protection as LinkIdentifier applies it), plans its events without building aggregates
     (:mod:`services.identity.import_events`: the events ``import_party``'s aggregates would store), and stores
-    many items' events in one atomic commit of at most :data:`MAX_EVENTS_PER_SAVE` events. A party imported before is answered ALREADY_IMPORTED
-    and nothing changes; an identifier held by another party (also by an earlier item of the same batch), a
-    blocked value or a cap refuse that item alone.
+    many items' events in one atomic commit of at most :data:`MAX_EVENTS_PER_SAVE` events, then hands them to
+    the resolution view (``IdentityApplication.hand_over``). A party imported before is answered
+    ALREADY_IMPORTED and nothing changes; an identifier held by another party (also by an earlier item of the
+    same batch), a blocked value or a cap refuse that item alone.
 
 The view may lag behind the store. The store has the last word: a party or claim that exists although the view
 did not know it makes the whole save fail (a second version 1 of its aggregate); the importer then reads every

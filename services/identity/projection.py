@@ -124,13 +124,11 @@ class ResolutionProjection(Projection[ResolutionView]):
     @handles(pb.IdentifierClaimed, pb.IdentifierTransferred)
     def claimed(self, cur: ViewCursor, event: UpstreamEvent) -> None:
         self._collecting(cur)
-        self._owners.pop(event.aggregate_id, None)  # the dict keeps the order of the last change
         self._owners[event.aggregate_id] = event.message.party_id  # type: ignore[union-attr]
 
     @handles(pb.IdentifierUnclaimed)
     def unclaimed(self, cur: ViewCursor, event: UpstreamEvent) -> None:
         self._collecting(cur)
-        self._owners.pop(event.aggregate_id, None)
         self._owners[event.aggregate_id] = None
 
     @handles(pb.PartyRegistered)
