@@ -101,6 +101,9 @@ MAX_VALUE_LENGTH = 512
 
 #: The deployment's pseudonym key (:func:`use_pseudonym_key`); identifier ids are HMACs under it.
 _pseudonym_key: bytes | None = None
+#: HMAC-SHA256 keyed with it, copied for each id: a copy skips the key set-up and the digest look-up that a new
+#: HMAC (or ``hmac.digest``) repeats each time.
+_keyed_hmac: hmac.HMAC | None = None
 
 #: Unicode categories refused anywhere in a value: controls, line and paragraph separators, lone surrogates.
 _REFUSED_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs"})
@@ -177,11 +180,12 @@ def use_pseudonym_key(key: bytes) -> None:
     Every process of a deployment must use the same key: identity's claim ids, touchpoints' actor index and the
     experience joins all compare these ids. Changing it re-keys every identifier (a rebuild of every view).
     """
-    global _pseudonym_key  # noqa: PLW0603 - one key per process, installed once by the composition root
+    global _pseudonym_key, _keyed_hmac  # noqa: PLW0603 - one key per process, installed once by the composition root
     if len(key) < 16:
         msg = "the pseudonym key must be at least 16 bytes"
         raise ValueError(msg)
     _pseudonym_key = bytes(key)
+    _keyed_hmac = hmac.new(_pseudonym_key, digestmod=hashlib.sha256)
     _NORMAL_FORMS.clear()
 
 
@@ -202,10 +206,13 @@ def normal_key(type: str, namespace: str, value: str, default_region: str | None
 def pseudonym(text: str) -> uuid.UUID:
     """HMAC-SHA256 of ``text`` under the deployment's pseudonym key, as a UUID (RFC 9562 version 8: the first 122
     bits of the MAC). Without the key nobody can tell which identifier an id stands for, nor confirm a guess."""
-    if _pseudonym_key is None:
+    keyed = _keyed_hmac
+    if keyed is None:
         msg = "no pseudonym key installed: the composition root calls services.common.privacy.keys first"
         raise PseudonymKeyMissing(msg)
-    digest = bytearray(hmac.new(_pseudonym_key, text.encode("utf-8"), hashlib.sha256).digest()[:16])
+    mac = keyed.copy()
+    mac.update(text.encode("utf-8"))
+    digest = bytearray(mac.digest()[:16])
     digest[6] = (digest[6] & 0x0F) | 0x80  # version 8
     digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 9562 variant
     return uuid.UUID(bytes=bytes(digest))

@@ -13,20 +13,22 @@ application answers those queries from the claim aggregates.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import DataError
+from eventsourcing.persistence import DataError, Notification
 
 from services.common.applications import ServiceApplication
 from services.common.errors import Conflict, FieldViolation, InvalidArgument, NotFound, Unavailable
 from services.common.eventstore import store_errors
 from services.common.identifiers import Identifier, InvalidIdentifier, normalise
 from services.common.privacy.keyring import installed as installed_keyring
+from services.common.projections import handed_over
 from services.identity.domain import (
     RULE_COMMAND_TOO_LARGE,
     AlreadyForgotten,
@@ -61,6 +63,13 @@ ERASED_CATEGORIES = ("identifier values", "names", "free text", "urls")
 IdentifierFields = Mapping[str, str]  # {"type": "email", "value": "...", "namespace": ""}
 
 
+@dataclass(frozen=True)
+class _Stored:
+    """A stored event as the hand-over reads it (the ``notification`` of a library ``Recording``)."""
+
+    notification: Notification
+
+
 class IdentityApplication(ServiceApplication):
     """Parties, identifiers, merges and consent (see the module docstring)."""
 
@@ -81,6 +90,20 @@ class IdentityApplication(ServiceApplication):
 
     def attach_projection(self, projection: Any) -> None:
         self.projection = projection
+
+    def hand_over(self, notifications: Sequence[Notification]) -> None:
+        """Give the attached projection what this process has just stored (when it takes a hand-over): it applies
+        it from memory instead of reading it back from the stream."""
+        projection = self.projection
+        if projection is None or self.name not in getattr(projection, "handed_over", ()):
+            return
+        stored = [_Stored(notification) for notification in notifications]
+        topics = projection.projection.topics()  # the events of other topics change nothing: left undecoded
+        projection.feed(self.name, handed_over(self.name, stored, keep_sealed=True, topics=topics))
+
+    def _notify(self, recordings: list[Any]) -> None:
+        """Called with what every save stored (``Application.save``)."""
+        self.hand_over([recording.notification for recording in recordings])
 
     # ------------------------------------------------------------------------------------------ helpers
 

@@ -9,11 +9,13 @@ Importing is split so a stream can overlap two micro-batches:
     the same party.
 :meth:`PartyImporter.commit`
     asks the resolution view which of the batch's parties and identifiers exist already (one query each; without
-    a view, the event store), lets the domain build each remaining item (``import_party``: all of it or nothing,
-    merge protection as LinkIdentifier applies it), and saves many items' aggregates in one ``save`` (one atomic
-    commit of at most :data:`MAX_EVENTS_PER_SAVE` events). A party imported before is answered ALREADY_IMPORTED
-    and nothing changes; an identifier held by another party (also by an earlier item of the same batch), a
-    blocked value or a cap refuse that item alone.
+    a view, the event store), lets the domain check each remaining item (``check_import``: all of it or nothing,
+    merge protection as LinkIdentifier applies it), plans its events without building aggregates
+    (:mod:`services.identity.import_events`: the events ``import_party``'s aggregates would store), and stores
+    many items' events in one atomic commit of at most :data:`MAX_EVENTS_PER_SAVE` events, then hands them to
+    the resolution view (``IdentityApplication.hand_over``). A party imported before is answered
+    ALREADY_IMPORTED and nothing changes; an identifier held by another party (also by an earlier item of the
+    same batch), a blocked value or a cap refuse that item alone.
 
 The view may lag behind the store. The store has the last word: a party or claim that exists although the view
 did not know it makes the whole save fail (a second version 1 of its aggregate); the importer then reads every
@@ -31,8 +33,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Notification
 
 from services.common.errors import InvalidArgument
 from services.common.eventstore import store_errors
@@ -47,9 +48,10 @@ from services.identity.domain import (
     InvalidIdentityInput,
     Party,
     RuleViolation,
-    import_party,
+    check_import,
     imported_party_id,
 )
+from services.identity.import_events import PlannedEvent, plan_import, stored_events
 
 if TYPE_CHECKING:
     from services.identity.application import IdentityApplication
@@ -200,13 +202,12 @@ class PartyImporter:
         known = self._known_by_view(ready)
         group = _Group()
         for item in ready:
-            outcome, aggregates = self._build(item, known, group.overlay)
-            size = sum(len(aggregate.pending_events) for aggregate in aggregates)
-            if group.pending and group.events + size > self.max_events_per_save:
+            outcome, planned = self._build(item, known, group.overlay)
+            if group.pending and group.events + len(planned) > self.max_events_per_save:
                 outcomes.update(self._save_group(group, known))
                 group = _Group()
-                outcome, aggregates = self._build(item, known, group.overlay)  # after what that save stored
-            group.add(item, outcome, aggregates)
+                outcome, planned = self._build(item, known, group.overlay)  # after what that save stored
+            group.add(item, outcome, planned)
         if group.items:
             outcomes.update(self._save_group(group, known))
         answered = [outcomes[p.index] for p in prepared]
@@ -218,8 +219,10 @@ class PartyImporter:
 
     # ---- building items
 
-    def _build(self, item: ReadyImport, known: _Known, overlay: _Known) -> tuple[ImportOutcome | None, list[Aggregate]]:
-        """An item's outcome when it is decided without a save, else the aggregates that import it. ``overlay``
+    def _build(
+        self, item: ReadyImport, known: _Known, overlay: _Known
+    ) -> tuple[ImportOutcome | None, list[PlannedEvent]]:
+        """An item's outcome when it is decided without a save, else the events that import it. ``overlay``
         holds what the items built before it in its group will hold once saved."""
         party_id = str(item.party_id)
         if party_id in known.parties or party_id in overlay.parties:
@@ -229,22 +232,20 @@ class PartyImporter:
         }
         claims = {key: claim for key in item.field_of_key if (claim := known.claims.get(key)) is not None}
         try:
-            aggregates = import_party(
+            checked = check_import(
                 item.party_id,
                 item.item.kind,
                 item.item.display_name,
                 item.item.roles,
                 item.identifiers,
                 owners,
-                claims,
                 item.consents,
                 item.item.preferred_channels,
-                item.evidence,
                 self.app.policy,
             )
         except IdentityError as refused:
             return self._refusal(item, refused), []
-        return None, aggregates
+        return None, plan_import(item.party_id, checked, claims, item.evidence, datetime.now(UTC))
 
     @staticmethod
     def _refusal(item: ReadyImport, refused: IdentityError) -> ImportOutcome:
@@ -271,14 +272,21 @@ class PartyImporter:
     # ---- saving a group of items
 
     def _save_group(self, group: _Group, known: _Known) -> dict[int, ImportOutcome]:
-        """Save the group's aggregates in one save; on a store refusal read the truth and build the group again
-        (every item of it: an item refused for an identifier another item of the group took may now pass)."""
+        """Store the group's events in one atomic commit; on a store refusal read the truth and build the group
+        again (every item of it: an item refused for an identifier another item of the group took may now pass)."""
         for _attempt in range(SAVE_ATTEMPTS):
-            aggregates = [aggregate for _item, built in group.pending for aggregate in built]
+            planned = [event for _item, built in group.pending for event in built]
             try:
-                if aggregates:
+                if planned:
+                    stored = stored_events(planned, self.app.mapper)
                     with store_errors():
-                        self.app.save(*aggregates)
+                        ids = self.app.recorder.insert_events(stored)
+                    self.app.hand_over(
+                        [
+                            Notification(e.originator_id, e.originator_version, e.topic, e.state, id=n)
+                            for e, n in zip(stored, ids or (), strict=True)
+                        ]
+                    )
             except IntegrityError:
                 self._read_from_store(group.items, known)
                 rebuilt = _Group()
@@ -379,12 +387,12 @@ class _Group:
     (``decided``: answered once the save succeeds, rebuilt with the rest when it does not)."""
 
     items: list[ReadyImport] = field(default_factory=list)
-    pending: list[tuple[ReadyImport, list[Aggregate]]] = field(default_factory=list)
+    pending: list[tuple[ReadyImport, list[PlannedEvent]]] = field(default_factory=list)
     decided: dict[int, ImportOutcome] = field(default_factory=dict)
     overlay: _Known = field(default_factory=_Known)
     events: int = 0
 
-    def add(self, item: ReadyImport, outcome: ImportOutcome | None, aggregates: list[Aggregate]) -> None:
+    def add(self, item: ReadyImport, outcome: ImportOutcome | None, planned: list[PlannedEvent]) -> None:
         self.items.append(item)
         if outcome is not None:
             self.decided[item.index] = outcome
@@ -393,5 +401,5 @@ class _Group:
         self.overlay.parties.add(party_id)  # the next items of the group see its party and identifiers
         for key in item.field_of_key:
             self.overlay.owners[key] = party_id
-        self.pending.append((item, aggregates))
-        self.events += sum(len(aggregate.pending_events) for aggregate in aggregates)
+        self.pending.append((item, planned))
+        self.events += len(planned)

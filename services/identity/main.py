@@ -92,7 +92,7 @@ def identity_service(
         running.callback(view.close)
         runner = resolution_runner(app, view)
         app.attach_projection(runner)
-        runner.start()
+        runner.start(watch=False)  # this process's writes are handed over; other writers' are polled for
         running.callback(runner.stop)
         yield app, runner
 

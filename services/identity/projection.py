@@ -7,7 +7,8 @@ stopped and a dropped view is rebuilt from sequence 1.
 
 :class:`ResolutionProjection` has one handler per stored event message (``chorus.identity.events.v1``) that
 changes a table: ``IdentifierClaimed`` / ``Transferred`` / ``Unclaimed`` and a party's registration, merge and
-unmerge; other events only move the position. Commands wait for their own events
+unmerge; other events only move the position. Claims and registrations are written a transaction's worth at a
+time, and the reader leaves personal data sealed (no handler reads it). Commands wait for their own events
 (``ProjectionRunner.wait``), so a caller reads its writes.
 """
 
@@ -103,30 +104,42 @@ def _chunks(values: Sequence[str], size: int = 500) -> Iterator[list[str]]:
 
 
 class ResolutionProjection(Projection[ResolutionView]):
-    """Identity's events -> the resolution tables (one handler per event that changes them)."""
+    """Identity's events -> the resolution tables (one handler per event that changes them).
 
-    @handles(pb.IdentifierClaimed)
+    Claims and registrations are collected and written together at the end of their transaction
+    (``before_commit``: one statement per table for a whole page of an import); a merge or an unmerge writes what
+    was collected before it first, so every row is written in stream order.
+    """
+
+    def __init__(self, view: ResolutionView) -> None:
+        super().__init__(view)
+        self._cursor: ViewCursor | None = None
+        self._owners: dict[str, str | None] = {}  # identifier id -> its party now (None: nobody), in this transaction
+        self._registered: list[tuple[str, int, str]] = []
+
+    def _collecting(self, cur: ViewCursor) -> None:
+        if self._cursor is not cur:  # a new transaction: what an aborted one collected is gone with it
+            self._cursor, self._owners, self._registered = cur, {}, []
+
+    @handles(pb.IdentifierClaimed, pb.IdentifierTransferred)
     def claimed(self, cur: ViewCursor, event: UpstreamEvent) -> None:
-        self._claim(cur, event.aggregate_id, event.message.party_id)  # type: ignore[union-attr]
-
-    @handles(pb.IdentifierTransferred)
-    def transferred(self, cur: ViewCursor, event: UpstreamEvent) -> None:
-        self._claim(cur, event.aggregate_id, event.message.party_id)  # type: ignore[union-attr]
+        self._collecting(cur)
+        self._owners[event.aggregate_id] = event.message.party_id  # type: ignore[union-attr]
 
     @handles(pb.IdentifierUnclaimed)
     def unclaimed(self, cur: ViewCursor, event: UpstreamEvent) -> None:
-        cur.execute("DELETE FROM identity_identifier WHERE identifier_id = ?", (event.aggregate_id,))
+        self._collecting(cur)
+        self._owners[event.aggregate_id] = None
 
     @handles(pb.PartyRegistered)
     def registered(self, cur: ViewCursor, event: UpstreamEvent) -> None:
-        cur.execute(
-            "INSERT INTO identity_party (party_id, position, kind, merged_into) VALUES (?, ?, ?, NULL)"
-            " ON CONFLICT (party_id) DO NOTHING",
-            (event.aggregate_id, event.sequence, _PARTY_KIND.word(event.message.kind)),  # type: ignore[union-attr]
-        )
+        self._collecting(cur)
+        kind = _PARTY_KIND.word(event.message.kind)  # type: ignore[union-attr]
+        self._registered.append((event.aggregate_id, event.sequence, kind))
 
     @handles(pb.PartyMergedInto)
     def merged_into(self, cur: ViewCursor, event: UpstreamEvent) -> None:
+        self.before_commit(cur)
         cur.execute(
             "UPDATE identity_party SET merged_into = ? WHERE party_id = ?",
             (event.message.target_party_id, event.aggregate_id),  # type: ignore[union-attr]
@@ -134,20 +147,44 @@ class ResolutionProjection(Projection[ResolutionView]):
 
     @handles(pb.PartyUnmerged)
     def unmerged(self, cur: ViewCursor, event: UpstreamEvent) -> None:
+        self.before_commit(cur)
         cur.execute("UPDATE identity_party SET merged_into = NULL WHERE party_id = ?", (event.aggregate_id,))
 
-    @staticmethod
-    def _claim(cur: ViewCursor, identifier_id: str, party_id: str) -> None:
-        cur.execute(
-            "INSERT INTO identity_identifier (identifier_id, party_id) VALUES (?, ?) ON CONFLICT (identifier_id)"
-            " DO UPDATE SET party_id = excluded.party_id",
-            (identifier_id, party_id),
-        )
+    def before_commit(self, cur: ViewCursor) -> None:
+        """Write the claims and registrations collected in this transaction so far."""
+        if self._cursor is not cur:
+            return
+        owners, registered = self._owners, self._registered
+        self._owners, self._registered = {}, []
+        held = [(key, party) for key, party in owners.items() if party is not None]
+        if held:
+            cur.executemany(
+                "INSERT INTO identity_identifier (identifier_id, party_id) VALUES (?, ?) ON CONFLICT (identifier_id)"
+                " DO UPDATE SET party_id = excluded.party_id",
+                held,
+            )
+        released = [(key,) for key, party in owners.items() if party is None]
+        if released:
+            cur.executemany("DELETE FROM identity_identifier WHERE identifier_id = ?", released)
+        if registered:
+            cur.executemany(
+                "INSERT INTO identity_party (party_id, position, kind, merged_into) VALUES (?, ?, ?, NULL)"
+                " ON CONFLICT (party_id) DO NOTHING",
+                registered,
+            )
 
 
 def resolution_runner(app: Any, view: ResolutionView, **options: Any) -> ProjectionRunner:
-    """The runner that keeps ``view`` in step with ``app``'s own stream (``options``: the runner's)."""
-    return ProjectionRunner(ResolutionProjection(view), [StreamReader.of_application(app)], **options)
+    """The runner that keeps ``view`` in step with ``app``'s own stream (``options``: the runner's), taking the
+    hand-over of what ``app`` stores (``IdentityApplication.hand_over``): the service starts it with
+    ``watch=False``, so its own writes come from memory and other writers' by polling the store (at once for a
+    command's wait). The view holds no personal data, so its reader leaves sealed fields sealed."""
+    return ProjectionRunner(
+        ResolutionProjection(view),
+        [StreamReader.of_application(app, keep_sealed=True)],
+        handed_over=(app.name,),
+        **options,
+    )
 
 
 def iter_pages(view: ResolutionView, page: int = 1000) -> Iterator[dict[str, Any]]:

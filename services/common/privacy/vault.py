@@ -17,6 +17,11 @@ key id as associated data, so a wrap cannot be passed off as another subject's k
   bucket's stream allows deleting messages for that (a KV bucket made by ``create_key_value`` denies it). A key
   the bucket does not hold is purged all the same (a destroy that stopped after the erasure, asked again), as the
   purge is what the other processes hear.
+- **Making many keys at once.** ``create_many`` writes up to a thousand new keys as one atomic batch of the
+  bucket's stream (each expecting its subject to be empty), one acknowledgement for all. When some key exists
+  already, that batch stores nothing: the existing keys are read (one request) and the others written as a batch
+  again; if that is refused too (a destroyed key's subject keeps its purge, or another process made one
+  meanwhile), they are made one by one as :meth:`~NatsKeyVault.create` makes them.
 - **Hearing of destroyed keys.** ``on_destroyed`` watches the keys' subjects for purges and deletes, so a
   process's keyring (each one asks for it) evicts a key another process destroyed; after a reconnection the
   keyring drops its whole cache instead, as news may have been missed while the connection was down.
@@ -41,12 +46,16 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from services.common.errors import ConfigurationError, Unavailable
-from services.common.eventstore.connection import MULTI_LAST_SUBJECTS, JetStreamConnection
+from services.common.eventstore.connection import MAX_BATCH_MESSAGES, MULTI_LAST_SUBJECTS, JetStreamConnection
+from services.common.eventstore.envelope import EXPECTED_LAST_SUBJECT_SEQUENCE, OutgoingMessage
 from services.common.eventstore.errors import (
+    CONFLICTS,
     InsufficientResourcesError,
+    RequestTimeoutError,
     StorageResourcesExceededError,
     StoreOutOfSpaceError,
     StreamStoreFailedError,
+    TooManyInflightBatchesError,
 )
 
 log = structlog.get_logger(__name__)
@@ -187,6 +196,7 @@ class NatsKeyVault(KeyVault):
             description="Chorus data keys, wrapped by the KEK",
             subjects=[f"$KV.{BUCKET}.>"],
             allow_direct=True,
+            allow_atomic=True,
             allow_rollup_hdrs=True,
             deny_delete=False,
             deny_purge=False,
@@ -196,12 +206,17 @@ class NatsKeyVault(KeyVault):
             storage=nats.js.api.StorageType.FILE,
         )
         try:
-            await js.stream_info(STREAM)
+            info = await js.stream_info(STREAM)
         except nats.js.errors.NotFoundError:
             try:
                 await js.add_stream(config)
             except nats.js.errors.BadRequestError:
-                await js.stream_info(STREAM)  # made by another process meanwhile
+                info = await js.stream_info(STREAM)  # made by another process meanwhile
+            else:
+                return await js.key_value(BUCKET)
+        if not info.config.allow_atomic:  # a bucket made before keys were made in batches
+            info.config.allow_atomic = True
+            await js.update_stream(info.config)
         return await js.key_value(BUCKET)
 
     def _check_kek(self) -> None:
@@ -240,7 +255,15 @@ class NatsKeyVault(KeyVault):
             if isinstance(error, nats.js.errors.ServiceUnavailableError):
                 raise Unavailable(f"{BUCKET}: the key vault cannot be reached; retry") from None
             raise
-        except (nats.errors.TimeoutError, nats.errors.NoRespondersError, nats.errors.ConnectionClosedError):
+        except InsufficientResourcesError:  # a batch of new keys refused (the store's own error classes)
+            self._connection.out_of_space = True
+            raise StoreOutOfSpaceError(f"{BUCKET}: the store is out of space; retry once it has room") from None
+        except (
+            nats.errors.TimeoutError,
+            nats.errors.NoRespondersError,
+            nats.errors.ConnectionClosedError,
+            RequestTimeoutError,
+        ):
             raise Unavailable(f"{BUCKET}: the key vault cannot be reached; retry") from None
 
     def create(self, key_id: str) -> bytes:
@@ -249,17 +272,16 @@ class NatsKeyVault(KeyVault):
             return self._connection.call(lambda: self._create(key_id, name))
 
     def create_many(self, key_ids: Iterable[str]) -> dict[str, bytes]:
-        """The data keys of ``key_ids``: the bucket writes of up to :data:`CREATE_WINDOW` keys are in flight at
-        once and awaited together, so many new subjects cost a few round trips, not one each."""
+        """The data keys of ``key_ids``: new keys in atomic batches of up to a thousand (one acknowledgement
+        each); a batch refused because some of its keys exist is made one key at a time instead, the bucket
+        writes of up to :data:`CREATE_WINDOW` keys in flight at once."""
         names = {key_id: _check_key_id(key_id) for key_id in dict.fromkeys(key_ids)}
 
         async def create_all() -> dict[str, bytes]:
             pending = list(names.items())
             made: dict[str, bytes] = {}
-            for start in range(0, len(pending), CREATE_WINDOW):
-                window = pending[start : start + CREATE_WINDOW]
-                keys = await asyncio.gather(*(self._create(key_id, name) for key_id, name in window))
-                made.update(zip((key_id for key_id, _ in window), keys, strict=True))
+            for start in range(0, len(pending), MAX_BATCH_MESSAGES):
+                made.update(await self._create_batch(pending[start : start + MAX_BATCH_MESSAGES]))
             return made
 
         if not names:
@@ -268,6 +290,40 @@ class NatsKeyVault(KeyVault):
             return self._connection.call(
                 create_all, timeout=self._connection.request_timeout * (3 + len(names) // CREATE_WINDOW)
             )
+
+    async def _create_batch(self, pending: list[tuple[str, str]]) -> dict[str, bytes]:
+        """Make ``(key id, name)``'s keys as one atomic batch. When some exist already, read those (one request)
+        and make the others as a batch; when that is refused too (a key destroyed, or made meanwhile), make them
+        one by one."""
+        made = await self._publish_new(pending)
+        if made is not None:
+            return made
+        found = await self._read_many({f"$KV.{BUCKET}.{name}": key_id for key_id, name in pending})
+        missing = [(key_id, name) for key_id, name in pending if key_id not in found]
+        made = await self._publish_new(missing) if missing else {}
+        if made is None:
+            made = {}
+            for start in range(0, len(missing), CREATE_WINDOW):
+                window = missing[start : start + CREATE_WINDOW]
+                keys = await asyncio.gather(*(self._create(key_id, name) for key_id, name in window))
+                made.update(zip((key_id for key_id, _ in window), keys, strict=True))
+        return {**found, **made}
+
+    async def _publish_new(self, pending: list[tuple[str, str]]) -> dict[str, bytes] | None:
+        """New keys for ``(key id, name)``, stored as one atomic batch; None when some subject is not empty."""
+        made = {key_id: AESGCM.generate_key(bit_length=256) for key_id, _name in pending}
+        messages = [
+            OutgoingMessage(
+                f"$KV.{BUCKET}.{name}", self._kek.wrap(key_id, made[key_id]), {EXPECTED_LAST_SUBJECT_SEQUENCE: "0"}
+            )
+            for key_id, name in pending
+        ]
+        try:
+            await self._connection.publish_atomic(messages)
+        except (*CONFLICTS, TooManyInflightBatchesError):
+            return None
+        self._connection.out_of_space = False
+        return made
 
     async def _create(self, key_id: str, name: str) -> bytes:
         data_key = AESGCM.generate_key(bit_length=256)
@@ -301,22 +357,28 @@ class NatsKeyVault(KeyVault):
             return found
 
         async def get_all() -> dict[str, bytes | None]:
-            stored = await self._connection.direct_get_last_many(STREAM, list(subjects))
-            for subject, message in stored.items():
-                key_id = subjects[subject]
-                if not message.data or message.headers.get("KV-Operation") in ("DEL", "PURGE"):
-                    continue  # destroyed
-                data_key, former = self._kek.unwrap(key_id, message.data)
-                if former:
-                    with contextlib.suppress(nats.js.errors.KeyWrongLastSequenceError):
-                        await self._kv.update(_check_key_id(key_id), self._kek.wrap(key_id, data_key), last=message.seq)
-                found[key_id] = data_key
+            found.update(await self._read_many(subjects))
             return found
 
         with self._store_errors():
             return self._connection.call(
                 get_all, timeout=self._connection.request_timeout * (3 + len(subjects) // MULTI_LAST_SUBJECTS)
             )
+
+    async def _read_many(self, subjects: dict[str, str]) -> dict[str, bytes]:
+        """The keys stored on ``subjects`` (subject -> key id) and not destroyed, by key id."""
+        found: dict[str, bytes] = {}
+        stored = await self._connection.direct_get_last_many(STREAM, list(subjects))
+        for subject, message in stored.items():
+            key_id = subjects[subject]
+            if not message.data or message.headers.get("KV-Operation") in ("DEL", "PURGE"):
+                continue  # destroyed
+            data_key, former = self._kek.unwrap(key_id, message.data)
+            if former:
+                with contextlib.suppress(nats.js.errors.KeyWrongLastSequenceError):
+                    await self._kv.update(_check_key_id(key_id), self._kek.wrap(key_id, data_key), last=message.seq)
+            found[key_id] = data_key
+        return found
 
     async def _get(self, key_id: str, name: str) -> bytes | None:
         try:

@@ -154,9 +154,16 @@ def decode(
     return events
 
 
-def handed_over(upstream: str, recordings: Sequence[Any], *, keep_sealed: bool = False) -> list[UpstreamEvent]:
+def handed_over(
+    upstream: str,
+    recordings: Sequence[Any],
+    *,
+    keep_sealed: bool = False,
+    topics: Collection[str] | None = None,
+) -> list[UpstreamEvent]:
     """The :class:`UpstreamEvent` of each of ``recordings`` (``eventsourcing`` ``Recording`` objects of events
-    this process has just stored in ``upstream``), decoded from the stored bytes as :func:`decode` does.
+    this process has just stored in ``upstream``), decoded from the stored bytes as :func:`decode` does (with
+    ``topics``, those of other topics left undecoded).
 
     Call it where the events were stored: the correlation and causation ids are the current request's (those
     the store wrote in the message headers); when NATS stored them is not known here (``stored_at`` is empty).
@@ -168,7 +175,7 @@ def handed_over(upstream: str, recordings: Sequence[Any], *, keep_sealed: bool =
         "correlation_id": ctx.correlation_id if ctx is not None else "",
         "causation_id": ctx.request_id if ctx is not None else "",
     }
-    events = [_event(recording.notification, common, None) for recording in recordings]
+    events = [_event(recording.notification, common, topics) for recording in recordings]
     if not keep_sealed:
         open_sealed_many([event.message for event in events if event.message is not None])
     return events

@@ -19,7 +19,9 @@ parses. It imports the standard library, ``eventsourcing.domain`` and the kernel
 """
 
 from services.identity.domain.commands import (
+    CheckedImport,
     add_member,
+    check_import,
     check_merge,
     check_unmerge,
     import_party,
@@ -90,6 +92,7 @@ __all__ = [
     "RULE_PARTY_MERGED",
     "RULE_UNMERGE_ORDER",
     "AlreadyForgotten",
+    "CheckedImport",
     "ConsentAnswer",
     "ConsentRecord",
     "ContactPermission",
@@ -110,6 +113,7 @@ __all__ = [
     "ReadAtDifferentMoments",
     "RuleViolation",
     "add_member",
+    "check_import",
     "check_merge",
     "check_unmerge",
     "contact_state",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Container, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from eventsourcing.domain import Aggregate
 
@@ -32,7 +33,14 @@ from services.identity.domain.errors import (
     ReadAtDifferentMoments,
     RuleViolation,
 )
-from services.identity.domain.party import IdentifierClaim, Party
+from services.identity.domain.party import (
+    IdentifierClaim,
+    Party,
+    check_cap,
+    check_consent,
+    checked_channels,
+    registration,
+)
 from services.identity.domain.policy import LinkPolicy
 from services.identity.domain.values import ConsentAnswer, Evidence, LinkedIdentifier, MergeRecord
 
@@ -83,6 +91,53 @@ def link_identifier(
     return [party, claim, *changed]
 
 
+@dataclass(frozen=True)
+class CheckedImport:
+    """A party another system knows, checked against every rule an import applies: what to register (kind,
+    roles, display name), the consents and preferred channels to record (channels empty: none) and the
+    identifiers to link (each once, in order)."""
+
+    kind: str
+    roles: tuple[str, ...]
+    display_name: str
+    consents: tuple[ConsentAnswer, ...]
+    preferred_channels: tuple[str, ...]
+    identifiers: tuple[Identifier, ...]
+
+
+def check_import(
+    party_id: uuid.UUID,
+    kind: str,
+    display_name: str,
+    roles: Iterable[str],
+    identifiers: Sequence[Identifier],
+    owners: Mapping[str, str],
+    consents: Sequence[ConsentAnswer],
+    preferred_channels: Sequence[str],
+    policy: LinkPolicy,
+) -> CheckedImport:
+    """Every rule :func:`import_party` applies, in its order (the first broken is raised); what it would store.
+
+    ``owners`` are the parties holding any of ``identifiers`` now (by key). The merge protection applies as in
+    :func:`link_identifier`: a blocked value, an identifier held by another party, or more identifiers of a type
+    than the cap refuse the whole party.
+    """
+    kind, roles, display_name = registration(kind, display_name, roles)
+    for answer in consents:
+        check_consent(answer.channel, answer.status, answer.at)
+    channels = checked_channels(preferred_channels) if preferred_channels else ()
+    unique = tuple(dict.fromkeys(identifiers))
+    party = str(party_id)
+    for identifier in unique:
+        policy.check_not_blocked(identifier.type, identifier.value, identifier.key)
+        owner = owners.get(identifier.key, "")
+        if owner and owner != party:
+            raise IdentifierLinkedElsewhere(identifier.key, owner)
+    for identifier_type, count in sorted(Counter(identifier.type for identifier in unique).items()):
+        check_cap(party, identifier_type, count, policy)
+    return CheckedImport(kind, roles, display_name, tuple(consents), channels, unique)
+
+
 def import_party(
     party_id: uuid.UUID,
     kind: str,
@@ -97,29 +152,22 @@ def import_party(
     policy: LinkPolicy,
 ) -> list[Aggregate]:
     """Register a party another system knows, with its identifiers, consents and preferred channels: all of it,
-    or nothing (the first rule it breaks is raised before any existing aggregate is changed).
+    or nothing (:func:`check_import` raises the first rule it breaks before any existing aggregate is changed).
 
     ``party_id`` is its import id (``imported_party_id``); ``owners`` the parties holding any of ``identifiers``
     now (by key), ``claims`` the existing claims nobody holds (by key; an identifier in neither was never
-    claimed). The merge protection applies as in
-    :func:`link_identifier`: a blocked value, an identifier held by another party, or more identifiers of a type
-    than the cap refuse the whole party. Returns the new party first, then the claims it created or took.
+    claimed). Returns the new party first, then the claims it created or took.
     """
-    party = Party.register(kind, display_name, roles, party_id=party_id)
-    for answer in consents:
+    checked = check_import(
+        party_id, kind, display_name, roles, identifiers, owners, consents, preferred_channels, policy
+    )
+    party = Party.register(checked.kind, checked.display_name, checked.roles, party_id=party_id)
+    for answer in checked.consents:
         party.record_consent(answer.channel, answer.status, answer.at, answer.source)
-    if preferred_channels:
-        party.set_preferred_channels(preferred_channels)
-    identifiers = list(dict.fromkeys(identifiers))
-    for identifier in identifiers:
-        policy.check_not_blocked(identifier.type, identifier.value, identifier.key)
-        owner = owners.get(identifier.key, "")
-        if owner and owner != party.party_id:
-            raise IdentifierLinkedElsewhere(identifier.key, owner)
-    for identifier_type, count in sorted(Counter(identifier.type for identifier in identifiers).items()):
-        party.check_room_for(identifier_type, policy, adding=count)
+    if checked.preferred_channels:
+        party.set_preferred_channels(checked.preferred_channels)
     changed: list[Aggregate] = [party]
-    for identifier in identifiers:
+    for identifier in checked.identifiers:
         changed.extend(
             aggregate
             for aggregate in link_identifier(party, identifier, claims.get(identifier.key), None, link_evidence, policy)

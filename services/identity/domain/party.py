@@ -49,6 +49,53 @@ def imported_party_id(source_system: str, external_id: str) -> uuid.UUID:
     return uuid.uuid5(IMPORT_NAMESPACE, f"{source_system}\x1f{external_id}")
 
 
+def registration(
+    kind: str, display_name: str, roles: Iterable[str] = (), *, anonymous: bool = False
+) -> tuple[str, tuple[str, ...], str]:
+    """The checked fields of a party's registration: its kind, its roles (each once) and its display name (white
+    space collapsed); :class:`InvalidIdentityInput` for the first that is wrong."""
+    if kind not in PARTY_KINDS:
+        raise InvalidIdentityInput("kind", f"must be one of {', '.join(PARTY_KINDS)}")
+    roles = tuple(dict.fromkeys(roles))
+    if any(role not in PARTY_ROLES for role in roles):
+        raise InvalidIdentityInput("roles", f"each must be one of {', '.join(PARTY_ROLES)}")
+    display_name = " ".join((display_name or "").split())
+    if not display_name and not anonymous:
+        raise InvalidIdentityInput("display_name", "must not be empty")
+    if len(display_name) > MAX_DISPLAY_NAME:
+        raise InvalidIdentityInput("display_name", f"longer than {MAX_DISPLAY_NAME} characters")
+    return kind, roles, display_name
+
+
+def check_consent(channel: str, status: str, at: datetime) -> None:
+    """A consent answer names a channel, a known status and a time with a zone."""
+    if not channel:
+        raise InvalidIdentityInput("channel", "must be set")
+    if status not in CONSENT_STATUSES:
+        raise InvalidIdentityInput("consent_status", f"must be one of {', '.join(CONSENT_STATUSES)}")
+    if at.tzinfo is None:
+        raise InvalidIdentityInput("effective_time", "must carry a time zone")
+
+
+def checked_channels(channels: Iterable[str]) -> tuple[str, ...]:
+    """Preferred channels, each once, in order; none of them unspecified."""
+    channels = tuple(dict.fromkeys(channels))
+    if any(not c for c in channels):
+        raise InvalidIdentityInput("preferred_channels", "must not contain an unspecified channel")
+    return channels
+
+
+def check_cap(party_id: str, identifier_type: str, count: int, policy: LinkPolicy) -> None:
+    """A party may hold ``count`` identifiers of the type under the policy's cap."""
+    cap = policy.cap(identifier_type)
+    if cap is not None and count > cap:
+        raise RuleViolation(
+            RULE_IDENTIFIER_CAP,
+            f"{party_id}/{identifier_type}",
+            f"party {party_id} may hold at most {cap} {identifier_type} identifier(s)",
+        )
+
+
 class Party(Aggregate):
     """A person, organisation or community in the ecosystem."""
 
@@ -64,16 +111,7 @@ class Party(Aggregate):
     ) -> Party:
         """Check the request and register a new party (with ``party_id`` when its id is given, e.g. an imported
         party's, else a new random one)."""
-        if kind not in PARTY_KINDS:
-            raise InvalidIdentityInput("kind", f"must be one of {', '.join(PARTY_KINDS)}")
-        roles = tuple(dict.fromkeys(roles))
-        if any(role not in PARTY_ROLES for role in roles):
-            raise InvalidIdentityInput("roles", f"each must be one of {', '.join(PARTY_ROLES)}")
-        display_name = " ".join((display_name or "").split())
-        if not display_name and not anonymous:
-            raise InvalidIdentityInput("display_name", "must not be empty")
-        if len(display_name) > MAX_DISPLAY_NAME:
-            raise InvalidIdentityInput("display_name", f"longer than {MAX_DISPLAY_NAME} characters")
+        kind, roles, display_name = registration(kind, display_name, roles, anonymous=anonymous)
         if party_id is not None:
             registered = cls.Registered  # type: ignore[attr-defined]  # the event class @event("Registered") makes
             return cls._create(
@@ -140,13 +178,7 @@ class Party(Aggregate):
             )
 
     def check_room_for(self, identifier_type: str, policy: LinkPolicy, adding: int = 1) -> None:
-        cap = policy.cap(identifier_type)
-        if cap is not None and self.count_identifiers(identifier_type) + adding > cap:
-            raise RuleViolation(
-                RULE_IDENTIFIER_CAP,
-                f"{self.id}/{identifier_type}",
-                f"party {self.id} may hold at most {cap} {identifier_type} identifier(s)",
-            )
+        check_cap(self.party_id, identifier_type, self.count_identifiers(identifier_type) + adding, policy)
 
     def check_community(self) -> None:
         if self.kind != "community":
@@ -203,12 +235,7 @@ class Party(Aggregate):
 
     def record_consent(self, channel: str, status: str, at: datetime, source: str) -> None:
         self.check_live()
-        if not channel:
-            raise InvalidIdentityInput("channel", "must be set")
-        if status not in CONSENT_STATUSES:
-            raise InvalidIdentityInput("consent_status", f"must be one of {', '.join(CONSENT_STATUSES)}")
-        if at.tzinfo is None:
-            raise InvalidIdentityInput("effective_time", "must carry a time zone")
+        check_consent(channel, status, at)
         self._consent_recorded(channel=channel, status=status, at=at, source=source)
 
     @event("ConsentRecorded")
@@ -219,9 +246,7 @@ class Party(Aggregate):
 
     def set_preferred_channels(self, channels: Iterable[str]) -> None:
         self.check_live()
-        channels = tuple(dict.fromkeys(channels))
-        if any(not c for c in channels):
-            raise InvalidIdentityInput("preferred_channels", "must not contain an unspecified channel")
+        channels = checked_channels(channels)
         if channels != self.preferred_channels:
             self._preferred_channels_set(channels=channels)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from services.common.nats_server import NatsServer
-from services.common.privacy.vault import Kek, NatsKeyVault, WrongKekError, kek_id
+from services.common.privacy.vault import STREAM, Kek, NatsKeyVault, WrongKekError, kek_id
 
 
 def store_bytes(store: Path) -> bytes:
@@ -129,3 +129,73 @@ def test_reading_many_keys_of_a_rotated_kek_rewraps_them(own_nats: NatsServer) -
         assert all(stored_wrap(rotated, key_id)[4:12] == kek_id(new) for key_id in made)
     finally:
         rotated.close()
+
+
+def stream_allows_atomic(vault: NatsKeyVault) -> bool:
+    async def info() -> bool:
+        return bool((await vault._connection.client.jetstream().stream_info(STREAM)).config.allow_atomic)
+
+    return vault._connection.call(info)
+
+
+def test_new_keys_are_made_in_atomic_batches_also_in_a_bucket_made_before_batches(own_nats: NatsServer) -> None:
+    """A bucket whose stream refuses atomic batches (made by an older vault) is opened up for them; a batch with a
+    key made meanwhile by another vault stores nothing of its own and falls back to one key at a time."""
+    old = NatsKeyVault.open(own_nats.url, Kek(os.urandom(32)))
+
+    async def refuse_batches() -> None:
+        js = old._connection.client.jetstream()
+        config = (await js.stream_info(STREAM)).config
+        config.allow_atomic = False
+        await js.update_stream(config)
+
+    old._connection.call(refuse_batches)
+    assert not stream_allows_atomic(old)
+    kek = old._kek
+    old.close()
+    vault = NatsKeyVault.open(own_nats.url, kek)
+    other = NatsKeyVault.open(own_nats.url, kek)
+    try:
+        assert stream_allows_atomic(vault)
+        first = [str(uuid.uuid4()) for _ in range(1000)]
+        made = vault.create_many(first)
+        assert other.get_many(first) == made
+        raced = str(uuid.uuid4())
+        theirs = other.create(raced)
+        second = [*(str(uuid.uuid4()) for _ in range(10)), raced]
+        again = vault.create_many(second)
+        assert again[raced] == theirs
+        assert other.get_many(second) == again
+    finally:
+        vault.close()
+        other.close()
+
+
+def test_a_batch_of_mostly_existing_keys_reads_them_and_makes_the_rest_in_one_batch(
+    own_nats: NatsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys another writer made first (a touchpoint's identifier, an import sent again) cost one read, not one
+    bucket request each; a destroyed key among them is made anew."""
+    vault = NatsKeyVault.open(own_nats.url, Kek(os.urandom(32)))
+    try:
+        existing = vault.create_many(str(uuid.uuid4()) for _ in range(500))
+        one_by_one: list[str] = []
+        original = vault._create
+
+        async def counted(key_id: str, name: str) -> bytes:
+            one_by_one.append(key_id)
+            return await original(key_id, name)
+
+        monkeypatch.setattr(vault, "_create", counted)
+        new = [str(uuid.uuid4()) for _ in range(500)]
+        made = vault.create_many([*existing, *new])
+        assert one_by_one == []
+        assert {key_id: made[key_id] for key_id in existing} == existing
+        assert vault.get_many(new) == {key_id: made[key_id] for key_id in new}
+        destroyed = next(iter(existing))
+        vault.destroy(destroyed)
+        again = vault.create_many([*existing, str(uuid.uuid4())])
+        assert again[destroyed] != existing[destroyed]
+        assert vault.get(destroyed) == again[destroyed]
+    finally:
+        vault.close()

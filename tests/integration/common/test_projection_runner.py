@@ -342,3 +342,14 @@ def test_events_of_topics_without_a_handler_are_not_decoded_and_undecodable_hand
     assert {e.topic for e in page if e.message is None and not e.undecodable} == {
         events_pb2.AccountMemberAdded.DESCRIPTOR.full_name
     }
+    handed = handed_over(app.name, app.save(_registered_with_a_member()), topics=Registrations.topics())
+    assert [(e.topic, e.message is None, e.undecodable) for e in handed] == [
+        (events_pb2.AccountRegistered.DESCRIPTOR.full_name, False, ""),
+        (events_pb2.AccountMemberAdded.DESCRIPTOR.full_name, True, ""),
+    ]
+
+
+def _registered_with_a_member() -> Account:
+    account = Account(kind="person", roles=(), display_name="", anonymous=False)
+    account.add_member("m3")
+    return account

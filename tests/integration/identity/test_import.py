@@ -15,7 +15,7 @@ import pytest
 from chorus.common.v1 import types_pb2 as types
 from chorus.identity.v1 import identity_service_pb2 as pb
 from chorus.identity.v1 import identity_service_pb2_grpc as pb_grpc
-from services.common.testing import running_server
+from services.common.testing import eventually, running_server
 from services.identity.application import IdentityApplication
 from services.identity.domain import imported_party_id
 from services.identity.grpc_api import SERVICE_NAME, IdentityServicer
@@ -329,3 +329,30 @@ def test_micro_batches_committed_at_once_never_import_a_party_or_an_identifier_t
     assert {r.conflicting_party_id for r in results[25:]} == {claimed[0].party_id}
     identity.projection.catch_up()
     assert resolves_to(identity, shared) == claimed[0].party_id
+
+
+def test_the_resolution_view_takes_the_import_from_memory_not_from_the_stream(
+    identity: IdentityHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the service stores is handed over to its view: applying an import reads nothing back from NATS."""
+    crm = Crm()
+    reader = identity.projection.readers[identity.app.name]
+    reads: list[int] = []
+    original = reader.read
+
+    def counted(*args: object, **kwargs: object) -> object:
+        reads.append(1)
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reader, "read", counted)
+    parties = [crm.party(n) for n in range(300)]
+    results = import_all(identity.stub, *parties)
+    assert {r.outcome for r in results} == {IMPORTED}
+    last = parties[-1].identifiers[0]
+    key = identity.app.normalise({"type": "email", "value": last.value}).key
+
+    def applied() -> None:
+        assert identity.projection.view.owner_of(key) == results[-1].party_id
+
+    eventually(applied)
+    assert reads == []

@@ -222,6 +222,37 @@ def test_a_fresh_projection_rebuilt_from_the_stream_gives_the_same_answers(
         fresh_view.close()
 
 
+def test_the_resolution_view_is_built_without_opening_personal_data(
+    identity: IdentityHarness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its tables hold ids and kinds only: its reader leaves sealed fields sealed (no key read, nothing opened)."""
+    from services.common.projections import reader
+
+    party = identity.stub.RegisterParty(
+        pb.RegisterPartyRequest(
+            kind=types.PARTY_KIND_PERSON,
+            display_name="Sealed Sam",
+            identifiers=[types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value="sealed.sam@example.org")],
+        )
+    ).party.party_id
+
+    def refuse(_messages: object, _keyring: object = None) -> None:
+        raise AssertionError("the resolution view opened personal data")
+
+    monkeypatch.setattr(reader, "open_sealed_many", refuse)
+    fresh_view = ResolutionView(f"sqlite:///{tmp_path / 'sealed.db'}")
+    fresh = resolution_runner(identity.app, fresh_view)
+    try:
+        fresh.run_to_end()
+        assert fresh.quarantined_events == 0
+        assert (
+            fresh_view.owner_of(identity.app.normalise({"type": "email", "value": "sealed.sam@example.org"}).key)
+            == party
+        )
+    finally:
+        fresh_view.close()
+
+
 def test_the_projection_rebuilds_the_same_answers_on_postgresql(identity: IdentityHarness) -> None:
     schema = f"identity_{uuid.uuid4().hex[:10]}"
     identity.stub.ResolveIdentifier(

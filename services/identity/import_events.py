@@ -1,0 +1,153 @@
+"""The stored events of imported parties, built straight from their checked imports (no aggregates, no codec).
+
+:func:`plan_import` gives the events :func:`services.identity.domain.import_party` makes for a checked item, in
+the order a save of its aggregates stores them (the party's registration, consents, preferred channels and
+links, then each claim it creates or takes), as the protobuf messages the event codec would fill; and
+:func:`stored_events` seals and serialises many items' events as the codec does (one vault call for their data
+keys), so the stored events are those the aggregate path stores, field for field.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import get_topic
+from google.protobuf import timestamp_pb2
+from google.protobuf.message import Message
+
+from chorus.common.v1 import types_pb2 as types
+from chorus.identity.events.v1 import events_pb2 as pb
+from services.common.contracts import enum_words, timestamp_fields
+from services.common.privacy.sealing import seal_many
+from services.identity.domain import CheckedImport, Evidence, IdentifierClaim, Party
+
+PARTY_TOPIC = get_topic(Party)
+CLAIM_TOPIC = get_topic(IdentifierClaim)
+_KIND = enum_words(types.PartyKind.DESCRIPTOR).to_number
+_ROLE = enum_words(types.PartyRole.DESCRIPTOR).to_number
+_CHANNEL = enum_words(types.Channel.DESCRIPTOR).to_number
+_CONSENT = enum_words(types.ConsentStatus.DESCRIPTOR).to_number
+_IDENTIFIER_TYPE = enum_words(types.IdentifierType.DESCRIPTOR).to_number
+
+
+@dataclass(frozen=True)
+class PlannedEvent:
+    """One event to store: its aggregate, the aggregate's version after it, and its message (not sealed yet)."""
+
+    originator_id: uuid.UUID
+    originator_version: int
+    message: Message
+
+
+def _stamp(moment: datetime) -> timestamp_pb2.Timestamp:
+    return timestamp_pb2.Timestamp(**timestamp_fields(moment))
+
+
+def _number(table: Mapping[str, int], word: str, what: str) -> int:
+    try:
+        return table[word]
+    except KeyError:
+        raise ValueError(f"{word!r} is not a {what}") from None
+
+
+def plan_import(
+    party_id: uuid.UUID,
+    checked: CheckedImport,
+    claims: Mapping[str, IdentifierClaim],
+    link_evidence: Evidence,
+    now: datetime,
+) -> list[PlannedEvent]:
+    """The events that import ``checked`` as party ``party_id`` (``claims``: the existing claims nobody holds, by
+    identifier key; they are taken, the others created), each stamped ``now``."""
+    stamp = _stamp(now)
+    party = str(party_id)
+    planned = [
+        PlannedEvent(
+            party_id,
+            1,
+            pb.PartyRegistered(
+                timestamp=stamp,
+                kind=_number(_KIND, checked.kind, "party kind"),
+                roles=[_number(_ROLE, role, "party role") for role in checked.roles],
+                display_name=checked.display_name,
+                originator_topic=PARTY_TOPIC,
+            ),
+        )
+    ]
+    for answer in checked.consents:
+        consent = pb.PartyConsentRecorded(
+            timestamp=stamp,
+            channel=_number(_CHANNEL, answer.channel, "channel"),
+            status=_number(_CONSENT, answer.status, "consent status"),
+            at=_stamp(answer.at),
+            source=answer.source,
+        )
+        planned.append(PlannedEvent(party_id, len(planned) + 1, consent))
+    if checked.preferred_channels:
+        channels = [_number(_CHANNEL, channel, "channel") for channel in checked.preferred_channels]
+        planned.append(
+            PlannedEvent(party_id, len(planned) + 1, pb.PartyPreferredChannelsSet(timestamp=stamp, channels=channels))
+        )
+    evidence = pb.Evidence(
+        source=link_evidence.source,
+        confidence=link_evidence.confidence,
+        asserted_by=link_evidence.asserted_by,
+        rule=link_evidence.rule,
+        note=link_evidence.note,
+    )
+    claimed: list[PlannedEvent] = []
+    for identifier in checked.identifiers:
+        key = identifier.key
+        type_number = _number(_IDENTIFIER_TYPE, identifier.type, "identifier type")
+        claim = claims.get(key)
+        if claim is None:
+            claim_event: Message = pb.IdentifierClaimed(
+                timestamp=stamp,
+                type=type_number,
+                namespace=identifier.namespace,
+                value=identifier.value,
+                party_id=party,
+                originator_topic=CLAIM_TOPIC,
+            )
+            claimed.append(PlannedEvent(identifier.id, 1, claim_event))
+        else:
+            claim_event = pb.IdentifierTransferred(
+                timestamp=stamp, party_id=party, from_party_id=claim.party_id, reason="link"
+            )
+            claimed.append(PlannedEvent(claim.id, claim.version + 1, claim_event))
+        linked = pb.LinkedIdentifier(
+            identifier_id=key, type=type_number, namespace=identifier.namespace, value=identifier.value
+        )
+        linked.evidence.CopyFrom(evidence)
+        planned.append(
+            PlannedEvent(party_id, len(planned) + 1, pb.PartyIdentifierLinked(timestamp=stamp, identifier=linked))
+        )
+    return planned + claimed
+
+
+def stored_events(planned: Sequence[PlannedEvent], mapper: Any) -> list[StoredEvent]:
+    """``planned`` as the event codec stores them: marked fields sealed (the data keys of all of them made in one
+    vault call), serialised deterministically, then compressed and encrypted when ``mapper`` does that."""
+    seal_many([(event.message, str(event.originator_id)) for event in planned])
+    compressor, cipher = getattr(mapper, "compressor", None), getattr(mapper, "cipher", None)
+    stored = []
+    for event in planned:
+        data = event.message.SerializeToString(deterministic=True)
+        if compressor:
+            data = compressor.compress(data)
+        if cipher:
+            data = cipher.encrypt(data)
+        stored.append(
+            StoredEvent(
+                originator_id=event.originator_id,
+                originator_version=event.originator_version,
+                topic=event.message.DESCRIPTOR.full_name,
+                state=data,
+            )
+        )
+    return stored
