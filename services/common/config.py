@@ -18,6 +18,7 @@ Every variable has a default that runs Chorus on a laptop; deployments override 
 | ``CHORUS_SHUTDOWN_GRACE_SECONDS`` | ``5`` | seconds in-flight RPCs get to finish after SIGTERM before they are cancelled |
 | ``CHORUS_DEFAULT_REGION`` | (none) | region (ISO 3166 code, e.g. ``GB``) of phone numbers written without ``+``, the same in every service; none refuses them (``services.common.identifiers``) |
 | ``CHORUS_STORE_TIMEOUT_SECONDS`` | ``2`` | seconds a request waits for one answer of the event store (a write is tried 3 times): the server's own deadline in an outage |
+| ``CHORUS_STORE_PUBLISH_CONNECTIONS`` | ``16`` | most extra NATS connections a process keeps for publishing one-message saves from the saving thread, 0..256; 0 sends every save through the event store's event loop |
 | ``CHORUS_TLS_CERT_FILE`` | (none) | PEM certificate (chain) of the gRPC server; with the key file, every gRPC port speaks TLS only |
 | ``CHORUS_TLS_KEY_FILE`` | (none) | PEM private key of that certificate |
 | ``CHORUS_TLS_CA_FILE`` | (none) | PEM CA bundle client certificates are verified against |
@@ -84,6 +85,7 @@ class Settings:
     shutdown_grace_seconds: float = 5.0
     default_region: str | None = None
     store_timeout_seconds: float = 2.0
+    store_publish_connections: int = 16
     page_token_secret: str = field(default="", repr=False)
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
@@ -129,6 +131,9 @@ class Settings:
             store_timeout_seconds=read_setting(
                 env, "CHORUS_STORE_TIMEOUT_SECONDS", positive_float, defaults.store_timeout_seconds
             ),
+            store_publish_connections=read_setting(
+                env, "CHORUS_STORE_PUBLISH_CONNECTIONS", int_between(0, 256), defaults.store_publish_connections
+            ),
             page_token_secret=env.get("CHORUS_PAGE_TOKEN_SECRET", ""),
             **_tls_settings(env),
             grpc_reflection=read_setting(env, "CHORUS_GRPC_REFLECTION", _on_off, defaults.grpc_reflection),
@@ -165,6 +170,7 @@ class Settings:
             "NATS_STREAM_REPLICAS": str(self.stream_replicas),
             "NATS_DUPLICATE_WINDOW": str(self.duplicate_window_seconds),
             "NATS_REQUEST_TIMEOUT": str(self.store_timeout_seconds),
+            "NATS_PUBLISH_CONNECTIONS": str(self.store_publish_connections),
         }
 
 

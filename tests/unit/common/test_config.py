@@ -100,6 +100,7 @@ def test_the_eventstore_env_selects_jetstream_and_protobuf_events() -> None:
             "CHORUS_STREAM_REPLICAS": "3",
             "CHORUS_DUPLICATE_WINDOW_SECONDS": "60",
             "CHORUS_STORE_TIMEOUT_SECONDS": "1.5",
+            "CHORUS_STORE_PUBLISH_CONNECTIONS": "4",
         }
     )
 
@@ -110,6 +111,7 @@ def test_the_eventstore_env_selects_jetstream_and_protobuf_events() -> None:
         "NATS_STREAM_REPLICAS": "3",
         "NATS_DUPLICATE_WINDOW": "60",
         "NATS_REQUEST_TIMEOUT": "1.5",
+        "NATS_PUBLISH_CONNECTIONS": "4",
     }
 
 
@@ -136,3 +138,11 @@ def test_the_default_region_of_phone_numbers_is_one_common_setting() -> None:
 def test_an_unknown_region_fails_at_start_up() -> None:
     with pytest.raises(ConfigurationError, match="CHORUS_DEFAULT_REGION"):
         Settings.from_env({"CHORUS_DEFAULT_REGION": "Britain"})
+
+
+def test_the_blocking_publishers_are_capped_by_one_setting_and_zero_turns_them_off() -> None:
+    assert Settings.from_env({}).eventstore_env("identity")["NATS_PUBLISH_CONNECTIONS"] == "16"
+    assert Settings.from_env({"CHORUS_STORE_PUBLISH_CONNECTIONS": "0"}).store_publish_connections == 0
+    for bad in ("-1", "1000", "many"):
+        with pytest.raises(ConfigurationError, match="CHORUS_STORE_PUBLISH_CONNECTIONS"):
+            Settings.from_env({"CHORUS_STORE_PUBLISH_CONNECTIONS": bad})
