@@ -19,7 +19,7 @@ idempotent).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -296,9 +296,7 @@ def commit_items(app: TouchpointsApplication, items: PreparedItems, *, wait: boo
     if items.prepared is not None:
         report = app.commit_batch(items.prepared, wait=wait)
         for index, outcome in zip(items.positions, report.outcomes, strict=True):
-            outcomes[index] = ItemOutcome(
-                index, outcome.outcome, outcome.touchpoint_id, outcome.violations, outcome.inferred
-            )
+            outcomes[index] = replace(outcome, index=index)
     return [outcomes[index] for index in range(items.size)]
 
 
