@@ -589,7 +589,7 @@ def step_breakdown(app: Any, count: int, run: str) -> list[tuple[str, float]]:
     from services.touchpoints import enrichment
     from services.touchpoints.application import ItemOutcome
     from services.touchpoints.domain import Touchpoint
-    from services.touchpoints.grpc_api import draft_of, result_message
+    from services.touchpoints.grpc_api import add_results, draft_of
 
     now = time.time()
     wire = [
@@ -669,13 +669,13 @@ def step_breakdown(app: Any, count: int, run: str) -> list[tuple[str, float]]:
         ItemOutcome(n, "recorded", event.originator_id, (), tuple(sorted(v.inferred)), n)
         for n, (event, v) in enumerate(zip(built, values, strict=True))
     ]
-    step(
-        "answer (result, encoding)",
-        lambda chunk: pb.RecordTouchpointStreamResponse(
-            results=[result_message(outcome) for outcome in chunk]
-        ).SerializeToString(),
-        [outcomes[i : i + 500] for i in range(0, count, 500)],
-    )
+
+    def answer(chunk: list[ItemOutcome]) -> bytes:
+        response = pb.RecordTouchpointStreamResponse()
+        add_results(response.results, chunk)
+        return response.SerializeToString()
+
+    step("answer (result, encoding)", answer, [outcomes[i : i + 500] for i in range(0, count, 500)])
     return steps
 
 

@@ -19,7 +19,7 @@ idempotent).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -238,15 +238,20 @@ def touchpoint_message(doc: dict[str, Any]) -> pb.Touchpoint:
     return message
 
 
-def result_message(outcome: ItemOutcome, index: int | None = None) -> pb.RecordResult:
-    return pb.RecordResult(
-        index=outcome.index if index is None else index,
-        touchpoint_id=str(outcome.touchpoint_id) if outcome.touchpoint_id else "",
-        outcome=OUTCOME[outcome.outcome],
-        violations=[pb.ItemViolation(field=field_path(v), description=v.description) for v in outcome.violations],
-        inferred_fields=outcome.inferred,
-        position=outcome.position,
-    )
+def add_results(results: Any, outcomes: Sequence[ItemOutcome], first: int = 0) -> None:
+    """Append the ``RecordResult`` of each of ``outcomes`` to the repeated field ``results``, in place (no message
+    is built to be copied in), the first as item ``first``."""
+    add = results.add
+    for index, outcome in enumerate(outcomes, start=first):
+        result = add(
+            index=index,
+            touchpoint_id=str(outcome.touchpoint_id) if outcome.touchpoint_id else "",
+            outcome=OUTCOME[outcome.outcome],
+            inferred_fields=outcome.inferred,
+            position=outcome.position,
+        )
+        for v in outcome.violations:
+            result.violations.add(field=field_path(v), description=v.description)
 
 
 # ------------------------------------------------------------------------------------------- the servicer
@@ -291,12 +296,15 @@ def prepare_items(
 
 
 def commit_items(app: TouchpointsApplication, items: PreparedItems, *, wait: bool) -> list[ItemOutcome]:
-    """Store what :func:`prepare_items` prepared; every item's outcome, in item order."""
+    """Store what :func:`prepare_items` prepared; every item's outcome, in item order (an outcome's own
+    ``index`` counts the items the application was given: answer each with its place in this list)."""
+    if items.prepared is None:
+        return [items.rejected[index] for index in range(items.size)]
+    report = app.commit_batch(items.prepared, wait=wait)
+    if not items.rejected:
+        return report.outcomes
     outcomes = dict(items.rejected)
-    if items.prepared is not None:
-        report = app.commit_batch(items.prepared, wait=wait)
-        for index, outcome in zip(items.positions, report.outcomes, strict=True):
-            outcomes[index] = replace(outcome, index=index)
+    outcomes.update(zip(items.positions, report.outcomes, strict=True))
     return [outcomes[index] for index in range(items.size)]
 
 
@@ -331,12 +339,13 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
         counts = {RECORDED: 0, ALREADY_RECORDED: 0, REJECTED: 0}
         for outcome in outcomes:
             counts[outcome.outcome] += 1
-        return pb.RecordTouchpointBatchResponse(
-            results=[result_message(outcome) for outcome in outcomes],
+        response = pb.RecordTouchpointBatchResponse(
             recorded_count=counts[RECORDED],
             already_recorded_count=counts[ALREADY_RECORDED],
             rejected_count=counts[REJECTED],
         )
+        add_results(response.results, outcomes)
+        return response
 
     @per_item
     def RecordTouchpointStream(
@@ -365,10 +374,9 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
         log.info("touchpoints.stream_finished", items=sent)
 
     def _commit_stream_batch(self, prepared: PreparedItems, first: int) -> pb.RecordTouchpointStreamResponse:
-        outcomes = commit_items(self.app, prepared, wait=False)
-        return pb.RecordTouchpointStreamResponse(
-            results=[result_message(outcome, first + offset) for offset, outcome in enumerate(outcomes)]
-        )
+        response = pb.RecordTouchpointStreamResponse()
+        add_results(response.results, commit_items(self.app, prepared, wait=False), first)
+        return response
 
     def GetTouchpoint(self, request: pb.GetTouchpointRequest, context: grpc.ServicerContext) -> Any:
         if request.WhichOneof("target") == "source":
