@@ -30,7 +30,7 @@ and the rate the machine's CPUs would allow at that cost.
 
 Then the service's path step by step (decode, validate, draft, check, signals, enrich, event build, encode with
 sealing as a save does it, and the same encoding with encryption off beside it, publish, the hand-over to the
-index, answer), each step alone over the same bench touchpoints in this process: CPU per touchpoint of each; and,
+index, the index's write of it, answer), each step alone over the same bench touchpoints in this process: CPU per touchpoint of each; and,
 during 3., the service process's CPU by thread (the index runner, gRPC's threads, the stream's reader and commit
 threads, the NATS client's loop) and its enrichment worker processes'.
 
@@ -581,7 +581,7 @@ def _ablations(app: Any, port: int, count: int, run: str) -> dict[str, float]:
 def step_breakdown(app: Any, count: int, run: str) -> list[tuple[str, float]]:
     """CPU microseconds per touchpoint of each step of the service's streamed path, each step run on its own
     over ``count`` bench touchpoints in this process (one thread, no gRPC): where a touchpoint's CPU goes."""
-    from eventsourcing.persistence import Notification
+    from eventsourcing.persistence import Notification, Tracking
 
     from services.common.privacy.keyring import install as install_keyring
     from services.common.projections import handed_over
@@ -590,6 +590,7 @@ def step_breakdown(app: Any, count: int, run: str) -> list[tuple[str, float]]:
     from services.touchpoints.application import ItemOutcome
     from services.touchpoints.domain import Touchpoint
     from services.touchpoints.grpc_api import add_results, draft_of
+    from services.touchpoints.projection import TouchpointIndex, TouchpointProjection
 
     now = time.time()
     wire = [
@@ -660,11 +661,25 @@ def step_breakdown(app: Any, count: int, run: str) -> list[tuple[str, float]]:
         )
         for n, event in enumerate(stored)
     ]
-    step(
-        "hand-over to the index (decode, open)",
-        lambda chunk: handed_over(app.name, chunk),
+    handed = step(
+        "hand-over to the index (decode)",
+        lambda chunk: handed_over(app.name, chunk, keep_sealed=True),  # sealed, as the service hands over
         [recordings[i : i + 500] for i in range(0, count, 500)],
     )
+    with tempfile.TemporaryDirectory(prefix="chorus-ingest-index-") as tmp:
+        index = TouchpointIndex(f"sqlite:///{Path(tmp) / 'index.db'}")
+        try:
+            projection = TouchpointProjection(index)
+
+            def index_write(events: list[Any]) -> None:
+                with index.transaction(Tracking(app.name, events[-1].sequence)) as cur:
+                    for event in events:
+                        projection.recorded(cur, event)
+                    projection.before_commit(cur)
+
+            step("index write (document, JSON, SQLite)", index_write, handed)
+        finally:
+            index.close()
     outcomes = [
         ItemOutcome(n, "recorded", event.originator_id, (), tuple(sorted(v.inferred)), n)
         for n, (event, v) in enumerate(zip(built, values, strict=True))
