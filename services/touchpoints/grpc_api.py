@@ -136,24 +136,25 @@ def draft_of(item: pb.TouchpointInput) -> TouchpointDraft:
     reply_to = item.reply_to
     target = reply_to.WhichOneof("target")
     sentiment = item.sentiment
+    source, content, audience = item.source, item.content, item.audience  # each read once
     return TouchpointDraft(
         touchpoint_id=item.touchpoint_id,
         kind=KIND.word(item.kind),
         channel=CHANNEL.word(item.channel),
         direction=DIRECTION.word(item.direction),
         visibility=VISIBILITY.word(item.visibility),
-        occurred_at=_datetime(item.occurred_at) if item.HasField("occurred_at") else None,
+        occurred_at=from_timestamp(item.occurred_at) if item.HasField("occurred_at") else None,
         actors=tuple(
             Identifier(type=IDENTIFIER_TYPE.word(actor.type), namespace=actor.namespace, value=actor.value)
             for actor in item.actors
         ),
-        source_system=item.source.system,
-        external_id=item.source.external_id,
-        external_url=item.source.url,
-        followers=item.audience.followers,
-        recipients=item.audience.recipients,
-        text=item.content.text,
-        language=item.content.language,
+        source_system=source.system,
+        external_id=source.external_id,
+        external_url=source.url,
+        followers=audience.followers,
+        recipients=audience.recipients,
+        text=content.text,
+        language=content.language,
         reply_to_id=reply_to.touchpoint_id if target == "touchpoint_id" else "",
         reply_to_source_system=reply_to.source.system if target == "source" else "",
         reply_to_external_id=reply_to.source.external_id if target == "source" else "",
