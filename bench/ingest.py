@@ -30,7 +30,7 @@ and the rate the machine's CPUs would allow at that cost.
 
 Then the service's path step by step (decode, validate, draft, check, signals, enrich, event build, encode with
 sealing as a save does it, and the same encoding with encryption off beside it, publish, the hand-over to the
-index, answer), each step alone over the same bench touchpoints in this process: CPU per touchpoint of each; and,
+index, the index's write of it, answer), each step alone over the same bench touchpoints in this process: CPU per touchpoint of each; and,
 during 3., the service process's CPU by thread (the index runner, gRPC's threads, the stream's reader and commit
 threads, the NATS client's loop) and its enrichment worker processes'.
 
@@ -580,8 +580,9 @@ def _ablations(app: Any, port: int, count: int, run: str) -> dict[str, float]:
 
 def step_breakdown(app: Any, count: int, run: str) -> list[tuple[str, float]]:
     """CPU microseconds per touchpoint of each step of the service's streamed path, each step run on its own
-    over ``count`` bench touchpoints in this process (one thread, no gRPC): where a touchpoint's CPU goes."""
-    from eventsourcing.persistence import Notification
+    over ``count`` bench touchpoints in this process (one thread, no gRPC; the thread's own CPU, except for the
+    publish, which the NATS client's loop thread shares): where a touchpoint's CPU goes. Stops the index runner."""
+    from eventsourcing.persistence import Notification, Tracking
 
     from services.common.privacy.keyring import install as install_keyring
     from services.common.projections import handed_over
@@ -589,8 +590,12 @@ def step_breakdown(app: Any, count: int, run: str) -> list[tuple[str, float]]:
     from services.touchpoints import enrichment
     from services.touchpoints.application import ItemOutcome
     from services.touchpoints.domain import Touchpoint
-    from services.touchpoints.grpc_api import draft_of, result_message
+    from services.touchpoints.grpc_api import add_results, draft_of
+    from services.touchpoints.projection import TouchpointIndex, TouchpointProjection
 
+    runner, app.index_runner = app.index_runner, None
+    if runner is not None:
+        runner.stop()  # it would index what the publish step appends, in this process, during the other steps
     now = time.time()
     wire = [
         pb.RecordTouchpointStreamRequest(touchpoint=touchpoint_input(n, run, occurred=now)).SerializeToString()
@@ -599,9 +604,9 @@ def step_breakdown(app: Any, count: int, run: str) -> list[tuple[str, float]]:
     steps: list[tuple[str, float]] = []
 
     def step(name: str, work: Any, items: list[Any]) -> list[Any]:
-        start = time.process_time()
+        start = time.thread_time()
         out = [work(item) for item in items]
-        steps.append((name, (time.process_time() - start) / count * 1e6))
+        steps.append((name, (time.thread_time() - start) / count * 1e6))
         return out
 
     requests = step("decode (protobuf)", pb.RecordTouchpointStreamRequest.FromString, wire)
@@ -616,9 +621,9 @@ def step_breakdown(app: Any, count: int, run: str) -> list[tuple[str, float]]:
         drafts,
     )
     signals = step("signals", lambda d: app._signals(d, {}), drafts)
-    start = time.process_time()
+    start = time.thread_time()
     values = enrichment.enrich_all(signals)
-    steps.append(("enrich (VADER, rules)", (time.process_time() - start) / count * 1e6))
+    steps.append(("enrich (VADER, rules)", (time.thread_time() - start) / count * 1e6))
     built = step(
         "event build",
         lambda pair: Touchpoint.recorded_event(
@@ -635,16 +640,16 @@ def step_breakdown(app: Any, count: int, run: str) -> list[tuple[str, float]]:
     batches = [built[i : i + 500] for i in range(0, count, 500)]
     previous = install_keyring(None)
     try:
-        start = time.process_time()
+        start = time.thread_time()
         for batch in batches:
             app.mapper.to_stored_events(batch)
-        clear = (time.process_time() - start) / count * 1e6
+        clear = (time.thread_time() - start) / count * 1e6
     finally:
         install_keyring(previous)
     chunks = step("encode (event -> stored, sealed)", app.mapper.to_stored_events, batches)
     steps.append(("   of it with encryption off", clear))  # beside, not in the sum: see ``together``
     stored = [event for chunk in chunks for event in chunk]
-    start = time.process_time()
+    start = time.process_time()  # this thread's and the NATS client's loop thread's (nothing else runs now)
     for chunk in chunks:
         app.recorder.insert_events(chunk)
     steps.append(("publish (atomic append, acks)", (time.process_time() - start) / count * 1e6))
@@ -660,22 +665,36 @@ def step_breakdown(app: Any, count: int, run: str) -> list[tuple[str, float]]:
         )
         for n, event in enumerate(stored)
     ]
-    step(
-        "hand-over to the index (decode, open)",
-        lambda chunk: handed_over(app.name, chunk),
+    handed = step(
+        "hand-over to the index (decode)",
+        lambda chunk: handed_over(app.name, chunk, keep_sealed=True),  # sealed, as the service hands over
         [recordings[i : i + 500] for i in range(0, count, 500)],
     )
+    with tempfile.TemporaryDirectory(prefix="chorus-ingest-index-") as tmp:
+        index = TouchpointIndex(f"sqlite:///{Path(tmp) / 'index.db'}")
+        try:
+            projection = TouchpointProjection(index)
+
+            def index_write(events: list[Any]) -> None:
+                with index.transaction(Tracking(app.name, events[-1].sequence)) as cur:
+                    for event in events:
+                        projection.recorded(cur, event)
+                    projection.before_commit(cur)
+
+            step("index write (document, JSON, SQLite)", index_write, handed)
+        finally:
+            index.close()
     outcomes = [
         ItemOutcome(n, "recorded", event.originator_id, (), tuple(sorted(v.inferred)), n)
         for n, (event, v) in enumerate(zip(built, values, strict=True))
     ]
-    step(
-        "answer (result, encoding)",
-        lambda chunk: pb.RecordTouchpointStreamResponse(
-            results=[result_message(outcome) for outcome in chunk]
-        ).SerializeToString(),
-        [outcomes[i : i + 500] for i in range(0, count, 500)],
-    )
+
+    def answer(chunk: list[ItemOutcome]) -> bytes:
+        response = pb.RecordTouchpointStreamResponse()
+        add_results(response.results, chunk)
+        return response.SerializeToString()
+
+    step("answer (result, encoding)", answer, [outcomes[i : i + 500] for i in range(0, count, 500)])
     return steps
 
 

@@ -393,7 +393,9 @@ class TouchpointsApplication(ServiceApplication):
         """The second half of :meth:`record_batch`: make the events and append them (one atomic append)."""
         pending: list[_Pending] = []
         outcomes = prepared.outcomes
+        threads_kept = self.index_runner is not None  # only then are a thread's actors remembered
         for (index, draft), values in zip(prepared.fresh, prepared.enriching.result(), strict=True):
+            inferred = tuple(sorted(values.inferred))
             event = Touchpoint.recorded_event(
                 draft,
                 intent=values.intent,
@@ -401,18 +403,12 @@ class TouchpointsApplication(ServiceApplication):
                 sentiment_score=values.sentiment_score,
                 sociability_degree=values.sociability_degree,
                 business_sociability_degree=values.business_sociability_degree,
-                inferred=tuple(sorted(values.inferred)),
+                inferred=inferred,
             )
-            pending.append(
-                _Pending(
-                    index,
-                    draft.resolved_id(),
-                    (event,),
-                    tuple(sorted(values.inferred)),
-                    draft.thread_id,
-                    frozenset(self.actor_key(actor) for actor in draft.actors),
-                )
-            )
+            actor_keys: frozenset[str] = frozenset()
+            if draft.thread_id and threads_kept:
+                actor_keys = frozenset(self.actor_key(actor) for actor in draft.actors)
+            pending.append(_Pending(index, event.originator_id, (event,), inferred, draft.thread_id, actor_keys))
         last = self._save_new(pending, outcomes)
         ordered = [outcomes[i] for i in range(prepared.size)]
         report = BatchReport(ordered, last, _count(ordered))

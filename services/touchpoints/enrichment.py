@@ -76,6 +76,7 @@ from vaderSentiment.vaderSentiment import (
     NEGATE,
     SPECIAL_CASES,
     SentimentIntensityAnalyzer,
+    normalize,
 )
 
 from services.touchpoints.domain import NEGATIVE_THRESHOLD, sentiment_label
@@ -326,6 +327,26 @@ class WindowedVader(SentimentIntensityAnalyzer):
         if not isinstance(text, str) or not self._emoji_chars.isdisjoint(text):
             return super().polarity_scores(text)
         text = text.strip()
+        return self.score_valence(self._valences(text), text)  # type: ignore[no-any-return]
+
+    def compound(self, text: str) -> float:
+        """``polarity_scores(text)["compound"]`` without the positive, negative and neutral parts."""
+        if not self._emoji_chars.isdisjoint(text):
+            return float(super().polarity_scores(text)["compound"])
+        text = text.strip()
+        sentiments = self._valences(text)
+        if not sentiments:
+            return 0.0
+        total = float(sum(sentiments))  # VADER's score_valence, its compound part: the same steps
+        emphasis = self._punctuation_emphasis(text)
+        if total > 0:
+            total += emphasis
+        elif total < 0:
+            total -= emphasis
+        return round(normalize(total), 4)
+
+    def _valences(self, text: str) -> list[float]:
+        """VADER's per-word valences of ``text`` (stripped, without emoji), its "but" rule applied."""
         punctuation = _PUNCTUATION
         # SentiText's words_and_emoticons: punctuation stripped around each word, unless 2 characters or fewer
         # remain (an emoticon)
@@ -336,7 +357,7 @@ class WindowedVader(SentimentIntensityAnalyzer):
         sentiments = self._sentiments(words, lowered, is_cap_diff)
         if "but" in lowered:
             _lowered_but_check(lowered, sentiments)
-        return self.score_valence(sentiments, text)  # type: ignore[no-any-return]
+        return sentiments
 
     def _sentiments(self, words: list[str], lowered: list[str], is_cap_diff: bool) -> list[float]:
         """VADER's per-word valences (its ``sentiment_valence`` and the checks it calls), on words lower-cased
@@ -495,7 +516,7 @@ _NEGATIVE_WORDS = frozenset(word for word, valence in _analyser.lexicon.items() 
 
 def vader_score(text: str) -> float:
     """VADER's compound score of ``text``, in [-1, 1]."""
-    return float(_analyser.polarity_scores(text)["compound"])
+    return _analyser.compound(text)
 
 
 COURTESY_WORDS = frozenset(

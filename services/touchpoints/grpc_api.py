@@ -136,24 +136,25 @@ def draft_of(item: pb.TouchpointInput) -> TouchpointDraft:
     reply_to = item.reply_to
     target = reply_to.WhichOneof("target")
     sentiment = item.sentiment
+    source, content, audience = item.source, item.content, item.audience  # each read once
     return TouchpointDraft(
         touchpoint_id=item.touchpoint_id,
         kind=KIND.word(item.kind),
         channel=CHANNEL.word(item.channel),
         direction=DIRECTION.word(item.direction),
         visibility=VISIBILITY.word(item.visibility),
-        occurred_at=_datetime(item.occurred_at) if item.HasField("occurred_at") else None,
+        occurred_at=from_timestamp(item.occurred_at) if item.HasField("occurred_at") else None,
         actors=tuple(
             Identifier(type=IDENTIFIER_TYPE.word(actor.type), namespace=actor.namespace, value=actor.value)
             for actor in item.actors
         ),
-        source_system=item.source.system,
-        external_id=item.source.external_id,
-        external_url=item.source.url,
-        followers=item.audience.followers,
-        recipients=item.audience.recipients,
-        text=item.content.text,
-        language=item.content.language,
+        source_system=source.system,
+        external_id=source.external_id,
+        external_url=source.url,
+        followers=audience.followers,
+        recipients=audience.recipients,
+        text=content.text,
+        language=content.language,
         reply_to_id=reply_to.touchpoint_id if target == "touchpoint_id" else "",
         reply_to_source_system=reply_to.source.system if target == "source" else "",
         reply_to_external_id=reply_to.source.external_id if target == "source" else "",
@@ -238,15 +239,20 @@ def touchpoint_message(doc: dict[str, Any]) -> pb.Touchpoint:
     return message
 
 
-def result_message(outcome: ItemOutcome, index: int | None = None) -> pb.RecordResult:
-    return pb.RecordResult(
-        index=outcome.index if index is None else index,
-        touchpoint_id=str(outcome.touchpoint_id) if outcome.touchpoint_id else "",
-        outcome=OUTCOME[outcome.outcome],
-        violations=[pb.ItemViolation(field=field_path(v), description=v.description) for v in outcome.violations],
-        inferred_fields=outcome.inferred,
-        position=outcome.position,
-    )
+def add_results(results: Any, outcomes: Sequence[ItemOutcome], first: int = 0) -> None:
+    """Append the ``RecordResult`` of each of ``outcomes`` to the repeated field ``results``, in place (no message
+    is built to be copied in), the first as item ``first``."""
+    add = results.add
+    for index, outcome in enumerate(outcomes, start=first):
+        result = add(
+            index=index,
+            touchpoint_id=str(outcome.touchpoint_id) if outcome.touchpoint_id else "",
+            outcome=OUTCOME[outcome.outcome],
+            inferred_fields=outcome.inferred,
+            position=outcome.position,
+        )
+        for v in outcome.violations:
+            result.violations.add(field=field_path(v), description=v.description)
 
 
 # ------------------------------------------------------------------------------------------- the servicer
@@ -291,14 +297,15 @@ def prepare_items(
 
 
 def commit_items(app: TouchpointsApplication, items: PreparedItems, *, wait: bool) -> list[ItemOutcome]:
-    """Store what :func:`prepare_items` prepared; every item's outcome, in item order."""
+    """Store what :func:`prepare_items` prepared; every item's outcome, in item order (an outcome's own
+    ``index`` counts the items the application was given: answer each with its place in this list)."""
+    if items.prepared is None:
+        return [items.rejected[index] for index in range(items.size)]
+    report = app.commit_batch(items.prepared, wait=wait)
+    if not items.rejected:
+        return report.outcomes
     outcomes = dict(items.rejected)
-    if items.prepared is not None:
-        report = app.commit_batch(items.prepared, wait=wait)
-        for index, outcome in zip(items.positions, report.outcomes, strict=True):
-            outcomes[index] = ItemOutcome(
-                index, outcome.outcome, outcome.touchpoint_id, outcome.violations, outcome.inferred
-            )
+    outcomes.update(zip(items.positions, report.outcomes, strict=True))
     return [outcomes[index] for index in range(items.size)]
 
 
@@ -333,12 +340,13 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
         counts = {RECORDED: 0, ALREADY_RECORDED: 0, REJECTED: 0}
         for outcome in outcomes:
             counts[outcome.outcome] += 1
-        return pb.RecordTouchpointBatchResponse(
-            results=[result_message(outcome) for outcome in outcomes],
+        response = pb.RecordTouchpointBatchResponse(
             recorded_count=counts[RECORDED],
             already_recorded_count=counts[ALREADY_RECORDED],
             rejected_count=counts[REJECTED],
         )
+        add_results(response.results, outcomes)
+        return response
 
     @per_item
     def RecordTouchpointStream(
@@ -367,10 +375,9 @@ class TouchpointServicer(pb_grpc.TouchpointServiceServicer):
         log.info("touchpoints.stream_finished", items=sent)
 
     def _commit_stream_batch(self, prepared: PreparedItems, first: int) -> pb.RecordTouchpointStreamResponse:
-        outcomes = commit_items(self.app, prepared, wait=False)
-        return pb.RecordTouchpointStreamResponse(
-            results=[result_message(outcome, first + offset) for offset, outcome in enumerate(outcomes)]
-        )
+        response = pb.RecordTouchpointStreamResponse()
+        add_results(response.results, commit_items(self.app, prepared, wait=False), first)
+        return response
 
     def GetTouchpoint(self, request: pb.GetTouchpointRequest, context: grpc.ServicerContext) -> Any:
         if request.WhichOneof("target") == "source":

@@ -44,6 +44,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import msgspec
+
 from chorus.common.v1 import types_pb2 as types
 from chorus.touchpoints.events.v1 import events_pb2 as pb
 from services.common.contracts import enum_words, from_micros, micros
@@ -276,11 +278,12 @@ def actor_keys(message: pb.TouchpointRecorded, key_of: Callable[[Identifier], st
     return sorted(found)
 
 
-_encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+_encode = msgspec.json.Encoder().encode
 
 
 def _json(doc: dict[str, Any]) -> str:
-    return _encode(doc)
+    """The stored text of a document: compact JSON, non-ASCII characters as they are (``json.loads`` reads it)."""
+    return _encode(doc).decode()
 
 
 def _row(cur: ViewCursor, touchpoint_id: str) -> dict[str, Any] | None:

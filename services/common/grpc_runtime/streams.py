@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
-import queue
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -29,38 +28,50 @@ Answer = TypeVar("Answer")
 
 
 class StreamInbox:
-    """Messages of ``requests`` read ahead (at most ``capacity``) in a thread named ``name``."""
+    """Messages of ``requests`` read ahead (at most ``capacity``) in a thread named ``name``.
+
+    One lock guards the messages; a side that must wait (the taker on an empty inbox, the reader on a full one)
+    says so, and only then does the other side wake it: a message that arrives while the taker is busy costs
+    an append, and a take costs one lock for the whole batch.
+    """
 
     def __init__(self, requests: Iterator[Any], capacity: int, name: str) -> None:
-        self._inbox: queue.Queue[Any] = queue.Queue(maxsize=capacity)
-        self._closed = threading.Event()
+        self._messages: collections.deque[Any] = collections.deque()
+        self._capacity = capacity
+        self._changed = threading.Condition(threading.Lock())
+        self._waiting = 0  #: how many sides wait on ``_changed``
+        self._closed = False
         self._name = name
         self._reader = threading.Thread(target=self._read, args=(requests,), daemon=True, name=name)
         self._reader.start()
 
     def empty(self) -> bool:
-        return self._inbox.empty()
+        return not self._messages
 
     def take(self, limit: int) -> tuple[list[Any], bool]:
         """Whatever has arrived, at least one message (waits for it), at most ``limit``; and whether the stream
         ended."""
-        first = self._inbox.get()
-        if first is _END:
-            return [], True
-        batch = [first]
-        while len(batch) < limit:
-            try:
-                message = self._inbox.get_nowait()
-            except queue.Empty:
-                break
-            if message is _END:
-                return batch, True
-            batch.append(message)
-        return batch, False
+        messages = self._messages
+        with self._changed:
+            while not messages:
+                self._wait()
+            batch: list[Any] = []
+            ended = False
+            while messages and len(batch) < limit:
+                message = messages.popleft()
+                if message is _END:
+                    ended = True
+                    break
+                batch.append(message)
+            if self._waiting:  # the reader, waiting for room
+                self._changed.notify_all()
+        return batch, ended
 
     def close(self) -> None:
         """Stop the reader, also when the inbox is full and nobody takes from it any more."""
-        self._closed.set()
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
 
     def _read(self, requests: Iterator[Any]) -> None:
         try:
@@ -75,13 +86,22 @@ class StreamInbox:
 
     def _put(self, item: Any) -> bool:
         """Put ``item`` (waiting while the inbox is full); False once the inbox is closed."""
-        while not self._closed.is_set():
-            try:
-                self._inbox.put(item, timeout=0.2)
-            except queue.Full:
-                continue
-            return True
-        return False
+        with self._changed:
+            while not self._closed and len(self._messages) >= self._capacity:
+                self._wait()
+            if self._closed:
+                return False
+            self._messages.append(item)
+            if self._waiting:  # the taker, waiting for a message
+                self._changed.notify_all()
+        return True
+
+    def _wait(self) -> None:
+        self._waiting += 1
+        try:
+            self._changed.wait()
+        finally:
+            self._waiting -= 1
 
 
 def answer_in_micro_batches(

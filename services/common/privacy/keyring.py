@@ -9,7 +9,8 @@ destroyed, by this process or another (``KeyVault.on_destroyed``: the NATS vault
 that learns of an erasure by an event evicts the keys too (:func:`evict_cached_keys`), and a key read from the
 vault is cached only if no eviction happened while it was being read (a read that began before the erasure was
 known may still use what it read, once). After the vault's connection comes back, or when the vault may have
-missed news of destroyed keys, the whole cache is dropped.
+missed news of destroyed keys, the whole cache is dropped. Each cached key is kept with its AES-GCM cipher
+object, so sealing and opening under a known key build none.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 import structlog
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from services.common.config import Settings
 from services.common.identifiers import use_pseudonym_key
@@ -40,17 +42,25 @@ class Keyring:
     def __init__(self, vault: KeyVault, default_region: str | None = None) -> None:
         self.vault = vault
         self.default_region = default_region
-        self._cache: dict[str, bytes] = {}
+        self._cache: dict[str, tuple[bytes, AESGCM]] = {}  #: key id -> its data key and that key's cipher
         self._lock = threading.Lock()
         self._evictions = 0  #: how many evictions there have been: a vault read overlapping one caches nothing
         self._unlisten = vault.on_reconnect(self.evict_all)
         self._unwatch = vault.on_destroyed(self.evict, self.evict_all)
 
     def key_for_writing(self, key_id: str) -> bytes:
+        return self._for_writing(key_id)[0]
+
+    def cipher_for_writing(self, key_id: str) -> AESGCM:
+        """The AES-GCM cipher of ``key_id``'s data key (made first if it does not exist): the key's one cipher."""
+        return self._for_writing(key_id)[1]
+
+    def _for_writing(self, key_id: str) -> tuple[bytes, AESGCM]:
         found = self._cache.get(key_id)
         if found is None:
             evictions = self._evictions
-            found = self.vault.create(key_id)
+            key = self.vault.create(key_id)
+            found = key, AESGCM(key)
             self._keep({key_id: found}, evictions)
         return found
 
@@ -60,22 +70,33 @@ class Keyring:
         if not missing:
             return
         evictions = self._evictions
-        self._keep(self.vault.create_many(missing), evictions)
+        self._keep(_with_ciphers(self.vault.create_many(missing)), evictions)
 
     def key_for_reading(self, key_id: str) -> bytes | None:
-        return self.keys_for_reading([key_id])[key_id]
+        found = self._for_reading([key_id])[key_id]
+        return None if found is None else found[0]
 
     def keys_for_reading(self, key_ids: Iterable[str]) -> dict[str, bytes | None]:
         """The data key of each of ``key_ids`` (None where it is destroyed, never existed or cannot exist), those
         not cached yet read in one vault call."""
+        return {key_id: None if found is None else found[0] for key_id, found in self._for_reading(key_ids).items()}
+
+    def ciphers_for_reading(self, key_ids: Iterable[str]) -> dict[str, AESGCM | None]:
+        """:meth:`keys_for_reading` as each key's AES-GCM cipher (None where there is no key)."""
+        return {key_id: None if found is None else found[1] for key_id, found in self._for_reading(key_ids).items()}
+
+    def _for_reading(self, key_ids: Iterable[str]) -> dict[str, tuple[bytes, AESGCM] | None]:
         cache = self._cache
         wanted = dict.fromkeys(key_ids)
         missing = [key_id for key_id in wanted if key_id not in cache]
-        found: dict[str, bytes | None] = {}
+        found: dict[str, tuple[bytes, AESGCM] | None] = {}
         if missing:
             evictions = self._evictions
-            found = self.vault.get_many(missing)
-            self._keep({key_id: key for key_id, key in found.items() if key is not None}, evictions)
+            read = _with_ciphers(
+                {key_id: key for key_id, key in self.vault.get_many(missing).items() if key is not None}
+            )
+            found = {key_id: read.get(key_id) for key_id in missing}
+            self._keep(read, evictions)
         return {key_id: found[key_id] if key_id in found else cache.get(key_id) for key_id in wanted}
 
     def destroy(self, key_id: str) -> bool:
@@ -103,11 +124,15 @@ class Keyring:
         self._unwatch()
         self._unlisten()
 
-    def _keep(self, keys: Mapping[str, bytes], evictions: int) -> None:
+    def _keep(self, keys: Mapping[str, tuple[bytes, AESGCM]], evictions: int) -> None:
         """Cache ``keys``, read from the vault after ``evictions`` evictions, unless one happened since."""
         with self._lock:
             if self._evictions == evictions:
                 self._cache.update(keys)
+
+
+def _with_ciphers(keys: Mapping[str, bytes]) -> dict[str, tuple[bytes, AESGCM]]:
+    return {key_id: (key, AESGCM(key)) for key_id, key in keys.items()}
 
 
 def installed() -> Keyring | None:

@@ -156,10 +156,9 @@ def open_sealed_many(events: Sequence[Message], keyring: Keyring | None = None) 
         _walk(event, collect, "", "", None, prefixed_only=True)
     if not sites:
         return
-    keys = keyring.keys_for_reading(key_id for *_, key_id in sites) if keyring is not None else {}
+    ciphers = keyring.ciphers_for_reading(key_id for *_, key_id in sites) if keyring is not None else {}
     for message, field, text, key_id in sites:
-        key = keys.get(key_id)
-        setattr(message, field.name, _decrypt(None if key is None else AESGCM(key), field, text, key_id))
+        setattr(message, field.name, _decrypt(ciphers.get(key_id), field, text, key_id))
 
 
 def _walk(
@@ -199,7 +198,7 @@ def _aad(field: FieldDescriptor, key_id: str) -> bytes:
 
 def _seal(keyring: Keyring, field: FieldDescriptor, text: str, key_id: str) -> str:
     nonce = os.urandom(12)
-    sealed = AESGCM(keyring.key_for_writing(key_id)).encrypt(nonce, text.encode("utf-8"), _aad(field, key_id))
+    sealed = keyring.cipher_for_writing(key_id).encrypt(nonce, text.encode("utf-8"), _aad(field, key_id))
     return f"{PREFIX}{key_id}:{base64.urlsafe_b64encode(nonce + sealed).decode('ascii')}"
 
 
@@ -238,10 +237,9 @@ def _open(keyring: Keyring | None, field: FieldDescriptor, text: str, keys: Open
         aead = keys[key_id]
     else:
         try:
-            key = keyring.key_for_reading(key_id)
+            aead = keyring.ciphers_for_reading([key_id])[key_id]
         except ValueError:  # a key id no vault can hold: not a value we sealed
-            key = None
-        aead = None if key is None else AESGCM(key)
+            aead = None
         if keys is not None:
             keys[key_id] = aead
     return _decrypt(aead, field, text, key_id)

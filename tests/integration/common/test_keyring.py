@@ -309,3 +309,19 @@ def test_a_destroy_asked_again_after_it_stopped_half_way_is_heard_by_the_other_p
         assert touchpoints.key_for_reading(key_id) is None
 
     eventually(evicted)
+
+
+def test_a_cached_key_has_one_cipher_that_seals_and_opens_until_the_key_is_evicted(vault: MemoryVault) -> None:
+    ring = Keyring(vault)
+    writing = ring.cipher_for_writing("k1")
+    assert ring.cipher_for_writing("k1") is writing
+    assert ring.ciphers_for_reading(["k1", "k2"]) == {"k1": writing, "k2": None}
+    event = identity_events.PartyRegistered(display_name="Jane Smith")
+    sealed = seal(event, "k1", ring).display_name
+    assert sealed != "Jane Smith"
+    assert open_sealed(identity_events.PartyRegistered(display_name=sealed), "k1", ring).display_name == "Jane Smith"
+
+    ring.destroy("k1")
+
+    assert ring.ciphers_for_reading(["k1"]) == {"k1": None}
+    assert open_sealed(identity_events.PartyRegistered(display_name=sealed), "k1", ring).display_name == ERASED

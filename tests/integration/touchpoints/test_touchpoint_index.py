@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from eventsourcing.persistence import Tracking
 
 from chorus.common.v1 import types_pb2 as types
 from chorus.identity.v1 import identity_service_pb2 as ipb
@@ -29,6 +30,7 @@ from services.common.identifiers import Identifier
 from services.common.privacy.keyring import open_keyring
 from services.common.privacy.marks import subject_of
 from services.common.privacy.sealing import PREFIX, seal
+from services.common.projections import UpstreamEvent
 from services.common.testing import eventually, postgres_url, running_server, serving
 from services.identity.main import SERVICE as IDENTITY
 from services.identity.main import IdentitySettings
@@ -37,7 +39,13 @@ from services.touchpoints.domain import TouchpointDraft, touchpoint_id_for
 from services.touchpoints.events import MAPPER_TOPIC
 from services.touchpoints.main import SERVICE as TOUCHPOINTS
 from services.touchpoints.main import TouchpointsSettings, touchpoints_service
-from services.touchpoints.projection import TouchpointIndex, document_of, opened, touchpoint_runner
+from services.touchpoints.projection import (
+    TouchpointIndex,
+    TouchpointProjection,
+    document_of,
+    opened,
+    touchpoint_runner,
+)
 
 RUN = uuid.uuid4().hex[:8]
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -358,3 +366,47 @@ def sqlite_bytes(views: Views) -> bytes:
         return b""
     database = Path(views.url.removeprefix("sqlite:///"))
     return b"".join(path.read_bytes().lower() for path in sorted(database.parent.glob(f"{database.name}*")))
+
+
+@pytest.mark.parametrize(
+    ("text", "score"),
+    [
+        ('Ça coûte 12 €, pourquoi ?? \N{PILE OF POO} \u2028 "quoted" \\ back', -0.6474),
+        ("plain", 1e-05),
+        ("", 0.0),
+        ("a\tb\nc \x7f \ud7ff \U0010ffff", -1.0),
+    ],
+)
+def test_an_index_document_reads_back_as_the_projection_made_it(views: Views, text: str, score: float) -> None:
+    """Whatever the encoding of the stored documents, a document reads back with the values it was made with."""
+    index = TouchpointIndex(views.url, pg_schema=views.schema)
+    try:
+        message = touchpoint_events.TouchpointRecorded(
+            kind=types.TOUCHPOINT_KIND_TOUCHPOINT,
+            channel=types.CHANNEL_FORUM,
+            direction=types.DIRECTION_INBOUND,
+            visibility=types.VISIBILITY_PUBLIC,
+            occurred_at={"seconds": 1_700_000_000, "nanos": 123_456_000},
+            timestamp={"seconds": 1_700_000_001, "nanos": 999_000},
+            source_system="forum",
+            external_id=f"{RUN}-ü",
+            actors=[types.Identifier(type=types.IDENTIFIER_TYPE_EMAIL, value="zoë@example.org")],
+            followers=2**40,
+            text=text,
+            sentiment_label=touchpoint_events.SENTIMENT_LABEL_NEGATIVE,
+            sentiment_score=score,
+            tags=["ünïcode", "b"],
+            inferred=["intent", "sentiment"],
+            rating=4,
+        )
+        touchpoint_id = str(uuid.uuid4())
+        expected = document_of(touchpoint_id, message)
+        projection = TouchpointProjection(index)
+        event = UpstreamEvent("touchpoints", 1, touchpoint_id, 1, message.DESCRIPTOR.full_name, message)
+        with index.transaction(Tracking("touchpoints", 1)) as cur:
+            projection.recorded(cur, event)
+            projection.before_commit(cur)
+        assert index.document(uuid.UUID(touchpoint_id), sealed=True) == expected
+        assert index.document(uuid.UUID(touchpoint_id)) == expected  # nothing sealed: opening changes nothing
+    finally:
+        index.close()

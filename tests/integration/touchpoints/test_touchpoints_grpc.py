@@ -297,6 +297,35 @@ def test_a_batch_records_the_good_items_and_rejects_the_bad_with_index_and_reaso
     assert get(service, tp_id("b-2")).touchpoint_id == tp_id("b-2")
 
 
+def stored_at(service: Service, position: int) -> str:
+    """The touchpoint whose event is stored at notification id ``position``."""
+    (notification,) = service.app.recorder.select_notifications(position, 1)
+    assert notification.id == position
+    return str(notification.originator_id)
+
+
+def test_batch_and_stream_answers_carry_each_recorded_items_stream_position_like_the_unary_one(
+    service: Service,
+) -> None:
+    unary = record(service, item("pos-unary"))
+    assert stored_at(service, unary.position) == unary.touchpoint_id
+    batch = service.stub.RecordTouchpointBatch(
+        pb.RecordTouchpointBatchRequest(touchpoints=[item("pos-b0"), item("pos-b1", actors=[]), item("pos-b2")])
+    ).results
+    streamed = [
+        r
+        for response in service.stub.RecordTouchpointStream(stream_of([item("pos-s0"), item("pos-b0"), item("pos-s2")]))
+        for r in response.results
+    ]
+    for answers in (batch, streamed):
+        recorded = [a for a in answers if a.outcome == pb.RECORD_OUTCOME_RECORDED]
+        assert len(recorded) == 2
+        for answer in recorded:
+            assert answer.position > unary.position
+            assert stored_at(service, answer.position) == answer.touchpoint_id
+        assert [a.position for a in answers if a.outcome != pb.RECORD_OUTCOME_RECORDED] == [0]
+
+
 def test_a_batch_over_its_maximum_is_refused_whole(service: Service) -> None:
     with pytest.raises(grpc.RpcError) as caught:
         service.stub.RecordTouchpointBatch(

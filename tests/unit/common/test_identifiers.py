@@ -270,3 +270,21 @@ def test_a_remembered_normal_key_follows_a_new_pseudonym_key_and_an_invalid_spel
     finally:
         identifiers.use_pseudonym_key(original)
     assert identifiers.normal_key("email", "", "Jane.Smith@Example.com") == before
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.text(max_size=80))
+def test_a_pseudonym_is_the_hmac_sha256_of_the_text_under_the_key_as_a_version_8_uuid(text: str) -> None:
+    import hashlib
+    import hmac
+    import uuid
+
+    from services.common import identifiers
+
+    key = identifiers._pseudonym_key
+    assert key is not None
+    digest = bytearray(hmac.new(key, text.encode("utf-8"), hashlib.sha256).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x80
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    assert identifiers.pseudonym(text) == uuid.UUID(bytes=bytes(digest))
+    assert identifiers.pseudonym(text) == identifiers.pseudonym(text)  # the keyed state is not used up

@@ -263,12 +263,14 @@ _vocabulary = sorted(_stock.lexicon)[::40] + [
 def test_windowed_vader_scores_exactly_like_stock_vader(words: list[str], separator: str) -> None:
     text = separator.join(words)
     assert _windowed.polarity_scores(text) == _stock.polarity_scores(text)
+    assert _windowed.compound(text) == _stock.polarity_scores(text)["compound"]
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=200))
 def test_windowed_vader_scores_any_text_exactly_like_stock_vader(text: str) -> None:
     assert _windowed.polarity_scores(text) == _stock.polarity_scores(text)
+    assert _windowed.compound(text) == _stock.polarity_scores(text)["compound"]
 
 
 # Labels a person would call wrong (issue 13), each as that person would put it.
