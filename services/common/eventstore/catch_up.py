@@ -66,6 +66,8 @@ class CatchUpRead:
         while len(out) < limit:
             if self._held:
                 stored, pending = self._held.popleft()
+            elif not self._queue.empty():  # no timer for what has arrived already
+                stored, pending = self._queue.get_nowait()
             else:
                 try:
                     stored, pending = await asyncio.wait_for(self._queue.get(), timeout=self.connection.request_timeout)
