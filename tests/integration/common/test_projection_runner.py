@@ -366,20 +366,20 @@ class CountedMembers(Members):
         self.transactions += 1
 
 
-def _consumers_created(connection: JetStreamConnection, stream: str) -> list[str]:
-    """The consumer-create requests NATS sees for ``stream`` from now on (a core subscription to the JS API)."""
-    created: list[str] = []
+def _api_requests(connection: JetStreamConnection, *subjects: str) -> list[str]:
+    """The JetStream API requests NATS sees on ``subjects`` from now on (a core subscription to the JS API)."""
+    seen: list[str] = []
 
     async def subscribe() -> None:
-        async def seen(msg: Any) -> None:
-            created.append(msg.subject)
+        async def record(msg: Any) -> None:
+            seen.append(msg.subject)
 
-        for subject in (f"$JS.API.CONSUMER.CREATE.{stream}", f"$JS.API.CONSUMER.CREATE.{stream}.>"):
-            await connection.client.subscribe(subject, cb=seen)
+        for subject in subjects:
+            await connection.client.subscribe(subject, cb=record)
         await connection.client.flush()
 
     connection.call(subscribe)
-    return created
+    return seen
 
 
 def test_a_catch_up_over_many_pages_reads_them_through_one_consumer_and_commits_ten_batches_at_a_time(
@@ -389,7 +389,8 @@ def test_a_catch_up_over_many_pages_reads_them_through_one_consumer_and_commits_
     accounts = [_account(app) for _ in range(120)]  # one event, one message each
     watcher = JetStreamConnection.open(nats_url)
     try:
-        created = _consumers_created(watcher, StreamLayout(app.name).stream)
+        stream = StreamLayout(app.name).stream
+        created = _api_requests(watcher, f"$JS.API.CONSUMER.CREATE.{stream}", f"$JS.API.CONSUMER.CREATE.{stream}.>")
         view = MembersView(f"sqlite:///{tmp_path / 'v.db'}")
         projection = CountedMembers(view)
         runner = ProjectionRunner(projection, [StreamReader(connection, app.name)], batch_size=4, catch_up_page=40)
@@ -445,21 +446,6 @@ def test_a_runner_that_has_caught_up_holds_no_consumer_open(
     app.close()
 
 
-def _stream_info_requests(connection: JetStreamConnection, stream: str) -> list[str]:
-    """The stream-info requests NATS sees for ``stream`` from now on (how a runner reads where a stream ends)."""
-    seen: list[str] = []
-
-    async def subscribe() -> None:
-        async def record(msg: Any) -> None:
-            seen.append(msg.subject)
-
-        await connection.client.subscribe(f"$JS.API.STREAM.INFO.{stream}", cb=record)
-        await connection.client.flush()
-
-    connection.call(subscribe)
-    return seen
-
-
 def test_a_nudge_from_one_upstream_reads_that_upstream_alone(
     nats_url: str, connection: JetStreamConnection, tmp_path: Path
 ) -> None:
@@ -472,7 +458,7 @@ def test_a_nudge_from_one_upstream_reads_that_upstream_alone(
     try:
         with ProjectionRunner(Members(view), readers, poll_interval=3600) as runner:  # nudges only, no polls
             runner.catch_up(timeout=20)
-            asked = _stream_info_requests(watcher, StreamLayout(quiet.name).stream)
+            asked = _api_requests(watcher, f"$JS.API.STREAM.INFO.{StreamLayout(quiet.name).stream}")
             for _ in range(5):  # five nudges of the busy upstream, each applied before the next
                 recordings = busy.save(Account(kind="person", roles=(), display_name="", anonymous=False))
                 last = recordings[-1].notification.id
