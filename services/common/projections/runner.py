@@ -39,6 +39,7 @@ one or more upstream streams (a :class:`~services.common.projections.reader.Stre
 
 from __future__ import annotations
 
+import functools
 import queue
 import threading
 import time
@@ -142,7 +143,7 @@ class ProjectionRunner(Startable):
         if watch:
             for reader in self.readers.values():
                 try:
-                    self._unwatch.append(reader.watch(lambda upstream=reader.upstream: self._poke(upstream)))
+                    self._unwatch.append(reader.watch(functools.partial(self._poke, reader.upstream)))
                 except Exception as error:  # noqa: BLE001 - nudges are an optimisation: polling still works
                     log.warning(
                         "projection.watch_failed",
