@@ -12,8 +12,7 @@ one or more upstream streams (a :class:`~services.common.projections.reader.Stre
   (their positions are recorded like any other's).
 - **Poll plus nudge.** The runner reads every upstream after its position, and then waits for a nudge (an event
   stored upstream, through :meth:`StreamReader.watch`, or a :meth:`wait` by a reader of the view) or for
-  ``poll_interval`` seconds, whichever comes first. A nudge from one upstream's subscription reads that upstream
-  alone; a poll or a waiter reads them all.
+  ``poll_interval`` seconds, whichever comes first.
 - **In-process hand-over (optional).** An application that keeps a view of its own stream can hand the runner
   what it has just appended (:meth:`feed`, for the upstreams named in ``handed_over``), so the runner applies it
   without reading it back from NATS: the events are decoded from the bytes the application stored
@@ -39,7 +38,6 @@ one or more upstream streams (a :class:`~services.common.projections.reader.Stre
 
 from __future__ import annotations
 
-import functools
 import queue
 import threading
 import time
@@ -124,7 +122,6 @@ class ProjectionRunner(Startable):
         self._held_reads = {upstream: reader.held_read() for upstream, reader in self.readers.items()}
         self._nudge = threading.Event()  # wakes the loop
         self._read_store = threading.Event()  # the next pass reads the upstreams (set by nudges from outside)
-        self._stale: set[str] = set()  # the upstreams it reads then (unless it polls: then all of them)
         self._stopping = threading.Event()
         self._handed: queue.Queue[tuple[str, Sequence[UpstreamEvent]]] = queue.Queue(maxsize=max_handed_over)
         self._held: dict[str, dict[int, UpstreamEvent]] = {upstream: {} for upstream in self.handed_over}
@@ -143,7 +140,7 @@ class ProjectionRunner(Startable):
         if watch:
             for reader in self.readers.values():
                 try:
-                    self._unwatch.append(reader.watch(functools.partial(self._poke, reader.upstream)))
+                    self._unwatch.append(reader.watch(self._poke))
                 except Exception as error:  # noqa: BLE001 - nudges are an optimisation: polling still works
                     log.warning(
                         "projection.watch_failed",
@@ -189,7 +186,6 @@ class ProjectionRunner(Startable):
         except queue.Full:  # the runner is behind: it reads these from the store (they are stored already)
             if not self._read_store.is_set():
                 log.info("projection.hand_over_full", view=self.name, upstream=upstream, held=self._handed.maxsize)
-            self._stale.add(upstream)
             self._read_store.set()
         self._nudge.set()
 
@@ -273,13 +269,8 @@ class ProjectionRunner(Startable):
 
     # ------------------------------------------------------------------------------------------ the loop
 
-    def _poke(self, upstream: str | None = None) -> None:
-        """Have the runner read ``upstream`` (all of them: None) now (a nudge from a subscription, a waiter, a
-        catch-up)."""
-        if upstream is None:
-            self._stale.update(self.readers)
-        else:
-            self._stale.add(upstream)
+    def _poke(self) -> None:
+        """Have the runner read its upstreams now (a nudge from a subscription, a waiter, a catch-up)."""
         self._read_store.set()
         self._nudge.set()
 
@@ -292,8 +283,7 @@ class ProjectionRunner(Startable):
                 progressed = False
                 if read or self._read_store.is_set():
                     self._read_store.clear()  # before reading: a request made meanwhile reads again
-                    stale, self._stale = self._stale, set()
-                    for upstream in self.readers if read else [u for u in self.readers if u in stale]:
+                    for upstream in self.readers:
                         while self._step(upstream) and not self._stopping.is_set():
                             progressed = True
                 self._apply_handed_over()
@@ -359,7 +349,6 @@ class ProjectionRunner(Startable):
                 self._apply(upstream, run)
             if len(held) > self.max_held:  # far behind: read the store rather than hold it all here
                 held.clear()
-                self._stale.add(upstream)
                 self._read_store.set()
 
     def _step(self, upstream: str) -> bool:

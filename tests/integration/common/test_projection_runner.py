@@ -444,27 +444,3 @@ def test_a_runner_that_has_caught_up_holds_no_consumer_open(
 
         eventually(none_left)
     app.close()
-
-
-def test_a_nudge_from_one_upstream_reads_that_upstream_alone(
-    nats_url: str, connection: JetStreamConnection, tmp_path: Path
-) -> None:
-    quiet, busy = new_app(nats_url), new_app(nats_url)
-    _account(quiet)
-    _account(busy)
-    view = MembersView(f"sqlite:///{tmp_path / 'v.db'}")
-    readers = [StreamReader(connection, app.name) for app in (quiet, busy)]
-    watcher = JetStreamConnection.open(nats_url)
-    try:
-        with ProjectionRunner(Members(view), readers, poll_interval=3600) as runner:  # nudges only, no polls
-            runner.catch_up(timeout=20)
-            asked = _api_requests(watcher, f"$JS.API.STREAM.INFO.{StreamLayout(quiet.name).stream}")
-            for _ in range(5):  # five nudges of the busy upstream, each applied before the next
-                recordings = busy.save(Account(kind="person", roles=(), display_name="", anonymous=False))
-                last = recordings[-1].notification.id
-                eventually(lambda last=last: runner.positions[busy.name] >= last)  # type: ignore[misc]
-            assert len(asked) <= 1  # at most the pass catch_up asked for, which may run after it returned
-    finally:
-        watcher.close()
-        quiet.close()
-        busy.close()
