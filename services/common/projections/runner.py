@@ -8,8 +8,8 @@ one or more upstream streams (a :class:`~services.common.projections.reader.Stre
   resumes where the view stopped. Each upstream has its own tracking row; no order between upstreams is assumed.
 - **Catch-up.** An upstream more than a batch behind is read ``catch_up_page`` events at a time through one
   consumer kept open from page to page (``StreamReader.read`` with a held read), and applied
-  :data:`CATCH_UP_BATCHES` batches per transaction. Events of topics the projection has no handler for are not decoded at all
-  (their positions are recorded like any other's).
+  :data:`CATCH_UP_BATCHES` batches per transaction. Events of topics the projection has no handler for are not
+  decoded at all (their positions are recorded like any other's).
 - **Poll plus nudge.** The runner reads every upstream after its position, and then waits for a nudge (an event
   stored upstream, through :meth:`StreamReader.watch`, or a :meth:`wait` by a reader of the view) or for
   ``poll_interval`` seconds, whichever comes first.
