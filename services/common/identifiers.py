@@ -187,6 +187,7 @@ def use_pseudonym_key(key: bytes) -> None:
     _pseudonym_key = bytes(key)
     _keyed_hmac = hmac.new(_pseudonym_key, digestmod=hashlib.sha256)
     _NORMAL_FORMS.clear()
+    _NORMAL_KEYS.clear()
 
 
 #: (type, namespace, value, region) -> its normal form, for the current pseudonym key (a normal form remembers its
@@ -195,12 +196,27 @@ _NORMAL_FORMS: dict[tuple[str, str, str, str | None], Identifier] = {}
 _NORMAL_FORMS_HELD = 100_000
 
 
+#: (type, namespace, value, region) -> :func:`normal_key`, valid spelling or not, for the current pseudonym key;
+#: bounded by clearing. Read models key every actor of every event they apply.
+_NORMAL_KEYS: dict[tuple[str, str, str, str | None], str] = {}
+_NORMAL_KEYS_HELD = 500_000
+
+
 def normal_key(type: str, namespace: str, value: str, default_region: str | None = None) -> str:  # noqa: A002
     """The key of the identifier's normal form, or of its spelling when it has none (an invalid value)."""
-    try:
-        return normalise(type, namespace, value, default_region).key
-    except InvalidIdentifier:
-        return Identifier(type, namespace, value).key
+    spelling = (type, namespace, value, default_region)
+    remembered = all(isinstance(part, str) for part in (type, namespace, value))  # hostile input is not
+    known = _NORMAL_KEYS.get(spelling) if remembered else None
+    if known is None:
+        try:
+            known = normalise(type, namespace, value, default_region).key
+        except InvalidIdentifier:
+            known = Identifier(type, namespace, value).key
+        if remembered:
+            if len(_NORMAL_KEYS) >= _NORMAL_KEYS_HELD:
+                _NORMAL_KEYS.clear()
+            _NORMAL_KEYS[spelling] = known
+    return known
 
 
 def pseudonym(text: str) -> uuid.UUID:

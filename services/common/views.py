@@ -71,6 +71,9 @@ TRACKING_TABLE = "chorus_view_tracking"
 QUARANTINE_TABLE = "chorus_view_quarantine"
 
 BUSY_TIMEOUT_MS = 5000  #: how long a SQLite connection waits for another one's lock
+#: The page cache of a SQLite view's writing connection: an index larger than the cache (SQLite's default is
+#: 2 MiB) makes each insert at a random key read its pages back from the file.
+WRITER_CACHE_KIB = 131_072
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
@@ -439,6 +442,7 @@ class _SQLiteBackend(_Backend):
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._writer = self._connect()
+        self._writer.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
         if not self._memory:
             self._writer.execute("PRAGMA journal_mode=WAL")
 

@@ -45,6 +45,7 @@ ESCAPE = "pii0:"  #: marks a clear value stored without a keyring that would oth
 _IDENTIFIER_TYPE = enum_words(types_pb2.IdentifierType.DESCRIPTOR)
 _MARKED: dict[str, tuple[tuple[FieldDescriptor, int], ...]] = {}
 _NESTED: dict[str, tuple[FieldDescriptor, ...]] = {}
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
 
 
 def _plan(message: Message) -> tuple[tuple[tuple[FieldDescriptor, int], ...], tuple[FieldDescriptor, ...]]:
@@ -142,23 +143,35 @@ def open_sealed(event: Message, aggregate_id: str, keyring: Keyring | None = Non
 
 def open_sealed_many(events: Sequence[Message], keyring: Keyring | None = None) -> None:
     """:func:`open_sealed` each of ``events`` in place, the data keys of all of them read first in one vault call
-    (:meth:`Keyring.keys_for_reading`): a page of events under many subjects' keys waits for the vault once."""
+    (:meth:`Keyring.ciphers_for_reading`): a page of events under many subjects' keys waits for the vault once."""
     keyring = keyring or installed()
     sites: list[tuple[Message, FieldDescriptor, str, str]] = []
-
-    def collect(message: Message, field: FieldDescriptor, text: str, _key_id: str) -> str:
-        if text.startswith(ESCAPE):
-            return text.removeprefix(ESCAPE)
-        sites.append((message, field, text, sealed_key_id(text)))
-        return text
-
     for event in events:
-        _walk(event, collect, "", "", None, prefixed_only=True)
+        _sealed_sites(event, sites)
     if not sites:
         return
     ciphers = keyring.ciphers_for_reading(key_id for *_, key_id in sites) if keyring is not None else {}
     for message, field, text, key_id in sites:
         setattr(message, field.name, _decrypt(ciphers.get(key_id), field, text, key_id))
+
+
+def _sealed_sites(message: Message, sites: list[tuple[Message, FieldDescriptor, str, str]]) -> None:
+    """Add the sealed values of ``message`` (and of the messages in it) to ``sites`` with their key ids; take the
+    escape off the clear values that carry it."""
+    marked, nested = _plan(message)
+    for field, _subject in marked:
+        text = getattr(message, field.name)
+        if text.startswith(PREFIX):
+            sites.append((message, field, text, text[len(PREFIX) :].partition(":")[0]))
+        elif text.startswith(ESCAPE):
+            setattr(message, field.name, text[len(ESCAPE) :])
+    for field in nested:
+        value = getattr(message, field.name)
+        if field.is_repeated:
+            for item in value:
+                _sealed_sites(item, sites)
+        elif message.HasField(field.name):
+            _sealed_sites(value, sites)
 
 
 def _walk(
@@ -250,7 +263,7 @@ def _decrypt(aead: AESGCM | None, field: FieldDescriptor, text: str, key_id: str
         return ERASED
     body = text[len(PREFIX) + len(key_id) + 1 :]
     try:
-        raw = base64.urlsafe_b64decode(body.encode("ascii"))
+        raw = binascii.a2b_base64(body.encode("ascii").translate(_FROM_URLSAFE))  # as urlsafe_b64decode reads it
         return aead.decrypt(raw[:12], raw[12:], _aad(field, key_id)).decode("utf-8")
     except (InvalidTag, binascii.Error, ValueError, UnicodeError):
         return ERASED

@@ -52,9 +52,13 @@ from services.common.eventstore import (
     message_sequence,
     notification_id,
 )
+from services.common.eventstore.catch_up import CatchUpRead
 from services.common.eventstore.connection import JetStreamConnection
 from services.common.eventstore.errors import StreamNotFoundError
 from services.common.privacy.sealing import open_sealed_many
+
+#: Messages a held catch-up read streams ahead of its caller at most (see :meth:`StreamReader.read`).
+CATCH_UP_BUFFER = 20_000
 
 _contracts_loaded = threading.Lock()
 _loaded = False
@@ -263,38 +267,61 @@ class StreamReader:
         return self.connection.call(last)
 
     def read(
-        self, after: int, limit: int, *, until: int | None = None, topics: Collection[str] | None = None
+        self,
+        after: int,
+        limit: int,
+        *,
+        until: int | None = None,
+        topics: Collection[str] | None = None,
+        held: HeldRead | None = None,
     ) -> list[UpstreamEvent]:
         """Up to ``limit`` events stored after position ``after``, in stream order (tracking messages skipped);
         with ``topics``, the events of other topics come undecoded (see :func:`decode`).
 
         ``until`` (a position the caller read with :meth:`last_sequence`) says where the stream ended: when at
         least a page lies between ``after`` and it, the page is streamed by an ordered consumer (a catch-up read),
-        otherwise fetched by batched direct gets. Call it for a stream that exists (:meth:`last_sequence` > 0).
+        otherwise fetched by batched direct gets. With ``held`` (the caller's :meth:`held_read`), the catch-up
+        consumer stays open from page to page, streaming the next page while the caller applies this one; it is
+        closed once a page reaches ``until`` or a read goes elsewhere. Call it for a stream that exists
+        (:meth:`last_sequence` > 0).
         """
         stream, events_filter = self.layout.stream, self.layout.events_filter
         last_seq = message_sequence(until) if until is not None else 0
 
-        async def page(start: int) -> list[StoredMessage]:
-            if last_seq - start >= limit:
-                return await self.connection.consume_range(
-                    stream, start_seq=start, subject_filter=events_filter, limit=limit, last_seq=last_seq
-                )
+        start = max(message_sequence(after), 1)
+        catching_up = last_seq - start >= limit
+
+        async def page(start: int, count: int) -> list[StoredMessage]:
+            if catching_up:
+                if held is None:
+                    return await self.connection.consume_range(
+                        stream, start_seq=start, subject_filter=events_filter, limit=count, last_seq=last_seq
+                    )
+                return await held.page(stream, events_filter, start, count, last_seq)
+            if held is not None:
+                await held.aclose()
             return await self.connection.direct_get_batch(
-                stream, start_seq=start, subject_filter=events_filter, batch=limit
+                stream, start_seq=start, subject_filter=events_filter, batch=count
             )
 
         # The message holding ``after`` may hold later events too: read from it and skip what is not after. A page
-        # is short only at the end of the stream, so read on until ``limit`` events are in hand.
+        # is short only at the end of the stream, so read on until ``limit`` events are in hand (a message holds
+        # one event at least, so what follows a page is read no further than the events missing).
         events: list[UpstreamEvent] = []
-        start = max(message_sequence(after), 1)
         while len(events) < limit:
-            messages: list[StoredMessage] = self.connection.call(lambda s=start: page(s))  # type: ignore[misc]
+            count = limit - len(events)
+            messages: list[StoredMessage] = self.connection.call(lambda s=start, n=count: page(s, n))  # type: ignore[misc]
             events.extend(decode(self.upstream, messages, topics=topics, after=after, keep_sealed=self.keep_sealed))
-            if len(messages) < limit or (last_seq and messages[-1].seq >= last_seq):
+            if len(messages) < count or (last_seq and messages[-1].seq >= last_seq):
+                if held is not None:  # at the end: a live read needs no consumer
+                    held.close()
                 break
             start = messages[-1].seq + 1
         return events[:limit]
+
+    def held_read(self) -> HeldRead:
+        """A catch-up consumer for one caller's :meth:`read` calls to keep open (closed until the first read)."""
+        return HeldRead(self.connection, buffer=CATCH_UP_BUFFER)
 
     def watch(self, nudge: Callable[[], None]) -> Callable[[], None]:
         """Call ``nudge()`` whenever an event is stored (a core NATS subscription); return the unsubscriber.
@@ -321,6 +348,41 @@ class StreamReader:
                 pass
 
         return unsubscribe
+
+
+class HeldRead:
+    """The catch-up consumer (:class:`CatchUpRead`) one caller of :meth:`StreamReader.read` keeps open between
+    pages; :meth:`close` it when the caller stops reading."""
+
+    def __init__(self, connection: JetStreamConnection, *, buffer: int) -> None:
+        self.connection = connection
+        self.buffer = buffer
+        self._read: CatchUpRead | None = None
+
+    async def page(
+        self, stream: str, subject_filter: str, start: int, limit: int, last_seq: int
+    ) -> list[StoredMessage]:
+        if self._read is not None and self._read.next_seq == start + 1:
+            self._read.rewind()  # a read starts at the message of the last event it applied: it may hold more
+        if self._read is not None and self._read.next_seq != start:
+            await self.aclose()
+        if self._read is None:
+            self._read = await CatchUpRead(self.connection, stream, subject_filter, start, self.buffer).open()
+        return await self._read.page(limit, last_seq)
+
+    async def aclose(self) -> None:
+        read, self._read = self._read, None
+        if read is not None:
+            await read.close()
+
+    def close(self) -> None:
+        """Close the consumer, if one is open (from any thread but the connection's loop)."""
+        if self._read is None:
+            return
+        try:
+            self.connection.call(self.aclose, while_disconnected=True)
+        except Exception:  # noqa: BLE001 - closing: the connection may be gone already (the server drops it)
+            self._read = None
 
 
 def stored_time(event: UpstreamEvent) -> datetime | None:

@@ -6,9 +6,10 @@ one or more upstream streams (a :class:`~services.common.projections.reader.Stre
 - **Exactly-once effect.** Events are applied in batches, each batch in ONE view transaction that also records
   the upstream position it reached (``View.transaction``), so a redelivered event changes nothing and a restart
   resumes where the view stopped. Each upstream has its own tracking row; no order between upstreams is assumed.
-- **Catch-up.** An upstream more than a batch behind is read :data:`CATCH_UP_PAGE` events at a time (applied a
-  batch per transaction all the same). Events of topics the projection has no handler for are not decoded at all
-  (their positions are recorded like any other's).
+- **Catch-up.** An upstream more than a batch behind is read ``catch_up_page`` events at a time through one
+  consumer kept open from page to page (``StreamReader.read`` with a held read), and applied
+  :data:`CATCH_UP_BATCHES` batches per transaction. Events of topics the projection has no handler for are not
+  decoded at all (their positions are recorded like any other's).
 - **Poll plus nudge.** The runner reads every upstream after its position, and then waits for a nudge (an event
   stored upstream, through :meth:`StreamReader.watch`, or a :meth:`wait` by a reader of the view) or for
   ``poll_interval`` seconds, whichever comes first.
@@ -71,6 +72,10 @@ INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
 #: read streams long pages, as each page costs a consumer of its own and a read of the key vault.
 CATCH_UP_PAGE = 10_000
 
+#: Batches applied in one view transaction while an upstream is more than a batch behind: a commit costs a
+#: write of every page the transaction changed, so a catch-up commits less often than a view that follows live.
+CATCH_UP_BATCHES = 10
+
 
 class ProjectionRunner(Startable):
     """Runs ``projection`` over ``readers`` (one per upstream it names); see the module docstring."""
@@ -88,6 +93,7 @@ class ProjectionRunner(Startable):
         handed_over: Sequence[str] = (),
         max_handed_over: int = 200,
         gap_wait: float = 0.05,
+        catch_up_page: int = CATCH_UP_PAGE,
     ) -> None:
         self.projection = projection
         self.view = projection.view
@@ -100,6 +106,7 @@ class ProjectionRunner(Startable):
             msg = "a runner bounded by stop_at / stop_before reads its upstreams, it takes no hand-over"
             raise ValueError(msg)
         self.batch_size = batch_size
+        self.catch_up_page = catch_up_page  #: events read at once while an upstream is more than a batch behind
         self._topics = projection.topics()  # what the readers decode: the events of other topics change nothing
         self.poll_interval = poll_interval
         self.gap_wait = gap_wait
@@ -112,6 +119,7 @@ class ProjectionRunner(Startable):
             for upstream in self.readers
         }
         self._finished = dict.fromkeys(self.readers, False)  # reached stop_at / stop_before
+        self._held_reads = {upstream: reader.held_read() for upstream, reader in self.readers.items()}
         self._nudge = threading.Event()  # wakes the loop
         self._read_store = threading.Event()  # the next pass reads the upstreams (set by nudges from outside)
         self._stopping = threading.Event()
@@ -152,6 +160,11 @@ class ProjectionRunner(Startable):
         self._unwatch.clear()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        self._close_reads()
+
+    def _close_reads(self) -> None:
+        for held in self._held_reads.values():
+            held.close()
 
     def on_applied(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call ``listener()`` (on the runner's thread) after each committed batch; return the remover."""
@@ -246,9 +259,12 @@ class ProjectionRunner(Startable):
 
         Errors are raised, not retried: this is for rebuilds and "as of" replays that a caller watches.
         """
-        for upstream in self.readers:
-            while self._step(upstream):
-                pass
+        try:
+            for upstream in self.readers:
+                while self._step(upstream):
+                    pass
+        finally:
+            self._close_reads()
         return self.positions
 
     # ------------------------------------------------------------------------------------------ the loop
@@ -277,6 +293,7 @@ class ProjectionRunner(Startable):
                 backoff = 0.1
             except Exception as error:  # noqa: BLE001 - reported to health and waiters, then retried
                 self._error = error
+                self._close_reads()  # the retry reads afresh from the applied positions
                 read = True
                 log.warning(
                     "projection.retrying", view=self.name, error_type=type(error).__name__, retry_in_seconds=backoff
@@ -335,7 +352,7 @@ class ProjectionRunner(Startable):
                 self._read_store.set()
 
     def _step(self, upstream: str) -> bool:
-        """Apply the next page of ``upstream`` (a batch, or :data:`CATCH_UP_PAGE` events in batches while it is
+        """Apply the next page of ``upstream`` (a batch, or ``catch_up_page`` events in batches while it is
         further behind); return whether a full page was read (more may follow)."""
         if self._finished[upstream]:
             return False
@@ -348,8 +365,8 @@ class ProjectionRunner(Startable):
             self._finished[upstream] = bound is not None and applied.value >= bound
             return False
         behind = message_sequence(end) - message_sequence(applied.value)
-        limit = max(self.batch_size, CATCH_UP_PAGE) if behind > self.batch_size else self.batch_size
-        page = reader.read(applied.value, limit, until=end, topics=self._topics)
+        limit = max(self.batch_size, self.catch_up_page) if behind > self.batch_size else self.batch_size
+        page = reader.read(applied.value, limit, until=end, topics=self._topics, held=self._held_reads[upstream])
         seen_to_end = len(page) < limit or page[-1].sequence >= end
         events = [event for event in page if event.sequence <= end]
         if self.stop_before is not None:
@@ -361,8 +378,9 @@ class ProjectionRunner(Startable):
                     break
                 kept.append(event)
             events = kept
-        for first in range(0, len(events), self.batch_size):
-            self._apply(upstream, events[first : first + self.batch_size])
+        per_transaction = self.batch_size * (CATCH_UP_BATCHES if limit > self.batch_size else 1)
+        for first in range(0, len(events), per_transaction):
+            self._apply(upstream, events[first : first + per_transaction])
         if seen_to_end or self._finished[upstream]:
             # everything stored up to ``end`` has been seen: move past the messages that are not events
             applied.advance(end if not self._finished[upstream] else applied.value)
@@ -382,6 +400,13 @@ class ProjectionRunner(Startable):
             raise
         except Exception:  # noqa: BLE001 - some event of the batch is poison: find it
             self._refresh(upstream)
+            if len(events) > self.batch_size:  # a catch-up transaction: its batches one at a time first
+                for first in range(0, len(events), self.batch_size):
+                    position = self._applied[upstream].value
+                    batch = [event for event in events[first : first + self.batch_size] if event.sequence > position]
+                    if batch:
+                        self._apply(upstream, batch)
+                return
             for event in events:
                 if event.sequence > self._applied[upstream].value:
                     self._apply_alone(upstream, event)

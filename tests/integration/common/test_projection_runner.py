@@ -353,3 +353,94 @@ def _registered_with_a_member() -> Account:
     account = Account(kind="person", roles=(), display_name="", anonymous=False)
     account.add_member("m3")
     return account
+
+
+class CountedMembers(Members):
+    """Members that counts its view transactions (one ``before_commit`` each)."""
+
+    def __init__(self, view: MembersView) -> None:
+        super().__init__(view)
+        self.transactions = 0
+
+    def before_commit(self, cur: ViewCursor) -> None:
+        self.transactions += 1
+
+
+def _api_requests(connection: JetStreamConnection, *subjects: str) -> list[str]:
+    """The JetStream API requests NATS sees on ``subjects`` from now on (a core subscription to the JS API)."""
+    seen: list[str] = []
+
+    async def subscribe() -> None:
+        async def record(msg: Any) -> None:
+            seen.append(msg.subject)
+
+        for subject in subjects:
+            await connection.client.subscribe(subject, cb=record)
+        await connection.client.flush()
+
+    connection.call(subscribe)
+    return seen
+
+
+def test_a_catch_up_over_many_pages_reads_them_through_one_consumer_and_commits_ten_batches_at_a_time(
+    nats_url: str, connection: JetStreamConnection, tmp_path: Path
+) -> None:
+    app = new_app(nats_url)
+    accounts = [_account(app) for _ in range(120)]  # one event, one message each
+    watcher = JetStreamConnection.open(nats_url)
+    try:
+        stream = StreamLayout(app.name).stream
+        created = _api_requests(watcher, f"$JS.API.CONSUMER.CREATE.{stream}", f"$JS.API.CONSUMER.CREATE.{stream}.>")
+        view = MembersView(f"sqlite:///{tmp_path / 'v.db'}")
+        projection = CountedMembers(view)
+        runner = ProjectionRunner(projection, [StreamReader(connection, app.name)], batch_size=4, catch_up_page=40)
+        runner.run_to_end()
+        assert {row["account_id"] for row in view.dump()} == {str(a) for a in accounts}
+
+        def one_consumer() -> None:
+            assert len(created) == 1  # not one per page of 40
+
+        eventually(one_consumer)
+        assert projection.transactions == 3  # a page of 40 events in one transaction of 10 batches of 4, not in 10
+    finally:
+        watcher.close()
+        app.close()
+
+
+def test_a_poison_event_in_a_catch_up_transaction_is_quarantined_alone_and_its_neighbours_applied_once(
+    nats_url: str, connection: JetStreamConnection, tmp_path: Path
+) -> None:
+    app = new_app(nats_url)
+    accounts = [_account(app, "poison" if n == 37 else f"m{n}") for n in range(60)]
+    view = MembersView(f"sqlite:///{tmp_path / 'v.db'}")
+    runner = ProjectionRunner(Members(view), [StreamReader(connection, app.name)], batch_size=4, catch_up_page=50)
+    runner.run_to_end()
+    members = {row["account_id"]: row["members"] for row in view.dump()}
+    assert members == {str(a): 0 if n == 37 else 1 for n, a in enumerate(accounts)}
+    assert [row["topic"] for row in view.quarantined()] == [events_pb2.AccountMemberAdded.DESCRIPTOR.full_name]
+    assert runner.positions == {app.name: StreamReader(connection, app.name).last_sequence()}
+    app.close()
+
+
+def test_a_runner_that_has_caught_up_holds_no_consumer_open(
+    nats_url: str, connection: JetStreamConnection, tmp_path: Path
+) -> None:
+    app = new_app(nats_url)
+    for _ in range(30):
+        _account(app)
+    stream = StreamLayout(app.name).stream
+    view = MembersView(f"sqlite:///{tmp_path / 'v.db'}")
+    runner = ProjectionRunner(
+        Members(view), [StreamReader(connection, app.name)], batch_size=4, catch_up_page=10, poll_interval=0.05
+    )
+    with runner:
+        runner.catch_up(timeout=20)
+
+        async def consumers() -> int:
+            return int((await connection.client.jetstream().stream_info(stream)).state.consumer_count)
+
+        def none_left() -> None:
+            assert connection.call(consumers) == 0
+
+        eventually(none_left)
+    app.close()

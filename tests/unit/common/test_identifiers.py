@@ -267,6 +267,7 @@ def test_a_remembered_normal_key_follows_a_new_pseudonym_key_and_an_invalid_spel
     try:
         identifiers.use_pseudonym_key(b"another deployment's key")
         assert identifiers.normal_key("email", "", "Jane.Smith@Example.com") != before
+        assert identifiers.normal_key("email", "", "not an address") == Identifier("email", "", "not an address").key
     finally:
         identifiers.use_pseudonym_key(original)
     assert identifiers.normal_key("email", "", "Jane.Smith@Example.com") == before
