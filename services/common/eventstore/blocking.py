@@ -112,6 +112,11 @@ class _Link:
         reply = f"{self.inbox}{next(self._tokens)}".encode()
         header = _HEADER_LINE + "".join(f"{k}: {v.translate(_NEWLINES)}\r\n" for k, v in headers.items()).encode()
         header += _CRLF
+        if len(header) + len(payload) > self.max_payload:  # the server counts the headers too, and would hang up
+            raise MessageTooLargeError(
+                f"a message of {len(header) + len(payload)} bytes with its headers exceeds the server's limit of "
+                f"{self.max_payload}"
+            )
         self._send(
             b"HPUB %s %s %d %d\r\n%s%s\r\n"
             % (subject.encode(), reply, len(header), len(header) + len(payload), header, payload)
@@ -246,13 +251,11 @@ class BlockingPublisher:
         link = self._checkout()
         if link is None:
             return None
-        if len(data) > link.max_payload:
-            self._checkin(link)
-            raise MessageTooLargeError(
-                f"a message of {len(data)} bytes exceeds the server's limit of {link.max_payload}"
-            )
         try:
             status, body = link.request(subject, data, headers, self.request_timeout)
+        except MessageTooLargeError:
+            self._checkin(link)  # nothing was sent
+            raise
         except _ConnectionLost as exc:
             self._discard(link)
             raise RequestTimeoutError(f"publish to {self._describe} not acknowledged, outcome unknown: {exc}") from None

@@ -55,6 +55,7 @@ from services.common.eventstore.errors import (
 from services.common.eventstore.layout import StreamSpec
 
 _PASSWORD = re.compile(r"(//[^:/@,]+:)[^@,]*@")
+_TOKEN = re.compile(r"//[^:/@,]+@")
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
@@ -460,12 +461,10 @@ class JetStreamConnection:
             return await reply.done
         except asyncio.CancelledError:
             if reply.done.cancelled():
-                raise RequestTimeoutError(
-                    f"publish to {subject} not acknowledged within {self.request_timeout:g}s"
-                ) from None
+                raise RequestTimeoutError(f"publish not acknowledged within {self.request_timeout:g}s") from None
             raise
         except (nats.errors.ConnectionClosedError, nats.errors.OutboundBufferLimitError) as exc:
-            raise RequestTimeoutError(f"publish to {subject} not sent: {type(exc).__name__}") from None
+            raise RequestTimeoutError(f"publish not sent: {type(exc).__name__}") from None
         except nats.errors.MaxPayloadError:
             raise MessageTooLargeError(
                 f"a message of {len(data)} bytes exceeds the server's limit of {self.max_payload}"
@@ -591,5 +590,6 @@ class JetStreamConnection:
 
 
 def redacted(url: str) -> str:
-    """``url`` with any password replaced by ``***``: ``nats://identity:***@host:4222``."""
-    return _PASSWORD.sub(r"\1***@", url)
+    """``url`` with any password or token replaced by ``***``: ``nats://identity:***@host:4222``,
+    ``nats://***@host:4222``."""
+    return _TOKEN.sub("//***@", _PASSWORD.sub(r"\1***@", url))

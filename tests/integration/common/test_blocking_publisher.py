@@ -19,9 +19,14 @@ from eventsourcing.utils import Environment
 from services.common.errors import Unavailable
 from services.common.eventstore import jetstream
 from services.common.eventstore.blocking import BlockingPublisher
-from services.common.eventstore.connection import JetStreamConnection
-from services.common.eventstore.envelope import EXPECTED_LAST_SUBJECT_SEQUENCE, MSG_ID_HEADER
-from services.common.eventstore.errors import RequestTimeoutError, WrongLastSequenceError, store_errors
+from services.common.eventstore.connection import JetStreamConnection, redacted
+from services.common.eventstore.envelope import EXPECTED_LAST_SUBJECT_SEQUENCE, MSG_ID_HEADER, OutgoingMessage
+from services.common.eventstore.errors import (
+    MessageTooLargeError,
+    RequestTimeoutError,
+    WrongLastSequenceError,
+    store_errors,
+)
 from services.common.eventstore.layout import StreamLayout
 from services.common.eventstore.recorders import JetStreamAggregateRecorder, JetStreamApplicationRecorder
 from services.common.nats_server import NatsServer
@@ -333,3 +338,52 @@ def test_no_publish_connections_sends_every_save_through_the_loop(nats_url: str)
 
 def _connected(conn: JetStreamConnection) -> None:
     assert conn.is_connected
+
+
+def test_a_message_its_headers_take_over_the_servers_limit_is_too_large_and_the_connection_is_kept(
+    connection: JetStreamConnection,
+) -> None:
+    publisher = _publisher(connection)
+    subject = _recorder(connection).layout.event_subject(uuid.uuid4())
+    limit = connection.max_payload
+    with pytest.raises(MessageTooLargeError):
+        publisher.publish(subject, b"x" * (limit - 8), {MSG_ID_HEADER: uuid.uuid4().hex})
+    assert publisher.open_connections == 1, "nothing was sent: the connection stays"
+    assert publisher.publish(subject, b"x", {})["seq"] >= 1  # type: ignore[index]
+
+
+def test_a_token_in_the_url_authenticates_the_blocking_path_and_shows_in_no_error_text(tmp_path: Path) -> None:
+    server = NatsServer(store_dir=tmp_path / "nats", config={"authorization": {"token": "s3cret-token"}}).start()
+    try:
+        conn = JetStreamConnection.open(f"nats://s3cret-token@127.0.0.1:{server.port}", request_timeout=2)
+        try:
+            recorder = _recorder(conn)
+            recorder.insert_events(_save(uuid.uuid4()))
+            assert _publisher(conn).open_connections == 1
+            assert "s3cret-token" not in conn.url
+        finally:
+            conn.close()
+        wrong = BlockingPublisher(
+            [f"nats://wrong-token@127.0.0.1:{server.port}"],
+            request_timeout=2,
+            describe=f"NATS at {redacted(f'nats://wrong-token@127.0.0.1:{server.port}')}",
+        )
+        with pytest.raises(RequestTimeoutError, match="Authorization Violation") as refused:
+            wrong.publish(recorder.layout.event_subject(uuid.uuid4()), b"x", {})
+        assert "wrong-token" not in str(refused.value)
+    finally:
+        server.stop()
+
+
+def test_a_publish_through_the_loop_that_is_not_acknowledged_names_no_subject(nats_url: str) -> None:
+    proxy = _DropFirstAck(int(nats_url.rsplit(":", 1)[1]), swallow=True)
+    conn = JetStreamConnection.open(f"nats://127.0.0.1:{proxy.port}", request_timeout=0.5, publish_connections=0)
+    try:
+        subject = _recorder(conn).layout.event_subject(uuid.uuid4())
+        with pytest.raises(RequestTimeoutError) as lost:
+            conn.publish([OutgoingMessage(subject, b"x", {MSG_ID_HEADER: uuid.uuid4().hex})])
+        assert proxy.dropped.is_set()
+        assert subject.rsplit(".", 1)[-1] not in str(lost.value)
+    finally:
+        conn.close()
+        proxy.close()
