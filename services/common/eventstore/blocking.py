@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from services.common.eventstore.errors import (
     JetStreamApiError,
@@ -95,10 +95,10 @@ class _Link:
                 "version": "chorus-blocking",
                 "name": name,
             }
-            if url.username and url.password is not None:
-                options |= {"user": unquote(url.username), "pass": unquote(url.password)}
+            if url.username and url.password is not None:  # as written in the URL, as nats-py sends them
+                options |= {"user": url.username, "pass": url.password}
             elif url.username:
-                options["auth_token"] = unquote(url.username)
+                options["auth_token"] = url.username
             link._send(b"CONNECT %s\r\nSUB %s* 1\r\nPING\r\n" % (json.dumps(options).encode(), link.inbox.encode()))
             while link._next(deadline)[0] != b"PONG":
                 pass

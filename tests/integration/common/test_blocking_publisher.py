@@ -387,3 +387,20 @@ def test_a_publish_through_the_loop_that_is_not_acknowledged_names_no_subject(na
     finally:
         conn.close()
         proxy.close()
+
+
+def test_a_password_with_a_percent_sign_authenticates_the_blocking_path_as_it_does_the_loop(tmp_path: Path) -> None:
+    users = {"users": [{"user": "chorus", "password": "pa%41ss"}]}  # nats-py sends the URL's userinfo as written
+    server = NatsServer(store_dir=tmp_path / "nats", config={"authorization": users}).start()
+    try:
+        conn = JetStreamConnection.open(f"nats://chorus:pa%41ss@127.0.0.1:{server.port}", request_timeout=2)
+        try:
+            recorder = _recorder(conn)
+            oid = uuid.uuid4()
+            recorder.insert_events(_save(oid))
+            assert _publisher(conn).open_connections == 1
+            assert len(recorder.select_events(oid)) == 3
+        finally:
+            conn.close()
+    finally:
+        server.stop()
