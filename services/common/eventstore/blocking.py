@@ -117,11 +117,12 @@ class _Link:
                 f"a message of {len(header) + len(payload)} bytes with its headers exceeds the server's limit of "
                 f"{self.max_payload}"
             )
+        deadline = time.monotonic() + timeout
+        self._sock.settimeout(timeout)  # the send too: not what the last read left of its own deadline
         self._send(
             b"HPUB %s %s %d %d\r\n%s%s\r\n"
             % (subject.encode(), reply, len(header), len(header) + len(payload), header, payload)
         )
-        deadline = time.monotonic() + timeout
         while True:
             op, args, body = self._next(deadline)
             if op not in (b"MSG", b"HMSG") or args.split(b" ", 1)[0] != reply:

@@ -404,3 +404,55 @@ def test_a_password_with_a_percent_sign_authenticates_the_blocking_path_as_it_do
             conn.close()
     finally:
         server.stop()
+
+
+class _StopsReading:
+    """A NATS server stand-in that connects a client (INFO with a large ``max_payload``, PONG) and then reads
+    nothing more: a large publish fills the socket buffers and its send blocks."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.clients: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            self.clients.append(client)
+            client.sendall(b'INFO {"max_payload": 67108864, "headers": true}\r\n')
+            received = b""
+            while b"PING\r\n" not in received:
+                received += client.recv(65536)
+            client.sendall(b"PONG\r\n")
+
+    def close(self) -> None:
+        self.listener.close()
+        for client in self.clients:
+            client.close()
+
+
+def test_a_publish_whose_send_blocks_ends_by_the_request_timeout_not_the_connect_timeout() -> None:
+    server = _StopsReading()
+    publisher = BlockingPublisher([f"nats://127.0.0.1:{server.port}"], request_timeout=0.5, connect_timeout=3600)
+    outcome: list[BaseException] = []
+
+    def publish() -> None:
+        try:
+            publisher.publish("chorus.test.e.x", b"x" * 48_000_000, {})
+        except BaseException as exc:  # noqa: BLE001 - the test looks at it
+            outcome.append(exc)
+
+    thread = threading.Thread(target=publish, daemon=True)
+    try:
+        thread.start()
+        thread.join(timeout=60)  # the connect timeout is an hour: only the request timeout ends the send
+        assert not thread.is_alive(), "the send waited for the connect timeout"
+        assert [type(exc) for exc in outcome] == [RequestTimeoutError]
+        assert publisher.open_connections == 0
+    finally:
+        server.close()
+        publisher.close()
