@@ -13,7 +13,13 @@ from pathlib import Path
 
 import pytest
 import structlog.testing
-from eventsourcing.persistence import InfrastructureFactory, IntegrityError, OperationalError, StoredEvent
+from eventsourcing.persistence import (
+    DataError,
+    InfrastructureFactory,
+    IntegrityError,
+    OperationalError,
+    StoredEvent,
+)
 from eventsourcing.utils import Environment
 
 from services.common.errors import Unavailable
@@ -456,3 +462,27 @@ def test_a_publish_whose_send_blocks_ends_by_the_request_timeout_not_the_connect
     finally:
         server.close()
         publisher.close()
+
+
+def test_a_message_its_headers_take_over_the_limit_is_too_large_through_the_loop_too(nats_url: str) -> None:
+    conn = JetStreamConnection.open(nats_url, request_timeout=1, publish_connections=0)
+    try:
+        subject = _recorder(conn).layout.event_subject(uuid.uuid4())
+        message = OutgoingMessage(subject, b"x" * (conn.max_payload - 8), {MSG_ID_HEADER: uuid.uuid4().hex})
+        with pytest.raises(MessageTooLargeError):
+            conn.publish([message])
+        assert conn.publish([OutgoingMessage(subject, b"x", {})])[0] >= 1
+    finally:
+        conn.close()
+
+
+def test_a_save_of_two_aggregates_with_one_event_over_the_limit_is_a_data_error_and_nothing_is_stored(
+    connection: JetStreamConnection,
+) -> None:
+    recorder = _recorder(connection)
+    small, large = uuid.uuid4(), uuid.uuid4()
+    events = [*_save(small, 1), StoredEvent(large, 1, "chorus.test.v1.Happened", b"x" * connection.max_payload)]
+    with pytest.raises(DataError):
+        recorder.insert_events(events)
+    assert recorder.select_events(small) == []
+    assert len(recorder.insert_events(_save(small, 1)) or []) == 1
