@@ -129,15 +129,18 @@ class _Link:
                 continue  # a late reply to an earlier request that timed out, or another protocol line
             if op == b"MSG":
                 return "", body
-            header_size = int(args.rsplit(b" ", 2)[-2])
-            status_line = body[: body.index(_CRLF)].split(b" ", 2)
+            try:
+                header_size = int(args.rsplit(b" ", 2)[-2])
+                status_line = body[: body.index(_CRLF)].split(b" ", 2)
+            except (ValueError, IndexError):
+                raise _ConnectionLost("the server sent a malformed message") from None
             return (status_line[1].decode() if len(status_line) > 1 else ""), body[header_size:]
 
     def healthy(self) -> bool:
         """Answer what the server sent while the connection sat idle (PINGs); False when it is closed."""
         try:
-            while self._readable():
-                if not self._fill(time.monotonic() + 1):
+            while _CRLF in self._buffer or self._readable():  # what came with the last reply, then the socket
+                if _CRLF not in self._buffer and not self._fill(time.monotonic() + 1):
                     return False
                 while _CRLF in self._buffer:
                     self._next(time.monotonic() + 1)
@@ -190,7 +193,10 @@ class _Link:
         op, _, args = bytes(self._buffer[:end]).partition(b" ")
         op = op.upper()
         if op in (b"MSG", b"HMSG"):
-            size = int(args.rsplit(b" ", 1)[-1])
+            try:
+                size = int(args.rsplit(b" ", 1)[-1])
+            except ValueError:
+                raise _ConnectionLost("the server sent a malformed message") from None
             while len(self._buffer) < end + 2 + size + 2:
                 if not self._fill(deadline):
                     raise _ConnectionLost("the server closed the connection")

@@ -486,3 +486,59 @@ def test_a_save_of_two_aggregates_with_one_event_over_the_limit_is_a_data_error_
         recorder.insert_events(events)
     assert recorder.select_events(small) == []
     assert len(recorder.insert_events(_save(small, 1)) or []) == 1
+
+
+class _GarblesWhileIdle:
+    """A NATS server stand-in that acknowledges the first publish and then sends a line no NATS server sends."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.garbled = threading.Event()
+        self.clients: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            self.clients.append(client)
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        client.sendall(b'INFO {"max_payload": 1048576, "headers": true}\r\n')
+        received = b""
+        try:
+            while chunk := client.recv(65536):
+                received += chunk
+                if b"PING\r\n" in received:
+                    received = received.replace(b"PING\r\n", b"", 1)
+                    client.sendall(b"PONG\r\n")
+                if b"HPUB " in received and received.endswith(b"\r\n\r\nx\r\n"):
+                    reply = received.split(b"HPUB ", 1)[1].split(b" ")[1]
+                    ack = b'{"stream": "S", "seq": 1}'
+                    client.sendall(b"MSG %s 1 %d\r\n%s\r\nMSG %s 1 garbled\r\n" % (reply, len(ack), ack, reply))
+                    self.garbled.set()
+                    received = b""
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.listener.close()
+        for client in self.clients:
+            client.close()
+
+
+def test_an_idle_connection_that_reads_garbage_is_dropped_and_replaced_not_leaked() -> None:
+    server = _GarblesWhileIdle()
+    publisher = BlockingPublisher([f"nats://127.0.0.1:{server.port}"], request_timeout=2, max_connections=1)
+    try:
+        assert publisher.publish("chorus.test.e.x", b"x", {}) == {"stream": "S", "seq": 1}
+        server.garbled.wait(timeout=10)
+        assert publisher.publish("chorus.test.e.x", b"x", {}) == {"stream": "S", "seq": 1}, "on a new connection"
+        assert publisher.open_connections == 1
+    finally:
+        server.close()
+        publisher.close()
