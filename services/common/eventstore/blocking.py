@@ -13,10 +13,11 @@ stay on nats-py.
 
 Errors: a message over the server's ``max_payload`` with its headers raises
 :class:`~.errors.MessageTooLargeError` before anything is sent; a JetStream refusal raises the typed error of
-:mod:`.errors` (:func:`~.errors.parse_ack`) and keeps the connection; a permissions violation raises :class:`~.errors.JetStreamApiError`; no answer in time, a refused or
-lost connection, or any other ``-ERR`` raise :class:`~.errors.RequestTimeoutError`: the outcome is unknown. After
-all but a JetStream refusal the connection is dropped and the next publish opens a new one; a caller that
-retries with the same ``Nats-Msg-Id`` is de-duplicated by the server. No error text carries the subject.
+:mod:`.errors` (:func:`~.errors.parse_ack`) and keeps the connection; a permissions violation raises
+:class:`~.errors.JetStreamApiError`; no answer in time, a refused or lost connection, or any other ``-ERR``
+raise :class:`~.errors.RequestTimeoutError`: the outcome is unknown. After all but a JetStream refusal the
+connection is dropped and the next publish opens a new one; a caller that retries with the same ``Nats-Msg-Id``
+is de-duplicated by the server. No error text carries the subject.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ end in the same errors as through the loop, and never in a lost acknowledged wri
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 import threading
@@ -155,17 +156,13 @@ def test_threads_beyond_the_pools_cap_publish_through_the_loop(nats_url: str) ->
         conn.close()
 
 
-class _DropFirstAck:
-    """A TCP proxy to a nats-server that loses the first reply the server sends on a connection that published
-    with headers: the write is stored, its ack lost. ``swallow``: the connection stays open and the ack never
-    comes; else the proxy closes the connection instead of passing the ack on."""
+class _FakeServer:
+    """A NATS server stand-in on a port of its own: each client connection is served by ``_serve`` on a thread."""
 
-    def __init__(self, upstream_port: int, *, swallow: bool = False) -> None:
-        self.upstream_port = upstream_port
-        self.swallow = swallow
+    def __init__(self) -> None:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
-        self.dropped = threading.Event()
+        self.clients: list[socket.socket] = []
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -174,10 +171,34 @@ class _DropFirstAck:
                 client, _ = self.listener.accept()
             except OSError:
                 return
-            server = socket.create_connection(("127.0.0.1", self.upstream_port))
-            published = threading.Event()
-            threading.Thread(target=self._pump, args=(client, server, published, False), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, published, True), daemon=True).start()
+            self.clients.append(client)
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.listener.close()
+        for client in self.clients:
+            client.close()
+
+
+class _DropFirstAck(_FakeServer):
+    """A TCP proxy to a nats-server that loses the first reply the server sends on a connection that published
+    with headers: the write is stored, its ack lost. ``swallow``: the connection stays open and the ack never
+    comes; else the proxy closes the connection instead of passing the ack on."""
+
+    def __init__(self, upstream_port: int, *, swallow: bool = False) -> None:
+        self.upstream_port = upstream_port
+        self.swallow = swallow
+        self.dropped = threading.Event()
+        super().__init__()
+
+    def _serve(self, client: socket.socket) -> None:
+        server = socket.create_connection(("127.0.0.1", self.upstream_port))
+        published = threading.Event()
+        threading.Thread(target=self._pump, args=(client, server, published, False), daemon=True).start()
+        self._pump(server, client, published, True)
 
     def _pump(self, source: socket.socket, sink: socket.socket, published: threading.Event, replies: bool) -> None:
         try:
@@ -194,9 +215,6 @@ class _DropFirstAck:
             pass
         for sock in (source, sink):
             sock.close()
-
-    def close(self) -> None:
-        self.listener.close()
 
 
 def test_a_connection_lost_before_the_ack_is_retried_on_a_new_one_and_stored_once(nats_url: str) -> None:
@@ -412,33 +430,17 @@ def test_a_password_with_a_percent_sign_authenticates_the_blocking_path_as_it_do
         server.stop()
 
 
-class _StopsReading:
-    """A NATS server stand-in that connects a client (INFO with a large ``max_payload``, PONG) and then reads
-    nothing more: a large publish fills the socket buffers and its send blocks."""
+class _StopsReading(_FakeServer):
+    """Connects a client (INFO with a large ``max_payload``, PONG) and then reads nothing more: a large publish
+    fills the socket buffers and its send blocks."""
 
-    def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.clients: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            self.clients.append(client)
-            client.sendall(b'INFO {"max_payload": 67108864, "headers": true}\r\n')
-            received = b""
+    def _serve(self, client: socket.socket) -> None:
+        client.sendall(b'INFO {"max_payload": 67108864, "headers": true}\r\n')
+        received = b""
+        with contextlib.suppress(OSError):
             while b"PING\r\n" not in received:
                 received += client.recv(65536)
             client.sendall(b"PONG\r\n")
-
-    def close(self) -> None:
-        self.listener.close()
-        for client in self.clients:
-            client.close()
 
 
 def test_a_publish_whose_send_blocks_ends_by_the_request_timeout_not_the_connect_timeout() -> None:
@@ -488,24 +490,12 @@ def test_a_save_of_two_aggregates_with_one_event_over_the_limit_is_a_data_error_
     assert len(recorder.insert_events(_save(small, 1)) or []) == 1
 
 
-class _GarblesWhileIdle:
-    """A NATS server stand-in that acknowledges the first publish and then sends a line no NATS server sends."""
+class _GarblesWhileIdle(_FakeServer):
+    """Acknowledges the first publish and then sends a line no NATS server sends."""
 
     def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
         self.garbled = threading.Event()
-        self.clients: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            self.clients.append(client)
-            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+        super().__init__()
 
     def _serve(self, client: socket.socket) -> None:
         client.sendall(b'INFO {"max_payload": 1048576, "headers": true}\r\n')
@@ -524,11 +514,6 @@ class _GarblesWhileIdle:
                     received = b""
         except OSError:
             pass
-
-    def close(self) -> None:
-        self.listener.close()
-        for client in self.clients:
-            client.close()
 
 
 def test_an_idle_connection_that_reads_garbage_is_dropped_and_replaced_not_leaked() -> None:
