@@ -161,7 +161,9 @@ class _Link:
     def _readable(self) -> bool:
         if isinstance(self._sock, ssl.SSLSocket) and self._sock.pending():
             return True
-        return bool(select.select([self._sock], [], [], 0)[0])
+        poller = select.poll()  # select() refuses descriptors above 1023, which a busy process reaches
+        poller.register(self._sock, select.POLLIN)
+        return bool(poller.poll(0))
 
     def _send(self, data: bytes) -> None:
         try:

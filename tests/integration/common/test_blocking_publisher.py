@@ -5,6 +5,8 @@ end in the same errors as through the loop, and never in a lost acknowledged wri
 from __future__ import annotations
 
 import contextlib
+import os
+import resource
 import socket
 import ssl
 import threading
@@ -527,3 +529,27 @@ def test_an_idle_connection_that_reads_garbage_is_dropped_and_replaced_not_leake
     finally:
         server.close()
         publisher.close()
+
+
+def test_an_idle_connection_on_a_descriptor_above_1023_is_checked_and_used_again(nats_url: str) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1100:
+        if hard != resource.RLIM_INFINITY and hard < 1100:
+            pytest.skip("the process may not open 1100 files")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1100, hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1030)]  # a busy server's descriptors
+    publisher = BlockingPublisher([nats_url], request_timeout=2)
+    try:
+        conn = JetStreamConnection.open(nats_url, publish_connections=0)
+        try:
+            subject = _recorder(conn).layout.event_subject(uuid.uuid4())
+        finally:
+            conn.close()
+        publisher.publish(subject, b"x", {})
+        assert publisher.publish(subject, b"x", {})["seq"] == 2  # type: ignore[index]
+        assert publisher.open_connections == 1
+    finally:
+        publisher.close()
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
