@@ -11,11 +11,13 @@ context it is given (``tls://`` URLs, or a server that requires TLS), sends CONN
 the reply (MSG/HMSG), answering the server's PINGs. It only publishes; reads, subscriptions and atomic batches
 stay on nats-py.
 
-Errors: a JetStream refusal raises the typed error of :mod:`.errors` (:func:`~.errors.parse_ack`) and keeps the
-connection; a permissions violation raises :class:`~.errors.JetStreamApiError`; no answer in time, a refused or
-lost connection, or any other ``-ERR`` raise :class:`~.errors.RequestTimeoutError`: the outcome is unknown. After
-all but a JetStream refusal the connection is dropped and the next publish opens a new one; a caller that
-retries with the same ``Nats-Msg-Id`` is de-duplicated by the server. No error text carries the subject.
+Errors: a message over the server's ``max_payload`` with its headers raises
+:class:`~.errors.MessageTooLargeError` before anything is sent; a JetStream refusal raises the typed error of
+:mod:`.errors` (:func:`~.errors.parse_ack`) and keeps the connection; a permissions violation raises
+:class:`~.errors.JetStreamApiError`; no answer in time, a refused or lost connection, or any other ``-ERR``
+raise :class:`~.errors.RequestTimeoutError`: the outcome is unknown. After all but a JetStream refusal the
+connection is dropped and the next publish opens a new one; a caller that retries with the same ``Nats-Msg-Id``
+is de-duplicated by the server. No error text carries the subject.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from services.common.eventstore.errors import (
     JetStreamApiError,
@@ -95,10 +97,10 @@ class _Link:
                 "version": "chorus-blocking",
                 "name": name,
             }
-            if url.username and url.password is not None:
-                options |= {"user": unquote(url.username), "pass": unquote(url.password)}
+            if url.username and url.password is not None:  # as written in the URL, as nats-py sends them
+                options |= {"user": url.username, "pass": url.password}
             elif url.username:
-                options["auth_token"] = unquote(url.username)
+                options["auth_token"] = url.username
             link._send(b"CONNECT %s\r\nSUB %s* 1\r\nPING\r\n" % (json.dumps(options).encode(), link.inbox.encode()))
             while link._next(deadline)[0] != b"PONG":
                 pass
@@ -112,26 +114,35 @@ class _Link:
         reply = f"{self.inbox}{next(self._tokens)}".encode()
         header = _HEADER_LINE + "".join(f"{k}: {v.translate(_NEWLINES)}\r\n" for k, v in headers.items()).encode()
         header += _CRLF
+        if len(header) + len(payload) > self.max_payload:  # the server counts the headers too, and would hang up
+            raise MessageTooLargeError(
+                f"a message of {len(header) + len(payload)} bytes with its headers exceeds the server's limit of "
+                f"{self.max_payload}"
+            )
+        deadline = time.monotonic() + timeout
+        self._sock.settimeout(timeout)  # the send too: not what the last read left of its own deadline
         self._send(
             b"HPUB %s %s %d %d\r\n%s%s\r\n"
             % (subject.encode(), reply, len(header), len(header) + len(payload), header, payload)
         )
-        deadline = time.monotonic() + timeout
         while True:
             op, args, body = self._next(deadline)
             if op not in (b"MSG", b"HMSG") or args.split(b" ", 1)[0] != reply:
                 continue  # a late reply to an earlier request that timed out, or another protocol line
             if op == b"MSG":
                 return "", body
-            header_size = int(args.rsplit(b" ", 2)[-2])
-            status_line = body[: body.index(_CRLF)].split(b" ", 2)
+            try:
+                header_size = int(args.rsplit(b" ", 2)[-2])
+                status_line = body[: body.index(_CRLF)].split(b" ", 2)
+            except (ValueError, IndexError):
+                raise _ConnectionLost("the server sent a malformed message") from None
             return (status_line[1].decode() if len(status_line) > 1 else ""), body[header_size:]
 
     def healthy(self) -> bool:
         """Answer what the server sent while the connection sat idle (PINGs); False when it is closed."""
         try:
-            while self._readable():
-                if not self._fill(time.monotonic() + 1):
+            while _CRLF in self._buffer or self._readable():  # what came with the last reply, then the socket
+                if _CRLF not in self._buffer and not self._fill(time.monotonic() + 1):
                     return False
                 while _CRLF in self._buffer:
                     self._next(time.monotonic() + 1)
@@ -150,7 +161,9 @@ class _Link:
     def _readable(self) -> bool:
         if isinstance(self._sock, ssl.SSLSocket) and self._sock.pending():
             return True
-        return bool(select.select([self._sock], [], [], 0)[0])
+        poller = select.poll()  # select() refuses descriptors above 1023, which a busy process reaches
+        poller.register(self._sock, select.POLLIN)
+        return bool(poller.poll(0))
 
     def _send(self, data: bytes) -> None:
         try:
@@ -184,7 +197,10 @@ class _Link:
         op, _, args = bytes(self._buffer[:end]).partition(b" ")
         op = op.upper()
         if op in (b"MSG", b"HMSG"):
-            size = int(args.rsplit(b" ", 1)[-1])
+            try:
+                size = int(args.rsplit(b" ", 1)[-1])
+            except ValueError:
+                raise _ConnectionLost("the server sent a malformed message") from None
             while len(self._buffer) < end + 2 + size + 2:
                 if not self._fill(deadline):
                     raise _ConnectionLost("the server closed the connection")
@@ -246,13 +262,11 @@ class BlockingPublisher:
         link = self._checkout()
         if link is None:
             return None
-        if len(data) > link.max_payload:
-            self._checkin(link)
-            raise MessageTooLargeError(
-                f"a message of {len(data)} bytes exceeds the server's limit of {link.max_payload}"
-            )
         try:
             status, body = link.request(subject, data, headers, self.request_timeout)
+        except MessageTooLargeError:
+            self._checkin(link)  # nothing was sent
+            raise
         except _ConnectionLost as exc:
             self._discard(link)
             raise RequestTimeoutError(f"publish to {self._describe} not acknowledged, outcome unknown: {exc}") from None

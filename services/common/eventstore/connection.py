@@ -55,6 +55,7 @@ from services.common.eventstore.errors import (
 from services.common.eventstore.layout import StreamSpec
 
 _PASSWORD = re.compile(r"(//[^:/@,]+:)[^@,]*@")
+_TOKEN = re.compile(r"//[^:/@,]+@")
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
@@ -423,20 +424,24 @@ class JetStreamConnection:
         nc = self.client
         if len(messages) == 1:
             msg = messages[0]
+            self._check_size(msg.data, msg.headers)
             reply = await self._request(msg.subject, msg.data, msg.headers)
             return [self._parse_ack(reply)["seq"]]
         assert self._batch_slots is not None
+        batch_id = uuid.uuid4().hex
+        last = len(messages)
+        batch: list[dict[str, str]] = []
+        for position, msg in enumerate(messages, start=1):
+            headers = {**msg.headers, "Nats-Batch-Id": batch_id, "Nats-Batch-Sequence": str(position)}
+            if position == last:
+                headers["Nats-Batch-Commit"] = "1"
+            self._check_size(msg.data, headers)  # before anything is sent
+            batch.append(headers)
         async with self._batch_slots:
-            batch_id = uuid.uuid4().hex
-            last = len(messages)
-            for position, msg in enumerate(messages, start=1):
-                headers = dict(msg.headers)
-                headers["Nats-Batch-Id"] = batch_id
-                headers["Nats-Batch-Sequence"] = str(position)
+            for position, (msg, headers) in enumerate(zip(messages, batch, strict=True), start=1):
                 if position < last:
                     await nc.publish(msg.subject, msg.data, headers=headers)
                 else:
-                    headers["Nats-Batch-Commit"] = "1"
                     reply = await self._request(msg.subject, msg.data, headers)
             ack = self._parse_ack(reply)
         final = int(ack["seq"])
@@ -444,6 +449,15 @@ class JetStreamConnection:
         if count != last:
             raise JetStreamApiError(f"batch stored {count} of {last} messages")
         return list(range(final - last + 1, final + 1))
+
+    def _check_size(self, data: bytes, headers: dict[str, str]) -> None:
+        """:class:`MessageTooLargeError` when the message with its headers (as nats-py encodes them, which the
+        server counts too) exceeds the server's limit."""
+        size = len(data) + len(b"NATS/1.0\r\n\r\n") + sum(len(f"{k}: {v}\r\n".encode()) for k, v in headers.items())
+        if size > self.max_payload:
+            raise MessageTooLargeError(
+                f"a message of {size} bytes with its headers exceeds the server's limit of {self.max_payload}"
+            )
 
     async def _request(self, subject: str, data: bytes, headers: dict[str, str]) -> Msg:
         """Publish with a reply subject on the connection's inbox mux and await the acknowledgement.
@@ -460,12 +474,10 @@ class JetStreamConnection:
             return await reply.done
         except asyncio.CancelledError:
             if reply.done.cancelled():
-                raise RequestTimeoutError(
-                    f"publish to {subject} not acknowledged within {self.request_timeout:g}s"
-                ) from None
+                raise RequestTimeoutError(f"publish not acknowledged within {self.request_timeout:g}s") from None
             raise
         except (nats.errors.ConnectionClosedError, nats.errors.OutboundBufferLimitError) as exc:
-            raise RequestTimeoutError(f"publish to {subject} not sent: {type(exc).__name__}") from None
+            raise RequestTimeoutError(f"publish not sent: {type(exc).__name__}") from None
         except nats.errors.MaxPayloadError:
             raise MessageTooLargeError(
                 f"a message of {len(data)} bytes exceeds the server's limit of {self.max_payload}"
@@ -591,5 +603,6 @@ class JetStreamConnection:
 
 
 def redacted(url: str) -> str:
-    """``url`` with any password replaced by ``***``: ``nats://identity:***@host:4222``."""
-    return _PASSWORD.sub(r"\1***@", url)
+    """``url`` with any password or token replaced by ``***``: ``nats://identity:***@host:4222``,
+    ``nats://***@host:4222``."""
+    return _TOKEN.sub("//***@", _PASSWORD.sub(r"\1***@", url))

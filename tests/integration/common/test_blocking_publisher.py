@@ -4,6 +4,9 @@ end in the same errors as through the loop, and never in a lost acknowledged wri
 
 from __future__ import annotations
 
+import contextlib
+import os
+import resource
 import socket
 import ssl
 import threading
@@ -13,15 +16,26 @@ from pathlib import Path
 
 import pytest
 import structlog.testing
-from eventsourcing.persistence import InfrastructureFactory, IntegrityError, OperationalError, StoredEvent
+from eventsourcing.persistence import (
+    DataError,
+    InfrastructureFactory,
+    IntegrityError,
+    OperationalError,
+    StoredEvent,
+)
 from eventsourcing.utils import Environment
 
 from services.common.errors import Unavailable
 from services.common.eventstore import jetstream
 from services.common.eventstore.blocking import BlockingPublisher
-from services.common.eventstore.connection import JetStreamConnection
-from services.common.eventstore.envelope import EXPECTED_LAST_SUBJECT_SEQUENCE, MSG_ID_HEADER
-from services.common.eventstore.errors import RequestTimeoutError, WrongLastSequenceError, store_errors
+from services.common.eventstore.connection import JetStreamConnection, redacted
+from services.common.eventstore.envelope import EXPECTED_LAST_SUBJECT_SEQUENCE, MSG_ID_HEADER, OutgoingMessage
+from services.common.eventstore.errors import (
+    MessageTooLargeError,
+    RequestTimeoutError,
+    WrongLastSequenceError,
+    store_errors,
+)
 from services.common.eventstore.layout import StreamLayout
 from services.common.eventstore.recorders import JetStreamAggregateRecorder, JetStreamApplicationRecorder
 from services.common.nats_server import NatsServer
@@ -144,17 +158,13 @@ def test_threads_beyond_the_pools_cap_publish_through_the_loop(nats_url: str) ->
         conn.close()
 
 
-class _DropFirstAck:
-    """A TCP proxy to a nats-server that loses the first reply the server sends on a connection that published
-    with headers: the write is stored, its ack lost. ``swallow``: the connection stays open and the ack never
-    comes; else the proxy closes the connection instead of passing the ack on."""
+class _FakeServer:
+    """A NATS server stand-in on a port of its own: each client connection is served by ``_serve`` on a thread."""
 
-    def __init__(self, upstream_port: int, *, swallow: bool = False) -> None:
-        self.upstream_port = upstream_port
-        self.swallow = swallow
+    def __init__(self) -> None:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
-        self.dropped = threading.Event()
+        self.clients: list[socket.socket] = []
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -163,10 +173,34 @@ class _DropFirstAck:
                 client, _ = self.listener.accept()
             except OSError:
                 return
-            server = socket.create_connection(("127.0.0.1", self.upstream_port))
-            published = threading.Event()
-            threading.Thread(target=self._pump, args=(client, server, published, False), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, published, True), daemon=True).start()
+            self.clients.append(client)
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.listener.close()
+        for client in self.clients:
+            client.close()
+
+
+class _DropFirstAck(_FakeServer):
+    """A TCP proxy to a nats-server that loses the first reply the server sends on a connection that published
+    with headers: the write is stored, its ack lost. ``swallow``: the connection stays open and the ack never
+    comes; else the proxy closes the connection instead of passing the ack on."""
+
+    def __init__(self, upstream_port: int, *, swallow: bool = False) -> None:
+        self.upstream_port = upstream_port
+        self.swallow = swallow
+        self.dropped = threading.Event()
+        super().__init__()
+
+    def _serve(self, client: socket.socket) -> None:
+        server = socket.create_connection(("127.0.0.1", self.upstream_port))
+        published = threading.Event()
+        threading.Thread(target=self._pump, args=(client, server, published, False), daemon=True).start()
+        self._pump(server, client, published, True)
 
     def _pump(self, source: socket.socket, sink: socket.socket, published: threading.Event, replies: bool) -> None:
         try:
@@ -183,9 +217,6 @@ class _DropFirstAck:
             pass
         for sock in (source, sink):
             sock.close()
-
-    def close(self) -> None:
-        self.listener.close()
 
 
 def test_a_connection_lost_before_the_ack_is_retried_on_a_new_one_and_stored_once(nats_url: str) -> None:
@@ -333,3 +364,192 @@ def test_no_publish_connections_sends_every_save_through_the_loop(nats_url: str)
 
 def _connected(conn: JetStreamConnection) -> None:
     assert conn.is_connected
+
+
+def test_a_message_its_headers_take_over_the_servers_limit_is_too_large_and_the_connection_is_kept(
+    connection: JetStreamConnection,
+) -> None:
+    publisher = _publisher(connection)
+    subject = _recorder(connection).layout.event_subject(uuid.uuid4())
+    limit = connection.max_payload
+    with pytest.raises(MessageTooLargeError):
+        publisher.publish(subject, b"x" * (limit - 8), {MSG_ID_HEADER: uuid.uuid4().hex})
+    assert publisher.open_connections == 1, "nothing was sent: the connection stays"
+    assert publisher.publish(subject, b"x", {})["seq"] >= 1  # type: ignore[index]
+
+
+def test_a_token_in_the_url_authenticates_the_blocking_path_and_shows_in_no_error_text(tmp_path: Path) -> None:
+    server = NatsServer(store_dir=tmp_path / "nats", config={"authorization": {"token": "s3cret-token"}}).start()
+    try:
+        conn = JetStreamConnection.open(f"nats://s3cret-token@127.0.0.1:{server.port}", request_timeout=2)
+        try:
+            recorder = _recorder(conn)
+            recorder.insert_events(_save(uuid.uuid4()))
+            assert _publisher(conn).open_connections == 1
+            assert "s3cret-token" not in conn.url
+        finally:
+            conn.close()
+        wrong = BlockingPublisher(
+            [f"nats://wrong-token@127.0.0.1:{server.port}"],
+            request_timeout=2,
+            describe=f"NATS at {redacted(f'nats://wrong-token@127.0.0.1:{server.port}')}",
+        )
+        with pytest.raises(RequestTimeoutError, match="Authorization Violation") as refused:
+            wrong.publish(recorder.layout.event_subject(uuid.uuid4()), b"x", {})
+        assert "wrong-token" not in str(refused.value)
+    finally:
+        server.stop()
+
+
+def test_a_publish_through_the_loop_that_is_not_acknowledged_names_no_subject(nats_url: str) -> None:
+    proxy = _DropFirstAck(int(nats_url.rsplit(":", 1)[1]), swallow=True)
+    conn = JetStreamConnection.open(f"nats://127.0.0.1:{proxy.port}", request_timeout=0.5, publish_connections=0)
+    try:
+        subject = _recorder(conn).layout.event_subject(uuid.uuid4())
+        with pytest.raises(RequestTimeoutError) as lost:
+            conn.publish([OutgoingMessage(subject, b"x", {MSG_ID_HEADER: uuid.uuid4().hex})])
+        assert proxy.dropped.is_set()
+        assert subject.rsplit(".", 1)[-1] not in str(lost.value)
+    finally:
+        conn.close()
+        proxy.close()
+
+
+def test_a_password_with_a_percent_sign_authenticates_the_blocking_path_as_it_does_the_loop(tmp_path: Path) -> None:
+    users = {"users": [{"user": "chorus", "password": "pa%41ss"}]}  # nats-py sends the URL's userinfo as written
+    server = NatsServer(store_dir=tmp_path / "nats", config={"authorization": users}).start()
+    try:
+        conn = JetStreamConnection.open(f"nats://chorus:pa%41ss@127.0.0.1:{server.port}", request_timeout=2)
+        try:
+            recorder = _recorder(conn)
+            oid = uuid.uuid4()
+            recorder.insert_events(_save(oid))
+            assert _publisher(conn).open_connections == 1
+            assert len(recorder.select_events(oid)) == 3
+        finally:
+            conn.close()
+    finally:
+        server.stop()
+
+
+class _StopsReading(_FakeServer):
+    """Connects a client (INFO with a large ``max_payload``, PONG) and then reads nothing more: a large publish
+    fills the socket buffers and its send blocks."""
+
+    def _serve(self, client: socket.socket) -> None:
+        client.sendall(b'INFO {"max_payload": 67108864, "headers": true}\r\n')
+        received = b""
+        with contextlib.suppress(OSError):
+            while b"PING\r\n" not in received:
+                received += client.recv(65536)
+            client.sendall(b"PONG\r\n")
+
+
+def test_a_publish_whose_send_blocks_ends_by_the_request_timeout_not_the_connect_timeout() -> None:
+    server = _StopsReading()
+    publisher = BlockingPublisher([f"nats://127.0.0.1:{server.port}"], request_timeout=0.5, connect_timeout=3600)
+    outcome: list[BaseException] = []
+
+    def publish() -> None:
+        try:
+            publisher.publish("chorus.test.e.x", b"x" * 48_000_000, {})
+        except BaseException as exc:  # noqa: BLE001 - the test looks at it
+            outcome.append(exc)
+
+    thread = threading.Thread(target=publish, daemon=True)
+    try:
+        thread.start()
+        thread.join(timeout=60)  # the connect timeout is an hour: only the request timeout ends the send
+        assert not thread.is_alive(), "the send waited for the connect timeout"
+        assert [type(exc) for exc in outcome] == [RequestTimeoutError]
+        assert publisher.open_connections == 0
+    finally:
+        server.close()
+        publisher.close()
+
+
+def test_a_message_its_headers_take_over_the_limit_is_too_large_through_the_loop_too(nats_url: str) -> None:
+    conn = JetStreamConnection.open(nats_url, request_timeout=1, publish_connections=0)
+    try:
+        subject = _recorder(conn).layout.event_subject(uuid.uuid4())
+        message = OutgoingMessage(subject, b"x" * (conn.max_payload - 8), {MSG_ID_HEADER: uuid.uuid4().hex})
+        with pytest.raises(MessageTooLargeError):
+            conn.publish([message])
+        assert conn.publish([OutgoingMessage(subject, b"x", {})])[0] >= 1
+    finally:
+        conn.close()
+
+
+def test_a_save_of_two_aggregates_with_one_event_over_the_limit_is_a_data_error_and_nothing_is_stored(
+    connection: JetStreamConnection,
+) -> None:
+    recorder = _recorder(connection)
+    small, large = uuid.uuid4(), uuid.uuid4()
+    events = [*_save(small, 1), StoredEvent(large, 1, "chorus.test.v1.Happened", b"x" * connection.max_payload)]
+    with pytest.raises(DataError):
+        recorder.insert_events(events)
+    assert recorder.select_events(small) == []
+    assert len(recorder.insert_events(_save(small, 1)) or []) == 1
+
+
+class _GarblesWhileIdle(_FakeServer):
+    """Acknowledges the first publish and then sends a line no NATS server sends."""
+
+    def __init__(self) -> None:
+        self.garbled = threading.Event()
+        super().__init__()
+
+    def _serve(self, client: socket.socket) -> None:
+        client.sendall(b'INFO {"max_payload": 1048576, "headers": true}\r\n')
+        received = b""
+        try:
+            while chunk := client.recv(65536):
+                received += chunk
+                if b"PING\r\n" in received:
+                    received = received.replace(b"PING\r\n", b"", 1)
+                    client.sendall(b"PONG\r\n")
+                if b"HPUB " in received and received.endswith(b"\r\n\r\nx\r\n"):
+                    reply = received.split(b"HPUB ", 1)[1].split(b" ")[1]
+                    ack = b'{"stream": "S", "seq": 1}'
+                    client.sendall(b"MSG %s 1 %d\r\n%s\r\nMSG %s 1 garbled\r\n" % (reply, len(ack), ack, reply))
+                    self.garbled.set()
+                    received = b""
+        except OSError:
+            pass
+
+
+def test_an_idle_connection_that_reads_garbage_is_dropped_and_replaced_not_leaked() -> None:
+    server = _GarblesWhileIdle()
+    publisher = BlockingPublisher([f"nats://127.0.0.1:{server.port}"], request_timeout=2, max_connections=1)
+    try:
+        assert publisher.publish("chorus.test.e.x", b"x", {}) == {"stream": "S", "seq": 1}
+        server.garbled.wait(timeout=10)
+        assert publisher.publish("chorus.test.e.x", b"x", {}) == {"stream": "S", "seq": 1}, "on a new connection"
+        assert publisher.open_connections == 1
+    finally:
+        server.close()
+        publisher.close()
+
+
+def test_an_idle_connection_on_a_descriptor_above_1023_is_checked_and_used_again(nats_url: str) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1100:
+        if hard != resource.RLIM_INFINITY and hard < 1100:
+            pytest.skip("the process may not open 1100 files")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1100, hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1030)]  # a busy server's descriptors
+    publisher = BlockingPublisher([nats_url], request_timeout=2)
+    try:
+        conn = JetStreamConnection.open(nats_url, publish_connections=0)
+        try:
+            subject = _recorder(conn).layout.event_subject(uuid.uuid4())
+        finally:
+            conn.close()
+        publisher.publish(subject, b"x", {})
+        assert publisher.publish(subject, b"x", {})["seq"] == 2  # type: ignore[index]
+        assert publisher.open_connections == 1
+    finally:
+        publisher.close()
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
