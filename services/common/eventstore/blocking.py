@@ -3,7 +3,12 @@
 The recorders are synchronous and nats-py is asyncio: handing each save to the connection's loop thread costs
 two thread switches and nats-py's per-call work. :class:`BlockingPublisher` keeps a small pool of plain NATS
 connections instead, each used by one saving thread at a time, at most ``max_connections`` open; when none is
-free :meth:`BlockingPublisher.publish` returns None and the caller uses the loop.
+free, or none can be opened, :meth:`BlockingPublisher.publish` returns None and the caller uses the loop.
+
+A new connection is opened to the first of the servers (the ``servers`` function: those nats-py knows, the one it
+is connected to first) that answers, all of them together within the publish's request timeout, each given an
+even share of the time left. When none answers in time or completes the handshake, the publish returns None
+(nothing was sent) and no connection is opened for ``retry_open_after`` seconds.
 
 Each connection is a minimal client of the NATS text protocol: it reads INFO, upgrades to TLS with the SSL
 context it is given (``tls://`` URLs, or a server that requires TLS), sends CONNECT with the URL's credentials
@@ -15,9 +20,9 @@ Errors: a message over the server's ``max_payload`` with its headers raises
 :class:`~.errors.MessageTooLargeError` before anything is sent; a JetStream refusal raises the typed error of
 :mod:`.errors` (:func:`~.errors.parse_ack`) and keeps the connection; a permissions violation raises
 :class:`~.errors.JetStreamApiError`; no answer in time, a refused or lost connection, or any other ``-ERR``
-raise :class:`~.errors.RequestTimeoutError`: the outcome is unknown. After all but a JetStream refusal the
-connection is dropped and the next publish opens a new one; a caller that retries with the same ``Nats-Msg-Id``
-is de-duplicated by the server. No error text carries the subject.
+after the message was sent raise :class:`~.errors.RequestTimeoutError`: the outcome is unknown. After all but a
+JetStream refusal the connection is dropped and the next publish opens a new one; a caller that retries with the
+same ``Nats-Msg-Id`` is de-duplicated by the server. No error text carries the subject.
 """
 
 from __future__ import annotations
@@ -30,9 +35,11 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
+
+import structlog
 
 from services.common.eventstore.errors import (
     JetStreamApiError,
@@ -45,6 +52,7 @@ _CRLF = b"\r\n"
 _HEADER_LINE = b"NATS/1.0\r\n"
 _NEWLINES = str.maketrans("\r\n", "  ")
 DEFAULT_PORT = 4222
+log = structlog.get_logger(__name__)
 
 
 class _ConnectionLost(Exception):
@@ -68,13 +76,12 @@ class _Link:
         self.max_payload = 1024 * 1024
 
     @classmethod
-    def open(cls, server: str, *, timeout: float, tls: Callable[[], ssl.SSLContext], name: str) -> _Link:
-        """Connect to ``server`` (``nats://[user:password@]host:port``, ``tls://…``); :class:`_ConnectionLost`
-        or ``OSError`` when that fails."""
+    def open(cls, server: str, *, deadline: float, tls: Callable[[], ssl.SSLContext], name: str) -> _Link:
+        """Connect to ``server`` (``nats://[user:password@]host:port``, ``tls://…``) by ``deadline`` (monotonic);
+        :class:`_ConnectionLost` or ``OSError`` when that fails."""
         url = urlsplit(server if "://" in server else f"nats://{server}")
         host = url.hostname or "127.0.0.1"
-        deadline = time.monotonic() + timeout
-        sock = socket.create_connection((host, url.port or DEFAULT_PORT), timeout=timeout)
+        sock = socket.create_connection((host, url.port or DEFAULT_PORT), timeout=_left(deadline))
         link = cls(sock)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -85,6 +92,7 @@ class _Link:
             link.max_payload = int(info.get("max_payload", link.max_payload))
             secure = url.scheme == "tls" or bool(info.get("tls_required"))
             if secure:
+                sock.settimeout(_left(deadline))  # the handshake too
                 link._sock = tls().wrap_socket(sock, server_hostname=host)
             options: dict[str, Any] = {
                 "verbose": False,
@@ -173,10 +181,7 @@ class _Link:
 
     def _fill(self, deadline: float) -> bool:
         """Read what the socket has, waiting until ``deadline``; False at end of stream."""
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise _ConnectionLost("no answer in time")
-        self._sock.settimeout(remaining)
+        self._sock.settimeout(_left(deadline))
         try:
             chunk = self._sock.recv(65536)
         except TimeoutError:
@@ -218,6 +223,14 @@ class _Link:
         return op, args, b""
 
 
+def _left(deadline: float) -> float:
+    """The seconds until ``deadline``; :class:`_ConnectionLost` when it has passed."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise _ConnectionLost("no answer in time")
+    return remaining
+
+
 class BlockingPublisher:
     """A pool of blocking NATS connections for publishing one message at a time from synchronous threads.
 
@@ -228,20 +241,25 @@ class BlockingPublisher:
 
     def __init__(
         self,
-        servers: list[str],
+        servers: Sequence[str] | Callable[[], Sequence[str]],
         *,
         request_timeout: float,
         connect_timeout: float = 5.0,
         max_connections: int = 16,
+        retry_open_after: float = 1.0,
         tls: Callable[[], ssl.SSLContext] = ssl.create_default_context,
         name: str = "chorus-eventstore-publisher",
         describe: str = "NATS",
     ) -> None:
-        self._servers = servers
-        self._rotation = itertools.count()
+        """``servers``: where to open connections, in order of preference, or a function returning that (called
+        for each connection opened)."""
+        self._servers = servers if callable(servers) else lambda: servers
         self.request_timeout = request_timeout
         self.connect_timeout = connect_timeout
         self.max_connections = max_connections
+        #: after failing to open a connection, publish returns None without trying again for so many seconds
+        self.retry_open_after = retry_open_after
+        self._open_again_at = 0.0
         self._tls = tls
         self._tls_context: ssl.SSLContext | None = None
         self._name = name
@@ -258,8 +276,8 @@ class BlockingPublisher:
 
     def publish(self, subject: str, data: bytes, headers: Mapping[str, str]) -> dict[str, Any] | None:
         """Publish and return JetStream's acknowledgement (``{"stream", "seq", …}``), or None when every pooled
-        connection is in use (the caller publishes another way)."""
-        link = self._checkout()
+        connection is in use or none could be opened: nothing was sent, the caller publishes another way."""
+        link = self._checkout(time.monotonic() + self.request_timeout)
         if link is None:
             return None
         try:
@@ -290,26 +308,28 @@ class BlockingPublisher:
 
     # -- the pool ---------------------------------------------------------------------------------------------
 
-    def _checkout(self) -> _Link | None:
+    def _checkout(self, deadline: float) -> _Link | None:
         while True:
             with self._lock:
                 if self._closed:
                     return None
                 link = self._idle.pop() if self._idle else None
                 if link is None:
-                    if self._open >= self.max_connections:
+                    if self._open >= self.max_connections or time.monotonic() < self._open_again_at:
                         return None
                     self._open += 1
                     break
             if link.healthy():
                 return link
             self._discard(link)
+        link = None
         try:
-            return self._connect()
-        except BaseException:
-            with self._lock:
-                self._open -= 1
-            raise
+            link = self._connect(deadline)
+        finally:
+            if link is None:
+                with self._lock:
+                    self._open -= 1
+        return link
 
     def _checkin(self, link: _Link) -> None:
         with self._lock:
@@ -324,16 +344,26 @@ class BlockingPublisher:
         with self._lock:
             self._open -= 1
 
-    def _connect(self) -> _Link:
-        start = next(self._rotation)
+    def _connect(self, deadline: float) -> _Link | None:
+        """A new connection to the first server that answers by ``deadline``, or None (then none is tried for
+        :attr:`retry_open_after` seconds)."""
+        servers = list(self._servers())
         reason = "no server configured"
-        for n in range(len(self._servers)):
-            server = self._servers[(start + n) % len(self._servers)]
+        for n, server in enumerate(servers):
+            share = (deadline - time.monotonic()) / (len(servers) - n)
             try:
-                return _Link.open(server, timeout=self.connect_timeout, tls=self._context, name=self._name)
+                return _Link.open(
+                    server,
+                    deadline=time.monotonic() + min(share, self.connect_timeout),
+                    tls=self._context,
+                    name=self._name,
+                )
             except (OSError, _ConnectionLost, _Refused, ValueError) as exc:
                 reason = str(exc) if isinstance(exc, _ConnectionLost | _Refused) else type(exc).__name__
-        raise RequestTimeoutError(f"cannot reach {self._describe} to publish: {reason}")
+        with self._lock:
+            self._open_again_at = time.monotonic() + self.retry_open_after
+        log.warning("eventstore.publish_connection_failed", nats=self._describe, reason=reason)
+        return None
 
     def _context(self) -> ssl.SSLContext:
         if self._tls_context is None:

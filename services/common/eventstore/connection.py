@@ -4,8 +4,9 @@ The connection lives on a :class:`~services.common.eventstore.bridge.LoopThread`
 :meth:`JetStreamConnection.open`; its synchronous methods (``ensure_stream``, ``call``, ``publish``) may be used
 from any thread but the loop's own, and its coroutines (``publish_atomic``, ``direct_get_batch``…) run on the loop.
 ``publish`` sends a single message from the calling thread through the
-:class:`~services.common.eventstore.blocking.BlockingPublisher` beside it (same servers, credentials and TLS
-context), and everything else through the loop.
+:class:`~services.common.eventstore.blocking.BlockingPublisher` beside it (the servers nats-py knows, the one it is
+connected to first; the same TLS context), and everything else through the loop, as it does a single message
+when that publisher cannot open a connection.
 
 JetStream features used (nats-server >= 2.12):
 - atomic batch publish (ADR-50): ``Nats-Batch-Id`` / ``Nats-Batch-Sequence`` / ``Nats-Batch-Commit`` headers on
@@ -137,7 +138,7 @@ class JetStreamConnection:
         self._tls = tls
         self._publisher = (
             BlockingPublisher(
-                self._servers,
+                self._publish_servers,
                 request_timeout=request_timeout,
                 connect_timeout=connect_timeout,
                 max_connections=publish_connections,
@@ -398,11 +399,23 @@ class JetStreamConnection:
 
     # -- publishing -----------------------------------------------------------------------------------------
 
+    def _publish_servers(self) -> list[str]:
+        """Where the blocking publisher opens connections: the server nats-py is connected to, then the rest of
+        its pool (the configured servers and those the cluster advertised), as nats-py would connect to them."""
+        nc = self._nc
+        if nc is None:
+            return self._servers
+        connected = nc.connected_url
+        known = [connected.geturl()] if connected is not None else []
+        known += [uri.geturl() for uri in nc.servers]  # the loop thread may change the pool meanwhile: a copy
+        return list(dict.fromkeys(known)) or self._servers
+
     def publish(self, messages: Sequence[OutgoingMessage]) -> list[int]:
         """Store all ``messages`` or none and return their stream sequences, waiting on the calling thread.
 
         One message goes over a pooled blocking connection when one is free (no thread switch); several, or one
-        when the pool is in use to its cap, go through the loop (:meth:`publish_atomic`).
+        when the pool is in use to its cap or cannot open a connection, go through the loop
+        (:meth:`publish_atomic`).
         """
         if len(messages) == 1 and self._publisher is not None and not self._bridge.on_loop_thread():
             msg = messages[0]

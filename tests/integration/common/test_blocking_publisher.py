@@ -5,14 +5,16 @@ end in the same errors as through the loop, and never in a lost acknowledged wri
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import resource
 import socket
 import ssl
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import structlog.testing
@@ -41,6 +43,8 @@ from services.common.eventstore.recorders import JetStreamAggregateRecorder, Jet
 from services.common.nats_server import NatsServer
 from services.common.security.local_ca import ensure_local_credentials
 from services.common.testing import eventually
+
+T = TypeVar("T")
 
 
 def _save(oid: uuid.UUID, count: int = 3) -> list[StoredEvent]:
@@ -185,38 +189,185 @@ class _FakeServer:
             client.close()
 
 
-class _DropFirstAck(_FakeServer):
-    """A TCP proxy to a nats-server that loses the first reply the server sends on a connection that published
-    with headers: the write is stored, its ack lost. ``swallow``: the connection stays open and the ack never
-    comes; else the proxy closes the connection instead of passing the ack on."""
+class _Proxy(_FakeServer):
+    """A TCP proxy to a nats-server. ``new_connections``: ``"pass"`` forwards the connections accepted from now on,
+    ``"hold"`` keeps them open and never answers (a black hole), ``"close"`` hangs up at once; ``advertise``: the
+    ``connect_urls`` it adds to the server's INFO, as a cluster would."""
 
-    def __init__(self, upstream_port: int, *, swallow: bool = False) -> None:
+    def __init__(self, upstream_port: int, *, advertise: tuple[str, ...] = ()) -> None:
         self.upstream_port = upstream_port
-        self.swallow = swallow
-        self.dropped = threading.Event()
+        self.advertise = advertise
+        self.new_connections = "pass"
         super().__init__()
 
     def _serve(self, client: socket.socket) -> None:
+        if self.new_connections == "close":
+            client.close()
+        if self.new_connections != "pass":
+            return
         server = socket.create_connection(("127.0.0.1", self.upstream_port))
         published = threading.Event()
         threading.Thread(target=self._pump, args=(client, server, published, False), daemon=True).start()
         self._pump(server, client, published, True)
 
     def _pump(self, source: socket.socket, sink: socket.socket, published: threading.Event, replies: bool) -> None:
+        first = replies
         try:
             while chunk := source.recv(65536):
+                if first and self.advertise:
+                    line, _, rest = chunk.partition(b"\r\n")
+                    info = json.loads(line.partition(b" ")[2]) | {"connect_urls": list(self.advertise)}
+                    chunk = b"INFO %s\r\n%s" % (json.dumps(info).encode(), rest)
+                first = False
                 if not replies and b"HPUB " in chunk:
                     published.set()
-                if replies and published.is_set() and b"MSG _INBOX." in chunk and not self.dropped.is_set():
-                    self.dropped.set()
-                    if self.swallow:
+                if replies and published.is_set() and b"MSG _INBOX." in chunk:
+                    verdict = self._reply()
+                    if verdict == "swallow":
                         continue
-                    break
+                    if verdict == "hang up":
+                        break
                 sink.sendall(chunk)
         except OSError:
             pass
         for sock in (source, sink):
             sock.close()
+
+    def _reply(self) -> str:
+        """What becomes of a reply to a connection that published with headers: pass, swallow or hang up."""
+        return "pass"
+
+
+class _DropFirstAck(_Proxy):
+    """A proxy that loses the first reply the server sends on a connection that published with headers: the write
+    is stored, its ack lost. ``swallow``: the connection stays open and the ack never comes; else the proxy closes
+    the connection instead of passing the ack on. ``then``: what becomes of the connections accepted after."""
+
+    def __init__(self, upstream_port: int, *, swallow: bool = False, then: str = "pass") -> None:
+        self.swallow = swallow
+        self.then = then
+        self.dropped = threading.Event()
+        super().__init__(upstream_port)
+
+    def _reply(self) -> str:
+        if self.dropped.is_set():
+            return "pass"
+        self.new_connections = self.then
+        self.dropped.set()
+        return "swallow" if self.swallow else "hang up"
+
+
+class _Silent(_FakeServer):
+    """Accepts connections and never answers."""
+
+    def _serve(self, client: socket.socket) -> None:
+        pass
+
+
+def _in_time(save: Callable[[], T]) -> T:
+    """``save()`` on a thread, which must end long before the connect timeout of an hour the tests set."""
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(save())
+        except BaseException as exc:  # noqa: BLE001 - the caller sees it
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive(), "the save waited for the connect timeout"
+    if failure:
+        raise failure[0]
+    return outcome[0]
+
+
+def test_a_black_hole_listed_first_delays_a_save_by_at_most_its_request_timeout(nats_url: str) -> None:
+    upstream = int(nats_url.rsplit(":", 1)[1])
+    proxy = _Proxy(upstream)  # forwards while nats-py connects, to it or to the server itself
+    conn = JetStreamConnection.open(
+        f"nats://127.0.0.1:{proxy.port},{nats_url}", request_timeout=0.5, connect_timeout=3600
+    )
+    try:
+        recorder = _recorder(conn)
+        proxy.new_connections = "hold"
+        oid = uuid.uuid4()
+        ids = _in_time(lambda: recorder.insert_events(_save(oid)))
+        assert [n.id for n in recorder.select_notifications(start=None, limit=100)] == list(ids or [])
+    finally:
+        conn.close()
+        proxy.close()
+
+
+def test_a_publisher_whose_servers_never_answer_gives_up_opening_by_the_request_timeout() -> None:
+    holes = [_Silent() for _ in range(3)]
+    publisher = BlockingPublisher(
+        [f"nats://127.0.0.1:{hole.port}" for hole in holes], request_timeout=0.5, connect_timeout=3600
+    )
+    try:
+        assert _in_time(lambda: publisher.publish("chorus.test.e.x", b"x", {})) is None, "the caller uses the loop"
+        assert publisher.open_connections == 0
+    finally:
+        publisher.close()
+        for hole in holes:
+            hole.close()
+
+
+def test_a_save_goes_through_the_loop_while_no_blocking_connection_can_be_opened(nats_url: str) -> None:
+    proxy = _Proxy(int(nats_url.rsplit(":", 1)[1]))
+    conn = JetStreamConnection.open(f"nats://127.0.0.1:{proxy.port}", request_timeout=0.5)
+    try:
+        recorder = _recorder(conn)
+        _publisher(conn).retry_open_after = 3600
+        proxy.new_connections = "close"  # nats-py keeps the connection it has
+        first, second = uuid.uuid4(), uuid.uuid4()
+        recorder.insert_events(_save(first))
+        tried = len(proxy.clients)
+        recorder.insert_events(_save(second))
+        assert len(proxy.clients) == tried, "the second save did not try to open a connection again"
+        assert _publisher(conn).open_connections == 0
+        assert len(recorder.select_events(first)) == len(recorder.select_events(second)) == 3
+    finally:
+        conn.close()
+        proxy.close()
+
+
+def test_a_save_whose_ack_was_lost_is_retried_through_the_loop_when_no_new_connection_opens_and_stored_once(
+    nats_url: str,
+) -> None:
+    proxy = _DropFirstAck(int(nats_url.rsplit(":", 1)[1]), swallow=True, then="hold")
+    conn = JetStreamConnection.open(f"nats://127.0.0.1:{proxy.port}", request_timeout=0.5, connect_timeout=3600)
+    try:
+        recorder = _recorder(conn)
+        with structlog.testing.capture_logs() as logs:
+            ids = _in_time(lambda: recorder.insert_events(_save(uuid.uuid4())))
+        assert proxy.dropped.is_set()
+        assert [entry["event"] for entry in logs].count("eventstore.publish_retry") == 1
+        assert [n.id for n in recorder.select_notifications(start=None, limit=100)] == list(ids or [])
+    finally:
+        conn.close()
+        proxy.close()
+
+
+def test_a_server_the_cluster_advertised_takes_the_blocking_connections_when_the_configured_one_refuses(
+    nats_url: str,
+) -> None:
+    upstream = int(nats_url.rsplit(":", 1)[1])
+    proxy = _Proxy(upstream, advertise=(f"127.0.0.1:{upstream}",))
+    conn = JetStreamConnection.open(f"nats://127.0.0.1:{proxy.port}", request_timeout=2)
+    try:
+        assert conn.client.discovered_servers, "nats-py learned the advertised server"
+        recorder = _recorder(conn)
+        proxy.new_connections = "close"
+        oid = uuid.uuid4()
+        recorder.insert_events(_save(oid))
+        assert _publisher(conn).open_connections == 1, "published on a blocking connection to the advertised server"
+        assert len(recorder.select_events(oid)) == 3
+    finally:
+        conn.close()
+        proxy.close()
 
 
 def test_a_connection_lost_before_the_ack_is_retried_on_a_new_one_and_stored_once(nats_url: str) -> None:
@@ -328,8 +479,9 @@ def test_a_tls_server_is_published_to_over_tls_on_the_blocking_path(tmp_path: Pa
         finally:
             conn.close()
         untrusted = BlockingPublisher([url], request_timeout=2, tls=ssl.create_default_context)
-        with pytest.raises(RequestTimeoutError, match="cannot reach"):
-            untrusted.publish(recorder.layout.event_subject(uuid.uuid4()), b"x", {})
+        with structlog.testing.capture_logs() as logs:
+            assert untrusted.publish(recorder.layout.event_subject(uuid.uuid4()), b"x", {}) is None
+        assert [entry["reason"] for entry in logs] == ["SSLCertVerificationError"]
     finally:
         server.stop()
 
@@ -394,9 +546,10 @@ def test_a_token_in_the_url_authenticates_the_blocking_path_and_shows_in_no_erro
             request_timeout=2,
             describe=f"NATS at {redacted(f'nats://wrong-token@127.0.0.1:{server.port}')}",
         )
-        with pytest.raises(RequestTimeoutError, match="Authorization Violation") as refused:
-            wrong.publish(recorder.layout.event_subject(uuid.uuid4()), b"x", {})
-        assert "wrong-token" not in str(refused.value)
+        with structlog.testing.capture_logs() as logs:
+            assert wrong.publish(recorder.layout.event_subject(uuid.uuid4()), b"x", {}) is None, "the loop's turn"
+        assert ["Authorization Violation" in entry["reason"] for entry in logs] == [True]
+        assert "wrong-token" not in repr(logs)
     finally:
         server.stop()
 
