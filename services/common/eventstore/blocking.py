@@ -8,7 +8,8 @@ free, or none can be opened, :meth:`BlockingPublisher.publish` returns None and 
 A new connection is opened to the first of the servers (the ``servers`` function: those nats-py knows, the one it
 is connected to first) that answers, all of them together within the publish's request timeout, each given an
 even share of the time left. When none answers in time or completes the handshake, the publish returns None
-(nothing was sent) and no connection is opened for ``retry_open_after`` seconds.
+(nothing was sent) and no connection is opened for ``retry_open_after`` seconds (by default six request
+timeouts).
 
 Each connection is a minimal client of the NATS text protocol: it reads INFO, upgrades to TLS with the SSL
 context it is given (``tls://`` URLs, or a server that requires TLS), sends CONNECT with the URL's credentials
@@ -246,7 +247,7 @@ class BlockingPublisher:
         request_timeout: float,
         connect_timeout: float = 5.0,
         max_connections: int = 16,
-        retry_open_after: float = 1.0,
+        retry_open_after: float | None = None,
         tls: Callable[[], ssl.SSLContext] = ssl.create_default_context,
         name: str = "chorus-eventstore-publisher",
         describe: str = "NATS",
@@ -257,8 +258,10 @@ class BlockingPublisher:
         self.request_timeout = request_timeout
         self.connect_timeout = connect_timeout
         self.max_connections = max_connections
-        #: after failing to open a connection, publish returns None without trying again for so many seconds
-        self.retry_open_after = retry_open_after
+        #: after failing to open a connection, publish returns None without trying again for so many seconds;
+        #: by default as long as a save's three attempts can last (an opening and a publish each), so that a save
+        #: pays for one failed opening at most
+        self.retry_open_after = retry_open_after if retry_open_after is not None else 6 * request_timeout
         self._open_again_at = 0.0
         self._tls = tls
         self._tls_context: ssl.SSLContext | None = None

@@ -334,6 +334,31 @@ def test_a_save_goes_through_the_loop_while_no_blocking_connection_can_be_opened
         proxy.close()
 
 
+class _SwallowsAcks(_Proxy):
+    """A proxy that, once ``swallowing`` is set, passes no reply on to a connection that published with headers."""
+
+    swallowing = False
+
+    def _reply(self) -> str:
+        return "swallow" if self.swallowing else "pass"
+
+
+def test_a_save_whose_every_attempt_fails_tries_to_open_a_blocking_connection_once(nats_url: str) -> None:
+    proxy = _SwallowsAcks(int(nats_url.rsplit(":", 1)[1]))
+    conn = JetStreamConnection.open(f"nats://127.0.0.1:{proxy.port}", request_timeout=0.5, connect_timeout=3600)
+    try:
+        recorder = _recorder(conn)
+        proxy.new_connections = "hold"
+        proxy.swallowing = True  # nats-py's connection stays but its publishes are not acknowledged either
+        tried = len(proxy.clients)
+        with pytest.raises(OperationalError):
+            _in_time(lambda: recorder.insert_events(_save(uuid.uuid4())))
+        assert len(proxy.clients) == tried + 1, "the retries went through the loop at once"
+    finally:
+        conn.close()
+        proxy.close()
+
+
 def test_a_save_whose_ack_was_lost_is_retried_through_the_loop_when_no_new_connection_opens_and_stored_once(
     nats_url: str,
 ) -> None:
