@@ -5,9 +5,8 @@ two thread switches and nats-py's per-call work. :class:`BlockingPublisher` keep
 connections instead, each used by one saving thread at a time, at most ``max_connections`` open; when none is
 free, or none can be opened, :meth:`BlockingPublisher.publish` returns None and the caller uses the loop.
 
-A new connection is opened to the first of the servers (the ``servers`` function: those nats-py knows, the one it
-is connected to first) that answers, all of them together within the publish's request timeout, each given an
-even share of the time left. When none answers in time or completes the handshake, the publish returns None
+A new connection is opened to the first of its servers, in the order given, that answers; all of them together
+within the publish's request timeout, each given an even share of the time left. When none answers in time or completes the handshake, the publish returns None
 (nothing was sent) and no connection is opened for ``retry_open_after`` seconds (by default six request
 timeouts).
 
