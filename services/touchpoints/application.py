@@ -33,14 +33,9 @@ Read-your-writes
 
 from __future__ import annotations
 
-import concurrent.futures
-import multiprocessing
-import os
 import threading
-import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -72,6 +67,7 @@ from services.touchpoints.domain import (
     actor_key,
     touchpoint_id_for,
 )
+from services.touchpoints.enrichment_workers import Enricher, Enriching
 from services.touchpoints.projection import PendingLink, TouchpointIndex
 
 log = structlog.get_logger(__name__)
@@ -195,20 +191,6 @@ class BatchReport:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-class Enriching:
-    """Enrichment of one batch, under way or deferred; :meth:`result` waits for it (once)."""
-
-    def __init__(self, compute: Callable[[], list[enrichment.Enrichment]]) -> None:
-        self._compute: Callable[[], list[enrichment.Enrichment]] | None = compute
-        self._values: list[enrichment.Enrichment] = []
-
-    def result(self) -> list[enrichment.Enrichment]:
-        if self._compute is not None:
-            self._values = self._compute()
-            self._compute = None
-        return self._values
-
-
 @dataclass
 class PreparedBatch:
     """A batch checked and being enriched, not yet stored (see ``TouchpointsApplication.prepare_batch``)."""
@@ -217,90 +199,6 @@ class PreparedBatch:
     outcomes: dict[int, ItemOutcome]
     fresh: list[tuple[int, TouchpointDraft]]
     enriching: Enriching
-
-
-def die_with_parent(parent_pid: int, interval: float = 0.5) -> None:
-    """In a worker process: exit as soon as the service that started it is gone (even SIGKILLed).
-
-    A daemon thread watches the parent's pid; when the worker is re-parented, the service died without shutting
-    its pool down, and nothing else would stop the worker.
-    """
-
-    def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(interval)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
-
-
-class Enricher:
-    """Runs ``enrichment.enrich`` over a batch: in this process, or spread over worker processes.
-
-    Enrichment is pure CPU (VADER is Python), so under load it competes for this process's interpreter lock
-    with gRPC, the event store client and the index. With ``processes > 0``, batches of at least
-    :data:`POOL_MIN_BATCH` items are split over that many worker processes (``spawn``: no state is shared with
-    this process's threads); smaller batches (a unary record) stay here, where they are quicker. A worker that
-    dies (killed, out of memory) breaks its pool: the batch it was enriching is enriched here instead, and the
-    next large batch starts a new pool.
-    """
-
-    POOL_MIN_BATCH = 64
-
-    def __init__(self, processes: int = 0) -> None:
-        self.processes = processes
-        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
-        self._lock = threading.Lock()
-
-    def submit(self, signals: Sequence[enrichment.Signals]) -> Enriching:
-        """Start enriching ``signals``; the result is read with ``.result()`` (in order).
-
-        In this process the work is deferred to ``.result()``, so it runs in whichever thread asks first.
-        """
-        if self.processes <= 0 or len(signals) < self.POOL_MIN_BATCH:
-            return Enriching(lambda: enrichment.enrich_all(signals))
-        pool = self._ensure_pool()
-        size = -(-len(signals) // self.processes)
-        try:
-            parts = [
-                pool.submit(enrichment.enrich_all, list(signals[start : start + size]))
-                for start in range(0, len(signals), size)
-            ]
-        except BrokenProcessPool:
-            self._discard(pool)
-            return Enriching(lambda: enrichment.enrich_all(signals))
-
-        def gather() -> list[enrichment.Enrichment]:
-            try:
-                return [values for part in parts for values in part.result()]
-            except BrokenProcessPool:
-                self._discard(pool)
-                return enrichment.enrich_all(signals)
-
-        return Enriching(gather)
-
-    def _discard(self, pool: concurrent.futures.ProcessPoolExecutor) -> None:
-        """Forget a pool whose worker died (the next large batch starts a new one)."""
-        with self._lock:
-            if self._pool is pool:
-                self._pool = None
-                log.warning("touchpoints.enrichment_pool_broken", processes=self.processes)
-        pool.shutdown(wait=False, cancel_futures=True)
-
-    def _ensure_pool(self) -> concurrent.futures.ProcessPoolExecutor:
-        with self._lock:
-            if self._pool is None:
-                context = multiprocessing.get_context("spawn")
-                self._pool = concurrent.futures.ProcessPoolExecutor(
-                    self.processes, mp_context=context, initializer=die_with_parent, initargs=(os.getpid(),)
-                )
-            return self._pool
-
-    def close(self) -> None:
-        with self._lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True, cancel_futures=True)
-                self._pool = None
 
 
 class TouchpointsApplication(ServiceApplication):

@@ -217,7 +217,7 @@ def run_process(
 
     configure_logging(settings.log_level, settings.log_format)
     if parent_pid:
-        from services.touchpoints.application import die_with_parent
+        from services.touchpoints.enrichment_workers import die_with_parent
 
         die_with_parent(parent_pid)
     stop = stop or threading.Event()

@@ -6,11 +6,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+from dataclasses import fields
 from pathlib import Path
 
 from services.common.testing import eventually
 from services.touchpoints.application import Enricher
-from services.touchpoints.enrichment import Signals, enrich
+from services.touchpoints.enrichment import Enrichment, Signals, enrich
+from services.touchpoints.enrichment_workers import enrich_rows
 
 TEXTS = [
     "@acme why is my kettle still broken?",
@@ -38,27 +41,27 @@ def test_worker_processes_enrich_large_batches_in_order_like_this_process() -> N
     pooled = Enricher(processes=2)
     try:
         assert pooled.submit(signals).result() == [enrich(one) for one in signals]
-        assert pooled._pool is not None  # the large batch went to the workers
+        assert len(pooled.pids) == 2  # the large batch went to the workers
         assert pooled.submit(signals[:3]).result() == [enrich(one) for one in signals[:3]]
     finally:
         pooled.close()
 
 
 def test_a_dead_worker_costs_nothing_but_time() -> None:
-    """A worker killed from outside (as the OOM killer would) breaks its pool: the batch is still enriched, and
-    later batches go to a new pool."""
+    """A worker killed from outside (as the OOM killer would) breaks its pipe: the batch is still enriched, and
+    later batches go to a new worker."""
     signals = [Signals(text=f"{TEXTS[n % len(TEXTS)]} #{n}", channel="x") for n in range(Enricher.POOL_MIN_BATCH)]
     expected = [enrich(one) for one in signals]
     pooled = Enricher(processes=1)
     try:
         assert pooled.submit(signals).result() == expected
-        first = pooled._pool
-        assert first is not None
-        for pid in list(first._processes):
+        first = pooled.pids
+        assert first
+        for pid in first:
             os.kill(pid, signal.SIGKILL)
         assert pooled.submit(signals).result() == expected
         assert pooled.submit(signals).result() == expected
-        assert pooled._pool is not None and pooled._pool is not first
+        assert pooled.pids and set(pooled.pids).isdisjoint(first)
     finally:
         pooled.close()
 
@@ -69,7 +72,7 @@ from services.touchpoints.application import Enricher
 from services.touchpoints.enrichment import Signals
 enricher = Enricher(processes=1)
 enricher.submit([Signals(text=f"text {n}", channel="x") for n in range(Enricher.POOL_MIN_BATCH)]).result()
-print(*enricher._pool._processes, flush=True)
+print(*enricher.pids, flush=True)
 sys.stdin.read()
 """
 
@@ -93,3 +96,35 @@ def test_a_worker_dies_with_its_service_when_the_service_is_killed() -> None:
         assert alive == []
 
     eventually(gone, timeout=30)
+
+
+def test_the_pipe_carries_signals_and_answers_as_tuples_that_mean_the_same() -> None:
+    signals = [
+        Signals(text=text, direction=direction, visibility="public", channel="x", brand_handles=frozenset({"acme"}))
+        for text in TEXTS
+        for direction in ("inbound", "outbound")
+    ]
+    rows = enrich_rows([tuple(getattr(one, f.name) for f in fields(Signals)) for one in signals])
+    assert [Enrichment(*row) for row in rows] == [enrich(one) for one in signals]
+
+
+def test_batches_sent_before_any_answer_is_read_each_get_their_own_answers() -> None:
+    """A stream sends its next micro-batch before it reads the last one's answers, and reads them in another
+    thread: big batches (more than a pipe holds) sent ahead, read in the other order, from two threads."""
+    batches = [
+        [Signals(text=f"{TEXTS[(n + b) % len(TEXTS)]} {'word ' * 300}#{n}", channel="x") for n in range(200)]
+        for b in range(4)
+    ]
+    pooled = Enricher(processes=1)
+    try:
+        started = [pooled.submit(batch) for batch in batches]
+        got: dict[int, list[Enrichment]] = {}
+        readers = [threading.Thread(target=lambda i=i: got.__setitem__(i, started[i].result())) for i in (3, 1, 2, 0)]
+        for reader in readers:
+            reader.start()
+        for reader in readers:
+            reader.join()
+        assert [got[i] for i in range(4)] == [[enrich(one) for one in batch] for batch in batches]
+        assert len(pooled.pids) == 1
+    finally:
+        pooled.close()
