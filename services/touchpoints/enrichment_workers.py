@@ -3,7 +3,8 @@
 Enrichment is pure CPU (VADER is Python), so under load it competes for the service process's interpreter lock
 with gRPC, the event store client and the index. :class:`Enricher` with ``processes > 0`` sends batches of at
 least :data:`Enricher.POOL_MIN_BATCH` items to that many worker processes (``spawn``: no state is shared with the
-service's threads); smaller batches (a unary record) stay in the service process, where they are quicker.
+service's threads); smaller batches (a unary record) stay in the service process, where they are quicker. The
+workers start with the first large batch, or with :meth:`Enricher.start` (the service starts them with itself).
 
 The hand-off is one message each way per batch (per worker's share of it): the items' ``Signals`` as plain
 tuples in field order, pickled once, written to the worker's pipe by the thread that submits; the answers as
@@ -180,6 +181,13 @@ class Enricher:
         self._lock = threading.Lock()
         self._closed = False
 
+    def start(self) -> Enricher:
+        """Start the worker processes now (a service at its start), not on the first large batch, which would
+        then wait for a process to start and import enrichment."""
+        if self.processes > 0:
+            self._ensure_workers()
+        return self
+
     @property
     def pids(self) -> list[int]:
         """The worker processes' ids (none before the first large batch)."""
@@ -208,11 +216,7 @@ class Enricher:
 
         def gather() -> list[enrichment.Enrichment]:
             try:
-                return [
-                    enrichment.Enrichment(*row)
-                    for worker, answer in parts
-                    for row in worker.receive(answer)
-                ]
+                return [enrichment.Enrichment(*row) for worker, answer in parts for row in worker.receive(answer)]
             except WorkerGone:
                 self._discard_broken()
                 return enrichment.enrich_all(signals)

@@ -166,6 +166,7 @@ def touchpoints_service(
             index=index,
         )
         running.callback(app.close)
+        app.enricher.start()  # its worker processes, if any, start with the service, not on the first large batch
         runner = touchpoint_runner(app, index, link_replies=app.link_replies)
         app.index_runner = runner
         runner.start(watch=False)  # this process's appends are handed over; other writers' are polled for

@@ -7,13 +7,16 @@ import signal
 import subprocess
 import sys
 import threading
-from dataclasses import fields
+import uuid
+from dataclasses import fields, replace
 from pathlib import Path
 
+from services.common.config import Settings
 from services.common.testing import eventually
 from services.touchpoints.application import Enricher
 from services.touchpoints.enrichment import Enrichment, Signals, enrich
 from services.touchpoints.enrichment_workers import enrich_rows
+from services.touchpoints.main import TouchpointsSettings, touchpoints_service
 
 TEXTS = [
     "@acme why is my kettle still broken?",
@@ -128,3 +131,14 @@ def test_batches_sent_before_any_answer_is_read_each_get_their_own_answers() -> 
         assert len(pooled.pids) == 1
     finally:
         pooled.close()
+
+
+def test_the_service_starts_its_enrichment_workers_with_itself_and_stops_them(nats_url: str, tmp_path: Path) -> None:
+    """Not on the first large batch, which would wait for a process to start and import enrichment."""
+    settings = Settings(nats_url=nats_url, views_url=f"sqlite:///{tmp_path / 'views.db'}")
+    own = TouchpointsSettings(app_name=f"tp_enricher_{uuid.uuid4().hex[:10]}")
+    own = replace(own, policy=replace(own.policy, enrichment_processes=1))
+    with touchpoints_service(settings, own) as app:
+        [pid] = app.enricher.pids
+        assert Path(f"/proc/{pid}").exists()
+    assert app.enricher.pids == []
