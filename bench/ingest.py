@@ -28,7 +28,8 @@ Each measurement also prints the CPU it used per message: the client's (``time.p
 the server side's (this process and its enrichment worker processes) and nats-server's (both from ``/proc``),
 and the rate the machine's CPUs would allow at that cost.
 
-Then the service's path step by step (decode, validate, draft, check, signals, enrich, event build, encode with
+Then the service's path step by step (decode, validate, draft, check, signals, enrich, the same enrichment handed to
+the worker processes when there are any, event build, encode with
 sealing as a save does it, and the same encoding with encryption off beside it, publish, the hand-over to the
 index, the index's write of it, answer), each step alone over the same bench touchpoints in this process: CPU per touchpoint of each; and,
 during 3., the service process's CPU by thread (the index runner, gRPC's threads, the stream's reader and commit
@@ -264,6 +265,11 @@ class CpuMeter:
         )
 
 
+def _workers_share(cpu: CpuMeter, count: int) -> str:
+    """The enrichment worker processes' part of a measurement's server CPU, per message."""
+    return f" (of the server's, enrichment worker processes {cpu.workers / count * 1e6:.0f} us)"
+
+
 def in_child(function: Any, *args: Any) -> Any:
     """Run a client in a fresh process (spawned: no gRPC state shared with this one)."""
     context = multiprocessing.get_context("spawn")
@@ -459,7 +465,7 @@ def main() -> None:
                             f"3b. Chorus RecordTouchpointStream, encryption off: {answered / seconds:10.0f} "
                             f"touchpoints/s ({seconds:.2f} s)"
                         )
-                        print(cpu.report(answered, client_cpu, seconds))
+                        print(cpu.report(answered, client_cpu, seconds) + _workers_share(cpu, answered))
                         with CpuMeter(server.pid) as cpu:
                             seconds, answered, _, client_cpu = in_child(
                                 _record_stream_client, port, args.count, f"{run}-k{turn}"
@@ -470,7 +476,7 @@ def main() -> None:
                             f"3c. Chorus RecordTouchpointStream, encryption on, keys known: {answered / seconds:10.0f} "
                             f"touchpoints/s ({seconds:.2f} s)"
                         )
-                        print(cpu.report(answered, client_cpu, seconds))
+                        print(cpu.report(answered, client_cpu, seconds) + _workers_share(cpu, answered))
                     clear_rate, known_rate = 2 * args.count / turns["off"], 2 * args.count / turns["on"]
 
                     # 4. unary and batch
@@ -578,6 +584,10 @@ def _ablations(app: Any, port: int, count: int, run: str) -> dict[str, float]:
     return rates
 
 
+HAND_OFF_BATCH = 100
+"""Items per batch the step breakdown hands to the enrichment worker processes (a stream's micro-batch)."""
+
+
 def step_breakdown(app: Any, count: int, run: str) -> list[tuple[str, float]]:
     """CPU microseconds per touchpoint of each step of the service's streamed path, each step run on its own
     over ``count`` bench touchpoints in this process (one thread, no gRPC; the thread's own CPU, except for the
@@ -624,6 +634,14 @@ def step_breakdown(app: Any, count: int, run: str) -> list[tuple[str, float]]:
     start = time.thread_time()
     values = enrichment.enrich_all(signals)
     steps.append(("enrich (VADER, rules)", (time.thread_time() - start) / count * 1e6))
+    pids = app.enricher.pids
+    if pids:  # the same through the worker processes, in micro-batches of HAND_OFF_BATCH
+        workers_before = sum(process_cpu(pid) for pid in pids)
+        start = time.process_time()
+        for first in range(0, count, HAND_OFF_BATCH):
+            app.enricher.submit(signals[first : first + HAND_OFF_BATCH]).result()
+        used = time.process_time() - start + sum(process_cpu(pid) for pid in pids) - workers_before
+        steps.append((f"   of it in the worker (service + worker, {HAND_OFF_BATCH} a time)", used / count * 1e6))
     built = step(
         "event build",
         lambda pair: Touchpoint.recorded_event(
