@@ -12,9 +12,10 @@ plain tuples, read from the pipe by the thread that asks for them. Nothing else 
 or result thread, no future per item. A worker answers its requests in the order they came, so the thread
 that reads takes the answers in that order, each to the request it belongs to.
 
-A worker that dies (killed, out of memory) breaks its pipe: each batch it had not answered is enriched in the
-service process instead, and the next large batch starts a new worker. A worker exits as soon as its service is
-gone, even when the service was killed (:func:`die_with_parent`).
+A worker that dies (killed, out of memory, or failed on a batch, which it leaves without a traceback) breaks its
+pipe: each batch it had not answered is enriched in the service process instead, and the next large batch starts
+a new worker. A worker exits as soon as its service is gone, even when the service was killed
+(:func:`die_with_parent`).
 """
 
 from __future__ import annotations
@@ -87,7 +88,11 @@ def _serve(conn: Any, parent_pid: int) -> None:
         request = requests.popleft()
         if request is None:
             return
-        conn.send_bytes(pickle.dumps(enrich_rows(pickle.loads(request)), pickle.HIGHEST_PROTOCOL))  # noqa: S301 - the service's pipe
+        try:
+            answer = pickle.dumps(enrich_rows(pickle.loads(request)), pickle.HIGHEST_PROTOCOL)  # noqa: S301 - the service's pipe
+            conn.send_bytes(answer)
+        except Exception:  # noqa: BLE001 - no traceback (it could quote a text): the service enriches the batch itself
+            os._exit(1)
 
 
 class WorkerGone(Exception):
@@ -147,12 +152,15 @@ class _Worker:
         return value
 
     def stop(self, grace: float = 5.0) -> None:
+        """End the process; a thread still waiting for an answer then reads the pipe's end (:class:`WorkerGone`)."""
         self.broken = True
-        self._conn.close()  # the worker reads EOF and exits
+        self.process.terminate()
         self.process.join(grace)
         if self.process.is_alive():
             self.process.kill()
             self.process.join()
+        with self._receiving:
+            self._conn.close()
 
 
 class Enriching:
