@@ -26,6 +26,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.experience import reseeded, seed
 
 
+def thread_cpu_seconds() -> dict[str, float]:
+    """CPU seconds (user + system) of each live thread of this process, by thread name (Linux ``/proc``)."""
+    import os
+    import threading
+
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for thread in threading.enumerate():
+        try:
+            fields = Path(f"/proc/self/task/{thread.native_id}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[thread.name] = out.get(thread.name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--parties", type=int, default=2000)
@@ -64,6 +80,7 @@ def main() -> None:
                 view = ExperienceView(f"sqlite:///{views}")
                 runner = ProjectionRunner(ExperienceProjection(view), readers, batch_size=args.batch_size)
                 profiler = cProfile.Profile() if args.profile else None
+                threads_before = thread_cpu_seconds()
                 start, start_cpu, start_thread = time.perf_counter(), time.process_time(), time.thread_time()
                 if profiler:
                     profiler.enable()
@@ -72,12 +89,20 @@ def main() -> None:
                     profiler.disable()
                 seconds, cpu = time.perf_counter() - start, time.process_time() - start_cpu
                 thread_cpu = time.thread_time() - start_thread
+                threads_after = thread_cpu_seconds()
                 events = runner.applied_events
                 digest = hashlib.sha256(json.dumps(view.dump(), sort_keys=True, default=str).encode()).hexdigest()
                 print(
                     f"{events} events in {seconds:.2f} s = {events / seconds:.0f}/s; CPU {cpu / events * 1e6:.1f} us "
                     f"per event, of which {thread_cpu / events * 1e6:.1f} us in the applying thread (batch {args.batch_size}); positions {positions}; quarantined "
                     f"{runner.quarantined_events}; views digest {digest[:16]}"
+                )
+                per_thread = {name: cpu - threads_before.get(name, 0.0) for name, cpu in threads_after.items()}
+                print(
+                    "CPU per event by thread: "
+                    + ", ".join(
+                        f"{name} {seconds / events * 1e6:.1f} us" for name, seconds in sorted(per_thread.items())
+                    )
                 )
                 view.close()
                 if profiler:

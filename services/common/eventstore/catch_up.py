@@ -42,6 +42,7 @@ class CatchUpRead:
         self._held: deque[tuple[StoredMessage, int]] = deque()  # read, but beyond the last page's end
         self._subscription: Subscription | None = None
         self._last: tuple[StoredMessage, int] | None = None  # the last message handed out
+        self._page: list[tuple[StoredMessage, int]] = []  # the last page handed out
 
     async def open(self) -> CatchUpRead:
         js = self.connection.client.jetstream(timeout=self.connection.request_timeout)
@@ -63,6 +64,7 @@ class CatchUpRead:
         """The next messages, up to ``limit``, ending at ``last_seq`` (a sequence known to match the filter) or at
         what the stream held when the last of them was sent."""
         out: list[StoredMessage] = []
+        self._page = []
         while len(out) < limit:
             if self._held:
                 stored, pending = self._held.popleft()
@@ -81,6 +83,7 @@ class CatchUpRead:
                 break
             out.append(stored)
             self._last = (stored, pending)
+            self._page.append(self._last)
             self.next_seq = stored.seq + 1
             if stored.seq >= last_seq or pending == 0:
                 break
@@ -91,6 +94,17 @@ class CatchUpRead:
         if self._last is not None and self._last[0].seq == self.next_seq - 1:
             self._held.appendleft(self._last)
             self.next_seq = self._last[0].seq
+
+    def unread(self, from_seq: int) -> None:
+        """Hand the messages of the last page from sequence ``from_seq`` on again at the start of the next page: a
+        caller that used only part of a page goes on from where it stopped, through the same consumer."""
+        if not self._page or self._page[-1][0].seq != self.next_seq - 1:
+            return
+        kept = [item for item in self._page if item[0].seq >= from_seq]
+        self._held.extendleft(reversed(kept))
+        if kept:
+            self.next_seq = kept[0][0].seq
+        self._page, self._last = [], None
 
     async def close(self) -> None:
         subscription, self._subscription = self._subscription, None
