@@ -3,8 +3,10 @@
 :class:`CatchUpRead` opens an ordered push consumer at a sequence and hands its messages out a page at a time
 (:meth:`CatchUpRead.page`). Between pages the consumer keeps streaming into a bounded buffer, so the server is
 already sending the next page while the caller applies this one; once the buffer is full the callback waits, the
-client defers its flow-control replies and the server pauses. Its coroutines run on the connection's loop
-(``JetStreamConnection.call``); close it (:meth:`CatchUpRead.close`) when the read is over or moves elsewhere.
+client defers its flow-control replies and the server pauses. A caller that used only the first messages of a
+page hands the others back (:meth:`CatchUpRead.unread`) and goes on through the same consumer. Its coroutines run
+on the connection's loop (``JetStreamConnection.call``); close it (:meth:`CatchUpRead.close`) when the read is over
+or moves elsewhere.
 """
 
 from __future__ import annotations
