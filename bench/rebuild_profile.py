@@ -5,7 +5,8 @@
 
 Seeds (or reuses) the streams ``bench/experience.py`` seeds at the sizes given, then builds fresh experience
 views from sequence 1 with ``ProjectionRunner.run_to_end`` in this thread, and prints the CPU time per event,
-the phases (reading, decoding, applying) and a digest of the views' canonical dump: a change to the read side
+the phases (reading, decoding, applying), the CPU per event of each thread (the applying one, each NATS
+connection's loop) and a digest of the views' canonical dump: a change to the read side
 that keeps the digest keeps the views byte-identical.
 """
 
@@ -100,9 +101,7 @@ def main() -> None:
                 per_thread = {name: cpu - threads_before.get(name, 0.0) for name, cpu in threads_after.items()}
                 print(
                     "CPU per event by thread: "
-                    + ", ".join(
-                        f"{name} {seconds / events * 1e6:.1f} us" for name, seconds in sorted(per_thread.items())
-                    )
+                    + ", ".join(f"{name} {spent / events * 1e6:.1f} us" for name, spent in sorted(per_thread.items()))
                 )
                 view.close()
                 if profiler:
