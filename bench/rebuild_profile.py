@@ -5,7 +5,8 @@
 
 Seeds (or reuses) the streams ``bench/experience.py`` seeds at the sizes given, then builds fresh experience
 views from sequence 1 with ``ProjectionRunner.run_to_end`` in this thread, and prints the CPU time per event,
-the phases (reading, decoding, applying) and a digest of the views' canonical dump: a change to the read side
+the phases (reading, decoding, applying), the CPU per event of each thread (the applying one, each NATS
+connection's loop) and a digest of the views' canonical dump: a change to the read side
 that keeps the digest keeps the views byte-identical.
 """
 
@@ -24,6 +25,22 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.experience import reseeded, seed
+
+
+def thread_cpu_seconds() -> dict[str, float]:
+    """CPU seconds (user + system) of each live thread of this process, by thread name (Linux ``/proc``)."""
+    import os
+    import threading
+
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for thread in threading.enumerate():
+        try:
+            fields = Path(f"/proc/self/task/{thread.native_id}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[thread.name] = out.get(thread.name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
 
 
 def main() -> None:
@@ -64,6 +81,7 @@ def main() -> None:
                 view = ExperienceView(f"sqlite:///{views}")
                 runner = ProjectionRunner(ExperienceProjection(view), readers, batch_size=args.batch_size)
                 profiler = cProfile.Profile() if args.profile else None
+                threads_before = thread_cpu_seconds()
                 start, start_cpu, start_thread = time.perf_counter(), time.process_time(), time.thread_time()
                 if profiler:
                     profiler.enable()
@@ -72,12 +90,18 @@ def main() -> None:
                     profiler.disable()
                 seconds, cpu = time.perf_counter() - start, time.process_time() - start_cpu
                 thread_cpu = time.thread_time() - start_thread
+                threads_after = thread_cpu_seconds()
                 events = runner.applied_events
                 digest = hashlib.sha256(json.dumps(view.dump(), sort_keys=True, default=str).encode()).hexdigest()
                 print(
                     f"{events} events in {seconds:.2f} s = {events / seconds:.0f}/s; CPU {cpu / events * 1e6:.1f} us "
                     f"per event, of which {thread_cpu / events * 1e6:.1f} us in the applying thread (batch {args.batch_size}); positions {positions}; quarantined "
                     f"{runner.quarantined_events}; views digest {digest[:16]}"
+                )
+                per_thread = {name: cpu - threads_before.get(name, 0.0) for name, cpu in threads_after.items()}
+                print(
+                    "CPU per event by thread: "
+                    + ", ".join(f"{name} {spent / events * 1e6:.1f} us" for name, spent in sorted(per_thread.items()))
                 )
                 view.close()
                 if profiler:

@@ -3,8 +3,10 @@
 :class:`CatchUpRead` opens an ordered push consumer at a sequence and hands its messages out a page at a time
 (:meth:`CatchUpRead.page`). Between pages the consumer keeps streaming into a bounded buffer, so the server is
 already sending the next page while the caller applies this one; once the buffer is full the callback waits, the
-client defers its flow-control replies and the server pauses. Its coroutines run on the connection's loop
-(``JetStreamConnection.call``); close it (:meth:`CatchUpRead.close`) when the read is over or moves elsewhere.
+client defers its flow-control replies and the server pauses. A caller that used only the first messages of a
+page hands the others back (:meth:`CatchUpRead.unread`) and goes on through the same consumer. Its coroutines run
+on the connection's loop (``JetStreamConnection.call``); close it (:meth:`CatchUpRead.close`) when the read is over
+or moves elsewhere.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class CatchUpRead:
         self._held: deque[tuple[StoredMessage, int]] = deque()  # read, but beyond the last page's end
         self._subscription: Subscription | None = None
         self._last: tuple[StoredMessage, int] | None = None  # the last message handed out
+        self._page: list[tuple[StoredMessage, int]] = []  # the last page handed out
 
     async def open(self) -> CatchUpRead:
         js = self.connection.client.jetstream(timeout=self.connection.request_timeout)
@@ -63,6 +66,7 @@ class CatchUpRead:
         """The next messages, up to ``limit``, ending at ``last_seq`` (a sequence known to match the filter) or at
         what the stream held when the last of them was sent."""
         out: list[StoredMessage] = []
+        self._page = []
         while len(out) < limit:
             if self._held:
                 stored, pending = self._held.popleft()
@@ -81,6 +85,7 @@ class CatchUpRead:
                 break
             out.append(stored)
             self._last = (stored, pending)
+            self._page.append(self._last)
             self.next_seq = stored.seq + 1
             if stored.seq >= last_seq or pending == 0:
                 break
@@ -91,6 +96,17 @@ class CatchUpRead:
         if self._last is not None and self._last[0].seq == self.next_seq - 1:
             self._held.appendleft(self._last)
             self.next_seq = self._last[0].seq
+
+    def unread(self, from_seq: int) -> None:
+        """Hand the messages of the last page from sequence ``from_seq`` on again at the start of the next page: a
+        caller that used only part of a page goes on from where it stopped, through the same consumer."""
+        if not self._page or self._page[-1][0].seq != self.next_seq - 1:
+            return
+        kept = [item for item in self._page if item[0].seq >= from_seq]
+        self._held.extendleft(reversed(kept))
+        if kept:
+            self.next_seq = kept[0][0].seq
+        self._page, self._last = [], None
 
     async def close(self) -> None:
         subscription, self._subscription = self._subscription, None

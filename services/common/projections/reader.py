@@ -317,6 +317,8 @@ class StreamReader:
                     held.close()
                 break
             start = messages[-1].seq + 1
+        if len(events) > limit and held is not None:  # the next read goes on from the last event handed out
+            held.unread(message_sequence(events[limit - 1].sequence))
         return events[:limit]
 
     def held_read(self) -> HeldRead:
@@ -369,6 +371,18 @@ class HeldRead:
         if self._read is None:
             self._read = await CatchUpRead(self.connection, stream, subject_filter, start, self.buffer).open()
         return await self._read.page(limit, last_seq)
+
+    def unread(self, from_seq: int) -> None:
+        """Have the consumer hand the last page's messages from ``from_seq`` on again (the caller used only the
+        events before them), so the next read goes on through it instead of opening another."""
+        read = self._read
+        if read is None:
+            return
+
+        async def unread() -> None:
+            read.unread(from_seq)
+
+        self.connection.call(unread, while_disconnected=True)
 
     async def aclose(self) -> None:
         read, self._read = self._read, None

@@ -407,6 +407,31 @@ def test_a_catch_up_over_many_pages_reads_them_through_one_consumer_and_commits_
         app.close()
 
 
+def test_a_catch_up_over_messages_of_several_events_keeps_one_consumer_when_a_page_ends_inside_a_message(
+    nats_url: str, connection: JetStreamConnection, tmp_path: Path
+) -> None:
+    app = new_app(nats_url)
+    accounts = [_account(app, f"a{n}", f"b{n}", f"c{n}") for n in range(60)]  # four events in one message each
+    watcher = JetStreamConnection.open(nats_url)
+    try:
+        stream = StreamLayout(app.name).stream
+        created = _api_requests(watcher, f"$JS.API.CONSUMER.CREATE.{stream}", f"$JS.API.CONSUMER.CREATE.{stream}.>")
+        view = MembersView(f"sqlite:///{tmp_path / 'v.db'}")
+        # A page of 30 events asks for 30 messages (120 events): it hands out 30 and leaves the rest for the next.
+        runner = ProjectionRunner(Members(view), [StreamReader(connection, app.name)], batch_size=3, catch_up_page=30)
+        runner.run_to_end()
+        assert {row["account_id"]: row["members"] for row in view.dump()} == {str(a): 3 for a in accounts}
+        assert runner.applied_events == 240
+
+        def one_consumer() -> None:
+            assert len(created) == 1  # not a new one from the message each page ended in
+
+        eventually(one_consumer)
+    finally:
+        watcher.close()
+        app.close()
+
+
 def test_a_poison_event_in_a_catch_up_transaction_is_quarantined_alone_and_its_neighbours_applied_once(
     nats_url: str, connection: JetStreamConnection, tmp_path: Path
 ) -> None:
