@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -366,20 +366,23 @@ class CountedMembers(Members):
         self.transactions += 1
 
 
-def _api_requests(connection: JetStreamConnection, *subjects: str) -> list[str]:
-    """The JetStream API requests NATS sees on ``subjects`` from now on (a core subscription to the JS API)."""
-    seen: list[str] = []
+def _api_requests(connection: JetStreamConnection, *subjects: str) -> Callable[[], int]:
+    """A count of the JetStream API requests NATS has routed on ``subjects`` since this call (a core subscription
+    to the JS API). The count flushes first: a request answered before it was routed to ``connection`` before its
+    answer, so every such request is counted, none still on its way."""
+    subscriptions: list[Any] = []
 
     async def subscribe() -> None:
-        async def record(msg: Any) -> None:
-            seen.append(msg.subject)
-
         for subject in subjects:
-            await connection.client.subscribe(subject, cb=record)
+            subscriptions.append(await connection.client.subscribe(subject))
         await connection.client.flush()
 
+    async def count() -> int:
+        await connection.client.flush()
+        return sum(subscription.delivered for subscription in subscriptions)
+
     connection.call(subscribe)
-    return seen
+    return lambda: connection.call(count)
 
 
 def test_a_catch_up_over_many_pages_reads_them_through_one_consumer_and_commits_ten_batches_at_a_time(
@@ -396,11 +399,7 @@ def test_a_catch_up_over_many_pages_reads_them_through_one_consumer_and_commits_
         runner = ProjectionRunner(projection, [StreamReader(connection, app.name)], batch_size=4, catch_up_page=40)
         runner.run_to_end()
         assert {row["account_id"] for row in view.dump()} == {str(a) for a in accounts}
-
-        def one_consumer() -> None:
-            assert len(created) == 1  # not one per page of 40
-
-        eventually(one_consumer)
+        assert created() == 1  # not one per page of 40
         assert projection.transactions == 3  # a page of 40 events in one transaction of 10 batches of 4, not in 10
     finally:
         watcher.close()
@@ -422,11 +421,7 @@ def test_a_catch_up_over_messages_of_several_events_keeps_one_consumer_when_a_pa
         runner.run_to_end()
         assert {row["account_id"]: row["members"] for row in view.dump()} == {str(a): 3 for a in accounts}
         assert runner.applied_events == 240
-
-        def one_consumer() -> None:
-            assert len(created) == 1  # not a new one from the message each page ended in
-
-        eventually(one_consumer)
+        assert created() == 1  # not a new one from the message each page ended in
     finally:
         watcher.close()
         app.close()
