@@ -23,6 +23,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import queue
 import threading
 import time
 from collections import deque
@@ -70,22 +71,18 @@ def _serve(conn: Any, parent_pid: int) -> None:
     A thread of its own reads the requests, so the service's writes never wait for this process to finish
     answering (the service may send the next batch before it reads the answer to the last)."""
     die_with_parent(parent_pid)
-    requests: deque[bytes | None] = deque()
-    arrived = threading.Semaphore(0)
+    requests: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
 
     def read() -> None:
         try:
             while True:
-                requests.append(conn.recv_bytes())
-                arrived.release()
+                requests.put(conn.recv_bytes())
         except (EOFError, OSError):
-            requests.append(None)
-            arrived.release()
+            requests.put(None)
 
     threading.Thread(target=read, name="enrichment-requests", daemon=True).start()
     while True:
-        arrived.acquire()
-        request = requests.popleft()
+        request = requests.get()
         if request is None:
             return
         try:
@@ -198,7 +195,7 @@ class Enricher:
 
     @property
     def pids(self) -> list[int]:
-        """The worker processes' ids (none before the first large batch)."""
+        """The worker processes' ids (none until :meth:`start` or the first large batch)."""
         with self._lock:
             return [int(worker.process.pid) for worker in self._workers]
 
