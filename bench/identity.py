@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import os
 import random
 import statistics
 import sys
@@ -47,6 +46,7 @@ import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.ingest import process_cpu
 from chorus.bench.v1 import echo_pb2, echo_pb2_grpc
 from chorus.common.v1 import types_pb2 as types
 from chorus.identity.v1 import identity_service_pb2 as pb
@@ -163,10 +163,9 @@ def server_cpu() -> float | None:
     if pid is None:
         return None
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return process_cpu(pid)
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
