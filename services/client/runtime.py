@@ -172,13 +172,13 @@ def command(*calls: str, json: bool = True) -> Callable[[Callable[..., None]], C
 
 
 def subcommand(
-    app: typer.Typer, *calls: str, name: str | None = None, json: bool = True
+    app: typer.Typer, *calls: str, name: str | None = None
 ) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Register the decorated function as a command of ``app`` (named after it, or ``name``), made by
-    :func:`command` with ``calls`` and ``json``."""
+    :func:`command` with ``calls``."""
 
     def register(function: Callable[..., None]) -> Callable[..., None]:
-        return app.command(name)(command(*calls, json=json)(function))
+        return app.command(name)(command(*calls)(function))
 
     return register
 
@@ -187,7 +187,10 @@ def _group_options(group: type) -> list[inspect.Parameter]:
     hints = typing.get_type_hints(group, include_extras=True)
     return [
         inspect.Parameter(
-            field.name, inspect.Parameter.KEYWORD_ONLY, default=field.default, annotation=hints[field.name]
+            field.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=inspect.Parameter.empty if field.default is dataclasses.MISSING else field.default,
+            annotation=hints[field.name],
         )
         for field in dataclasses.fields(group)
     ]
@@ -223,7 +226,6 @@ class Service:
     name: str
     address: str
     timeout: float
-    channel: grpc.Channel
     stub: Any
 
     def call(self, method: Callable[..., _R], request: Message, *, retries: int = 0) -> _R:
@@ -281,7 +283,7 @@ class Endpoint:
             self.address, credentials_dir(), options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)]
         )
         try:
-            yield Service(self.name, self.address, self.timeout, channel, _STUBS[self.name](channel))
+            yield Service(self.name, self.address, self.timeout, _STUBS[self.name](channel))
         finally:
             channel.close()
 

@@ -136,8 +136,6 @@ JANE_SPELLED = {
         _ident(types.IDENTIFIER_TYPE_MARKETPLACE_REVIEWER, "R-778", MARKET),
     ),
 }
-#: Jane's interactions: nine of hers (and the company's replies to her), two by other forum users.
-JANE_INTERACTIONS = 9
 
 
 @dataclass(frozen=True)
