@@ -5,9 +5,8 @@
 
 Seeds (or reuses) the streams ``bench/experience.py`` seeds at the sizes given, then builds fresh experience
 views from sequence 1 with ``ProjectionRunner.run_to_end`` in this thread, and prints the CPU time per event,
-the phases (reading, decoding, applying), the CPU per event of each thread (the applying one, each NATS
-connection's loop) and a digest of the views' canonical dump: a change to the read side
-that keeps the digest keeps the views byte-identical.
+the CPU per event of each thread (the applying one, each NATS connection's loop) and a digest of the views'
+canonical dump: a change to the read side that keeps the digest keeps the views byte-identical.
 """
 
 from __future__ import annotations

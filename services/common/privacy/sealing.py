@@ -162,7 +162,7 @@ def _sealed_sites(message: Message, sites: list[tuple[Message, FieldDescriptor, 
     for field, _subject in marked:
         text = getattr(message, field.name)
         if text.startswith(PREFIX):
-            sites.append((message, field, text, text[len(PREFIX) :].partition(":")[0]))
+            sites.append((message, field, text, sealed_key_id(text)))
         elif text.startswith(ESCAPE):
             setattr(message, field.name, text[len(ESCAPE) :])
     for field in nested:

@@ -68,8 +68,8 @@ INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-#: Events read at once while an upstream is more than a batch behind (applied ``batch_size`` at a time): a catch-up
-#: read streams long pages, as each page costs a consumer of its own and a read of the key vault.
+#: Events read at once while an upstream is more than a batch behind (applied :data:`CATCH_UP_BATCHES` batches per
+#: view transaction): one held consumer streams every page of a catch-up, and a page's keys are one vault read.
 CATCH_UP_PAGE = 10_000
 
 #: Batches applied in one view transaction while an upstream is more than a batch behind: a commit costs a

@@ -140,7 +140,8 @@ def stream_allows_atomic(vault: NatsKeyVault) -> bool:
 
 def test_new_keys_are_made_in_atomic_batches_also_in_a_bucket_made_before_batches(own_nats: NatsServer) -> None:
     """A bucket whose stream refuses atomic batches (made by an older vault) is opened up for them; a batch with a
-    key made meanwhile by another vault stores nothing of its own and falls back to one key at a time."""
+    key made meanwhile by another vault stores nothing of its own: that key is read and the rest are made in a second
+    batch."""
     old = NatsKeyVault.open(own_nats.url, Kek(os.urandom(32)))
 
     async def refuse_batches() -> None:
