@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
@@ -23,8 +23,12 @@ from google.protobuf.message import Message
 from chorus.common.v1 import types_pb2 as types
 from chorus.identity.events.v1 import events_pb2 as pb
 from services.common.contracts import enum_words, timestamp_fields
+from services.common.eventstore.codec import ProtobufMapper
 from services.common.privacy.sealing import seal_many
 from services.identity.domain import CheckedImport, Evidence, IdentifierClaim, Party
+
+if TYPE_CHECKING:
+    from eventsourcing.persistence import Mapper
 
 PARTY_TOPIC = get_topic(Party)
 CLAIM_TOPIC = get_topic(IdentifierClaim)
@@ -130,24 +134,12 @@ def plan_import(
     return planned + claimed
 
 
-def stored_events(planned: Sequence[PlannedEvent], mapper: Any) -> list[StoredEvent]:
+def stored_events(planned: Sequence[PlannedEvent], mapper: Mapper[uuid.UUID]) -> list[StoredEvent]:
     """``planned`` as the event codec stores them: marked fields sealed (the data keys of all of them made in one
-    vault call), serialised deterministically, then compressed and encrypted when ``mapper`` does that."""
+    vault call), then each stored by ``mapper``, the application's event codec
+    (:meth:`ProtobufMapper.stored_message`)."""
+    if not isinstance(mapper, ProtobufMapper):
+        msg = "an import stores protobuf events: the application's mapper must be the event codec (MAPPER_TOPIC)"
+        raise TypeError(msg)
     seal_many([(event.message, str(event.originator_id)) for event in planned])
-    compressor, cipher = getattr(mapper, "compressor", None), getattr(mapper, "cipher", None)
-    stored = []
-    for event in planned:
-        data = event.message.SerializeToString(deterministic=True)
-        if compressor:
-            data = compressor.compress(data)
-        if cipher:
-            data = cipher.encrypt(data)
-        stored.append(
-            StoredEvent(
-                originator_id=event.originator_id,
-                originator_version=event.originator_version,
-                topic=event.message.DESCRIPTOR.full_name,
-                state=data,
-            )
-        )
-    return stored
+    return [mapper.stored_message(event.originator_id, event.originator_version, event.message) for event in planned]

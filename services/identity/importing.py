@@ -281,12 +281,13 @@ class PartyImporter:
                     stored = stored_events(planned, self.app.mapper)
                     with store_errors():
                         ids = self.app.recorder.insert_events(stored)
-                    self.app.hand_over(
-                        [
-                            Notification(e.originator_id, e.originator_version, e.topic, e.state, id=n)
-                            for e, n in zip(stored, ids or (), strict=True)
-                        ]
-                    )
+                    if ids:
+                        self.app.hand_over(
+                            [
+                                Notification(e.originator_id, e.originator_version, e.topic, e.state, id=n)
+                                for e, n in zip(stored, ids, strict=True)
+                            ]
+                        )
             except IntegrityError:
                 self._read_from_store(group.items, known)
                 rebuilt = _Group()

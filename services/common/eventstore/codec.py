@@ -273,14 +273,19 @@ class ProtobufMapper(Mapper[Any]):
     def _stored(self, domain_event: DomainEventProtocol[Any], message: Message, *, sealed: bool = False) -> StoredEvent:
         if not sealed:
             seal(message, str(domain_event.originator_id))
+        return self.stored_message(domain_event.originator_id, domain_event.originator_version, message)
+
+    def stored_message(self, originator_id: UUID, originator_version: int, message: Message) -> StoredEvent:
+        """An event's message, filled and sealed already, as stored: serialised deterministically, then compressed
+        and encrypted when this mapper does that (for events built without domain objects, such as an import's)."""
         data = message.SerializeToString(deterministic=True)
         if self.compressor:
             data = self.compressor.compress(data)
         if self.cipher:
             data = self.cipher.encrypt(data)
         return StoredEvent(
-            originator_id=domain_event.originator_id,
-            originator_version=domain_event.originator_version,
+            originator_id=originator_id,
+            originator_version=originator_version,
             topic=message.DESCRIPTOR.full_name,
             state=data,
         )
