@@ -71,6 +71,7 @@ import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import phonenumbers
@@ -187,7 +188,7 @@ def use_pseudonym_key(key: bytes) -> None:
     _pseudonym_key = bytes(key)
     _keyed_hmac = hmac.new(_pseudonym_key, digestmod=hashlib.sha256)
     _NORMAL_FORMS.clear()
-    _NORMAL_KEYS.clear()
+    _INVALID_KEYS.clear()
 
 
 #: (type, namespace, value, region) -> its normal form, for the current pseudonym key (a normal form remembers its
@@ -196,27 +197,41 @@ _NORMAL_FORMS: dict[tuple[str, str, str, str | None], Identifier] = {}
 _NORMAL_FORMS_HELD = 100_000
 
 
-#: (type, namespace, value, region) -> :func:`normal_key`, valid spelling or not, for the current pseudonym key;
-#: bounded by clearing. Read models key every actor of every event they apply.
-_NORMAL_KEYS: dict[tuple[str, str, str, str | None], str] = {}
-_NORMAL_KEYS_HELD = 500_000
+#: (type, namespace, value, region) of a spelling with no normal form -> the key of the spelling itself, for the
+#: current pseudonym key; bounded by clearing. Read models key every actor of every event they apply, so an
+#: invalid spelling would otherwise be parsed again each time.
+_INVALID_KEYS: dict[tuple[str, str, str, str | None], str] = {}
+_INVALID_KEYS_HELD = 100_000
+
+_Spelling = tuple[str, str, str, str | None]
+_T = TypeVar("_T")
+
+
+def _spelling(type: str, namespace: str, value: str, region: str | None) -> _Spelling | None:  # noqa: A002
+    """The cache key of a spelling; None for hostile input (not strings), which is refused as it is, not remembered."""
+    if isinstance(type, str) and isinstance(namespace, str) and isinstance(value, str):
+        return (type, namespace, value, region)
+    return None
+
+
+def _remember(cache: dict[_Spelling, _T], held: int, spelling: _Spelling, found: _T) -> _T:
+    if len(cache) >= held:
+        cache.clear()
+    cache[spelling] = found
+    return found
 
 
 def normal_key(type: str, namespace: str, value: str, default_region: str | None = None) -> str:  # noqa: A002
     """The key of the identifier's normal form, or of its spelling when it has none (an invalid value)."""
-    spelling = (type, namespace, value, default_region)
-    remembered = all(isinstance(part, str) for part in (type, namespace, value))  # hostile input is not
-    known = _NORMAL_KEYS.get(spelling) if remembered else None
-    if known is None:
-        try:
-            known = normalise(type, namespace, value, default_region).key
-        except InvalidIdentifier:
-            known = Identifier(type, namespace, value).key
-        if remembered:
-            if len(_NORMAL_KEYS) >= _NORMAL_KEYS_HELD:
-                _NORMAL_KEYS.clear()
-            _NORMAL_KEYS[spelling] = known
-    return known
+    spelling = _spelling(type, namespace, value, default_region)
+    known = _INVALID_KEYS.get(spelling) if spelling is not None else None
+    if known is not None:
+        return known
+    try:
+        return normalise(type, namespace, value, default_region).key
+    except InvalidIdentifier:
+        key = Identifier(type, namespace, value).key
+        return _remember(_INVALID_KEYS, _INVALID_KEYS_HELD, spelling, key) if spelling is not None else key
 
 
 def pseudonym(text: str) -> uuid.UUID:
@@ -249,15 +264,14 @@ def normalise(
     >>> normalise("phone", "", "020 7946 0958", "GB").key == normalise("phone", "", "+44 20 7946 0958").key
     True
     """
-    spelling = (type, namespace, value, default_region)
-    if not all(isinstance(part, str) for part in (type, namespace, value)):
-        return _normalise(type, namespace, value, default_region)  # hostile input: refused as it is, not remembered
+    spelling = _spelling(type, namespace, value, default_region)
+    if spelling is None:
+        return _normalise(type, namespace, value, default_region)
     found = _NORMAL_FORMS.get(spelling)
     if found is None:
-        found = _normalise(type, namespace, value, default_region)
-        if len(_NORMAL_FORMS) >= _NORMAL_FORMS_HELD:
-            _NORMAL_FORMS.clear()
-        _NORMAL_FORMS[spelling] = found
+        found = _remember(
+            _NORMAL_FORMS, _NORMAL_FORMS_HELD, spelling, _normalise(type, namespace, value, default_region)
+        )
     return found
 
 
