@@ -122,11 +122,7 @@ class _Link:
         reply = f"{self.inbox}{next(self._tokens)}".encode()
         header = _HEADER_LINE + "".join(f"{k}: {v.translate(_NEWLINES)}\r\n" for k, v in headers.items()).encode()
         header += _CRLF
-        if len(header) + len(payload) > self.max_payload:  # the server counts the headers too, and would hang up
-            raise MessageTooLargeError(
-                f"a message of {len(header) + len(payload)} bytes with its headers exceeds the server's limit of "
-                f"{self.max_payload}"
-            )
+        MessageTooLargeError.check(len(header) + len(payload), self.max_payload)  # or the server would hang up
         deadline = time.monotonic() + timeout
         self._sock.settimeout(timeout)  # the send too: not what the last read left of its own deadline
         self._send(

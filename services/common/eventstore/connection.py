@@ -467,10 +467,7 @@ class JetStreamConnection:
         """:class:`MessageTooLargeError` when the message with its headers (as nats-py encodes them, which the
         server counts too) exceeds the server's limit."""
         size = len(data) + len(b"NATS/1.0\r\n\r\n") + sum(len(f"{k}: {v}\r\n".encode()) for k, v in headers.items())
-        if size > self.max_payload:
-            raise MessageTooLargeError(
-                f"a message of {size} bytes with its headers exceeds the server's limit of {self.max_payload}"
-            )
+        MessageTooLargeError.check(size, self.max_payload)
 
     async def _request(self, subject: str, data: bytes, headers: dict[str, str]) -> Msg:
         """Publish with a reply subject on the connection's inbox mux and await the acknowledgement.
@@ -491,10 +488,6 @@ class JetStreamConnection:
             raise
         except (nats.errors.ConnectionClosedError, nats.errors.OutboundBufferLimitError) as exc:
             raise RequestTimeoutError(f"publish not sent: {type(exc).__name__}") from None
-        except nats.errors.MaxPayloadError:
-            raise MessageTooLargeError(
-                f"a message of {len(data)} bytes exceeds the server's limit of {self.max_payload}"
-            ) from None
         finally:
             expiry.cancel()
             self._waiters.pop(token, None)

@@ -45,6 +45,13 @@ class RequestTimeoutError(EventStoreError):
 class MessageTooLargeError(EventStoreError, ValueError):
     """One message (one event, or one aggregate's events) is larger than the server accepts."""
 
+    @classmethod
+    def check(cls, size: int, limit: int) -> None:
+        """Raise when a message of ``size`` bytes, its headers counted (the server counts them), exceeds ``limit``."""
+        if size > limit:
+            msg = f"a message of {size} bytes with its headers exceeds the server's limit of {limit}"
+            raise cls(msg)
+
 
 class CalledOnLoopThreadError(EventStoreError, RuntimeError):
     """A blocking event-store call was made on the connection's own event-loop thread (it would wait for ever)."""
