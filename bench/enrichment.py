@@ -95,9 +95,12 @@ TITLES = {
 
 
 def parts(rows: list[dict[str, object]]) -> list[tuple[str, str]]:
-    """Each part of the set (title, split) in the order of its first text; a part not in ``TUNING`` is unseen."""
-    splits = dict.fromkeys(str(row["split"]) for row in rows)
-    return [(TITLES.get(split, f"{split} (not in TUNING: never tuned on, unseen)"), split) for split in splits]
+    """Each part of the set (title, split): those of ``TITLES`` in its order, then the others (unseen) in the order of
+    their first text."""
+    splits = [split for split in TITLES if any(row["split"] == split for row in rows)]
+    splits += dict.fromkeys(str(row["split"]) for row in rows if row["split"] not in TITLES)
+    unseen = "{} (not in TUNING: never tuned on, unseen)"
+    return [(TITLES.get(split, split if split in TUNING else unseen.format(split)), split) for split in splits]
 
 
 def load(path: Path) -> list[dict[str, object]]:
