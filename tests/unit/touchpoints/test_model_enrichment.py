@@ -299,5 +299,28 @@ def test_the_rules_values_get_no_weight_from_texts_the_rules_were_tuned_on() -> 
         samples, labels, ["neutral", "negative"] * 15, rules_tuned_on=[True] * 30, about={}, encoder=Blank()
     )
     for model in ("intent", "sentiment"):
-        assert all(weight == 0 for row in artefact[model]["coef"] for weight in row[4:])  # the rules' columns
+        assert all(weight == 0 for row in artefact[model]["coef"] for weight in row[4:13])  # the rules' columns
     assert with_rules(samples[:2], Blank().features(samples[:2]), [True, False]).tolist()[0][4:] == [0.0] * 9
+
+
+@needs_model
+def test_the_model_learns_the_words_of_texts_its_encoder_and_the_rules_see_nothing_in(tmp_path: Path) -> None:
+    said = {
+        "purchase": "I want to order two more",
+        "complaint": "it arrived broken again",
+        "question": "when do you open",
+    }
+    samples = [replace(rules_sample("other"), text=text) for text in said.values()] * 10
+    artefact = fit_artefact(
+        samples,
+        list(said) * 10,
+        ["neutral", "negative", "positive"] * 10,
+        rules_tuned_on=[False] * 30,
+        about={},
+        encoder=Blank(),
+    )
+    assert {"order", "broken", "you open"} <= set(artefact["words"]["terms"])
+    (tmp_path / "model.json").write_text(json.dumps(artefact))
+    model = EmbeddingClassifier(tmp_path / "model.json", encoder=Blank())
+    found = model.classify([replace(rules_sample("other"), text=text) for text in ("Order one for me", "BROKEN lid")])
+    assert [v.intent for v in found] == ["purchase", "complaint"]
