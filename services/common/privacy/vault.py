@@ -273,31 +273,42 @@ class NatsKeyVault(KeyVault):
 
     def create_many(self, key_ids: Iterable[str]) -> dict[str, bytes]:
         """The data keys of ``key_ids``: new keys in atomic batches of up to a thousand (one acknowledgement
-        each); a batch refused because some of its keys exist is made one key at a time instead, the bucket
-        writes of up to :data:`CREATE_WINDOW` keys in flight at once."""
+        each, published from the calling thread when the connection has a free blocking link); a batch refused
+        because some of its keys exist is made one key at a time instead, the bucket writes of up to
+        :data:`CREATE_WINDOW` keys in flight at once."""
         names = {key_id: _check_key_id(key_id) for key_id in dict.fromkeys(key_ids)}
-
-        async def create_all() -> dict[str, bytes]:
-            pending = list(names.items())
-            made: dict[str, bytes] = {}
-            for start in range(0, len(pending), MAX_BATCH_MESSAGES):
-                made.update(await self._create_batch(pending[start : start + MAX_BATCH_MESSAGES]))
-            return made
-
-        if not names:
-            return {}
+        pending = list(names.items())
+        made: dict[str, bytes] = {}
         with self._store_errors():
-            return self._connection.call(
-                create_all, timeout=self._connection.request_timeout * (3 + len(names) // CREATE_WINDOW)
-            )
+            for start in range(0, len(pending), MAX_BATCH_MESSAGES):
+                chunk = pending[start : start + MAX_BATCH_MESSAGES]
+                fresh, messages = self._new_keys(chunk)
+                try:
+                    self._connection.publish(messages)
+                except (*CONFLICTS, TooManyInflightBatchesError):
+                    fresh = self._connection.call(
+                        lambda chunk=chunk: self._create_existing(chunk),  # type: ignore[misc]
+                        timeout=self._connection.request_timeout * (3 + len(chunk) // CREATE_WINDOW),
+                    )
+                else:
+                    self._connection.out_of_space = False
+                made.update(fresh)
+        return made
 
-    async def _create_batch(self, pending: list[tuple[str, str]]) -> dict[str, bytes]:
-        """Make ``(key id, name)``'s keys as one atomic batch. When some exist already, read those (one request)
-        and make the others as a batch; when that is refused too (a key destroyed, or made meanwhile), make them
-        one by one."""
-        made = await self._publish_new(pending)
-        if made is not None:
-            return made
+    def _new_keys(self, pending: list[tuple[str, str]]) -> tuple[dict[str, bytes], list[OutgoingMessage]]:
+        """New data keys for ``(key id, name)`` and the bucket messages that store them where none exists."""
+        made = {key_id: AESGCM.generate_key(bit_length=256) for key_id, _name in pending}
+        wrap = self._kek.wrap
+        messages = [
+            OutgoingMessage(f"$KV.{BUCKET}.{name}", wrap(key_id, made[key_id]), {EXPECTED_LAST_SUBJECT_SEQUENCE: "0"})
+            for key_id, name in pending
+        ]
+        return made, messages
+
+    async def _create_existing(self, pending: list[tuple[str, str]]) -> dict[str, bytes]:
+        """Make ``(key id, name)``'s keys after a batch of them was refused as some exist: read those (one
+        request) and make the others as a batch; when that is refused too (a key destroyed, or made meanwhile),
+        make them one by one."""
         found = await self._read_many({f"$KV.{BUCKET}.{name}": key_id for key_id, name in pending})
         missing = [(key_id, name) for key_id, name in pending if key_id not in found]
         made = await self._publish_new(missing) if missing else {}
@@ -311,13 +322,7 @@ class NatsKeyVault(KeyVault):
 
     async def _publish_new(self, pending: list[tuple[str, str]]) -> dict[str, bytes] | None:
         """New keys for ``(key id, name)``, stored as one atomic batch; None when some subject is not empty."""
-        made = {key_id: AESGCM.generate_key(bit_length=256) for key_id, _name in pending}
-        messages = [
-            OutgoingMessage(
-                f"$KV.{BUCKET}.{name}", self._kek.wrap(key_id, made[key_id]), {EXPECTED_LAST_SUBJECT_SEQUENCE: "0"}
-            )
-            for key_id, name in pending
-        ]
+        made, messages = self._new_keys(pending)
         try:
             await self._connection.publish_atomic(messages)
         except (*CONFLICTS, TooManyInflightBatchesError):
