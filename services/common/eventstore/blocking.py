@@ -132,8 +132,7 @@ class _Link:
         frames: list[bytes] = []
         last = len(messages) - 1
         for position, (subject, payload, headers) in enumerate(messages):
-            header = _HEADER_LINE + "".join(f"{k}: {v.translate(_NEWLINES)}\r\n" for k, v in headers.items()).encode()
-            header += _CRLF
+            header = _header_block(headers)
             MessageTooLargeError.check(len(header) + len(payload), self.max_payload)  # or the server would hang up
             frames.append(
                 b"HPUB %s %s%d %d\r\n%s%s\r\n"
@@ -237,6 +236,15 @@ class _Link:
                 raise _Refused(text.split(" for ", 1)[0])  # the rest names the subject
             raise _ConnectionLost(f"the server sent -ERR {text.split(' for ', 1)[0]!r}")
         return op, args, b""
+
+
+def _header_block(headers: Mapping[str, str]) -> bytes:
+    """The headers as NATS reads them (``NATS/1.0``, a line each, an empty line); a line break in a value becomes
+    a space, so no value can add a header."""
+    text = "".join([f"{k}: {v}\r\n" for k, v in headers.items()])
+    if text.count("\n") != len(headers) or text.count("\r") != len(headers):  # a line break in some value
+        text = "".join([f"{k}: {v.translate(_NEWLINES)}\r\n" for k, v in headers.items()])
+    return _HEADER_LINE + text.encode() + _CRLF
 
 
 def _left(deadline: float) -> float:

@@ -128,6 +128,17 @@ def test_a_refusal_by_jetstream_raises_its_typed_error_and_keeps_the_connection(
     assert publisher.publish(subject, b"x", {EXPECTED_LAST_SUBJECT_SEQUENCE: "0"})["seq"] >= 1  # type: ignore[index]
 
 
+def test_a_line_break_in_a_header_value_adds_no_header_on_the_blocking_path(connection: JetStreamConnection) -> None:
+    recorder = _recorder(connection)
+    subject = recorder.layout.event_subject(uuid.uuid4())
+    _publisher(connection).publish_batch(
+        [(subject, b"x", {"Chorus-Note": "a\r\nChorus-Forged: 1", MSG_ID_HEADER: uuid.uuid4().hex})]
+    )
+    stored = connection.call(lambda: connection.last_message(recorder.layout.stream, subject))
+    assert stored is not None and "Chorus-Forged" not in stored.headers
+    assert stored.headers["Chorus-Note"] == "a  Chorus-Forged: 1"
+
+
 def test_a_subject_no_stream_holds_is_a_timeout_at_once(connection: JetStreamConnection) -> None:
     with pytest.raises(RequestTimeoutError, match="no responders"):
         _publisher(connection).publish(f"nowhere.{uuid.uuid4().hex}", b"x", {})

@@ -356,3 +356,35 @@ def test_the_resolution_view_takes_the_import_from_memory_not_from_the_stream(
 
     eventually(applied)
     assert reads == []
+
+
+def test_the_import_hands_its_view_the_messages_it_stored_without_decoding_them_again(
+    identity: IdentityHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hand-over of an import is the events as the view's reader reads them from the stream, field for field
+    (sealed values included), and none of them is parsed from its stored bytes on the way."""
+    from dataclasses import replace
+
+    from services.common.projections import reader as reader_module
+
+    def no_decoding(*_args: object) -> object:
+        raise AssertionError("an imported event was decoded from its bytes to be handed over")
+
+    monkeypatch.setattr(reader_module, "_event", no_decoding)
+    fed: list[object] = []
+    feed = identity.projection.feed
+
+    def kept(upstream: str, events: list[object]) -> None:
+        fed.extend(events)
+        feed(upstream, events)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(identity.projection, "feed", kept)
+    start = identity.app.recorder.max_notification_id() or 0
+    crm = Crm()
+    results = import_all(identity.stub, *(crm.party(n) for n in range(5)))
+    assert {r.outcome for r in results} == {IMPORTED}
+    monkeypatch.undo()
+    reader = identity.projection.readers[identity.app.name]
+    read = reader.read(start, 100, topics=identity.projection.projection.topics())
+    assert fed == [replace(event, stored_at="") for event in read]
+    assert len(fed) == 5 * 7  # each party's registration and three links, and its three identifiers' claims
