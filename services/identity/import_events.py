@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
@@ -39,11 +38,12 @@ _CONSENT = enum_words(types.ConsentStatus.DESCRIPTOR).to_number
 _IDENTIFIER_TYPE = enum_words(types.IdentifierType.DESCRIPTOR).to_number
 
 
-@dataclass(frozen=True)
-class PlannedEvent:
-    """One event to store: its aggregate, the aggregate's version after it, and its message (not sealed yet)."""
+class PlannedEvent(NamedTuple):
+    """One event to store: its aggregate (id, and the id's text), the aggregate's version after it, and its message
+    (not sealed yet)."""
 
     originator_id: uuid.UUID
+    aggregate_id: str
     originator_version: int
     message: Message
 
@@ -73,6 +73,7 @@ def plan_import(
     planned = [
         PlannedEvent(
             party_id,
+            party,
             1,
             pb.PartyRegistered(
                 timestamp=stamp,
@@ -91,11 +92,13 @@ def plan_import(
             at=_stamp(answer.at),
             source=answer.source,
         )
-        planned.append(PlannedEvent(party_id, len(planned) + 1, consent))
+        planned.append(PlannedEvent(party_id, party, len(planned) + 1, consent))
     if checked.preferred_channels:
         channels = [_number(_CHANNEL, channel, "channel") for channel in checked.preferred_channels]
         planned.append(
-            PlannedEvent(party_id, len(planned) + 1, pb.PartyPreferredChannelsSet(timestamp=stamp, channels=channels))
+            PlannedEvent(
+                party_id, party, len(planned) + 1, pb.PartyPreferredChannelsSet(timestamp=stamp, channels=channels)
+            )
         )
     evidence = pb.Evidence(
         source=link_evidence.source,
@@ -118,18 +121,20 @@ def plan_import(
                 party_id=party,
                 originator_topic=CLAIM_TOPIC,
             )
-            claimed.append(PlannedEvent(identifier.id, 1, claim_event))
+            claimed.append(PlannedEvent(identifier.id, key, 1, claim_event))
         else:
             claim_event = pb.IdentifierTransferred(
                 timestamp=stamp, party_id=party, from_party_id=claim.party_id, reason="link"
             )
-            claimed.append(PlannedEvent(claim.id, claim.version + 1, claim_event))
+            claimed.append(PlannedEvent(claim.id, key, claim.version + 1, claim_event))
         linked = pb.LinkedIdentifier(
             identifier_id=key, type=type_number, namespace=identifier.namespace, value=identifier.value
         )
         linked.evidence.CopyFrom(evidence)
         planned.append(
-            PlannedEvent(party_id, len(planned) + 1, pb.PartyIdentifierLinked(timestamp=stamp, identifier=linked))
+            PlannedEvent(
+                party_id, party, len(planned) + 1, pb.PartyIdentifierLinked(timestamp=stamp, identifier=linked)
+            )
         )
     return planned + claimed
 
@@ -141,5 +146,5 @@ def stored_events(planned: Sequence[PlannedEvent], mapper: Mapper[uuid.UUID]) ->
     if not isinstance(mapper, ProtobufMapper):
         msg = "an import stores protobuf events: the application's mapper must be the event codec (MAPPER_TOPIC)"
         raise TypeError(msg)
-    seal_many([(event.message, str(event.originator_id)) for event in planned])
+    seal_many([(event.message, event.aggregate_id) for event in planned])
     return [mapper.stored_message(event.originator_id, event.originator_version, event.message) for event in planned]

@@ -283,7 +283,7 @@ class PartyImporter:
                         ids = self.app.recorder.insert_events(stored)
                     if ids:  # the messages as stored (sealed in place): the view decodes none of them again
                         self.app.hand_over_messages(
-                            (n, str(e.originator_id), e.originator_version, e.message)
+                            (n, e.aggregate_id, e.originator_version, e.message)
                             for e, n in zip(planned, ids, strict=True)
                         )
             except IntegrityError:
