@@ -92,8 +92,9 @@ class Kek:
         self.current_id = kek_id(current)
         self._keys = {kek_id(k): AESGCM(k) for k in (current, *previous)}
 
-    def wrap(self, key_id: str, data_key: bytes) -> bytes:
-        nonce = os.urandom(12)
+    def wrap(self, key_id: str, data_key: bytes, nonce: bytes | None = None) -> bytes:
+        """``data_key`` wrapped for ``key_id`` (``nonce``: 12 random bytes the caller drew, else drawn here)."""
+        nonce = nonce or os.urandom(12)
         sealed = self._keys[self.current_id].encrypt(nonce, data_key, key_id.encode())
         return WRAP_MAGIC + self.current_id + nonce + sealed
 
@@ -297,12 +298,14 @@ class NatsKeyVault(KeyVault):
 
     def _new_keys(self, pending: list[tuple[str, str]]) -> tuple[dict[str, bytes], list[OutgoingMessage]]:
         """New data keys for ``(key id, name)`` and the bucket messages that store them where none exists."""
-        made = {key_id: AESGCM.generate_key(bit_length=256) for key_id, _name in pending}
+        drawn = os.urandom(44 * len(pending))  # each key's 32 bytes and its wrap's 12-byte nonce, in one draw
+        made: dict[str, bytes] = {}
+        messages: list[OutgoingMessage] = []
         wrap = self._kek.wrap
-        messages = [
-            OutgoingMessage(f"$KV.{BUCKET}.{name}", wrap(key_id, made[key_id]), {EXPECTED_LAST_SUBJECT_SEQUENCE: "0"})
-            for key_id, name in pending
-        ]
+        for n, (key_id, name) in enumerate(pending):
+            made[key_id] = key = drawn[44 * n : 44 * n + 32]
+            wrapped = wrap(key_id, key, drawn[44 * n + 32 : 44 * n + 44])
+            messages.append(OutgoingMessage(f"$KV.{BUCKET}.{name}", wrapped, {EXPECTED_LAST_SUBJECT_SEQUENCE: "0"}))
         return made, messages
 
     async def _create_existing(self, pending: list[tuple[str, str]]) -> dict[str, bytes]:
