@@ -18,7 +18,8 @@ key id as associated data, so a wrap cannot be passed off as another subject's k
   the bucket does not hold is purged all the same (a destroy that stopped after the erasure, asked again), as the
   purge is what the other processes hear.
 - **Making many keys at once.** ``create_many`` writes up to a thousand new keys as one atomic batch of the
-  bucket's stream (each expecting its subject to be empty), one acknowledgement for all. When some key exists
+  bucket's stream (each expecting its subject to be empty), one acknowledgement for all, sent from the calling
+  thread (the connection's blocking path) when it can. When some key exists
   already, that batch stores nothing: the existing keys are read (one request) and the others written as a batch
   again; if that is refused too (a destroyed key's subject keeps its purge, or another process made one
   meanwhile), they are made one by one as :meth:`~NatsKeyVault.create` makes them.
