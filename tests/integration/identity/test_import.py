@@ -263,6 +263,28 @@ def test_undecodable_bytes_are_rejected_alone_and_the_stream_reads_on(identity: 
     assert "do not decode" in results[1].violations[0].description
 
 
+def test_many_parties_to_a_frame_are_items_of_their_own_indexed_across_frames(identity: IdentityHarness) -> None:
+    """A frame's ``party`` then its ``parties`` are items in stream order, each answered, rejected or imported
+    alone, as if each had a frame of its own."""
+    crm = Crm()
+    bad = crm.party(3)
+    bad.display_name = ""
+    frames = [
+        pb.ImportPartiesRequest(parties=[crm.party(0), crm.party(1)]),
+        pb.ImportPartiesRequest(party=crm.party(2), parties=[bad, crm.party(4)]),
+        pb.ImportPartiesRequest(party=crm.party(5)),
+        pb.ImportPartiesRequest(parties=[crm.party(n) for n in range(6, 406)]),  # more than a micro-batch
+    ]
+    results = [r for answer in identity.stub.ImportParties(iter(frames)) for r in answer.results]
+    assert [r.index for r in results] == list(range(406))
+    assert [r.outcome for r in results[:6]] == [IMPORTED, IMPORTED, IMPORTED, REJECTED, IMPORTED, IMPORTED]
+    assert [v.field for v in results[3].violations] == ["display_name"]
+    assert {r.outcome for r in results[6:]} == {IMPORTED}
+    assert [r.party_id for r in results[:3]] == [str(imported_party_id(crm.system, f"C-{n}")) for n in range(3)]
+    identity.projection.catch_up()
+    assert resolves_to(identity, crm.party(405).identifiers[0]) == results[405].party_id
+
+
 def test_a_long_stream_is_answered_once_per_item_in_order_per_micro_batch(identity: IdentityHarness) -> None:
     crm = Crm()
     parties = [crm.party(n) for n in range(700)]
