@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
@@ -36,6 +36,7 @@ _ROLE = enum_words(types.PartyRole.DESCRIPTOR).to_number
 _CHANNEL = enum_words(types.Channel.DESCRIPTOR).to_number
 _CONSENT = enum_words(types.ConsentStatus.DESCRIPTOR).to_number
 _IDENTIFIER_TYPE = enum_words(types.IdentifierType.DESCRIPTOR).to_number
+_M = TypeVar("_M", bound=Message)
 
 
 class PlannedEvent(NamedTuple):
@@ -46,6 +47,20 @@ class PlannedEvent(NamedTuple):
     aggregate_id: str
     originator_version: int
     message: Message
+
+
+#: Each message's constant fields, copied into every such event (cheaper than building each by keyword).
+_REGISTERED = pb.PartyRegistered(originator_topic=PARTY_TOPIC)
+_CLAIMED = pb.IdentifierClaimed(originator_topic=CLAIM_TOPIC)
+_LINKED = pb.PartyIdentifierLinked()
+
+
+def _stamped(prototype: _M, stamp: timestamp_pb2.Timestamp) -> _M:
+    """A new message of ``prototype``'s type with its fields, stamped ``stamp``."""
+    message = type(prototype)()
+    message.CopyFrom(prototype)
+    message.timestamp.CopyFrom(stamp)
+    return message
 
 
 def _stamp(moment: datetime) -> timestamp_pb2.Timestamp:
@@ -70,20 +85,11 @@ def plan_import(
     identifier key; they are taken, the others created), each stamped ``now``."""
     stamp = _stamp(now)
     party = str(party_id)
-    planned = [
-        PlannedEvent(
-            party_id,
-            party,
-            1,
-            pb.PartyRegistered(
-                timestamp=stamp,
-                kind=_number(_KIND, checked.kind, "party kind"),
-                roles=[_number(_ROLE, role, "party role") for role in checked.roles],
-                display_name=checked.display_name,
-                originator_topic=PARTY_TOPIC,
-            ),
-        )
-    ]
+    registered = _stamped(_REGISTERED, stamp)
+    registered.kind = _number(_KIND, checked.kind, "party kind")
+    registered.roles.extend([_number(_ROLE, role, "party role") for role in checked.roles])
+    registered.display_name = checked.display_name
+    planned = [PlannedEvent(party_id, party, 1, registered)]
     for answer in checked.consents:
         consent = pb.PartyConsentRecorded(
             timestamp=stamp,
@@ -113,29 +119,25 @@ def plan_import(
         type_number = _number(_IDENTIFIER_TYPE, identifier.type, "identifier type")
         claim = claims.get(key)
         if claim is None:
-            claim_event: Message = pb.IdentifierClaimed(
-                timestamp=stamp,
-                type=type_number,
-                namespace=identifier.namespace,
-                value=identifier.value,
-                party_id=party,
-                originator_topic=CLAIM_TOPIC,
-            )
-            claimed.append(PlannedEvent(identifier.id, key, 1, claim_event))
+            made = _stamped(_CLAIMED, stamp)
+            made.type = type_number
+            made.namespace = identifier.namespace
+            made.value = identifier.value
+            made.party_id = party
+            claimed.append(PlannedEvent(identifier.id, key, 1, made))
         else:
-            claim_event = pb.IdentifierTransferred(
+            taken = pb.IdentifierTransferred(
                 timestamp=stamp, party_id=party, from_party_id=claim.party_id, reason="link"
             )
-            claimed.append(PlannedEvent(claim.id, key, claim.version + 1, claim_event))
-        linked = pb.LinkedIdentifier(
-            identifier_id=key, type=type_number, namespace=identifier.namespace, value=identifier.value
-        )
+            claimed.append(PlannedEvent(claim.id, key, claim.version + 1, taken))
+        link_event = _stamped(_LINKED, stamp)
+        linked = link_event.identifier
+        linked.identifier_id = key
+        linked.type = type_number
+        linked.namespace = identifier.namespace
+        linked.value = identifier.value
         linked.evidence.CopyFrom(evidence)
-        planned.append(
-            PlannedEvent(
-                party_id, party, len(planned) + 1, pb.PartyIdentifierLinked(timestamp=stamp, identifier=linked)
-            )
-        )
+        planned.append(PlannedEvent(party_id, party, len(planned) + 1, link_event))
     return planned + claimed
 
 
