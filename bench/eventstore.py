@@ -7,7 +7,7 @@ payloads (``--state-bytes`` of event state, default 300), so the ratios hold eve
   time — the round trip every sequential save pays, whatever the recorder;
 - our ``insert_events``: sequential and with concurrent writer threads, one event per call (the common save) and
   ``--events-per-save`` events of one aggregate per call (one commit message); once as configured by default
-  (one-message saves published from the saving thread over the blocking connections of ``blocking.py``) and
+  (saves published from the saving thread over the blocking connections of ``blocking.py``) and
   once "loop only" (``NATS_PUBLISH_CONNECTIONS=0``: every save handed to the connection's asyncio loop), so the
   gain and cost of the blocking path show in the same run;
 - the same events as one ADR-50 atomic batch of one message per event (how multi-event saves were stored

@@ -12,7 +12,7 @@ CSV rows have a header: ``external_id``, ``display_name``, optional ``source_sys
 (``email``, ``phone``, ``x``, ``crm_id``…) holds that type's values (``;``-separated); ``consent_<channel>``
 holds the answer for that channel (``granted``, ``denied``, ``revoked``). ``--source-system`` fills rows that
 name none. A row the command cannot read is rejected here, naming its line; every other row is answered by the
-service. The summary counts the outcomes and lists each reject by line, field and rule, never a value.
+service (rows are sent :data:`FRAME_PARTIES` parties to a stream frame). The summary counts the outcomes and lists each reject by line, field and rule, never a value.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ from services.common.grpc_runtime import client
 
 SHOWN_REJECTS = 50
 """Rejects listed one by one in the summary (all are counted)."""
+FRAME_PARTIES = 100
+"""Parties sent in one stream frame (a stream costs per frame, whatever the frame holds)."""
 _IDENTIFIER_TYPES = {
     name.removeprefix("IDENTIFIER_TYPE_").lower() for name in types_pb2.IdentifierType.DESCRIPTOR.values_by_name
 } - {"unspecified"}
@@ -236,6 +238,7 @@ def import_file(
     unreadable_file: list[str] = []
 
     def requests() -> Iterator[pb.ImportPartiesRequest]:
+        frame: list[pb.ImportedParty] = []
         try:
             for line, row in rows(path, file_format):
                 try:
@@ -247,11 +250,16 @@ def import_file(
                     progress.advance(task)
                     continue
                 sent_lines.append(line)
-                yield pb.ImportPartiesRequest(party=party)
+                frame.append(party)
+                if len(frame) == FRAME_PARTIES:
+                    yield pb.ImportPartiesRequest(parties=frame)
+                    frame = []
         except (UnicodeDecodeError, csv.Error) as broken:
             unreadable_file.append(
                 f"the file cannot be read past line {len(sent_lines) + len(summary.rejects)}: {type(broken).__name__}"
             )
+        if frame:
+            yield pb.ImportPartiesRequest(parties=frame)
 
     with progress:
         task = progress.add_task("importing", total=count_rows(path, file_format))

@@ -18,7 +18,7 @@ Every variable has a default that runs Chorus on a laptop; deployments override 
 | ``CHORUS_SHUTDOWN_GRACE_SECONDS`` | ``5`` | seconds in-flight RPCs get to finish after SIGTERM before they are cancelled |
 | ``CHORUS_DEFAULT_REGION`` | (none) | region (ISO 3166 code, e.g. ``GB``) of phone numbers written without ``+``, the same in every service; none refuses them (``services.common.identifiers``) |
 | ``CHORUS_STORE_TIMEOUT_SECONDS`` | ``2`` | seconds a request waits for one answer of the event store (a write is tried 3 times): the server's own deadline in an outage |
-| ``CHORUS_STORE_PUBLISH_CONNECTIONS`` | ``16`` | most extra NATS connections a process keeps for publishing one-message saves from the saving thread, 0..256; 0 sends every save through the event store's event loop |
+| ``CHORUS_STORE_PUBLISH_CONNECTIONS`` | ``16`` | most extra NATS connections a process keeps for publishing saves from the saving thread, 0..256; 0 sends every save through the event store's event loop |
 | ``CHORUS_TLS_CERT_FILE`` | (none) | PEM certificate (chain) of the gRPC server; with the key file, every gRPC port speaks TLS only |
 | ``CHORUS_TLS_KEY_FILE`` | (none) | PEM private key of that certificate |
 | ``CHORUS_TLS_CA_FILE`` | (none) | PEM CA bundle client certificates are verified against |

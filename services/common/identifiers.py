@@ -224,9 +224,13 @@ def _remember(cache: dict[_Spelling, _T], held: int, spelling: _Spelling, found:
 def normal_key(type: str, namespace: str, value: str, default_region: str | None = None) -> str:  # noqa: A002
     """The key of the identifier's normal form, or of its spelling when it has none (an invalid value)."""
     spelling = _spelling(type, namespace, value, default_region)
-    known = _INVALID_KEYS.get(spelling) if spelling is not None else None
-    if known is not None:
-        return known
+    if spelling is not None:
+        normal = _NORMAL_FORMS.get(spelling)  # a valid spelling seen before: one look-up
+        if normal is not None:
+            return normal.key
+        known = _INVALID_KEYS.get(spelling)
+        if known is not None:
+            return known
     try:
         return normalise(type, namespace, value, default_region).key
     except InvalidIdentifier:

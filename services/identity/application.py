@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError
@@ -28,7 +28,7 @@ from services.common.errors import Conflict, FieldViolation, InvalidArgument, No
 from services.common.eventstore import store_errors
 from services.common.identifiers import Identifier, InvalidIdentifier, normalise
 from services.common.privacy.keyring import installed as installed_keyring
-from services.common.projections import handed_over
+from services.common.projections import handed_over, handed_over_messages
 from services.identity.domain import (
     RULE_COMMAND_TOO_LARGE,
     AlreadyForgotten,
@@ -51,6 +51,9 @@ from services.identity.domain import (
 )
 from services.identity.importing import ImportOutcome, PartyImport, PartyImporter
 from services.identity.importing import prepare as prepare_import
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
 
 log = structlog.get_logger(__name__)
 
@@ -94,12 +97,26 @@ class IdentityApplication(ServiceApplication):
     def hand_over(self, notifications: Sequence[Notification]) -> None:
         """Give the attached projection what this process has just stored (when it takes a hand-over): it applies
         it from memory instead of reading it back from the stream."""
+        projection = self._hand_over_to()
+        if projection is not None:
+            stored = [_Stored(notification) for notification in notifications]
+            topics = projection.projection.topics()  # the events of other topics change nothing: left undecoded
+            projection.feed(self.name, handed_over(self.name, stored, keep_sealed=True, topics=topics))
+
+    def hand_over_messages(self, stored: Iterable[tuple[int, str, int, Message]]) -> None:
+        """:meth:`hand_over` of events whose messages the caller stored as they are (``(notification id, aggregate
+        id, version, sealed message)``): none is decoded again, and none may be changed afterwards."""
+        projection = self._hand_over_to()
+        if projection is not None:
+            topics = projection.projection.topics()
+            projection.feed(self.name, handed_over_messages(self.name, stored, topics=topics))
+
+    def _hand_over_to(self) -> Any:
+        """The attached projection when it takes a hand-over of this application's events, else None."""
         projection = self.projection
         if projection is None or self.name not in getattr(projection, "handed_over", ()):
-            return
-        stored = [_Stored(notification) for notification in notifications]
-        topics = projection.projection.topics()  # the events of other topics change nothing: left undecoded
-        projection.feed(self.name, handed_over(self.name, stored, keep_sealed=True, topics=topics))
+            return None
+        return projection
 
     def _notify(self, recordings: list[Any]) -> None:
         """Called with what every save stored (``Application.save``)."""

@@ -214,6 +214,18 @@ def party_import_in(message: pb.ImportedParty) -> PartyImport:
     )
 
 
+def import_items(frames: Iterator[pb.ImportPartiesRequest | Undecodable]) -> Iterator[pb.ImportedParty | Undecodable]:
+    """The items of an ImportParties stream, in order: each frame's ``party`` (when set, or when the frame has no
+    ``parties``), then its ``parties``; a frame whose bytes do not decode is one item."""
+    for frame in frames:
+        if isinstance(frame, Undecodable) or not frame.parties:
+            yield frame if isinstance(frame, Undecodable) else frame.party
+            continue
+        if frame.HasField("party"):
+            yield frame.party
+        yield from frame.parties
+
+
 def import_result_out(outcome: ImportOutcome) -> pb.ImportResult:
     return pb.ImportResult(
         index=outcome.index,
@@ -378,14 +390,14 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
         answered once durable (``services.identity.importing``)."""
         stream = ImportStream(self.app)
 
-        def prepare(messages: list[pb.ImportPartiesRequest | Undecodable], first: int) -> Reservation:
-            return stream.reserve(self._prepare_import(messages, first))
+        def prepare(items: list[pb.ImportedParty | Undecodable], first: int) -> Reservation:
+            return stream.reserve(self._prepare_import(items, first))
 
         def commit(reservation: Reservation) -> pb.ImportPartiesResponse:
             return pb.ImportPartiesResponse(results=[import_result_out(o) for o in stream.commit(reservation)])
 
         yield from answer_in_micro_batches(
-            request_iterator,
+            import_items(request_iterator),
             prepare=prepare,
             commit=commit,
             max_batch=self.import_batch,
@@ -394,20 +406,20 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
             commits=IMPORT_COMMITS,
         )
 
-    def _prepare_import(self, messages: list[pb.ImportPartiesRequest | Undecodable], first: int) -> list[Prepared]:
+    def _prepare_import(self, items: list[pb.ImportedParty | Undecodable], first: int) -> list[Prepared]:
         """Each item checked against its .proto rules, then by :func:`importing.prepare`."""
         prepared: list[Prepared] = []
-        for offset, message in enumerate(messages):
-            if isinstance(message, Undecodable):
-                undecodable = (ImportViolation("", message.description),)
+        for offset, item in enumerate(items):
+            if isinstance(item, Undecodable):
+                undecodable = (ImportViolation("", item.description),)
                 prepared.append(ImportOutcome(first + offset, REJECTED, violations=undecodable))
                 continue
-            broken = violations(message.party)
+            broken = violations(item)
             if broken:
                 refused = tuple(ImportViolation(v.field, v.description) for v in broken)
                 prepared.append(ImportOutcome(first + offset, REJECTED, violations=refused))
             else:
-                prepared.extend(prepare_import(self.app, [party_import_in(message.party)], first + offset))
+                prepared.extend(prepare_import(self.app, [party_import_in(item)], first + offset))
         return prepared
 
     def ForgetParty(self, request: pb.ForgetPartyRequest, context: grpc.ServicerContext) -> pb.ForgetPartyResponse:

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
@@ -37,15 +36,31 @@ _ROLE = enum_words(types.PartyRole.DESCRIPTOR).to_number
 _CHANNEL = enum_words(types.Channel.DESCRIPTOR).to_number
 _CONSENT = enum_words(types.ConsentStatus.DESCRIPTOR).to_number
 _IDENTIFIER_TYPE = enum_words(types.IdentifierType.DESCRIPTOR).to_number
+_M = TypeVar("_M", bound=Message)
 
 
-@dataclass(frozen=True)
-class PlannedEvent:
-    """One event to store: its aggregate, the aggregate's version after it, and its message (not sealed yet)."""
+class PlannedEvent(NamedTuple):
+    """One event to store: its aggregate (id, and the id's text), the aggregate's version after it, and its message
+    (not sealed yet)."""
 
     originator_id: uuid.UUID
+    aggregate_id: str
     originator_version: int
     message: Message
+
+
+#: Each message's constant fields, copied into every such event (cheaper than building each by keyword).
+_REGISTERED = pb.PartyRegistered(originator_topic=PARTY_TOPIC)
+_CLAIMED = pb.IdentifierClaimed(originator_topic=CLAIM_TOPIC)
+_LINKED = pb.PartyIdentifierLinked()
+
+
+def _stamped(prototype: _M, stamp: timestamp_pb2.Timestamp) -> _M:
+    """A new message of ``prototype``'s type with its fields, stamped ``stamp``."""
+    message = type(prototype)()
+    message.CopyFrom(prototype)
+    message.timestamp.CopyFrom(stamp)
+    return message
 
 
 def _stamp(moment: datetime) -> timestamp_pb2.Timestamp:
@@ -70,19 +85,11 @@ def plan_import(
     identifier key; they are taken, the others created), each stamped ``now``."""
     stamp = _stamp(now)
     party = str(party_id)
-    planned = [
-        PlannedEvent(
-            party_id,
-            1,
-            pb.PartyRegistered(
-                timestamp=stamp,
-                kind=_number(_KIND, checked.kind, "party kind"),
-                roles=[_number(_ROLE, role, "party role") for role in checked.roles],
-                display_name=checked.display_name,
-                originator_topic=PARTY_TOPIC,
-            ),
-        )
-    ]
+    registered = _stamped(_REGISTERED, stamp)
+    registered.kind = _number(_KIND, checked.kind, "party kind")
+    registered.roles.extend([_number(_ROLE, role, "party role") for role in checked.roles])
+    registered.display_name = checked.display_name
+    planned = [PlannedEvent(party_id, party, 1, registered)]
     for answer in checked.consents:
         consent = pb.PartyConsentRecorded(
             timestamp=stamp,
@@ -91,11 +98,13 @@ def plan_import(
             at=_stamp(answer.at),
             source=answer.source,
         )
-        planned.append(PlannedEvent(party_id, len(planned) + 1, consent))
+        planned.append(PlannedEvent(party_id, party, len(planned) + 1, consent))
     if checked.preferred_channels:
         channels = [_number(_CHANNEL, channel, "channel") for channel in checked.preferred_channels]
         planned.append(
-            PlannedEvent(party_id, len(planned) + 1, pb.PartyPreferredChannelsSet(timestamp=stamp, channels=channels))
+            PlannedEvent(
+                party_id, party, len(planned) + 1, pb.PartyPreferredChannelsSet(timestamp=stamp, channels=channels)
+            )
         )
     evidence = pb.Evidence(
         source=link_evidence.source,
@@ -110,27 +119,25 @@ def plan_import(
         type_number = _number(_IDENTIFIER_TYPE, identifier.type, "identifier type")
         claim = claims.get(key)
         if claim is None:
-            claim_event: Message = pb.IdentifierClaimed(
-                timestamp=stamp,
-                type=type_number,
-                namespace=identifier.namespace,
-                value=identifier.value,
-                party_id=party,
-                originator_topic=CLAIM_TOPIC,
-            )
-            claimed.append(PlannedEvent(identifier.id, 1, claim_event))
+            made = _stamped(_CLAIMED, stamp)
+            made.type = type_number
+            made.namespace = identifier.namespace
+            made.value = identifier.value
+            made.party_id = party
+            claimed.append(PlannedEvent(identifier.id, key, 1, made))
         else:
-            claim_event = pb.IdentifierTransferred(
+            taken = pb.IdentifierTransferred(
                 timestamp=stamp, party_id=party, from_party_id=claim.party_id, reason="link"
             )
-            claimed.append(PlannedEvent(claim.id, claim.version + 1, claim_event))
-        linked = pb.LinkedIdentifier(
-            identifier_id=key, type=type_number, namespace=identifier.namespace, value=identifier.value
-        )
+            claimed.append(PlannedEvent(claim.id, key, claim.version + 1, taken))
+        link_event = _stamped(_LINKED, stamp)
+        linked = link_event.identifier
+        linked.identifier_id = key
+        linked.type = type_number
+        linked.namespace = identifier.namespace
+        linked.value = identifier.value
         linked.evidence.CopyFrom(evidence)
-        planned.append(
-            PlannedEvent(party_id, len(planned) + 1, pb.PartyIdentifierLinked(timestamp=stamp, identifier=linked))
-        )
+        planned.append(PlannedEvent(party_id, party, len(planned) + 1, link_event))
     return planned + claimed
 
 
@@ -141,5 +148,5 @@ def stored_events(planned: Sequence[PlannedEvent], mapper: Mapper[uuid.UUID]) ->
     if not isinstance(mapper, ProtobufMapper):
         msg = "an import stores protobuf events: the application's mapper must be the event codec (MAPPER_TOPIC)"
         raise TypeError(msg)
-    seal_many([(event.message, str(event.originator_id)) for event in planned])
+    seal_many([(event.message, event.aggregate_id) for event in planned])
     return [mapper.stored_message(event.originator_id, event.originator_version, event.message) for event in planned]

@@ -12,10 +12,10 @@ Importing is split so a stream can overlap two micro-batches:
     a view, the event store), lets the domain check each remaining item (``check_import``: all of it or nothing,
     merge protection as LinkIdentifier applies it), plans its events without building aggregates
     (:mod:`services.identity.import_events`: the events ``import_party``'s aggregates would store), and stores
-    many items' events in one atomic commit of at most :data:`MAX_EVENTS_PER_SAVE` events, then hands them to
-    the resolution view (``IdentityApplication.hand_over``). A party imported before is answered
-    ALREADY_IMPORTED and nothing changes; an identifier held by another party (also by an earlier item of the
-    same batch), a blocked value or a cap refuse that item alone.
+    many items' events in one atomic commit of at most :data:`MAX_EVENTS_PER_SAVE` events, then hands their
+    messages, as stored, to the resolution view (``IdentityApplication.hand_over_messages``: none is decoded
+    again). A party imported before is answered ALREADY_IMPORTED and nothing changes; an identifier held by
+    another party (also by an earlier item of the same batch), a blocked value or a cap refuse that item alone.
 
 The view may lag behind the store. The store has the last word: a party or claim that exists although the view
 did not know it makes the whole save fail (a second version 1 of its aggregate); the importer then reads every
@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.persistence import IntegrityError
 
 from services.common.errors import InvalidArgument
 from services.common.eventstore import store_errors
@@ -281,12 +281,10 @@ class PartyImporter:
                     stored = stored_events(planned, self.app.mapper)
                     with store_errors():
                         ids = self.app.recorder.insert_events(stored)
-                    if ids:
-                        self.app.hand_over(
-                            [
-                                Notification(e.originator_id, e.originator_version, e.topic, e.state, id=n)
-                                for e, n in zip(stored, ids, strict=True)
-                            ]
+                    if ids:  # the messages as stored (sealed in place): the view decodes none of them again
+                        self.app.hand_over_messages(
+                            (n, e.aggregate_id, e.originator_version, e.message)
+                            for e, n in zip(planned, ids, strict=True)
                         )
             except IntegrityError:
                 self._read_from_store(group.items, known)

@@ -13,9 +13,9 @@ variable                        default     meaning
 ``NATS_NAMESPACE``              ``chorus``  first subject token and stream-name prefix (isolates
                                             deployments/tests)
 ``NATS_CONNECT_TIMEOUT``        ``5``       seconds to wait for the first connection before giving up
-``NATS_PUBLISH_CONNECTIONS``    ``16``      most blocking connections publishing one-message saves from
-                                            the saving threads (:mod:`.blocking`); 0: every save goes
-                                            through the loop
+``NATS_PUBLISH_CONNECTIONS``    ``16``      most blocking connections publishing saves from the saving
+                                            threads (:mod:`.blocking`); 0: every save goes through the
+                                            loop
 ``CREATE_TABLE``                ``y``       create the stream when missing (else it must exist)
 ==============================  ==========  ==============================================================
 
@@ -59,8 +59,8 @@ How the library's model maps onto JetStream (one stream per application, ``CHORU
 
 Modules, one job each: :mod:`.layout` (stream name, subjects, stream config), :mod:`.envelope` (events <->
 messages, notification ids), :mod:`.bridge` (the asyncio loop thread), :mod:`.connection` (one NATS connection
-and its JetStream calls), :mod:`.blocking` (the pool of blocking connections that publish one-message saves from
-the saving threads), :mod:`.recorders`, :mod:`.subscription`, :mod:`.factory`, :mod:`.jetstream` (the
+and its JetStream calls), :mod:`.blocking` (the pool of blocking connections that publish saves from the saving
+threads), :mod:`.recorders`, :mod:`.subscription`, :mod:`.factory`, :mod:`.jetstream` (the
 persistence module the library loads), :mod:`.codec` (each domain event as its protobuf message) and
 :mod:`.digest` (the digest chain), :mod:`.errors` (one root error, the JetStream error-code table, the store -> application error helper);
 :mod:`.protobuf_mapper` is the codec's former name, re-exporting it.

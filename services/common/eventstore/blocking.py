@@ -1,4 +1,5 @@
-"""Publish one message and wait for its JetStream acknowledgement on the calling thread, over a blocking socket.
+"""Publish a message (or an atomic batch) and wait for its JetStream acknowledgement on the calling thread, over a
+blocking socket.
 
 The recorders are synchronous and nats-py is asyncio: handing each save to the connection's loop thread costs
 two thread switches and nats-py's per-call work. :class:`BlockingPublisher` keeps a small pool of plain NATS
@@ -13,8 +14,8 @@ timeouts).
 Each connection is a minimal client of the NATS text protocol: it reads INFO, upgrades to TLS with the SSL
 context it is given (``tls://`` URLs, or a server that requires TLS), sends CONNECT with the URL's credentials
 (user and password, or a token), subscribes to its own reply inbox, then publishes with headers (HPUB) and reads
-the reply (MSG/HMSG), answering the server's PINGs. It only publishes; reads, subscriptions and atomic batches
-stay on nats-py.
+the reply (MSG/HMSG), answering the server's PINGs. An atomic batch is written at once, only its commit asking
+for a reply. It only publishes; reads and subscriptions stay on nats-py.
 
 Errors: a message over the server's ``max_payload`` with its headers raises
 :class:`~.errors.MessageTooLargeError` before anything is sent; a JetStream refusal raises the typed error of
@@ -119,16 +120,34 @@ class _Link:
 
     def request(self, subject: str, payload: bytes, headers: Mapping[str, str], timeout: float) -> tuple[str, bytes]:
         """Publish and wait for the reply; returns its status (``""`` for none) and payload."""
+        return self.request_batch([(subject, payload, headers)], timeout)
+
+    def request_batch(
+        self, messages: Sequence[tuple[str, bytes, Mapping[str, str]]], timeout: float
+    ) -> tuple[str, bytes]:
+        """Publish ``(subject, payload, headers)`` messages in one write, only the last with a reply subject, and
+        wait for that reply (an atomic batch's commit is the only message answered); its status and payload.
+        Every message is checked against the server's limit before anything is sent."""
         reply = f"{self.inbox}{next(self._tokens)}".encode()
-        header = _HEADER_LINE + "".join(f"{k}: {v.translate(_NEWLINES)}\r\n" for k, v in headers.items()).encode()
-        header += _CRLF
-        MessageTooLargeError.check(len(header) + len(payload), self.max_payload)  # or the server would hang up
+        frames: list[bytes] = []
+        last = len(messages) - 1
+        for position, (subject, payload, headers) in enumerate(messages):
+            header = _header_block(headers)
+            MessageTooLargeError.check(len(header) + len(payload), self.max_payload)  # or the server would hang up
+            frames.append(
+                b"HPUB %s %s%d %d\r\n%s%s\r\n"
+                % (
+                    subject.encode(),
+                    reply + b" " if position == last else b"",
+                    len(header),
+                    len(header) + len(payload),
+                    header,
+                    payload,
+                )
+            )
         deadline = time.monotonic() + timeout
         self._sock.settimeout(timeout)  # the send too: not what the last read left of its own deadline
-        self._send(
-            b"HPUB %s %s %d %d\r\n%s%s\r\n"
-            % (subject.encode(), reply, len(header), len(header) + len(payload), header, payload)
-        )
+        self._send(b"".join(frames))
         while True:
             op, args, body = self._next(deadline)
             if op not in (b"MSG", b"HMSG") or args.split(b" ", 1)[0] != reply:
@@ -219,6 +238,15 @@ class _Link:
         return op, args, b""
 
 
+def _header_block(headers: Mapping[str, str]) -> bytes:
+    """The headers as NATS reads them (``NATS/1.0``, a line each, an empty line); a line break in a value becomes
+    a space, so no value can add a header."""
+    text = "".join([f"{k}: {v}\r\n" for k, v in headers.items()])
+    if text.count("\n") != len(headers) or text.count("\r") != len(headers):  # a line break in some value
+        text = "".join([f"{k}: {v.translate(_NEWLINES)}\r\n" for k, v in headers.items()])
+    return _HEADER_LINE + text.encode() + _CRLF
+
+
 def _left(deadline: float) -> float:
     """The seconds until ``deadline``; :class:`_ConnectionLost` when it has passed."""
     remaining = deadline - time.monotonic()
@@ -275,11 +303,16 @@ class BlockingPublisher:
     def publish(self, subject: str, data: bytes, headers: Mapping[str, str]) -> dict[str, Any] | None:
         """Publish and return JetStream's acknowledgement (``{"stream", "seq", …}``), or None when every pooled
         connection is in use or none could be opened: nothing was sent, the caller publishes another way."""
+        return self.publish_batch([(subject, data, headers)])
+
+    def publish_batch(self, messages: Sequence[tuple[str, bytes, Mapping[str, str]]]) -> dict[str, Any] | None:
+        """:meth:`publish` for several messages sent in one write, the last one's acknowledgement returned: an
+        atomic batch's (its headers say so, and its commit is the only message JetStream answers)."""
         link = self._checkout(time.monotonic() + self.request_timeout)
         if link is None:
             return None
         try:
-            status, body = link.request(subject, data, headers, self.request_timeout)
+            status, body = link.request_batch(messages, self.request_timeout)
         except MessageTooLargeError:
             self._checkin(link)  # nothing was sent
             raise

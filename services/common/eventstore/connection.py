@@ -3,10 +3,10 @@
 The connection lives on a :class:`~services.common.eventstore.bridge.LoopThread` started by
 :meth:`JetStreamConnection.open`; its synchronous methods (``ensure_stream``, ``call``, ``publish``) may be used
 from any thread but the loop's own, and its coroutines (``publish_atomic``, ``direct_get_batch``…) run on the loop.
-``publish`` sends a single message from the calling thread through the
+``publish`` sends a message, or an atomic batch in one write, from the calling thread through the
 :class:`~services.common.eventstore.blocking.BlockingPublisher` beside it (the servers nats-py knows, the one it is
-connected to first; the same TLS context), and everything else through the loop, as it does a single message
-when that publisher cannot open a connection.
+connected to first; the same TLS context), and through the loop when that publisher has no free connection or
+cannot open one.
 
 JetStream features used (nats-server >= 2.12):
 - atomic batch publish (ADR-50): ``Nats-Batch-Id`` / ``Nats-Batch-Sequence`` / ``Nats-Batch-Commit`` headers on
@@ -26,7 +26,7 @@ import re
 import ssl
 import sys
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import nats
@@ -413,15 +413,23 @@ class JetStreamConnection:
     def publish(self, messages: Sequence[OutgoingMessage]) -> list[int]:
         """Store all ``messages`` or none and return their stream sequences, waiting on the calling thread.
 
-        One message goes over a pooled blocking connection when one is free (no thread switch); several, or one
-        when the pool is in use to its cap or cannot open a connection, go through the loop
+        They go over a pooled blocking connection when one is free (no thread switch; several as one atomic batch
+        in one write); when the pool is in use to its cap or cannot open a connection, through the loop
         (:meth:`publish_atomic`).
         """
-        if len(messages) == 1 and self._publisher is not None and not self._bridge.on_loop_thread():
-            msg = messages[0]
-            ack = self._publisher.publish(msg.subject, msg.data, msg.headers)
-            if ack is not None:
-                return [int(ack["seq"])]
+        if messages and self._publisher is not None and not self._bridge.on_loop_thread():
+            if len(messages) == 1:
+                msg = messages[0]
+                ack = self._publisher.publish(msg.subject, msg.data, msg.headers)
+                if ack is not None:
+                    return [int(ack["seq"])]
+            else:
+                batch = self._batch_headers(messages)
+                ack = self._publisher.publish_batch(
+                    [(msg.subject, msg.data, headers) for msg, headers in zip(messages, batch, strict=True)]
+                )
+                if ack is not None:
+                    return self._batch_sequences(ack, len(messages))
         return self.call(lambda: self.publish_atomic(messages))
 
     async def publish_atomic(self, messages: Sequence[OutgoingMessage]) -> list[int]:
@@ -432,8 +440,6 @@ class JetStreamConnection:
         """
         if not messages:
             return []
-        if len(messages) > MAX_BATCH_MESSAGES:
-            raise ValueError(f"an atomic commit holds at most {MAX_BATCH_MESSAGES} events, got {len(messages)}")
         nc = self.client
         if len(messages) == 1:
             msg = messages[0]
@@ -441,15 +447,10 @@ class JetStreamConnection:
             reply = await self._request(msg.subject, msg.data, msg.headers)
             return [self._parse_ack(reply)["seq"]]
         assert self._batch_slots is not None
-        batch_id = uuid.uuid4().hex
-        last = len(messages)
-        batch: list[dict[str, str]] = []
-        for position, msg in enumerate(messages, start=1):
-            headers = {**msg.headers, "Nats-Batch-Id": batch_id, "Nats-Batch-Sequence": str(position)}
-            if position == last:
-                headers["Nats-Batch-Commit"] = "1"
+        batch = self._batch_headers(messages)
+        for msg, headers in zip(messages, batch, strict=True):
             self._check_size(msg.data, headers)  # before anything is sent
-            batch.append(headers)
+        last = len(messages)
         async with self._batch_slots:
             for position, (msg, headers) in enumerate(zip(messages, batch, strict=True), start=1):
                 if position < last:
@@ -457,11 +458,28 @@ class JetStreamConnection:
                 else:
                     reply = await self._request(msg.subject, msg.data, headers)
             ack = self._parse_ack(reply)
+        return self._batch_sequences(ack, last)
+
+    @staticmethod
+    def _batch_headers(messages: Sequence[OutgoingMessage]) -> list[dict[str, str]]:
+        """Each message's headers as one ADR-50 atomic batch carries them (a new batch id; the last commits)."""
+        if len(messages) > MAX_BATCH_MESSAGES:
+            raise ValueError(f"an atomic commit holds at most {MAX_BATCH_MESSAGES} events, got {len(messages)}")
+        batch_id = uuid.uuid4().hex
+        batch = [
+            {**msg.headers, "Nats-Batch-Id": batch_id, "Nats-Batch-Sequence": str(position)}
+            for position, msg in enumerate(messages, start=1)
+        ]
+        batch[-1]["Nats-Batch-Commit"] = "1"
+        return batch
+
+    @staticmethod
+    def _batch_sequences(ack: Mapping[str, Any], count: int) -> list[int]:
+        """The stream sequences of a batch of ``count`` messages from its commit's acknowledgement."""
         final = int(ack["seq"])
-        count = int(ack.get("count", last))
-        if count != last:
-            raise JetStreamApiError(f"batch stored {count} of {last} messages")
-        return list(range(final - last + 1, final + 1))
+        if int(ack.get("count", count)) != count:
+            raise JetStreamApiError(f"batch stored {ack.get('count')} of {count} messages")
+        return list(range(final - count + 1, final + 1))
 
     def _check_size(self, data: bytes, headers: dict[str, str]) -> None:
         """:class:`MessageTooLargeError` when the message with its headers (as nats-py encodes them, which the

@@ -22,7 +22,6 @@ sealed value opens as :data:`ERASED`: whoever holds no key sees no personal data
 
 from __future__ import annotations
 
-import base64
 import binascii
 import os
 from collections.abc import Sequence
@@ -43,27 +42,30 @@ ERASED = "[erased]"
 PREFIX = "pii1:"
 ESCAPE = "pii0:"  #: marks a clear value stored without a keyring that would otherwise read as sealed (or escaped)
 _IDENTIFIER_TYPE = enum_words(types_pb2.IdentifierType.DESCRIPTOR)
-_MARKED: dict[str, tuple[tuple[FieldDescriptor, int], ...]] = {}
-_NESTED: dict[str, tuple[FieldDescriptor, ...]] = {}
+_Plan = tuple[tuple[tuple[FieldDescriptor, int], ...], tuple[FieldDescriptor, ...]]
+_PLANS: dict[type, _Plan] = {}  #: by message class (a dict lookup cheaper than the descriptor's name)
+_ACTORS: dict[type, tuple[bool, bool]] = {}  #: by event class: whether it has ``actors``, and ``direction``
 _FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
-def _plan(message: Message) -> tuple[tuple[tuple[FieldDescriptor, int], ...], tuple[FieldDescriptor, ...]]:
+def _plan(message: Message) -> _Plan:
     """The marked string fields of ``message``'s type, and its message fields that can lead to one."""
-    name = message.DESCRIPTOR.full_name
-    if name not in _MARKED:
+    plan = _PLANS.get(type(message))
+    if plan is None:
         fields = message.DESCRIPTOR.fields
-        _MARKED[name] = tuple(
-            (f, subject_of(f)) for f in fields if subject_of(f) and f.type == FieldDescriptor.TYPE_STRING
+        plan = (
+            tuple((f, subject_of(f)) for f in fields if subject_of(f) and f.type == FieldDescriptor.TYPE_STRING),
+            tuple(
+                f
+                for f in fields
+                if f.type == FieldDescriptor.TYPE_MESSAGE
+                and not f.message_type.GetOptions().map_entry
+                and _holds_marks(f.message_type)
+            ),
         )
-        _NESTED[name] = tuple(
-            f
-            for f in fields
-            if f.type == FieldDescriptor.TYPE_MESSAGE
-            and not f.message_type.GetOptions().map_entry
-            and _holds_marks(f.message_type)
-        )
-    return _MARKED[name], _NESTED[name]
+        _PLANS[type(message)] = plan
+    return plan
 
 
 def _holds_marks(descriptor: Descriptor) -> bool:
@@ -88,9 +90,14 @@ def person_actor(direction: int, actors: int) -> int:
 
 
 def _person_actor_key(event: Message, aggregate_id: str, default_region: str | None) -> str:
-    if "actors" not in event.DESCRIPTOR.fields_by_name or not len(event.actors):
+    shape = _ACTORS.get(type(event))
+    if shape is None:
+        names = event.DESCRIPTOR.fields_by_name
+        shape = _ACTORS[type(event)] = ("actors" in names, "direction" in names)
+    has_actors, has_direction = shape
+    if not has_actors or not len(event.actors):
         return aggregate_id
-    direction = event.direction if "direction" in event.DESCRIPTOR.fields_by_name else 0
+    direction = event.direction if has_direction else 0
     return identifier_key(event.actors[person_actor(direction, len(event.actors))], default_region)
 
 
@@ -212,7 +219,8 @@ def _aad(field: FieldDescriptor, key_id: str) -> bytes:
 def _seal(keyring: Keyring, field: FieldDescriptor, text: str, key_id: str) -> str:
     nonce = os.urandom(12)
     sealed = keyring.cipher_for_writing(key_id).encrypt(nonce, text.encode("utf-8"), _aad(field, key_id))
-    return f"{PREFIX}{key_id}:{base64.urlsafe_b64encode(nonce + sealed).decode('ascii')}"
+    body = binascii.b2a_base64(nonce + sealed, newline=False).translate(_TO_URLSAFE)  # as urlsafe_b64encode
+    return f"{PREFIX}{key_id}:{body.decode('ascii')}"
 
 
 def sealed_key_id(text: str) -> str:

@@ -18,7 +18,8 @@ key id as associated data, so a wrap cannot be passed off as another subject's k
   the bucket does not hold is purged all the same (a destroy that stopped after the erasure, asked again), as the
   purge is what the other processes hear.
 - **Making many keys at once.** ``create_many`` writes up to a thousand new keys as one atomic batch of the
-  bucket's stream (each expecting its subject to be empty), one acknowledgement for all. When some key exists
+  bucket's stream (each expecting its subject to be empty), one acknowledgement for all, sent from the calling
+  thread (the connection's blocking path) when it can. When some key exists
   already, that batch stores nothing: the existing keys are read (one request) and the others written as a batch
   again; if that is refused too (a destroyed key's subject keeps its purge, or another process made one
   meanwhile), they are made one by one as :meth:`~NatsKeyVault.create` makes them.
@@ -92,8 +93,9 @@ class Kek:
         self.current_id = kek_id(current)
         self._keys = {kek_id(k): AESGCM(k) for k in (current, *previous)}
 
-    def wrap(self, key_id: str, data_key: bytes) -> bytes:
-        nonce = os.urandom(12)
+    def wrap(self, key_id: str, data_key: bytes, nonce: bytes | None = None) -> bytes:
+        """``data_key`` wrapped for ``key_id`` (``nonce``: 12 random bytes the caller drew, else drawn here)."""
+        nonce = nonce or os.urandom(12)
         sealed = self._keys[self.current_id].encrypt(nonce, data_key, key_id.encode())
         return WRAP_MAGIC + self.current_id + nonce + sealed
 
@@ -273,31 +275,44 @@ class NatsKeyVault(KeyVault):
 
     def create_many(self, key_ids: Iterable[str]) -> dict[str, bytes]:
         """The data keys of ``key_ids``: new keys in atomic batches of up to a thousand (one acknowledgement
-        each); a batch refused because some of its keys exist is made one key at a time instead, the bucket
-        writes of up to :data:`CREATE_WINDOW` keys in flight at once."""
+        each, published from the calling thread when the connection has a free blocking link); a batch refused
+        because some of its keys exist is made one key at a time instead, the bucket writes of up to
+        :data:`CREATE_WINDOW` keys in flight at once."""
         names = {key_id: _check_key_id(key_id) for key_id in dict.fromkeys(key_ids)}
-
-        async def create_all() -> dict[str, bytes]:
-            pending = list(names.items())
-            made: dict[str, bytes] = {}
-            for start in range(0, len(pending), MAX_BATCH_MESSAGES):
-                made.update(await self._create_batch(pending[start : start + MAX_BATCH_MESSAGES]))
-            return made
-
-        if not names:
-            return {}
+        pending = list(names.items())
+        made: dict[str, bytes] = {}
         with self._store_errors():
-            return self._connection.call(
-                create_all, timeout=self._connection.request_timeout * (3 + len(names) // CREATE_WINDOW)
-            )
+            for start in range(0, len(pending), MAX_BATCH_MESSAGES):
+                chunk = pending[start : start + MAX_BATCH_MESSAGES]
+                fresh, messages = self._new_keys(chunk)
+                try:
+                    self._connection.publish(messages)
+                except (*CONFLICTS, TooManyInflightBatchesError):
+                    fresh = self._connection.call(
+                        lambda chunk=chunk: self._create_existing(chunk),  # type: ignore[misc]
+                        timeout=self._connection.request_timeout * (3 + len(chunk) // CREATE_WINDOW),
+                    )
+                else:
+                    self._connection.out_of_space = False
+                made.update(fresh)
+        return made
 
-    async def _create_batch(self, pending: list[tuple[str, str]]) -> dict[str, bytes]:
-        """Make ``(key id, name)``'s keys as one atomic batch. When some exist already, read those (one request)
-        and make the others as a batch; when that is refused too (a key destroyed, or made meanwhile), make them
-        one by one."""
-        made = await self._publish_new(pending)
-        if made is not None:
-            return made
+    def _new_keys(self, pending: list[tuple[str, str]]) -> tuple[dict[str, bytes], list[OutgoingMessage]]:
+        """New data keys for ``(key id, name)`` and the bucket messages that store them where none exists."""
+        drawn = os.urandom(44 * len(pending))  # each key's 32 bytes and its wrap's 12-byte nonce, in one draw
+        made: dict[str, bytes] = {}
+        messages: list[OutgoingMessage] = []
+        wrap = self._kek.wrap
+        for n, (key_id, name) in enumerate(pending):
+            made[key_id] = key = drawn[44 * n : 44 * n + 32]
+            wrapped = wrap(key_id, key, drawn[44 * n + 32 : 44 * n + 44])
+            messages.append(OutgoingMessage(f"$KV.{BUCKET}.{name}", wrapped, {EXPECTED_LAST_SUBJECT_SEQUENCE: "0"}))
+        return made, messages
+
+    async def _create_existing(self, pending: list[tuple[str, str]]) -> dict[str, bytes]:
+        """Make ``(key id, name)``'s keys after a batch of them was refused as some exist: read those (one
+        request) and make the others as a batch; when that is refused too (a key destroyed, or made meanwhile),
+        make them one by one."""
         found = await self._read_many({f"$KV.{BUCKET}.{name}": key_id for key_id, name in pending})
         missing = [(key_id, name) for key_id, name in pending if key_id not in found]
         made = await self._publish_new(missing) if missing else {}
@@ -311,13 +326,7 @@ class NatsKeyVault(KeyVault):
 
     async def _publish_new(self, pending: list[tuple[str, str]]) -> dict[str, bytes] | None:
         """New keys for ``(key id, name)``, stored as one atomic batch; None when some subject is not empty."""
-        made = {key_id: AESGCM.generate_key(bit_length=256) for key_id, _name in pending}
-        messages = [
-            OutgoingMessage(
-                f"$KV.{BUCKET}.{name}", self._kek.wrap(key_id, made[key_id]), {EXPECTED_LAST_SUBJECT_SEQUENCE: "0"}
-            )
-            for key_id, name in pending
-        ]
+        made, messages = self._new_keys(pending)
         try:
             await self._connection.publish_atomic(messages)
         except (*CONFLICTS, TooManyInflightBatchesError):

@@ -9,7 +9,13 @@
 """
 
 from services.common.projections.projection import Projection, handles
-from services.common.projections.reader import StreamReader, UpstreamEvent, handed_over, load_event_contracts
+from services.common.projections.reader import (
+    StreamReader,
+    UpstreamEvent,
+    handed_over,
+    handed_over_messages,
+    load_event_contracts,
+)
 from services.common.projections.runner import ProjectionRunner
 
 __all__ = [
@@ -18,6 +24,7 @@ __all__ = [
     "StreamReader",
     "UpstreamEvent",
     "handed_over",
+    "handed_over_messages",
     "handles",
     "load_event_contracts",
 ]

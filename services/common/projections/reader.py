@@ -29,7 +29,7 @@ import importlib
 import itertools
 import pkgutil
 import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -172,17 +172,42 @@ def handed_over(
     Call it where the events were stored: the correlation and causation ids are the current request's (those
     the store wrote in the message headers); when NATS stored them is not known here (``stored_at`` is empty).
     """
+    common = _handed_over_context(upstream)
+    events = [_event(recording.notification, common, topics) for recording in recordings]
+    if not keep_sealed:
+        open_sealed_many([event.message for event in events if event.message is not None])
+    return events
+
+
+def handed_over_messages(
+    upstream: str, stored: Iterable[tuple[int, str, int, Message]], *, topics: Collection[str] | None = None
+) -> list[UpstreamEvent]:
+    """:func:`handed_over` with ``keep_sealed`` for events whose messages the caller holds as it stored them
+    (``(notification id, aggregate id, version, message)``, the message sealed and serialised as it is): nothing is
+    decoded again. The messages are the caller's no more: it must not change them."""
+    common = _handed_over_context(upstream)
+    return [
+        UpstreamEvent(
+            sequence=sequence,
+            aggregate_id=aggregate_id,
+            version=version,
+            topic=message.DESCRIPTOR.full_name,
+            message=message if topics is None or message.DESCRIPTOR.full_name in topics else None,
+            **common,
+        )
+        for sequence, aggregate_id, version, message in stored
+    ]
+
+
+def _handed_over_context(upstream: str) -> dict[str, str]:
+    """The fields every event handed over now shares: the current request's correlation and causation ids."""
     ctx = context.current()
-    common = {
+    return {
         "upstream": upstream,
         "stored_at": "",
         "correlation_id": ctx.correlation_id if ctx is not None else "",
         "causation_id": ctx.request_id if ctx is not None else "",
     }
-    events = [_event(recording.notification, common, topics) for recording in recordings]
-    if not keep_sealed:
-        open_sealed_many([event.message for event in events if event.message is not None])
-    return events
 
 
 @lru_cache(maxsize=1024)

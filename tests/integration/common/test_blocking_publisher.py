@@ -100,6 +100,22 @@ def test_a_save_of_one_aggregate_is_published_on_a_pooled_connection_of_the_savi
     assert ids == sorted(ids) and len(set(ids)) == 3
 
 
+def test_a_save_of_many_aggregates_is_one_atomic_batch_on_a_pooled_connection_of_the_saving_thread(
+    connection: JetStreamConnection,
+) -> None:
+    recorder = _recorder(connection)
+    oids = [uuid.uuid4() for _ in range(5)]
+    ids = recorder.insert_events([event for oid in oids for event in _save(oid)])
+    assert _publisher(connection).open_connections == 1, "published from the saving thread, not the loop"
+    assert ids == sorted(ids) and len(set(ids)) == 15
+    assert all([e.originator_version for e in recorder.select_events(oid)] == [1, 2, 3] for oid in oids)
+    stale = JetStreamApplicationRecorder(connection, recorder.layout)  # knows no positions: expects new subjects
+    with pytest.raises(IntegrityError):
+        stale.insert_events([*_save(uuid.uuid4()), StoredEvent(oids[-1], 2, "chorus.test.v1.Happened", b"again")])
+    assert _publisher(connection).open_connections == 1, "a refused batch keeps the connection"
+    assert len(recorder.select_notifications(start=None, limit=100)) == 15, "the refused batch stored nothing"
+
+
 def test_a_refusal_by_jetstream_raises_its_typed_error_and_keeps_the_connection(
     connection: JetStreamConnection,
 ) -> None:
@@ -110,6 +126,17 @@ def test_a_refusal_by_jetstream_raises_its_typed_error_and_keeps_the_connection(
         publisher.publish(subject, b"x", {EXPECTED_LAST_SUBJECT_SEQUENCE: "7", MSG_ID_HEADER: uuid.uuid4().hex})
     assert publisher.open_connections == 1
     assert publisher.publish(subject, b"x", {EXPECTED_LAST_SUBJECT_SEQUENCE: "0"})["seq"] >= 1  # type: ignore[index]
+
+
+def test_a_line_break_in_a_header_value_adds_no_header_on_the_blocking_path(connection: JetStreamConnection) -> None:
+    recorder = _recorder(connection)
+    subject = recorder.layout.event_subject(uuid.uuid4())
+    _publisher(connection).publish_batch(
+        [(subject, b"x", {"Chorus-Note": "a\r\nChorus-Forged: 1", MSG_ID_HEADER: uuid.uuid4().hex})]
+    )
+    stored = connection.call(lambda: connection.last_message(recorder.layout.stream, subject))
+    assert stored is not None and "Chorus-Forged" not in stored.headers
+    assert stored.headers["Chorus-Note"] == "a  Chorus-Forged: 1"
 
 
 def test_a_subject_no_stream_holds_is_a_timeout_at_once(connection: JetStreamConnection) -> None:

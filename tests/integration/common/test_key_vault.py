@@ -102,6 +102,8 @@ def test_many_data_keys_are_made_in_one_call_and_existing_ones_are_kept(own_nats
         assert all(len(key) == 32 for key in made.values())
         assert all(vault.get(key_id) == made[key_id] for key_id in key_ids)
         assert vault.create_many(key_ids) == made
+        publisher = vault._connection._publisher
+        assert publisher is not None and publisher.open_connections == 1, "new keys published from the calling thread"
     finally:
         vault.close()
 

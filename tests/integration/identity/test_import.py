@@ -263,6 +263,28 @@ def test_undecodable_bytes_are_rejected_alone_and_the_stream_reads_on(identity: 
     assert "do not decode" in results[1].violations[0].description
 
 
+def test_many_parties_to_a_frame_are_items_of_their_own_indexed_across_frames(identity: IdentityHarness) -> None:
+    """A frame's ``party`` then its ``parties`` are items in stream order, each answered, rejected or imported
+    alone, as if each had a frame of its own."""
+    crm = Crm()
+    bad = crm.party(3)
+    bad.display_name = ""
+    frames = [
+        pb.ImportPartiesRequest(parties=[crm.party(0), crm.party(1)]),
+        pb.ImportPartiesRequest(party=crm.party(2), parties=[bad, crm.party(4)]),
+        pb.ImportPartiesRequest(party=crm.party(5)),
+        pb.ImportPartiesRequest(parties=[crm.party(n) for n in range(6, 406)]),  # more than a micro-batch
+    ]
+    results = [r for answer in identity.stub.ImportParties(iter(frames)) for r in answer.results]
+    assert [r.index for r in results] == list(range(406))
+    assert [r.outcome for r in results[:6]] == [IMPORTED, IMPORTED, IMPORTED, REJECTED, IMPORTED, IMPORTED]
+    assert [v.field for v in results[3].violations] == ["display_name"]
+    assert {r.outcome for r in results[6:]} == {IMPORTED}
+    assert [r.party_id for r in results[:3]] == [str(imported_party_id(crm.system, f"C-{n}")) for n in range(3)]
+    identity.projection.catch_up()
+    assert resolves_to(identity, crm.party(405).identifiers[0]) == results[405].party_id
+
+
 def test_a_long_stream_is_answered_once_per_item_in_order_per_micro_batch(identity: IdentityHarness) -> None:
     crm = Crm()
     parties = [crm.party(n) for n in range(700)]
@@ -356,3 +378,37 @@ def test_the_resolution_view_takes_the_import_from_memory_not_from_the_stream(
 
     eventually(applied)
     assert reads == []
+
+
+def test_the_import_hands_its_view_the_messages_it_stored_without_decoding_them_again(
+    identity: IdentityHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hand-over of an import is the events as the view's reader reads them from the stream, field for field
+    (sealed values included), and none of them is parsed from its stored bytes on the way."""
+    from dataclasses import replace
+
+    from services.common.projections import UpstreamEvent
+    from services.common.projections import reader as reader_module
+
+    def no_decoding(*_args: object) -> object:
+        raise AssertionError("an imported event was decoded from its bytes to be handed over")
+
+    monkeypatch.setattr(reader_module, "_event", no_decoding)
+    fed: list[UpstreamEvent] = []
+    feed = identity.projection.feed
+
+    def kept(upstream: str, events: list[UpstreamEvent]) -> None:
+        fed.extend(events)
+        feed(upstream, events)
+
+    monkeypatch.setattr(identity.projection, "feed", kept)
+    start = identity.app.recorder.max_notification_id() or 0
+    crm = Crm()
+    results = import_all(identity.stub, *(crm.party(n) for n in range(5)))
+    assert {r.outcome for r in results} == {IMPORTED}
+    monkeypatch.undo()
+    reader = identity.projection.readers[identity.app.name]
+    read = reader.read(start, 100, topics=identity.projection.projection.topics())
+    in_order = sorted(fed, key=lambda event: event.sequence)  # two commits may hand over out of order
+    assert in_order == [replace(event, stored_at="") for event in read]
+    assert len(fed) == 5 * 7  # each party's registration and three links, and its three identifiers' claims

@@ -439,10 +439,12 @@ class ImportedParty(_message.Message):
     def __init__(self, source_system: _Optional[str] = ..., external_id: _Optional[str] = ..., kind: _Optional[_Union[_types_pb2.PartyKind, str]] = ..., display_name: _Optional[str] = ..., roles: _Optional[_Iterable[_Union[_types_pb2.PartyRole, str]]] = ..., identifiers: _Optional[_Iterable[_Union[_types_pb2.Identifier, _Mapping]]] = ..., consents: _Optional[_Iterable[_Union[ImportedConsent, _Mapping]]] = ..., preferred_channels: _Optional[_Iterable[_Union[_types_pb2.Channel, str]]] = ..., evidence: _Optional[_Union[Evidence, _Mapping]] = ...) -> None: ...
 
 class ImportPartiesRequest(_message.Message):
-    __slots__ = ("party",)
+    __slots__ = ("party", "parties")
     PARTY_FIELD_NUMBER: _ClassVar[int]
+    PARTIES_FIELD_NUMBER: _ClassVar[int]
     party: ImportedParty
-    def __init__(self, party: _Optional[_Union[ImportedParty, _Mapping]] = ...) -> None: ...
+    parties: _containers.RepeatedCompositeFieldContainer[ImportedParty]
+    def __init__(self, party: _Optional[_Union[ImportedParty, _Mapping]] = ..., parties: _Optional[_Iterable[_Union[ImportedParty, _Mapping]]] = ...) -> None: ...
 
 class ImportViolation(_message.Message):
     __slots__ = ("field", "description", "rule")
