@@ -231,6 +231,14 @@ class TouchpointDraft:
     rating: int | None = None
     """A review's star rating, 1 (worst) to 5 (best)."""
 
+    @classmethod
+    def of_fields(cls, fields: dict[str, Any]) -> TouchpointDraft:
+        """The draft with ``fields`` (every field, by name), made without the frozen dataclass's ``__init__``,
+        which sets each of them through ``object.__setattr__``: the same draft, for the stream's hot path."""
+        draft = object.__new__(cls)
+        draft.__dict__.update(fields)
+        return draft
+
     def resolved_id(self) -> UUID:
         """The touchpoint's id: derived from (source system, external id) when both are given, else the client's."""
         known = self.__dict__.get("_resolved_id")
@@ -499,13 +507,19 @@ class Touchpoint(Aggregate):
     def recorded_event(cls, draft: TouchpointDraft, **enrichment: Unpack[Enrichment]) -> Touchpoint.Recorded:
         """The ``Recorded`` event :meth:`record` would make, without building the aggregate (for bulk ingest,
         which saves the new touchpoints' first events and never looks at the aggregates)."""
-        return cls.Recorded(
-            originator_id=draft.resolved_id(),
-            originator_version=cls.INITIAL_VERSION,
-            timestamp=cls.Recorded.create_timestamp(),
-            originator_topic=_TOUCHPOINT_TOPIC,
-            **_recorded_fields(draft, **enrichment),
+        event = object.__new__(cls.Recorded)  # its frozen dataclass __init__ sets each field by object.__setattr__
+        object.__setattr__(
+            event,
+            "__dict__",
+            {
+                "originator_id": draft.resolved_id(),  # a UUID: what DomainEvent.__post_init__ checks
+                "originator_version": cls.INITIAL_VERSION,
+                "timestamp": cls.Recorded.create_timestamp(),
+                "originator_topic": _TOUCHPOINT_TOPIC,
+                **_recorded_fields(draft, **enrichment),
+            },
         )
+        return event
 
     def _apply_recorded(self, event: Touchpoint.Recorded) -> None:
         self.kind = event.kind

@@ -137,36 +137,38 @@ def draft_of(item: pb.TouchpointInput) -> TouchpointDraft:
     target = reply_to.WhichOneof("target")
     sentiment = item.sentiment
     source, content, audience = item.source, item.content, item.audience  # each read once
-    return TouchpointDraft(
-        touchpoint_id=item.touchpoint_id,
-        kind=KIND.word(item.kind),
-        channel=CHANNEL.word(item.channel),
-        direction=DIRECTION.word(item.direction),
-        visibility=VISIBILITY.word(item.visibility),
-        occurred_at=from_timestamp(item.occurred_at) if item.HasField("occurred_at") else None,
-        actors=tuple(
-            Identifier(type=IDENTIFIER_TYPE.word(actor.type), namespace=actor.namespace, value=actor.value)
-            for actor in item.actors
-        ),
-        source_system=source.system,
-        external_id=source.external_id,
-        external_url=source.url,
-        followers=audience.followers,
-        recipients=audience.recipients,
-        text=content.text,
-        language=content.language,
-        reply_to_id=reply_to.touchpoint_id if target == "touchpoint_id" else "",
-        reply_to_source_system=reply_to.source.system if target == "source" else "",
-        reply_to_external_id=reply_to.source.external_id if target == "source" else "",
-        thread_id=item.thread_id,
-        intent=INTENT.word(item.intent),
-        sentiment_label=SENTIMENT.word(sentiment.label),
-        sentiment_score=sentiment.score if sentiment.HasField("score") else None,
-        sociability_degree=DEGREE.word(item.sociability_degree),
-        business_sociability_degree=BUSINESS_DEGREE.word(item.business_sociability_degree),
-        company_function=FUNCTION.word(item.company_function),
-        tags=tuple(item.tags),
-        rating=item.rating if item.HasField("rating") else None,
+    return TouchpointDraft.of_fields(
+        {
+            "touchpoint_id": item.touchpoint_id,
+            "kind": KIND.word(item.kind),
+            "channel": CHANNEL.word(item.channel),
+            "direction": DIRECTION.word(item.direction),
+            "visibility": VISIBILITY.word(item.visibility),
+            "occurred_at": from_timestamp(item.occurred_at) if item.HasField("occurred_at") else None,
+            "actors": tuple(
+                Identifier(type=IDENTIFIER_TYPE.word(actor.type), namespace=actor.namespace, value=actor.value)
+                for actor in item.actors
+            ),
+            "source_system": source.system,
+            "external_id": source.external_id,
+            "external_url": source.url,
+            "followers": audience.followers,
+            "recipients": audience.recipients,
+            "text": content.text,
+            "language": content.language,
+            "reply_to_id": reply_to.touchpoint_id if target == "touchpoint_id" else "",
+            "reply_to_source_system": reply_to.source.system if target == "source" else "",
+            "reply_to_external_id": reply_to.source.external_id if target == "source" else "",
+            "thread_id": item.thread_id,
+            "intent": INTENT.word(item.intent),
+            "sentiment_label": SENTIMENT.word(sentiment.label),
+            "sentiment_score": sentiment.score if sentiment.HasField("score") else None,
+            "sociability_degree": DEGREE.word(item.sociability_degree),
+            "business_sociability_degree": BUSINESS_DEGREE.word(item.business_sociability_degree),
+            "company_function": FUNCTION.word(item.company_function),
+            "tags": tuple(item.tags),
+            "rating": item.rating if item.HasField("rating") else None,
+        }
     )
 
 
