@@ -65,6 +65,7 @@ from services.touchpoints.domain import (
     Violation,
     actor_as_dict,
     actor_key,
+    made_of,
     touchpoint_id_for,
 )
 from services.touchpoints.enrichment_workers import Enricher, Enriching
@@ -321,11 +322,14 @@ class TouchpointsApplication(ServiceApplication):
             keys = parties.setdefault(draft.thread_id, set())
             keys.update(self.actor_key(actor) for actor in draft.actors)
             party_count = len(keys)
-        return enrichment.Signals(
-            **pick(draft, *_SIGNALLED),
-            is_reply=bool(draft.reply_to_id or draft.reply_to_external_id),
-            thread_parties=party_count,
-            brand_handles=self.policy.brand_handles,
+        return made_of(
+            enrichment.Signals,
+            {
+                **pick(draft, *_SIGNALLED),
+                "is_reply": bool(draft.reply_to_id or draft.reply_to_external_id),
+                "thread_parties": party_count,
+                "brand_handles": self.policy.brand_handles,
+            },
         )
 
     def _thread_parties(self, threads: set[str], context: ThreadContext) -> dict[str, set[str]]:

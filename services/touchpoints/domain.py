@@ -22,11 +22,11 @@ unspecified. This module imports the standard library, ``eventsourcing.domain`` 
 
 from __future__ import annotations
 
-import uuid
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, NotRequired, TypedDict, Unpack
+from typing import Any, NotRequired, TypedDict, TypeVar, Unpack
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -173,7 +173,14 @@ def touchpoint_id_for(source_system: str, external_id: str) -> UUID:
     >>> touchpoint_id_for("Zendesk", "T-1") == touchpoint_id_for("zendesk", "T-1")
     True
     """
-    return uuid.uuid5(TOUCHPOINT_NAMESPACE, f"{normalise_source(source_system)}\n{external_id}")
+    name = f"{normalise_source(source_system)}\n{external_id}".encode()
+    digest = int.from_bytes(hashlib.sha1(_NAMESPACE_BYTES + name, usedforsecurity=False).digest()[:16])
+    return UUID(int=digest & _UUID5_KEPT | _UUID5_SET)  # uuid.uuid5's UUID, without its per-call work
+
+
+_NAMESPACE_BYTES = TOUCHPOINT_NAMESPACE.bytes
+_UUID5_KEPT = ~((0xF000 << 64) | (0xC000 << 48)) & (2**128 - 1)  # all but the version and variant bits
+_UUID5_SET = (5 << 76) | (0x8000 << 48)  # version 5, RFC 4122 variant
 
 
 def actor_key(actor: Identifier, default_region: str | None) -> str:
@@ -187,6 +194,18 @@ def actor_key(actor: Identifier, default_region: str | None) -> str:
         return actor.normal(default_region).key
     except InvalidIdentifier:
         return actor.key
+
+
+_Record = TypeVar("_Record")
+
+
+def made_of(cls: type[_Record], fields: dict[str, Any]) -> _Record:
+    """The instance of the frozen dataclass ``cls`` with ``fields`` (every one of its fields, by name), made
+    without its ``__init__``, which sets each field through ``object.__setattr__`` and runs ``__post_init__``:
+    the same instance, for ingest's per-item paths (the caller vouches for what ``__post_init__`` would check)."""
+    made = object.__new__(cls)
+    object.__setattr__(made, "__dict__", fields)
+    return made
 
 
 def actor_as_dict(actor: Identifier) -> dict[str, str]:
@@ -230,14 +249,6 @@ class TouchpointDraft:
     tags: tuple[str, ...] = ()
     rating: int | None = None
     """A review's star rating, 1 (worst) to 5 (best)."""
-
-    @classmethod
-    def of_fields(cls, fields: dict[str, Any]) -> TouchpointDraft:
-        """The draft with ``fields`` (every field, by name), made without the frozen dataclass's ``__init__``,
-        which sets each of them through ``object.__setattr__``: the same draft, for the stream's hot path."""
-        draft = object.__new__(cls)
-        draft.__dict__.update(fields)
-        return draft
 
     def resolved_id(self) -> UUID:
         """The touchpoint's id: derived from (source system, external id) when both are given, else the client's."""
@@ -507,10 +518,8 @@ class Touchpoint(Aggregate):
     def recorded_event(cls, draft: TouchpointDraft, **enrichment: Unpack[Enrichment]) -> Touchpoint.Recorded:
         """The ``Recorded`` event :meth:`record` would make, without building the aggregate (for bulk ingest,
         which saves the new touchpoints' first events and never looks at the aggregates)."""
-        event = object.__new__(cls.Recorded)  # its frozen dataclass __init__ sets each field by object.__setattr__
-        object.__setattr__(
-            event,
-            "__dict__",
+        return made_of(
+            cls.Recorded,
             {
                 "originator_id": draft.resolved_id(),  # a UUID: what DomainEvent.__post_init__ checks
                 "originator_version": cls.INITIAL_VERSION,
@@ -519,7 +528,6 @@ class Touchpoint(Aggregate):
                 **_recorded_fields(draft, **enrichment),
             },
         )
-        return event
 
     def _apply_recorded(self, event: Touchpoint.Recorded) -> None:
         self.kind = event.kind

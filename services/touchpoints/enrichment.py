@@ -79,7 +79,7 @@ from vaderSentiment.vaderSentiment import (
     normalize,
 )
 
-from services.touchpoints.domain import NEGATIVE_THRESHOLD, sentiment_label
+from services.touchpoints.domain import NEGATIVE_THRESHOLD, made_of, sentiment_label
 
 COMMUNITY_PARTIES = 4
 """Distinct parties in a thread from which it is a community (many with many)."""
@@ -936,13 +936,16 @@ def enrich(signals: Signals) -> Enrichment:
         degree = _first(CUSTOMER_RULES, context)  # type: ignore[arg-type]
         inferred.add("sociability_degree")
 
-    return Enrichment(
-        sentiment_label=label,
-        sentiment_score=score,
-        intent=intent,
-        sociability_degree=degree,
-        business_sociability_degree=business_degree,
-        inferred=frozenset(inferred),
+    return made_of(
+        Enrichment,
+        {
+            "sentiment_label": label,
+            "sentiment_score": score,
+            "intent": intent,
+            "sociability_degree": degree,
+            "business_sociability_degree": business_degree,
+            "inferred": frozenset(inferred),
+        },
     )
 
 

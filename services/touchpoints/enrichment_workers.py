@@ -35,6 +35,7 @@ from typing import Any
 import structlog
 
 from services.touchpoints import enrichment
+from services.touchpoints.domain import made_of
 
 log = structlog.get_logger(__name__)
 
@@ -47,7 +48,11 @@ _enrichment_row = attrgetter(*_ENRICHMENT_FIELDS)
 def enrich_rows(rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """:func:`enrichment.enrich` over ``Signals`` given as tuples in field order; each answer an ``Enrichment``
     as a tuple in field order (what crosses a worker's pipe)."""
-    return [_enrichment_row(enrichment.enrich(enrichment.Signals(*row))) for row in rows]
+    names = _SIGNAL_FIELDS
+    return [
+        _enrichment_row(enrichment.enrich(made_of(enrichment.Signals, dict(zip(names, row, strict=True)))))
+        for row in rows
+    ]
 
 
 def die_with_parent(parent_pid: int, interval: float = 0.5) -> None:
@@ -221,7 +226,12 @@ class Enricher:
 
         def gather() -> list[enrichment.Enrichment]:
             try:
-                return [enrichment.Enrichment(*row) for worker, answer in parts for row in worker.receive(answer)]
+                names = _ENRICHMENT_FIELDS
+                return [
+                    made_of(enrichment.Enrichment, dict(zip(names, row, strict=True)))
+                    for worker, answer in parts
+                    for row in worker.receive(answer)
+                ]
             except WorkerGone:
                 self._discard_broken()
                 return enrichment.enrich_all(signals)

@@ -54,6 +54,7 @@ from services.touchpoints.domain import (
     InvalidTouchpoint,
     TouchpointDraft,
     Violation,
+    made_of,
 )
 
 log = structlog.get_logger(__name__)
@@ -137,7 +138,8 @@ def draft_of(item: pb.TouchpointInput) -> TouchpointDraft:
     target = reply_to.WhichOneof("target")
     sentiment = item.sentiment
     source, content, audience = item.source, item.content, item.audience  # each read once
-    return TouchpointDraft.of_fields(
+    return made_of(
+        TouchpointDraft,
         {
             "touchpoint_id": item.touchpoint_id,
             "kind": KIND.word(item.kind),
@@ -168,7 +170,7 @@ def draft_of(item: pb.TouchpointInput) -> TouchpointDraft:
             "company_function": FUNCTION.word(item.company_function),
             "tags": tuple(item.tags),
             "rating": item.rating if item.HasField("rating") else None,
-        }
+        },
     )
 
 

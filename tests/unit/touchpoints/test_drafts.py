@@ -1,5 +1,6 @@
-"""The servicer's ``TouchpointInput`` -> domain draft (``grpc_api.draft_of``), made without the dataclass's
-``__init__`` (``TouchpointDraft.of_fields``): the draft the constructor makes, every field set."""
+"""Records made without their frozen dataclasses' ``__init__`` (``domain.made_of``): the servicer's
+``TouchpointInput`` -> domain draft (``grpc_api.draft_of``), enrichment's signals and answers, are the records the
+constructors make, every field set."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import pytest
 from chorus.common.v1 import types_pb2 as types
 from chorus.touchpoints.v1 import touchpoint_service_pb2 as pb
 from services.common.identifiers import Identifier
-from services.touchpoints.domain import TouchpointDraft
+from services.touchpoints.domain import TouchpointDraft, made_of
+from services.touchpoints.enrichment import Enrichment, Signals, enrich
+from services.touchpoints.enrichment_workers import enrich_rows
 from services.touchpoints.grpc_api import draft_of
 
 OCCURRED = datetime(2026, 3, 1, 12, 0, 0, 250_000, tzinfo=UTC)
@@ -83,10 +86,21 @@ def test_a_draft_of_an_input_is_the_draft_the_constructor_makes_with_every_field
         made.text = "changed"  # type: ignore[misc]
 
 
-def test_a_draft_made_of_its_fields_is_that_draft() -> None:
-    expected = draft_of(full_input())
-    made = TouchpointDraft.of_fields(
-        {field.name: getattr(expected, field.name) for field in dataclasses.fields(expected)}
-    )
+def test_a_record_made_of_its_fields_is_the_record_its_constructor_makes() -> None:
+    expected = Signals(text="Love it!", direction="inbound", thread_parties=3, brand_handles=frozenset({"acme"}))
+    made = made_of(Signals, {field.name: getattr(expected, field.name) for field in dataclasses.fields(Signals)})
     assert made == expected
-    assert type(made) is TouchpointDraft
+    assert hash(made) == hash(expected)
+    assert repr(made) == repr(expected)
+    assert type(made) is Signals
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.text = "changed"  # type: ignore[misc]
+
+
+def test_enrichment_answers_are_the_records_its_constructor_makes_with_every_field_set() -> None:
+    signals = Signals(text="@acme why is my kettle still broken?", direction="inbound", visibility="public")
+    answer = enrich(signals)
+    assert set(vars(answer)) == {field.name for field in dataclasses.fields(Enrichment)}
+    assert answer == Enrichment(**{field.name: getattr(answer, field.name) for field in dataclasses.fields(Enrichment)})
+    [row] = enrich_rows([tuple(getattr(signals, field.name) for field in dataclasses.fields(Signals))])
+    assert row == tuple(getattr(answer, field.name) for field in dataclasses.fields(Enrichment))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from uuid import UUID, uuid4
+from uuid import RFC_4122, UUID, uuid4, uuid5
 
 import pytest
 
 from services.common.identifiers import Identifier
 from services.touchpoints.domain import (
+    TOUCHPOINT_NAMESPACE,
     InvalidReclassification,
     InvalidTouchpoint,
     NotAReplyToThat,
@@ -227,3 +228,15 @@ def test_the_bulk_recorded_event_is_the_event_record_makes() -> None:
     assert {**vars(direct), "timestamp": None} == {**vars(made), "timestamp": None}
     assert type(direct) is type(made)
     assert direct.mutate(None) is not None  # it builds the same aggregate when replayed
+
+
+@pytest.mark.parametrize(
+    ("source_system", "external_id"),
+    [("Zendesk", "T-1"), (" X ", "1234567890"), ("forum", "thread/9#post-3"), ("mail", "<é€😀@example.org>"), ("", "")],
+)
+def test_a_derived_id_is_the_name_based_uuid_of_the_normal_source_and_the_external_id(
+    source_system: str, external_id: str
+) -> None:
+    derived = touchpoint_id_for(source_system, external_id)
+    assert derived == uuid5(TOUCHPOINT_NAMESPACE, f"{source_system.strip().lower()}\n{external_id}")
+    assert (derived.version, derived.variant) == (5, RFC_4122)
