@@ -484,8 +484,12 @@ class JetStreamConnection:
     def _check_size(self, data: bytes, headers: dict[str, str]) -> None:
         """:class:`MessageTooLargeError` when the message with its headers (as nats-py encodes them, which the
         server counts too) exceeds the server's limit."""
+        limit = self.max_payload
+        framing = len(data) + len(b"NATS/1.0\r\n\r\n") + 4 * len(headers)  # ": " and CRLF of each header line
+        if framing + 4 * (sum(map(len, headers)) + sum(map(len, headers.values()))) <= limit:
+            return  # under the limit even at 4 UTF-8 bytes a character: the exact count can only be smaller
         size = len(data) + len(b"NATS/1.0\r\n\r\n") + sum(len(f"{k}: {v}\r\n".encode()) for k, v in headers.items())
-        MessageTooLargeError.check(size, self.max_payload)
+        MessageTooLargeError.check(size, limit)
 
     async def _request(self, subject: str, data: bytes, headers: dict[str, str]) -> Msg:
         """Publish with a reply subject on the connection's inbox mux and await the acknowledgement.

@@ -687,6 +687,21 @@ def test_a_message_its_headers_take_over_the_limit_is_too_large_through_the_loop
         conn.close()
 
 
+def test_the_loop_counts_a_messages_headers_in_utf_8_bytes_to_the_limit_exactly(nats_url: str) -> None:
+    conn = JetStreamConnection.open(nats_url, request_timeout=5, publish_connections=0)
+    try:
+        subject = _recorder(conn).layout.event_subject(uuid.uuid4())
+        headers = {MSG_ID_HEADER: "é€" * 20}  # 100 bytes in UTF-8, 40 characters
+        framing = len(b"NATS/1.0\r\n\r\n") + len(f"{MSG_ID_HEADER}: \r\n") + 100
+        at_limit = OutgoingMessage(subject, b"x" * (conn.max_payload - framing), headers)
+        assert conn.publish([at_limit])[0] >= 1
+        over = OutgoingMessage(subject, b"x" * (conn.max_payload - framing + 1), {MSG_ID_HEADER: "é€" * 20 + "1"})
+        with pytest.raises(MessageTooLargeError):
+            conn.publish([over])
+    finally:
+        conn.close()
+
+
 def test_a_save_of_two_aggregates_with_one_event_over_the_limit_is_a_data_error_and_nothing_is_stored(
     connection: JetStreamConnection,
 ) -> None:
