@@ -26,6 +26,10 @@ The model enrichment process, when on, runs as the service's child process, off 
 classifies recorded touchpoints with a small embedding model and records ``TouchpointClassified`` events on them
 (``services.touchpoints.classifying``); the service's readiness does not wait for it.
 
+While it runs, the process's cyclic garbage collector passes over its youngest generation every
+:data:`YOUNG_COLLECTION_THRESHOLD` container allocations instead of every 700 (see there); the threshold is put back
+when the service stops.
+
 It also signs checkpoints of its own stream (``services.common.audit``; key and schedule from
 ``CHORUS_AUDIT_SIGNING_KEY_FILE`` and ``CHORUS_AUDIT_CHECKPOINT_SECONDS``, see ``services.common.audit.keys``).
 """
