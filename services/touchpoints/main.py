@@ -39,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -149,16 +150,26 @@ milliseconds: at 700 the collector runs every few items, finds them still alive,
 passes over the older generations and the whole heap, for garbage that reference counting frees anyway."""
 
 
+_collector_lock = threading.Lock()
+_collector_users: list[tuple[int, ...]] = []  #: the threshold found by the first block still open, once per block
+
+
 @contextlib.contextmanager
 def young_collections_every(allocations: int) -> Iterator[None]:
     """Python's cyclic garbage collector's young-generation threshold set to ``allocations`` (the older
-    generations' left as they are) until the block ends."""
-    previous = gc.get_threshold()
-    gc.set_threshold(allocations, *previous[1:])
+    generations' left as they are) while any such block runs (services in one process, as in tests, may start
+    and stop in any order); the threshold found by the first is put back when the last ends."""
+    with _collector_lock:
+        previous = _collector_users[0] if _collector_users else gc.get_threshold()
+        _collector_users.append(previous)
+        gc.set_threshold(allocations, *previous[1:])
     try:
         yield
     finally:
-        gc.set_threshold(*previous)
+        with _collector_lock:
+            _collector_users.pop()
+            if not _collector_users:
+                gc.set_threshold(*previous)
 
 
 @contextlib.contextmanager
