@@ -643,8 +643,22 @@ class Enrichment:
 
 
 def words_of(text: str) -> list[str]:
-    """Lower-case words of ``text``; apostrophes (also typographic ones) and hyphens stay inside a word."""
-    return _WORD.findall(text.lower().replace("\u2019", "'"))
+    """Lower-case words of ``text``; apostrophes (also typographic ones) and hyphens stay inside a word.
+
+    The words are the matches of ``_WORD`` in the lower-cased text. An ASCII text takes a quicker way to the same
+    list: every character outside ``_WORD``'s (letters, digits, ``'`` and ``-``) becomes a space and the text is
+    split; only a run with a hyphen in it is matched with ``_WORD`` (a stray hyphen is no word and parts none)."""
+    lowered = text.lower().replace("\u2019", "'")
+    if not lowered.isascii():
+        return _WORD.findall(lowered)
+    runs = lowered.encode("ascii").translate(_WORD_BYTES).decode("ascii").split()
+    if "-" not in lowered:
+        return runs
+    return [word for run in runs for word in ((run,) if "-" not in run else _WORD.findall(run))]
+
+
+_WORD_BYTES = bytes(byte if chr(byte) in "abcdefghijklmnopqrstuvwxyz0123456789'-" else 32 for byte in range(256))
+"""Each ASCII byte of a lower-cased text that ``_WORD`` takes as it is, every other byte a space."""
 
 
 def mentions_brand(text: str, brand_handles: frozenset[str]) -> bool:

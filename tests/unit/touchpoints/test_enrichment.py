@@ -399,3 +399,15 @@ def test_a_rearranged_search_keeps_optional_groups_lookbehinds_and_repeats(
     search = enrichment._matcher(patterns)
     assert all(search(_padded(text)) is not None for text in matching)
     assert all(search(_padded(text)) is None for text in not_matching)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet="aZ09'-\u2019 .,!?@#\t\n", max_size=80),
+        st.text(alphabet=st.characters(codec="ascii"), max_size=80),
+        st.text(max_size=80),
+    )
+)
+def test_the_words_of_a_text_are_the_word_patterns_matches_in_it_lower_cased(text: str) -> None:
+    assert enrichment.words_of(text) == re.findall(r"[a-z0-9']+(?:-[a-z0-9']+)*", text.lower().replace("\u2019", "'"))
