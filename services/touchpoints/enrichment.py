@@ -308,7 +308,8 @@ _HANDLE = re.compile(r"@([A-Za-z0-9_.]+)")
 class WindowedVader(SentimentIntensityAnalyzer):
     """VADER, scoring exactly as the stock analyser does, without its avoidable work.
 
-    - Text without an emoji skips the character-by-character emoji translation (it would copy the text).
+    - Text without an emoji skips the character-by-character emoji translation (it would copy the text); an
+      ASCII text has none (no emoji is ASCII), which is told without looking at each character.
     - Words are lower-cased once per text (the stock analyser lower-cases the whole text again in each check,
       for every sentiment word) and the per-word rules (``sentiment_valence``, ``scalar_inc_dec``, the
       negation, idiom and "least" checks) run inline in one loop, with the same arithmetic in the same order.
@@ -322,16 +323,22 @@ class WindowedVader(SentimentIntensityAnalyzer):
     def __init__(self) -> None:
         super().__init__()
         self._emoji_chars = frozenset(key for key in self.emojis if len(key) == 1)
+        self._ascii_has_no_emoji = not any(char.isascii() for char in self._emoji_chars)
+
+    def _has_emoji(self, text: str) -> bool:
+        """Whether ``text`` has a character VADER translates as an emoji (an ASCII text none, when no emoji is
+        ASCII: told without looking at each character)."""
+        return not (self._ascii_has_no_emoji and text.isascii()) and not self._emoji_chars.isdisjoint(text)
 
     def polarity_scores(self, text: str) -> dict[str, float]:  # type: ignore[override]
-        if not isinstance(text, str) or not self._emoji_chars.isdisjoint(text):
+        if not isinstance(text, str) or self._has_emoji(text):
             return super().polarity_scores(text)
         text = text.strip()
         return self.score_valence(self._valences(text), text)  # type: ignore[no-any-return]
 
     def compound(self, text: str) -> float:
         """``polarity_scores(text)["compound"]`` without the positive, negative and neutral parts."""
-        if not self._emoji_chars.isdisjoint(text):
+        if self._has_emoji(text):
             return float(super().polarity_scores(text)["compound"])
         text = text.strip()
         sentiments = self._valences(text)

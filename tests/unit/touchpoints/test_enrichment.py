@@ -411,3 +411,19 @@ def test_a_rearranged_search_keeps_optional_groups_lookbehinds_and_repeats(
 )
 def test_the_words_of_a_text_are_the_word_patterns_matches_in_it_lower_cased(text: str) -> None:
     assert enrichment.words_of(text) == re.findall(r"[a-z0-9']+(?:-[a-z0-9']+)*", text.lower().replace("\u2019", "'"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Love it 😍 but the lid 💔",
+        "😂😂😂",
+        "great service 👍",
+        "ok :) thanks",
+        "no emoji here, only ASCII!",
+        "café is fine ☕",
+    ],
+)
+def test_windowed_vader_translates_emoji_as_stock_vader_does_and_ascii_text_has_none(text: str) -> None:
+    assert _windowed.polarity_scores(text) == _stock.polarity_scores(text)
+    assert _windowed.compound(text) == _stock.polarity_scores(text)["compound"]
