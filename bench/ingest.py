@@ -5,7 +5,8 @@
     python bench/ingest.py --enrichment-processes 2   # enrich in two worker processes
     python bench/ingest.py --ablate            # also: streaming without enrichment, and without the index
 
-Every measurement runs in this one process against one fresh embedded nats-server (``NatsServer``, JetStream
+Every measurement runs in this one process, its heap settled as ``chassis.run`` settles a service's
+(``settle_heap``), against one fresh embedded nats-server (``NatsServer``, JetStream
 file storage in a temporary directory, its default ``sync_interval`` of 2 minutes: acknowledged = in the
 server's memory and written to its file store, fsync'ed periodically). gRPC clients run in a separate process
 (``multiprocessing`` spawn) so client and server do not share a GIL; they send ready-made messages with about 300
@@ -352,6 +353,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
+    from services.common.chassis import settle_heap
     from services.common.config import Settings
     from services.common.grpc_runtime import create_server, stop
     from services.common.logging import configure_logging
@@ -380,6 +382,7 @@ def main() -> None:
             )
 
             with touchpoints_service(settings, touchpoints) as app:
+                settle_heap()  # as chassis.run does once a service is built
                 grpc_server, port = create_server(
                     [registration(app), (echo_pb2_grpc.add_EchoServiceServicer_to_server, EchoStream(), ECHO)]
                 )

@@ -26,10 +26,6 @@ The model enrichment process, when on, runs as the service's child process, off 
 classifies recorded touchpoints with a small embedding model and records ``TouchpointClassified`` events on them
 (``services.touchpoints.classifying``); the service's readiness does not wait for it.
 
-While it runs, the process's cyclic garbage collector passes over its youngest generation every
-:data:`YOUNG_COLLECTION_THRESHOLD` container allocations instead of every 700 (see there); the threshold is put back
-when the service stops.
-
 It also signs checkpoints of its own stream (``services.common.audit``; key and schedule from
 ``CHORUS_AUDIT_SIGNING_KEY_FILE`` and ``CHORUS_AUDIT_CHECKPOINT_SECONDS``, see ``services.common.audit.keys``).
 """
@@ -37,9 +33,7 @@ It also signs checkpoints of its own stream (``services.common.audit``; key and 
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
-import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -143,35 +137,6 @@ def default_enrichment_processes() -> int:
     return 1 if usable_cpus() > 1 else 0
 
 
-YOUNG_COLLECTION_THRESHOLD = 20_000
-"""Container allocations between two young-generation passes of Python's cyclic garbage collector while the
-service runs (CPython's default is 700). A stream's micro-batches keep thousands of objects alive for a few
-milliseconds: at 700 the collector runs every few items, finds them still alive, promotes them, and so brings on
-passes over the older generations and the whole heap, for garbage that reference counting frees anyway."""
-
-
-_collector_lock = threading.Lock()
-_collector_users: list[tuple[int, ...]] = []  #: the threshold found by the first block still open, once per block
-
-
-@contextlib.contextmanager
-def young_collections_every(allocations: int) -> Iterator[None]:
-    """Python's cyclic garbage collector's young-generation threshold set to ``allocations`` (the older
-    generations' left as they are) while any such block runs (services in one process, as in tests, may start
-    and stop in any order); the threshold found by the first is put back when the last ends."""
-    with _collector_lock:
-        previous = _collector_users[0] if _collector_users else gc.get_threshold()
-        _collector_users.append(previous)
-        gc.set_threshold(allocations, *previous[1:])
-    try:
-        yield
-    finally:
-        with _collector_lock:
-            _collector_users.pop()
-            if not _collector_users:
-                gc.set_threshold(*previous)
-
-
 @contextlib.contextmanager
 def touchpoints_service(
     settings: Settings,
@@ -191,7 +156,6 @@ def touchpoints_service(
     if env is None:
         env = {**settings.eventstore_env(touchpoints.app_name), "MAPPER_TOPIC": MAPPER_TOPIC}
     with contextlib.ExitStack() as running:  # whatever started is stopped, also when a later step fails
-        running.enter_context(young_collections_every(YOUNG_COLLECTION_THRESHOLD))
         running.enter_context(open_keyring(settings))  # personal data sealed with the deployment's keys
         index = TouchpointIndex(settings.views_url, pg_schema=pg_schema, default_region=settings.default_region)
         running.callback(index.close)
