@@ -27,6 +27,7 @@ from services.touchpoints.classifier import (
     Sample,
     fit_artefact,
     model_installed,
+    terms,
     with_rules,
 )
 from services.touchpoints.classifying import model_views_url, sample_of
@@ -324,3 +325,9 @@ def test_the_model_learns_the_words_of_texts_its_encoder_and_the_rules_see_nothi
     model = EmbeddingClassifier(tmp_path / "model.json", encoder=Blank())
     found = model.classify([replace(rules_sample("other"), text=text) for text in ("Order one for me", "BROKEN lid")])
     assert [v.intent for v in found] == ["purchase", "complaint"]
+
+
+def test_handles_and_numbers_stand_for_any_and_question_marks_are_words() -> None:
+    assert terms("@acme_help 2 x 90?") == terms("@zipcabs 15 x 4?")
+    assert {"atuser", "0", "?", "atuser 0", "0 ?"} <= set(terms("@acme_help 2 x 90?"))
+    assert {"wait", "!", "wait !"} <= set(terms("Can't wait!"))
