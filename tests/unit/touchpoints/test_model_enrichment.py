@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import Tracking
 
+from bench.enrichment import TUNING
 from chorus.common.v1 import types_pb2 as types
 from chorus.touchpoints.events.v1 import events_pb2 as pb
 from services.common.errors import ConfigurationError
@@ -21,12 +22,14 @@ from services.common.projections import UpstreamEvent
 from services.common.views import View
 from services.experience.projection import TOUCHPOINTS, ExperienceProjection, ExperienceView
 from services.touchpoints.classifier import (
+    ARTEFACT,
     EmbeddingClassifier,
     Encoder,
     RulesClassifier,
     Sample,
     fit_artefact,
     model_installed,
+    terms,
     with_rules,
 )
 from services.touchpoints.classifying import model_views_url, sample_of
@@ -324,3 +327,16 @@ def test_the_model_learns_the_words_of_texts_its_encoder_and_the_rules_see_nothi
     model = EmbeddingClassifier(tmp_path / "model.json", encoder=Blank())
     found = model.classify([replace(rules_sample("other"), text=text) for text in ("Order one for me", "BROKEN lid")])
     assert [v.intent for v in found] == ["purchase", "complaint"]
+
+
+def test_handles_and_numbers_stand_for_any_and_question_marks_are_words() -> None:
+    assert terms("@acme_help 2 x 90?") == terms("@zipcabs 15 x 4?")
+    assert {"atuser", "0", "?", "atuser 0", "0 ?"} <= set(terms("@acme_help 2 x 90?"))
+    assert {"wait", "!", "wait !"} <= set(terms("Can't wait!"))
+
+
+def test_the_committed_artefact_is_fitted_on_the_bench_s_tuning_material_with_its_words() -> None:
+    artefact = json.loads(ARTEFACT.read_text())
+    assert artefact["fitted_on"] == list(TUNING) and "fresh6" in TUNING
+    assert {"atuser", "0", "?", "why"} <= set(artefact["words"]["terms"])
+    assert not any("@" in term or any(c.isdigit() and c != "0" for c in term) for term in artefact["words"]["terms"])
