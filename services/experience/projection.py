@@ -40,8 +40,8 @@ from chorus.identity.events.v1 import events_pb2 as identity_events
 from chorus.touchpoints.events.v1 import events_pb2 as touchpoint_events
 from services.common.contracts import enum_words, timestamp_micros
 from services.common.identifiers import normal_key
-from services.common.privacy.keyring import evict_cached_keys
-from services.common.privacy.sealing import ERASED
+from services.common.privacy.keyring import evict_cached_keys, installed
+from services.common.privacy.sealing import ERASED, open_value, sealed_key_id
 from services.common.projections import Projection, UpstreamEvent, handles
 from services.common.views import SQLITE, View, ViewCursor
 from services.experience.domain import needs_reply
@@ -95,6 +95,7 @@ _PARTY_KIND = enum_words(common.PartyKind.DESCRIPTOR)
 _ROLE = enum_words(common.PartyRole.DESCRIPTOR)
 _CONSENT = enum_words(common.ConsentStatus.DESCRIPTOR)
 _RECORDED = touchpoint_events.TouchpointRecorded.DESCRIPTOR.full_name
+_ACTOR_VALUE = common.Identifier.DESCRIPTOR.fields_by_name["value"]
 
 
 class ExperienceView(View):
@@ -326,6 +327,10 @@ class ExperienceProjection(Projection[ExperienceView]):
     readers name them). ``default_region`` normalises national phone numbers among actors.
     """
 
+    #: An actor's value is sealed under the key of its identifier's normal form (``sealing``), the key its
+    #: ``exp_actor`` row needs: it is read from the sealed value, and the value itself is not decrypted.
+    KEY_ONLY = frozenset({_ACTOR_VALUE.full_name})
+
     def __init__(self, view: ExperienceView, *, default_region: str | None = None) -> None:
         super().__init__(view)
         self.default_region = default_region
@@ -508,8 +513,15 @@ class ExperienceProjection(Projection[ExperienceView]):
             )
         )
         keys: dict[str, int] = {}
+        keyring = installed()
+        sealed_normal = keyring is not None and keyring.default_region == self.default_region
         for ord_, actor in enumerate(m.actors):
-            key = normal_key(_IDENTIFIER_TYPE.word(actor.type), actor.namespace, actor.value, self.default_region)
+            value = actor.value
+            key = sealed_key_id(value)  # the key of its normal form, under which the writer sealed it
+            if not key or not sealed_normal:
+                if key:  # sealed under another region's normal form: ours needs the value
+                    value = open_value(_ACTOR_VALUE, value, keyring)
+                key = normal_key(_IDENTIFIER_TYPE.word(actor.type), actor.namespace, value, self.default_region)
             keys.setdefault(key, ord_)
         self._actors.extend((key, event.aggregate_id, ord_, occurred) for key, ord_ in keys.items())
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import binascii
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -148,9 +148,15 @@ def open_sealed(event: Message, aggregate_id: str, keyring: Keyring | None = Non
     return event
 
 
-def open_sealed_many(events: Sequence[Message], keyring: Keyring | None = None) -> None:
+def open_sealed_many(
+    events: Sequence[Message], keyring: Keyring | None = None, *, key_only: Collection[str] = ()
+) -> None:
     """:func:`open_sealed` each of ``events`` in place, the data keys of all of them read first in one vault call
-    (:meth:`Keyring.ciphers_for_reading`): a page of events under many subjects' keys waits for the vault once."""
+    (:meth:`Keyring.ciphers_for_reading`): a page of events under many subjects' keys waits for the vault once.
+
+    The fields named in ``key_only`` (full names, for a reader that needs only which key sealed them) are not
+    decrypted: one whose key is there stays sealed (:func:`sealed_key_id` reads its key id), one whose key is gone
+    reads :data:`ERASED` as if it had been opened."""
     keyring = keyring or installed()
     sites: list[tuple[Message, FieldDescriptor, str, str]] = []
     for event in events:
@@ -159,7 +165,12 @@ def open_sealed_many(events: Sequence[Message], keyring: Keyring | None = None) 
         return
     ciphers = keyring.ciphers_for_reading(key_id for *_, key_id in sites) if keyring is not None else {}
     for message, field, text, key_id in sites:
-        setattr(message, field.name, _decrypt(ciphers.get(key_id), field, text, key_id))
+        aead = ciphers.get(key_id)
+        if field.full_name in key_only:
+            if aead is None:
+                setattr(message, field.name, ERASED)
+            continue
+        setattr(message, field.name, _decrypt(aead, field, text, key_id))
 
 
 def _sealed_sites(message: Message, sites: list[tuple[Message, FieldDescriptor, str, str]]) -> None:

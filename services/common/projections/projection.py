@@ -47,6 +47,10 @@ class Projection(Generic[V]):
     """Applies upstream events to ``view`` (see the module docstring)."""
 
     _handlers: ClassVar[dict[str, str]] = {}
+    #: Marked fields (full names) of which the handlers need only the key that sealed them: the readers leave them
+    #: sealed (``sealing.sealed_key_id`` reads the key id) or ``[erased]`` when that key is gone, and decrypt none.
+    #: A handler takes them opened too (handed-over events, a process without a keyring).
+    KEY_ONLY: ClassVar[frozenset[str]] = frozenset()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

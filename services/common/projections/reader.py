@@ -16,7 +16,8 @@ stored, for a view that keeps them so and opens them when it is read (``sealing.
 ``Recording`` objects), from the stored bytes, for a runner that takes a hand-over.
 
 The sealed fields of a page are opened together, with one read of the key vault for the keys not cached yet. A
-read may name the topics it wants decoded (a projection's handlers): the events of other topics come undecoded.
+read may name the topics it wants decoded (a projection's handlers): the events of other topics come undecoded;
+and the marked fields of which it needs only the key that sealed them: those are not decrypted.
 
 An event that cannot be decoded (a topic no contract declares, bytes that are not that message) is returned
 as an :class:`UpstreamEvent` whose ``message`` is None and whose ``undecodable`` says why, so the caller can
@@ -110,6 +111,7 @@ def decode(
     topics: Collection[str] | None = None,
     after: int = 0,
     keep_sealed: bool = False,
+    key_only: Collection[str] = (),
 ) -> list[UpstreamEvent]:
     """The :class:`UpstreamEvent` of each event after position ``after`` in one stored message or a page of them
     (never raises for a bad payload: see ``undecodable``; a commit envelope that does not decode is one
@@ -118,7 +120,8 @@ def decode(
 
     With ``topics`` (the topics a projection handles), an event of a topic a contract declares but ``topics``
     does not name is not decoded at all: its ``message`` is None and its ``undecodable`` empty. An event of a
-    topic no contract declares is still undecodable, whatever ``topics`` says.
+    topic no contract declares is still undecodable, whatever ``topics`` says. The marked fields named in
+    ``key_only`` are not decrypted (``sealing.open_sealed_many``): they stay sealed, or read ``[erased]``.
     """
     load_event_contracts()
     events: list[UpstreamEvent] = []
@@ -154,7 +157,7 @@ def decode(
                 if event.message is not None:
                     opening.append(event.message)
     if not keep_sealed:
-        open_sealed_many(opening)
+        open_sealed_many(opening, key_only=key_only)
     return events
 
 
@@ -299,9 +302,11 @@ class StreamReader:
         until: int | None = None,
         topics: Collection[str] | None = None,
         held: HeldRead | None = None,
+        key_only: Collection[str] = (),
     ) -> list[UpstreamEvent]:
         """Up to ``limit`` events stored after position ``after``, in stream order (tracking messages skipped);
-        with ``topics``, the events of other topics come undecoded (see :func:`decode`).
+        with ``topics``, the events of other topics come undecoded, and the marked fields named in ``key_only``
+        are left sealed (see :func:`decode`).
 
         ``until`` (a position the caller read with :meth:`last_sequence`) says where the stream ended: when at
         least a page lies between ``after`` and it, the page is streamed by an ordered consumer (a catch-up read),
@@ -336,7 +341,16 @@ class StreamReader:
         while len(events) < limit:
             count = limit - len(events)
             messages: list[StoredMessage] = self.connection.call(lambda s=start, n=count: page(s, n))  # type: ignore[misc]
-            events.extend(decode(self.upstream, messages, topics=topics, after=after, keep_sealed=self.keep_sealed))
+            events.extend(
+                decode(
+                    self.upstream,
+                    messages,
+                    topics=topics,
+                    after=after,
+                    keep_sealed=self.keep_sealed,
+                    key_only=key_only,
+                )
+            )
             if len(messages) < count or (last_seq and messages[-1].seq >= last_seq):
                 if held is not None:  # at the end: a live read needs no consumer
                     held.close()

@@ -108,6 +108,7 @@ class ProjectionRunner(Startable):
         self.batch_size = batch_size
         self.catch_up_page = catch_up_page  #: events read at once while an upstream is more than a batch behind
         self._topics = projection.topics()  # what the readers decode: the events of other topics change nothing
+        self._key_only = projection.KEY_ONLY  # marked fields the readers leave sealed (only their keys are read)
         self.poll_interval = poll_interval
         self.gap_wait = gap_wait
         self.max_held = 50 * batch_size  #: handed-over events held while a gap stays open, at most
@@ -366,7 +367,14 @@ class ProjectionRunner(Startable):
             return False
         behind = message_sequence(end) - message_sequence(applied.value)
         limit = max(self.batch_size, self.catch_up_page) if behind > self.batch_size else self.batch_size
-        page = reader.read(applied.value, limit, until=end, topics=self._topics, held=self._held_reads[upstream])
+        page = reader.read(
+            applied.value,
+            limit,
+            until=end,
+            topics=self._topics,
+            held=self._held_reads[upstream],
+            key_only=self._key_only,
+        )
         seen_to_end = len(page) < limit or page[-1].sequence >= end
         events = [event for event in page if event.sequence <= end]
         if self.stop_before is not None:
