@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from services.common.eventstore.connection import JetStreamConnection
 
 
+_ACK_TOKENS = 9  #: tokens of a JetStream reply subject without a domain
+
+
 class CatchUpRead:
     """Pages of ``stream`` (messages matching ``subject_filter``) from ``start_seq`` on, through one consumer.
 
@@ -57,10 +60,12 @@ class CatchUpRead:
         return self
 
     async def _on_message(self, msg: Msg) -> None:
-        stored = StoredMessage(
-            subject=msg.subject, seq=int(msg.metadata.sequence.stream), data=msg.data, headers=msg.headers or {}
-        )
-        await self._queue.put((stored, int(msg.metadata.num_pending)))  # waits while the buffer is full
+        seq, pending = _positions(msg)
+        item = (StoredMessage(subject=msg.subject, seq=seq, data=msg.data, headers=msg.headers or {}), pending)
+        if self._queue.full():
+            await self._queue.put(item)  # waits while the buffer is full
+        else:
+            self._queue.put_nowait(item)
 
     async def page(self, limit: int, last_seq: int) -> list[StoredMessage]:
         """The next messages, up to ``limit``, ending at ``last_seq`` (a sequence known to match the filter) or at
@@ -112,3 +117,13 @@ class CatchUpRead:
         subscription, self._subscription = self._subscription, None
         if subscription is not None:
             await subscription.unsubscribe()
+
+
+def _positions(msg: Msg) -> tuple[int, int]:
+    """The stream sequence of a message an ordered consumer delivered, and how many were pending after it, read
+    from its reply subject (``$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.<pending>``)
+    without the rest of its metadata; other forms of the subject through ``Msg.metadata``."""
+    tokens = msg.reply.split(".")
+    if len(tokens) == _ACK_TOKENS and tokens[0] == "$JS" and tokens[1] == "ACK":
+        return int(tokens[5]), int(tokens[8])
+    return int(msg.metadata.sequence.stream), int(msg.metadata.num_pending)

@@ -9,8 +9,9 @@ destroyed, by this process or another (``KeyVault.on_destroyed``: the NATS vault
 that learns of an erasure by an event evicts the keys too (:func:`evict_cached_keys`), and a key read from the
 vault is cached only if no eviction happened while it was being read (a read that began before the erasure was
 known may still use what it read, once). After the vault's connection comes back, or when the vault may have
-missed news of destroyed keys, the whole cache is dropped. Each cached key is kept with its AES-GCM cipher
-object, so sealing and opening under a known key build none.
+missed news of destroyed keys, the whole cache is dropped. The cache is bounded (:data:`KEYS_HELD` keys, emptied
+when full); the AES-GCM cipher objects of the keys used last are kept beside it (:data:`CIPHERS_HELD`, emptied when
+full), as a cipher object costs far more memory than its key and little time to build again.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
+#: Data keys a keyring caches at most (about 200 bytes each); the cache is emptied when it is full.
+KEYS_HELD = 500_000
+#: AES-GCM cipher objects a keyring keeps at most (a few kilobytes each: OpenSSL contexts); emptied when full.
+CIPHERS_HELD = 8192
+
 _installed: Keyring | None = None
 _install_lock = threading.Lock()
 
@@ -42,27 +48,24 @@ class Keyring:
     def __init__(self, vault: KeyVault, default_region: str | None = None) -> None:
         self.vault = vault
         self.default_region = default_region
-        self._cache: dict[str, tuple[bytes, AESGCM]] = {}  #: key id -> its data key and that key's cipher
+        self._cache: dict[str, bytes] = {}  #: key id -> its data key
+        self._ciphers: dict[str, tuple[bytes, AESGCM]] = {}  #: key id -> a data key and its cipher (used last)
         self._lock = threading.Lock()
         self._evictions = 0  #: how many evictions there have been: a vault read overlapping one caches nothing
         self._unlisten = vault.on_reconnect(self.evict_all)
         self._unwatch = vault.on_destroyed(self.evict, self.evict_all)
 
     def key_for_writing(self, key_id: str) -> bytes:
-        return self._for_writing(key_id)[0]
-
-    def cipher_for_writing(self, key_id: str) -> AESGCM:
-        """The AES-GCM cipher of ``key_id``'s data key (made first if it does not exist): the key's one cipher."""
-        return self._for_writing(key_id)[1]
-
-    def _for_writing(self, key_id: str) -> tuple[bytes, AESGCM]:
         found = self._cache.get(key_id)
         if found is None:
             evictions = self._evictions
-            key = self.vault.create(key_id)
-            found = key, AESGCM(key)
+            found = self.vault.create(key_id)
             self._keep({key_id: found}, evictions)
         return found
+
+    def cipher_for_writing(self, key_id: str) -> AESGCM:
+        """The AES-GCM cipher of ``key_id``'s data key (made first if it does not exist)."""
+        return self._cipher(key_id, self.key_for_writing(key_id))
 
     def keys_for_writing(self, key_ids: Iterable[str]) -> None:
         """Have the data keys of ``key_ids`` made (or read) and cached, those not cached yet in one vault call."""
@@ -70,34 +73,42 @@ class Keyring:
         if not missing:
             return
         evictions = self._evictions
-        self._keep(_with_ciphers(self.vault.create_many(missing)), evictions)
+        self._keep(self.vault.create_many(missing), evictions)
 
     def key_for_reading(self, key_id: str) -> bytes | None:
-        found = self._for_reading([key_id])[key_id]
-        return None if found is None else found[0]
+        return self.keys_for_reading([key_id])[key_id]
 
     def keys_for_reading(self, key_ids: Iterable[str]) -> dict[str, bytes | None]:
         """The data key of each of ``key_ids`` (None where it is destroyed, never existed or cannot exist), those
         not cached yet read in one vault call."""
-        return {key_id: None if found is None else found[0] for key_id, found in self._for_reading(key_ids).items()}
+        cache = self._cache
+        found = {key_id: cache.get(key_id) for key_id in dict.fromkeys(key_ids)}  # before a full cache empties
+        missing = [key_id for key_id, key in found.items() if key is None]
+        if missing:
+            evictions = self._evictions
+            read = {key_id: key for key_id, key in self.vault.get_many(missing).items() if key is not None}
+            found.update((key_id, read.get(key_id)) for key_id in missing)
+            self._keep(read, evictions)
+        return found
 
     def ciphers_for_reading(self, key_ids: Iterable[str]) -> dict[str, AESGCM | None]:
         """:meth:`keys_for_reading` as each key's AES-GCM cipher (None where there is no key)."""
-        return {key_id: None if found is None else found[1] for key_id, found in self._for_reading(key_ids).items()}
+        return {
+            key_id: None if key is None else self._cipher(key_id, key)
+            for key_id, key in self.keys_for_reading(key_ids).items()
+        }
 
-    def _for_reading(self, key_ids: Iterable[str]) -> dict[str, tuple[bytes, AESGCM] | None]:
-        cache = self._cache
-        wanted = dict.fromkeys(key_ids)
-        missing = [key_id for key_id in wanted if key_id not in cache]
-        found: dict[str, tuple[bytes, AESGCM] | None] = {}
-        if missing:
-            evictions = self._evictions
-            read = _with_ciphers(
-                {key_id: key for key_id, key in self.vault.get_many(missing).items() if key is not None}
-            )
-            found = {key_id: read.get(key_id) for key_id in missing}
-            self._keep(read, evictions)
-        return {key_id: found[key_id] if key_id in found else cache.get(key_id) for key_id in wanted}
+    def _cipher(self, key_id: str, key: bytes) -> AESGCM:
+        """``key``'s cipher (``key_id``'s data key): the one kept, if it was made of these very bytes."""
+        ciphers = self._ciphers
+        found = ciphers.get(key_id)
+        if found is not None and found[0] == key:
+            return found[1]
+        cipher = AESGCM(key)
+        if len(ciphers) >= CIPHERS_HELD:
+            ciphers.clear()
+        ciphers[key_id] = (key, cipher)
+        return cipher
 
     def destroy(self, key_id: str) -> bool:
         """Destroy ``key_id``'s data key in the vault, then evict it (so no read overlapping it caches it)."""
@@ -112,27 +123,28 @@ class Keyring:
             self._evictions += 1
             for key_id in key_ids:
                 self._cache.pop(key_id, None)
+                self._ciphers.pop(key_id, None)
 
     def evict_all(self) -> None:
         """Forget every cached key (the process may have missed erasures); vault reads under way cache nothing."""
         with self._lock:
             self._evictions += 1
             self._cache.clear()
+            self._ciphers.clear()
 
     def close(self) -> None:
         """Stop listening to the vault's reconnections and destroyed keys."""
         self._unwatch()
         self._unlisten()
 
-    def _keep(self, keys: Mapping[str, tuple[bytes, AESGCM]], evictions: int) -> None:
-        """Cache ``keys``, read from the vault after ``evictions`` evictions, unless one happened since."""
+    def _keep(self, keys: Mapping[str, bytes], evictions: int) -> None:
+        """Cache ``keys``, read from the vault after ``evictions`` evictions, unless one happened since (a full
+        cache is emptied first)."""
         with self._lock:
             if self._evictions == evictions:
+                if len(self._cache) + len(keys) > KEYS_HELD:
+                    self._cache.clear()
                 self._cache.update(keys)
-
-
-def _with_ciphers(keys: Mapping[str, bytes]) -> dict[str, tuple[bytes, AESGCM]]:
-    return {key_id: (key, AESGCM(key)) for key_id, key in keys.items()}
 
 
 def installed() -> Keyring | None:
