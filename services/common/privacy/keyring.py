@@ -17,6 +17,7 @@ full), as a cipher object costs far more memory than its key and little time to 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
@@ -144,7 +145,7 @@ class Keyring:
             if self._evictions == evictions:
                 if len(self._cache) + len(keys) > KEYS_HELD:
                     self._cache.clear()
-                self._cache.update(keys)
+                self._cache.update(itertools.islice(keys.items(), KEYS_HELD))
 
 
 def installed() -> Keyring | None:

@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from chorus.identity.events.v1 import events_pb2 as identity_events
 from services.common.nats_server import NatsServer
+from services.common.privacy import keyring
 from services.common.privacy.keyring import Keyring
 from services.common.privacy.keys import DeploymentKeys
 from services.common.privacy.sealing import ERASED, open_sealed, seal
@@ -139,6 +141,41 @@ def test_a_reconnection_of_the_vault_empties_the_cache(vault: MemoryVault) -> No
     vault.reconnected()
 
     assert ring.key_for_reading("k1") is None
+
+
+def test_the_cache_holds_a_bounded_number_of_keys_and_cipher_objects(
+    vault: MemoryVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild reads the key of every subject there is: the cache must not keep them all (each cipher object
+    holds kilobytes), yet a page's keys still come back whole, whatever the cache emptied meanwhile."""
+    monkeypatch.setattr(keyring, "KEYS_HELD", 10)
+    monkeypatch.setattr(keyring, "CIPHERS_HELD", 4)
+    ring = Keyring(vault)
+    ids = [f"k{n}" for n in range(25)]
+    for key_id in ids:
+        vault.create(key_id)
+
+    first = ring.ciphers_for_reading(ids[:8])
+    page = ring.ciphers_for_reading(ids)  # 8 cached, 17 read: the cache empties before it keeps them
+
+    assert len(ring._cache) <= 10 and len(ring._ciphers) <= 4
+    assert all(page[key_id] is not None for key_id in ids)
+    nonce = os.urandom(12)
+    for key_id in ids:  # each cipher is its own key's
+        assert AESGCM(vault.keys[key_id]).decrypt(nonce, page[key_id].encrypt(nonce, b"x", None), None) == b"x"
+    assert all(first[key_id] is not None for key_id in ids[:8])
+
+
+def test_a_kept_cipher_is_not_used_for_other_bytes_of_its_key_id(vault: MemoryVault) -> None:
+    """A cipher made of a key read before the key's destruction is never used for the key made after it."""
+    ring = Keyring(vault)
+    old = ring.cipher_for_writing("k1")
+    vault.destroy("k1")
+    ring._cache.pop("k1")  # evicted from the key cache alone, as a read overlapping the eviction leaves it
+    new = ring.cipher_for_writing("k1")  # a new key under the same id
+    nonce = os.urandom(12)
+    assert new is not old
+    assert AESGCM(vault.keys["k1"]).decrypt(nonce, new.encrypt(nonce, b"x", None), None) == b"x"
 
 
 def test_the_nats_vault_reports_its_reconnections(tmp_path: Path) -> None:

@@ -90,6 +90,25 @@ def test_a_destroyed_key_opens_as_erased_and_other_subjects_stay_readable(keyrin
     assert opened.actors[1].value == "@acme"
 
 
+def test_key_only_fields_stay_sealed_under_a_live_key_and_read_erased_under_a_destroyed_one(keyring: Keyring) -> None:
+    aggregate = str(uuid.uuid4())
+    email = f"kept.{uuid.uuid4().hex[:8]}@example.com"
+    message = touchpoint()
+    message.actors[0].value = email
+    stored = seal(message, aggregate, keyring).SerializeToString()
+    assert keyring.destroy(normalise("email", "", email).key)
+    value_field = types.Identifier.DESCRIPTOR.fields_by_name["value"].full_name
+
+    opened = touchpoint_events.TouchpointRecorded.FromString(stored)
+    open_sealed_many([opened], keyring, key_only={value_field})
+
+    assert opened.actors[0].value == ERASED  # its key is gone: as if opened
+    kept = opened.actors[1].value
+    assert kept.startswith(PREFIX) and sealed_key_id(kept) == normalise("x", "", "acme").key  # left sealed
+    assert open_value(types.Identifier.DESCRIPTOR.fields_by_name["value"], kept, keyring) == "@acme"
+    assert opened.text == ERASED  # other marked fields are opened as ever (the text was the destroyed key's)
+
+
 def test_a_sealed_value_moved_to_another_field_or_altered_opens_as_erased(keyring: Keyring) -> None:
     aggregate = str(uuid.uuid4())
     message = seal(touchpoint("unrelated words"), aggregate, keyring)
