@@ -40,6 +40,7 @@ from services.common.privacy.marks import SUBJECT_IDENTIFIER, SUBJECT_PERSON_ACT
 
 ERASED = "[erased]"
 PREFIX = "pii1:"
+_PREFIX_LENGTH = len(PREFIX)
 ESCAPE = "pii0:"  #: marks a clear value stored without a keyring that would otherwise read as sealed (or escaped)
 _IDENTIFIER_TYPE = enum_words(types_pb2.IdentifierType.DESCRIPTOR)
 _Plan = tuple[tuple[tuple[FieldDescriptor, int], ...], tuple[FieldDescriptor, ...]]
@@ -173,23 +174,38 @@ def open_sealed_many(
         setattr(message, field.name, _decrypt(aead, field, text, key_id))
 
 
+#: Per message class, what opening reads: its marked string fields (name, descriptor) and its message fields
+#: that can lead to one (name, repeated).
+_OPENING: dict[type, tuple[tuple[tuple[str, FieldDescriptor], ...], tuple[tuple[str, bool], ...]]] = {}
+
+
+def _opening_plan(message: Message) -> tuple[tuple[tuple[str, FieldDescriptor], ...], tuple[tuple[str, bool], ...]]:
+    plan = _OPENING.get(type(message))
+    if plan is None:
+        marked, nested = _plan(message)
+        plan = tuple((f.name, f) for f, _ in marked), tuple((f.name, f.is_repeated) for f in nested)
+        _OPENING[type(message)] = plan
+    return plan
+
+
 def _sealed_sites(message: Message, sites: list[tuple[Message, FieldDescriptor, str, str]]) -> None:
     """Add the sealed values of ``message`` (and of the messages in it) to ``sites`` with their key ids; take the
     escape off the clear values that carry it."""
-    marked, nested = _plan(message)
-    for field, _subject in marked:
-        text = getattr(message, field.name)
+    marked, nested = _OPENING.get(type(message)) or _opening_plan(message)
+    for name, field in marked:
+        text = getattr(message, name)
+        if not text:
+            continue
         if text.startswith(PREFIX):
-            sites.append((message, field, text, sealed_key_id(text)))
+            sites.append((message, field, text, text[_PREFIX_LENGTH:].partition(":")[0]))
         elif text.startswith(ESCAPE):
-            setattr(message, field.name, text[len(ESCAPE) :])
-    for field in nested:
-        value = getattr(message, field.name)
-        if field.is_repeated:
-            for item in value:
+            setattr(message, name, text[len(ESCAPE) :])
+    for name, repeated in nested:
+        if repeated:
+            for item in getattr(message, name):
                 _sealed_sites(item, sites)
-        elif message.HasField(field.name):
-            _sealed_sites(value, sites)
+        elif message.HasField(name):
+            _sealed_sites(getattr(message, name), sites)
 
 
 def _walk(
