@@ -6,7 +6,8 @@
 Seeds (or reuses) the streams ``bench/experience.py`` seeds at the sizes given, then builds fresh experience
 views from sequence 1 with ``ProjectionRunner.run_to_end`` in this thread, and prints the CPU time per event,
 the CPU per event of each thread (the applying one, each NATS connection's loop) and a digest of the views'
-canonical dump: a change to the read side that keeps the digest keeps the views byte-identical.
+canonical dump: a change to the read side that keeps the digest keeps the views byte-identical; and the peak RSS
+of the process.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.experience import reseeded, seed
+from bench.experience import memory_of, reseeded, seed
 
 
 def thread_cpu_seconds() -> dict[str, float]:
@@ -101,6 +102,11 @@ def main() -> None:
                 print(
                     "CPU per event by thread: "
                     + ", ".join(f"{name} {spent / events * 1e6:.1f} us" for name, spent in sorted(per_thread.items()))
+                )
+                memory = memory_of()
+                print(
+                    f"memory of this process: peak RSS {memory['VmHWM']} MiB, RSS now {memory['VmRSS']} MiB"
+                    " (the seeding's included when this run seeded)"
                 )
                 view.close()
                 if profiler:

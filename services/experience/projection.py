@@ -508,7 +508,7 @@ class ExperienceProjection(Projection[ExperienceView]):
                 m.reply_to_id,
                 m.text,
                 m.external_url,
-                json.dumps(sorted(m.inferred)),
+                json.dumps(sorted(m.inferred)) if m.inferred else "[]",
                 int(needs_reply(direction, intent, sociability)),
             )
         )

@@ -1,22 +1,25 @@
-"""A catch-up read of one stream: one ordered consumer kept open across pages, streaming ahead with flow control.
+"""A catch-up read of one stream: one consumer kept open across pages, streaming ahead into a bounded buffer.
 
-:class:`CatchUpRead` opens an ordered push consumer at a sequence and hands its messages out a page at a time
-(:meth:`CatchUpRead.page`). Between pages the consumer keeps streaming into a bounded buffer, so the server is
-already sending the next page while the caller applies this one; once the buffer is full the callback waits, the
-client defers its flow-control replies and the server pauses. A caller that used only the first messages of a
-page hands the others back (:meth:`CatchUpRead.unread`) and goes on through the same consumer. Its coroutines run
-on the connection's loop (``JetStreamConnection.call``); close it (:meth:`CatchUpRead.close`) when the read is over
-or moves elsewhere.
+:class:`CatchUpRead` opens a pull consumer at a sequence (no acknowledgements, in memory, dropped when the read is
+closed) and hands its messages out a page at a time (:meth:`CatchUpRead.page`). It keeps pull requests for the
+room left in its buffer outstanding, so the server is already sending the next page while the caller applies
+this one, and never sends more than the buffer holds: a push consumer's flow control does not hold the server
+back, and what it sends waits in the client, all of the stream for a read that is far behind. A caller that used
+only the first messages of a page hands the others back (:meth:`CatchUpRead.unread`) and goes on through the same
+consumer. Its coroutines run on the connection's loop (``JetStreamConnection.call``); close it
+(:meth:`CatchUpRead.close`) when the read is over or moves elsewhere.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 from collections import deque
 from typing import TYPE_CHECKING
 
 from nats.aio.msg import Msg
-from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from services.common.eventstore.envelope import StoredMessage
 from services.common.eventstore.errors import RequestTimeoutError
@@ -26,14 +29,19 @@ if TYPE_CHECKING:
 
     from services.common.eventstore.connection import JetStreamConnection
 
-
 _ACK_TOKENS = 9  #: tokens of a JetStream reply subject without a domain
+#: Messages one pull request asks for at most (the buffer holds a few requests' worth).
+PULL_BATCH = 2000
+#: How long a pull request waits for messages the stream does not hold yet (then the server ends it).
+PULL_EXPIRES_SECONDS = 10.0
+#: A consumer no read has pulled from for this long is removed by the server (a process that died mid-read).
+INACTIVE_SECONDS = 120.0
 
 
 class CatchUpRead:
     """Pages of ``stream`` (messages matching ``subject_filter``) from ``start_seq`` on, through one consumer.
 
-    ``buffer``: the messages held ahead of the caller at most (beyond them the server waits).
+    ``buffer``: the messages held ahead of the caller at most (what the outstanding pull requests ask for).
     """
 
     def __init__(
@@ -43,57 +51,104 @@ class CatchUpRead:
         self.stream = stream
         self.subject_filter = subject_filter
         self.next_seq = max(start_seq, 1)  #: the sequence the next page starts at (what was not handed out yet)
-        self._queue: asyncio.Queue[tuple[StoredMessage, int]] = asyncio.Queue(maxsize=max(buffer, 1))
+        self.buffer = max(buffer, 1)
+        self._batch = min(PULL_BATCH, max(self.buffer // 4, 1))
+        self._arrived: deque[tuple[StoredMessage, int]] = deque()  # what the consumer sent, not handed out yet
+        self._signal = asyncio.Event()  # set when a message arrives
+        self._received_to = self.next_seq - 1  # the last sequence that arrived
+        self._requests: deque[int] = deque()  # messages still due on each outstanding pull request, oldest first
         self._held: deque[tuple[StoredMessage, int]] = deque()  # read, but beyond the last page's end
         self._subscription: Subscription | None = None
+        self._consumer = ""
+        self._inbox = ""
         self._last: tuple[StoredMessage, int] | None = None  # the last message handed out
         self._page: list[tuple[StoredMessage, int]] = []  # the last page handed out
 
     async def open(self) -> CatchUpRead:
-        js = self.connection.client.jetstream(timeout=self.connection.request_timeout)
+        client = self.connection.client
+        self._inbox = client.new_inbox()
+        self._subscription = await client.subscribe(self._inbox, cb=self._on_message)
         config = ConsumerConfig(
-            deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=self.next_seq, headers_only=False
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=self.next_seq,
+            ack_policy=AckPolicy.NONE,
+            filter_subject=self.subject_filter,
+            inactive_threshold=INACTIVE_SECONDS,
+            mem_storage=True,
+            num_replicas=1,
         )
-        self._subscription = await js.subscribe(
-            self.subject_filter, stream=self.stream, ordered_consumer=True, config=config, cb=self._on_message
-        )
+        js = client.jetstream(timeout=self.connection.request_timeout)
+        try:
+            self._consumer = (await js._jsm.add_consumer(self.stream, config=config)).name or ""
+        except BaseException:
+            await self.close()
+            raise
+        await self._pull()
         return self
 
     async def _on_message(self, msg: Msg) -> None:
+        if not msg.data and msg.headers and "Status" in msg.headers:  # a pull request ended (expired, or refused)
+            if self._requests:
+                self._requests.popleft()
+            await self._pull()
+            return
+        if self._requests:
+            self._requests[0] -= 1
+            if not self._requests[0]:
+                self._requests.popleft()
         seq, pending = _positions(msg)
-        item = (StoredMessage(subject=msg.subject, seq=seq, data=msg.data, headers=msg.headers or {}), pending)
-        if self._queue.full():
-            await self._queue.put(item)  # waits while the buffer is full
-        else:
-            self._queue.put_nowait(item)
+        if seq <= self._received_to:
+            return
+        self._received_to = seq
+        self._arrived.append(
+            (StoredMessage(subject=msg.subject, seq=seq, data=msg.data, headers=msg.headers or {}), pending)
+        )
+        self._signal.set()
+
+    async def _pull(self) -> None:
+        """Ask for more messages while the buffer has room for another request's worth."""
+        if not self._consumer or self._subscription is None:
+            return
+        while len(self._arrived) + len(self._held) + sum(self._requests) + self._batch <= self.buffer:
+            request = {"batch": self._batch, "expires": int(PULL_EXPIRES_SECONDS * 1e9)}
+            self._requests.append(self._batch)
+            await self.connection.client.publish(
+                f"$JS.API.CONSUMER.MSG.NEXT.{self.stream}.{self._consumer}", json.dumps(request).encode(), self._inbox
+            )
 
     async def page(self, limit: int, last_seq: int) -> list[StoredMessage]:
         """The next messages, up to ``limit``, ending at ``last_seq`` (a sequence known to match the filter) or at
         what the stream held when the last of them was sent."""
         out: list[StoredMessage] = []
         self._page = []
-        while len(out) < limit:
-            if self._held:
-                stored, pending = self._held.popleft()
-            elif not self._queue.empty():  # no timer for what has arrived already
-                stored, pending = self._queue.get_nowait()
-            else:
-                try:
-                    stored, pending = await asyncio.wait_for(self._queue.get(), timeout=self.connection.request_timeout)
-                except TimeoutError:
-                    msg = f"reading {self.stream} from {self.next_seq} timed out"
-                    raise RequestTimeoutError(msg) from None
-            if stored.seq < self.next_seq:  # an ordered consumer's reset may repeat what was handed out
-                continue
-            if stored.seq > last_seq:
-                self._held.appendleft((stored, pending))
-                break
-            out.append(stored)
-            self._last = (stored, pending)
-            self._page.append(self._last)
-            self.next_seq = stored.seq + 1
-            if stored.seq >= last_seq or pending == 0:
-                break
+        try:
+            while len(out) < limit:
+                if self._held:
+                    stored, pending = self._held.popleft()
+                elif self._arrived:  # no timer for what has arrived already
+                    stored, pending = self._arrived.popleft()
+                else:
+                    await self._pull()
+                    self._signal.clear()
+                    try:
+                        await asyncio.wait_for(self._signal.wait(), timeout=self.connection.request_timeout)
+                    except TimeoutError:
+                        msg = f"reading {self.stream} from {self.next_seq} timed out"
+                        raise RequestTimeoutError(msg) from None
+                    continue
+                if stored.seq < self.next_seq:  # handed out already
+                    continue
+                if stored.seq > last_seq:
+                    self._held.appendleft((stored, pending))
+                    break
+                out.append(stored)
+                self._last = (stored, pending)
+                self._page.append(self._last)
+                self.next_seq = stored.seq + 1
+                if stored.seq >= last_seq or pending == 0:
+                    break
+        finally:
+            await self._pull()
         return out
 
     def rewind(self) -> None:
@@ -115,12 +170,17 @@ class CatchUpRead:
 
     async def close(self) -> None:
         subscription, self._subscription = self._subscription, None
+        consumer, self._consumer = self._consumer, ""
         if subscription is not None:
             await subscription.unsubscribe()
+        if consumer:
+            js = self.connection.client.jetstream(timeout=self.connection.request_timeout)
+            with contextlib.suppress(Exception):  # gone already; else the server drops it once inactive
+                await js._jsm.delete_consumer(self.stream, consumer)
 
 
 def _positions(msg: Msg) -> tuple[int, int]:
-    """The stream sequence of a message an ordered consumer delivered, and how many were pending after it, read
+    """The stream sequence of a message a consumer delivered, and how many were pending after it, read
     from its reply subject (``$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.<pending>``)
     without the rest of its metadata; other forms of the subject through ``Msg.metadata``."""
     tokens = msg.reply.split(".")
