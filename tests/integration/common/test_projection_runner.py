@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from chorus.bench.events.v1 import events_pb2
-from services.common.eventstore import TOPIC_HEADER, VERSION_HEADER, StreamLayout
+from services.common.eventstore import TOPIC_HEADER, VERSION_HEADER, StreamLayout, message_sequence
+from services.common.eventstore.catch_up import CatchUpRead
 from services.common.eventstore.connection import JetStreamConnection
 from services.common.projections import (
     Projection,
@@ -464,3 +465,40 @@ def test_a_runner_that_has_caught_up_holds_no_consumer_open(
 
         eventually(none_left)
     app.close()
+
+
+def test_a_catch_up_read_holds_no_more_than_its_buffer_and_hands_out_every_message_once_in_order(
+    nats_url: str, connection: JetStreamConnection
+) -> None:
+    """A read far behind must not have the server send it the whole stream ahead of the caller (a rebuild would
+    hold most of the stream in memory): at most its buffer is sent before the caller takes some."""
+    app = new_app(nats_url)
+    for _ in range(100):
+        _account(app)  # one message each
+    layout = StreamLayout(app.name)
+    read = connection.call(lambda: CatchUpRead(connection, layout.stream, layout.events_filter, 1, 10).open())
+    try:
+
+        async def delivered() -> list[int]:
+            js = connection.client.jetstream()
+            return [info.delivered.stream_seq for info in await js._jsm.consumers_info(layout.stream)]
+
+        def buffer_full() -> None:
+            assert connection.call(delivered) == [10]
+
+        eventually(buffer_full)  # and not one more: a push consumer had the server send all 100 by now
+        seqs: list[int] = []
+        last = message_sequence(StreamReader(connection, app.name).last_sequence())
+        while not seqs or seqs[-1] < last:
+            page = connection.call(lambda: read.page(7, last))
+            seqs.extend(stored.seq for stored in page)
+            assert max(connection.call(delivered), default=0) <= seqs[-1] + 10
+        assert seqs == list(range(1, last + 1))
+    finally:
+        connection.call(read.close)
+        app.close()
+
+    async def consumers() -> int:
+        return int((await connection.client.jetstream().stream_info(layout.stream)).state.consumer_count)
+
+    assert connection.call(consumers) == 0  # closed: its consumer is gone
