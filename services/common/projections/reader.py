@@ -315,7 +315,7 @@ class StreamReader:
         are left sealed (see :func:`decode`).
 
         ``until`` (a position the caller read with :meth:`last_sequence`) says where the stream ended: when at
-        least a page lies between ``after`` and it, the page is streamed by an ordered consumer (a catch-up read),
+        least a page lies between ``after`` and it, the page is streamed by a consumer (a catch-up read),
         otherwise fetched by batched direct gets. With ``held`` (the caller's :meth:`held_read`), the catch-up
         consumer stays open from page to page, streaming the next page while the caller applies this one; it is
         closed once a page reaches ``until`` or a read goes elsewhere. Call it for a stream that exists

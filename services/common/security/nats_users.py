@@ -2,9 +2,9 @@
 
 | user | may publish | may subscribe |
 | --- | --- | --- |
-| ``identity`` | its stream's subjects ``chorus.identity.>`` (events, snapshots, tracking) and the JetStream API calls on its own stream (create/update/info, direct get, ordered consumers); the key vault's bucket | its stream, the vault's data keys, its checkpoint requests, replies |
+| ``identity`` | its stream's subjects ``chorus.identity.>`` (events, snapshots, tracking) and the JetStream API calls on its own stream (create/update/info, direct get, consumers to read with); the key vault's bucket | its stream, the vault's data keys, its checkpoint requests, replies |
 | ``touchpoints`` | the same for ``chorus.touchpoints.>`` | the same for its own |
-| ``experience`` | nothing on any stream: only the read calls of the JetStream API on both streams and the vault (info, direct get, ordered consumers) | both streams' events, the vault's data keys, replies |
+| ``experience`` | nothing on any stream: only the read calls of the JetStream API on both streams and the vault (info, direct get, consumers to read with: created, pulled from, deleted) | both streams' events, the vault's data keys, replies |
 | ``auditor`` | the read calls on both streams (not the vault), checkpoint requests | both streams' events, replies |
 
 Beside the event streams: the key vault's bucket (``KV_CHORUS_KEYS``, ``services.common.privacy.vault``) may be
@@ -51,6 +51,8 @@ def _reads(stream: str) -> list[str]:
         f"$JS.API.CONSUMER.CREATE.{stream}",
         f"$JS.API.CONSUMER.CREATE.{stream}.>",
         f"$JS.API.CONSUMER.INFO.{stream}.>",
+        f"$JS.API.CONSUMER.MSG.NEXT.{stream}.>",  # a catch-up read pulls from the consumer it made
+        f"$JS.API.CONSUMER.DELETE.{stream}.>",  # and removes it when done
         f"$JS.FC.{stream}.>",
     ]
 
