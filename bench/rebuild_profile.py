@@ -92,6 +92,7 @@ def main() -> None:
                 thread_cpu = time.thread_time() - start_thread
                 threads_after = thread_cpu_seconds()
                 events = runner.applied_events
+                memory = memory_of()  # before the dump below, which holds every row at once
                 digest = hashlib.sha256(json.dumps(view.dump(), sort_keys=True, default=str).encode()).hexdigest()
                 print(
                     f"{events} events in {seconds:.2f} s = {events / seconds:.0f}/s; CPU {cpu / events * 1e6:.1f} us "
@@ -103,10 +104,9 @@ def main() -> None:
                     "CPU per event by thread: "
                     + ", ".join(f"{name} {spent / events * 1e6:.1f} us" for name, spent in sorted(per_thread.items()))
                 )
-                memory = memory_of()
                 print(
-                    f"memory of this process: peak RSS {memory['VmHWM']} MiB, RSS now {memory['VmRSS']} MiB"
-                    " (the seeding's included when this run seeded)"
+                    f"memory of this process once caught up: peak RSS {memory['VmHWM']} MiB, RSS {memory['VmRSS']}"
+                    " MiB (the seeding's included when this run seeded)"
                 )
                 view.close()
                 if profiler:

@@ -76,11 +76,12 @@ from services.common.eventstore.envelope import (
     StoredMessage,
     decode_message,
     last_notification_id,
+    message_events,
     message_sequence,
     notification_id,
 )
 from services.common.eventstore.errors import EventStoreError, store_errors
-from services.common.eventstore.layout import StreamLayout, originator_from_token
+from services.common.eventstore.layout import StreamLayout, originator_from_token, originator_text_of_subject
 
 __all__ = [
     "CAUSATION_HEADER",
@@ -94,8 +95,10 @@ __all__ = [
     "StreamLayout",
     "decode_message",
     "last_notification_id",
+    "message_events",
     "message_sequence",
     "notification_id",
     "originator_from_token",
+    "originator_text_of_subject",
     "store_errors",
 ]

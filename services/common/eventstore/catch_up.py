@@ -79,7 +79,7 @@ class CatchUpRead:
         )
         js = client.jetstream(timeout=self.connection.request_timeout)
         try:
-            self._consumer = (await js._jsm.add_consumer(self.stream, config=config)).name or ""
+            self._consumer = (await js.add_consumer(self.stream, config=config)).name or ""
         except BaseException:
             await self.close()
             raise
@@ -176,7 +176,7 @@ class CatchUpRead:
         if consumer:
             js = self.connection.client.jetstream(timeout=self.connection.request_timeout)
             with contextlib.suppress(Exception):  # gone already; else the server drops it once inactive
-                await js._jsm.delete_consumer(self.stream, consumer)
+                await js.delete_consumer(self.stream, consumer)
 
 
 def _positions(msg: Msg) -> tuple[int, int]:

@@ -91,27 +91,21 @@ def decode_message(msg: StoredMessage) -> list[Notification]:
     [(7000, 'a', 1, 't', b'x')]
     """
     originator_id = originator_of_subject(msg.subject)
+    return [
+        Notification(id=id_, originator_id=originator_id, originator_version=version, topic=topic, state=state)
+        for id_, version, topic, state in message_events(msg)
+    ]
+
+
+def message_events(msg: StoredMessage) -> list[tuple[int, int, str, bytes]]:
+    """The (notification id, version, topic, stored state) of each event ``msg`` holds: :func:`decode_message`
+    without the aggregate id (all of them are the subject's)."""
     headers = msg.headers
     if not is_commit(headers):
-        return [
-            Notification(
-                id=notification_id(msg.seq),
-                originator_id=originator_id,
-                originator_version=int(headers[VERSION_HEADER]),
-                topic=headers.get(TOPIC_HEADER, ""),
-                state=msg.data,
-            )
-        ]
-    commit = commit_pb2.Commit.FromString(msg.data)
+        return [(notification_id(msg.seq), int(headers[VERSION_HEADER]), headers.get(TOPIC_HEADER, ""), msg.data)]
     return [
-        Notification(
-            id=notification_id(msg.seq, index),
-            originator_id=originator_id,
-            originator_version=event.version,
-            topic=event.topic,
-            state=event.state,
-        )
-        for index, event in enumerate(commit.events)
+        (notification_id(msg.seq, index), event.version, event.topic, event.state)
+        for index, event in enumerate(commit_pb2.Commit.FromString(msg.data).events)
     ]
 
 

@@ -40,6 +40,15 @@ def originator_of_subject(subject: str) -> UUID | str:
     return originator_from_token(subject.rsplit(".", 1)[-1])
 
 
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def originator_text_of_subject(subject: str) -> str:
+    """``str(originator_of_subject(subject))``, without making a UUID of a token that is a UUID's canonical text."""
+    token = subject.rsplit(".", 1)[-1]
+    return token if _CANONICAL_UUID.fullmatch(token) else str(originator_from_token(token))
+
+
 @dataclass(frozen=True)
 class StreamSpec:
     """The declared configuration of one application's stream; checked against the server at start-up."""

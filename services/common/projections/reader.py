@@ -5,7 +5,7 @@ events after a position, the highest position stored so far (for lag), and a nud
 Positions are the event store's notification ids (``services.common.eventstore``: the events of the message at
 stream sequence ``s`` are ``s * 1000 + index``), so a position names one event also inside a commit message. It
 never writes, never creates or changes a stream, and needs no domain class: each message is split into its
-events by ``services.common.eventstore.decode_message`` (a commit envelope holds several, each with its topic),
+events by ``services.common.eventstore.message_events`` (a commit envelope holds several, each with its topic),
 and each event's payload is decoded into the protobuf message its topic names, looked up in the default
 descriptor pool into which :func:`load_event_contracts` imports every ``chorus.*.events.v1`` module. Personal
 data in marked fields is opened with the process's keyring (``services.common.privacy.sealing``): in clear, or
@@ -37,7 +37,6 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Notification
 from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.message import DecodeError, Message
 
@@ -48,10 +47,11 @@ from services.common.eventstore import (
     TOPIC_HEADER,
     StoredMessage,
     StreamLayout,
-    decode_message,
     last_notification_id,
+    message_events,
     message_sequence,
     notification_id,
+    originator_text_of_subject,
 )
 from services.common.eventstore.catch_up import CatchUpRead
 from services.common.eventstore.connection import JetStreamConnection
@@ -136,7 +136,8 @@ def decode(
             headers.get(CAUSATION_HEADER, ""),
         )
         try:
-            notifications = decode_message(message)
+            aggregate_id = originator_text_of_subject(message.subject)
+            stored_events = message_events(message)
         except (DecodeError, ValueError, KeyError):
             if notification_id(message.seq) > after:
                 events.append(
@@ -152,9 +153,9 @@ def decode(
                     )
                 )
             continue
-        for notification in notifications:
-            if notification.id > after:
-                event = _event(notification, common, topics)
+        for id_, version, topic, state in stored_events:
+            if id_ > after:
+                event = _event(id_, aggregate_id, version, topic, state, common, topics)
                 events.append(event)
                 if event.message is not None:
                     opening.append(event.message)
@@ -178,7 +179,10 @@ def handed_over(
     the store wrote in the message headers); when NATS stored them is not known here (``stored_at`` is empty).
     """
     common = _handed_over_context(upstream)
-    events = [_event(recording.notification, common, topics) for recording in recordings]
+    events = [
+        _event(n.id, str(n.originator_id), n.originator_version, n.topic, n.state, common, topics)
+        for n in (recording.notification for recording in recordings)
+    ]
     if not keep_sealed:
         open_sealed_many([event.message for event in events if event.message is not None])
     return events
@@ -224,32 +228,29 @@ def _message_class(topic: str) -> type[Message] | None:
 
 
 def _event(
-    notification: Notification, common: tuple[str, str, str, str], topics: Collection[str] | None
+    id_: int,
+    aggregate_id: str,
+    version: int,
+    topic: str,
+    state: bytes,
+    common: tuple[str, str, str, str],
+    topics: Collection[str] | None,
 ) -> UpstreamEvent:
-    """The event of ``notification``, its payload parsed but its sealed fields not opened yet (``common``: the
+    """The event stored as ``state``, its payload parsed but its sealed fields not opened yet (``common``: the
     upstream, when it was stored, the correlation and the causation id)."""
     message: Message | None = None
     why = ""
-    message_class = _message_class(notification.topic)
+    message_class = _message_class(topic)
     if message_class is None:
         why = "no contract declares this topic"
-    elif topics is None or notification.topic in topics:
+    elif topics is None or topic in topics:
         try:
-            message = message_class.FromString(notification.state)
+            message = message_class.FromString(state)
         except DecodeError:
             why = "the payload is not a valid message of its topic"
     upstream, stored_at, correlation_id, causation_id = common
     return UpstreamEvent(
-        upstream,
-        notification.id,
-        str(notification.originator_id),
-        notification.originator_version,
-        notification.topic,
-        message,
-        stored_at,
-        correlation_id,
-        causation_id,
-        why,
+        upstream, id_, aggregate_id, version, topic, message, stored_at, correlation_id, causation_id, why
     )
 
 

@@ -481,7 +481,7 @@ def test_a_catch_up_read_holds_no_more_than_its_buffer_and_hands_out_every_messa
 
         async def delivered() -> list[int]:
             js = connection.client.jetstream()
-            return [info.delivered.stream_seq for info in await js._jsm.consumers_info(layout.stream)]
+            return [info.delivered.stream_seq for info in await js.consumers_info(layout.stream)]
 
         def buffer_full() -> None:
             assert connection.call(delivered) == [10]
