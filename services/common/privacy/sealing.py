@@ -29,6 +29,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from google.protobuf import message_factory
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
@@ -153,7 +154,7 @@ def open_sealed_many(
     events: Sequence[Message], keyring: Keyring | None = None, *, key_only: Collection[str] = ()
 ) -> None:
     """:func:`open_sealed` each of ``events`` in place, the data keys of all of them read first in one vault call
-    (:meth:`Keyring.ciphers_for_reading`): a page of events under many subjects' keys waits for the vault once.
+    (:meth:`Keyring.keys_for_reading`): a page of events under many subjects' keys waits for the vault once.
 
     The fields named in ``key_only`` (full names, for a reader that needs only which key sealed them) are not
     decrypted: one whose key is there stays sealed (:func:`sealed_key_id` reads its key id), one whose key is gone
@@ -164,26 +165,43 @@ def open_sealed_many(
         _sealed_sites(event, sites)
     if not sites:
         return
-    ciphers = keyring.ciphers_for_reading(key_id for *_, key_id in sites) if keyring is not None else {}
+    keys = keyring.keys_for_reading(key_id for *_, key_id in sites) if keyring is not None else {}
+    ciphers: dict[str, AESGCM] = {}  # of the keys this page decrypts with (most subjects' keys open one value)
     for message, field, text, key_id in sites:
-        aead = ciphers.get(key_id)
+        key = keys.get(key_id)
         if field.full_name in key_only:
-            if aead is None:
+            if key is None:
                 setattr(message, field.name, ERASED)
             continue
+        aead = None
+        if key is not None:
+            aead = ciphers.get(key_id)
+            if aead is None:
+                aead = ciphers[key_id] = AESGCM(key)
         setattr(message, field.name, _decrypt(aead, field, text, key_id))
 
 
-#: Per message class, what opening reads: its marked string fields (name, descriptor) and its message fields
-#: that can lead to one (name, repeated).
-_OPENING: dict[type, tuple[tuple[tuple[str, FieldDescriptor], ...], tuple[tuple[str, bool], ...]]] = {}
+_Marked = tuple[tuple[str, FieldDescriptor], ...]
+#: Per message class, what opening reads: its marked string fields (name, descriptor), and its message fields that
+#: can lead to one (name, repeated, and for a repeated field of messages with one marked field and no message field
+#: that leads to another, like ``Identifier``, that field's name and descriptor: read in a loop of its own).
+_OPENING: dict[type, tuple[_Marked, tuple[tuple[str, bool, tuple[str, FieldDescriptor] | None], ...]]] = {}
 
 
-def _opening_plan(message: Message) -> tuple[tuple[tuple[str, FieldDescriptor], ...], tuple[tuple[str, bool], ...]]:
+def _opening_plan(message: Message) -> tuple[_Marked, tuple[tuple[str, bool, tuple[str, FieldDescriptor] | None], ...]]:
     plan = _OPENING.get(type(message))
     if plan is None:
         marked, nested = _plan(message)
-        plan = tuple((f.name, f) for f, _ in marked), tuple((f.name, f.is_repeated) for f in nested)
+        inner = []
+        for f in nested:
+            leaf = None
+            if f.is_repeated:
+                item = message_factory.GetMessageClass(f.message_type)()
+                item_marked, item_nested = _plan(item)
+                if len(item_marked) == 1 and not item_nested:
+                    leaf = (item_marked[0][0].name, item_marked[0][0])
+            inner.append((f.name, f.is_repeated, leaf))
+        plan = tuple((f.name, f) for f, _ in marked), tuple(inner)
         _OPENING[type(message)] = plan
     return plan
 
@@ -200,8 +218,16 @@ def _sealed_sites(message: Message, sites: list[tuple[Message, FieldDescriptor, 
             sites.append((message, field, text, text[_PREFIX_LENGTH:].partition(":")[0]))
         elif text.startswith(ESCAPE):
             setattr(message, name, text[len(ESCAPE) :])
-    for name, repeated in nested:
-        if repeated:
+    for name, repeated, leaf in nested:
+        if leaf is not None:
+            leaf_name, leaf_field = leaf
+            for item in getattr(message, name):
+                text = getattr(item, leaf_name)
+                if text.startswith(PREFIX):
+                    sites.append((item, leaf_field, text, text[_PREFIX_LENGTH:].partition(":")[0]))
+                elif text.startswith(ESCAPE):
+                    setattr(item, leaf_name, text[len(ESCAPE) :])
+        elif repeated:
             for item in getattr(message, name):
                 _sealed_sites(item, sites)
         elif message.HasField(name):
