@@ -96,6 +96,14 @@ _ROLE = enum_words(common.PartyRole.DESCRIPTOR)
 _CONSENT = enum_words(common.ConsentStatus.DESCRIPTOR)
 _RECORDED = touchpoint_events.TouchpointRecorded.DESCRIPTOR.full_name
 _ACTOR_VALUE = common.Identifier.DESCRIPTOR.fields_by_name["value"]
+#: The events whose handlers collect rows for :meth:`ExperienceProjection.before_commit` to write together.
+_COLLECTED = frozenset(
+    {
+        _RECORDED,
+        identity_events.PartyRegistered.DESCRIPTOR.full_name,
+        identity_events.IdentifierClaimed.DESCRIPTOR.full_name,
+    }
+)
 
 
 class ExperienceView(View):
@@ -336,14 +344,23 @@ class ExperienceProjection(Projection[ExperienceView]):
         self.default_region = default_region
         self._touchpoints: list[tuple[Any, ...]] = []  # this transaction's run of new touchpoints' rows
         self._actors: list[tuple[str, str, int, int]] = []  # and their actors' rows
+        self._parties: list[tuple[str, str, str, str]] = []  # its run of new parties' rows
+        self._claims: list[tuple[str, str, str, str, str]] = []  # and of claims' rows
         self._cursor: ViewCursor | None = None  # the transaction they belong to
 
     def apply(self, cur: ViewCursor, event: UpstreamEvent) -> None:
-        """Apply ``event``; any event but a new touchpoint first writes the run of new touchpoints before it, so
-        every handler sees the view as if each event had been applied on its own."""
-        if event.topic != _RECORDED:
+        """Apply ``event``; any event but a new touchpoint, party or claim (whose handlers only collect rows, each
+        kind for a table of its own that none of them reads) first writes the runs collected before it, so every
+        handler sees the view as if each event had been applied on its own."""
+        if event.topic not in _COLLECTED:
             self.before_commit(cur)
         super().apply(cur, event)
+
+    def _collecting(self, cur: ViewCursor) -> None:
+        """Rows are about to be collected in ``cur``'s transaction: what an aborted one collected is gone with it."""
+        if self._cursor is not cur:
+            self._touchpoints, self._actors, self._parties, self._claims = [], [], [], []
+            self._cursor = cur
 
     def after_commit(self, events: Sequence[UpstreamEvent]) -> None:
         """Do a purge's scrub that readers held up when its transaction committed (it raises while they still
@@ -355,12 +372,12 @@ class ExperienceProjection(Projection[ExperienceView]):
 
     @handles(identity_events.PartyRegistered)
     def party_registered(self, cur: ViewCursor, event: UpstreamEvent) -> None:
+        """Collect the party's row; :meth:`before_commit` writes the run together."""
+        self._collecting(cur)
         message = event.payload
         roles = [_ROLE.word(role) for role in message.roles]
-        cur.execute(
-            "INSERT INTO exp_party (party_id, kind, display_name, roles, merged_into, do_not_contact,"
-            " preferred_channels) VALUES (?, ?, ?, ?, NULL, 0, '[]') ON CONFLICT (party_id) DO NOTHING",
-            (event.aggregate_id, _PARTY_KIND.word(message.kind), message.display_name, json.dumps(roles)),
+        self._parties.append(
+            (event.aggregate_id, _PARTY_KIND.word(message.kind), message.display_name, json.dumps(roles))
         )
 
     @handles(identity_events.PartyMergedInto)
@@ -419,17 +436,17 @@ class ExperienceProjection(Projection[ExperienceView]):
 
     @handles(identity_events.IdentifierClaimed)
     def identifier_claimed(self, cur: ViewCursor, event: UpstreamEvent) -> None:
+        """Collect the claim's row; :meth:`before_commit` writes the run together."""
+        self._collecting(cur)
         message = event.payload
-        cur.execute(
-            "INSERT INTO exp_claim (identifier_id, party_id, id_type, id_namespace, id_value) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (identifier_id) DO UPDATE SET party_id = excluded.party_id",
+        self._claims.append(
             (
                 event.aggregate_id,
                 message.party_id,
                 _IDENTIFIER_TYPE.word(message.type),
                 message.namespace,
                 message.value,
-            ),
+            )
         )
 
     @handles(identity_events.IdentifierTransferred)
@@ -480,8 +497,7 @@ class ExperienceProjection(Projection[ExperienceView]):
     @handles(touchpoint_events.TouchpointRecorded)
     def touchpoint_recorded(self, cur: ViewCursor, event: UpstreamEvent) -> None:
         """Collect the touchpoint's row and its actors' rows; :meth:`before_commit` writes the run together."""
-        if self._cursor is not cur:  # a new transaction: what an aborted one collected is gone with it
-            self._touchpoints, self._actors, self._cursor = [], [], cur
+        self._collecting(cur)
         m: Any = event.payload
         direction, intent, sociability = (
             _DIRECTION.word(m.direction),
@@ -526,9 +542,24 @@ class ExperienceProjection(Projection[ExperienceView]):
         self._actors.extend((key, event.aggregate_id, ord_, occurred) for key, ord_ in keys.items())
 
     def before_commit(self, cur: ViewCursor) -> None:
-        """Write the touchpoints recorded in this transaction so far, and their actors."""
-        touchpoints, actors = (self._touchpoints, self._actors) if self._cursor is cur else ([], [])
-        self._touchpoints, self._actors = [], []
+        """Write the touchpoints recorded in this transaction so far, their actors, the parties and the claims."""
+        if self._cursor is not cur:
+            self._touchpoints, self._actors, self._parties, self._claims = [], [], [], []
+            return
+        touchpoints, actors, parties, claims = self._touchpoints, self._actors, self._parties, self._claims
+        self._touchpoints, self._actors, self._parties, self._claims = [], [], [], []
+        if parties:
+            cur.executemany(
+                "INSERT INTO exp_party (party_id, kind, display_name, roles, merged_into, do_not_contact,"
+                " preferred_channels) VALUES (?, ?, ?, ?, NULL, 0, '[]') ON CONFLICT (party_id) DO NOTHING",
+                parties,
+            )
+        if claims:
+            cur.executemany(
+                "INSERT INTO exp_claim (identifier_id, party_id, id_type, id_namespace, id_value)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (identifier_id) DO UPDATE SET party_id = excluded.party_id",
+                claims,
+            )
         if touchpoints:
             cur.executemany(
                 "INSERT INTO exp_touchpoint (touchpoint_id, sequence, occurred_us, channel, kind, direction,"

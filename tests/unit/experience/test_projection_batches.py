@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from eventsourcing.persistence import Tracking
 
 from chorus.common.v1 import types_pb2 as types
+from chorus.identity.events.v1 import events_pb2 as identity_events
 from chorus.touchpoints.events.v1 import events_pb2 as touchpoint_events
 from services.common.projections import UpstreamEvent
-from services.experience.projection import TOUCHPOINTS, ExperienceProjection, ExperienceView
+from services.experience.projection import IDENTITY, TOUCHPOINTS, ExperienceProjection, ExperienceView
 
 
 def recorded(touchpoint_id: str, sequence: int, direction: int, who: str) -> UpstreamEvent:
@@ -101,3 +103,53 @@ def test_what_an_aborted_transaction_collected_is_not_written_by_the_next(
     written = {row["touchpoint_id"] for row in view.dump()["exp_touchpoint"]}
     assert aborted.aggregate_id not in written
     assert written == {each.aggregate_id for each in kept if each.topic == aborted.topic}
+
+
+def identity_story() -> list[UpstreamEvent]:
+    """Parties and claims, each needing the rows before it: a claim moved, dropped and made again, a party
+    registered twice (the first stays), a merge of a party registered in the same batch."""
+    jane, acme, other = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+    handle = str(uuid.uuid4())
+
+    def claimed(party: str, sequence: int) -> UpstreamEvent:
+        message = identity_events.IdentifierClaimed(party_id=party, type=types.IDENTIFIER_TYPE_X, value="@jane")
+        return replace(event(handle, sequence, message), upstream=IDENTITY)
+
+    def of_party(party: str, sequence: int, message: object) -> UpstreamEvent:
+        return replace(event(party, sequence, message), upstream=IDENTITY)
+
+    return [
+        of_party(jane, 1, identity_events.PartyRegistered(kind=types.PARTY_KIND_PERSON, display_name="Jane")),
+        claimed(jane, 2),
+        of_party(jane, 3, identity_events.PartyRegistered(kind=types.PARTY_KIND_PERSON, display_name="Later")),
+        of_party(acme, 4, identity_events.PartyRegistered(kind=types.PARTY_KIND_ORGANISATION, display_name="Acme")),
+        replace(event(handle, 5, identity_events.IdentifierTransferred(party_id=acme)), upstream=IDENTITY),
+        claimed(other, 6),
+        replace(event(handle, 7, identity_events.IdentifierUnclaimed()), upstream=IDENTITY),
+        claimed(acme, 8),
+        of_party(other, 9, identity_events.PartyRegistered(kind=types.PARTY_KIND_PERSON, display_name="Other")),
+        of_party(other, 10, identity_events.PartyMergedInto(target_party_id=jane)),
+    ]
+
+
+def test_a_batch_of_new_parties_claims_transfers_and_merges_gives_the_views_one_event_at_a_time_gives(
+    views: tuple[ExperienceView, ExperienceView],
+) -> None:
+    one, together = views
+    events = identity_story()
+    single = ExperienceProjection(one)
+    for each in events:
+        with one.transaction(Tracking(IDENTITY, each.sequence)) as cur:
+            single.apply(cur, each)
+            single.before_commit(cur)
+    with together.transaction(Tracking(IDENTITY, events[-1].sequence)) as cur:
+        batched = ExperienceProjection(together)
+        for each in events:
+            batched.apply(cur, each)
+        batched.before_commit(cur)
+    assert together.dump() == one.dump()
+    dump = together.dump()
+    assert [row["party_id"] for row in dump["exp_claim"]] == [events[3].aggregate_id]  # claimed last by acme
+    names = {row["party_id"]: (row["display_name"], row["merged_into"]) for row in dump["exp_party"]}
+    assert names[events[0].aggregate_id] == ("Jane", None)
+    assert names[events[8].aggregate_id] == ("Other", events[0].aggregate_id)
