@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from services.common.eventstore.connection import JetStreamConnection
 
 _ACK_TOKENS = 9  #: tokens of a JetStream reply subject without a domain
+_REQUEST_ENDED = frozenset({"404", "408"})  #: statuses of a pull request that ran out (no messages, expired)
 #: Messages one pull request asks for at most (the buffer holds a few requests' worth).
 PULL_BATCH = 2000
 #: How long a pull request waits for messages the stream does not hold yet (then the server ends it).
@@ -53,6 +54,7 @@ class CatchUpRead:
         self.next_seq = max(start_seq, 1)  #: the sequence the next page starts at (what was not handed out yet)
         self.buffer = max(buffer, 1)
         self._batch = min(PULL_BATCH, max(self.buffer // 4, 1))
+        self.expired = 0  #: pull requests that ran out before the stream held what they asked for (asked again)
         self._arrived: deque[tuple[StoredMessage, int]] = deque()  # what the consumer sent, not handed out yet
         self._signal = asyncio.Event()  # set when a message arrives
         self._received_to = self.next_seq - 1  # the last sequence that arrived
@@ -87,10 +89,13 @@ class CatchUpRead:
         return self
 
     async def _on_message(self, msg: Msg) -> None:
-        if not msg.data and msg.headers and "Status" in msg.headers:  # a pull request ended (expired, or refused)
+        if not msg.data and msg.headers and "Status" in msg.headers:  # a pull request ended
             if self._requests:
                 self._requests.popleft()
-            await self._pull()
+            if msg.headers["Status"] in _REQUEST_ENDED:
+                self.expired += 1
+                await self._pull()
+            # else refused (the consumer is gone, say): no more requests, the page times out, the caller reopens
             return
         if self._requests:
             self._requests[0] -= 1

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from chorus.bench.events.v1 import events_pb2
-from services.common.eventstore import TOPIC_HEADER, VERSION_HEADER, StreamLayout, message_sequence
+from services.common.eventstore import TOPIC_HEADER, VERSION_HEADER, StreamLayout, catch_up, message_sequence
 from services.common.eventstore.catch_up import CatchUpRead
 from services.common.eventstore.connection import JetStreamConnection
 from services.common.projections import (
@@ -502,3 +502,28 @@ def test_a_catch_up_read_holds_no_more_than_its_buffer_and_hands_out_every_messa
         return int((await connection.client.jetstream().stream_info(layout.stream)).state.consumer_count)
 
     assert connection.call(consumers) == 0  # closed: its consumer is gone
+
+
+def test_a_catch_up_read_asks_again_when_its_requests_run_out_and_reads_what_is_stored_later(
+    nats_url: str, connection: JetStreamConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(catch_up, "PULL_EXPIRES_SECONDS", 0.05)
+    app = new_app(nats_url)
+    for _ in range(3):
+        _account(app)
+    layout = StreamLayout(app.name)
+    read = connection.call(lambda: CatchUpRead(connection, layout.stream, layout.events_filter, 1, 10).open())
+    try:
+        first = connection.call(lambda: read.page(10, 3))
+        assert [stored.seq for stored in first] == [1, 2, 3]
+
+        def ran_out_twice() -> None:
+            assert read.expired >= 2
+
+        eventually(ran_out_twice)  # nothing more was stored: its requests expired, and it asked again
+        _account(app)
+        later = message_sequence(StreamReader(connection, app.name).last_sequence())
+        assert [stored.seq for stored in connection.call(lambda: read.page(10, later))] == [later]
+    finally:
+        connection.call(read.close)
+        app.close()
