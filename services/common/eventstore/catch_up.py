@@ -18,11 +18,12 @@ import json
 from collections import deque
 from typing import TYPE_CHECKING
 
+from eventsourcing.persistence import OperationalError
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from services.common.eventstore.envelope import StoredMessage
-from services.common.eventstore.errors import RequestTimeoutError
+from services.common.eventstore.errors import EventStoreError, RequestTimeoutError
 
 if TYPE_CHECKING:
     from nats.aio.subscription import Subscription
@@ -37,6 +38,10 @@ PULL_BATCH = 2000
 PULL_EXPIRES_SECONDS = 10.0
 #: A consumer no read has pulled from for this long is removed by the server (a process that died mid-read).
 INACTIVE_SECONDS = 120.0
+
+
+class CatchUpGapError(EventStoreError, OperationalError):
+    """A message the consumer sent did not reach the read (the client dropped it): read again from the position."""
 
 
 class CatchUpRead:
@@ -58,6 +63,8 @@ class CatchUpRead:
         self._arrived: deque[tuple[StoredMessage, int]] = deque()  # what the consumer sent, not handed out yet
         self._signal = asyncio.Event()  # set when a message arrives
         self._received_to = self.next_seq - 1  # the last sequence that arrived
+        self._delivered = 0  # the consumer's sequence of the last message that arrived
+        self._gap = False  # a message the consumer sent never arrived
         self._requests: deque[int] = deque()  # messages still due on each outstanding pull request, oldest first
         self._held: deque[tuple[StoredMessage, int]] = deque()  # read, but beyond the last page's end
         self._subscription: Subscription | None = None
@@ -69,7 +76,11 @@ class CatchUpRead:
     async def open(self) -> CatchUpRead:
         client = self.connection.client
         self._inbox = client.new_inbox()
-        self._subscription = await client.subscribe(self._inbox, cb=self._on_message)
+        # Never dropped for want of room in the client (that would lose events): what is in flight is bounded by
+        # the requests, in messages.
+        self._subscription = await client.subscribe(
+            self._inbox, cb=self._on_message, pending_msgs_limit=2 * self.buffer + PULL_BATCH, pending_bytes_limit=0
+        )
         config = ConsumerConfig(
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
             opt_start_seq=self.next_seq,
@@ -101,7 +112,10 @@ class CatchUpRead:
             self._requests[0] -= 1
             if not self._requests[0]:
                 self._requests.popleft()
-        seq, pending = _positions(msg)
+        seq, delivered, pending = _positions(msg)
+        if delivered != self._delivered + 1:
+            self._gap = True
+        self._delivered = delivered
         if seq <= self._received_to:
             return
         self._received_to = seq
@@ -128,6 +142,9 @@ class CatchUpRead:
         self._page = []
         try:
             while len(out) < limit:
+                if self._gap:
+                    msg = f"reading {self.stream} after {self._received_to}: a message was lost on the way"
+                    raise CatchUpGapError(msg)
                 if self._held:
                     stored, pending = self._held.popleft()
                 elif self._arrived:  # no timer for what has arrived already
@@ -184,11 +201,12 @@ class CatchUpRead:
                 await js.delete_consumer(self.stream, consumer)
 
 
-def _positions(msg: Msg) -> tuple[int, int]:
-    """The stream sequence of a message a consumer delivered, and how many were pending after it, read
-    from its reply subject (``$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.<pending>``)
-    without the rest of its metadata; other forms of the subject through ``Msg.metadata``."""
+def _positions(msg: Msg) -> tuple[int, int, int]:
+    """The stream and consumer sequences of a message a consumer delivered, and how many were pending after it,
+    read from its reply subject (``$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.
+    <pending>``) without the rest of its metadata; other forms of the subject through ``Msg.metadata``."""
     tokens = msg.reply.split(".")
     if len(tokens) == _ACK_TOKENS and tokens[0] == "$JS" and tokens[1] == "ACK":
-        return int(tokens[5]), int(tokens[8])
-    return int(msg.metadata.sequence.stream), int(msg.metadata.num_pending)
+        return int(tokens[5]), int(tokens[6]), int(tokens[8])
+    metadata = msg.metadata
+    return int(metadata.sequence.stream), int(metadata.sequence.consumer), int(metadata.num_pending)

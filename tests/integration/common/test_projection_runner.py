@@ -22,6 +22,7 @@ from services.common.projections import (
     handed_over,
     handles,
 )
+from services.common.projections.runner import INFRASTRUCTURE_ERRORS
 from services.common.testing import eventually
 from services.common.views import View, ViewCursor
 from tests.support.eventstore import Account, new_app
@@ -524,6 +525,33 @@ def test_a_catch_up_read_asks_again_when_its_requests_run_out_and_reads_what_is_
         _account(app)
         later = message_sequence(StreamReader(connection, app.name).last_sequence())
         assert [stored.seq for stored in connection.call(lambda: read.page(10, later))] == [later]
+    finally:
+        connection.call(read.close)
+        app.close()
+
+
+def test_a_catch_up_read_that_misses_a_message_the_server_sent_refuses_to_go_on(
+    nats_url: str, connection: JetStreamConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message lost between the server and the read (a slow client's connection cut) would be an event the view
+    never applies: the read raises a retryable error instead, and its caller reads again from its position."""
+    app = new_app(nats_url)
+    for _ in range(5):
+        _account(app)
+    layout = StreamLayout(app.name)
+    arrive = CatchUpRead._on_message
+
+    async def losing_the_second(self: CatchUpRead, msg: Any) -> None:
+        if msg.data and msg.metadata.sequence.stream == 2:
+            return
+        await arrive(self, msg)
+
+    monkeypatch.setattr(CatchUpRead, "_on_message", losing_the_second)
+    read = connection.call(lambda: CatchUpRead(connection, layout.stream, layout.events_filter, 1, 10).open())
+    try:
+        with pytest.raises(catch_up.CatchUpGapError):
+            connection.call(lambda: read.page(10, 5))
+        assert issubclass(catch_up.CatchUpGapError, INFRASTRUCTURE_ERRORS)  # the runner retries it
     finally:
         connection.call(read.close)
         app.close()
