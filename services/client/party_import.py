@@ -12,7 +12,8 @@ CSV rows have a header: ``external_id``, ``display_name``, optional ``source_sys
 (``email``, ``phone``, ``x``, ``crm_id``…) holds that type's values (``;``-separated); ``consent_<channel>``
 holds the answer for that channel (``granted``, ``denied``, ``revoked``). ``--source-system`` fills rows that
 name none. A row the command cannot read is rejected here, naming its line; every other row is answered by the
-service (rows are sent :data:`FRAME_PARTIES` parties to a stream frame). The summary counts the outcomes and lists each reject by line, field and rule, never a value.
+service (rows are sent up to :data:`FRAME_PARTIES` parties, :data:`FRAME_BYTES` bytes, to a stream frame). The
+summary counts the outcomes and lists each reject by line, field and rule, never a value.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ SHOWN_REJECTS = 50
 """Rejects listed one by one in the summary (all are counted)."""
 FRAME_PARTIES = 100
 """Parties sent in one stream frame (a stream costs per frame, whatever the frame holds)."""
+FRAME_BYTES = 1 << 20
+"""Bytes of parties in one frame, far below the server's largest message (4 MiB): a frame of rows the service
+will refuse (over a length limit) is answered row by row rather than failing the import."""
 _IDENTIFIER_TYPES = {
     name.removeprefix("IDENTIFIER_TYPE_").lower() for name in types_pb2.IdentifierType.DESCRIPTOR.values_by_name
 } - {"unspecified"}
@@ -239,6 +243,7 @@ def import_file(
 
     def requests() -> Iterator[pb.ImportPartiesRequest]:
         frame: list[pb.ImportedParty] = []
+        framed = 0  # the bytes of the parties in frame
         try:
             for line, row in rows(path, file_format):
                 try:
@@ -249,11 +254,13 @@ def import_file(
                     summary.rejects.append((line, unreadable.field, "UNREADABLE", unreadable.description))
                     progress.advance(task)
                     continue
+                size = party.ByteSize()
+                if frame and (len(frame) == FRAME_PARTIES or framed + size > FRAME_BYTES):
+                    yield pb.ImportPartiesRequest(parties=frame)
+                    frame, framed = [], 0
                 sent_lines.append(line)
                 frame.append(party)
-                if len(frame) == FRAME_PARTIES:
-                    yield pb.ImportPartiesRequest(parties=frame)
-                    frame = []
+                framed += size
         except (UnicodeDecodeError, csv.Error) as broken:
             unreadable_file.append(
                 f"the file cannot be read past line {len(sent_lines) + len(summary.rejects)}: {type(broken).__name__}"

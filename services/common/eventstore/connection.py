@@ -25,6 +25,7 @@ import json
 import re
 import ssl
 import sys
+import threading
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -155,6 +156,9 @@ class JetStreamConnection:
         self._tokens = itertools.count(1)
         self._batch_slots: asyncio.Semaphore | None = None
         self._max_inflight_batches = max_inflight_batches
+        #: the share of the in-flight batches the blocking links may carry; the loop's slots are the rest
+        self._blocking_batches = min(publish_connections, max_inflight_batches // 2) if publish_connections else 0
+        self._blocking_batch_slots = threading.BoundedSemaphore(max(self._blocking_batches, 1))
         self._last_error: BaseException | None = None
         self._closed = False
         self._reconnect_listeners: list[Callable[[], Awaitable[None]]] = []
@@ -177,8 +181,8 @@ class JetStreamConnection:
         """Start the loop thread, connect, check the server version; one clear error if that fails.
 
         ``tls``: the SSL context for TLS servers (default: the system's trust store, as nats-py's default);
-        ``publish_connections``: at most so many blocking connections publish single messages from the calling
-        threads (0: every publish goes through the loop).
+        ``publish_connections``: at most so many blocking connections publish from the calling threads (0: every
+        publish goes through the loop).
         """
         conn = cls(
             url,
@@ -249,7 +253,7 @@ class JetStreamConnection:
             raise EventStoreConfigurationError(f"nats-server at {self.url} runs without JetStream (start it with -js)")
         self._inbox_prefix = self._nc.new_inbox()
         await self._nc.subscribe(self._inbox_prefix + ".*", cb=self._on_reply)
-        self._batch_slots = asyncio.Semaphore(self._max_inflight_batches)
+        self._batch_slots = asyncio.Semaphore(max(self._max_inflight_batches - self._blocking_batches, 1))
 
     def close(self) -> None:
         """Close the connection and stop its loop thread (safe from any thread, the loop's own included)."""
@@ -414,8 +418,8 @@ class JetStreamConnection:
         """Store all ``messages`` or none and return their stream sequences, waiting on the calling thread.
 
         They go over a pooled blocking connection when one is free (no thread switch; several as one atomic batch
-        in one write); when the pool is in use to its cap or cannot open a connection, through the loop
-        (:meth:`publish_atomic`).
+        in one write, while the blocking links' share of the in-flight batches has room); when the pool is in use
+        to its cap or cannot open a connection, through the loop (:meth:`publish_atomic`).
         """
         if messages and self._publisher is not None and not self._bridge.on_loop_thread():
             if len(messages) == 1:
@@ -423,11 +427,14 @@ class JetStreamConnection:
                 ack = self._publisher.publish(msg.subject, msg.data, msg.headers)
                 if ack is not None:
                     return [int(ack["seq"])]
-            else:
-                batch = self._batch_headers(messages)
-                ack = self._publisher.publish_batch(
-                    [(msg.subject, msg.data, headers) for msg, headers in zip(messages, batch, strict=True)]
-                )
+            elif self._blocking_batches and self._blocking_batch_slots.acquire(blocking=False):
+                try:
+                    batch = self._batch_headers(messages)
+                    ack = self._publisher.publish_batch(
+                        [(msg.subject, msg.data, headers) for msg, headers in zip(messages, batch, strict=True)]
+                    )
+                finally:
+                    self._blocking_batch_slots.release()
                 if ack is not None:
                     return self._batch_sequences(ack, len(messages))
         return self.call(lambda: self.publish_atomic(messages))

@@ -776,3 +776,20 @@ def test_an_idle_connection_on_a_descriptor_above_1023_is_checked_and_used_again
         for fd in held:
             os.close(fd)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_the_batches_in_flight_at_once_through_the_loop_and_the_blocking_links_stay_within_the_bound(
+    nats_url: str,
+) -> None:
+    """JetStream refuses a stream's batches beyond its in-flight limit: the loop's slots and the blocking links
+    that may carry a batch share the connection's bound rather than each having it."""
+    conn = JetStreamConnection.open(nats_url, publish_connections=16)
+    try:
+        assert conn._batch_slots is not None
+        loop_slots = conn._batch_slots._value  # the tests look at the bound behind the connection
+        blocking = getattr(conn, "_blocking_batch_slots", None)
+        blocking_slots = _publisher(conn).max_connections if blocking is None else blocking._value
+        assert loop_slots + blocking_slots <= conn._max_inflight_batches
+        assert loop_slots >= 1 and blocking_slots >= 1
+    finally:
+        conn.close()

@@ -6,15 +6,19 @@ its neighbours are imported; nothing of a rejected item is stored.
 
 from __future__ import annotations
 
+import json
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import grpc
 import pytest
+from rich.console import Console
 
 from chorus.common.v1 import types_pb2 as types
 from chorus.identity.v1 import identity_service_pb2 as pb
 from chorus.identity.v1 import identity_service_pb2_grpc as pb_grpc
+from services.client.party_import import FRAME_PARTIES, FileFormat, import_file
 from services.common.testing import eventually, running_server
 from services.identity.application import IdentityApplication
 from services.identity.domain import imported_party_id
@@ -412,3 +416,21 @@ def test_the_import_hands_its_view_the_messages_it_stored_without_decoding_them_
     in_order = sorted(fed, key=lambda event: event.sequence)  # two commits may hand over out of order
     assert in_order == [replace(event, stored_at="") for event in read]
     assert len(fed) == 5 * 7  # each party's registration and three links, and its three identifiers' claims
+
+
+def test_a_file_of_rows_too_long_to_import_is_answered_row_by_row_by_the_import_command(
+    identity: IdentityHarness, tmp_path: Path
+) -> None:
+    """The command packs rows into frames: rows it sends for the service to refuse (a display name far over its
+    limit) never make a frame the server cannot take, which would fail the whole import."""
+    crm = Crm()
+    rows = [
+        {"source_system": crm.system, "external_id": f"C-{n}", "display_name": "x" * 60_000}
+        for n in range(FRAME_PARTIES)
+    ]
+    path = tmp_path / "parties.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    summary = import_file(identity.stub, path, FileFormat.jsonl, crm.system, Console(quiet=True))
+    assert summary.imported == 0
+    assert summary.rejected == FRAME_PARTIES
+    assert {field for _line, field, _rule, _why in summary.rejects} == {"display_name"}
