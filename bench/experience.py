@@ -31,9 +31,14 @@ on the same gRPC server, so its memory and its interpreter lock are its own.
    batch (acknowledged = the event store acknowledged it), and through a touchpoints service in its own process
    on one ``RecordTouchpointStream`` (acknowledged = the item's RECORDED answer reached the client). Every
    ``--probe-every``-th touchpoint is a probe for a party the steady load does not touch otherwise; from its
-   acknowledgement a prober polls GetExperience of that party until its last interaction is the probe's:
-   acknowledged -> visible in GetExperience, p50/p99/max. Each load prints the rate it reached: on a machine
-   too busy for ``--rate`` it is lower, and the freshness is measured under that. Target: p99 < 250 ms.
+   acknowledgement a prober reads GetExperience of that party until its last interaction is the probe's:
+   acknowledged -> visible in GetExperience, p50/p99/max. By default (``--probe wait``) the read carries the
+   probe's acknowledged position as ``min_positions``, so it answers once the views have applied it, as a client
+   reading its own write asks; ``--probe poll`` reads every millisecond instead (the readers' own load then
+   competes with the apply). The touchpoints are made before the load is paced, so the loop does no more per
+   touchpoint than a client with its touchpoints in hand. Each load prints the rate it reached (on a machine too
+   busy for ``--rate`` it is lower, and the freshness is measured under that) and the CPU time per touchpoint of
+   each process taking part (this one, the services, nats-server). Target: p99 < 250 ms.
 5. **Peak RSS** of the experience service's process (``VmHWM``), beside its RSS when it had caught up.
 """
 
@@ -45,6 +50,7 @@ import contextlib
 import dataclasses
 import json
 import multiprocessing
+import os
 import queue
 import random
 import statistics
@@ -174,6 +180,15 @@ def row(label: str, stats: dict[str, float]) -> str:
         f"  {label:<52} p50 {stats['p50']:8.2f} ms   p99 {stats['p99']:8.2f} ms   max {stats['max']:8.2f} ms"
         f"   (n={int(stats['n'])})"
     )
+
+
+def cpu_of(pid: int) -> float:
+    """User plus system CPU seconds of a process so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def memory_of(pid: int | str = "self") -> dict[str, int]:
@@ -501,7 +516,11 @@ class Probes:
 
     Every ``probe_every``-th touchpoint goes to a party of its own (the last seeded parties, which the steady load
     never touches otherwise), so that party's last interaction is the probe's once the views have applied it.
+    The touchpoints are made before the load starts (:meth:`plan`), so the paced loop does no more per
+    touchpoint than a client that has its touchpoints in hand.
     """
+
+    PROBERS = 8  #: probes waited for at once (a waiting read blocks a prober, not the CPU)
 
     def __init__(
         self,
@@ -516,42 +535,73 @@ class Probes:
         self.run = uuid.uuid4().hex[:8]
         self.probes = iter(probes)  #: (party number, party id), each used once
         self.steady_parties = steady_parties
-        self.acked: queue.Queue[tuple[str, int, float] | None] = queue.Queue()
+        self.acked: queue.Queue[tuple[str, int, float, int] | None] = queue.Queue()
         self.visible: list[float] = []
         self.answers: list[float] = []
+        self.polls: list[int] = []  #: GetExperience calls each probe took
+        self.pids: dict[str, int] = {}  #: the processes whose CPU time the load is measured by, beside this one
+        self.began: tuple[float, float, dict[str, float]] = (
+            0.0,
+            0.0,
+            {},
+        )  #: (time.perf_counter(), CPU seconds of this process, of each of pids)
         self.lock = threading.Lock()
-        self.probers = [threading.Thread(target=self._prober, daemon=True) for _ in range(4)]
+        self.probers = [threading.Thread(target=self._prober, daemon=True) for _ in range(self.PROBERS)]
         for thread in self.probers:
             thread.start()
 
-    def item(self, k: int) -> tuple[tpb.TouchpointInput, tuple[str, int] | None]:
-        """The k-th touchpoint of the steady load (occurring now) and, for a probe, (party id, occurred us)."""
-        occurred = int(time.time() * 1e6)
+    def plan(self, total: int, rate: float, make: Callable[[tpb.TouchpointInput], Any]) -> list[tuple[Any, Any]]:
+        """The steady load's ``total`` touchpoints, each as ``make`` makes it of its ``TouchpointInput``, with, for
+        a probe, (party id, occurred us): the k-th occurs at ``k / rate`` seconds after now (before it is sent,
+        since the pacing starts once they are made)."""
+        now_us = int(time.time() * 1e6)
+        planned = []
+        for k in range(total):
+            item, probe = self._item(k)
+            occurred = now_us + int(k * 1e6 / rate)
+            item.occurred_at.seconds, item.occurred_at.nanos = occurred // 1_000_000, occurred % 1_000_000 * 1000
+            planned.append((make(item), None if probe is None else (probe[0], occurred)))
+        return planned
+
+    def begin(self) -> float:
+        """The load starts now: note the time and the CPU times; return the time."""
+        self.began = (time.perf_counter(), time.process_time(), {name: cpu_of(pid) for name, pid in self.pids.items()})
+        return self.began[0]
+
+    def _item(self, k: int) -> tuple[tpb.TouchpointInput, tuple[str, int] | None]:
         probe = None
         if k % self.args.probe_every == self.args.probe_every - 1 and (found := next(self.probes, None)):
             party, party_id = found
-            probe = (party_id, occurred)
+            probe = (party_id, 0)
         else:
             party = self.rng.randrange(self.steady_parties)
-        item = touchpoint_input(10**9 + k, party, self.seeded.per_party, occurred, self.run)
+        item = touchpoint_input(10**9 + k, party, self.seeded.per_party, 0, self.run)
         item.direction = types.DIRECTION_INBOUND
         item.intent, item.sociability_degree = types.INTENT_QUESTION, types.SOCIABILITY_DEGREE_MONOLOGUE
         item.ClearField("business_sociability_degree")
         return item, probe
 
-    def acknowledged(self, probe: tuple[str, int] | None, sent: float, at: float) -> None:
-        """A touchpoint's record was acknowledged at ``at`` (``time.perf_counter``)."""
+    def acknowledged(self, probe: tuple[str, int] | None, sent: float, at: float, position: int) -> None:
+        """A touchpoint's record was acknowledged at ``at`` (``time.perf_counter``), stored at ``position``."""
         with self.lock:
             self.answers.append(at - sent)
         if probe is not None:
-            self.acked.put((*probe, at))
+            self.acked.put((*probe, at, position))
 
     def _prober(self) -> None:
+        """Read each acknowledged probe's party until the probe is its last interaction: with ``--probe wait``
+        one GetExperience whose ``min_positions`` is the probe's position (it answers once the views have applied
+        it, as a client reading its own write asks), with ``--probe poll`` GetExperience every millisecond."""
+        waiting = self.args.probe == "wait"
         while (job := self.acked.get()) is not None:
-            party_id, occurred_us, acked_at = job
+            party_id, occurred_us, acked_at, position = job
             request = xpb.GetExperienceRequest(party=xpb.PartySelector(party_id=party_id))
+            if waiting:
+                request.min_positions.add(upstream="touchpoints", sequence=position)
+            polls = 0
             while True:
-                seen = self.stub.GetExperience(request).experience.last_interaction
+                polls += 1
+                seen = self.stub.GetExperience(request, timeout=60).experience.last_interaction
                 if seen.seconds * 1_000_000 + seen.nanos // 1000 >= occurred_us:
                     break
                 if time.perf_counter() - acked_at > 60:
@@ -559,6 +609,7 @@ class Probes:
                 time.sleep(0.001)
             with self.lock:
                 self.visible.append(time.perf_counter() - acked_at)
+                self.polls.append(polls)
 
     def finish(self) -> None:
         for _ in self.probers:
@@ -567,9 +618,8 @@ class Probes:
             thread.join()
 
 
-def paced(rate: float, total: int) -> Iterator[int]:
-    """0 .. total-1, the k-th yielded at start + k / rate."""
-    start = time.perf_counter()
+def paced(start: float, rate: float, total: int) -> Iterator[int]:
+    """0 .. total-1, the k-th yielded at start + k / rate (``time.perf_counter``)."""
     for k in range(total):
         delay = start + k / rate - time.perf_counter()
         if delay > 0:
@@ -579,13 +629,14 @@ def paced(rate: float, total: int) -> Iterator[int]:
 
 def load_through_service(port: int, probes: Probes, total: int, rate: float) -> int:
     """The steady load on one RecordTouchpointStream; acknowledged = the item's RECORDED answer arrived."""
-    pending: dict[int, tuple[float, tuple[str, int] | None]] = {}
+    planned = probes.plan(total, rate, lambda item: tpb.RecordTouchpointStreamRequest(touchpoint=item))
+    sent_at = [0.0] * total
+    start = probes.begin()
 
     def requests() -> Iterator[tpb.RecordTouchpointStreamRequest]:
-        for k in paced(rate, total):
-            item, probe = probes.item(k)
-            pending[k] = (time.perf_counter(), probe)
-            yield tpb.RecordTouchpointStreamRequest(touchpoint=item)
+        for k in paced(start, rate, total):
+            sent_at[k] = time.perf_counter()
+            yield planned[k][0]
 
     recorded = 0
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
@@ -595,8 +646,7 @@ def load_through_service(port: int, probes: Probes, total: int, rate: float) -> 
             for result in response.results:
                 if result.outcome != tpb.RECORD_OUTCOME_RECORDED:
                     raise SystemExit(f"steady load: item {result.index} {tpb.RecordOutcome.Name(result.outcome)}")
-                sent, probe = pending.pop(result.index)
-                probes.acknowledged(probe, sent, now)
+                probes.acknowledged(planned[result.index][1], sent_at[result.index], now, result.position)
                 recorded += 1
     return recorded
 
@@ -623,8 +673,8 @@ def load_through_application(nats_url: str, app_name: str, probes: Probes, total
         while (batch := due.get()) is not None:
             report = app.record_batch([draft for draft, _, _ in batch], wait=False)
             now = time.perf_counter()
-            for _, sent, probe in batch:
-                probes.acknowledged(probe, sent, now)
+            for (_, sent, probe), outcome in zip(batch, report.outcomes, strict=True):
+                probes.acknowledged(probe, sent, now, outcome.position)
             with probes.lock:
                 recorded[0] += report.counts["recorded"]
 
@@ -632,11 +682,13 @@ def load_through_application(nats_url: str, app_name: str, probes: Probes, total
     for thread in writers:
         thread.start()
     per_batch = max(1, int(rate / 100))
+    drafts = probes.plan(total, rate, draft_of)
+    start = probes.begin()
     try:
         batch: list[tuple[Any, float, tuple[str, int] | None]] = []
-        for k in paced(rate, total):
-            item, probe = probes.item(k)
-            batch.append((draft_of(item), time.perf_counter(), probe))
+        for k in paced(start, rate, total):
+            draft, probe = drafts[k]
+            batch.append((draft, time.perf_counter(), probe))
             if len(batch) >= per_batch or k == total - 1:
                 due.put(batch)
                 batch = []
@@ -657,21 +709,32 @@ def freshness(
     probe_ids: list[tuple[int, str]],
     args: argparse.Namespace,
     rng: random.Random,
+    pids: dict[str, int],
 ) -> float:
-    """Run one steady load and print its rate and freshness; return the freshness p99 in ms."""
+    """Run one steady load and print its rate, the CPU time per touchpoint of the processes taking part (``pids``
+    and this one) and the freshness; return the freshness p99 in ms."""
     total = int(args.rate * args.freshness_seconds)
     probes = Probes(stub, seeded, probe_ids, seeded.parties - 2 * len(probe_ids), args, rng)
-    start = time.perf_counter()
+    probes.pids = pids
     recorded = load(probes, total, args.rate)
-    seconds = time.perf_counter() - start
+    start, start_cpu, start_cpus = probes.began
+    seconds, cpu = time.perf_counter() - start, time.process_time() - start_cpu
+    cpus = {name: cpu_of(pid) - start_cpus[name] for name, pid in pids.items()}
     probes.finish()
     print(
         f"  {label}: recorded {recorded} touchpoints in {seconds:.1f} s = {recorded / seconds:.0f}/s "
         f"(asked for {args.rate:.0f}/s)"
     )
+    per_item = ", ".join(f"{name} {used / recorded * 1e6:.0f} us" for name, used in {"bench": cpu, **cpus}.items())
+    print(f"  CPU time per touchpoint while loading (the load's processes): {per_item}")
     print(row("sent -> acknowledged", percentiles(probes.answers)))
     visible = percentiles(probes.visible)
-    print(row("freshness: acknowledged -> visible in GetExperience", visible), flush=True)
+    print(row("freshness: acknowledged -> visible in GetExperience", visible))
+    print(
+        f"  probes read with --probe {args.probe}: {statistics.mean(probes.polls):.2f} GetExperience calls per probe "
+        f"on average, at most {max(probes.polls)}",
+        flush=True,
+    )
     return visible["p99"]
 
 
@@ -692,6 +755,12 @@ def main() -> None:
         choices=("application", "service", "both"),
         default="both",
         help="who records the steady load (see the module docstring)",
+    )
+    parser.add_argument(
+        "--probe",
+        choices=("wait", "poll"),
+        default="wait",
+        help="how a probe is read: GetExperience with the probe's position as min_positions, or every 1 ms",
     )
     parser.add_argument("--writers", type=int, default=2, help="recording threads of the application load")
     parser.add_argument("--quick", action="store_true", help="a smoke run: small sizes, short phases")
@@ -836,6 +905,7 @@ def main() -> None:
                         probe_ids[:n_probes],
                         args,
                         rng,
+                        {"experience": process.pid or 0, "nats-server": server.pid or 0},
                     )
                 if args.load in ("service", "both"):
                     with child(
@@ -851,6 +921,11 @@ def main() -> None:
                             probe_ids[-n_probes:],
                             args,
                             rng,
+                            {
+                                "experience": process.pid or 0,
+                                "touchpoints": tp_process.pid or 0,
+                                "nats-server": server.pid or 0,
+                            },
                         )
                 for load, p99 in p99s.items():
                     print(f"  freshness p99 ({load} load) target < 250 ms: {'met' if p99 < 250 else 'NOT met'}")
