@@ -11,11 +11,10 @@ chosen with, a sentiment label and score):
   TF-IDF over the artefact's vocabulary, weighted :data:`TERMS_WEIGHT`) are added, and two logistic regressions
   are applied whose weights are in :data:`ARTEFACT` (``classifier_model.json`` beside this module, written by
   ``python bench/enrichment.py --write-model`` from the labelled set's tuning material). Its intent is the most
-  likely one (but see below), its sentiment the most likely label, scored ``P(positive) - P(negative)``. Its version is the
-  artefact's digest, so a refitted artefact is a new version.
-  Its intent is complaint whenever the complaint's probability reaches the artefact's ``complaint_at``
-  (:data:`COMPLAINT_AT` when fitted): a complaint missed is a customer not answered, so complaint is favoured
-  over the likeliest intent when it is close to it.
+  likely one, or complaint whenever the complaint's probability reaches the artefact's ``complaint_at``
+  (:data:`COMPLAINT_AT` when fitted: a complaint missed is a customer not answered, so complaint is favoured when
+  it is close to the top); its sentiment the most likely label, scored ``P(positive) - P(negative)``. Its version
+  is the artefact's digest, so a refitted artefact is a new version.
 - :class:`RulesClassifier` (base install): the rules' own values, certain. Recording them changes no value; it
   runs the same process end to end where the extra is not installed.
 
