@@ -11,8 +11,10 @@ chosen with, a sentiment label and score):
   TF-IDF over the artefact's vocabulary, weighted :data:`TERMS_WEIGHT`) are added, and two logistic regressions
   are applied whose weights are in :data:`ARTEFACT` (``classifier_model.json`` beside this module, written by
   ``python bench/enrichment.py --write-model`` from the labelled set's tuning material). Its intent is the most
-  likely one, its sentiment the most likely label, scored ``P(positive) - P(negative)``. Its version is the
-  artefact's digest, so a refitted artefact is a new version.
+  likely one, or complaint whenever the complaint's probability reaches the artefact's ``complaint_at``
+  (:data:`COMPLAINT_AT` when fitted: a complaint missed is a customer not answered, so complaint is favoured when
+  it is close to the top); its sentiment the most likely label, scored ``P(positive) - P(negative)``. Its version
+  is the artefact's digest, so a refitted artefact is a new version.
 - :class:`RulesClassifier` (base install): the rules' own values, certain. Recording them changes no value; it
   runs the same process end to end where the extra is not installed.
 
@@ -41,6 +43,7 @@ ARTEFACT = Path(__file__).with_name("classifier_model.json")
 ENCODER = "all-MiniLM-L6-v2"
 RULES_WEIGHT = 0.25  #: weight of the rules' one-hot intent and sentiment among both models' features
 TERMS_WEIGHT = 1.5  #: weight of the text's TF-IDF vector of words and word pairs among both models' features
+COMPLAINT_AT = 0.25  #: the intent is complaint when its probability reaches this (chosen on parts held out)
 MIN_TEXTS = 2  #: a word or word pair is in the vocabulary when this many fitted texts have it
 _HANDLE = re.compile(r"@\w+")  # an account's handle: the trade's name, not the writer's intent
 _NUMBER = re.compile(r"\d+")
@@ -201,14 +204,19 @@ def _probabilities(model: dict[str, Any], rows: Any) -> Any:
 
 def verdicts(artefact: dict[str, Any], samples: Sequence[Sample], features: Any) -> list[Verdict]:
     """An artefact's values for samples whose :meth:`Encoder.features` are ``features``: the most likely intent
-    (with that likelihood), the most likely sentiment label, and the score ``P(positive) - P(negative)``."""
+    (with that likelihood), or complaint where its probability reaches the artefact's ``complaint_at`` (when it
+    has one), the most likely sentiment label, and the score ``P(positive) - P(negative)``."""
     rows = inputs(samples, features, artefact["words"])
     intents = _probabilities(artefact["intent"], rows)
     feelings = _probabilities(artefact["sentiment"], rows)
     intent_classes, label_classes = artefact["intent"]["classes"], artefact["sentiment"]["classes"]
+    complaint_at = artefact.get("complaint_at")
+    complaint = intent_classes.index("complaint") if "complaint" in intent_classes else None
     found = []
     for chances, feeling in zip(intents, feelings, strict=True):
         best = int(chances.argmax())
+        if complaint_at is not None and complaint is not None and chances[complaint] >= complaint_at:
+            best = complaint
         by_label = dict(zip(label_classes, (float(p) for p in feeling), strict=True))
         score = by_label.get("positive", 0.0) - by_label.get("negative", 0.0)
         found.append(Verdict(intent_classes[best], float(chances[best]), label_classes[int(feeling.argmax())], score))
@@ -245,7 +253,7 @@ def fit_artefact(
     """The artefact of two logistic regressions fitted on labelled samples (scikit-learn): intent with balanced
     class weights (C=4), sentiment (C=16), both over :func:`inputs` with the rules' values left out where
     ``rules_tuned_on`` (so that their weight is what the rules are worth on text they were not tuned on) and the
-    samples' own :func:`vocabulary`. ``features`` are the samples'
+    samples' own :func:`vocabulary`, with :data:`COMPLAINT_AT` as its ``complaint_at``. ``features`` are the samples'
     :meth:`Encoder.features` when already computed; ``about`` says what the regressions were fitted on; weights are
     rounded to 6 significant digits."""
     from sklearn.linear_model import LogisticRegression
@@ -268,6 +276,7 @@ def fit_artefact(
         "encoder": ENCODER,
         **about,
         "rules_weight": RULES_WEIGHT,
+        "complaint_at": COMPLAINT_AT,
         "words": words,
         "intent": weights(intent),
         "sentiment": weights(sentiment),

@@ -23,6 +23,7 @@ from services.common.views import View
 from services.experience.projection import TOUCHPOINTS, ExperienceProjection, ExperienceView
 from services.touchpoints.classifier import (
     ARTEFACT,
+    COMPLAINT_AT,
     EmbeddingClassifier,
     Encoder,
     RulesClassifier,
@@ -33,7 +34,7 @@ from services.touchpoints.classifier import (
     with_rules,
 )
 from services.touchpoints.classifying import model_views_url, sample_of
-from services.touchpoints.domain import InvalidReclassification, Touchpoint
+from services.touchpoints.domain import INTENTS, InvalidReclassification, Touchpoint
 from services.touchpoints.main import TouchpointsSettings
 from services.touchpoints.projection import TouchpointIndex, TouchpointProjection
 from tests.support.touchpoints import inbound_chat
@@ -329,6 +330,39 @@ def test_the_model_learns_the_words_of_texts_its_encoder_and_the_rules_see_nothi
     assert [v.intent for v in found] == ["purchase", "complaint"]
 
 
+@needs_model
+def test_complaint_is_chosen_when_its_probability_reaches_the_artefact_s_threshold(tmp_path: Path) -> None:
+    import math
+
+    intents = sorted(INTENTS)
+    chances = {"question": 0.6, "complaint": 0.3, "praise": 0.04, "suggestion": 0.03, "purchase": 0.02, "other": 0.01}
+    artefact: dict[str, Any] = {
+        "words": {"weight": 1.0, "terms": [], "idf": []},
+        "intent": {
+            "classes": intents,
+            "coef": [[0.0] * 13 for _ in intents],
+            "intercept": [math.log(chances[intent]) for intent in intents],
+        },
+        "sentiment": {"classes": ["negative", "neutral", "positive"], "coef": [[0.0] * 13] * 3, "intercept": [0.0] * 3},
+    }
+
+    def intent(complaint_at: float | None) -> str:
+        (tmp_path / "model.json").write_text(json.dumps({**artefact, "complaint_at": complaint_at}))
+        return EmbeddingClassifier(tmp_path / "model.json", encoder=Blank()).classify([rules_sample("other")])[0].intent
+
+    assert intent(0.25) == "complaint"  # not the likeliest, but likely enough: a complaint missed is not answered
+    assert intent(0.35) == "question" and intent(None) == "question"
+    fitted = fit_artefact(
+        [rules_sample("other")] * 4,
+        ["complaint", "question"] * 2,
+        ["neutral", "negative"] * 2,
+        rules_tuned_on=[False] * 4,
+        about={},
+        encoder=Blank(),
+    )
+    assert fitted["complaint_at"] == COMPLAINT_AT == json.loads(ARTEFACT.read_text())["complaint_at"]
+
+
 def test_handles_and_numbers_stand_for_any_and_question_marks_are_words() -> None:
     assert terms("@acme_help 2 x 90?") == terms("@zipcabs 15 x 4?")
     assert {"atuser", "0", "?", "atuser 0", "0 ?"} <= set(terms("@acme_help 2 x 90?"))
@@ -337,6 +371,6 @@ def test_handles_and_numbers_stand_for_any_and_question_marks_are_words() -> Non
 
 def test_the_committed_artefact_is_fitted_on_the_bench_s_tuning_material_with_its_words() -> None:
     artefact = json.loads(ARTEFACT.read_text())
-    assert artefact["fitted_on"] == list(TUNING) and "fresh6" in TUNING
+    assert artefact["fitted_on"] == list(TUNING) and "fresh7" in TUNING
     assert {"atuser", "0", "?", "why"} <= set(artefact["words"]["terms"])
     assert not any("@" in term or any(c.isdigit() and c != "0" for c in term) for term in artefact["words"]["terms"])
