@@ -41,7 +41,6 @@ from services.common.privacy.marks import SUBJECT_IDENTIFIER, SUBJECT_PERSON_ACT
 
 ERASED = "[erased]"
 PREFIX = "pii1:"
-_PREFIX_LENGTH = len(PREFIX)
 ESCAPE = "pii0:"  #: marks a clear value stored without a keyring that would otherwise read as sealed (or escaped)
 _IDENTIFIER_TYPE = enum_words(types_pb2.IdentifierType.DESCRIPTOR)
 _Plan = tuple[tuple[tuple[FieldDescriptor, int], ...], tuple[FieldDescriptor, ...]]
@@ -211,27 +210,29 @@ def _sealed_sites(message: Message, sites: list[tuple[Message, FieldDescriptor, 
     escape off the clear values that carry it."""
     marked, nested = _OPENING.get(type(message)) or _opening_plan(message)
     for name, field in marked:
-        text = getattr(message, name)
-        if not text:
-            continue
-        if text.startswith(PREFIX):
-            sites.append((message, field, text, text[_PREFIX_LENGTH:].partition(":")[0]))
-        elif text.startswith(ESCAPE):
-            setattr(message, name, text[len(ESCAPE) :])
+        _site(message, name, field, sites)
     for name, repeated, leaf in nested:
         if leaf is not None:
             leaf_name, leaf_field = leaf
             for item in getattr(message, name):
-                text = getattr(item, leaf_name)
-                if text.startswith(PREFIX):
-                    sites.append((item, leaf_field, text, text[_PREFIX_LENGTH:].partition(":")[0]))
-                elif text.startswith(ESCAPE):
-                    setattr(item, leaf_name, text[len(ESCAPE) :])
+                _site(item, leaf_name, leaf_field, sites)
         elif repeated:
             for item in getattr(message, name):
                 _sealed_sites(item, sites)
         elif message.HasField(name):
             _sealed_sites(getattr(message, name), sites)
+
+
+def _site(
+    message: Message, name: str, field: FieldDescriptor, sites: list[tuple[Message, FieldDescriptor, str, str]]
+) -> None:
+    """Add ``message``'s field ``name`` to ``sites`` when its value is sealed; take the escape off a clear value
+    that carries it."""
+    text = getattr(message, name)
+    if text.startswith(PREFIX):
+        sites.append((message, field, text, sealed_key_id(text)))
+    elif text.startswith(ESCAPE):
+        setattr(message, name, text[len(ESCAPE) :])
 
 
 def _walk(
