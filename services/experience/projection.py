@@ -359,8 +359,15 @@ class ExperienceProjection(Projection[ExperienceView]):
     def _collecting(self, cur: ViewCursor) -> None:
         """Rows are about to be collected in ``cur``'s transaction: what an aborted one collected is gone with it."""
         if self._cursor is not cur:
-            self._touchpoints, self._actors, self._parties, self._claims = [], [], [], []
+            self._taken(None)
             self._cursor = cur
+
+    def _taken(self, cur: ViewCursor | None) -> tuple[list[Any], ...]:
+        """The runs collected in ``cur``'s transaction (touchpoints, actors, parties, claims; none for another
+        transaction), which the projection holds no more."""
+        runs = (self._touchpoints, self._actors, self._parties, self._claims) if self._cursor is cur else ([],) * 4
+        self._touchpoints, self._actors, self._parties, self._claims = [], [], [], []
+        return runs
 
     def after_commit(self, events: Sequence[UpstreamEvent]) -> None:
         """Do a purge's scrub that readers held up when its transaction committed (it raises while they still
@@ -543,11 +550,7 @@ class ExperienceProjection(Projection[ExperienceView]):
 
     def before_commit(self, cur: ViewCursor) -> None:
         """Write the touchpoints recorded in this transaction so far, their actors, the parties and the claims."""
-        if self._cursor is not cur:
-            self._touchpoints, self._actors, self._parties, self._claims = [], [], [], []
-            return
-        touchpoints, actors, parties, claims = self._touchpoints, self._actors, self._parties, self._claims
-        self._touchpoints, self._actors, self._parties, self._claims = [], [], [], []
+        touchpoints, actors, parties, claims = self._taken(cur)
         if parties:
             cur.executemany(
                 "INSERT INTO exp_party (party_id, kind, display_name, roles, merged_into, do_not_contact,"
