@@ -50,7 +50,6 @@ import contextlib
 import dataclasses
 import json
 import multiprocessing
-import os
 import queue
 import random
 import statistics
@@ -72,6 +71,7 @@ from services.common.eventstore.codec import register_events
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.identity import ECHO, Echo, identifiers_of, seed_parties, timed
+from bench.ingest import process_cpu
 from chorus.bench.v1 import echo_pb2, echo_pb2_grpc
 from chorus.common.v1 import types_pb2 as types
 from chorus.experience.v1 import experience_service_pb2 as xpb
@@ -180,15 +180,6 @@ def row(label: str, stats: dict[str, float]) -> str:
         f"  {label:<52} p50 {stats['p50']:8.2f} ms   p99 {stats['p99']:8.2f} ms   max {stats['max']:8.2f} ms"
         f"   (n={int(stats['n'])})"
     )
-
-
-def cpu_of(pid: int) -> float:
-    """User plus system CPU seconds of a process so far (Linux ``/proc``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def memory_of(pid: int | str = "self") -> dict[str, int]:
@@ -565,7 +556,11 @@ class Probes:
 
     def begin(self) -> float:
         """The load starts now: note the time and the CPU times; return the time."""
-        self.began = (time.perf_counter(), time.process_time(), {name: cpu_of(pid) for name, pid in self.pids.items()})
+        self.began = (
+            time.perf_counter(),
+            time.process_time(),
+            {name: process_cpu(pid) for name, pid in self.pids.items()},
+        )
         return self.began[0]
 
     def _item(self, k: int) -> tuple[tpb.TouchpointInput, tuple[str, int] | None]:
@@ -719,7 +714,7 @@ def freshness(
     recorded = load(probes, total, args.rate)
     start, start_cpu, start_cpus = probes.began
     seconds, cpu = time.perf_counter() - start, time.process_time() - start_cpu
-    cpus = {name: cpu_of(pid) - start_cpus[name] for name, pid in pids.items()}
+    cpus = {name: process_cpu(pid) - start_cpus[name] for name, pid in pids.items()}
     probes.finish()
     print(
         f"  {label}: recorded {recorded} touchpoints in {seconds:.1f} s = {recorded / seconds:.0f}/s "
