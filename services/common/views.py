@@ -33,6 +33,9 @@ Exactly-once effect: :meth:`View.transaction` records the tracking position firs
 ``eventsourcing.persistence.IntegrityError`` when that upstream position was already applied (or a later one
 was), then runs the caller's SQL; both commit, or, if anything raises, neither does.
 
+A view built from sequence 1 may leave its secondary indexes (``CREATE INDEX IF NOT EXISTS``) for later
+(:meth:`View.defer_indexes`, :meth:`View.build_indexes`): the projection runner does so for a long catch-up.
+
 SQL is written once, with ``?`` placeholders (positional only); on PostgreSQL they become ``%s`` (and a
 literal ``%`` becomes ``%%``) outside quoted strings. Write DDL both engines accept: ``TEXT``, ``BIGINT``,
 ``INTEGER``, ``DOUBLE PRECISION``, ``PRIMARY KEY``, ``INSERT ... ON CONFLICT ... DO UPDATE``; store times as
@@ -162,6 +165,7 @@ class View(TrackingRecorder):
     def __init__(self, url: str, *, pg_schema: str | None = None, pool_size: int = 8) -> None:
         self.view_name = self.name or type(self).__name__
         self._scrub_due = False
+        self._indexes_deferred = False
         if url.startswith("sqlite://"):
             self.dialect = SQLITE
             self._backend: _Backend = _SQLiteBackend(url.removeprefix("sqlite://"))
@@ -243,6 +247,50 @@ class View(TrackingRecorder):
             cur.execute(f"DELETE FROM {QUARANTINE_TABLE} WHERE view_name = ?", (self.view_name,))
             for statement in self.schema(self.dialect):
                 cur.execute(statement)
+        self._indexes_deferred = False
+
+    def secondary_indexes(self) -> list[tuple[str, str]]:
+        """(name, statement) of each ``CREATE INDEX IF NOT EXISTS`` of :meth:`schema`: the indexes no constraint
+        needs, which :meth:`defer_indexes` may leave out."""
+        found = []
+        for statement in self.schema(self.dialect):
+            words = statement.split(maxsplit=6)
+            if words[:5] == ["CREATE", "INDEX", "IF", "NOT", "EXISTS"]:
+                found.append((_identifier(words[5]), statement))
+        return found
+
+    def defer_indexes(self) -> bool:
+        """Drop the secondary indexes of a view that holds no upstream position yet, for a build from sequence 1:
+        an index built once over every row costs far less than one kept up to date row by row at random keys.
+        Queries still answer meanwhile (by scanning); :meth:`build_indexes` makes them again. Returns whether it
+        dropped them (not when the view holds a position)."""
+        with self.transaction(None) as cur:
+            held = cur.execute(f"SELECT 1 FROM {TRACKING_TABLE} WHERE view_name = ?", (self.view_name,)).fetchone()
+            if held is not None:
+                return False
+            for name, _ in self.secondary_indexes():
+                cur.execute(f"DROP INDEX IF EXISTS {name}")
+        self._indexes_deferred = True
+        return True
+
+    @property
+    def indexes_deferred(self) -> bool:
+        """Whether :meth:`defer_indexes` left indexes out that :meth:`build_indexes` has not built yet."""
+        return self._indexes_deferred
+
+    def build_indexes(self, cur: ViewCursor | None = None) -> None:
+        """Build the indexes :meth:`defer_indexes` left out; in ``cur``'s transaction when given (a handler whose
+        statements need them), after which they count as deferred still, as that transaction may roll back."""
+        if not self._indexes_deferred:
+            return
+        if cur is not None:
+            for _, statement in self.secondary_indexes():
+                cur.execute(statement)
+            return
+        with self.transaction(None) as own:
+            for _, statement in self.secondary_indexes():
+                own.execute(statement)
+        self._indexes_deferred = False
 
     def scrub_after_commit(self) -> None:
         """Have the open transaction :meth:`scrub` the files once it has committed, before it returns (a purge

@@ -476,6 +476,7 @@ class ExperienceProjection(Projection[ExperienceView]):
         receipt: Any = event.payload.receipt
         parties = [event.aggregate_id, *receipt.party_ids]
         keys = list(receipt.key_ids)
+        self.view.build_indexes(cur)  # its statements find touchpoints by actor: not by scanning, mid-rebuild
         evict_cached_keys(keys)
         self.view.scrub_after_commit()  # the purge's transaction returns (and the position moves) once scrubbed
         for chunk in _chunks(keys):

@@ -10,6 +10,9 @@ one or more upstream streams (a :class:`~services.common.projections.reader.Stre
   consumer kept open from page to page (``StreamReader.read`` with a held read), and applied
   :data:`CATCH_UP_BATCHES` batches per transaction. Events of topics the projection has no handler for are not
   decoded at all (their positions are recorded like any other's).
+- **Indexes last.** A view that holds no position yet, with at least :data:`DEFER_INDEXES_FROM` messages upstream,
+  is built without its secondary indexes (``View.defer_indexes``); they are built once every upstream has been
+  read to its end, before the last page commits (``View.build_indexes``).
 - **Poll plus nudge.** The runner reads every upstream after its position, and then waits for a nudge (an event
   stored upstream, through :meth:`StreamReader.watch`, or a :meth:`wait` by a reader of the view) or for
   ``poll_interval`` seconds, whichever comes first.
@@ -76,6 +79,10 @@ CATCH_UP_PAGE = 10_000
 #: write of every page the transaction changed, so a catch-up commits less often than a view that follows live.
 CATCH_UP_BATCHES = 10
 
+#: A view that holds no position yet and whose upstreams hold at least this many messages in all builds its
+#: secondary indexes once, before its last page, rather than row by row (``View.defer_indexes``).
+DEFER_INDEXES_FROM = 50_000
+
 
 class ProjectionRunner(Startable):
     """Runs ``projection`` over ``readers`` (one per upstream it names); see the module docstring."""
@@ -94,6 +101,7 @@ class ProjectionRunner(Startable):
         max_handed_over: int = 200,
         gap_wait: float = 0.05,
         catch_up_page: int = CATCH_UP_PAGE,
+        defer_indexes_from: int = DEFER_INDEXES_FROM,
     ) -> None:
         self.projection = projection
         self.view = projection.view
@@ -120,6 +128,9 @@ class ProjectionRunner(Startable):
             for upstream in self.readers
         }
         self._finished = dict.fromkeys(self.readers, False)  # reached stop_at / stop_before
+        self.defer_indexes_from = defer_indexes_from
+        self._deferral_decided = False
+        self._reached_end: set[str] = set()  # the upstreams read to their ends at least once
         self._held_reads = {upstream: reader.held_read() for upstream, reader in self.readers.items()}
         self._nudge = threading.Event()  # wakes the loop
         self._read_store = threading.Event()  # the next pass reads the upstreams (set by nudges from outside)
@@ -357,6 +368,8 @@ class ProjectionRunner(Startable):
         further behind); return whether a full page was read (more may follow)."""
         if self._finished[upstream]:
             return False
+        if not self._deferral_decided:
+            self._defer_indexes()
         reader, applied = self.readers[upstream], self._applied[upstream]
         end = reader.last_sequence()
         bound = self.stop_at.get(upstream)
@@ -364,6 +377,7 @@ class ProjectionRunner(Startable):
             end = min(end, bound)
         if end <= applied.value:
             self._finished[upstream] = bound is not None and applied.value >= bound
+            self._reached(upstream)
             return False
         behind = message_sequence(end) - message_sequence(applied.value)
         limit = max(self.batch_size, self.catch_up_page) if behind > self.batch_size else self.batch_size
@@ -386,6 +400,8 @@ class ProjectionRunner(Startable):
                     break
                 kept.append(event)
             events = kept
+        if seen_to_end or self._finished[upstream]:
+            self._reached(upstream)
         per_transaction = self.batch_size * (CATCH_UP_BATCHES if limit > self.batch_size else 1)
         for first in range(0, len(events), per_transaction):
             self._apply(upstream, events[first : first + per_transaction])
@@ -396,6 +412,24 @@ class ProjectionRunner(Startable):
                 self._finished[upstream] = True
             return False
         return True
+
+    def _defer_indexes(self) -> None:
+        """Before the first read: a view with no position yet that far behind leaves its indexes for later."""
+        self._deferral_decided = True
+        if any(applied.value for applied in self._applied.values()):
+            return
+        behind = sum(message_sequence(reader.last_sequence()) for reader in self.readers.values())
+        if behind >= self.defer_indexes_from and self.view.defer_indexes():
+            log.info("projection.indexes_deferred", view=self.name, behind=behind)
+
+    def _reached(self, upstream: str) -> None:
+        """``upstream`` has been read to its end: once every upstream has, the deferred indexes are built, before
+        the page being applied commits, so whoever waits for the positions finds them."""
+        self._reached_end.add(upstream)
+        if self.view.indexes_deferred and self._reached_end.issuperset(self.readers):
+            started = time.monotonic()
+            self.view.build_indexes()
+            log.info("projection.indexes_built", view=self.name, seconds=round(time.monotonic() - started, 1))
 
     def _apply(self, upstream: str, events: list[UpstreamEvent]) -> None:
         """Apply ``events`` in one transaction; if a handler fails, one by one, quarantining the culprits."""

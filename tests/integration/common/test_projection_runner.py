@@ -555,3 +555,63 @@ def test_a_catch_up_read_that_misses_a_message_the_server_sent_refuses_to_go_on(
     finally:
         connection.call(read.close)
         app.close()
+
+
+class IndexedMembersView(MembersView):
+    name = "indexed_members"
+    SCHEMA = (*MembersView.SCHEMA, "CREATE INDEX IF NOT EXISTS members_upstream ON members_accounts (upstream)")
+
+
+class IndexWatchingMembers(Members):
+    """Members that notes, at each commit, whether the view's secondary index exists."""
+
+    def __init__(self, view: MembersView) -> None:
+        super().__init__(view)
+        self.indexed: list[bool] = []
+
+    def before_commit(self, cur: ViewCursor) -> None:
+        found = cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'members_upstream'")
+        self.indexed.append(found.fetchone() is not None)
+
+
+@pytest.mark.parametrize("how", ["run_to_end", "the live loop"])
+def test_a_view_built_from_sequence_1_over_a_long_catch_up_builds_its_indexes_before_its_last_page(
+    how: str, nats_url: str, connection: JetStreamConnection, tmp_path: Path
+) -> None:
+    first, second = new_app(nats_url), new_app(nats_url)
+    accounts = [_account(first) for _ in range(100)] + [_account(second) for _ in range(20)]
+    view = IndexedMembersView(f"sqlite:///{tmp_path / 'v.db'}")
+    projection = IndexWatchingMembers(view)
+    readers = [StreamReader(connection, app.name) for app in (first, second)]
+    runner = ProjectionRunner(projection, readers, batch_size=4, catch_up_page=40, defer_indexes_from=100)
+    if how == "run_to_end":
+        runner.run_to_end()
+    else:
+        with runner:
+            runner.catch_up(timeout=20)
+            assert not view.indexes_deferred  # a reader waiting for the positions finds the indexes there
+    assert {row["account_id"] for row in view.dump()} == {str(a) for a in accounts}
+    # the first upstream's three pages, then the second's one: built before the last page is applied
+    assert projection.indexed == [False, False, False, True]
+    assert not view.indexes_deferred
+    first.close()
+    second.close()
+
+
+def test_a_view_with_a_position_or_a_short_way_to_go_keeps_its_indexes(
+    nats_url: str, connection: JetStreamConnection, tmp_path: Path
+) -> None:
+    app = new_app(nats_url)
+    for _ in range(60):
+        _account(app)
+    view = IndexedMembersView(f"sqlite:///{tmp_path / 'v.db'}")
+    projection = IndexWatchingMembers(view)
+    runner = ProjectionRunner(projection, [StreamReader(connection, app.name)], batch_size=4, defer_indexes_from=100)
+    runner.run_to_end()  # 60 messages behind: fewer than 100
+    for _ in range(120):
+        _account(app)
+    again = ProjectionRunner(projection, [StreamReader(connection, app.name)], batch_size=4, defer_indexes_from=100)
+    again.run_to_end()  # 120 behind, but the view holds a position
+    assert projection.indexed
+    assert all(projection.indexed)
+    app.close()

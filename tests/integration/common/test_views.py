@@ -466,3 +466,58 @@ def test_a_scrub_held_up_by_a_reader_stays_due_and_is_done_by_the_next_commit(
     assert not notes.scrub_due
     assert secret.encode() not in file_bytes(tmp_path)
     notes.close()
+
+
+class IndexedMentions(Mentions):
+    """Mentions with a secondary index (on channel): one :meth:`View.defer_indexes` may leave out."""
+
+    name = "indexed_mentions"
+    SCHEMA = (*Mentions.SCHEMA, "CREATE INDEX IF NOT EXISTS mentions_channel ON mentions (channel)")
+
+
+def _index_names(view: View) -> set[str]:
+    """The indexes of ``mentions`` that exist, read from the engine's catalog."""
+    if view.dialect == "postgresql":
+        rows = view.query(
+            "SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'mentions'"
+        )
+    else:
+        rows = view.query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'mentions'")
+    return {row["name"] for row in rows if not row["name"].startswith(("sqlite_autoindex", "mentions_pkey"))}
+
+
+def test_an_empty_view_defers_its_secondary_indexes_until_they_are_built(open_view: Callable[..., Any]) -> None:
+    view = open_view(IndexedMentions)
+    assert _index_names(view) == {"mentions_channel"}
+
+    assert view.defer_indexes()
+    assert view.indexes_deferred
+    assert _index_names(view) == set()
+    view.record("t-1", "email", Tracking("touchpoints", 1))  # writes and reads go on without it
+    assert view.query("SELECT touchpoint_id FROM mentions WHERE channel = ?", ("email",)) == [{"touchpoint_id": "t-1"}]
+
+    view.build_indexes()
+    assert not view.indexes_deferred
+    assert _index_names(view) == {"mentions_channel"}
+    assert view.query("SELECT touchpoint_id FROM mentions WHERE channel = ?", ("email",)) == [{"touchpoint_id": "t-1"}]
+
+
+def test_a_view_that_holds_a_position_keeps_its_indexes(open_view: Callable[..., Any]) -> None:
+    view = open_view(IndexedMentions)
+    view.record("t-1", "email", Tracking("touchpoints", 1))
+
+    assert not view.defer_indexes()
+    assert not view.indexes_deferred
+    assert _index_names(view) == {"mentions_channel"}
+
+
+def test_indexes_built_inside_a_transaction_that_rolls_back_are_built_again(open_view: Callable[..., Any]) -> None:
+    view = open_view(IndexedMentions)
+    assert view.defer_indexes()
+    with contextlib.suppress(RuntimeError), view.transaction(None) as cur:
+        view.build_indexes(cur)
+        raise RuntimeError
+    assert view.indexes_deferred  # the caller's transaction may roll back: only building on its own ends it
+
+    view.build_indexes()
+    assert _index_names(view) == {"mentions_channel"}
