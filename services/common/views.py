@@ -33,8 +33,8 @@ Exactly-once effect: :meth:`View.transaction` records the tracking position firs
 ``eventsourcing.persistence.IntegrityError`` when that upstream position was already applied (or a later one
 was), then runs the caller's SQL; both commit, or, if anything raises, neither does.
 
-A view built from sequence 1 may leave its secondary indexes (``CREATE INDEX IF NOT EXISTS``) for later
-(:meth:`View.defer_indexes`, :meth:`View.build_indexes`): the projection runner does so for a long catch-up.
+A view built from sequence 1 may leave the indexes its handlers never read through (``DEFERRABLE_INDEXES``) for
+later (:meth:`View.defer_indexes`, :meth:`View.build_indexes`): the projection runner does so for a long catch-up.
 
 SQL is written once, with ``?`` placeholders (positional only); on PostgreSQL they become ``%s`` (and a
 literal ``%`` becomes ``%%``) outside quoted strings. Write DDL both engines accept: ``TEXT``, ``BIGINT``,
@@ -159,6 +159,9 @@ class View(TrackingRecorder):
     name: ClassVar[str] = ""
     SCHEMA: ClassVar[Sequence[str]] = ()
     TABLES: ClassVar[Sequence[str]] = ()
+    #: Indexes of ``SCHEMA`` (``CREATE INDEX IF NOT EXISTS`` names) that no handler reads through while applying:
+    #: those a build from sequence 1 may leave for later (:meth:`defer_indexes`).
+    DEFERRABLE_INDEXES: ClassVar[Sequence[str]] = ()
     #: How long :meth:`scrub` waits for other connections to finish reading the SQLite write-ahead log.
     SCRUB_WAIT_SECONDS: ClassVar[float] = 5.0
 
@@ -249,26 +252,28 @@ class View(TrackingRecorder):
                 cur.execute(statement)
         self._indexes_deferred = False
 
-    def secondary_indexes(self) -> list[tuple[str, str]]:
-        """(name, statement) of each ``CREATE INDEX IF NOT EXISTS`` of :meth:`schema`: the indexes no constraint
-        needs, which :meth:`defer_indexes` may leave out."""
+    def deferrable_indexes(self) -> list[tuple[str, str]]:
+        """(name, statement) of each ``CREATE INDEX IF NOT EXISTS`` of :meth:`schema` named in
+        :attr:`DEFERRABLE_INDEXES`."""
         found = []
         for statement in self.schema(self.dialect):
             words = statement.split(maxsplit=6)
-            if words[:5] == ["CREATE", "INDEX", "IF", "NOT", "EXISTS"]:
+            if words[:5] == ["CREATE", "INDEX", "IF", "NOT", "EXISTS"] and words[5] in self.DEFERRABLE_INDEXES:
                 found.append((_identifier(words[5]), statement))
         return found
 
     def defer_indexes(self) -> bool:
-        """Drop the secondary indexes of a view that holds no upstream position yet, for a build from sequence 1:
-        an index built once over every row costs far less than one kept up to date row by row at random keys.
-        Queries still answer meanwhile (by scanning); :meth:`build_indexes` makes them again. Returns whether it
-        dropped them (not when the view holds a position)."""
+        """Drop the :attr:`DEFERRABLE_INDEXES` of a view that holds no upstream position yet, for a build from
+        sequence 1: an index built once over every row costs far less than one kept up to date row by row at
+        random keys. Queries still answer meanwhile (by scanning); :meth:`build_indexes` makes them again. Returns
+        whether it dropped any (not when the view holds a position)."""
+        if not self.deferrable_indexes():
+            return False
         with self.transaction(None) as cur:
             held = cur.execute(f"SELECT 1 FROM {TRACKING_TABLE} WHERE view_name = ?", (self.view_name,)).fetchone()
             if held is not None:
                 return False
-            for name, _ in self.secondary_indexes():
+            for name, _ in self.deferrable_indexes():
                 cur.execute(f"DROP INDEX IF EXISTS {name}")
         self._indexes_deferred = True
         return True
@@ -284,11 +289,11 @@ class View(TrackingRecorder):
         if not self._indexes_deferred:
             return
         if cur is not None:
-            for _, statement in self.secondary_indexes():
+            for _, statement in self.deferrable_indexes():
                 cur.execute(statement)
             return
         with self.transaction(None) as own:
-            for _, statement in self.secondary_indexes():
+            for _, statement in self.deferrable_indexes():
                 own.execute(statement)
         self._indexes_deferred = False
 

@@ -111,6 +111,16 @@ class ExperienceView(View):
 
     name = "experience"
     TABLES = ("exp_party", "exp_consent", "exp_member", "exp_claim", "exp_touchpoint", "exp_actor")
+    #: every index: the handlers read through primary keys alone (a purge first builds them, ``party_forgotten``)
+    DEFERRABLE_INDEXES = (
+        "exp_party_merged",
+        "exp_claim_party",
+        "exp_touchpoint_time",
+        "exp_touchpoint_waiting",
+        "exp_touchpoint_suggestion",
+        "exp_touchpoint_threaded",
+        "exp_actor_touchpoint",
+    )
     SCHEMA = (
         "CREATE TABLE IF NOT EXISTS exp_party ("
         " party_id TEXT PRIMARY KEY, kind TEXT NOT NULL, display_name TEXT NOT NULL, roles TEXT NOT NULL,"

@@ -11,8 +11,8 @@ one or more upstream streams (a :class:`~services.common.projections.reader.Stre
   :data:`CATCH_UP_BATCHES` batches per transaction. Events of topics the projection has no handler for are not
   decoded at all (their positions are recorded like any other's).
 - **Indexes last.** A view that holds no position yet, with at least :data:`DEFER_INDEXES_FROM` messages upstream,
-  is built without its secondary indexes (``View.defer_indexes``); they are built once every upstream has been
-  read to its end, before the last page commits (``View.build_indexes``).
+  is built without the indexes its handlers never read through (``View.defer_indexes``); they are built once
+  every upstream has been read to its end, before the last page commits (``View.build_indexes``).
 - **Poll plus nudge.** The runner reads every upstream after its position, and then waits for a nudge (an event
   stored upstream, through :meth:`StreamReader.watch`, or a :meth:`wait` by a reader of the view) or for
   ``poll_interval`` seconds, whichever comes first.
@@ -80,7 +80,7 @@ CATCH_UP_PAGE = 10_000
 CATCH_UP_BATCHES = 10
 
 #: A view that holds no position yet and whose upstreams hold at least this many messages in all builds its
-#: secondary indexes once, before its last page, rather than row by row (``View.defer_indexes``).
+#: deferrable indexes once, before its last page, rather than row by row (``View.defer_indexes``).
 DEFER_INDEXES_FROM = 50_000
 
 

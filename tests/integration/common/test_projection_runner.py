@@ -560,6 +560,7 @@ def test_a_catch_up_read_that_misses_a_message_the_server_sent_refuses_to_go_on(
 class IndexedMembersView(MembersView):
     name = "indexed_members"
     SCHEMA = (*MembersView.SCHEMA, "CREATE INDEX IF NOT EXISTS members_upstream ON members_accounts (upstream)")
+    DEFERRABLE_INDEXES = ("members_upstream",)
 
 
 class IndexWatchingMembers(Members):

@@ -473,6 +473,7 @@ class IndexedMentions(Mentions):
 
     name = "indexed_mentions"
     SCHEMA = (*Mentions.SCHEMA, "CREATE INDEX IF NOT EXISTS mentions_channel ON mentions (channel)")
+    DEFERRABLE_INDEXES = ("mentions_channel",)
 
 
 def _index_names(view: View) -> set[str]:
@@ -500,6 +501,21 @@ def test_an_empty_view_defers_its_secondary_indexes_until_they_are_built(open_vi
     assert not view.indexes_deferred
     assert _index_names(view) == {"mentions_channel"}
     assert view.query("SELECT touchpoint_id FROM mentions WHERE channel = ?", ("email",)) == [{"touchpoint_id": "t-1"}]
+
+
+class ReadThroughMentions(IndexedMentions):
+    """Its handlers read through the index on channel: it may not be left for later."""
+
+    name = "read_through_mentions"
+    DEFERRABLE_INDEXES = ()
+
+
+def test_an_index_not_declared_deferrable_is_kept(open_view: Callable[..., Any]) -> None:
+    view = open_view(ReadThroughMentions)
+
+    assert not view.defer_indexes()
+    assert not view.indexes_deferred
+    assert _index_names(view) == {"mentions_channel"}
 
 
 def test_a_view_that_holds_a_position_keeps_its_indexes(open_view: Callable[..., Any]) -> None:
