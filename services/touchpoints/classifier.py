@@ -43,7 +43,7 @@ ARTEFACT = Path(__file__).with_name("classifier_model.json")
 ENCODER = "all-MiniLM-L6-v2"
 RULES_WEIGHT = 0.25  #: weight of the rules' one-hot intent and sentiment among both models' features
 TERMS_WEIGHT = 1.5  #: weight of the text's TF-IDF vector of words and word pairs among both models' features
-COMPLAINT_AT = 0.25  #: the intent is complaint when its probability reaches this (chosen on parts held out)
+COMPLAINT_AT = 0.2  #: the intent is complaint when its probability reaches this (chosen on parts held out)
 MIN_TEXTS = 2  #: a word or word pair is in the vocabulary when this many fitted texts have it
 _HANDLE = re.compile(r"@\w+")  # an account's handle: the trade's name, not the writer's intent
 _NUMBER = re.compile(r"\d+")
@@ -251,7 +251,7 @@ def fit_artefact(
     encoder: Encoder | None = None,
 ) -> dict[str, Any]:
     """The artefact of two logistic regressions fitted on labelled samples (scikit-learn): intent with balanced
-    class weights (C=4), sentiment (C=16), both over :func:`inputs` with the rules' values left out where
+    class weights (C=8), sentiment (C=16), both over :func:`inputs` with the rules' values left out where
     ``rules_tuned_on`` (so that their weight is what the rules are worth on text they were not tuned on) and the
     samples' own :func:`vocabulary`, with :data:`COMPLAINT_AT` as its ``complaint_at``. ``features`` are the samples'
     :meth:`Encoder.features` when already computed; ``about`` says what the regressions were fitted on; weights are
@@ -262,7 +262,7 @@ def fit_artefact(
         features = (encoder or Encoder()).features(samples)
     words = vocabulary(samples)
     rows = inputs(samples, features, words, rules_tuned_on)
-    intent = LogisticRegression(C=4, max_iter=3000, class_weight="balanced").fit(rows, list(intents))
+    intent = LogisticRegression(C=8, max_iter=3000, class_weight="balanced").fit(rows, list(intents))
     sentiment = LogisticRegression(C=16, max_iter=3000).fit(rows, list(sentiments))
 
     def weights(model: Any) -> dict[str, Any]:

@@ -324,19 +324,18 @@ def test_the_model_learns_the_words_of_texts_its_encoder_and_the_rules_see_nothi
         encoder=Blank(),
     )
     assert {"order", "broken", "you open"} <= set(artefact["words"]["terms"])
-    (tmp_path / "model.json").write_text(json.dumps(artefact))
+    (tmp_path / "model.json").write_text(json.dumps({**artefact, "complaint_at": None}))  # the likeliest intent
     model = EmbeddingClassifier(tmp_path / "model.json", encoder=Blank())
     found = model.classify([replace(rules_sample("other"), text=text) for text in ("Order one for me", "BROKEN lid")])
     assert [v.intent for v in found] == ["purchase", "complaint"]
 
 
-@needs_model
-def test_complaint_is_chosen_when_its_probability_reaches_the_artefact_s_threshold(tmp_path: Path) -> None:
+def with_chances(chances: dict[str, float], complaint_at: float | None) -> dict[str, Any]:
+    """An artefact whose intent, whatever the text, has these probabilities."""
     import math
 
     intents = sorted(INTENTS)
-    chances = {"question": 0.6, "complaint": 0.3, "praise": 0.04, "suggestion": 0.03, "purchase": 0.02, "other": 0.01}
-    artefact: dict[str, Any] = {
+    return {
         "words": {"weight": 1.0, "terms": [], "idf": []},
         "intent": {
             "classes": intents,
@@ -344,11 +343,21 @@ def test_complaint_is_chosen_when_its_probability_reaches_the_artefact_s_thresho
             "intercept": [math.log(chances[intent]) for intent in intents],
         },
         "sentiment": {"classes": ["negative", "neutral", "positive"], "coef": [[0.0] * 13] * 3, "intercept": [0.0] * 3},
+        "complaint_at": complaint_at,
     }
 
+
+def intent_of(tmp_path: Path, artefact: dict[str, Any]) -> str:
+    (tmp_path / "model.json").write_text(json.dumps(artefact))
+    return EmbeddingClassifier(tmp_path / "model.json", encoder=Blank()).classify([rules_sample("other")])[0].intent
+
+
+@needs_model
+def test_complaint_is_chosen_when_its_probability_reaches_the_artefact_s_threshold(tmp_path: Path) -> None:
+    chances = {"question": 0.6, "complaint": 0.3, "praise": 0.04, "suggestion": 0.03, "purchase": 0.02, "other": 0.01}
+
     def intent(complaint_at: float | None) -> str:
-        (tmp_path / "model.json").write_text(json.dumps({**artefact, "complaint_at": complaint_at}))
-        return EmbeddingClassifier(tmp_path / "model.json", encoder=Blank()).classify([rules_sample("other")])[0].intent
+        return intent_of(tmp_path, with_chances(chances, complaint_at))
 
     assert intent(0.25) == "complaint"  # not the likeliest, but likely enough: a complaint missed is not answered
     assert intent(0.35) == "question" and intent(None) == "question"
@@ -363,6 +372,13 @@ def test_complaint_is_chosen_when_its_probability_reaches_the_artefact_s_thresho
     assert fitted["complaint_at"] == COMPLAINT_AT == json.loads(ARTEFACT.read_text())["complaint_at"]
 
 
+@needs_model
+def test_a_complaint_one_in_five_likely_is_chosen_over_a_likelier_question(tmp_path: Path) -> None:
+    chances = {"question": 0.59, "complaint": 0.21, "praise": 0.1, "suggestion": 0.05, "purchase": 0.03, "other": 0.02}
+    committed = json.loads(ARTEFACT.read_text())["complaint_at"]
+    assert intent_of(tmp_path, with_chances(chances, committed)) == "complaint"
+
+
 def test_handles_and_numbers_stand_for_any_and_question_marks_are_words() -> None:
     assert terms("@acme_help 2 x 90?") == terms("@zipcabs 15 x 4?")
     assert {"atuser", "0", "?", "atuser 0", "0 ?"} <= set(terms("@acme_help 2 x 90?"))
@@ -371,6 +387,6 @@ def test_handles_and_numbers_stand_for_any_and_question_marks_are_words() -> Non
 
 def test_the_committed_artefact_is_fitted_on_the_bench_s_tuning_material_with_its_words() -> None:
     artefact = json.loads(ARTEFACT.read_text())
-    assert artefact["fitted_on"] == list(TUNING) and "fresh7" in TUNING
+    assert artefact["fitted_on"] == list(TUNING) and {"fresh8", "grow4"} <= set(TUNING)
     assert {"atuser", "0", "?", "why"} <= set(artefact["words"]["terms"])
     assert not any("@" in term or any(c.isdigit() and c != "0" for c in term) for term in artefact["words"]["terms"])
