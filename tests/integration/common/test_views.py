@@ -539,16 +539,27 @@ def test_indexes_built_inside_a_transaction_that_rolls_back_are_built_again(open
     assert _index_names(view) == {"mentions_channel"}
 
 
-def test_a_view_reopened_in_the_middle_of_a_build_has_its_indexes_again(open_view: Callable[..., Any]) -> None:
-    if open_view.backend == "sqlite-memory":  # type: ignore[attr-defined]
-        pytest.skip("an in-memory database ends with its connection")
-    first = open_view(IndexedMentions)
-    assert first.defer_indexes()
-    first.record("t-1", "email", Tracking("touchpoints", 1))
-    first.close()  # as a process killed before its build ended
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])  # a database that outlives its connections
+def test_a_view_reopened_in_the_middle_of_a_build_has_its_indexes_again(backend: str, tmp_path: Path) -> None:
+    schema = f"chorus_test_{uuid.uuid4().hex[:12]}"
 
-    again = open_view(IndexedMentions)
+    def open_() -> IndexedMentions:
+        if backend == "sqlite":
+            return IndexedMentions(f"sqlite:///{tmp_path / 'views.db'}")
+        return IndexedMentions(POSTGRES_URL, pg_schema=schema)
 
-    assert not again.indexes_deferred
-    assert _index_names(again) == {"mentions_channel"}  # its schema makes them over the rows applied so far
-    assert not again.defer_indexes()  # it holds a position: the rest is applied with the indexes kept
+    try:
+        first = open_()
+        assert first.defer_indexes()
+        first.record("t-1", "email", Tracking("touchpoints", 1))
+        first.close()  # as a process killed before its build ended
+
+        again = open_()
+
+        assert not again.indexes_deferred
+        assert _index_names(again) == {"mentions_channel"}  # its schema makes them over the rows applied so far
+        assert not again.defer_indexes()  # it holds a position: the rest is applied with the indexes kept
+        again.close()
+    finally:
+        if backend == "postgresql":
+            _drop_schema(schema)
