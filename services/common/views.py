@@ -253,14 +253,9 @@ class View(TrackingRecorder):
         self._indexes_deferred = False
 
     def deferrable_indexes(self) -> list[tuple[str, str]]:
-        """(name, statement) of each ``CREATE INDEX IF NOT EXISTS`` of :meth:`schema` named in
-        :attr:`DEFERRABLE_INDEXES`."""
-        found = []
-        for statement in self.schema(self.dialect):
-            words = statement.split(maxsplit=6)
-            if words[:5] == ["CREATE", "INDEX", "IF", "NOT", "EXISTS"] and words[5] in self.DEFERRABLE_INDEXES:
-                found.append((_identifier(words[5]), statement))
-        return found
+        """(name, statement) of each index of :meth:`schema` named in :attr:`DEFERRABLE_INDEXES`."""
+        made = created_indexes(self.schema(self.dialect))
+        return [(name, statement) for name, statement in made.items() if name in self.DEFERRABLE_INDEXES]
 
     def defer_indexes(self) -> bool:
         """Drop the :attr:`DEFERRABLE_INDEXES` of a view that holds no upstream position yet, for a build from
@@ -435,6 +430,16 @@ class AppliedPosition:
                 if poke is not None:
                     poke()
                 self._changed.wait(min(remaining, poll) if poll else remaining)
+
+
+def created_indexes(statements: Sequence[str]) -> dict[str, str]:
+    """The statement of each index ``statements`` make (``CREATE INDEX IF NOT EXISTS <name> ...``), by name."""
+    found = {}
+    for statement in statements:
+        words = statement.split(maxsplit=6)
+        if words[:5] == ["CREATE", "INDEX", "IF", "NOT", "EXISTS"]:
+            found[_identifier(words[5])] = statement
+    return found
 
 
 def _identifier(name: str) -> str:

@@ -43,7 +43,7 @@ from services.common.identifiers import normal_key
 from services.common.privacy.keyring import evict_cached_keys, installed
 from services.common.privacy.sealing import ERASED, open_value, sealed_key_id
 from services.common.projections import Projection, UpstreamEvent, handles
-from services.common.views import SQLITE, View, ViewCursor
+from services.common.views import SQLITE, View, ViewCursor, created_indexes
 from services.experience.domain import needs_reply
 
 IDENTITY = "identity"
@@ -111,16 +111,6 @@ class ExperienceView(View):
 
     name = "experience"
     TABLES = ("exp_party", "exp_consent", "exp_member", "exp_claim", "exp_touchpoint", "exp_actor")
-    #: every index: the handlers read through primary keys alone (a purge first builds them, ``party_forgotten``)
-    DEFERRABLE_INDEXES = (
-        "exp_party_merged",
-        "exp_claim_party",
-        "exp_touchpoint_time",
-        "exp_touchpoint_waiting",
-        "exp_touchpoint_suggestion",
-        "exp_touchpoint_threaded",
-        "exp_actor_touchpoint",
-    )
     SCHEMA = (
         "CREATE TABLE IF NOT EXISTS exp_party ("
         " party_id TEXT PRIMARY KEY, kind TEXT NOT NULL, display_name TEXT NOT NULL, roles TEXT NOT NULL,"
@@ -159,6 +149,8 @@ class ExperienceView(View):
         " PRIMARY KEY (id_key, touchpoint_id))",
         "CREATE INDEX IF NOT EXISTS exp_actor_touchpoint ON exp_actor (touchpoint_id)",
     )
+    #: every index: the handlers read through primary keys alone (a purge first builds them, ``party_forgotten``)
+    DEFERRABLE_INDEXES = tuple(created_indexes(SCHEMA))
 
     def schema(self, dialect: str) -> Sequence[str]:
         """:attr:`SCHEMA`; on SQLite, ``exp_actor`` (narrow rows, found by its key) is a ``WITHOUT ROWID`` table,
@@ -369,15 +361,18 @@ class ExperienceProjection(Projection[ExperienceView]):
     def _collecting(self, cur: ViewCursor) -> None:
         """Rows are about to be collected in ``cur``'s transaction: what an aborted one collected is gone with it."""
         if self._cursor is not cur:
-            self._taken(None)
+            self._drop_runs()
             self._cursor = cur
 
-    def _taken(self, cur: ViewCursor | None) -> tuple[list[Any], ...]:
+    def _taken(self, cur: ViewCursor) -> tuple[list[Any], ...]:
         """The runs collected in ``cur``'s transaction (touchpoints, actors, parties, claims; none for another
         transaction), which the projection holds no more."""
         runs = (self._touchpoints, self._actors, self._parties, self._claims) if self._cursor is cur else ([],) * 4
-        self._touchpoints, self._actors, self._parties, self._claims = [], [], [], []
+        self._drop_runs()
         return runs
+
+    def _drop_runs(self) -> None:
+        self._touchpoints, self._actors, self._parties, self._claims = [], [], [], []
 
     def after_commit(self, events: Sequence[UpstreamEvent]) -> None:
         """Do a purge's scrub that readers held up when its transaction committed (it raises while they still

@@ -76,13 +76,18 @@ def actor_keys(tmp_path: Path, stored: tuple[str, bytes], region: str | None) ->
 
 
 def test_actors_are_keyed_by_their_normal_forms_without_their_values_being_opened(
-    keyring: Keyring, tmp_path: Path
+    keyring: Keyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     email = f"jane.{uuid.uuid4().hex[:8]}@example.com"
     stored = stored_touchpoint(email)
     message = touchpoint_events.TouchpointRecorded.FromString(stored[1])
     open_sealed_many([message], key_only=ExperienceProjection.KEY_ONLY)
     assert all(actor.value.startswith("pii1:") for actor in message.actors)  # what the handler is given
+
+    def opened(*_: object, **__: object) -> str:
+        raise AssertionError("an actor's value was opened")
+
+    monkeypatch.setattr("services.experience.projection.open_value", opened)
 
     assert actor_keys(tmp_path, stored, None) == [normal_key(EMAIL_TYPE, "", email), normal_key(PHONE_TYPE, "", PHONE)]
 
