@@ -53,7 +53,7 @@ from services.common.eventstore import store_errors
 from services.common.eventstore.connection import MAX_BATCH_MESSAGES
 from services.common.identifiers import Identifier
 from services.common.projections import ProjectionRunner, handed_over
-from services.common.records import pick
+from services.common.records import made_of, pick
 from services.touchpoints import enrichment, events  # noqa: F401 - events: stored as protobuf messages
 from services.touchpoints.classifier import Verdict
 from services.touchpoints.domain import (
@@ -65,7 +65,6 @@ from services.touchpoints.domain import (
     Violation,
     actor_as_dict,
     actor_key,
-    made_of,
     touchpoint_id_for,
 )
 from services.touchpoints.enrichment_workers import Enricher, Enriching

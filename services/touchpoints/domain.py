@@ -26,13 +26,13 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, NotRequired, TypedDict, TypeVar, Unpack
+from typing import Any, NotRequired, TypedDict, Unpack
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from services.common.identifiers import IDENTIFIER_TYPES, Identifier, InvalidIdentifier, has_refused_characters
-from services.common.records import pick
+from services.common.records import made_of, pick
 
 TOUCHPOINT_NAMESPACE = UUID("6f1c2b8e-4a8d-5d7e-9c3b-2f6e1a0d9b47")
 """Namespace of touchpoint ids derived from (source system, external id). Never change it: ids are for ever."""
@@ -194,18 +194,6 @@ def actor_key(actor: Identifier, default_region: str | None) -> str:
         return actor.normal(default_region).key
     except InvalidIdentifier:
         return actor.key
-
-
-_Record = TypeVar("_Record")
-
-
-def made_of(cls: type[_Record], fields: dict[str, Any]) -> _Record:
-    """The instance of the frozen dataclass ``cls`` with ``fields`` (every one of its fields, by name), made
-    without its ``__init__``, which sets each field through ``object.__setattr__`` and runs ``__post_init__``:
-    the same instance, for ingest's per-item paths (the caller vouches for what ``__post_init__`` would check)."""
-    made = object.__new__(cls)
-    object.__setattr__(made, "__dict__", fields)
-    return made
 
 
 def actor_as_dict(actor: Identifier) -> dict[str, str]:

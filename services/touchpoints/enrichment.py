@@ -79,7 +79,8 @@ from vaderSentiment.vaderSentiment import (
     normalize,
 )
 
-from services.touchpoints.domain import NEGATIVE_THRESHOLD, made_of, sentiment_label
+from services.common.records import made_of
+from services.touchpoints.domain import NEGATIVE_THRESHOLD, sentiment_label
 
 COMMUNITY_PARTIES = 4
 """Distinct parties in a thread from which it is a community (many with many)."""

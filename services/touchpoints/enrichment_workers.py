@@ -34,8 +34,8 @@ from typing import Any
 
 import structlog
 
+from services.common.records import made_of
 from services.touchpoints import enrichment
-from services.touchpoints.domain import made_of
 
 log = structlog.get_logger(__name__)
 

@@ -25,6 +25,7 @@ from chorus.touchpoints.events.v1 import events_pb2 as pb
 from services.common.contracts import EnumWords, from_timestamp, timestamp_fields
 from services.common.eventstore.codec import ProtobufMapper
 from services.common.privacy.sealing import open_sealed
+from services.common.records import made_of
 from services.touchpoints.domain import Touchpoint
 
 MAPPER_TOPIC = "services.touchpoints.events:TouchpointMapper"
@@ -144,6 +145,4 @@ class TouchpointMapper(ProtobufMapper):
         state = recorded_state(message)
         state["originator_id"] = stored_event.originator_id
         state["originator_version"] = stored_event.originator_version
-        event = object.__new__(Touchpoint.Recorded)
-        object.__setattr__(event, "__dict__", state)
-        return event  # type: ignore[no-any-return]
+        return made_of(Touchpoint.Recorded, state)  # type: ignore[no-any-return]

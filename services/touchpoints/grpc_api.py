@@ -37,7 +37,7 @@ from services.common.grpc_runtime import Registration
 from services.common.grpc_runtime.decoding import Undecodable, per_item
 from services.common.grpc_runtime.streams import answer_in_micro_batches
 from services.common.identifiers import Identifier
-from services.common.records import pick
+from services.common.records import made_of, pick
 from services.common.validation import violations
 from services.touchpoints.application import (
     ALREADY_RECORDED,
@@ -54,7 +54,6 @@ from services.touchpoints.domain import (
     InvalidTouchpoint,
     TouchpointDraft,
     Violation,
-    made_of,
 )
 
 log = structlog.get_logger(__name__)

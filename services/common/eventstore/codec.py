@@ -52,6 +52,7 @@ from google.protobuf.message import DecodeError, Message
 from services.common.contracts import enum_from_proto, enum_to_proto, from_timestamp, timestamp_fields
 from services.common.eventstore.errors import EventStoreError
 from services.common.privacy.sealing import open_sealed, seal, seal_many
+from services.common.records import made_of
 
 _BY_CLASS: dict[type, type[Message]] = {}
 _BY_NAME: dict[str, type] = {}
@@ -312,9 +313,7 @@ class ProtobufMapper(Mapper[Any]):
             state["originator_topic"] = _aggregate_topic(event_class)
         state["originator_id"] = stored_event.originator_id
         state["originator_version"] = stored_event.originator_version
-        domain_event: Any = object.__new__(event_class)
-        object.__setattr__(domain_event, "__dict__", state)
-        return domain_event
+        return made_of(event_class, state)
 
 
 class LenientProtobufMapper(ProtobufMapper):

@@ -1,4 +1,4 @@
-"""Records made without their frozen dataclasses' ``__init__`` (``domain.made_of``): the servicer's
+"""Records made without their frozen dataclasses' ``__init__`` (``records.made_of``): the servicer's
 ``TouchpointInput`` -> domain draft (``grpc_api.draft_of``), enrichment's signals and answers, are the records the
 constructors make, every field set."""
 
@@ -12,7 +12,8 @@ import pytest
 from chorus.common.v1 import types_pb2 as types
 from chorus.touchpoints.v1 import touchpoint_service_pb2 as pb
 from services.common.identifiers import Identifier
-from services.touchpoints.domain import TouchpointDraft, made_of
+from services.common.records import made_of
+from services.touchpoints.domain import TouchpointDraft
 from services.touchpoints.enrichment import Enrichment, Signals, enrich
 from services.touchpoints.enrichment_workers import enrich_rows
 from services.touchpoints.grpc_api import draft_of
