@@ -108,23 +108,6 @@ from services.touchpoints.domain import INTENTS
 from services.touchpoints.enrichment import Signals, enrich
 
 DATA = Path(__file__).resolve().parent / "data" / "enrichment_labelled.jsonl"
-# the parts the model is fitted on:
-TUNING = (
-    "tune",
-    "check",
-    "fresh1",
-    "grow",
-    "fresh2",
-    "fresh3",
-    "fresh4",
-    "fresh5",
-    "grow2",
-    "fresh6",
-    "grow3",
-    "fresh7",
-    "fresh8",
-    "grow4",
-)
 RULES_TUNED_ON = ("tune", "check", "fresh1")  # the parts the rules were tuned on
 TITLES = {
     "tune": "tuning half",
@@ -142,6 +125,7 @@ TITLES = {
     "fresh8": "fresh8 (tuning material for the model since fresh9)",
     "grow4": "grow4 (tuning material for the model)",
 }
+TUNING = tuple(TITLES)  #: the parts the model is fitted on (those with a title; any other is unseen)
 
 
 def parts(rows: list[dict[str, object]]) -> list[tuple[str, str]]:
@@ -150,7 +134,7 @@ def parts(rows: list[dict[str, object]]) -> list[tuple[str, str]]:
     splits = [split for split in TITLES if any(row["split"] == split for row in rows)]
     splits += dict.fromkeys(str(row["split"]) for row in rows if row["split"] not in TITLES)
     unseen = "{} (not in TUNING: never tuned on, unseen)"
-    return [(TITLES.get(split, split if split in TUNING else unseen.format(split)), split) for split in splits]
+    return [(TITLES.get(split, unseen.format(split)), split) for split in splits]
 
 
 def load(path: Path) -> list[dict[str, object]]:
@@ -209,12 +193,17 @@ def fit(tuning: list[dict[str, object]], samples: list[Sample], features: Any) -
     )
 
 
+def tuning_material(rows: list[dict[str, object]]) -> tuple[list[dict[str, object]], list[Sample]]:
+    """The tuning material's texts and their samples."""
+    tuning = [row for row in rows if row["split"] in TUNING]
+    return tuning, [sample(row) for row in tuning]
+
+
 def encoded(rows: list[dict[str, object]]) -> tuple[list[dict[str, object]], list[Sample], Any]:
     """The tuning material's texts, their samples and their :meth:`Encoder.features`."""
     from services.touchpoints.classifier import Encoder
 
-    tuning = [row for row in rows if row["split"] in TUNING]
-    samples = [sample(row) for row in tuning]
+    tuning, samples = tuning_material(rows)
     return tuning, samples, Encoder().features(samples)
 
 
@@ -305,8 +294,7 @@ def speed(rows: list[dict[str, object]]) -> None:
     from services.touchpoints.classifier import EmbeddingClassifier
     from services.touchpoints.classifying import BATCH
 
-    tuning = [row for row in rows if row["split"] in TUNING]
-    samples = [sample(row) for row in tuning]
+    tuning, samples = tuning_material(rows)
     start = time.process_time()
     rules(tuning)
     rules_cpu = (time.process_time() - start) / len(tuning)

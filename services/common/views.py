@@ -262,13 +262,14 @@ class View(TrackingRecorder):
         sequence 1: an index built once over every row costs far less than one kept up to date row by row at
         random keys. Queries still answer meanwhile (by scanning); :meth:`build_indexes` makes them again. Returns
         whether it dropped any (not when the view holds a position)."""
-        if not self.deferrable_indexes():
+        deferrable = self.deferrable_indexes()
+        if not deferrable:
             return False
         with self.transaction(None) as cur:
             held = cur.execute(f"SELECT 1 FROM {TRACKING_TABLE} WHERE view_name = ?", (self.view_name,)).fetchone()
             if held is not None:
                 return False
-            for name, _ in self.deferrable_indexes():
+            for name, _ in deferrable:
                 cur.execute(f"DROP INDEX IF EXISTS {name}")
         self._indexes_deferred = True
         return True

@@ -218,10 +218,10 @@ def import_items(frames: Iterator[pb.ImportPartiesRequest | Undecodable]) -> Ite
     """The items of an ImportParties stream, in order: each frame's ``party`` (when set, or when the frame has no
     ``parties``), then its ``parties``; a frame whose bytes do not decode is one item."""
     for frame in frames:
-        if isinstance(frame, Undecodable) or not frame.parties:
-            yield frame if isinstance(frame, Undecodable) else frame.party
+        if isinstance(frame, Undecodable):
+            yield frame
             continue
-        if frame.HasField("party"):
+        if frame.HasField("party") or not frame.parties:
             yield frame.party
         yield from frame.parties
 

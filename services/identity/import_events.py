@@ -52,7 +52,6 @@ class PlannedEvent(NamedTuple):
 #: Each message's constant fields, copied into every such event (cheaper than building each by keyword).
 _REGISTERED = pb.PartyRegistered(originator_topic=PARTY_TOPIC)
 _CLAIMED = pb.IdentifierClaimed(originator_topic=CLAIM_TOPIC)
-_LINKED = pb.PartyIdentifierLinked()
 
 
 def _stamped(prototype: _M, stamp: timestamp_pb2.Timestamp) -> _M:
@@ -130,7 +129,8 @@ def plan_import(
                 timestamp=stamp, party_id=party, from_party_id=claim.party_id, reason="link"
             )
             claimed.append(PlannedEvent(claim.id, key, claim.version + 1, taken))
-        link_event = _stamped(_LINKED, stamp)
+        link_event = pb.PartyIdentifierLinked()  # no constant fields: nothing to copy
+        link_event.timestamp.CopyFrom(stamp)
         linked = link_event.identifier
         linked.identifier_id = key
         linked.type = type_number

@@ -416,7 +416,7 @@ class ProjectionRunner(Startable):
     def _defer_indexes(self) -> None:
         """Before the first read: a view with no position yet that far behind leaves its indexes for later."""
         self._deferral_decided = True
-        if any(applied.value for applied in self._applied.values()):
+        if not self.view.DEFERRABLE_INDEXES or any(applied.value for applied in self._applied.values()):
             return
         behind = sum(message_sequence(reader.last_sequence()) for reader in self.readers.values())
         if behind >= self.defer_indexes_from and self.view.defer_indexes():
