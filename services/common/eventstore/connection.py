@@ -419,13 +419,15 @@ class JetStreamConnection:
 
         They go over a pooled blocking connection when one is free (no thread switch; several as one atomic batch
         in one write, while the blocking links' share of the in-flight batches has room); when the pool is in use
-        to its cap or cannot open a connection, through the loop (:meth:`publish_atomic`).
+        to its cap or cannot open a connection, through the loop (:meth:`publish_atomic`). A write that is
+        stored clears :attr:`out_of_space`.
         """
         if messages and self._publisher is not None and not self._bridge.on_loop_thread():
             if len(messages) == 1:
                 msg = messages[0]
                 ack = self._publisher.publish(msg.subject, msg.data, msg.headers)
                 if ack is not None:
+                    self.out_of_space = False
                     return [int(ack["seq"])]
             elif self._blocking_batches and self._blocking_batch_slots.acquire(blocking=False):
                 try:
@@ -436,6 +438,7 @@ class JetStreamConnection:
                 finally:
                     self._blocking_batch_slots.release()
                 if ack is not None:
+                    self.out_of_space = False
                     return self._batch_sequences(ack, len(messages))
         return self.call(lambda: self.publish_atomic(messages))
 
@@ -452,7 +455,9 @@ class JetStreamConnection:
             msg = messages[0]
             self._check_size(msg.data, msg.headers)
             reply = await self._request(msg.subject, msg.data, msg.headers)
-            return [self._parse_ack(reply)["seq"]]
+            sequence = self._parse_ack(reply)["seq"]
+            self.out_of_space = False
+            return [sequence]
         assert self._batch_slots is not None
         batch = self._batch_headers(messages)
         for msg, headers in zip(messages, batch, strict=True):
@@ -465,6 +470,7 @@ class JetStreamConnection:
                 else:
                     reply = await self._request(msg.subject, msg.data, headers)
             ack = self._parse_ack(reply)
+        self.out_of_space = False
         return self._batch_sequences(ack, last)
 
     @staticmethod

@@ -126,9 +126,7 @@ class JetStreamRecorder:
         attempts = 3
         for attempt in range(1, attempts + 1):
             try:
-                sequences = self.connection.publish(messages)
-                self.connection.out_of_space = False
-                return sequences
+                return self.connection.publish(messages)
             except InsufficientResourcesError as exc:
                 self.connection.out_of_space = True
                 raise StoreOutOfSpaceError(

@@ -292,8 +292,6 @@ class NatsKeyVault(KeyVault):
                         lambda chunk=chunk: self._create_existing(chunk),  # type: ignore[misc]
                         timeout=self._connection.request_timeout * (3 + len(chunk) // CREATE_WINDOW),
                     )
-                else:
-                    self._connection.out_of_space = False
                 made.update(fresh)
         return made
 
@@ -331,7 +329,6 @@ class NatsKeyVault(KeyVault):
             await self._connection.publish_atomic(messages)
         except (*CONFLICTS, TooManyInflightBatchesError):
             return None
-        self._connection.out_of_space = False
         return made
 
     async def _create(self, key_id: str, name: str) -> bytes:
