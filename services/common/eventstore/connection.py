@@ -158,7 +158,7 @@ class JetStreamConnection:
         self._max_inflight_batches = max_inflight_batches
         #: the share of the in-flight batches the blocking links may carry; the loop's slots are the rest
         self._blocking_batches = min(publish_connections, max_inflight_batches // 2) if publish_connections else 0
-        self._blocking_batch_slots = threading.BoundedSemaphore(max(self._blocking_batches, 1))
+        self._blocking_batch_slots = threading.BoundedSemaphore(self._blocking_batches)
         self._last_error: BaseException | None = None
         self._closed = False
         self._reconnect_listeners: list[Callable[[], Awaitable[None]]] = []
@@ -429,7 +429,7 @@ class JetStreamConnection:
                 if ack is not None:
                     self.out_of_space = False
                     return [int(ack["seq"])]
-            elif self._blocking_batches and self._blocking_batch_slots.acquire(blocking=False):
+            elif self._blocking_batch_slots.acquire(blocking=False):
                 try:
                     batch = self._batch_headers(messages)
                     ack = self._publisher.publish_batch(

@@ -81,8 +81,8 @@ def load_event_contracts() -> None:
 
 @dataclass(slots=True)
 class UpstreamEvent:
-    """One stored event of an upstream stream, as the contracts describe it (not to be changed: a plain slotted
-    class, as a frozen one costs a rebuild microseconds per event to construct)."""
+    """One stored event of an upstream stream, as the contracts describe it. Treat it as read-only: it is not frozen
+    (a frozen dataclass costs more to construct, once per event read) and so not hashable."""
 
     upstream: str  #: the application whose stream holds it (``identity``, ``touchpoints``)
     sequence: int  #: its position: the upstream's notification id (see the module docstring)

@@ -787,8 +787,7 @@ def test_the_batches_in_flight_at_once_through_the_loop_and_the_blocking_links_s
     try:
         assert conn._batch_slots is not None
         loop_slots = conn._batch_slots._value  # the tests look at the bound behind the connection
-        blocking = getattr(conn, "_blocking_batch_slots", None)
-        blocking_slots = _publisher(conn).max_connections if blocking is None else blocking._value
+        blocking_slots = conn._blocking_batch_slots._value
         assert loop_slots + blocking_slots <= conn._max_inflight_batches
         assert loop_slots >= 1 and blocking_slots >= 1
     finally:
