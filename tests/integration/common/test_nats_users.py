@@ -16,6 +16,7 @@ import nats
 import nats.errors
 import pytest
 
+from services.common.eventstore.catch_up import CatchUpRead
 from services.common.eventstore.connection import JetStreamConnection
 from services.common.eventstore.errors import JetStreamApiError
 from services.common.eventstore.layout import StreamLayout
@@ -116,6 +117,32 @@ def test_a_reader_reads_both_streams_and_publishes_to_none(secured_nats, user: s
         assert _attempt(server, passwords, user, f"chorus.{app}.t.projection") == "refused"
         assert _attempt(server, passwords, user, f"$JS.API.STREAM.UPDATE.{stream}") == "refused"
     assert _attempt(server, passwords, user, "$JS.API.STREAM.CREATE.CHORUS_ELSEWHERE", b"{}") == "refused"
+
+
+@pytest.mark.parametrize("user", nats_users.READERS)
+def test_a_reader_reads_a_stream_through_a_catch_up_consumer_and_removes_it(secured_nats, user: str) -> None:
+    server, passwords = secured_nats
+    app = nats_users.WRITERS[0]
+    layout = StreamLayout(app)
+    assert _attempt(server, passwords, app, f"chorus.{app}.e.{uuid.uuid4().hex}") == "ok"  # one message at least
+    reader = JetStreamConnection.open(nats_users.user_url(server.url, user, passwords[user]))
+    try:
+        last = reader.call(lambda: reader.last_sequence(layout.stream))
+
+        async def read() -> tuple[int, int]:
+            catching_up = await CatchUpRead(reader, layout.stream, f"chorus.{app}.>", 1, buffer=100).open()
+            try:
+                page = await catching_up.page(100, last)
+            finally:
+                await catching_up.close()
+            info = await reader.client.jetstream().stream_info(layout.stream)
+            return len(page), int(info.state.consumer_count)
+
+        read_count, consumers_left = reader.call(read)  # created, pulled from, deleted: each granted
+        assert read_count >= 1
+        assert consumers_left == 0
+    finally:
+        reader.close()
 
 
 def test_a_url_with_a_password_is_never_shown_with_it(secured_nats) -> None:
