@@ -118,24 +118,24 @@ def identity_story() -> list[UpstreamEvent]:
     jane, acme, other = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
     handle = str(uuid.uuid4())
 
+    def of_identity(aggregate: str, sequence: int, message: object) -> UpstreamEvent:
+        return replace(event(aggregate, sequence, message), upstream=IDENTITY)
+
     def claimed(party: str, sequence: int) -> UpstreamEvent:
         message = identity_events.IdentifierClaimed(party_id=party, type=types.IDENTIFIER_TYPE_X, value="@jane")
-        return replace(event(handle, sequence, message), upstream=IDENTITY)
-
-    def of_party(party: str, sequence: int, message: object) -> UpstreamEvent:
-        return replace(event(party, sequence, message), upstream=IDENTITY)
+        return of_identity(handle, sequence, message)
 
     return [
-        of_party(jane, 1, identity_events.PartyRegistered(kind=types.PARTY_KIND_PERSON, display_name="Jane")),
+        of_identity(jane, 1, identity_events.PartyRegistered(kind=types.PARTY_KIND_PERSON, display_name="Jane")),
         claimed(jane, 2),
-        of_party(jane, 3, identity_events.PartyRegistered(kind=types.PARTY_KIND_PERSON, display_name="Later")),
-        of_party(acme, 4, identity_events.PartyRegistered(kind=types.PARTY_KIND_ORGANISATION, display_name="Acme")),
-        replace(event(handle, 5, identity_events.IdentifierTransferred(party_id=acme)), upstream=IDENTITY),
+        of_identity(jane, 3, identity_events.PartyRegistered(kind=types.PARTY_KIND_PERSON, display_name="Later")),
+        of_identity(acme, 4, identity_events.PartyRegistered(kind=types.PARTY_KIND_ORGANISATION, display_name="Acme")),
+        of_identity(handle, 5, identity_events.IdentifierTransferred(party_id=acme)),
         claimed(other, 6),
-        replace(event(handle, 7, identity_events.IdentifierUnclaimed()), upstream=IDENTITY),
+        of_identity(handle, 7, identity_events.IdentifierUnclaimed()),
         claimed(acme, 8),
-        of_party(other, 9, identity_events.PartyRegistered(kind=types.PARTY_KIND_PERSON, display_name="Other")),
-        of_party(other, 10, identity_events.PartyMergedInto(target_party_id=jane)),
+        of_identity(other, 9, identity_events.PartyRegistered(kind=types.PARTY_KIND_PERSON, display_name="Other")),
+        of_identity(other, 10, identity_events.PartyMergedInto(target_party_id=jane)),
     ]
 
 

@@ -370,13 +370,16 @@ def test_complaint_is_chosen_when_its_probability_reaches_the_artefact_s_thresho
         encoder=Blank(),
     )
     assert fitted["complaint_at"] == COMPLAINT_AT == json.loads(ARTEFACT.read_text())["complaint_at"]
-
-
-@needs_model
-def test_a_complaint_one_in_five_likely_is_chosen_over_a_likelier_question(tmp_path: Path) -> None:
-    chances = {"question": 0.59, "complaint": 0.21, "praise": 0.1, "suggestion": 0.05, "purchase": 0.03, "other": 0.02}
-    committed = json.loads(ARTEFACT.read_text())["complaint_at"]
-    assert intent_of(tmp_path, with_chances(chances, committed)) == "complaint"
+    # the committed threshold: a complaint one in five likely is chosen over a likelier question
+    one_in_five = {
+        "question": 0.59,
+        "complaint": 0.21,
+        "praise": 0.1,
+        "suggestion": 0.05,
+        "purchase": 0.03,
+        "other": 0.02,
+    }
+    assert intent_of(tmp_path, with_chances(one_in_five, COMPLAINT_AT)) == "complaint"
 
 
 def test_handles_and_numbers_stand_for_any_and_question_marks_are_words() -> None:
