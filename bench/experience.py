@@ -531,11 +531,8 @@ class Probes:
         self.answers: list[float] = []
         self.polls: list[int] = []  #: GetExperience calls each probe took
         self.pids: dict[str, int] = {}  #: the processes whose CPU time the load is measured by, beside this one
-        self.began: tuple[float, float, dict[str, float]] = (
-            0.0,
-            0.0,
-            {},
-        )  #: (time.perf_counter(), CPU seconds of this process, of each of pids)
+        #: (time.perf_counter(), CPU seconds of this process, of each of pids)
+        self.began: tuple[float, float, dict[str, float]] = (0.0, 0.0, {})
         self.lock = threading.Lock()
         self.probers = [threading.Thread(target=self._prober, daemon=True) for _ in range(self.PROBERS)]
         for thread in self.probers:

@@ -18,9 +18,10 @@ What it does and prints:
    projection has applied its events, as every command does), links/s and latency percentiles.
 6. Bulk import (``--import-parties``, 0 skips it; ``--import-only`` runs nothing else): ImportParties streams that
    many parties with an email, a phone and an x handle each from one client over gRPC into a stream of its own
-   (``--import-frame`` parties per stream frame, default 100; 1 is a frame per party), parties/s against the 10,000/s target, beside two baselines measured in the same run on streams of their own:
-   the same parties one RegisterParty at a time (one client) and ``seed_parties`` (this file) (the same aggregates saved in
-   process, no checks, no gRPC). Then the resolution view: when the live view had applied the whole import
+   (``--import-frame`` parties per stream frame, default 100; 1 is a frame per party), parties/s against the
+   10,000/s target, beside two baselines measured in the same run on streams of their own: the same parties one
+   RegisterParty at a time (one client) and ``seed_parties`` (this file) (the same aggregates saved in process, no
+   checks, no gRPC). Then the resolution view: when the live view had applied the whole import
    (from the import's start; target within 2x the import's time), and a fresh view rebuilt from sequence 1.
    CPU per imported party (this process: client, service and live view; and the embedded nats-server) is steadier
    than the rate on a shared machine. The import's service settles its heap as ``chassis.run`` does (``settle_heap``).
