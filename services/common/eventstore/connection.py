@@ -37,10 +37,10 @@ import structlog
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import DEFAULT_SUB_PENDING_MSGS_LIMIT, Subscription
-from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from services.common.eventstore.blocking import BlockingPublisher
 from services.common.eventstore.bridge import LoopThread
+from services.common.eventstore.catch_up import CatchUpRead
 from services.common.eventstore.envelope import OutgoingMessage, StoredMessage
 from services.common.eventstore.errors import (
     EventStoreConfigurationError,
@@ -574,37 +574,17 @@ class JetStreamConnection:
     async def consume_range(
         self, stream: str, *, start_seq: int, subject_filter: str, limit: int, last_seq: int
     ) -> list[StoredMessage]:
-        """Stored messages from ``start_seq`` to ``last_seq`` (at most ``limit``) through an ordered consumer.
+        """Stored messages from ``start_seq`` to ``last_seq`` (at most ``limit``) through a catch-up read of its own
+        (:class:`~services.common.eventstore.catch_up.CatchUpRead`, closed after this one page).
 
-        For long reads this beats batched direct gets about twofold: the server streams the messages with
-        flow control instead of answering get requests. ``last_seq`` must be a sequence known to match
-        ``subject_filter`` (the caller read it with :meth:`last_message`), so the read always ends.
+        For long reads: the server streams the messages instead of answering a get request per batch. ``last_seq`` must be a sequence known to match ``subject_filter`` (the caller read
+        it with :meth:`last_message`), so the read always ends.
         """
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
-        out: list[StoredMessage] = []
-
-        async def on_message(msg: Msg) -> None:
-            if done.done():
-                return
-            seq = int(msg.metadata.sequence.stream)
-            if seq <= last_seq:
-                out.append(StoredMessage(subject=msg.subject, seq=seq, data=msg.data, headers=msg.headers or {}))
-            if seq >= last_seq or len(out) >= limit or msg.metadata.num_pending == 0:
-                done.set_result(None)
-
-        js = self.client.jetstream(timeout=self.request_timeout)
-        config = ConsumerConfig(
-            deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=max(start_seq, 1), headers_only=False
-        )
-        sub = await js.subscribe(subject_filter, stream=stream, ordered_consumer=True, config=config, cb=on_message)
+        read = await CatchUpRead(self, stream, subject_filter, start_seq, buffer=limit).open()
         try:
-            await asyncio.wait_for(done, timeout=self.request_timeout + limit / 1000)
-        except TimeoutError:
-            raise RequestTimeoutError(f"reading {stream} from {start_seq} timed out") from None
+            return await read.page(limit, last_seq)
         finally:
-            await sub.unsubscribe()
-        return out
+            await read.close()
 
     async def last_sequence(self, stream: str) -> int:
         """The stream's last sequence (0 when empty), from its state: no scan, whatever the stream's size."""

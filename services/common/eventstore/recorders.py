@@ -65,7 +65,7 @@ log = structlog.get_logger(__name__)
 RECENT_WINDOW = 8  # messages looked at from the end of the stream for its newest event
 KNOWN_AGGREGATES = 100_000  # (version, sequence) of this many aggregates are remembered per recorder
 READ_BATCH = 1000
-STREAMED_READ_FROM = 2000  # reads of this many notifications or more stream through an ordered consumer
+STREAMED_READ_FROM = 2000  # reads of this many notifications or more stream through a consumer (consume_range)
 MAX_EVENTS_PER_SAVE = min(MAX_BATCH_MESSAGES, IDS_PER_MESSAGE)
 
 
