@@ -285,6 +285,12 @@ class JetStreamConnection:
         return self._closed
 
     @property
+    def reopenable_url(self) -> str | None:
+        """The servers' URL with its credentials, from which another process can open the same connection; None
+        when that would not be the same (a TLS context given in code). Never log it: it may carry a password."""
+        return ",".join(self._servers) if self._tls is None else None
+
+    @property
     def is_connected(self) -> bool:
         return self._nc is not None and self._nc.is_connected
 

@@ -34,7 +34,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from google.protobuf import descriptor_pool, message_factory
@@ -105,6 +105,18 @@ class UpstreamEvent:
         return UUID(self.aggregate_id)
 
 
+class StoredEvent(NamedTuple):
+    """One event as its message stores it, split out of the message but not decoded (:func:`split`)."""
+
+    sequence: int
+    aggregate_id: str
+    version: int
+    topic: str
+    state: bytes | None  #: the payload as stored (None: the message is not a stored event; ``undecodable`` says so)
+    common: tuple[str, str, str, str]  #: the upstream, when it was stored, the correlation and the causation id
+    undecodable: str = ""
+
+
 def decode(
     upstream: str,
     stored: StoredMessage | Sequence[StoredMessage],
@@ -124,9 +136,13 @@ def decode(
     topic no contract declares is still undecodable, whatever ``topics`` says. The marked fields named in
     ``key_only`` are not decrypted (``sealing.open_sealed_many``): they stay sealed, or read ``[erased]``.
     """
-    load_event_contracts()
-    events: list[UpstreamEvent] = []
-    opening: list[Message] = []
+    return decode_split(split(upstream, stored, after=after), topics=topics, keep_sealed=keep_sealed, key_only=key_only)
+
+
+def split(upstream: str, stored: StoredMessage | Sequence[StoredMessage], *, after: int = 0) -> list[StoredEvent]:
+    """The events after position ``after`` of one stored message or a page of them, not decoded (never raises: a
+    message that is not a stored event or commit is one event whose ``undecodable`` says so)."""
+    events: list[StoredEvent] = []
     for message in [stored] if isinstance(stored, StoredMessage) else stored:
         headers = message.headers
         common = (
@@ -141,24 +157,44 @@ def decode(
         except (DecodeError, ValueError, KeyError):
             if notification_id(message.seq) > after:
                 events.append(
-                    UpstreamEvent(
-                        upstream,
+                    StoredEvent(
                         notification_id(message.seq),
                         message.subject.rsplit(".", 1)[-1],
                         0,
                         headers.get(TOPIC_HEADER, ""),
                         None,
-                        *common[1:],
-                        undecodable="the message is not a stored event or commit of the event store",
+                        common,
+                        "the message is not a stored event or commit of the event store",
                     )
                 )
             continue
-        for id_, version, topic, state in stored_events:
-            if id_ > after:
-                event = _event(id_, aggregate_id, version, topic, state, common, topics)
-                events.append(event)
-                if event.message is not None:
-                    opening.append(event.message)
+        events.extend(
+            StoredEvent(id_, aggregate_id, version, topic, state, common)
+            for id_, version, topic, state in stored_events
+            if id_ > after
+        )
+    return events
+
+
+def decode_split(
+    stored: Iterable[StoredEvent],
+    *,
+    topics: Collection[str] | None = None,
+    keep_sealed: bool = False,
+    key_only: Collection[str] = (),
+) -> list[UpstreamEvent]:
+    """:func:`decode` of events :func:`split` out of their messages."""
+    load_event_contracts()
+    events: list[UpstreamEvent] = []
+    opening: list[Message] = []
+    for id_, aggregate_id, version, topic, state, common, why in stored:
+        if state is None:
+            events.append(UpstreamEvent(common[0], id_, aggregate_id, version, topic, None, *common[1:], why))
+            continue
+        event = _event(id_, aggregate_id, version, topic, state, common, topics)
+        events.append(event)
+        if event.message is not None:
+            opening.append(event.message)
     if not keep_sealed:
         open_sealed_many(opening, key_only=key_only)
     return events
@@ -217,7 +253,7 @@ def _handed_over_context(upstream: str) -> tuple[str, str, str, str]:
 
 
 @lru_cache(maxsize=1024)
-def _message_class(topic: str) -> type[Message] | None:
+def message_class(topic: str) -> type[Message] | None:
     """The protobuf message class of ``topic`` (None when no loaded contract declares it)."""
     load_event_contracts()
     try:
@@ -240,12 +276,12 @@ def _event(
     upstream, when it was stored, the correlation and the causation id)."""
     message: Message | None = None
     why = ""
-    message_class = _message_class(topic)
-    if message_class is None:
+    found = message_class(topic)
+    if found is None:
         why = "no contract declares this topic"
     elif topics is None or topic in topics:
         try:
-            message = message_class.FromString(state)
+            message = found.FromString(state)
         except DecodeError:
             why = "the payload is not a valid message of its topic"
     upstream, stored_at, correlation_id, causation_id = common
@@ -313,7 +349,18 @@ class StreamReader:
     ) -> list[UpstreamEvent]:
         """Up to ``limit`` events stored after position ``after``, in stream order (tracking messages skipped);
         with ``topics``, the events of other topics come undecoded, and the marked fields named in ``key_only``
-        are left sealed (see :func:`decode`).
+        are left sealed (see :func:`decode`). ``until`` and ``held``: see :meth:`read_split`."""
+        return decode_split(
+            self.read_split(after, limit, until=until, held=held),
+            topics=topics,
+            keep_sealed=self.keep_sealed,
+            key_only=key_only,
+        )
+
+    def read_split(
+        self, after: int, limit: int, *, until: int | None = None, held: HeldRead | None = None
+    ) -> list[StoredEvent]:
+        """The events :meth:`read` reads, split out of their messages but not decoded (:func:`split`).
 
         ``until`` (a position the caller read with :meth:`last_sequence`) says where the stream ended: when at
         least a page lies between ``after`` and it, the page is streamed by a consumer (a catch-up read),
@@ -344,20 +391,11 @@ class StreamReader:
         # The message holding ``after`` may hold later events too: read from it and skip what is not after. A page
         # is short only at the end of the stream, so read on until ``limit`` events are in hand (a message holds
         # one event at least, so what follows a page is read no further than the events missing).
-        events: list[UpstreamEvent] = []
+        events: list[StoredEvent] = []
         while len(events) < limit:
             count = limit - len(events)
             messages: list[StoredMessage] = self.connection.call(lambda s=start, n=count: page(s, n))  # type: ignore[misc]
-            events.extend(
-                decode(
-                    self.upstream,
-                    messages,
-                    topics=topics,
-                    after=after,
-                    keep_sealed=self.keep_sealed,
-                    key_only=key_only,
-                )
-            )
+            events.extend(split(self.upstream, messages, after=after))
             if len(messages) < count or (last_seq and messages[-1].seq >= last_seq):
                 if held is not None:  # at the end: a live read needs no consumer
                     held.close()

@@ -9,7 +9,9 @@ one or more upstream streams (a :class:`~services.common.projections.reader.Stre
 - **Catch-up.** An upstream more than a batch behind is read ``catch_up_page`` events at a time through one
   consumer kept open from page to page (``StreamReader.read`` with a held read), and applied
   :data:`CATCH_UP_BATCHES` batches per transaction. Events of topics the projection has no handler for are not
-  decoded at all (their positions are recorded like any other's).
+  decoded at all (their positions are recorded like any other's). An upstream at least ``process_read_from``
+  messages behind is read and decoded to its end by a process of its own (``read_process``), beside the
+  applying; should that process fail, the runner reads here from then on.
 - **Indexes last.** A view that holds no position yet, with at least :data:`DEFER_INDEXES_FROM` messages upstream,
   is built without the indexes its handlers never read through (``View.defer_indexes``); they are built once
   every upstream has been read to its end, before the last page commits (``View.build_indexes``).
@@ -56,6 +58,7 @@ from services.common.errors import ChorusError, Unavailable
 from services.common.eventstore import message_sequence, notification_id
 from services.common.lifecycle import Startable
 from services.common.projections.projection import Projection
+from services.common.projections.read_process import ProcessRead, ProcessReadError, start_process_read
 from services.common.projections.reader import StreamReader, UpstreamEvent, stored_time
 from services.common.views import AppliedPosition
 
@@ -83,6 +86,9 @@ CATCH_UP_BATCHES = 10
 #: deferrable indexes once, before its last page, rather than row by row (``View.defer_indexes``).
 DEFER_INDEXES_FROM = 50_000
 
+#: An upstream at least this many messages behind is read and decoded by a process of its own (``read_process``).
+PROCESS_READ_FROM = 50_000
+
 
 class ProjectionRunner(Startable):
     """Runs ``projection`` over ``readers`` (one per upstream it names); see the module docstring."""
@@ -102,6 +108,7 @@ class ProjectionRunner(Startable):
         gap_wait: float = 0.05,
         catch_up_page: int = CATCH_UP_PAGE,
         defer_indexes_from: int = DEFER_INDEXES_FROM,
+        process_read_from: int | None = PROCESS_READ_FROM,
     ) -> None:
         self.projection = projection
         self.view = projection.view
@@ -132,6 +139,8 @@ class ProjectionRunner(Startable):
         self._deferral_decided = False
         self._reached_end: set[str] = set()  # the upstreams read to their ends at least once
         self._held_reads = {upstream: reader.held_read() for upstream, reader in self.readers.items()}
+        self.process_read_from = process_read_from  #: None: every upstream is read in this process
+        self._process_reads: dict[str, ProcessRead] = {}
         self._nudge = threading.Event()  # wakes the loop
         self._read_store = threading.Event()  # the next pass reads the upstreams (set by nudges from outside)
         self._stopping = threading.Event()
@@ -177,6 +186,8 @@ class ProjectionRunner(Startable):
     def _close_reads(self) -> None:
         for held in self._held_reads.values():
             held.close()
+        for upstream in list(self._process_reads):
+            self._process_reads.pop(upstream).close()
 
     def on_applied(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call ``listener()`` (on the runner's thread) after each committed batch; return the remover."""
@@ -381,14 +392,9 @@ class ProjectionRunner(Startable):
             return False
         behind = message_sequence(end) - message_sequence(applied.value)
         limit = max(self.batch_size, self.catch_up_page) if behind > self.batch_size else self.batch_size
-        page = reader.read(
-            applied.value,
-            limit,
-            until=end,
-            topics=self._topics,
-            held=self._held_reads[upstream],
-            key_only=self._key_only,
-        )
+        page = self._read_in_process(upstream, applied.value, limit, end) if limit > self.batch_size else None
+        if page is None:
+            page = self._read(upstream, applied.value, limit, end)
         seen_to_end = len(page) < limit or page[-1].sequence >= end
         events = [event for event in page if event.sequence <= end]
         if self.stop_before is not None:
@@ -412,6 +418,42 @@ class ProjectionRunner(Startable):
                 self._finished[upstream] = True
             return False
         return True
+
+    def _read(self, upstream: str, after: int, limit: int, end: int) -> list[UpstreamEvent]:
+        return self.readers[upstream].read(
+            after, limit, until=end, topics=self._topics, held=self._held_reads[upstream], key_only=self._key_only
+        )
+
+    def _read_in_process(self, upstream: str, after: int, limit: int, end: int) -> list[UpstreamEvent] | None:
+        """The next page of a catch-up from the process reading ``upstream`` (one is started when it is far enough
+        behind); None when it is read here. What was stored after the process's end is read here."""
+        read = self._process_reads.get(upstream)
+        if read is not None and read.after != after:  # the runner went elsewhere (a retry reads from its position)
+            self._process_reads.pop(upstream).close()
+            read = None
+        if read is None:
+            if (
+                self.process_read_from is None
+                or message_sequence(end) - message_sequence(after) < self.process_read_from
+            ):
+                return None
+            self._held_reads[upstream].close()  # the process reads through a consumer of its own
+            read = start_process_read(self.readers[upstream], after, end, topics=self._topics, key_only=self._key_only)
+            if read is None:  # it could not read as the reader here does
+                self.process_read_from = None
+                return None
+            self._process_reads[upstream] = read
+        try:
+            page = read.take(limit)
+        except ProcessReadError as error:
+            log.warning("projection.process_read_failed", view=self.name, upstream=upstream, error=str(error))
+            self._process_reads.pop(upstream).close()
+            self.process_read_from = None  # from now on read here
+            return None
+        if read.ended and len(page) < limit:  # its end: what was stored after it is read here
+            self._process_reads.pop(upstream).close()
+            page += self._read(upstream, page[-1].sequence if page else after, limit - len(page), end)
+        return page
 
     def _defer_indexes(self) -> None:
         """Before the first read: a view with no position yet that far behind leaves its indexes for later."""
