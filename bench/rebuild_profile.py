@@ -5,7 +5,8 @@
 
 Seeds (or reuses) the streams ``bench/experience.py`` seeds at the sizes given, then builds fresh experience
 views from sequence 1 with ``ProjectionRunner.run_to_end`` in this thread, and prints the CPU time per event,
-the CPU per event of each thread (the applying one, each NATS connection's loop) and a digest of the views'
+the CPU per event of each thread (the applying one, each NATS connection's loop) and of the processes reading the
+upstreams for the runner (``read_process``), and a digest of the views'
 canonical dump: a change to the read side that keeps the digest keeps the views byte-identical; and the peak RSS
 of the process.
 """
@@ -24,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.experience import memory_of, reseeded, seed
+from bench.experience import cpu_with_children, memory_of, reseeded, seed
 
 
 def thread_cpu_seconds() -> dict[str, float]:
@@ -83,12 +84,14 @@ def main() -> None:
                 profiler = cProfile.Profile() if args.profile else None
                 threads_before = thread_cpu_seconds()
                 start, start_cpu, start_thread = time.perf_counter(), time.process_time(), time.thread_time()
+                start_all = cpu_with_children()
                 if profiler:
                     profiler.enable()
                 positions = runner.run_to_end()
                 if profiler:
                     profiler.disable()
                 seconds, cpu = time.perf_counter() - start, time.process_time() - start_cpu
+                readers_cpu = cpu_with_children() - start_all - cpu
                 thread_cpu = time.thread_time() - start_thread
                 threads_after = thread_cpu_seconds()
                 events = runner.applied_events
@@ -96,7 +99,8 @@ def main() -> None:
                 digest = hashlib.sha256(json.dumps(view.dump(), sort_keys=True, default=str).encode()).hexdigest()
                 print(
                     f"{events} events in {seconds:.2f} s = {events / seconds:.0f}/s; CPU {cpu / events * 1e6:.1f} us "
-                    f"per event, of which {thread_cpu / events * 1e6:.1f} us in the applying thread (batch {args.batch_size}); positions {positions}; quarantined "
+                    f"per event in this process, of which {thread_cpu / events * 1e6:.1f} us in the applying thread (batch "
+                    f"{args.batch_size}); {readers_cpu / events * 1e6:.1f} us in the reading processes; positions {positions}; quarantined "
                     f"{runner.quarantined_events}; views digest {digest[:16]}"
                 )
                 per_thread = {name: cpu - threads_before.get(name, 0.0) for name, cpu in threads_after.items()}

@@ -160,9 +160,7 @@ def test_a_process_read_whose_process_died_raises_and_the_runner_reads_on_here(
                 os.kill(process.pid, signal.SIGKILL)
                 killed.append(process.pid)
 
-    runner = ProjectionRunner(
-        KillingMembers(view), [reader], batch_size=10, catch_up_page=20, process_read_from=10
-    )
+    runner = ProjectionRunner(KillingMembers(view), [reader], batch_size=10, catch_up_page=20, process_read_from=10)
     runner.run_to_end()
     assert killed
     assert {row["account_id"] for row in view.dump()} == {str(a) for a in accounts}
