@@ -49,7 +49,8 @@ class ProcessReadError(EventStoreError, OperationalError):
 
 
 class ProcessRead:
-    """The events after ``after`` up to ``until`` of ``reader``'s upstream, from a child process (module docstring)."""
+    """The events after ``after`` up to ``until`` of ``reader``'s upstream, from a child process (module docstring);
+    :meth:`close` it when the read is over or goes elsewhere."""
 
     def __init__(
         self,
@@ -68,7 +69,6 @@ class ProcessRead:
         self.topics = topics
         self.key_only = key_only
         self.after = after  #: the position the next :meth:`take` goes on from (the last event handed out)
-        self.until = until
         self.ended = False  #: the child has sent every event up to ``until``
         self._process = process
         self._data = data

@@ -253,7 +253,7 @@ def _handed_over_context(upstream: str) -> tuple[str, str, str, str]:
 
 
 @lru_cache(maxsize=1024)
-def message_class(topic: str) -> type[Message] | None:
+def _message_class(topic: str) -> type[Message] | None:
     """The protobuf message class of ``topic`` (None when no loaded contract declares it)."""
     load_event_contracts()
     try:
@@ -276,12 +276,12 @@ def _event(
     upstream, when it was stored, the correlation and the causation id)."""
     message: Message | None = None
     why = ""
-    found = message_class(topic)
-    if found is None:
+    message_class = _message_class(topic)
+    if message_class is None:
         why = "no contract declares this topic"
     elif topics is None or topic in topics:
         try:
-            message = found.FromString(state)
+            message = message_class.FromString(state)
         except DecodeError:
             why = "the payload is not a valid message of its topic"
     upstream, stored_at, correlation_id, causation_id = common

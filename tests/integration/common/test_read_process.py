@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,9 +101,7 @@ def test_what_is_stored_after_the_process_s_end_is_read_here_in_the_same_page(
     app.close()
 
 
-def test_a_short_catch_up_or_a_keyring_made_by_hand_is_read_here(
-    nats_url: str, connection: JetStreamConnection, tmp_path: Path
-) -> None:
+def test_a_short_catch_up_is_read_here(nats_url: str, connection: JetStreamConnection, tmp_path: Path) -> None:
     app = new_app(nats_url)
     for _ in range(20):
         _account(app)
@@ -113,6 +112,12 @@ def test_a_short_catch_up_or_a_keyring_made_by_hand_is_read_here(
     assert len(view.dump()) == 20
     assert _received(connection) - before >= 20  # read by this process's client
     app.close()
+
+
+def test_a_connection_with_a_tls_context_given_in_code_is_not_opened_again_elsewhere(nats_url: str) -> None:
+    with_context = JetStreamConnection(nats_url, tls=ssl.create_default_context())
+    assert with_context.reopenable_url is None
+    assert JetStreamConnection(nats_url).reopenable_url == nats_url
 
 
 def test_a_process_read_hands_over_the_events_a_read_here_makes_its_sealed_values_opened_here(
