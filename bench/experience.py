@@ -22,7 +22,8 @@ on the same gRPC server, so its memory and its interpreter lock are its own.
    (service start -> both upstreams applied to their ends). Both as events/s (the raw consumer reads a commit
    of several events as one message: its rate is scaled by events per message). Target >= 0.3x. Beside the
    rates, the CPU time per event of each (the bench process for the raw consumer; for the rebuild, the service's
-   whole process and the processes its runner started to read the upstreams), which a machine shared with other work disturbs less than it disturbs the rates.
+   whole process and the processes its runner started to read the upstreams), which a machine shared with other
+   work disturbs less than it disturbs the rates.
 3. **GetExperience** of random parties by party id: service time (the servicer method called in the service's
    process: the view queries, the aggregation and the protobuf answer), client-observed latency over gRPC on
    127.0.0.1, and Echo's client-observed latency on the same server; p50/p99/max. Target: service time p99 < 5 ms.

@@ -6,9 +6,8 @@
 Seeds (or reuses) the streams ``bench/experience.py`` seeds at the sizes given, then builds fresh experience
 views from sequence 1 with ``ProjectionRunner.run_to_end`` in this thread, and prints the CPU time per event,
 the CPU per event of each thread (the applying one, each NATS connection's loop) and of the processes reading the
-upstreams for the runner (``read_process``), and a digest of the views'
-canonical dump: a change to the read side that keeps the digest keeps the views byte-identical; and the peak RSS
-of the process.
+upstreams for the runner (``read_process``), and a digest of the views' canonical dump: a change to the read side
+that keeps the digest keeps the views byte-identical; and the peak RSS of the process.
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ one or more upstream streams (a :class:`~services.common.projections.reader.Stre
   consumer kept open from page to page (``StreamReader.read`` with a held read), and applied
   :data:`CATCH_UP_BATCHES` batches per transaction. Events of topics the projection has no handler for are not
   decoded at all (their positions are recorded like any other's). An upstream at least ``process_read_from``
-  messages behind is read and decoded to its end by a process of its own (``read_process``), beside the
-  applying; should that process fail, the runner reads here from then on.
+  messages behind is read to its end by a process of its own (``read_process``), so that the NATS client's work
+  runs beside the decoding and the applying here; should that process fail, the runner reads here from then on.
 - **Indexes last.** A view that holds no position yet, with at least :data:`DEFER_INDEXES_FROM` messages upstream,
   is built without the indexes its handlers never read through (``View.defer_indexes``); they are built once
   every upstream has been read to its end, before the last page commits (``View.build_indexes``).
@@ -86,7 +86,7 @@ CATCH_UP_BATCHES = 10
 #: deferrable indexes once, before its last page, rather than row by row (``View.defer_indexes``).
 DEFER_INDEXES_FROM = 50_000
 
-#: An upstream at least this many messages behind is read and decoded by a process of its own (``read_process``).
+#: An upstream at least this many messages behind is read by a process of its own (``read_process``).
 PROCESS_READ_FROM = 50_000
 
 
@@ -438,7 +438,13 @@ class ProjectionRunner(Startable):
             ):
                 return None
             self._held_reads[upstream].close()  # the process reads through a consumer of its own
-            read = start_process_read(self.readers[upstream], after, end, topics=self._topics, key_only=self._key_only)
+            try:
+                read = start_process_read(
+                    self.readers[upstream], after, end, topics=self._topics, key_only=self._key_only
+                )
+            except Exception as error:  # noqa: BLE001 - a process that cannot start: read here
+                log.warning("projection.process_read_failed", view=self.name, error_type=type(error).__name__)
+                read = None
             if read is None:  # it could not read as the reader here does
                 self.process_read_from = None
                 return None

@@ -15,6 +15,7 @@ from services.common.eventstore import StreamLayout
 from services.common.eventstore.connection import JetStreamConnection
 from services.common.privacy.keyring import open_keyring
 from services.common.projections import ProjectionRunner, StreamReader
+from services.common.projections import runner as runner_module
 from services.common.projections.read_process import ProcessReadError, start_process_read
 from services.common.projections.runner import INFRASTRUCTURE_ERRORS
 from services.common.testing import eventually
@@ -170,4 +171,24 @@ def test_a_process_read_whose_process_died_raises_and_the_runner_reads_on_here(
     assert killed
     assert {row["account_id"] for row in view.dump()} == {str(a) for a in accounts}
     assert runner.applied_events == 100
+    app.close()
+
+
+def test_a_reading_process_that_cannot_start_leaves_the_catch_up_to_this_process(
+    nats_url: str, connection: JetStreamConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = new_app(nats_url)
+    accounts = [_account(app) for _ in range(40)]
+
+    def cannot_start(*_: object, **__: object) -> None:
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(runner_module, "start_process_read", cannot_start)
+    view = MembersView(f"sqlite:///{tmp_path / 'v.db'}")
+    runner = ProjectionRunner(
+        Members(view), [StreamReader(connection, app.name)], batch_size=5, catch_up_page=10, process_read_from=10
+    )
+    runner.run_to_end()
+    assert {row["account_id"] for row in view.dump()} == {str(a) for a in accounts}
+    assert runner.process_read_from is None  # read here from then on
     app.close()
