@@ -49,14 +49,13 @@ class ProcessReadError(EventStoreError, OperationalError):
 
 
 class ProcessRead:
-    """The events after ``after`` up to ``until`` of ``reader``'s upstream, from a child process (module docstring);
+    """The events after ``after`` of ``reader``'s upstream, to the end the child was given (module docstring);
     :meth:`close` it when the read is over or goes elsewhere."""
 
     def __init__(
         self,
         reader: StreamReader,
         after: int,
-        until: int,
         process: Any,
         data: Connection,
         control: Connection,
@@ -69,7 +68,7 @@ class ProcessRead:
         self.topics = topics
         self.key_only = key_only
         self.after = after  #: the position the next :meth:`take` goes on from (the last event handed out)
-        self.ended = False  #: the child has sent every event up to ``until``
+        self.ended = False  #: the child has sent every event up to its end
         self._process = process
         self._data = data
         self._control = control
@@ -149,7 +148,7 @@ def start_process_read(
     process.start()
     child_data.close()  # the child's ends live in the child alone: its death is this end's EOF
     child_control.close()
-    return ProcessRead(reader, after, until, process, data, control, topics=topics, key_only=key_only)
+    return ProcessRead(reader, after, process, data, control, topics=topics, key_only=key_only)
 
 
 def _serve(
