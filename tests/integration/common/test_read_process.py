@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import signal
 import ssl
+import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,13 +15,15 @@ import pytest
 from services.common.config import Settings
 from services.common.eventstore import StreamLayout
 from services.common.eventstore.connection import JetStreamConnection
-from services.common.privacy.keyring import open_keyring
+from services.common.identifiers import Identifier
 from services.common.projections import ProjectionRunner, StreamReader
 from services.common.projections import runner as runner_module
 from services.common.projections.read_process import ProcessReadError, start_process_read
 from services.common.projections.runner import INFRASTRUCTURE_ERRORS
 from services.common.testing import eventually
+from services.touchpoints.main import TouchpointsSettings, touchpoints_service
 from tests.integration.common.test_projection_runner import Members, MembersView, _account
+from tests.integration.touchpoints.test_touchpoint_index import draft
 from tests.support.eventstore import new_app
 
 
@@ -121,23 +125,24 @@ def test_a_connection_with_a_tls_context_given_in_code_is_not_opened_again_elsew
     assert JetStreamConnection(nats_url).reopenable_url == nats_url
 
 
-def test_a_process_read_hands_over_the_events_a_read_here_makes_its_sealed_values_opened_here(
+def test_a_process_read_of_sealed_touchpoints_hands_over_the_events_a_read_here_makes_opened_here(
     nats_url: str, connection: JetStreamConnection, tmp_path: Path
 ) -> None:
-    with open_keyring(Settings(nats_url=nats_url, data_dir=tmp_path)):
-        app = new_app(nats_url)
+    settings = Settings(nats_url=nats_url, views_url=f"sqlite:///{tmp_path / 'views.db'}", data_dir=tmp_path)
+    own = TouchpointsSettings(app_name=f"tp_read_{uuid.uuid4().hex[:10]}")
+    with touchpoints_service(settings, own) as app:  # its keyring is the process's
         for n in range(30):
-            _account(app, f"member {n}")
-        reader = StreamReader(connection, app.name)
-        here = reader.read(0, 1000)
+            app.record(replace(draft(f"read-{n}"), actors=(Identifier("email", "", f"person{n}@example.org"),)))
+        reader = StreamReader(connection, own.app_name)
         read = start_process_read(reader, 0, reader.last_sequence(), topics=None, key_only=())
         assert read is not None
         try:
             there = read.take(1000)
         finally:
             read.close()
-        assert there == here
-        app.close()
+        recorded = [event.message for event in there if event.topic.endswith(".TouchpointRecorded")]
+        assert [message.text for message in recorded] == ["Is my order on its way?"] * 30  # type: ignore[union-attr]
+        assert there == reader.read(0, 1000)
 
 
 def test_a_process_read_whose_process_died_raises_and_the_runner_reads_on_here(
