@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -62,11 +62,13 @@ class Members(Projection[MembersView]):
         )
 
 
-@pytest.fixture
-def connection(nats_url: str) -> Iterator[JetStreamConnection]:
-    conn = JetStreamConnection.open(nats_url)
-    yield conn
-    conn.close()
+def consumers_of(connection: JetStreamConnection, stream: str) -> int:
+    """How many consumers ``stream`` has now."""
+
+    async def count() -> int:
+        return int((await connection.client.jetstream().stream_info(stream)).state.consumer_count)
+
+    return connection.call(count)
 
 
 def _account(app: Any, *members: str) -> uuid.UUID:
@@ -458,11 +460,8 @@ def test_a_runner_that_has_caught_up_holds_no_consumer_open(
     with runner:
         runner.catch_up(timeout=20)
 
-        async def consumers() -> int:
-            return int((await connection.client.jetstream().stream_info(stream)).state.consumer_count)
-
         def none_left() -> None:
-            assert connection.call(consumers) == 0
+            assert consumers_of(connection, stream) == 0
 
         eventually(none_left)
     app.close()
@@ -499,10 +498,7 @@ def test_a_catch_up_read_holds_no_more_than_its_buffer_and_hands_out_every_messa
         connection.call(read.close)
         app.close()
 
-    async def consumers() -> int:
-        return int((await connection.client.jetstream().stream_info(layout.stream)).state.consumer_count)
-
-    assert connection.call(consumers) == 0  # closed: its consumer is gone
+    assert consumers_of(connection, layout.stream) == 0  # closed: its consumer is gone
 
 
 def test_a_catch_up_read_asks_again_when_its_requests_run_out_and_reads_what_is_stored_later(

@@ -6,7 +6,6 @@ import os
 import signal
 import ssl
 import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,23 +21,9 @@ from services.common.projections.read_process import ProcessReadError, start_pro
 from services.common.projections.runner import INFRASTRUCTURE_ERRORS
 from services.common.testing import eventually
 from services.touchpoints.main import TouchpointsSettings, touchpoints_service
-from tests.integration.common.test_projection_runner import Members, MembersView, _account
+from tests.integration.common.test_projection_runner import Members, MembersView, _account, consumers_of
 from tests.integration.touchpoints.test_touchpoint_index import draft
 from tests.support.eventstore import new_app
-
-
-@pytest.fixture
-def connection(nats_url: str) -> Iterator[JetStreamConnection]:
-    conn = JetStreamConnection.open(nats_url)
-    yield conn
-    conn.close()
-
-
-def _consumers(connection: JetStreamConnection, stream: str) -> int:
-    async def count() -> int:
-        return int((await connection.client.jetstream().stream_info(stream)).state.consumer_count)
-
-    return connection.call(count)
 
 
 def _received(connection: JetStreamConnection) -> int:
@@ -67,7 +52,7 @@ def test_a_long_catch_up_is_read_by_another_process_and_applies_every_event_once
     assert runner.applied_events == 900
     # The 300 messages came through the other process: this client received only the answers to its requests.
     assert _received(connection) - before < 300
-    assert _consumers(connection, StreamLayout(app.name).stream) == 0
+    assert consumers_of(connection, StreamLayout(app.name).stream) == 0
     app.close()
 
 
